@@ -1,0 +1,205 @@
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import { hashPassword, MAX_PASSWORD_BYTES } from '../auth/password-verifier';
+import { normaliseWhitelistAddress } from '../auth/ip-address';
+import type { Money } from '../modification/money';
+import type { Affiliate, AffiliateStore } from '../store/affiliate-store';
+import type { Campaign, CampaignStore } from '../store/campaign-store';
+import type { Engine } from '../store/database';
+import { classifyDatabaseError } from '../store/database-errors';
+import type { Modification, ModificationStore } from '../store/modification-store';
+import type { ProcessingStateStore } from '../store/processing-state-store';
+import { difference, hourStart, StatisticsStore } from '../store/statistics-store';
+import type { Transaction, TransactionStore } from '../store/transaction-store';
+import type { WhitelistEntry, WhitelistStore } from '../store/whitelist-store';
+import { conflict, invalid, notFound } from './admin-errors';
+
+/** Campaign settings an admin sets; `password: null` clears it. */
+export interface CampaignInput {
+  name?: string;
+  allowExternalModification?: boolean;
+  password?: string | null;
+  whitelistOnly?: boolean;
+  uniqueMerchantReference?: boolean;
+}
+
+/** A transaction an admin (or a migration from LinkTrust) creates. */
+export interface TransactionInput {
+  id?: number;
+  campaignId: number;
+  affiliateId: number;
+  clickId?: string;
+  merchantReferenceId?: string | null;
+  subId?: string | null;
+  affiliateReferenceId?: string | null;
+  affiliatePayout: Money;
+  merchantRevenue: Money;
+  approved?: boolean;
+  occurredAt?: number;
+}
+
+/** Optional check of a postback URL template (the postback module provides it). */
+export type PostbackUrlValidator = (template: string) => { ok: true } | { ok: false; reason: string };
+
+/** Dependencies of the admin service. */
+export interface AdminServiceDeps {
+  knex: Knex;
+  engine: Engine;
+  affiliates: AffiliateStore;
+  campaigns: CampaignStore;
+  whitelist: WhitelistStore;
+  transactions: TransactionStore;
+  modifications: ModificationStore;
+  processingState: ProcessingStateStore;
+  statistics: StatisticsStore;
+  bcryptCost: number;
+  validatePostbackUrl: PostbackUrlValidator;
+  now?: () => number;
+}
+
+/** The rules behind the admin API, the CLI and the console. */
+export class AdminService {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: AdminServiceDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async createAffiliate(input: { id?: number; name: string; postbackUrl?: string | null }): Promise<Affiliate> {
+    this.checkPostbackUrl(input.postbackUrl);
+    if (input.id && (await this.deps.affiliates.get(input.id))) throw conflict(`affiliate ${input.id} already exists`);
+    return this.deps.affiliates.create(input, this.now());
+  }
+
+  async getAffiliate(id: number): Promise<Affiliate> {
+    return (await this.deps.affiliates.get(id)) ?? Promise.reject(notFound(`affiliate ${id}`));
+  }
+
+  async updateAffiliate(id: number, changes: { name?: string; postbackUrl?: string | null }): Promise<Affiliate> {
+    this.checkPostbackUrl(changes.postbackUrl);
+    return (await this.deps.affiliates.update(id, changes, this.now())) ?? Promise.reject(notFound(`affiliate ${id}`));
+  }
+
+  async createCampaign(input: CampaignInput & { id?: number; name: string }): Promise<Campaign> {
+    if (input.id && (await this.deps.campaigns.get(input.id))) throw conflict(`campaign ${input.id} already exists`);
+    const passwordHash = await this.passwordHash(input.password);
+    const { password: _ignored, ...settings } = input;
+    return this.deps.campaigns.create({ ...settings, ...(passwordHash !== undefined ? { passwordHash } : {}) }, this.now());
+  }
+
+  async getCampaign(id: number): Promise<Campaign> {
+    return (await this.deps.campaigns.get(id)) ?? Promise.reject(notFound(`campaign ${id}`));
+  }
+
+  async listCampaigns(search: string | null, limit = 200): Promise<Campaign[]> {
+    return this.deps.campaigns.list(search, limit);
+  }
+
+  /** Updates settings; turning on unique merchant references while duplicates exist is a conflict. */
+  async updateCampaign(id: number, input: CampaignInput): Promise<Campaign> {
+    const passwordHash = await this.passwordHash(input.password);
+    const { password: _ignored, ...settings } = input;
+    return this.deps.knex.transaction(async (trx) => {
+      const current = await this.deps.campaigns.getForUpdate(trx, id, this.deps.engine);
+      if (!current) throw notFound(`campaign ${id}`);
+      if (input.uniqueMerchantReference && !current.uniqueMerchantReference && (await this.deps.campaigns.hasDuplicateMerchantReferences(id, trx))) {
+        throw conflict(`campaign ${id} has transactions sharing a merchant reference id; they must be unique first`);
+      }
+      const changes = { ...settings, ...(passwordHash !== undefined ? { passwordHash } : {}) };
+      const updated = await this.deps.campaigns.update(id, changes, this.now(), trx);
+      if (!updated) throw notFound(`campaign ${id}`);
+      return updated;
+    });
+  }
+
+  async addWhitelistEntry(input: { address: string; campaignId?: number | null; note?: string | null }): Promise<WhitelistEntry> {
+    const address = normaliseWhitelistAddress(input.address);
+    if (!address) throw invalid(`address "${input.address}" is not an IPv4/IPv6 address or CIDR range`);
+    if (input.campaignId != null && !(await this.deps.campaigns.get(input.campaignId))) throw invalid(`campaign ${input.campaignId} does not exist`);
+    return this.deps.whitelist.create({ address, campaignId: input.campaignId ?? null, note: input.note ?? null }, this.now());
+  }
+
+  async listWhitelist(campaignId?: number | null): Promise<WhitelistEntry[]> {
+    return this.deps.whitelist.list(campaignId === undefined ? {} : { campaignId });
+  }
+
+  async removeWhitelistEntry(id: number): Promise<void> {
+    if (!(await this.deps.whitelist.delete(id))) throw notFound(`whitelist entry ${id}`);
+  }
+
+  /**
+   * Creates a transaction. On a campaign enforcing unique merchant references the campaign row is locked
+   * while checking, so two concurrent inserts cannot both pass. A transaction for an hour already rolled
+   * up is added to that hour's statistics in the same database transaction (late data, migrations).
+   */
+  async createTransaction(input: TransactionInput): Promise<Transaction> {
+    const now = this.now();
+    try {
+      return await this.deps.knex.transaction(async (trx) => {
+        const campaign = await this.deps.campaigns.getForUpdate(trx, input.campaignId, this.deps.engine);
+        if (!campaign) throw invalid(`campaign ${input.campaignId} does not exist`);
+        if (!(await this.deps.affiliates.get(input.affiliateId, trx))) throw invalid(`affiliate ${input.affiliateId} does not exist`);
+        if (input.id && (await this.deps.transactions.getById(input.id, trx))) throw conflict(`transaction ${input.id} already exists`);
+        if (campaign.uniqueMerchantReference && input.merchantReferenceId) {
+          const existing = await this.deps.transactions.listByMerchantReference(campaign.id, input.merchantReferenceId, 1, trx);
+          if (existing.length > 0) throw conflict(`merchant reference id "${input.merchantReferenceId}" already exists on campaign ${campaign.id}`);
+        }
+        const state = await this.deps.processingState.readForUpdate(trx);
+        const created = await this.deps.transactions.create(
+          {
+            id: input.id,
+            clickId: input.clickId ?? crypto.randomUUID().replace(/-/g, ''),
+            campaignId: campaign.id,
+            affiliateId: input.affiliateId,
+            merchantReferenceId: input.merchantReferenceId ?? null,
+            subId: input.subId ?? null,
+            affiliateReferenceId: input.affiliateReferenceId ?? null,
+            affiliatePayout: input.affiliatePayout,
+            merchantRevenue: input.merchantRevenue,
+            approved: input.approved ?? true,
+            occurredAt: input.occurredAt ?? now,
+          },
+          now,
+          trx,
+        );
+        if (hourStart(created.occurredAt) < state.rolledUpThrough) {
+          await this.deps.statistics.addToHour(trx, hourStart(created.occurredAt), created.campaignId, created.affiliateId, difference(null, created));
+        }
+        return created;
+      });
+    } catch (error) {
+      if (classifyDatabaseError(error) === 'duplicate_key') throw conflict('a transaction with this id or click id already exists');
+      throw error;
+    }
+  }
+
+  async getTransaction(id: number): Promise<{ transaction: Transaction; modifications: Modification[] }> {
+    const transaction = await this.deps.transactions.getById(id);
+    if (!transaction) throw notFound(`transaction ${id}`);
+    return { transaction, modifications: await this.deps.modifications.listForTransaction(id) };
+  }
+
+  async findTransactions(filter: { clickId?: string; merchantReferenceId?: string; campaignId?: number }): Promise<Transaction[]> {
+    if (filter.clickId !== undefined) {
+      const found = await this.deps.transactions.getByClickId(filter.clickId);
+      return found ? [found] : [];
+    }
+    if (filter.merchantReferenceId !== undefined && filter.campaignId !== undefined) {
+      return this.deps.transactions.listByMerchantReference(filter.campaignId, filter.merchantReferenceId);
+    }
+    throw invalid('give clickId, or merchantReferenceId and campaignId');
+  }
+
+  private checkPostbackUrl(url: string | null | undefined): void {
+    if (url === undefined || url === null) return;
+    const result = this.deps.validatePostbackUrl(url);
+    if (!result.ok) throw invalid(result.reason);
+  }
+
+  private async passwordHash(password: string | null | undefined): Promise<string | null | undefined> {
+    if (password === undefined || password === null) return password;
+    if (password.length === 0) throw invalid('password must not be empty');
+    if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) throw invalid(`password must be at most ${MAX_PASSWORD_BYTES} bytes (bcrypt ignores the rest)`);
+    return hashPassword(password, this.deps.bcryptCost);
+  }
+}

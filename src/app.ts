@@ -1,0 +1,43 @@
+import express, { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
+import { adminRouter } from './admin/admin-router';
+import type { Services } from './composition';
+import { requestContext } from './http/request-context';
+import { transactionEditRouter } from './linktrust/transaction-edit-route';
+import { databaseIsReachable } from './store/database';
+
+/** Assembles the express app from the services; no listen(), so tests mount it on their own server. */
+export function createApp(services: Services): express.Express {
+  const { config, logger } = services;
+  const app = express();
+  app.set('trust proxy', config.trustProxy);
+  app.set('etag', false);
+  app.disable('x-powered-by');
+  // An XML/JSON API: no inline scripts or frames anywhere; the console sets its own CSP when it lands.
+  app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } }));
+  app.use(requestContext(logger));
+
+  app.use(transactionEditRouter({ modifications: services.modifications, logger }));
+
+  app.get('/healthz', async (_req, res) => {
+    const ok = await databaseIsReachable(services.db);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable' });
+  });
+
+  app.use('/api/v1', adminRouter({ admin: services.admin, adminToken: config.adminToken, logger }));
+
+  app.use((req: Request, res: Response) => {
+    res.status(404).type('text/plain; charset=utf-8').send('Not Found\n');
+  });
+  // Last resort: never an HTML page or a stack trace.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = (error as { status?: number }).status;
+    if (status && status >= 400 && status < 500) {
+      res.status(status).type('text/plain; charset=utf-8').send(`${(error as Error).message}\n`);
+      return;
+    }
+    logger.error({ err: error, reqId: req.id }, 'unhandled error');
+    res.status(500).type('text/plain; charset=utf-8').send(`Internal Server Error (request ${req.id})\n`);
+  });
+  return app;
+}

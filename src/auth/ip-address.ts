@@ -1,0 +1,43 @@
+import net from 'node:net';
+import ipRangeCheck from 'ip-range-check';
+
+/** `::ffff:a.b.c.d` → `a.b.c.d`, so IPv4 whitelist entries match clients seen over an IPv6 socket. */
+export function normaliseClientIp(ip: string | undefined): string {
+  if (!ip) return '';
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  return mapped ? mapped[1] : ip;
+}
+
+/**
+ * Validates and normalises a whitelist entry: an IPv4/IPv6 address or a CIDR range. Returns null when
+ * invalid. Host bits in a range are kept as typed (ip-range-check masks them itself).
+ */
+export function normaliseWhitelistAddress(input: string): string | null {
+  const text = input.trim();
+  const [address, prefix, ...rest] = text.split('/');
+  if (rest.length > 0) return null;
+  const version = net.isIP(address);
+  if (version === 0) return null;
+  const canonical = normaliseClientIp(version === 6 ? canonicalIpv6(address) : address);
+  if (prefix === undefined) return canonical;
+  if (!/^\d{1,3}$/.test(prefix)) return null;
+  const bits = Number(prefix);
+  const max = net.isIP(canonical) === 4 && version === 4 ? 32 : 128;
+  if (bits > max) return null;
+  return `${canonical}/${bits}`;
+}
+
+function canonicalIpv6(address: string): string {
+  const list = new net.SocketAddress({ address, family: 'ipv6' });
+  return list.address;
+}
+
+/** True when `ip` is inside any of the addresses or ranges. */
+export function ipIsListed(ip: string, addresses: string[]): boolean {
+  if (!ip || addresses.length === 0) return false;
+  try {
+    return ipRangeCheck(ip, addresses);
+  } catch {
+    return false;
+  }
+}

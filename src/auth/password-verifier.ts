@@ -1,0 +1,68 @@
+import crypto from 'node:crypto';
+import bcrypt from 'bcrypt';
+
+/** Settings of the verified-credential cache. */
+export interface PasswordVerifierOptions {
+  /** Cost of the stand-in hash used to spend compare time on unknown ids. */
+  bcryptCost: number;
+  cacheSize: number;
+  cacheTtlMs: number;
+  now?: () => number;
+}
+
+// bcrypt hashes only the first 72 bytes of its input; longer passwords are refused when set.
+export const MAX_PASSWORD_BYTES = 72;
+
+/**
+ * Checks campaign passwords against their bcrypt hashes, remembering successes.
+ *
+ * A bcrypt compare costs tens to hundreds of milliseconds, so a merchant's burst of edits would be
+ * capped at a handful per second. After a successful compare we remember an HMAC-SHA256 of
+ * (campaign, stored hash, password) under a random per-process key — never the password — for a
+ * bounded time and count. A changed hash misses by construction; failures are never cached.
+ */
+export class PasswordVerifier {
+  private readonly key = crypto.randomBytes(32);
+  private readonly verified = new Map<string, number>();
+  private readonly now: () => number;
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(private readonly options: PasswordVerifierOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** True when `password` matches `hash` (a null hash or password never matches). */
+  async verify(campaignId: number, hash: string | null, password: string | null): Promise<boolean> {
+    if (hash === null || password === null) return false;
+    const digest = crypto.createHmac('sha256', this.key).update(`${campaignId}\0${hash}\0${password}`).digest('base64');
+    const expires = this.verified.get(digest);
+    if (expires !== undefined) {
+      if (expires > this.now()) return true;
+      this.verified.delete(digest);
+    }
+    if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) return false;
+    const ok = await bcrypt.compare(password, hash);
+    if (ok) this.remember(digest);
+    return ok;
+  }
+
+  /** Spends the time of one compare without a real hash, so unknown ids cost what a wrong password costs. */
+  async spendCompareTime(): Promise<void> {
+    this.dummyHash ??= bcrypt.hash(crypto.randomBytes(16).toString('hex'), this.options.bcryptCost);
+    await bcrypt.compare('not-the-password', await this.dummyHash);
+  }
+
+  private remember(digest: string): void {
+    if (this.options.cacheSize <= 0 || this.options.cacheTtlMs <= 0) return;
+    if (this.verified.size >= this.options.cacheSize) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(digest, this.now() + this.options.cacheTtlMs);
+  }
+}
+
+/** Hashes a new campaign password. */
+export function hashPassword(password: string, cost: number): Promise<string> {
+  return bcrypt.hash(password, cost);
+}

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+/** Where the data lives: an embedded SQLite file or a MySQL/MariaDB server. */
+export type DatabaseConfig =
+  | { client: 'sqlite'; filename: string }
+  | { client: 'mysql'; url: string };
+
+/** The whole, validated, frozen configuration. Each field is documented in README.md and .env.example. */
+export interface Config {
+  port: number;
+  host: string;
+  database: DatabaseConfig;
+  /** Bearer token of the admin API; when unset the admin API refuses everything. */
+  adminToken: string | null;
+  /** Value for express's `trust proxy`; false trusts no proxy (X-Forwarded-For ignored). */
+  trustProxy: boolean | number | string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  migrateOnStart: boolean;
+  /** Create demo data on an empty embedded database. */
+  demoData: boolean;
+  /** bcrypt cost for newly set campaign passwords. */
+  bcryptCost: number;
+  /** Verified-credential cache: entries and lifetime. */
+  credentialCacheSize: number;
+  credentialCacheTtlMs: number;
+}
+
+/** Thrown with every problem found, one line, each naming its variable. */
+export class ConfigError extends Error {}
+
+const bool = (name: string) =>
+  z
+    .string()
+    .transform((v) => v.trim().toLowerCase())
+    .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), `${name} must be true or false`)
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `${name} must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .refine((v) => v >= min && v <= max, `${name} must be a whole number from ${min} to ${max}`);
+
+const schema = z.object({
+  PORT: int('PORT', 0, 65535).default(8080),
+  HOST: z.string().trim().min(1, 'HOST must not be empty').default('0.0.0.0'),
+  DATABASE_URL: z.string().trim().optional(),
+  ADMIN_TOKEN: z.string().optional(),
+  TRUST_PROXY: z.string().trim().optional(),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  MIGRATE_ON_START: bool('MIGRATE_ON_START').default(true),
+  DEMO_DATA: bool('DEMO_DATA').default(true),
+  BCRYPT_COST: int('BCRYPT_COST', 4, 15).default(12),
+  CREDENTIAL_CACHE_SIZE: int('CREDENTIAL_CACHE_SIZE', 0, 1_000_000).default(10_000),
+  CREDENTIAL_CACHE_TTL_SECONDS: int('CREDENTIAL_CACHE_TTL_SECONDS', 0, 86_400).default(300),
+});
+
+/** Parses `DATABASE_URL`: `sqlite:PATH`, `sqlite::memory:`, or `mysql://user:pass@host:port/db`. */
+function parseDatabaseUrl(url: string | undefined): DatabaseConfig | string {
+  if (!url) return { client: 'sqlite', filename: './data/txedit.sqlite' };
+  if (url.startsWith('sqlite:')) {
+    const filename = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    return filename ? { client: 'sqlite', filename } : 'DATABASE_URL sqlite: needs a file path';
+  }
+  if (/^(mysql|mariadb):\/\//.test(url)) {
+    try {
+      const parsed = new URL(url.replace(/^mariadb:/, 'mysql:'));
+      if (!parsed.hostname || parsed.pathname.length < 2) return 'DATABASE_URL needs a host and a database name';
+      return { client: 'mysql', url: parsed.toString() };
+    } catch {
+      return 'DATABASE_URL is not a valid URL';
+    }
+  }
+  return 'DATABASE_URL must start with sqlite: or mysql://';
+}
+
+/** express `trust proxy`: true/false, a hop count, or a comma list of addresses/subnets/names. */
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === '' || value.toLowerCase() === 'false') return false;
+  if (value.toLowerCase() === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+/** Builds the Config from an environment (process.env, or a test's object). Throws ConfigError. */
+export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
+  const cleaned = Object.fromEntries(
+    Object.keys(schema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
+  );
+  const result = schema.safeParse(cleaned);
+  const problems: string[] = [];
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const variable = String(issue.path[0]);
+      problems.push(issue.message.includes(variable) ? issue.message : `${variable}: ${issue.message}`);
+    }
+  }
+  const database = parseDatabaseUrl(cleaned.DATABASE_URL);
+  if (typeof database === 'string') problems.push(database);
+  if (problems.length > 0 || !result.success || typeof database === 'string') {
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const v = result.data;
+  return Object.freeze({
+    port: v.PORT,
+    host: v.HOST,
+    database,
+    adminToken: v.ADMIN_TOKEN ? v.ADMIN_TOKEN : null,
+    trustProxy: parseTrustProxy(v.TRUST_PROXY),
+    logLevel: v.LOG_LEVEL,
+    migrateOnStart: v.MIGRATE_ON_START,
+    demoData: v.DEMO_DATA,
+    bcryptCost: v.BCRYPT_COST,
+    credentialCacheSize: v.CREDENTIAL_CACHE_SIZE,
+    credentialCacheTtlMs: v.CREDENTIAL_CACHE_TTL_SECONDS * 1000,
+  });
+}

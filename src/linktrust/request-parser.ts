@@ -1,0 +1,133 @@
+import type { ModificationRequest, TransactionIdentifier } from '../modification/command';
+import { parseMoney } from '../modification/money';
+import type { Outcome } from '../modification/outcome';
+import type { DecodedPairs } from './raw-parameters';
+
+/** The values echoed in `<SuppliedValues>`, raw as supplied ('' when not supplied). */
+export interface SuppliedValues {
+  transactionId: string;
+  clickId: string;
+  merchantReferenceId: string;
+  cid: string;
+  ap: string;
+  mp: string;
+  a: string;
+  reason: string;
+}
+
+/** The parser's answer: a request for the core, or a refusal decided from the parameters alone. */
+export type ParsedRequest =
+  | { ok: true; request: ModificationRequest; supplied: SuppliedValues }
+  | { ok: false; outcome: Outcome; supplied: SuppliedValues };
+
+// Lower-cased names LinkTrust documents; everything else is ignored.
+const KNOWN = ['password', 'transactionid', 'clickid', 'merchantreferenceid', 'cid', 'ap', 'mp', 'a', 'executeaffiliatepixel', 'reason'] as const;
+type Known = (typeof KNOWN)[number];
+const KNOWN_SET = new Set<string>(KNOWN);
+
+/** Largest transaction id accepted (ids are exact JS integers end to end). */
+export const MAX_TRANSACTION_ID = Number.MAX_SAFE_INTEGER;
+/** Largest campaign id accepted (an unsigned 32-bit column). */
+export const MAX_CAMPAIGN_ID = 4_294_967_295;
+/** Longest REASON stored in the history. */
+export const MAX_REASON_LENGTH = 255;
+
+interface Supplied {
+  spelling: string;
+  value: string;
+  conflict: string | null; // spelling of a repeat with a different value
+}
+
+function positiveInteger(text: string, max: number): number | null {
+  if (!/^\d{1,16}$/.test(text)) return null;
+  const value = Number(text);
+  return value >= 1 && value <= max ? value : null;
+}
+
+function yesNo(text: string): boolean | null {
+  const lower = text.toLowerCase();
+  return lower === 'yes' ? true : lower === 'no' ? false : null;
+}
+
+/**
+ * Turns the decoded parameters of a /transaction.edit call (or a bulk-file row) into a request, applying
+ * LinkTrust's rules in order: malformed values first, then the identifier count. Names match in any
+ * case; an empty value counts as not supplied; a repeat with a different value is malformed.
+ */
+export function parseModificationParameters(pairs: DecodedPairs): ParsedRequest {
+  const seen = new Map<Known, Supplied>();
+  for (const { name, value } of pairs.parameters) {
+    const key = name.toLowerCase();
+    if (!KNOWN_SET.has(key) || value === '') continue;
+    const previous = seen.get(key as Known);
+    if (!previous) seen.set(key as Known, { spelling: name, value, conflict: null });
+    else if (previous.value !== value && previous.conflict === null) previous.conflict = name;
+  }
+  const raw = (key: Known) => seen.get(key)?.value ?? '';
+  const supplied: SuppliedValues = {
+    transactionId: raw('transactionid'),
+    clickId: raw('clickid'),
+    merchantReferenceId: raw('merchantreferenceid'),
+    cid: raw('cid'),
+    ap: raw('ap'),
+    mp: raw('mp'),
+    a: raw('a'),
+    reason: raw('reason'),
+  };
+  const refuse = (outcome: Outcome): ParsedRequest => ({ ok: false, outcome, supplied });
+  const invalid = (parameter: string) => refuse({ kind: 'invalid_parameter', parameter });
+
+  const malformed = pairs.malformed.find((m) => KNOWN_SET.has(m.name.toLowerCase()));
+  if (malformed) return invalid(malformed.name);
+  for (const entry of seen.values()) if (entry.conflict !== null) return invalid(entry.conflict);
+
+  const transactionId = seen.get('transactionid');
+  const clickId = seen.get('clickid');
+  const merchantReferenceId = seen.get('merchantreferenceid');
+  const cid = seen.get('cid');
+  const ap = seen.get('ap');
+  const mp = seen.get('mp');
+  const a = seen.get('a');
+  const pixel = seen.get('executeaffiliatepixel');
+  const reason = seen.get('reason');
+
+  const transactionIdValue = transactionId ? positiveInteger(transactionId.value, MAX_TRANSACTION_ID) : null;
+  if (transactionId && transactionIdValue === null) return invalid(transactionId.spelling);
+  const campaignId = cid ? positiveInteger(cid.value, MAX_CAMPAIGN_ID) : null;
+  if (cid && campaignId === null) return invalid(cid.spelling);
+  if (merchantReferenceId && !cid) return invalid('CID');
+  const affiliatePayout = ap ? parseMoney(ap.value) : undefined;
+  if (ap && affiliatePayout === null) return invalid(ap.spelling);
+  const merchantRevenue = mp ? parseMoney(mp.value) : undefined;
+  if (mp && merchantRevenue === null) return invalid(mp.spelling);
+  const approved = a ? yesNo(a.value) : undefined;
+  if (a && approved === null) return invalid(a.spelling);
+  const executeAffiliatePixel = pixel ? yesNo(pixel.value) : false;
+  if (pixel && executeAffiliatePixel === null) return invalid(pixel.spelling);
+  if (reason && [...reason.value].length > MAX_REASON_LENGTH) return invalid(reason.spelling);
+
+  const identifierCount = [transactionId, clickId, merchantReferenceId].filter(Boolean).length;
+  if (identifierCount > 1) return refuse({ kind: 'multiple_identifiers' });
+  let identifier: TransactionIdentifier;
+  if (transactionIdValue !== null) identifier = { kind: 'transaction_id', transactionId: transactionIdValue, campaignId };
+  else if (clickId) identifier = { kind: 'click_id', clickId: clickId.value, campaignId };
+  else if (merchantReferenceId && campaignId !== null)
+    identifier = { kind: 'merchant_reference', merchantReferenceId: merchantReferenceId.value, campaignId };
+  else return refuse({ kind: 'invalid_transaction' });
+
+  return {
+    ok: true,
+    supplied,
+    request: {
+      identifier,
+      changes: {
+        ...(affiliatePayout != null ? { affiliatePayout } : {}),
+        ...(merchantRevenue != null ? { merchantRevenue } : {}),
+        ...(approved != null ? { approved } : {}),
+      },
+      password: seen.get('password')?.value ?? null,
+      reason: reason?.value ?? null,
+      executeAffiliatePixel: executeAffiliatePixel === true,
+    },
+  };
+}

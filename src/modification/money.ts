@@ -1,0 +1,51 @@
+/**
+ * Exact money. An amount is a bigint count of ten-thousandths (the spec allows at most four fraction
+ * digits), so storage and arithmetic never touch a JS float. Columns hold the same integer (BIGINT),
+ * which both MySQL/MariaDB and SQLite store exactly.
+ */
+export type Money = bigint;
+
+/** Ten-thousandths per unit. */
+export const MONEY_SCALE = 10_000n;
+
+/** Largest accepted amount: 99,999,999,999.9999 — keeps every stored value inside 2^53 as well. */
+export const MAX_MONEY: Money = 999_999_999_999_999n;
+
+// Digits, optionally a dot and 1–4 digits (or a leading dot: "0.5" and ".5" are both what carts send).
+// No sign, exponent, spaces or thousands separators: LinkTrust's examples are plain "0.00".
+const DECIMAL = /^(\d{1,11})?(?:\.(\d{1,4}))?$/;
+
+/** Parses a plain non-negative decimal with at most 4 fraction digits; null when it is not one. */
+export function parseMoney(text: string): Money | null {
+  const match = DECIMAL.exec(text);
+  if (!match || (match[1] === undefined && match[2] === undefined)) return null;
+  const whole = BigInt(match[1] ?? '0');
+  const fraction = BigInt((match[2] ?? '').padEnd(4, '0'));
+  const value = whole * MONEY_SCALE + fraction;
+  return value <= MAX_MONEY ? value : null;
+}
+
+/** Formats with at least two and at most four fraction digits: 125000n → "12.50", 1234n → "0.1234". */
+export function formatMoney(value: Money): string {
+  const negative = value < 0n;
+  const abs = negative ? -value : value;
+  const whole = abs / MONEY_SCALE;
+  let fraction = (abs % MONEY_SCALE).toString().padStart(4, '0');
+  fraction = fraction.replace(/0{1,2}$/, '');
+  if (fraction.length < 2) fraction = fraction.padEnd(2, '0');
+  return `${negative ? '-' : ''}${whole}.${fraction}`;
+}
+
+/** Reads a stored amount (a number from better-sqlite3, a number or string from mysql2). */
+export function moneyFromColumn(value: number | string | bigint): Money {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+    throw new Error(`money column holds a non-integer ${value}`);
+  }
+  return BigInt(value);
+}
+
+/** The value bound to a BIGINT column; both drivers accept a safe-integer number. */
+export function moneyToColumn(value: Money): number {
+  return Number(value);
+}

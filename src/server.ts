@@ -1,0 +1,85 @@
+import http from 'node:http';
+import dotenv from 'dotenv';
+import { seedDemoData, databaseIsEmpty, DEMO_PASSWORD } from '../db/seeds/demo-data';
+import { createApp } from './app';
+import { hashPassword } from './auth/password-verifier';
+import { createServices } from './composition';
+import { Config, ConfigError, loadConfig } from './config';
+import { createLogger, Logger } from './logger';
+import { runHourlyRollup } from './processing/hourly-rollup';
+import { Database, migrateToLatest, openDatabase } from './store/database';
+
+/** Applies migrations and, on an empty embedded database, the demo data. */
+async function prepareDatabase(config: Config, db: Database, logger: Logger): Promise<void> {
+  if (config.migrateOnStart) await migrateToLatest(db);
+  if (config.database.client === 'sqlite' && config.demoData && (await databaseIsEmpty(db.knex))) {
+    await seedDemoData(db.knex, await hashPassword(DEMO_PASSWORD, config.bcryptCost), Date.now());
+    logger.info({ campaignId: 100, password: undefined }, 'created demo data (campaign 100, see README)');
+  }
+}
+
+/** Retries `work` every few seconds until it succeeds, so a server started before its database recovers. */
+function untilItWorks(work: () => Promise<void>, logger: Logger, what: string): Promise<void> {
+  return new Promise((resolve) => {
+    const attempt = () =>
+      work().then(resolve, (error) => {
+        logger.error({ err: error }, `${what} failed; retrying in 5 s`);
+        setTimeout(attempt, 5000).unref();
+      });
+    attempt();
+  });
+}
+
+/** Process entry: config → database → migrations → HTTP server; graceful shutdown on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  dotenv.config();
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`txedit: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const db = openDatabase(config.database);
+  const services = createServices(config, db, logger);
+  const app = createApp(services);
+  const server = http.createServer(app);
+  server.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ port, host: config.host, database: config.database.client }, `txedit listening on http://${config.host}:${port}`);
+  });
+
+  const rollup = () => runHourlyRollup({ knex: db.knex, engine: db.engine, processingState: services.stores.processingState }, { now: Date.now() }).then(() => undefined);
+  untilItWorks(() => prepareDatabase(config, db, logger).then(rollup), logger, 'database preparation').then(() => {
+    // Roll each hour up shortly after it ends: a check a minute is cheap and survives clock jumps.
+    setInterval(() => rollup().catch((error) => logger.error({ err: error }, 'hourly roll-up failed')), 60_000).unref();
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    server.close(() => {
+      db.knex.destroy().finally(() => {
+        logger.info('stopped');
+        process.exit(0);
+      });
+    });
+    server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error) => {
+  process.stderr.write(`txedit: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

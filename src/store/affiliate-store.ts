@@ -1,0 +1,62 @@
+import type { Knex } from 'knex';
+
+/** An affiliate (AFID) and its server-side postback URL template. */
+export interface Affiliate {
+  id: number;
+  name: string;
+  postbackUrl: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+interface AffiliateRow {
+  id: number;
+  name: string;
+  postback_url: string | null;
+  created_at: number | string;
+  updated_at: number | string;
+}
+
+function affiliateFromRow(row: AffiliateRow): Affiliate {
+  return {
+    id: Number(row.id),
+    name: row.name,
+    postbackUrl: row.postback_url,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+/** Reads and writes affiliates. */
+export class AffiliateStore {
+  constructor(private readonly knex: Knex) {}
+
+  /** Inserts an affiliate, keeping a supplied id (AFIDs migrate from LinkTrust). */
+  async create(affiliate: { id?: number; name: string; postbackUrl?: string | null }, now: number): Promise<Affiliate> {
+    const [id] = await this.knex('affiliates').insert({
+      ...(affiliate.id ? { id: affiliate.id } : {}),
+      name: affiliate.name,
+      postback_url: affiliate.postbackUrl ?? null,
+      created_at: now,
+      updated_at: now,
+    });
+    const created = await this.get(affiliate.id ?? Number(id));
+    if (!created) throw new Error('affiliate vanished after insert');
+    return created;
+  }
+
+  /** One affiliate, or null. */
+  async get(id: number, trx: Knex = this.knex): Promise<Affiliate | null> {
+    const row = await trx('affiliates').where({ id }).first();
+    return row ? affiliateFromRow(row) : null;
+  }
+
+  /** Applies changes; returns the updated affiliate or null when absent. */
+  async update(id: number, changes: { name?: string; postbackUrl?: string | null }, now: number): Promise<Affiliate | null> {
+    const columns: Record<string, unknown> = { updated_at: now };
+    if (changes.name !== undefined) columns.name = changes.name;
+    if (changes.postbackUrl !== undefined) columns.postback_url = changes.postbackUrl;
+    const count = await this.knex('affiliates').where({ id }).update(columns);
+    return count === 0 ? null : this.get(id);
+  }
+}

@@ -1,0 +1,107 @@
+import type { Knex } from 'knex';
+
+/** A campaign (CID) and its LinkTrust "Allow External Transaction Modifications" settings. */
+export interface Campaign {
+  id: number;
+  name: string;
+  allowExternalModification: boolean;
+  passwordHash: string | null;
+  whitelistOnly: boolean;
+  uniqueMerchantReference: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Fields a caller may set; `passwordHash: null` clears the password. */
+export type CampaignChanges = Partial<Omit<Campaign, 'id' | 'createdAt' | 'updatedAt'>>;
+
+interface CampaignRow {
+  id: number;
+  name: string;
+  allow_external_modification: number | boolean;
+  password_hash: string | null;
+  whitelist_only: number | boolean;
+  unique_merchant_reference: number | boolean;
+  created_at: number | string;
+  updated_at: number | string;
+}
+
+/** Maps a row (either engine: booleans are 0/1) to a Campaign. */
+export function campaignFromRow(row: CampaignRow): Campaign {
+  return {
+    id: Number(row.id),
+    name: row.name,
+    allowExternalModification: Boolean(row.allow_external_modification),
+    passwordHash: row.password_hash,
+    whitelistOnly: Boolean(row.whitelist_only),
+    uniqueMerchantReference: Boolean(row.unique_merchant_reference),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toColumns(changes: CampaignChanges): Record<string, unknown> {
+  const columns: Record<string, unknown> = {};
+  if (changes.name !== undefined) columns.name = changes.name;
+  if (changes.allowExternalModification !== undefined) columns.allow_external_modification = changes.allowExternalModification;
+  if (changes.passwordHash !== undefined) columns.password_hash = changes.passwordHash;
+  if (changes.whitelistOnly !== undefined) columns.whitelist_only = changes.whitelistOnly;
+  if (changes.uniqueMerchantReference !== undefined) columns.unique_merchant_reference = changes.uniqueMerchantReference;
+  return columns;
+}
+
+/** Reads and writes campaigns. */
+export class CampaignStore {
+  constructor(private readonly knex: Knex) {}
+
+  /** Inserts a campaign, keeping a supplied id (networks migrate with their CIDs). */
+  async create(campaign: { id?: number; name: string } & CampaignChanges, now: number, trx: Knex = this.knex): Promise<Campaign> {
+    const columns = { ...toColumns(campaign), created_at: now, updated_at: now, ...(campaign.id ? { id: campaign.id } : {}) };
+    const [id] = await trx('campaigns').insert(columns);
+    const created = await this.get(campaign.id ?? Number(id), trx);
+    if (!created) throw new Error('campaign vanished after insert');
+    return created;
+  }
+
+  /** One campaign, or null. */
+  async get(id: number, trx: Knex = this.knex): Promise<Campaign | null> {
+    const row = await trx('campaigns').where({ id }).first();
+    return row ? campaignFromRow(row) : null;
+  }
+
+  /** Locks the campaign row for the rest of the transaction (MySQL/MariaDB; SQLite serialises writers). */
+  async getForUpdate(trx: Knex.Transaction, id: number, engine: 'sqlite' | 'mysql'): Promise<Campaign | null> {
+    const query = trx('campaigns').where({ id });
+    const row = await (engine === 'mysql' ? query.forUpdate() : query).first();
+    return row ? campaignFromRow(row) : null;
+  }
+
+  /** Campaigns by name or id, ordered by id. */
+  async list(search: string | null, limit: number, trx: Knex = this.knex): Promise<Campaign[]> {
+    const query = trx('campaigns').orderBy('id').limit(limit);
+    if (search) {
+      const id = /^\d+$/.test(search) ? Number(search) : -1;
+      query.where((q) => q.where('name', 'like', `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`).orWhere('id', id));
+    }
+    return (await query).map(campaignFromRow);
+  }
+
+  /** Applies changes; returns the updated campaign or null when absent. */
+  async update(id: number, changes: CampaignChanges, now: number, trx: Knex = this.knex): Promise<Campaign | null> {
+    const columns = toColumns(changes);
+    const count = await trx('campaigns').where({ id }).update({ ...columns, updated_at: now });
+    return count === 0 ? null : this.get(id, trx);
+  }
+
+  /** True when two transactions of the campaign share a merchant reference id. */
+  async hasDuplicateMerchantReferences(id: number, trx: Knex = this.knex): Promise<boolean> {
+    const row = await trx('transactions')
+      .select('merchant_reference_id')
+      .where({ campaign_id: id })
+      .whereNotNull('merchant_reference_id')
+      .groupBy('merchant_reference_id')
+      .havingRaw('count(*) > 1')
+      .first();
+    return row !== undefined;
+  }
+}

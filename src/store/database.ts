@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import knex, { Knex } from 'knex';
+import type { DatabaseConfig } from '../config';
+import { migrationSource } from '../../db/migrations';
+
+/** The engine behind a knex handle; stores branch on it where SQL differs. */
+export type Engine = 'sqlite' | 'mysql';
+
+/** A knex handle plus the engine it talks to. */
+export interface Database {
+  knex: Knex;
+  engine: Engine;
+}
+
+/** Options that tests and the benchmark tune; production uses the defaults. */
+export interface DatabaseOptions {
+  poolMax?: number;
+}
+
+/** Opens (lazily) a database from config. SQLite files get WAL and foreign keys on every connection. */
+export function openDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Database {
+  if (config.client === 'sqlite') {
+    if (config.filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(config.filename)), { recursive: true });
+    const handle = knex({
+      client: 'better-sqlite3',
+      connection: { filename: config.filename },
+      useNullAsDefault: true,
+      // better-sqlite3 is synchronous and single-writer: one connection serialises transactions,
+      // which is also what makes the row "lock" of the core hold on SQLite.
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma('foreign_keys = ON');
+          conn.pragma('busy_timeout = 5000');
+          done(null, conn);
+        },
+      },
+    });
+    return { knex: handle, engine: 'sqlite' };
+  }
+  const handle = knex({
+    client: 'mysql2',
+    connection: {
+      uri: config.url,
+      // BIGINT money columns come back as numbers while they are safe integers (always, by MAX_MONEY).
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      charset: 'utf8mb4',
+    } as Knex.MySql2ConnectionConfig,
+    pool: { min: 0, max: options.poolMax ?? 20 },
+    acquireConnectionTimeout: 10_000,
+  });
+  return { knex: handle, engine: 'mysql' };
+}
+
+/** Applies every pending migration. */
+export async function migrateToLatest(db: Database): Promise<void> {
+  await db.knex.migrate.latest({ migrationSource });
+}
+
+/** Reverts every migration (tests prove each is reversible). */
+export async function migrateAllDown(db: Database): Promise<void> {
+  await db.knex.migrate.rollback({ migrationSource }, true);
+}
+
+/** True when the database answers a trivial query. */
+export async function databaseIsReachable(db: Database): Promise<boolean> {
+  try {
+    await db.knex.raw('select 1');
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,191 @@
+import type { Knex } from 'knex';
+import { Money, moneyFromColumn, moneyToColumn } from '../modification/money';
+import { Campaign, campaignFromRow } from './campaign-store';
+import type { Engine } from './database';
+
+/** A tracked conversion. */
+export interface Transaction {
+  id: number;
+  clickId: string;
+  campaignId: number;
+  affiliateId: number;
+  merchantReferenceId: string | null;
+  subId: string | null;
+  affiliateReferenceId: string | null;
+  affiliatePayout: Money;
+  merchantRevenue: Money;
+  approved: boolean;
+  occurredAt: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The three values a modification can change. */
+export interface TransactionValues {
+  affiliatePayout: Money;
+  merchantRevenue: Money;
+  approved: boolean;
+}
+
+/** A new transaction; id kept when supplied (transaction ids migrate from LinkTrust). */
+export type NewTransaction = Omit<Transaction, 'id' | 'createdAt' | 'updatedAt'> & { id?: number };
+
+/** Row as either engine returns it. */
+export interface TransactionRow {
+  id: number | string;
+  click_id: string;
+  campaign_id: number;
+  affiliate_id: number;
+  merchant_reference_id: string | null;
+  sub_id: string | null;
+  affiliate_reference_id: string | null;
+  affiliate_payout: number | string;
+  merchant_revenue: number | string;
+  approved: number | boolean;
+  occurred_at: number | string;
+  created_at: number | string;
+  updated_at: number | string;
+}
+
+/** Maps a row to a Transaction. */
+export function transactionFromRow(row: TransactionRow): Transaction {
+  return {
+    id: Number(row.id),
+    clickId: row.click_id,
+    campaignId: Number(row.campaign_id),
+    affiliateId: Number(row.affiliate_id),
+    merchantReferenceId: row.merchant_reference_id,
+    subId: row.sub_id,
+    affiliateReferenceId: row.affiliate_reference_id,
+    affiliatePayout: moneyFromColumn(row.affiliate_payout),
+    merchantRevenue: moneyFromColumn(row.merchant_revenue),
+    approved: Boolean(row.approved),
+    occurredAt: Number(row.occurred_at),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+// One query for the core's pre-checks: the transaction with its campaign's settings. Campaign columns
+// are aliased so the two rows can share one result set.
+const WITH_CAMPAIGN = `select t.*, c.name as c_name, c.allow_external_modification as c_allow,
+  c.password_hash as c_password_hash, c.whitelist_only as c_whitelist_only,
+  c.unique_merchant_reference as c_unique_ref, c.created_at as c_created_at, c.updated_at as c_updated_at
+  from transactions t join campaigns c on c.id = t.campaign_id`;
+
+type JoinedRow = TransactionRow & {
+  c_name: string;
+  c_allow: number;
+  c_password_hash: string | null;
+  c_whitelist_only: number;
+  c_unique_ref: number;
+  c_created_at: number;
+  c_updated_at: number;
+};
+
+function splitJoined(row: JoinedRow): { transaction: Transaction; campaign: Campaign } {
+  return {
+    transaction: transactionFromRow(row),
+    campaign: campaignFromRow({
+      id: row.campaign_id,
+      name: row.c_name,
+      allow_external_modification: row.c_allow,
+      password_hash: row.c_password_hash,
+      whitelist_only: row.c_whitelist_only,
+      unique_merchant_reference: row.c_unique_ref,
+      created_at: row.c_created_at,
+      updated_at: row.c_updated_at,
+    }),
+  };
+}
+
+/** knex.raw returns [rows, fields] on mysql2 and rows on better-sqlite3. */
+function rowsOf<T>(engine: Engine, result: unknown): T[] {
+  return (engine === 'mysql' ? (result as [T[]])[0] : result) as T[];
+}
+
+/** Reads and writes transactions. */
+export class TransactionStore {
+  constructor(
+    private readonly knex: Knex,
+    private readonly engine: Engine,
+  ) {}
+
+  /** Inserts a transaction. */
+  async create(transaction: NewTransaction, now: number, trx: Knex = this.knex): Promise<Transaction> {
+    const [id] = await trx('transactions').insert({
+      ...(transaction.id ? { id: transaction.id } : {}),
+      click_id: transaction.clickId,
+      campaign_id: transaction.campaignId,
+      affiliate_id: transaction.affiliateId,
+      merchant_reference_id: transaction.merchantReferenceId,
+      sub_id: transaction.subId,
+      affiliate_reference_id: transaction.affiliateReferenceId,
+      affiliate_payout: moneyToColumn(transaction.affiliatePayout),
+      merchant_revenue: moneyToColumn(transaction.merchantRevenue),
+      approved: transaction.approved,
+      occurred_at: transaction.occurredAt,
+      created_at: now,
+      updated_at: now,
+    });
+    const created = await this.getById(transaction.id ?? Number(id), trx);
+    if (!created) throw new Error('transaction vanished after insert');
+    return created;
+  }
+
+  /** One transaction by id, or null. */
+  async getById(id: number, trx: Knex = this.knex): Promise<Transaction | null> {
+    const row = await trx('transactions').where({ id }).first();
+    return row ? transactionFromRow(row) : null;
+  }
+
+  /** One transaction by click id, or null. */
+  async getByClickId(clickId: string): Promise<Transaction | null> {
+    const row = await this.knex('transactions').where({ click_id: clickId }).first();
+    return row ? transactionFromRow(row) : null;
+  }
+
+  /** Transactions of a campaign with a merchant reference id (at most `limit`). */
+  async listByMerchantReference(campaignId: number, merchantReferenceId: string, limit = 100, trx: Knex = this.knex): Promise<Transaction[]> {
+    const rows = await trx('transactions')
+      .where({ campaign_id: campaignId, merchant_reference_id: merchantReferenceId })
+      .orderBy('id')
+      .limit(limit);
+    return rows.map(transactionFromRow);
+  }
+
+  /** The transaction with its campaign, found by id, click id, or merchant reference (first two). */
+  async findWithCampaign(
+    where: { id: number } | { clickId: string } | { campaignId: number; merchantReferenceId: string },
+  ): Promise<Array<{ transaction: Transaction; campaign: Campaign }>> {
+    let sql: string;
+    let bindings: Array<string | number>;
+    if ('id' in where) [sql, bindings] = [`${WITH_CAMPAIGN} where t.id = ?`, [where.id]];
+    else if ('clickId' in where) [sql, bindings] = [`${WITH_CAMPAIGN} where t.click_id = ?`, [where.clickId]];
+    else
+      [sql, bindings] = [
+        `${WITH_CAMPAIGN} where t.campaign_id = ? and t.merchant_reference_id = ? order by t.id limit 2`,
+        [where.campaignId, where.merchantReferenceId],
+      ];
+    const result = await this.knex.raw(sql, bindings);
+    return rowsOf<JoinedRow>(this.engine, result).map(splitJoined);
+  }
+
+  /**
+   * Reads the transaction and locks it until the transaction ends. MySQL/MariaDB: `FOR UPDATE` row lock.
+   * SQLite has no row locks; its single connection and single writer serialise the whole unit of work.
+   */
+  async lockById(trx: Knex.Transaction, id: number): Promise<Transaction | null> {
+    const sql = `select * from transactions where id = ?${this.engine === 'mysql' ? ' for update' : ''}`;
+    const rows = rowsOf<TransactionRow>(this.engine, await trx.raw(sql, [id]));
+    return rows[0] ? transactionFromRow(rows[0]) : null;
+  }
+
+  /** Writes new values of the three modifiable fields. */
+  async updateValues(trx: Knex.Transaction, id: number, values: TransactionValues, now: number): Promise<void> {
+    await trx.raw(
+      'update transactions set affiliate_payout = ?, merchant_revenue = ?, approved = ?, updated_at = ? where id = ?',
+      [moneyToColumn(values.affiliatePayout), moneyToColumn(values.merchantRevenue), values.approved ? 1 : 0, now, id],
+    );
+  }
+}
