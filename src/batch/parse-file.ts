@@ -1,0 +1,168 @@
+import { CsvError, parse } from 'csv-parse/sync';
+
+import type { RawParameter } from '../linktrust/raw-parameters';
+
+// The same pair type as /transaction.edit's, so a row goes through the same parameter parser.
+export type { RawParameter };
+
+/**
+ * The columns a Lead Poster file may carry, in LinkTrust's spelling. They are the query parameters of
+ * `transaction.edit`; headers match them case-insensitively, as LinkTrust matches parameter names.
+ */
+export const KNOWN_COLUMNS = [
+  'Password',
+  'TransactionID',
+  'ClickID',
+  'MerchantreferenceID',
+  'CID',
+  'AP',
+  'MP',
+  'A',
+  'executeaffiliatepixel',
+  'REASON',
+] as const;
+
+/** A column name from {@link KNOWN_COLUMNS}. */
+export type KnownColumn = (typeof KNOWN_COLUMNS)[number];
+
+/**
+ * Name of the parameter added to a row that has more fields than the header has columns; its value is
+ * the surplus count. The service refuses such a row rather than guess which field is misplaced.
+ */
+export const EXTRA_FIELDS_PARAMETER = '__extra_fields__';
+
+/** One data row: its number as the merchant sees it (1 = first row under the header) and its pairs. */
+export interface ParsedRow { rowNumber: number; parameters: RawParameter[] }
+
+/** A modification file whose header is acceptable, split into rows of raw parameters. */
+export interface ParsedFile {
+  ok: true;
+  format: 'tab' | 'csv';
+  /** Header names as spelled in the file (trimmed). */
+  columns: string[];
+  rows: ParsedRow[];
+}
+
+/** Why a whole file is refused; the text is shown to the merchant as is. */
+export interface FileRejection { ok: false; reason: string }
+
+const KNOWN_BY_LOWER_CASE = new Map<string, KnownColumn>(
+  KNOWN_COLUMNS.map((column) => [column.toLowerCase(), column]),
+);
+
+/*
+ * The first line with anything besides whitespace and commas: Excel's CSV export writes an empty
+ * sheet row as ",,,,", and leading blank rows are common in hand-made sheets.
+ */
+const HEADER_LINE = /^[^\r\n]*[^\s,][^\r\n]*$/m;
+
+/**
+ * Reads the text of a Lead Poster file (Excel "Text (Tab delimited)" or a CSV) into rows of raw
+ * parameters, refusing the whole file when its header cannot describe a modification. Values are
+ * kept exactly as written: deciding what a value means, and whether it is valid, is the service's job.
+ */
+export function parseModificationFile(text: string): ParsedFile | FileRejection {
+  const headerLine = HEADER_LINE.exec(text.startsWith('\ufeff') ? text.slice(1) : text);
+  if (headerLine === null) return reject('the file is empty');
+
+  // The LinkTrust sample is tab-delimited; a comma header means the merchant saved it as CSV instead.
+  const format = !headerLine[0].includes('\t') && headerLine[0].includes(',') ? 'csv' : 'tab';
+  const body = headerLine.input.slice(headerLine.index);
+
+  let records: string[][];
+  try {
+    records = parse(body, {
+      delimiter: format === 'tab' ? '\t' : ',',
+      // Excel writes CRLF, old Mac tools CR, everything else LF; a file edited by several may mix them.
+      record_delimiter: ['\r\n', '\n', '\r'],
+      // Checked row by row below so one bad row does not sink the file.
+      relax_column_count: true,
+      // A quote inside an unquoted value (5" screen) is data, not a syntax error.
+      relax_quotes: true,
+    });
+  } catch (error) {
+    if (error instanceof CsvError) return reject(describeSyntaxError(error));
+    throw error;
+  }
+
+  const columns = headerNames(records[0] ?? []);
+  const problems = headerProblems(columns);
+  if (problems.length > 0) return reject(problems.join('; '));
+
+  const rows: ParsedRow[] = [];
+  // Record index = row number: every record after the header counts, blank or not, so the numbers
+  // match the spreadsheet rows the merchant sees (a quoted multi-line cell is still one row).
+  for (let index = 1; index < records.length; index++) {
+    const fields = records[index];
+    if (fields.every(isBlank)) continue;
+    rows.push({ rowNumber: index, parameters: rowParameters(columns, fields) });
+  }
+  return { ok: true, format, columns, rows };
+}
+
+/*
+ * Trailing empty header cells are dropped: Excel saves every row out to the sheet's used range, so a
+ * once-touched cell to the right adds empty columns to the header and every row.
+ */
+function headerNames(cells: string[]): string[] {
+  const names = cells.map((cell) => cell.trim());
+  while (names.length > 0 && names[names.length - 1] === '') names.pop();
+  return names;
+}
+
+/** Every reason the header cannot be used, so the merchant can fix them all in one go. */
+function headerProblems(columns: string[]): string[] {
+  const problems: string[] = [];
+  const unnamed = columns.flatMap((name, i) => (name === '' ? [`column ${i + 1} has no name`] : []));
+  problems.push(...unnamed);
+
+  const unknown = columns.filter((name) => name !== '' && !KNOWN_BY_LOWER_CASE.has(name.toLowerCase()));
+  if (unknown.length > 0) problems.push(`unknown column(s): ${unknown.join(', ')}`);
+
+  const present = new Set<KnownColumn>();
+  const duplicates = new Set<string>();
+  for (const name of columns) {
+    const known = KNOWN_BY_LOWER_CASE.get(name.toLowerCase());
+    if (known === undefined) continue;
+    if (present.has(known)) duplicates.add(name);
+    present.add(known);
+  }
+  if (duplicates.size > 0) problems.push(`duplicate column: ${[...duplicates].join(', ')}`);
+
+  if (!present.has('Password')) problems.push('missing column: Password');
+  // A row needs one of LinkTrust's three ways to find a transaction; which one is decided per row.
+  if (!present.has('TransactionID') && !present.has('ClickID') && !present.has('MerchantreferenceID')) {
+    problems.push('missing identifier column: TransactionID, ClickID or MerchantreferenceID + CID');
+  } else if (present.has('MerchantreferenceID') && !present.has('CID')) {
+    // Merchant references are only unique within a campaign.
+    problems.push('missing column: CID');
+  }
+  return problems;
+}
+
+function rowParameters(columns: string[], fields: string[]): RawParameter[] {
+  const parameters = columns.map((name, i) => ({ name, value: fields[i] ?? '' }));
+  // Empty trailing fields are Excel's used-range padding (see headerNames), not misplaced data.
+  let surplus = fields.length - columns.length;
+  while (surplus > 0 && isBlank(fields[columns.length + surplus - 1])) surplus--;
+  if (surplus > 0) parameters.push({ name: EXTRA_FIELDS_PARAMETER, value: String(surplus) });
+  return parameters;
+}
+
+function isBlank(field: string): boolean {
+  return field.trim() === '';
+}
+
+function describeSyntaxError(error: CsvError): string {
+  if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
+    // csv-parse has emitted the header and every complete row, so the count names the broken row.
+    const records = Number(error.records);
+    const where = records > 0 ? `row ${records}` : 'the header';
+    return `${where} opens a quoted field that is never closed`;
+  }
+  return `the file could not be parsed: ${error.message}`;
+}
+
+function reject(reason: string): FileRejection {
+  return { ok: false, reason };
+}

@@ -1,0 +1,46 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../src/app';
+import { createServices, Services } from '../../src/composition';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import type { Database } from '../../src/store/database';
+
+/** The admin token every test server accepts. */
+export const TEST_ADMIN_TOKEN = 'test-admin-token';
+
+/** A real HTTP server on an ephemeral loopback port, over a test database. */
+export interface TestServer {
+  baseUrl: string;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/** Starts the whole app as production builds it, with config built from `env` overrides. */
+export async function startTestServer(db: Database, env: Record<string, string> = {}): Promise<TestServer> {
+  const config = loadConfig({ ADMIN_TOKEN: TEST_ADMIN_TOKEN, BCRYPT_COST: '4', LOG_LEVEL: 'silent', ...env });
+  const services = createServices(config, db, createLogger(config.logLevel));
+  const server = http.createServer(createApp(services));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    services,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Calls the admin API with the test token; returns status and parsed JSON. */
+export async function adminRequest(baseUrl: string, method: string, path: string, body?: unknown, token = TEST_ADMIN_TOKEN) {
+  const response = await fetch(`${baseUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+}
