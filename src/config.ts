@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_POSTBACK_RETRY_SCHEDULE, parseRetrySchedule } from './postbacks/retry-schedule';
 
 /** Where the data lives: an embedded SQLite file or a MySQL/MariaDB server. */
 export type DatabaseConfig =
@@ -23,6 +24,31 @@ export interface Config {
   /** Verified-credential cache: entries and lifetime. */
   credentialCacheSize: number;
   credentialCacheTtlMs: number;
+  /** Size of the MySQL/MariaDB connection pool. */
+  databasePoolMax: number;
+  postbacks: {
+    /** Seconds between attempts; when exhausted the delivery is marked failed. */
+    retrySchedule: readonly number[];
+    timeoutMs: number;
+    allowPrivateNetworks: boolean;
+    /** Run the outbox worker inside the server process. */
+    workerEnabled: boolean;
+    concurrency: number;
+    leaseMs: number;
+  };
+  processing: {
+    /** Seconds after each hour boundary at which the roll-up runs; null: not scheduled. */
+    rollupDelaySeconds: number | null;
+    /** IANA time zone of reporting days (nightly processing, daily statistics). */
+    reportingTimezone: string;
+    /** Local time (HH:MM in reportingTimezone) at which nightly processing runs; null: not scheduled. */
+    nightlyAt: string | null;
+  };
+  batches: {
+    /** Run the batch processor inside the server process. */
+    workerEnabled: boolean;
+    maxFileBytes: number;
+  };
 }
 
 /** Thrown with every problem found, one line, each naming its variable. */
@@ -59,6 +85,49 @@ const schema = z.object({
   BCRYPT_COST: int('BCRYPT_COST', 4, 15).default(12),
   CREDENTIAL_CACHE_SIZE: int('CREDENTIAL_CACHE_SIZE', 0, 1_000_000).default(10_000),
   CREDENTIAL_CACHE_TTL_SECONDS: int('CREDENTIAL_CACHE_TTL_SECONDS', 0, 86_400).default(300),
+  DATABASE_POOL_MAX: int('DATABASE_POOL_MAX', 1, 500).default(20),
+  POSTBACK_RETRY_SCHEDULE: z
+    .string()
+    .refine((v) => {
+      try {
+        parseRetrySchedule(v);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'POSTBACK_RETRY_SCHEDULE must be comma-separated positive whole seconds, e.g. 5,300,1800')
+    .transform((v) => parseRetrySchedule(v))
+    .optional(),
+  POSTBACK_TIMEOUT_MS: int('POSTBACK_TIMEOUT_MS', 100, 120_000).default(10_000),
+  POSTBACK_ALLOW_PRIVATE_NETWORKS: bool('POSTBACK_ALLOW_PRIVATE_NETWORKS').default(false),
+  POSTBACK_WORKER: bool('POSTBACK_WORKER').default(true),
+  POSTBACK_CONCURRENCY: int('POSTBACK_CONCURRENCY', 1, 1000).default(16),
+  POSTBACK_LEASE_SECONDS: int('POSTBACK_LEASE_SECONDS', 15, 3600).default(60),
+  ROLLUP_SCHEDULE: z
+    .string()
+    .trim()
+    .regex(/^(off|\d{1,4})$/i, 'ROLLUP_SCHEDULE must be off or the seconds after each hour at which to roll up (0-3599)')
+    .refine((v) => v.toLowerCase() === 'off' || Number(v) < 3600, 'ROLLUP_SCHEDULE must be off or the seconds after each hour at which to roll up (0-3599)')
+    .default('60'),
+  REPORTING_TIMEZONE: z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: v });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'REPORTING_TIMEZONE must be an IANA time zone such as UTC or America/Denver')
+    .default('UTC'),
+  NIGHTLY_SCHEDULE: z
+    .string()
+    .trim()
+    .regex(/^(off|([01]\d|2[0-3]):[0-5]\d)$/i, 'NIGHTLY_SCHEDULE must be off or a local time HH:MM')
+    .default('00:30'),
+  BATCH_WORKER: bool('BATCH_WORKER').default(true),
+  BATCH_MAX_FILE_MB: int('BATCH_MAX_FILE_MB', 1, 1024).default(64),
 });
 
 /** Parses `DATABASE_URL`: `sqlite:PATH`, `sqlite::memory:`, or `mysql://user:pass@host:port/db`. */
@@ -104,7 +173,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   const database = parseDatabaseUrl(cleaned.DATABASE_URL);
   if (typeof database === 'string') problems.push(database);
   if (problems.length > 0 || !result.success || typeof database === 'string') {
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+    throw new ConfigError(`invalid configuration: ${[...new Set(problems)].join("; ")}`);
   }
   const v = result.data;
   return Object.freeze({
@@ -119,5 +188,23 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     bcryptCost: v.BCRYPT_COST,
     credentialCacheSize: v.CREDENTIAL_CACHE_SIZE,
     credentialCacheTtlMs: v.CREDENTIAL_CACHE_TTL_SECONDS * 1000,
+    databasePoolMax: v.DATABASE_POOL_MAX,
+    postbacks: Object.freeze({
+      retrySchedule: Object.freeze(v.POSTBACK_RETRY_SCHEDULE ?? [...DEFAULT_POSTBACK_RETRY_SCHEDULE]),
+      timeoutMs: v.POSTBACK_TIMEOUT_MS,
+      allowPrivateNetworks: v.POSTBACK_ALLOW_PRIVATE_NETWORKS,
+      workerEnabled: v.POSTBACK_WORKER,
+      concurrency: v.POSTBACK_CONCURRENCY,
+      leaseMs: v.POSTBACK_LEASE_SECONDS * 1000,
+    }),
+    processing: Object.freeze({
+      rollupDelaySeconds: v.ROLLUP_SCHEDULE.toLowerCase() === 'off' ? null : Number(v.ROLLUP_SCHEDULE),
+      reportingTimezone: v.REPORTING_TIMEZONE,
+      nightlyAt: v.NIGHTLY_SCHEDULE.toLowerCase() === 'off' ? null : v.NIGHTLY_SCHEDULE,
+    }),
+    batches: Object.freeze({
+      workerEnabled: v.BATCH_WORKER,
+      maxFileBytes: v.BATCH_MAX_FILE_MB * 1024 * 1024,
+    }),
   });
 }

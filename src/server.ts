@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const db = openDatabase(config.database);
+  const db = openDatabase(config.database, { poolMax: config.databasePoolMax });
   const services = createServices(config, db, logger);
   const app = createApp(services);
   const server = http.createServer(app);
