@@ -5,6 +5,7 @@ import type { Services } from './composition';
 import { requestContext } from './http/request-context';
 import { transactionEditRouter } from './linktrust/transaction-edit-route';
 import { databaseIsReachable } from './store/database';
+import { postbackRoutes } from './postbacks/postbacks-router';
 
 /** Assembles the express app from the services; no listen(), so tests mount it on their own server. */
 export function createApp(services: Services): express.Express {
@@ -24,7 +25,15 @@ export function createApp(services: Services): express.Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable' });
   });
 
-  app.use('/api/v1', adminRouter({ admin: services.admin, adminToken: config.adminToken, logger }));
+  app.use(
+    '/api/v1',
+    adminRouter({
+      admin: services.admin,
+      adminToken: config.adminToken,
+      logger,
+      extend: [postbackRoutes({ postbacks: services.stores.postbacks, onRequeued: () => services.postbackWorker.wake() })],
+    }),
+  );
 
   app.use((req: Request, res: Response) => {
     res.status(404).type('text/plain; charset=utf-8').send('Not Found\n');

@@ -2,7 +2,7 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import { AdminService } from './admin/admin-service';
 import { PasswordVerifier } from './auth/password-verifier';
-import { ModificationService, PostbackOutbox } from './modification/modification-service';
+import { ModificationService } from './modification/modification-service';
 import { AffiliateStore } from './store/affiliate-store';
 import { CampaignStore } from './store/campaign-store';
 import type { Database } from './store/database';
@@ -11,6 +11,11 @@ import { ProcessingStateStore } from './store/processing-state-store';
 import { StatisticsStore } from './store/statistics-store';
 import { TransactionStore } from './store/transaction-store';
 import { WhitelistStore } from './store/whitelist-store';
+import { PostbackStore } from './store/postback-store';
+import { createGuardedDispatcher } from './postbacks/network-guard';
+import { TransactionalPostbackOutbox } from './postbacks/postback-outbox';
+import { PostbackWorker } from './postbacks/postback-worker';
+import { validatePostbackUrlTemplate } from './postbacks/url-template';
 
 /** Every store, built over one database handle. */
 export function createStores(db: Database) {
@@ -22,12 +27,13 @@ export function createStores(db: Database) {
     modifications: new ModificationStore(db.knex),
     processingState: new ProcessingStateStore(db.knex, db.engine),
     statistics: new StatisticsStore(db.knex, db.engine),
+    postbacks: new PostbackStore(db.knex, db.engine),
   };
 }
 export type Stores = ReturnType<typeof createStores>;
 
 /** Every service, from the config, the database and its stores. The one composition root. */
-export function createServices(config: Config, db: Database, logger: Logger, options: { now?: () => number; postbacks?: PostbackOutbox | null } = {}) {
+export function createServices(config: Config, db: Database, logger: Logger, options: { now?: () => number } = {}) {
   const stores = createStores(db);
   const passwords = new PasswordVerifier({
     bcryptCost: config.bcryptCost,
@@ -35,11 +41,14 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     cacheTtlMs: config.credentialCacheTtlMs,
     now: options.now,
   });
+  const postbackDispatcher = createGuardedDispatcher({ allowPrivateNetworks: config.postbacks.allowPrivateNetworks });
+  const postbackWorker = new PostbackWorker(stores.postbacks, postbackDispatcher, logger, { ...config.postbacks, now: options.now });
+  const outbox = new TransactionalPostbackOutbox(stores.postbacks, { now: options.now, onCommitted: () => postbackWorker.wake() });
   const modifications = new ModificationService({
     knex: db.knex,
     ...stores,
     passwords,
-    postbacks: options.postbacks ?? null,
+    postbacks: outbox,
     now: options.now,
   });
   const admin = new AdminService({
@@ -47,9 +56,9 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     engine: db.engine,
     ...stores,
     bcryptCost: config.bcryptCost,
-    validatePostbackUrl: () => ({ ok: true }),
+    validatePostbackUrl: validatePostbackUrlTemplate,
     now: options.now,
   });
-  return { db, config, logger, stores, passwords, modifications, admin };
+  return { db, config, logger, stores, passwords, modifications, admin, postbackWorker, postbackDispatcher };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -54,13 +54,14 @@ async function main(): Promise<void> {
     logger.info({ port, host: config.host, database: config.database.client }, `txedit listening on http://${config.host}:${port}`);
   });
 
+  let stopping = false;
   const rollup = () => runHourlyRollup({ knex: db.knex, engine: db.engine, processingState: services.stores.processingState }, { now: Date.now() }).then(() => undefined);
   untilItWorks(() => prepareDatabase(config, db, logger).then(rollup), logger, 'database preparation').then(() => {
+    if (config.postbacks.workerEnabled && !stopping) services.postbackWorker.start();
     // Roll each hour up shortly after it ends: a check a minute is cheap and survives clock jumps.
     setInterval(() => rollup().catch((error) => logger.error({ err: error }, 'hourly roll-up failed')), 60_000).unref();
   });
 
-  let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -68,10 +69,15 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
     server.close(() => {
-      db.knex.destroy().finally(() => {
-        logger.info('stopped');
-        process.exit(0);
-      });
+      // In-flight postbacks finish (each is bounded by its timeout) and are recorded before the pool closes.
+      services.postbackWorker
+        .stop()
+        .then(() => services.postbackDispatcher.close())
+        .then(() => db.knex.destroy())
+        .finally(() => {
+          logger.info('stopped');
+          process.exit(0);
+        });
     });
     server.closeIdleConnections();
   };

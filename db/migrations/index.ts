@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as initialSchema from './20261125000000_initial_schema';
 import * as processingStateRow from './20261125000100_processing_state_row';
+import * as postbackOutbox from './20261125003000_postback_outbox';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
 interface MigrationModule {
@@ -13,6 +14,7 @@ interface MigrationModule {
 const migrations: Array<[string, MigrationModule]> = [
   ['20261125000000_initial_schema', initialSchema],
   ['20261125000100_processing_state_row', processingStateRow],
+  ['20261125003000_postback_outbox', postbackOutbox],
 ];
 
 /** knex migration source over the list above. */

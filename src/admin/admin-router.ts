@@ -63,7 +63,13 @@ type Handler = (req: Request, res: Response) => Promise<void>;
 const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => handler(req, res).catch(next);
 
 /** The admin JSON API at /api/v1 (the contract the CLI, the console and outside tests use). */
-export function adminRouter(deps: { admin: AdminService; adminToken: string | null; logger: Logger; extend?: (router: Router) => void }): Router {
+export function adminRouter(deps: {
+  admin: AdminService;
+  adminToken: string | null;
+  logger: Logger;
+  /** Each adds its routes (postbacks, processing, batches…) behind the same auth, JSON and errors. */
+  extend?: Array<(router: Router) => void>;
+}): Router {
   const { admin } = deps;
   const router = express.Router();
   router.use(requireAdminToken(deps.adminToken));
@@ -123,7 +129,7 @@ export function adminRouter(deps: { admin: AdminService; adminToken: string | nu
     res.json({ ...transactionJson(transaction), modifications: modifications.map(modificationJson) });
   }));
 
-  deps.extend?.(router);
+  for (const addRoutes of deps.extend ?? []) addRoutes(router);
 
   router.use((req: Request, res: Response) => {
     res.status(404).json({ error: { code: 'not_found', message: `no route ${req.method} ${req.baseUrl}${req.path}` } });

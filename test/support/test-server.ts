@@ -18,19 +18,24 @@ export interface TestServer {
 
 /** Starts the whole app as production builds it, with config built from `env` overrides. */
 export async function startTestServer(db: Database, env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({ ADMIN_TOKEN: TEST_ADMIN_TOKEN, BCRYPT_COST: '4', LOG_LEVEL: 'silent', ...env });
+  // The in-process postback worker is off unless a test turns it on (POSTBACK_WORKER: 'true').
+  const config = loadConfig({ ADMIN_TOKEN: TEST_ADMIN_TOKEN, BCRYPT_COST: '4', LOG_LEVEL: 'silent', POSTBACK_WORKER: 'false', ...env });
   const services = createServices(config, db, createLogger(config.logLevel));
   const server = http.createServer(createApp(services));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  if (config.postbacks.workerEnabled) services.postbackWorker.start();
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     services,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      await services.postbackWorker.stop();
+      await services.postbackDispatcher.close();
+    },
   };
 }
 

@@ -1,0 +1,54 @@
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import { formatMoney } from '../modification/money';
+import type { PostbackOutbox } from '../modification/modification-service';
+import type { PostbackStore } from '../store/postback-store';
+import type { Transaction } from '../store/transaction-store';
+import { renderPostbackUrl } from './url-template';
+
+/**
+ * The core's view of the outbox: reads the affiliate's template and queues a delivery, both inside the
+ * change's database transaction, so a delivery exists exactly when the change committed. The URL is
+ * rendered now, from the transaction as it is after the change.
+ */
+export class TransactionalPostbackOutbox implements PostbackOutbox {
+  constructor(
+    private readonly store: PostbackStore,
+    private readonly options: { now?: () => number; onCommitted?: () => void } = {},
+  ) {}
+
+  async templateFor(trx: Knex.Transaction, affiliateId: number): Promise<string | null> {
+    const row = await trx('affiliates').select('postback_url').where({ id: affiliateId }).first();
+    return row?.postback_url ? String(row.postback_url) : null;
+  }
+
+  async enqueue(trx: Knex.Transaction, change: { template: string; transaction: Transaction; modificationId: number; reason: string | null }): Promise<void> {
+    const { transaction: t } = change;
+    const postbackId = crypto.randomUUID();
+    const url = renderPostbackUrl(change.template, {
+      campaignId: t.campaignId,
+      affiliateId: t.affiliateId,
+      subId: t.subId,
+      clickId: t.clickId,
+      transactionId: String(t.id),
+      affiliatePayout: formatMoney(t.affiliatePayout),
+      merchantRevenue: formatMoney(t.merchantRevenue),
+      merchantReferenceId: t.merchantReferenceId,
+      affiliateReferenceId: t.affiliateReferenceId,
+      approved: t.approved,
+      reason: change.reason,
+      postbackId,
+    });
+    await this.store.enqueue(trx, {
+      postbackId,
+      transactionId: t.id,
+      modificationId: change.modificationId,
+      affiliateId: t.affiliateId,
+      url,
+      now: (this.options.now ?? Date.now)(),
+    });
+    // Wake the in-process worker once the change is durable, instead of waiting for its next poll.
+    const { onCommitted } = this.options;
+    if (onCommitted) trx.executionPromise.then(onCommitted, () => undefined);
+  }
+}

@@ -1,0 +1,56 @@
+import type { Router } from 'express';
+import { AdminError, invalid, notFound } from '../admin/admin-errors';
+import { idParam } from '../admin/admin-router';
+import type { PostbackAttempt, PostbackDelivery, PostbackStatus, PostbackStore } from '../store/postback-store';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const STATUSES: PostbackStatus[] = ['pending', 'delivered', 'failed'];
+
+/** A delivery and its attempts as JSON. */
+export function deliveryJson(d: PostbackDelivery, attempts: PostbackAttempt[]) {
+  return {
+    id: d.id,
+    postbackId: d.postbackId,
+    transactionId: d.transactionId,
+    modificationId: d.modificationId,
+    affiliateId: d.affiliateId,
+    url: d.url,
+    status: d.status,
+    attemptCount: d.attempts,
+    nextAttemptAt: d.status === 'pending' ? iso(d.nextAttemptAt) : null,
+    lastError: d.lastError,
+    createdAt: iso(d.createdAt),
+    finishedAt: iso(d.finishedAt),
+    attempts: attempts
+      .filter((a) => a.deliveryId === d.id)
+      .map((a) => ({ attempt: a.attempt, at: iso(a.startedAt), url: a.url, httpStatus: a.httpStatus, error: a.error, durationMs: a.durationMs })),
+  };
+}
+
+/** Admin routes for postback deliveries: list with attempts, and retry of a failed one. */
+export function postbackRoutes(deps: { postbacks: PostbackStore; now?: () => number; onRequeued?: () => void }) {
+  return (router: Router): void => {
+    router.get('/postbacks', async (req, res) => {
+      const { transactionId, status } = req.query;
+      if (status !== undefined && !STATUSES.includes(status as PostbackStatus)) throw invalid('status must be pending, delivered or failed');
+      const deliveries = await deps.postbacks.list({
+        transactionId: transactionId === undefined ? undefined : idParam(transactionId, 'transactionId'),
+        status: status as PostbackStatus | undefined,
+      });
+      const attempts = await deps.postbacks.attemptsFor(deliveries.map((d) => d.id));
+      res.json(deliveries.map((d) => deliveryJson(d, attempts)));
+    });
+
+    router.post('/postbacks/:id/retry', async (req, res) => {
+      const id = idParam(req.params.id);
+      const delivery = await deps.postbacks.get(id);
+      if (!delivery) throw notFound(`postback delivery ${id}`);
+      if (!(await deps.postbacks.requeueFailed(id, (deps.now ?? Date.now)()))) {
+        throw new AdminError(409, 'conflict', `postback delivery ${id} is ${delivery.status}; only failed deliveries can be retried`);
+      }
+      deps.onRequeued?.();
+      const requeued = (await deps.postbacks.get(id)) as PostbackDelivery;
+      res.json(deliveryJson(requeued, await deps.postbacks.attemptsFor([id])));
+    });
+  };
+}

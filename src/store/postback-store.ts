@@ -1,0 +1,199 @@
+import type { Knex } from 'knex';
+import type { Engine } from './database';
+
+/** Where a delivery stands. */
+export type PostbackStatus = 'pending' | 'delivered' | 'failed';
+
+/** One requested postback (the outbox row). */
+export interface PostbackDelivery {
+  id: number;
+  postbackId: string;
+  transactionId: number;
+  modificationId: number;
+  affiliateId: number;
+  url: string;
+  status: PostbackStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+/** One HTTP attempt at a delivery. */
+export interface PostbackAttempt {
+  id: number;
+  deliveryId: number;
+  attempt: number;
+  startedAt: number;
+  url: string;
+  httpStatus: number | null;
+  error: string | null;
+  durationMs: number;
+  worker: string;
+}
+
+type Row = Record<string, unknown>;
+const num = (v: unknown) => Number(v);
+const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+function deliveryFromRow(r: Row): PostbackDelivery {
+  return {
+    id: num(r.id),
+    postbackId: String(r.postback_id),
+    transactionId: num(r.transaction_id),
+    modificationId: num(r.modification_id),
+    affiliateId: num(r.affiliate_id),
+    url: String(r.url),
+    status: r.status as PostbackStatus,
+    attempts: num(r.attempts),
+    nextAttemptAt: num(r.next_attempt_at),
+    leaseOwner: (r.lease_owner as string | null) ?? null,
+    leaseExpiresAt: numOrNull(r.lease_expires_at),
+    lastError: (r.last_error as string | null) ?? null,
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+    finishedAt: numOrNull(r.finished_at),
+  };
+}
+
+function attemptFromRow(r: Row): PostbackAttempt {
+  return {
+    id: num(r.id),
+    deliveryId: num(r.delivery_id),
+    attempt: num(r.attempt),
+    startedAt: num(r.started_at),
+    url: String(r.url),
+    httpStatus: numOrNull(r.http_status),
+    error: (r.error as string | null) ?? null,
+    durationMs: num(r.duration_ms),
+    worker: String(r.worker),
+  };
+}
+
+/** What a finished attempt decided for its delivery. */
+export interface AttemptOutcome {
+  status: PostbackStatus;
+  nextAttemptAt: number;
+  error: string | null;
+}
+
+/** The postback outbox tables. The only SQL for postbacks. */
+export class PostbackStore {
+  constructor(
+    private readonly knex: Knex,
+    private readonly engine: Engine,
+  ) {}
+
+  /** Adds a delivery inside the change's own database transaction. */
+  async enqueue(
+    trx: Knex.Transaction,
+    delivery: { postbackId: string; transactionId: number; modificationId: number; affiliateId: number; url: string; now: number },
+  ): Promise<void> {
+    await trx('postback_deliveries').insert({
+      postback_id: delivery.postbackId,
+      transaction_id: delivery.transactionId,
+      modification_id: delivery.modificationId,
+      affiliate_id: delivery.affiliateId,
+      url: delivery.url,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: delivery.now,
+      created_at: delivery.now,
+      updated_at: delivery.now,
+    });
+  }
+
+  /**
+   * Leases up to `limit` due deliveries to `worker` until `now + leaseMs`. A lease that outlived its
+   * worker (crash, kill -9) has expired and is taken over. On MySQL/MariaDB `FOR UPDATE SKIP LOCKED`
+   * lets several workers claim at once without waiting on, or taking, each other's rows; SQLite has a
+   * single writer, so the select-then-update inside one transaction is already exclusive.
+   */
+  async claimDue(worker: string, now: number, leaseMs: number, limit: number): Promise<PostbackDelivery[]> {
+    return this.knex.transaction(async (trx) => {
+      const query = trx('postback_deliveries')
+        .select('id')
+        .where('status', 'pending')
+        .andWhere('next_attempt_at', '<=', now)
+        .andWhere((q) => q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<', now))
+        .orderBy('next_attempt_at')
+        .limit(limit);
+      const rows: Row[] = await (this.engine === 'mysql' ? query.forUpdate().skipLocked() : query);
+      const ids = rows.map((r) => num(r.id));
+      if (ids.length === 0) return [];
+      await trx('postback_deliveries').whereIn('id', ids).update({ lease_owner: worker, lease_expires_at: now + leaseMs, updated_at: now });
+      return (await trx('postback_deliveries').whereIn('id', ids).orderBy('next_attempt_at')).map(deliveryFromRow);
+    });
+  }
+
+  /**
+   * Records an attempt and its consequence, in one transaction. The delivery only changes while the
+   * worker still holds the lease for the same attempt slot; a worker whose lease was taken over still
+   * logs what it did, but cannot overwrite the newer owner's state.
+   */
+  async recordAttempt(
+    delivery: PostbackDelivery,
+    worker: string,
+    attempt: Omit<PostbackAttempt, 'id' | 'deliveryId' | 'attempt' | 'worker'>,
+    outcome: AttemptOutcome,
+    now: number,
+  ): Promise<boolean> {
+    return this.knex.transaction(async (trx) => {
+      await trx('postback_attempts').insert({
+        delivery_id: delivery.id,
+        attempt: delivery.attempts + 1,
+        started_at: attempt.startedAt,
+        url: attempt.url,
+        http_status: attempt.httpStatus,
+        error: attempt.error?.slice(0, 1024) ?? null,
+        duration_ms: Math.round(attempt.durationMs),
+        worker,
+      });
+      const updated = await trx('postback_deliveries')
+        .where({ id: delivery.id, lease_owner: worker, attempts: delivery.attempts })
+        .update({
+          attempts: delivery.attempts + 1,
+          status: outcome.status,
+          next_attempt_at: outcome.nextAttemptAt,
+          last_error: outcome.error?.slice(0, 1024) ?? null,
+          lease_owner: null,
+          lease_expires_at: null,
+          updated_at: now,
+          finished_at: outcome.status === 'pending' ? null : now,
+        });
+      return updated > 0;
+    });
+  }
+
+  /** Deliveries, newest first, optionally of one transaction and/or status. */
+  async list(filter: { transactionId?: number; status?: PostbackStatus; limit?: number }): Promise<PostbackDelivery[]> {
+    const query = this.knex('postback_deliveries').orderBy('id', 'desc').limit(filter.limit ?? 200);
+    if (filter.transactionId !== undefined) query.where({ transaction_id: filter.transactionId });
+    if (filter.status !== undefined) query.where({ status: filter.status });
+    return (await query).map(deliveryFromRow);
+  }
+
+  /** One delivery, or null. */
+  async get(id: number): Promise<PostbackDelivery | null> {
+    const row = await this.knex('postback_deliveries').where({ id }).first();
+    return row ? deliveryFromRow(row) : null;
+  }
+
+  /** Attempts of the given deliveries, oldest first. */
+  async attemptsFor(deliveryIds: number[]): Promise<PostbackAttempt[]> {
+    if (deliveryIds.length === 0) return [];
+    return (await this.knex('postback_attempts').whereIn('delivery_id', deliveryIds).orderBy('id')).map(attemptFromRow);
+  }
+
+  /** Puts a failed delivery back in the queue, due now; false when it is not failed. */
+  async requeueFailed(id: number, now: number): Promise<boolean> {
+    const updated = await this.knex('postback_deliveries')
+      .where({ id, status: 'failed' })
+      .update({ status: 'pending', next_attempt_at: now, finished_at: null, lease_owner: null, lease_expires_at: null, updated_at: now });
+    return updated > 0;
+  }
+}
