@@ -16,6 +16,8 @@ import { createGuardedDispatcher } from './postbacks/network-guard';
 import { TransactionalPostbackOutbox } from './postbacks/postback-outbox';
 import { PostbackWorker } from './postbacks/postback-worker';
 import { validatePostbackUrlTemplate } from './postbacks/url-template';
+import Redis from 'ioredis';
+import { FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter } from './auth/failure-limiter';
 
 /** Every store, built over one database handle. */
 export function createStores(db: Database) {
@@ -39,8 +41,12 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     bcryptCost: config.bcryptCost,
     cacheSize: config.credentialCacheSize,
     cacheTtlMs: config.credentialCacheTtlMs,
+    maxConcurrentCompares: config.security.bcryptConcurrency,
     now: options.now,
   });
+  const limiter: FailureLimiter = config.security.redisUrl
+    ? new RedisFailureLimiter(new Redis(config.security.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false }), config.security.rateLimitWindowMs, logger)
+    : new MemoryFailureLimiter(config.security.rateLimitWindowMs, options.now);
   const postbackDispatcher = createGuardedDispatcher({ allowPrivateNetworks: config.postbacks.allowPrivateNetworks });
   const postbackWorker = new PostbackWorker(stores.postbacks, postbackDispatcher, logger, { ...config.postbacks, now: options.now });
   const outbox = new TransactionalPostbackOutbox(stores.postbacks, { now: options.now, onCommitted: () => postbackWorker.wake() });
@@ -49,6 +55,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     ...stores,
     passwords,
     postbacks: outbox,
+    limiter: { limiter, ipFailures: config.security.rateLimitIpFailures, campaignFailures: config.security.rateLimitCampaignFailures },
     now: options.now,
   });
   const admin = new AdminService({
@@ -59,6 +66,6 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     validatePostbackUrl: validatePostbackUrlTemplate,
     now: options.now,
   });
-  return { db, config, logger, stores, passwords, modifications, admin, postbackWorker, postbackDispatcher };
+  return { db, config, logger, stores, passwords, limiter, modifications, admin, postbackWorker, postbackDispatcher };
 }
 export type Services = ReturnType<typeof createServices>;

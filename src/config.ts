@@ -44,6 +44,22 @@ export interface Config {
     /** Local time (HH:MM in reportingTimezone) at which nightly processing runs; null: not scheduled. */
     nightlyAt: string | null;
   };
+  security: {
+    rateLimitWindowMs: number;
+    /** Failed attempts one client IP may make per window (0: no limit). */
+    rateLimitIpFailures: number;
+    /** Failed attempts against one campaign per window, from IPs not white-listed for it (0: no limit). */
+    rateLimitCampaignFailures: number;
+    /** Shared rate-limit counters; null: in-process counters. */
+    redisUrl: string | null;
+    /** bcrypt compares at once (libuv threadpool share). */
+    bcryptConcurrency: number;
+    tlsCertFile: string | null;
+    tlsKeyFile: string | null;
+    /** Refuse /transaction.edit over plain HTTP. */
+    requireHttps: boolean;
+    idempotencyTtlMs: number;
+  };
   batches: {
     /** Run the batch processor inside the server process. */
     workerEnabled: boolean;
@@ -126,6 +142,19 @@ const schema = z.object({
     .trim()
     .regex(/^(off|([01]\d|2[0-3]):[0-5]\d)$/i, 'NIGHTLY_SCHEDULE must be off or a local time HH:MM')
     .default('00:30'),
+  RATE_LIMIT_WINDOW_SECONDS: int('RATE_LIMIT_WINDOW_SECONDS', 1, 86_400).default(900),
+  RATE_LIMIT_IP_FAILURES: int('RATE_LIMIT_IP_FAILURES', 0, 1_000_000).default(30),
+  RATE_LIMIT_CAMPAIGN_FAILURES: int('RATE_LIMIT_CAMPAIGN_FAILURES', 0, 1_000_000).default(300),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .regex(/^rediss?:\/\//, 'REDIS_URL must start with redis:// or rediss://')
+    .optional(),
+  BCRYPT_CONCURRENCY: int('BCRYPT_CONCURRENCY', 1, 64).default(2),
+  TLS_CERT_FILE: z.string().trim().optional(),
+  TLS_KEY_FILE: z.string().trim().optional(),
+  REQUIRE_HTTPS: bool('REQUIRE_HTTPS').default(false),
+  IDEMPOTENCY_TTL_HOURS: int('IDEMPOTENCY_TTL_HOURS', 1, 720).default(24),
   BATCH_WORKER: bool('BATCH_WORKER').default(true),
   BATCH_MAX_FILE_MB: int('BATCH_MAX_FILE_MB', 1, 1024).default(64),
 });
@@ -172,6 +201,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   }
   const database = parseDatabaseUrl(cleaned.DATABASE_URL);
   if (typeof database === 'string') problems.push(database);
+  if (Boolean(cleaned.TLS_CERT_FILE) !== Boolean(cleaned.TLS_KEY_FILE)) problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   if (problems.length > 0 || !result.success || typeof database === 'string') {
     throw new ConfigError(`invalid configuration: ${[...new Set(problems)].join("; ")}`);
   }
@@ -201,6 +231,17 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       rollupDelaySeconds: v.ROLLUP_SCHEDULE.toLowerCase() === 'off' ? null : Number(v.ROLLUP_SCHEDULE),
       reportingTimezone: v.REPORTING_TIMEZONE,
       nightlyAt: v.NIGHTLY_SCHEDULE.toLowerCase() === 'off' ? null : v.NIGHTLY_SCHEDULE,
+    }),
+    security: Object.freeze({
+      rateLimitWindowMs: v.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      rateLimitIpFailures: v.RATE_LIMIT_IP_FAILURES,
+      rateLimitCampaignFailures: v.RATE_LIMIT_CAMPAIGN_FAILURES,
+      redisUrl: v.REDIS_URL ?? null,
+      bcryptConcurrency: v.BCRYPT_CONCURRENCY,
+      tlsCertFile: v.TLS_CERT_FILE ?? null,
+      tlsKeyFile: v.TLS_KEY_FILE ?? null,
+      requireHttps: v.REQUIRE_HTTPS,
+      idempotencyTtlMs: v.IDEMPOTENCY_TTL_HOURS * 3_600_000,
     }),
     batches: Object.freeze({
       workerEnabled: v.BATCH_WORKER,

@@ -73,6 +73,7 @@ async function main(): Promise<void> {
       services.postbackWorker
         .stop()
         .then(() => services.postbackDispatcher.close())
+        .then(() => services.limiter.close())
         .then(() => db.knex.destroy())
         .finally(() => {
           logger.info('stopped');

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import bcrypt from 'bcrypt';
+import { BoundedConcurrency } from './bounded-concurrency';
 
 /** Settings of the verified-credential cache. */
 export interface PasswordVerifierOptions {
@@ -7,6 +8,9 @@ export interface PasswordVerifierOptions {
   bcryptCost: number;
   cacheSize: number;
   cacheTtlMs: number;
+  /** bcrypt compares allowed at once; more wait in a bounded queue. */
+  maxConcurrentCompares?: number;
+  maxQueuedCompares?: number;
   now?: () => number;
 }
 
@@ -26,9 +30,11 @@ export class PasswordVerifier {
   private readonly verified = new Map<string, number>();
   private readonly now: () => number;
   private dummyHash: Promise<string> | undefined;
+  private readonly gate: BoundedConcurrency;
 
   constructor(private readonly options: PasswordVerifierOptions) {
     this.now = options.now ?? Date.now;
+    this.gate = new BoundedConcurrency(options.maxConcurrentCompares ?? 2, options.maxQueuedCompares ?? 1000);
   }
 
   /** True when `password` matches `hash` (a null hash or password never matches). */
@@ -41,7 +47,7 @@ export class PasswordVerifier {
       this.verified.delete(digest);
     }
     if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) return false;
-    const ok = await bcrypt.compare(password, hash);
+    const ok = await this.gate.run(() => bcrypt.compare(password, hash));
     if (ok) this.remember(digest);
     return ok;
   }
@@ -49,7 +55,8 @@ export class PasswordVerifier {
   /** Spends the time of one compare without a real hash, so unknown ids cost what a wrong password costs. */
   async spendCompareTime(): Promise<void> {
     this.dummyHash ??= bcrypt.hash(crypto.randomBytes(16).toString('hex'), this.options.bcryptCost);
-    await bcrypt.compare('not-the-password', await this.dummyHash);
+    const dummy = await this.dummyHash;
+    await this.gate.run(() => bcrypt.compare('not-the-password', dummy));
   }
 
   private remember(digest: string): void {

@@ -13,6 +13,7 @@ const EMPTY_SUPPLIED: SuppliedValues = { transactionId: '', clickId: '', merchan
 
 /** Sends a LinkTrust XML answer: always HTTP 200 with an XML body, like LinkTrust. */
 export function sendLinkTrustXml(res: Response, outcome: Outcome, supplied: SuppliedValues = EMPTY_SUPPLIED): void {
+  if (outcome.kind === 'temporary_failure' && outcome.retryAfterSeconds) res.set('Retry-After', String(outcome.retryAfterSeconds));
   res.status(200).type('text/xml; charset=utf-8').send(renderLinkTrustResponse(outcome, supplied));
 }
 

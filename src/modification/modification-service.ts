@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 import type { PasswordVerifier } from '../auth/password-verifier';
+import { QueueFullError } from '../auth/bounded-concurrency';
+import type { FailureLimiter, LimitKey } from '../auth/failure-limiter';
 import { ipIsListed } from '../auth/ip-address';
 import type { Campaign } from '../store/campaign-store';
 import { classifyDatabaseError, isTransientDatabaseError, temporaryFailureType } from '../store/database-errors';
@@ -29,12 +31,24 @@ export interface ModificationServiceDeps {
   whitelist: WhitelistStore;
   passwords: PasswordVerifier;
   postbacks: PostbackOutbox | null;
+  /** Brake on failed attempts from /transaction.edit (not batches, which an admin uploaded). */
+  limiter?: { limiter: FailureLimiter; ipFailures: number; campaignFailures: number } | null;
   now?: () => number;
   /** Attempts of the unit of work when the database reports a deadlock or lock timeout. */
   maxAttempts?: number;
 }
 
 type Located = { transaction: Transaction; campaign: Campaign };
+
+/** What a front door adds to one call of `modify`. */
+export interface ModifyOptions {
+  /**
+   * Runs inside the change's database transaction, after the history row is written and only when the
+   * change applies: work that must commit with the change or not at all (a batch row's result). Throwing
+   * rolls the change back and `modify` rethrows.
+   */
+  afterApply?: (trx: Knex.Transaction, outcome: Extract<Outcome, { kind: 'applied' }>) => Promise<void>;
+}
 
 /**
  * The core: every front door's modification command goes through `modify`, which answers with an
@@ -50,30 +64,62 @@ export class ModificationService {
   }
 
   /** Applies a command, or says why not. Throws only for unexpected (non-database) bugs. */
-  async modify(command: ModificationCommand): Promise<Outcome> {
+  async modify(command: ModificationCommand, options: ModifyOptions = {}): Promise<Outcome> {
     try {
-      return await this.checkAndApply(command);
+      return await this.checkAndApply(command, options);
     } catch (error) {
       if (isTransientDatabaseError(error)) return { kind: 'temporary_failure', failureType: temporaryFailureType(error) };
+      if (error instanceof QueueFullError) return { kind: 'temporary_failure', failureType: 'server busy', retryAfterSeconds: 1 };
       throw error;
     }
   }
 
-  private async checkAndApply(command: ModificationCommand): Promise<Outcome> {
+  private ipKey(command: ModificationCommand): LimitKey[] {
+    const limits = this.deps.limiter;
+    return limits && limits.ipFailures > 0 ? [{ key: `ip:${command.clientIp}`, limit: limits.ipFailures }] : [];
+  }
+
+  private campaignKey(campaignId: number): LimitKey[] {
+    const limits = this.deps.limiter;
+    return limits && limits.campaignFailures > 0 ? [{ key: `campaign:${campaignId}`, limit: limits.campaignFailures }] : [];
+  }
+
+  /** Refusal when a key is over its limit: checked before any password is. */
+  private async rateLimited(keys: LimitKey[]): Promise<Outcome | null> {
+    if (keys.length === 0 || !this.deps.limiter) return null;
+    const seconds = await this.deps.limiter.limiter.blockedFor(keys);
+    return seconds > 0 ? { kind: 'temporary_failure', failureType: 'rate limited', retryAfterSeconds: seconds } : null;
+  }
+
+  private async countFailure(outcome: Outcome, keys: LimitKey[]): Promise<Outcome> {
+    if (keys.length > 0 && this.deps.limiter) await this.deps.limiter.limiter.recordFailure(keys);
+    return outcome;
+  }
+
+  private async checkAndApply(command: ModificationCommand, options: ModifyOptions): Promise<Outcome> {
     const { deps } = this;
+    const limited = command.source === 'api';
+    const ipKeys = limited ? this.ipKey(command) : [];
+    const ipBlocked = await this.rateLimited(ipKeys);
+    if (ipBlocked) return ipBlocked;
     // Read without locks first: the password check may take a bcrypt compare, which must not hold a
     // row lock. The decisive checks are repeated under locks in apply().
     if ((await deps.processingState.read()).nightlyInProgress) return { kind: 'nightly_in_progress' };
     const located = await this.locate(command.identifier);
     if ('kind' in located) {
       // Unknown ids cost a compare too, so response time does not tell which ids exist.
-      if (located.kind === 'invalid_transaction' && command.password !== null) await deps.passwords.spendCompareTime();
-      return located;
+      if (located.kind !== 'invalid_transaction') return located;
+      if (command.password !== null) await deps.passwords.spendCompareTime();
+      return this.countFailure(located, ipKeys);
     }
     const { transaction, campaign } = located;
     if (!campaign.allowExternalModification) return { kind: 'campaign_closed' };
-    if (!(await this.authorised(campaign, command))) return { kind: 'unauthorized' };
-    return this.withRetries(() => this.apply(transaction.id, command));
+    const campaignKeys = limited ? this.campaignKey(campaign.id) : [];
+    const campaignBlocked = await this.rateLimited(campaignKeys);
+    // A flood against one campaign must not lock out its merchant: white-listed IPs pass the campaign brake.
+    if (campaignBlocked && !(await this.whitelisted(campaign.id, command.clientIp))) return campaignBlocked;
+    if (!(await this.authorised(campaign, command))) return this.countFailure({ kind: 'unauthorized' }, [...ipKeys, ...campaignKeys]);
+    return this.withRetries(() => this.apply(transaction.id, command, options));
   }
 
   private async locate(identifier: TransactionIdentifier): Promise<Located | Outcome> {
@@ -96,16 +142,17 @@ export class ModificationService {
     return found[0];
   }
 
+  private async whitelisted(campaignId: number, clientIp: string): Promise<boolean> {
+    return ipIsListed(clientIp, await this.deps.whitelist.addressesFor(campaignId));
+  }
+
   private async authorised(campaign: Campaign, command: ModificationCommand): Promise<boolean> {
     // Same answer for a bad password and a refused IP, so neither can be probed on its own.
-    if (campaign.whitelistOnly) {
-      const addresses = await this.deps.whitelist.addressesFor(campaign.id);
-      if (!ipIsListed(command.clientIp, addresses)) return false;
-    }
+    if (campaign.whitelistOnly && !(await this.whitelisted(campaign.id, command.clientIp))) return false;
     return this.deps.passwords.verify(campaign.id, campaign.passwordHash, command.password);
   }
 
-  private async apply(transactionId: number, command: ModificationCommand): Promise<Outcome> {
+  private async apply(transactionId: number, command: ModificationCommand, options: ModifyOptions): Promise<Outcome> {
     const { deps } = this;
     return deps.knex.transaction(async (trx) => {
       const state = await deps.processingState.readForModification(trx);
@@ -146,7 +193,9 @@ export class ModificationService {
       if (template && deps.postbacks) {
         await deps.postbacks.enqueue(trx, { template, transaction: updated, modificationId, reason: command.reason });
       }
-      return { kind: 'applied', transaction: updated, modificationId } as const;
+      const applied = { kind: 'applied', transaction: updated, modificationId } as const;
+      await options.afterApply?.(trx, applied);
+      return applied;
     });
   }
 

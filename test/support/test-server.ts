@@ -18,8 +18,17 @@ export interface TestServer {
 
 /** Starts the whole app as production builds it, with config built from `env` overrides. */
 export async function startTestServer(db: Database, env: Record<string, string> = {}): Promise<TestServer> {
-  // The in-process postback worker is off unless a test turns it on (POSTBACK_WORKER: 'true').
-  const config = loadConfig({ ADMIN_TOKEN: TEST_ADMIN_TOKEN, BCRYPT_COST: '4', LOG_LEVEL: 'silent', POSTBACK_WORKER: 'false', ...env });
+  // The in-process postback worker and the failed-attempt limits are off unless a test turns them on:
+  // most tests send many deliberate failures from 127.0.0.1.
+  const config = loadConfig({
+    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    BCRYPT_COST: '4',
+    LOG_LEVEL: 'silent',
+    POSTBACK_WORKER: 'false',
+    RATE_LIMIT_IP_FAILURES: '0',
+    RATE_LIMIT_CAMPAIGN_FAILURES: '0',
+    ...env,
+  });
   const services = createServices(config, db, createLogger(config.logLevel));
   const server = http.createServer(createApp(services));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -35,6 +44,7 @@ export async function startTestServer(db: Database, env: Record<string, string> 
       });
       await services.postbackWorker.stop();
       await services.postbackDispatcher.close();
+      await services.limiter.close();
     },
   };
 }

@@ -1,0 +1,58 @@
+import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
+import { buildScene } from '../support/factories';
+import { editByGet } from '../support/linktrust-xml';
+import { adminRequest, startTestServer, TestServer } from '../support/test-server';
+
+const RATE_LIMITED = 'Temporary failure: rate limited LinkTrust API was unable to complete the request';
+
+describe.each(testEngines())('failed-attempt limits on %s', (engine) => {
+  let database: TestDatabase;
+  let server: TestServer;
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    server = await startTestServer(database.db, {
+      TRUST_PROXY: 'loopback',
+      RATE_LIMIT_IP_FAILURES: '3',
+      RATE_LIMIT_CAMPAIGN_FAILURES: '5',
+      RATE_LIMIT_WINDOW_SECONDS: '600',
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+  });
+
+  const from = (ip: string) => ({ 'x-forwarded-for': ip });
+
+  it('refuses a client IP past its limit, even with the right password, with Retry-After', async () => {
+    const { campaign, transaction } = await buildScene(server.services);
+    const good = { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '1.00' };
+    for (let i = 0; i < 2; i++) {
+      const { answer } = await editByGet(server.baseUrl, { ...good, Password: 'wrong' }, from('198.51.100.1'));
+      expect(answer.error?.message).toBe('Permanent failure: Invalid authentication credentials');
+    }
+    // Unknown transactions count too.
+    const unknown = await editByGet(server.baseUrl, { ...good, TransactionID: '987654321' }, from('198.51.100.1'));
+    expect(unknown.answer.error?.message).toBe('Permanent failure: Invalid transaction specified');
+    const response = await fetch(`${server.baseUrl}/transaction.edit?${new URLSearchParams(good)}`, { headers: from('198.51.100.1') });
+    const body = await response.text();
+    expect(body).toContain(`<Type>temporary</Type>\n<Message>${RATE_LIMITED}</Message>`);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(590);
+    // Nothing was applied; another client is unaffected.
+    expect(await server.services.stores.modifications.listForTransaction(transaction.id)).toHaveLength(0);
+    const other = await editByGet(server.baseUrl, good, from('198.51.100.2'));
+    expect(other.answer.succeeded).toBe('True');
+  });
+
+  it('brakes a campaign under a distributed flood, but lets its white-listed IPs through', async () => {
+    const { campaign, transaction } = await buildScene(server.services);
+    const params = { Password: 'wrong', TransactionID: String(transaction.id), AP: '2.00' };
+    for (let i = 0; i < 5; i++) await editByGet(server.baseUrl, params, from(`203.0.113.${10 + i}`));
+    const right = { ...params, Password: campaign.password as string };
+    const fresh = await editByGet(server.baseUrl, right, from('203.0.113.99'));
+    expect(fresh.answer.error?.message).toBe(RATE_LIMITED);
+    expect((await adminRequest(server.baseUrl, 'POST', '/whitelist', { address: '192.0.2.0/24', campaignId: campaign.id })).status).toBe(201);
+    const merchant = await editByGet(server.baseUrl, right, from('192.0.2.7'));
+    expect(merchant.answer.succeeded).toBe('True');
+  });
+});
