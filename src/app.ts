@@ -18,7 +18,7 @@ export function createApp(services: Services): express.Express {
   app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } }));
   app.use(requestContext(logger));
 
-  app.use(transactionEditRouter({ modifications: services.modifications, logger }));
+  app.use(transactionEditRouter({ modifications: services.modifications, logger, requireHttps: config.security.requireHttps }));
 
   app.get('/healthz', async (_req, res) => {
     const ok = await databaseIsReachable(services.db);

@@ -1,4 +1,3 @@
-import http from 'node:http';
 import dotenv from 'dotenv';
 import { seedDemoData, databaseIsEmpty, DEMO_PASSWORD } from '../db/seeds/demo-data';
 import { createApp } from './app';
@@ -6,6 +5,7 @@ import { hashPassword } from './auth/password-verifier';
 import { createServices } from './composition';
 import { Config, ConfigError, loadConfig } from './config';
 import { createLogger, Logger } from './logger';
+import { createListener } from './http/listener';
 import { runHourlyRollup } from './processing/hourly-rollup';
 import { Database, migrateToLatest, openDatabase } from './store/database';
 
@@ -47,11 +47,20 @@ async function main(): Promise<void> {
   const db = openDatabase(config.database, { poolMax: config.databasePoolMax });
   const services = createServices(config, db, logger);
   const app = createApp(services);
-  const server = http.createServer(app);
+  const listener = createListener(app, { certFile: config.security.tlsCertFile, keyFile: config.security.tlsKeyFile });
+  const { server } = listener;
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info({ port, host: config.host, database: config.database.client }, `txedit listening on http://${config.host}:${port}`);
+    logger.info({ port, host: config.host, database: config.database.client }, `txedit listening on ${listener.protocol}://${config.host}:${port}`);
+  });
+  process.on('SIGHUP', () => {
+    try {
+      listener.reloadTls();
+      logger.info('TLS certificate reloaded');
+    } catch (error) {
+      logger.error({ err: error }, 'TLS certificate reload failed; keeping the old one');
+    }
   });
 
   let stopping = false;

@@ -21,7 +21,7 @@ export function sendLinkTrustXml(res: Response, outcome: Outcome, supplied: Supp
  * The LinkTrust front door: `GET|POST /transaction.edit`. Parameters come from the query string and,
  * for POST, an `application/x-www-form-urlencoded` body (both may carry some).
  */
-export function transactionEditRouter(deps: { modifications: ModificationService; logger: Logger }): Router {
+export function transactionEditRouter(deps: { modifications: ModificationService; logger: Logger; requireHttps: boolean }): Router {
   const router = express.Router();
   // The body is read raw (latin1, one char per byte) so bad percent-encoding and bad UTF-8 are answered
   // by the parser instead of being "repaired" by a body parser.
@@ -41,6 +41,13 @@ export function transactionEditRouter(deps: { modifications: ModificationService
     const pairs = decodeFormPairs(query);
     if (req.method === 'POST' && Buffer.isBuffer(req.body)) decodeFormPairs(req.body.toString('latin1'), pairs);
     const parsed = parseModificationParameters(pairs);
+    // REQUIRE_HTTPS: a password that crossed the network in clear text is not accepted. req.secure
+    // believes X-Forwarded-Proto only from a proxy trusted by TRUST_PROXY.
+    if (deps.requireHttps && !req.secure) {
+      res.set('X-Txedit-Refused', 'https-required');
+      sendLinkTrustXml(res, { kind: 'unauthorized' }, parsed.supplied);
+      return;
+    }
     if (!parsed.ok) {
       sendLinkTrustXml(res, parsed.outcome, parsed.supplied);
       return;
