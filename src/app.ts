@@ -1,11 +1,14 @@
 import express, { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { adminRouter } from './admin/admin-router';
+import { batchRoutes } from './batch/batch-router';
 import type { Services } from './composition';
+import { consoleRouterFor } from './console/console-router';
 import { requestContext } from './http/request-context';
 import { transactionEditRouter } from './linktrust/transaction-edit-route';
 import { databaseIsReachable } from './store/database';
 import { postbackRoutes } from './postbacks/postbacks-router';
+import { processingRoutes } from './processing/processing-router';
 
 /** Assembles the express app from the services; no listen(), so tests mount it on their own server. */
 export function createApp(services: Services): express.Express {
@@ -18,7 +21,14 @@ export function createApp(services: Services): express.Express {
   app.use(helmet({ contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } }));
   app.use(requestContext(logger));
 
-  app.use(transactionEditRouter({ modifications: services.modifications, logger, requireHttps: config.security.requireHttps }));
+  app.use(
+    transactionEditRouter({
+      modifications: services.modifications,
+      idempotency: services.idempotency,
+      logger,
+      requireHttps: config.security.requireHttps,
+    }),
+  );
 
   app.get('/healthz', async (_req, res) => {
     const ok = await databaseIsReachable(services.db);
@@ -31,9 +41,16 @@ export function createApp(services: Services): express.Express {
       admin: services.admin,
       adminToken: config.adminToken,
       logger,
-      extend: [postbackRoutes({ postbacks: services.stores.postbacks, onRequeued: () => services.postbackWorker.wake() })],
+      extend: [
+        postbackRoutes({ postbacks: services.stores.postbacks, onRequeued: () => services.postbackWorker.wake() }),
+        processingRoutes({ processing: services.processing }),
+        batchRoutes({ batches: services.batches, maxFileBytes: config.batches.maxFileBytes }),
+      ],
     }),
   );
+
+  // The web console: its own CSP, cookies and CSRF checks live in its router.
+  app.use('/admin', consoleRouterFor(services));
 
   app.use((req: Request, res: Response) => {
     res.status(404).type('text/plain; charset=utf-8').send('Not Found\n');

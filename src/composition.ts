@@ -1,9 +1,12 @@
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { AdminService } from './admin/admin-service';
+import { BatchService } from './batch/batch-service';
+import { batchOptionsFor, BatchWorker } from './batch/batch-worker';
 import { PasswordVerifier } from './auth/password-verifier';
 import { ModificationService } from './modification/modification-service';
 import { AffiliateStore } from './store/affiliate-store';
+import { BatchStore } from './store/batch-store';
 import { CampaignStore } from './store/campaign-store';
 import type { Database } from './store/database';
 import { ModificationStore } from './store/modification-store';
@@ -11,13 +14,20 @@ import { ProcessingStateStore } from './store/processing-state-store';
 import { StatisticsStore } from './store/statistics-store';
 import { TransactionStore } from './store/transaction-store';
 import { WhitelistStore } from './store/whitelist-store';
+import { createProcessingService } from './processing/processing-service';
 import { PostbackStore } from './store/postback-store';
+import { IdempotencyStore } from './store/idempotency-store';
+import { IdempotencyService } from './linktrust/idempotency';
 import { createGuardedDispatcher } from './postbacks/network-guard';
 import { TransactionalPostbackOutbox } from './postbacks/postback-outbox';
 import { PostbackWorker } from './postbacks/postback-worker';
 import { validatePostbackUrlTemplate } from './postbacks/url-template';
 import Redis from 'ioredis';
 import { FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter } from './auth/failure-limiter';
+import { ConsoleAuditLog } from './console/console-audit';
+import { ConsoleAuditStore } from './console/console-audit-store';
+import { ConsoleAuth } from './console/console-auth';
+import { ConsoleSessionStore } from './console/console-session-store';
 
 /** Every store, built over one database handle. */
 export function createStores(db: Database) {
@@ -30,6 +40,10 @@ export function createStores(db: Database) {
     processingState: new ProcessingStateStore(db.knex, db.engine),
     statistics: new StatisticsStore(db.knex, db.engine),
     postbacks: new PostbackStore(db.knex, db.engine),
+    consoleSessions: new ConsoleSessionStore(db.knex),
+    consoleAudit: new ConsoleAuditStore(db.knex),
+    batches: new BatchStore(db.knex),
+    idempotency: new IdempotencyStore(db.knex),
   };
 }
 export type Stores = ReturnType<typeof createStores>;
@@ -58,6 +72,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     limiter: { limiter, ipFailures: config.security.rateLimitIpFailures, campaignFailures: config.security.rateLimitCampaignFailures },
     now: options.now,
   });
+  const idempotency = new IdempotencyService(stores.idempotency, config.security.idempotencyTtlMs, options.now);
   const admin = new AdminService({
     knex: db.knex,
     engine: db.engine,
@@ -66,6 +81,16 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     validatePostbackUrl: validatePostbackUrlTemplate,
     now: options.now,
   });
-  return { db, config, logger, stores, passwords, limiter, modifications, admin, postbackWorker, postbackDispatcher };
+  const processing = createProcessingService(config.processing, db, stores.processingState, { now: options.now, logger });
+  const batchWorker = new BatchWorker({ store: stores.batches, modifications, processingState: stores.processingState, logger }, { ...batchOptionsFor(db.engine), now: options.now });
+  const batches = new BatchService({ store: stores.batches, onQueued: () => batchWorker.wake(), now: options.now });
+  const consoleAuth = new ConsoleAuth({
+    sessions: stores.consoleSessions,
+    limiter,
+    settings: { adminToken: config.adminToken, users: config.console.users, sessionTtlMs: config.console.sessionTtlMs },
+    now: options.now,
+  });
+  const consoleAudit = new ConsoleAuditLog(stores.consoleAudit, { now: options.now });
+  return { db, config, logger, stores, consoleAuth, consoleAudit, passwords, limiter, modifications, idempotency, admin, postbackWorker, postbackDispatcher, processing, batches, batchWorker };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -1,5 +1,7 @@
+import express from 'express';
 import { z } from 'zod';
 import { DEFAULT_POSTBACK_RETRY_SCHEDULE, parseRetrySchedule } from './postbacks/retry-schedule';
+import { ConsoleUser, parseAdminUsers } from './console/admin-users';
 
 /** Where the data lives: an embedded SQLite file or a MySQL/MariaDB server. */
 export type DatabaseConfig =
@@ -60,6 +62,12 @@ export interface Config {
     requireHttps: boolean;
     idempotencyTtlMs: number;
   };
+  console: {
+    /** Lifetime of a web console session (from sign-in), in milliseconds. */
+    sessionTtlMs: number;
+    /** Named console users (ADMIN_USERS) with bcrypt hashes; empty: sign in with ADMIN_TOKEN only. */
+    users: readonly ConsoleUser[];
+  };
   batches: {
     /** Run the batch processor inside the server process. */
     workerEnabled: boolean;
@@ -90,7 +98,14 @@ const schema = z.object({
   HOST: z.string().trim().min(1, 'HOST must not be empty').default('0.0.0.0'),
   DATABASE_URL: z.string().trim().optional(),
   ADMIN_TOKEN: z.string().optional(),
-  TRUST_PROXY: z.string().trim().optional(),
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .refine(
+      trustProxyAccepted,
+      'TRUST_PROXY must be true, false, a hop count, or a comma list of loopback, linklocal, uniquelocal, IP addresses and CIDR ranges',
+    )
+    .optional(),
   LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
@@ -155,6 +170,11 @@ const schema = z.object({
   TLS_KEY_FILE: z.string().trim().optional(),
   REQUIRE_HTTPS: bool('REQUIRE_HTTPS').default(false),
   IDEMPOTENCY_TTL_HOURS: int('IDEMPOTENCY_TTL_HOURS', 1, 720).default(24),
+  CONSOLE_SESSION_HOURS: int('CONSOLE_SESSION_HOURS', 1, 720).default(8),
+  ADMIN_USERS: z
+    .string()
+    .refine((v) => parseAdminUsers(v) !== null, 'ADMIN_USERS must be comma-separated name:bcrypthash pairs with distinct names')
+    .optional(),
   BATCH_WORKER: bool('BATCH_WORKER').default(true),
   BATCH_MAX_FILE_MB: int('BATCH_MAX_FILE_MB', 1, 1024).default(64),
 });
@@ -184,6 +204,19 @@ function parseTrustProxy(value: string | undefined): boolean | number | string {
   if (value.toLowerCase() === 'true') return true;
   if (/^\d+$/.test(value)) return Number(value);
   return value;
+}
+
+/**
+ * True when express accepts the value as `trust proxy`. Asked of express itself, so start-up refuses
+ * exactly what createApp would otherwise throw on later, without naming the variable.
+ */
+function trustProxyAccepted(value: string): boolean {
+  try {
+    express().set('trust proxy', parseTrustProxy(value));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Builds the Config from an environment (process.env, or a test's object). Throws ConfigError. */
@@ -242,6 +275,10 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       tlsKeyFile: v.TLS_KEY_FILE ?? null,
       requireHttps: v.REQUIRE_HTTPS,
       idempotencyTtlMs: v.IDEMPOTENCY_TTL_HOURS * 3_600_000,
+    }),
+    console: Object.freeze({
+      sessionTtlMs: v.CONSOLE_SESSION_HOURS * 3_600_000,
+      users: Object.freeze(v.ADMIN_USERS ? (parseAdminUsers(v.ADMIN_USERS) ?? []) : []),
     }),
     batches: Object.freeze({
       workerEnabled: v.BATCH_WORKER,

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import dotenv from 'dotenv';
 import { seedDemoData, databaseIsEmpty, DEMO_PASSWORD } from '../db/seeds/demo-data';
 import { createApp } from './app';
@@ -6,7 +7,7 @@ import { createServices } from './composition';
 import { Config, ConfigError, loadConfig } from './config';
 import { createLogger, Logger } from './logger';
 import { createListener } from './http/listener';
-import { runHourlyRollup } from './processing/hourly-rollup';
+import { createProcessingScheduler } from './processing/processing-scheduler';
 import { Database, migrateToLatest, openDatabase } from './store/database';
 
 /** Applies migrations and, on an empty embedded database, the demo data. */
@@ -44,7 +45,10 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const db = openDatabase(config.database, { poolMax: config.databasePoolMax });
+  const db = openDatabase(config.database, {
+    poolMax: config.databasePoolMax,
+    log: { warn: (message) => logger.warn({ source: 'knex' }, message), error: (message) => logger.error({ source: 'knex' }, message) },
+  });
   const services = createServices(config, db, logger);
   const app = createApp(services);
   const listener = createListener(app, { certFile: config.security.tlsCertFile, keyFile: config.security.tlsKeyFile });
@@ -64,11 +68,22 @@ async function main(): Promise<void> {
   });
 
   let stopping = false;
-  const rollup = () => runHourlyRollup({ knex: db.knex, engine: db.engine, processingState: services.stores.processingState }, { now: Date.now() }).then(() => undefined);
-  untilItWorks(() => prepareDatabase(config, db, logger).then(rollup), logger, 'database preparation').then(() => {
+  // Node keeps a keep-alive connection open (and serves more requests on it) for keepAliveTimeout after
+  // each answer, even once closing: answers given while stopping say `Connection: close` instead.
+  const answering = new Set<ServerResponse>();
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (stopping) res.setHeader('Connection', 'close');
+    answering.add(res);
+    res.on('close', () => answering.delete(res));
+  });
+  // Hourly roll-up (at start to catch up, then ROLLUP_SCHEDULE seconds after each hour) and nightly processing.
+  const scheduler = createProcessingScheduler(services.processing, config.processing, logger);
+  untilItWorks(() => prepareDatabase(config, db, logger), logger, 'database preparation').then(() => {
     if (config.postbacks.workerEnabled && !stopping) services.postbackWorker.start();
-    // Roll each hour up shortly after it ends: a check a minute is cheap and survives clock jumps.
-    setInterval(() => rollup().catch((error) => logger.error({ err: error }, 'hourly roll-up failed')), 60_000).unref();
+    if (config.batches.workerEnabled && !stopping) services.batchWorker.start();
+    if (!stopping) scheduler.start();
+    // Remembered idempotent answers expire after IDEMPOTENCY_TTL_HOURS; drop them hourly.
+    setInterval(() => services.idempotency.sweep().catch((error) => logger.warn({ err: error }, 'idempotency sweep failed')), 3_600_000).unref();
   });
 
   const stop = (signal: string) => {
@@ -79,8 +94,11 @@ async function main(): Promise<void> {
     force.unref();
     server.close(() => {
       // In-flight postbacks finish (each is bounded by its timeout) and are recorded before the pool closes.
-      services.postbackWorker
+      scheduler
         .stop()
+        .then(() => services.postbackWorker.stop())
+        // Rows already started finish; the batch is handed back and the next start resumes it.
+        .then(() => services.batchWorker.stop())
         .then(() => services.postbackDispatcher.close())
         .then(() => services.limiter.close())
         .then(() => db.knex.destroy())
@@ -90,6 +108,7 @@ async function main(): Promise<void> {
         });
     });
     server.closeIdleConnections();
+    for (const res of answering) if (!res.headersSent) res.setHeader('Connection', 'close');
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -2,6 +2,13 @@ import type { Knex } from 'knex';
 import * as initialSchema from './20261125000000_initial_schema';
 import * as processingStateRow from './20261125000100_processing_state_row';
 import * as postbackOutbox from './20261125003000_postback_outbox';
+import * as batches from './20261125020000_batches';
+import * as dailyStatistics from './20261125010000_daily_statistics';
+import * as consoleTables from './20261125030000_console';
+import * as historyAppendOnly from './20261125050000_history_append_only';
+import * as idempotencyKeys from './20261125060000_idempotency_keys';
+import * as changeTimeIndexes from './20261125070000_change_time_indexes';
+import * as binaryIdentifierCollation from './20261125080000_binary_identifier_collation';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
 interface MigrationModule {
@@ -15,6 +22,13 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261125000000_initial_schema', initialSchema],
   ['20261125000100_processing_state_row', processingStateRow],
   ['20261125003000_postback_outbox', postbackOutbox],
+  ['20261125020000_batches', batches],
+  ['20261125010000_daily_statistics', dailyStatistics],
+  ['20261125030000_console', consoleTables],
+  ['20261125050000_history_append_only', historyAppendOnly],
+  ['20261125060000_idempotency_keys', idempotencyKeys],
+  ['20261125070000_change_time_indexes', changeTimeIndexes],
+  ['20261125080000_binary_identifier_collation', binaryIdentifierCollation],
 ];
 
 /** knex migration source over the list above. */

@@ -57,6 +57,16 @@ export interface AdminServiceDeps {
   now?: () => number;
 }
 
+/** Awaits an insert; a duplicate key means a concurrent create with the same id won the race: a 409. */
+async function orConflict<T>(insert: Promise<T>, message: string): Promise<T> {
+  try {
+    return await insert;
+  } catch (error) {
+    if (classifyDatabaseError(error) === 'duplicate_key') throw conflict(message);
+    throw error;
+  }
+}
+
 /** The rules behind the admin API, the CLI and the console. */
 export class AdminService {
   private readonly now: () => number;
@@ -68,7 +78,7 @@ export class AdminService {
   async createAffiliate(input: { id?: number; name: string; postbackUrl?: string | null }): Promise<Affiliate> {
     this.checkPostbackUrl(input.postbackUrl);
     if (input.id && (await this.deps.affiliates.get(input.id))) throw conflict(`affiliate ${input.id} already exists`);
-    return this.deps.affiliates.create(input, this.now());
+    return orConflict(this.deps.affiliates.create(input, this.now()), `affiliate ${input.id} already exists`);
   }
 
   async getAffiliate(id: number): Promise<Affiliate> {
@@ -84,7 +94,10 @@ export class AdminService {
     if (input.id && (await this.deps.campaigns.get(input.id))) throw conflict(`campaign ${input.id} already exists`);
     const passwordHash = await this.passwordHash(input.password);
     const { password: _ignored, ...settings } = input;
-    return this.deps.campaigns.create({ ...settings, ...(passwordHash !== undefined ? { passwordHash } : {}) }, this.now());
+    return orConflict(
+      this.deps.campaigns.create({ ...settings, ...(passwordHash !== undefined ? { passwordHash } : {}) }, this.now()),
+      `campaign ${input.id} already exists`,
+    );
   }
 
   async getCampaign(id: number): Promise<Campaign> {

@@ -1,9 +1,13 @@
 import net from 'node:net';
 import ipRangeCheck from 'ip-range-check';
 
-/** `::ffff:a.b.c.d` → `a.b.c.d`, so IPv4 whitelist entries match clients seen over an IPv6 socket. */
+/**
+ * `::ffff:a.b.c.d` → `a.b.c.d`, so IPv4 whitelist entries match clients seen over an IPv6 socket.
+ * Anything that is not an address ('' for none) becomes '': behind `TRUST_PROXY=true` req.ip is
+ * whatever the client wrote in X-Forwarded-For, which must not reach the history's client_ip column.
+ */
 export function normaliseClientIp(ip: string | undefined): string {
-  if (!ip) return '';
+  if (!ip || net.isIP(ip) === 0) return '';
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
   return mapped ? mapped[1] : ip;
 }
@@ -22,8 +26,12 @@ export function normaliseWhitelistAddress(input: string): string | null {
   if (prefix === undefined) return canonical;
   if (!/^\d{1,3}$/.test(prefix)) return null;
   const bits = Number(prefix);
-  const max = net.isIP(canonical) === 4 && version === 4 ? 32 : 128;
-  if (bits > max) return null;
+  if (bits > (version === 4 ? 32 : 128)) return null;
+  if (version === 6 && net.isIP(canonical) === 4) {
+    // ::ffff:a.b.c.d/N was rewritten to IPv4 (clients are normalised the same way), so its prefix is
+    // N − 96; a range wider than the mapped block would mix IPv4 and IPv6 and is refused.
+    return bits < 96 ? null : `${canonical}/${bits - 96}`;
+  }
   return `${canonical}/${bits}`;
 }
 

@@ -12,6 +12,8 @@ export interface PasswordVerifierOptions {
   maxConcurrentCompares?: number;
   maxQueuedCompares?: number;
   now?: () => number;
+  /** The compare itself (tests count calls); native bcrypt's async compare by default. */
+  compare?: (password: string, hash: string) => Promise<boolean>;
 }
 
 // bcrypt hashes only the first 72 bytes of its input; longer passwords are refused when set.
@@ -35,7 +37,10 @@ export class PasswordVerifier {
   constructor(private readonly options: PasswordVerifierOptions) {
     this.now = options.now ?? Date.now;
     this.gate = new BoundedConcurrency(options.maxConcurrentCompares ?? 2, options.maxQueuedCompares ?? 1000);
+    this.compare = options.compare ?? ((password, hash) => bcrypt.compare(password, hash));
   }
+
+  private readonly compare: (password: string, hash: string) => Promise<boolean>;
 
   /** True when `password` matches `hash` (a null hash or password never matches). */
   async verify(campaignId: number, hash: string | null, password: string | null): Promise<boolean> {
@@ -47,7 +52,7 @@ export class PasswordVerifier {
       this.verified.delete(digest);
     }
     if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) return false;
-    const ok = await this.gate.run(() => bcrypt.compare(password, hash));
+    const ok = await this.gate.run(() => this.compare(password, hash));
     if (ok) this.remember(digest);
     return ok;
   }
@@ -56,7 +61,7 @@ export class PasswordVerifier {
   async spendCompareTime(): Promise<void> {
     this.dummyHash ??= bcrypt.hash(crypto.randomBytes(16).toString('hex'), this.options.bcryptCost);
     const dummy = await this.dummyHash;
-    await this.gate.run(() => bcrypt.compare('not-the-password', dummy));
+    await this.gate.run(() => this.compare('not-the-password', dummy));
   }
 
   private remember(digest: string): void {

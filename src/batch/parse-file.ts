@@ -113,6 +113,11 @@ function headerNames(cells: string[]): string[] {
 /** Every reason the header cannot be used, so the merchant can fix them all in one go. */
 function headerProblems(columns: string[]): string[] {
   const problems: string[] = [];
+  // A file without a header row has data (passwords included) where the names should be: say so
+  // without repeating any of it, since the reason is shown and logged.
+  if (columns.every((name) => name === '' || !KNOWN_BY_LOWER_CASE.has(name.toLowerCase()))) {
+    return [`the first row is not a header: it names none of the columns ${KNOWN_COLUMNS.join(', ')}`];
+  }
   const unnamed = columns.flatMap((name, i) => (name === '' ? [`column ${i + 1} has no name`] : []));
   problems.push(...unnamed);
 

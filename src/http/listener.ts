@@ -17,8 +17,9 @@ export interface Listener {
  */
 export function createListener(app: RequestListener, tls: { certFile: string | null; keyFile: string | null }): Listener {
   const { certFile, keyFile } = tls;
-  // Headers (and with them the request line) are capped at 16 KiB; a longer URL gets 431 from Node.
-  const options = { maxHeaderSize: 16 * 1024 };
+  // Request line plus headers are capped at 32 KiB (431 from Node past that); /transaction.edit itself
+  // refuses URLs over 24 KiB with 414, which leaves room for LinkTrust's long GET calls (10 KB REASONs).
+  const options = { maxHeaderSize: 32 * 1024 };
   if (!certFile || !keyFile) {
     return { server: http.createServer(options, app), protocol: 'http', reloadTls: () => undefined };
   }

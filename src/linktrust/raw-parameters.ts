@@ -4,9 +4,10 @@ export interface RawParameter {
   value: string;
 }
 
-/** A pair whose name or value is not valid percent-encoded UTF-8; the name is as it arrived. */
+/** A pair whose value is not valid percent-encoded UTF-8; the name decoded, the value as it arrived. */
 export interface MalformedParameter {
   name: string;
+  rawValue: string;
 }
 
 /** Pairs decoded from `a=1&b=2`, plus those that could not be decoded. */
@@ -63,7 +64,7 @@ export function decodeFormPairs(text: string, into: DecodedPairs = { parameters:
     const name = decodeComponent(rawName);
     const value = decodeComponent(rawValue);
     if (name === null) continue; // a name nobody can read names no known parameter: ignored like unknowns
-    if (value === null) into.malformed.push({ name });
+    if (value === null) into.malformed.push({ name, rawValue });
     else into.parameters.push({ name, value });
   }
   return into;

@@ -17,13 +17,27 @@ export interface SuppliedValues {
 
 /** The parser's answer: a request for the core, or a refusal decided from the parameters alone. */
 export type ParsedRequest =
-  | { ok: true; request: ModificationRequest; supplied: SuppliedValues }
+  | { ok: true; request: ModificationRequest; supplied: SuppliedValues; idempotencyKey: string | null }
   | { ok: false; outcome: Outcome; supplied: SuppliedValues };
 
-// Lower-cased names LinkTrust documents; everything else is ignored.
-const KNOWN = ['password', 'transactionid', 'clickid', 'merchantreferenceid', 'cid', 'ap', 'mp', 'a', 'executeaffiliatepixel', 'reason'] as const;
+// Lower-cased names LinkTrust documents, plus txedit's IdempotencyKey; everything else is ignored.
+const KNOWN = ['password', 'transactionid', 'clickid', 'merchantreferenceid', 'cid', 'ap', 'mp', 'a', 'executeaffiliatepixel', 'reason', 'idempotencykey'] as const;
 type Known = (typeof KNOWN)[number];
 const KNOWN_SET = new Set<string>(KNOWN);
+
+/** True for a parameter name (any case) that the parser reads. */
+export function isKnownParameter(name: string): boolean {
+  return KNOWN_SET.has(name.toLowerCase());
+}
+
+/** Longest idempotency key; printable ASCII only. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** An idempotency key is 1-255 printable ASCII characters (header or parameter alike). */
+export function isValidIdempotencyKey(value: string): boolean {
+  return IDEMPOTENCY_KEY.test(value);
+}
 
 /** Largest transaction id accepted (ids are exact JS integers end to end). */
 export const MAX_TRANSACTION_ID = Number.MAX_SAFE_INTEGER;
@@ -63,7 +77,9 @@ export function parseModificationParameters(pairs: DecodedPairs): ParsedRequest 
     if (!previous) seen.set(key as Known, { spelling: name, value, conflict: null });
     else if (previous.value !== value && previous.conflict === null) previous.conflict = name;
   }
-  const raw = (key: Known) => seen.get(key)?.value ?? '';
+  // A value that could not be decoded is echoed as it arrived (`%ZZ`), so the merchant sees what was wrong.
+  const undecodable = (key: Known) => pairs.malformed.find((m) => m.name.toLowerCase() === key)?.rawValue ?? '';
+  const raw = (key: Known) => seen.get(key)?.value ?? undecodable(key);
   const supplied: SuppliedValues = {
     transactionId: raw('transactionid'),
     clickId: raw('clickid'),
@@ -90,6 +106,7 @@ export function parseModificationParameters(pairs: DecodedPairs): ParsedRequest 
   const a = seen.get('a');
   const pixel = seen.get('executeaffiliatepixel');
   const reason = seen.get('reason');
+  const idempotencyKey = seen.get('idempotencykey');
 
   const transactionIdValue = transactionId ? positiveInteger(transactionId.value, MAX_TRANSACTION_ID) : null;
   if (transactionId && transactionIdValue === null) return invalid(transactionId.spelling);
@@ -105,6 +122,7 @@ export function parseModificationParameters(pairs: DecodedPairs): ParsedRequest 
   const executeAffiliatePixel = pixel ? yesNo(pixel.value) : false;
   if (pixel && executeAffiliatePixel === null) return invalid(pixel.spelling);
   if (reason && [...reason.value].length > MAX_REASON_LENGTH) return invalid(reason.spelling);
+  if (idempotencyKey && !isValidIdempotencyKey(idempotencyKey.value)) return invalid(idempotencyKey.spelling);
 
   const identifierCount = [transactionId, clickId, merchantReferenceId].filter(Boolean).length;
   if (identifierCount > 1) return refuse({ kind: 'multiple_identifiers' });
@@ -118,6 +136,7 @@ export function parseModificationParameters(pairs: DecodedPairs): ParsedRequest 
   return {
     ok: true,
     supplied,
+    idempotencyKey: idempotencyKey?.value ?? null,
     request: {
       identifier,
       changes: {

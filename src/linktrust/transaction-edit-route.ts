@@ -3,11 +3,28 @@ import type { Logger } from '../logger';
 import type { ModificationService } from '../modification/modification-service';
 import type { Outcome } from '../modification/outcome';
 import { decodeFormPairs } from './raw-parameters';
-import { parseModificationParameters, SuppliedValues } from './request-parser';
+import { isTransientDatabaseError, temporaryFailureType } from '../store/database-errors';
+import { IdempotencyService, requestFingerprint } from './idempotency';
+import { isValidIdempotencyKey, parseModificationParameters, SuppliedValues } from './request-parser';
 import { renderLinkTrustResponse } from './xml-response';
 
-/** Limits of a /transaction.edit request body. */
+/** Limits of a /transaction.edit request: body bytes, URL characters, parameters (query and body). */
 export const MAX_FORM_BODY_BYTES = 64 * 1024;
+export const MAX_URL_LENGTH = 24 * 1024;
+export const MAX_PARAMETERS = 100;
+
+/** Parameters in a form-encoded string (pairs between '&'; empty ones do not count), capped past the limit. */
+function countParameters(text: string): number {
+  let count = 0;
+  let start = 0;
+  while (start <= text.length && count <= MAX_PARAMETERS) {
+    const end = text.indexOf('&', start);
+    const stop = end === -1 ? text.length : end;
+    if (stop > start) count++;
+    start = stop + 1;
+  }
+  return count;
+}
 
 const EMPTY_SUPPLIED: SuppliedValues = { transactionId: '', clickId: '', merchantReferenceId: '', cid: '', ap: '', mp: '', a: '', reason: '' };
 
@@ -21,7 +38,12 @@ export function sendLinkTrustXml(res: Response, outcome: Outcome, supplied: Supp
  * The LinkTrust front door: `GET|POST /transaction.edit`. Parameters come from the query string and,
  * for POST, an `application/x-www-form-urlencoded` body (both may carry some).
  */
-export function transactionEditRouter(deps: { modifications: ModificationService; logger: Logger; requireHttps: boolean }): Router {
+export function transactionEditRouter(deps: {
+  modifications: ModificationService;
+  idempotency: IdempotencyService;
+  logger: Logger;
+  requireHttps: boolean;
+}): Router {
   const router = express.Router();
   // The body is read raw (latin1, one char per byte) so bad percent-encoding and bad UTF-8 are answered
   // by the parser instead of being "repaired" by a body parser.
@@ -32,14 +54,24 @@ export function transactionEditRouter(deps: { modifications: ModificationService
       res.status(405).set('Allow', 'GET, POST').type('text/plain; charset=utf-8').send('Method Not Allowed\n');
       return;
     }
+    // Outsized requests are refused before any parsing: no XML can echo what was not read.
+    if (req.originalUrl.length > MAX_URL_LENGTH) {
+      res.status(414).type('text/plain; charset=utf-8').send(`URI Too Long (at most ${MAX_URL_LENGTH} characters)\n`);
+      return;
+    }
     next();
   });
 
   router.all('/transaction.edit', formBody, async (req: Request, res: Response) => {
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
     // Node hands over the request line's bytes as latin1 characters, which is what the decoder expects.
+    const body = req.method === 'POST' && Buffer.isBuffer(req.body) ? req.body.toString('latin1') : '';
+    if (countParameters(query) + countParameters(body) > MAX_PARAMETERS) {
+      res.status(413).type('text/plain; charset=utf-8').send(`Payload Too Large (at most ${MAX_PARAMETERS} parameters)\n`);
+      return;
+    }
     const pairs = decodeFormPairs(query);
-    if (req.method === 'POST' && Buffer.isBuffer(req.body)) decodeFormPairs(req.body.toString('latin1'), pairs);
+    if (body) decodeFormPairs(body, pairs);
     const parsed = parseModificationParameters(pairs);
     // REQUIRE_HTTPS: a password that crossed the network in clear text is not accepted. req.secure
     // believes X-Forwarded-Proto only from a proxy trusted by TRUST_PROXY.
@@ -52,19 +84,45 @@ export function transactionEditRouter(deps: { modifications: ModificationService
       sendLinkTrustXml(res, parsed.outcome, parsed.supplied);
       return;
     }
+    const header = req.get('idempotency-key');
+    if (header !== undefined && parsed.idempotencyKey !== null && header !== parsed.idempotencyKey) {
+      sendLinkTrustXml(res, { kind: 'invalid_parameter', parameter: 'IdempotencyKey' }, parsed.supplied);
+      return;
+    }
+    const key = parsed.idempotencyKey ?? (header || null);
+    if (key !== null && !isValidIdempotencyKey(key)) {
+      sendLinkTrustXml(res, { kind: 'invalid_parameter', parameter: 'Idempotency-Key' }, parsed.supplied);
+      return;
+    }
+    const fingerprint = key === null ? '' : requestFingerprint(pairs);
+    const render = (outcome: Outcome) => renderLinkTrustResponse(outcome, parsed.supplied);
+    // A remembered answer goes back verbatim, without running the request again.
+    const replay = async (): Promise<boolean> => {
+      const decision = await deps.idempotency.decide(key as string, fingerprint);
+      if (decision.kind === 'run') return false;
+      if (decision.kind === 'replay') res.status(200).type('text/xml; charset=utf-8').send(decision.response);
+      else sendLinkTrustXml(res, { kind: 'invalid_parameter', parameter: 'IdempotencyKey' }, parsed.supplied);
+      return true;
+    };
     let outcome: Outcome;
     try {
-      outcome = await deps.modifications.modify({
-        ...parsed.request,
-        clientIp: req.clientIp,
-        requestId: req.id,
-        source: 'api',
-      });
+      if (key !== null && (await replay())) return;
+      outcome = await deps.modifications.modify(
+        { ...parsed.request, clientIp: req.clientIp, requestId: req.id, source: 'api' },
+        key === null ? {} : { afterApply: deps.idempotency.rememberer(key, fingerprint, render) },
+      );
     } catch (error) {
-      deps.logger.error({ err: error, reqId: req.id }, 'transaction.edit failed');
-      outcome = { kind: 'system_error' };
+      // A concurrent twin with the same key committed first: this one rolled back; answer as the twin did.
+      if (key !== null && deps.idempotency.isTwinCollision(error) && (await replay().catch(() => false))) return;
+      if (isTransientDatabaseError(error)) outcome = { kind: 'temporary_failure', failureType: temporaryFailureType(error) };
+      else {
+        deps.logger.error({ err: error, reqId: req.id }, 'transaction.edit failed');
+        outcome = { kind: 'system_error' };
+      }
     }
-    sendLinkTrustXml(res, outcome, parsed.supplied);
+    res.status(200).type('text/xml; charset=utf-8');
+    if (outcome.kind === 'temporary_failure' && outcome.retryAfterSeconds) res.set('Retry-After', String(outcome.retryAfterSeconds));
+    res.send(render(outcome));
   });
   return router;
 }

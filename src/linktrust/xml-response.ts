@@ -6,7 +6,10 @@ const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 const SPECIAL = /[&<>]/g;
 const ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 
-/** Escapes text content the way xmlbuilder2 does (`&`, `<`, `>`), after dropping what XML cannot hold. */
+/**
+ * Escapes text content like xmlbuilder2 (`&`, `<`, `>`), after dropping what XML cannot hold. Unlike
+ * xmlbuilder2, every `&` is escaped, also one that looks like an entity (`&amp;`): echoes are raw values.
+ */
 export function escapeXmlText(text: string): string {
   return text.replace(NOT_XML, '').replace(SPECIAL, (c) => ENTITY[c]);
 }

@@ -3,7 +3,7 @@ import type { PasswordVerifier } from '../auth/password-verifier';
 import { QueueFullError } from '../auth/bounded-concurrency';
 import type { FailureLimiter, LimitKey } from '../auth/failure-limiter';
 import { ipIsListed } from '../auth/ip-address';
-import type { Campaign } from '../store/campaign-store';
+import type { Campaign, CampaignStore } from '../store/campaign-store';
 import { classifyDatabaseError, isTransientDatabaseError, temporaryFailureType } from '../store/database-errors';
 import type { ModificationStore, PostbackDisposition } from '../store/modification-store';
 import type { ProcessingStateStore } from '../store/processing-state-store';
@@ -25,6 +25,7 @@ export interface PostbackOutbox {
 export interface ModificationServiceDeps {
   knex: Knex;
   transactions: TransactionStore;
+  campaigns: Pick<CampaignStore, 'get'>;
   modifications: ModificationStore;
   processingState: ProcessingStateStore;
   statistics: StatisticsStore;
@@ -119,7 +120,31 @@ export class ModificationService {
     // A flood against one campaign must not lock out its merchant: white-listed IPs pass the campaign brake.
     if (campaignBlocked && !(await this.whitelisted(campaign.id, command.clientIp))) return campaignBlocked;
     if (!(await this.authorised(campaign, command))) return this.countFailure({ kind: 'unauthorized' }, [...ipKeys, ...campaignKeys]);
-    return this.withRetries(() => this.apply(transaction.id, command, options));
+    try {
+      return await this.withRetries(() => this.apply(transaction.id, command, options));
+    } catch (error) {
+      // The connection may have died after the COMMIT reached the database, with only its acknowledgement
+      // lost. A failure would tell the client that nothing changed, so look before answering.
+      if (classifyDatabaseError(error) === 'connection') {
+        const landed = await this.appliedDespite(transaction, command).catch(() => null);
+        if (landed) return landed;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * After a lost connection: the applied outcome when this request's history row exists, else null.
+   * Taking the row lock first waits for a unit of work the database is still finishing (committing, or
+   * rolling back once it notices its client is gone), so the history read after it is final.
+   */
+  private async appliedDespite(transaction: Transaction, command: ModificationCommand): Promise<Outcome | null> {
+    const { deps } = this;
+    if (!command.requestId) return null;
+    await deps.knex.transaction((trx) => deps.transactions.lockById(trx, transaction.id));
+    const history = await deps.modifications.listForTransaction(transaction.id);
+    const row = history.find((modification) => modification.requestId === command.requestId);
+    return row ? { kind: 'applied', transaction: { ...transaction, ...row.after, updatedAt: row.createdAt }, modificationId: row.id } : null;
   }
 
   private async locate(identifier: TransactionIdentifier): Promise<Located | Outcome> {
@@ -127,7 +152,11 @@ export class ModificationService {
     let found: Located[];
     if (identifier.kind === 'merchant_reference') {
       found = await transactions.findWithCampaign({ campaignId: identifier.campaignId, merchantReferenceId: identifier.merchantReferenceId });
-      if (found.length === 0) return { kind: 'invalid_transaction' };
+      if (found.length === 0) {
+        // The setting decides, whether or not the reference exists.
+        const campaign = await this.deps.campaigns.get(identifier.campaignId);
+        return campaign && !campaign.uniqueMerchantReference ? { kind: 'invalid_parameter', parameter: 'Merchantreferenceid' } : { kind: 'invalid_transaction' };
+      }
       // Only campaigns that enforce unique merchant references may be addressed this way (LinkTrust).
       if (!found[0].campaign.uniqueMerchantReference) return { kind: 'invalid_parameter', parameter: 'Merchantreferenceid' };
       if (found.length > 1) return { kind: 'invalid_transaction' };

@@ -12,14 +12,17 @@ export const MONEY_SCALE = 10_000n;
 export const MAX_MONEY: Money = 999_999_999_999_999n;
 
 // Digits, optionally a dot and 1–4 digits (or a leading dot: "0.5" and ".5" are both what carts send).
-// No sign, exponent, spaces or thousands separators: LinkTrust's examples are plain "0.00".
-const DECIMAL = /^(\d{1,11})?(?:\.(\d{1,4}))?$/;
+// No sign, exponent, spaces or thousands separators: LinkTrust's examples are plain "0.00". Leading
+// zeros are allowed ("000012.50" is 12.50); at most 11 significant whole digits fit under MAX_MONEY.
+const DECIMAL = /^(\d+)?(?:\.(\d{1,4}))?$/;
 
 /** Parses a plain non-negative decimal with at most 4 fraction digits; null when it is not one. */
 export function parseMoney(text: string): Money | null {
   const match = DECIMAL.exec(text);
   if (!match || (match[1] === undefined && match[2] === undefined)) return null;
-  const whole = BigInt(match[1] ?? '0');
+  const wholeDigits = (match[1] ?? '0').replace(/^0+(?=\d)/, '');
+  if (wholeDigits.length > 11) return null;
+  const whole = BigInt(wholeDigits);
   const fraction = BigInt((match[2] ?? '').padEnd(4, '0'));
   const value = whole * MONEY_SCALE + fraction;
   return value <= MAX_MONEY ? value : null;

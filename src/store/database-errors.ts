@@ -1,9 +1,12 @@
 /** What kind of database trouble an error is, for both engines. */
-export type DatabaseErrorKind = 'deadlock' | 'lock_timeout' | 'connection' | 'duplicate_key' | 'foreign_key' | 'other';
+export type DatabaseErrorKind = 'deadlock' | 'lock_timeout' | 'interrupted' | 'connection' | 'duplicate_key' | 'foreign_key' | 'other';
 
 const MYSQL_CODES: Record<string, DatabaseErrorKind> = {
   ER_LOCK_DEADLOCK: 'deadlock',
   ER_LOCK_WAIT_TIMEOUT: 'lock_timeout',
+  // KILL QUERY by an operator, or a statement time limit (MySQL's max_execution_time): rolled back whole.
+  ER_QUERY_INTERRUPTED: 'interrupted',
+  ER_QUERY_TIMEOUT: 'interrupted',
   ER_DUP_ENTRY: 'duplicate_key',
   ER_NO_REFERENCED_ROW_2: 'foreign_key',
   ER_NO_REFERENCED_ROW: 'foreign_key',
@@ -24,7 +27,10 @@ const MYSQL_CODES: Record<string, DatabaseErrorKind> = {
  */
 export function classifyDatabaseError(error: unknown): DatabaseErrorKind {
   if (!error || typeof error !== 'object') return 'other';
-  const { code, message, name } = error as { code?: unknown; message?: unknown; name?: unknown };
+  const { code, errno, message, name } = error as { code?: unknown; errno?: unknown; message?: unknown; name?: unknown };
+  // MariaDB-only errors that mysql2 has no code name for: ER_CONNECTION_KILLED, ER_STATEMENT_TIMEOUT (max_statement_time).
+  if (errno === 1927) return 'connection';
+  if (errno === 1969) return 'interrupted';
   if (typeof code === 'string') {
     if (MYSQL_CODES[code]) return MYSQL_CODES[code];
     if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return 'lock_timeout';
@@ -42,7 +48,7 @@ export function classifyDatabaseError(error: unknown): DatabaseErrorKind {
 /** True for failures that another attempt may not meet. */
 export function isTransientDatabaseError(error: unknown): boolean {
   const kind = classifyDatabaseError(error);
-  return kind === 'deadlock' || kind === 'lock_timeout' || kind === 'connection';
+  return kind === 'deadlock' || kind === 'lock_timeout' || kind === 'interrupted' || kind === 'connection';
 }
 
 /** The FAILURE_TYPE words in "Temporary failure: … LinkTrust API was unable to complete the request". */
@@ -51,6 +57,7 @@ export function temporaryFailureType(error: unknown): string {
     case 'deadlock':
       return 'database deadlock';
     case 'lock_timeout':
+    case 'interrupted':
       return 'database busy';
     default:
       return 'database unavailable';

@@ -16,6 +16,15 @@ export interface Database {
 /** Options that tests and the benchmark tune; production uses the defaults. */
 export interface DatabaseOptions {
   poolMax?: number;
+  /** Where knex's own warnings go (pool errors, deprecations); default: knex prints plain text. */
+  log?: { warn(message: string): void; error(message: string): void };
+}
+
+function knexLog(options: DatabaseOptions) {
+  const { log } = options;
+  if (!log) return undefined;
+  const text = (message: unknown) => (typeof message === 'string' ? message : String((message as Error)?.message ?? message));
+  return { warn: (m: unknown) => log.warn(text(m)), error: (m: unknown) => log.error(text(m)), deprecate: (m: unknown) => log.warn(text(m)), debug: () => undefined };
 }
 
 /** Opens (lazily) a database from config. SQLite files get WAL and foreign keys on every connection. */
@@ -26,6 +35,7 @@ export function openDatabase(config: DatabaseConfig, options: DatabaseOptions = 
       client: 'better-sqlite3',
       connection: { filename: config.filename },
       useNullAsDefault: true,
+      log: knexLog(options),
       // better-sqlite3 is synchronous and single-writer: one connection serialises transactions,
       // which is also what makes the row "lock" of the core hold on SQLite.
       pool: {
@@ -53,6 +63,7 @@ export function openDatabase(config: DatabaseConfig, options: DatabaseOptions = 
     } as Knex.MySql2ConnectionConfig,
     pool: { min: 0, max: options.poolMax ?? 20 },
     acquireConnectionTimeout: 10_000,
+    log: knexLog(options),
   });
   return { knex: handle, engine: 'mysql' };
 }

@@ -248,9 +248,9 @@ describe('parseModificationFile: refused files', () => {
   });
 
   it('reports every header problem at once', () => {
-    expect(parseModificationFile('Passwrd;ClickID;AP\n')).toEqual(
+    expect(parseModificationFile('Passwrd\tCID\tAP\n')).toEqual(
       refusal(
-        'unknown column(s): Passwrd;ClickID;AP; missing column: Password; ' +
+        'unknown column(s): Passwrd; missing column: Password; ' +
           'missing identifier column: TransactionID, ClickID or MerchantreferenceID + CID',
       ),
     );
@@ -295,5 +295,15 @@ describe('parseModificationFile: any file a spreadsheet could write', () => {
         expect(file.rows).toEqual(expected);
       }),
     );
+  });
+});
+
+describe('a file without a header row', () => {
+  it('is refused without echoing the first row, which holds a password', () => {
+    const result = parseModificationFile('s3cret-pass\t1001\t1.00\t2.00\tno\n');
+    expect(result).toEqual({
+      ok: false,
+      reason: 'the first row is not a header: it names none of the columns Password, TransactionID, ClickID, MerchantreferenceID, CID, AP, MP, A, executeaffiliatepixel, REASON',
+    });
   });
 });

@@ -8,9 +8,10 @@ import type { Affiliate } from '../../src/store/affiliate-store';
 import type { Transaction } from '../../src/store/transaction-store';
 
 const unique = () => crypto.randomBytes(6).toString('hex');
-let nextId = 1 + (process.pid % 1000) * 100_000;
+// Counts down from high up: ids the database generates (max + 1) then never meet the factories' ids.
+let nextId = 3_000_000_000 - (process.pid % 1000) * 1_000_000;
 /** An id no other factory call in this process has used. */
-export const freshId = () => nextId++;
+export const freshId = () => nextId--;
 
 /** An affiliate of its own. */
 export async function buildAffiliate(services: Services, fields: Partial<{ postbackUrl: string | null; name: string }> = {}): Promise<Affiliate> {

@@ -1,6 +1,6 @@
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/app';
+import { createListener } from '../../src/http/listener';
 import { createServices, Services } from '../../src/composition';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
@@ -30,7 +30,8 @@ export async function startTestServer(db: Database, env: Record<string, string> 
     ...env,
   });
   const services = createServices(config, db, createLogger(config.logLevel));
-  const server = http.createServer(createApp(services));
+  // The same listener production uses (header limits included), plain HTTP.
+  const { server } = createListener(createApp(services), { certFile: null, keyFile: null });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   if (config.postbacks.workerEnabled) services.postbackWorker.start();
@@ -43,6 +44,7 @@ export async function startTestServer(db: Database, env: Record<string, string> 
         server.close(() => resolve());
       });
       await services.postbackWorker.stop();
+      await services.batchWorker.stop();
       await services.postbackDispatcher.close();
       await services.limiter.close();
     },

@@ -1,0 +1,274 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ATTACKER_IPS, EditRequest, mixedRequest, SUCCESS_CAMPAIGNS, roundTransactionCount, successRequest, unknownTransactionRequest, wrongPasswordRequest } from './bench-data';
+import type { BenchEngine, BenchOptions, Scenario } from './bench-options';
+import { BulkResult, batchesRouteExists, runBulkScenario } from './bulk';
+import { ChildServer, freePort, startChildServer } from './child-server';
+import { classifyAnswer, LoadResult, startLoad } from './load';
+import { findDatabaseServerPid, ResourceSampler, ResourceUsage, waitForQuietMachine, waitUntilIdle } from './process-stats';
+import type { ResultRow } from './report';
+import { BenchDatabase, createMysqlDatabase, createSqliteDatabase, inspectBenchDatabase, seedBenchDatabase } from './seed';
+
+/** Everything measured on one engine. */
+export interface EngineRun {
+  engine: BenchEngine;
+  transactions: number;
+  seedSeconds: number;
+  rows: ResultRow[];
+  bulk: BulkResult | null;
+  /** Why the bulk scenario did not run or did not finish, when it did not. */
+  bulkSkipped: string | null;
+  /** Successful answers the clients received, and history rows the database holds, by source. */
+  answeredSuccesses: number;
+  history: Record<string, number>;
+  databaseVersion: string | null;
+}
+
+/** The label of the floor's rows. */
+export const FLOOR_SCENARIO = 'floor: node:http + mysql2 prepared';
+/** The label of the floor sending the real server's statement list. */
+export const FLOOR_FULL_SCENARIO = 'floor, server statement list';
+/** The label of the real server's success-path rows. */
+export const SUCCESS_SCENARIO = 'success';
+/** The label of the success path measured during the wrong-password flood. */
+export const SUCCESS_DURING_FLOOD_SCENARIO = 'success, during a wrong-password flood';
+
+// bcrypt at cost 12 answers a wrong password in ≈ 240 ms of a core; 50 queued connections wait seconds.
+const FAILURE_TIMEOUT_SECONDS = 60;
+
+function serverEnv(options: BenchOptions, database: BenchDatabase, port: number, adminToken: string): Record<string, string> {
+  return {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: database.url,
+    ADMIN_TOKEN: adminToken,
+    LOG_LEVEL: 'warn',
+    DEMO_DATA: 'false',
+    BCRYPT_COST: String(options.bcryptCost),
+    DATABASE_POOL_MAX: String(options.poolMax),
+    // Failing traffic arrives "through a proxy" with other client addresses (see ATTACKER_IPS).
+    TRUST_PROXY: 'loopback',
+    // No scheduled processing may flip the flags the success path checks in the middle of a run.
+    ROLLUP_SCHEDULE: 'off',
+    NIGHTLY_SCHEDULE: 'off',
+  };
+}
+
+function profileArgs(options: BenchOptions, name: string): string[] {
+  if (!options.cpuProfileDir) return [];
+  const dir = path.join(options.cpuProfileDir, name);
+  fs.mkdirSync(dir, { recursive: true });
+  return ['--cpu-prof', '--cpu-prof-dir', dir];
+}
+
+/** The scenarios of one engine against its running server (and, on MariaDB, the floor). */
+class EngineBench {
+  readonly rows: ResultRow[] = [];
+  answeredSuccesses = 0;
+  private readonly databasePid: number | null;
+
+  constructor(
+    private readonly engine: BenchEngine,
+    private readonly options: BenchOptions,
+    private readonly transactions: number,
+    private readonly server: ChildServer,
+    private readonly log: (line: string) => void,
+  ) {
+    this.databasePid = engine === 'mysql' ? findDatabaseServerPid() : null;
+  }
+
+  private async settle(target: ChildServer): Promise<ResourceSampler> {
+    await waitUntilIdle(target.pid);
+    const busy = await waitForQuietMachine(os.availableParallelism(), this.options.quietWaitSeconds * 1000);
+    if (busy > 0.25) this.log(`  (machine busy with other work: ${(busy * 100).toFixed(0)} % of the cores)`);
+    return new ResourceSampler(target.pid, { server: target.pid, database: this.databasePid });
+  }
+
+  private row(scenario: string, load: LoadResult, usage: ResourceUsage, ownsUsage = true): ResultRow {
+    const perRequest = (seconds: number | null | undefined) => (ownsUsage && seconds != null && load.responses > 0 ? (seconds * 1e6) / load.responses : null);
+    return {
+      scenario,
+      engine: this.engine,
+      connections: load.connections,
+      reqPerSec: load.reqPerSec,
+      p50Ms: load.p50Ms,
+      p99Ms: load.p99Ms,
+      errors: load.errors,
+      rssMaxMb: usage.rssMaxMb,
+      ratioToFloor: null,
+      serverCpuUsPerRequest: perRequest(usage.cpuSeconds.server),
+      databaseCpuUsPerRequest: perRequest(usage.cpuSeconds.database),
+      load,
+      usage,
+    };
+  }
+
+  private report(scenario: string, load: LoadResult, usage: ResourceUsage): void {
+    const answers = Object.entries(load.answers).map(([answer, count]) => `${answer} ${count}`).join(', ');
+    this.log(
+      `${this.engine}: ${scenario} @${load.connections}: ${load.reqPerSec.toFixed(0)} req/s, p50 ${load.p50Ms} ms, p99 ${load.p99Ms} ms, ` +
+        `errors ${load.errors} (${answers}); other work on the machine: ${(usage.otherCpuSeconds / usage.wallSeconds).toFixed(2)} cores`,
+    );
+    for (const sample of load.wrongAnswerSamples) this.log(`  unexpected answer: ${sample.replace(/\n/g, ' ')}`);
+  }
+
+  /**
+   * Unmeasured load: JIT, connection pools, prepared statements — and, first, one edit per campaign, one
+   * at a time, so the verified-credential cache holds every campaign before 50 connections arrive (a
+   * cold cache has every concurrent request of a campaign pay its own bcrypt compare).
+   */
+  async warmUp(target: ChildServer): Promise<void> {
+    if (target === this.server) {
+      for (const campaign of SUCCESS_CAMPAIGNS) {
+        const response = await fetch(`${target.baseUrl}${successRequest(this.transactions, [campaign]).path}`);
+        if (classifyAnswer(await response.text()) === 'succeeded') this.answeredSuccesses++;
+      }
+    }
+    const load = await startLoad({ baseUrl: target.baseUrl, connections: 50, durationSeconds: this.options.warmupSeconds, next: () => successRequest(this.transactions) })
+      .result;
+    if (target === this.server) this.answeredSuccesses += load.answers.succeeded ?? 0;
+  }
+
+  /** One measured autocannon run. */
+  async drive(target: ChildServer, scenario: string, connections: number, next: () => EditRequest, timeoutSeconds = 10): Promise<void> {
+    const sampler = await this.settle(target);
+    const load = await startLoad({ baseUrl: target.baseUrl, connections, durationSeconds: this.options.durationSeconds, next, timeoutSeconds }).result;
+    const usage = sampler.stop();
+    if (target === this.server) this.answeredSuccesses += load.answers.succeeded ?? 0;
+    this.rows.push(this.row(scenario, load, usage));
+    this.report(scenario, load, usage);
+  }
+
+  /** The success path on campaigns 1–8 and a wrong-password flood on campaign 9, at once. */
+  async flood(): Promise<void> {
+    const sampler = await this.settle(this.server);
+    const base = { baseUrl: this.server.baseUrl, connections: 50, durationSeconds: this.options.durationSeconds };
+    const flood = startLoad({ ...base, next: () => wrongPasswordRequest(this.transactions, ATTACKER_IPS.flood), timeoutSeconds: FAILURE_TIMEOUT_SECONDS });
+    const edits = startLoad({ ...base, next: () => successRequest(this.transactions) });
+    const [floodLoad, editLoad] = await Promise.all([flood.result, edits.result]);
+    const usage = sampler.stop();
+    this.answeredSuccesses += editLoad.answers.succeeded ?? 0;
+    this.rows.push(this.row(SUCCESS_DURING_FLOOD_SCENARIO, editLoad, usage, false), this.row('wrong-password flood (at once)', floodLoad, usage, false));
+    this.report(SUCCESS_DURING_FLOOD_SCENARIO, editLoad, usage);
+    this.report('wrong-password flood (at once)', floodLoad, usage);
+  }
+
+  /** The bulk upload with edits at 10 connections meanwhile; returns why it did not run or finish, or null. */
+  async bulk(adminToken: string): Promise<{ result: BulkResult | null; skipped: string | null }> {
+    const { engine, options, server } = this;
+    if (engine !== 'mysql') return { result: null, skipped: 'the bulk target is set on MariaDB; not run on SQLite' };
+    if (!(await batchesRouteExists(server.baseUrl, adminToken))) {
+      return { result: null, skipped: 'POST /api/v1/batches does not exist yet (bulk modifications not landed)' };
+    }
+    this.log(`${engine}: bulk upload of ${options.bulkRows.toLocaleString('en-US')} rows …`);
+    const sampler = await this.settle(server);
+    let result: BulkResult;
+    try {
+      result = await runBulkScenario({ baseUrl: server.baseUrl, adminToken, transactions: this.transactions, rows: options.bulkRows, timeoutSeconds: options.bulkTimeoutSeconds });
+    } catch (error) {
+      sampler.stop();
+      // The bulk path may be work in progress: report its failure, keep every other figure.
+      this.log(`${engine}: server output (last lines):\n${server.output().split('\n').slice(-10).join('\n')}`);
+      return { result: null, skipped: `failed: ${(error as Error).message.slice(0, 300)}` };
+    }
+    const usage = sampler.stop();
+    this.answeredSuccesses += result.concurrentEdits.answers.succeeded ?? 0;
+    this.rows.push({
+      scenario:
+        result.state === 'completed'
+          ? `bulk upload of ${result.rows.toLocaleString('en-US')} rows: completed in ${result.seconds.toFixed(1)} s (rows/s)`
+          : `bulk upload of ${result.rows.toLocaleString('en-US')} rows: ${result.processed.toLocaleString('en-US')} done after ${result.seconds.toFixed(0)} s, ${result.state} (rows/s)`,
+      engine,
+      connections: 0,
+      reqPerSec: result.rowsPerSec,
+      p50Ms: NaN,
+      p99Ms: NaN,
+      errors: result.failed ?? 0,
+      rssMaxMb: usage.rssMaxMb,
+      ratioToFloor: null,
+      serverCpuUsPerRequest: null,
+      databaseCpuUsPerRequest: null,
+      usage,
+    });
+    this.rows.push(this.row('success, while the bulk upload runs', result.concurrentEdits, usage, false));
+    this.log(`${engine}: bulk ${result.state} in ${result.seconds.toFixed(1)} s; edits meanwhile p99 ${result.concurrentEdits.p99Ms} ms`);
+    return { result, skipped: result.state === 'completed' ? null : `did not complete within ${options.bulkTimeoutSeconds} s` };
+  }
+}
+
+function serverStatementsRequest(transactions: number): EditRequest {
+  const request = successRequest(transactions);
+  return { ...request, path: `/server-statements${request.path}` };
+}
+
+/** Runs every selected scenario against the real server (and, on MariaDB, the floor) on one engine. */
+export async function runEngine(engine: BenchEngine, options: BenchOptions, log: (line: string) => void): Promise<EngineRun> {
+  const transactions = roundTransactionCount(options.transactions);
+  const wanted = (scenario: Scenario) => options.scenarios.includes(scenario);
+  const database = engine === 'mysql' ? await createMysqlDatabase(options.mysqlUrl) : createSqliteDatabase();
+  const children: ChildServer[] = [];
+  try {
+    log(`${engine}: seeding ${transactions.toLocaleString('en-US')} transactions (bcrypt cost ${options.bcryptCost}) …`);
+    const seedSeconds = (await seedBenchDatabase(database.config, transactions, options.bcryptCost)) / 1000;
+    log(`${engine}: seeded in ${seedSeconds.toFixed(1)} s`);
+
+    const adminToken = crypto.randomBytes(24).toString('hex');
+    const serverPort = await freePort();
+    const server = await startChildServer({
+      name: `txedit (${engine})`,
+      script: path.join(options.root, 'dist/src/server.js'),
+      port: serverPort,
+      env: serverEnv(options, database, serverPort, adminToken),
+      nodeArgs: profileArgs(options, `server-${engine}`),
+    });
+    children.push(server);
+    let floor: ChildServer | null = null;
+    if (engine === 'mysql') {
+      const floorPort = await freePort();
+      floor = await startChildServer({
+        name: 'floor',
+        script: path.join(options.root, 'dist/bench/floor-server.js'),
+        port: floorPort,
+        env: { FLOOR_PORT: String(floorPort), FLOOR_MYSQL_URL: database.url, FLOOR_POOL_MAX: String(options.poolMax) },
+        nodeArgs: profileArgs(options, 'floor'),
+      });
+      children.push(floor);
+    }
+
+    const bench = new EngineBench(engine, options, transactions, server, log);
+    const success = () => successRequest(transactions);
+    await bench.warmUp(server);
+    if (floor) await bench.warmUp(floor);
+    // Floor and server alternate, so the drift of a shared machine hits both alike.
+    for (const connections of [50, 10]) {
+      if (floor) await bench.drive(floor, FLOOR_SCENARIO, connections, success);
+      if (wanted('success') || (wanted('flood') && connections === 50)) await bench.drive(server, SUCCESS_SCENARIO, connections, success);
+      if (floor && wanted('floor-full')) await bench.drive(floor, FLOOR_FULL_SCENARIO, connections, () => serverStatementsRequest(transactions));
+    }
+    if (wanted('flood')) await bench.flood();
+    if (wanted('wrong-password')) await bench.drive(server, 'wrong password', 50, () => wrongPasswordRequest(transactions, ATTACKER_IPS.wrongPassword), FAILURE_TIMEOUT_SECONDS);
+    if (wanted('unknown')) await bench.drive(server, 'unknown transaction', 50, () => unknownTransactionRequest(transactions, ATTACKER_IPS.unknown), FAILURE_TIMEOUT_SECONDS);
+    if (wanted('mixed')) await bench.drive(server, 'mixed 90/5/5', 50, () => mixedRequest(transactions), FAILURE_TIMEOUT_SECONDS);
+    const bulk = wanted('bulk') && options.bulkRows > 0 ? await bench.bulk(adminToken) : { result: null, skipped: 'not selected' };
+    if (bulk.skipped) log(`${engine}: bulk scenario: ${bulk.skipped}`);
+
+    for (const child of children.splice(0)) await child.stop();
+    const inspected = await inspectBenchDatabase(database.config);
+    return {
+      engine,
+      transactions,
+      seedSeconds,
+      rows: bench.rows,
+      bulk: bulk.result,
+      bulkSkipped: bulk.skipped,
+      answeredSuccesses: bench.answeredSuccesses,
+      history: inspected.history,
+      databaseVersion: inspected.version,
+    };
+  } finally {
+    for (const child of children) await child.stop().catch(() => undefined);
+    if (!options.keepDatabases) await database.drop().catch((error) => log(`${engine}: could not drop the database: ${(error as Error).message}`));
+  }
+}

@@ -1,0 +1,93 @@
+import { EngineRun, FLOOR_FULL_SCENARIO, FLOOR_SCENARIO as FLOOR, SUCCESS_DURING_FLOOD_SCENARIO, SUCCESS_SCENARIO } from './engine-run';
+import type { ResultRow, TargetVerdict } from './report';
+
+/** The floor's row at a connection count (MariaDB; the base of every ratio). */
+export function floorRow(runs: EngineRun[], connections: number): ResultRow | undefined {
+  return runs.find((run) => run.engine === 'mysql')?.rows.find((row) => row.scenario === FLOOR && row.connections === connections);
+}
+
+/** True for rows of the real server (not the floor). */
+export function isServerRow(row: ResultRow): boolean {
+  return row.scenario !== FLOOR && row.scenario !== FLOOR_FULL_SCENARIO;
+}
+
+/** Fills each row's ratio to the floor at the same connection count. */
+export function applyFloorRatios(runs: EngineRun[]): void {
+  for (const run of runs) {
+    for (const row of run.rows) {
+      const floor = floorRow(runs, row.connections);
+      row.ratioToFloor = floor && floor.reqPerSec > 0 && row.connections > 0 ? row.reqPerSec / floor.reqPerSec : null;
+    }
+  }
+}
+
+const find = (runs: EngineRun[], engine: string, scenario: string, connections: number) =>
+  runs.find((run) => run.engine === engine)?.rows.find((row) => row.scenario === scenario && row.connections === connections);
+
+/** Success-path throughput during the flood ÷ alone (same engine, 50 connections). */
+export function floodRatio(runs: EngineRun[], engine: string): number | null {
+  const alone = find(runs, engine, SUCCESS_SCENARIO, 50);
+  const during = find(runs, engine, SUCCESS_DURING_FLOOD_SCENARIO, 50);
+  return alone && during && alone.reqPerSec > 0 ? during.reqPerSec / alone.reqPerSec : null;
+}
+
+const n = (value: number, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** Issue 8's targets, each judged on this run's figures (null: the scenario did not run). */
+export function judgeTargets(runs: EngineRun[]): TargetVerdict[] {
+  const verdicts: TargetVerdict[] = [];
+  const success50 = find(runs, 'mysql', SUCCESS_SCENARIO, 50);
+  const floor50 = floorRow(runs, 50);
+  if (success50 && floor50) {
+    const ratio = success50.reqPerSec / floor50.reqPerSec;
+    verdicts.push({
+      target: 'MariaDB success path at 50 connections ≥ 0.75 × floor, zero errors',
+      measured: `${n(success50.reqPerSec)} req/s = ${n(ratio, 2)} × floor (${n(floor50.reqPerSec)}), ${success50.errors} errors`,
+      met: ratio >= 0.75 && success50.errors === 0,
+    });
+  } else verdicts.push({ target: 'MariaDB success path at 50 connections ≥ 0.75 × floor, zero errors', measured: 'not run', met: null });
+
+  const success10 = find(runs, 'mysql', SUCCESS_SCENARIO, 10);
+  verdicts.push({
+    target: 'MariaDB success path at 10 connections: p99 ≤ 20 ms',
+    measured: success10 ? `p99 ${n(success10.p99Ms)} ms (p50 ${n(success10.p50Ms)} ms)` : 'not run',
+    met: success10 ? success10.p99Ms <= 20 : null,
+  });
+
+  const sqlite50 = find(runs, 'sqlite', SUCCESS_SCENARIO, 50);
+  verdicts.push({
+    target: 'SQLite success path ≥ 1,100 edits/s at 50 connections',
+    measured: sqlite50 ? `${n(sqlite50.reqPerSec)} req/s, ${sqlite50.errors} errors` : 'not run',
+    met: sqlite50 ? sqlite50.reqPerSec >= 1100 && sqlite50.errors === 0 : null,
+  });
+
+  for (const engine of ['mysql', 'sqlite']) {
+    const ratio = floodRatio(runs, engine);
+    if (ratio === null && engine === 'sqlite') continue;
+    verdicts.push({
+      target: `${engine === 'mysql' ? 'MariaDB' : 'SQLite'}: success path keeps ≥ 0.8 of its throughput during a wrong-password flood`,
+      measured: ratio === null ? 'not run' : `${n(ratio, 2)} of its throughput alone`,
+      met: ratio === null ? null : ratio >= 0.8,
+    });
+  }
+
+  const mysql = runs.find((run) => run.engine === 'mysql');
+  const bulk = mysql?.bulk;
+  verdicts.push({
+    target: 'Bulk: 100,000 rows through the upload path in ≤ 60 s on MariaDB; edits meanwhile p99 ≤ 100 ms at 10 connections',
+    measured: bulk
+      ? `${n(bulk.rows)} rows ${bulk.state} in ${n(bulk.seconds, 1)} s` +
+        (bulk.state === 'completed' ? '' : ` (${n(bulk.rowsPerSec)} rows/s: all ${n(bulk.rows)} would take ≈ ${n(bulk.rows / Math.max(bulk.rowsPerSec, 1e-9))} s)`) +
+        `; edits meanwhile p99 ${n(bulk.concurrentEdits.p99Ms)} ms`
+      : `not run (${mysql?.bulkSkipped ?? 'MariaDB not run'})`,
+    met: bulk ? bulk.state === 'completed' && bulk.rows >= 100_000 && bulk.seconds <= 60 && bulk.concurrentEdits.p99Ms <= 100 : null,
+  });
+
+  const rss = runs.flatMap((run) => run.rows.filter(isServerRow).map((row) => row.rssMaxMb ?? 0));
+  verdicts.push({
+    target: 'Server RSS ≤ 250 MB under all of the above',
+    measured: rss.length ? `max ${n(Math.max(...rss))} MB` : 'not run',
+    met: rss.length ? Math.max(...rss) <= 250 : null,
+  });
+  return verdicts;
+}

@@ -1,0 +1,172 @@
+import type { Logger } from '../logger';
+import type { Batch, BatchRow, BatchStore } from '../store/batch-store';
+import type { ProcessingStateStore } from '../store/processing-state-store';
+import type { RowResult } from './results-csv';
+import { type RowModifier, runRow } from './run-row';
+
+/** Tuning of batch processing. */
+export interface BatchProcessorOptions {
+  /** Rows read, run and counted together; a stopped worker finishes the rows it started. */
+  chunkSize: number;
+  /** Rows of a chunk run at once (each its own database transaction in the core). */
+  concurrency: number;
+  /** How long a worker holds a batch without renewing its lease; renewed every third of it. */
+  leaseMs: number;
+  /** Told after each row is decided (progress, tests); a failure is recorded at the end of its chunk. */
+  onRowProcessed?: (batchId: number, result: RowResult) => void;
+  /**
+   * Passes a row refused for a passing reason (database trouble, busy server, nightly processing) is left
+   * waiting for, before that refusal becomes its result. Counted per process.
+   */
+  maxDeferrals?: number;
+}
+
+/** What the processor needs. */
+export interface BatchProcessorDeps {
+  store: BatchStore;
+  modifications: RowModifier;
+  processingState: Pick<ProcessingStateStore, 'read'>;
+  logger: Logger;
+  now: () => number;
+}
+
+/**
+ * How a pass over a batch ended: done; told to stop; waiting for nightly processing; rows left for a
+ * later pass after a passing refusal; taken over by another worker.
+ */
+export type BatchPassEnd = 'completed' | 'stopped' | 'paused' | 'deferred' | 'lease_lost';
+
+/**
+ * Works through one leased batch: the waiting rows in file order, a chunk at a time, each row through
+ * the core with bounded concurrency, counts after each chunk, the batch completed at the end. Rows
+ * already decided (an earlier pass, another worker) are never run again: the pass starts at the first
+ * row without a result.
+ */
+export class BatchProcessor {
+  /** Deferrals so far per `batch:row`. */
+  private readonly deferrals = new Map<string, number>();
+
+  constructor(
+    private readonly deps: BatchProcessorDeps,
+    private readonly options: BatchProcessorOptions,
+  ) {}
+
+  /** One pass; `keepGoing` turning false stops it between rows. Throws on database trouble. */
+  async run(batch: Batch, owner: string, keepGoing: () => boolean): Promise<BatchPassEnd> {
+    const { store, now, logger } = this.deps;
+    let leaseLost = false;
+    const heartbeat = setInterval(() => {
+      store.renewLease(batch.id, owner, now(), this.options.leaseMs).then(
+        (kept) => (leaseLost ||= !kept),
+        (error) => logger.warn({ err: error, batchId: batch.id }, 'batch lease renewal failed'),
+      );
+    }, Math.max(1, Math.floor(this.options.leaseMs / 3)));
+    heartbeat.unref();
+    const going = () => keepGoing() && !leaseLost;
+    try {
+      // Another worker may have stopped mid-chunk: counts come from the rows, not from what it last wrote.
+      await store.syncCounts(batch.id, owner);
+      let afterRow = 0;
+      for (;;) {
+        if (!going()) return leaseLost ? 'lease_lost' : 'stopped';
+        // Rows would only collect "Nightly processing in progress": wait for it to end instead.
+        if ((await this.deps.processingState.read()).nightlyInProgress) return 'paused';
+        const rows = await store.waitingRows(batch.id, afterRow, this.options.chunkSize);
+        if (rows.length === 0) {
+          const end = await store.complete(batch.id, owner, now());
+          if (end === 'completed') return 'completed';
+          if (end === 'not_owner') return 'lease_lost';
+          afterRow = 0; // a row behind the cursor is still waiting: go round again
+          continue;
+        }
+        afterRow = rows[rows.length - 1].rowNumber;
+        const { deferred, ...counts } = await this.runChunk(batch, rows, going);
+        if (!(await store.addCounts(batch.id, owner, counts))) return 'lease_lost';
+        // Database trouble or a busy server: give it time rather than answer every remaining row with it.
+        if (deferred > 0) return 'deferred';
+      }
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async runChunk(batch: Batch, rows: BatchRow[], going: () => boolean) {
+    const { store, logger } = this.deps;
+    const failures: RowResult[] = [];
+    let succeeded = 0;
+    const context = {
+      batchId: batch.id,
+      clientIp: batch.clientIp ?? '',
+      modifications: this.deps.modifications,
+      recordSuccess: (trx: Parameters<BatchStore['recordSuccess']>[0], result: RowResult) => store.recordSuccess(trx, batch.id, result),
+      onUnexpectedError: (error: unknown, rowNumber: number) => logger.error({ err: error, batchId: batch.id, rowNumber }, 'batch row failed unexpectedly'),
+    };
+    let deferred = 0;
+    let stopLanes = false;
+    const maxDeferrals = this.options.maxDeferrals ?? 3;
+    await runLanes(lanesOf(rows), this.options.concurrency, () => going() && !stopLanes, async (row) => {
+      const outcome = await runRow(row, context);
+      if (outcome.kind === 'already_processed') return;
+      const key = `${batch.id}:${row.rowNumber}`;
+      if (outcome.kind === 'transient') {
+        const times = (this.deferrals.get(key) ?? 0) + 1;
+        if (times <= maxDeferrals) {
+          this.deferrals.set(key, times);
+          deferred++;
+          // Later rows of its lane must not overtake it, and the other lanes would likely meet the same trouble.
+          stopLanes = true;
+          return;
+        }
+      }
+      this.deferrals.delete(key);
+      const { result } = outcome;
+      if (result.succeeded) succeeded++;
+      else failures.push(result);
+      this.options.onRowProcessed?.(batch.id, result);
+    });
+    await store.recordFailures(batch.id, failures);
+    return { processed: succeeded + failures.length, succeeded, failed: failures.length, deferred };
+  }
+}
+
+/**
+ * Groups a chunk's rows by the transaction they name, keeping file order inside each group: rows of one
+ * group run one after another, so the file's last word on a transaction is the one that stays. (A file
+ * naming one transaction by two kinds of identifier, e.g. its id and its click id, is not grouped.)
+ */
+export function lanesOf(rows: BatchRow[]): BatchRow[][] {
+  const lanes = new Map<string, BatchRow[]>();
+  for (const row of rows) {
+    const key = laneKey(row);
+    const lane = lanes.get(key);
+    if (lane) lane.push(row);
+    else lanes.set(key, [row]);
+  }
+  return [...lanes.values()];
+}
+
+function laneKey(row: BatchRow): string {
+  const value = (name: string) => row.parameters.find((p) => p.name.toLowerCase() === name)?.value ?? '';
+  const transactionId = value('transactionid');
+  if (transactionId) return `t:${transactionId.replace(/^0+(?=\d)/, '')}`;
+  const clickId = value('clickid');
+  if (clickId) return `c:${clickId}`;
+  const reference = value('merchantreferenceid');
+  if (reference) return `m:${value('cid').replace(/^0+(?=\d)/, '')}:${reference}`;
+  return `row:${row.rowNumber}`;
+}
+
+/** Runs the lanes with at most `concurrency` at once, each lane's items in order, until `going()` says stop. */
+async function runLanes<T>(lanes: T[][], concurrency: number, going: () => boolean, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const runner = async () => {
+    while (next < lanes.length) {
+      const lane = lanes[next++];
+      for (const item of lane) {
+        if (!going()) return;
+        await work(item);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, lanes.length) }, runner));
+}

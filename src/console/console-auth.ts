@@ -1,0 +1,117 @@
+import crypto from 'node:crypto';
+import bcrypt from 'bcrypt';
+import { secretsEqual } from '../admin/admin-auth';
+import type { FailureLimiter } from '../auth/failure-limiter';
+import type { ConsoleUser } from './admin-users';
+import type { ConsoleSession, ConsoleSessionStore } from './console-session-store';
+
+/** The console's slice of the config. */
+export interface ConsoleAuthSettings {
+  adminToken: string | null;
+  users: readonly ConsoleUser[];
+  sessionTtlMs: number;
+}
+
+/** Actor name of sessions opened with ADMIN_TOKEN. */
+export const TOKEN_ACTOR = 'admin-token';
+
+/** Failed sign-ins one client IP may make per limiter window. */
+export const SIGN_IN_FAILURES_PER_WINDOW = 10;
+
+/** What a sign-in attempt came to; `sessionId` is the cookie value and exists only here. */
+export type SignInResult =
+  | { ok: true; sessionId: string; session: ConsoleSession }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'disabled' }
+  | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
+
+const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
+const hashOf = (sessionId: string) => crypto.createHash('sha256').update(sessionId).digest('hex');
+
+/**
+ * Sign-in, sessions and sign-out of the web console. Credentials are ADMIN_TOKEN (actor `admin-token`)
+ * or a user of ADMIN_USERS (bcrypt). The session id is 256 random bits handed to the browser once;
+ * only its SHA-256 is stored. A session stays valid only while the way it was opened is still
+ * configured: unsetting ADMIN_TOKEN or removing a user ends their sessions at the next request.
+ */
+export class ConsoleAuth {
+  private readonly now: () => number;
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(
+    private readonly deps: {
+      sessions: ConsoleSessionStore;
+      limiter: FailureLimiter;
+      settings: ConsoleAuthSettings;
+      now?: () => number;
+    },
+  ) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** True when some way of signing in is configured. */
+  get enabled(): boolean {
+    return this.deps.settings.adminToken !== null || this.deps.settings.users.length > 0;
+  }
+
+  /** True when named users are configured (the sign-in form then asks for a name). */
+  get hasUsers(): boolean {
+    return this.deps.settings.users.length > 0;
+  }
+
+  /** Checks credentials (name empty: the admin token) and opens a session. */
+  async signIn(attempt: { name: string; secret: string; clientIp: string }): Promise<SignInResult> {
+    if (!this.enabled) return { ok: false, reason: 'disabled' };
+    const keys = [{ key: `console-sign-in:${attempt.clientIp}`, limit: SIGN_IN_FAILURES_PER_WINDOW }];
+    const blocked = await this.deps.limiter.blockedFor(keys);
+    if (blocked > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: blocked };
+    const actor = await this.verify(attempt.name.trim(), attempt.secret);
+    if (actor === null) {
+      await this.deps.limiter.recordFailure(keys);
+      return { ok: false, reason: 'invalid' };
+    }
+    const now = this.now();
+    await this.deps.sessions.deleteExpired(now);
+    const sessionId = crypto.randomBytes(32).toString('base64url');
+    const session: ConsoleSession = {
+      idHash: hashOf(sessionId),
+      actor: actor.name,
+      method: actor.method,
+      csrfToken: crypto.randomBytes(32).toString('base64url'),
+      clientIp: attempt.clientIp || null,
+      createdAt: now,
+      expiresAt: now + this.deps.settings.sessionTtlMs,
+    };
+    await this.deps.sessions.create(session);
+    return { ok: true, sessionId, session };
+  }
+
+  /** The live session behind a cookie value, or null. */
+  async resolve(sessionId: string | undefined): Promise<ConsoleSession | null> {
+    if (!sessionId || !SESSION_ID.test(sessionId)) return null;
+    const session = await this.deps.sessions.findActive(hashOf(sessionId), this.now());
+    if (!session) return null;
+    const { settings } = this.deps;
+    const stillAllowed = session.method === 'token' ? settings.adminToken !== null : settings.users.some((u) => u.name === session.actor);
+    return stillAllowed ? session : null;
+  }
+
+  /** Ends the session behind a cookie value (nothing happens for an unknown one). */
+  async signOut(sessionId: string | undefined): Promise<void> {
+    if (sessionId && SESSION_ID.test(sessionId)) await this.deps.sessions.delete(hashOf(sessionId));
+  }
+
+  private async verify(name: string, secret: string): Promise<{ name: string; method: 'token' | 'user' } | null> {
+    const { settings } = this.deps;
+    if (secret === '') return null;
+    if (name === '') {
+      return settings.adminToken !== null && secretsEqual(secret, settings.adminToken) ? { name: TOKEN_ACTOR, method: 'token' } : null;
+    }
+    const user = settings.users.find((u) => u.name === name);
+    // An unknown name costs a compare too, so timing does not tell which names exist.
+    this.dummyHash ??= bcrypt.hash(crypto.randomBytes(16).toString('hex'), 10);
+    const hash = user?.passwordHash ?? (await this.dummyHash);
+    const matches = await bcrypt.compare(secret, hash);
+    return user && matches ? { name: user.name, method: 'user' } : null;
+  }
+}

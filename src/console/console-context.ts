@@ -1,0 +1,87 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { AdminService } from '../admin/admin-service';
+import type { BatchService } from '../batch/batch-service';
+import type { Logger } from '../logger';
+import type { ProcessingService } from '../processing/processing-service';
+import type { PostbackStore } from '../store/postback-store';
+import type { ConsoleActor, ConsoleAuditLog } from './console-audit';
+import type { ConsoleAuth } from './console-auth';
+import type { ConsoleSession } from './console-session-store';
+import { AssetUrls, PageOptions, renderPage } from './views/layout';
+
+/** Everything the console's routes use; built from the services by `consoleRouter`. */
+export interface ConsoleContext {
+  auth: ConsoleAuth;
+  audit: ConsoleAuditLog;
+  admin: AdminService;
+  postbacks: PostbackStore;
+  /** Tells the in-process postback worker (if running) that a delivery is due. */
+  wakePostbackWorker: () => void;
+  processing: ProcessingService;
+  batches: BatchService;
+  maxUploadBytes: number;
+  logger: Logger;
+  assets: AssetUrls;
+}
+
+/** The signed-in session of a request that passed `requireSession`. */
+export function sessionOf(res: Response): ConsoleSession {
+  const session = res.locals.consoleSession as ConsoleSession | undefined;
+  if (!session) throw new Error('console route reached without a session');
+  return session;
+}
+
+/** Who is acting, for the audit log. */
+export function actorOf(req: Request, res: Response): ConsoleActor {
+  return { actor: sessionOf(res).actor, clientIp: req.clientIp || null, requestId: req.id ?? null };
+}
+
+/** Sends a signed-in page. */
+export function sendPage(req: Request, res: Response, context: ConsoleContext, options: Omit<PageOptions, 'assets' | 'session'>, status = 200): void {
+  const session = sessionOf(res);
+  res.status(status).type('text/html; charset=utf-8').send(renderPage({ ...options, assets: context.assets, session: { actor: session.actor, csrfToken: session.csrfToken } }));
+}
+
+/** 303 See Other: after a successful POST, so a reload does not submit it again. */
+export function seeOther(res: Response, location: string): void {
+  res.redirect(303, location);
+}
+
+/** Wraps an async handler so a rejection reaches the error handler. */
+export function route(handler: (req: Request, res: Response) => Promise<void>) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    handler(req, res).catch(next);
+  };
+}
+
+/** A positive integer path parameter, or null (the route answers 404). */
+export function idFrom(value: unknown): number | null {
+  const text = String(value ?? '');
+  if (!/^\d{1,15}$/.test(text)) return null;
+  const id = Number(text);
+  return id >= 1 ? id : null;
+}
+
+/** A string form field ('' when absent or not a string). */
+export function field(body: unknown, name: string): string {
+  const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
+  return typeof value === 'string' ? value : '';
+}
+
+/** Fixed confirmations shown after a redirect (`?done=`); never text from the request. */
+export const NOTICES: Record<string, string> = {
+  'signed-out': 'You are signed out.',
+  settings: 'Campaign settings saved.',
+  password: 'Password set. It is not shown again: give it to the merchant now, through a secure channel.',
+  'whitelist-added': 'White-list entry added.',
+  'whitelist-removed': 'White-list entry removed.',
+  retried: 'The postback is queued again and will be delivered shortly.',
+  uploaded: 'File uploaded. Its rows are applied in the background; this table updates by itself.',
+  duplicate: 'This file was uploaded before: it is recorded as a duplicate and NOT applied. Tick "Apply even if uploaded before" to apply it again.',
+};
+
+/** The notice for a `?done=` code, or null. */
+export function noticeFor(req: Request): string | null {
+  const code = req.query.done;
+  return typeof code === 'string' && Object.hasOwn(NOTICES, code) ? NOTICES[code] : null;
+}

@@ -1,0 +1,153 @@
+import crypto from 'node:crypto';
+import express, { NextFunction, Request, Response, Router } from 'express';
+import helmet from 'helmet';
+import { AdminError } from '../admin/admin-errors';
+import { clearConsoleCookie, readCookie, SESSION_COOKIE } from './console-cookies';
+import { actorOf, ConsoleContext, route } from './console-context';
+import { requireCsrf, requireSession, sendRefusal } from './console-guard';
+import { boundaryOf, parseMultipart } from './multipart';
+import { auditRoutes } from './routes/audit-routes';
+import { batchRoutes } from './routes/batch-routes';
+import { campaignRoutes } from './routes/campaign-routes';
+import { processingRoutes } from './routes/processing-routes';
+import { signInRoutes } from './routes/sign-in-routes';
+import { transactionRoutes } from './routes/transaction-routes';
+import { whitelistRoutes } from './routes/whitelist-routes';
+import { CONSOLE_CSS } from './static/console-css';
+import { CONSOLE_JS } from './static/console-js';
+import type { Services } from '../composition';
+import type { AssetUrls } from './views/layout';
+
+const digest = (text: string) => crypto.createHash('sha256').update(text).digest('hex').slice(0, 12);
+const ASSETS = {
+  css: { path: `/static/console-${digest(CONSOLE_CSS)}.css`, type: 'text/css; charset=utf-8', body: CONSOLE_CSS },
+  js: { path: `/static/console-${digest(CONSOLE_JS)}.js`, type: 'text/javascript; charset=utf-8', body: CONSOLE_JS },
+};
+
+/** The URLs of the console's stylesheet and script (content-hashed, so they can be cached for good). */
+export const CONSOLE_ASSETS: AssetUrls = { css: `/admin${ASSETS.css.path}`, js: `/admin${ASSETS.js.path}` };
+
+/**
+ * The console's own Content-Security-Policy, replacing the API's `default-src 'none'`: styles and the
+ * one script from this origin only, no inline code, forms posting only here, never framed.
+ */
+const consoleCsp = helmet({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'none'"],
+      styleSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+      baseUri: ["'none'"],
+    },
+  },
+  // Same-origin referrers are not needed; never leak console URLs elsewhere.
+  referrerPolicy: { policy: 'no-referrer' },
+  xFrameOptions: { action: 'deny' },
+});
+
+// Multipart bodies (the batch upload) are read only after the session check, and parsed into parts
+// so the CSRF check can read the `_csrf` field like any other form's.
+function multipartBody(maxBytes: number) {
+  const raw = express.raw({ type: 'multipart/form-data', limit: maxBytes });
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const boundary = boundaryOf(req.get('content-type'));
+    if (req.method !== 'POST' || boundary === null) {
+      next();
+      return;
+    }
+    raw(req, res, (error?: unknown) => {
+      if (error) {
+        next(error);
+        return;
+      }
+      const parts = Buffer.isBuffer(req.body) ? parseMultipart(req.body, boundary) : null;
+      res.locals.multipartParts = parts ?? [];
+      const fields: Record<string, string> = {};
+      for (const part of parts ?? []) if (part.filename === null) fields[part.name] = part.data.toString('utf8');
+      req.body = fields;
+      next();
+    });
+  };
+}
+
+/** The web console at /admin: server-rendered pages over the services, behind a session. */
+export function consoleRouter(context: ConsoleContext): Router {
+  const router = express.Router();
+  router.use(consoleCsp);
+  router.use((_req, res, next) => {
+    // Pages show campaign settings and history: never keep them in shared or browser caches.
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  for (const asset of Object.values(ASSETS)) {
+    router.get(asset.path, (_req, res) => {
+      res.set('Cache-Control', 'public, max-age=31536000, immutable').type(asset.type).send(asset.body);
+    });
+  }
+  router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }));
+  signInRoutes(router, context);
+
+  router.use(requireSession(context.auth, context.assets));
+  // Slack for the multipart envelope around the file (boundaries, part headers, the CSRF field).
+  router.use(multipartBody(context.maxUploadBytes + 64 * 1024));
+  router.use(requireCsrf(context.assets));
+
+  router.get('/', (_req, res) => res.redirect(303, '/admin/campaigns'));
+  router.post('/sign-out', route(async (req, res) => {
+    const who = actorOf(req, res);
+    await context.auth.signOut(readCookie(req, SESSION_COOKIE));
+    clearConsoleCookie(req, res, SESSION_COOKIE);
+    await context.audit.record(who, 'session.sign_out', null);
+    res.redirect(303, '/admin/sign-in?done=signed-out');
+  }));
+  campaignRoutes(router, context);
+  whitelistRoutes(router, context);
+  transactionRoutes(router, context);
+  batchRoutes(router, context);
+  processingRoutes(router, context);
+  auditRoutes(router, context);
+
+  router.use((_req: Request, res: Response) => {
+    sendRefusal(res, context.assets, 404, 'Page not found', 'There is no console page at this address.');
+  });
+  router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = (error as { status?: number }).status;
+    if (status === 413) {
+      const megabytes = Math.floor(context.maxUploadBytes / (1024 * 1024));
+      sendRefusal(res, context.assets, 413, 'Too large', `The upload is larger than the limit of ${megabytes} MB (BATCH_MAX_FILE_MB).`);
+      return;
+    }
+    if (error instanceof AdminError && error.status < 500) {
+      sendRefusal(res, context.assets, error.status, 'Not possible', error.message);
+      return;
+    }
+    if (status && status >= 400 && status < 500) {
+      sendRefusal(res, context.assets, status, 'Request refused', 'The browser sent a request the console could not read.');
+      return;
+    }
+    context.logger.error({ err: error, reqId: req.id }, 'console page failed');
+    sendRefusal(res, context.assets, 500, 'Something went wrong', `The console could not complete this. The error is logged under request ${req.id}.`);
+  });
+  return router;
+}
+
+/** The console mounted over the app's services (what `createApp` uses). */
+export function consoleRouterFor(services: Services): Router {
+  return consoleRouter({
+    auth: services.consoleAuth,
+    audit: services.consoleAudit,
+    admin: services.admin,
+    postbacks: services.stores.postbacks,
+    wakePostbackWorker: () => services.postbackWorker.wake(),
+    processing: services.processing,
+    batches: services.batches,
+    maxUploadBytes: services.config.batches.maxFileBytes,
+    logger: services.logger,
+    assets: CONSOLE_ASSETS,
+  });
+}

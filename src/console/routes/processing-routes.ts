@@ -1,0 +1,65 @@
+import type { Request, Response, Router } from 'express';
+import { isReportingDate } from '../../processing/reporting-calendar';
+import { actorOf, ConsoleContext, field, route, sendPage, sessionOf } from '../console-context';
+import { ProcessingRun, processingView, runSummary } from '../views/processing-view';
+
+async function showProcessing(req: Request, res: Response, context: ConsoleContext, extra: { run?: ProcessingRun; problems?: string[]; status?: number } = {}): Promise<void> {
+  const { processing } = context;
+  const status = await processing.status();
+  const body = processingView({
+    status,
+    timeZone: processing.calendar.timeZone,
+    defaultNightlyDate: processing.calendar.previousDate(Date.now()),
+    run: extra.run ?? null,
+    session: sessionOf(res),
+  });
+  const notice = extra.run ? runSummary(extra.run) : null;
+  sendPage(req, res, context, { title: 'Processing', section: 'processing', notice, problems: extra.problems, body }, extra.status);
+}
+
+// <input type="datetime-local"> sends `YYYY-MM-DDTHH:MM` without a zone; the form says UTC. ISO with a zone works too.
+function parseThrough(text: string): number | null {
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(text)) return Date.parse(`${text}Z`);
+  const parsed = Date.parse(text);
+  return /^\d{4}-\d{2}-\d{2}T/.test(text) && !Number.isNaN(parsed) ? parsed : null;
+}
+
+/**
+ * Processing: roll-up watermark, nightly state, and buttons to run each. Runs answer with the page
+ * itself (not a redirect), so what the run did can be shown in full.
+ */
+export function processingRoutes(router: Router, context: ConsoleContext): void {
+  router.get('/processing', route(async (req, res) => showProcessing(req, res, context)));
+
+  router.post('/processing/hourly', route(async (req, res) => {
+    const text = field(req.body, 'through').trim();
+    const through = text === '' ? undefined : parseThrough(text);
+    if (through === null) return showProcessing(req, res, context, { problems: ['“Roll up through” must be a date and time.'], status: 400 });
+    const result = await context.processing.runHourly({ through });
+    await context.audit.record(actorOf(req, res), 'processing.hourly', 'hourly roll-up', {
+      requestedThrough: through === undefined ? null : new Date(through).toISOString(),
+      from: new Date(result.from).toISOString(),
+      through: new Date(result.through).toISOString(),
+    });
+    await showProcessing(req, res, context, { run: { kind: 'hourly', ...result } });
+  }));
+
+  router.post('/processing/nightly', route(async (req, res) => {
+    const date = field(req.body, 'date').trim();
+    if (!isReportingDate(date)) return showProcessing(req, res, context, { problems: ['Choose the day to process (YYYY-MM-DD).'], status: 400 });
+    const outcome = await context.processing.runNightly({ date });
+    const details: Record<string, unknown> = { date, outcome: outcome.kind };
+    if (outcome.kind === 'completed') details.differences = outcome.report.consistency.differences.length;
+    await context.audit.record(actorOf(req, res), 'processing.nightly', `nightly ${date}`, details);
+    await showProcessing(req, res, context, { run: { kind: 'nightly', outcome } });
+  }));
+
+  router.post('/processing/nightly-state', route(async (req, res) => {
+    const value = field(req.body, 'inProgress');
+    if (value !== 'true' && value !== 'false') return showProcessing(req, res, context, { problems: ['Say whether to hold or release the nightly state.'], status: 400 });
+    const inProgress = value === 'true';
+    await context.processing.holdNightly(inProgress);
+    await context.audit.record(actorOf(req, res), inProgress ? 'processing.nightly_hold' : 'processing.nightly_release', 'nightly state', { inProgress });
+    await showProcessing(req, res, context, { run: { kind: 'hold', inProgress } });
+  }));
+}

@@ -1,0 +1,88 @@
+import { html, SafeHtml } from '../html';
+
+/** The console's sections, in menu order. */
+export type Section = 'campaigns' | 'whitelist' | 'transactions' | 'batches' | 'processing' | 'audit';
+
+const MENU: Array<[Section, string, string]> = [
+  ['campaigns', 'Campaigns', '/admin/campaigns'],
+  ['whitelist', 'White-listed IPs', '/admin/whitelist'],
+  ['transactions', 'Transactions', '/admin/transactions'],
+  ['batches', 'Batches', '/admin/batches'],
+  ['processing', 'Processing', '/admin/processing'],
+  ['audit', 'Audit log', '/admin/audit'],
+];
+
+/** URLs of the hashed static files (set by the router). */
+export interface AssetUrls {
+  css: string;
+  js: string;
+}
+
+/** What every signed-in page shows in its header. */
+export interface PageSession {
+  actor: string;
+  csrfToken: string;
+}
+
+/** One page of the console. */
+export interface PageOptions {
+  title: string;
+  assets: AssetUrls;
+  session?: PageSession;
+  section?: Section;
+  /** A one-line confirmation of what just happened. */
+  notice?: string | null;
+  /** Problems with what was submitted, shown above the content. */
+  problems?: string[];
+  body: SafeHtml;
+}
+
+/** A hidden CSRF field for a form. */
+export function csrfField(session: PageSession): SafeHtml {
+  return html`<input type="hidden" name="_csrf" value="${session.csrfToken}">`;
+}
+
+function header(options: PageOptions): SafeHtml {
+  const { session, section } = options;
+  if (!session) return html`<header class="top"><div class="bar"><span class="brand">txedit console</span></div></header>`;
+  const items = MENU.map(
+    ([key, label, href]) => html`<li><a href="${href}"${key === section ? html` aria-current="page"` : ''}>${label}</a></li>`,
+  );
+  return html`<header class="top"><div class="bar">
+  <a class="brand" href="/admin/campaigns">txedit console</a>
+  <div class="who"><span>Signed in as <strong>${session.actor}</strong></span>
+    <form method="post" action="/admin/sign-out">${csrfField(session)}<button type="submit" class="small">Sign out</button></form>
+  </div>
+  <nav aria-label="Console sections"><ul>${items}</ul></nav>
+</div></header>`;
+}
+
+/** A whole HTML document around a page body. */
+export function renderPage(options: PageOptions): string {
+  const problems = options.problems?.length
+    ? html`<div class="problem" role="alert" id="problems"><strong>${options.problems.length === 1 ? 'There is a problem' : 'There are problems'}</strong><ul>${options.problems.map((p) => html`<li>${p}</li>`)}</ul></div>`
+    : '';
+  const notice = options.notice ? html`<div class="notice" role="status">${options.notice}</div>` : '';
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${options.title} · txedit console</title>
+<link rel="stylesheet" href="${options.assets.css}">
+<script src="${options.assets.js}" defer></script>
+</head>
+<body>
+<a class="skip" href="#main">Skip to content</a>
+${header(options)}
+<main id="main" tabindex="-1">
+<h1>${options.title}</h1>
+${problems}${notice}
+${options.body}
+<p id="live-status" class="visually-hidden" aria-live="polite"></p>
+</main>
+</body>
+</html>
+`.value;
+}

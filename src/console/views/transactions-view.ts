@@ -1,0 +1,114 @@
+import { formatMoney } from '../../modification/money';
+import type { Modification } from '../../store/modification-store';
+import type { PostbackAttempt, PostbackDelivery } from '../../store/postback-store';
+import type { Transaction } from '../../store/transaction-store';
+import { html, SafeHtml, time, yesNo } from '../html';
+import { csrfField, PageSession } from './layout';
+
+/** What the search form shows again. */
+export interface TransactionSearch {
+  transactionId: string;
+  clickId: string;
+  merchantReferenceId: string;
+  campaignId: string;
+}
+
+/** The search form: by transaction id, by click id, or by merchant reference + campaign. */
+export function transactionSearchView(search: TransactionSearch, found: Transaction[] | null): SafeHtml {
+  const results =
+    found === null
+      ? ''
+      : found.length === 0
+        ? html`<section class="card" role="status"><p>No transaction matches.</p></section>`
+        : html`<section class="card"><div class="table-wrap"><table class="stack"><caption>${found.length} transactions match</caption>
+<thead><tr><th scope="col" class="num">Transaction ID</th><th scope="col">Click ID</th><th scope="col" class="num">CID</th><th scope="col">Merchant ref.</th><th scope="col">Occurred</th></tr></thead>
+<tbody>${found.map((t) => html`<tr><td data-label="Transaction ID" class="num"><a href="/admin/transactions/${t.id}">${t.id}</a></td><td data-label="Click ID"><code>${t.clickId}</code></td><td data-label="CID" class="num">${t.campaignId}</td><td data-label="Merchant ref.">${t.merchantReferenceId ?? ''}</td><td data-label="Occurred">${time(t.occurredAt)}</td></tr>`)}</tbody></table></div></section>`;
+  return html`<section class="card" aria-labelledby="find-h"><h2 id="find-h">Find a transaction</h2>
+<p class="hint">Fill in one way of identifying it, as /transaction.edit accepts them.</p>
+<div class="grid-2">
+<form class="stack" method="get" action="/admin/transactions" role="search" aria-label="By transaction ID">
+<div class="field"><label for="transactionId">Transaction ID</label><input type="text" id="transactionId" name="transactionId" value="${search.transactionId}" inputmode="numeric" autocomplete="off"></div>
+<div class="actions"><button type="submit">Find by transaction ID</button></div></form>
+<form class="stack" method="get" action="/admin/transactions" role="search" aria-label="By click ID">
+<div class="field"><label for="clickId">Click ID</label><input type="text" id="clickId" name="clickId" value="${search.clickId}" autocomplete="off" spellcheck="false"></div>
+<div class="actions"><button type="submit">Find by click ID</button></div></form>
+<form class="stack" method="get" action="/admin/transactions" role="search" aria-label="By merchant reference and campaign">
+<div class="field"><label for="merchantReferenceId">Merchant reference ID</label><input type="text" id="merchantReferenceId" name="merchantReferenceId" value="${search.merchantReferenceId}" autocomplete="off" spellcheck="false"></div>
+<div class="field"><label for="campaignId">Campaign ID (CID)</label><input type="text" id="campaignId" name="campaignId" value="${search.campaignId}" inputmode="numeric" autocomplete="off"></div>
+<div class="actions"><button type="submit">Find by merchant reference</button></div></form>
+</div></section>
+${results}`;
+}
+
+const IDENTIFIERS: Record<string, string> = { transaction_id: 'Transaction ID', click_id: 'Click ID', merchant_reference: 'Merchant ref. + CID' };
+const POSTBACK: Record<string, string> = { not_requested: 'Not requested', queued: 'Queued', no_postback_url: 'Requested; affiliate has no postback URL' };
+
+function who(m: Modification): SafeHtml {
+  const batch = m.requestId ? /^batch-(\d+)-row-(\d+)$/.exec(m.requestId) : null;
+  if (m.source === 'batch' && batch) return html`Batch <a href="/admin/batches#batch-${batch[1]}">${batch[1]}</a>, row ${batch[2]}`;
+  if (m.source === 'api') return html`/transaction.edit`;
+  return html`${m.source}`;
+}
+
+function change(before: string, after: string): SafeHtml {
+  return before === after ? html`<span>${after}</span>` : html`<span class="change">${before} → <span class="to">${after}</span></span>`;
+}
+
+function historyTable(history: Modification[]): SafeHtml {
+  if (history.length === 0) return html`<p>No modifications yet.</p>`;
+  const rows = history.map((m) => {
+    const changed = m.before.affiliatePayout !== m.after.affiliatePayout || m.before.merchantRevenue !== m.after.merchantRevenue || m.before.approved !== m.after.approved;
+    return html`<tr${changed ? html` class="changed"` : ''}>
+<td data-label="When">${time(m.createdAt)}</td>
+<td data-label="Who / source">${who(m)}<br><span class="small muted">by ${IDENTIFIERS[m.identifier] ?? m.identifier}</span>${m.requestId ? html`<br><span class="small muted">request <code class="wrap">${m.requestId}</code></span>` : ''}</td>
+<td data-label="Client IP"><code>${m.clientIp ?? '—'}</code></td>
+<td data-label="Affiliate payout" class="num">${change(formatMoney(m.before.affiliatePayout), formatMoney(m.after.affiliatePayout))}</td>
+<td data-label="Merchant revenue" class="num">${change(formatMoney(m.before.merchantRevenue), formatMoney(m.after.merchantRevenue))}</td>
+<td data-label="Approved">${change(m.before.approved ? 'yes' : 'no', m.after.approved ? 'yes' : 'no')}</td>
+<td data-label="Reason">${m.reason ?? html`<span class="muted">—</span>`}</td>
+<td data-label="Postback">${POSTBACK[m.postback] ?? m.postback}</td>
+</tr>`;
+  });
+  return html`<div class="table-wrap"><table class="stack"><caption>${history.length} modification${history.length === 1 ? '' : 's'}, oldest first</caption>
+<thead><tr><th scope="col">When</th><th scope="col">Who / source</th><th scope="col">Client IP</th><th scope="col" class="num">Affiliate payout</th><th scope="col" class="num">Merchant revenue</th><th scope="col">Approved</th><th scope="col">Reason</th><th scope="col">Postback</th></tr></thead>
+<tbody>${rows}</tbody></table></div>`;
+}
+
+function attemptsList(attempts: PostbackAttempt[]): SafeHtml {
+  if (attempts.length === 0) return html`<p class="small muted">No attempts yet.</p>`;
+  return html`<div class="table-wrap"><table class="stack"><caption class="small">Attempts</caption>
+<thead><tr><th scope="col" class="num">#</th><th scope="col">Started</th><th scope="col">Result</th><th scope="col" class="num">Duration</th></tr></thead>
+<tbody>${attempts.map((a) => html`<tr><td data-label="#" class="num">${a.attempt}</td><td data-label="Started">${time(a.startedAt)}</td>
+<td data-label="Result">${a.httpStatus !== null ? html`HTTP ${a.httpStatus}` : ''}${a.error ? html` <span class="state-failed">${a.error}</span>` : ''}</td>
+<td data-label="Duration" class="num">${a.durationMs} ms</td></tr>`)}</tbody></table></div>`;
+}
+
+function deliveryCard(d: PostbackDelivery, attempts: PostbackAttempt[], session: PageSession): SafeHtml {
+  return html`<article class="card" aria-labelledby="delivery-${d.id}">
+<h3 id="delivery-${d.id}">Postback ${d.id} <span class="state state-${d.status}">${d.status}</span></h3>
+<dl class="facts"><dt>URL</dt><dd><code>${d.url}</code></dd><dt>X-Postback-Id</dt><dd><code>${d.postbackId}</code></dd>
+<dt>Queued</dt><dd>${time(d.createdAt)}</dd><dt>Attempts</dt><dd>${d.attempts}</dd>
+${d.status === 'pending' ? html`<dt>Next attempt</dt><dd>${time(d.nextAttemptAt)}</dd>` : ''}
+${d.finishedAt ? html`<dt>Finished</dt><dd>${time(d.finishedAt)}</dd>` : ''}
+${d.lastError ? html`<dt>Last error</dt><dd>${d.lastError}</dd>` : ''}</dl>
+${attemptsList(attempts.filter((a) => a.deliveryId === d.id))}
+${d.status === 'failed' ? html`<form class="actions" method="post" action="/admin/postbacks/${d.id}/retry">${csrfField(session)}<button type="submit">Retry postback ${d.id}</button></form>` : ''}
+</article>`;
+}
+
+/** One transaction: its values, full modification history, and postback deliveries. */
+export function transactionView(input: { transaction: Transaction; history: Modification[]; deliveries: PostbackDelivery[]; attempts: PostbackAttempt[]; session: PageSession }): SafeHtml {
+  const t = input.transaction;
+  return html`<section class="card" aria-labelledby="now-h"><h2 id="now-h">Now</h2>
+<dl class="facts">
+<dt>Transaction ID</dt><dd>${t.id}</dd><dt>Click ID</dt><dd><code>${t.clickId}</code></dd>
+<dt>Campaign</dt><dd><a href="/admin/campaigns/${t.campaignId}">${t.campaignId}</a></dd><dt>Affiliate</dt><dd>${t.affiliateId}</dd>
+<dt>Merchant reference ID</dt><dd>${t.merchantReferenceId ?? '—'}</dd><dt>Sub ID</dt><dd>${t.subId ?? '—'}</dd><dt>Affiliate reference ID</dt><dd>${t.affiliateReferenceId ?? '—'}</dd>
+<dt>Affiliate payout (AP)</dt><dd>${formatMoney(t.affiliatePayout)}</dd><dt>Merchant revenue (MP)</dt><dd>${formatMoney(t.merchantRevenue)}</dd>
+<dt>Approved (A)</dt><dd>${yesNo(t.approved)}</dd><dt>Occurred</dt><dd>${time(t.occurredAt)}</dd><dt>Last changed</dt><dd>${time(t.updatedAt)}</dd>
+</dl></section>
+<section class="card" aria-labelledby="history-h"><h2 id="history-h">Modification history</h2>${historyTable(input.history)}</section>
+<section aria-labelledby="postbacks-h"><h2 id="postbacks-h">Postback deliveries</h2>
+${input.deliveries.length ? input.deliveries.map((d) => deliveryCard(d, input.attempts, input.session)) : html`<section class="card"><p>No postbacks for this transaction.</p></section>`}
+</section>`;
+}

@@ -1,0 +1,72 @@
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Outcome } from '../modification/outcome';
+import { classifyDatabaseError } from '../store/database-errors';
+import type { IdempotencyStore } from '../store/idempotency-store';
+import type { DecodedPairs } from './raw-parameters';
+import { isKnownParameter } from './request-parser';
+
+const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
+
+/**
+ * What identifies "the same request": every known parameter (name in lower case, value as sent) except
+ * Password and the key itself, de-duplicated and sorted. The password is left out so that no hash of
+ * it is ever stored; a replay only returns what its sender supplied.
+ */
+export function requestFingerprint(pairs: DecodedPairs): string {
+  const entries = new Set<string>();
+  for (const { name, value } of pairs.parameters) {
+    const lower = name.toLowerCase();
+    if (value === '' || lower === 'password' || lower === 'idempotencykey' || !isKnownParameter(lower)) continue;
+    entries.add(`${lower}=${value}`);
+  }
+  return sha256([...entries].sort().join('\n'));
+}
+
+/** What to do with a keyed request before running it. */
+export type IdempotencyDecision = { kind: 'run' } | { kind: 'replay'; response: string } | { kind: 'conflict' };
+
+/**
+ * Makes merchants' retries safe (issue: Idempotency-Key). Only applied changes are remembered — a
+ * failure changed nothing, so a retry simply runs again (a temporary failure must be retried for real).
+ * The answer is stored in the change's own database transaction; the key's primary key makes a
+ * concurrent twin roll back, after which it replays the winner's answer.
+ */
+export class IdempotencyService {
+  constructor(
+    private readonly store: IdempotencyStore,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Replay, conflict (same key, other parameters), or run. */
+  async decide(key: string, fingerprint: string): Promise<IdempotencyDecision> {
+    const remembered = await this.store.find(sha256(key), this.now());
+    if (!remembered) return { kind: 'run' };
+    return remembered.fingerprint === fingerprint ? { kind: 'replay', response: remembered.response } : { kind: 'conflict' };
+  }
+
+  /** The afterApply hook that stores the answer with the change. */
+  rememberer(key: string, fingerprint: string, render: (outcome: Outcome) => string) {
+    return async (trx: Knex.Transaction, applied: Extract<Outcome, { kind: 'applied' }>) => {
+      await this.store.insert(trx, {
+        keyHash: sha256(key),
+        fingerprint,
+        response: render(applied),
+        transactionId: applied.transaction.id,
+        now: this.now(),
+        ttlMs: this.ttlMs,
+      });
+    };
+  }
+
+  /** True when an error is the key's primary-key collision with a concurrent twin. */
+  isTwinCollision(error: unknown): boolean {
+    return classifyDatabaseError(error) === 'duplicate_key';
+  }
+
+  /** Drops expired keys (called now and then). */
+  async sweep(): Promise<number> {
+    return this.store.deleteExpired(this.now());
+  }
+}

@@ -1,0 +1,84 @@
+import { formatMoney } from '../modification/money';
+import type { DailyStatistics, StatisticsTotals } from '../store/daily-statistics-store';
+import type { HourlyStatistics } from '../store/report-queries';
+import type { ConsistencyDifference } from './consistency-check';
+import type { RollupResult } from './hourly-rollup';
+import type { NightlyReport } from './nightly-processing';
+import type { ProcessingStatus } from './processing-service';
+import { isReportingDate } from './reporting-calendar';
+
+/** An instant as an ISO string; null stays null. */
+export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+const INSTANT = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{1,3})?)?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+
+/**
+ * Parses an ISO 8601 date-time with a zone (`2026-11-25T10:00:00Z`, `…+01:00`), or null. Stricter than
+ * Date.parse, which accepts February 30th and reads a time without a zone as the server's local time.
+ */
+export function parseInstant(text: string): number | null {
+  const match = INSTANT.exec(text);
+  if (!match || !isReportingDate(match[1])) return null;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** Counts and exact totals (decimal strings) as JSON. */
+export function totalsJson(t: StatisticsTotals) {
+  return {
+    transactions: t.transactions,
+    approvedTransactions: t.approvedTransactions,
+    affiliatePayout: formatMoney(t.affiliatePayout),
+    merchantRevenue: formatMoney(t.merchantRevenue),
+    approvedAffiliatePayout: formatMoney(t.approvedAffiliatePayout),
+    approvedMerchantRevenue: formatMoney(t.approvedMerchantRevenue),
+  };
+}
+
+/** A row of the hourly report. */
+export function hourlyRowJson(row: HourlyStatistics) {
+  return { hour: new Date(row.hour).toISOString(), campaignId: row.campaignId, affiliateId: row.affiliateId, ...totalsJson(row) };
+}
+
+/** A row of the daily report. */
+export function dailyRowJson(row: DailyStatistics) {
+  return { date: row.date, campaignId: row.campaignId, affiliateId: row.affiliateId, ...totalsJson(row), computedAt: new Date(row.computedAt).toISOString() };
+}
+
+/** A roll-up result: the watermark before and after (null: nothing was rolled up before). */
+export function rollupJson(result: RollupResult) {
+  return { from: isoOrNull(result.from > 0 ? result.from : null), through: isoOrNull(result.through > 0 ? result.through : null) };
+}
+
+function differenceJson(d: ConsistencyDifference) {
+  return {
+    campaignId: d.campaignId,
+    affiliateId: d.affiliateId,
+    fields: d.fields,
+    statistics: d.statistics && totalsJson(d.statistics),
+    transactions: d.transactions && totalsJson(d.transactions),
+  };
+}
+
+/** A completed nightly run. */
+export function nightlyReportJson(report: NightlyReport) {
+  return {
+    date: report.date,
+    timeZone: report.timeZone,
+    hours: { from: isoOrNull(report.hours.from), to: isoOrNull(report.hours.to) },
+    startedAt: isoOrNull(report.startedAt),
+    completedAt: isoOrNull(report.completedAt),
+    rollup: rollupJson(report.rollup),
+    dailyRows: report.dailyRows,
+    refreshedDates: report.refreshedDates,
+    consistency: { ok: report.consistency.ok, differences: report.consistency.differences.map(differenceJson) },
+  };
+}
+
+/** The processing state. */
+export function statusJson(status: ProcessingStatus) {
+  return {
+    nightly: { inProgress: status.nightly.inProgress, startedAt: isoOrNull(status.nightly.startedAt), lastCompletedAt: isoOrNull(status.nightly.lastCompletedAt) },
+    hourly: { rolledUpThrough: isoOrNull(status.hourly.rolledUpThrough), lastRunAt: isoOrNull(status.hourly.lastRunAt) },
+  };
+}

@@ -1,0 +1,382 @@
+import type { Knex } from 'knex';
+import type { RowResult } from '../batch/results-csv';
+import type { RawParameter } from '../linktrust/raw-parameters';
+import { classifyDatabaseError } from './database-errors';
+
+/** Where a batch stands. A duplicate that is not applied is `completed` with nothing processed. */
+export type BatchState = 'queued' | 'processing' | 'completed' | 'failed';
+
+/** One uploaded modification file: its File Submissions line. */
+export interface Batch {
+  id: number;
+  filename: string;
+  contentSha256: string;
+  format: 'tab' | 'csv';
+  encoding: string;
+  state: BatchState;
+  /** Data rows in the file. */
+  records: number;
+  processed: number;
+  succeeded: number;
+  failed: number;
+  /** The earlier batch with the same content, when this one is a re-upload. */
+  duplicateOf: number | null;
+  /** A re-upload applied anyway (`force=true`). */
+  forced: boolean;
+  /** The client IP the rows are checked against campaign whitelists with. */
+  clientIp: string | null;
+  /** Why the batch failed as a whole (not a row's message). */
+  error: string | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+/** A batch to store. */
+export type NewBatch = Pick<Batch, 'filename' | 'contentSha256' | 'format' | 'encoding' | 'state' | 'records' | 'duplicateOf' | 'forced' | 'clientIp' | 'createdAt' | 'finishedAt'>;
+
+/** A data row to store, or one waiting to be processed: its number and its pairs as read from the file. */
+export interface BatchRow {
+  rowNumber: number;
+  parameters: RawParameter[];
+}
+
+/** Counts of a batch's rows. */
+export interface BatchCounts {
+  processed: number;
+  succeeded: number;
+  failed: number;
+}
+
+type Row = Record<string, unknown>;
+const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+function batchFromRow(r: Row): Batch {
+  return {
+    id: Number(r.id),
+    filename: String(r.filename),
+    contentSha256: String(r.content_sha256),
+    format: r.format as Batch['format'],
+    encoding: String(r.encoding),
+    state: r.state as BatchState,
+    records: Number(r.records),
+    processed: Number(r.processed),
+    succeeded: Number(r.succeeded),
+    failed: Number(r.failed),
+    duplicateOf: numOrNull(r.duplicate_of),
+    forced: Boolean(r.forced),
+    clientIp: (r.client_ip as string | null) ?? null,
+    error: (r.error as string | null) ?? null,
+    leaseOwner: (r.lease_owner as string | null) ?? null,
+    leaseExpiresAt: numOrNull(r.lease_expires_at),
+    createdAt: Number(r.created_at),
+    startedAt: numOrNull(r.started_at),
+    finishedAt: numOrNull(r.finished_at),
+  };
+}
+
+function resultFromRow(r: Row): RowResult {
+  return {
+    rowNumber: Number(r.file_row),
+    succeeded: Boolean(r.succeeded),
+    message: String(r.message ?? ''),
+    transactionId: String(r.transaction_id ?? ''),
+    clickId: String(r.click_id ?? ''),
+    merchantReferenceId: String(r.merchant_reference_id ?? ''),
+    cid: String(r.cid ?? ''),
+  };
+}
+
+/*
+ * Rows and characters per INSERT: well under SQLite's 32,766 bound variables and, at up to 4 bytes a
+ * character, MySQL's default max_allowed_packet (16 MB); large enough that 100,000 rows take about 100
+ * statements.
+ */
+const INSERT_CHUNK_ROWS = 1000;
+const INSERT_CHUNK_CHARS = 2 * 1024 * 1024;
+/*
+ * Longest value kept for a row. Every column's valid values are far shorter (REASON 255, identifiers
+ * 255, Password 72 bytes), so a longer value gets the same refusal cut or not — and one giant cell
+ * cannot outgrow a MySQL packet.
+ */
+const MAX_VALUE_CHARS = 65_536;
+/* Rows per result UPDATE (11 bound values each). */
+const RESULT_CHUNK = 200;
+/*
+ * An echoed identifier is kept whole up to this many characters: a TEXT column holds 65,535 bytes,
+ * i.e. 16,383 characters of 4-byte UTF-8. A longer "identifier" never names a transaction anyway.
+ */
+const MAX_ECHO_CHARS = 16_000;
+const echo = (value: string) => (value.length > MAX_ECHO_CHARS ? value.slice(0, MAX_ECHO_CHARS) : value);
+
+const isPassword = (parameter: RawParameter) => parameter.name.toLowerCase() === 'password';
+const capped = (value: string) => (value.length > MAX_VALUE_CHARS ? value.slice(0, MAX_VALUE_CHARS) : value);
+
+/** Inserts a file's rows in multi-row INSERTs; the Password apart from the other pairs. */
+async function insertRows(trx: Knex.Transaction, batchId: number, rows: BatchRow[]): Promise<void> {
+  let values: string[] = [];
+  let bindings: Array<string | number | null> = [];
+  let chars = 0;
+  const flush = async () => {
+    if (values.length === 0) return;
+    await trx.raw(`insert into batch_rows (batch_id, file_row, parameters, password) values ${values.join(', ')}`, bindings);
+    [values, bindings, chars] = [[], [], 0];
+  };
+  for (const row of rows) {
+    const parameters = JSON.stringify(row.parameters.filter((p) => !isPassword(p)).map((p) => ({ name: p.name, value: capped(p.value) })));
+    const password = row.parameters.find(isPassword)?.value;
+    const passwordValue = password === undefined ? null : capped(password);
+    const size = parameters.length + (passwordValue?.length ?? 0);
+    if (values.length >= INSERT_CHUNK_ROWS || chars + size > INSERT_CHUNK_CHARS) await flush();
+    values.push('(?, ?, ?, ?)');
+    bindings.push(batchId, row.rowNumber, parameters, passwordValue);
+    chars += size;
+  }
+  await flush();
+}
+
+/**
+ * Batches and their rows. A row's result is written once: every write of a result is conditional on
+ * the row having none yet, and a success is written inside the change's own database transaction — so
+ * whatever happens to a worker, a row is never applied twice.
+ */
+export class BatchStore {
+  constructor(private readonly knex: Knex) {}
+
+  /**
+   * Stores a batch and its rows in one database transaction, so no worker sees half a file. A batch
+   * without `duplicateOf` claims its content: when an earlier batch holds the same content already,
+   * nothing is stored and the earlier batch's id comes back instead.
+   */
+  async create(batch: NewBatch, rows: BatchRow[]): Promise<{ batch: Batch } | { originalId: number }> {
+    try {
+      const id = await this.knex.transaction(async (trx) => {
+        const [inserted] = await trx('batches').insert({
+          filename: batch.filename,
+          content_sha256: batch.contentSha256,
+          content_key: batch.duplicateOf === null ? batch.contentSha256 : null,
+          format: batch.format,
+          encoding: batch.encoding,
+          state: batch.state,
+          records: batch.records,
+          duplicate_of: batch.duplicateOf,
+          forced: batch.forced,
+          client_ip: batch.clientIp,
+          created_at: batch.createdAt,
+          finished_at: batch.finishedAt,
+        });
+        const batchId = Number(inserted);
+        await insertRows(trx, batchId, rows);
+        return batchId;
+      });
+      return { batch: (await this.get(id)) as Batch };
+    } catch (error) {
+      if (batch.duplicateOf === null && classifyDatabaseError(error) === 'duplicate_key' && /content_key/.test(String((error as Error).message))) {
+        const original = await this.knex('batches').where({ content_key: batch.contentSha256 }).first('id');
+        if (original) return { originalId: Number(original.id) };
+      }
+      throw error;
+    }
+  }
+
+  /** One batch, or null. */
+  async get(id: number): Promise<Batch | null> {
+    const row = await this.knex('batches').where({ id }).first();
+    return row ? batchFromRow(row) : null;
+  }
+
+  /** Batches, newest first; `beforeId` pages back. */
+  async list(options: { limit: number; beforeId?: number }): Promise<Batch[]> {
+    const query = this.knex('batches').orderBy('id', 'desc').limit(options.limit);
+    if (options.beforeId !== undefined) query.where('id', '<', options.beforeId);
+    return (await query).map(batchFromRow);
+  }
+
+  /**
+   * Takes the oldest queued or unfinished batch whose lease is free or expired, for `leaseMs`. The take is
+   * a compare-and-set UPDATE, so two workers (processes, nodes) never both win one batch — on MySQL/MariaDB
+   * and on SQLite alike, without engine-specific locking.
+   */
+  async claimNext(owner: string, now: number, leaseMs: number): Promise<Batch | null> {
+    const candidates = await this.knex('batches')
+      .whereIn('state', ['queued', 'processing'])
+      .andWhere((q) => q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<', now))
+      .orderBy('id')
+      .limit(5)
+      .select('id');
+    for (const { id } of candidates) {
+      const taken = await this.knex('batches')
+        .where({ id })
+        .whereIn('state', ['queued', 'processing'])
+        .andWhere((q) => q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<', now))
+        .update({
+          state: 'processing',
+          lease_owner: owner,
+          lease_expires_at: now + leaseMs,
+          started_at: this.knex.raw('coalesce(started_at, ?)', [now]),
+        });
+      if (taken === 1) return this.get(Number(id));
+    }
+    return null;
+  }
+
+  /** Extends the lease; false when another worker has taken the batch over. */
+  async renewLease(id: number, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    const kept = await this.knex('batches').where({ id, lease_owner: owner, state: 'processing' }).update({ lease_expires_at: now + leaseMs });
+    return kept === 1;
+  }
+
+  /** Gives the batch back unfinished, so any worker may resume it at once. */
+  async releaseLease(id: number, owner: string): Promise<void> {
+    await this.knex('batches').where({ id, lease_owner: owner }).update({ lease_owner: null, lease_expires_at: null });
+  }
+
+  /** Counts of processed, succeeded and failed rows, and how many are still waiting, from the rows themselves. */
+  async countRows(id: number, trx: Knex = this.knex): Promise<BatchCounts & { waiting: number }> {
+    const groups = await trx('batch_rows').where({ batch_id: id }).groupBy('succeeded').select('succeeded', trx.raw('count(*) as n'));
+    const counts = { processed: 0, succeeded: 0, failed: 0, waiting: 0 };
+    for (const group of groups as Row[]) {
+      const n = Number(group.n);
+      if (group.succeeded === null) counts.waiting += n;
+      else if (Boolean(group.succeeded)) counts.succeeded += n;
+      else counts.failed += n;
+    }
+    counts.processed = counts.succeeded + counts.failed;
+    return counts;
+  }
+
+  /** Sets the batch's counts from its rows (a worker taking over a batch another left mid-way). */
+  async syncCounts(id: number, owner: string): Promise<BatchCounts & { waiting: number }> {
+    const counts = await this.countRows(id);
+    await this.knex('batches').where({ id, lease_owner: owner }).update({ processed: counts.processed, succeeded: counts.succeeded, failed: counts.failed });
+    return counts;
+  }
+
+  /** Adds a chunk's results to the counts while the lease is held; false when it is not. */
+  async addCounts(id: number, owner: string, delta: BatchCounts): Promise<boolean> {
+    const kept = await this.knex('batches')
+      .where({ id, lease_owner: owner })
+      .update({
+        processed: this.knex.raw('processed + ?', [delta.processed]),
+        succeeded: this.knex.raw('succeeded + ?', [delta.succeeded]),
+        failed: this.knex.raw('failed + ?', [delta.failed]),
+      });
+    return kept === 1;
+  }
+
+  /** Up to `limit` rows without a result after `afterRow`, in file order, with their Password. */
+  async waitingRows(id: number, afterRow: number, limit: number): Promise<BatchRow[]> {
+    const rows = await this.knex('batch_rows')
+      .where({ batch_id: id })
+      .andWhere('file_row', '>', afterRow)
+      .whereNull('succeeded')
+      .orderBy('file_row')
+      .limit(limit)
+      .select('file_row', 'parameters', 'password');
+    return rows.map((r: Row) => {
+      const parameters = JSON.parse(String(r.parameters)) as RawParameter[];
+      if (r.password !== null && r.password !== undefined) parameters.push({ name: 'Password', value: String(r.password) });
+      return { rowNumber: Number(r.file_row), parameters };
+    });
+  }
+
+  /**
+   * Records a row that was applied, inside the change's database transaction. False when the row has a
+   * result already (another worker got there first): the caller must then roll the change back. The
+   * Password is erased with it.
+   */
+  async recordSuccess(trx: Knex.Transaction, batchId: number, result: RowResult): Promise<boolean> {
+    const updated = await trx('batch_rows')
+      .where({ batch_id: batchId, file_row: result.rowNumber })
+      .whereNull('succeeded')
+      .update({
+        succeeded: true,
+        message: result.message,
+        transaction_id: echo(result.transactionId),
+        click_id: echo(result.clickId),
+        merchant_reference_id: echo(result.merchantReferenceId),
+        cid: echo(result.cid),
+        password: null,
+      });
+    return updated === 1;
+  }
+
+  /** Records rows that were not applied (a row with a result already keeps it), erasing their Password. */
+  async recordFailures(batchId: number, results: RowResult[]): Promise<void> {
+    for (let start = 0; start < results.length; start += RESULT_CHUNK) {
+      const chunk = results.slice(start, start + RESULT_CHUNK);
+      // One UPDATE per chunk with CASE per column: the same SQL on both engines, one round trip.
+      const columns: Array<[string, (r: RowResult) => string]> = [
+        ['message', (r) => r.message],
+        ['transaction_id', (r) => echo(r.transactionId)],
+        ['click_id', (r) => echo(r.clickId)],
+        ['merchant_reference_id', (r) => echo(r.merchantReferenceId)],
+        ['cid', (r) => echo(r.cid)],
+      ];
+      const bindings: Array<string | number> = [];
+      const sets = columns.map(([column, value]) => {
+        for (const r of chunk) bindings.push(r.rowNumber, value(r));
+        return `${column} = case file_row ${chunk.map(() => 'when ? then ?').join(' ')} end`;
+      });
+      bindings.push(batchId, ...chunk.map((r) => r.rowNumber));
+      await this.knex.raw(
+        `update batch_rows set succeeded = 0, password = null, ${sets.join(', ')}
+         where batch_id = ? and succeeded is null and file_row in (${chunk.map(() => '?').join(', ')})`,
+        bindings,
+      );
+    }
+  }
+
+  /**
+   * Marks the batch completed with its final counts, taken from its rows. Refused while a row is still
+   * waiting (`rows_waiting`) or when the lease has passed to another worker (`not_owner`).
+   */
+  async complete(id: number, owner: string, now: number): Promise<'completed' | 'rows_waiting' | 'not_owner'> {
+    return this.knex.transaction(async (trx) => {
+      const counts = await this.countRows(id, trx);
+      if (counts.waiting > 0) return 'rows_waiting';
+      const done = await trx('batches').where({ id, lease_owner: owner }).update({
+        state: 'completed',
+        processed: counts.processed,
+        succeeded: counts.succeeded,
+        failed: counts.failed,
+        finished_at: now,
+        lease_owner: null,
+        lease_expires_at: null,
+      });
+      return done === 1 ? 'completed' : 'not_owner';
+    });
+  }
+
+  /**
+   * Marks the batch failed as a whole. It gives up its content, so the same file may be uploaded again
+   * and applied; the Passwords of rows never processed are erased.
+   */
+  async fail(id: number, reason: string, now: number): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      await trx('batches').where({ id }).update({
+        state: 'failed',
+        error: reason.slice(0, 1024),
+        content_key: null,
+        finished_at: now,
+        lease_owner: null,
+        lease_expires_at: null,
+      });
+      await trx('batch_rows').where({ batch_id: id }).whereNotNull('password').update({ password: null });
+    });
+  }
+
+  /** Results of processed rows after `afterRow`, in file order (a page of the results file). */
+  async results(id: number, afterRow: number, limit: number): Promise<RowResult[]> {
+    const rows = await this.knex('batch_rows')
+      .where({ batch_id: id })
+      .andWhere('file_row', '>', afterRow)
+      .whereNotNull('succeeded')
+      .orderBy('file_row')
+      .limit(limit)
+      .select('file_row', 'succeeded', 'message', 'transaction_id', 'click_id', 'merchant_reference_id', 'cid');
+    return rows.map(resultFromRow);
+  }
+}

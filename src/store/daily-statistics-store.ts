@@ -1,0 +1,122 @@
+import type { Knex } from 'knex';
+import { Money, moneyFromColumn } from '../modification/money';
+
+/** Counts and exact totals of a group of transactions: all of them, and the approved ones. */
+export interface StatisticsTotals {
+  transactions: number;
+  approvedTransactions: number;
+  affiliatePayout: Money;
+  merchantRevenue: Money;
+  approvedAffiliatePayout: Money;
+  approvedMerchantRevenue: Money;
+}
+
+/** The six total columns, as both statistics tables and the recomputations name them. */
+export const TOTAL_COLUMNS = [
+  'transactions',
+  'approved_transactions',
+  'affiliate_payout',
+  'merchant_revenue',
+  'approved_affiliate_payout',
+  'approved_merchant_revenue',
+] as const;
+
+/** A row carrying the six total columns, as either engine returns it (MySQL sums are DECIMAL strings). */
+export type TotalsRow = Record<(typeof TOTAL_COLUMNS)[number], number | string>;
+
+/** Maps the six total columns of a row. */
+export function totalsFromRow(row: TotalsRow): StatisticsTotals {
+  return {
+    transactions: Number(row.transactions),
+    approvedTransactions: Number(row.approved_transactions),
+    affiliatePayout: moneyFromColumn(row.affiliate_payout),
+    merchantRevenue: moneyFromColumn(row.merchant_revenue),
+    approvedAffiliatePayout: moneyFromColumn(row.approved_affiliate_payout),
+    approvedMerchantRevenue: moneyFromColumn(row.approved_merchant_revenue),
+  };
+}
+
+/** One reporting day's statistics for one campaign and affiliate. */
+export interface DailyStatistics extends StatisticsTotals {
+  date: string;
+  campaignId: number;
+  affiliateId: number;
+  computedAt: number;
+}
+
+/** A daily_statistics row. */
+export type DailyStatisticsRow = TotalsRow & {
+  report_date: string;
+  campaign_id: number | string;
+  affiliate_id: number | string;
+  computed_at: number | string;
+};
+
+/** Maps a daily_statistics row. */
+export function dailyStatisticsFromRow(row: DailyStatisticsRow): DailyStatistics {
+  return {
+    date: row.report_date,
+    campaignId: Number(row.campaign_id),
+    affiliateId: Number(row.affiliate_id),
+    ...totalsFromRow(row),
+    computedAt: Number(row.computed_at),
+  };
+}
+
+/** Daily statistics and the record of which reporting days nightly processing has run for. */
+export class DailyStatisticsStore {
+  constructor(private readonly knex: Knex) {}
+
+  /**
+   * Replaces a day's rows by the sums of its hourly statistics (hours `from` ≤ hour < `to`), so that
+   * running a day again gives the same rows. Returns how many rows the day has.
+   */
+  async replaceDay(trx: Knex.Transaction, date: string, hours: { from: number; to: number }, now: number): Promise<number> {
+    await trx('daily_statistics').where({ report_date: date }).delete();
+    await trx.raw(
+      `insert into daily_statistics (report_date, campaign_id, affiliate_id, ${TOTAL_COLUMNS.join(', ')}, computed_at)
+       select ?, campaign_id, affiliate_id, ${TOTAL_COLUMNS.map((c) => `sum(${c})`).join(', ')}, ?
+       from hourly_statistics where hour_start >= ? and hour_start < ?
+       group by campaign_id, affiliate_id`,
+      [date, now, hours.from, hours.to],
+    );
+    const [{ rows }] = await trx('daily_statistics').where({ report_date: date }).count({ rows: '*' });
+    return Number(rows);
+  }
+
+  /** A day's rows, by campaign and affiliate. */
+  async listDay(date: string, trx: Knex = this.knex): Promise<DailyStatistics[]> {
+    const rows: DailyStatisticsRow[] = await trx('daily_statistics').where({ report_date: date }).orderBy(['campaign_id', 'affiliate_id']);
+    return rows.map(dailyStatisticsFromRow);
+  }
+
+  /** Notes that nightly processing started for a day (again, when it ran before). */
+  async recordRunStarted(trx: Knex.Transaction, date: string, timeZone: string, startedAt: number): Promise<void> {
+    await trx('nightly_runs').where({ report_date: date }).delete();
+    await trx('nightly_runs').insert({ report_date: date, time_zone: timeZone, started_at: startedAt, completed_at: null, differences: null });
+  }
+
+  /** Notes that nightly processing completed a day, with how many rows the consistency check flagged. */
+  async recordRunCompleted(trx: Knex.Transaction, date: string, completedAt: number, differences: number): Promise<void> {
+    await trx('nightly_runs').where({ report_date: date }).update({ completed_at: completedAt, differences });
+  }
+
+  /** True when nightly processing has completed the day at least once. */
+  async isCompleted(date: string, trx: Knex = this.knex): Promise<boolean> {
+    const row = await trx('nightly_runs').where({ report_date: date }).whereNotNull('completed_at').first('report_date');
+    return Boolean(row);
+  }
+
+  /** Of these days, the ones nightly processing has completed. */
+  async completedAmong(dates: string[], trx: Knex = this.knex): Promise<Set<string>> {
+    if (dates.length === 0) return new Set();
+    const rows: Array<{ report_date: string }> = await trx('nightly_runs').whereIn('report_date', dates).whereNotNull('completed_at').select('report_date');
+    return new Set(rows.map((r) => r.report_date));
+  }
+
+  /** When the most recent completed nightly run started, or null when none has completed. */
+  async lastCompletedRunStartedAt(trx: Knex = this.knex): Promise<number | null> {
+    const [row] = await trx('nightly_runs').whereNotNull('completed_at').max({ at: 'started_at' });
+    return row && row.at !== null && row.at !== undefined ? Number(row.at) : null;
+  }
+}

@@ -1,0 +1,38 @@
+import type { Knex } from 'knex';
+
+/** A remembered answer. */
+export interface RememberedAnswer {
+  fingerprint: string;
+  response: string;
+  expiresAt: number;
+}
+
+/** The idempotency_keys table. */
+export class IdempotencyStore {
+  constructor(private readonly knex: Knex) {}
+
+  /** The unexpired answer stored under a key hash, or null. */
+  async find(keyHash: string, now: number): Promise<RememberedAnswer | null> {
+    const row = await this.knex('idempotency_keys').where({ key_hash: keyHash }).andWhere('expires_at', '>', now).first();
+    return row ? { fingerprint: row.fingerprint, response: row.response, expiresAt: Number(row.expires_at) } : null;
+  }
+
+  /** Stores an answer inside the change's transaction; a concurrent twin fails on the primary key. */
+  async insert(trx: Knex.Transaction, entry: { keyHash: string; fingerprint: string; response: string; transactionId: number; now: number; ttlMs: number }): Promise<void> {
+    // An expired entry under the same key no longer counts: replace it.
+    await trx('idempotency_keys').where({ key_hash: entry.keyHash }).andWhere('expires_at', '<=', entry.now).delete();
+    await trx('idempotency_keys').insert({
+      key_hash: entry.keyHash,
+      fingerprint: entry.fingerprint,
+      response: entry.response,
+      transaction_id: entry.transactionId,
+      created_at: entry.now,
+      expires_at: entry.now + entry.ttlMs,
+    });
+  }
+
+  /** Deletes expired entries; returns how many. */
+  async deleteExpired(now: number): Promise<number> {
+    return this.knex('idempotency_keys').where('expires_at', '<=', now).delete();
+  }
+}

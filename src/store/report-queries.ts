@@ -1,0 +1,116 @@
+import type { Knex } from 'knex';
+import type { Engine } from './database';
+import { DailyStatistics, DailyStatisticsRow, dailyStatisticsFromRow, StatisticsTotals, TOTAL_COLUMNS, totalsFromRow, TotalsRow } from './daily-statistics-store';
+import { HOUR_MS } from './statistics-store';
+
+/** One rolled-up hour's statistics for one campaign and affiliate. */
+export interface HourlyStatistics extends StatisticsTotals {
+  /** The UTC hour start, epoch ms. */
+  hour: number;
+  campaignId: number;
+  affiliateId: number;
+}
+
+/** Statistics of a campaign and affiliate over some span, recomputed from the transactions. */
+export interface PairTotals extends StatisticsTotals {
+  campaignId: number;
+  affiliateId: number;
+}
+
+/** Which rows a report wants. `from` inclusive, `to` exclusive (hourly) or inclusive (daily dates). */
+export interface ReportFilter<T> {
+  campaignId?: number;
+  affiliateId?: number;
+  from?: T;
+  to?: T;
+  limit: number;
+}
+
+/**
+ * The SQL for "the UTC hour start of this epoch-ms column". Integer arithmetic: MySQL's `/` is decimal
+ * division, so DIV there; SQLite's `/` on integers already truncates.
+ */
+export function hourOf(engine: Engine, column: string): string {
+  return engine === 'mysql' ? `(${column} div ${HOUR_MS}) * ${HOUR_MS}` : `(${column} / ${HOUR_MS}) * ${HOUR_MS}`;
+}
+
+const TRANSACTION_TOTALS = [
+  'count(*)',
+  'sum(case when approved then 1 else 0 end)',
+  'sum(affiliate_payout)',
+  'sum(merchant_revenue)',
+  'sum(case when approved then affiliate_payout else 0 end)',
+  'sum(case when approved then merchant_revenue else 0 end)',
+];
+
+/**
+ * The aggregate expressions that turn transactions into statistics, in TOTAL_COLUMNS order. The roll-up
+ * and every recomputation share them, so they cannot drift apart.
+ */
+export const TRANSACTION_TOTALS_SQL = TRANSACTION_TOTALS.join(', ');
+
+const totalsSelect = TRANSACTION_TOTALS.map((expression, index) => `${expression} as ${TOTAL_COLUMNS[index]}`).join(', ');
+
+type HourlyRow = TotalsRow & { hour_start: number | string; campaign_id: number | string; affiliate_id: number | string };
+type PairRow = TotalsRow & { campaign_id: number | string; affiliate_id: number | string };
+
+/** knex.raw returns [rows, fields] on mysql2 and rows on better-sqlite3. */
+function rowsOf<T>(engine: Engine, result: unknown): T[] {
+  return (engine === 'mysql' ? (result as [T[]])[0] : result) as T[];
+}
+
+/** The reporting read model: statistics for reports, and recomputations from the transactions. */
+export class ReportQueries {
+  constructor(
+    private readonly knex: Knex,
+    private readonly engine: Engine,
+  ) {}
+
+  /** Hourly statistics rows, oldest hour first. */
+  async hourly(filter: ReportFilter<number>): Promise<HourlyStatistics[]> {
+    const query = this.knex('hourly_statistics');
+    if (filter.campaignId !== undefined) query.where('campaign_id', filter.campaignId);
+    if (filter.affiliateId !== undefined) query.where('affiliate_id', filter.affiliateId);
+    if (filter.from !== undefined) query.where('hour_start', '>=', filter.from);
+    if (filter.to !== undefined) query.where('hour_start', '<', filter.to);
+    const rows: HourlyRow[] = await query.orderBy(['hour_start', 'campaign_id', 'affiliate_id']).limit(filter.limit);
+    return rows.map((row) => ({ hour: Number(row.hour_start), campaignId: Number(row.campaign_id), affiliateId: Number(row.affiliate_id), ...totalsFromRow(row) }));
+  }
+
+  /** Daily statistics rows, oldest day first. */
+  async daily(filter: ReportFilter<string>): Promise<DailyStatistics[]> {
+    const query = this.knex('daily_statistics');
+    if (filter.campaignId !== undefined) query.where('campaign_id', filter.campaignId);
+    if (filter.affiliateId !== undefined) query.where('affiliate_id', filter.affiliateId);
+    if (filter.from !== undefined) query.where('report_date', '>=', filter.from);
+    if (filter.to !== undefined) query.where('report_date', '<=', filter.to);
+    const rows: DailyStatisticsRow[] = await query.orderBy(['report_date', 'campaign_id', 'affiliate_id']).limit(filter.limit);
+    return rows.map(dailyStatisticsFromRow);
+  }
+
+  /** Per campaign and affiliate, the statistics of the transactions that occurred in `from` ≤ t < `to`. */
+  async transactionTotals(trx: Knex, span: { from: number; to: number }): Promise<PairTotals[]> {
+    const result = await trx.raw(
+      `select campaign_id, affiliate_id, ${totalsSelect} from transactions
+       where occurred_at >= ? and occurred_at < ? group by campaign_id, affiliate_id`,
+      [span.from, span.to],
+    );
+    return rowsOf<PairRow>(this.engine, result).map((row) => ({ campaignId: Number(row.campaign_id), affiliateId: Number(row.affiliate_id), ...totalsFromRow(row) }));
+  }
+
+  /**
+   * The hours (before `before`) of transactions created or modified at or after `since`: the hours whose
+   * statistics may have changed since then.
+   */
+  async hoursTouchedSince(trx: Knex, since: number, before: number): Promise<number[]> {
+    const hour = hourOf(this.engine, 't.occurred_at');
+    const result = await trx.raw(
+      `select distinct ${hour} as hour from transactions t where t.created_at >= ? and t.occurred_at < ?
+       union
+       select distinct ${hour} as hour from modifications m join transactions t on t.id = m.transaction_id
+       where m.created_at >= ? and t.occurred_at < ?`,
+      [since, before, since, before],
+    );
+    return rowsOf<{ hour: number | string }>(this.engine, result).map((row) => Number(row.hour));
+  }
+}

@@ -1,0 +1,75 @@
+import bcrypt from 'bcrypt';
+import { PasswordVerifier } from '../../src/auth/password-verifier';
+
+/** A hand-written fake compare: counts calls, matches when the password equals the "hash" text. */
+function countingCompare() {
+  const fake = { calls: 0, compare: async (password: string, hash: string) => (fake.calls++, hash === `hash:${password}`) };
+  return fake;
+}
+
+describe('PasswordVerifier', () => {
+  let now = 1_000_000;
+  const build = (fake: ReturnType<typeof countingCompare>, overrides: Partial<ConstructorParameters<typeof PasswordVerifier>[0]> = {}) =>
+    new PasswordVerifier({ bcryptCost: 4, cacheSize: 2, cacheTtlMs: 60_000, now: () => now, compare: fake.compare, ...overrides });
+
+  it('pays for a compare once per (campaign, hash, password) within the TTL', async () => {
+    const fake = countingCompare();
+    const verifier = build(fake);
+    expect(await verifier.verify(1, 'hash:pw', 'pw')).toBe(true);
+    expect(await verifier.verify(1, 'hash:pw', 'pw')).toBe(true);
+    expect(fake.calls).toBe(1);
+    now += 60_001;
+    expect(await verifier.verify(1, 'hash:pw', 'pw')).toBe(true);
+    expect(fake.calls).toBe(2);
+  });
+
+  it('never caches a failure', async () => {
+    const fake = countingCompare();
+    const verifier = build(fake);
+    expect(await verifier.verify(1, 'hash:pw', 'nope')).toBe(false);
+    expect(await verifier.verify(1, 'hash:pw', 'nope')).toBe(false);
+    expect(fake.calls).toBe(2);
+  });
+
+  it('misses when the stored hash changes (a rotated password) or for another campaign', async () => {
+    const fake = countingCompare();
+    const verifier = build(fake);
+    await verifier.verify(1, 'hash:pw', 'pw');
+    expect(await verifier.verify(1, 'hash:new', 'pw')).toBe(false);
+    expect(await verifier.verify(2, 'hash:pw', 'pw')).toBe(true);
+    expect(fake.calls).toBe(3);
+  });
+
+  it('keeps at most cacheSize entries, dropping the oldest', async () => {
+    const fake = countingCompare();
+    const verifier = build(fake);
+    for (const campaign of [1, 2, 3]) await verifier.verify(campaign, 'hash:pw', 'pw');
+    await verifier.verify(1, 'hash:pw', 'pw'); // evicted: compared again
+    await verifier.verify(3, 'hash:pw', 'pw'); // still cached
+    expect(fake.calls).toBe(4);
+  });
+
+  it('refuses a missing password, a missing hash and an over-long password without comparing', async () => {
+    const fake = countingCompare();
+    const verifier = build(fake);
+    expect(await verifier.verify(1, null, 'pw')).toBe(false);
+    expect(await verifier.verify(1, 'hash:pw', null)).toBe(false);
+    const long = 'x'.repeat(73);
+    expect(await verifier.verify(1, `hash:${long}`, long)).toBe(false);
+    expect(fake.calls).toBe(0);
+  });
+
+  it('spends exactly one compare for an unknown id', async () => {
+    const fake = countingCompare();
+    const verifier = build(fake);
+    await verifier.spendCompareTime();
+    expect(fake.calls).toBe(1);
+  });
+
+  it('uses real bcrypt by default', async () => {
+    const verifier = new PasswordVerifier({ bcryptCost: 4, cacheSize: 10, cacheTtlMs: 1000 });
+    const hash = await bcrypt.hash('real', 4);
+    expect(await verifier.verify(1, hash, 'real')).toBe(true);
+    expect(await verifier.verify(1, hash, 'fake')).toBe(false);
+  });
+});

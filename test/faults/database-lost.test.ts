@@ -1,0 +1,152 @@
+import { openDatabase, Database } from '../../src/store/database';
+import { createTestDatabase, TestDatabase } from '../support/databases';
+import { buildAffiliate, buildCampaign, buildTransaction } from '../support/factories';
+import { editByGet } from '../support/linktrust-xml';
+import { startTcpProxy, TcpProxy, throughProxy } from '../support/tcp-proxy';
+import { startTestServer, TestServer } from '../support/test-server';
+import { editParameters, eventually, readWrittenState, rollUpIncluding, temporaryFailure } from './fault-helpers';
+
+// The database goes away in the middle of a modification: the server talks to MariaDB through a proxy
+// that cuts its connection exactly when a given statement is sent, or an operator KILLs it. The answer
+// must be LinkTrust's temporary failure, and the database — read directly, not through the proxy — must
+// be exactly as it was: the transaction, its history, the hourly statistics and the postback outbox.
+// The one exception is a COMMIT that reached the database with only its acknowledgement lost: the change
+// is in, so the answer must say so.
+const describeOnMariaDb = process.env.TEST_MYSQL_URL ? describe : describe.skip;
+
+describeOnMariaDb('database lost in the middle of /transaction.edit (MariaDB through a cutting proxy)', () => {
+  let database: TestDatabase;
+  let proxy: TcpProxy;
+  let proxied: Database;
+  let server: TestServer;
+  beforeAll(async () => {
+    database = await createTestDatabase('mysql');
+    proxy = await startTcpProxy();
+    if (database.config.client !== 'mysql') throw new Error('expected a MariaDB test database');
+    proxied = openDatabase({ client: 'mysql', url: throughProxy(database.config.url, proxy) });
+    server = await startTestServer(proxied);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await proxied?.knex.destroy();
+    await proxy?.close();
+    await database?.drop();
+  });
+  afterEach(() => {
+    proxy.disarm();
+    proxy.forward();
+  });
+
+  /** A rolled-up transaction whose affiliate has a postback URL, so a success also writes the outbox. */
+  async function scene() {
+    const affiliate = await buildAffiliate(server.services, { postbackUrl: 'http://127.0.0.1:9/pb?t=[=_TransID=]' });
+    const campaign = await buildCampaign(server.services);
+    const transaction = await buildTransaction(server.services, campaign, affiliate, { affiliatePayout: '10.00', merchantRevenue: '100.00' });
+    await rollUpIncluding(server.services, transaction.occurredAt);
+    return { campaign, transaction, password: campaign.password as string };
+  }
+
+  it.each([
+    ['the history row is inserted', 'insert into `modifications`'],
+    ['the outbox row is inserted', 'insert into `postback_deliveries`'],
+    ['COMMIT is sent', 'commit'],
+  ])('answers a temporary failure and leaves everything as before when the connection dies as %s', async (_when, statement) => {
+    const { transaction, password } = await scene();
+    const before = await readWrittenState(database.db.knex, transaction.id);
+
+    const cut = proxy.cutWhenClientSends(statement);
+    const response = await editByGet(server.baseUrl, editParameters(password, transaction.id, 'cut mid-request', { AP: '7.5', MP: '75', A: 'no' }));
+    await cut;
+
+    expect(response.status).toBe(200);
+    expect(response.contentType).toBe('text/xml; charset=utf-8');
+    expect(response.answer.succeeded).toBe('False');
+    expect(response.answer.error).toEqual(temporaryFailure('database unavailable'));
+    expect(response.answer.supplied).toMatchObject({ TransactionId: String(transaction.id), AP: '7.5', MP: '75', A: 'no', REASON: 'cut mid-request' });
+    expect(await readWrittenState(database.db.knex, transaction.id)).toEqual(before);
+
+    // The pool drops the dead connection; the very next request goes through.
+    const next = await editByGet(server.baseUrl, editParameters(password, transaction.id, 'after the cut', { AP: '7.5', MP: '75', A: 'no' }));
+    expect(next.answer.succeeded).toBe('True');
+    const after = await readWrittenState(database.db.knex, transaction.id);
+    expect(after.history.map((row) => [row.reason, row.after_affiliate_payout, row.after_merchant_revenue])).toEqual([['after the cut', '75000', '750000']]);
+    expect(after.postbackDeliveries).toHaveLength(before.postbackDeliveries.length + 1);
+    expect(after.postbackDeliveries.at(-1)).toMatchObject({ transaction_id: String(transaction.id), modification_id: String(after.history[0].id) });
+  });
+
+  it('answers success when the COMMIT landed but its acknowledgement was lost: a failure would promise that nothing changed', async () => {
+    const { transaction, password } = await scene();
+    const before = await readWrittenState(database.db.knex, transaction.id);
+
+    const severed = proxy.severAfterClientSends('commit');
+    const response = await editByGet(server.baseUrl, editParameters(password, transaction.id, 'acknowledgement lost', { AP: '8', MP: '80', A: 'yes' }));
+    await severed;
+
+    const after = await eventually('the commit', async () => {
+      const state = await readWrittenState(database.db.knex, transaction.id);
+      return state.history.length > 0 ? state : undefined;
+    });
+    expect(after.history.map((row) => [row.reason, row.request_id])).toEqual([['acknowledgement lost', expect.any(String)]]);
+    expect(after.postbackDeliveries).toHaveLength(before.postbackDeliveries.length + 1);
+    expect(after.transaction).toMatchObject({ affiliate_payout: '80000', merchant_revenue: '800000' });
+    expect(response.status).toBe(200);
+    expect(response.answer).toMatchObject({ succeeded: 'True', error: null });
+  });
+
+  it.each([
+    ['KILL QUERY', 'database busy'],
+    ['KILL', 'database unavailable'],
+  ] as const)('answers a temporary failure and changes nothing when an operator runs %s on the edit waiting for its row lock', async (kill, failureType) => {
+    const { transaction, password } = await scene();
+    const before = await readWrittenState(database.db.knex, transaction.id);
+    const schema = new URL((database.config as { url: string }).url).pathname.slice(1);
+    const lockWaits = async () => {
+      const [rows] = await database.db.knex.raw("select id from information_schema.processlist where db = ? and info like 'select * from transactions where id = % for update'", [schema]);
+      return rows.map((row: { id: number }) => Number(row.id));
+    };
+    const holder = await database.db.knex.transaction();
+    let pending;
+    try {
+      await holder.raw('select id from transactions where id = ? for update', [transaction.id]);
+      pending = editByGet(server.baseUrl, editParameters(password, transaction.id, `${kill} victim`, { AP: '9', MP: '90', A: 'no' }));
+      const [waiting] = await eventually('the edit waiting for the row lock', async () => ((await lockWaits()).length === 1 ? lockWaits() : undefined));
+      await database.db.knex.raw(`${kill} ${waiting}`);
+      // (After KILL the server looks, on a new connection, whether the change landed: that waits for our lock too.)
+      await eventually('the kill taking effect', async () => (!(await lockWaits()).includes(waiting) ? true : undefined));
+    } finally {
+      await holder.rollback();
+    }
+    const response = await pending;
+    expect([response.status, response.answer.error]).toEqual([200, temporaryFailure(failureType)]);
+    expect(await readWrittenState(database.db.knex, transaction.id)).toEqual(before);
+    const next = await editByGet(server.baseUrl, editParameters(password, transaction.id, `after ${kill}`, { AP: '9', MP: '90', A: 'no' }));
+    expect(next.answer.succeeded).toBe('True');
+  });
+
+  it('answers temporary failures while the database is down, /healthz says 503, and recovers without a restart', async () => {
+    const { transaction, password } = await scene();
+    const before = await readWrittenState(database.db.knex, transaction.id);
+
+    // The database "stops" while the change is being written: the open connection dies and no new one is let in.
+    const cut = proxy.cutWhenClientSends('insert into `modifications`');
+    const pending = editByGet(server.baseUrl, editParameters(password, transaction.id, 'server stopped', { AP: '1', MP: '2', A: 'yes' }));
+    await cut;
+    proxy.refuse();
+    proxy.cutAll();
+    expect((await pending).answer.error).toEqual(temporaryFailure('database unavailable'));
+
+    const whileDown = await editByGet(server.baseUrl, editParameters(password, transaction.id, 'while down', { AP: '1', MP: '2', A: 'yes' }));
+    expect(whileDown.status).toBe(200);
+    expect(whileDown.answer.error).toEqual(temporaryFailure('database unavailable'));
+    const health = await fetch(`${server.baseUrl}/healthz`);
+    expect([health.status, await health.json()]).toEqual([503, { status: 'unavailable' }]);
+    expect(await readWrittenState(database.db.knex, transaction.id)).toEqual(before);
+
+    proxy.forward();
+    await eventually('/healthz 200 after the database is back', async () => ((await fetch(`${server.baseUrl}/healthz`)).status === 200 ? true : undefined));
+    const back = await editByGet(server.baseUrl, editParameters(password, transaction.id, 'back up', { AP: '1', MP: '2', A: 'yes' }));
+    expect(back.answer.succeeded).toBe('True');
+    const after = await readWrittenState(database.db.knex, transaction.id);
+    expect(after.history.map((row) => row.reason)).toEqual(['back up']);
+  });
+});
