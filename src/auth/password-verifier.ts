@@ -30,6 +30,7 @@ export const MAX_PASSWORD_BYTES = 72;
 export class PasswordVerifier {
   private readonly key = crypto.randomBytes(32);
   private readonly verified = new Map<string, number>();
+  private readonly inFlight = new Map<string, Promise<boolean>>();
   private readonly now: () => number;
   private dummyHash: Promise<string> | undefined;
   private readonly gate: BoundedConcurrency;
@@ -45,16 +46,39 @@ export class PasswordVerifier {
   /** True when `password` matches `hash` (a null hash or password never matches). */
   async verify(campaignId: number, hash: string | null, password: string | null): Promise<boolean> {
     if (hash === null || password === null) return false;
+    if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) return false;
     const digest = crypto.createHmac('sha256', this.key).update(`${campaignId}\0${hash}\0${password}`).digest('base64');
     const expires = this.verified.get(digest);
     if (expires !== undefined) {
-      if (expires > this.now()) return true;
+      const left = expires - this.now();
+      if (left > 0) {
+        // Refresh ahead: near the end of an entry's life, one background compare renews it, so a busy
+        // campaign never sees every concurrent request queue for bcrypt at the moment it expires.
+        if (left < this.options.cacheTtlMs / 5) this.compareOnce(digest, password, hash).catch(() => undefined);
+        return true;
+      }
       this.verified.delete(digest);
     }
-    if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) return false;
-    const ok = await this.gate.run(() => this.compare(password, hash));
-    if (ok) this.remember(digest);
-    return ok;
+    return this.compareOnce(digest, password, hash);
+  }
+
+  /**
+   * One compare per digest at a time: concurrent requests with the same campaign, hash and password
+   * (a merchant's burst at start or after expiry) wait for the same compare instead of queueing one
+   * each. Each caller still waits the full compare time.
+   */
+  private compareOnce(digest: string, password: string, hash: string): Promise<boolean> {
+    const running = this.inFlight.get(digest);
+    if (running) return running;
+    const compare = this.gate
+      .run(() => this.compare(password, hash))
+      .then((ok) => {
+        if (ok) this.remember(digest);
+        return ok;
+      })
+      .finally(() => this.inFlight.delete(digest));
+    this.inFlight.set(digest, compare);
+    return compare;
   }
 
   /** Spends the time of one compare without a real hash, so unknown ids cost what a wrong password costs. */
@@ -70,6 +94,7 @@ export class PasswordVerifier {
       const oldest = this.verified.keys().next().value;
       if (oldest !== undefined) this.verified.delete(oldest);
     }
+    this.verified.delete(digest); // re-inserted at the end: eviction drops the least recently verified
     this.verified.set(digest, this.now() + this.options.cacheTtlMs);
   }
 }

@@ -22,6 +22,11 @@ export function requestContext(logger: Logger) {
     req.id = crypto.randomUUID();
     req.clientIp = normaliseClientIp(req.ip);
     res.setHeader('X-Request-Id', req.id);
+    // No listener (and no log object) per request when request logs are off (LOG_LEVEL=warn and up).
+    if (!logger.isLevelEnabled('info')) {
+      next();
+      return;
+    }
     res.on('finish', () => {
       logger.info(
         {

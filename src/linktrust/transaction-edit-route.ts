@@ -62,7 +62,10 @@ export function transactionEditRouter(deps: {
     next();
   });
 
-  router.all('/transaction.edit', formBody, async (req: Request, res: Response) => {
+  // Only a POST can carry a form body; a GET skips the body parser altogether (hot path).
+  const postBody = (req: Request, res: Response, next: () => void) => (req.method === 'POST' ? formBody(req, res, next) : next());
+
+  router.all('/transaction.edit', postBody, async (req: Request, res: Response) => {
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
     // Node hands over the request line's bytes as latin1 characters, which is what the decoder expects.
     const body = req.method === 'POST' && Buffer.isBuffer(req.body) ? req.body.toString('latin1') : '';

@@ -104,8 +104,7 @@ export class ModificationService {
     const ipBlocked = await this.rateLimited(ipKeys);
     if (ipBlocked) return ipBlocked;
     // Read without locks first: the password check may take a bcrypt compare, which must not hold a
-    // row lock. The decisive checks are repeated under locks in apply().
-    if ((await deps.processingState.read()).nightlyInProgress) return { kind: 'nightly_in_progress' };
+    // row lock. The decisive checks (nightly flag, hour) are repeated under locks in apply().
     const located = await this.locate(command.identifier);
     if ('kind' in located) {
       // Unknown ids cost a compare too, so response time does not tell which ids exist.
@@ -149,9 +148,16 @@ export class ModificationService {
 
   private async locate(identifier: TransactionIdentifier): Promise<Located | Outcome> {
     const { transactions } = this.deps;
-    let found: Located[];
+    const lookup =
+      identifier.kind === 'merchant_reference'
+        ? await transactions.findWithCampaign({ campaignId: identifier.campaignId, merchantReferenceId: identifier.merchantReferenceId })
+        : identifier.kind === 'transaction_id'
+          ? await transactions.findWithCampaign({ id: identifier.transactionId })
+          : await transactions.findWithCampaign({ clickId: identifier.clickId });
+    // LinkTrust checks nightly processing before it looks at the transaction.
+    if (lookup.nightlyInProgress) return { kind: 'nightly_in_progress' };
+    const { found } = lookup;
     if (identifier.kind === 'merchant_reference') {
-      found = await transactions.findWithCampaign({ campaignId: identifier.campaignId, merchantReferenceId: identifier.merchantReferenceId });
       if (found.length === 0) {
         // The setting decides, whether or not the reference exists.
         const campaign = await this.deps.campaigns.get(identifier.campaignId);
@@ -162,10 +168,6 @@ export class ModificationService {
       if (found.length > 1) return { kind: 'invalid_transaction' };
       return found[0];
     }
-    found =
-      identifier.kind === 'transaction_id'
-        ? await transactions.findWithCampaign({ id: identifier.transactionId })
-        : await transactions.findWithCampaign({ clickId: identifier.clickId });
     if (found.length === 0) return { kind: 'invalid_transaction' };
     if (identifier.campaignId !== null && found[0].campaign.id !== identifier.campaignId) return { kind: 'invalid_transaction' };
     return found[0];

@@ -66,14 +66,18 @@ export function transactionFromRow(row: TransactionRow): Transaction {
   };
 }
 
-// One query for the core's pre-checks: the transaction with its campaign's settings. Campaign columns
-// are aliased so the two rows can share one result set.
-const WITH_CAMPAIGN = `select t.*, c.name as c_name, c.allow_external_modification as c_allow,
-  c.password_hash as c_password_hash, c.whitelist_only as c_whitelist_only,
+// One query for the core's pre-checks: the nightly flag, and the transaction with its campaign's
+// settings. Led by the single processing_state row, so the flag comes back even when no transaction
+// matches (LinkTrust answers "nightly processing" before "invalid transaction"). Campaign columns are
+// aliased so the two rows share one result set.
+const WITH_CAMPAIGN = (match: string) => `select p.nightly_in_progress as p_nightly, t.*, c.name as c_name,
+  c.allow_external_modification as c_allow, c.password_hash as c_password_hash, c.whitelist_only as c_whitelist_only,
   c.unique_merchant_reference as c_unique_ref, c.created_at as c_created_at, c.updated_at as c_updated_at
-  from transactions t join campaigns c on c.id = t.campaign_id`;
+  from processing_state p left join transactions t on ${match} left join campaigns c on c.id = t.campaign_id
+  where p.id = 1`;
 
 type JoinedRow = TransactionRow & {
+  p_nightly: number | boolean;
   c_name: string;
   c_allow: number;
   c_password_hash: string | null;
@@ -154,21 +158,25 @@ export class TransactionStore {
     return rows.map(transactionFromRow);
   }
 
-  /** The transaction with its campaign, found by id, click id, or merchant reference (first two). */
+  /** The nightly flag and the transaction with its campaign, found by id, click id, or merchant reference (first two). */
   async findWithCampaign(
     where: { id: number } | { clickId: string } | { campaignId: number; merchantReferenceId: string },
-  ): Promise<Array<{ transaction: Transaction; campaign: Campaign }>> {
+  ): Promise<{ nightlyInProgress: boolean; found: Array<{ transaction: Transaction; campaign: Campaign }> }> {
     let sql: string;
     let bindings: Array<string | number>;
-    if ('id' in where) [sql, bindings] = [`${WITH_CAMPAIGN} where t.id = ?`, [where.id]];
-    else if ('clickId' in where) [sql, bindings] = [`${WITH_CAMPAIGN} where t.click_id = ?`, [where.clickId]];
+    if ('id' in where) [sql, bindings] = [WITH_CAMPAIGN('t.id = ?'), [where.id]];
+    else if ('clickId' in where) [sql, bindings] = [WITH_CAMPAIGN('t.click_id = ?'), [where.clickId]];
     else
       [sql, bindings] = [
-        `${WITH_CAMPAIGN} where t.campaign_id = ? and t.merchant_reference_id = ? order by t.id limit 2`,
+        `${WITH_CAMPAIGN('t.campaign_id = ? and t.merchant_reference_id = ?')} order by t.id limit 2`,
         [where.campaignId, where.merchantReferenceId],
       ];
-    const result = await this.knex.raw(sql, bindings);
-    return rowsOf<JoinedRow>(this.engine, result).map(splitJoined);
+    const rows = rowsOf<JoinedRow>(this.engine, await this.knex.raw(sql, bindings));
+    if (!rows[0]) throw new Error('processing_state row 1 is missing: run the migrations');
+    return {
+      nightlyInProgress: Boolean(rows[0].p_nightly),
+      found: rows.filter((row) => row.id !== null).map(splitJoined),
+    };
   }
 
   /**

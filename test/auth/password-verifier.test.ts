@@ -73,3 +73,34 @@ describe('PasswordVerifier', () => {
     expect(await verifier.verify(1, hash, 'fake')).toBe(false);
   });
 });
+
+describe('PasswordVerifier under concurrency', () => {
+  it('runs one compare for a burst of identical requests, and renews a busy entry ahead of expiry', async () => {
+    let now = 0;
+    let calls = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const verifier = new PasswordVerifier({
+      bcryptCost: 4,
+      cacheSize: 10,
+      cacheTtlMs: 100_000,
+      now: () => now,
+      compare: async (password, hash) => {
+        calls++;
+        await gate;
+        return hash === `hash:${password}`;
+      },
+    });
+    const burst = Array.from({ length: 20 }, () => verifier.verify(1, 'hash:pw', 'pw'));
+    release();
+    expect(await Promise.all(burst)).toEqual(Array(20).fill(true));
+    expect(calls).toBe(1);
+    now = 90_000; // within the last fifth of the entry's life: served from cache, renewed in the background
+    expect(await verifier.verify(1, 'hash:pw', 'pw')).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toBe(2);
+    now = 150_000; // past the first expiry, inside the renewed one
+    expect(await verifier.verify(1, 'hash:pw', 'pw')).toBe(true);
+    expect(calls).toBe(2);
+  });
+});
