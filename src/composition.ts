@@ -56,6 +56,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     cacheSize: config.credentialCacheSize,
     cacheTtlMs: config.credentialCacheTtlMs,
     maxConcurrentCompares: config.security.bcryptConcurrency,
+    maxComparesPerClient: config.security.bcryptPerClient,
     now: options.now,
   });
   const limiter: FailureLimiter = config.security.redisUrl

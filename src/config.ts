@@ -1,4 +1,5 @@
 import express from 'express';
+import os from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_POSTBACK_RETRY_SCHEDULE, parseRetrySchedule } from './postbacks/retry-schedule';
 import { ConsoleUser, parseAdminUsers } from './console/admin-users';
@@ -56,6 +57,8 @@ export interface Config {
     redisUrl: string | null;
     /** bcrypt compares at once (libuv threadpool share). */
     bcryptConcurrency: number;
+    /** Uncached password compares one client IP may have waiting or running at once. */
+    bcryptPerClient: number;
     tlsCertFile: string | null;
     tlsKeyFile: string | null;
     /** Refuse /transaction.edit over plain HTTP. */
@@ -165,7 +168,9 @@ const schema = z.object({
     .trim()
     .regex(/^rediss?:\/\//, 'REDIS_URL must start with redis:// or rediss://')
     .optional(),
-  BCRYPT_CONCURRENCY: int('BCRYPT_CONCURRENCY', 1, 64).default(2),
+  // Half the cores (at least one): every bcrypt thread is a core that edits and the database lose.
+  BCRYPT_CONCURRENCY: int('BCRYPT_CONCURRENCY', 1, 64).default(Math.max(1, Math.floor(os.availableParallelism() / 2))),
+  BCRYPT_PER_CLIENT: int('BCRYPT_PER_CLIENT', 1, 64).default(2),
   TLS_CERT_FILE: z.string().trim().optional(),
   TLS_KEY_FILE: z.string().trim().optional(),
   REQUIRE_HTTPS: bool('REQUIRE_HTTPS').default(false),
@@ -271,6 +276,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       rateLimitCampaignFailures: v.RATE_LIMIT_CAMPAIGN_FAILURES,
       redisUrl: v.REDIS_URL ?? null,
       bcryptConcurrency: v.BCRYPT_CONCURRENCY,
+      bcryptPerClient: v.BCRYPT_PER_CLIENT,
       tlsCertFile: v.TLS_CERT_FILE ?? null,
       tlsKeyFile: v.TLS_KEY_FILE ?? null,
       requireHttps: v.REQUIRE_HTTPS,

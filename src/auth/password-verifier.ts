@@ -11,6 +11,8 @@ export interface PasswordVerifierOptions {
   /** bcrypt compares allowed at once; more wait in a bounded queue. */
   maxConcurrentCompares?: number;
   maxQueuedCompares?: number;
+  /** Uncached compares one client may have waiting or running at once (default: unlimited). */
+  maxComparesPerClient?: number;
   now?: () => number;
   /** The compare itself (tests count calls); native bcrypt's async compare by default. */
   compare?: (password: string, hash: string) => Promise<boolean>;
@@ -31,6 +33,7 @@ export class PasswordVerifier {
   private readonly key = crypto.randomBytes(32);
   private readonly verified = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<boolean>>();
+  private readonly perClient = new Map<string, number>();
   private readonly now: () => number;
   private dummyHash: Promise<string> | undefined;
   private readonly gate: BoundedConcurrency;
@@ -44,7 +47,7 @@ export class PasswordVerifier {
   private readonly compare: (password: string, hash: string) => Promise<boolean>;
 
   /** True when `password` matches `hash` (a null hash or password never matches). */
-  async verify(campaignId: number, hash: string | null, password: string | null): Promise<boolean> {
+  async verify(campaignId: number, hash: string | null, password: string | null, client?: string): Promise<boolean> {
     if (hash === null || password === null) return false;
     if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) return false;
     const digest = crypto.createHmac('sha256', this.key).update(`${campaignId}\0${hash}\0${password}`).digest('base64');
@@ -59,7 +62,18 @@ export class PasswordVerifier {
       }
       this.verified.delete(digest);
     }
-    return this.compareOnce(digest, password, hash);
+    if (client === undefined || this.inFlight.has(digest)) return this.compareOnce(digest, password, hash);
+    // A flood from one address must not fill the bcrypt queue ahead of everyone else's first checks.
+    const mine = this.perClient.get(client) ?? 0;
+    if (mine >= (this.options.maxComparesPerClient ?? Infinity)) throw new ClientBusyError('too many password checks from this client');
+    this.perClient.set(client, mine + 1);
+    try {
+      return await this.compareOnce(digest, password, hash);
+    } finally {
+      const left = (this.perClient.get(client) ?? 1) - 1;
+      if (left <= 0) this.perClient.delete(client);
+      else this.perClient.set(client, left);
+    }
   }
 
   /**
@@ -98,6 +112,9 @@ export class PasswordVerifier {
     this.verified.set(digest, this.now() + this.options.cacheTtlMs);
   }
 }
+
+/** Thrown when one client already has its share of uncached password compares under way. */
+export class ClientBusyError extends Error {}
 
 /** Hashes a new campaign password. */
 export function hashPassword(password: string, cost: number): Promise<string> {

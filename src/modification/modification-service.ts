@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { PasswordVerifier } from '../auth/password-verifier';
+import { ClientBusyError, type PasswordVerifier } from '../auth/password-verifier';
 import { QueueFullError } from '../auth/bounded-concurrency';
 import type { FailureLimiter, LimitKey } from '../auth/failure-limiter';
 import { ipIsListed } from '../auth/ip-address';
@@ -71,6 +71,7 @@ export class ModificationService {
     } catch (error) {
       if (isTransientDatabaseError(error)) return { kind: 'temporary_failure', failureType: temporaryFailureType(error) };
       if (error instanceof QueueFullError) return { kind: 'temporary_failure', failureType: 'server busy', retryAfterSeconds: 1 };
+      if (error instanceof ClientBusyError) return { kind: 'temporary_failure', failureType: 'rate limited', retryAfterSeconds: 1 };
       throw error;
     }
   }
@@ -180,7 +181,7 @@ export class ModificationService {
   private async authorised(campaign: Campaign, command: ModificationCommand): Promise<boolean> {
     // Same answer for a bad password and a refused IP, so neither can be probed on its own.
     if (campaign.whitelistOnly && !(await this.whitelisted(campaign.id, command.clientIp))) return false;
-    return this.deps.passwords.verify(campaign.id, campaign.passwordHash, command.password);
+    return this.deps.passwords.verify(campaign.id, campaign.passwordHash, command.password, command.source === 'api' ? command.clientIp : undefined);
   }
 
   private async apply(transactionId: number, command: ModificationCommand, options: ModifyOptions): Promise<Outcome> {

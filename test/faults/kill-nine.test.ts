@@ -89,6 +89,7 @@ describe.each(testEngines())('kill -9 of the production server in the middle of 
       NIGHTLY_SCHEDULE: 'off',
       RATE_LIMIT_IP_FAILURES: '0',
       RATE_LIMIT_CAMPAIGN_FAILURES: '0',
+      BCRYPT_PER_CLIENT: '64',
       POSTBACK_ALLOW_PRIVATE_NETWORKS: 'true',
       // Retries every second for a minute: deliveries stay pending for the whole test.
       POSTBACK_RETRY_SCHEDULE: Array(60).fill('1').join(','),

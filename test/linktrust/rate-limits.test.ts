@@ -56,3 +56,29 @@ describe.each(testEngines())('failed-attempt limits on %s', (engine) => {
     expect(merchant.answer.succeeded).toBe('True');
   });
 });
+
+describe('uncached password checks per client (SQLite)', () => {
+  it('answers a client past its share of concurrent compares with rate limited, while others pass', async () => {
+    const { createTestDatabase } = await import('../support/databases');
+    const database = await createTestDatabase('sqlite');
+    const server = await startTestServer(database.db, { TRUST_PROXY: 'loopback', BCRYPT_PER_CLIENT: '2', BCRYPT_COST: '10' });
+    try {
+      const { campaign, transaction } = await buildScene(server.services);
+      const guess = (i: number, ip: string) =>
+        editByGet(server.baseUrl, { Password: `guess-${i}`, TransactionID: String(transaction.id) }, { 'x-forwarded-for': ip });
+      const flood = await Promise.all(Array.from({ length: 8 }, (_, i) => guess(i, '198.51.100.77')));
+      const messages = flood.map((f) => f.answer.error?.message);
+      const refused = messages.filter((m) => m === 'Permanent failure: Invalid authentication credentials').length;
+      const limited = messages.filter((m) => m === RATE_LIMITED).length;
+      // Every guess is one or the other; at least two were checked, and the rest did not queue for bcrypt.
+      expect(refused + limited).toBe(8);
+      expect(refused).toBeGreaterThanOrEqual(2);
+      expect(limited).toBeGreaterThan(0);
+      const merchant = await editByGet(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '1.00' }, { 'x-forwarded-for': '192.0.2.50' });
+      expect(merchant.answer.succeeded).toBe('True');
+    } finally {
+      await server.close();
+      await database.drop();
+    }
+  });
+});

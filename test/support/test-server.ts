@@ -27,6 +27,7 @@ export async function startTestServer(db: Database, env: Record<string, string> 
     POSTBACK_WORKER: 'false',
     RATE_LIMIT_IP_FAILURES: '0',
     RATE_LIMIT_CAMPAIGN_FAILURES: '0',
+    BCRYPT_PER_CLIENT: '64',
     ...env,
   });
   const services = createServices(config, db, createLogger(config.logLevel));
