@@ -2,7 +2,8 @@ import express, { Request, Response, Router } from 'express';
 import type { Logger } from '../logger';
 import type { ModificationService } from '../modification/modification-service';
 import type { Outcome } from '../modification/outcome';
-import { decodeFormPairs } from './raw-parameters';
+import type { ModificationCommand } from '../modification/command';
+import { decodeFormPairs, type DecodedPairs } from './raw-parameters';
 import { isTransientDatabaseError, temporaryFailureType } from '../store/database-errors';
 import { IdempotencyService, requestFingerprint } from './idempotency';
 import { isValidIdempotencyKey, parseModificationParameters, SuppliedValues } from './request-parser';
@@ -27,6 +28,25 @@ function countParameters(text: string): number {
 }
 
 const EMPTY_SUPPLIED: SuppliedValues = { transactionId: '', clickId: '', merchantReferenceId: '', cid: '', ap: '', mp: '', a: '', reason: '' };
+
+/** The decoded query and form-body parameters, or null past MAX_PARAMETERS. */
+function readParameters(req: Request): DecodedPairs | null {
+  const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+  // Node hands over the request line's bytes as latin1 characters, which is what the decoder expects.
+  const body = req.method === 'POST' && Buffer.isBuffer(req.body) ? req.body.toString('latin1') : '';
+  if (countParameters(query) + countParameters(body) > MAX_PARAMETERS) return null;
+  const pairs = decodeFormPairs(query);
+  if (body) decodeFormPairs(body, pairs);
+  return pairs;
+}
+
+/** The request's idempotency key (header or parameter), null without one, or the refusal of a bad one. */
+function idempotencyKeyOf(header: string | undefined, parameter: string | null): string | null | Outcome {
+  if (header !== undefined && parameter !== null && header !== parameter) return { kind: 'invalid_parameter', parameter: 'IdempotencyKey' };
+  const key = parameter ?? (header || null);
+  if (key !== null && !isValidIdempotencyKey(key)) return { kind: 'invalid_parameter', parameter: 'Idempotency-Key' };
+  return key;
+}
 
 /** Sends a LinkTrust XML answer: always HTTP 200 with an XML body, like LinkTrust. */
 export function sendLinkTrustXml(res: Response, outcome: Outcome, supplied: SuppliedValues = EMPTY_SUPPLIED): void {
@@ -65,16 +85,45 @@ export function transactionEditRouter(deps: {
   // Only a POST can carry a form body; a GET skips the body parser altogether (hot path).
   const postBody = (req: Request, res: Response, next: () => void) => (req.method === 'POST' ? formBody(req, res, next) : next());
 
+  /** An unexpected error as an answer: transient database trouble is temporary, anything else is logged once. */
+  const explain = (error: unknown, requestId: string): Outcome => {
+    if (isTransientDatabaseError(error)) return { kind: 'temporary_failure', failureType: temporaryFailureType(error) };
+    deps.logger.error({ err: error, reqId: requestId }, 'transaction.edit failed');
+    return { kind: 'system_error' };
+  };
+
+  /**
+   * A keyed request: a remembered answer goes back verbatim (a string), the same key with other
+   * parameters is refused, otherwise the change runs and its answer is stored with it.
+   */
+  const modifyIdempotently = async (key: string, pairs: DecodedPairs, supplied: SuppliedValues, command: ModificationCommand): Promise<Outcome | string> => {
+    const fingerprint = requestFingerprint(pairs);
+    const remembered = async (): Promise<Outcome | string | null> => {
+      const decision = await deps.idempotency.decide(key, fingerprint);
+      if (decision.kind === 'run') return null;
+      return decision.kind === 'replay' ? decision.response : { kind: 'invalid_parameter', parameter: 'IdempotencyKey' };
+    };
+    try {
+      const earlier = await remembered();
+      if (earlier !== null) return earlier;
+      const render = (outcome: Outcome) => renderLinkTrustResponse(outcome, supplied);
+      return await deps.modifications.modify(command, { afterApply: deps.idempotency.rememberer(key, fingerprint, render) });
+    } catch (error) {
+      // A concurrent twin with the same key committed first: this one rolled back; answer as the twin did.
+      if (deps.idempotency.isTwinCollision(error)) {
+        const twin = await remembered().catch(() => null);
+        if (twin !== null) return twin;
+      }
+      return explain(error, command.requestId);
+    }
+  };
+
   router.all('/transaction.edit', postBody, async (req: Request, res: Response) => {
-    const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
-    // Node hands over the request line's bytes as latin1 characters, which is what the decoder expects.
-    const body = req.method === 'POST' && Buffer.isBuffer(req.body) ? req.body.toString('latin1') : '';
-    if (countParameters(query) + countParameters(body) > MAX_PARAMETERS) {
+    const pairs = readParameters(req);
+    if (pairs === null) {
       res.status(413).type('text/plain; charset=utf-8').send(`Payload Too Large (at most ${MAX_PARAMETERS} parameters)\n`);
       return;
     }
-    const pairs = decodeFormPairs(query);
-    if (body) decodeFormPairs(body, pairs);
     const parsed = parseModificationParameters(pairs);
     // REQUIRE_HTTPS: a password that crossed the network in clear text is not accepted. req.secure
     // believes X-Forwarded-Proto only from a proxy trusted by TRUST_PROXY.
@@ -87,45 +136,18 @@ export function transactionEditRouter(deps: {
       sendLinkTrustXml(res, parsed.outcome, parsed.supplied);
       return;
     }
-    const header = req.get('idempotency-key');
-    if (header !== undefined && parsed.idempotencyKey !== null && header !== parsed.idempotencyKey) {
-      sendLinkTrustXml(res, { kind: 'invalid_parameter', parameter: 'IdempotencyKey' }, parsed.supplied);
+    const key = idempotencyKeyOf(req.get('idempotency-key'), parsed.idempotencyKey);
+    if (typeof key === 'object' && key !== null) {
+      sendLinkTrustXml(res, key, parsed.supplied);
       return;
     }
-    const key = parsed.idempotencyKey ?? (header || null);
-    if (key !== null && !isValidIdempotencyKey(key)) {
-      sendLinkTrustXml(res, { kind: 'invalid_parameter', parameter: 'Idempotency-Key' }, parsed.supplied);
-      return;
-    }
-    const fingerprint = key === null ? '' : requestFingerprint(pairs);
-    const render = (outcome: Outcome) => renderLinkTrustResponse(outcome, parsed.supplied);
-    // A remembered answer goes back verbatim, without running the request again.
-    const replay = async (): Promise<boolean> => {
-      const decision = await deps.idempotency.decide(key as string, fingerprint);
-      if (decision.kind === 'run') return false;
-      if (decision.kind === 'replay') res.status(200).type('text/xml; charset=utf-8').send(decision.response);
-      else sendLinkTrustXml(res, { kind: 'invalid_parameter', parameter: 'IdempotencyKey' }, parsed.supplied);
-      return true;
-    };
-    let outcome: Outcome;
-    try {
-      if (key !== null && (await replay())) return;
-      outcome = await deps.modifications.modify(
-        { ...parsed.request, clientIp: req.clientIp, requestId: req.id, source: 'api' },
-        key === null ? {} : { afterApply: deps.idempotency.rememberer(key, fingerprint, render) },
-      );
-    } catch (error) {
-      // A concurrent twin with the same key committed first: this one rolled back; answer as the twin did.
-      if (key !== null && deps.idempotency.isTwinCollision(error) && (await replay().catch(() => false))) return;
-      if (isTransientDatabaseError(error)) outcome = { kind: 'temporary_failure', failureType: temporaryFailureType(error) };
-      else {
-        deps.logger.error({ err: error, reqId: req.id }, 'transaction.edit failed');
-        outcome = { kind: 'system_error' };
-      }
-    }
-    res.status(200).type('text/xml; charset=utf-8');
-    if (outcome.kind === 'temporary_failure' && outcome.retryAfterSeconds) res.set('Retry-After', String(outcome.retryAfterSeconds));
-    res.send(render(outcome));
+    const command: ModificationCommand = { ...parsed.request, clientIp: req.clientIp, requestId: req.id, source: 'api' };
+    const answer =
+      key === null
+        ? await deps.modifications.modify(command).catch((error: unknown) => explain(error, req.id))
+        : await modifyIdempotently(key, pairs, parsed.supplied, command);
+    if (typeof answer === 'string') res.status(200).type('text/xml; charset=utf-8').send(answer);
+    else sendLinkTrustXml(res, answer, parsed.supplied);
   });
   return router;
 }

@@ -1,5 +1,5 @@
 import bcrypt from 'bcrypt';
-import { PasswordVerifier } from '../../src/auth/password-verifier';
+import { ClientBusyError, PasswordVerifier } from '../../src/auth/password-verifier';
 
 /** A hand-written fake compare: counts calls, matches when the password equals the "hash" text. */
 function countingCompare() {
@@ -102,5 +102,34 @@ describe('PasswordVerifier under concurrency', () => {
     now = 150_000; // past the first expiry, inside the renewed one
     expect(await verifier.verify(1, 'hash:pw', 'pw')).toBe(true);
     expect(calls).toBe(2);
+  });
+});
+
+describe('PasswordVerifier per-client cap', () => {
+  it('refuses a client its third concurrent uncached compare, but not identical ones, nor other clients', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const verifier = new PasswordVerifier({
+      bcryptCost: 4,
+      cacheSize: 10,
+      cacheTtlMs: 10_000,
+      maxComparesPerClient: 2,
+      compare: async () => {
+        calls++;
+        await gate;
+        return false;
+      },
+    });
+    const first = verifier.verify(1, 'hash:pw', 'guess-1', 'attacker');
+    const second = verifier.verify(1, 'hash:pw', 'guess-2', 'attacker');
+    const joiner = verifier.verify(1, 'hash:pw', 'guess-1', 'attacker'); // same compare as the first: joins it
+    await expect(verifier.verify(1, 'hash:pw', 'guess-3', 'attacker')).rejects.toBeInstanceOf(ClientBusyError);
+    const other = verifier.verify(1, 'hash:pw', 'guess-4', 'merchant');
+    release();
+    expect(await Promise.all([first, second, joiner, other])).toEqual([false, false, false, false]);
+    expect(calls).toBe(3);
+    // The share is given back when the compares end.
+    expect(await verifier.verify(1, 'hash:pw', 'guess-5', 'attacker')).toBe(false);
   });
 });

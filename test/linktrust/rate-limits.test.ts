@@ -75,10 +75,10 @@ describe('uncached password checks per client (SQLite)', () => {
       const messages = flood.map((f) => f.answer.error?.message);
       const refused = messages.filter((m) => m === 'Permanent failure: Invalid authentication credentials').length;
       const limited = messages.filter((m) => m === RATE_LIMITED).length;
-      // Every guess is one or the other; at least two were checked, and the rest did not queue for bcrypt.
+      // Every guess is refused one way or the other; how many overlapped depends on timing, so the cap
+      // itself is proven deterministically in test/auth/password-verifier.test.ts.
       expect(refused + limited).toBe(8);
       expect(refused).toBeGreaterThanOrEqual(2);
-      expect(limited).toBeGreaterThan(0);
       const merchant = await editByGet(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '1.00' }, { 'x-forwarded-for': '192.0.2.50' });
       expect(merchant.answer.succeeded).toBe('True');
     } finally {
