@@ -30,8 +30,7 @@ export function isKnownParameter(name: string): boolean {
   return KNOWN_SET.has(name.toLowerCase());
 }
 
-/** Longest idempotency key; printable ASCII only. */
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+// An idempotency key: 1-255 printable ASCII characters.
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** An idempotency key is 1-255 printable ASCII characters (header or parameter alike). */

@@ -1,5 +1,5 @@
 import type { Money } from './money';
-import type { IdentifierKind, ModificationSource } from '../store/modification-store';
+import type { ModificationSource } from '../store/modification-store';
 
 /** How the request names its transaction. `campaignId` with an id or click id must match the campaign. */
 export type TransactionIdentifier =
@@ -28,9 +28,4 @@ export interface ModificationCommand extends ModificationRequest {
   clientIp: string;
   requestId: string;
   source: ModificationSource;
-}
-
-/** The history's name for an identifier. */
-export function identifierKind(identifier: TransactionIdentifier): IdentifierKind {
-  return identifier.kind;
 }
