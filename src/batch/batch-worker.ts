@@ -5,6 +5,7 @@ import type { Engine } from '../store/database';
 import type { Batch, BatchStore } from '../store/batch-store';
 import { isTransientDatabaseError } from '../store/database-errors';
 import type { ProcessingStateStore } from '../store/processing-state-store';
+import { PollLoop } from '../workers/poll-loop';
 import { BatchPassEnd, BatchProcessor, type BatchProcessorOptions } from './batch-processor';
 import type { RowModifier } from './run-row';
 
@@ -50,10 +51,7 @@ export class BatchWorker {
   private readonly processor: BatchProcessor;
   private readonly options: BatchProcessorOptions & { pollMs: number };
   private readonly now: () => number;
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
-  private current: Promise<void> | null = null;
-  private wakeRequested = false;
+  private readonly loop: PollLoop;
 
   constructor(
     private readonly deps: BatchWorkerDeps,
@@ -62,20 +60,17 @@ export class BatchWorker {
     this.now = options.now ?? Date.now;
     this.options = { ...DEFAULT_BATCH_OPTIONS, ...definedOnly(options) };
     this.processor = new BatchProcessor({ ...deps, now: this.now }, this.options);
+    this.loop = new PollLoop(() => this.poll(), this.options.pollMs, (error) => deps.logger.error({ err: error }, 'batch worker round failed'));
   }
 
   /** Starts looking for batches. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.schedule(0);
+    this.loop.start();
   }
 
   /** Looks for batches now (called after an upload queued one). */
   wake(): void {
-    if (!this.running) return;
-    if (this.current) this.wakeRequested = true;
-    else this.schedule(0);
+    this.loop.wake();
   }
 
   /**
@@ -83,10 +78,7 @@ export class BatchWorker {
    * worker resumes it at once), and the promise resolves when nothing is running.
    */
   async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.current;
+    await this.loop.stop();
   }
 
   /** Claims one batch and processes it until done or stopped; the batch as it then is, or null when none was waiting. */
@@ -97,29 +89,16 @@ export class BatchWorker {
     return this.deps.store.get(batch.id);
   }
 
-  private schedule(delayMs: number): void {
-    if (!this.running) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      if (this.running && !this.current) this.current = this.poll().finally(() => (this.current = null));
-    }, delayMs);
-    this.timer.unref();
-  }
-
-  private async poll(): Promise<void> {
-    let next = this.options.pollMs;
+  /** Claims one batch and works through it; the delay before the next round. */
+  private async poll(): Promise<number> {
     try {
       const batch = await this.deps.store.claimNext(this.id, this.now(), this.options.leaseMs);
       // After a finished batch look again at once; after a pause or trouble, wait a poll interval.
-      if (batch) next = (await this.work(batch, () => this.running)) === 'completed' ? 0 : this.options.pollMs;
+      if (batch) return (await this.work(batch, () => this.loop.isRunning)) === 'completed' ? 0 : this.options.pollMs;
     } catch (error) {
       this.deps.logger.error({ err: error }, 'batch worker could not claim a batch');
     }
-    if (this.wakeRequested) next = 0;
-    this.wakeRequested = false;
-    // Scheduled once this poll's promise has settled, so the timer never finds it still running.
-    setImmediate(() => this.schedule(next));
+    return this.options.pollMs;
   }
 
   private async work(batch: Batch, keepGoing: () => boolean): Promise<BatchPassEnd | 'failed' | 'interrupted'> {

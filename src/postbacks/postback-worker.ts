@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../logger';
 import type { PostbackDelivery, PostbackStore } from '../store/postback-store';
+import { PollLoop } from '../workers/poll-loop';
 import { deliverPostback } from './deliver';
 import { PRIVATE_ADDRESS_REFUSED } from './network-guard';
 import { nextAttemptDelayMs } from './retry-schedule';
@@ -28,10 +29,7 @@ export interface PostbackWorkerOptions {
 export class PostbackWorker {
   readonly id = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
   private readonly inFlight = new Set<Promise<void>>();
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
-  private polling = false;
-  private wakeRequested = false;
+  private readonly loop: PollLoop;
   private readonly now: () => number;
 
   constructor(
@@ -41,27 +39,23 @@ export class PostbackWorker {
     private readonly options: PostbackWorkerOptions,
   ) {
     this.now = options.now ?? Date.now;
+    const pollMs = options.pollMs ?? 1000;
+    this.loop = new PollLoop(() => this.poll(pollMs), pollMs, (error) => logger.error({ err: error }, 'postback worker round failed'));
   }
 
   /** Starts polling. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.schedule(0);
+    this.loop.start();
   }
 
   /** Looks for due deliveries now (called after a change that queued one commits). */
   wake(): void {
-    if (!this.running) return;
-    if (this.polling) this.wakeRequested = true;
-    else this.schedule(0);
+    this.loop.wake();
   }
 
   /** Stops taking deliveries and waits for those in flight to be recorded (each is bounded by its timeout). */
   async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    await this.loop.stop();
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -80,36 +74,20 @@ export class PostbackWorker {
     return promise;
   }
 
-  private schedule(delayMs: number): void {
-    if (!this.running) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.poll(), delayMs);
-    this.timer.unref();
-  }
-
-  private async poll(): Promise<void> {
-    this.timer = null;
-    if (!this.running || this.polling) return;
-    this.polling = true;
-    let claimed = 0;
+  /** Claims what fits and starts it without waiting; the next round at once when anything was claimed. */
+  private async poll(pollMs: number): Promise<number> {
+    const free = this.options.concurrency - this.inFlight.size;
+    if (free <= 0) return pollMs;
+    let deliveries: PostbackDelivery[];
     try {
-      const free = this.options.concurrency - this.inFlight.size;
-      if (free > 0) {
-        const deliveries = await this.store.claimDue(this.id, this.now(), this.options.leaseMs, free);
-        claimed = deliveries.length;
-        for (const delivery of deliveries) {
-          // When a delivery finishes there is room again: look for more at once.
-          this.track(this.attempt(delivery)).then(() => this.wake());
-        }
-      }
+      deliveries = await this.store.claimDue(this.id, this.now(), this.options.leaseMs, free);
     } catch (error) {
       this.logger.error({ err: error }, 'postback worker could not claim deliveries');
-    } finally {
-      this.polling = false;
+      return pollMs;
     }
-    const again = this.wakeRequested || claimed > 0;
-    this.wakeRequested = false;
-    this.schedule(again ? 0 : (this.options.pollMs ?? 1000));
+    // When a delivery finishes there is room again: look for more at once.
+    for (const delivery of deliveries) this.track(this.attempt(delivery)).then(() => this.wake());
+    return deliveries.length > 0 ? 0 : pollMs;
   }
 
   private async attempt(delivery: PostbackDelivery): Promise<void> {
