@@ -1,7 +1,7 @@
-import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
+import { testEngines } from '../support/databases';
 import { buildAffiliate, buildTransaction, freshId, rollUpToNow } from '../support/factories';
 import { editByGet } from '../support/linktrust-xml';
-import { adminRequest, startTestServer, TestServer } from '../support/test-server';
+import { adminRequest, useTestServer } from '../support/test-server';
 
 // The largest id an affiliate or campaign may have: no test creates it (auto ids follow the largest id).
 const NEVER_CREATED = 4_294_967_295;
@@ -11,18 +11,9 @@ const claimedId = () => freshId() + 1_000_000_000;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe.each(testEngines())('admin API: affiliates and campaigns on %s', (engine) => {
-  let database: TestDatabase;
-  let server: TestServer;
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    server = await startTestServer(database.db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const context = useTestServer(engine);
 
-  const admin = (method: string, path: string, body?: unknown) => adminRequest(server.baseUrl, method, path, body);
+  const admin = (method: string, path: string, body?: unknown) => adminRequest(context.server.baseUrl, method, path, body);
   const validationFailed = (field: string) => ({ error: { code: 'validation_failed', message: expect.stringContaining(field) } });
 
   describe('affiliates', () => {
@@ -128,10 +119,10 @@ describe.each(testEngines())('admin API: affiliates and campaigns on %s', (engin
 
     it('clears the password with password: null, after which /transaction.edit refuses the old one', async () => {
       const { body: campaign } = await admin('POST', '/campaigns', { name: 'Clearing', allowExternalModification: true, password: 'first-password' });
-      const affiliate = await buildAffiliate(server.services);
-      const transaction = await buildTransaction(server.services, campaign, affiliate);
-      await rollUpToNow(server.services);
-      const editWith = async (password: string) => (await editByGet(server.baseUrl, { Password: password, Transactionid: String(transaction.id) })).answer;
+      const affiliate = await buildAffiliate(context.server.services);
+      const transaction = await buildTransaction(context.server.services, campaign, affiliate);
+      await rollUpToNow(context.server.services);
+      const editWith = async (password: string) => (await editByGet(context.server.baseUrl, { Password: password, Transactionid: String(transaction.id) })).answer;
       expect((await editWith('first-password')).succeeded).toBe('True');
 
       const cleared = await admin('PATCH', `/campaigns/${campaign.id}`, { password: null });
@@ -154,16 +145,16 @@ describe.each(testEngines())('admin API: affiliates and campaigns on %s', (engin
 
     it('refuses to enforce unique merchant references while two transactions share one (409), and allows it once they do not', async () => {
       const { body: campaign } = await admin('POST', '/campaigns', { name: 'Dupes' });
-      const affiliate = await buildAffiliate(server.services);
+      const affiliate = await buildAffiliate(context.server.services);
       const reference = `ORDER-${freshId()}`;
-      await buildTransaction(server.services, campaign, affiliate, { merchantReferenceId: reference });
-      const second = await buildTransaction(server.services, campaign, affiliate, { merchantReferenceId: reference });
+      await buildTransaction(context.server.services, campaign, affiliate, { merchantReferenceId: reference });
+      const second = await buildTransaction(context.server.services, campaign, affiliate, { merchantReferenceId: reference });
       const refused = await admin('PATCH', `/campaigns/${campaign.id}`, { uniqueMerchantReference: true, name: 'Should not stick' });
       expect(refused.status).toBe(409);
       expect(refused.body).toEqual({ error: { code: 'conflict', message: expect.stringContaining('merchant reference') } });
       expect((await admin('GET', `/campaigns/${campaign.id}`)).body).toEqual(campaign);
 
-      await database.db.knex('transactions').where({ id: second.id }).update({ merchant_reference_id: `${reference}-B` });
+      await context.database.db.knex('transactions').where({ id: second.id }).update({ merchant_reference_id: `${reference}-B` });
       const accepted = await admin('PATCH', `/campaigns/${campaign.id}`, { uniqueMerchantReference: true });
       expect([accepted.status, accepted.body.uniqueMerchantReference]).toEqual([200, true]);
     });

@@ -1,34 +1,25 @@
 import { hourStart } from '../../src/store/statistics-store';
-import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
+import { testEngines } from '../support/databases';
 import { buildAffiliate, buildCampaign, freshId, rollUpToNow, twoDaysAgo } from '../support/factories';
 import { editByGet, editByPost } from '../support/linktrust-xml';
-import { adminRequest, startTestServer, TestServer } from '../support/test-server';
+import { adminRequest, useTestServer } from '../support/test-server';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 // The largest transaction id: no test creates it, so it is never found.
 const NEVER_CREATED = Number.MAX_SAFE_INTEGER;
 
 describe.each(testEngines())('admin API: transactions on %s', (engine) => {
-  let database: TestDatabase;
-  let server: TestServer;
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    server = await startTestServer(database.db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const context = useTestServer(engine);
 
-  const admin = (method: string, path: string, body?: unknown) => adminRequest(server.baseUrl, method, path, body);
+  const admin = (method: string, path: string, body?: unknown) => adminRequest(context.server.baseUrl, method, path, body);
 
   async function owners(campaignFields: Parameters<typeof buildCampaign>[1] = {}) {
-    return { campaign: await buildCampaign(server.services, campaignFields), affiliate: await buildAffiliate(server.services) };
+    return { campaign: await buildCampaign(context.server.services, campaignFields), affiliate: await buildAffiliate(context.server.services) };
   }
 
   /** The stored money columns as bigint ten-thousandths. */
   async function storedMoney(id: number) {
-    const row = await database.db.knex('transactions').where({ id }).first('affiliate_payout', 'merchant_revenue');
+    const row = await context.database.db.knex('transactions').where({ id }).first('affiliate_payout', 'merchant_revenue');
     return [BigInt(row.affiliate_payout), BigInt(row.merchant_revenue)];
   }
 
@@ -164,9 +155,9 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
       merchantRevenue: '100',
       occurredAt: new Date(twoDaysAgo()).toISOString(),
     });
-    await rollUpToNow(server.services);
-    const first = await editByGet(server.baseUrl, { Password: campaign.password as string, Transactionid: String(transaction.id), AP: '7.5', REASON: 'first' });
-    const second = await editByPost(server.baseUrl, {
+    await rollUpToNow(context.server.services);
+    const first = await editByGet(context.server.baseUrl, { Password: campaign.password as string, Transactionid: String(transaction.id), AP: '7.5', REASON: 'first' });
+    const second = await editByPost(context.server.baseUrl, {
       Password: campaign.password as string,
       Merchantreferenceid: transaction.merchantReferenceId,
       CID: String(campaign.id),
@@ -175,7 +166,7 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
     expect([first.answer.succeeded, second.answer.succeeded]).toEqual(['True', 'True']);
 
     const read = await admin('GET', `/transactions/${transaction.id}`);
-    const history = await server.services.stores.modifications.listForTransaction(transaction.id);
+    const history = await context.server.services.stores.modifications.listForTransaction(transaction.id);
     expect(read.status).toBe(200);
     expect(read.body).toEqual({
       ...transaction,
@@ -230,7 +221,7 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
     expect(await admin('GET', `/transactions?clickId=${encodeURIComponent(one.clickId)}`)).toMatchObject({ status: 200, body: [one] });
     expect(await admin('GET', '/transactions?clickId=no-such-click')).toMatchObject({ status: 200, body: [] });
     expect(await admin('GET', `/transactions?merchantReferenceId=${reference}&campaignId=${campaign.id}`)).toMatchObject({ status: 200, body: [one, two] });
-    const other = await buildCampaign(server.services);
+    const other = await buildCampaign(context.server.services);
     expect(await admin('GET', `/transactions?merchantReferenceId=${reference}&campaignId=${other.id}`)).toMatchObject({ status: 200, body: [] });
   });
 
@@ -244,7 +235,7 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
 
   describe('statistics', () => {
     const statisticsRows = async (campaignId: number) =>
-      (await database.db.knex('hourly_statistics').where({ campaign_id: campaignId }).orderBy('hour_start')).map((row: Record<string, number | string>) => ({
+      (await context.database.db.knex('hourly_statistics').where({ campaign_id: campaignId }).orderBy('hour_start')).map((row: Record<string, number | string>) => ({
         hourStart: Number(row.hour_start),
         transactions: Number(row.transactions),
         approvedTransactions: Number(row.approved_transactions),
@@ -256,7 +247,7 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
 
     it('adds a late transaction for an hour already rolled up to that hour\'s statistics, once', async () => {
       const { campaign, affiliate } = await owners();
-      await rollUpToNow(server.services);
+      await rollUpToNow(context.server.services);
       const occurredAt = twoDaysAgo();
       const base = { campaignId: campaign.id, affiliateId: affiliate.id, occurredAt: new Date(occurredAt).toISOString() };
       expect((await admin('POST', '/transactions', { ...base, affiliatePayout: '12.50', merchantRevenue: '100' })).status).toBe(201);
@@ -273,13 +264,13 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
         },
       ];
       expect(await statisticsRows(campaign.id)).toEqual(expected);
-      await rollUpToNow(server.services);
+      await rollUpToNow(context.server.services);
       expect(await statisticsRows(campaign.id)).toEqual(expected);
     });
 
     it('leaves a transaction of an hour not rolled up yet to the roll-up', async () => {
       const { campaign, affiliate } = await owners();
-      await rollUpToNow(server.services);
+      await rollUpToNow(context.server.services);
       const created = await admin('POST', '/transactions', { campaignId: campaign.id, affiliateId: affiliate.id, affiliatePayout: '1', merchantRevenue: '2' });
       expect(created.status).toBe(201);
       expect(await statisticsRows(campaign.id)).toEqual([]);

@@ -1,25 +1,16 @@
-import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
+import { testEngines } from '../support/databases';
 import { buildCampaign } from '../support/factories';
-import { adminRequest, startTestServer, TestServer } from '../support/test-server';
+import { adminRequest, useTestServer } from '../support/test-server';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe.each(testEngines())('admin API: whitelist on %s', (engine) => {
-  let database: TestDatabase;
-  let server: TestServer;
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    server = await startTestServer(database.db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const context = useTestServer(engine);
 
-  const admin = (method: string, path: string, body?: unknown) => adminRequest(server.baseUrl, method, path, body);
+  const admin = (method: string, path: string, body?: unknown) => adminRequest(context.server.baseUrl, method, path, body);
 
   it('adds a global entry and a campaign entry, lists them by scope, and deletes them', async () => {
-    const campaign = await buildCampaign(server.services);
+    const campaign = await buildCampaign(context.server.services);
     const global = await admin('POST', '/whitelist', { address: '203.0.113.7' });
     expect([global.status, global.body]).toEqual([201, { id: expect.any(Number), address: '203.0.113.7', campaignId: null, note: null, createdAt: expect.stringMatching(ISO) }]);
     const own = await admin('POST', '/whitelist', { address: '10.0.0.0/8', campaignId: campaign.id, note: 'merchant office' });
@@ -29,7 +20,7 @@ describe.each(testEngines())('admin API: whitelist on %s', (engine) => {
     expect((await admin('GET', `/whitelist?campaignId=${campaign.id}`)).body).toEqual([own.body]);
     expect((await admin('GET', '/whitelist?campaignId=global')).body).toEqual([global.body]);
 
-    const deleted = await fetch(`${server.baseUrl}/api/v1/whitelist/${global.body.id}`, { method: 'DELETE', headers: { authorization: 'Bearer test-admin-token' } });
+    const deleted = await fetch(`${context.server.baseUrl}/api/v1/whitelist/${global.body.id}`, { method: 'DELETE', headers: { authorization: 'Bearer test-admin-token' } });
     expect([deleted.status, await deleted.text()]).toEqual([204, '']);
     expect(await admin('DELETE', `/whitelist/${global.body.id}`)).toMatchObject({
       status: 404,

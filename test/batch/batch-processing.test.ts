@@ -2,9 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchWorker, type BatchWorkerOptions } from '../../src/batch/batch-worker';
 import { type RowModifier, runRow } from '../../src/batch/run-row';
 import type { Services } from '../../src/composition';
-import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
+import { testEngines } from '../support/databases';
 import { buildAffiliate, buildCampaign, rollUpToNow } from '../support/factories';
-import { startTestServer, TestServer } from '../support/test-server';
+import { startTestServer, useTestServer } from '../support/test-server';
 import { type BatchBody, fetchBatch, fetchResults, historyCounts, insertManyTransactions, tabFile, uploadRaw } from './batch-helpers';
 
 /** Polls until `ready()` holds; the test's own timeout bounds the wait. */
@@ -18,38 +18,29 @@ function workerFor(services: Services, options: BatchWorkerOptions): BatchWorker
 }
 
 describe.each(testEngines())('bulk modification files: processing on %s', (engine) => {
-  let database: TestDatabase;
-  let server: TestServer;
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    server = await startTestServer(database.db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const context = useTestServer(engine);
 
   /** `count` rolled-up transactions on a campaign of their own, and a TransactionID file changing each AP to row/100. */
   async function scene(count: number, badEvery = 0) {
-    const affiliate = await buildAffiliate(server.services);
-    const campaign = await buildCampaign(server.services);
-    const ids = await insertManyTransactions(server.services, campaign.id, affiliate.id, count);
-    await rollUpToNow(server.services);
+    const affiliate = await buildAffiliate(context.server.services);
+    const campaign = await buildCampaign(context.server.services);
+    const ids = await insertManyTransactions(context.server.services, campaign.id, affiliate.id, count);
+    await rollUpToNow(context.server.services);
     const rows = ids.map((id, i) => [campaign.password!, String(id), badEvery > 0 && (i + 1) % badEvery === 0 ? 'x' : (i + 1) / 100 + '', 'yes']);
     return { campaign, ids, file: tabFile([['Password', 'TransactionID', 'AP', 'A'], ...rows]) };
   }
 
   async function upload(file: string, filename: string): Promise<BatchBody> {
-    const { status, body } = await uploadRaw(server.baseUrl, file, { filename });
+    const { status, body } = await uploadRaw(context.server.baseUrl, file, { filename });
     expect(status).toBe(202);
     return body;
   }
 
-  const batchOf = async (id: number) => (await fetchBatch(server.baseUrl, id)).body;
+  const batchOf = async (id: number) => (await fetchBatch(context.server.baseUrl, id)).body;
 
   it('processes a 10,000-row file in the background with correct counts, results and history', async () => {
     const { ids, file } = await scene(10_000, 1000);
-    server.services.batchWorker.start();
+    context.server.services.batchWorker.start();
     try {
       const started = process.hrtime.bigint();
       const queued = await upload(file, 'ten-thousand.txt');
@@ -59,17 +50,17 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
       if (process.env.TXEDIT_REPORT_TIMINGS) process.stderr.write(`[batch] 10,000 rows on ${engine}: ${seconds.toFixed(2)} s\n`);
 
       expect(await batchOf(queued.id)).toMatchObject({ state: 'completed', records: 10_000, processed: 10_000, succeeded: 9_990, failed: 10 });
-      const { results } = await fetchResults(server.baseUrl, queued.id);
+      const { results } = await fetchResults(context.server.baseUrl, queued.id);
       expect(results).toHaveLength(10_000);
       expect(results.map((r) => r.rowNumber)).toEqual(ids.map((_, i) => i + 1));
       expect(results.filter((r) => !r.succeeded).map((r) => [r.rowNumber, r.message])).toEqual(
         Array.from({ length: 10 }, (_, i) => [(i + 1) * 1000, 'Permanent failure: Invalid parameter value for AP']),
       );
-      const history = await historyCounts(server.services, ids);
+      const history = await historyCounts(context.server.services, ids);
       expect(ids.filter((id, i) => history.get(id) !== ((i + 1) % 1000 === 0 ? 0 : 1))).toEqual([]);
-      expect(await server.services.stores.transactions.getById(ids[1233])).toMatchObject({ affiliatePayout: 123400n });
+      expect(await context.server.services.stores.transactions.getById(ids[1233])).toMatchObject({ affiliatePayout: 123400n });
     } finally {
-      await server.services.batchWorker.stop();
+      await context.server.services.batchWorker.stop();
     }
   }, 600_000);
 
@@ -78,7 +69,7 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
     const queued = await upload(file, 'restart.txt');
     let decided = 0;
     let stopping: Promise<void> | undefined;
-    const first: BatchWorker = workerFor(server.services, {
+    const first: BatchWorker = workerFor(context.server.services, {
       chunkSize: 20,
       concurrency: 4,
       onRowProcessed: () => {
@@ -93,10 +84,10 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
     expect(halfway.state).toBe('processing');
     expect(halfway.processed).toBeGreaterThanOrEqual(50);
     expect(halfway.processed).toBeLessThan(300);
-    const appliedSoFar = [...(await historyCounts(server.services, ids)).values()].filter((n) => n === 1).length;
+    const appliedSoFar = [...(await historyCounts(context.server.services, ids)).values()].filter((n) => n === 1).length;
     expect(appliedSoFar).toBe(halfway.processed);
 
-    const restarted = await startTestServer(database.db);
+    const restarted = await startTestServer(context.database.db);
     try {
       restarted.services.batchWorker.start();
       await until(async () => (await fetchBatch(restarted.baseUrl, queued.id)).body.state === 'completed');
@@ -105,9 +96,9 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
       await restarted.services.batchWorker.stop();
       await restarted.close();
     }
-    const history = await historyCounts(server.services, ids);
+    const history = await historyCounts(context.server.services, ids);
     expect(ids.filter((id) => history.get(id) !== 1)).toEqual([]);
-    expect((await fetchResults(server.baseUrl, queued.id)).results.map((r) => r.rowNumber)).toEqual(ids.map((_, i) => i + 1));
+    expect((await fetchResults(context.server.baseUrl, queued.id)).results.map((r) => r.rowNumber)).toEqual(ids.map((_, i) => i + 1));
   });
 
   it('leaves a batch whose worker died to its lease, then resumes it with the counts taken from the rows', async () => {
@@ -115,7 +106,7 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
     const queued = await upload(file, 'crash.txt');
     let stopping: Promise<void> | undefined;
     let decided = 0;
-    const dying: BatchWorker = workerFor(server.services, {
+    const dying: BatchWorker = workerFor(context.server.services, {
       chunkSize: 10,
       concurrency: 2,
       onRowProcessed: () => {
@@ -126,14 +117,14 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
     await until(() => stopping !== undefined);
     await stopping;
     // As a crash would leave it: the lease still held, the counts behind the rows.
-    await server.services.db.knex('batches').where({ id: queued.id }).update({ lease_owner: 'crashed-worker', lease_expires_at: Date.now() + 60_000, processed: 0, succeeded: 0 });
+    await context.server.services.db.knex('batches').where({ id: queued.id }).update({ lease_owner: 'crashed-worker', lease_expires_at: Date.now() + 60_000, processed: 0, succeeded: 0 });
 
-    const next = workerFor(server.services, { chunkSize: 25 });
+    const next = workerFor(context.server.services, { chunkSize: 25 });
     expect(await next.runOnce()).toBeNull();
-    await server.services.db.knex('batches').where({ id: queued.id }).update({ lease_expires_at: Date.now() - 1 });
+    await context.server.services.db.knex('batches').where({ id: queued.id }).update({ lease_expires_at: Date.now() - 1 });
     expect(await next.runOnce()).toMatchObject({ id: queued.id, state: 'completed', processed: 120, succeeded: 120, failed: 0, leaseOwner: null });
 
-    const history = await historyCounts(server.services, ids);
+    const history = await historyCounts(context.server.services, ids);
     expect(ids.filter((id) => history.get(id) !== 1)).toEqual([]);
   });
 
@@ -142,14 +133,14 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
     const queued = await upload(file, 'race.txt');
     let second: Promise<unknown> | undefined;
     let decided = 0;
-    const rival = workerFor(server.services, { chunkSize: 30, concurrency: 4 });
-    const slow = workerFor(server.services, {
+    const rival = workerFor(context.server.services, { chunkSize: 30, concurrency: 4 });
+    const slow = workerFor(context.server.services, {
       chunkSize: 30,
       concurrency: 4,
       onRowProcessed: () => {
         // Expire the first worker's lease under its feet, so the rival claims the same batch at once.
         if (++decided === 10) {
-          second = server.services.db
+          second = context.server.services.db
             .knex('batches')
             .where({ id: queued.id })
             .update({ lease_expires_at: Date.now() - 1 })
@@ -160,48 +151,48 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
     await slow.runOnce();
     await until(() => second !== undefined);
     await second;
-    await server.services.batchWorker.runOnce(); // whatever the lost lease left behind
+    await context.server.services.batchWorker.runOnce(); // whatever the lost lease left behind
 
     expect(await batchOf(queued.id)).toMatchObject({ state: 'completed', processed: 200, succeeded: 200, failed: 0 });
-    const history = await historyCounts(server.services, ids);
+    const history = await historyCounts(context.server.services, ids);
     expect(ids.filter((id) => history.get(id) !== 1)).toEqual([]);
   });
 
   it('does not apply a row that already has a result, rolling its change back', async () => {
     const { campaign, ids, file } = await scene(2);
     const queued = await upload(file, 'once.txt');
-    await server.services.batchWorker.runOnce();
-    const batch = await server.services.stores.batches.get(queued.id);
+    await context.server.services.batchWorker.runOnce();
+    const batch = await context.server.services.stores.batches.get(queued.id);
 
     const again = await runRow(
       { rowNumber: 1, parameters: [{ name: 'Password', value: campaign.password! }, { name: 'TransactionID', value: String(ids[0]) }, { name: 'AP', value: '99.00' }] },
       {
         batchId: batch!.id,
         clientIp: '127.0.0.1',
-        modifications: server.services.modifications,
-        recordSuccess: (trx, result) => server.services.stores.batches.recordSuccess(trx, batch!.id, result),
+        modifications: context.server.services.modifications,
+        recordSuccess: (trx, result) => context.server.services.stores.batches.recordSuccess(trx, batch!.id, result),
         onUnexpectedError: (error) => {
           throw error;
         },
       },
     );
     expect(again).toEqual({ kind: 'already_processed' });
-    expect(await server.services.stores.transactions.getById(ids[0])).toMatchObject({ affiliatePayout: 100n });
-    expect(await server.services.stores.modifications.listForTransaction(ids[0])).toHaveLength(1);
+    expect(await context.server.services.stores.transactions.getById(ids[0])).toMatchObject({ affiliatePayout: 100n });
+    expect(await context.server.services.stores.modifications.listForTransaction(ids[0])).toHaveLength(1);
   });
 
   it('waits while nightly processing runs instead of failing every row', async () => {
     const { ids, file } = await scene(3);
     const queued = await upload(file, 'night.txt');
-    const worker = workerFor(server.services, {});
-    await server.services.stores.processingState.update({ nightlyInProgress: true });
+    const worker = workerFor(context.server.services, {});
+    await context.server.services.stores.processingState.update({ nightlyInProgress: true });
     try {
       expect(await worker.runOnce()).toMatchObject({ id: queued.id, state: 'processing', processed: 0, leaseOwner: null });
     } finally {
-      await server.services.stores.processingState.update({ nightlyInProgress: false });
+      await context.server.services.stores.processingState.update({ nightlyInProgress: false });
     }
     expect(await worker.runOnce()).toMatchObject({ id: queued.id, state: 'completed', succeeded: 3 });
-    expect([...(await historyCounts(server.services, ids)).values()]).toEqual([1, 1, 1]);
+    expect([...(await historyCounts(context.server.services, ids)).values()]).toEqual([1, 1, 1]);
   });
 
   it('leaves a row refused for a passing reason to a later pass, and answers it after three tries', async () => {
@@ -216,18 +207,18 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
         return { kind: 'invalid_transaction' };
       },
     };
-    const worker = new BatchWorker({ store: server.services.stores.batches, modifications: flaky, processingState: server.services.stores.processingState, logger: server.services.logger }, { concurrency: 1 });
+    const worker = new BatchWorker({ store: context.server.services.stores.batches, modifications: flaky, processingState: context.server.services.stores.processingState, logger: context.server.services.logger }, { concurrency: 1 });
 
     expect(await worker.runOnce()).toMatchObject({ id: queued.id, state: 'processing', processed: 1, leaseOwner: null });
     databaseBack = true;
     expect(await worker.runOnce()).toMatchObject({ id: queued.id, state: 'completed', processed: 3, failed: 3 });
-    expect((await fetchResults(server.baseUrl, queued.id)).results.map((r) => r.message)).toEqual(Array(3).fill('Permanent failure: Invalid transaction specified'));
+    expect((await fetchResults(context.server.baseUrl, queued.id)).results.map((r) => r.message)).toEqual(Array(3).fill('Permanent failure: Invalid transaction specified'));
 
     const stuck = await upload(`${file}\r\n`, 'stuck.txt');
     databaseBack = false;
     for (let pass = 1; pass <= 3; pass++) expect(await worker.runOnce()).toMatchObject({ id: stuck.id, state: 'processing' });
     expect(await worker.runOnce()).toMatchObject({ id: stuck.id, state: 'completed', processed: 3 });
-    expect((await fetchResults(server.baseUrl, stuck.id)).results[1]).toMatchObject({
+    expect((await fetchResults(context.server.baseUrl, stuck.id)).results[1]).toMatchObject({
       rowNumber: 2,
       succeeded: false,
       message: 'Temporary failure: database unavailable LinkTrust API was unable to complete the request',
@@ -237,24 +228,24 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
   it('fails a batch whose stored rows cannot be read, and then accepts the same file again', async () => {
     const { file } = await scene(2);
     const queued = await upload(file, 'poison.txt');
-    await server.services.db.knex('batch_rows').where({ batch_id: queued.id, file_row: 2 }).update({ parameters: 'not json' });
-    const failed = await server.services.batchWorker.runOnce();
+    await context.server.services.db.knex('batch_rows').where({ batch_id: queued.id, file_row: 2 }).update({ parameters: 'not json' });
+    const failed = await context.server.services.batchWorker.runOnce();
     expect(failed).toMatchObject({ id: queued.id, state: 'failed', leaseOwner: null });
     expect(failed?.error).toMatch(/^processing failed: /);
-    expect(await server.services.db.knex('batch_rows').where({ batch_id: queued.id }).whereNotNull('password').count({ n: '*' })).toEqual([{ n: 0 }]);
+    expect(await context.server.services.db.knex('batch_rows').where({ batch_id: queued.id }).whereNotNull('password').count({ n: '*' })).toEqual([{ n: 0 }]);
 
     const retried = await upload(file, 'poison-fixed.txt');
     expect(retried).toMatchObject({ state: 'queued', duplicateOf: null });
-    expect(await server.services.batchWorker.runOnce()).toMatchObject({ id: retried.id, state: 'completed', succeeded: 2 });
+    expect(await context.server.services.batchWorker.runOnce()).toMatchObject({ id: retried.id, state: 'completed', succeeded: 2 });
   });
 
   it('erases the Password of every processed row', async () => {
     const { file } = await scene(5, 2);
     const queued = await upload(file, 'passwords.txt');
-    expect(await server.services.db.knex('batch_rows').where({ batch_id: queued.id }).whereNotNull('password').count({ n: '*' })).toEqual([{ n: 5 }]);
-    await server.services.batchWorker.runOnce();
-    expect(await server.services.db.knex('batch_rows').where({ batch_id: queued.id }).whereNotNull('password').count({ n: '*' })).toEqual([{ n: 0 }]);
-    const stored = await server.services.db.knex('batch_rows').where({ batch_id: queued.id }).select('parameters');
+    expect(await context.server.services.db.knex('batch_rows').where({ batch_id: queued.id }).whereNotNull('password').count({ n: '*' })).toEqual([{ n: 5 }]);
+    await context.server.services.batchWorker.runOnce();
+    expect(await context.server.services.db.knex('batch_rows').where({ batch_id: queued.id }).whereNotNull('password').count({ n: '*' })).toEqual([{ n: 0 }]);
+    const stored = await context.server.services.db.knex('batch_rows').where({ batch_id: queued.id }).select('parameters');
     expect(stored.map((r: { parameters: string }) => r.parameters).join('')).not.toMatch(/secret-/);
   });
 });

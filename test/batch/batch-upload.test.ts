@@ -1,38 +1,29 @@
-import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
+import { testEngines } from '../support/databases';
 import { buildAffiliate, buildCampaign, buildScene, buildTransaction, rollUpToNow } from '../support/factories';
-import { adminRequest, startTestServer, TestServer } from '../support/test-server';
+import { adminRequest, startTestServer, useTestServer } from '../support/test-server';
 import { auth, type BatchBody, byRow, csvFile, drainBatches, encode, fetchBatch, fetchResults, sampleHeader, tabFile, uploadRaw } from './batch-helpers';
 
 describe.each(testEngines())('bulk modification files: upload and results on %s', (engine) => {
-  let database: TestDatabase;
-  let server: TestServer;
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    server = await startTestServer(database.db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const context = useTestServer(engine);
 
   /** Uploads, processes every waiting batch, and returns the batch and its results. */
   async function uploadAndProcess(body: Buffer | string, query: Record<string, string> = {}, contentType = 'text/plain') {
-    const upload = await uploadRaw(server.baseUrl, body, { filename: 'mods.txt', ...query }, contentType);
+    const upload = await uploadRaw(context.server.baseUrl, body, { filename: 'mods.txt', ...query }, contentType);
     expect(upload.status).toBe(202);
-    await drainBatches(server.services);
-    const batch = await fetchBatch(server.baseUrl, upload.body.id);
-    const results = await fetchResults(server.baseUrl, upload.body.id);
+    await drainBatches(context.server.services);
+    const batch = await fetchBatch(context.server.baseUrl, upload.body.id);
+    const results = await fetchResults(context.server.baseUrl, upload.body.id);
     return { upload: upload.body, batch: batch.body, ...results };
   }
 
-  const transaction = (id: number) => server.services.stores.transactions.getById(id);
-  const history = (id: number) => server.services.stores.modifications.listForTransaction(id);
+  const transaction = (id: number) => context.server.services.stores.transactions.getById(id);
+  const history = (id: number) => context.server.services.stores.modifications.listForTransaction(id);
 
   describe('identifier layouts of samples/', () => {
     it('applies a TransactionID file (samples/transaction-id.txt) and says Succeeded per row', async () => {
-      const { campaign, transaction: first, affiliate } = await buildScene(server.services);
-      const second = await buildTransaction(server.services, campaign, affiliate);
-      await rollUpToNow(server.services);
+      const { campaign, transaction: first, affiliate } = await buildScene(context.server.services);
+      const second = await buildTransaction(context.server.services, campaign, affiliate);
+      await rollUpToNow(context.server.services);
       const header = sampleHeader('transaction-id.txt');
       expect(header).toEqual(['Password', 'TransactionID', 'AP', 'MP', 'A']);
       const file = tabFile([header, [campaign.password!, String(first.id), '0.00', '0.00', 'no'], [campaign.password!, String(second.id), '12.50', '25.00', 'yes']]);
@@ -55,7 +46,7 @@ describe.each(testEngines())('bulk modification files: upload and results on %s'
     });
 
     it('applies a ClickID file (samples/click-id.txt)', async () => {
-      const { campaign, transaction: target } = await buildScene(server.services);
+      const { campaign, transaction: target } = await buildScene(context.server.services);
       const header = sampleHeader('click-id.txt');
       expect(header).toEqual(['Password', 'ClickID', 'AP', 'MP', 'A']);
       const { batch, results } = await uploadAndProcess(tabFile([header, [campaign.password!, target.clickId, '1.25', '2.50', 'yes']]));
@@ -66,7 +57,7 @@ describe.each(testEngines())('bulk modification files: upload and results on %s'
     });
 
     it('applies a MerchantreferenceID + CID file (samples/merchant-reference.csv), executeaffiliatepixel included', async () => {
-      const { campaign, transaction: target } = await buildScene(server.services);
+      const { campaign, transaction: target } = await buildScene(context.server.services);
       const header = sampleHeader('merchant-reference.csv');
       expect(header).toEqual(['Password', 'MerchantreferenceID', 'CID', 'AP', 'MP', 'A', 'executeaffiliatepixel']);
       const file = csvFile([header, [campaign.password!, target.merchantReferenceId!, String(campaign.id), '3.00', '6.00', 'no', 'No']]);
@@ -90,7 +81,7 @@ describe.each(testEngines())('bulk modification files: upload and results on %s'
       ['windows-1252', '\r'],
     ];
     it.each(cases)('reads %s with %j line endings, accents intact', async (encoding, lineEnd) => {
-      const { campaign, transaction: target } = await buildScene(server.services);
+      const { campaign, transaction: target } = await buildScene(context.server.services);
       const reason = 'Rückgabe – café';
       const text = tabFile([['Password', 'TransactionID', 'AP', 'REASON'], [campaign.password!, String(target.id), '4.00', reason], []], lineEnd);
       const { upload, batch, results } = await uploadAndProcess(encode(text, encoding), {}, 'application/octet-stream');
@@ -102,9 +93,9 @@ describe.each(testEngines())('bulk modification files: upload and results on %s'
   });
 
   it('reads quoted fields: commas, doubled quotes and a line break inside a REASON', async () => {
-    const { campaign, transaction: target } = await buildScene(server.services);
-    const other = await buildTransaction(server.services, campaign, { id: target.affiliateId });
-    await rollUpToNow(server.services);
+    const { campaign, transaction: target } = await buildScene(context.server.services);
+    const other = await buildTransaction(context.server.services, campaign, { id: target.affiliateId });
+    await rollUpToNow(context.server.services);
     const reason = 'returned, "damaged"\nsecond line';
     const file = csvFile([
       ['Password', 'TransactionID', 'AP', 'REASON'],
@@ -120,18 +111,18 @@ describe.each(testEngines())('bulk modification files: upload and results on %s'
   });
 
   it('answers every kind of bad row with the exact /transaction.edit message and carries on', async () => {
-    const affiliate = await buildAffiliate(server.services);
-    const campaign = await buildCampaign(server.services);
-    const closed = await buildCampaign(server.services, { allowExternalModification: false });
-    const lenient = await buildCampaign(server.services, { uniqueMerchantReference: false });
-    const listedOnly = await buildCampaign(server.services, { whitelistOnly: true });
-    const good = await buildTransaction(server.services, campaign, affiliate);
-    const onClosed = await buildTransaction(server.services, closed, affiliate);
-    const onLenient = await buildTransaction(server.services, lenient, affiliate);
-    const onListedOnly = await buildTransaction(server.services, listedOnly, affiliate);
-    const unrolled = await buildTransaction(server.services, campaign, affiliate, { occurredAt: Date.now() + 3_600_000 });
-    const last = await buildTransaction(server.services, campaign, affiliate);
-    await rollUpToNow(server.services);
+    const affiliate = await buildAffiliate(context.server.services);
+    const campaign = await buildCampaign(context.server.services);
+    const closed = await buildCampaign(context.server.services, { allowExternalModification: false });
+    const lenient = await buildCampaign(context.server.services, { uniqueMerchantReference: false });
+    const listedOnly = await buildCampaign(context.server.services, { whitelistOnly: true });
+    const good = await buildTransaction(context.server.services, campaign, affiliate);
+    const onClosed = await buildTransaction(context.server.services, closed, affiliate);
+    const onLenient = await buildTransaction(context.server.services, lenient, affiliate);
+    const onListedOnly = await buildTransaction(context.server.services, listedOnly, affiliate);
+    const unrolled = await buildTransaction(context.server.services, campaign, affiliate, { occurredAt: Date.now() + 3_600_000 });
+    const last = await buildTransaction(context.server.services, campaign, affiliate);
+    await rollUpToNow(context.server.services);
     const pw = campaign.password!;
     const header = ['Password', 'TransactionID', 'ClickID', 'MerchantreferenceID', 'CID', 'AP', 'MP', 'A', 'REASON'];
     const rows = [
@@ -175,8 +166,8 @@ describe.each(testEngines())('bulk modification files: upload and results on %s'
   });
 
   it('checks whitelist-only campaigns against the uploader, or the clientIp the admin names', async () => {
-    const { campaign, transaction: target } = await buildScene(server.services, { whitelistOnly: true });
-    await adminRequest(server.baseUrl, 'POST', '/whitelist', { address: '203.0.113.0/24', campaignId: campaign.id });
+    const { campaign, transaction: target } = await buildScene(context.server.services, { whitelistOnly: true });
+    await adminRequest(context.server.baseUrl, 'POST', '/whitelist', { address: '203.0.113.0/24', campaignId: campaign.id });
     const file = tabFile([['Password', 'TransactionID', 'AP'], [campaign.password!, String(target.id), '5.00']]);
 
     const refused = await uploadAndProcess(file);
@@ -189,48 +180,48 @@ describe.each(testEngines())('bulk modification files: upload and results on %s'
   });
 
   it('completes a file with only a header at once, with no records', async () => {
-    const { status, body } = await uploadRaw(server.baseUrl, 'Password\tTransactionID\tAP\r\n\r\n', { filename: `header-${Date.now()}.txt` });
+    const { status, body } = await uploadRaw(context.server.baseUrl, 'Password\tTransactionID\tAP\r\n\r\n', { filename: `header-${Date.now()}.txt` });
     expect(status).toBe(202);
     expect(body).toMatchObject({ state: 'completed', records: 0, processed: 0, succeeded: 0, failed: 0 });
     expect(body.finishedAt).not.toBeNull();
-    const results = await fetchResults(server.baseUrl, body.id);
+    const results = await fetchResults(context.server.baseUrl, body.id);
     expect(results.text).toBe('Row,Succeeded,Message,TransactionId,ClickId,MerchantReferenceId,CID\r\n');
   });
 
   it('refuses a binary file with 400 and the reason, storing nothing', async () => {
-    const before = (await adminRequest(server.baseUrl, 'GET', '/batches?limit=1000')).body.length;
+    const before = (await adminRequest(context.server.baseUrl, 'GET', '/batches?limit=1000')).body.length;
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x01]);
-    const { status, body } = await uploadRaw(server.baseUrl, png, { filename: 'picture.png' }, 'application/octet-stream');
+    const { status, body } = await uploadRaw(context.server.baseUrl, png, { filename: 'picture.png' }, 'application/octet-stream');
     expect(status).toBe(400);
     expect(body).toEqual({ error: { code: 'unreadable_file', message: 'the file cannot be read: the file is not a text file (binary content)' } });
-    expect((await adminRequest(server.baseUrl, 'GET', '/batches?limit=1000')).body).toHaveLength(before);
+    expect((await adminRequest(context.server.baseUrl, 'GET', '/batches?limit=1000')).body).toHaveLength(before);
   });
 
   it('refuses a header with unknown columns, naming them', async () => {
-    const { status, body } = await uploadRaw(server.baseUrl, 'Password\tTransactionID\tAmount\tNotes\r\nx\t1\t2\t3\r\n', { filename: 'bad.txt' });
+    const { status, body } = await uploadRaw(context.server.baseUrl, 'Password\tTransactionID\tAmount\tNotes\r\nx\t1\t2\t3\r\n', { filename: 'bad.txt' });
     expect(status).toBe(400);
     expect(body.error.message).toBe('the file cannot be read: unknown column(s): Amount, Notes');
   });
 
   it('refuses an upload without a filename, a bad clientIp and a bad force', async () => {
     const file = 'Password\tTransactionID\r\nx\t1\r\n';
-    expect((await uploadRaw(server.baseUrl, file, {})).body.error.message).toBe('filename is required (?filename=NAME)');
-    expect((await uploadRaw(server.baseUrl, file, { filename: 'a.txt', clientIp: 'nobody' })).status).toBe(400);
-    expect((await uploadRaw(server.baseUrl, file, { filename: 'a.txt', force: 'yes please' })).body.error.message).toBe('force must be true or false');
+    expect((await uploadRaw(context.server.baseUrl, file, {})).body.error.message).toBe('filename is required (?filename=NAME)');
+    expect((await uploadRaw(context.server.baseUrl, file, { filename: 'a.txt', clientIp: 'nobody' })).status).toBe(400);
+    expect((await uploadRaw(context.server.baseUrl, file, { filename: 'a.txt', force: 'yes please' })).body.error.message).toBe('force must be true or false');
   });
 
   it('flags the same content uploaded again as a duplicate and does not apply it, unless force=true', async () => {
-    const { campaign, transaction: target } = await buildScene(server.services);
+    const { campaign, transaction: target } = await buildScene(context.server.services);
     const file = tabFile([['Password', 'TransactionID', 'AP'], [campaign.password!, String(target.id), '9.00']]);
     const first = await uploadAndProcess(file, { filename: 'monday.txt' });
     expect(first.batch.duplicateOf).toBeNull();
 
-    const again = await uploadRaw(server.baseUrl, file, { filename: 'monday-again.txt' });
+    const again = await uploadRaw(context.server.baseUrl, file, { filename: 'monday-again.txt' });
     expect(again.status).toBe(202);
     expect(again.body).toMatchObject({ state: 'completed', duplicateOf: first.batch.id, forced: false, records: 1, processed: 0, succeeded: 0, failed: 0 });
-    await drainBatches(server.services);
-    expect((await fetchBatch(server.baseUrl, again.body.id)).body).toMatchObject({ state: 'completed', processed: 0 });
-    expect((await fetchResults(server.baseUrl, again.body.id)).results).toEqual([]);
+    await drainBatches(context.server.services);
+    expect((await fetchBatch(context.server.baseUrl, again.body.id)).body).toMatchObject({ state: 'completed', processed: 0 });
+    expect((await fetchResults(context.server.baseUrl, again.body.id)).results).toEqual([]);
     expect(await history(target.id)).toHaveLength(1);
 
     const forced = await uploadAndProcess(file, { filename: 'monday-forced.txt', force: 'true' });
@@ -240,30 +231,30 @@ describe.each(testEngines())('bulk modification files: upload and results on %s'
   });
 
   it('accepts multipart/form-data with the file in the "file" field', async () => {
-    const { campaign, transaction: target } = await buildScene(server.services);
+    const { campaign, transaction: target } = await buildScene(context.server.services);
     const form = new FormData();
     const text = csvFile([['Password', 'ClickID', 'MP'], [campaign.password!, target.clickId, '55.00']]);
     form.set('file', new Blob([encode(text, 'utf-16le')], { type: 'text/csv' }), 'from-console.csv');
     form.set('clientIp', '198.51.100.7');
-    const response = await fetch(`${server.baseUrl}/api/v1/batches`, { method: 'POST', headers: auth, body: form });
+    const response = await fetch(`${context.server.baseUrl}/api/v1/batches`, { method: 'POST', headers: auth, body: form });
     const body = (await response.json()) as BatchBody;
     expect(response.status).toBe(202);
     expect(body).toMatchObject({ filename: 'from-console.csv', state: 'queued', records: 1, encoding: 'utf-16le', clientIp: '198.51.100.7' });
-    await drainBatches(server.services);
-    expect((await fetchBatch(server.baseUrl, body.id)).body).toMatchObject({ succeeded: 1 });
+    await drainBatches(context.server.services);
+    expect((await fetchBatch(context.server.baseUrl, body.id)).body).toMatchObject({ succeeded: 1 });
     expect(await transaction(target.id)).toMatchObject({ merchantRevenue: 550000n });
   });
 
   it('refuses a multipart form without a "file" field', async () => {
     const form = new FormData();
     form.set('document', 'Password\tTransactionID\r\n');
-    const response = await fetch(`${server.baseUrl}/api/v1/batches?filename=x.txt`, { method: 'POST', headers: auth, body: form });
+    const response = await fetch(`${context.server.baseUrl}/api/v1/batches?filename=x.txt`, { method: 'POST', headers: auth, body: form });
     expect(response.status).toBe(400);
     expect(((await response.json()) as BatchBody).error.message).toBe('the multipart form needs a "file" field holding the file');
   });
 
   it('quotes echoed values in the results CSV so that they read back unchanged', async () => {
-    const { campaign } = await buildScene(server.services);
+    const { campaign } = await buildScene(context.server.services);
     const awkward = 'click,with "quotes"';
     const { text, results } = await uploadAndProcess(csvFile([['Password', 'ClickID', 'AP'], [campaign.password!, awkward, '1.00']]), { filename: 'awkward.csv' }, 'text/csv');
     expect(text.split('\r\n')[1]).toBe('1,False,Permanent failure: Invalid transaction specified,,"click,with ""quotes""",,');
@@ -271,7 +262,7 @@ describe.each(testEngines())('bulk modification files: upload and results on %s'
   });
 
   it('answers a row with a 100,000-character cell like /transaction.edit, echoing the first 16,000 characters', async () => {
-    const { campaign } = await buildScene(server.services);
+    const { campaign } = await buildScene(context.server.services);
     const giant = 'k'.repeat(100_000);
     const { batch, results } = await uploadAndProcess(tabFile([['Password', 'ClickID', 'REASON'], [campaign.password!, giant, 'r'.repeat(100_000)]]));
     expect(batch).toMatchObject({ state: 'completed', failed: 1 });
@@ -280,22 +271,22 @@ describe.each(testEngines())('bulk modification files: upload and results on %s'
   });
 
   it('lists batches newest first and answers 404 for an unknown batch', async () => {
-    const { campaign } = await buildScene(server.services);
-    const older = await uploadRaw(server.baseUrl, `Password\tTransactionID\r\n${campaign.password}\t1\r\n`, { filename: 'older.txt' });
-    const newer = await uploadRaw(server.baseUrl, `Password\tTransactionID\r\n${campaign.password}\t2\r\n`, { filename: 'newer.txt' });
-    const list = await adminRequest(server.baseUrl, 'GET', '/batches?limit=2');
+    const { campaign } = await buildScene(context.server.services);
+    const older = await uploadRaw(context.server.baseUrl, `Password\tTransactionID\r\n${campaign.password}\t1\r\n`, { filename: 'older.txt' });
+    const newer = await uploadRaw(context.server.baseUrl, `Password\tTransactionID\r\n${campaign.password}\t2\r\n`, { filename: 'newer.txt' });
+    const list = await adminRequest(context.server.baseUrl, 'GET', '/batches?limit=2');
     expect(list.status).toBe(200);
     expect(list.body.map((b: { id: number }) => b.id)).toEqual([newer.body.id, older.body.id]);
     expect(Object.keys(list.body[0])).toEqual(expect.arrayContaining(['id', 'filename', 'state', 'records', 'processed', 'succeeded', 'failed', 'createdAt', 'finishedAt', 'duplicateOf']));
-    const paged = await adminRequest(server.baseUrl, 'GET', `/batches?limit=1&before=${newer.body.id}`);
+    const paged = await adminRequest(context.server.baseUrl, 'GET', `/batches?limit=1&before=${newer.body.id}`);
     expect(paged.body.map((b: { id: number }) => b.id)).toEqual([older.body.id]);
-    expect((await fetchBatch(server.baseUrl, 987654321)).status).toBe(404);
-    expect((await fetchResults(server.baseUrl, 987654321)).status).toBe(404);
-    await drainBatches(server.services);
+    expect((await fetchBatch(context.server.baseUrl, 987654321)).status).toBe(404);
+    expect((await fetchResults(context.server.baseUrl, 987654321)).status).toBe(404);
+    await drainBatches(context.server.services);
   });
 
   it('refuses a file larger than BATCH_MAX_FILE_MB with 413', async () => {
-    const small = await startTestServer(database.db, { BATCH_MAX_FILE_MB: '1' });
+    const small = await startTestServer(context.database.db, { BATCH_MAX_FILE_MB: '1' });
     try {
       const big = 'Password\tTransactionID\tREASON\r\n' + `x\t1\t${'r'.repeat(200)}\r\n`.repeat(6000);
       const { status, body } = await uploadRaw(small.baseUrl, big, { filename: 'big.txt' });
@@ -307,7 +298,7 @@ describe.each(testEngines())('bulk modification files: upload and results on %s'
   });
 
   it('requires the admin token', async () => {
-    const response = await fetch(`${server.baseUrl}/api/v1/batches?filename=a.txt`, { method: 'POST', body: 'Password\tTransactionID\r\n' });
+    const response = await fetch(`${context.server.baseUrl}/api/v1/batches?filename=a.txt`, { method: 'POST', body: 'Password\tTransactionID\r\n' });
     expect(response.status).toBe(401);
   });
 });

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { registerPostCommand, type PostCommandIo } from '../../src/batch/lead-poster-command';
-import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
+import { testEngines } from '../support/databases';
 import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow } from '../support/factories';
-import { startTestServer, TestServer } from '../support/test-server';
+import { useTestServer } from '../support/test-server';
 
 interface CliRun {
   code: number | undefined;
@@ -64,23 +64,14 @@ function writeInput(name: string, lines: string[]): string {
 }
 
 describe.each(testEngines())('txedit post against a live server on %s', (engine) => {
-  let database: TestDatabase;
-  let server: TestServer;
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    server = await startTestServer(database.db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const context = useTestServer(engine);
 
   async function scene() {
-    const affiliate = await buildAffiliate(server.services);
-    const campaign = await buildCampaign(server.services);
-    const t1 = await buildTransaction(server.services, campaign, affiliate);
-    const t2 = await buildTransaction(server.services, campaign, affiliate);
-    await rollUpToNow(server.services);
+    const affiliate = await buildAffiliate(context.server.services);
+    const campaign = await buildCampaign(context.server.services);
+    const t1 = await buildTransaction(context.server.services, campaign, affiliate);
+    const t2 = await buildTransaction(context.server.services, campaign, affiliate);
+    await rollUpToNow(context.server.services);
     return { password: campaign.password as string, t1, t2 };
   }
 
@@ -88,20 +79,20 @@ describe.each(testEngines())('txedit post against a live server on %s', (engine)
     const { password, t1, t2 } = await scene();
     const file = writeInput('mods.txt', ['Password\tTransactionID\tAP\tA', `${password}\t${t1.id}\t4.00\tno`, `${password}\t${t2.id}\t5.00\tyes`]);
 
-    const first = await runCli(['post', file, '--url', server.baseUrl]);
+    const first = await runCli(['post', file, '--url', context.server.baseUrl]);
     expect(first).toEqual({
       code: 0,
       stdout: `posted 2 rows: 2 succeeded, 0 failed, 0 skipped (already done) — results in ${file}.results.csv\n`,
       stderr: '',
     });
 
-    const second = await runCli(['post', file, '--url', `${server.baseUrl}/transaction.edit`, '--concurrency', '2']);
+    const second = await runCli(['post', file, '--url', `${context.server.baseUrl}/transaction.edit`, '--concurrency', '2']);
     expect(second).toEqual({
       code: 0,
       stdout: `posted 0 rows: 0 succeeded, 0 failed, 2 skipped (already done) — results in ${file}.results.csv\n`,
       stderr: '',
     });
-    for (const t of [t1, t2]) expect(await server.services.stores.modifications.listForTransaction(t.id)).toHaveLength(1);
+    for (const t of [t1, t2]) expect(await context.server.services.stores.modifications.listForTransaction(t.id)).toHaveLength(1);
   });
 
   it('exits 1 when a row failed, prints JSON with --json, and never shows the password', async () => {
@@ -109,13 +100,13 @@ describe.each(testEngines())('txedit post against a live server on %s', (engine)
     const file = writeInput('mods.csv', ['Password,TransactionID,AP', `${password},${t1.id},4.00`, `${password}x,${t2.id},5.00`]);
     const results = path.join(dir, 'out.csv');
 
-    const run = await runCli(['post', file, '--url', server.baseUrl, '--json', '--results', results, '--retries', '0']);
+    const run = await runCli(['post', file, '--url', context.server.baseUrl, '--json', '--results', results, '--retries', '0']);
     expect(run.code).toBe(1);
     expect(JSON.parse(run.stdout)).toMatchObject({ resultsPath: results, total: 2, posted: 2, succeeded: 1, failed: 1, skipped: 0, allSucceeded: false });
     expect(fs.readFileSync(results, 'utf8')).toContain(`\r\n2,False,Permanent failure: Invalid authentication credentials,${t2.id},,,\r\n`);
 
     // A re-run skips the permanent failure, says so, and still exits 1: not every row succeeded.
-    const again = await runCli(['post', file, '--url', server.baseUrl, '--results', results]);
+    const again = await runCli(['post', file, '--url', context.server.baseUrl, '--results', results]);
     expect(again.code).toBe(1);
     expect(again.stderr).toBe('1 skipped row had failed permanently before; --repost-failed posts them again\n');
 

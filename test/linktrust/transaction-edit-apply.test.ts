@@ -1,25 +1,16 @@
-import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
+import { testEngines } from '../support/databases';
 import { buildScene } from '../support/factories';
-import { startTestServer, TestServer } from '../support/test-server';
+import { useTestServer } from '../support/test-server';
 import { documentOf, edit, encodePairs, expectUntouched, sendEdit, success } from './edit-request';
 
 // What a successful request does to the database: exact amounts, one history row per success, and
 // serialised concurrent edits.
 describe.each(testEngines())('/transaction.edit applying changes on %s', (engine) => {
-  let database: TestDatabase;
-  let server: TestServer;
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    server = await startTestServer(database.db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const context = useTestServer(engine);
 
   /** The stored columns, read without the stores, as bigints. */
   async function storedAmounts(id: number) {
-    const row = await database.db.knex('transactions').where({ id }).first('affiliate_payout', 'merchant_revenue', 'approved');
+    const row = await context.database.db.knex('transactions').where({ id }).first('affiliate_payout', 'merchant_revenue', 'approved');
     return { affiliatePayout: BigInt(row.affiliate_payout), merchantRevenue: BigInt(row.merchant_revenue), approved: Boolean(row.approved) };
   }
 
@@ -29,8 +20,8 @@ describe.each(testEngines())('/transaction.edit applying changes on %s', (engine
     ['0.0001', '12.5', 1n, 125_000n],
     ['99999999999.9999', '00012.3400', 999_999_999_999_999n, 123_400n],
   ])('stores AP=%s and MP=%s exactly, as ten-thousandths', async (ap, mp, payout, revenue) => {
-    const { campaign, transaction } = await buildScene(server.services);
-    const answer = await edit(server.baseUrl, 'GET', [
+    const { campaign, transaction } = await buildScene(context.server.services);
+    const answer = await edit(context.server.baseUrl, 'GET', [
       ['Password', campaign.password as string],
       ['Transactionid', String(transaction.id)],
       ['AP', ap],
@@ -41,8 +32,8 @@ describe.each(testEngines())('/transaction.edit applying changes on %s', (engine
   });
 
   it('records one exact history row for a success: identifier, values before and after, reason, client IP and request id', async () => {
-    const { campaign, transaction } = await buildScene(server.services);
-    const answer = await sendEdit(server.baseUrl, {
+    const { campaign, transaction } = await buildScene(context.server.services);
+    const answer = await sendEdit(context.server.baseUrl, {
       query: encodePairs([
         ['Password', campaign.password as string],
         ['ClickID', transaction.clickId],
@@ -52,9 +43,9 @@ describe.each(testEngines())('/transaction.edit applying changes on %s', (engine
       ]),
     });
     expect(documentOf(answer).succeeded).toBe('True');
-    const updated = await server.services.stores.transactions.getById(transaction.id);
+    const updated = await context.server.services.stores.transactions.getById(transaction.id);
     expect(updated).toEqual({ ...transaction, merchantRevenue: 800_000n, approved: false, updatedAt: expect.any(Number) });
-    expect(await server.services.stores.modifications.listForTransaction(transaction.id)).toEqual([
+    expect(await context.server.services.stores.modifications.listForTransaction(transaction.id)).toEqual([
       {
         id: expect.any(Number),
         transactionId: transaction.id,
@@ -72,24 +63,24 @@ describe.each(testEngines())('/transaction.edit applying changes on %s', (engine
   });
 
   it('records a history row for a success that changes nothing', async () => {
-    const { campaign, transaction } = await buildScene(server.services);
-    const answer = await edit(server.baseUrl, 'POST', [
+    const { campaign, transaction } = await buildScene(context.server.services);
+    const answer = await edit(context.server.baseUrl, 'POST', [
       ['Password', campaign.password as string],
       ['Transactionid', String(transaction.id)],
       ['AP', '10.00'],
       ['A', 'yes'],
     ]);
     expect(answer).toEqual(success({ TransactionId: String(transaction.id), AP: '10.00', A: 'yes' }));
-    const history = await server.services.stores.modifications.listForTransaction(transaction.id);
+    const history = await context.server.services.stores.modifications.listForTransaction(transaction.id);
     const unchanged = { affiliatePayout: 100_000n, merchantRevenue: 1_000_000n, approved: true };
     expect(history.map((row) => [row.before, row.after, row.reason])).toEqual([[unchanged, unchanged, null]]);
     expect(await storedAmounts(transaction.id)).toEqual(unchanged);
   });
 
   it('serialises 20 concurrent edits of one transaction: 20 history rows chained before to after, the last one final', async () => {
-    const { campaign, transaction } = await buildScene(server.services);
+    const { campaign, transaction } = await buildScene(context.server.services);
     const edits = Array.from({ length: 20 }, (_, index) =>
-      edit(server.baseUrl, index % 2 === 0 ? 'GET' : 'POST', [
+      edit(context.server.baseUrl, index % 2 === 0 ? 'GET' : 'POST', [
         ['Password', campaign.password as string],
         ['Transactionid', String(transaction.id)],
         ['AP', `${index + 1}.${String(index).padStart(4, '0')}`],
@@ -101,7 +92,7 @@ describe.each(testEngines())('/transaction.edit applying changes on %s', (engine
     const answers = await Promise.all(edits);
     expect(answers.map((answer) => answer.succeeded)).toEqual(Array(20).fill('True'));
 
-    const history = await server.services.stores.modifications.listForTransaction(transaction.id);
+    const history = await context.server.services.stores.modifications.listForTransaction(transaction.id);
     expect(history).toHaveLength(20);
     expect(history[0].before).toEqual({ affiliatePayout: 100_000n, merchantRevenue: 1_000_000n, approved: true });
     for (let index = 1; index < history.length; index++) expect(history[index].before).toEqual(history[index - 1].after);
@@ -118,7 +109,7 @@ describe.each(testEngines())('/transaction.edit applying changes on %s', (engine
   });
 
   it('leaves no history row and no change after refused requests', async () => {
-    const { campaign, transaction } = await buildScene(server.services);
+    const { campaign, transaction } = await buildScene(context.server.services);
     const refusals: Array<Array<[string, string]>> = [
       [['Password', 'wrong'], ['Transactionid', String(transaction.id)], ['AP', '0']],
       [['Password', campaign.password as string], ['Transactionid', String(transaction.id)], ['AP', '-1']],
@@ -126,13 +117,13 @@ describe.each(testEngines())('/transaction.edit applying changes on %s', (engine
       [['Password', campaign.password as string], ['Transactionid', String(transaction.id)], ['CID', String(campaign.id + 1)], ['MP', '0']],
       [['Password', campaign.password as string], ['Transactionid', String(transaction.id)], ['REASON', 'r'.repeat(256)]],
     ];
-    for (const pairs of refusals) expect((await edit(server.baseUrl, 'POST', pairs)).succeeded).toBe('False');
-    await expectUntouched(server.services, transaction);
+    for (const pairs of refusals) expect((await edit(context.server.baseUrl, 'POST', pairs)).succeeded).toBe('False');
+    await expectUntouched(context.server.services, transaction);
   });
 
   it.each(['PUT', 'DELETE', 'PATCH'])('answers %s with 405 and Allow: GET, POST, changing nothing', async (method) => {
-    const { campaign, transaction } = await buildScene(server.services);
-    const answer = await sendEdit(server.baseUrl, {
+    const { campaign, transaction } = await buildScene(context.server.services);
+    const answer = await sendEdit(context.server.baseUrl, {
       method,
       query: encodePairs([
         ['Password', campaign.password as string],
@@ -142,6 +133,6 @@ describe.each(testEngines())('/transaction.edit applying changes on %s', (engine
     });
     expect(answer.status).toBe(405);
     expect(answer.headers.get('allow')).toBe('GET, POST');
-    await expectUntouched(server.services, transaction);
+    await expectUntouched(context.server.services, transaction);
   });
 });

@@ -1,28 +1,19 @@
-import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
+import { testEngines } from '../support/databases';
 import { buildScene } from '../support/factories';
 import { parseLinkTrustXml } from '../support/linktrust-xml';
-import { startTestServer, TestServer } from '../support/test-server';
+import { useTestServer } from '../support/test-server';
 import { documentOf, edit, encodePairs, failure, sendEdit, success, TRANSPORTS } from './edit-request';
 import { keepXmlChars } from './strict-linktrust-xml';
 
 // The XML answer itself: declaration, layout, headers, and the echo of raw supplied values, including
 // values chosen to break a careless serialiser.
 describe.each(testEngines())('/transaction.edit XML answer on %s', (engine) => {
-  let database: TestDatabase;
-  let server: TestServer;
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    server = await startTestServer(database.db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const context = useTestServer(engine);
 
   it('answers the help page\'s click id example with exactly the sample success document', async () => {
-    const { campaign, transaction } = await buildScene(server.services);
+    const { campaign, transaction } = await buildScene(context.server.services);
     const query = `Password=${encodeURIComponent(campaign.password as string)}&ClickID=${transaction.clickId}&A=no&AP=0.00&MP=0.00&executeaffiliatepixel=Yes`;
-    const answer = await sendEdit(server.baseUrl, { query });
+    const answer = await sendEdit(context.server.baseUrl, { query });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toBe('text/xml; charset=utf-8');
     expect(answer.body).toBe(
@@ -44,8 +35,8 @@ describe.each(testEngines())('/transaction.edit XML answer on %s', (engine) => {
   });
 
   it('answers a wrong password with exactly the sample failure document, its <CID><CID> typo mended and the table\'s wording', async () => {
-    const { transaction } = await buildScene(server.services);
-    const answer = await sendEdit(server.baseUrl, { query: `Password=nope&Transactionid=${transaction.id}` });
+    const { transaction } = await buildScene(context.server.services);
+    const answer = await sendEdit(context.server.baseUrl, { query: `Password=nope&Transactionid=${transaction.id}` });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toBe('text/xml; charset=utf-8');
     expect(answer.body).toBe(
@@ -69,8 +60,8 @@ describe.each(testEngines())('/transaction.edit XML answer on %s', (engine) => {
   });
 
   it('lists SuppliedValues in LinkTrust\'s order whatever order the parameters came in', async () => {
-    const { campaign, transaction } = await buildScene(server.services);
-    const answer = await sendEdit(server.baseUrl, {
+    const { campaign, transaction } = await buildScene(context.server.services);
+    const answer = await sendEdit(context.server.baseUrl, {
       query: encodePairs([
         ['REASON', 'r'],
         ['A', 'yes'],
@@ -86,8 +77,8 @@ describe.each(testEngines())('/transaction.edit XML answer on %s', (engine) => {
   });
 
   it('echoes values raw as supplied, not normalised, and never echoes the password', async () => {
-    const { campaign, transaction } = await buildScene(server.services);
-    const answer = await sendEdit(server.baseUrl, {
+    const { campaign, transaction } = await buildScene(context.server.services);
+    const answer = await sendEdit(context.server.baseUrl, {
       query: encodePairs([
         ['Password', campaign.password as string],
         ['Transactionid', `000${transaction.id}`],
@@ -113,7 +104,7 @@ describe.each(testEngines())('/transaction.edit XML answer on %s', (engine) => {
 
   describe.each(TRANSPORTS)('via %s', (transport) => {
     it.each(hostile)('echoes %s exactly in a well-formed document', async (_label, value) => {
-      const answer = await edit(server.baseUrl, transport, [
+      const answer = await edit(context.server.baseUrl, transport, [
         ['Password', 'x'],
         ['ClickID', value],
         ['REASON', value],
@@ -125,7 +116,7 @@ describe.each(testEngines())('/transaction.edit XML answer on %s', (engine) => {
       let controls = '';
       for (let code = 0; code < 0x20; code++) controls += `${String.fromCharCode(code)}${code}`;
       const value = `${controls}|\uFFFE|\uFFFF|end`;
-      const raw = await sendEdit(server.baseUrl, transport === 'GET' ? { query: encodePairs([['ClickID', value]]) } : { body: encodePairs([['ClickID', value]]) });
+      const raw = await sendEdit(context.server.baseUrl, transport === 'GET' ? { query: encodePairs([['ClickID', value]]) } : { body: encodePairs([['ClickID', value]]) });
       const answer = documentOf(raw);
       expect(answer.supplied.ClickId).toBe(keepXmlChars(value));
       expect(answer.supplied.ClickId).toBe('012345678\t9\n101112\r13141516171819202122232425262728293031|||end');
@@ -136,7 +127,7 @@ describe.each(testEngines())('/transaction.edit XML answer on %s', (engine) => {
   it('echoes 10 KB values, hostile ones included, in a well-formed document', async () => {
     const tenKilobytes = '<&>"\'\u0001é😀'.repeat(854); // 12 UTF-8 bytes a repeat: 10,248 bytes
     const answer = documentOf(
-      await sendEdit(server.baseUrl, {
+      await sendEdit(context.server.baseUrl, {
         body: encodePairs([
           ['ClickID', tenKilobytes],
           ['REASON', tenKilobytes],
@@ -149,7 +140,7 @@ describe.each(testEngines())('/transaction.edit XML answer on %s', (engine) => {
 
   it('echoes a 10 KB ASCII value sent in the query string', async () => {
     const value = 'abc-XYZ_0.9~'.repeat(850);
-    const answer = documentOf(await sendEdit(server.baseUrl, { query: encodePairs([['ClickID', value]]) }));
+    const answer = documentOf(await sendEdit(context.server.baseUrl, { query: encodePairs([['ClickID', value]]) }));
     expect(answer).toEqual(failure('permanent', 'Permanent failure: Invalid transaction specified', { ClickId: value }));
   });
 });

@@ -3,9 +3,9 @@ import knex from 'knex';
 import { runHourlyRollup } from '../../src/processing/hourly-rollup';
 import { ProcessingState, ProcessingStateStore } from '../../src/store/processing-state-store';
 import { hourStart } from '../../src/store/statistics-store';
-import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
+import { createTestDatabase, testEngines } from '../support/databases';
 import { buildAffiliate, buildCampaign, buildTransaction } from '../support/factories';
-import { adminRequest, startTestServer, TestServer } from '../support/test-server';
+import { adminRequest, startTestServer, useTestServer } from '../support/test-server';
 import { editByGet } from '../support/linktrust-xml';
 import { hourlyStatisticsSnapshot, recomputeFromTransactions, rewindRollup, storedHourlyStatistics, watermark } from './processing-helpers';
 
@@ -28,25 +28,16 @@ class FailingWatermarkStore extends ProcessingStateStore {
 }
 
 describe.each(testEngines())('hourly roll-up on %s', (engine) => {
-  let database: TestDatabase;
-  let server: TestServer;
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    server = await startTestServer(database.db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const context = useTestServer(engine);
 
-  const deps = () => ({ knex: server.services.db.knex, engine: server.services.db.engine, processingState: server.services.stores.processingState });
+  const deps = () => ({ knex: context.server.services.db.knex, engine: context.server.services.db.engine, processingState: context.server.services.stores.processingState });
 
   /** A campaign with transactions in each of the `hours` (hour starts), not rolled up yet. */
   async function transactionsIn(hours: number[]) {
-    const affiliate = await buildAffiliate(server.services);
-    const campaign = await buildCampaign(server.services);
+    const affiliate = await buildAffiliate(context.server.services);
+    const campaign = await buildCampaign(context.server.services);
     for (const [index, hour] of hours.entries()) {
-      await buildTransaction(server.services, campaign, affiliate, { occurredAt: hour + 60_000 * (index + 1), affiliatePayout: `${index}.0001`, approved: index % 2 === 0 });
+      await buildTransaction(context.server.services, campaign, affiliate, { occurredAt: hour + 60_000 * (index + 1), affiliatePayout: `${index}.0001`, approved: index % 2 === 0 });
     }
     return { affiliate, campaign };
   }
@@ -90,58 +81,58 @@ describe.each(testEngines())('hourly roll-up on %s', (engine) => {
   });
 
   it('keeps the current hour pending however far `through` reaches', async () => {
-    const affiliate = await buildAffiliate(server.services);
-    const campaign = await buildCampaign(server.services);
-    const transaction = await buildTransaction(server.services, campaign, affiliate, { occurredAt: Date.now() });
+    const affiliate = await buildAffiliate(context.server.services);
+    const campaign = await buildCampaign(context.server.services);
+    const transaction = await buildTransaction(context.server.services, campaign, affiliate, { occurredAt: Date.now() });
     const before = hourStart(Date.now());
-    const run = await adminRequest(server.baseUrl, 'POST', '/processing/hourly/run', { through: new Date(Date.now() + 5 * HOUR).toISOString() });
+    const run = await adminRequest(context.server.baseUrl, 'POST', '/processing/hourly/run', { through: new Date(Date.now() + 5 * HOUR).toISOString() });
     const after = hourStart(Date.now());
     expect(run.status).toBe(200);
     expect([before, after].map((h) => new Date(h).toISOString())).toContain(run.body.through);
-    const { answer } = await editByGet(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), MP: '1' });
+    const { answer } = await editByGet(context.server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), MP: '1' });
     expect(answer.error).toEqual({ type: 'temporary', message: 'Temporary failure: Hourly processing not completed' });
   });
 
   it('rolls up exactly the hours asked for, and a second run changes nothing', async () => {
     const base = hourStart(Date.now()) - 30 * HOUR;
-    await rewindRollup(server.services, base);
+    await rewindRollup(context.server.services, base);
     const { campaign } = await transactionsIn([base, base + HOUR, base + HOUR, base + 2 * HOUR, base + 5 * HOUR]);
 
     const first = await runHourlyRollup(deps(), { through: base + 2 * HOUR + 1234, now: Date.now() });
     expect(first).toEqual({ from: base, through: base + 2 * HOUR });
-    const stored = await storedHourlyStatistics(server.services, { from: base, to: base + 10 * HOUR });
+    const stored = await storedHourlyStatistics(context.server.services, { from: base, to: base + 10 * HOUR });
     // Hours 0 and 1 of the campaign, and nothing from hour 2 on.
     expect([...stored.keys()].filter((key) => key.includes(`|${campaign.id}|`)).map((key) => Number(key.split('|')[0]))).toEqual([base, base + HOUR]);
-    expect(stored).toEqual(await recomputeFromTransactions(server.services, { from: base, to: base + 2 * HOUR }));
+    expect(stored).toEqual(await recomputeFromTransactions(context.server.services, { from: base, to: base + 2 * HOUR }));
 
-    const snapshot = await hourlyStatisticsSnapshot(server.services);
+    const snapshot = await hourlyStatisticsSnapshot(context.server.services);
     const again = await runHourlyRollup(deps(), { through: base + 2 * HOUR, now: Date.now() });
     expect(again).toEqual({ from: base + 2 * HOUR, through: base + 2 * HOUR });
     const earlier = await runHourlyRollup(deps(), { through: base, now: Date.now() });
     expect(earlier).toEqual({ from: base + 2 * HOUR, through: base + 2 * HOUR });
-    expect(await hourlyStatisticsSnapshot(server.services)).toEqual(snapshot);
-    expect(await watermark(server.services)).toBe(base + 2 * HOUR);
+    expect(await hourlyStatisticsSnapshot(context.server.services)).toEqual(snapshot);
+    expect(await watermark(context.server.services)).toBe(base + 2 * HOUR);
   });
 
   it('serialises two runs at once: each hour counted once', async () => {
     const base = hourStart(Date.now()) - 20 * HOUR;
-    await rewindRollup(server.services, base);
+    await rewindRollup(context.server.services, base);
     await transactionsIn([base, base + HOUR, base + 3 * HOUR, base + 7 * HOUR]);
     const through = base + 8 * HOUR;
     const results = await Promise.all([runHourlyRollup(deps(), { through, now: Date.now() }), runHourlyRollup(deps(), { through, now: Date.now() })]);
     expect(results.map((r) => r.from).sort((a, b) => a - b)).toEqual([base, through]);
-    expect(await storedHourlyStatistics(server.services, { from: base, to: through })).toEqual(await recomputeFromTransactions(server.services, { from: base, to: through }));
+    expect(await storedHourlyStatistics(context.server.services, { from: base, to: through })).toEqual(await recomputeFromTransactions(context.server.services, { from: base, to: through }));
   });
 
   it('killed after writing statistics, leaves the watermark and statistics as they were', async () => {
     const base = hourStart(Date.now()) - 12 * HOUR;
-    await rewindRollup(server.services, base);
+    await rewindRollup(context.server.services, base);
     await transactionsIn([base + HOUR, base + 2 * HOUR, base + 4 * HOUR]);
     await runHourlyRollup(deps(), { through: base + 2 * HOUR, now: Date.now() });
-    const snapshot = await hourlyStatisticsSnapshot(server.services);
+    const snapshot = await hourlyStatisticsSnapshot(context.server.services);
 
     let insertedBeforeFault = 0;
-    const failing = new FailingWatermarkStore(database.db.knex, engine, async (trx) => {
+    const failing = new FailingWatermarkStore(context.database.db.knex, engine, async (trx) => {
       // The INSERT … SELECT has run inside the transaction: its rows are there, uncommitted.
       const [{ rows }] = await trx('hourly_statistics').where('hour_start', '>=', base + 2 * HOUR).count({ rows: '*' });
       insertedBeforeFault = Number(rows);
@@ -149,25 +140,25 @@ describe.each(testEngines())('hourly roll-up on %s', (engine) => {
     });
     await expect(runHourlyRollup({ ...deps(), processingState: failing }, { through: base + 6 * HOUR, now: Date.now() })).rejects.toThrow('killed');
     expect(insertedBeforeFault).toBeGreaterThan(0);
-    expect(await watermark(server.services)).toBe(base + 2 * HOUR);
-    expect(await hourlyStatisticsSnapshot(server.services)).toEqual(snapshot);
+    expect(await watermark(context.server.services)).toBe(base + 2 * HOUR);
+    expect(await hourlyStatisticsSnapshot(context.server.services)).toEqual(snapshot);
 
     const resumed = await runHourlyRollup(deps(), { through: base + 6 * HOUR, now: Date.now() });
     expect(resumed).toEqual({ from: base + 2 * HOUR, through: base + 6 * HOUR });
-    expect(await storedHourlyStatistics(server.services, { from: base, to: base + 6 * HOUR })).toEqual(
-      await recomputeFromTransactions(server.services, { from: base, to: base + 6 * HOUR }),
+    expect(await storedHourlyStatistics(context.server.services, { from: base, to: base + 6 * HOUR })).toEqual(
+      await recomputeFromTransactions(context.server.services, { from: base, to: base + 6 * HOUR }),
     );
   });
 
   if (engine === 'mysql') {
     it('killed by losing its connection mid-transaction, leaves the watermark and statistics as they were', async () => {
       const base = hourStart(Date.now()) - 12 * HOUR;
-      await rewindRollup(server.services, base);
+      await rewindRollup(context.server.services, base);
       await transactionsIn([base + HOUR, base + 3 * HOUR]);
-      const snapshot = await hourlyStatisticsSnapshot(server.services);
+      const snapshot = await hourlyStatisticsSnapshot(context.server.services);
       const killer = knex({ client: 'mysql2', connection: { uri: process.env.TEST_MYSQL_URL } as never });
       try {
-        const dying = new FailingWatermarkStore(database.db.knex, engine, async (trx) => {
+        const dying = new FailingWatermarkStore(context.database.db.knex, engine, async (trx) => {
           const [[{ id }]] = await trx.raw('select connection_id() as id');
           await killer.raw(`kill connection ${Number(id)}`);
         });
@@ -175,8 +166,8 @@ describe.each(testEngines())('hourly roll-up on %s', (engine) => {
       } finally {
         await killer.destroy();
       }
-      expect(await watermark(server.services)).toBe(base);
-      expect(await hourlyStatisticsSnapshot(server.services)).toEqual(snapshot);
+      expect(await watermark(context.server.services)).toBe(base);
+      expect(await hourlyStatisticsSnapshot(context.server.services)).toEqual(snapshot);
     });
   }
 });

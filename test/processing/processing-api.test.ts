@@ -1,7 +1,7 @@
 import { hourStart } from '../../src/store/statistics-store';
-import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
+import { testEngines } from '../support/databases';
 import { buildAffiliate, buildCampaign } from '../support/factories';
-import { adminRequest, startTestServer, TestServer } from '../support/test-server';
+import { adminRequest, useTestServer } from '../support/test-server';
 import { addTransaction } from './processing-helpers';
 
 const HOUR = 3_600_000;
@@ -18,37 +18,28 @@ const ROUTES: Array<[string, string, unknown]> = [
 ];
 
 describe.each(testEngines())('processing admin API on %s', (engine) => {
-  let database: TestDatabase;
-  let server: TestServer;
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    server = await startTestServer(database.db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const context = useTestServer(engine);
 
   it.each(ROUTES)('refuses %s %s without the bearer token, and changes nothing', async (method, path, body) => {
-    const before = await server.services.processing.status();
+    const before = await context.server.services.processing.status();
     for (const token of ['', 'wrong-token']) {
-      const response = await adminRequest(server.baseUrl, method, path, body, token);
+      const response = await adminRequest(context.server.baseUrl, method, path, body, token);
       expect(response.status).toBe(401);
       expect(response.body.error.code).toBe('unauthorized');
     }
-    expect(await server.services.processing.status()).toEqual(before);
+    expect(await context.server.services.processing.status()).toEqual(before);
   });
 
   it('shows the processing state with ISO times or null', async () => {
-    const fresh = await adminRequest(server.baseUrl, 'GET', '/processing');
+    const fresh = await adminRequest(context.server.baseUrl, 'GET', '/processing');
     expect(fresh.status).toBe(200);
     expect(Object.keys(fresh.body).sort()).toEqual(['hourly', 'nightly']);
     expect(Object.keys(fresh.body.nightly).sort()).toEqual(['inProgress', 'lastCompletedAt', 'startedAt']);
     expect(Object.keys(fresh.body.hourly).sort()).toEqual(['lastRunAt', 'rolledUpThrough']);
 
-    const run = await adminRequest(server.baseUrl, 'POST', '/processing/hourly/run', { through: '2020-01-01T10:59:59.999+01:00' });
+    const run = await adminRequest(context.server.baseUrl, 'POST', '/processing/hourly/run', { through: '2020-01-01T10:59:59.999+01:00' });
     expect(run.status).toBe(200);
-    const state = await adminRequest(server.baseUrl, 'GET', '/processing');
+    const state = await adminRequest(context.server.baseUrl, 'GET', '/processing');
     expect(state.body.hourly.rolledUpThrough).toBe(run.body.through);
     expect(new Date(state.body.hourly.lastRunAt).toISOString()).toBe(state.body.hourly.lastRunAt);
     expect(state.body.nightly.inProgress).toBe(false);
@@ -61,7 +52,7 @@ describe.each(testEngines())('processing admin API on %s', (engine) => {
     [{ through: 1764064800000 }, 'through'],
     [{ thru: '2026-11-25T10:00:00Z' }, 'thru'],
   ])('refuses an hourly run with %j', async (body, field) => {
-    const response = await adminRequest(server.baseUrl, 'POST', '/processing/hourly/run', body);
+    const response = await adminRequest(context.server.baseUrl, 'POST', '/processing/hourly/run', body);
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('validation_failed');
     expect(response.body.error.message).toContain(field);
@@ -70,7 +61,7 @@ describe.each(testEngines())('processing admin API on %s', (engine) => {
   it.each([[{ date: '2026-13-01' }], [{ date: '2026-02-29' }], [{ date: '25.11.2026' }], [{ date: 20261125 }], [{ day: '2026-11-24' }]])(
     'refuses a nightly run with %j',
     async (body) => {
-      const response = await adminRequest(server.baseUrl, 'POST', '/processing/nightly/run', body);
+      const response = await adminRequest(context.server.baseUrl, 'POST', '/processing/nightly/run', body);
       expect(response.status).toBe(400);
       expect(response.body.error.code).toBe('validation_failed');
     },
@@ -78,17 +69,17 @@ describe.each(testEngines())('processing admin API on %s', (engine) => {
 
   it('refuses nightly processing of a day that is not over', async () => {
     const today = new Date().toISOString().slice(0, 10);
-    const response = await adminRequest(server.baseUrl, 'POST', '/processing/nightly/run', { date: today });
+    const response = await adminRequest(context.server.baseUrl, 'POST', '/processing/nightly/run', { date: today });
     expect(response.status).toBe(409);
     expect(response.body.error.code).toBe('day_not_over');
-    expect((await server.services.processing.status()).nightly.inProgress).toBe(false);
+    expect((await context.server.services.processing.status()).nightly.inProgress).toBe(false);
   });
 
   it.each([[{}], [{ inProgress: 'yes' }], [{ inProgress: 1 }], [{ inProgress: true, extra: 1 }]])('refuses to set the nightly state with %j', async (body) => {
-    const response = await adminRequest(server.baseUrl, 'PUT', '/processing/nightly', body);
+    const response = await adminRequest(context.server.baseUrl, 'PUT', '/processing/nightly', body);
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('validation_failed');
-    expect((await server.services.processing.status()).nightly.inProgress).toBe(false);
+    expect((await context.server.services.processing.status()).nightly.inProgress).toBe(false);
   });
 
   it.each([
@@ -102,7 +93,7 @@ describe.each(testEngines())('processing admin API on %s', (engine) => {
     ['/reports/daily?from=2026-11-25T00:00:00Z', 'from'],
     ['/reports/daily?to=2026-02-30', 'to'],
   ])('refuses the report %s', async (path, field) => {
-    const response = await adminRequest(server.baseUrl, 'GET', path);
+    const response = await adminRequest(context.server.baseUrl, 'GET', path);
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('validation_failed');
     expect(response.body.error.message).toContain(field);
@@ -110,14 +101,14 @@ describe.each(testEngines())('processing admin API on %s', (engine) => {
 
   it('reports rolled-up hours of a campaign, filtered, with exact totals', async () => {
     const base = hourStart(Date.now()) - 3 * DAY;
-    const [first, second] = [await buildAffiliate(server.services), await buildAffiliate(server.services)];
-    const campaign = await buildCampaign(server.services);
-    await addTransaction(server.services, campaign, first, { occurredAt: base + 1, affiliatePayout: '0.1', merchantRevenue: '1.2345' });
-    await addTransaction(server.services, campaign, first, { occurredAt: base + HOUR - 1, affiliatePayout: '0.2', merchantRevenue: '2', approved: false });
-    await addTransaction(server.services, campaign, second, { occurredAt: base + 2 * HOUR, affiliatePayout: '3', merchantRevenue: '4' });
-    await server.services.processing.runHourly();
+    const [first, second] = [await buildAffiliate(context.server.services), await buildAffiliate(context.server.services)];
+    const campaign = await buildCampaign(context.server.services);
+    await addTransaction(context.server.services, campaign, first, { occurredAt: base + 1, affiliatePayout: '0.1', merchantRevenue: '1.2345' });
+    await addTransaction(context.server.services, campaign, first, { occurredAt: base + HOUR - 1, affiliatePayout: '0.2', merchantRevenue: '2', approved: false });
+    await addTransaction(context.server.services, campaign, second, { occurredAt: base + 2 * HOUR, affiliatePayout: '3', merchantRevenue: '4' });
+    await context.server.services.processing.runHourly();
 
-    const all = await adminRequest(server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}`);
+    const all = await adminRequest(context.server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}`);
     expect(all.status).toBe(200);
     expect(all.body).toEqual([
       {
@@ -143,13 +134,13 @@ describe.each(testEngines())('processing admin API on %s', (engine) => {
         approvedMerchantRevenue: '4.00',
       },
     ]);
-    const bySecond = await adminRequest(server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}&affiliateId=${second.id}`);
+    const bySecond = await adminRequest(context.server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}&affiliateId=${second.id}`);
     expect(bySecond.body.map((row: { affiliateId: number }) => row.affiliateId)).toEqual([second.id]);
     const from = encodeURIComponent(new Date(base + HOUR).toISOString());
     const to = encodeURIComponent(new Date(base + 2 * HOUR).toISOString());
-    expect((await adminRequest(server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}&from=${from}`)).body).toHaveLength(1);
-    expect((await adminRequest(server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}&to=${to}`)).body).toHaveLength(1);
-    expect((await adminRequest(server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}&limit=1`)).body).toHaveLength(1);
-    expect((await adminRequest(server.baseUrl, 'GET', `/reports/daily?campaignId=${campaign.id}`)).body).toEqual([]);
+    expect((await adminRequest(context.server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}&from=${from}`)).body).toHaveLength(1);
+    expect((await adminRequest(context.server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}&to=${to}`)).body).toHaveLength(1);
+    expect((await adminRequest(context.server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}&limit=1`)).body).toHaveLength(1);
+    expect((await adminRequest(context.server.baseUrl, 'GET', `/reports/daily?campaignId=${campaign.id}`)).body).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { hourStart } from '../../src/store/statistics-store';
-import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
+import { testEngines } from '../support/databases';
 import { buildAffiliate, buildCampaign } from '../support/factories';
-import { startTestServer, TestServer } from '../support/test-server';
+import { useTestServer } from '../support/test-server';
 import { addTransaction, editCommand, recomputeFromTransactions, rewindRollup, storedHourlyStatistics, watermark } from './processing-helpers';
 
 const HOUR = 3_600_000;
@@ -23,29 +23,20 @@ const scenario = fc.record({
 });
 
 describe.each(testEngines())('hourly statistics under random edits and roll-ups on %s', (engine) => {
-  let database: TestDatabase;
-  let server: TestServer;
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    server = await startTestServer(database.db);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const context = useTestServer(engine);
 
   /** Every rolled-up hour's statistics equal a recomputation; no hour after the watermark has any. */
   async function expectStatisticsTrue(start: number): Promise<void> {
-    const rolledUpThrough = await watermark(server.services);
-    expect(await storedHourlyStatistics(server.services, { from: start, to: rolledUpThrough })).toEqual(
-      await recomputeFromTransactions(server.services, { from: start, to: rolledUpThrough }),
+    const rolledUpThrough = await watermark(context.server.services);
+    expect(await storedHourlyStatistics(context.server.services, { from: start, to: rolledUpThrough })).toEqual(
+      await recomputeFromTransactions(context.server.services, { from: start, to: rolledUpThrough }),
     );
-    expect((await storedHourlyStatistics(server.services, { from: rolledUpThrough, to: Number.MAX_SAFE_INTEGER })).size).toBe(0);
+    expect((await storedHourlyStatistics(context.server.services, { from: rolledUpThrough, to: Number.MAX_SAFE_INTEGER })).size).toBe(0);
   }
 
   it('keeps every rolled-up hour equal to its transactions', async () => {
-    const affiliates = [await buildAffiliate(server.services), await buildAffiliate(server.services)];
-    const campaign = await buildCampaign(server.services);
+    const affiliates = [await buildAffiliate(context.server.services), await buildAffiliate(context.server.services)];
+    const campaign = await buildCampaign(context.server.services);
     const password = campaign.password as string;
     const seen = { applied: 0, hourly_pending: 0 };
 
@@ -53,10 +44,10 @@ describe.each(testEngines())('hourly statistics under random edits and roll-ups 
       fc.asyncProperty(scenario, async ({ transactions, actions }) => {
         // Each case starts from a watermark SPAN_HOURS back (earlier cases' transactions stay and count too).
         const start = hourStart(Date.now()) - SPAN_HOURS * HOUR;
-        await rewindRollup(server.services, start);
+        await rewindRollup(context.server.services, start);
         const occurredAt = (at: { hour: number; millisecond: number }) => start + at.hour * HOUR + at.millisecond;
         const create = (t: NewTransaction) =>
-          addTransaction(server.services, campaign, affiliates[t.affiliate], {
+          addTransaction(context.server.services, campaign, affiliates[t.affiliate], {
             occurredAt: occurredAt(t.at),
             affiliatePayout: formatTenThousandths(t.affiliatePayout),
             merchantRevenue: formatTenThousandths(t.merchantRevenue),
@@ -67,7 +58,7 @@ describe.each(testEngines())('hourly statistics under random edits and roll-ups 
 
         for (const step of actions) {
           if (step.kind === 'rollup') {
-            await server.services.processing.runHourly({ through: start + step.throughHour * HOUR });
+            await context.server.services.processing.runHourly({ through: start + step.throughHour * HOUR });
           } else if (step.kind === 'insert') {
             ids.push((await create(step.transaction)).id);
           } else {
@@ -76,7 +67,7 @@ describe.each(testEngines())('hourly statistics under random edits and roll-ups 
               ...(step.merchantRevenue !== null ? { merchantRevenue: step.merchantRevenue } : {}),
               ...(step.approved !== null ? { approved: step.approved } : {}),
             };
-            const outcome = await server.services.modifications.modify(editCommand(ids[step.pick % ids.length], password, changes));
+            const outcome = await context.server.services.modifications.modify(editCommand(ids[step.pick % ids.length], password, changes));
             expect(['applied', 'hourly_pending']).toContain(outcome.kind);
             seen[outcome.kind as keyof typeof seen]++;
           }

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/app';
 import { createListener } from '../../src/http/listener';
+import { createTestDatabase, type TestDatabase } from './databases';
 import { createServices, Services } from '../../src/composition';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
@@ -61,4 +62,22 @@ export async function adminRequest(baseUrl: string, method: string, path: string
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null, headers: response.headers };
+}
+
+/**
+ * The usual set-up of an integration test file: a private database of `engine` and a real server over it
+ * (env overrides as for startTestServer), made before the file's tests and removed after them. The
+ * returned object is filled in by `beforeAll`; read it inside tests.
+ */
+export function useTestServer(engine: 'sqlite' | 'mysql', env: Record<string, string> = {}): { database: TestDatabase; server: TestServer } {
+  const context = {} as { database: TestDatabase; server: TestServer };
+  beforeAll(async () => {
+    context.database = await createTestDatabase(engine);
+    context.server = await startTestServer(context.database.db, env);
+  });
+  afterAll(async () => {
+    await context.server?.close();
+    await context.database?.drop();
+  });
+  return context;
 }
