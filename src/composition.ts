@@ -11,6 +11,7 @@ import { CampaignStore } from './store/campaign-store';
 import type { Database } from './store/database';
 import { ModificationStore } from './store/modification-store';
 import { ProcessingStateStore } from './store/processing-state-store';
+import { SqlRunner } from './store/sql';
 import { StatisticsStore } from './store/statistics-store';
 import { TransactionStore } from './store/transaction-store';
 import { WhitelistStore } from './store/whitelist-store';
@@ -32,6 +33,8 @@ import { ConsoleSessionStore } from './console/console-session-store';
 /** Every store, built over one database handle. */
 export function createStores(db: Database) {
   return {
+    /** Prepared statements on the pool's connections: the unit of work of the modification core. */
+    sql: new SqlRunner(db.knex, db.engine),
     affiliates: new AffiliateStore(db.knex),
     campaigns: new CampaignStore(db.knex),
     whitelist: new WhitelistStore(db.knex),
@@ -42,7 +45,7 @@ export function createStores(db: Database) {
     postbacks: new PostbackStore(db.knex, db.engine),
     consoleSessions: new ConsoleSessionStore(db.knex),
     consoleAudit: new ConsoleAuditStore(db.knex),
-    batches: new BatchStore(db.knex),
+    batches: new BatchStore(db.knex, db.engine),
     idempotency: new IdempotencyStore(db.knex),
   };
 }

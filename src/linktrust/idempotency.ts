@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
-import type { Knex } from 'knex';
 import type { Outcome } from '../modification/outcome';
 import { classifyDatabaseError } from '../store/database-errors';
 import type { IdempotencyStore } from '../store/idempotency-store';
+import type { Sql } from '../store/sql';
 import type { DecodedPairs } from './raw-parameters';
 import { isKnownParameter } from './request-parser';
 
@@ -48,8 +48,8 @@ export class IdempotencyService {
 
   /** The afterApply hook that stores the answer with the change. */
   rememberer(key: string, fingerprint: string, render: (outcome: Outcome) => string) {
-    return async (trx: Knex.Transaction, applied: Extract<Outcome, { kind: 'applied' }>) => {
-      await this.store.insert(trx, {
+    return async (sql: Sql, applied: Extract<Outcome, { kind: 'applied' }>) => {
+      await this.store.insert(sql, {
         keyHash: sha256(key),
         fingerprint,
         response: render(applied),

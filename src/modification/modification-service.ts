@@ -5,25 +5,23 @@ import type { FailureLimiter, LimitKey } from '../auth/failure-limiter';
 import { ipIsListed } from '../auth/ip-address';
 import type { Campaign, CampaignStore } from '../store/campaign-store';
 import { classifyDatabaseError, isTransientDatabaseError, temporaryFailureType } from '../store/database-errors';
-import type { ModificationStore, PostbackDisposition } from '../store/modification-store';
+import type { ModificationStore } from '../store/modification-store';
 import type { ProcessingStateStore } from '../store/processing-state-store';
-import { difference, hourStart, StatisticsStore } from '../store/statistics-store';
-import type { Transaction, TransactionStore, TransactionValues } from '../store/transaction-store';
+import type { Sql, SqlRunner } from '../store/sql';
+import type { StatisticsStore } from '../store/statistics-store';
+import type { Transaction, TransactionLookup, TransactionStore } from '../store/transaction-store';
 import type { WhitelistStore } from '../store/whitelist-store';
+import { ChangeWriter, type PostbackOutbox, type ReadyChange } from './change-writer';
 import type { ModificationCommand, TransactionIdentifier } from './command';
-import type { Outcome } from './outcome';
+import { isPassing, type Outcome } from './outcome';
 
-/** The postback outbox as the core needs it: both calls run inside the change's database transaction. */
-export interface PostbackOutbox {
-  /** The affiliate's postback URL template, or null when it has none. */
-  templateFor(trx: Knex.Transaction, affiliateId: number): Promise<string | null>;
-  /** Queues one delivery of the rendered template for this change. */
-  enqueue(trx: Knex.Transaction, change: { template: string; transaction: Transaction; modificationId: number; reason: string | null }): Promise<void>;
-}
+export type { PostbackOutbox } from './change-writer';
 
 /** Everything the core needs, passed in by the composition root. */
 export interface ModificationServiceDeps {
   knex: Knex;
+  /** Prepared statements on knex's connections: the unit of work of a change. */
+  sql: SqlRunner;
   transactions: TransactionStore;
   campaigns: Pick<CampaignStore, 'get'>;
   modifications: ModificationStore;
@@ -48,7 +46,18 @@ export interface ModifyOptions {
    * change applies: work that must commit with the change or not at all (a batch row's result). Throwing
    * rolls the change back and `modify` rethrows.
    */
-  afterApply?: (trx: Knex.Transaction, outcome: Extract<Outcome, { kind: 'applied' }>) => Promise<void>;
+  afterApply?: (sql: Sql, outcome: Extract<Outcome, { kind: 'applied' }>) => Promise<void>;
+}
+
+/** What a front door adds to one call of `modifyMany`. */
+export interface ModifyManyOptions {
+  /** Commands pre-checked at once (each may wait on a password compare or a lookup). */
+  concurrency: number;
+  /**
+   * Runs inside the unit of work of the applied commands, with their indexes: work that must commit
+   * with them or not at all. Throwing rolls them all back and `modifyMany` rethrows.
+   */
+  afterApply?: (sql: Sql, applied: number[]) => Promise<void>;
 }
 
 /**
@@ -56,24 +65,17 @@ export interface ModifyOptions {
  * Outcome. Checks run in LinkTrust's documented order; the change itself is one database transaction.
  */
 export class ModificationService {
-  private readonly now: () => number;
   private readonly maxAttempts: number;
+  private readonly writer: ChangeWriter;
 
   constructor(private readonly deps: ModificationServiceDeps) {
-    this.now = deps.now ?? Date.now;
     this.maxAttempts = deps.maxAttempts ?? 4;
+    this.writer = new ChangeWriter({ ...deps, now: deps.now ?? Date.now });
   }
 
   /** Applies a command, or says why not. Throws only for unexpected (non-database) bugs. */
   async modify(command: ModificationCommand, options: ModifyOptions = {}): Promise<Outcome> {
-    try {
-      return await this.checkAndApply(command, options);
-    } catch (error) {
-      if (isTransientDatabaseError(error)) return { kind: 'temporary_failure', failureType: temporaryFailureType(error) };
-      if (error instanceof QueueFullError) return { kind: 'temporary_failure', failureType: 'server busy', retryAfterSeconds: 1 };
-      if (error instanceof ClientBusyError) return { kind: 'temporary_failure', failureType: 'rate limited', retryAfterSeconds: 1 };
-      throw error;
-    }
+    return this.modifyStep(() => this.checkAndApply(command, options));
   }
 
   private ipKey(command: ModificationCommand): LimitKey[] {
@@ -99,27 +101,9 @@ export class ModificationService {
   }
 
   private async checkAndApply(command: ModificationCommand, options: ModifyOptions): Promise<Outcome> {
-    const { deps } = this;
-    const limited = command.source === 'api';
-    const ipKeys = limited ? this.ipKey(command) : [];
-    const ipBlocked = await this.rateLimited(ipKeys);
-    if (ipBlocked) return ipBlocked;
-    // Read without locks first: the password check may take a bcrypt compare, which must not hold a
-    // row lock. The decisive checks (nightly flag, hour) are repeated under locks in apply().
-    const located = await this.locate(command.identifier);
-    if ('kind' in located) {
-      // Unknown ids cost a compare too, so response time does not tell which ids exist.
-      if (located.kind !== 'invalid_transaction') return located;
-      if (command.password !== null) await deps.passwords.spendCompareTime();
-      return this.countFailure(located, ipKeys);
-    }
-    const { transaction, campaign } = located;
-    if (!campaign.allowExternalModification) return { kind: 'campaign_closed' };
-    const campaignKeys = limited ? this.campaignKey(campaign.id) : [];
-    const campaignBlocked = await this.rateLimited(campaignKeys);
-    // A flood against one campaign must not lock out its merchant: white-listed IPs pass the campaign brake.
-    if (campaignBlocked && !(await this.whitelisted(campaign.id, command.clientIp))) return campaignBlocked;
-    if (!(await this.authorised(campaign, command))) return this.countFailure({ kind: 'unauthorized' }, [...ipKeys, ...campaignKeys]);
+    const checked = await this.precheck(command);
+    if ('kind' in checked) return checked;
+    const { transaction } = checked;
     try {
       return await this.withRetries(() => this.apply(transaction.id, command, options));
     } catch (error) {
@@ -134,6 +118,121 @@ export class ModificationService {
   }
 
   /**
+   * Everything decided before the change's unit of work, in LinkTrust's order: rate limits, the lookup
+   * (nightly flag, identifier), the campaign's opt-in, the credentials. Read without locks: the password
+   * check may take a bcrypt compare, which must not hold a row lock. The decisive checks (nightly flag,
+   * hour) are repeated under locks by the writer.
+   */
+  private async precheck(command: ModificationCommand, prefetched?: TransactionLookup): Promise<Located | Outcome> {
+    const { deps } = this;
+    const limited = command.source === 'api';
+    const ipKeys = limited ? this.ipKey(command) : [];
+    const ipBlocked = await this.rateLimited(ipKeys);
+    if (ipBlocked) return ipBlocked;
+    const located = await this.locate(command.identifier, prefetched);
+    if ('kind' in located) {
+      // Unknown ids cost a compare too, so response time does not tell which ids exist.
+      if (located.kind !== 'invalid_transaction') return located;
+      if (command.password !== null) await deps.passwords.spendCompareTime();
+      return this.countFailure(located, ipKeys);
+    }
+    const { campaign } = located;
+    if (!campaign.allowExternalModification) return { kind: 'campaign_closed' };
+    const campaignKeys = limited ? this.campaignKey(campaign.id) : [];
+    const campaignBlocked = await this.rateLimited(campaignKeys);
+    // A flood against one campaign must not lock out its merchant: white-listed IPs pass the campaign brake.
+    if (campaignBlocked && !(await this.whitelisted(campaign.id, command.clientIp))) return campaignBlocked;
+    if (!(await this.authorised(campaign, command))) return this.countFailure({ kind: 'unauthorized' }, [...ipKeys, ...campaignKeys]);
+    return located;
+  }
+
+  /**
+   * Applies several commands (a chunk of a batch file) with the same checks and answers as `modify`,
+   * the authorised ones in one unit of work. Each command needs a request id unique among them. Pre-checks
+   * run `concurrency` at a time. Null when passing trouble (a temporary failure, nightly processing) met a
+   * pre-check or the unit of work: the caller then runs the commands one by one, so that no command
+   * overtakes an earlier one on the same transaction. Nothing was written then — except after a lost
+   * connection, whose COMMIT may have landed: the caller must record in `afterApply` what it needs to
+   * recognise a command already applied (a batch row's result). Throws, like `modify`, only for
+   * unexpected (non-database) bugs.
+   */
+  async modifyMany(commands: ModificationCommand[], options: ModifyManyOptions): Promise<Outcome[] | null> {
+    const outcomes: Outcome[] = new Array(commands.length);
+    const ready: Array<ReadyChange & { index: number }> = [];
+    const lookups = await this.modifyStep(() => this.prefetch(commands));
+    if (!(lookups instanceof Map)) return null;
+    let next = 0;
+    const lane = async () => {
+      while (next < commands.length) {
+        const index = next++;
+        const checked = await this.modifyStep(() => this.precheck(commands[index], lookups.get(commands[index].identifier)));
+        if ('kind' in checked) outcomes[index] = checked;
+        else ready.push({ index, transactionId: checked.transaction.id, command: commands[index] });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, commands.length)) }, lane));
+    if (outcomes.some(isPassing)) return null;
+    if (ready.length === 0) return outcomes;
+    ready.sort((a, b) => a.index - b.index); // file order: a transaction named twice changes in order
+    const written = await this.modifyStep(() =>
+      this.withRetries(() =>
+        this.deps.sql.transaction(async (sql) => {
+          const results = await this.writer.write(sql, ready);
+          const applied = ready.filter((_, i) => results[i].kind === 'applied').map((change) => change.index);
+          if (applied.length > 0) await options.afterApply?.(sql, applied);
+          return results;
+        }),
+      ),
+    );
+    // Rolled back, or nightly processing started, or the connection was lost (see above).
+    if (!Array.isArray(written) || written.some(isPassing)) return null;
+    ready.forEach((change, i) => (outcomes[change.index] = written[i]));
+    return outcomes;
+  }
+
+  /**
+   * The lookups of a chunk's transaction ids and click ids, two statements at most, as each command's
+   * own lookup would have found them. Merchant references are looked up one by one (their rules need
+   * the campaign's setting and all matches).
+   */
+  private async prefetch(commands: ModificationCommand[]): Promise<Map<TransactionIdentifier, TransactionLookup>> {
+    const { transactions } = this.deps;
+    const prefetched = new Map<TransactionIdentifier, TransactionLookup>();
+    const ids = new Set<number>();
+    const clickIds = new Set<string>();
+    for (const { identifier } of commands) {
+      if (identifier.kind === 'transaction_id') ids.add(identifier.transactionId);
+      else if (identifier.kind === 'click_id') clickIds.add(identifier.clickId);
+    }
+    const byId = ids.size > 0 ? await transactions.findManyWithCampaign({ ids: [...ids] }) : null;
+    const byClickId = clickIds.size > 0 ? await transactions.findManyWithCampaign({ clickIds: [...clickIds] }) : null;
+    const foundById = new Map(byId?.found.map((found) => [found.transaction.id, found]));
+    const foundByClickId = new Map(byClickId?.found.map((found) => [found.transaction.clickId, found]));
+    for (const { identifier } of commands) {
+      const [lookup, found] =
+        identifier.kind === 'transaction_id'
+          ? [byId, foundById.get(identifier.transactionId)]
+          : identifier.kind === 'click_id'
+            ? [byClickId, foundByClickId.get(identifier.clickId)]
+            : [null, undefined];
+      if (lookup) prefetched.set(identifier, { nightlyInProgress: lookup.nightlyInProgress, found: found ? [found] : [] });
+    }
+    return prefetched;
+  }
+
+  /** Runs a step, turning passing trouble into the outcome `modify` would answer. */
+  private async modifyStep<T>(step: () => Promise<T>): Promise<T | Outcome> {
+    try {
+      return await step();
+    } catch (error) {
+      if (isTransientDatabaseError(error)) return { kind: 'temporary_failure', failureType: temporaryFailureType(error) };
+      if (error instanceof QueueFullError) return { kind: 'temporary_failure', failureType: 'server busy', retryAfterSeconds: 1 };
+      if (error instanceof ClientBusyError) return { kind: 'temporary_failure', failureType: 'rate limited', retryAfterSeconds: 1 };
+      throw error;
+    }
+  }
+
+  /**
    * After a lost connection: the applied outcome when this request's history row exists, else null.
    * Taking the row lock first waits for a unit of work the database is still finishing (committing, or
    * rolling back once it notices its client is gone), so the history read after it is final.
@@ -141,20 +240,21 @@ export class ModificationService {
   private async appliedDespite(transaction: Transaction, command: ModificationCommand): Promise<Outcome | null> {
     const { deps } = this;
     if (!command.requestId) return null;
-    await deps.knex.transaction((trx) => deps.transactions.lockById(trx, transaction.id));
+    await deps.sql.transaction((sql) => deps.transactions.lockById(sql, transaction.id));
     const history = await deps.modifications.listForTransaction(transaction.id);
     const row = history.find((modification) => modification.requestId === command.requestId);
     return row ? { kind: 'applied', transaction: { ...transaction, ...row.after, updatedAt: row.createdAt }, modificationId: row.id } : null;
   }
 
-  private async locate(identifier: TransactionIdentifier): Promise<Located | Outcome> {
+  private async locate(identifier: TransactionIdentifier, prefetched?: TransactionLookup): Promise<Located | Outcome> {
     const { transactions } = this.deps;
     const lookup =
-      identifier.kind === 'merchant_reference'
+      prefetched ??
+      (identifier.kind === 'merchant_reference'
         ? await transactions.findWithCampaign({ campaignId: identifier.campaignId, merchantReferenceId: identifier.merchantReferenceId })
         : identifier.kind === 'transaction_id'
           ? await transactions.findWithCampaign({ id: identifier.transactionId })
-          : await transactions.findWithCampaign({ clickId: identifier.clickId });
+          : await transactions.findWithCampaign({ clickId: identifier.clickId }));
     // LinkTrust checks nightly processing before it looks at the transaction.
     if (lookup.nightlyInProgress) return { kind: 'nightly_in_progress' };
     const { found } = lookup;
@@ -185,49 +285,10 @@ export class ModificationService {
   }
 
   private async apply(transactionId: number, command: ModificationCommand, options: ModifyOptions): Promise<Outcome> {
-    const { deps } = this;
-    return deps.knex.transaction(async (trx) => {
-      const state = await deps.processingState.readForModification(trx);
-      if (state.nightlyInProgress) return { kind: 'nightly_in_progress' } as const;
-      const current = await deps.transactions.lockById(trx, transactionId);
-      if (!current) return { kind: 'invalid_transaction' } as const;
-      if (hourStart(current.occurredAt) >= state.rolledUpThrough) return { kind: 'hourly_pending' } as const;
-
-      const now = this.now();
-      const before: TransactionValues = pick(current);
-      const after: TransactionValues = {
-        affiliatePayout: command.changes.affiliatePayout ?? before.affiliatePayout,
-        merchantRevenue: command.changes.merchantRevenue ?? before.merchantRevenue,
-        approved: command.changes.approved ?? before.approved,
-      };
-      await deps.transactions.updateValues(trx, current.id, after, now);
-      await deps.statistics.addToHour(trx, hourStart(current.occurredAt), current.campaignId, current.affiliateId, difference(before, after));
-      const updated: Transaction = { ...current, ...after, updatedAt: now };
-
-      let postback: PostbackDisposition = 'not_requested';
-      let template: string | null = null;
-      if (command.executeAffiliatePixel && deps.postbacks) {
-        template = await deps.postbacks.templateFor(trx, current.affiliateId);
-        postback = template ? 'queued' : 'no_postback_url';
-      }
-      const modificationId = await deps.modifications.append(trx, {
-        transactionId: current.id,
-        identifier: command.identifier.kind,
-        source: command.source,
-        before,
-        after,
-        reason: command.reason,
-        clientIp: command.clientIp || null,
-        requestId: command.requestId,
-        postback,
-        createdAt: now,
-      });
-      if (template && deps.postbacks) {
-        await deps.postbacks.enqueue(trx, { template, transaction: updated, modificationId, reason: command.reason });
-      }
-      const applied = { kind: 'applied', transaction: updated, modificationId } as const;
-      await options.afterApply?.(trx, applied);
-      return applied;
+    return this.deps.sql.transaction(async (sql) => {
+      const [outcome] = await this.writer.write(sql, [{ transactionId, command }]);
+      if (outcome.kind === 'applied') await options.afterApply?.(sql, outcome);
+      return outcome;
     });
   }
 
@@ -236,7 +297,7 @@ export class ModificationService {
    * rolled it back, so another attempt cannot apply it twice. A lost connection is not retried here —
    * the commit may have reached the server — and becomes a temporary failure.
    */
-  private async withRetries(work: () => Promise<Outcome>): Promise<Outcome> {
+  private async withRetries<T>(work: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await work();
@@ -247,8 +308,4 @@ export class ModificationService {
       }
     }
   }
-}
-
-function pick(transaction: Transaction): TransactionValues {
-  return { affiliatePayout: transaction.affiliatePayout, merchantRevenue: transaction.merchantRevenue, approved: transaction.approved };
 }

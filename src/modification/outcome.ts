@@ -13,6 +13,11 @@ export type Outcome =
   | { kind: 'temporary_failure'; failureType: string; retryAfterSeconds?: number }
   | { kind: 'system_error' };
 
+/** A refusal for a reason that may pass soon (database trouble, a busy server, nightly processing). */
+export function isPassing(outcome: Outcome): boolean {
+  return outcome.kind === 'temporary_failure' || outcome.kind === 'nightly_in_progress';
+}
+
 /** LinkTrust's error Type. */
 export type FailureType = 'permanent' | 'temporary' | 'system';
 

@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
-import type { Knex } from 'knex';
 import { formatMoney } from '../modification/money';
 import type { PostbackOutbox } from '../modification/modification-service';
 import type { PostbackStore } from '../store/postback-store';
+import type { Sql } from '../store/sql';
 import type { Transaction } from '../store/transaction-store';
 import { renderPostbackUrl } from './url-template';
 
@@ -17,12 +17,11 @@ export class TransactionalPostbackOutbox implements PostbackOutbox {
     private readonly options: { now?: () => number; onCommitted?: () => void } = {},
   ) {}
 
-  async templateFor(trx: Knex.Transaction, affiliateId: number): Promise<string | null> {
-    const row = await trx('affiliates').select('postback_url').where({ id: affiliateId }).first();
-    return row?.postback_url ? String(row.postback_url) : null;
+  templateFor(sql: Sql, affiliateId: number): Promise<string | null> {
+    return this.store.templateFor(sql, affiliateId);
   }
 
-  async enqueue(trx: Knex.Transaction, change: { template: string; transaction: Transaction; modificationId: number; reason: string | null }): Promise<void> {
+  async enqueue(sql: Sql, change: { template: string; transaction: Transaction; modificationId: number; reason: string | null }): Promise<void> {
     const { transaction: t } = change;
     const postbackId = crypto.randomUUID();
     const url = renderPostbackUrl(change.template, {
@@ -39,7 +38,7 @@ export class TransactionalPostbackOutbox implements PostbackOutbox {
       reason: change.reason,
       postbackId,
     });
-    await this.store.enqueue(trx, {
+    await this.store.enqueue(sql, {
       postbackId,
       transactionId: t.id,
       modificationId: change.modificationId,
@@ -49,6 +48,6 @@ export class TransactionalPostbackOutbox implements PostbackOutbox {
     });
     // Wake the in-process worker once the change is durable, instead of waiting for its next poll.
     const { onCommitted } = this.options;
-    if (onCommitted) trx.executionPromise.then(onCommitted, () => undefined);
+    if (onCommitted) sql.afterCommit(onCommitted);
   }
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Sql } from './sql';
 
 /** A remembered answer. */
 export interface RememberedAnswer {
@@ -18,17 +19,13 @@ export class IdempotencyStore {
   }
 
   /** Stores an answer inside the change's transaction; a concurrent twin fails on the primary key. */
-  async insert(trx: Knex.Transaction, entry: { keyHash: string; fingerprint: string; response: string; transactionId: number; now: number; ttlMs: number }): Promise<void> {
+  async insert(sql: Sql, entry: { keyHash: string; fingerprint: string; response: string; transactionId: number; now: number; ttlMs: number }): Promise<void> {
     // An expired entry under the same key no longer counts: replace it.
-    await trx('idempotency_keys').where({ key_hash: entry.keyHash }).andWhere('expires_at', '<=', entry.now).delete();
-    await trx('idempotency_keys').insert({
-      key_hash: entry.keyHash,
-      fingerprint: entry.fingerprint,
-      response: entry.response,
-      transaction_id: entry.transactionId,
-      created_at: entry.now,
-      expires_at: entry.now + entry.ttlMs,
-    });
+    await sql.run('delete from idempotency_keys where key_hash = ? and expires_at <= ?', [entry.keyHash, entry.now]);
+    await sql.run(
+      'insert into idempotency_keys (key_hash, fingerprint, response, transaction_id, created_at, expires_at) values (?, ?, ?, ?, ?, ?)',
+      [entry.keyHash, entry.fingerprint, entry.response, entry.transactionId, entry.now, entry.now + entry.ttlMs],
+    );
   }
 
   /** Deletes expired entries; returns how many. */

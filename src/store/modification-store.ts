@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { Money, moneyFromColumn, moneyToColumn } from '../modification/money';
+import type { Sql, SqlValue } from './sql';
 import type { TransactionValues } from './transaction-store';
 
 /** How the transaction was identified by the request that changed it. */
@@ -69,29 +70,84 @@ function modificationFromRow(row: ModificationRow): Modification {
   };
 }
 
+const HISTORY_COLUMNS = [
+  'transaction_id',
+  'identifier',
+  'source',
+  'before_affiliate_payout',
+  'before_merchant_revenue',
+  'before_approved',
+  'after_affiliate_payout',
+  'after_merchant_revenue',
+  'after_approved',
+  'reason',
+  'client_ip',
+  'request_id',
+  'postback',
+  'created_at',
+];
+const APPEND = `insert into modifications (${HISTORY_COLUMNS.join(', ')}) values (${HISTORY_COLUMNS.map(() => '?').join(', ')})`;
+
+/** A history row's values, in HISTORY_COLUMNS order. */
+function historyValues(modification: NewModification): SqlValue[] {
+  return [
+    modification.transactionId,
+    modification.identifier,
+    modification.source,
+    moneyToColumn(modification.before.affiliatePayout),
+    moneyToColumn(modification.before.merchantRevenue),
+    modification.before.approved ? 1 : 0,
+    moneyToColumn(modification.after.affiliatePayout),
+    moneyToColumn(modification.after.merchantRevenue),
+    modification.after.approved ? 1 : 0,
+    modification.reason,
+    modification.clientIp,
+    modification.requestId,
+    modification.postback,
+    modification.createdAt,
+  ];
+}
+
 /** The modification history: appended inside the change's own database transaction, never updated. */
 export class ModificationStore {
   constructor(private readonly knex: Knex) {}
 
   /** Appends one history row; returns its id. */
-  async append(trx: Knex.Transaction, modification: NewModification): Promise<number> {
-    const [id] = await trx('modifications').insert({
-      transaction_id: modification.transactionId,
-      identifier: modification.identifier,
-      source: modification.source,
-      before_affiliate_payout: moneyToColumn(modification.before.affiliatePayout),
-      before_merchant_revenue: moneyToColumn(modification.before.merchantRevenue),
-      before_approved: modification.before.approved,
-      after_affiliate_payout: moneyToColumn(modification.after.affiliatePayout),
-      after_merchant_revenue: moneyToColumn(modification.after.merchantRevenue),
-      after_approved: modification.after.approved,
-      reason: modification.reason,
-      client_ip: modification.clientIp,
-      request_id: modification.requestId,
-      postback: modification.postback,
-      created_at: modification.createdAt,
+  async append(sql: Sql, modification: NewModification): Promise<number> {
+    const { insertId } = await sql.run(APPEND, historyValues(modification));
+    return insertId;
+  }
+
+  /**
+   * Appends history rows with one statement; returns their ids in order. The ids are read back by request
+   * id: with InnoDB's interleaved auto-increment (MySQL 8's default) a multi-row insert's ids need not
+   * be consecutive. Every row needs a request id unique among them.
+   */
+  async appendMany(sql: Sql, modifications: NewModification[]): Promise<number[]> {
+    if (modifications.length === 0) return [];
+    const requestIds = modifications.map((modification) => {
+      if (!modification.requestId) throw new Error('appendMany needs a request id on every history row');
+      return modification.requestId;
     });
-    return Number(id);
+    if (new Set(requestIds).size !== requestIds.length) throw new Error('appendMany needs request ids unique among its history rows');
+    const rows = `(${HISTORY_COLUMNS.map(() => '?').join(', ')})`;
+    const { insertId } = await sql.run(
+      `insert into modifications (${HISTORY_COLUMNS.join(', ')}) values ${modifications.map(() => rows).join(', ')}`,
+      modifications.flatMap(historyValues),
+    );
+    // SQLite reports the last row's id; MySQL the first. Either way every new id is ≥ the smallest.
+    const smallest = sql.engine === 'mysql' ? insertId : insertId - modifications.length + 1;
+    const transactionIds = [...new Set(modifications.map((modification) => modification.transactionId))];
+    const found = await sql.rows<{ id: number | string; request_id: string }>(
+      `select id, request_id from modifications where transaction_id in (${transactionIds.map(() => '?').join(', ')}) and id >= ?`,
+      [...transactionIds, smallest],
+    );
+    const idOf = new Map(found.map((row) => [row.request_id, Number(row.id)]));
+    return requestIds.map((requestId) => {
+      const id = idOf.get(requestId);
+      if (id === undefined) throw new Error(`history row of request ${requestId} not found after insert`);
+      return id;
+    });
   }
 
   /** A transaction's history, oldest first. */

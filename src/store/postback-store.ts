@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Engine } from './database';
+import type { Sql } from './sql';
 
 /** Where a delivery stands. */
 export type PostbackStatus = 'pending' | 'delivered' | 'failed';
@@ -81,6 +82,10 @@ export interface AttemptOutcome {
   error: string | null;
 }
 
+const ENQUEUE =
+  'insert into postback_deliveries (postback_id, transaction_id, modification_id, affiliate_id, url, status, attempts, ' +
+  "next_attempt_at, created_at, updated_at) values (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)";
+
 /** The postback outbox tables. The only SQL for postbacks. */
 export class PostbackStore {
   constructor(
@@ -90,21 +95,25 @@ export class PostbackStore {
 
   /** Adds a delivery inside the change's own database transaction. */
   async enqueue(
-    trx: Knex.Transaction,
+    sql: Sql,
     delivery: { postbackId: string; transactionId: number; modificationId: number; affiliateId: number; url: string; now: number },
   ): Promise<void> {
-    await trx('postback_deliveries').insert({
-      postback_id: delivery.postbackId,
-      transaction_id: delivery.transactionId,
-      modification_id: delivery.modificationId,
-      affiliate_id: delivery.affiliateId,
-      url: delivery.url,
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: delivery.now,
-      created_at: delivery.now,
-      updated_at: delivery.now,
-    });
+    await sql.run(ENQUEUE, [
+      delivery.postbackId,
+      delivery.transactionId,
+      delivery.modificationId,
+      delivery.affiliateId,
+      delivery.url,
+      delivery.now,
+      delivery.now,
+      delivery.now,
+    ]);
+  }
+
+  /** The affiliate's postback URL template, or null when it has none. */
+  async templateFor(sql: Sql, affiliateId: number): Promise<string | null> {
+    const [row] = await sql.rows<{ postback_url: string | null }>('select postback_url from affiliates where id = ?', [affiliateId]);
+    return row?.postback_url ? String(row.postback_url) : null;
   }
 
   /**

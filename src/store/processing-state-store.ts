@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Engine } from './database';
+import type { Sql } from './sql';
 
 /** The single row that says whether nightly processing runs and how far hours are rolled up. */
 export interface ProcessingState {
@@ -10,6 +11,9 @@ export interface ProcessingState {
   rolledUpThrough: number;
   hourlyLastRunAt: number | null;
 }
+
+const READ_SQLITE = 'select * from processing_state where id = 1';
+const READ_SHARED_MYSQL = `${READ_SQLITE} lock in share mode`;
 
 interface ProcessingStateRow {
   nightly_in_progress: number | boolean;
@@ -51,10 +55,8 @@ export class ProcessingStateStore {
    * after nightly processing has started (MySQL/MariaDB). SQLite has one writer at a time, which gives
    * the same guarantee.
    */
-  async readForModification(trx: Knex.Transaction): Promise<ProcessingState> {
-    const sql = `select * from processing_state where id = 1${this.engine === 'mysql' ? ' lock in share mode' : ''}`;
-    const result = await trx.raw(sql);
-    const rows = (this.engine === 'mysql' ? result[0] : result) as ProcessingStateRow[];
+  async readForModification(sql: Sql): Promise<ProcessingState> {
+    const rows = await sql.rows<ProcessingStateRow>(this.engine === 'mysql' ? READ_SHARED_MYSQL : READ_SQLITE, []);
     if (!rows[0]) throw new Error('processing_state row 1 is missing: run the migrations');
     return stateFromRow(rows[0]);
   }

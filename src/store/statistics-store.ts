@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { Money, moneyToColumn } from '../modification/money';
 import type { Engine } from './database';
+import type { Sql, SqlValue } from './sql';
 import type { TransactionValues } from './transaction-store';
 
 /** Milliseconds in an hour; statistics hours are UTC hours. */
@@ -50,31 +51,61 @@ export function difference(before: TransactionValues | null, after: TransactionV
 
 const COLUMNS = ['transactions', 'approved_transactions', 'affiliate_payout', 'merchant_revenue', 'approved_affiliate_payout', 'approved_merchant_revenue'];
 
+/** One (hour, campaign, affiliate) row's delta. */
+export interface HourDelta {
+  hour: number;
+  campaignId: number;
+  affiliateId: number;
+  delta: StatisticsDelta;
+}
+
 /** Hourly statistics rows. */
 export class StatisticsStore {
+  /** The upsert statement per number of rows (a chunk of a batch adds to several rows at once). */
+  private readonly upserts = new Map<number, string>();
+
   constructor(
     private readonly knex: Knex,
     private readonly engine: Engine,
   ) {}
 
-  /** Adds a delta to one hour's row, creating it when absent (an upsert; spelled per engine). */
-  async addToHour(trx: Knex.Transaction, hour: number, campaignId: number, affiliateId: number, delta: StatisticsDelta): Promise<void> {
-    const bindings = [
-      hour,
-      campaignId,
-      affiliateId,
-      delta.transactions,
-      delta.approvedTransactions,
-      moneyToColumn(delta.affiliatePayout),
-      moneyToColumn(delta.merchantRevenue),
-      moneyToColumn(delta.approvedAffiliatePayout),
-      moneyToColumn(delta.approvedMerchantRevenue),
-    ];
-    const insert = `insert into hourly_statistics (hour_start, campaign_id, affiliate_id, ${COLUMNS.join(', ')}) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  /** Adds a delta to one hour's row, creating it when absent. */
+  async addToHour(sql: Sql, hour: number, campaignId: number, affiliateId: number, delta: StatisticsDelta): Promise<void> {
+    await this.addToHours(sql, [{ hour, campaignId, affiliateId, delta }]);
+  }
+
+  /** Adds deltas to hours' rows (each (hour, campaign, affiliate) at most once), creating absent rows. */
+  async addToHours(sql: Sql, deltas: HourDelta[]): Promise<void> {
+    if (deltas.length === 0) return;
+    const values: SqlValue[] = [];
+    for (const { hour, campaignId, affiliateId, delta } of deltas) {
+      values.push(
+        hour,
+        campaignId,
+        affiliateId,
+        delta.transactions,
+        delta.approvedTransactions,
+        moneyToColumn(delta.affiliatePayout),
+        moneyToColumn(delta.merchantRevenue),
+        moneyToColumn(delta.approvedAffiliatePayout),
+        moneyToColumn(delta.approvedMerchantRevenue),
+      );
+    }
+    await sql.run(this.upsertFor(deltas.length), values);
+  }
+
+  /** An upsert adding to existing rows, spelled per engine. */
+  private upsertFor(rows: number): string {
+    let statement = this.upserts.get(rows);
+    if (statement) return statement;
+    const placeholders = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
+    const insert = `insert into hourly_statistics (hour_start, campaign_id, affiliate_id, ${COLUMNS.join(', ')}) values ${placeholders}`;
     const merge =
       this.engine === 'mysql'
         ? ` on duplicate key update ${COLUMNS.map((c) => `${c} = ${c} + values(${c})`).join(', ')}`
         : ` on conflict (hour_start, campaign_id, affiliate_id) do update set ${COLUMNS.map((c) => `${c} = ${c} + excluded.${c}`).join(', ')}`;
-    await trx.raw(insert + merge, bindings);
+    statement = insert + merge;
+    if (this.upserts.size < 64) this.upserts.set(rows, statement);
+    return statement;
   }
 }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { Money, moneyFromColumn, moneyToColumn } from '../modification/money';
 import { Campaign, campaignFromRow } from './campaign-store';
 import type { Engine } from './database';
+import { SqlRunner, type Sql, type SqlValue } from './sql';
 
 /** A tracked conversion. */
 export interface Transaction {
@@ -76,6 +77,10 @@ const WITH_CAMPAIGN = (match: string) => `select p.nightly_in_progress as p_nigh
   from processing_state p left join transactions t on ${match} left join campaigns c on c.id = t.campaign_id
   where p.id = 1`;
 
+const FIND_BY_ID = WITH_CAMPAIGN('t.id = ?');
+const FIND_BY_CLICK_ID = WITH_CAMPAIGN('t.click_id = ?');
+const FIND_BY_MERCHANT_REFERENCE = `${WITH_CAMPAIGN('t.campaign_id = ? and t.merchant_reference_id = ?')} order by t.id limit 2`;
+
 type JoinedRow = TransactionRow & {
   p_nightly: number | boolean;
   c_name: string;
@@ -103,17 +108,30 @@ function splitJoined(row: JoinedRow): { transaction: Transaction; campaign: Camp
   };
 }
 
-/** knex.raw returns [rows, fields] on mysql2 and rows on better-sqlite3. */
-function rowsOf<T>(engine: Engine, result: unknown): T[] {
-  return (engine === 'mysql' ? (result as [T[]])[0] : result) as T[];
+/** What a lookup found: the nightly flag, and the matching transactions with their campaigns. */
+export interface TransactionLookup {
+  nightlyInProgress: boolean;
+  found: Array<{ transaction: Transaction; campaign: Campaign }>;
+}
+
+function lookupOf(rows: JoinedRow[]): TransactionLookup {
+  if (!rows[0]) throw new Error('processing_state row 1 is missing: run the migrations');
+  return { nightlyInProgress: Boolean(rows[0].p_nightly), found: rows.filter((row) => row.id !== null).map(splitJoined) };
 }
 
 /** Reads and writes transactions. */
 export class TransactionStore {
+  private readonly sql: SqlRunner;
+  private readonly lockSql: string;
+
   constructor(
     private readonly knex: Knex,
-    private readonly engine: Engine,
-  ) {}
+    engine: Engine,
+  ) {
+    this.sql = new SqlRunner(knex, engine);
+    // SQLite has no row locks; its single connection and single writer serialise the whole unit of work.
+    this.lockSql = `select * from transactions where id = ?${engine === 'mysql' ? ' for update' : ''}`;
+  }
 
   /** Inserts a transaction. */
   async create(transaction: NewTransaction, now: number, trx: Knex = this.knex): Promise<Transaction> {
@@ -158,40 +176,60 @@ export class TransactionStore {
     return rows.map(transactionFromRow);
   }
 
-  /** The nightly flag and the transaction with its campaign, found by id, click id, or merchant reference (first two). */
-  async findWithCampaign(
-    where: { id: number } | { clickId: string } | { campaignId: number; merchantReferenceId: string },
-  ): Promise<{ nightlyInProgress: boolean; found: Array<{ transaction: Transaction; campaign: Campaign }> }> {
-    let sql: string;
-    let bindings: Array<string | number>;
-    if ('id' in where) [sql, bindings] = [WITH_CAMPAIGN('t.id = ?'), [where.id]];
-    else if ('clickId' in where) [sql, bindings] = [WITH_CAMPAIGN('t.click_id = ?'), [where.clickId]];
-    else
-      [sql, bindings] = [
-        `${WITH_CAMPAIGN('t.campaign_id = ? and t.merchant_reference_id = ?')} order by t.id limit 2`,
-        [where.campaignId, where.merchantReferenceId],
-      ];
-    const rows = rowsOf<JoinedRow>(this.engine, await this.knex.raw(sql, bindings));
-    if (!rows[0]) throw new Error('processing_state row 1 is missing: run the migrations');
-    return {
-      nightlyInProgress: Boolean(rows[0].p_nightly),
-      found: rows.filter((row) => row.id !== null).map(splitJoined),
-    };
+  /**
+   * The nightly flag and the transactions with their campaigns for many ids or click ids at once (a
+   * chunk of a batch file): one statement instead of one per row.
+   */
+  async findManyWithCampaign(where: { ids: number[] } | { clickIds: string[] }): Promise<TransactionLookup> {
+    const [column, values] = 'ids' in where ? ['t.id', where.ids] : ['t.click_id', where.clickIds];
+    if (values.length === 0) throw new Error('findManyWithCampaign needs at least one identifier');
+    const rows = await this.sql.rows<JoinedRow>(WITH_CAMPAIGN(`${column} in (${values.map(() => '?').join(', ')})`), values);
+    return lookupOf(rows);
   }
 
-  /**
-   * Reads the transaction and locks it until the transaction ends. MySQL/MariaDB: `FOR UPDATE` row lock.
-   * SQLite has no row locks; its single connection and single writer serialise the whole unit of work.
-   */
-  async lockById(trx: Knex.Transaction, id: number): Promise<Transaction | null> {
-    const sql = `select * from transactions where id = ?${this.engine === 'mysql' ? ' for update' : ''}`;
-    const rows = rowsOf<TransactionRow>(this.engine, await trx.raw(sql, [id]));
+  /** The nightly flag and the transaction with its campaign, found by id, click id, or merchant reference (first two). */
+  async findWithCampaign(where: { id: number } | { clickId: string } | { campaignId: number; merchantReferenceId: string }): Promise<TransactionLookup> {
+    const [sql, bindings] =
+      'id' in where
+        ? [FIND_BY_ID, [where.id]]
+        : 'clickId' in where
+          ? [FIND_BY_CLICK_ID, [where.clickId]]
+          : [FIND_BY_MERCHANT_REFERENCE, [where.campaignId, where.merchantReferenceId]];
+    return lookupOf(await this.sql.rows<JoinedRow>(sql, bindings));
+  }
+
+  /** Reads the transaction and locks it until the unit of work ends (MySQL/MariaDB: `FOR UPDATE`). */
+  async lockById(sql: Sql, id: number): Promise<Transaction | null> {
+    const rows = await sql.rows<TransactionRow>(this.lockSql, [id]);
     return rows[0] ? transactionFromRow(rows[0]) : null;
   }
 
+  /** Reads and locks several transactions (in primary-key order, as InnoDB takes them); missing ids are absent. */
+  async lockByIds(sql: Sql, ids: number[]): Promise<Transaction[]> {
+    const placeholders = ids.map(() => '?').join(', ');
+    const statement = `select * from transactions where id in (${placeholders}) order by id${sql.engine === 'mysql' ? ' for update' : ''}`;
+    return (await sql.rows<TransactionRow>(statement, ids)).map(transactionFromRow);
+  }
+
+  /** Writes new values of several transactions with one statement (CASE per column, the same SQL on both engines). */
+  async updateManyValues(sql: Sql, changes: Array<{ id: number; values: TransactionValues }>, now: number): Promise<void> {
+    if (changes.length === 1) return this.updateValues(sql, changes[0].id, changes[0].values, now);
+    const cases = changes.map(() => 'when ? then ?').join(' ');
+    const bindings: SqlValue[] = [];
+    for (const { id, values } of changes) bindings.push(id, moneyToColumn(values.affiliatePayout));
+    for (const { id, values } of changes) bindings.push(id, moneyToColumn(values.merchantRevenue));
+    for (const { id, values } of changes) bindings.push(id, values.approved ? 1 : 0);
+    bindings.push(now, ...changes.map(({ id }) => id));
+    await sql.run(
+      `update transactions set affiliate_payout = case id ${cases} end, merchant_revenue = case id ${cases} end, ` +
+        `approved = case id ${cases} end, updated_at = ? where id in (${changes.map(() => '?').join(', ')})`,
+      bindings,
+    );
+  }
+
   /** Writes new values of the three modifiable fields. */
-  async updateValues(trx: Knex.Transaction, id: number, values: TransactionValues, now: number): Promise<void> {
-    await trx.raw(
+  async updateValues(sql: Sql, id: number, values: TransactionValues, now: number): Promise<void> {
+    await sql.run(
       'update transactions set affiliate_payout = ?, merchant_revenue = ?, approved = ?, updated_at = ? where id = ?',
       [moneyToColumn(values.affiliatePayout), moneyToColumn(values.merchantRevenue), values.approved ? 1 : 0, now, id],
     );

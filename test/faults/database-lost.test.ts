@@ -47,8 +47,8 @@ describeOnMariaDb('database lost in the middle of /transaction.edit (MariaDB thr
   }
 
   it.each([
-    ['the history row is inserted', 'insert into `modifications`'],
-    ['the outbox row is inserted', 'insert into `postback_deliveries`'],
+    ['the history row is inserted', 'insert into modifications'],
+    ['the outbox row is inserted', 'insert into postback_deliveries'],
     ['COMMIT is sent', 'commit'],
   ])('answers a temporary failure and leaves everything as before when the connection dies as %s', async (_when, statement) => {
     const { transaction, password } = await scene();
@@ -128,7 +128,7 @@ describeOnMariaDb('database lost in the middle of /transaction.edit (MariaDB thr
     const before = await readWrittenState(database.db.knex, transaction.id);
 
     // The database "stops" while the change is being written: the open connection dies and no new one is let in.
-    const cut = proxy.cutWhenClientSends('insert into `modifications`');
+    const cut = proxy.cutWhenClientSends('insert into modifications');
     const pending = editByGet(server.baseUrl, editParameters(password, transaction.id, 'server stopped', { AP: '1', MP: '2', A: 'yes' }));
     await cut;
     proxy.refuse();

@@ -190,7 +190,7 @@ describeOnMariaDb('kill -9 just after the COMMIT went out (MariaDB through a pro
         return Number(state.hourly_last_run_at) >= startedAt ? true : undefined;
       });
       // The edit's outbox insert, then its COMMIT: forwarded to MariaDB, and the server killed before the OK can come back.
-      proxy.afterClientSends('insert into `postback_deliveries`', () => proxy.afterClientSends('commit', () => first.kill('SIGKILL')));
+      proxy.afterClientSends('insert into postback_deliveries', () => proxy.afterClientSends('commit', () => first.kill('SIGKILL')));
       const query = new URLSearchParams({ Password: campaign.password as string, Transactionid: String(transaction.id), AP: '3.5', REASON: 'committed, never answered', executeaffiliatepixel: 'yes' });
       const outcome = await fetch(`${first.baseUrl}/transaction.edit?${query}`).then(
         (response) => response.text().then(() => 'answered'),

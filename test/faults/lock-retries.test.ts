@@ -6,6 +6,7 @@ import { parseMoney } from '../../src/modification/money';
 import { TransactionalPostbackOutbox } from '../../src/postbacks/postback-outbox';
 import type { Database } from '../../src/store/database';
 import { ModificationStore, NewModification } from '../../src/store/modification-store';
+import type { Sql } from '../../src/store/sql';
 import { Transaction, TransactionStore } from '../../src/store/transaction-store';
 import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
 import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow } from '../support/factories';
@@ -27,10 +28,10 @@ class FailingLockStore extends TransactionStore {
   constructor(db: Database, private readonly failures: number, private readonly error: () => Error) {
     super(db.knex, db.engine);
   }
-  override async lockById(trx: Knex.Transaction, id: number): Promise<Transaction | null> {
+  override async lockById(sql: Sql, id: number): Promise<Transaction | null> {
     this.calls++;
     if (this.calls <= this.failures) throw this.error();
-    return super.lockById(trx, id);
+    return super.lockById(sql, id);
   }
 }
 
@@ -40,8 +41,8 @@ class DeadlockAfterWriteStore extends ModificationStore {
   constructor(db: Database, private readonly failures: number) {
     super(db.knex);
   }
-  override async append(trx: Knex.Transaction, modification: NewModification): Promise<number> {
-    const id = await super.append(trx, modification);
+  override async append(sql: Sql, modification: NewModification): Promise<number> {
+    const id = await super.append(sql, modification);
     this.calls++;
     if (this.calls <= this.failures) throw deadlock();
     return id;

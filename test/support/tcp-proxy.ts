@@ -25,7 +25,10 @@ interface Trap {
  * (accepts and closes at once, as a server that is down behind a load balancer would look), cuts every
  * open connection, or acts on the one connection whose client→server bytes contain a pattern — so
  * "the database went away just as the COMMIT was sent" happens on cue instead of by luck. Patterns are
- * ASCII, matched case-insensitively, also across packet boundaries; each trap fires once.
+ * ASCII, matched case-insensitively, also across packet boundaries; each trap fires once. A prepared
+ * statement is matched when it is executed: the proxy remembers each connection's statement ids and
+ * texts (MySQL protocol COM_STMT_PREPARE and its answer), so a COM_STMT_EXECUTE of a statement whose
+ * text holds the pattern springs the trap too.
  */
 export interface TcpProxy {
   host: string;
@@ -58,6 +61,34 @@ interface Pair {
   server: net.Socket;
   tail: Buffer;
   severed: boolean;
+  /** Prepared statements of this connection: id → lower-cased text. */
+  statements: Map<number, Buffer>;
+  /** The text of a COM_STMT_PREPARE sent and not yet answered. */
+  preparing: Buffer | null;
+}
+
+// MySQL client/server protocol: a packet is a 3-byte length, a sequence byte, then the payload, whose
+// first byte is the command. mysql2 writes each command in one write and sends the next only after the
+// answer, so a command starts a chunk on loopback, and the answer to a prepare starts the next server chunk.
+const COM_STMT_PREPARE = 0x16;
+const COM_STMT_EXECUTE = 0x17;
+
+/** The text of a prepared statement this chunk executes, if it is a COM_STMT_EXECUTE. */
+function executedStatement(pair: Pair, chunk: Buffer): Buffer | undefined {
+  if (chunk.length < 9 || chunk[3] !== 0 || chunk[4] !== COM_STMT_EXECUTE) return undefined;
+  return pair.statements.get(chunk.readUInt32LE(5));
+}
+
+/** Notes a COM_STMT_PREPARE's text, to pair with the id in the server's answer. */
+function notePrepare(pair: Pair, chunk: Buffer): void {
+  if (chunk.length > 5 && chunk[3] === 0 && chunk[4] === COM_STMT_PREPARE) pair.preparing = lower(chunk.subarray(5, 4 + chunk.readUIntLE(0, 3)));
+}
+
+/** Pairs the noted text with the statement id of a prepare's OK answer. */
+function noteStatementId(pair: Pair, chunk: Buffer): void {
+  if (!pair.preparing) return;
+  if (chunk.length >= 9 && chunk[4] === 0) pair.statements.set(chunk.readUInt32LE(5), pair.preparing);
+  pair.preparing = null;
 }
 
 const lower = (buffer: Buffer) => Buffer.from(buffer.toString('latin1').toLowerCase(), 'latin1');
@@ -88,12 +119,13 @@ export async function startTcpProxy(target: { host: string; port: number } = { h
     forwarded++;
     const server = net.connect(target.port, target.host);
     server.on('error', () => undefined);
-    const pair: Pair = { client, server, tail: Buffer.alloc(0), severed: false };
+    const pair: Pair = { client, server, tail: Buffer.alloc(0), severed: false, statements: new Map(), preparing: null };
     pairs.add(pair);
     client.on('data', (chunk: Buffer) => {
+      notePrepare(pair, chunk);
       if (trap) {
         const seen = lower(Buffer.concat([pair.tail, chunk]));
-        if (seen.includes(trap.pattern)) {
+        if (seen.includes(trap.pattern) || executedStatement(pair, chunk)?.includes(trap.pattern)) {
           const sprung = trap;
           trap = null;
           if (sprung.effect === 'cut') cut(pair);
@@ -110,6 +142,7 @@ export async function startTcpProxy(target: { host: string; port: number } = { h
       server.write(chunk);
     });
     server.on('data', (chunk: Buffer) => {
+      noteStatementId(pair, chunk);
       if (!pair.severed) client.write(chunk);
     });
     client.on('close', () => (pair.severed ? undefined : cut(pair)));

@@ -1,0 +1,146 @@
+import type { ModificationStore, NewModification, PostbackDisposition } from '../store/modification-store';
+import type { ProcessingStateStore } from '../store/processing-state-store';
+import type { Sql } from '../store/sql';
+import { difference, hourStart, type HourDelta, type StatisticsDelta, type StatisticsStore } from '../store/statistics-store';
+import type { Transaction, TransactionStore, TransactionValues } from '../store/transaction-store';
+import type { ModificationCommand } from './command';
+import type { Outcome } from './outcome';
+
+/** The postback outbox as the core needs it: both calls run inside the change's unit of work. */
+export interface PostbackOutbox {
+  /** The affiliate's postback URL template, or null when it has none. */
+  templateFor(sql: Sql, affiliateId: number): Promise<string | null>;
+  /** Queues one delivery of the rendered template for this change. */
+  enqueue(sql: Sql, change: { template: string; transaction: Transaction; modificationId: number; reason: string | null }): Promise<void>;
+}
+
+/** One authorised command and the transaction its pre-checks found. */
+export interface ReadyChange {
+  transactionId: number;
+  command: ModificationCommand;
+}
+
+/** What the writer needs. */
+export interface ChangeWriterDeps {
+  transactions: Pick<TransactionStore, 'lockById' | 'lockByIds' | 'updateManyValues'>;
+  processingState: Pick<ProcessingStateStore, 'readForModification'>;
+  statistics: Pick<StatisticsStore, 'addToHours'>;
+  modifications: Pick<ModificationStore, 'append' | 'appendMany'>;
+  postbacks: PostbackOutbox | null;
+  now: () => number;
+}
+
+type Applied = Extract<Outcome, { kind: 'applied' }>;
+
+/**
+ * The locked half of the core: inside one unit of work, re-checks what may have changed since the
+ * pre-checks (nightly flag, hour rolled up), then writes each change with its statistics, history row
+ * and postback. Several changes (a chunk of a batch file) share the unit of work and its statements; a
+ * transaction named twice is changed in order, each history row chaining from the one before.
+ */
+export class ChangeWriter {
+  constructor(private readonly deps: ChangeWriterDeps) {}
+
+  /** One outcome per change, in order. Throws (and the caller rolls back) on database trouble. */
+  async write(sql: Sql, changes: ReadyChange[]): Promise<Outcome[]> {
+    const { deps } = this;
+    const state = await deps.processingState.readForModification(sql);
+    if (state.nightlyInProgress) return changes.map(() => ({ kind: 'nightly_in_progress' }));
+    const current = await this.lock(sql, changes);
+    const now = deps.now();
+    const outcomes: Outcome[] = [];
+    const history: NewModification[] = [];
+    const postbacks: Array<{ index: number; template: string; transaction: Transaction; reason: string | null }> = [];
+    const templates = new Map<number, string | null>();
+    const hours = new Map<string, HourDelta>();
+    const changed = new Set<number>();
+
+    for (const { transactionId, command } of changes) {
+      const before = current.get(transactionId);
+      if (!before) {
+        outcomes.push({ kind: 'invalid_transaction' });
+        continue;
+      }
+      if (hourStart(before.occurredAt) >= state.rolledUpThrough) {
+        outcomes.push({ kind: 'hourly_pending' });
+        continue;
+      }
+      const after: TransactionValues = {
+        affiliatePayout: command.changes.affiliatePayout ?? before.affiliatePayout,
+        merchantRevenue: command.changes.merchantRevenue ?? before.merchantRevenue,
+        approved: command.changes.approved ?? before.approved,
+      };
+      const updated: Transaction = { ...before, ...after, updatedAt: now };
+      current.set(transactionId, updated);
+      changed.add(transactionId);
+      addHour(hours, before, difference(values(before), after));
+
+      let postback: PostbackDisposition = 'not_requested';
+      if (command.executeAffiliatePixel && deps.postbacks) {
+        if (!templates.has(before.affiliateId)) templates.set(before.affiliateId, await deps.postbacks.templateFor(sql, before.affiliateId));
+        const template = templates.get(before.affiliateId) ?? null;
+        postback = template ? 'queued' : 'no_postback_url';
+        if (template) postbacks.push({ index: history.length, template, transaction: updated, reason: command.reason });
+      }
+      history.push({
+        transactionId,
+        identifier: command.identifier.kind,
+        source: command.source,
+        before: values(before),
+        after,
+        reason: command.reason,
+        clientIp: command.clientIp || null,
+        requestId: command.requestId,
+        postback,
+        createdAt: now,
+      });
+      outcomes.push({ kind: 'applied', transaction: updated, modificationId: 0 });
+    }
+
+    // A transaction changed by several rows is written once, with its last values.
+    if (changed.size > 0) {
+      await deps.transactions.updateManyValues(sql, [...changed].map((id) => ({ id, values: values(current.get(id)!) })), now);
+    }
+    await deps.statistics.addToHours(sql, [...hours.values()]);
+    const ids = history.length === 1 ? [await deps.modifications.append(sql, history[0])] : await deps.modifications.appendMany(sql, history);
+    let next = 0;
+    for (const outcome of outcomes) if (outcome.kind === 'applied') (outcome as Applied).modificationId = ids[next++];
+    for (const { index, template, transaction, reason } of postbacks) {
+      await deps.postbacks!.enqueue(sql, { template, transaction, modificationId: ids[index], reason });
+    }
+    return outcomes;
+  }
+
+  private async lock(sql: Sql, changes: ReadyChange[]): Promise<Map<number, Transaction>> {
+    const ids = [...new Set(changes.map((change) => change.transactionId))];
+    if (ids.length === 1) {
+      const found = await this.deps.transactions.lockById(sql, ids[0]);
+      return new Map(found ? [[found.id, found]] : []);
+    }
+    return new Map((await this.deps.transactions.lockByIds(sql, ids)).map((found) => [found.id, found]));
+  }
+}
+
+function values(transaction: TransactionValues): TransactionValues {
+  return { affiliatePayout: transaction.affiliatePayout, merchantRevenue: transaction.merchantRevenue, approved: transaction.approved };
+}
+
+/** Sums a delta into its (hour, campaign, affiliate) row: one upsert row per key for the whole unit. */
+function addHour(hours: Map<string, HourDelta>, transaction: Transaction, delta: StatisticsDelta): void {
+  const hour = hourStart(transaction.occurredAt);
+  const key = `${hour}:${transaction.campaignId}:${transaction.affiliateId}`;
+  const existing = hours.get(key);
+  if (!existing) {
+    hours.set(key, { hour, campaignId: transaction.campaignId, affiliateId: transaction.affiliateId, delta });
+    return;
+  }
+  const sum = existing.delta;
+  existing.delta = {
+    transactions: sum.transactions + delta.transactions,
+    approvedTransactions: sum.approvedTransactions + delta.approvedTransactions,
+    affiliatePayout: sum.affiliatePayout + delta.affiliatePayout,
+    merchantRevenue: sum.merchantRevenue + delta.merchantRevenue,
+    approvedAffiliatePayout: sum.approvedAffiliatePayout + delta.approvedAffiliatePayout,
+    approvedMerchantRevenue: sum.approvedMerchantRevenue + delta.approvedMerchantRevenue,
+  };
+}
