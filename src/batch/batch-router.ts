@@ -107,6 +107,8 @@ async function readUpload(req: Request): Promise<{ bytes: Buffer; fields: Upload
   } catch {
     throw invalid('the multipart/form-data body cannot be read');
   }
+  // The form holds the file now: let the raw body go rather than keep two copies through a long upload.
+  req.body = undefined;
   const file = form.get('file');
   if (file === null || typeof file === 'string') throw invalid('the multipart form needs a "file" field holding the file');
   const fields: UploadFields = {};

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
-import type { Batch, BatchStore } from '../store/batch-store';
-import { decodeModificationFile } from './decode-file';
-import { parseModificationFile } from './parse-file';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { Batch, BatchRow, BatchStore } from '../store/batch-store';
+import { checkModificationFile, decodedSlices } from './decode-file';
+import { modificationFileRows, summariseModificationFile } from './parse-file';
 import type { RowResult } from './results-csv';
 
 /** An uploaded file and who sent it. */
@@ -20,6 +21,14 @@ export type UploadResult = { ok: true; batch: Batch } | { ok: false; reason: str
 /** Rows per page when reading a batch's results. */
 const RESULTS_PAGE = 2000;
 
+/*
+ * Rows read from the file and inserted (one multi-row INSERT) at a time: a 100,000-row file never sits in
+ * memory as rows. Reading takes turns with the event loop (parse-file), so /transaction.edit keeps answering.
+ */
+const SLICE_ROWS = 1000;
+/* Bytes hashed between two turns of the event loop. */
+const HASH_SLICE_BYTES = 1024 * 1024;
+
 /**
  * Bulk modification files: reads an upload (decode, parse, refuse what cannot be read), stores it with
  * its rows for the worker, flags re-uploads of the same content, and reads batches and their results.
@@ -29,7 +38,7 @@ export class BatchService {
 
   constructor(
     private readonly deps: {
-      store: BatchStore;
+      store: Pick<BatchStore, 'create' | 'get' | 'list' | 'results'>;
       /** Told when a batch is queued, so a worker in this process starts on it at once. */
       onQueued?: () => void;
       now?: () => number;
@@ -42,25 +51,32 @@ export class BatchService {
    * Stores an upload. A file with no data rows is completed at once. A file whose bytes match an earlier
    * batch's is stored with `duplicateOf` that batch and is not applied (completed, nothing processed) —
    * unless `force`, when it is queued like any other.
+   *
+   * The file is read in slices, yielding to the event loop between them: once to check it is text, once
+   * to check it parses and count its rows (a refused file stores nothing), and once more while its rows
+   * are inserted, in the transaction that stores the batch — so the whole file is accepted or none of it.
    */
   async upload(upload: BatchUpload): Promise<UploadResult> {
-    const decoded = decodeModificationFile(upload.bytes);
+    const decoded = await checkModificationFile(upload.bytes);
     if (!decoded.ok) return { ok: false, reason: decoded.reason };
-    const parsed = parseModificationFile(decoded.text);
-    if (!parsed.ok) return { ok: false, reason: parsed.reason };
+    const text = () => decodedSlices(upload.bytes, decoded.encoding);
+    const summary = await summariseModificationFile(text());
+    if (!summary.ok) return { ok: false, reason: summary.reason };
 
     const now = this.now();
-    const rows = parsed.rows;
+    const records = summary.records;
     const base = {
       filename: upload.filename,
-      contentSha256: crypto.createHash('sha256').update(upload.bytes).digest('hex'),
-      format: parsed.format,
+      contentSha256: await sha256(upload.bytes),
+      format: summary.format,
       encoding: decoded.encoding,
-      records: rows.length,
+      records,
       clientIp: upload.clientIp,
       createdAt: now,
     };
-    const settled = (apply: boolean) => (apply && rows.length > 0 ? { state: 'queued' as const, finishedAt: null } : { state: 'completed' as const, finishedAt: now });
+    const settled = (apply: boolean) => (apply && records > 0 ? { state: 'queued' as const, finishedAt: null } : { state: 'completed' as const, finishedAt: now });
+    // Read afresh each time the store iterates: the rows are only read once the batch's row is in.
+    const rows: AsyncIterable<BatchRow[]> = { [Symbol.asyncIterator]: () => countedRows(modificationFileRows(text(), SLICE_ROWS), records) };
 
     const first = await this.deps.store.create({ ...base, ...settled(true), duplicateOf: null, forced: false }, rows);
     let stored: Batch;
@@ -96,4 +112,26 @@ export class BatchService {
       afterRow = page[page.length - 1].rowNumber;
     }
   }
+}
+
+/*
+ * The rows are read a second time from the same bytes, so they are the rows the summary counted; should
+ * they ever differ, the error rolls the batch back rather than store a file whose `records` is wrong.
+ */
+async function* countedRows(slices: AsyncIterable<BatchRow[]>, expected: number): AsyncGenerator<BatchRow[]> {
+  let count = 0;
+  for await (const slice of slices) {
+    count += slice.length;
+    yield slice;
+  }
+  if (count !== expected) throw new Error(`read ${count} rows from a file counted as ${expected}`);
+}
+
+async function sha256(bytes: Buffer): Promise<string> {
+  const hash = crypto.createHash('sha256');
+  for (let start = 0; start < bytes.length; start += HASH_SLICE_BYTES) {
+    hash.update(bytes.subarray(start, start + HASH_SLICE_BYTES));
+    await nextTurn();
+  }
+  return hash.digest('hex');
 }

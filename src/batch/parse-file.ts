@@ -1,6 +1,7 @@
-import { CsvError, parse } from 'csv-parse/sync';
+import type { CsvError } from 'csv-parse/sync';
 
 import type { RawParameter } from '../linktrust/raw-parameters';
+import { csvRecordsInSlices, csvRecordsOfText, isCsvError } from './csv-records';
 
 // The same pair type as /transaction.edit's, so a row goes through the same parameter parser.
 export type { RawParameter };
@@ -43,6 +44,16 @@ export interface ParsedFile {
   rows: ParsedRow[];
 }
 
+/** What reading a whole file finds without keeping its rows: its layout and how many data rows it has. */
+export interface FileSummary {
+  ok: true;
+  format: 'tab' | 'csv';
+  /** Header names as spelled in the file (trimmed). */
+  columns: string[];
+  /** Data rows (blank rows not counted): the number of rows {@link modificationFileRows} gives. */
+  records: number;
+}
+
 /** Why a whole file is refused; the text is shown to the merchant as is. */
 export interface FileRejection { ok: false; reason: string }
 
@@ -50,40 +61,21 @@ const KNOWN_BY_LOWER_CASE = new Map<string, KnownColumn>(
   KNOWN_COLUMNS.map((column) => [column.toLowerCase(), column]),
 );
 
-/*
- * The first line with anything besides whitespace and commas: Excel's CSV export writes an empty
- * sheet row as ",,,,", and leading blank rows are common in hand-made sheets.
- */
-const HEADER_LINE = /^[^\r\n]*[^\s,][^\r\n]*$/m;
-
 /**
  * Reads the text of a Lead Poster file (Excel "Text (Tab delimited)" or a CSV) into rows of raw
  * parameters, refusing the whole file when its header cannot describe a modification. Values are
  * kept exactly as written: deciding what a value means, and whether it is valid, is the service's job.
  */
 export function parseModificationFile(text: string): ParsedFile | FileRejection {
-  const headerLine = HEADER_LINE.exec(text.startsWith('\ufeff') ? text.slice(1) : text);
-  if (headerLine === null) return reject('the file is empty');
-
-  // The LinkTrust sample is tab-delimited; a comma header means the merchant saved it as CSV instead.
-  const format = !headerLine[0].includes('\t') && headerLine[0].includes(',') ? 'csv' : 'tab';
-  const body = headerLine.input.slice(headerLine.index);
-
-  let records: string[][];
+  let file: ReturnType<typeof csvRecordsOfText>;
   try {
-    records = parse(body, {
-      delimiter: format === 'tab' ? '\t' : ',',
-      // Excel writes CRLF, old Mac tools CR, everything else LF; a file edited by several may mix them.
-      record_delimiter: ['\r\n', '\n', '\r'],
-      // Checked row by row below so one bad row does not sink the file.
-      relax_column_count: true,
-      // A quote inside an unquoted value (5" screen) is data, not a syntax error.
-      relax_quotes: true,
-    });
+    file = csvRecordsOfText(text);
   } catch (error) {
-    if (error instanceof CsvError) return reject(describeSyntaxError(error));
+    if (isCsvError(error)) return reject(describeSyntaxError(error));
     throw error;
   }
+  if (file === null) return reject('the file is empty');
+  const { format, records } = file;
 
   const columns = headerNames(records[0] ?? []);
   const problems = headerProblems(columns);
@@ -98,6 +90,63 @@ export function parseModificationFile(text: string): ParsedFile | FileRejection 
     rows.push({ rowNumber: index, parameters: rowParameters(columns, fields) });
   }
   return { ok: true, format, columns, rows };
+}
+
+/**
+ * Reads a file's text, given in slices, to its end and says what {@link parseModificationFile} would of
+ * the whole text — the same layout, the same refusal — with the number of data rows instead of the rows:
+ * a large upload is checked without holding its rows. Takes turns with the event loop (see csv-records).
+ */
+export async function summariseModificationFile(text: Iterable<string>): Promise<FileSummary | FileRejection> {
+  const file = csvRecordsInSlices(text);
+  if (file === null) return reject('the file is empty');
+  let columns: string[] | undefined;
+  let records = 0;
+  try {
+    for await (const slice of file.records) {
+      for (const fields of slice) {
+        if (columns === undefined) columns = headerNames(fields);
+        else if (!fields.every(isBlank)) records++;
+      }
+    }
+  } catch (error) {
+    // As in parseModificationFile, a syntax error anywhere in the file outranks the header's problems.
+    if (isCsvError(error)) return reject(describeSyntaxError(error));
+    throw error;
+  }
+  const header = columns ?? [];
+  const problems = headerProblems(header);
+  if (problems.length > 0) return reject(problems.join('; '));
+  return { ok: true, format: file.format, columns: header, records };
+}
+
+/**
+ * The rows of a file {@link summariseModificationFile} accepted, read from its text slices as they are
+ * consumed, in slices of at most `sliceRows` rows: the rows {@link parseModificationFile} gives, without
+ * ever holding them all. Takes turns with the event loop (see csv-records).
+ */
+export async function* modificationFileRows(text: Iterable<string>, sliceRows: number): AsyncGenerator<ParsedRow[]> {
+  const file = csvRecordsInSlices(text);
+  if (file === null) throw new Error('the file has no header line: summarise it before reading its rows');
+  let columns: string[] | undefined;
+  let rowNumber = 0;
+  let slice: ParsedRow[] = [];
+  for await (const records of file.records) {
+    for (const fields of records) {
+      if (columns === undefined) {
+        columns = headerNames(fields);
+        continue;
+      }
+      rowNumber++;
+      if (fields.every(isBlank)) continue;
+      slice.push({ rowNumber, parameters: rowParameters(columns, fields) });
+      if (slice.length === sliceRows) {
+        yield slice;
+        slice = [];
+      }
+    }
+  }
+  if (slice.length > 0) yield slice;
 }
 
 /*

@@ -1,15 +1,17 @@
-import type { Knex } from 'knex';
 import { parseModificationParameters, type SuppliedValues } from '../linktrust/request-parser';
 import type { ModificationCommand } from '../modification/command';
-import type { ModifyOptions } from '../modification/modification-service';
-import { describeOutcome, type Outcome } from '../modification/outcome';
+import type { ModifyManyOptions, ModifyOptions } from '../modification/modification-service';
+import { describeOutcome, isPassing, type Outcome } from '../modification/outcome';
 import type { BatchRow } from '../store/batch-store';
+import type { Sql } from '../store/sql';
 import { EXTRA_FIELDS_PARAMETER } from './parse-file';
 import { type RowResult, SUCCESS_MESSAGE } from './results-csv';
 
 /** The core as a batch row needs it (ModificationService satisfies it). */
 export interface RowModifier {
   modify(command: ModificationCommand, options?: ModifyOptions): Promise<Outcome>;
+  /** Several rows in one unit of work (ModificationService); without it every row runs on its own. */
+  modifyMany?(commands: ModificationCommand[], options: ModifyManyOptions): Promise<Outcome[] | null>;
 }
 
 /** Where a row comes from and how its success is recorded. */
@@ -18,7 +20,7 @@ export interface RowContext {
   clientIp: string;
   modifications: RowModifier;
   /** Writes the success inside the change's transaction; false when the row already has a result. */
-  recordSuccess(trx: Knex.Transaction, result: RowResult): Promise<boolean>;
+  recordSuccess(sql: Sql, result: RowResult): Promise<boolean>;
   /** Told about a row the core threw on (a bug), which is answered like /transaction.edit: System level error. */
   onUnexpectedError(error: unknown, rowNumber: number): void;
 }
@@ -48,41 +50,52 @@ export function rowRequestId(batchId: number, rowNumber: number): string {
  */
 export type RowOutcome = { kind: 'decided'; result: RowResult } | { kind: 'transient'; result: RowResult } | { kind: 'already_processed' };
 
+/** A row read and parsed: refused already, or a command for the core with the results it may end in. */
+export type PreparedRow =
+  | { kind: 'decided'; result: RowResult }
+  | { kind: 'command'; command: ModificationCommand; success: RowResult; result: (succeeded: boolean, message: string) => RowResult };
+
+/** Parses a file row like /transaction.edit parses a request, for the client IP the batch runs as. */
+export function prepareRow(row: BatchRow, batchId: number, clientIp: string): PreparedRow {
+  const parsed = parseModificationParameters({ parameters: row.parameters, malformed: [] });
+  const result = (succeeded: boolean, message: string): RowResult => ({ rowNumber: row.rowNumber, succeeded, message, ...identifiers(parsed.supplied) });
+  // A misaligned row cannot be trusted field by field: refused before any of its values is looked at.
+  const extra = row.parameters.find((p) => p.name === EXTRA_FIELDS_PARAMETER);
+  if (extra) return { kind: 'decided', result: result(false, extraFieldsMessage(extra.value)) };
+  if (!parsed.ok) return { kind: 'decided', result: result(false, messageOf(parsed.outcome)) };
+  const command: ModificationCommand = { ...parsed.request, clientIp, requestId: rowRequestId(batchId, row.rowNumber), source: 'batch' };
+  return { kind: 'command', command, success: result(true, SUCCESS_MESSAGE), result };
+}
+
+/** What the core's outcome makes of a prepared row. */
+export function rowOutcomeOf(prepared: Extract<PreparedRow, { kind: 'command' }>, outcome: Outcome): Exclude<RowOutcome, { kind: 'already_processed' }> {
+  if (outcome.kind === 'applied') return { kind: 'decided', result: prepared.success };
+  const refused = prepared.result(false, messageOf(outcome));
+  // Hourly processing is "temporary" too, but an hour away: that row is answered now, like the API would.
+  return isPassing(outcome) ? { kind: 'transient', result: refused } : { kind: 'decided', result: refused };
+}
+
 /**
  * Runs one file row through the same parser and core as /transaction.edit, with the message
  * /transaction.edit would have given. A success is already recorded when this returns; a failure is for
  * the caller to record.
  */
 export async function runRow(row: BatchRow, context: RowContext): Promise<RowOutcome> {
-  const parsed = parseModificationParameters({ parameters: row.parameters, malformed: [] });
-  const result = (succeeded: boolean, message: string): RowResult => ({ rowNumber: row.rowNumber, succeeded, message, ...identifiers(parsed.supplied) });
-  const decided = (succeeded: boolean, message: string): RowOutcome => ({ kind: 'decided', result: result(succeeded, message) });
-
-  // A misaligned row cannot be trusted field by field: refused before any of its values is looked at.
-  const extra = row.parameters.find((p) => p.name === EXTRA_FIELDS_PARAMETER);
-  if (extra) return decided(false, extraFieldsMessage(extra.value));
-  if (!parsed.ok) return decided(false, messageOf(parsed.outcome));
-
-  const success = result(true, SUCCESS_MESSAGE);
+  const prepared = prepareRow(row, context.batchId, context.clientIp);
+  if (prepared.kind === 'decided') return prepared;
   let outcome: Outcome;
   try {
-    outcome = await context.modifications.modify(
-      { ...parsed.request, clientIp: context.clientIp, requestId: rowRequestId(context.batchId, row.rowNumber), source: 'batch' },
-      {
-        afterApply: async (trx) => {
-          if (!(await context.recordSuccess(trx, success))) throw new RowAlreadyProcessedError(row.rowNumber);
-        },
+    outcome = await context.modifications.modify(prepared.command, {
+      afterApply: async (sql) => {
+        if (!(await context.recordSuccess(sql, prepared.success))) throw new RowAlreadyProcessedError(row.rowNumber);
       },
-    );
+    });
   } catch (error) {
     if (error instanceof RowAlreadyProcessedError) return { kind: 'already_processed' };
     context.onUnexpectedError(error, row.rowNumber);
     outcome = { kind: 'system_error' };
   }
-  if (outcome.kind === 'applied') return { kind: 'decided', result: success };
-  // Hourly processing is "temporary" too, but an hour away: that row is answered now, like the API would.
-  if (outcome.kind === 'temporary_failure' || outcome.kind === 'nightly_in_progress') return { kind: 'transient', result: result(false, messageOf(outcome)) };
-  return decided(false, messageOf(outcome));
+  return rowOutcomeOf(prepared, outcome);
 }
 
 /** The message /transaction.edit gives for an outcome (it has none for success: {@link SUCCESS_MESSAGE} then). */

@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import type { RowResult } from '../batch/results-csv';
 import type { RawParameter } from '../linktrust/raw-parameters';
 import { classifyDatabaseError } from './database-errors';
+import type { Engine } from './database';
+import { SqlRunner, type Sql } from './sql';
 
 /** Where a batch stands. A duplicate that is not applied is `completed` with nothing processed. */
 export type BatchState = 'queued' | 'processing' | 'completed' | 'failed';
@@ -114,27 +116,38 @@ const echo = (value: string) => (value.length > MAX_ECHO_CHARS ? value.slice(0, 
 const isPassword = (parameter: RawParameter) => parameter.name.toLowerCase() === 'password';
 const capped = (value: string) => (value.length > MAX_VALUE_CHARS ? value.slice(0, MAX_VALUE_CHARS) : value);
 
-/** Inserts a file's rows in multi-row INSERTs; the Password apart from the other pairs. */
-async function insertRows(trx: Knex.Transaction, batchId: number, rows: BatchRow[]): Promise<void> {
-  let values: string[] = [];
+/**
+ * Inserts a file's rows, slice by slice as they come, in multi-row INSERTs; the Password apart from the
+ * other pairs. Only one slice's statement is built at a time, so a large file is never held whole here.
+ * The INSERTs are prepared statements (no escaping of 100,000 JSON strings into SQL text); as a
+ * connection keeps each one it prepares, they come in few shapes: a full chunk, then powers of two
+ * (734 rows: 512 + 128 + 64 + 16 + 8 + 4 + 2).
+ */
+async function insertRows(sql: Pick<Sql, 'run'>, batchId: number, slices: Iterable<BatchRow[]> | AsyncIterable<BatchRow[]>): Promise<void> {
   let bindings: Array<string | number | null> = [];
   let chars = 0;
   const flush = async () => {
-    if (values.length === 0) return;
-    await trx.raw(`insert into batch_rows (batch_id, file_row, parameters, password) values ${values.join(', ')}`, bindings);
-    [values, bindings, chars] = [[], [], 0];
+    const count = bindings.length / 4;
+    for (let done = 0; done < count; ) {
+      const rows = count - done >= INSERT_CHUNK_ROWS ? INSERT_CHUNK_ROWS : 2 ** Math.floor(Math.log2(count - done));
+      const values = Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ');
+      await sql.run(`insert into batch_rows (batch_id, file_row, parameters, password) values ${values}`, bindings.slice(done * 4, (done + rows) * 4));
+      done += rows;
+    }
+    [bindings, chars] = [[], 0];
   };
-  for (const row of rows) {
-    const parameters = JSON.stringify(row.parameters.filter((p) => !isPassword(p)).map((p) => ({ name: p.name, value: capped(p.value) })));
-    const password = row.parameters.find(isPassword)?.value;
-    const passwordValue = password === undefined ? null : capped(password);
-    const size = parameters.length + (passwordValue?.length ?? 0);
-    if (values.length >= INSERT_CHUNK_ROWS || chars + size > INSERT_CHUNK_CHARS) await flush();
-    values.push('(?, ?, ?, ?)');
-    bindings.push(batchId, row.rowNumber, parameters, passwordValue);
-    chars += size;
+  for await (const rows of slices) {
+    for (const row of rows) {
+      const parameters = JSON.stringify(row.parameters.filter((p) => !isPassword(p)).map((p) => ({ name: p.name, value: capped(p.value) })));
+      const password = row.parameters.find(isPassword)?.value;
+      const passwordValue = password === undefined ? null : capped(password);
+      const size = parameters.length + (passwordValue?.length ?? 0);
+      if (bindings.length / 4 >= INSERT_CHUNK_ROWS || chars + size > INSERT_CHUNK_CHARS) await flush();
+      bindings.push(batchId, row.rowNumber, parameters, passwordValue);
+      chars += size;
+    }
+    await flush();
   }
-  await flush();
 }
 
 /**
@@ -143,14 +156,23 @@ async function insertRows(trx: Knex.Transaction, batchId: number, rows: BatchRow
  * whatever happens to a worker, a row is never applied twice.
  */
 export class BatchStore {
-  constructor(private readonly knex: Knex) {}
+  private readonly sql: SqlRunner;
+
+  constructor(
+    private readonly knex: Knex,
+    engine: Engine,
+  ) {
+    this.sql = new SqlRunner(knex, engine);
+  }
 
   /**
    * Stores a batch and its rows in one database transaction, so no worker sees half a file. A batch
    * without `duplicateOf` claims its content: when an earlier batch holds the same content already,
-   * nothing is stored and the earlier batch's id comes back instead.
+   * nothing is stored (the rows are not even read) and the earlier batch's id comes back instead.
+   * The rows come in slices — read from the file while they are inserted — and an error in reading
+   * them rolls the whole batch back.
    */
-  async create(batch: NewBatch, rows: BatchRow[]): Promise<{ batch: Batch } | { originalId: number }> {
+  async create(batch: NewBatch, rows: Iterable<BatchRow[]> | AsyncIterable<BatchRow[]>): Promise<{ batch: Batch } | { originalId: number }> {
     try {
       const id = await this.knex.transaction(async (trx) => {
         const [inserted] = await trx('batches').insert({
@@ -168,7 +190,7 @@ export class BatchStore {
           finished_at: batch.finishedAt,
         });
         const batchId = Number(inserted);
-        await insertRows(trx, batchId, rows);
+        await insertRows(await this.sql.within(trx), batchId, rows);
         return batchId;
       });
       return { batch: (await this.get(id)) as Batch };
@@ -283,28 +305,27 @@ export class BatchStore {
   }
 
   /**
-   * Records a row that was applied, inside the change's database transaction. False when the row has a
-   * result already (another worker got there first): the caller must then roll the change back. The
-   * Password is erased with it.
+   * Records a row that was applied, inside the change's unit of work. False when the row has a result
+   * already (another worker got there first): the caller must then roll the change back. The Password is
+   * erased with it.
    */
-  async recordSuccess(trx: Knex.Transaction, batchId: number, result: RowResult): Promise<boolean> {
-    const updated = await trx('batch_rows')
-      .where({ batch_id: batchId, file_row: result.rowNumber })
-      .whereNull('succeeded')
-      .update({
-        succeeded: true,
-        message: result.message,
-        transaction_id: echo(result.transactionId),
-        click_id: echo(result.clickId),
-        merchant_reference_id: echo(result.merchantReferenceId),
-        cid: echo(result.cid),
-        password: null,
-      });
-    return updated === 1;
+  async recordSuccess(sql: Sql, batchId: number, result: RowResult): Promise<boolean> {
+    return (await this.recordResults(sql, batchId, [result], true)) === 1;
+  }
+
+  /** Records applied rows inside their unit of work; false when any of them has a result already. */
+  async recordSuccesses(sql: Sql, batchId: number, results: RowResult[]): Promise<boolean> {
+    return (await this.recordResults(sql, batchId, results, true)) === results.length;
   }
 
   /** Records rows that were not applied (a row with a result already keeps it), erasing their Password. */
   async recordFailures(batchId: number, results: RowResult[]): Promise<void> {
+    await this.recordResults(this.sql, batchId, results, false);
+  }
+
+  /** Writes results of rows still without one; returns how many rows took theirs. */
+  private async recordResults(sql: Pick<Sql, 'run'>, batchId: number, results: RowResult[], succeeded: boolean): Promise<number> {
+    let recorded = 0;
     for (let start = 0; start < results.length; start += RESULT_CHUNK) {
       const chunk = results.slice(start, start + RESULT_CHUNK);
       // One UPDATE per chunk with CASE per column: the same SQL on both engines, one round trip.
@@ -321,12 +342,14 @@ export class BatchStore {
         return `${column} = case file_row ${chunk.map(() => 'when ? then ?').join(' ')} end`;
       });
       bindings.push(batchId, ...chunk.map((r) => r.rowNumber));
-      await this.knex.raw(
-        `update batch_rows set succeeded = 0, password = null, ${sets.join(', ')}
+      const { affectedRows } = await sql.run(
+        `update batch_rows set succeeded = ${succeeded ? 1 : 0}, password = null, ${sets.join(', ')}
          where batch_id = ? and succeeded is null and file_row in (${chunk.map(() => '?').join(', ')})`,
         bindings,
       );
+      recorded += affectedRows;
     }
+    return recorded;
   }
 
   /**

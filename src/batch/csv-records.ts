@@ -1,0 +1,134 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { CsvError as StreamCsvError, parse as parseStream } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse/sync';
+
+/*
+ * The csv layer under parse-file: where a Lead Poster file's header line is, which delimiter it uses, and
+ * its records (csv-parse, with the same options either way) from the whole text or from text slices.
+ */
+
+/** How a Lead Poster file separates its fields: tabs (LinkTrust's TXT) or commas (a CSV). */
+export type FileFormat = 'tab' | 'csv';
+
+/** A file's format and its csv records from the header line on, header first. */
+export interface CsvRecords<T> {
+  format: FileFormat;
+  records: T;
+}
+
+/*
+ * The first line with anything besides whitespace and commas: Excel's CSV export writes an empty
+ * sheet row as ",,,,", and leading blank rows are common in hand-made sheets.
+ */
+const HEADER_LINE = /^[^\r\n]*[^\s,][^\r\n]*$/m;
+
+/**
+ * The csv records of a file's whole text, from its header line on (a leading BOM and blank lines
+ * skipped); null when no line holds anything. Throws csv-parse's CsvError on a syntax error.
+ */
+export function csvRecordsOfText(text: string): CsvRecords<string[][]> | null {
+  const headerLine = HEADER_LINE.exec(text.startsWith('\ufeff') ? text.slice(1) : text);
+  if (headerLine === null) return null;
+  const format = formatOf(headerLine[0]);
+  return { format, records: parse(headerLine.input.slice(headerLine.index), csvOptions(format)) };
+}
+
+/**
+ * The same records as {@link csvRecordsOfText}, from the text given in slices, handed over a slice at a
+ * time as the text is read. A syntax error (csv-parse's CsvError) is thrown where the reading meets it.
+ */
+export function csvRecordsInSlices(text: Iterable<string>): CsvRecords<AsyncGenerator<string[][]>> | null {
+  const header = findHeaderLine(text);
+  return header && { format: header.format, records: csvRecords(header.body, header.format) };
+}
+
+/**
+ * Reads slices until the header line (see HEADER_LINE) is whole, and returns the file's format and its
+ * text from that line on. The blank lines before it are dropped as they are passed, so a long run of
+ * them costs no memory.
+ */
+function findHeaderLine(text: Iterable<string>): { format: FileFormat; body: Generator<string> } | null {
+  const slices = text[Symbol.iterator]();
+  let pending = '';
+  let started = false;
+  for (;;) {
+    const next = slices.next();
+    if (!next.done) {
+      pending += next.value;
+      if (!started && pending !== '') {
+        started = true;
+        if (pending.startsWith('\ufeff')) pending = pending.slice(1);
+      }
+      // A line ends at a line break: until one arrives, more text can only lengthen the line.
+      if (!/[\r\n]/.test(next.value)) continue;
+    }
+    const line = HEADER_LINE.exec(pending);
+    if (line !== null && (next.done === true || line.index + line[0].length < pending.length)) {
+      return { format: formatOf(line[0]), body: followedBy(pending.slice(line.index), slices) };
+    }
+    if (next.done) return null;
+    pending = pending.slice(line === null ? Math.max(pending.lastIndexOf('\n'), pending.lastIndexOf('\r')) + 1 : line.index);
+  }
+}
+
+function* followedBy(head: string, rest: Iterator<string>): Generator<string> {
+  yield head;
+  for (let next = rest.next(); !next.done; next = rest.next()) yield next.value;
+}
+
+/*
+ * The csv records of the text, slice by slice: the records each text slice completes, then a turn of the
+ * event loop, so reading a 100,000-row upload never holds the process for more than a millisecond or so.
+ * csv-parse's stream parser keeps its state between slices (a quoted field, or a CRLF, cut in two), so
+ * the records are those of the whole text. A slice is parsed as it is written; its records are then read
+ * off at once (a promise per slice, not per record). A syntax error fails the write or the end that meets it.
+ */
+async function* csvRecords(body: Iterable<string>, format: FileFormat): AsyncGenerator<string[][]> {
+  const parser = parseStream(csvOptions(format));
+  parser.on('error', () => {
+    // Reported by the write or the end below.
+  });
+  const readParsed = (records: string[][] = []) => {
+    for (let record = parser.read(); record !== null; record = parser.read()) records.push(record);
+    return records;
+  };
+  try {
+    for (const slice of body) {
+      const written = new Promise<void>((resolve, reject) => parser.write(slice, (error) => (error ? reject(error) : resolve())));
+      // Reading makes room: the parser holds back the write's completion while its records wait.
+      const records = readParsed();
+      await written;
+      readParsed(records);
+      if (records.length > 0) yield records;
+      await nextTurn();
+    }
+    await new Promise<void>((resolve, reject) => parser.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    const last = readParsed();
+    if (last.length > 0) yield last;
+  } finally {
+    parser.destroy();
+  }
+}
+
+// The LinkTrust sample is tab-delimited; a comma header means the merchant saved it as CSV instead.
+function formatOf(headerLine: string): FileFormat {
+  return !headerLine.includes('\t') && headerLine.includes(',') ? 'csv' : 'tab';
+}
+
+function csvOptions(format: FileFormat) {
+  return {
+    delimiter: format === 'tab' ? '\t' : ',',
+    // Excel writes CRLF, old Mac tools CR, everything else LF; a file edited by several may mix them.
+    record_delimiter: ['\r\n', '\n', '\r'],
+    // Checked row by row (parse-file) so one bad row does not sink the file.
+    relax_column_count: true,
+    // A quote inside an unquoted value (5" screen) is data, not a syntax error.
+    relax_quotes: true,
+  };
+}
+
+/** True for a csv-parse syntax error (the sync and the stream builds each carry their own CsvError class). */
+export function isCsvError(error: unknown): error is CsvError {
+  return error instanceof CsvError || error instanceof StreamCsvError;
+}
+
