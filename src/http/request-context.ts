@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
 import { normaliseClientIp } from '../auth/ip-address';
@@ -13,20 +14,37 @@ declare module 'express-serve-static-core' {
 }
 
 /**
+ * The normalised client address. Without an X-Forwarded-For header req.ip is the socket's address
+ * whatever TRUST_PROXY says, so it is worked out once per connection (keep-alive clients send many
+ * requests) instead of by proxy-addr on every request; with one, req.ip applies TRUST_PROXY.
+ */
+function clientIpOf(req: Request, byConnection: WeakMap<Socket, string>): string {
+  if (req.headers['x-forwarded-for'] !== undefined) return normaliseClientIp(req.ip);
+  const socket = req.socket;
+  let clientIp = byConnection.get(socket);
+  if (clientIp === undefined) {
+    clientIp = normaliseClientIp(socket.remoteAddress);
+    byConnection.set(socket, clientIp);
+  }
+  return clientIp;
+}
+
+/**
  * Gives each request an id and a normalised client IP, and logs one line when it finishes. Only the
  * path is logged — never the query string or body, which carry the campaign Password.
  */
 export function requestContext(logger: Logger) {
+  const clientIps = new WeakMap<Socket, string>();
   return (req: Request, res: Response, next: NextFunction): void => {
-    const started = process.hrtime.bigint();
     req.id = crypto.randomUUID();
-    req.clientIp = normaliseClientIp(req.ip);
+    req.clientIp = clientIpOf(req, clientIps);
     res.setHeader('X-Request-Id', req.id);
-    // No listener (and no log object) per request when request logs are off (LOG_LEVEL=warn and up).
+    // No clock reading, listener or log object per request when request logs are off (LOG_LEVEL=warn and up).
     if (!logger.isLevelEnabled('info')) {
       next();
       return;
     }
+    const started = process.hrtime.bigint();
     res.on('finish', () => {
       logger.info(
         {
