@@ -36,6 +36,7 @@ export function createApp(services: Services): express.Express {
       idempotency: services.idempotency,
       logger,
       requireHttps: config.security.requireHttps,
+      rateLimitDelayMs: config.security.rateLimitDelayMs,
     }),
   );
 

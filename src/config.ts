@@ -53,6 +53,8 @@ export interface Config {
     rateLimitIpFailures: number;
     /** Failed attempts against one campaign per window, from IPs not white-listed for it (0: no limit). */
     rateLimitCampaignFailures: number;
+    /** How long a rate-limited /transaction.edit answer is held back (0: at once). */
+    rateLimitDelayMs: number;
     /** Shared rate-limit counters; null: in-process counters. */
     redisUrl: string | null;
     /** bcrypt compares at once (libuv threadpool share). */
@@ -161,8 +163,9 @@ const schema = z.object({
     .regex(/^(off|([01]\d|2[0-3]):[0-5]\d)$/i, 'NIGHTLY_SCHEDULE must be off or a local time HH:MM')
     .default('00:30'),
   RATE_LIMIT_WINDOW_SECONDS: int('RATE_LIMIT_WINDOW_SECONDS', 1, 86_400).default(900),
-  RATE_LIMIT_IP_FAILURES: int('RATE_LIMIT_IP_FAILURES', 0, 1_000_000).default(30),
-  RATE_LIMIT_CAMPAIGN_FAILURES: int('RATE_LIMIT_CAMPAIGN_FAILURES', 0, 1_000_000).default(300),
+  RATE_LIMIT_IP_FAILURES: int('RATE_LIMIT_IP_FAILURES', 0, 1_000_000).default(10),
+  RATE_LIMIT_CAMPAIGN_FAILURES: int('RATE_LIMIT_CAMPAIGN_FAILURES', 0, 1_000_000).default(100),
+  RATE_LIMIT_DELAY_MS: int('RATE_LIMIT_DELAY_MS', 0, 10_000).default(250),
   REDIS_URL: z
     .string()
     .trim()
@@ -274,6 +277,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       rateLimitWindowMs: v.RATE_LIMIT_WINDOW_SECONDS * 1000,
       rateLimitIpFailures: v.RATE_LIMIT_IP_FAILURES,
       rateLimitCampaignFailures: v.RATE_LIMIT_CAMPAIGN_FAILURES,
+      rateLimitDelayMs: v.RATE_LIMIT_DELAY_MS,
       redisUrl: v.REDIS_URL ?? null,
       bcryptConcurrency: v.BCRYPT_CONCURRENCY,
       bcryptPerClient: v.BCRYPT_PER_CLIENT,

@@ -82,6 +82,8 @@ export function transactionEditRouter(deps: {
   idempotency: IdempotencyService;
   logger: Logger;
   requireHttps: boolean;
+  /** How long a rate-limited answer is held back (RATE_LIMIT_DELAY_MS): a flooding client waits for each. */
+  rateLimitDelayMs?: number;
 }): Router {
   const router = express.Router();
   // The body is read raw (latin1, one char per byte) so bad percent-encoding and bad UTF-8 are answered
@@ -166,7 +168,14 @@ export function transactionEditRouter(deps: {
         ? await deps.modifications.modify(command).catch((error: unknown) => explain(error, req.id))
         : await modifyIdempotently(key, pairs, parsed.supplied, command);
     if (typeof answer === 'string') sendXmlDocument(res, answer);
-    else sendLinkTrustXml(res, answer, parsed.supplied);
+    else {
+      // A client past its limit keeps a connection busy for a while instead of getting its next refusal at
+      // once: a flood over N connections is slowed to N answers per delay, leaving the CPU to other campaigns.
+      if (answer.kind === 'temporary_failure' && answer.failureType === 'rate limited' && deps.rateLimitDelayMs) {
+        await new Promise((resolve) => setTimeout(resolve, deps.rateLimitDelayMs));
+      }
+      sendLinkTrustXml(res, answer, parsed.supplied);
+    }
   });
   return router;
 }

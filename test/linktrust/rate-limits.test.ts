@@ -87,3 +87,26 @@ describe('uncached password checks per client (SQLite)', () => {
     }
   });
 });
+
+describe('rate-limited answers are held back (SQLite)', () => {
+  it('answers a client past its limit only after RATE_LIMIT_DELAY_MS', async () => {
+    const { createTestDatabase } = await import('../support/databases');
+    const database = await createTestDatabase('sqlite');
+    const server = await startTestServer(database.db, { TRUST_PROXY: 'loopback', RATE_LIMIT_IP_FAILURES: '1', RATE_LIMIT_DELAY_MS: '400' });
+    try {
+      const { transaction } = await buildScene(server.services);
+      const guess = { Password: 'wrong', TransactionID: String(transaction.id) };
+      const from = { 'x-forwarded-for': '198.51.100.88' };
+      const first = await editByGet(server.baseUrl, guess, from);
+      expect(first.answer.error?.message).toBe('Permanent failure: Invalid authentication credentials');
+      const started = Date.now();
+      const limited = await editByGet(server.baseUrl, guess, from);
+      // A lower bound only: a timer never fires before its delay, so this cannot fail on a slow machine.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(395);
+      expect(limited.answer.error?.message).toBe(RATE_LIMITED);
+    } finally {
+      await server.close();
+      await database.drop();
+    }
+  });
+});
