@@ -56,6 +56,17 @@ function serverEnv(options: BenchOptions, database: BenchDatabase, port: number,
   };
 }
 
+/**
+ * The node flags `npm start` gives the server (package.json's start script), so the benchmark measures
+ * the server as it is started in production.
+ */
+export function startNodeFlags(root: string): string[] {
+  const start = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
+  const flags = /\bnode((?:\s+--\S+)*)\s+dist\/src\/server\.js/.exec(start);
+  if (!flags) throw new Error(`package.json's start script does not run "node [flags] dist/src/server.js": ${start}`);
+  return flags[1].split(/\s+/).filter(Boolean);
+}
+
 function profileArgs(options: BenchOptions, name: string): string[] {
   if (!options.cpuProfileDir) return [];
   const dir = path.join(options.cpuProfileDir, name);
@@ -221,7 +232,7 @@ export async function runEngine(engine: BenchEngine, options: BenchOptions, log:
       script: path.join(options.root, 'dist/src/server.js'),
       port: serverPort,
       env: serverEnv(options, database, serverPort, adminToken),
-      nodeArgs: profileArgs(options, `server-${engine}`),
+      nodeArgs: [...startNodeFlags(options.root), ...profileArgs(options, `server-${engine}`)],
     });
     children.push(server);
     let floor: ChildServer | null = null;

@@ -10,6 +10,7 @@ import { createStores } from '../src/composition';
 import { formatMoney } from '../src/modification/money';
 import { runHourlyRollup } from '../src/processing/hourly-rollup';
 import { Database, migrateToLatest, openDatabase } from '../src/store/database';
+import { startNodeFlags } from './engine-run';
 
 // The soak (issue 7, "Load"): CLIENTS concurrent clients edit TRANSACTIONS transactions for SOAK_SECONDS
 // against the production server on MariaDB — valid edits, wrong passwords and unknown transactions —
@@ -115,7 +116,7 @@ function freePort(): Promise<number> {
 /** The production server (dist/src/server.js) as a child process, once /healthz answers 200. */
 async function startServer(databaseUrl: string) {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(__dirname, '../src/server.js')], {
+  const child = spawn(process.execPath, [...startNodeFlags(path.join(__dirname, '../..')), path.join(__dirname, '../src/server.js')], {
     cwd: os.tmpdir(),
     env: {
       PATH: process.env.PATH ?? '',
