@@ -30,8 +30,6 @@ export interface ChangeWriterDeps {
   now: () => number;
 }
 
-type Applied = Extract<Outcome, { kind: 'applied' }>;
-
 /**
  * The locked half of the core: inside one unit of work, re-checks what may have changed since the
  * pre-checks (nightly flag, hour rolled up), then writes each change with its statistics, history row
@@ -48,7 +46,7 @@ export class ChangeWriter {
     if (state.nightlyInProgress) return changes.map(() => ({ kind: 'nightly_in_progress' }));
     const current = await this.lock(sql, changes);
     const now = deps.now();
-    const outcomes: Outcome[] = [];
+    const outcomes: Array<Outcome | Transaction> = [];
     const history: NewModification[] = [];
     const postbacks: Array<{ index: number; template: string; transaction: Transaction; reason: string | null }> = [];
     const templates = new Map<number, string | null>();
@@ -94,7 +92,8 @@ export class ChangeWriter {
         postback,
         createdAt: now,
       });
-      outcomes.push({ kind: 'applied', transaction: updated, modificationId: 0 });
+      // Completed with its history row's id once the rows are in.
+      outcomes.push(updated);
     }
 
     // A transaction changed by several rows is written once, with its last values.
@@ -103,12 +102,11 @@ export class ChangeWriter {
     }
     await deps.statistics.addToHours(sql, [...hours.values()]);
     const ids = history.length === 1 ? [await deps.modifications.append(sql, history[0])] : await deps.modifications.appendMany(sql, history);
-    let next = 0;
-    for (const outcome of outcomes) if (outcome.kind === 'applied') (outcome as Applied).modificationId = ids[next++];
     for (const { index, template, transaction, reason } of postbacks) {
       await deps.postbacks!.enqueue(sql, { template, transaction, modificationId: ids[index], reason });
     }
-    return outcomes;
+    let next = 0;
+    return outcomes.map((outcome) => ('kind' in outcome ? outcome : { kind: 'applied', transaction: outcome, modificationId: ids[next++] }));
   }
 
   private async lock(sql: Sql, changes: ReadyChange[]): Promise<Map<number, Transaction>> {

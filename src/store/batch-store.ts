@@ -346,6 +346,7 @@ export class BatchStore {
         `update batch_rows set succeeded = ${succeeded ? 1 : 0}, password = null, ${sets.join(', ')}
          where batch_id = ? and succeeded is null and file_row in (${chunk.map(() => '?').join(', ')})`,
         bindings,
+        { once: chunk.length > 1 },
       );
       recorded += affectedRows;
     }

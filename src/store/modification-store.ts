@@ -134,6 +134,7 @@ export class ModificationStore {
     const { insertId } = await sql.run(
       `insert into modifications (${HISTORY_COLUMNS.join(', ')}) values ${modifications.map(() => rows).join(', ')}`,
       modifications.flatMap(historyValues),
+      { once: true },
     );
     // SQLite reports the last row's id; MySQL the first. Either way every new id is ≥ the smallest.
     const smallest = sql.engine === 'mysql' ? insertId : insertId - modifications.length + 1;
@@ -141,6 +142,7 @@ export class ModificationStore {
     const found = await sql.rows<{ id: number | string; request_id: string }>(
       `select id, request_id from modifications where transaction_id in (${transactionIds.map(() => '?').join(', ')}) and id >= ?`,
       [...transactionIds, smallest],
+      { once: true },
     );
     const idOf = new Map(found.map((row) => [row.request_id, Number(row.id)]));
     return requestIds.map((requestId) => {

@@ -4,6 +4,15 @@ import type { Engine } from './database';
 /** A value bound to a statement: both drivers take these as they are (booleans as 0/1). */
 export type SqlValue = string | number | null;
 
+/**
+ * `once`: a statement whose text varies with its number of values (an IN list, a multi-row insert of a
+ * chunk): sent without preparing it, so connections do not pile up prepared statements (MySQL counts them
+ * against `max_prepared_stmt_count`, 16,382 by default across all connections).
+ */
+export interface StatementOptions {
+  once?: boolean;
+}
+
 /** What a write reports. */
 export interface WriteResult {
   insertId: number;
@@ -17,8 +26,8 @@ export interface WriteResult {
  */
 export interface Sql {
   readonly engine: Engine;
-  rows<T>(sql: string, values: SqlValue[]): Promise<T[]>;
-  run(sql: string, values: SqlValue[]): Promise<WriteResult>;
+  rows<T>(sql: string, values: SqlValue[], options?: StatementOptions): Promise<T[]>;
+  run(sql: string, values: SqlValue[], options?: StatementOptions): Promise<WriteResult>;
   /** Runs `callback` once the unit of work has committed (never when it rolls back). */
   afterCommit(callback: () => void): void;
 }
@@ -28,7 +37,7 @@ export interface Sql {
 /** The slice of a mysql2 (callback API) connection used here; knex's pool hands these out. */
 interface MysqlConnection {
   execute(sql: string, values: SqlValue[], callback: (error: Error | null, result: unknown) => void): void;
-  query(sql: string, callback: (error: Error | null) => void): void;
+  query(sql: string, values: SqlValue[], callback: (error: Error | null, result: unknown) => void): void;
 }
 
 /** The slice of a better-sqlite3 database used here. */
@@ -42,37 +51,39 @@ interface SqliteConnection {
 }
 
 type Driver = {
-  rows<T>(connection: unknown, sql: string, values: SqlValue[]): Promise<T[]>;
-  run(connection: unknown, sql: string, values: SqlValue[]): Promise<WriteResult>;
+  rows<T>(connection: unknown, sql: string, values: SqlValue[], once: boolean): Promise<T[]>;
+  run(connection: unknown, sql: string, values: SqlValue[], once: boolean): Promise<WriteResult>;
   /** Text-protocol control statements (BEGIN, COMMIT, ROLLBACK). */
   control(connection: unknown, sql: string): Promise<void>;
   begin: string;
 };
 
+/** mysql2: prepared (binary protocol, each distinct text prepared once per connection and kept in its statement cache), or escaped into the text once. */
+function mysqlCall(connection: unknown, sql: string, values: SqlValue[], once: boolean): Promise<unknown> {
+  const mysql = connection as MysqlConnection;
+  return new Promise((resolve, reject) => {
+    const done = (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result));
+    if (once) mysql.query(sql, values, done);
+    else mysql.execute(sql, values, done);
+  });
+}
+
 const mysqlDriver: Driver = {
-  // mysql2 prepares each distinct SQL text once per connection and keeps it (its statement cache).
-  rows: <T>(connection: unknown, sql: string, values: SqlValue[]) =>
-    new Promise<T[]>((resolve, reject) =>
-      (connection as MysqlConnection).execute(sql, values, (error, result) => (error ? reject(error) : resolve(result as T[]))),
-    ),
-  run: (connection, sql, values) =>
-    new Promise<WriteResult>((resolve, reject) =>
-      (connection as MysqlConnection).execute(sql, values, (error, result) => {
-        if (error) return reject(error);
-        const header = result as { insertId: number; affectedRows: number };
-        resolve({ insertId: Number(header.insertId), affectedRows: header.affectedRows });
-      }),
-    ),
-  control: (connection, sql) =>
-    new Promise<void>((resolve, reject) => (connection as MysqlConnection).query(sql, (error) => (error ? reject(error) : resolve()))),
+  rows: async <T>(connection: unknown, sql: string, values: SqlValue[], once: boolean) => (await mysqlCall(connection, sql, values, once)) as T[],
+  run: async (connection, sql, values, once) => {
+    const header = (await mysqlCall(connection, sql, values, once)) as { insertId: number; affectedRows: number };
+    return { insertId: Number(header.insertId), affectedRows: header.affectedRows };
+  },
+  control: (connection, sql) => mysqlCall(connection, sql, [], true).then(() => undefined),
   begin: 'START TRANSACTION',
 };
 
 /** Prepared statements per better-sqlite3 connection (a connection's statements die with it). */
 const sqliteStatements = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
 
-function sqliteStatement(connection: unknown, sql: string): SqliteStatement {
+function sqliteStatement(connection: unknown, sql: string, once = false): SqliteStatement {
   const database = connection as SqliteConnection;
+  if (once) return database.prepare(sql);
   let cache = sqliteStatements.get(database);
   if (!cache) sqliteStatements.set(database, (cache = new Map()));
   let statement = cache.get(sql);
@@ -82,9 +93,9 @@ function sqliteStatement(connection: unknown, sql: string): SqliteStatement {
 
 // better-sqlite3 is synchronous: a throw becomes a rejection so both engines fail the same way.
 const sqliteDriver: Driver = {
-  rows: async <T>(connection: unknown, sql: string, values: SqlValue[]) => sqliteStatement(connection, sql).all(...values) as T[],
-  run: async (connection, sql, values) => {
-    const result = sqliteStatement(connection, sql).run(...values);
+  rows: async <T>(connection: unknown, sql: string, values: SqlValue[], once: boolean) => sqliteStatement(connection, sql, once).all(...values) as T[],
+  run: async (connection, sql, values, once) => {
+    const result = sqliteStatement(connection, sql, once).run(...values);
     return { insertId: Number(result.lastInsertRowid), affectedRows: result.changes };
   },
   control: async (connection, sql) => {
@@ -111,13 +122,13 @@ class ConnectionSql implements Sql {
     private readonly driver: Driver,
     private readonly connection: unknown,
   ) {}
-  rows<T>(sql: string, values: SqlValue[]): Promise<T[]> {
+  rows<T>(sql: string, values: SqlValue[], options?: StatementOptions): Promise<T[]> {
     announce(this.knex, sql, values);
-    return this.driver.rows<T>(this.connection, sql, values);
+    return this.driver.rows<T>(this.connection, sql, values, options?.once ?? false);
   }
-  run(sql: string, values: SqlValue[]): Promise<WriteResult> {
+  run(sql: string, values: SqlValue[], options?: StatementOptions): Promise<WriteResult> {
     announce(this.knex, sql, values);
-    return this.driver.run(this.connection, sql, values);
+    return this.driver.run(this.connection, sql, values, options?.once ?? false);
   }
   afterCommit(callback: () => void): void {
     this.committed.push(callback);
@@ -140,22 +151,22 @@ export class SqlRunner {
   }
 
   /** One statement on a pooled connection, outside any transaction. */
-  async rows<T>(sql: string, values: SqlValue[]): Promise<T[]> {
+  async rows<T>(sql: string, values: SqlValue[], options?: StatementOptions): Promise<T[]> {
     const connection = await this.knex.client.acquireConnection();
     try {
       announce(this.knex, sql, values);
-      return await this.driver.rows<T>(connection, sql, values);
+      return await this.driver.rows<T>(connection, sql, values, options?.once ?? false);
     } finally {
       this.knex.client.releaseConnection(connection);
     }
   }
 
   /** One write on a pooled connection, outside any transaction. */
-  async run(sql: string, values: SqlValue[]): Promise<WriteResult> {
+  async run(sql: string, values: SqlValue[], options?: StatementOptions): Promise<WriteResult> {
     const connection = await this.knex.client.acquireConnection();
     try {
       announce(this.knex, sql, values);
-      return await this.driver.run(connection, sql, values);
+      return await this.driver.run(connection, sql, values, options?.once ?? false);
     } finally {
       this.knex.client.releaseConnection(connection);
     }

@@ -91,7 +91,7 @@ export class StatisticsStore {
         moneyToColumn(delta.approvedMerchantRevenue),
       );
     }
-    await sql.run(this.upsertFor(deltas.length), values);
+    await sql.run(this.upsertFor(deltas.length), values, { once: deltas.length > 1 });
   }
 
   /** An upsert adding to existing rows, spelled per engine. */

@@ -183,7 +183,7 @@ export class TransactionStore {
   async findManyWithCampaign(where: { ids: number[] } | { clickIds: string[] }): Promise<TransactionLookup> {
     const [column, values] = 'ids' in where ? ['t.id', where.ids] : ['t.click_id', where.clickIds];
     if (values.length === 0) throw new Error('findManyWithCampaign needs at least one identifier');
-    const rows = await this.sql.rows<JoinedRow>(WITH_CAMPAIGN(`${column} in (${values.map(() => '?').join(', ')})`), values);
+    const rows = await this.sql.rows<JoinedRow>(WITH_CAMPAIGN(`${column} in (${values.map(() => '?').join(', ')})`), values, { once: true });
     return lookupOf(rows);
   }
 
@@ -208,7 +208,7 @@ export class TransactionStore {
   async lockByIds(sql: Sql, ids: number[]): Promise<Transaction[]> {
     const placeholders = ids.map(() => '?').join(', ');
     const statement = `select * from transactions where id in (${placeholders}) order by id${sql.engine === 'mysql' ? ' for update' : ''}`;
-    return (await sql.rows<TransactionRow>(statement, ids)).map(transactionFromRow);
+    return (await sql.rows<TransactionRow>(statement, ids, { once: true })).map(transactionFromRow);
   }
 
   /** Writes new values of several transactions with one statement (CASE per column, the same SQL on both engines). */
@@ -224,6 +224,7 @@ export class TransactionStore {
       `update transactions set affiliate_payout = case id ${cases} end, merchant_revenue = case id ${cases} end, ` +
         `approved = case id ${cases} end, updated_at = ? where id in (${changes.map(() => '?').join(', ')})`,
       bindings,
+      { once: true },
     );
   }
 
