@@ -62,13 +62,21 @@ export class PasswordVerifier {
       }
       this.verified.delete(digest);
     }
-    if (client === undefined || this.inFlight.has(digest)) return this.compareOnce(digest, password, hash);
-    // A flood from one address must not fill the bcrypt queue ahead of everyone else's first checks.
+    if (this.inFlight.has(digest)) return this.compareOnce(digest, password, hash);
+    return this.asClient(client, () => this.compareOnce(digest, password, hash));
+  }
+
+  /**
+   * Runs an uncached compare within the client's share: a flood from one address must not fill the bcrypt
+   * queue ahead of everyone else's first checks. No client (batches, the admin API): no share.
+   */
+  private async asClient<T>(client: string | undefined, compare: () => Promise<T>): Promise<T> {
+    if (client === undefined) return compare();
     const mine = this.perClient.get(client) ?? 0;
     if (mine >= (this.options.maxComparesPerClient ?? Infinity)) throw new ClientBusyError('too many password checks from this client');
     this.perClient.set(client, mine + 1);
     try {
-      return await this.compareOnce(digest, password, hash);
+      return await compare();
     } finally {
       const left = (this.perClient.get(client) ?? 1) - 1;
       if (left <= 0) this.perClient.delete(client);
@@ -95,11 +103,14 @@ export class PasswordVerifier {
     return compare;
   }
 
-  /** Spends the time of one compare without a real hash, so unknown ids cost what a wrong password costs. */
-  async spendCompareTime(): Promise<void> {
+  /**
+   * Spends the time of one compare without a real hash, so unknown ids cost what a wrong password costs —
+   * within the client's share of compares, as a wrong password's would be.
+   */
+  async spendCompareTime(client?: string): Promise<void> {
     this.dummyHash ??= bcrypt.hash(crypto.randomBytes(16).toString('hex'), this.options.bcryptCost);
     const dummy = await this.dummyHash;
-    await this.gate.run(() => this.compare('not-the-password', dummy));
+    await this.asClient(client, () => this.gate.run(() => this.compare('not-the-password', dummy)));
   }
 
   private remember(digest: string): void {

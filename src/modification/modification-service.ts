@@ -133,7 +133,7 @@ export class ModificationService {
     if ('kind' in located) {
       // Unknown ids cost a compare too, so response time does not tell which ids exist.
       if (located.kind !== 'invalid_transaction') return located;
-      if (command.password !== null) await deps.passwords.spendCompareTime();
+      if (command.password !== null) await deps.passwords.spendCompareTime(limited ? command.clientIp : undefined);
       return this.countFailure(located, ipKeys);
     }
     const { campaign } = located;

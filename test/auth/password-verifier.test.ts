@@ -133,3 +133,44 @@ describe('PasswordVerifier per-client cap', () => {
     expect(await verifier.verify(1, 'hash:pw', 'guess-5', 'attacker')).toBe(false);
   });
 });
+
+describe('PasswordVerifier per-client cap for unknown transactions', () => {
+  it('counts the compare time spent on an unknown id against the same client share', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const verifier = new PasswordVerifier({
+      bcryptCost: 4,
+      cacheSize: 10,
+      cacheTtlMs: 10_000,
+      maxComparesPerClient: 2,
+      maxConcurrentCompares: 10,
+      compare: async () => {
+        calls++;
+        await gate;
+        return false;
+      },
+    });
+    // The dummy hash is made (really, at cost 4) before any share is taken: wait until a compare runs on it.
+    const unshared = verifier.spendCompareTime();
+    await until(() => calls === 1);
+    const unknownIds = [verifier.spendCompareTime('attacker'), verifier.spendCompareTime('attacker')];
+    await until(() => calls === 3);
+    // Two compares under way for this client: a third (unknown id or wrong password) is refused at once.
+    await expect(verifier.spendCompareTime('attacker')).rejects.toBeInstanceOf(ClientBusyError);
+    await expect(verifier.verify(1, 'hash:pw', 'guess', 'attacker')).rejects.toBeInstanceOf(ClientBusyError);
+    const other = verifier.spendCompareTime('merchant');
+    release();
+    await Promise.all([unshared, ...unknownIds, other]);
+    expect(calls).toBe(4); // the first (unshared) call, the attacker's two, the merchant's
+    await expect(verifier.spendCompareTime('attacker')).resolves.toBeUndefined();
+  });
+});
+
+/** Waits (a bounded number of timer turns) for a condition that other promises make true. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let turn = 0; !condition(); turn++) {
+    if (turn > 5000) throw new Error('condition never became true');
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
