@@ -127,7 +127,8 @@ async function startServer(databaseUrl: string) {
       BCRYPT_COST: '4',
       RATE_LIMIT_IP_FAILURES: '0',
       RATE_LIMIT_CAMPAIGN_FAILURES: '0',
-      BCRYPT_PER_CLIENT: '64', // 200 simulated merchants share one loopback address
+      // 200 simulated merchants share one loopback address, each with at most one request (and compare) under way.
+      BCRYPT_PER_CLIENT: String(clients),
       NIGHTLY_SCHEDULE: 'off',
       POSTBACK_ALLOW_PRIVATE_NETWORKS: 'true',
     },

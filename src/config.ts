@@ -173,7 +173,7 @@ const schema = z.object({
     .optional(),
   // Half the cores (at least one): every bcrypt thread is a core that edits and the database lose.
   BCRYPT_CONCURRENCY: int('BCRYPT_CONCURRENCY', 1, 64).default(Math.max(1, Math.floor(os.availableParallelism() / 2))),
-  BCRYPT_PER_CLIENT: int('BCRYPT_PER_CLIENT', 1, 64).default(2),
+  BCRYPT_PER_CLIENT: int('BCRYPT_PER_CLIENT', 1, 10_000).default(2),
   TLS_CERT_FILE: z.string().trim().optional(),
   TLS_KEY_FILE: z.string().trim().optional(),
   REQUIRE_HTTPS: bool('REQUIRE_HTTPS').default(false),
