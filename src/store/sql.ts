@@ -196,13 +196,21 @@ export class SqlRunner {
     }
   }
 
-  /** Statements inside a knex transaction the caller opened (and commits). */
+  /**
+   * Statements inside a knex transaction the caller opened (and commits). afterCommit callbacks wait for
+   * the outermost transaction's COMMIT: knex resolves a transaction rolled back without an error too, and
+   * a nested transaction's savepoint is only committed with its outer transaction.
+   */
   async within(trx: Knex.Transaction): Promise<Sql> {
     // A transaction's client hands out the transaction's own connection.
     const connection = await trx.client.acquireConnection();
     const sql = new ConnectionSql(this.engine, this.knex, this.driver, connection);
-    trx.executionPromise.then(
-      () => sql.committed.forEach((callback) => callback()),
+    let root = trx;
+    while ((root as { outerTx?: Knex.Transaction }).outerTx) root = (root as unknown as { outerTx: Knex.Transaction }).outerTx;
+    let committed = false;
+    root.on('query', (query: { sql?: string }) => (committed ||= /^commit\b/i.test(query.sql ?? '')));
+    root.executionPromise.then(
+      () => (committed ? sql.committed.forEach((callback) => callback()) : undefined),
       () => undefined,
     );
     return sql;

@@ -1,0 +1,416 @@
+import type { Knex } from 'knex';
+import { openDatabase } from '../../src/store/database';
+import { classifyDatabaseError } from '../../src/store/database-errors';
+import { Sql, SqlRunner } from '../../src/store/sql';
+import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
+
+const INSERT = 'insert into sql_scratch (id, v) values (?, ?)';
+const INSERT_VALUE = 'insert into sql_scratch (v) values (?)';
+const UPDATE_BY_VALUE = 'update sql_scratch set v = ? where v = ?';
+const UPDATE_BY_ID = 'update sql_scratch set v = ? where id = ?';
+const LOCK_ROW = 'select v from sql_scratch where id = ? for update';
+
+/** The scratch table's rows as plain objects, read through plain knex. */
+async function stored(handle: Knex): Promise<Array<{ id: number; v: string }>> {
+  const rows = await handle('sql_scratch').orderBy('id').select('id', 'v');
+  return rows.map((row: { id: number; v: string }) => ({ id: Number(row.id), v: row.v }));
+}
+
+/** Connections a knex pool has handed out and not had back. */
+function connectionsInUse(handle: Knex): number {
+  return (handle.client.pool as unknown as { numUsed(): number }).numUsed();
+}
+
+/** A promise the test resolves when it chooses: a gate between two units of work. */
+function gate<T = void>(): { opened: Promise<T>; open(value: T): void } {
+  let open: (value: T) => void = () => undefined;
+  const opened = new Promise<T>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/** The slice of a raw better-sqlite3 connection used here: synchronous, so usable inside a callback. */
+interface SqliteConnection {
+  prepare(sql: string): { get(...values: unknown[]): { v: string } | undefined; run(...values: unknown[]): unknown };
+  pragma(sql: string): unknown;
+}
+
+describe.each(testEngines())('SqlRunner on %s', (engine) => {
+  const mysqlOnly = engine === 'mysql' ? it : it.skip;
+  const sqliteOnly = engine === 'sqlite' ? it : it.skip;
+  const knexWarnings: string[] = [];
+  let database: TestDatabase;
+  let knex: Knex;
+  let runner: SqlRunner;
+  /** A pool of one connection (SQLite's own pool is one already), so a leak or a left-open transaction shows. */
+  let single: Knex;
+  let singleRunner: SqlRunner;
+  /** SQLite: a connection of a second handle, read synchronously; MariaDB: reads go through `knex`'s pool. */
+  let sqliteOther: Knex | undefined;
+  let sqliteReader: SqliteConnection | undefined;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(engine, { migrate: false });
+    knex = database.db.knex;
+    await knex.schema.createTable('sql_scratch', (table) => {
+      table.increments('id');
+      table.string('v', 50);
+    });
+    runner = new SqlRunner(knex, engine);
+    const log = { warn: (message: string) => knexWarnings.push(message), error: (message: string) => knexWarnings.push(message) };
+    single = engine === 'mysql' ? openDatabase(database.config, { poolMax: 1, log }).knex : knex;
+    singleRunner = new SqlRunner(single, engine);
+    if (engine === 'sqlite') {
+      sqliteOther = openDatabase(database.config).knex;
+      sqliteReader = (await sqliteOther.client.acquireConnection()) as SqliteConnection;
+    }
+  });
+
+  afterAll(async () => {
+    if (sqliteOther) {
+      if (sqliteReader) sqliteOther.client.releaseConnection(sqliteReader);
+      await sqliteOther.destroy();
+    }
+    if (single && single !== knex) await single.destroy();
+    await database?.drop();
+  });
+
+  beforeEach(async () => {
+    await knex('sql_scratch').delete();
+  });
+
+  /**
+   * The value of row `id` as another connection sees it, read at the moment of the call: synchronously on
+   * SQLite (WAL: only committed rows), and by a statement sent at once on another pooled connection on MariaDB.
+   */
+  function readElsewhere(id: number): Promise<string | undefined> {
+    if (sqliteReader) return Promise.resolve(sqliteReader.prepare('select v from sql_scratch where id = ?').get(id)?.v);
+    return knex('sql_scratch').where({ id }).first('v').then((row?: { v: string }) => row?.v);
+  }
+
+  describe('transaction', () => {
+    it('commits its writes and reports insert ids and affected rows', async () => {
+      const report = await runner.transaction(async (sql) => {
+        const inserts = [await sql.run(INSERT_VALUE, ['a']), await sql.run(INSERT_VALUE, ['a']), await sql.run(INSERT_VALUE, ['c'])];
+        const updatedTwo = await sql.run(UPDATE_BY_VALUE, ['b', 'a']);
+        const updatedNone = await sql.run(UPDATE_BY_VALUE, ['z', 'missing']);
+        const readBack = await sql.rows<{ v: string }>('select v from sql_scratch where id = ?', [inserts[2].insertId]);
+        return { inserts, updatedTwo, updatedNone, readBack };
+      });
+      const ids = report.inserts.map((insert) => insert.insertId);
+      expect(report.inserts.map((insert) => insert.affectedRows)).toEqual([1, 1, 1]);
+      expect(ids[0]).toBeGreaterThan(0);
+      expect(ids).toEqual([ids[0], ids[0] + 1, ids[0] + 2]);
+      expect(report.updatedTwo.affectedRows).toBe(2);
+      expect(report.updatedNone.affectedRows).toBe(0);
+      expect(report.readBack).toEqual([{ v: 'c' }]);
+      expect(await stored(knex)).toEqual([
+        { id: ids[0], v: 'b' },
+        { id: ids[1], v: 'b' },
+        { id: ids[2], v: 'c' },
+      ]);
+    });
+
+    it('runs single statements outside a transaction, each committed on its own', async () => {
+      expect(await runner.run(INSERT, [7, 'alone'])).toEqual({ insertId: 7, affectedRows: 1 });
+      // insertId after an UPDATE differs by engine (MySQL 0, SQLite the connection's last rowid): not asserted.
+      expect(await runner.run(UPDATE_BY_ID, ['changed', 7])).toMatchObject({ affectedRows: 1 });
+      expect(await runner.rows('select id, v from sql_scratch where id = ?', [7])).toEqual([{ id: 7, v: 'changed' }]);
+      expect(await readElsewhere(7)).toBe('changed');
+    });
+
+    it('rolls everything back and rethrows the same error when the work throws, without running afterCommit callbacks', async () => {
+      const refusal = new Error('work refused');
+      const called: string[] = [];
+      await expect(
+        singleRunner.transaction(async (sql) => {
+          await sql.run(INSERT, [1, 'first']);
+          sql.afterCommit(() => called.push('after commit'));
+          await sql.run(INSERT, [2, 'second']);
+          throw refusal;
+        }),
+      ).rejects.toBe(refusal);
+      expect(called).toEqual([]);
+      // Through the same single connection: a transaction left open would show its own rows here.
+      expect(await stored(single)).toEqual([]);
+      expect(await stored(knex)).toEqual([]);
+    });
+
+    it('runs afterCommit callbacks in order once the unit has committed, when another connection sees its writes', async () => {
+      const order: number[] = [];
+      const seenElsewhere: Array<Promise<string | undefined>> = [];
+      const result = await runner.transaction(async (sql) => {
+        await sql.run(INSERT, [1, 'committed']);
+        sql.afterCommit(() => {
+          order.push(1);
+          seenElsewhere.push(readElsewhere(1));
+        });
+        sql.afterCommit(() => order.push(2));
+        sql.afterCommit(() => order.push(3));
+        expect(order).toEqual([]);
+        return 'done';
+      });
+      expect(result).toBe('done');
+      expect(order).toEqual([1, 2, 3]);
+      expect(await Promise.all(seenElsewhere)).toEqual(['committed']);
+    });
+
+    it("rejects with the driver's error when a statement fails, and rolls back the unit's earlier statements", async () => {
+      await knex('sql_scratch').insert({ id: 1, v: 'before' });
+      const failure = await singleRunner
+        .transaction(async (sql) => {
+          await sql.run(INSERT, [2, 'same unit']);
+          await sql.run(UPDATE_BY_ID, ['overwritten', 1]);
+          await sql.run(INSERT, [1, 'duplicate']);
+          return 'not reached';
+        })
+        .catch((error: unknown) => error);
+      // toMatchObject, not toThrow: better-sqlite3's errors fail jest's Error check outside the first file loading it.
+      expect(failure).toMatchObject({ code: engine === 'mysql' ? 'ER_DUP_ENTRY' : 'SQLITE_CONSTRAINT_PRIMARYKEY' });
+      expect(classifyDatabaseError(failure)).toBe('duplicate_key');
+      expect(await stored(single)).toEqual([{ id: 1, v: 'before' }]);
+    });
+
+    it('gives its connection back to the pool after commits, rollbacks and failed statements', async () => {
+      const attempts: Array<(round: number) => Promise<unknown>> = [
+        (round) => singleRunner.transaction((sql) => sql.run(INSERT, [round, 'kept'])),
+        (round) =>
+          singleRunner.transaction(async (sql) => {
+            await sql.run(INSERT, [round, 'thrown away']);
+            throw new Error('refused');
+          }),
+        () => singleRunner.transaction((sql) => sql.rows('select * from no_such_table', [])),
+        () => singleRunner.rows('select * from no_such_table', []),
+        () => singleRunner.run(INSERT, [1, 'duplicate of round 1']),
+      ];
+      const outcomes: string[] = [];
+      for (let round = 1; round <= 20; round += 1) {
+        outcomes.push(await attempts[(round - 1) % attempts.length](round).then(() => 'ok', () => 'failed'));
+        expect({ round, inUse: connectionsInUse(single) }).toEqual({ round, inUse: 0 });
+      }
+      expect(outcomes).toEqual(Array.from({ length: 4 }, () => ['ok', 'failed', 'failed', 'failed', 'failed']).flat());
+      expect(await stored(single)).toEqual([1, 6, 11, 16].map((id) => ({ id, v: 'kept' })));
+    });
+
+    sqliteOnly('takes the write lock as it begins (BEGIN IMMEDIATE), so another connection cannot write meanwhile', async () => {
+      const elsewhere = sqliteReader as SqliteConnection;
+      elsewhere.pragma('busy_timeout = 0');
+      try {
+        const refusal = await runner.transaction(async (sql) => {
+          await sql.rows('select count(*) as n from sql_scratch', []);
+          try {
+            elsewhere.prepare(INSERT).run(1, 'elsewhere');
+            return null;
+          } catch (error) {
+            return error;
+          }
+        });
+        expect(refusal).toMatchObject({ code: 'SQLITE_BUSY' });
+      } finally {
+        elsewhere.pragma('busy_timeout = 5000');
+      }
+      expect(await stored(knex)).toEqual([]);
+    });
+
+    it('runs `once` statements unprepared with the same results, their values escaped', async () => {
+      const awkward = `O'Brien \\ "quoted" ; -- ?`;
+      const report = await runner.transaction(async (sql) => ({
+        insert: await sql.run(INSERT, [1, awkward], { once: true }),
+        read: await sql.rows('select id, v from sql_scratch where id in (?, ?)', [1, 2], { once: true }),
+      }));
+      expect(report).toEqual({ insert: { insertId: 1, affectedRows: 1 }, read: [{ id: 1, v: awkward }] });
+      expect(await runner.run(UPDATE_BY_ID, ['plain', 1], { once: true })).toMatchObject({ affectedRows: 1 });
+      expect(await runner.rows('select v from sql_scratch where id = ?', [1], { once: true })).toEqual([{ v: 'plain' }]);
+    });
+
+    mysqlOnly('prepares a statement once per connection, and never a `once` statement', async () => {
+      const prepares = async (sql: Sql) => Number((await sql.rows<{ Value: string }>("show session status like 'Com_stmt_prepare'", [], { once: true }))[0].Value);
+      const counted = await singleRunner.transaction(async (sql) => {
+        const before = await prepares(sql);
+        for (const id of [1, 2, 3]) await sql.rows('select v from sql_scratch where id = ? /* prepared probe */', [id]);
+        const afterPrepared = await prepares(sql);
+        for (const id of [1, 2, 3]) await sql.rows('select v from sql_scratch where id = ? /* once probe */', [id], { once: true });
+        return { prepared: afterPrepared - before, once: (await prepares(sql)) - afterPrepared };
+      });
+      expect(counted).toEqual({ prepared: 1, once: 0 });
+    });
+
+    mysqlOnly('fails as a lost connection when its connection is killed mid-unit, and the next unit gets a fresh one', async () => {
+      let killedId = 0;
+      const failure = await singleRunner
+        .transaction(async (sql) => {
+          await sql.run(INSERT, [1, 'lost with the connection']);
+          const [{ id }] = await sql.rows<{ id: number }>('select connection_id() as id', []);
+          killedId = Number(id);
+          await knex.raw(`kill ${killedId}`);
+          await sql.rows('select 1 as one', []);
+          return 'not reached';
+        })
+        .catch((error: unknown) => error);
+      expect(killedId).toBeGreaterThan(0);
+      expect(classifyDatabaseError(failure)).toBe('connection');
+      expect(connectionsInUse(single)).toBe(0);
+
+      const nextId = await singleRunner.transaction(async (sql) => {
+        await sql.run(INSERT, [2, 'after']);
+        const [{ id }] = await sql.rows<{ id: number }>('select connection_id() as id', []);
+        return Number(id);
+      });
+      expect(nextId).not.toBe(killedId);
+      expect(await stored(knex)).toEqual([{ id: 2, v: 'after' }]);
+    });
+
+    mysqlOnly('serialises two units that lock the same row: the second sees what the first committed', async () => {
+      await knex('sql_scratch').insert({ id: 1, v: 'start' });
+      const firstHoldsLock = gate();
+      const firstMayFinish = gate();
+      const secondConnection = gate<number>();
+      let secondSettled = false;
+      const first = runner.transaction(async (sql) => {
+        await sql.rows(LOCK_ROW, [1]);
+        firstHoldsLock.open();
+        await firstMayFinish.opened;
+        await sql.run(UPDATE_BY_ID, ['first', 1]);
+      });
+      try {
+        await firstHoldsLock.opened;
+        const second = runner
+          .transaction(async (sql) => {
+            const [{ id }] = await sql.rows<{ id: number }>('select connection_id() as id', []);
+            secondConnection.open(Number(id));
+            const [row] = await sql.rows<{ v: string }>(LOCK_ROW, [1]);
+            await sql.run(UPDATE_BY_ID, [`${row.v}+second`, 1]);
+            return row.v;
+          })
+          .finally(() => (secondSettled = true));
+        // Wait (by state, not by time) until the server is running the second unit's locking read.
+        const secondId = await secondConnection.opened;
+        while (!secondSettled && !(await isRunning(knex, secondId, LOCK_ROW))) await new Promise((resolve) => setImmediate(resolve));
+        expect(secondSettled).toBe(false);
+        firstMayFinish.open();
+        await first;
+        expect(await second).toBe('first');
+        expect(await stored(knex)).toEqual([{ id: 1, v: 'first+second' }]);
+      } finally {
+        firstMayFinish.open();
+        await first.catch(() => undefined);
+      }
+    });
+  });
+
+  describe('within a knex transaction', () => {
+    it('commits with the knex transaction, shares its connection, then runs afterCommit callbacks', async () => {
+      const called: string[] = [];
+      await knex.transaction(async (trx) => {
+        await trx('sql_scratch').insert({ id: 1, v: 'by knex' });
+        const sql = await runner.within(trx);
+        expect(await sql.rows('select v from sql_scratch where id = ?', [1])).toEqual([{ v: 'by knex' }]);
+        expect(await sql.run(INSERT, [2, 'by runner'])).toEqual({ insertId: 2, affectedRows: 1 });
+        sql.afterCommit(() => called.push('committed'));
+        expect(called).toEqual([]);
+      });
+      expect(called).toEqual(['committed']);
+      expect(await stored(knex)).toEqual([
+        { id: 1, v: 'by knex' },
+        { id: 2, v: 'by runner' },
+      ]);
+    });
+
+    it('commits with an explicit trx.commit()', async () => {
+      const called: string[] = [];
+      const trx = await knex.transaction();
+      const sql = await runner.within(trx);
+      await sql.run(INSERT, [1, 'by runner']);
+      sql.afterCommit(() => called.push('committed'));
+      await trx.commit();
+      await trx.executionPromise;
+      expect(called).toEqual(['committed']);
+      expect(await stored(knex)).toEqual([{ id: 1, v: 'by runner' }]);
+    });
+
+    it('rolls back with the knex transaction when its work throws, without running afterCommit callbacks', async () => {
+      const refusal = new Error('work refused');
+      const called: string[] = [];
+      await expect(
+        knex.transaction(async (trx) => {
+          const sql = await runner.within(trx);
+          await sql.run(INSERT, [1, 'by runner']);
+          sql.afterCommit(() => called.push('committed'));
+          throw refusal;
+        }),
+      ).rejects.toBe(refusal);
+      expect(called).toEqual([]);
+      expect(await stored(knex)).toEqual([]);
+    });
+
+    // knex resolves (not rejects) a transaction's executionPromise on a rollback without an error
+    // (doNotRejectOnRollback, on by default), and within() takes any resolution for a commit.
+    it('does not run afterCommit callbacks when the knex transaction is rolled back with trx.rollback()', async () => {
+      const called: string[] = [];
+      const trx = await knex.transaction();
+      const sql = await runner.within(trx);
+      await sql.run(INSERT, [1, 'by runner']);
+      sql.afterCommit(() => called.push('committed'));
+      await trx.rollback();
+      await trx.executionPromise.catch(() => undefined);
+      expect(await stored(knex)).toEqual([]);
+      expect(called).toEqual([]);
+    });
+
+    // A nested knex transaction is a savepoint: its executionPromise resolves on RELEASE SAVEPOINT,
+    // before the outer transaction decides.
+    it('does not run afterCommit callbacks of a nested knex transaction whose outer transaction rolls back', async () => {
+      const refusal = new Error('outer work refused');
+      const called: string[] = [];
+      await expect(
+        knex.transaction(async (outer) => {
+          await outer.transaction(async (inner) => {
+            const sql = await runner.within(inner);
+            await sql.run(INSERT, [1, 'in savepoint']);
+            sql.afterCommit(() => called.push('committed'));
+          });
+          throw refusal;
+        }),
+      ).rejects.toBe(refusal);
+      expect(await stored(knex)).toEqual([]);
+      expect(called).toEqual([]);
+    });
+  });
+
+  it("announces each statement on knex's 'query' event with its sql and bindings", async () => {
+    const announced: Array<{ sql: string; bindings: unknown }> = [];
+    const listener = (query: { sql: string; bindings?: unknown }) => announced.push({ sql: query.sql, bindings: query.bindings });
+    knex.on('query', listener);
+    try {
+      await runner.run(INSERT, [1, 'outside']);
+      await runner.rows('select v from sql_scratch where id = ?', [1]);
+      await runner.transaction(async (sql) => {
+        await sql.run(UPDATE_BY_ID, ['inside', 1]);
+        await sql.rows('select id from sql_scratch where v = ?', ['inside']);
+      });
+      await knex.transaction(async (trx) => {
+        const sql = await runner.within(trx);
+        await sql.rows('select count(*) as n from sql_scratch where id > ?', [0]);
+      });
+    } finally {
+      knex.off('query', listener);
+    }
+    // knex announces its own BEGIN/COMMIT of the knex transaction; those are not the runner's.
+    expect(announced.filter((query) => !/^(begin|commit)\b/i.test(query.sql))).toEqual([
+      { sql: INSERT, bindings: [1, 'outside'] },
+      { sql: 'select v from sql_scratch where id = ?', bindings: [1] },
+      { sql: UPDATE_BY_ID, bindings: ['inside', 1] },
+      { sql: 'select id from sql_scratch where v = ?', bindings: ['inside'] },
+      { sql: 'select count(*) as n from sql_scratch where id > ?', bindings: [0] },
+    ]);
+  });
+});
+
+/**
+ * True while connection `id` runs `statement`. The processlist, not information_schema.innodb_trx: InnoDB
+ * serves that table from a cache that is not refreshed while it keeps being read (a polling loop would
+ * never see the lock wait begin).
+ */
+async function isRunning(handle: Knex, id: number, statement: string): Promise<boolean> {
+  const [rows] = await handle.raw('select count(*) as running from information_schema.processlist where id = ? and info = ?', [id, statement]);
+  return Number(rows[0].running) > 0;
+}
