@@ -105,22 +105,29 @@ describe('PasswordVerifier under concurrency', () => {
   });
 });
 
+/** A verifier whose compares (all refusing) wait for `release()`, counting how many started; two per client. */
+function gatedVerifier(options: { maxConcurrentCompares?: number } = {}) {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const counted = { calls: 0 };
+  const verifier = new PasswordVerifier({
+    bcryptCost: 4,
+    cacheSize: 10,
+    cacheTtlMs: 10_000,
+    maxComparesPerClient: 2,
+    ...options,
+    compare: async () => {
+      counted.calls++;
+      await gate;
+      return false;
+    },
+  });
+  return { verifier, release: () => release(), started: () => counted.calls };
+}
+
 describe('PasswordVerifier per-client cap', () => {
   it('refuses a client its third concurrent uncached compare, but not identical ones, nor other clients', async () => {
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let calls = 0;
-    const verifier = new PasswordVerifier({
-      bcryptCost: 4,
-      cacheSize: 10,
-      cacheTtlMs: 10_000,
-      maxComparesPerClient: 2,
-      compare: async () => {
-        calls++;
-        await gate;
-        return false;
-      },
-    });
+    const { verifier, release, started } = gatedVerifier();
     const first = verifier.verify(1, 'hash:pw', 'guess-1', 'attacker');
     const second = verifier.verify(1, 'hash:pw', 'guess-2', 'attacker');
     const joiner = verifier.verify(1, 'hash:pw', 'guess-1', 'attacker'); // same compare as the first: joins it
@@ -128,7 +135,7 @@ describe('PasswordVerifier per-client cap', () => {
     const other = verifier.verify(1, 'hash:pw', 'guess-4', 'merchant');
     release();
     expect(await Promise.all([first, second, joiner, other])).toEqual([false, false, false, false]);
-    expect(calls).toBe(3);
+    expect(started()).toBe(3);
     // The share is given back when the compares end.
     expect(await verifier.verify(1, 'hash:pw', 'guess-5', 'attacker')).toBe(false);
   });
@@ -136,33 +143,19 @@ describe('PasswordVerifier per-client cap', () => {
 
 describe('PasswordVerifier per-client cap for unknown transactions', () => {
   it('counts the compare time spent on an unknown id against the same client share', async () => {
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let calls = 0;
-    const verifier = new PasswordVerifier({
-      bcryptCost: 4,
-      cacheSize: 10,
-      cacheTtlMs: 10_000,
-      maxComparesPerClient: 2,
-      maxConcurrentCompares: 10,
-      compare: async () => {
-        calls++;
-        await gate;
-        return false;
-      },
-    });
+    const { verifier, release, started } = gatedVerifier({ maxConcurrentCompares: 10 });
     // The dummy hash is made (really, at cost 4) before any share is taken: wait until a compare runs on it.
     const unshared = verifier.spendCompareTime();
-    await until(() => calls === 1);
+    await until(() => started() === 1);
     const unknownIds = [verifier.spendCompareTime('attacker'), verifier.spendCompareTime('attacker')];
-    await until(() => calls === 3);
+    await until(() => started() === 3);
     // Two compares under way for this client: a third (unknown id or wrong password) is refused at once.
     await expect(verifier.spendCompareTime('attacker')).rejects.toBeInstanceOf(ClientBusyError);
     await expect(verifier.verify(1, 'hash:pw', 'guess', 'attacker')).rejects.toBeInstanceOf(ClientBusyError);
     const other = verifier.spendCompareTime('merchant');
     release();
     await Promise.all([unshared, ...unknownIds, other]);
-    expect(calls).toBe(4); // the first (unshared) call, the attacker's two, the merchant's
+    expect(started()).toBe(4); // the first (unshared) call, the attacker's two, the merchant's
     await expect(verifier.spendCompareTime('attacker')).resolves.toBeUndefined();
   });
 });
