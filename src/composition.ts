@@ -41,7 +41,7 @@ export function createStores(db: Database) {
     transactions: new TransactionStore(db.knex, db.engine),
     modifications: new ModificationStore(db.knex),
     processingState: new ProcessingStateStore(db.knex, db.engine),
-    statistics: new StatisticsStore(db.knex, db.engine),
+    statistics: new StatisticsStore(db.engine),
     postbacks: new PostbackStore(db.knex, db.engine),
     consoleSessions: new ConsoleSessionStore(db.knex),
     consoleAudit: new ConsoleAuditStore(db.knex),
@@ -69,7 +69,6 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
   const postbackWorker = new PostbackWorker(stores.postbacks, postbackDispatcher, logger, { ...config.postbacks, now: options.now });
   const outbox = new TransactionalPostbackOutbox(stores.postbacks, { now: options.now, onCommitted: () => postbackWorker.wake() });
   const modifications = new ModificationService({
-    knex: db.knex,
     ...stores,
     passwords,
     postbacks: outbox,

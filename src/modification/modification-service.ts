@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import { ClientBusyError, type PasswordVerifier } from '../auth/password-verifier';
 import { QueueFullError } from '../auth/bounded-concurrency';
 import type { FailureLimiter, LimitKey } from '../auth/failure-limiter';
@@ -19,7 +18,6 @@ export type { PostbackOutbox } from './change-writer';
 
 /** Everything the core needs, passed in by the composition root. */
 export interface ModificationServiceDeps {
-  knex: Knex;
   /** Prepared statements on knex's connections: the unit of work of a change. */
   sql: SqlRunner;
   transactions: TransactionStore;

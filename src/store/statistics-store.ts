@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import { Money, moneyToColumn } from '../modification/money';
 import type { Engine } from './database';
 import type { Sql, SqlValue } from './sql';
@@ -64,10 +63,7 @@ export class StatisticsStore {
   /** The upsert statement per number of rows (a chunk of a batch adds to several rows at once). */
   private readonly upserts = new Map<number, string>();
 
-  constructor(
-    private readonly knex: Knex,
-    private readonly engine: Engine,
-  ) {}
+  constructor(private readonly engine: Engine) {}
 
   /** Adds a delta to one hour's row, creating it when absent. */
   async addToHour(sql: Sql, hour: number, campaignId: number, affiliateId: number, delta: StatisticsDelta): Promise<void> {

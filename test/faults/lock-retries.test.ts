@@ -65,7 +65,6 @@ describe.each(testEngines())('deadlocks and lock timeouts are retried a bounded 
   function coreWith(fakes: { transactions?: TransactionStore; modifications?: ModificationStore }) {
     const { stores } = services;
     return new ModificationService({
-      knex: database.db.knex,
       ...stores,
       ...fakes,
       passwords: new PasswordVerifier({ bcryptCost: 4, cacheSize: 0, cacheTtlMs: 0 }),

@@ -397,7 +397,6 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
       const before = await writtenState(ids);
       const { stores } = services;
       const nightCore = new ModificationService({
-        knex: database.db.knex,
         ...stores,
         processingState: new NightlyStartsBeforeLocks(database.db.knex, database.db.engine),
         passwords: services.passwords,
