@@ -133,6 +133,34 @@ class ConnectionSql implements Sql {
   afterCommit(callback: () => void): void {
     this.committed.push(callback);
   }
+
+  /** Runs the callbacks once the work is durable. They only notify (wake a worker): one that throws cannot undo the commit, so it must not fail the caller or skip the others. */
+  runCommitted(): void {
+    for (const callback of this.committed) {
+      try {
+        callback();
+      } catch {
+        // The change is committed; a failed notification costs at most a poll interval.
+      }
+    }
+  }
+}
+
+/** Per outermost knex transaction: resolves true once it has committed, false when it ended otherwise. */
+const commits = new WeakMap<Knex.Transaction, Promise<boolean>>();
+
+function committedFlag(root: Knex.Transaction): Promise<boolean> {
+  let flag = commits.get(root);
+  if (!flag) {
+    let committed = false;
+    root.on('query', (query: { sql?: string }) => (committed ||= /^commit\b/i.test(query.sql ?? '')));
+    flag = root.executionPromise.then(
+      () => committed,
+      () => false,
+    );
+    commits.set(root, flag);
+  }
+  return flag;
 }
 
 /**
@@ -189,7 +217,7 @@ export class SqlRunner {
         await this.driver.control(connection, 'ROLLBACK').catch(() => undefined);
         throw error;
       }
-      for (const callback of sql.committed) callback();
+      sql.runCommitted();
       return result;
     } finally {
       this.knex.client.releaseConnection(connection);
@@ -207,12 +235,7 @@ export class SqlRunner {
     const sql = new ConnectionSql(this.engine, this.knex, this.driver, connection);
     let root = trx;
     while ((root as { outerTx?: Knex.Transaction }).outerTx) root = (root as unknown as { outerTx: Knex.Transaction }).outerTx;
-    let committed = false;
-    root.on('query', (query: { sql?: string }) => (committed ||= /^commit\b/i.test(query.sql ?? '')));
-    root.executionPromise.then(
-      () => (committed ? sql.committed.forEach((callback) => callback()) : undefined),
-      () => undefined,
-    );
+    committedFlag(root).then((committed) => (committed ? sql.runCommitted() : undefined));
     return sql;
   }
 }

@@ -154,6 +154,22 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
       expect(await Promise.all(seenElsewhere)).toEqual(['committed']);
     });
 
+    it('answers a committed unit as committed when an afterCommit callback throws, and still runs the others', async () => {
+      const order: number[] = [];
+      const result = await runner.transaction(async (sql) => {
+        await sql.run(INSERT, [1, 'kept']);
+        sql.afterCommit(() => order.push(1));
+        sql.afterCommit(() => {
+          throw new Error('a notification failed');
+        });
+        sql.afterCommit(() => order.push(3));
+        return 'done';
+      });
+      expect(result).toBe('done');
+      expect(order).toEqual([1, 3]);
+      expect(await readElsewhere(1)).toBe('kept');
+    });
+
     it("rejects with the driver's error when a statement fails, and rolls back the unit's earlier statements", async () => {
       await knex('sql_scratch').insert({ id: 1, v: 'before' });
       const failure = await singleRunner
@@ -343,7 +359,7 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
     });
 
     // knex resolves (not rejects) a transaction's executionPromise on a rollback without an error
-    // (doNotRejectOnRollback, on by default), and within() takes any resolution for a commit.
+    // (doNotRejectOnRollback, on by default): within() must wait for a COMMIT, not for any resolution.
     it('does not run afterCommit callbacks when the knex transaction is rolled back with trx.rollback()', async () => {
       const called: string[] = [];
       const trx = await knex.transaction();
