@@ -3,6 +3,7 @@ import type { Batch, BatchRow, BatchStore } from '../store/batch-store';
 import type { ProcessingStateStore } from '../store/processing-state-store';
 import type { RowResult } from './results-csv';
 import type { Outcome } from '../modification/outcome';
+import { forEachConcurrently } from '../workers/for-each-concurrently';
 import { type PreparedRow, prepareRow, RowAlreadyProcessedError, type RowModifier, rowOutcomeOf, runRow } from './run-row';
 
 /** Tuning of batch processing. */
@@ -202,15 +203,10 @@ function laneKey(row: BatchRow): string {
 
 /** Runs the lanes with at most `concurrency` at once, each lane's items in order, until `going()` says stop. */
 async function runLanes<T>(lanes: T[][], concurrency: number, going: () => boolean, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const runner = async () => {
-    while (next < lanes.length) {
-      const lane = lanes[next++];
-      for (const item of lane) {
-        if (!going()) return;
-        await work(item);
-      }
+  await forEachConcurrently(lanes, concurrency, async (lane) => {
+    for (const item of lane) {
+      if (!going()) return;
+      await work(item);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, lanes.length) }, runner));
+  });
 }

@@ -10,6 +10,7 @@ import type { Sql, SqlRunner } from '../store/sql';
 import type { StatisticsStore } from '../store/statistics-store';
 import type { Transaction, TransactionLookup, TransactionStore } from '../store/transaction-store';
 import type { WhitelistStore } from '../store/whitelist-store';
+import { forEachConcurrently } from '../workers/for-each-concurrently';
 import { ChangeWriter, type PostbackOutbox, type ReadyChange } from './change-writer';
 import type { ModificationCommand, TransactionIdentifier } from './command';
 import { isPassing, type Outcome } from './outcome';
@@ -159,16 +160,11 @@ export class ModificationService {
     const ready: Array<ReadyChange & { index: number }> = [];
     const lookups = await this.modifyStep(() => this.prefetch(commands));
     if (!(lookups instanceof Map)) return null;
-    let next = 0;
-    const lane = async () => {
-      while (next < commands.length) {
-        const index = next++;
-        const checked = await this.modifyStep(() => this.precheck(commands[index], lookups.get(commands[index].identifier)));
-        if ('kind' in checked) outcomes[index] = checked;
-        else ready.push({ index, transactionId: checked.transaction.id, command: commands[index] });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, commands.length)) }, lane));
+    await forEachConcurrently(commands, options.concurrency, async (command, index) => {
+      const checked = await this.modifyStep(() => this.precheck(command, lookups.get(command.identifier)));
+      if ('kind' in checked) outcomes[index] = checked;
+      else ready.push({ index, transactionId: checked.transaction.id, command });
+    });
     if (outcomes.some(isPassing)) return null;
     if (ready.length === 0) return outcomes;
     ready.sort((a, b) => a.index - b.index); // file order: a transaction named twice changes in order
