@@ -11,7 +11,7 @@ import type { Modification, ModificationStore } from '../store/modification-stor
 import type { ProcessingStateStore } from '../store/processing-state-store';
 import { difference, hourStart, StatisticsStore } from '../store/statistics-store';
 import type { Transaction, TransactionStore } from '../store/transaction-store';
-import { SqlRunner } from '../store/sql';
+import type { SqlRunner } from '../store/sql';
 import type { WhitelistEntry, WhitelistStore } from '../store/whitelist-store';
 import { conflict, invalid, notFound } from './admin-errors';
 
@@ -53,6 +53,8 @@ export interface AdminServiceDeps {
   modifications: ModificationStore;
   processingState: ProcessingStateStore;
   statistics: StatisticsStore;
+  /** Prepared statements for the stores that take them inside a knex transaction. */
+  sql: SqlRunner;
   bcryptCost: number;
   validatePostbackUrl: PostbackUrlValidator;
   now?: () => number;
@@ -177,7 +179,7 @@ export class AdminService {
           trx,
         );
         if (hourStart(created.occurredAt) < state.rolledUpThrough) {
-          await this.deps.statistics.addToHour(await new SqlRunner(this.deps.knex, this.deps.engine).within(trx), hourStart(created.occurredAt), created.campaignId, created.affiliateId, difference(null, created));
+          await this.deps.statistics.addToHour(await this.deps.sql.within(trx), hourStart(created.occurredAt), created.campaignId, created.affiliateId, difference(null, created));
         }
         return created;
       });
