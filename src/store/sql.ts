@@ -134,6 +134,11 @@ class ConnectionSql implements Sql {
     this.committed.push(callback);
   }
 
+  /** BEGIN, COMMIT, ROLLBACK: sent unprepared, and not announced on knex's 'query' event (the unit's statements are). */
+  control(sql: string): Promise<void> {
+    return this.driver.control(this.connection, sql);
+  }
+
   /** Runs the callbacks once the work is durable. They only notify (wake a worker): one that throws cannot undo the commit, so it must not fail the caller or skip the others. */
   runCommitted(): void {
     for (const callback of this.committed) {
@@ -179,46 +184,40 @@ export class SqlRunner {
   }
 
   /** One statement on a pooled connection, outside any transaction. */
-  async rows<T>(sql: string, values: SqlValue[], options?: StatementOptions): Promise<T[]> {
-    const connection = await this.knex.client.acquireConnection();
-    try {
-      announce(this.knex, sql, values);
-      return await this.driver.rows<T>(connection, sql, values, options?.once ?? false);
-    } finally {
-      this.knex.client.releaseConnection(connection);
-    }
+  rows<T>(sql: string, values: SqlValue[], options?: StatementOptions): Promise<T[]> {
+    return this.pooled((connection) => connection.rows<T>(sql, values, options));
   }
 
   /** One write on a pooled connection, outside any transaction. */
-  async run(sql: string, values: SqlValue[], options?: StatementOptions): Promise<WriteResult> {
-    const connection = await this.knex.client.acquireConnection();
-    try {
-      announce(this.knex, sql, values);
-      return await this.driver.run(connection, sql, values, options?.once ?? false);
-    } finally {
-      this.knex.client.releaseConnection(connection);
-    }
+  run(sql: string, values: SqlValue[], options?: StatementOptions): Promise<WriteResult> {
+    return this.pooled((connection) => connection.run(sql, values, options));
   }
 
   /**
    * Runs `work` in a database transaction of its own: committed when it returns, rolled back when it
    * throws. A connection whose rollback fails is broken; knex's pool check discards it on its next use.
    */
-  async transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    const connection = await this.knex.client.acquireConnection();
-    try {
-      const sql = new ConnectionSql(this.engine, this.knex, this.driver, connection);
-      await this.driver.control(connection, this.driver.begin);
+  transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.pooled(async (sql) => {
+      await sql.control(this.driver.begin);
       let result: T;
       try {
         result = await work(sql);
-        await this.driver.control(connection, 'COMMIT');
+        await sql.control('COMMIT');
       } catch (error) {
-        await this.driver.control(connection, 'ROLLBACK').catch(() => undefined);
+        await sql.control('ROLLBACK').catch(() => undefined);
         throw error;
       }
       sql.runCommitted();
       return result;
+    });
+  }
+
+  /** Uses a connection of knex's pool, given back whatever happens. */
+  private async pooled<T>(use: (connection: ConnectionSql) => Promise<T>): Promise<T> {
+    const connection = await this.knex.client.acquireConnection();
+    try {
+      return await use(new ConnectionSql(this.engine, this.knex, this.driver, connection));
     } finally {
       this.knex.client.releaseConnection(connection);
     }
