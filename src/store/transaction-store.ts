@@ -122,15 +122,15 @@ function lookupOf(rows: JoinedRow[]): TransactionLookup {
 /** Reads and writes transactions. */
 export class TransactionStore {
   private readonly sql: SqlRunner;
-  private readonly lockSql: string;
+  /** SQLite has no row locks; its single connection and single writer serialise the whole unit of work. */
+  private readonly forUpdate: string;
 
   constructor(
     private readonly knex: Knex,
     engine: Engine,
   ) {
     this.sql = new SqlRunner(knex, engine);
-    // SQLite has no row locks; its single connection and single writer serialise the whole unit of work.
-    this.lockSql = `select * from transactions where id = ?${engine === 'mysql' ? ' for update' : ''}`;
+    this.forUpdate = engine === 'mysql' ? ' for update' : '';
   }
 
   /** Inserts a transaction. */
@@ -200,14 +200,14 @@ export class TransactionStore {
 
   /** Reads the transaction and locks it until the unit of work ends (MySQL/MariaDB: `FOR UPDATE`). */
   async lockById(sql: Sql, id: number): Promise<Transaction | null> {
-    const rows = await sql.rows<TransactionRow>(this.lockSql, [id]);
+    const rows = await sql.rows<TransactionRow>(`select * from transactions where id = ?${this.forUpdate}`, [id]);
     return rows[0] ? transactionFromRow(rows[0]) : null;
   }
 
   /** Reads and locks several transactions (in primary-key order, as InnoDB takes them); missing ids are absent. */
   async lockByIds(sql: Sql, ids: number[]): Promise<Transaction[]> {
     const placeholders = ids.map(() => '?').join(', ');
-    const statement = `select * from transactions where id in (${placeholders}) order by id${sql.engine === 'mysql' ? ' for update' : ''}`;
+    const statement = `select * from transactions where id in (${placeholders}) order by id${this.forUpdate}`;
     return (await sql.rows<TransactionRow>(statement, ids, { once: true })).map(transactionFromRow);
   }
 
