@@ -60,6 +60,10 @@ export function openDatabase(config: DatabaseConfig, options: DatabaseOptions = 
       supportBigNumbers: true,
       bigNumberStrings: false,
       charset: 'utf8mb4',
+      // The core sends a change's statements in one round trip (Sql.all). Every statement is built with
+      // placeholders and its values escaped by mysql2, as knex does for its own; none is ever assembled
+      // from request text, which is what makes several statements per query safe to allow.
+      multipleStatements: true,
     } as Knex.MySql2ConnectionConfig,
     pool: { min: 0, max: options.poolMax ?? 20 },
     acquireConnectionTimeout: 10_000,

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { Money, moneyFromColumn, moneyToColumn } from '../modification/money';
-import type { Sql, SqlValue } from './sql';
+import type { Sql, SqlValue, Statement } from './sql';
 import type { TransactionValues } from './transaction-store';
 
 /** How the transaction was identified by the request that changed it. */
@@ -114,8 +114,13 @@ export class ModificationStore {
 
   /** Appends one history row; returns its id. */
   async append(sql: Sql, modification: NewModification): Promise<number> {
-    const { insertId } = await sql.run(APPEND, historyValues(modification));
-    return insertId;
+    const [id] = await sql.all([this.appendStatement(modification)]);
+    return id;
+  }
+
+  /** `append` as a statement, read as the new row's id, to go with the unit's other writes. */
+  appendStatement(modification: NewModification): Statement<number> {
+    return { sql: APPEND, values: historyValues(modification), read: ({ insertId }) => insertId };
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Engine } from './database';
-import type { Sql } from './sql';
+import { readStatement, type Sql, type Statement } from './sql';
 
 /** The single row that says whether nightly processing runs and how far hours are rolled up. */
 export interface ProcessingState {
@@ -56,9 +56,16 @@ export class ProcessingStateStore {
    * the same guarantee.
    */
   async readForModification(sql: Sql): Promise<ProcessingState> {
-    const rows = await sql.rows<ProcessingStateRow>(this.engine === 'mysql' ? READ_SHARED_MYSQL : READ_SQLITE, []);
-    if (!rows[0]) throw new Error('processing_state row 1 is missing: run the migrations');
-    return stateFromRow(rows[0]);
+    const [state] = await sql.all([this.readForModificationStatement()]);
+    return state;
+  }
+
+  /** `readForModification` as a statement, to go with the unit's other first statements. */
+  readForModificationStatement(): Statement<ProcessingState> {
+    return readStatement(this.engine === 'mysql' ? READ_SHARED_MYSQL : READ_SQLITE, [], (rows: ProcessingStateRow[]) => {
+      if (!rows[0]) throw new Error('processing_state row 1 is missing: run the migrations');
+      return stateFromRow(rows[0]);
+    });
   }
 
   /** Locks the row exclusively (processing jobs) and returns it. */

@@ -19,6 +19,35 @@ export interface WriteResult {
   affectedRows: number;
 }
 
+/** A statement's result as both drivers report it: the rows of a read, the counts of a write. */
+export interface StatementResult extends WriteResult {
+  rows: unknown[];
+}
+
+/**
+ * A statement and how its result is read: what a store hands the unit of work when several statements
+ * can go to the database together (`Sql.all`).
+ */
+export interface Statement<T> {
+  readonly sql: string;
+  readonly values: SqlValue[];
+  readonly once?: boolean;
+  readonly read: (result: StatementResult) => T;
+}
+
+/** A read whose rows `read` turns into the caller's value. */
+export function readStatement<Row, T>(sql: string, values: SqlValue[], read: (rows: Row[]) => T, options?: StatementOptions): Statement<T> {
+  return { sql, values, once: options?.once, read: (result) => read(result.rows as Row[]) };
+}
+
+/** A write, read as its counts (and the id it inserted). */
+export function writeStatement(sql: string, values: SqlValue[], options?: StatementOptions): Statement<WriteResult> {
+  return { sql, values, once: options?.once, read: ({ insertId, affectedRows }) => ({ insertId, affectedRows }) };
+}
+
+/** The values of a list of statements, in order. */
+export type StatementValues<S extends readonly Statement<unknown>[]> = { -readonly [K in keyof S]: S[K] extends Statement<infer T> ? T : never };
+
 /**
  * Statements on one connection, prepared once per connection and reused: the hot path's alternative to
  * knex's query builder, which costs about half of Node's CPU per edit (issue 8). Stores still own the SQL;
@@ -28,6 +57,13 @@ export interface Sql {
   readonly engine: Engine;
   rows<T>(sql: string, values: SqlValue[], options?: StatementOptions): Promise<T[]>;
   run(sql: string, values: SqlValue[], options?: StatementOptions): Promise<WriteResult>;
+  /**
+   * Runs the statements in order, stopping at the first that fails, and reads their results. On
+   * MySQL/MariaDB they travel in one round trip (a multi-statement text query, values escaped by mysql2
+   * as knex's own queries are), together with a unit of work's deferred START TRANSACTION: on loopback
+   * each round trip costs more CPU than the statement it carries (issue 8).
+   */
+  all<S extends readonly Statement<unknown>[] | []>(statements: S): Promise<StatementValues<S>>;
   /** Runs `callback` once the unit of work has committed (never when it rolls back). */
   afterCommit(callback: () => void): void;
 }
@@ -38,6 +74,9 @@ export interface Sql {
 interface MysqlConnection {
   execute(sql: string, values: SqlValue[], callback: (error: Error | null, result: unknown) => void): void;
   query(sql: string, values: SqlValue[], callback: (error: Error | null, result: unknown) => void): void;
+  format(sql: string, values: SqlValue[]): string;
+  escape(value: SqlValue): string;
+  config: { multipleStatements?: boolean };
 }
 
 /** The slice of a better-sqlite3 database used here. */
@@ -53,10 +92,46 @@ interface SqliteConnection {
 type Driver = {
   rows<T>(connection: unknown, sql: string, values: SqlValue[], once: boolean): Promise<T[]>;
   run(connection: unknown, sql: string, values: SqlValue[], once: boolean): Promise<WriteResult>;
+  /** The statements in order, after `begin` when it is given. */
+  all(connection: unknown, statements: readonly Statement<unknown>[], begin: string | null): Promise<StatementResult[]>;
   /** Text-protocol control statements (BEGIN, COMMIT, ROLLBACK). */
   control(connection: unknown, sql: string): Promise<void>;
   begin: string;
+  /** Whether BEGIN may wait for the unit's first statements and travel with them. */
+  defersBegin: boolean;
 };
+
+/**
+ * A statement's text around its placeholders, for the stores' own statements (constants with `?` for
+ * every value: no quotes, comments or `??` identifiers, which mysql2's general formatter must scan for on
+ * every call). Null: such a text goes to mysql2's `format`.
+ */
+const placeholderSplits = new Map<string, string[] | null>();
+
+function splitAtPlaceholders(sql: string): string[] | null {
+  return /['"`\\#]|--|\/\*|\?\?/.test(sql) ? null : sql.split('?');
+}
+
+/** The statement with its values escaped into it by mysql2, as knex sends its own queries. */
+function formatStatement(mysql: MysqlConnection, { sql, values, once }: Statement<unknown>): string {
+  // `once` texts vary with their size (IN lists, chunks): split each time rather than kept.
+  let parts = once ? splitAtPlaceholders(sql) : placeholderSplits.get(sql);
+  if (parts === undefined) placeholderSplits.set(sql, (parts = splitAtPlaceholders(sql)));
+  if (!parts || parts.length !== values.length + 1) return mysql.format(sql, values);
+  let text = parts[0];
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    text += (typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : mysql.escape(value)) + parts[i + 1];
+  }
+  return text;
+}
+
+/** A driver's answer to one statement, as a StatementResult: rows for a read, counts for a write. */
+function statementResult(answer: unknown): StatementResult {
+  if (Array.isArray(answer)) return { rows: answer, insertId: 0, affectedRows: 0 };
+  const header = answer as { insertId: number | string; affectedRows: number };
+  return { rows: [], insertId: Number(header.insertId), affectedRows: header.affectedRows };
+}
 
 /** mysql2: prepared (binary protocol, each distinct text prepared once per connection and kept in its statement cache), or escaped into the text once. */
 function mysqlCall(connection: unknown, sql: string, values: SqlValue[], once: boolean): Promise<unknown> {
@@ -74,8 +149,24 @@ const mysqlDriver: Driver = {
     const header = (await mysqlCall(connection, sql, values, once)) as { insertId: number; affectedRows: number };
     return { insertId: Number(header.insertId), affectedRows: header.affectedRows };
   },
+  all: async (connection, statements, begin) => {
+    const mysql = connection as MysqlConnection;
+    // A connection opened without multipleStatements (not openDatabase's) takes them one at a time.
+    if (!mysql.config.multipleStatements || (!begin && statements.length === 1)) {
+      if (begin) await mysqlCall(connection, begin, [], true);
+      const results: StatementResult[] = [];
+      for (const { sql, values, once } of statements) results.push(statementResult(await mysqlCall(connection, sql, values, once ?? false)));
+      return results;
+    }
+    const texts = statements.map((statement) => formatStatement(mysql, statement));
+    if (begin) texts.unshift(begin);
+    // One text holding several statements: mysql2 answers with one result per statement.
+    const answers = (await mysqlCall(connection, texts.join(';\n'), [], true)) as unknown[];
+    return answers.slice(begin ? 1 : 0).map(statementResult);
+  },
   control: (connection, sql) => mysqlCall(connection, sql, [], true).then(() => undefined),
   begin: 'START TRANSACTION',
+  defersBegin: true,
 };
 
 /** Prepared statements per better-sqlite3 connection (a connection's statements die with it). */
@@ -98,12 +189,23 @@ const sqliteDriver: Driver = {
     const result = sqliteStatement(connection, sql, once).run(...values);
     return { insertId: Number(result.lastInsertRowid), affectedRows: result.changes };
   },
+  all: async (connection, statements, begin) => {
+    if (begin) sqliteStatement(connection, begin).run();
+    return statements.map(({ sql, values, once }) => {
+      const statement = sqliteStatement(connection, sql, once);
+      if (statement.reader) return { rows: statement.all(...values), insertId: 0, affectedRows: 0 };
+      const result = statement.run(...values);
+      return { rows: [], insertId: Number(result.lastInsertRowid), affectedRows: result.changes };
+    });
+  },
   control: async (connection, sql) => {
     sqliteStatement(connection, sql).run();
   },
   // Takes the write lock at once, so another process's writer makes this one wait (busy_timeout)
   // instead of failing when a read lock would have to be upgraded.
   begin: 'BEGIN IMMEDIATE',
+  // In-process: nothing to save by waiting.
+  defersBegin: false,
 };
 
 /**
@@ -116,19 +218,30 @@ function announce(knex: Knex, sql: string, values: SqlValue[]): void {
 
 class ConnectionSql implements Sql {
   readonly committed: Array<() => void> = [];
+  /** BEGIN not sent yet: it goes with the unit's first statements. */
+  private deferredBegin: string | null = null;
   constructor(
     readonly engine: Engine,
     private readonly knex: Knex,
     private readonly driver: Driver,
     private readonly connection: unknown,
   ) {}
-  rows<T>(sql: string, values: SqlValue[], options?: StatementOptions): Promise<T[]> {
+  async rows<T>(sql: string, values: SqlValue[], options?: StatementOptions): Promise<T[]> {
     announce(this.knex, sql, values);
+    if (this.deferredBegin) await this.sendBegin();
     return this.driver.rows<T>(this.connection, sql, values, options?.once ?? false);
   }
-  run(sql: string, values: SqlValue[], options?: StatementOptions): Promise<WriteResult> {
+  async run(sql: string, values: SqlValue[], options?: StatementOptions): Promise<WriteResult> {
     announce(this.knex, sql, values);
+    if (this.deferredBegin) await this.sendBegin();
     return this.driver.run(this.connection, sql, values, options?.once ?? false);
+  }
+  async all<S extends readonly Statement<unknown>[] | []>(statements: S): Promise<StatementValues<S>> {
+    for (const { sql, values } of statements) announce(this.knex, sql, values);
+    const begin = this.deferredBegin;
+    this.deferredBegin = null;
+    const results = await this.driver.all(this.connection, statements, begin);
+    return statements.map((statement, i) => statement.read(results[i])) as StatementValues<S>;
   }
   afterCommit(callback: () => void): void {
     this.committed.push(callback);
@@ -137,6 +250,24 @@ class ConnectionSql implements Sql {
   /** BEGIN, COMMIT, ROLLBACK: sent unprepared, and not announced on knex's 'query' event (the unit's statements are). */
   control(sql: string): Promise<void> {
     return this.driver.control(this.connection, sql);
+  }
+
+  /** Opens the unit of work: at once, or with its first statements where the driver allows. */
+  async begin(): Promise<void> {
+    if (this.driver.defersBegin) this.deferredBegin = this.driver.begin;
+    else await this.control(this.driver.begin);
+  }
+
+  /** COMMIT or ROLLBACK: nothing to send when no statement (and so no BEGIN) went out. */
+  async end(sql: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    if (this.deferredBegin) this.deferredBegin = null;
+    else await this.control(sql);
+  }
+
+  private async sendBegin(): Promise<void> {
+    const begin = this.deferredBegin!;
+    this.deferredBegin = null;
+    await this.control(begin);
   }
 
   /** Runs the callbacks once the work is durable. They only notify (wake a worker): one that throws cannot undo the commit, so it must not fail the caller or skip the others. */
@@ -199,13 +330,13 @@ export class SqlRunner {
    */
   transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     return this.pooled(async (sql) => {
-      await sql.control(this.driver.begin);
+      await sql.begin();
       let result: T;
       try {
         result = await work(sql);
-        await sql.control('COMMIT');
+        await sql.end('COMMIT');
       } catch (error) {
-        await sql.control('ROLLBACK').catch(() => undefined);
+        await sql.end('ROLLBACK').catch(() => undefined);
         throw error;
       }
       sql.runCommitted();

@@ -1,6 +1,6 @@
 import { Money, moneyToColumn } from '../modification/money';
 import type { Engine } from './database';
-import type { Sql, SqlValue } from './sql';
+import { writeStatement, type Sql, type SqlValue, type Statement, type WriteResult } from './sql';
 import type { TransactionValues } from './transaction-store';
 
 /** Milliseconds in an hour; statistics hours are UTC hours. */
@@ -72,7 +72,11 @@ export class StatisticsStore {
 
   /** Adds deltas to hours' rows (each (hour, campaign, affiliate) at most once), creating absent rows. */
   async addToHours(sql: Sql, deltas: HourDelta[]): Promise<void> {
-    if (deltas.length === 0) return;
+    if (deltas.length > 0) await sql.all([this.addToHoursStatement(deltas)]);
+  }
+
+  /** `addToHours` (of at least one delta) as a statement, to go with the unit's other writes. */
+  addToHoursStatement(deltas: HourDelta[]): Statement<WriteResult> {
     const values: SqlValue[] = [];
     for (const { hour, campaignId, affiliateId, delta } of deltas) {
       values.push(
@@ -87,7 +91,7 @@ export class StatisticsStore {
         moneyToColumn(delta.approvedMerchantRevenue),
       );
     }
-    await sql.run(this.upsertFor(deltas.length), values, { once: deltas.length > 1 });
+    return writeStatement(this.upsertFor(deltas.length), values, { once: deltas.length > 1 });
   }
 
   /** An upsert adding to existing rows, spelled per engine. */

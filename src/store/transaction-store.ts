@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { Money, moneyFromColumn, moneyToColumn } from '../modification/money';
 import { Campaign, campaignFromRow } from './campaign-store';
 import type { Engine } from './database';
-import { SqlRunner, type Sql, type SqlValue } from './sql';
+import { readStatement, SqlRunner, writeStatement, type Sql, type SqlValue, type Statement, type WriteResult } from './sql';
 
 /** A tracked conversion. */
 export interface Transaction {
@@ -200,27 +200,45 @@ export class TransactionStore {
 
   /** Reads the transaction and locks it until the unit of work ends (MySQL/MariaDB: `FOR UPDATE`). */
   async lockById(sql: Sql, id: number): Promise<Transaction | null> {
-    const rows = await sql.rows<TransactionRow>(`select * from transactions where id = ?${this.forUpdate}`, [id]);
-    return rows[0] ? transactionFromRow(rows[0]) : null;
+    const [found] = await sql.all([this.lockStatement([id])]);
+    return found[0] ?? null;
   }
 
   /** Reads and locks several transactions (in primary-key order, as InnoDB takes them); missing ids are absent. */
   async lockByIds(sql: Sql, ids: number[]): Promise<Transaction[]> {
+    const [found] = await sql.all([this.lockStatement(ids)]);
+    return found;
+  }
+
+  /** `lockByIds` as a statement, to go with the unit's other first statements. */
+  lockStatement(ids: number[]): Statement<Transaction[]> {
+    const read = (rows: TransactionRow[]) => rows.map(transactionFromRow);
+    if (ids.length === 1) return readStatement(`select * from transactions where id = ?${this.forUpdate}`, ids, read);
     const placeholders = ids.map(() => '?').join(', ');
-    const statement = `select * from transactions where id in (${placeholders}) order by id${this.forUpdate}`;
-    return (await sql.rows<TransactionRow>(statement, ids, { once: true })).map(transactionFromRow);
+    return readStatement(`select * from transactions where id in (${placeholders}) order by id${this.forUpdate}`, ids, read, { once: true });
   }
 
   /** Writes new values of several transactions with one statement (CASE per column, the same SQL on both engines). */
   async updateManyValues(sql: Sql, changes: Array<{ id: number; values: TransactionValues }>, now: number): Promise<void> {
-    if (changes.length === 1) return this.updateValues(sql, changes[0].id, changes[0].values, now);
+    await sql.all([this.updateStatement(changes, now)]);
+  }
+
+  /** `updateManyValues` as a statement, to go with the unit's other writes. */
+  updateStatement(changes: Array<{ id: number; values: TransactionValues }>, now: number): Statement<WriteResult> {
+    if (changes.length === 1) {
+      const [{ id, values }] = changes;
+      return writeStatement(
+        'update transactions set affiliate_payout = ?, merchant_revenue = ?, approved = ?, updated_at = ? where id = ?',
+        [moneyToColumn(values.affiliatePayout), moneyToColumn(values.merchantRevenue), values.approved ? 1 : 0, now, id],
+      );
+    }
     const cases = changes.map(() => 'when ? then ?').join(' ');
     const bindings: SqlValue[] = [];
     for (const { id, values } of changes) bindings.push(id, moneyToColumn(values.affiliatePayout));
     for (const { id, values } of changes) bindings.push(id, moneyToColumn(values.merchantRevenue));
     for (const { id, values } of changes) bindings.push(id, values.approved ? 1 : 0);
     bindings.push(now, ...changes.map(({ id }) => id));
-    await sql.run(
+    return writeStatement(
       `update transactions set affiliate_payout = case id ${cases} end, merchant_revenue = case id ${cases} end, ` +
         `approved = case id ${cases} end, updated_at = ? where id in (${changes.map(() => '?').join(', ')})`,
       bindings,
@@ -230,9 +248,6 @@ export class TransactionStore {
 
   /** Writes new values of the three modifiable fields. */
   async updateValues(sql: Sql, id: number, values: TransactionValues, now: number): Promise<void> {
-    await sql.run(
-      'update transactions set affiliate_payout = ?, merchant_revenue = ?, approved = ?, updated_at = ? where id = ?',
-      [moneyToColumn(values.affiliatePayout), moneyToColumn(values.merchantRevenue), values.approved ? 1 : 0, now, id],
-    );
+    await this.updateManyValues(sql, [{ id, values }], now);
   }
 }

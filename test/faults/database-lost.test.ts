@@ -101,7 +101,7 @@ describeOnMariaDb('database lost in the middle of /transaction.edit (MariaDB thr
     const before = await readWrittenState(database.db.knex, transaction.id);
     const schema = new URL((database.config as { url: string }).url).pathname.slice(1);
     const lockWaits = async () => {
-      const [rows] = await database.db.knex.raw("select id from information_schema.processlist where db = ? and info like 'select * from transactions where id = % for update'", [schema]);
+      const [rows] = await database.db.knex.raw("select id from information_schema.processlist where db = ? and id <> connection_id() and info like '%select * from transactions where id = % for update%'", [schema]);
       return rows.map((row: { id: number }) => Number(row.id));
     };
     const holder = await database.db.knex.transaction();

@@ -6,7 +6,7 @@ import { parseMoney } from '../../src/modification/money';
 import { TransactionalPostbackOutbox } from '../../src/postbacks/postback-outbox';
 import type { Database } from '../../src/store/database';
 import { ModificationStore, NewModification } from '../../src/store/modification-store';
-import type { Sql } from '../../src/store/sql';
+import type { Statement } from '../../src/store/sql';
 import { Transaction, TransactionStore } from '../../src/store/transaction-store';
 import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
 import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow } from '../support/factories';
@@ -22,16 +22,25 @@ const deadlock = () => Object.assign(new Error('Deadlock found when trying to ge
 const lockWaitTimeout = () => Object.assign(new Error('Lock wait timeout exceeded; try restarting transaction'), { code: 'ER_LOCK_WAIT_TIMEOUT', errno: 1205, sqlState: 'HY000' });
 const connectionLost = () => Object.assign(new Error('Connection lost: The server closed the connection.'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true });
 
-/** A transaction store whose row lock fails the first `failures` times, as InnoDB's would under contention. */
+/**
+ * A transaction store whose row lock fails the first `failures` times, as InnoDB's would under
+ * contention: the lock's statement reports the error once it has been sent.
+ */
 class FailingLockStore extends TransactionStore {
   calls = 0;
   constructor(db: Database, private readonly failures: number, private readonly error: () => Error) {
     super(db.knex, db.engine);
   }
-  override async lockById(sql: Sql, id: number): Promise<Transaction | null> {
-    this.calls++;
-    if (this.calls <= this.failures) throw this.error();
-    return super.lockById(sql, id);
+  override lockStatement(ids: number[]): Statement<Transaction[]> {
+    const statement = super.lockStatement(ids);
+    return {
+      ...statement,
+      read: (result) => {
+        this.calls++;
+        if (this.calls <= this.failures) throw this.error();
+        return statement.read(result);
+      },
+    };
   }
 }
 
@@ -41,11 +50,17 @@ class DeadlockAfterWriteStore extends ModificationStore {
   constructor(db: Database, private readonly failures: number) {
     super(db.knex);
   }
-  override async append(sql: Sql, modification: NewModification): Promise<number> {
-    const id = await super.append(sql, modification);
-    this.calls++;
-    if (this.calls <= this.failures) throw deadlock();
-    return id;
+  override appendStatement(modification: NewModification): Statement<number> {
+    const statement = super.appendStatement(modification);
+    return {
+      ...statement,
+      read: (result) => {
+        const id = statement.read(result);
+        this.calls++;
+        if (this.calls <= this.failures) throw deadlock();
+        return id;
+      },
+    };
   }
 }
 
@@ -160,7 +175,7 @@ describe.each(testEngines())('deadlocks and lock timeouts are retried a bounded 
 function openWithShortLockWait(url: string): Database {
   const handle = knex({
     client: 'mysql2',
-    connection: { uri: url, supportBigNumbers: true, bigNumberStrings: false, charset: 'utf8mb4' } as Knex.MySql2ConnectionConfig,
+    connection: { uri: url, supportBigNumbers: true, bigNumberStrings: false, charset: 'utf8mb4', multipleStatements: true } as Knex.MySql2ConnectionConfig,
     pool: {
       min: 0,
       max: 5,

@@ -9,7 +9,7 @@ import { describeOutcome, type Outcome } from '../../src/modification/outcome';
 import { TransactionalPostbackOutbox } from '../../src/postbacks/postback-outbox';
 import type { Modification } from '../../src/store/modification-store';
 import { type ProcessingState, ProcessingStateStore } from '../../src/store/processing-state-store';
-import type { Sql } from '../../src/store/sql';
+import type { Sql, Statement } from '../../src/store/sql';
 import { HOUR_MS, hourStart } from '../../src/store/statistics-store';
 import type { Transaction } from '../../src/store/transaction-store';
 import { createTestDatabase, testEngines, type TestDatabase } from '../support/databases';
@@ -40,8 +40,9 @@ const byId = (transaction: { id: number }) => ({ kind: 'transaction_id', transac
 
 /** Nightly processing starting after the pre-checks and before the writer takes its locks. */
 class NightlyStartsBeforeLocks extends ProcessingStateStore {
-  override async readForModification(sql: Sql): Promise<ProcessingState> {
-    return { ...(await super.readForModification(sql)), nightlyInProgress: true };
+  override readForModificationStatement(): Statement<ProcessingState> {
+    const statement = super.readForModificationStatement();
+    return { ...statement, read: (result) => ({ ...statement.read(result), nightlyInProgress: true }) };
   }
 }
 

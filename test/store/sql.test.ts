@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { openDatabase } from '../../src/store/database';
 import { classifyDatabaseError } from '../../src/store/database-errors';
-import { Sql, SqlRunner } from '../../src/store/sql';
+import { readStatement, Sql, SqlRunner, writeStatement } from '../../src/store/sql';
 import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
 
 const INSERT = 'insert into sql_scratch (id, v) values (?, ?)';
@@ -392,6 +392,128 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
     });
   });
 
+  describe('all: several statements at once', () => {
+    const readValue = (id: number) => readStatement('select v from sql_scratch where id = ?', [id], (rows: Array<{ v: string }>) => rows[0]?.v ?? null);
+
+    it('runs the statements in order and reads each result: rows of a read, counts and id of a write', async () => {
+      const [first, second, updated, value, missing] = await runner.transaction((sql) =>
+        sql.all([
+          writeStatement(INSERT, [1, 'one']),
+          writeStatement(INSERT_VALUE, ['two']),
+          writeStatement(UPDATE_BY_ID, ['one, changed', 1]),
+          readValue(1),
+          readValue(99),
+        ]),
+      );
+      expect(first).toEqual({ insertId: 1, affectedRows: 1 });
+      // The table's counter has moved on with earlier tests' rows.
+      expect(second).toEqual({ insertId: expect.any(Number), affectedRows: 1 });
+      expect(second.insertId).toBeGreaterThan(1);
+      expect(updated).toMatchObject({ affectedRows: 1 });
+      expect([value, missing]).toEqual(['one, changed', null]);
+      expect(await stored(knex)).toEqual([
+        { id: 1, v: 'one, changed' },
+        { id: second.insertId, v: 'two' },
+      ]);
+    });
+
+    it('keeps values values: quotes, backslashes, semicolons, comments, unicode and null come back exactly', async () => {
+      const hostile = ["'; delete from sql_scratch; --", 'back\\slash \\\' and "double"', 'é ü ß 日本 🙂', '? and ?? are not placeholders here', '/* not a comment */ # nor this'];
+      const read = readStatement('select id, v from sql_scratch order by id', [], (rows: Array<{ id: number; v: string | null }>) => rows.map((row) => row.v));
+      const [, , , , , , values] = await runner.transaction((sql) =>
+        sql.all([...hostile.map((v, i) => writeStatement(INSERT, [i + 1, v])), writeStatement(INSERT, [hostile.length + 1, null]), read]),
+      );
+      expect(values).toEqual([...hostile, null]);
+      expect((await stored(knex)).map((row) => row.v)).toEqual([...hostile, null]);
+    });
+
+    it('is part of the unit of work when it opens it: nothing is seen elsewhere before COMMIT', async () => {
+      const seenBeforeCommit = await runner.transaction(async (sql) => {
+        await sql.all([writeStatement(INSERT, [1, 'pending']), readValue(1)]);
+        return readElsewhere(1);
+      });
+      expect(seenBeforeCommit).toBeUndefined();
+      expect(await readElsewhere(1)).toBe('pending');
+    });
+
+    it('fails at the first failing statement and the unit of work rolls back all of it', async () => {
+      await knex('sql_scratch').insert({ id: 2, v: 'taken' });
+      const attempt = singleRunner.transaction((sql) =>
+        sql.all([writeStatement(INSERT, [1, 'before the failure']), writeStatement(INSERT, [2, 'duplicate id']), writeStatement(INSERT, [3, 'after the failure'])]),
+      );
+      const error = await attempt.catch((caught: unknown) => caught);
+      expect(classifyDatabaseError(error)).toBe('duplicate_key');
+      // Through the same single connection: a transaction left open would show its own rows here.
+      expect(await stored(single)).toEqual([{ id: 2, v: 'taken' }]);
+    });
+
+    it('a read statement that throws while reading rolls the unit back like a database error', async () => {
+      const refusal = new Error('read refused');
+      const refusing = readStatement('select v from sql_scratch where id = ?', [1], () => {
+        throw refusal;
+      });
+      await expect(singleRunner.transaction((sql) => sql.all([writeStatement(INSERT, [1, 'written']), refusing]))).rejects.toBe(refusal);
+      expect(await stored(single)).toEqual([]);
+    });
+
+    it('works inside a knex transaction and commits with it', async () => {
+      await knex.transaction(async (trx) => {
+        const sql = await runner.within(trx);
+        const [inserted, value] = await sql.all([writeStatement(INSERT, [1, 'within']), readValue(1)]);
+        expect([inserted.affectedRows, value]).toEqual([1, 'within']);
+      });
+      expect(await stored(knex)).toEqual([{ id: 1, v: 'within' }]);
+    });
+
+    mysqlOnly('sends BEGIN with the unit’s first statements, several statements as one query, and nothing for an empty unit', async () => {
+      const sent: string[] = [];
+      const connection = (await single.client.acquireConnection()) as Record<'query' | 'execute', (...args: unknown[]) => unknown>;
+      const { query, execute } = connection;
+      const textOf = (sqlOrOptions: unknown) => (typeof sqlOrOptions === 'string' ? sqlOrOptions : (sqlOrOptions as { sql: string }).sql);
+      connection.query = function (this: unknown, ...args: unknown[]) {
+        sent.push(`query: ${textOf(args[0])}`);
+        return query.apply(this, args);
+      };
+      connection.execute = function (this: unknown, ...args: unknown[]) {
+        sent.push(`execute: ${textOf(args[0])}`);
+        return execute.apply(this, args);
+      };
+      single.client.releaseConnection(connection);
+      try {
+        await singleRunner.transaction(async () => 'nothing to do');
+        await singleRunner.transaction(async (sql) => {
+          await sql.all([writeStatement(INSERT, [1, 'a']), readValue(1)]);
+          await sql.all([writeStatement(UPDATE_BY_ID, ['b', 1])]);
+        });
+      } finally {
+        const again = (await single.client.acquireConnection()) as typeof connection;
+        expect(again).toBe(connection);
+        Object.assign(connection, { query, execute });
+        single.client.releaseConnection(again);
+      }
+      expect(sent).toEqual([
+        "query: START TRANSACTION;\ninsert into sql_scratch (id, v) values (1, 'a');\nselect v from sql_scratch where id = 1",
+        `execute: ${UPDATE_BY_ID}`,
+        'query: COMMIT',
+      ]);
+    });
+
+    mysqlOnly('takes the statements one at a time on a connection opened without multipleStatements', async () => {
+      const plain = new URL((database.config as { url: string }).url);
+      const handle = (await import('knex')).default({ client: 'mysql2', connection: { uri: plain.toString() } as Knex.MySql2ConnectionConfig, pool: { min: 0, max: 1 } });
+      try {
+        const results = await new SqlRunner(handle, 'mysql').transaction((sql) => sql.all([writeStatement(INSERT, [1, 'one']), writeStatement(INSERT, [2, 'two']), readValue(2)]));
+        expect(results).toEqual([{ insertId: 1, affectedRows: 1 }, { insertId: 2, affectedRows: 1 }, 'two']);
+        expect(await stored(knex)).toEqual([
+          { id: 1, v: 'one' },
+          { id: 2, v: 'two' },
+        ]);
+      } finally {
+        await handle.destroy();
+      }
+    });
+  });
+
   it("announces each statement on knex's 'query' event with its sql and bindings", async () => {
     const announced: Array<{ sql: string; bindings: unknown }> = [];
     const listener = (query: { sql: string; bindings?: unknown }) => announced.push({ sql: query.sql, bindings: query.bindings });
@@ -402,6 +524,7 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
       await runner.transaction(async (sql) => {
         await sql.run(UPDATE_BY_ID, ['inside', 1]);
         await sql.rows('select id from sql_scratch where v = ?', ['inside']);
+        await sql.all([writeStatement(UPDATE_BY_ID, ['batched', 1]), readStatement('select v from sql_scratch where id = ?', [1], (rows) => rows)]);
       });
       await knex.transaction(async (trx) => {
         const sql = await runner.within(trx);
@@ -416,6 +539,8 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
       { sql: 'select v from sql_scratch where id = ?', bindings: [1] },
       { sql: UPDATE_BY_ID, bindings: ['inside', 1] },
       { sql: 'select id from sql_scratch where v = ?', bindings: ['inside'] },
+      { sql: UPDATE_BY_ID, bindings: ['batched', 1] },
+      { sql: 'select v from sql_scratch where id = ?', bindings: [1] },
       { sql: 'select count(*) as n from sql_scratch where id > ?', bindings: [0] },
     ]);
   });
