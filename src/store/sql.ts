@@ -74,6 +74,7 @@ export interface Sql {
 interface MysqlConnection {
   execute(sql: string, values: SqlValue[], callback: (error: Error | null, result: unknown) => void): void;
   query(sql: string, values: SqlValue[], callback: (error: Error | null, result: unknown) => void): void;
+  query(sql: string, callback: (error: Error | null, result: unknown) => void): void;
   format(sql: string, values: SqlValue[]): string;
   escape(value: SqlValue): string;
   config: { multipleStatements?: boolean };
@@ -138,7 +139,8 @@ function mysqlCall(connection: unknown, sql: string, values: SqlValue[], once: b
   const mysql = connection as MysqlConnection;
   return new Promise((resolve, reject) => {
     const done = (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result));
-    if (once) mysql.query(sql, values, done);
+    // Without values mysql2 sends the text as it is; with an empty list it would still scan it for placeholders.
+    if (once) (values.length > 0 ? mysql.query(sql, values, done) : mysql.query(sql, done));
     else mysql.execute(sql, values, done);
   });
 }
