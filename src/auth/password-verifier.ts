@@ -32,6 +32,8 @@ export const MAX_PASSWORD_BYTES = 72;
 export class PasswordVerifier {
   private readonly key = crypto.randomBytes(32);
   private readonly verified = new Map<string, number>();
+  /** Keyed digests of the passwords in `verified`, whatever their campaign, with the latest expiry. */
+  private readonly verifiedPasswords = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private readonly perClient = new Map<string, number>();
   private readonly now: () => number;
@@ -50,20 +52,52 @@ export class PasswordVerifier {
   async verify(campaignId: number, hash: string | null, password: string | null, client?: string): Promise<boolean> {
     if (hash === null || password === null) return false;
     if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) return false;
-    const digest = crypto.createHmac('sha256', this.key).update(`${campaignId}\0${hash}\0${password}`).digest('base64');
-    const expires = this.verified.get(digest);
-    if (expires !== undefined) {
-      const left = expires - this.now();
-      if (left > 0) {
-        // Refresh ahead: near the end of an entry's life, one background compare renews it, so a busy
-        // campaign never sees every concurrent request queue for bcrypt at the moment it expires.
-        if (left < this.options.cacheTtlMs / 5) this.compareOnce(digest, password, hash).catch(() => undefined);
-        return true;
-      }
-      this.verified.delete(digest);
-    }
+    const digest = this.digestOf(campaignId, hash, password);
+    if (this.cached(digest, password, hash)) return true;
     if (this.inFlight.has(digest)) return this.compareOnce(digest, password, hash);
     return this.asClient(client, () => this.compareOnce(digest, password, hash));
+  }
+
+  /**
+   * True when `verify` would answer true from the cache, without a compare: a caller holding row locks
+   * asks this, because a bcrypt compare must never run under a lock. False says nothing either way.
+   */
+  isKnown(campaignId: number, hash: string | null, password: string | null): boolean {
+    if (hash === null || password === null || Buffer.byteLength(password) > MAX_PASSWORD_BYTES) return false;
+    return this.cached(this.digestOf(campaignId, hash, password), password, hash);
+  }
+
+  /**
+   * Whether `password` was verified lately for some campaign: a cheap first filter before a caller takes
+   * locks in the hope that `isKnown` will say yes. Never true for a password that never passed.
+   */
+  mayBeKnown(password: string | null): boolean {
+    if (password === null || this.verifiedPasswords.size === 0) return false;
+    const expires = this.verifiedPasswords.get(this.passwordDigestOf(password));
+    return expires !== undefined && expires > this.now();
+  }
+
+  private digestOf(campaignId: number, hash: string, password: string): string {
+    return crypto.createHmac('sha256', this.key).update(`${campaignId}\0${hash}\0${password}`).digest('base64');
+  }
+
+  private passwordDigestOf(password: string): string {
+    return crypto.createHmac('sha256', this.key).update(`password\0${password}`).digest('base64');
+  }
+
+  /** A live cache entry (refreshed ahead of its end); an expired one is dropped. */
+  private cached(digest: string, password: string, hash: string): boolean {
+    const expires = this.verified.get(digest);
+    if (expires === undefined) return false;
+    const left = expires - this.now();
+    if (left <= 0) {
+      this.verified.delete(digest);
+      return false;
+    }
+    // Refresh ahead: near the end of an entry's life, one background compare renews it, so a busy
+    // campaign never sees every concurrent request queue for bcrypt at the moment it expires.
+    if (left < this.options.cacheTtlMs / 5) this.compareOnce(digest, password, hash).catch(() => undefined);
+    return true;
   }
 
   /**
@@ -95,7 +129,7 @@ export class PasswordVerifier {
     const compare = this.gate
       .run(() => this.compare(password, hash))
       .then((ok) => {
-        if (ok) this.remember(digest);
+        if (ok) this.remember(digest, password);
         return ok;
       })
       .finally(() => this.inFlight.delete(digest));
@@ -113,14 +147,20 @@ export class PasswordVerifier {
     await this.asClient(client, () => this.gate.run(() => this.compare('not-the-password', dummy)));
   }
 
-  private remember(digest: string): void {
+  private remember(digest: string, password: string): void {
     if (this.options.cacheSize <= 0 || this.options.cacheTtlMs <= 0) return;
-    if (this.verified.size >= this.options.cacheSize) {
-      const oldest = this.verified.keys().next().value;
-      if (oldest !== undefined) this.verified.delete(oldest);
+    const expires = this.now() + this.options.cacheTtlMs;
+    for (const [cache, key] of [
+      [this.verified, digest],
+      [this.verifiedPasswords, this.passwordDigestOf(password)],
+    ] as const) {
+      if (cache.size >= this.options.cacheSize && !cache.has(key)) {
+        const oldest = cache.keys().next().value;
+        if (oldest !== undefined) cache.delete(oldest);
+      }
+      cache.delete(key); // re-inserted at the end: eviction drops the least recently verified
+      cache.set(key, expires);
     }
-    this.verified.delete(digest); // re-inserted at the end: eviction drops the least recently verified
-    this.verified.set(digest, this.now() + this.options.cacheTtlMs);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { ModificationStore, NewModification, PostbackDisposition } from '../store/modification-store';
-import type { ProcessingStateStore } from '../store/processing-state-store';
+import type { ProcessingState, ProcessingStateStore } from '../store/processing-state-store';
 import type { Sql, Statement } from '../store/sql';
 import { difference, hourStart, type HourDelta, type StatisticsDelta, type StatisticsStore } from '../store/statistics-store';
 import type { Transaction, TransactionStore, TransactionValues } from '../store/transaction-store';
@@ -13,6 +13,9 @@ export interface PostbackOutbox {
   /** Queues one delivery of the rendered template for this change. */
   enqueue(sql: Sql, change: { template: string; transaction: Transaction; modificationId: number; reason: string | null }): Promise<void>;
 }
+
+/** What the writer needs of the processing state, read under its shared lock. */
+export type LockedState = Pick<ProcessingState, 'nightlyInProgress' | 'rolledUpThrough'>;
 
 /** One authorised command and the transaction its pre-checks found. */
 export interface ReadyChange {
@@ -50,6 +53,16 @@ export class ChangeWriter {
     // are given back, unused, when the unit of work ends.
     const transactionIds = [...new Set(changes.map((change) => change.transactionId))];
     const [state, locked] = await sql.all([deps.processingState.readForModificationStatement(), deps.transactions.lockStatement(transactionIds)]);
+    return this.writeLocked(sql, state, locked, changes);
+  }
+
+  /**
+   * `write` for a caller that already holds the locks: the processing state read under its shared lock
+   * and the changed transactions read under their row locks, in this unit of work. `commit`: nothing
+   * follows in the unit of work, so its last statements may carry the COMMIT.
+   */
+  async writeLocked(sql: Sql, state: LockedState, locked: Transaction[], changes: ReadyChange[], options: { commit?: boolean } = {}): Promise<Outcome[]> {
+    const { deps } = this;
     if (state.nightlyInProgress) return changes.map(() => ({ kind: 'nightly_in_progress' }));
     const current = new Map(locked.map((found) => [found.id, found]));
     const now = deps.now();
@@ -103,7 +116,7 @@ export class ChangeWriter {
       outcomes.push(updated);
     }
 
-    const ids = await this.writeChanges(sql, changed, current, [...hours.values()], history, now);
+    const ids = await this.writeChanges(sql, changed, current, [...hours.values()], history, now, options.commit === true && postbacks.length === 0);
     for (const { index, template, transaction, reason } of postbacks) {
       await deps.postbacks!.enqueue(sql, { template, transaction, modificationId: ids[index], reason });
     }
@@ -123,6 +136,7 @@ export class ChangeWriter {
     hours: HourDelta[],
     history: NewModification[],
     now: number,
+    commit: boolean,
   ): Promise<number[]> {
     const { deps } = this;
     const writes: Array<Statement<unknown>> = [];
@@ -133,7 +147,7 @@ export class ChangeWriter {
       if (writes.length > 0) await sql.all(writes);
       return deps.modifications.appendMany(sql, history);
     }
-    const results = await sql.all([...writes, deps.modifications.appendStatement(history[0])]);
+    const results = await sql.all([...writes, deps.modifications.appendStatement(history[0])], { commit });
     return [results[results.length - 1] as number];
   }
 }

@@ -15,7 +15,8 @@ export interface Campaign {
 /** Fields a caller may set; `passwordHash: null` clears the password. */
 export type CampaignChanges = Partial<Omit<Campaign, 'id' | 'createdAt' | 'updatedAt'>>;
 
-interface CampaignRow {
+/** A campaigns row as either engine returns it. */
+export interface CampaignRow {
   id: number;
   name: string;
   allow_external_modification: number | boolean;

@@ -45,6 +45,16 @@ export function writeStatement(sql: string, values: SqlValue[], options?: Statem
   return { sql, values, once: options?.once, read: ({ insertId, affectedRows }) => ({ insertId, affectedRows }) };
 }
 
+/** How `Sql.all` ends. */
+export interface AllOptions {
+  /**
+   * The statements are the last of a unit of work the runner opened (`SqlRunner.transaction`): COMMIT
+   * travels with them, and the unit takes no further statement. Within a caller's transaction (`within`)
+   * it is ignored: the caller commits.
+   */
+  commit?: boolean;
+}
+
 /** The values of a list of statements, in order. */
 export type StatementValues<S extends readonly Statement<unknown>[]> = { -readonly [K in keyof S]: S[K] extends Statement<infer T> ? T : never };
 
@@ -63,7 +73,7 @@ export interface Sql {
    * as knex's own queries are), together with a unit of work's deferred START TRANSACTION: on loopback
    * each round trip costs more CPU than the statement it carries (issue 8).
    */
-  all<S extends readonly Statement<unknown>[] | []>(statements: S): Promise<StatementValues<S>>;
+  all<S extends readonly Statement<unknown>[] | []>(statements: S, options?: AllOptions): Promise<StatementValues<S>>;
   /** Runs `callback` once the unit of work has committed (never when it rolls back). */
   afterCommit(callback: () => void): void;
 }
@@ -93,8 +103,8 @@ interface SqliteConnection {
 type Driver = {
   rows<T>(connection: unknown, sql: string, values: SqlValue[], once: boolean): Promise<T[]>;
   run(connection: unknown, sql: string, values: SqlValue[], once: boolean): Promise<WriteResult>;
-  /** The statements in order, after `begin` when it is given. */
-  all(connection: unknown, statements: readonly Statement<unknown>[], begin: string | null): Promise<StatementResult[]>;
+  /** The statements in order, after `begin` when it is given, then COMMIT when `commit`. */
+  all(connection: unknown, statements: readonly Statement<unknown>[], begin: string | null, commit: boolean): Promise<StatementResult[]>;
   /** Text-protocol control statements (BEGIN, COMMIT, ROLLBACK). */
   control(connection: unknown, sql: string): Promise<void>;
   begin: string;
@@ -151,20 +161,22 @@ const mysqlDriver: Driver = {
     const header = (await mysqlCall(connection, sql, values, once)) as { insertId: number; affectedRows: number };
     return { insertId: Number(header.insertId), affectedRows: header.affectedRows };
   },
-  all: async (connection, statements, begin) => {
+  all: async (connection, statements, begin, commit) => {
     const mysql = connection as MysqlConnection;
     // A connection opened without multipleStatements (not openDatabase's) takes them one at a time.
-    if (!mysql.config.multipleStatements || (!begin && statements.length === 1)) {
+    if (!mysql.config.multipleStatements || (!begin && !commit && statements.length === 1)) {
       if (begin) await mysqlCall(connection, begin, [], true);
       const results: StatementResult[] = [];
       for (const { sql, values, once } of statements) results.push(statementResult(await mysqlCall(connection, sql, values, once ?? false)));
+      if (commit) await mysqlCall(connection, 'COMMIT', [], true);
       return results;
     }
     const texts = statements.map((statement) => formatStatement(mysql, statement));
     if (begin) texts.unshift(begin);
+    if (commit) texts.push('COMMIT');
     // One text holding several statements: mysql2 answers with one result per statement.
     const answers = (await mysqlCall(connection, texts.join(';\n'), [], true)) as unknown[];
-    return answers.slice(begin ? 1 : 0).map(statementResult);
+    return answers.slice(begin ? 1 : 0, begin ? statements.length + 1 : statements.length).map(statementResult);
   },
   control: (connection, sql) => mysqlCall(connection, sql, [], true).then(() => undefined),
   begin: 'START TRANSACTION',
@@ -191,14 +203,16 @@ const sqliteDriver: Driver = {
     const result = sqliteStatement(connection, sql, once).run(...values);
     return { insertId: Number(result.lastInsertRowid), affectedRows: result.changes };
   },
-  all: async (connection, statements, begin) => {
+  all: async (connection, statements, begin, commit) => {
     if (begin) sqliteStatement(connection, begin).run();
-    return statements.map(({ sql, values, once }) => {
+    const results = statements.map(({ sql, values, once }) => {
       const statement = sqliteStatement(connection, sql, once);
       if (statement.reader) return { rows: statement.all(...values), insertId: 0, affectedRows: 0 };
       const result = statement.run(...values);
       return { rows: [], insertId: Number(result.lastInsertRowid), affectedRows: result.changes };
     });
+    if (commit) sqliteStatement(connection, 'COMMIT').run();
+    return results;
   },
   control: async (connection, sql) => {
     sqliteStatement(connection, sql).run();
@@ -222,6 +236,10 @@ class ConnectionSql implements Sql {
   readonly committed: Array<() => void> = [];
   /** BEGIN not sent yet: it goes with the unit's first statements. */
   private deferredBegin: string | null = null;
+  /** Whether this Sql's unit of work is the runner's own (it may commit with `all`), not a caller's. */
+  ownsUnit = false;
+  /** Committed by `all(…, { commit: true })`: no statement may follow. */
+  private committedEarly = false;
   constructor(
     readonly engine: Engine,
     private readonly knex: Knex,
@@ -229,21 +247,37 @@ class ConnectionSql implements Sql {
     private readonly connection: unknown,
   ) {}
   async rows<T>(sql: string, values: SqlValue[], options?: StatementOptions): Promise<T[]> {
+    this.assertOpen();
     announce(this.knex, sql, values);
     if (this.deferredBegin) await this.sendBegin();
     return this.driver.rows<T>(this.connection, sql, values, options?.once ?? false);
   }
   async run(sql: string, values: SqlValue[], options?: StatementOptions): Promise<WriteResult> {
+    this.assertOpen();
     announce(this.knex, sql, values);
     if (this.deferredBegin) await this.sendBegin();
     return this.driver.run(this.connection, sql, values, options?.once ?? false);
   }
-  async all<S extends readonly Statement<unknown>[] | []>(statements: S): Promise<StatementValues<S>> {
+  async all<S extends readonly Statement<unknown>[] | []>(statements: S, options?: AllOptions): Promise<StatementValues<S>> {
+    this.assertOpen();
     for (const { sql, values } of statements) announce(this.knex, sql, values);
     const begin = this.deferredBegin;
     this.deferredBegin = null;
-    const results = await this.driver.all(this.connection, statements, begin);
-    return statements.map((statement, i) => statement.read(results[i])) as StatementValues<S>;
+    const commit = options?.commit === true && this.ownsUnit;
+    const results = await this.driver.all(this.connection, statements, begin, commit);
+    if (!commit) return statements.map((statement, i) => statement.read(results[i])) as StatementValues<S>;
+    this.committedEarly = true;
+    try {
+      return statements.map((statement, i) => statement.read(results[i])) as StatementValues<S>;
+    } catch (error) {
+      // Not a database error, whatever it says: the unit has committed, and must not be retried as if
+      // it had rolled back.
+      throw new Error('the unit of work committed, but reading its results failed', { cause: error });
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.committedEarly) throw new Error('the unit of work has committed: no statement may follow');
   }
   afterCommit(callback: () => void): void {
     this.committed.push(callback);
@@ -260,10 +294,10 @@ class ConnectionSql implements Sql {
     else await this.control(this.driver.begin);
   }
 
-  /** COMMIT or ROLLBACK: nothing to send when no statement (and so no BEGIN) went out. */
+  /** COMMIT or ROLLBACK: nothing to send when no statement (and so no BEGIN) went out, or the unit committed with its last statements. */
   async end(sql: 'COMMIT' | 'ROLLBACK'): Promise<void> {
     if (this.deferredBegin) this.deferredBegin = null;
-    else await this.control(sql);
+    else if (!this.committedEarly) await this.control(sql);
   }
 
   private async sendBegin(): Promise<void> {
@@ -332,6 +366,7 @@ export class SqlRunner {
    */
   transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
     return this.pooled(async (sql) => {
+      sql.ownsUnit = true;
       await sql.begin();
       let result: T;
       try {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { Money, moneyFromColumn, moneyToColumn } from '../modification/money';
-import { Campaign, campaignFromRow } from './campaign-store';
+import { Campaign, campaignFromRow, type CampaignRow } from './campaign-store';
 import type { Engine } from './database';
 import { readStatement, SqlRunner, writeStatement, type Sql, type SqlValue, type Statement, type WriteResult } from './sql';
 
@@ -208,6 +208,21 @@ export class TransactionStore {
   async lockByIds(sql: Sql, ids: number[]): Promise<Transaction[]> {
     const [found] = await sql.all([this.lockStatement(ids)]);
     return found;
+  }
+
+  /**
+   * A transaction named by id or click id, read under its row lock, and its campaign as last committed
+   * (a plain read: a campaign row is never locked by an edit, so campaigns' edits do not queue behind
+   * each other): the first statements of a change that is checked and applied in one unit of work.
+   */
+  lockWithCampaignStatements(where: { id: number } | { clickId: string }): [Statement<Transaction[]>, Statement<Campaign | null>] {
+    const [column, value] = 'id' in where ? ['id', where.id] : ['click_id', where.clickId];
+    return [
+      readStatement(`select * from transactions where ${column} = ?${this.forUpdate}`, [value], (rows: TransactionRow[]) => rows.map(transactionFromRow)),
+      readStatement(`select c.* from transactions t join campaigns c on c.id = t.campaign_id where t.${column} = ?`, [value], (rows: CampaignRow[]) =>
+        rows[0] ? campaignFromRow(rows[0]) : null,
+      ),
+    ];
   }
 
   /** `lockByIds` as a statement, to go with the unit's other first statements. */
