@@ -1,3 +1,4 @@
+import { format as formatQuery } from 'mysql2';
 import fs from 'node:fs';
 import path from 'node:path';
 import knex, { Knex } from 'knex';
@@ -64,6 +65,11 @@ export function openDatabase(config: DatabaseConfig, options: DatabaseOptions = 
       // placeholders and its values escaped by mysql2, as knex does for its own; none is ever assembled
       // from request text, which is what makes several statements per query safe to allow.
       multipleStatements: true,
+      // mysql2 scans every query's text for placeholders, even one sent without values (the core's
+      // statement batches, escaped already, and its BEGIN/COMMIT): those go as they are; anything with
+      // values is formatted exactly as mysql2 itself would.
+      queryFormat: (sql: string, values: unknown, timezone: string) =>
+        Array.isArray(values) && values.length > 0 ? formatQuery(sql, values, false, timezone) : sql,
     } as Knex.MySql2ConnectionConfig,
     pool: { min: 0, max: options.poolMax ?? 20 },
     acquireConnectionTimeout: 10_000,
