@@ -147,6 +147,8 @@ export class ModificationService {
     const { deps } = this;
     const { identifier } = command;
     if (identifier.kind === 'merchant_reference') return null;
+    // A client over its limit is refused without taking a lock (the usual path answers it).
+    if (await this.rateLimited(command.source === 'api' ? this.ipKey(command) : [])) return null;
     return deps.sql.transaction(async (sql) => {
       const [lock, campaignRead] = deps.transactions.lockWithCampaignStatements(
         identifier.kind === 'transaction_id' ? { id: identifier.transactionId } : { clickId: identifier.clickId },

@@ -74,6 +74,78 @@ describe('PasswordVerifier', () => {
   });
 });
 
+describe('PasswordVerifier: what the cache knows without a compare (isKnown, mayBeKnown)', () => {
+  let now = 5_000_000;
+  const build = (fake: ReturnType<typeof countingCompare>, overrides: Partial<ConstructorParameters<typeof PasswordVerifier>[0]> = {}) =>
+    new PasswordVerifier({ bcryptCost: 4, cacheSize: 10, cacheTtlMs: 60_000, now: () => now, compare: fake.compare, ...overrides });
+
+  it('knows nothing before any compare, and never compares to find out', async () => {
+    const fake = countingCompare();
+    const verifier = build(fake);
+    expect(verifier.isKnown(1, 'hash:pw', 'pw')).toBe(false);
+    expect(verifier.mayBeKnown('pw')).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(fake.calls).toBe(0);
+  });
+
+  it('knows a password after a successful verify: isKnown for that campaign and hash only, mayBeKnown whatever the campaign', async () => {
+    const fake = countingCompare();
+    const verifier = build(fake);
+    expect(await verifier.verify(1, 'hash:pw', 'pw')).toBe(true);
+    expect(verifier.isKnown(1, 'hash:pw', 'pw')).toBe(true);
+    expect(verifier.isKnown(2, 'hash:pw', 'pw')).toBe(false);
+    expect(verifier.isKnown(1, 'hash:rotated', 'pw')).toBe(false);
+    expect(verifier.isKnown(1, 'hash:pw', 'other')).toBe(false);
+    expect(verifier.isKnown(1, null, 'pw')).toBe(false);
+    expect(verifier.isKnown(1, 'hash:pw', null)).toBe(false);
+    expect(verifier.mayBeKnown('pw')).toBe(true);
+    expect(verifier.mayBeKnown('other')).toBe(false);
+    expect(verifier.mayBeKnown(null)).toBe(false);
+    // None of the misses above ran a compare: only the verify did.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(fake.calls).toBe(1);
+  });
+
+  it('knows nothing after a failed verify', async () => {
+    const fake = countingCompare();
+    const verifier = build(fake);
+    expect(await verifier.verify(1, 'hash:pw', 'wrong')).toBe(false);
+    expect(verifier.isKnown(1, 'hash:pw', 'wrong')).toBe(false);
+    expect(verifier.mayBeKnown('wrong')).toBe(false);
+  });
+
+  it('forgets a password when its entry expires', async () => {
+    const fake = countingCompare();
+    const verifier = build(fake);
+    await verifier.verify(1, 'hash:pw', 'pw');
+    now += 59_999;
+    expect([verifier.isKnown(1, 'hash:pw', 'pw'), verifier.mayBeKnown('pw')]).toEqual([true, true]);
+    now += 1;
+    expect([verifier.isKnown(1, 'hash:pw', 'pw'), verifier.mayBeKnown('pw')]).toEqual([false, false]);
+  });
+
+  it.each([
+    ['cacheSize 0', { cacheSize: 0 }],
+    ['TTL 0', { cacheTtlMs: 0 }],
+  ])('knows nothing when the cache is off (%s)', async (_what, off) => {
+    const fake = countingCompare();
+    const verifier = build(fake, off);
+    expect(await verifier.verify(1, 'hash:pw', 'pw')).toBe(true);
+    expect([verifier.isKnown(1, 'hash:pw', 'pw'), verifier.mayBeKnown('pw')]).toEqual([false, false]);
+  });
+
+  it('keeps at most cacheSize passwords for mayBeKnown, dropping the least recently verified', async () => {
+    const fake = countingCompare();
+    const verifier = build(fake, { cacheSize: 2 });
+    for (const password of ['one', 'two', 'three']) await verifier.verify(1, `hash:${password}`, password);
+    expect(['one', 'two', 'three'].map((password) => verifier.mayBeKnown(password))).toEqual([false, true, true]);
+    // The same password verified for another campaign counts once, and becomes the most recent.
+    await verifier.verify(2, 'hash:two', 'two');
+    await verifier.verify(1, 'hash:four', 'four');
+    expect(['two', 'three', 'four'].map((password) => verifier.mayBeKnown(password))).toEqual([true, false, true]);
+  });
+});
+
 describe('PasswordVerifier under concurrency', () => {
   it('runs one compare for a burst of identical requests, and renews a busy entry ahead of expiry', async () => {
     let now = 0;

@@ -93,6 +93,88 @@ describeOnMariaDb('database lost in the middle of /transaction.edit (MariaDB thr
     expect(response.answer).toMatchObject({ succeeded: 'True', error: null });
   });
 
+  describe('an edit whose password is already verified (one unit of work, COMMIT sent with the writes)', () => {
+    /**
+     * A rolled-up transaction whose affiliate has no postback URL (so no outbox row is queued and the
+     * COMMIT travels with the writes), after one successful edit through the server has verified the
+     * campaign's password.
+     */
+    async function verifiedScene() {
+      const affiliate = await buildAffiliate(server.services);
+      const campaign = await buildCampaign(server.services);
+      const transaction = await buildTransaction(server.services, campaign, affiliate, { affiliatePayout: '10.00', merchantRevenue: '100.00' });
+      await rollUpIncluding(server.services, transaction.occurredAt);
+      const password = campaign.password as string;
+      const first = await editByGet(server.baseUrl, editParameters(password, transaction.id, 'verifies the password', { AP: '9', MP: '90', A: 'yes' }));
+      expect(first.answer).toMatchObject({ succeeded: 'True', error: null });
+      expect(server.services.passwords.mayBeKnown(password)).toBe(true);
+      return { transaction, password };
+    }
+
+    /** The statements the server announces while `work` runs. */
+    async function statementsDuring<T>(work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+      const statements: string[] = [];
+      const listener = (query: { sql: string }) => statements.push(query.sql);
+      proxied.knex.on('query', listener);
+      try {
+        return { result: await work(), statements };
+      } finally {
+        proxied.knex.off('query', listener);
+      }
+    }
+    const oneUnitLocks = [
+      'select * from processing_state where id = 1 lock in share mode',
+      'select * from transactions where id = ? for update',
+      'select c.* from transactions t join campaigns c on c.id = t.campaign_id where t.id = ?',
+    ];
+
+    it('answers success, with the history row written once, when the COMMIT sent with the writes landed but its acknowledgement was lost', async () => {
+      const { transaction, password } = await verifiedScene();
+      const before = await readWrittenState(database.db.knex, transaction.id);
+
+      const severed = proxy.severAfterClientSends('commit');
+      const { result: response, statements } = await statementsDuring(() =>
+        editByGet(server.baseUrl, editParameters(password, transaction.id, 'writes landed, acknowledgement lost', { AP: '8', MP: '80', A: 'no' })),
+      );
+      await severed;
+
+      expect(statements.slice(0, 3)).toEqual(oneUnitLocks);
+      expect(response.status).toBe(200);
+      expect(response.answer).toMatchObject({ succeeded: 'True', error: null });
+      const after = await eventually('the commit', async () => {
+        const state = await readWrittenState(database.db.knex, transaction.id);
+        return state.history.length > before.history.length ? state : undefined;
+      });
+      expect(after.history.slice(0, before.history.length)).toEqual(before.history);
+      expect(after.history.slice(before.history.length).map((row) => [row.reason, row.after_affiliate_payout, row.after_merchant_revenue, row.after_approved])).toEqual([
+        ['writes landed, acknowledgement lost', '80000', '800000', '0'],
+      ]);
+      expect(after.transaction).toMatchObject({ affiliate_payout: '80000', merchant_revenue: '800000', approved: '0' });
+      expect(after.postbackDeliveries).toEqual(before.postbackDeliveries);
+    });
+
+    it('answers a temporary failure and changes nothing when the connection dies as its writes are sent', async () => {
+      const { transaction, password } = await verifiedScene();
+      const before = await readWrittenState(database.db.knex, transaction.id);
+
+      const cut = proxy.cutWhenClientSends('insert into modifications');
+      const { result: response, statements } = await statementsDuring(() =>
+        editByGet(server.baseUrl, editParameters(password, transaction.id, 'cut as the writes are sent', { AP: '7', MP: '70', A: 'no' })),
+      );
+      await cut;
+
+      expect(statements.slice(0, 3)).toEqual(oneUnitLocks);
+      expect(response.status).toBe(200);
+      expect(response.answer.succeeded).toBe('False');
+      expect(response.answer.error).toEqual(temporaryFailure('database unavailable'));
+      expect(await readWrittenState(database.db.knex, transaction.id)).toEqual(before);
+
+      const next = await editByGet(server.baseUrl, editParameters(password, transaction.id, 'after the cut', { AP: '7', MP: '70', A: 'no' }));
+      expect(next.answer).toMatchObject({ succeeded: 'True', error: null });
+      expect((await readWrittenState(database.db.knex, transaction.id)).history.map((row) => row.reason)).toEqual(['verifies the password', 'after the cut']);
+    });
+  });
+
   it.each([
     ['KILL QUERY', 'database busy'],
     ['KILL', 'database unavailable'],

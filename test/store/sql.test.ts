@@ -465,7 +465,11 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
       expect(await stored(knex)).toEqual([{ id: 1, v: 'within' }]);
     });
 
-    mysqlOnly('sends BEGIN with the unit’s first statements, several statements as one query, and nothing for an empty unit', async () => {
+    /**
+     * MariaDB: what `work` sends on the single pool's one connection, each text with how it was sent
+     * (`query`: text protocol, `execute`: prepared).
+     */
+    async function sentThrough(work: () => Promise<unknown>): Promise<string[]> {
       const sent: string[] = [];
       const connection = (await single.client.acquireConnection()) as Record<'query' | 'execute', (...args: unknown[]) => unknown>;
       const { query, execute } = connection;
@@ -480,22 +484,126 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
       };
       single.client.releaseConnection(connection);
       try {
-        await singleRunner.transaction(async () => 'nothing to do');
-        await singleRunner.transaction(async (sql) => {
-          await sql.all([writeStatement(INSERT, [1, 'a']), readValue(1)]);
-          await sql.all([writeStatement(UPDATE_BY_ID, ['b', 1])]);
-        });
+        await work();
       } finally {
         const again = (await single.client.acquireConnection()) as typeof connection;
         expect(again).toBe(connection);
         Object.assign(connection, { query, execute });
         single.client.releaseConnection(again);
       }
+      return sent;
+    }
+
+    mysqlOnly('sends BEGIN with the unit’s first statements, several statements as one query, and nothing for an empty unit', async () => {
+      const sent = await sentThrough(async () => {
+        await singleRunner.transaction(async () => 'nothing to do');
+        await singleRunner.transaction(async (sql) => {
+          await sql.all([writeStatement(INSERT, [1, 'a']), readValue(1)]);
+          await sql.all([writeStatement(UPDATE_BY_ID, ['b', 1])]);
+        });
+      });
       expect(sent).toEqual([
         "query: START TRANSACTION;\ninsert into sql_scratch (id, v) values (1, 'a');\nselect v from sql_scratch where id = 1",
         `execute: ${UPDATE_BY_ID}`,
         'query: COMMIT',
       ]);
+    });
+
+    mysqlOnly('sends COMMIT with the last statements when asked, and no COMMIT of its own afterwards', async () => {
+      const sent = await sentThrough(async () => {
+        await singleRunner.transaction((sql) => sql.all([writeStatement(INSERT, [1, 'a']), readValue(1)], { commit: true }));
+        await singleRunner.transaction(async (sql) => {
+          await sql.all([writeStatement(UPDATE_BY_ID, ['b', 1])]);
+          await sql.all([readValue(1)], { commit: true });
+        });
+      });
+      expect(sent).toEqual([
+        "query: START TRANSACTION;\ninsert into sql_scratch (id, v) values (1, 'a');\nselect v from sql_scratch where id = 1;\nCOMMIT",
+        "query: START TRANSACTION;\nupdate sql_scratch set v = 'b' where id = 1",
+        'query: select v from sql_scratch where id = 1;\nCOMMIT',
+      ]);
+      expect(await stored(knex)).toEqual([{ id: 1, v: 'b' }]);
+    });
+
+    describe('with the COMMIT (commit: true)', () => {
+      it('commits the unit with its statements: seen elsewhere before the work returns, and the results read as usual', async () => {
+        await knex('sql_scratch').insert({ id: 9, v: 'earlier' });
+        const report = await runner.transaction(async (sql) => {
+          const [inserted, updated, value] = await sql.all([writeStatement(INSERT, [1, 'committed early']), writeStatement(UPDATE_BY_ID, ['changed', 9]), readValue(1)], {
+            commit: true,
+          });
+          return { inserted, updated: updated.affectedRows, value, seenElsewhere: [await readElsewhere(1), await readElsewhere(9)] };
+        });
+        expect(report).toEqual({ inserted: { insertId: 1, affectedRows: 1 }, updated: 1, value: 'committed early', seenElsewhere: ['committed early', 'changed'] });
+        expect(await stored(knex)).toEqual([
+          { id: 1, v: 'committed early' },
+          { id: 9, v: 'changed' },
+        ]);
+      });
+
+      it('refuses any statement after it, and the connection goes back to the pool clean', async () => {
+        const refusals = await singleRunner.transaction(async (sql) => {
+          await sql.all([writeStatement(INSERT, [1, 'committed'])], { commit: true });
+          const refused = (attempt: () => Promise<unknown>) => attempt().then(() => 'accepted', (error: Error) => error.message);
+          return [
+            await refused(() => sql.run(INSERT, [2, 'too late'])),
+            await refused(() => sql.rows('select v from sql_scratch where id = ?', [1])),
+            await refused(() => sql.all([writeStatement(INSERT, [3, 'too late'])])),
+          ];
+        });
+        expect(refusals).toEqual(Array(3).fill('the unit of work has committed: no statement may follow'));
+        expect(connectionsInUse(single)).toBe(0);
+        // Through the same single connection: no transaction was left open on it.
+        await single('sql_scratch').insert({ id: 4, v: 'next unit' });
+        expect(await readElsewhere(4)).toBe('next unit');
+        expect(await stored(knex)).toEqual([
+          { id: 1, v: 'committed' },
+          { id: 4, v: 'next unit' },
+        ]);
+      });
+
+      it('stores nothing when a statement of the batch fails: the COMMIT is not reached and the unit rolls back', async () => {
+        await knex('sql_scratch').insert({ id: 2, v: 'taken' });
+        const attempt = singleRunner.transaction((sql) =>
+          sql.all([writeStatement(INSERT, [1, 'before the failure']), writeStatement(INSERT, [2, 'duplicate id']), writeStatement(INSERT, [3, 'after the failure'])], { commit: true }),
+        );
+        const error = await attempt.catch((caught: unknown) => caught);
+        expect(classifyDatabaseError(error)).toBe('duplicate_key');
+        // Through the same single connection: a transaction left open would show its own rows here.
+        expect(await stored(single)).toEqual([{ id: 2, v: 'taken' }]);
+        expect(await stored(knex)).toEqual([{ id: 2, v: 'taken' }]);
+      });
+
+      it('answers a read that throws after the commit with a plain error, not the read\'s own, and the writes stay', async () => {
+        const refusal = Object.assign(new Error('Connection lost: looks like a database error'), { code: 'PROTOCOL_CONNECTION_LOST' });
+        const refusing = readStatement('select v from sql_scratch where id = ?', [1], () => {
+          throw refusal;
+        });
+        const error = await singleRunner.transaction((sql) => sql.all([writeStatement(INSERT, [1, 'written']), refusing], { commit: true })).catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(Error);
+        expect((error as Error).message).toBe('the unit of work committed, but reading its results failed');
+        expect((error as Error).cause).toBe(refusal);
+        // Not to be retried, nor looked after as a lost connection: the unit has committed.
+        expect(classifyDatabaseError(error)).toBe('other');
+        expect(await stored(single)).toEqual([{ id: 1, v: 'written' }]);
+      });
+
+      it('is ignored inside a knex transaction: the knex transaction still decides, and its rollback leaves nothing', async () => {
+        const refusal = new Error('rolled back by its owner');
+        const seen: Array<string | undefined> = [];
+        await expect(
+          knex.transaction(async (trx) => {
+            const sql = await runner.within(trx);
+            await sql.all([writeStatement(INSERT, [1, 'within'])], { commit: true });
+            seen.push(await readElsewhere(1));
+            // Not committed: the unit still takes statements.
+            seen.push(...(await sql.all([readValue(1)])));
+            throw refusal;
+          }),
+        ).rejects.toBe(refusal);
+        expect(seen).toEqual([undefined, 'within']);
+        expect(await stored(knex)).toEqual([]);
+      });
     });
 
     mysqlOnly('takes the statements one at a time on a connection opened without multipleStatements', async () => {
