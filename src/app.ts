@@ -6,7 +6,7 @@ import type { Services } from './composition';
 import { consoleRouterFor } from './console/console-router';
 import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
-import { transactionEditRouter } from './linktrust/transaction-edit-route';
+import { transactionEditHandler } from './linktrust/transaction-edit-route';
 import { databaseIsReachable } from './store/database';
 import { postbackRoutes } from './postbacks/postbacks-router';
 import { processingRoutes } from './processing/processing-router';
@@ -30,8 +30,9 @@ export function createApp(services: Services): express.Express {
   app.use(securityHeaders(API_HELMET_OPTIONS));
   app.use(requestContext(logger));
 
-  app.use(
-    transactionEditRouter({
+  app.all(
+    '/transaction.edit',
+    transactionEditHandler({
       modifications: services.modifications,
       idempotency: services.idempotency,
       logger,

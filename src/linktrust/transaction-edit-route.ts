@@ -1,4 +1,4 @@
-import express, { Request, Response, Router } from 'express';
+import express, { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
 import type { ModificationService } from '../modification/modification-service';
 import type { Outcome } from '../modification/outcome';
@@ -74,37 +74,23 @@ export function sendLinkTrustXml(res: Response, outcome: Outcome, supplied: Supp
 }
 
 /**
- * The LinkTrust front door: `GET|POST /transaction.edit`. Parameters come from the query string and,
- * for POST, an `application/x-www-form-urlencoded` body (both may carry some).
+ * The LinkTrust front door: `GET|POST /transaction.edit`, one express handler (the app mounts it with
+ * `app.all('/transaction.edit', …)`: one route layer, no router of its own, on the hot path). Parameters
+ * come from the query string and, for POST, an `application/x-www-form-urlencoded` body (both may carry
+ * some).
  */
-export function transactionEditRouter(deps: {
+export function transactionEditHandler(deps: {
   modifications: ModificationService;
   idempotency: IdempotencyService;
   logger: Logger;
   requireHttps: boolean;
   /** How long a rate-limited answer is held back (RATE_LIMIT_DELAY_MS): a flooding client waits for each. */
   rateLimitDelayMs?: number;
-}): Router {
-  const router = express.Router();
+}): (req: Request, res: Response, next: NextFunction) => void {
   // The body is read raw (latin1, one char per byte) so bad percent-encoding and bad UTF-8 are answered
   // by the parser instead of being "repaired" by a body parser.
   const formBody = express.raw({ type: 'application/x-www-form-urlencoded', limit: MAX_FORM_BODY_BYTES });
 
-  router.all('/transaction.edit', (req, res, next) => {
-    if (req.method !== 'GET' && req.method !== 'POST') {
-      res.status(405).set('Allow', 'GET, POST').type('text/plain; charset=utf-8').send('Method Not Allowed\n');
-      return;
-    }
-    // Outsized requests are refused before any parsing: no XML can echo what was not read.
-    if (req.originalUrl.length > MAX_URL_LENGTH) {
-      res.status(414).type('text/plain; charset=utf-8').send(`URI Too Long (at most ${MAX_URL_LENGTH} characters)\n`);
-      return;
-    }
-    next();
-  });
-
-  // Only a POST can carry a form body; a GET skips the body parser altogether (hot path).
-  const postBody = (req: Request, res: Response, next: () => void) => (req.method === 'POST' ? formBody(req, res, next) : next());
 
   /** An unexpected error as an answer: transient database trouble is temporary, anything else is logged once. */
   const explain = (error: unknown, requestId: string): Outcome => {
@@ -139,7 +125,7 @@ export function transactionEditRouter(deps: {
     }
   };
 
-  router.all('/transaction.edit', postBody, async (req: Request, res: Response) => {
+  const answer = async (req: Request, res: Response): Promise<void> => {
     const pairs = readParameters(req);
     if (pairs === null) {
       res.status(413).type('text/plain; charset=utf-8').send(`Payload Too Large (at most ${MAX_PARAMETERS} parameters)\n`);
@@ -176,6 +162,22 @@ export function transactionEditRouter(deps: {
       }
       sendLinkTrustXml(res, answer, parsed.supplied);
     }
-  });
-  return router;
+  };
+
+  return (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      res.status(405).set('Allow', 'GET, POST').type('text/plain; charset=utf-8').send('Method Not Allowed\n');
+      return;
+    }
+    // Outsized requests are refused before any parsing: no XML can echo what was not read.
+    if (req.originalUrl.length > MAX_URL_LENGTH) {
+      res.status(414).type('text/plain; charset=utf-8').send(`URI Too Long (at most ${MAX_URL_LENGTH} characters)\n`);
+      return;
+    }
+    // Only a POST can carry a form body; a GET skips the body parser altogether (hot path). Errors (the
+    // body's limit, a bad encoding) and anything unexpected go to the app's last-resort handler.
+    const run = () => answer(req, res).catch(next);
+    if (req.method === 'POST') formBody(req, res, (error?: unknown) => (error ? next(error) : run()));
+    else run();
+  };
 }
