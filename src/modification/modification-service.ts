@@ -169,14 +169,18 @@ export class ModificationService {
    * hour) are repeated under locks by the writer.
    */
   private async precheck(command: ModificationCommand, prefetched?: TransactionLookup): Promise<Located | Outcome>;
-  /** `atOnce`: only a pass counts; anything else (and a compare it would need) is null, with nothing counted or spent. */
+  /**
+   * `atOnce`: only a pass counts; anything else (and a compare it would need) is null, with nothing counted
+   * or spent. The caller has checked the client's failure limit already.
+   */
   private async precheck(command: ModificationCommand, prefetched: TransactionLookup, atOnce: true): Promise<Located | null>;
   private async precheck(command: ModificationCommand, prefetched?: TransactionLookup, atOnce = false): Promise<Located | Outcome | null> {
     const { deps } = this;
     const limited = command.source === 'api';
     const ipKeys = limited ? this.ipKey(command) : [];
-    const ipBlocked = await this.rateLimited(ipKeys);
-    if (ipBlocked) return atOnce ? null : ipBlocked;
+    // atOnce: the caller checked the client's limit before it took any lock.
+    const ipBlocked = atOnce ? null : await this.rateLimited(ipKeys);
+    if (ipBlocked) return ipBlocked;
     const located = await this.locate(command.identifier, prefetched);
     if ('kind' in located) {
       if (atOnce) return null;

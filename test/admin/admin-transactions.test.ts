@@ -3,6 +3,7 @@ import { testEngines } from '../support/databases';
 import { buildAffiliate, buildCampaign, freshId, rollUpToNow, twoDaysAgo } from '../support/factories';
 import { editByGet, editByPost } from '../support/linktrust-xml';
 import { adminRequest, useTestServer } from '../support/test-server';
+import { statisticsTotalsOf } from '../support/written-state';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 // The largest transaction id: no test creates it, so it is never found.
@@ -237,12 +238,7 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
     const statisticsRows = async (campaignId: number) =>
       (await context.database.db.knex('hourly_statistics').where({ campaign_id: campaignId }).orderBy('hour_start')).map((row: Record<string, number | string>) => ({
         hourStart: Number(row.hour_start),
-        transactions: Number(row.transactions),
-        approvedTransactions: Number(row.approved_transactions),
-        affiliatePayout: BigInt(row.affiliate_payout),
-        merchantRevenue: BigInt(row.merchant_revenue),
-        approvedAffiliatePayout: BigInt(row.approved_affiliate_payout),
-        approvedMerchantRevenue: BigInt(row.approved_merchant_revenue),
+        ...statisticsTotalsOf(row),
       }));
 
     it('adds a late transaction for an hour already rolled up to that hour\'s statistics, once', async () => {

@@ -6,12 +6,12 @@ import { createLogger } from '../../src/logger';
 import type { ModificationCommand, RequestedChanges, TransactionIdentifier } from '../../src/modification/command';
 import { parseMoney } from '../../src/modification/money';
 import type { Outcome } from '../../src/modification/outcome';
-import type { Modification } from '../../src/store/modification-store';
 import { HOUR_MS, hourStart } from '../../src/store/statistics-store';
 import type { Transaction } from '../../src/store/transaction-store';
 import { createTestDatabase, testEngines, type TestDatabase } from '../support/databases';
 import { buildAffiliate, buildCampaign, buildTransaction, freshId } from '../support/factories';
 import { eventually, rollUpIncluding, statisticsMismatches } from '../faults/fault-helpers';
+import { historyRowOf, statisticsTotalsOf, writtenState as writtenStateOf } from '../support/written-state';
 
 // An edit whose password passed a compare lately is checked and applied in one unit of work (the
 // transaction locked first, its campaign and the processing state read with it, COMMIT sent with the
@@ -97,35 +97,12 @@ describe.each(testEngines())('ModificationService: a verified password applies i
     }
   }
 
-  /** The history row a request wrote (none, or more than one, fails). */
-  async function rowOf(transactionId: number, requestId: string): Promise<Modification> {
-    const rows = (await history(transactionId)).filter((row) => row.requestId === requestId);
-    expect(rows).toHaveLength(1);
-    return rows[0];
-  }
-
-  /** Every row a change may touch, read straight from the tables in both engines' spelling made equal. */
-  async function writtenState(transactionIds: number[]) {
-    const plain = (row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, value === null ? null : String(value)]));
-    return {
-      transactions: (await knex()('transactions').whereIn('id', transactionIds).orderBy('id')).map(plain),
-      history: (await knex()('modifications').whereIn('transaction_id', transactionIds).orderBy('id')).map(plain),
-      statistics: (await knex()('hourly_statistics').orderBy(['hour_start', 'campaign_id', 'affiliate_id'])).map(plain),
-      outbox: (await knex()('postback_deliveries').orderBy('id')).map(plain),
-    };
-  }
+  const rowOf = (transactionId: number, requestId: string) => historyRowOf(services, transactionId, requestId);
+  const writtenState = (transactionIds: number[]) => writtenStateOf(knex(), transactionIds);
 
   /** The hourly statistics row of one (hour, campaign, affiliate), money as bigint. */
   async function statisticsRow(hour: number, campaignId: number, affiliateId: number) {
-    const row = await knex()('hourly_statistics').where({ hour_start: hour, campaign_id: campaignId, affiliate_id: affiliateId }).first();
-    return {
-      transactions: Number(row.transactions),
-      approvedTransactions: Number(row.approved_transactions),
-      affiliatePayout: BigInt(row.affiliate_payout),
-      merchantRevenue: BigInt(row.merchant_revenue),
-      approvedAffiliatePayout: BigInt(row.approved_affiliate_payout),
-      approvedMerchantRevenue: BigInt(row.approved_merchant_revenue),
-    };
+    return statisticsTotalsOf(await knex()('hourly_statistics').where({ hour_start: hour, campaign_id: campaignId, affiliate_id: affiliateId }).first());
   }
 
   /** A campaign whose password one applied edit (of a transaction of its own) has just verified. */

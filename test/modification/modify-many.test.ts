@@ -7,7 +7,6 @@ import { ModificationService } from '../../src/modification/modification-service
 import { parseMoney } from '../../src/modification/money';
 import { describeOutcome, type Outcome } from '../../src/modification/outcome';
 import { TransactionalPostbackOutbox } from '../../src/postbacks/postback-outbox';
-import type { Modification } from '../../src/store/modification-store';
 import { type ProcessingState, ProcessingStateStore } from '../../src/store/processing-state-store';
 import type { Sql, Statement } from '../../src/store/sql';
 import { HOUR_MS, hourStart } from '../../src/store/statistics-store';
@@ -15,6 +14,7 @@ import type { Transaction } from '../../src/store/transaction-store';
 import { createTestDatabase, testEngines, type TestDatabase } from '../support/databases';
 import { buildAffiliate, buildCampaign, buildTransaction, freshId, twoDaysAgo } from '../support/factories';
 import { rollUpIncluding, statisticsMismatches } from '../faults/fault-helpers';
+import { historyRowOf, statisticsTotalsOf, writtenState as writtenStateOf } from '../support/written-state';
 
 /** The clock every change of this file is stamped with, so that outcomes of `modify` and `modifyMany` compare whole. */
 const NOW = Date.now();
@@ -66,23 +66,8 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
   const transaction = async (id: number) => (await services.stores.transactions.getById(id))!;
   const values = (affiliatePayout: string, merchantRevenue: string, approved: boolean) => ({ affiliatePayout: money(affiliatePayout), merchantRevenue: money(merchantRevenue), approved });
 
-  /** The history row a request wrote (none, or more than one, fails). */
-  async function rowOf(transactionId: number, requestId: string): Promise<Modification> {
-    const rows = (await history(transactionId)).filter((row) => row.requestId === requestId);
-    expect(rows).toHaveLength(1);
-    return rows[0];
-  }
-
-  /** Every row a change may touch, read straight from the tables in both engines' spelling made equal. */
-  async function writtenState(transactionIds: number[]) {
-    const plain = (row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, value === null ? null : String(value)]));
-    return {
-      transactions: (await knex()('transactions').whereIn('id', transactionIds).orderBy('id')).map(plain),
-      history: (await knex()('modifications').whereIn('transaction_id', transactionIds).orderBy('id')).map(plain),
-      statistics: (await knex()('hourly_statistics').orderBy(['hour_start', 'campaign_id', 'affiliate_id'])).map(plain),
-      outbox: (await knex()('postback_deliveries').orderBy('id')).map(plain),
-    };
-  }
+  const rowOf = (transactionId: number, requestId: string) => historyRowOf(services, transactionId, requestId);
+  const writtenState = (transactionIds: number[]) => writtenStateOf(knex(), transactionIds);
 
   /** Hourly statistics rows of the campaigns, keyed `hour/campaign/affiliate`, money as bigint. */
   async function statisticsOf(campaignIds: number[]) {
@@ -90,14 +75,7 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
     return Object.fromEntries(
       rows.map((row: Record<string, number | string>) => [
         `${row.hour_start}/${row.campaign_id}/${row.affiliate_id}`,
-        {
-          transactions: Number(row.transactions),
-          approvedTransactions: Number(row.approved_transactions),
-          affiliatePayout: BigInt(row.affiliate_payout),
-          merchantRevenue: BigInt(row.merchant_revenue),
-          approvedAffiliatePayout: BigInt(row.approved_affiliate_payout),
-          approvedMerchantRevenue: BigInt(row.approved_merchant_revenue),
-        },
+        statisticsTotalsOf(row),
       ]),
     );
   }
