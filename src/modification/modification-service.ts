@@ -1,6 +1,5 @@
 import { ClientBusyError, type PasswordVerifier } from '../auth/password-verifier';
 import { QueueFullError } from '../auth/bounded-concurrency';
-import type { FailureLimiter, LimitKey } from '../auth/failure-limiter';
 import { ipIsListed } from '../auth/ip-address';
 import type { Campaign, CampaignStore } from '../store/campaign-store';
 import { classifyDatabaseError, isTransientDatabaseError, temporaryFailureType } from '../store/database-errors';
@@ -11,6 +10,7 @@ import type { StatisticsStore } from '../store/statistics-store';
 import type { Transaction, TransactionLookup, TransactionStore } from '../store/transaction-store';
 import type { WhitelistStore } from '../store/whitelist-store';
 import { forEachConcurrently } from '../workers/for-each-concurrently';
+import { FailureBrake, type FailureLimits } from './failure-brake';
 import { ChangeWriter, type PostbackOutbox, type ReadyChange } from './change-writer';
 import type { ModificationCommand, TransactionIdentifier } from './command';
 import { isPassing, type Outcome } from './outcome';
@@ -30,7 +30,7 @@ export interface ModificationServiceDeps {
   passwords: PasswordVerifier;
   postbacks: PostbackOutbox | null;
   /** Brake on failed attempts from /transaction.edit (not batches, which an admin uploaded). */
-  limiter?: { limiter: FailureLimiter; ipFailures: number; campaignFailures: number } | null;
+  limiter?: FailureLimits | null;
   now?: () => number;
   /** Attempts of the unit of work when the database reports a deadlock or lock timeout. */
   maxAttempts?: number;
@@ -66,37 +66,17 @@ export interface ModifyManyOptions {
 export class ModificationService {
   private readonly maxAttempts: number;
   private readonly writer: ChangeWriter;
+  private readonly brake: FailureBrake;
 
   constructor(private readonly deps: ModificationServiceDeps) {
     this.maxAttempts = deps.maxAttempts ?? 4;
     this.writer = new ChangeWriter({ ...deps, now: deps.now ?? Date.now });
+    this.brake = new FailureBrake(deps.limiter ?? null);
   }
 
   /** Applies a command, or says why not. Throws only for unexpected (non-database) bugs. */
   async modify(command: ModificationCommand, options: ModifyOptions = {}): Promise<Outcome> {
     return this.modifyStep(() => this.checkAndApply(command, options));
-  }
-
-  private ipKey(command: ModificationCommand): LimitKey[] {
-    const limits = this.deps.limiter;
-    return limits && limits.ipFailures > 0 ? [{ key: `ip:${command.clientIp}`, limit: limits.ipFailures }] : [];
-  }
-
-  private campaignKey(campaignId: number): LimitKey[] {
-    const limits = this.deps.limiter;
-    return limits && limits.campaignFailures > 0 ? [{ key: `campaign:${campaignId}`, limit: limits.campaignFailures }] : [];
-  }
-
-  /** Refusal when a key is over its limit: checked before any password is. */
-  private async rateLimited(keys: LimitKey[]): Promise<Outcome | null> {
-    if (keys.length === 0 || !this.deps.limiter) return null;
-    const seconds = await this.deps.limiter.limiter.blockedFor(keys);
-    return seconds > 0 ? { kind: 'temporary_failure', failureType: 'rate limited', retryAfterSeconds: seconds } : null;
-  }
-
-  private async countFailure(outcome: Outcome, keys: LimitKey[]): Promise<Outcome> {
-    if (keys.length > 0 && this.deps.limiter) await this.deps.limiter.limiter.recordFailure(keys);
-    return outcome;
   }
 
   private async checkAndApply(command: ModificationCommand, options: ModifyOptions): Promise<Outcome> {
@@ -148,7 +128,7 @@ export class ModificationService {
     const { identifier } = command;
     if (identifier.kind === 'merchant_reference') return null;
     // A client over its limit is refused without taking a lock (the usual path answers it).
-    if (await this.rateLimited(command.source === 'api' ? this.ipKey(command) : [])) return null;
+    if (await this.brake.refusal(command.source === 'api' ? this.brake.ipKeys(command) : [])) return null;
     return deps.sql.transaction(async (sql) => {
       const [lock, campaignRead] = deps.transactions.lockWithCampaignStatements(
         identifier.kind === 'transaction_id' ? { id: identifier.transactionId } : { clickId: identifier.clickId },
@@ -177,9 +157,9 @@ export class ModificationService {
   private async precheck(command: ModificationCommand, prefetched?: TransactionLookup, atOnce = false): Promise<Located | Outcome | null> {
     const { deps } = this;
     const limited = command.source === 'api';
-    const ipKeys = limited ? this.ipKey(command) : [];
+    const ipKeys = limited ? this.brake.ipKeys(command) : [];
     // atOnce: the caller checked the client's limit before it took any lock.
-    const ipBlocked = atOnce ? null : await this.rateLimited(ipKeys);
+    const ipBlocked = atOnce ? null : await this.brake.refusal(ipKeys);
     if (ipBlocked) return ipBlocked;
     const located = await this.locate(command.identifier, prefetched);
     if ('kind' in located) {
@@ -187,15 +167,15 @@ export class ModificationService {
       // Unknown ids cost a compare too, so response time does not tell which ids exist.
       if (located.kind !== 'invalid_transaction') return located;
       if (command.password !== null) await deps.passwords.spendCompareTime(limited ? command.clientIp : undefined);
-      return this.countFailure(located, ipKeys);
+      return this.brake.count(located, ipKeys);
     }
     const { campaign } = located;
     if (!campaign.allowExternalModification) return atOnce ? null : { kind: 'campaign_closed' };
-    const campaignKeys = limited ? this.campaignKey(campaign.id) : [];
-    const campaignBlocked = await this.rateLimited(campaignKeys);
+    const campaignKeys = limited ? this.brake.campaignKeys(campaign.id) : [];
+    const campaignBlocked = await this.brake.refusal(campaignKeys);
     // A flood against one campaign must not lock out its merchant: white-listed IPs pass the campaign brake.
     if (campaignBlocked && (atOnce || !(await this.whitelisted(campaign.id, command.clientIp)))) return atOnce ? null : campaignBlocked;
-    if (!(await this.authorised(campaign, command, atOnce))) return atOnce ? null : this.countFailure({ kind: 'unauthorized' }, [...ipKeys, ...campaignKeys]);
+    if (!(await this.authorised(campaign, command, atOnce))) return atOnce ? null : this.brake.count({ kind: 'unauthorized' }, [...ipKeys, ...campaignKeys]);
     return located;
   }
 
