@@ -40,8 +40,10 @@ export interface ChangeWriterDeps {
  * transaction named twice is changed in order, each history row chaining from the one before.
  *
  * The statements travel together where they can (`Sql.all`): the locks in one round trip, the writes of
- * a single change (transaction, statistics, history) in another. An edit then costs the database four
- * round trips with its lookup and COMMIT, where one statement at a time took eight.
+ * a single change (transaction, statistics, history) in another, with the COMMIT when the caller says
+ * nothing follows. The usual path of an edit costs four round trips with its lookup and COMMIT, where one
+ * statement at a time took eight; `writeLocked` lets the one-unit path (locks taken with its reads) do
+ * it in two.
  */
 export class ChangeWriter {
   constructor(private readonly deps: ChangeWriterDeps) {}
