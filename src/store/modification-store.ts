@@ -112,13 +112,7 @@ function historyValues(modification: NewModification): SqlValue[] {
 export class ModificationStore {
   constructor(private readonly knex: Knex) {}
 
-  /** Appends one history row; returns its id. */
-  async append(sql: Sql, modification: NewModification): Promise<number> {
-    const [id] = await sql.all([this.appendStatement(modification)]);
-    return id;
-  }
-
-  /** `append` as a statement, read as the new row's id, to go with the unit's other writes. */
+  /** Appends one history row, as a statement to go with the unit's other writes, read as the new row's id. */
   appendStatement(modification: NewModification): Statement<number> {
     return { sql: APPEND, values: historyValues(modification), read: ({ insertId }) => insertId };
   }

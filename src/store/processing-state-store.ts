@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Engine } from './database';
-import { readStatement, type Sql, type Statement } from './sql';
+import { readStatement, type Statement } from './sql';
 
 /** The single row that says whether nightly processing runs and how far hours are rolled up. */
 export interface ProcessingState {
@@ -53,14 +53,8 @@ export class ProcessingStateStore {
    * The state, read under a shared lock held until the modification commits. Nightly processing sets
    * its flag with an UPDATE, which must wait for every shared holder: so no modification can commit
    * after nightly processing has started (MySQL/MariaDB). SQLite has one writer at a time, which gives
-   * the same guarantee.
+   * the same guarantee. A statement, to go with the unit's other first statements.
    */
-  async readForModification(sql: Sql): Promise<ProcessingState> {
-    const [state] = await sql.all([this.readForModificationStatement()]);
-    return state;
-  }
-
-  /** `readForModification` as a statement, to go with the unit's other first statements. */
   readForModificationStatement(): Statement<ProcessingState> {
     return readStatement(this.engine === 'mysql' ? READ_SHARED_MYSQL : READ_SQLITE, [], (rows: ProcessingStateRow[]) => {
       if (!rows[0]) throw new Error('processing_state row 1 is missing: run the migrations');

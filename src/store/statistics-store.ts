@@ -67,15 +67,13 @@ export class StatisticsStore {
 
   /** Adds a delta to one hour's row, creating it when absent. */
   async addToHour(sql: Sql, hour: number, campaignId: number, affiliateId: number, delta: StatisticsDelta): Promise<void> {
-    await this.addToHours(sql, [{ hour, campaignId, affiliateId, delta }]);
+    await sql.all([this.addToHoursStatement([{ hour, campaignId, affiliateId, delta }])]);
   }
 
-  /** Adds deltas to hours' rows (each (hour, campaign, affiliate) at most once), creating absent rows. */
-  async addToHours(sql: Sql, deltas: HourDelta[]): Promise<void> {
-    if (deltas.length > 0) await sql.all([this.addToHoursStatement(deltas)]);
-  }
-
-  /** `addToHours` (of at least one delta) as a statement, to go with the unit's other writes. */
+  /**
+   * Adds deltas (at least one) to hours' rows, each (hour, campaign, affiliate) at most once, creating
+   * absent rows: a statement to go with the unit's other writes.
+   */
   addToHoursStatement(deltas: HourDelta[]): Statement<WriteResult> {
     const values: SqlValue[] = [];
     for (const { hour, campaignId, affiliateId, delta } of deltas) {

@@ -204,12 +204,6 @@ export class TransactionStore {
     return found[0] ?? null;
   }
 
-  /** Reads and locks several transactions (in primary-key order, as InnoDB takes them); missing ids are absent. */
-  async lockByIds(sql: Sql, ids: number[]): Promise<Transaction[]> {
-    const [found] = await sql.all([this.lockStatement(ids)]);
-    return found;
-  }
-
   /**
    * A transaction named by id or click id, read under its row lock, and its campaign as last committed
    * (a plain read: a campaign row is never locked by an edit, so campaigns' edits do not queue behind
@@ -225,7 +219,10 @@ export class TransactionStore {
     ];
   }
 
-  /** `lockByIds` as a statement, to go with the unit's other first statements. */
+  /**
+   * Reads and locks transactions until the unit of work ends (in primary-key order, as InnoDB takes
+   * them; missing ids are absent), as a statement to go with the unit's other first statements.
+   */
   lockStatement(ids: number[]): Statement<Transaction[]> {
     const read = (rows: TransactionRow[]) => rows.map(transactionFromRow);
     if (ids.length === 1) return readStatement(`select * from transactions where id = ?${this.forUpdate}`, ids, read);
@@ -233,12 +230,10 @@ export class TransactionStore {
     return readStatement(`select * from transactions where id in (${placeholders}) order by id${this.forUpdate}`, ids, read, { once: true });
   }
 
-  /** Writes new values of several transactions with one statement (CASE per column, the same SQL on both engines). */
-  async updateManyValues(sql: Sql, changes: Array<{ id: number; values: TransactionValues }>, now: number): Promise<void> {
-    await sql.all([this.updateStatement(changes, now)]);
-  }
-
-  /** `updateManyValues` as a statement, to go with the unit's other writes. */
+  /**
+   * Writes new values of the three modifiable fields of several transactions with one statement (CASE per
+   * column, the same SQL on both engines), as a statement to go with the unit's other writes.
+   */
   updateStatement(changes: Array<{ id: number; values: TransactionValues }>, now: number): Statement<WriteResult> {
     if (changes.length === 1) {
       const [{ id, values }] = changes;
@@ -259,10 +254,5 @@ export class TransactionStore {
       bindings,
       { once: true },
     );
-  }
-
-  /** Writes new values of the three modifiable fields. */
-  async updateValues(sql: Sql, id: number, values: TransactionValues, now: number): Promise<void> {
-    await this.updateManyValues(sql, [{ id, values }], now);
   }
 }
