@@ -108,6 +108,8 @@ function splitJoined(row: JoinedRow): { transaction: Transaction; campaign: Camp
   };
 }
 
+const transactionsFromRows = (rows: TransactionRow[]) => rows.map(transactionFromRow);
+
 /** What a lookup found: the nightly flag, and the matching transactions with their campaigns. */
 export interface TransactionLookup {
   nightlyInProgress: boolean;
@@ -210,9 +212,9 @@ export class TransactionStore {
    * each other): the first statements of a change that is checked and applied in one unit of work.
    */
   lockWithCampaignStatements(where: { id: number } | { clickId: string }): [Statement<Transaction[]>, Statement<Campaign | null>] {
-    const [column, value] = 'id' in where ? ['id', where.id] : ['click_id', where.clickId];
+    const [column, value] = 'id' in where ? (['id', where.id] as const) : (['click_id', where.clickId] as const);
     return [
-      readStatement(`select * from transactions where ${column} = ?${this.forUpdate}`, [value], (rows: TransactionRow[]) => rows.map(transactionFromRow)),
+      this.lockWhere(column, value),
       readStatement(`select c.* from transactions t join campaigns c on c.id = t.campaign_id where t.${column} = ?`, [value], (rows: CampaignRow[]) =>
         rows[0] ? campaignFromRow(rows[0]) : null,
       ),
@@ -224,10 +226,14 @@ export class TransactionStore {
    * them; missing ids are absent), as a statement to go with the unit's other first statements.
    */
   lockStatement(ids: number[]): Statement<Transaction[]> {
-    const read = (rows: TransactionRow[]) => rows.map(transactionFromRow);
-    if (ids.length === 1) return readStatement(`select * from transactions where id = ?${this.forUpdate}`, ids, read);
+    if (ids.length === 1) return this.lockWhere('id', ids[0]);
     const placeholders = ids.map(() => '?').join(', ');
-    return readStatement(`select * from transactions where id in (${placeholders}) order by id${this.forUpdate}`, ids, read, { once: true });
+    return readStatement(`select * from transactions where id in (${placeholders}) order by id${this.forUpdate}`, ids, transactionsFromRows, { once: true });
+  }
+
+  /** The transaction whose unique column has this value, read under its row lock. */
+  private lockWhere(column: 'id' | 'click_id', value: number | string): Statement<Transaction[]> {
+    return readStatement(`select * from transactions where ${column} = ?${this.forUpdate}`, [value], transactionsFromRows);
   }
 
   /**
