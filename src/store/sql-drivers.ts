@@ -1,4 +1,4 @@
-import type { SqlValue, Statement, StatementResult, WriteResult } from './sql';
+import type { SqlValue, Statement, StatementResult } from './sql';
 
 /**
  * The two drivers under `SqlRunner`: mysql2 (prepared statements, or several statements in one text
@@ -28,8 +28,6 @@ interface SqliteConnection {
 
 /** What `SqlRunner` needs of a driver. */
 export type Driver = {
-  rows<T>(connection: unknown, sql: string, values: SqlValue[], once: boolean): Promise<T[]>;
-  run(connection: unknown, sql: string, values: SqlValue[], once: boolean): Promise<WriteResult>;
   /** The statements in order, after `begin` when it is given, then COMMIT when `commit`. */
   all(connection: unknown, statements: readonly Statement<unknown>[], begin: string | null, commit: boolean): Promise<StatementResult[]>;
   /** Text-protocol control statements (BEGIN, COMMIT, ROLLBACK). */
@@ -83,11 +81,6 @@ function mysqlCall(connection: unknown, sql: string, values: SqlValue[], once: b
 }
 
 export const mysqlDriver: Driver = {
-  rows: async <T>(connection: unknown, sql: string, values: SqlValue[], once: boolean) => (await mysqlCall(connection, sql, values, once)) as T[],
-  run: async (connection, sql, values, once) => {
-    const header = (await mysqlCall(connection, sql, values, once)) as { insertId: number; affectedRows: number };
-    return { insertId: Number(header.insertId), affectedRows: header.affectedRows };
-  },
   all: async (connection, statements, begin, commit) => {
     const mysql = connection as MysqlConnection;
     // A connection opened without multipleStatements (not openDatabase's) takes them one at a time.
@@ -125,11 +118,6 @@ function sqliteStatement(connection: unknown, sql: string, once = false): Sqlite
 
 // better-sqlite3 is synchronous: a throw becomes a rejection so both engines fail the same way.
 export const sqliteDriver: Driver = {
-  rows: async <T>(connection: unknown, sql: string, values: SqlValue[], once: boolean) => sqliteStatement(connection, sql, once).all(...values) as T[],
-  run: async (connection, sql, values, once) => {
-    const result = sqliteStatement(connection, sql, once).run(...values);
-    return { insertId: Number(result.lastInsertRowid), affectedRows: result.changes };
-  },
   all: async (connection, statements, begin, commit) => {
     if (begin) sqliteStatement(connection, begin).run();
     const results = statements.map(({ sql, values, once }) => {

@@ -91,8 +91,6 @@ class ConnectionSql implements Sql {
   readonly committed: Array<() => void> = [];
   /** BEGIN not sent yet: it goes with the unit's first statements. */
   private deferredBegin: string | null = null;
-  /** Whether this Sql's unit of work is the runner's own (it may commit with `all`), not a caller's. */
-  ownsUnit = false;
   /** Committed by `all(…, { commit: true })`: no statement may follow. */
   private committedEarly = false;
   constructor(
@@ -100,18 +98,16 @@ class ConnectionSql implements Sql {
     private readonly knex: Knex,
     private readonly driver: Driver,
     private readonly connection: unknown,
+    /** Whether the unit of work is the runner's own (it may commit with `all`), not a caller's. */
+    private readonly ownsUnit: boolean,
   ) {}
   async rows<T>(sql: string, values: SqlValue[], options?: StatementOptions): Promise<T[]> {
-    this.assertOpen();
-    announce(this.knex, sql, values);
-    if (this.deferredBegin) await this.sendBegin();
-    return this.driver.rows<T>(this.connection, sql, values, options?.once ?? false);
+    const [rows] = await this.all([readStatement(sql, values, (found: T[]) => found, options)]);
+    return rows;
   }
   async run(sql: string, values: SqlValue[], options?: StatementOptions): Promise<WriteResult> {
-    this.assertOpen();
-    announce(this.knex, sql, values);
-    if (this.deferredBegin) await this.sendBegin();
-    return this.driver.run(this.connection, sql, values, options?.once ?? false);
+    const [written] = await this.all([writeStatement(sql, values, options)]);
+    return written;
   }
   async all<S extends readonly Statement<unknown>[] | []>(statements: S, options?: AllOptions): Promise<StatementValues<S>> {
     this.assertOpen();
@@ -120,10 +116,11 @@ class ConnectionSql implements Sql {
     this.deferredBegin = null;
     const commit = options?.commit === true && this.ownsUnit;
     const results = await this.driver.all(this.connection, statements, begin, commit);
-    if (!commit) return statements.map((statement, i) => statement.read(results[i])) as StatementValues<S>;
+    const read = () => statements.map((statement, i) => statement.read(results[i])) as StatementValues<S>;
+    if (!commit) return read();
     this.committedEarly = true;
     try {
-      return statements.map((statement, i) => statement.read(results[i])) as StatementValues<S>;
+      return read();
     } catch (error) {
       // Not a database error, whatever it says: the unit has committed, and must not be retried as if
       // it had rolled back.
@@ -153,12 +150,6 @@ class ConnectionSql implements Sql {
   async end(sql: 'COMMIT' | 'ROLLBACK'): Promise<void> {
     if (this.deferredBegin) this.deferredBegin = null;
     else if (!this.committedEarly) await this.control(sql);
-  }
-
-  private async sendBegin(): Promise<void> {
-    const begin = this.deferredBegin!;
-    this.deferredBegin = null;
-    await this.control(begin);
   }
 
   /** Runs the callbacks once the work is durable. They only notify (wake a worker): one that throws cannot undo the commit, so it must not fail the caller or skip the others. */
@@ -207,12 +198,12 @@ export class SqlRunner {
 
   /** One statement on a pooled connection, outside any transaction. */
   rows<T>(sql: string, values: SqlValue[], options?: StatementOptions): Promise<T[]> {
-    return this.pooled((connection) => connection.rows<T>(sql, values, options));
+    return this.pooled(false, (connection) => connection.rows<T>(sql, values, options));
   }
 
   /** One write on a pooled connection, outside any transaction. */
   run(sql: string, values: SqlValue[], options?: StatementOptions): Promise<WriteResult> {
-    return this.pooled((connection) => connection.run(sql, values, options));
+    return this.pooled(false, (connection) => connection.run(sql, values, options));
   }
 
   /**
@@ -220,8 +211,7 @@ export class SqlRunner {
    * throws. A connection whose rollback fails is broken; knex's pool check discards it on its next use.
    */
   transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.pooled(async (sql) => {
-      sql.ownsUnit = true;
+    return this.pooled(true, async (sql) => {
       await sql.begin();
       let result: T;
       try {
@@ -236,11 +226,11 @@ export class SqlRunner {
     });
   }
 
-  /** Uses a connection of knex's pool, given back whatever happens. */
-  private async pooled<T>(use: (connection: ConnectionSql) => Promise<T>): Promise<T> {
+  /** Uses a connection of knex's pool, given back whatever happens; `ownsUnit` for a unit of work of its own. */
+  private async pooled<T>(ownsUnit: boolean, use: (connection: ConnectionSql) => Promise<T>): Promise<T> {
     const connection = await this.knex.client.acquireConnection();
     try {
-      return await use(new ConnectionSql(this.engine, this.knex, this.driver, connection));
+      return await use(new ConnectionSql(this.engine, this.knex, this.driver, connection, ownsUnit));
     } finally {
       this.knex.client.releaseConnection(connection);
     }
@@ -254,7 +244,7 @@ export class SqlRunner {
   async within(trx: Knex.Transaction): Promise<Sql> {
     // A transaction's client hands out the transaction's own connection.
     const connection = await trx.client.acquireConnection();
-    const sql = new ConnectionSql(this.engine, this.knex, this.driver, connection);
+    const sql = new ConnectionSql(this.engine, this.knex, this.driver, connection, false);
     let root = trx;
     while ((root as { outerTx?: Knex.Transaction }).outerTx) root = (root as unknown as { outerTx: Knex.Transaction }).outerTx;
     committedFlag(root).then((committed) => (committed ? sql.runCommitted() : undefined));
