@@ -136,7 +136,7 @@ export class ModificationService {
       const [state, locked, campaign] = await sql.all([deps.processingState.readForModificationStatement(), lock, campaignRead]);
       const lookup: TransactionLookup = { nightlyInProgress: state.nightlyInProgress, found: locked[0] && campaign ? [{ transaction: locked[0], campaign }] : [] };
       const checked = await this.precheck(command, lookup, true);
-      if (checked === null || 'kind' in checked) return null;
+      if ('kind' in checked) return null;
       const [outcome] = await this.writer.writeLocked(sql, state, locked, [{ transactionId: checked.transaction.id, command }], { commit: true });
       return outcome;
     });
@@ -147,35 +147,34 @@ export class ModificationService {
    * (nightly flag, identifier), the campaign's opt-in, the credentials. Read without locks: the password
    * check may take a bcrypt compare, which must not hold a row lock. The decisive checks (nightly flag,
    * hour) are repeated under locks by the writer.
+   *
+   * `atOnce` (the one-unit path, under its locks): any refusal only sends the command to the usual path,
+   * which answers it. So nothing is counted or spent, no white-list is read and no compare runs (a
+   * password the cache does not know reads as unauthorized); the caller checked the client's limit.
    */
-  private async precheck(command: ModificationCommand, prefetched?: TransactionLookup): Promise<Located | Outcome>;
-  /**
-   * `atOnce`: only a pass counts; anything else (and a compare it would need) is null, with nothing counted
-   * or spent. The caller has checked the client's failure limit already.
-   */
-  private async precheck(command: ModificationCommand, prefetched: TransactionLookup, atOnce: true): Promise<Located | null>;
-  private async precheck(command: ModificationCommand, prefetched?: TransactionLookup, atOnce = false): Promise<Located | Outcome | null> {
+  private async precheck(command: ModificationCommand, prefetched?: TransactionLookup, atOnce = false): Promise<Located | Outcome> {
     const { deps } = this;
     const limited = command.source === 'api';
     const ipKeys = limited ? this.brake.ipKeys(command) : [];
-    // atOnce: the caller checked the client's limit before it took any lock.
     const ipBlocked = atOnce ? null : await this.brake.refusal(ipKeys);
     if (ipBlocked) return ipBlocked;
     const located = await this.locate(command.identifier, prefetched);
     if ('kind' in located) {
-      if (atOnce) return null;
       // Unknown ids cost a compare too, so response time does not tell which ids exist.
-      if (located.kind !== 'invalid_transaction') return located;
+      if (atOnce || located.kind !== 'invalid_transaction') return located;
       if (command.password !== null) await deps.passwords.spendCompareTime(limited ? command.clientIp : undefined);
       return this.brake.count(located, ipKeys);
     }
     const { campaign } = located;
-    if (!campaign.allowExternalModification) return atOnce ? null : { kind: 'campaign_closed' };
+    if (!campaign.allowExternalModification) return { kind: 'campaign_closed' };
     const campaignKeys = limited ? this.brake.campaignKeys(campaign.id) : [];
     const campaignBlocked = await this.brake.refusal(campaignKeys);
     // A flood against one campaign must not lock out its merchant: white-listed IPs pass the campaign brake.
-    if (campaignBlocked && (atOnce || !(await this.whitelisted(campaign.id, command.clientIp)))) return atOnce ? null : campaignBlocked;
-    if (!(await this.authorised(campaign, command, atOnce))) return atOnce ? null : this.brake.count({ kind: 'unauthorized' }, [...ipKeys, ...campaignKeys]);
+    if (campaignBlocked && (atOnce || !(await this.whitelisted(campaign.id, command.clientIp)))) return campaignBlocked;
+    if (!(await this.authorised(campaign, command, atOnce))) {
+      const refused: Outcome = { kind: 'unauthorized' };
+      return atOnce ? refused : this.brake.count(refused, [...ipKeys, ...campaignKeys]);
+    }
     return located;
   }
 
