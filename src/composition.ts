@@ -33,7 +33,7 @@ import { ConsoleSessionStore } from './console/console-session-store';
 /** Every store, built over one database handle. */
 export function createStores(db: Database) {
   return {
-    /** Prepared statements on the pool's connections: the unit of work of the modification core. */
+    /** The modification core's unit of work: its statements sent together on one pooled connection. */
     sql: new SqlRunner(db.knex, db.engine),
     affiliates: new AffiliateStore(db.knex),
     campaigns: new CampaignStore(db.knex),

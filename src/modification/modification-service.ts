@@ -1,13 +1,13 @@
 import { ClientBusyError, type PasswordVerifier } from '../auth/password-verifier';
 import { QueueFullError } from '../auth/bounded-concurrency';
 import { ipIsListed } from '../auth/ip-address';
-import type { Campaign, CampaignStore } from '../store/campaign-store';
+import type { CampaignStore } from '../store/campaign-store';
 import { classifyDatabaseError, isTransientDatabaseError, temporaryFailureType } from '../store/database-errors';
 import type { ModificationStore } from '../store/modification-store';
 import type { ProcessingStateStore } from '../store/processing-state-store';
 import type { Sql, SqlRunner } from '../store/sql';
 import type { StatisticsStore } from '../store/statistics-store';
-import type { Transaction, TransactionLookup, TransactionStore } from '../store/transaction-store';
+import type { CampaignSettings, Transaction, TransactionLookup, TransactionStore } from '../store/transaction-store';
 import type { WhitelistStore } from '../store/whitelist-store';
 import { forEachConcurrently } from '../workers/for-each-concurrently';
 import { FailureBrake, type FailureLimits } from './failure-brake';
@@ -36,7 +36,9 @@ export interface ModificationServiceDeps {
   maxAttempts?: number;
 }
 
-type Located = { transaction: Transaction; campaign: Campaign };
+type Located = { transaction: Transaction; campaign: CampaignSettings };
+/** The nightly flag and the transactions an identifier matched (a TransactionLookup, or the one-unit path's read). */
+type Lookup = { nightlyInProgress: boolean; found: Located[] };
 
 /** What a front door adds to one call of `modify`. */
 export interface ModifyOptions {
@@ -130,13 +132,13 @@ export class ModificationService {
     // A client over its limit is refused without taking a lock (the usual path answers it).
     if (await this.brake.refusal(command.source === 'api' ? this.brake.ipKeys(command) : [])) return null;
     return deps.sql.transaction(async (sql) => {
-      const [lock, campaignRead] = deps.transactions.lockWithCampaignStatements(
-        identifier.kind === 'transaction_id' ? { id: identifier.transactionId } : { clickId: identifier.clickId },
-      );
-      const [state, locked, campaign] = await sql.all([deps.processingState.readForModificationStatement(), lock, campaignRead]);
-      const lookup: TransactionLookup = { nightlyInProgress: state.nightlyInProgress, found: locked[0] && campaign ? [{ transaction: locked[0], campaign }] : [] };
-      const checked = await this.precheck(command, lookup, true);
+      const [state, found] = await sql.all([
+        deps.processingState.readForModificationStatement(),
+        deps.transactions.lockWithCampaignStatement(identifier.kind === 'transaction_id' ? { id: identifier.transactionId } : { clickId: identifier.clickId }),
+      ]);
+      const checked = await this.precheck(command, { nightlyInProgress: state.nightlyInProgress, found }, true);
       if ('kind' in checked) return null;
+      const locked = found.map((match) => match.transaction);
       const [outcome] = await this.writer.writeLocked(sql, state, locked, [{ transactionId: checked.transaction.id, command }], { commit: true });
       return outcome;
     });
@@ -152,7 +154,7 @@ export class ModificationService {
    * which answers it. So nothing is counted or spent, no white-list is read and no compare runs (a
    * password the cache does not know reads as unauthorized); the caller checked the client's limit.
    */
-  private async precheck(command: ModificationCommand, prefetched?: TransactionLookup, atOnce = false): Promise<Located | Outcome> {
+  private async precheck(command: ModificationCommand, prefetched?: Lookup, atOnce = false): Promise<Located | Outcome> {
     const { deps } = this;
     const limited = command.source === 'api';
     const ipKeys = limited ? this.brake.ipKeys(command) : [];
@@ -275,7 +277,7 @@ export class ModificationService {
     return row ? { kind: 'applied', transaction: { ...transaction, ...row.after, updatedAt: row.createdAt }, modificationId: row.id } : null;
   }
 
-  private async locate(identifier: TransactionIdentifier, prefetched?: TransactionLookup): Promise<Located | Outcome> {
+  private async locate(identifier: TransactionIdentifier, prefetched?: Lookup): Promise<Located | Outcome> {
     const { transactions } = this.deps;
     const lookup =
       prefetched ??
@@ -308,7 +310,7 @@ export class ModificationService {
   }
 
   /** `cachedOnly`: true only from the verified-credential cache (no compare; false says nothing). */
-  private async authorised(campaign: Campaign, command: ModificationCommand, cachedOnly = false): Promise<boolean> {
+  private async authorised(campaign: CampaignSettings, command: ModificationCommand, cachedOnly = false): Promise<boolean> {
     const { passwords } = this.deps;
     // The white-list is read through the pool, which must not be asked for a second connection under a
     // unit of work's locks (SQLite's pool has one): such campaigns take the usual path.

@@ -110,6 +110,22 @@ function splitJoined(row: JoinedRow): { transaction: Transaction; campaign: Camp
 
 const transactionsFromRows = (rows: TransactionRow[]) => rows.map(transactionFromRow);
 
+/** What the pre-checks read of a campaign. */
+export type CampaignSettings = Pick<Campaign, 'id' | 'allowExternalModification' | 'passwordHash' | 'whitelistOnly' | 'uniqueMerchantReference'>;
+
+/** A transactions row with its campaign's settings (lockWithCampaignStatement). */
+type SettingsRow = TransactionRow & { c_allow: number; c_password_hash: string | null; c_whitelist_only: number; c_unique_ref: number };
+
+const SETTINGS = [
+  ['allow_external_modification', 'c_allow'],
+  ['password_hash', 'c_password_hash'],
+  ['whitelist_only', 'c_whitelist_only'],
+  ['unique_merchant_reference', 'c_unique_ref'],
+]
+  .map(([column, alias]) => `(select ${column} from campaigns c where c.id = t.campaign_id) as ${alias}`)
+  .join(', ');
+const LOCK_WITH_SETTINGS = (column: 'id' | 'click_id', forUpdate: string) => `select t.*, ${SETTINGS} from transactions t where t.${column} = ?${forUpdate}`;
+
 /** What a lookup found: the nightly flag, and the matching transactions with their campaigns. */
 export interface TransactionLookup {
   nightlyInProgress: boolean;
@@ -126,6 +142,8 @@ export class TransactionStore {
   private readonly sql: SqlRunner;
   /** SQLite has no row locks; its single connection and single writer serialise the whole unit of work. */
   private readonly forUpdate: string;
+  private readonly lockWithSettingsById: string;
+  private readonly lockWithSettingsByClickId: string;
 
   constructor(
     private readonly knex: Knex,
@@ -133,6 +151,8 @@ export class TransactionStore {
   ) {
     this.sql = new SqlRunner(knex, engine);
     this.forUpdate = engine === 'mysql' ? ' for update' : '';
+    this.lockWithSettingsById = LOCK_WITH_SETTINGS('id', this.forUpdate);
+    this.lockWithSettingsByClickId = LOCK_WITH_SETTINGS('click_id', this.forUpdate);
   }
 
   /** Inserts a transaction. */
@@ -207,18 +227,26 @@ export class TransactionStore {
   }
 
   /**
-   * A transaction named by id or click id, read under its row lock, and its campaign as last committed
-   * (a plain read: a campaign row is never locked by an edit, so campaigns' edits do not queue behind
-   * each other): the first statements of a change that is checked and applied in one unit of work.
+   * A transaction named by id or click id, read under its row lock, with the settings of its campaign as
+   * last committed: the first statement of a change that is checked and applied in one unit of work
+   * (after the shared lock on the processing state). The settings come from scalar subqueries, which are
+   * plain reads — a locking clause does not reach into a subquery on MySQL/MariaDB — so an edit never
+   * locks its campaign's row, and the transactions row is read once, in the same statement as its lock.
    */
-  lockWithCampaignStatements(where: { id: number } | { clickId: string }): [Statement<Transaction[]>, Statement<Campaign | null>] {
-    const [column, value] = 'id' in where ? (['id', where.id] as const) : (['click_id', where.clickId] as const);
-    return [
-      this.lockWhere(column, value),
-      readStatement(`select c.* from transactions t join campaigns c on c.id = t.campaign_id where t.${column} = ?`, [value], (rows: CampaignRow[]) =>
-        rows[0] ? campaignFromRow(rows[0]) : null,
-      ),
-    ];
+  lockWithCampaignStatement(where: { id: number } | { clickId: string }): Statement<Array<{ transaction: Transaction; campaign: CampaignSettings }>> {
+    const byId = 'id' in where;
+    return readStatement(byId ? this.lockWithSettingsById : this.lockWithSettingsByClickId, [byId ? where.id : where.clickId], (rows: SettingsRow[]) =>
+      rows.map((row) => ({
+        transaction: transactionFromRow(row),
+        campaign: {
+          id: Number(row.campaign_id),
+          allowExternalModification: Boolean(row.c_allow),
+          passwordHash: row.c_password_hash,
+          whitelistOnly: Boolean(row.c_whitelist_only),
+          uniqueMerchantReference: Boolean(row.c_unique_ref),
+        },
+      })),
+    );
   }
 
   /**

@@ -75,11 +75,13 @@ describe.each(testEngines())('ModificationService: a verified password applies i
   const transaction = async (id: number) => (await services.stores.transactions.getById(id))!;
 
   const stateRead = engine === 'mysql' ? 'select * from processing_state where id = 1 lock in share mode' : 'select * from processing_state where id = 1';
-  /** The first round trip of the one-unit path: the shared lock on the processing state, the row lock, the campaign. */
+  const setting = (column: string, alias: string) => `(select ${column} from campaigns c where c.id = t.campaign_id) as ${alias}`;
+  /** The first round trip of the one-unit path: the shared lock on the processing state, the row lock with the campaign's settings. */
   const oneUnitLocks = (column: 'id' | 'click_id') => [
     stateRead,
-    `select * from transactions where ${column} = ?${engine === 'mysql' ? ' for update' : ''}`,
-    `select c.* from transactions t join campaigns c on c.id = t.campaign_id where t.${column} = ?`,
+    `select t.*, ${setting('allow_external_modification', 'c_allow')}, ${setting('password_hash', 'c_password_hash')}, ` +
+      `${setting('whitelist_only', 'c_whitelist_only')}, ${setting('unique_merchant_reference', 'c_unique_ref')} ` +
+      `from transactions t where t.${column} = ?${engine === 'mysql' ? ' for update' : ''}`,
   ];
   const columnOf = (kind: 'transaction_id' | 'click_id') => (kind === 'transaction_id' ? 'id' : 'click_id');
 
@@ -139,8 +141,8 @@ describe.each(testEngines())('ModificationService: a verified password applies i
       expect(isUnlockedLookup(usual.statements[0])).toBe(true);
       // The second: no compare, no unlocked lookup; the locks, then the three writes.
       expect(atOnce.compares).toBe(0);
-      expect(atOnce.statements.slice(0, 3)).toEqual(oneUnitLocks(columnOf(kind)));
-      expect(atOnce.statements.slice(3).map(shape)).toEqual(['update transactions set', 'insert into hourly_statistics', 'insert into modifications']);
+      expect(atOnce.statements.slice(0, 2)).toEqual(oneUnitLocks(columnOf(kind)));
+      expect(atOnce.statements.slice(2).map(shape)).toEqual(['update transactions set', 'insert into hourly_statistics', 'insert into modifications']);
 
       const usualRow = await rowOf(usualTwin.id, usualCommand.requestId);
       const atOnceRow = await rowOf(atOnceTwin.id, atOnceCommand.requestId);
@@ -190,7 +192,7 @@ describe.each(testEngines())('ModificationService: a verified password applies i
     expect(first.statements.filter(isUnlockedLookup)).toHaveLength(1);
     expect(isUnlockedLookup(first.statements[0])).toBe(true);
     // (The campaign read with the row lock is the one-unit path's own statement.)
-    expect(first.statements).not.toContain(oneUnitLocks('id')[2]);
+    expect(first.statements).not.toContain(oneUnitLocks('id')[1]);
     expect(first.result).toEqual({ kind: 'applied', transaction: { ...target, approved: false, updatedAt: NOW }, modificationId: (await rowOf(target.id, edit.requestId)).id });
     expect(services.passwords.mayBeKnown(campaign.password)).toBe(true);
   });
@@ -208,7 +210,7 @@ describe.each(testEngines())('ModificationService: a verified password applies i
       refused.push({ outcome: result, compares: spent });
       // Each refused attempt was tried in one unit of work first (the password is known, for campaign A);
       // the one past the limit is refused before any statement, as the usual path would refuse it.
-      if (i < IP_FAILURES) expect(statements.slice(0, 3)).toEqual(oneUnitLocks('id'));
+      if (i < IP_FAILURES) expect(statements.slice(0, 2)).toEqual(oneUnitLocks('id'));
       else expect(statements).toEqual([]);
     }
 
@@ -282,7 +284,7 @@ describe.each(testEngines())('ModificationService: a verified password applies i
       }
       expect(answer.result).toEqual(expected);
       expect(answer.compares).toBe(expectedCompares);
-      expect(answer.statements.slice(0, 3)).toEqual(oneUnitLocks('id'));
+      expect(answer.statements.slice(0, 2)).toEqual(oneUnitLocks('id'));
       expect(await writtenState(ids)).toEqual(before);
       // A refusal is a refusal of this edit only: the next one of the scene's transaction applies (once the cause is gone).
       if (expected.kind === 'nightly_in_progress') {
@@ -312,7 +314,7 @@ describe.each(testEngines())('ModificationService: a verified password applies i
       const row = await rowOf(target.id, member.requestId);
       expect(applied.result).toEqual({ kind: 'applied', transaction: { ...target, approved: false, updatedAt: NOW }, modificationId: row.id });
       expect(applied.compares).toBe(0);
-      expect(applied.statements.slice(0, 3)).toEqual(oneUnitLocks('id'));
+      expect(applied.statements.slice(0, 2)).toEqual(oneUnitLocks('id'));
       expect(applied.statements.filter(isUnlockedLookup)).toHaveLength(1);
       expect(row).toMatchObject({ before: values('10.00', '100.00', true), after: values('10.00', '100.00', false), clientIp: listed });
       expect(await statisticsMismatches(knex())).toEqual([]);
@@ -328,7 +330,7 @@ describe.each(testEngines())('ModificationService: a verified password applies i
 
     const row = await rowOf(target.id, pixel.requestId);
     expect(applied.compares).toBe(0);
-    expect(applied.statements.slice(0, 3)).toEqual(oneUnitLocks('id'));
+    expect(applied.statements.slice(0, 2)).toEqual(oneUnitLocks('id'));
     expect(applied.statements.filter(isUnlockedLookup)).toEqual([]);
     expect(applied.result).toEqual({ kind: 'applied', transaction: { ...target, affiliatePayout: money('3.50'), updatedAt: NOW }, modificationId: row.id });
     expect(row).toMatchObject({ postback: 'queued', reason: 'with pixel', after: values('3.50', '100.00', true) });
@@ -346,15 +348,52 @@ describe.each(testEngines())('ModificationService: a verified password applies i
 
     const refused = await watched(() => core().modify(command(byId(target), old, { approved: false })));
     expect([refused.result, refused.compares]).toEqual([{ kind: 'unauthorized' }, 1]);
-    expect(refused.statements.slice(0, 3)).toEqual(oneUnitLocks('id'));
+    expect(refused.statements.slice(0, 2)).toEqual(oneUnitLocks('id'));
     expect(await writtenState([target.id])).toEqual(before);
 
     const first = await watched(() => core().modify(command(byId(target), replacement, { approved: false })));
     expect([first.result.kind, first.compares, isUnlockedLookup(first.statements[0])]).toEqual(['applied', 1, true]);
     const again = await watched(() => core().modify(command(byId(target), replacement, { affiliatePayout: money('2.00') })));
     expect([again.result.kind, again.compares]).toEqual(['applied', 0]);
-    expect(again.statements.slice(0, 3)).toEqual(oneUnitLocks('id'));
+    expect(again.statements.slice(0, 2)).toEqual(oneUnitLocks('id'));
     expect(await transaction(target.id)).toEqual({ ...target, ...values('2.00', '100.00', false), updatedAt: NOW });
+  });
+
+  (engine === 'mysql' ? it : it.skip)('holds the row lock and the shared lock on the processing state, and never locks the campaign row', async () => {
+    const { campaign, target } = await verifiedScene();
+    const { allowExternalModification, passwordHash, whitelistOnly, uniqueMerchantReference } = (await services.stores.campaigns.get(campaign.id))!;
+    expect([allowExternalModification, passwordHash?.startsWith('$2b$04$')]).toEqual([true, true]);
+    // NOWAIT: a lock another unit of work holds is refused at once instead of awaited.
+    const probe = async (sql: string, id: number) => {
+      const other = await knex().transaction();
+      try {
+        await other.raw(`${sql} nowait`, [id]);
+        return 'free';
+      } catch (error) {
+        return (error as { code?: string }).code;
+      } finally {
+        await other.rollback();
+      }
+    };
+    const seen = await services.stores.sql.transaction(async (sql) => {
+      const [state, found] = await sql.all([services.stores.processingState.readForModificationStatement(), services.stores.transactions.lockWithCampaignStatement({ id: target.id })]);
+      return {
+        found,
+        nightly: state.nightlyInProgress,
+        transaction: await probe('select id from transactions where id = ? for update', target.id),
+        campaign: await probe('select id from campaigns where id = ? for update', campaign.id),
+        processingState: await probe('select id from processing_state where id = ? for update', 1),
+      };
+    });
+    expect(seen).toEqual({
+      found: [{ transaction: target, campaign: { id: campaign.id, allowExternalModification, passwordHash, whitelistOnly, uniqueMerchantReference } }],
+      nightly: false,
+      transaction: 'ER_LOCK_WAIT_TIMEOUT',
+      campaign: 'free',
+      processingState: 'ER_LOCK_WAIT_TIMEOUT',
+    });
+    // Nothing is held once the unit of work has ended.
+    expect(await probe('select id from transactions where id = ? for update', target.id)).toBe('free');
   });
 
   /**
