@@ -5,6 +5,7 @@ import { adminRouter } from './admin/admin-router';
 import { batchRoutes } from './batch/batch-router';
 import type { Services } from './composition';
 import { consoleRouterFor } from './console/console-router';
+import { expressApis, handOver, type PlainRequest } from './http/express-apis';
 import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
 import { transactionEditHandler } from './linktrust/transaction-edit-route';
@@ -20,7 +21,8 @@ export const API_HELMET_OPTIONS: Readonly<HelmetOptions> = {
   contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
 };
 
-type Middleware = (req: Request, res: Response, next: NextFunction) => void;
+/** A middleware or handler of the hot path: Node's request and response, express's APIs on demand. */
+type PlainMiddleware = (req: PlainRequest, res: ServerResponse, next: NextFunction) => void;
 
 /**
  * The request listener: the express app, with `GET /transaction.edit` — the hot path — handed to its
@@ -32,7 +34,7 @@ export function createApp(services: Services): RequestListener {
 
 /** What the hot path calls, in the order the app's router calls them. */
 interface HotPath {
-  steps: [Middleware, Middleware, Middleware];
+  steps: [PlainMiddleware, PlainMiddleware, PlainMiddleware];
   notFound: (req: Request, res: Response) => void;
   lastResort: (error: unknown, req: Request, res: Response, next: NextFunction) => void;
 }
@@ -41,10 +43,11 @@ const hotPaths = new WeakMap<express.Express, HotPath>();
 
 /**
  * `GET /transaction.edit` (exactly that path: any other spelling the router accepts goes to it) without
- * express's router: the same preparation of request and response as express's `app.handle`, then the
- * same middlewares and handler in the router's order, and the same last-resort handler for an error —
- * so the answer is the router's, byte for byte (test/http/hot-path.test.ts compares them), for ≈ 15 % of
- * a request's allocations less. Everything else goes to the app.
+ * express's router, and without express's per-request `Object.setPrototypeOf` of the request and
+ * response: the same middlewares and handler run in the router's order on Node's own objects, which
+ * reach for express's APIs (`expressApis`) only on rare paths — an error, an outsized request, a
+ * conditional GET, a proxy's X-Forwarded-For — and then get express's own preparation. The answer is the
+ * router's, byte for byte (test/http/hot-path.test.ts compares them). Everything else goes to the app.
  */
 export function withHotPath(app: express.Express): RequestListener {
   const hot = hotPaths.get(app);
@@ -55,21 +58,17 @@ export function withHotPath(app: express.Express): RequestListener {
       app(incoming, outgoing);
       return;
     }
-    const req = incoming as Request;
-    const res = outgoing as Response;
-    req.res = res;
-    res.req = req;
-    Object.setPrototypeOf(req, app.request);
-    Object.setPrototypeOf(res, app.response);
-    res.locals ??= Object.create(null);
-    req.baseUrl = '';
-    req.originalUrl = req.url;
+    const req = handOver(app, incoming);
     // As the router does: a thrown error or one passed on goes to the last-resort handler, a plain
-    // next() to the 404.
-    const next = (error?: unknown) => (error === undefined ? hot.notFound(req, res) : hot.lastResort(error, req, res, () => undefined));
-    const guarded = (step: Middleware, then: () => void) => () => {
+    // next() to the 404 — both with express's APIs.
+    const next = (error?: unknown) => {
+      const { req: request, res: response } = expressApis(req, outgoing);
+      if (error === undefined) hot.notFound(request, response);
+      else hot.lastResort(error, request, response, () => undefined);
+    };
+    const guarded = (step: PlainMiddleware, then: () => void) => () => {
       try {
-        step(req, res, (error?: unknown) => (error === undefined ? then() : next(error)));
+        step(req, outgoing, (error?: unknown) => (error === undefined ? then() : next(error)));
       } catch (error) {
         next(error);
       }
@@ -143,6 +142,6 @@ export function createExpressApp(services: Services): express.Express {
     res.status(500).type('text/plain; charset=utf-8').send(`Internal Server Error (request ${req.id})\n`);
   };
   app.use(lastResort);
-  hotPaths.set(app, { steps: [headers as Middleware, context, edit], notFound, lastResort });
+  hotPaths.set(app, { steps: [headers, context, edit], notFound, lastResort });
   return app;
 }

@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../logger';
 import { normaliseClientIp } from '../auth/ip-address';
+import { expressApis, pathOf, type PlainRequest } from './express-apis';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -18,8 +19,8 @@ declare module 'express-serve-static-core' {
  * whatever TRUST_PROXY says, so it is worked out once per connection (keep-alive clients send many
  * requests) instead of by proxy-addr on every request; with one, req.ip applies TRUST_PROXY.
  */
-function clientIpOf(req: Request, byConnection: WeakMap<Socket, string>): string {
-  if (req.headers['x-forwarded-for'] !== undefined) return normaliseClientIp(req.ip);
+function clientIpOf(req: PlainRequest, res: ServerResponse, byConnection: WeakMap<Socket, string>): string {
+  if (req.headers['x-forwarded-for'] !== undefined) return normaliseClientIp(expressApis(req, res).req.ip);
   const socket = req.socket;
   let clientIp = byConnection.get(socket);
   if (clientIp === undefined) {
@@ -35,9 +36,9 @@ function clientIpOf(req: Request, byConnection: WeakMap<Socket, string>): string
  */
 export function requestContext(logger: Logger) {
   const clientIps = new WeakMap<Socket, string>();
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return (req: PlainRequest, res: ServerResponse, next: () => void): void => {
     req.id = crypto.randomUUID();
-    req.clientIp = clientIpOf(req, clientIps);
+    req.clientIp = clientIpOf(req, res, clientIps);
     res.setHeader('X-Request-Id', req.id);
     // No clock reading, listener or log object per request when request logs are off (LOG_LEVEL=warn and up).
     if (!logger.isLevelEnabled('info')) {
@@ -50,7 +51,7 @@ export function requestContext(logger: Logger) {
         {
           reqId: req.id,
           method: req.method,
-          path: req.path,
+          path: pathOf(req, res),
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - started) / 1e6,
           ip: req.clientIp,

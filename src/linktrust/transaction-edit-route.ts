@@ -1,4 +1,6 @@
-import express, { NextFunction, Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import express from 'express';
+import { expressApis, type PlainRequest } from '../http/express-apis';
 import type { Logger } from '../logger';
 import type { ModificationService } from '../modification/modification-service';
 import type { Outcome } from '../modification/outcome';
@@ -30,7 +32,7 @@ function countParameters(text: string): number {
 const EMPTY_SUPPLIED: SuppliedValues = { transactionId: '', clickId: '', merchantReferenceId: '', cid: '', ap: '', mp: '', a: '', reason: '' };
 
 /** The decoded query and form-body parameters, or null past MAX_PARAMETERS. */
-function readParameters(req: Request): DecodedPairs | null {
+function readParameters(req: PlainRequest): DecodedPairs | null {
   const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
   // Node hands over the request line's bytes as latin1 characters, which is what the decoder expects.
   const body = req.method === 'POST' && Buffer.isBuffer(req.body) ? req.body.toString('latin1') : '';
@@ -55,10 +57,10 @@ const XML_CONTENT_TYPE = 'text/xml; charset=utf-8';
  * same order; Node leaves out the body of a HEAD), without express's content-type parsing and checks on
  * the hot path. A conditional GET still goes through res.send, which may answer it with a 304.
  */
-function sendXmlDocument(res: Response, xml: string): void {
+function sendXmlDocument(res: ServerResponse, xml: string): void {
   const headers = res.req.headers;
   if (headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined) {
-    res.status(200).type(XML_CONTENT_TYPE).send(xml);
+    expressApis(res.req, res).res.status(200).type(XML_CONTENT_TYPE).send(xml);
     return;
   }
   res.statusCode = 200;
@@ -68,7 +70,7 @@ function sendXmlDocument(res: Response, xml: string): void {
 }
 
 /** Sends a LinkTrust XML answer: always HTTP 200 with an XML body, like LinkTrust. */
-export function sendLinkTrustXml(res: Response, outcome: Outcome, supplied: SuppliedValues = EMPTY_SUPPLIED): void {
+export function sendLinkTrustXml(res: ServerResponse, outcome: Outcome, supplied: SuppliedValues = EMPTY_SUPPLIED): void {
   if (outcome.kind === 'temporary_failure' && outcome.retryAfterSeconds) res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
   sendXmlDocument(res, renderLinkTrustResponse(outcome, supplied));
 }
@@ -86,7 +88,7 @@ export function transactionEditHandler(deps: {
   requireHttps: boolean;
   /** How long a rate-limited answer is held back (RATE_LIMIT_DELAY_MS): a flooding client waits for each. */
   rateLimitDelayMs?: number;
-}): (req: Request, res: Response, next: NextFunction) => void {
+}): (req: PlainRequest, res: ServerResponse, next: (error?: unknown) => void) => void {
   // The body is read raw (latin1, one char per byte) so bad percent-encoding and bad UTF-8 are answered
   // by the parser instead of being "repaired" by a body parser.
   const formBody = express.raw({ type: 'application/x-www-form-urlencoded', limit: MAX_FORM_BODY_BYTES });
@@ -125,17 +127,23 @@ export function transactionEditHandler(deps: {
     }
   };
 
-  const answer = async (req: Request, res: Response): Promise<void> => {
+  /** A plain-text refusal (405, 413, 414), through express like the app's other plain-text answers. */
+  const refuse = (req: PlainRequest, response: ServerResponse, status: number, text: string, headers: Record<string, string> = {}) => {
+    const { res } = expressApis(req, response);
+    res.status(status).set(headers).type('text/plain; charset=utf-8').send(text);
+  };
+
+  const answer = async (req: PlainRequest, res: ServerResponse): Promise<void> => {
     const pairs = readParameters(req);
     if (pairs === null) {
-      res.status(413).type('text/plain; charset=utf-8').send(`Payload Too Large (at most ${MAX_PARAMETERS} parameters)\n`);
+      refuse(req, res, 413, `Payload Too Large (at most ${MAX_PARAMETERS} parameters)\n`);
       return;
     }
     const parsed = parseModificationParameters(pairs);
     // REQUIRE_HTTPS: a password that crossed the network in clear text is not accepted. req.secure
     // believes X-Forwarded-Proto only from a proxy trusted by TRUST_PROXY.
-    if (deps.requireHttps && !req.secure) {
-      res.set('X-Txedit-Refused', 'https-required');
+    if (deps.requireHttps && !expressApis(req, res).req.secure) {
+      res.setHeader('X-Txedit-Refused', 'https-required');
       sendLinkTrustXml(res, { kind: 'unauthorized' }, parsed.supplied);
       return;
     }
@@ -143,7 +151,8 @@ export function transactionEditHandler(deps: {
       sendLinkTrustXml(res, parsed.outcome, parsed.supplied);
       return;
     }
-    const key = idempotencyKeyOf(req.get('idempotency-key'), parsed.idempotencyKey);
+    const header = req.headers['idempotency-key'];
+    const key = idempotencyKeyOf(typeof header === 'string' ? header : undefined, parsed.idempotencyKey);
     if (typeof key === 'object' && key !== null) {
       sendLinkTrustXml(res, key, parsed.supplied);
       return;
@@ -166,12 +175,12 @@ export function transactionEditHandler(deps: {
 
   return (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'POST') {
-      res.status(405).set('Allow', 'GET, POST').type('text/plain; charset=utf-8').send('Method Not Allowed\n');
+      refuse(req, res, 405, 'Method Not Allowed\n', { Allow: 'GET, POST' });
       return;
     }
     // Outsized requests are refused before any parsing: no XML can echo what was not read.
     if (req.originalUrl.length > MAX_URL_LENGTH) {
-      res.status(414).type('text/plain; charset=utf-8').send(`URI Too Long (at most ${MAX_URL_LENGTH} characters)\n`);
+      refuse(req, res, 414, `URI Too Long (at most ${MAX_URL_LENGTH} characters)\n`);
       return;
     }
     // Only a POST can carry a form body; a GET skips the body parser altogether (hot path). Errors (the

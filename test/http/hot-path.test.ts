@@ -134,6 +134,18 @@ describe('GET /transaction.edit on the hot path answers exactly as through expre
     expect(viaHotPath).toEqual(viaRouter);
   });
 
+  it.each([
+    ['a conditional GET (If-None-Match: answered through res.send)', { 'If-None-Match': '"abc"' }],
+    ['a conditional GET (If-Modified-Since)', { 'If-Modified-Since': 'Tue, 01 Dec 2026 00:00:00 GMT' }],
+    ['an Idempotency-Key header', { 'Idempotency-Key': 'hot-path-key-1' }],
+    ['an Idempotency-Key header that is not a valid key', { 'Idempotency-Key': ' ' }],
+    ['an X-Forwarded-For from an untrusted hop list', { 'X-Forwarded-For': 'not-an-address, 198.51.100.7' }],
+  ])('answers %s the same way, without reaching the router', async (_what, headers) => {
+    const [viaRouter, viaHotPath, reachedRouter] = await both(() => '/transaction.edit?Password=wrong&TransactionID=1&AP=1', headers);
+    expect(reachedRouter).toBe(false);
+    expect(viaHotPath).toEqual(viaRouter);
+  });
+
   it('leaves everything but a plain GET of /transaction.edit to the router', async () => {
     for (const [method, path] of [
       ['POST', '/transaction.edit?Password=x&TransactionID=1'],

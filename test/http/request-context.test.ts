@@ -1,5 +1,7 @@
 import http from 'node:http';
 import express from 'express';
+import pino from 'pino';
+import { handOver } from '../../src/http/express-apis';
 import { requestContext } from '../../src/http/request-context';
 import { createLogger } from '../../src/logger';
 import { listenOnLoopback, rawRequest } from './raw-http';
@@ -63,5 +65,61 @@ describe('requestContext', () => {
     const ids = contexts.map((context) => context.id);
     expect(new Set(ids).size).toBe(4);
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe("requestContext on a request the hot path hands over (Node's own request and response)", () => {
+  it('works out the same client and logs the same line as under express, the path without its query', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const answer = (res: http.ServerResponse, context: { id: string; clientIp: string }) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ id: context.id, clientIp: context.clientIp }));
+    };
+    const routed = express();
+    routed.set('trust proxy', 'loopback');
+    routed.use(requestContext(logger));
+    routed.use((req, res) => answer(res, req));
+    const app = express();
+    app.set('trust proxy', 'loopback');
+    const context = requestContext(logger);
+    const handedOver: http.RequestListener = (incoming, res) => {
+      const req = handOver(app, incoming);
+      context(req, res, () => answer(res, req));
+    };
+    const requests: Array<[string, Record<string, string>]> = [
+      ['/transaction.edit?Password=secret&TransactionID=1', {}],
+      ['/transaction.edit?Password=secret', { 'x-forwarded-for': '203.0.113.7' }],
+      ['/transaction.edit', { 'x-forwarded-for': 'not-an-address' }],
+      ['/a%20b/c?x=1', {}],
+    ];
+    const seen: Array<Array<{ clientIp: string; line: Record<string, unknown> }>> = [];
+    for (const listener of [routed, handedOver]) {
+      const server = await listenOnLoopback(listener);
+      const results = [];
+      try {
+        for (const [path, headers] of requests) {
+          const body = JSON.parse((await rawRequest(server.baseUrl, path, { headers })).body) as { id: string; clientIp: string };
+          // The log line is written when the response has finished.
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          const line = lines.find((candidate) => candidate.reqId === body.id);
+          expect(line).toBeDefined();
+          const { time: _time, pid: _pid, hostname: _hostname, ms, reqId: _reqId, ...rest } = line as Record<string, unknown>;
+          expect(typeof ms).toBe('number');
+          results.push({ clientIp: body.clientIp, line: rest });
+        }
+      } finally {
+        await server.close();
+      }
+      seen.push(results);
+    }
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[0].map((entry) => [entry.clientIp, entry.line.path])).toEqual([
+      ['127.0.0.1', '/transaction.edit'],
+      ['203.0.113.7', '/transaction.edit'],
+      ['', '/transaction.edit'],
+      ['127.0.0.1', '/a%20b/c'],
+    ]);
+    expect(JSON.stringify(lines)).not.toContain('secret');
   });
 });
