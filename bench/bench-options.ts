@@ -10,6 +10,11 @@ export interface BenchOptions {
   quick: boolean;
   /** Seconds each measured scenario runs (BENCH_DURATION). */
   durationSeconds: number;
+  /**
+   * Times the floor and the server's success path are measured at 50 connections, alternating
+   * (BENCH_PAIRS): the table keeps the pair with the median ratio, the results JSON every pair.
+   */
+  pairs: number;
   /** Seconds of unmeasured load after each server starts (JIT, pools, prepared statements). */
   warmupSeconds: number;
   /** Transactions seeded per engine (BENCH_TRANSACTIONS; rounded to a multiple of the campaign count). */
@@ -83,6 +88,7 @@ export function loadBenchOptions(env: NodeJS.ProcessEnv, root: string): BenchOpt
   return {
     quick,
     durationSeconds,
+    pairs: positive(env, 'BENCH_PAIRS', quick ? 1 : 3),
     warmupSeconds: quick ? 1 : Math.min(2, durationSeconds),
     transactions: positive(env, 'BENCH_TRANSACTIONS', quick ? 10_000 : 100_000, 100),
     quietWaitSeconds: positive(env, 'BENCH_QUIET_WAIT', quick ? 0 : 1, 0),

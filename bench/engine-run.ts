@@ -24,6 +24,22 @@ export interface EngineRun {
   answeredSuccesses: number;
   history: Record<string, number>;
   databaseVersion: string | null;
+  /** Every alternating floor/success pair at 50 connections (MariaDB), in the order run; the table shows the median one. */
+  pairs: FloorPair[];
+}
+
+/** The pair whose ratio is the median (the lower middle one of an even count). */
+export function medianByRatio<T extends { ratio: number }>(pairs: readonly T[]): T {
+  if (pairs.length === 0) throw new Error('medianByRatio needs at least one pair');
+  return [...pairs].sort((a, b) => a.ratio - b.ratio)[Math.floor((pairs.length - 1) / 2)];
+}
+
+/** One measurement of the floor and of the server's success path, one right after the other. */
+export interface FloorPair {
+  order: 'floor first' | 'server first';
+  floorReqPerSec: number;
+  serverReqPerSec: number;
+  ratio: number;
 }
 
 /** The label of the floor's rows. */
@@ -142,14 +158,44 @@ class EngineBench {
     if (target === this.server) this.answeredSuccesses += load.answers.succeeded ?? 0;
   }
 
-  /** One measured autocannon run. */
-  async drive(target: ChildServer, scenario: string, connections: number, next: () => EditRequest, timeoutSeconds = 10): Promise<void> {
+  /** One measured autocannon run, as a row of the table. */
+  async measure(target: ChildServer, scenario: string, connections: number, next: () => EditRequest, timeoutSeconds = 10): Promise<ResultRow> {
     const sampler = await this.settle(target);
     const load = await startLoad({ baseUrl: target.baseUrl, connections, durationSeconds: this.options.durationSeconds, next, timeoutSeconds }).result;
     const usage = sampler.stop();
     if (target === this.server) this.answeredSuccesses += load.answers.succeeded ?? 0;
-    this.rows.push(this.row(scenario, load, usage));
     this.report(scenario, load, usage);
+    return this.row(scenario, load, usage);
+  }
+
+  /** One measured autocannon run, into the table. */
+  async drive(target: ChildServer, scenario: string, connections: number, next: () => EditRequest, timeoutSeconds = 10): Promise<void> {
+    this.rows.push(await this.measure(target, scenario, connections, next, timeoutSeconds));
+  }
+
+  /**
+   * The floor and the success path, `count` times one right after the other, the order swapping each
+   * time (floor first, server first, …) so that a machine speeding up or slowing down favours neither.
+   * The table gets the pair whose ratio is the median; every pair is returned.
+   */
+  async pairs(floor: ChildServer, connections: number, count: number, next: () => EditRequest): Promise<FloorPair[]> {
+    const measured: Array<FloorPair & { rows: [ResultRow, ResultRow] }> = [];
+    for (let i = 0; i < count; i++) {
+      const floorFirst = i % 2 === 0;
+      const first = await this.measure(floorFirst ? floor : this.server, floorFirst ? FLOOR_SCENARIO : SUCCESS_SCENARIO, connections, next);
+      const second = await this.measure(floorFirst ? this.server : floor, floorFirst ? SUCCESS_SCENARIO : FLOOR_SCENARIO, connections, next);
+      const [floorRow, serverRow] = floorFirst ? [first, second] : [second, first];
+      const ratio = floorRow.reqPerSec > 0 ? serverRow.reqPerSec / floorRow.reqPerSec : 0;
+      measured.push({ order: floorFirst ? 'floor first' : 'server first', floorReqPerSec: floorRow.reqPerSec, serverReqPerSec: serverRow.reqPerSec, ratio, rows: [floorRow, serverRow] });
+    }
+    const median = medianByRatio(measured);
+    this.rows.push(...median.rows);
+    if (count > 1) {
+      this.log(
+        `${this.engine}: success @${connections} ÷ floor over ${count} alternating pairs: ${measured.map((pair) => pair.ratio.toFixed(2)).join(', ')} — the table keeps the median pair (${median.ratio.toFixed(2)})`,
+      );
+    }
+    return measured.map(({ rows: _rows, ...pair }) => pair);
   }
 
   /** The success path on campaigns 1–8 and a wrong-password flood on campaign 9, at once. */
@@ -252,10 +298,18 @@ export async function runEngine(engine: BenchEngine, options: BenchOptions, log:
     const success = () => successRequest(transactions);
     await bench.warmUp(server);
     if (floor) await bench.warmUp(floor);
-    // Floor and server alternate, so the drift of a shared machine hits both alike.
+    // Floor and server alternate, so the drift of a shared machine hits both alike; at 50 connections
+    // (the throughput target) several times, in swapping order.
+    let pairs: FloorPair[] = [];
     for (const connections of [50, 10]) {
-      if (floor) await bench.drive(floor, FLOOR_SCENARIO, connections, success);
-      if (wanted('success') || (wanted('flood') && connections === 50)) await bench.drive(server, SUCCESS_SCENARIO, connections, success);
+      const serverToo = wanted('success') || (wanted('flood') && connections === 50);
+      if (floor && serverToo) {
+        const measured = await bench.pairs(floor, connections, connections === 50 ? options.pairs : 1, success);
+        if (connections === 50) pairs = measured;
+      } else {
+        if (floor) await bench.drive(floor, FLOOR_SCENARIO, connections, success);
+        if (serverToo) await bench.drive(server, SUCCESS_SCENARIO, connections, success);
+      }
       if (floor && wanted('floor-full')) await bench.drive(floor, FLOOR_FULL_SCENARIO, connections, () => serverStatementsRequest(transactions));
     }
     if (wanted('flood')) await bench.flood();
@@ -277,6 +331,7 @@ export async function runEngine(engine: BenchEngine, options: BenchOptions, log:
       answeredSuccesses: bench.answeredSuccesses,
       history: inspected.history,
       databaseVersion: inspected.version,
+      pairs,
     };
   } finally {
     for (const child of children) await child.stop().catch(() => undefined);

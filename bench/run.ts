@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     machine,
     settings: {
       durationSeconds: options.durationSeconds,
+      pairs: options.pairs,
       warmupSeconds: options.warmupSeconds,
       transactions: options.transactions,
       bulkRows: options.bulkRows,
@@ -98,6 +99,7 @@ async function main(): Promise<void> {
       bulkSkipped: run.bulkSkipped,
       historyCheck: historyCheck(run),
       historyBySource: run.history,
+      floorPairs: run.pairs,
     })),
     rows,
   });

@@ -1,0 +1,23 @@
+import { loadBenchOptions, BenchOptionsError } from '../../bench/bench-options';
+import { medianByRatio } from '../../bench/engine-run';
+
+// The benchmark itself runs with `npm run bench` (it needs a quiet machine); these pin what decides its figures.
+
+describe('npm run bench: alternating floor/success pairs', () => {
+  it('measures three pairs by default, one in a smoke run, BENCH_PAIRS otherwise', () => {
+    expect(loadBenchOptions({}, '/repo').pairs).toBe(3);
+    expect(loadBenchOptions({ BENCH_QUICK: '1' }, '/repo').pairs).toBe(1);
+    expect(loadBenchOptions({ BENCH_PAIRS: '5' }, '/repo').pairs).toBe(5);
+    expect(() => loadBenchOptions({ BENCH_PAIRS: '0' }, '/repo')).toThrow(BenchOptionsError);
+    expect(() => loadBenchOptions({ BENCH_PAIRS: 'two' }, '/repo')).toThrow('BENCH_PAIRS must be a whole number ≥ 1');
+  });
+
+  it('keeps the pair with the median ratio, whatever the order they ran in', () => {
+    const pairs = [0.88, 0.7, 0.74].map((ratio, i) => ({ ratio, i }));
+    expect(medianByRatio(pairs)).toEqual({ ratio: 0.74, i: 2 });
+    expect(medianByRatio([{ ratio: 0.6 }])).toEqual({ ratio: 0.6 });
+    // An even count keeps the lower of the two middle pairs: never the flattering one.
+    expect(medianByRatio([0.8, 0.7, 0.9, 0.6].map((ratio) => ({ ratio })))).toEqual({ ratio: 0.7 });
+    expect(() => medianByRatio([])).toThrow();
+  });
+});
