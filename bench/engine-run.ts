@@ -26,12 +26,22 @@ export interface EngineRun {
   databaseVersion: string | null;
   /** Every alternating floor/success pair at 50 connections (MariaDB), in the order run; the table shows the median one. */
   pairs: FloorPair[];
+  /** Every alternating alone/during-a-flood pair of the success path; the flood ratio is the median one's. */
+  floodPairs: FloodPair[];
 }
 
 /** The pair whose ratio is the median (the lower middle one of an even count). */
 export function medianByRatio<T extends { ratio: number }>(pairs: readonly T[]): T {
   if (pairs.length === 0) throw new Error('medianByRatio needs at least one pair');
   return [...pairs].sort((a, b) => a.ratio - b.ratio)[Math.floor((pairs.length - 1) / 2)];
+}
+
+/** One measurement of the success path alone and during a wrong-password flood, one right after the other. */
+export interface FloodPair {
+  order: 'alone first' | 'flood first';
+  aloneReqPerSec: number;
+  duringReqPerSec: number;
+  ratio: number;
 }
 
 /** One measurement of the floor and of the server's success path, one right after the other. */
@@ -198,18 +208,47 @@ class EngineBench {
     return measured.map(({ rows: _rows, ...pair }) => pair);
   }
 
-  /** The success path on campaigns 1–8 and a wrong-password flood on campaign 9, at once. */
-  async flood(): Promise<void> {
+  /**
+   * The success path on campaigns 1–8 and a wrong-password flood on campaign 9 from `attacker`, at once;
+   * returns the rows of both (not yet in the table).
+   */
+  private async floodOnce(attacker: string): Promise<{ during: ResultRow; flood: ResultRow }> {
     const sampler = await this.settle(this.server);
     const base = { baseUrl: this.server.baseUrl, connections: 50, durationSeconds: this.options.durationSeconds };
-    const flood = startLoad({ ...base, next: () => wrongPasswordRequest(this.transactions, ATTACKER_IPS.flood), timeoutSeconds: FAILURE_TIMEOUT_SECONDS });
+    const flood = startLoad({ ...base, next: () => wrongPasswordRequest(this.transactions, attacker), timeoutSeconds: FAILURE_TIMEOUT_SECONDS });
     const edits = startLoad({ ...base, next: () => successRequest(this.transactions) });
     const [floodLoad, editLoad] = await Promise.all([flood.result, edits.result]);
     const usage = sampler.stop();
     this.answeredSuccesses += editLoad.answers.succeeded ?? 0;
-    this.rows.push(this.row(SUCCESS_DURING_FLOOD_SCENARIO, editLoad, usage, false), this.row('wrong-password flood (at once)', floodLoad, usage, false));
     this.report(SUCCESS_DURING_FLOOD_SCENARIO, editLoad, usage);
     this.report('wrong-password flood (at once)', floodLoad, usage);
+    return { during: this.row(SUCCESS_DURING_FLOOD_SCENARIO, editLoad, usage, false), flood: this.row('wrong-password flood (at once)', floodLoad, usage, false) };
+  }
+
+  /**
+   * The flood target's ratio, measured as the floor's is: `count` times the success path alone and during a
+   * flood, one right after the other, the order swapping each time. Each flood comes from an address of
+   * its own, so each pays the compares a new attacker costs before its limit bites (the flood campaign's
+   * own counter carries over, as it would). The table gets the median pair's flood rows.
+   */
+  async floodPairs(count: number): Promise<FloodPair[]> {
+    const measured: Array<FloodPair & { rows: ResultRow[] }> = [];
+    for (let i = 0; i < count; i++) {
+      const attacker = i === 0 ? ATTACKER_IPS.flood : `203.0.113.${100 + i}`;
+      const aloneFirst = i % 2 === 0;
+      let alone = aloneFirst ? await this.measure(this.server, SUCCESS_SCENARIO, 50, () => successRequest(this.transactions)) : null;
+      const { during, flood } = await this.floodOnce(attacker);
+      alone ??= await this.measure(this.server, SUCCESS_SCENARIO, 50, () => successRequest(this.transactions));
+      const ratio = alone.reqPerSec > 0 ? during.reqPerSec / alone.reqPerSec : 0;
+      measured.push({ order: aloneFirst ? 'alone first' : 'flood first', aloneReqPerSec: alone.reqPerSec, duringReqPerSec: during.reqPerSec, ratio, rows: [during, flood] });
+    }
+    const median = medianByRatio(measured);
+    this.rows.push(...median.rows);
+    this.log(
+      `${this.engine}: success during a flood ÷ alone over ${count} alternating pair${count === 1 ? '' : 's'}: ${measured.map((pair) => pair.ratio.toFixed(2)).join(', ')}` +
+        (count > 1 ? ` — the table keeps the median pair (${median.ratio.toFixed(2)})` : ''),
+    );
+    return measured.map(({ rows: _rows, ...pair }) => pair);
   }
 
   /** The bulk upload with edits at 10 connections meanwhile; returns why it did not run or finish, or null. */
@@ -312,7 +351,7 @@ export async function runEngine(engine: BenchEngine, options: BenchOptions, log:
       }
       if (floor && wanted('floor-full')) await bench.drive(floor, FLOOR_FULL_SCENARIO, connections, () => serverStatementsRequest(transactions));
     }
-    if (wanted('flood')) await bench.flood();
+    const floodPairs = wanted('flood') ? await bench.floodPairs(options.pairs) : [];
     if (wanted('wrong-password')) await bench.drive(server, 'wrong password', 50, () => wrongPasswordRequest(transactions, ATTACKER_IPS.wrongPassword), FAILURE_TIMEOUT_SECONDS);
     if (wanted('unknown')) await bench.drive(server, 'unknown transaction', 50, () => unknownTransactionRequest(transactions, ATTACKER_IPS.unknown), FAILURE_TIMEOUT_SECONDS);
     if (wanted('mixed')) await bench.drive(server, 'mixed 90/5/5', 50, () => mixedRequest(transactions), FAILURE_TIMEOUT_SECONDS);
@@ -332,6 +371,7 @@ export async function runEngine(engine: BenchEngine, options: BenchOptions, log:
       history: inspected.history,
       databaseVersion: inspected.version,
       pairs,
+      floodPairs,
     };
   } finally {
     for (const child of children) await child.stop().catch(() => undefined);

@@ -100,6 +100,7 @@ async function main(): Promise<void> {
       historyCheck: historyCheck(run),
       historyBySource: run.history,
       floorPairs: run.pairs,
+      floodPairs: run.floodPairs,
     })),
     rows,
   });

@@ -1,4 +1,4 @@
-import { EngineRun, FLOOR_FULL_SCENARIO, FLOOR_SCENARIO as FLOOR, SUCCESS_DURING_FLOOD_SCENARIO, SUCCESS_SCENARIO } from './engine-run';
+import { EngineRun, medianByRatio, FLOOR_FULL_SCENARIO, FLOOR_SCENARIO as FLOOR, SUCCESS_DURING_FLOOD_SCENARIO, SUCCESS_SCENARIO } from './engine-run';
 import type { ResultRow, TargetVerdict } from './report';
 
 /** The floor's row at a connection count (MariaDB; the base of every ratio). */
@@ -24,8 +24,13 @@ export function applyFloorRatios(runs: EngineRun[]): void {
 const find = (runs: EngineRun[], engine: string, scenario: string, connections: number) =>
   runs.find((run) => run.engine === engine)?.rows.find((row) => row.scenario === scenario && row.connections === connections);
 
-/** Success-path throughput during the flood ÷ alone (same engine, 50 connections). */
+/**
+ * Success-path throughput during the flood ÷ alone (same engine, 50 connections): the median of the
+ * alternating pairs, or the table's two rows for a run without pairs.
+ */
 export function floodRatio(runs: EngineRun[], engine: string): number | null {
+  const pairs = runs.find((run) => run.engine === engine)?.floodPairs ?? [];
+  if (pairs.length > 0) return medianByRatio(pairs).ratio;
   const alone = find(runs, engine, SUCCESS_SCENARIO, 50);
   const during = find(runs, engine, SUCCESS_DURING_FLOOD_SCENARIO, 50);
   return alone && during && alone.reqPerSec > 0 ? during.reqPerSec / alone.reqPerSec : null;

@@ -1,5 +1,6 @@
 import { loadBenchOptions, BenchOptionsError } from '../../bench/bench-options';
-import { medianByRatio } from '../../bench/engine-run';
+import { medianByRatio, type EngineRun } from '../../bench/engine-run';
+import { floodRatio } from '../../bench/targets';
 
 // The benchmark itself runs with `npm run bench` (it needs a quiet machine); these pin what decides its figures.
 
@@ -19,5 +20,14 @@ describe('npm run bench: alternating floor/success pairs', () => {
     // An even count keeps the lower of the two middle pairs: never the flattering one.
     expect(medianByRatio([0.8, 0.7, 0.9, 0.6].map((ratio) => ({ ratio })))).toEqual({ ratio: 0.7 });
     expect(() => medianByRatio([])).toThrow();
+  });
+});
+
+describe('npm run bench: the flood ratio', () => {
+  const run = (floodPairs: EngineRun['floodPairs']) => ({ engine: 'mysql', rows: [], floodPairs }) as unknown as EngineRun;
+  it('is the median of the alternating alone/during-a-flood pairs', () => {
+    const pairs = [0.63, 0.89, 0.72].map((ratio) => ({ order: 'alone first' as const, aloneReqPerSec: 1000, duringReqPerSec: 1000 * ratio, ratio }));
+    expect(floodRatio([run(pairs)], 'mysql')).toBe(0.72);
+    expect(floodRatio([run([])], 'mysql')).toBeNull();
   });
 });
