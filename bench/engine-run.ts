@@ -184,28 +184,49 @@ class EngineBench {
   }
 
   /**
-   * The floor and the success path, `count` times one right after the other, the order swapping each
-   * time (floor first, server first, …) so that a machine speeding up or slowing down favours neither.
-   * The table gets the pair whose ratio is the median; every pair is returned.
+   * Measures `base` (the denominator) and `other` `count` times, one right after the other, the order
+   * swapping each time (base first, other first, …) so that a machine speeding up or slowing down favours
+   * neither. Puts the median pair's rows in the table (`other`'s, and the base's when `tableKeepsBase`),
+   * logs every ratio, and returns the pairs.
    */
-  async pairs(floor: ChildServer, connections: number, count: number, next: () => EditRequest): Promise<FloorPair[]> {
-    const measured: Array<FloorPair & { rows: [ResultRow, ResultRow] }> = [];
+  private async alternating(
+    what: string,
+    count: number,
+    tableKeepsBase: boolean,
+    base: (i: number) => Promise<ResultRow>,
+    other: (i: number) => Promise<{ measured: ResultRow; rows: ResultRow[] }>,
+  ): Promise<Array<{ baseFirst: boolean; base: number; other: number; ratio: number }>> {
+    const measured: Array<{ baseFirst: boolean; base: number; other: number; ratio: number; rows: ResultRow[] }> = [];
     for (let i = 0; i < count; i++) {
-      const floorFirst = i % 2 === 0;
-      const first = await this.measure(floorFirst ? floor : this.server, floorFirst ? FLOOR_SCENARIO : SUCCESS_SCENARIO, connections, next);
-      const second = await this.measure(floorFirst ? this.server : floor, floorFirst ? SUCCESS_SCENARIO : FLOOR_SCENARIO, connections, next);
-      const [floorRow, serverRow] = floorFirst ? [first, second] : [second, first];
-      const ratio = floorRow.reqPerSec > 0 ? serverRow.reqPerSec / floorRow.reqPerSec : 0;
-      measured.push({ order: floorFirst ? 'floor first' : 'server first', floorReqPerSec: floorRow.reqPerSec, serverReqPerSec: serverRow.reqPerSec, ratio, rows: [floorRow, serverRow] });
+      const baseFirst = i % 2 === 0;
+      const first = baseFirst ? await base(i) : null;
+      const second = await other(i);
+      const denominator = first ?? (await base(i));
+      const ratio = denominator.reqPerSec > 0 ? second.measured.reqPerSec / denominator.reqPerSec : 0;
+      measured.push({ baseFirst, base: denominator.reqPerSec, other: second.measured.reqPerSec, ratio, rows: tableKeepsBase ? [denominator, ...second.rows] : second.rows });
     }
     const median = medianByRatio(measured);
     this.rows.push(...median.rows);
-    if (count > 1) {
-      this.log(
-        `${this.engine}: success @${connections} ÷ floor over ${count} alternating pairs: ${measured.map((pair) => pair.ratio.toFixed(2)).join(', ')} — the table keeps the median pair (${median.ratio.toFixed(2)})`,
-      );
-    }
+    this.log(
+      `${this.engine}: ${what} over ${count} alternating pair${count === 1 ? '' : 's'}: ${measured.map((pair) => pair.ratio.toFixed(2)).join(', ')}` +
+        (count > 1 ? ` — the table keeps the median pair (${median.ratio.toFixed(2)})` : ''),
+    );
     return measured.map(({ rows: _rows, ...pair }) => pair);
+  }
+
+  /** The floor and the success path in alternating pairs (the floor's row and the server's go in the table). */
+  async pairs(floor: ChildServer, connections: number, count: number, next: () => EditRequest): Promise<FloorPair[]> {
+    const pairs = await this.alternating(
+      `success @${connections} ÷ floor`,
+      count,
+      true,
+      () => this.measure(floor, FLOOR_SCENARIO, connections, next),
+      async () => {
+        const row = await this.measure(this.server, SUCCESS_SCENARIO, connections, next);
+        return { measured: row, rows: [row] };
+      },
+    );
+    return pairs.map((pair) => ({ order: pair.baseFirst ? 'floor first' : 'server first', floorReqPerSec: pair.base, serverReqPerSec: pair.other, ratio: pair.ratio }));
   }
 
   /**
@@ -226,29 +247,23 @@ class EngineBench {
   }
 
   /**
-   * The flood target's ratio, measured as the floor's is: `count` times the success path alone and during a
-   * flood, one right after the other, the order swapping each time. Each flood comes from an address of
-   * its own, so each pays the compares a new attacker costs before its limit bites (the flood campaign's
-   * own counter carries over, as it would). The table gets the median pair's flood rows.
+   * The flood target's ratio, measured as the floor's is: the success path alone and during a flood in
+   * alternating pairs. Each flood comes from an address of its own, so each pays the compares a new
+   * attacker costs before its limit bites (the flood campaign's own counter carries over, as it would).
+   * The table gets the median pair's two flood rows.
    */
   async floodPairs(count: number): Promise<FloodPair[]> {
-    const measured: Array<FloodPair & { rows: ResultRow[] }> = [];
-    for (let i = 0; i < count; i++) {
-      const attacker = i === 0 ? ATTACKER_IPS.flood : `203.0.113.${100 + i}`;
-      const aloneFirst = i % 2 === 0;
-      let alone = aloneFirst ? await this.measure(this.server, SUCCESS_SCENARIO, 50, () => successRequest(this.transactions)) : null;
-      const { during, flood } = await this.floodOnce(attacker);
-      alone ??= await this.measure(this.server, SUCCESS_SCENARIO, 50, () => successRequest(this.transactions));
-      const ratio = alone.reqPerSec > 0 ? during.reqPerSec / alone.reqPerSec : 0;
-      measured.push({ order: aloneFirst ? 'alone first' : 'flood first', aloneReqPerSec: alone.reqPerSec, duringReqPerSec: during.reqPerSec, ratio, rows: [during, flood] });
-    }
-    const median = medianByRatio(measured);
-    this.rows.push(...median.rows);
-    this.log(
-      `${this.engine}: success during a flood ÷ alone over ${count} alternating pair${count === 1 ? '' : 's'}: ${measured.map((pair) => pair.ratio.toFixed(2)).join(', ')}` +
-        (count > 1 ? ` — the table keeps the median pair (${median.ratio.toFixed(2)})` : ''),
+    const pairs = await this.alternating(
+      'success during a flood ÷ alone',
+      count,
+      false,
+      () => this.measure(this.server, SUCCESS_SCENARIO, 50, () => successRequest(this.transactions)),
+      async (i) => {
+        const { during, flood } = await this.floodOnce(i === 0 ? ATTACKER_IPS.flood : `203.0.113.${100 + i}`);
+        return { measured: during, rows: [during, flood] };
+      },
     );
-    return measured.map(({ rows: _rows, ...pair }) => pair);
+    return pairs.map((pair) => ({ order: pair.baseFirst ? 'alone first' : 'flood first', aloneReqPerSec: pair.base, duringReqPerSec: pair.other, ratio: pair.ratio }));
   }
 
   /** The bulk upload with edits at 10 connections meanwhile; returns why it did not run or finish, or null. */
