@@ -14,7 +14,7 @@ import { eventually, rollUpIncluding, statisticsMismatches } from '../faults/fau
 import { historyRowOf, statisticsTotalsOf, writtenState as writtenStateOf } from '../support/written-state';
 
 // An edit whose password passed a compare lately is checked and applied in one unit of work (the
-// transaction locked first, its campaign and the processing state read with it, COMMIT sent with the
+// processing state and the transaction locked first, the campaign's settings read with the row, COMMIT sent with the
 // writes). These tests watch which path an edit takes through the statements the core announces on
 // knex's 'query' event, and count bcrypt compares with a spy that calls through to the real bcrypt.
 
