@@ -186,24 +186,24 @@ class EngineBench {
   /**
    * Measures `base` (the denominator) and `other` `count` times, one right after the other, the order
    * swapping each time (base first, other first, …) so that a machine speeding up or slowing down favours
-   * neither. Puts the median pair's rows in the table (`other`'s, and the base's when `tableKeepsBase`),
-   * logs every ratio, and returns the pairs.
+   * neither. `other` returns its rows for the table, the measured one first. Puts the median pair's rows
+   * in the table (`other`'s, and the base's when `tableKeepsBase`), logs every ratio, and returns the pairs.
    */
   private async alternating(
     what: string,
     count: number,
     tableKeepsBase: boolean,
     base: (i: number) => Promise<ResultRow>,
-    other: (i: number) => Promise<{ measured: ResultRow; rows: ResultRow[] }>,
+    other: (i: number) => Promise<[ResultRow, ...ResultRow[]]>,
   ): Promise<Array<{ baseFirst: boolean; base: number; other: number; ratio: number }>> {
     const measured: Array<{ baseFirst: boolean; base: number; other: number; ratio: number; rows: ResultRow[] }> = [];
     for (let i = 0; i < count; i++) {
       const baseFirst = i % 2 === 0;
       const first = baseFirst ? await base(i) : null;
-      const second = await other(i);
+      const rows = await other(i);
       const denominator = first ?? (await base(i));
-      const ratio = denominator.reqPerSec > 0 ? second.measured.reqPerSec / denominator.reqPerSec : 0;
-      measured.push({ baseFirst, base: denominator.reqPerSec, other: second.measured.reqPerSec, ratio, rows: tableKeepsBase ? [denominator, ...second.rows] : second.rows });
+      const ratio = denominator.reqPerSec > 0 ? rows[0].reqPerSec / denominator.reqPerSec : 0;
+      measured.push({ baseFirst, base: denominator.reqPerSec, other: rows[0].reqPerSec, ratio, rows: tableKeepsBase ? [denominator, ...rows] : rows });
     }
     const median = medianByRatio(measured);
     this.rows.push(...median.rows);
@@ -221,10 +221,7 @@ class EngineBench {
       count,
       true,
       () => this.measure(floor, FLOOR_SCENARIO, connections, next),
-      async () => {
-        const row = await this.measure(this.server, SUCCESS_SCENARIO, connections, next);
-        return { measured: row, rows: [row] };
-      },
+      async () => [await this.measure(this.server, SUCCESS_SCENARIO, connections, next)],
     );
     return pairs.map((pair) => ({ order: pair.baseFirst ? 'floor first' : 'server first', floorReqPerSec: pair.base, serverReqPerSec: pair.other, ratio: pair.ratio }));
   }
@@ -260,7 +257,7 @@ class EngineBench {
       () => this.measure(this.server, SUCCESS_SCENARIO, 50, () => successRequest(this.transactions)),
       async (i) => {
         const { during, flood } = await this.floodOnce(i === 0 ? ATTACKER_IPS.flood : `203.0.113.${100 + i}`);
-        return { measured: during, rows: [during, flood] };
+        return [during, flood];
       },
     );
     return pairs.map((pair) => ({ order: pair.baseFirst ? 'alone first' : 'flood first', aloneReqPerSec: pair.base, duringReqPerSec: pair.other, ratio: pair.ratio }));

@@ -120,10 +120,10 @@ export class ModificationService {
 
   /**
    * The common success in one unit of work: take the shared lock on the processing state and the
-   * transaction's row lock (which reads its campaign's settings) first, run the same pre-checks on what was
-   * read, then write, the COMMIT going with the writes. Two round trips instead of four. Null, having written nothing, unless the command passes
-   * every pre-check without a compare: the caller then takes the usual path, which answers every
-   * refusal (and counts every failure) exactly once.
+   * transaction's row lock (which reads its campaign's settings) first, run the same pre-checks on what
+   * was read, then write, the COMMIT going with the writes. Two round trips instead of four. Null, having
+   * written nothing, unless the command passes every pre-check without a compare: the caller then takes
+   * the usual path, which answers every refusal (and counts every failure) exactly once.
    */
   private async applyAtOnce(command: ModificationCommand): Promise<Outcome | null> {
     const { deps } = this;

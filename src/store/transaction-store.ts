@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { Money, moneyFromColumn, moneyToColumn } from '../modification/money';
-import { Campaign, campaignFromRow, type CampaignRow } from './campaign-store';
+import { Campaign, campaignFromRow } from './campaign-store';
 import type { Engine } from './database';
 import { readStatement, SqlRunner, writeStatement, type Sql, type SqlValue, type Statement, type WriteResult } from './sql';
 
@@ -254,14 +254,9 @@ export class TransactionStore {
    * them; missing ids are absent), as a statement to go with the unit's other first statements.
    */
   lockStatement(ids: number[]): Statement<Transaction[]> {
-    if (ids.length === 1) return this.lockWhere('id', ids[0]);
+    if (ids.length === 1) return readStatement(`select * from transactions where id = ?${this.forUpdate}`, ids, transactionsFromRows);
     const placeholders = ids.map(() => '?').join(', ');
     return readStatement(`select * from transactions where id in (${placeholders}) order by id${this.forUpdate}`, ids, transactionsFromRows, { once: true });
-  }
-
-  /** The transaction whose unique column has this value, read under its row lock. */
-  private lockWhere(column: 'id' | 'click_id', value: number | string): Statement<Transaction[]> {
-    return readStatement(`select * from transactions where ${column} = ?${this.forUpdate}`, [value], transactionsFromRows);
   }
 
   /**
