@@ -46,7 +46,7 @@ const hotPaths = new WeakMap<express.Express, HotPath>();
  * express's router, and without express's per-request `Object.setPrototypeOf` of the request and
  * response: the same middlewares and handler run in the router's order on Node's own objects, which
  * reach for express's APIs (`expressApis`) only on rare paths — an error, an outsized request, a
- * conditional GET, a proxy's X-Forwarded-For — and then get express's own preparation. The answer is the
+ * conditional GET — and then get express's own preparation. The answer is the
  * router's, byte for byte (test/http/hot-path.test.ts compares them). Everything else goes to the app.
  */
 export function withHotPath(app: express.Express): RequestListener {

@@ -60,6 +60,10 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     cacheTtlMs: config.credentialCacheTtlMs,
     maxConcurrentCompares: config.security.bcryptConcurrency,
     maxComparesPerClient: config.security.bcryptPerClient,
+    lowPriority: config.security.bcryptLowPriority,
+    suspectShare: config.security.bcryptSuspectShare,
+    suspectMs: config.security.rateLimitWindowMs,
+    onTrouble: (message, error) => logger.warn({ err: error }, `${message}; password checks of suspect clients run in-process meanwhile`),
     now: options.now,
   });
   const limiter: FailureLimiter = config.security.redisUrl

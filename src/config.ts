@@ -61,6 +61,10 @@ export interface Config {
     bcryptConcurrency: number;
     /** Uncached password compares one client IP may have waiting or running at once. */
     bcryptPerClient: number;
+    /** Compares for clients that failed lately run in a separate process at the lowest CPU priority. */
+    bcryptLowPriority: boolean;
+    /** The share (0–1] of one core the compares of clients that failed lately may use together. */
+    bcryptSuspectShare: number;
     tlsCertFile: string | null;
     tlsKeyFile: string | null;
     /** Refuse /transaction.edit over plain HTTP. */
@@ -174,6 +178,8 @@ const schema = z.object({
   // Half the cores (at least one): every bcrypt thread is a core that edits and the database lose.
   BCRYPT_CONCURRENCY: int('BCRYPT_CONCURRENCY', 1, 64).default(Math.max(1, Math.floor(os.availableParallelism() / 2))),
   BCRYPT_PER_CLIENT: int('BCRYPT_PER_CLIENT', 1, 10_000).default(2),
+  BCRYPT_LOW_PRIORITY: bool('BCRYPT_LOW_PRIORITY').default(true),
+  BCRYPT_SUSPECT_SHARE: int('BCRYPT_SUSPECT_SHARE', 1, 100).default(25),
   TLS_CERT_FILE: z.string().trim().optional(),
   TLS_KEY_FILE: z.string().trim().optional(),
   REQUIRE_HTTPS: bool('REQUIRE_HTTPS').default(false),
@@ -281,6 +287,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       redisUrl: v.REDIS_URL ?? null,
       bcryptConcurrency: v.BCRYPT_CONCURRENCY,
       bcryptPerClient: v.BCRYPT_PER_CLIENT,
+      bcryptLowPriority: v.BCRYPT_LOW_PRIORITY,
+      bcryptSuspectShare: v.BCRYPT_SUSPECT_SHARE / 100,
       tlsCertFile: v.TLS_CERT_FILE ?? null,
       tlsKeyFile: v.TLS_KEY_FILE ?? null,
       requireHttps: v.REQUIRE_HTTPS,

@@ -101,6 +101,7 @@ async function main(): Promise<void> {
         .then(() => services.batchWorker.stop())
         .then(() => services.postbackDispatcher.close())
         .then(() => services.limiter.close())
+        .then(() => services.passwords.close())
         .then(() => db.knex.destroy())
         .finally(() => {
           logger.info('stopped');

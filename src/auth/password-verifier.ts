@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { BoundedConcurrency } from './bounded-concurrency';
+import { LowPriorityCompares } from './low-priority-compares';
 
 /** Settings of the verified-credential cache. */
 export interface PasswordVerifierOptions {
@@ -16,6 +17,26 @@ export interface PasswordVerifierOptions {
   now?: () => number;
   /** The compare itself (tests count calls); native bcrypt's async compare by default. */
   compare?: (password: string, hash: string) => Promise<boolean>;
+  /**
+   * The compare for a client that failed lately: by default in a separate process at the lowest CPU
+   * priority (`LowPriorityCompares`); with `lowPriority: false`, or when `compare` is given and this is
+   * not, the same as `compare`.
+   */
+  suspectCompare?: (password: string, hash: string) => Promise<boolean>;
+  lowPriority?: boolean;
+  /**
+   * The share (0–1] of one core the compares of suspect clients may use together: after one that took
+   * t ms, the next starts t × (1 / share − 1) ms later at the earliest. Default 1 (one core, no rest).
+   */
+  suspectShare?: number;
+  /** A monotonic clock in ms for that pacing (tests drive it); performance.now() by default. */
+  clock?: () => number;
+  /** How long a client stays suspect after a failed check (ms; the rate-limit window). */
+  suspectMs?: number;
+  /** Clients remembered as suspect at most (the oldest is forgotten first). */
+  maxSuspects?: number;
+  /** Told when the low-priority compare process is in trouble (compares then run in-process). */
+  onTrouble?: (message: string, error?: unknown) => void;
 }
 
 // bcrypt hashes only the first 72 bytes of its input; longer passwords are refused when set.
@@ -36,17 +57,41 @@ export class PasswordVerifier {
   private readonly verifiedPasswords = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private readonly perClient = new Map<string, number>();
+  /** Clients whose last check failed, until when their compares stay at low priority. */
+  private readonly suspects = new Map<string, number>();
   private readonly now: () => number;
   private dummyHash: Promise<string> | undefined;
   private readonly gate: BoundedConcurrency;
+  // Its own gate: a slow low-priority compare must never hold up a first check at normal priority.
+  private readonly suspectGate: BoundedConcurrency;
+  private readonly lowPriorityProcess: LowPriorityCompares | undefined;
+  private readonly compare: (password: string, hash: string) => Promise<boolean>;
+  private readonly suspectCompare: (password: string, hash: string) => Promise<boolean>;
 
   constructor(private readonly options: PasswordVerifierOptions) {
     this.now = options.now ?? Date.now;
     this.gate = new BoundedConcurrency(options.maxConcurrentCompares ?? 2, options.maxQueuedCompares ?? 1000);
+    // One at a time, within a share of one core: however many clients fail, together they take no more.
+    this.suspectGate = new BoundedConcurrency(1, options.maxQueuedCompares ?? 1000, { share: options.suspectShare ?? 1, clock: options.clock });
     this.compare = options.compare ?? ((password, hash) => bcrypt.compare(password, hash));
+    if (options.suspectCompare) this.suspectCompare = options.suspectCompare;
+    else if (options.compare || options.lowPriority === false) this.suspectCompare = this.compare;
+    else {
+      const compares = new LowPriorityCompares({ onTrouble: options.onTrouble, now: options.now });
+      this.lowPriorityProcess = compares;
+      this.suspectCompare = (password, hash) => compares.compare(password, hash);
+    }
   }
 
-  private readonly compare: (password: string, hash: string) => Promise<boolean>;
+  /** Ends the low-priority compare process, if one was started. */
+  async close(): Promise<void> {
+    await this.lowPriorityProcess?.close();
+  }
+
+  /** The low-priority compare process's pid while it runs (tests read its priority). */
+  get lowPriorityPid(): number | undefined {
+    return this.lowPriorityProcess?.pid;
+  }
 
   /** True when `password` matches `hash` (a null hash or password never matches). */
   async verify(campaignId: number, hash: string | null, password: string | null, client?: string): Promise<boolean> {
@@ -54,8 +99,11 @@ export class PasswordVerifier {
     if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) return false;
     const digest = this.digestOf(campaignId, hash, password);
     if (this.cached(digest, password, hash)) return true;
-    if (this.inFlight.has(digest)) return this.compareOnce(digest, password, hash);
-    return this.asClient(client, () => this.compareOnce(digest, password, hash));
+    const ok = this.inFlight.has(digest)
+      ? await this.compareOnce(digest, password, hash)
+      : await this.asClient(client, (lowPriority) => this.compareOnce(digest, password, hash, lowPriority));
+    if (!ok) this.suspect(client);
+    return ok;
   }
 
   /**
@@ -102,15 +150,17 @@ export class PasswordVerifier {
 
   /**
    * Runs an uncached compare within the client's share: a flood from one address must not fill the bcrypt
-   * queue ahead of everyone else's first checks. No client (batches, the admin API): no share.
+   * queue ahead of everyone else's first checks. No client (batches, the admin API): no share, and normal
+   * priority; otherwise `compare` is told whether to run at low priority (see `isSuspect`).
    */
-  private async asClient<T>(client: string | undefined, compare: () => Promise<T>): Promise<T> {
-    if (client === undefined) return compare();
+  private async asClient<T>(client: string | undefined, compare: (lowPriority: boolean) => Promise<T>): Promise<T> {
+    if (client === undefined) return compare(false);
     const mine = this.perClient.get(client) ?? 0;
     if (mine >= (this.options.maxComparesPerClient ?? Infinity)) throw new ClientBusyError('too many password checks from this client');
     this.perClient.set(client, mine + 1);
     try {
-      return await compare();
+      // A second compare while one is under way is as likely a guess as one after a failure.
+      return await compare(mine > 0 || this.isSuspect(client));
     } finally {
       const left = (this.perClient.get(client) ?? 1) - 1;
       if (left <= 0) this.perClient.delete(client);
@@ -123,11 +173,11 @@ export class PasswordVerifier {
    * (a merchant's burst at start or after expiry) wait for the same compare instead of queueing one
    * each. Each caller still waits the full compare time.
    */
-  private compareOnce(digest: string, password: string, hash: string): Promise<boolean> {
+  private compareOnce(digest: string, password: string, hash: string, lowPriority = false): Promise<boolean> {
     const running = this.inFlight.get(digest);
     if (running) return running;
-    const compare = this.gate
-      .run(() => this.compare(password, hash))
+    const compare = (lowPriority ? this.suspectGate : this.gate)
+      .run(() => (lowPriority ? this.suspectCompare : this.compare)(password, hash))
       .then((ok) => {
         if (ok) this.remember(digest, password);
         return ok;
@@ -144,7 +194,35 @@ export class PasswordVerifier {
   async spendCompareTime(client?: string): Promise<void> {
     this.dummyHash ??= bcrypt.hash(crypto.randomBytes(16).toString('hex'), this.options.bcryptCost);
     const dummy = await this.dummyHash;
-    await this.asClient(client, () => this.gate.run(() => this.compare('not-the-password', dummy)));
+    await this.asClient(client, (lowPriority) =>
+      lowPriority ? this.suspectGate.run(() => this.suspectCompare('not-the-password', dummy)) : this.gate.run(() => this.compare('not-the-password', dummy)),
+    );
+    this.suspect(client);
+  }
+
+  /**
+   * A client whose check failed lately: its next uncached compares run at low priority, so a flood of wrong
+   * passwords (or unknown ids) spends idle CPU only. A client's first compare — before any failed, with no
+   * other of its own under way — runs at normal priority: a merchant's first check after a restart is not
+   * slowed down.
+   */
+  private isSuspect(client: string | undefined): boolean {
+    if (client === undefined) return false;
+    const until = this.suspects.get(client);
+    if (until === undefined) return false;
+    if (until > this.now()) return true;
+    this.suspects.delete(client);
+    return false;
+  }
+
+  private suspect(client: string | undefined): void {
+    if (client === undefined) return;
+    if (this.suspects.size >= (this.options.maxSuspects ?? 10_000) && !this.suspects.has(client)) {
+      const oldest = this.suspects.keys().next().value;
+      if (oldest !== undefined) this.suspects.delete(oldest);
+    }
+    this.suspects.delete(client); // re-inserted at the end: the oldest failure is forgotten first
+    this.suspects.set(client, this.now() + (this.options.suspectMs ?? 900_000));
   }
 
   private remember(digest: string, password: string): void {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type express from 'express';
 import type { Request, Response } from 'express';
+import proxyaddr from 'proxy-addr';
 
 /**
  * A request as the hot path hands it to its middlewares and handler: Node's own object, with what
@@ -39,7 +40,8 @@ export function handOver(app: express.Express, req: IncomingMessage): PlainReque
  * express's request and response APIs for a request. One that came through express's router has them
  * already; one the hot path handed over gets them now, prepared as express's `app.handle` prepares every
  * request (so everything after behaves as under the router). Rare paths only: errors, refusals of
- * outsized requests, conditional GETs, proxies.
+ * outsized requests, conditional GETs (a proxy's headers are read without them: `forwardedClientIp`,
+ * `isSecure`).
  */
 export function expressApis(req: IncomingMessage, res: ServerResponse): { req: Request; res: Response } {
   const owned = req as Owned;
@@ -56,6 +58,39 @@ export function expressApis(req: IncomingMessage, res: ServerResponse): { req: R
     request.baseUrl = '';
   }
   return { req: req as Request, res: res as Response };
+}
+
+/**
+ * express's `req.ip` — the client address under the app's `trust proxy` — without express's APIs: the
+ * same `proxy-addr` call with the app's own compiled trust function. Behind a proxy every request carries
+ * X-Forwarded-For, so this is a hot path too (and a flood's refusals are cheap).
+ */
+export function forwardedClientIp(req: IncomingMessage, res: ServerResponse): string | undefined {
+  const trust = trustOf(req);
+  return trust ? proxyaddr(req, trust) : expressApis(req, res).req.ip;
+}
+
+/**
+ * express's `req.secure` without express's APIs, as its `req.protocol` works it out: TLS on the socket,
+ * or the first X-Forwarded-Proto value when the socket's peer is a proxy `trust proxy` trusts.
+ */
+export function isSecure(req: IncomingMessage, res: ServerResponse): boolean {
+  const trust = trustOf(req);
+  if (!trust) return expressApis(req, res).req.secure;
+  const own = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  if (!trust(req.socket.remoteAddress ?? '', 0)) return own === 'https';
+  const header = req.headers['x-forwarded-proto'];
+  const proto = (typeof header === 'string' && header !== '' ? header : own).split(',')[0].trim();
+  return proto === 'https';
+}
+
+type Trust = (address: string, hop: number) => boolean;
+
+/** The app's compiled `trust proxy` (express's own setting), whether the request was handed over or routed. */
+function trustOf(req: IncomingMessage): Trust | undefined {
+  const app = (req as Owned)[OWNER] ?? (req as Partial<Request>).app;
+  const trust: unknown = app?.get('trust proxy fn');
+  return typeof trust === 'function' ? (trust as Trust) : undefined;
 }
 
 /** The request's path, without its query string (express's `req.path`). */

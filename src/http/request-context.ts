@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../logger';
 import { normaliseClientIp } from '../auth/ip-address';
-import { expressApis, pathOf, type PlainRequest } from './express-apis';
+import { forwardedClientIp, pathOf, type PlainRequest } from './express-apis';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -17,10 +17,10 @@ declare module 'express-serve-static-core' {
 /**
  * The normalised client address. Without an X-Forwarded-For header req.ip is the socket's address
  * whatever TRUST_PROXY says, so it is worked out once per connection (keep-alive clients send many
- * requests) instead of by proxy-addr on every request; with one, req.ip applies TRUST_PROXY.
+ * requests) instead of by proxy-addr on every request; with one, TRUST_PROXY applies as for req.ip.
  */
 function clientIpOf(req: PlainRequest, res: ServerResponse, byConnection: WeakMap<Socket, string>): string {
-  if (req.headers['x-forwarded-for'] !== undefined) return normaliseClientIp(expressApis(req, res).req.ip);
+  if (req.headers['x-forwarded-for'] !== undefined) return normaliseClientIp(forwardedClientIp(req, res));
   const socket = req.socket;
   let clientIp = byConnection.get(socket);
   if (clientIp === undefined) {

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import express from 'express';
-import { expressApis, type PlainRequest } from '../http/express-apis';
+import { expressApis, isSecure, type PlainRequest } from '../http/express-apis';
 import type { Logger } from '../logger';
 import type { ModificationService } from '../modification/modification-service';
 import type { Outcome } from '../modification/outcome';
@@ -142,7 +142,7 @@ export function transactionEditHandler(deps: {
     const parsed = parseModificationParameters(pairs);
     // REQUIRE_HTTPS: a password that crossed the network in clear text is not accepted. req.secure
     // believes X-Forwarded-Proto only from a proxy trusted by TRUST_PROXY.
-    if (deps.requireHttps && !expressApis(req, res).req.secure) {
+    if (deps.requireHttps && !isSecure(req, res)) {
       res.setHeader('X-Txedit-Refused', 'https-required');
       sendLinkTrustXml(res, { kind: 'unauthorized' }, parsed.supplied);
       return;

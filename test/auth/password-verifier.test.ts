@@ -239,3 +239,152 @@ async function until(condition: () => boolean): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
 }
+
+describe('PasswordVerifier: compares of clients that failed lately run at low priority', () => {
+  let now = 9_000_000;
+  /** Normal and low-priority compares counted apart; both match when the password equals the "hash" text. */
+  const build = (overrides: Partial<ConstructorParameters<typeof PasswordVerifier>[0]> = {}) => {
+    const normal = countingCompare();
+    const low = countingCompare();
+    const verifier = new PasswordVerifier({
+      bcryptCost: 4,
+      cacheSize: 10,
+      cacheTtlMs: 60_000,
+      suspectMs: 900_000,
+      now: () => now,
+      compare: normal.compare,
+      suspectCompare: low.compare,
+      ...overrides,
+    });
+    return { verifier, normal, low };
+  };
+
+  it('runs a client’s first check at normal priority and its checks after a failure at low priority, until the window ends', async () => {
+    const { verifier, normal, low } = build();
+    expect(await verifier.verify(1, 'hash:pw', 'guess-1', '203.0.113.9')).toBe(false);
+    expect([normal.calls, low.calls]).toEqual([1, 0]);
+    expect(await verifier.verify(1, 'hash:pw', 'guess-2', '203.0.113.9')).toBe(false);
+    // Even its right password: it is compared (and then cached) at low priority.
+    expect(await verifier.verify(1, 'hash:pw', 'pw', '203.0.113.9')).toBe(true);
+    expect([normal.calls, low.calls]).toEqual([1, 2]);
+    now += 900_000;
+    expect(await verifier.verify(2, 'hash:other', 'guess-3', '203.0.113.9')).toBe(false);
+    expect([normal.calls, low.calls]).toEqual([2, 2]);
+  });
+
+  it('runs a fresh client’s second compare at low priority while its first is under way', async () => {
+    const { verifier, normal, low } = build();
+    const both = [verifier.verify(1, 'hash:pw', 'pw', '198.51.100.7'), verifier.verify(2, 'hash:other', 'other', '198.51.100.7')];
+    expect(await Promise.all(both)).toEqual([true, true]);
+    expect([normal.calls, low.calls]).toEqual([1, 1]);
+    // Neither failed: its next compare, alone, is at normal priority again.
+    expect(await verifier.verify(3, 'hash:third', 'third', '198.51.100.7')).toBe(true);
+    expect([normal.calls, low.calls]).toEqual([2, 1]);
+  });
+
+  it('keeps other clients, and checks without a client (batches, the admin API), at normal priority', async () => {
+    const { verifier, normal, low } = build();
+    await verifier.verify(1, 'hash:pw', 'guess', '203.0.113.9');
+    await verifier.verify(1, 'hash:pw', 'guess', '203.0.113.9');
+    expect(await verifier.verify(1, 'hash:pw', 'pw', '198.51.100.7')).toBe(true);
+    expect(await verifier.verify(1, 'hash:pw', 'guess')).toBe(false);
+    expect(await verifier.verify(1, 'hash:pw', 'guess')).toBe(false);
+    expect([normal.calls, low.calls]).toEqual([4, 1]);
+  });
+
+  it('counts an unknown id (compare time spent) as a failure, and spends the next one at low priority', async () => {
+    const { verifier, normal, low } = build();
+    await verifier.spendCompareTime('203.0.113.9');
+    expect([normal.calls, low.calls]).toEqual([1, 0]);
+    await verifier.spendCompareTime('203.0.113.9');
+    expect(await verifier.verify(1, 'hash:pw', 'guess', '203.0.113.9')).toBe(false);
+    expect([normal.calls, low.calls]).toEqual([1, 2]);
+  });
+
+  it('forgets the oldest suspect first when maxSuspects are remembered', async () => {
+    const { verifier, normal, low } = build({ maxSuspects: 2 });
+    for (const client of ['a', 'b', 'c']) await verifier.verify(1, 'hash:pw', 'guess', client);
+    expect([normal.calls, low.calls]).toEqual([3, 0]);
+    await verifier.verify(1, 'hash:pw', 'guess', 'a'); // forgotten: normal priority, and remembered again
+    await verifier.verify(1, 'hash:pw', 'guess', 'c');
+    expect([normal.calls, low.calls]).toEqual([4, 1]);
+  });
+
+  it('gives low-priority compares their own gate: a stalled one never holds up a first check', async () => {
+    let release: () => void = () => undefined;
+    const stalled = new Promise<void>((resolve) => (release = resolve));
+    const { verifier, normal } = build({
+      maxConcurrentCompares: 1,
+      suspectCompare: async () => {
+        await stalled;
+        return false;
+      },
+    });
+    await verifier.verify(1, 'hash:pw', 'guess', '203.0.113.9');
+    const slow = verifier.verify(1, 'hash:pw', 'guess-2', '203.0.113.9');
+    expect(await verifier.verify(1, 'hash:pw', 'pw', '198.51.100.7')).toBe(true);
+    expect(normal.calls).toBe(2);
+    release();
+    expect(await slow).toBe(false);
+  });
+
+  it('keeps the compares of suspects, together, within suspectShare of one core; first checks are not paced', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'performance'] });
+    try {
+      const clock = { now: 0 };
+      const started: string[] = [];
+      const timed = (name: string) => async (password: string, hash: string) => {
+        started.push(`${name}:${password}`);
+        clock.now += 100;
+        return hash === `hash:${password}`;
+      };
+      const verifier = new PasswordVerifier({
+        bcryptCost: 4,
+        cacheSize: 10,
+        cacheTtlMs: 60_000,
+        suspectShare: 0.25,
+        clock: () => clock.now,
+        compare: timed('normal'),
+        suspectCompare: timed('low'),
+      });
+      const turn = () => new Promise((resolve) => jest.requireActual<typeof import('timers')>('timers').setImmediate(resolve));
+      for (const client of ['a', 'b']) await verifier.verify(1, 'hash:pw', `first-${client}`, client);
+      const a = verifier.verify(1, 'hash:pw', 'again-a', 'a');
+      const b = verifier.verify(1, 'hash:pw', 'again-b', 'b');
+      expect(await a).toBe(false);
+      await turn();
+      // a's compare took 100 ms: b's waits 300 ms more, while a fresh client's first check runs at once.
+      expect(await verifier.verify(1, 'hash:pw', 'pw', 'c')).toBe(true);
+      expect(started).toEqual(['normal:first-a', 'normal:first-b', 'low:again-a', 'normal:pw']);
+      jest.advanceTimersByTime(300);
+      expect(await b).toBe(false);
+      expect(started).toEqual(['normal:first-a', 'normal:first-b', 'low:again-a', 'normal:pw', 'low:again-b']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('runs every compare at normal priority with lowPriority off', async () => {
+    const normal = countingCompare();
+    const verifier = new PasswordVerifier({ bcryptCost: 4, cacheSize: 10, cacheTtlMs: 60_000, compare: normal.compare, lowPriority: false });
+    for (let i = 0; i < 3; i++) expect(await verifier.verify(1, 'hash:pw', 'guess', '203.0.113.9')).toBe(false);
+    expect(normal.calls).toBe(3);
+    expect(verifier.lowPriorityPid).toBeUndefined();
+  });
+
+  it('by default compares a suspect’s password with real bcrypt in a process of its own', async () => {
+    const verifier = new PasswordVerifier({ bcryptCost: 4, cacheSize: 10, cacheTtlMs: 1000 });
+    try {
+      const hash = await bcrypt.hash('real', 4);
+      expect(await verifier.verify(1, hash, 'fake', '203.0.113.9')).toBe(false);
+      expect(verifier.lowPriorityPid).toBeUndefined();
+      expect(await verifier.verify(1, hash, 'fake-2', '203.0.113.9')).toBe(false);
+      expect(await verifier.verify(1, hash, 'real', '203.0.113.9')).toBe(true);
+      expect(verifier.lowPriorityPid).toEqual(expect.any(Number));
+      expect(verifier.lowPriorityPid).not.toBe(process.pid);
+    } finally {
+      await verifier.close();
+    }
+    expect(verifier.lowPriorityPid).toBeUndefined();
+  });
+});

@@ -110,3 +110,37 @@ describe('rate-limited answers are held back (SQLite)', () => {
     }
   });
 });
+
+describe('a failing client’s next compares run in the low-priority process (SQLite)', () => {
+  it('answers them as before, from a child at nice 19, while other clients’ first checks stay in the server', async () => {
+    const { createTestDatabase } = await import('../support/databases');
+    const fs = await import('node:fs');
+    const database = await createTestDatabase('sqlite');
+    const server = await startTestServer(database.db, { TRUST_PROXY: 'loopback', RATE_LIMIT_IP_FAILURES: '10' });
+    try {
+      const { campaign, transaction } = await buildScene(server.services);
+      const { passwords } = server.services;
+      const guess = (password: string, ip: string) => editByGet(server.baseUrl, { Password: password, TransactionID: String(transaction.id), AP: '1.00' }, { 'x-forwarded-for': ip });
+      // The first failure is compared in the server: no child yet.
+      expect((await guess('wrong-1', '198.51.100.90')).answer.error?.message).toBe('Permanent failure: Invalid authentication credentials');
+      expect(passwords.lowPriorityPid).toBeUndefined();
+      // Another client's first check, right password: in the server too.
+      expect((await guess(campaign.password as string, '192.0.2.90')).answer.succeeded).toBe('True');
+      expect(passwords.lowPriorityPid).toBeUndefined();
+      // The failing client's next ones, wrong and right: the same answers, compared in the child.
+      expect((await guess('wrong-2', '198.51.100.90')).answer.error?.message).toBe('Permanent failure: Invalid authentication credentials');
+      const child = passwords.lowPriorityPid as number;
+      expect(child).toEqual(expect.any(Number));
+      if (process.platform === 'linux') {
+        const stat = fs.readFileSync(`/proc/${child}/stat`, 'utf8');
+        expect(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])).toBe(19);
+      }
+      expect((await guess(campaign.password as string, '198.51.100.90')).answer.succeeded).toBe('True');
+    } finally {
+      await server.close();
+      await database.drop();
+    }
+    // Closing the server ends the child.
+    expect(server.services.passwords.lowPriorityPid).toBeUndefined();
+  });
+});

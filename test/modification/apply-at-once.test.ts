@@ -58,6 +58,9 @@ describe.each(testEngines())('ModificationService: a verified password applies i
       CREDENTIAL_CACHE_TTL_SECONDS: '300',
       RATE_LIMIT_IP_FAILURES: String(IP_FAILURES),
       RATE_LIMIT_CAMPAIGN_FAILURES: '0',
+      // Every compare in this process, where the spy below counts it (a failed client's next compares
+      // would otherwise run in the low-priority process: test/auth/password-verifier.test.ts).
+      BCRYPT_LOW_PRIORITY: 'false',
     });
     services = createServices(config, database.db, createLogger('silent'), { now: () => NOW });
     compares = jest.spyOn(bcrypt as unknown as { compare: (password: string, hash: string) => Promise<boolean> }, 'compare');

@@ -49,6 +49,7 @@ export async function startTestServer(db: Database, env: Record<string, string> 
       await services.batchWorker.stop();
       await services.postbackDispatcher.close();
       await services.limiter.close();
+      await services.passwords.close();
     },
   };
 }

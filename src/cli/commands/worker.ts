@@ -36,6 +36,7 @@ export function registerWorker(program: Command, io: CliIo): void {
       } finally {
         await services.postbackDispatcher.close().catch(() => undefined);
         await services.limiter.close().catch(() => undefined);
+        await services.passwords.close().catch(() => undefined);
         await db.knex.destroy();
       }
     });

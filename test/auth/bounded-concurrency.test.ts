@@ -1,0 +1,93 @@
+import { BoundedConcurrency, QueueFullError } from '../../src/auth/bounded-concurrency';
+
+/** A task that runs until `finish()` is called, advancing the test clock by `ms` when it ends. */
+function task(clock: { now: number }, ms: number) {
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const record = { started: false, finish: () => finish() };
+  const run = async () => {
+    record.started = true;
+    await done;
+    clock.now += ms;
+    return ms;
+  };
+  return { record, run };
+}
+
+const turn = () => new Promise((resolve) => jest.requireActual<typeof import('timers')>('timers').setImmediate(resolve));
+
+describe('BoundedConcurrency', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('runs at most `limit` tasks at once, queues `maxQueue` more and refuses the rest', async () => {
+    const clock = { now: 0 };
+    const gate = new BoundedConcurrency(1, 1, { clock: () => clock.now });
+    const first = task(clock, 10);
+    const second = task(clock, 10);
+    const running = [gate.run(first.run), gate.run(second.run)];
+    await turn();
+    expect([first.record.started, second.record.started]).toEqual([true, false]);
+    await expect(gate.run(task(clock, 1).run)).rejects.toBeInstanceOf(QueueFullError);
+    first.record.finish();
+    await turn();
+    expect(second.record.started).toBe(true);
+    second.record.finish();
+    expect(await Promise.all(running)).toEqual([10, 10]);
+  });
+
+  it('with a share, answers at once but rests the slot t × (1 / share − 1) before the next task', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'performance'] });
+    const clock = { now: 0 };
+    const gate = new BoundedConcurrency(1, 10, { share: 0.25, clock: () => clock.now });
+    const first = task(clock, 100);
+    const second = task(clock, 100);
+    const answered = gate.run(first.run);
+    const queued = gate.run(second.run);
+    await turn();
+    first.record.finish();
+    expect(await answered).toBe(100); // the caller does not wait for the rest
+    await turn();
+    expect(second.record.started).toBe(false);
+    jest.advanceTimersByTime(299);
+    await turn();
+    expect(second.record.started).toBe(false);
+    jest.advanceTimersByTime(1);
+    await turn();
+    expect(second.record.started).toBe(true);
+    second.record.finish();
+    expect(await queued).toBe(100);
+  });
+
+  it('rests after a task that failed too, and frees the slot when nothing waits', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'performance'] });
+    const clock = { now: 0 };
+    const gate = new BoundedConcurrency(1, 10, { share: 0.5, clock: () => clock.now });
+    await expect(
+      gate.run(async () => {
+        clock.now += 40;
+        throw new Error('compare failed');
+      }),
+    ).rejects.toThrow('compare failed');
+    const next = task(clock, 5);
+    const waiting = gate.run(next.run);
+    await turn();
+    expect(next.record.started).toBe(false);
+    jest.advanceTimersByTime(40);
+    await turn();
+    expect(next.record.started).toBe(true);
+    next.record.finish();
+    await waiting;
+    // Free again after its own rest (5 ms): a task given now waits only that long.
+    jest.advanceTimersByTime(5);
+    const later = task(clock, 1);
+    const third = gate.run(later.run);
+    await turn();
+    expect(later.record.started).toBe(true);
+    later.record.finish();
+    await third;
+  });
+
+  it('refuses a share outside (0, 1]', () => {
+    for (const share of [0, -0.5, 1.5, Number.NaN]) expect(() => new BoundedConcurrency(1, 1, { share })).toThrow(RangeError);
+  });
+});
