@@ -4,7 +4,7 @@ import { expressApis, isSecure, type PlainRequest } from '../http/express-apis';
 import type { Logger } from '../logger';
 import type { ModificationService } from '../modification/modification-service';
 import type { Outcome } from '../modification/outcome';
-import type { ModificationCommand } from '../modification/command';
+import { commandFor, type ModificationCommand } from '../modification/command';
 import { decodeFormPairs, type DecodedPairs } from './raw-parameters';
 import { isTransientDatabaseError, temporaryFailureType } from '../store/database-errors';
 import { IdempotencyService, requestFingerprint } from './idempotency';
@@ -157,7 +157,7 @@ export function transactionEditHandler(deps: {
       sendLinkTrustXml(res, key, parsed.supplied);
       return;
     }
-    const command: ModificationCommand = { ...parsed.request, clientIp: req.clientIp, requestId: req.id, source: 'api' };
+    const command = commandFor(parsed.request, { clientIp: req.clientIp, requestId: req.id, source: 'api' });
     const answer =
       key === null
         ? await deps.modifications.modify(command).catch((error: unknown) => explain(error, req.id))

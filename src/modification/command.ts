@@ -29,3 +29,21 @@ export interface ModificationCommand extends ModificationRequest {
   requestId: string;
   source: ModificationSource;
 }
+
+/**
+ * The command for a parsed request from a front door. Field by field rather than a spread with extra
+ * properties: on Node 20's V8 that spread is slow and its garbage outlives young-generation collections
+ * (measured on the hot path), which lengthens every GC pause.
+ */
+export function commandFor(request: ModificationRequest, from: { clientIp: string; requestId: string; source: ModificationSource }): ModificationCommand {
+  return {
+    identifier: request.identifier,
+    changes: request.changes,
+    password: request.password,
+    reason: request.reason,
+    executeAffiliatePixel: request.executeAffiliatePixel,
+    clientIp: from.clientIp,
+    requestId: from.requestId,
+    source: from.source,
+  };
+}
