@@ -57,7 +57,7 @@ export class PasswordVerifier {
   private readonly verifiedPasswords = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private readonly perClient = new Map<string, number>();
-  /** Clients whose last check failed, until when their compares stay at low priority. */
+  /** Clients with a failed check in the window, and until when their compares stay at low priority. */
   private readonly suspects = new Map<string, number>();
   private readonly now: () => number;
   private dummyHash: Promise<string> | undefined;
@@ -176,8 +176,7 @@ export class PasswordVerifier {
   private compareOnce(digest: string, password: string, hash: string, lowPriority = false): Promise<boolean> {
     const running = this.inFlight.get(digest);
     if (running) return running;
-    const compare = (lowPriority ? this.suspectGate : this.gate)
-      .run(() => (lowPriority ? this.suspectCompare : this.compare)(password, hash))
+    const compare = this.runCompare(lowPriority, password, hash)
       .then((ok) => {
         if (ok) this.remember(digest, password);
         return ok;
@@ -194,10 +193,13 @@ export class PasswordVerifier {
   async spendCompareTime(client?: string): Promise<void> {
     this.dummyHash ??= bcrypt.hash(crypto.randomBytes(16).toString('hex'), this.options.bcryptCost);
     const dummy = await this.dummyHash;
-    await this.asClient(client, (lowPriority) =>
-      lowPriority ? this.suspectGate.run(() => this.suspectCompare('not-the-password', dummy)) : this.gate.run(() => this.compare('not-the-password', dummy)),
-    );
+    await this.asClient(client, (lowPriority) => this.runCompare(lowPriority, 'not-the-password', dummy));
     this.suspect(client);
+  }
+
+  /** One compare through its gate: a suspect's in the suspects' own (paced, low priority), anyone else's in the main one. */
+  private runCompare(lowPriority: boolean, password: string, hash: string): Promise<boolean> {
+    return lowPriority ? this.suspectGate.run(() => this.suspectCompare(password, hash)) : this.gate.run(() => this.compare(password, hash));
   }
 
   /**
