@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import bcrypt from 'bcrypt';
 
-/** Where the compares of a `LowPriorityCompares` ran: the tests and the log tell them apart. */
+/** Settings of a `LowPriorityCompares`. */
 export interface LowPriorityComparesOptions {
   /** Called when the compare process cannot be started or ends unexpectedly (compares then run in-process). */
   onTrouble?: (message: string, error?: unknown) => void;

@@ -23,6 +23,7 @@ export interface PasswordVerifierOptions {
    * not, the same as `compare`.
    */
   suspectCompare?: (password: string, hash: string) => Promise<boolean>;
+  /** False: suspects' compares run in-process at normal priority (still paced by `suspectShare`). */
   lowPriority?: boolean;
   /**
    * The share (0–1] of one core the compares of suspect clients may use together: after one that took

@@ -1,5 +1,5 @@
 import { parseModificationParameters, type SuppliedValues } from '../linktrust/request-parser';
-import type { ModificationCommand } from '../modification/command';
+import { commandFor, type ModificationCommand } from '../modification/command';
 import type { ModifyManyOptions, ModifyOptions } from '../modification/modification-service';
 import { describeOutcome, isPassing, type Outcome } from '../modification/outcome';
 import type { BatchRow } from '../store/batch-store';
@@ -63,7 +63,7 @@ export function prepareRow(row: BatchRow, batchId: number, clientIp: string): Pr
   const extra = row.parameters.find((p) => p.name === EXTRA_FIELDS_PARAMETER);
   if (extra) return { kind: 'decided', result: result(false, extraFieldsMessage(extra.value)) };
   if (!parsed.ok) return { kind: 'decided', result: result(false, messageOf(parsed.outcome)) };
-  const command: ModificationCommand = { ...parsed.request, clientIp, requestId: rowRequestId(batchId, row.rowNumber), source: 'batch' };
+  const command = commandFor(parsed.request, { clientIp, requestId: rowRequestId(batchId, row.rowNumber), source: 'batch' });
   return { kind: 'command', command, success: result(true, SUCCESS_MESSAGE), result };
 }
 

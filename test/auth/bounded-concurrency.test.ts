@@ -14,6 +14,13 @@ function task(clock: { now: number }, ms: number) {
   return { record, run };
 }
 
+/** A gate of one slot with a share, on fake timers, and the test clock its tasks advance. */
+function pacedGate(share: number) {
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'performance'] });
+  const clock = { now: 0 };
+  return { clock, gate: new BoundedConcurrency(1, 10, { share, clock: () => clock.now }) };
+}
+
 const turn = () => new Promise((resolve) => jest.requireActual<typeof import('timers')>('timers').setImmediate(resolve));
 
 describe('BoundedConcurrency', () => {
@@ -36,9 +43,7 @@ describe('BoundedConcurrency', () => {
   });
 
   it('with a share, answers at once but rests the slot t × (1 / share − 1) before the next task', async () => {
-    jest.useFakeTimers({ doNotFake: ['setImmediate', 'performance'] });
-    const clock = { now: 0 };
-    const gate = new BoundedConcurrency(1, 10, { share: 0.25, clock: () => clock.now });
+    const { clock, gate } = pacedGate(0.25);
     const first = task(clock, 100);
     const second = task(clock, 100);
     const answered = gate.run(first.run);
@@ -59,9 +64,7 @@ describe('BoundedConcurrency', () => {
   });
 
   it('rests after a task that failed too, and frees the slot when nothing waits', async () => {
-    jest.useFakeTimers({ doNotFake: ['setImmediate', 'performance'] });
-    const clock = { now: 0 };
-    const gate = new BoundedConcurrency(1, 10, { share: 0.5, clock: () => clock.now });
+    const { clock, gate } = pacedGate(0.5);
     await expect(
       gate.run(async () => {
         clock.now += 40;
