@@ -7,6 +7,7 @@ import { createServices } from './composition';
 import { Config, ConfigError, loadConfig } from './config';
 import { createLogger, Logger } from './logger';
 import { createListener } from './http/listener';
+import { ResponsesInFlight } from './http/responses-in-flight';
 import { createProcessingScheduler } from './processing/processing-scheduler';
 import { Database, migrateToLatest, openDatabase } from './store/database';
 
@@ -70,11 +71,10 @@ async function main(): Promise<void> {
   let stopping = false;
   // Node keeps a keep-alive connection open (and serves more requests on it) for keepAliveTimeout after
   // each answer, even once closing: answers given while stopping say `Connection: close` instead.
-  const answering = new Set<ServerResponse>();
+  const answering = new ResponsesInFlight();
   server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
     if (stopping) res.setHeader('Connection', 'close');
     answering.add(res);
-    res.on('close', () => answering.delete(res));
   });
   // Hourly roll-up (at start to catch up, then ROLLUP_SCHEDULE seconds after each hour) and nightly processing.
   const scheduler = createProcessingScheduler(services.processing, config.processing, logger);
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
         });
     });
     server.closeIdleConnections();
-    for (const res of answering) if (!res.headersSent) res.setHeader('Connection', 'close');
+    for (const res of answering.current()) if (!res.headersSent) res.setHeader('Connection', 'close');
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
