@@ -26,6 +26,8 @@ export interface EngineRun {
   databaseVersion: string | null;
   /** Every alternating floor/success pair at 50 connections (MariaDB), in the order run; the table shows the median one. */
   pairs: FloorPair[];
+  /** The same at 10 connections, where the target is p99: the table shows the pair with the median server p99. */
+  lowConcurrencyPairs: FloorPair[];
   /** Every alternating alone/during-a-flood pair of the success path; the flood ratio is the median one's. */
   floodPairs: FloodPair[];
 }
@@ -50,6 +52,14 @@ export interface FloorPair {
   floorReqPerSec: number;
   serverReqPerSec: number;
   ratio: number;
+  floorP99Ms: number;
+  serverP99Ms: number;
+}
+
+/** The pair whose server p99 is the median (of an even count, the higher middle one: never the flattering one). */
+export function medianByServerP99<T extends { serverP99Ms: number }>(pairs: readonly T[]): T {
+  if (pairs.length === 0) throw new Error('medianByServerP99 needs at least one pair');
+  return [...pairs].sort((a, b) => a.serverP99Ms - b.serverP99Ms)[Math.ceil((pairs.length - 1) / 2)];
 }
 
 /** The label of the floor's rows. */
@@ -188,6 +198,7 @@ class EngineBench {
    * swapping each time (base first, other first, …) so that a machine speeding up or slowing down favours
    * neither. `other` returns its rows for the table, the measured one first. Puts the median pair's rows
    * in the table (`other`'s, and the base's when `tableKeepsBase`), logs every ratio, and returns the pairs.
+   * The median is by ratio, or (`byP99`, floor pairs) by the p99 of `other`'s measured row, for a latency target.
    */
   private async alternating(
     what: string,
@@ -195,35 +206,55 @@ class EngineBench {
     tableKeepsBase: boolean,
     base: (i: number) => Promise<ResultRow>,
     other: (i: number) => Promise<[ResultRow, ...ResultRow[]]>,
-  ): Promise<Array<{ baseFirst: boolean; base: number; other: number; ratio: number }>> {
-    const measured: Array<{ baseFirst: boolean; base: number; other: number; ratio: number; rows: ResultRow[] }> = [];
+    byP99 = false,
+  ): Promise<Array<{ baseFirst: boolean; base: number; other: number; ratio: number; baseP99Ms: number; otherP99Ms: number }>> {
+    const measured: Array<{ baseFirst: boolean; base: number; other: number; ratio: number; baseP99Ms: number; otherP99Ms: number; rows: ResultRow[] }> = [];
     for (let i = 0; i < count; i++) {
       const baseFirst = i % 2 === 0;
       const first = baseFirst ? await base(i) : null;
       const rows = await other(i);
       const denominator = first ?? (await base(i));
       const ratio = denominator.reqPerSec > 0 ? rows[0].reqPerSec / denominator.reqPerSec : 0;
-      measured.push({ baseFirst, base: denominator.reqPerSec, other: rows[0].reqPerSec, ratio, rows: tableKeepsBase ? [denominator, ...rows] : rows });
+      measured.push({
+        baseFirst,
+        base: denominator.reqPerSec,
+        other: rows[0].reqPerSec,
+        ratio,
+        baseP99Ms: denominator.p99Ms,
+        otherP99Ms: rows[0].p99Ms,
+        rows: tableKeepsBase ? [denominator, ...rows] : rows,
+      });
     }
-    const median = medianByRatio(measured);
+    const median = byP99 ? medianByServerP99(measured.map((pair) => ({ ...pair, serverP99Ms: pair.otherP99Ms }))) : medianByRatio(measured);
     this.rows.push(...median.rows);
-    this.log(
-      `${this.engine}: ${what} over ${count} alternating pair${count === 1 ? '' : 's'}: ${measured.map((pair) => pair.ratio.toFixed(2)).join(', ')}` +
-        (count > 1 ? ` — the table keeps the median pair (${median.ratio.toFixed(2)})` : ''),
-    );
+    const ratios = measured.map((pair) => pair.ratio.toFixed(2)).join(', ');
+    const p99s = byP99 ? `; p99 ${measured.map((pair) => `${pair.otherP99Ms} ms (floor ${pair.baseP99Ms})`).join(', ')}` : '';
+    const kept = byP99 ? `the pair with the median p99 (${median.otherP99Ms} ms)` : `the median pair (${median.ratio.toFixed(2)})`;
+    this.log(`${this.engine}: ${what} over ${count} alternating pair${count === 1 ? '' : 's'}: ${ratios}${p99s}${count > 1 ? ` — the table keeps ${kept}` : ''}`);
     return measured.map(({ rows: _rows, ...pair }) => pair);
   }
 
-  /** The floor and the success path in alternating pairs (the floor's row and the server's go in the table). */
-  async pairs(floor: ChildServer, connections: number, count: number, next: () => EditRequest): Promise<FloorPair[]> {
+  /**
+   * The floor and the success path in alternating pairs (the floor's row and the server's go in the
+   * table: the median pair's by ratio, or by the server's p99 with `byP99`).
+   */
+  async pairs(floor: ChildServer, connections: number, count: number, next: () => EditRequest, byP99 = false): Promise<FloorPair[]> {
     const pairs = await this.alternating(
       `success @${connections} ÷ floor`,
       count,
       true,
       () => this.measure(floor, FLOOR_SCENARIO, connections, next),
       async () => [await this.measure(this.server, SUCCESS_SCENARIO, connections, next)],
+      byP99,
     );
-    return pairs.map((pair) => ({ order: pair.baseFirst ? 'floor first' : 'server first', floorReqPerSec: pair.base, serverReqPerSec: pair.other, ratio: pair.ratio }));
+    return pairs.map((pair) => ({
+      order: pair.baseFirst ? 'floor first' : 'server first',
+      floorReqPerSec: pair.base,
+      serverReqPerSec: pair.other,
+      ratio: pair.ratio,
+      floorP99Ms: pair.baseP99Ms,
+      serverP99Ms: pair.otherP99Ms,
+    }));
   }
 
   /**
@@ -349,14 +380,17 @@ export async function runEngine(engine: BenchEngine, options: BenchOptions, log:
     const success = () => successRequest(transactions);
     await bench.warmUp(server);
     if (floor) await bench.warmUp(floor);
-    // Floor and server alternate, so the drift of a shared machine hits both alike; at 50 connections
-    // (the throughput target) several times, in swapping order.
+    // Floor and server alternate, so the drift of a shared machine hits both alike, several times in
+    // swapping order: at 50 connections for the throughput target (median ratio), at 10 for the p99
+    // target (median p99 of the server).
     let pairs: FloorPair[] = [];
+    let lowConcurrencyPairs: FloorPair[] = [];
     for (const connections of [50, 10]) {
       const serverToo = wanted('success') || (wanted('flood') && connections === 50);
       if (floor && serverToo) {
-        const measured = await bench.pairs(floor, connections, connections === 50 ? options.pairs : 1, success);
+        const measured = await bench.pairs(floor, connections, options.pairs, success, connections === 10);
         if (connections === 50) pairs = measured;
+        else lowConcurrencyPairs = measured;
       } else {
         if (floor) await bench.drive(floor, FLOOR_SCENARIO, connections, success);
         if (serverToo) await bench.drive(server, SUCCESS_SCENARIO, connections, success);
@@ -383,6 +417,7 @@ export async function runEngine(engine: BenchEngine, options: BenchOptions, log:
       history: inspected.history,
       databaseVersion: inspected.version,
       pairs,
+      lowConcurrencyPairs,
       floodPairs,
     };
   } finally {

@@ -100,6 +100,7 @@ async function main(): Promise<void> {
       historyCheck: historyCheck(run),
       historyBySource: run.history,
       floorPairs: run.pairs,
+      lowConcurrencyPairs: run.lowConcurrencyPairs,
       floodPairs: run.floodPairs,
     })),
     rows,

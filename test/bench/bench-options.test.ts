@@ -1,5 +1,5 @@
 import { loadBenchOptions, BenchOptionsError } from '../../bench/bench-options';
-import { medianByRatio, type EngineRun } from '../../bench/engine-run';
+import { medianByRatio, medianByServerP99, type EngineRun } from '../../bench/engine-run';
 import { floodRatio } from '../../bench/targets';
 
 // The benchmark itself runs with `npm run bench` (it needs a quiet machine); these pin what decides its figures.
@@ -20,6 +20,15 @@ describe('npm run bench: alternating floor/success pairs', () => {
     // An even count keeps the lower of the two middle pairs: never the flattering one.
     expect(medianByRatio([0.8, 0.7, 0.9, 0.6].map((ratio) => ({ ratio })))).toEqual({ ratio: 0.7 });
     expect(() => medianByRatio([])).toThrow();
+  });
+
+  it('at 10 connections keeps the pair with the median server p99 instead (the higher middle one of an even count)', () => {
+    const pairs = [23, 14, 18].map((serverP99Ms, i) => ({ serverP99Ms, i }));
+    expect(medianByServerP99(pairs)).toEqual({ serverP99Ms: 18, i: 2 });
+    expect(medianByServerP99([{ serverP99Ms: 30 }])).toEqual({ serverP99Ms: 30 });
+    // Here the lower p99 would be the flattering one.
+    expect(medianByServerP99([17, 25, 14, 21].map((serverP99Ms) => ({ serverP99Ms })))).toEqual({ serverP99Ms: 21 });
+    expect(() => medianByServerP99([])).toThrow();
   });
 });
 
