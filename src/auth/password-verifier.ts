@@ -58,6 +58,8 @@ export class PasswordVerifier {
   private readonly verifiedPasswords = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private readonly perClient = new Map<string, number>();
+  /** Per client with uncached compares under way: how many are for each password (by `passwordDigestOf`). */
+  private readonly comparingPasswords = new Map<string, Map<string, number>>();
   /** Clients with a failed check in the window, and until when their compares stay at low priority. */
   private readonly suspects = new Map<string, number>();
   private readonly now: () => number;
@@ -102,7 +104,7 @@ export class PasswordVerifier {
     if (this.cached(digest, password, hash)) return true;
     const ok = this.inFlight.has(digest)
       ? await this.compareOnce(digest, password, hash)
-      : await this.asClient(client, (lowPriority) => this.compareOnce(digest, password, hash, lowPriority));
+      : await this.asClient(client, (lowPriority) => this.compareOnce(digest, password, hash, lowPriority), password);
     if (!ok) this.suspect(client);
     return ok;
   }
@@ -122,8 +124,27 @@ export class PasswordVerifier {
    */
   mayBeKnown(password: string | null): boolean {
     if (password === null || this.verifiedPasswords.size === 0) return false;
-    const expires = this.verifiedPasswords.get(this.passwordDigestOf(password));
+    return this.knownPassword(this.passwordDigestOf(password));
+  }
+
+  private knownPassword(passwordDigest: string): boolean {
+    const expires = this.verifiedPasswords.get(passwordDigest);
     return expires !== undefined && expires > this.now();
+  }
+
+  /**
+   * True when a check of `password` from `client` could only be refused as busy (`ClientBusyError`) once it
+   * reached its compare: the client failed lately (a suspect), already has `maxComparesPerClient` compares
+   * under way, none of them for this password, and the cache does not know the password. The core then
+   * refuses it before reading anything — `rate limited`, as that compare would have answered — so a
+   * flood's refusals cost no database work. Anything else (a fresh client, a merchant whose corrected
+   * password is being compared, a password known to the cache) goes on as usual.
+   */
+  wouldBeBusy(client: string | undefined, password: string | null): boolean {
+    if (client === undefined || password === null) return false;
+    if ((this.perClient.get(client) ?? 0) < (this.options.maxComparesPerClient ?? Infinity) || !this.isSuspect(client)) return false;
+    const passwordDigest = this.passwordDigestOf(password);
+    return !this.knownPassword(passwordDigest) && !this.comparingPasswords.get(client)?.has(passwordDigest);
   }
 
   private digestOf(campaignId: number, hash: string, password: string): string {
@@ -154,11 +175,13 @@ export class PasswordVerifier {
    * queue ahead of everyone else's first checks. No client (batches, the admin API): no share, and normal
    * priority; otherwise `compare` is told whether to run at low priority (see `isSuspect`).
    */
-  private async asClient<T>(client: string | undefined, compare: (lowPriority: boolean) => Promise<T>): Promise<T> {
+  private async asClient<T>(client: string | undefined, compare: (lowPriority: boolean) => Promise<T>, password?: string): Promise<T> {
     if (client === undefined) return compare(false);
     const mine = this.perClient.get(client) ?? 0;
     if (mine >= (this.options.maxComparesPerClient ?? Infinity)) throw new ClientBusyError('too many password checks from this client');
     this.perClient.set(client, mine + 1);
+    const passwordDigest = password === undefined ? undefined : this.passwordDigestOf(password);
+    if (passwordDigest !== undefined) this.countComparing(client, passwordDigest, 1);
     try {
       // A second compare while one is under way is as likely a guess as one after a failure.
       return await compare(mine > 0 || this.isSuspect(client));
@@ -166,7 +189,17 @@ export class PasswordVerifier {
       const left = (this.perClient.get(client) ?? 1) - 1;
       if (left <= 0) this.perClient.delete(client);
       else this.perClient.set(client, left);
+      if (passwordDigest !== undefined) this.countComparing(client, passwordDigest, -1);
     }
+  }
+
+  private countComparing(client: string, passwordDigest: string, change: 1 | -1): void {
+    let counts = this.comparingPasswords.get(client);
+    if (!counts) this.comparingPasswords.set(client, (counts = new Map()));
+    const count = (counts.get(passwordDigest) ?? 0) + change;
+    if (count > 0) counts.set(passwordDigest, count);
+    else counts.delete(passwordDigest);
+    if (counts.size === 0) this.comparingPasswords.delete(client);
   }
 
   /**

@@ -61,6 +61,11 @@ export interface ModifyManyOptions {
   afterApply?: (sql: Sql, applied: number[]) => Promise<void>;
 }
 
+/** The answer to a client that already has its share of password compares under way. */
+function clientBusy(): Outcome {
+  return { kind: 'temporary_failure', failureType: 'rate limited', retryAfterSeconds: 1 };
+}
+
 /**
  * The core: every front door's modification command goes through `modify`, which answers with an
  * Outcome. Checks run in LinkTrust's documented order; the change itself is one database transaction.
@@ -160,6 +165,9 @@ export class ModificationService {
     const ipKeys = limited ? this.brake.ipKeys(command) : [];
     const ipBlocked = atOnce ? null : await this.brake.refusal(ipKeys);
     if (ipBlocked) return ipBlocked;
+    // A failing client with its share of compares under way would be refused at its compare: refuse it
+    // before the lookup, so that a flood's refusals cost no database work (not counted, like that refusal).
+    if (limited && !atOnce && deps.passwords.wouldBeBusy(command.clientIp, command.password)) return clientBusy();
     const located = await this.locate(command.identifier, prefetched);
     if ('kind' in located) {
       // Unknown ids cost a compare too, so response time does not tell which ids exist.
@@ -256,7 +264,7 @@ export class ModificationService {
     } catch (error) {
       if (isTransientDatabaseError(error)) return { kind: 'temporary_failure', failureType: temporaryFailureType(error) };
       if (error instanceof QueueFullError) return { kind: 'temporary_failure', failureType: 'server busy', retryAfterSeconds: 1 };
-      if (error instanceof ClientBusyError) return { kind: 'temporary_failure', failureType: 'rate limited', retryAfterSeconds: 1 };
+      if (error instanceof ClientBusyError) return clientBusy();
       throw error;
     }
   }

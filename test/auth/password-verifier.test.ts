@@ -301,6 +301,55 @@ describe('PasswordVerifier: compares of clients that failed lately run at low pr
     expect([normal.calls, low.calls]).toEqual([1, 2]);
   });
 
+  it('says a check would be refused as busy only for a suspect with its share under way, none of it for this password', async () => {
+    // Low-priority compares held until released, so that they stay under way (they run one at a time).
+    const held: Array<() => void> = [];
+    const { verifier } = build({
+      maxComparesPerClient: 2,
+      suspectCompare: (password, hash) => new Promise<boolean>((resolve) => held.push(() => resolve(hash === `hash:${password}`))),
+    });
+    const finish = async <T>(checks: Array<Promise<T>>): Promise<T[]> => {
+      let settled = false;
+      const all = Promise.all(checks).finally(() => (settled = true));
+      while (!settled) {
+        for (const release of held.splice(0)) release();
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      return all;
+    };
+    const attacker = '203.0.113.9';
+    // A fresh client is never refused early.
+    expect(verifier.wouldBeBusy(attacker, 'guess-1')).toBe(false);
+    expect(await verifier.verify(1, 'hash:pw', 'guess-1', attacker)).toBe(false);
+    // A suspect with less than its share under way: not busy.
+    const one = verifier.verify(1, 'hash:pw', 'guess-2', attacker);
+    expect(verifier.wouldBeBusy(attacker, 'guess-3')).toBe(false);
+    const two = verifier.verify(1, 'hash:pw', 'pw', attacker);
+    // Its share under way: another password would be refused at its compare…
+    expect(verifier.wouldBeBusy(attacker, 'guess-3')).toBe(true);
+    await expect(verifier.verify(2, 'hash:x', 'guess-3', attacker)).rejects.toBeInstanceOf(ClientBusyError);
+    // …but not a password being compared (a merchant's corrected one waits for that compare), nor another
+    // client, nor a check without a client, nor no password at all.
+    expect(verifier.wouldBeBusy(attacker, 'pw')).toBe(false);
+    expect(verifier.wouldBeBusy(attacker, 'guess-2')).toBe(false);
+    expect(verifier.wouldBeBusy('198.51.100.7', 'guess-3')).toBe(false);
+    expect(verifier.wouldBeBusy(undefined, 'guess-3')).toBe(false);
+    expect(verifier.wouldBeBusy(attacker, null)).toBe(false);
+    expect(await finish([one, two])).toEqual([false, true]);
+    // Nothing under way any more.
+    expect(verifier.wouldBeBusy(attacker, 'guess-3')).toBe(false);
+    const more = [verifier.verify(1, 'hash:pw', 'guess-4', attacker), verifier.verify(1, 'hash:pw', 'guess-5', attacker)];
+    expect(verifier.wouldBeBusy(attacker, 'guess-6')).toBe(true);
+    // A password the cache knows (verified above) is never refused early.
+    expect(verifier.wouldBeBusy(attacker, 'pw')).toBe(false);
+    expect(await finish(more)).toEqual([false, false]);
+    // Once the window is over the client is no longer a suspect.
+    now += 900_000;
+    const later = [verifier.verify(3, 'hash:pw3', 'guess-7', attacker), verifier.verify(3, 'hash:pw3', 'guess-8', attacker)];
+    expect(verifier.wouldBeBusy(attacker, 'guess-9')).toBe(false);
+    await finish(later);
+  });
+
   it('forgets the oldest suspect first when maxSuspects are remembered', async () => {
     const { verifier, normal, low } = build({ maxSuspects: 2 });
     for (const client of ['a', 'b', 'c']) await verifier.verify(1, 'hash:pw', 'guess', client);

@@ -144,3 +144,49 @@ describe('a failing client’s next compares run in the low-priority process (SQ
     expect(server.services.passwords.lowPriorityPid).toBeUndefined();
   });
 });
+
+describe('a failing client with its share of compares under way (SQLite)', () => {
+  it('is refused before any lookup, while its compare and other clients go on', async () => {
+    const { createTestDatabase } = await import('../support/databases');
+    const database = await createTestDatabase('sqlite');
+    const server = await startTestServer(database.db, { TRUST_PROXY: 'loopback', BCRYPT_PER_CLIENT: '1', BCRYPT_COST: '10', RATE_LIMIT_IP_FAILURES: '10', RATE_LIMIT_DELAY_MS: '0' });
+    try {
+      const { campaign, transaction } = await buildScene(server.services);
+      const closed = await buildScene(server.services, { allowExternalModification: false });
+      // A slow hash (cost 13: ≈ 0.5–1 s a compare), so that the compare below is surely still under way
+      // while the next requests are answered.
+      const bcrypt = await import('bcrypt');
+      await database.db.knex('campaigns').where({ id: campaign.id }).update({ password_hash: await bcrypt.hash(campaign.password as string, 13) });
+      const { passwords, stores } = server.services;
+      const attacker = { 'x-forwarded-for': '198.51.100.61' };
+      const edit = (password: string, id: number, headers: Record<string, string>) => editByGet(server.baseUrl, { Password: password, TransactionID: String(id), AP: '1.00' }, headers);
+      expect((await edit('wrong-1', transaction.id, attacker)).answer.error?.message).toBe('Permanent failure: Invalid authentication credentials');
+      // A suspect now: its next guess is compared at low priority; while it is under way the client is busy.
+      const underWay = edit('wrong-2', transaction.id, attacker);
+      for (let turn = 0; !passwords.wouldBeBusy('198.51.100.61', 'wrong-3'); turn++) {
+        if (turn > 5000) throw new Error('the compare never got under way');
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      const lookups = jest.spyOn(stores.transactions, 'findWithCampaign');
+      try {
+        // Another guess, an unknown id, a closed campaign's transaction: all `rate limited`, none looked up.
+        for (const [password, id] of [['wrong-3', transaction.id], ['wrong-4', 987654321], ['wrong-5', closed.transaction.id]] as const) {
+          const { answer } = await edit(password, id, attacker);
+          expect(answer.error?.message).toBe(RATE_LIMITED);
+        }
+        expect(lookups).not.toHaveBeenCalled();
+        // Another client is looked up and served as usual.
+        expect((await edit(campaign.password as string, transaction.id, { 'x-forwarded-for': '192.0.2.61' })).answer.succeeded).toBe('True');
+        expect(lookups).toHaveBeenCalled();
+      } finally {
+        lookups.mockRestore();
+      }
+      // The compare under way still gets its own answer, and then the client is no longer busy.
+      expect((await underWay).answer.error?.message).toBe('Permanent failure: Invalid authentication credentials');
+      expect(passwords.wouldBeBusy('198.51.100.61', 'wrong-3')).toBe(false);
+    } finally {
+      await server.close();
+      await database.drop();
+    }
+  });
+});
