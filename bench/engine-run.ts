@@ -32,10 +32,19 @@ export interface EngineRun {
   floodPairs: FloodPair[];
 }
 
+/**
+ * The pair whose `value` is the median; of an even count, the middle one that flatters least (`lower` for
+ * a ratio, where higher is better; `higher` for a latency).
+ */
+export function medianBy<T>(pairs: readonly T[], value: (pair: T) => number, evenCount: 'lower' | 'higher'): T {
+  if (pairs.length === 0) throw new Error('a median needs at least one pair');
+  const middle = (pairs.length - 1) / 2;
+  return [...pairs].sort((a, b) => value(a) - value(b))[evenCount === 'lower' ? Math.floor(middle) : Math.ceil(middle)];
+}
+
 /** The pair whose ratio is the median (the lower middle one of an even count). */
 export function medianByRatio<T extends { ratio: number }>(pairs: readonly T[]): T {
-  if (pairs.length === 0) throw new Error('medianByRatio needs at least one pair');
-  return [...pairs].sort((a, b) => a.ratio - b.ratio)[Math.floor((pairs.length - 1) / 2)];
+  return medianBy(pairs, (pair) => pair.ratio, 'lower');
 }
 
 /** One measurement of the success path alone and during a wrong-password flood, one right after the other. */
@@ -58,8 +67,7 @@ export interface FloorPair {
 
 /** The pair whose server p99 is the median (of an even count, the higher middle one: never the flattering one). */
 export function medianByServerP99<T extends { serverP99Ms: number }>(pairs: readonly T[]): T {
-  if (pairs.length === 0) throw new Error('medianByServerP99 needs at least one pair');
-  return [...pairs].sort((a, b) => a.serverP99Ms - b.serverP99Ms)[Math.ceil((pairs.length - 1) / 2)];
+  return medianBy(pairs, (pair) => pair.serverP99Ms, 'higher');
 }
 
 /** The label of the floor's rows. */
@@ -225,7 +233,7 @@ class EngineBench {
         rows: tableKeepsBase ? [denominator, ...rows] : rows,
       });
     }
-    const median = byP99 ? medianByServerP99(measured.map((pair) => ({ ...pair, serverP99Ms: pair.otherP99Ms }))) : medianByRatio(measured);
+    const median = byP99 ? medianBy(measured, (pair) => pair.otherP99Ms, 'higher') : medianByRatio(measured);
     this.rows.push(...median.rows);
     const ratios = measured.map((pair) => pair.ratio.toFixed(2)).join(', ');
     const p99s = byP99 ? `; p99 ${measured.map((pair) => `${pair.otherP99Ms} ms (floor ${pair.baseP99Ms})`).join(', ')}` : '';

@@ -142,7 +142,7 @@ export class PasswordVerifier {
    */
   wouldBeBusy(client: string | undefined, password: string | null): boolean {
     if (client === undefined || password === null) return false;
-    if ((this.perClient.get(client) ?? 0) < (this.options.maxComparesPerClient ?? Infinity) || !this.isSuspect(client)) return false;
+    if (!this.atShare(this.perClient.get(client) ?? 0) || !this.isSuspect(client)) return false;
     const passwordDigest = this.passwordDigestOf(password);
     return !this.knownPassword(passwordDigest) && !this.comparingPasswords.get(client)?.has(passwordDigest);
   }
@@ -178,7 +178,7 @@ export class PasswordVerifier {
   private async asClient<T>(client: string | undefined, compare: (lowPriority: boolean) => Promise<T>, password?: string): Promise<T> {
     if (client === undefined) return compare(false);
     const mine = this.perClient.get(client) ?? 0;
-    if (mine >= (this.options.maxComparesPerClient ?? Infinity)) throw new ClientBusyError('too many password checks from this client');
+    if (this.atShare(mine)) throw new ClientBusyError('too many password checks from this client');
     this.perClient.set(client, mine + 1);
     const passwordDigest = password === undefined ? undefined : this.passwordDigestOf(password);
     if (passwordDigest !== undefined) this.countComparing(client, passwordDigest, 1);
@@ -191,6 +191,11 @@ export class PasswordVerifier {
       else this.perClient.set(client, left);
       if (passwordDigest !== undefined) this.countComparing(client, passwordDigest, -1);
     }
+  }
+
+  /** Whether a client with `underWay` uncached compares may start no more (`maxComparesPerClient`). */
+  private atShare(underWay: number): boolean {
+    return underWay >= (this.options.maxComparesPerClient ?? Infinity);
   }
 
   private countComparing(client: string, passwordDigest: string, change: 1 | -1): void {
