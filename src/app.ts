@@ -10,6 +10,7 @@ import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
 import { transactionEditHandler } from './linktrust/transaction-edit-route';
 import { databaseIsReachable } from './store/database';
+import { metricsRoute } from './metrics/metrics-route';
 import { postbackRoutes } from './postbacks/postbacks-router';
 import { processingRoutes } from './processing/processing-router';
 
@@ -109,6 +110,8 @@ export function createExpressApp(services: Services): express.Express {
     const ok = await databaseIsReachable(services.db);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable' });
   });
+
+  app.get('/metrics', metricsRoute(services.metrics, config.metricsToken, logger));
 
   app.use(
     '/api/v1',

@@ -29,6 +29,7 @@ import { ConsoleAuditLog } from './console/console-audit';
 import { ConsoleAuditStore } from './console/console-audit-store';
 import { ConsoleAuth } from './console/console-auth';
 import { ConsoleSessionStore } from './console/console-session-store';
+import { createMetricsRegistry } from './metrics/metrics-registry';
 
 /** Every store, built over one database handle. */
 export function createStores(db: Database) {
@@ -98,6 +99,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     now: options.now,
   });
   const consoleAudit = new ConsoleAuditLog(stores.consoleAudit, { now: options.now });
-  return { db, config, logger, stores, consoleAuth, consoleAudit, passwords, limiter, modifications, idempotency, admin, postbackWorker, postbackDispatcher, processing, batches, batchWorker };
+  const metrics = createMetricsRegistry({ processingStatus: () => processing.status(), outboxBacklog: () => stores.postbacks.backlog(), now: options.now });
+  return { db, config, logger, stores, consoleAuth, consoleAudit, passwords, limiter, modifications, idempotency, admin, postbackWorker, postbackDispatcher, processing, batches, batchWorker, metrics };
 }
 export type Services = ReturnType<typeof createServices>;

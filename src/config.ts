@@ -16,6 +16,8 @@ export interface Config {
   database: DatabaseConfig;
   /** Bearer token of the admin API; when unset the admin API refuses everything. */
   adminToken: string | null;
+  /** Bearer token of `GET /metrics` (Prometheus); when unset the endpoint is off (404). */
+  metricsToken: string | null;
   /** Value for express's `trust proxy`; false trusts no proxy (X-Forwarded-For ignored). */
   trustProxy: boolean | number | string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -107,6 +109,7 @@ const schema = z.object({
   HOST: z.string().trim().min(1, 'HOST must not be empty').default('0.0.0.0'),
   DATABASE_URL: z.string().trim().optional(),
   ADMIN_TOKEN: z.string().optional(),
+  METRICS_TOKEN: z.string().trim().min(32, 'METRICS_TOKEN must be at least 32 characters').optional(),
   TRUST_PROXY: z
     .string()
     .trim()
@@ -258,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     host: v.HOST,
     database,
     adminToken: v.ADMIN_TOKEN ? v.ADMIN_TOKEN : null,
+    metricsToken: v.METRICS_TOKEN ? v.METRICS_TOKEN : null,
     trustProxy: parseTrustProxy(v.TRUST_PROXY),
     logLevel: v.LOG_LEVEL,
     migrateOnStart: v.MIGRATE_ON_START,

@@ -86,6 +86,13 @@ const ENQUEUE =
   'insert into postback_deliveries (postback_id, transaction_id, modification_id, affiliate_id, url, status, attempts, ' +
   "next_attempt_at, created_at, updated_at) values (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)";
 
+/** How much the outbox holds: deliveries waiting and given up, and when the oldest waiting one was queued. */
+export interface OutboxBacklog {
+  pending: number;
+  failed: number;
+  oldestPendingCreatedAt: number | null;
+}
+
 /** The postback outbox tables. The only SQL for postbacks. */
 export class PostbackStore {
   constructor(
@@ -184,6 +191,23 @@ export class PostbackStore {
     if (filter.transactionId !== undefined) query.where({ transaction_id: filter.transactionId });
     if (filter.status !== undefined) query.where({ status: filter.status });
     return (await query).map(deliveryFromRow);
+  }
+
+  /** Counts of pending and failed deliveries (delivered ones are not counted: they only grow). */
+  async backlog(): Promise<OutboxBacklog> {
+    const rows: Row[] = await this.knex('postback_deliveries')
+      .whereIn('status', ['pending', 'failed'])
+      .groupBy('status')
+      .select('status')
+      .count({ count: '*' })
+      .min({ oldest: 'created_at' });
+    const of = (status: PostbackStatus) => rows.find((row) => row.status === status);
+    const pending = of('pending');
+    return {
+      pending: pending ? num(pending.count) : 0,
+      failed: num(of('failed')?.count ?? 0),
+      oldestPendingCreatedAt: pending ? numOrNull(pending.oldest) : null,
+    };
   }
 
   /** One delivery, or null. */

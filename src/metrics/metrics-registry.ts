@@ -1,0 +1,76 @@
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { ProcessingStatus } from '../processing/processing-service';
+import type { OutboxBacklog } from '../store/postback-store';
+
+/** Where the gauges read their values at scrape time (each a read of the database). */
+export interface MetricsSources {
+  processingStatus(): Promise<ProcessingStatus>;
+  outboxBacklog(): Promise<OutboxBacklog>;
+  now?: () => number;
+}
+
+const seconds = (ms: number) => ms / 1000;
+
+/**
+ * The Prometheus registry of one app: Node's process metrics and gauges read from the database when
+ * scraped. A registry per app (never prom-client's global one), so that tests build apps side by side.
+ */
+export function createMetricsRegistry(sources: MetricsSources): Registry {
+  const registry = new Registry();
+  const now = sources.now ?? Date.now;
+  collectDefaultMetrics({ register: registry, prefix: 'txedit_' });
+  const registers = [registry];
+
+  // One read of the processing state per scrape, shared by the processing gauges.
+  let processing: Promise<ProcessingStatus> | null = null;
+  const processingOnce = () => (processing ??= sources.processingStatus().finally(() => setImmediate(() => (processing = null))));
+  new Gauge({
+    name: 'txedit_nightly_in_progress',
+    help: 'Whether modifications are refused for nightly processing (1) or not (0)',
+    registers,
+    async collect() {
+      this.set((await processingOnce()).nightly.inProgress ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'txedit_nightly_last_completed_timestamp_seconds',
+    help: 'When nightly processing last completed (Unix seconds; 0: never)',
+    registers,
+    async collect() {
+      this.set(seconds((await processingOnce()).nightly.lastCompletedAt ?? 0));
+    },
+  });
+  new Gauge({
+    name: 'txedit_hourly_rollup_lag_seconds',
+    help: 'How far the hourly roll-up lags behind now: now minus the end of the last rolled-up hour',
+    registers,
+    async collect() {
+      const through = (await processingOnce()).hourly.rolledUpThrough;
+      this.set(through === null ? 0 : Math.max(0, seconds(now() - through)));
+    },
+  });
+
+  let backlog: Promise<OutboxBacklog> | null = null;
+  const backlogOnce = () => (backlog ??= sources.outboxBacklog().finally(() => setImmediate(() => (backlog = null))));
+  new Gauge({
+    name: 'txedit_postback_outbox',
+    help: 'Postback deliveries waiting (pending) or given up (failed)',
+    labelNames: ['status'],
+    registers,
+    async collect() {
+      const { pending, failed } = await backlogOnce();
+      this.set({ status: 'pending' }, pending);
+      this.set({ status: 'failed' }, failed);
+    },
+  });
+  new Gauge({
+    name: 'txedit_postback_outbox_oldest_pending_age_seconds',
+    help: 'Age of the oldest pending postback delivery (0: none pending)',
+    registers,
+    async collect() {
+      const { oldestPendingCreatedAt } = await backlogOnce();
+      this.set(oldestPendingCreatedAt === null ? 0 : Math.max(0, seconds(now() - oldestPendingCreatedAt)));
+    },
+  });
+  return registry;
+}
