@@ -5,7 +5,8 @@ import type { Engine } from '../store/database';
 import type { ProcessingStateStore } from '../store/processing-state-store';
 import type { ReportQueries } from '../store/report-queries';
 import { hourStart, HOUR_MS } from '../store/statistics-store';
-import { compareTotals, ConsistencyReport } from './consistency-check';
+import type { ConsistencyReport } from './consistency-check';
+import { computeDay, DayResult, FailedGroup } from './day-statistics';
 import { rollUpLocked, RollupResult } from './hourly-rollup';
 import type { ReportingCalendar, ReportingDate } from './reporting-calendar';
 
@@ -34,6 +35,8 @@ export interface NightlyReport {
   rollup: RollupResult;
   /** Daily statistics rows (campaign × affiliate) the day has. */
   dailyRows: number;
+  /** Campaigns whose daily statistics could not be computed (this day or a refreshed one); the rest were. */
+  failedGroups: FailedGroup[];
   /** Earlier days already processed whose statistics changed since, recomputed by this run. */
   refreshedDates: ReportingDate[];
   consistency: ConsistencyReport;
@@ -85,6 +88,9 @@ export class NightlyProcessing {
       throw error;
     }
     await this.closeWindow(startedAt, { date, completedAt: report.completedAt, differences: report.consistency.differences.length });
+    if (report.failedGroups.length > 0) {
+      deps.logger?.error({ date, failedGroups: report.failedGroups }, 'nightly processing completed without the daily statistics of some campaigns');
+    }
     if (!report.consistency.ok) {
       deps.logger?.warn({ date, differences: report.consistency.differences.length }, 'nightly consistency check found statistics that differ from the transactions');
     }
@@ -118,18 +124,18 @@ export class NightlyProcessing {
     const now = deps.now();
     const state = await deps.processingState.readForUpdate(trx);
     const rollup = await rollUpLocked(trx, deps, { from: state.rolledUpThrough, through: Math.max(state.rolledUpThrough, hours.to), now });
-    const dailyRows = await deps.dailyStatistics.replaceDay(trx, date, hours, now);
-    const refreshedDates = await this.refreshChangedDays(trx, date, rollup.through, now);
-    const statistics = await deps.dailyStatistics.listDay(date, trx);
-    const transactions = await deps.reports.transactionTotals(trx, hours);
-    return { rollup, dailyRows, refreshedDates, consistency: compareTotals(statistics, transactions) };
+    const day = await computeDay(trx, deps, { date, hours, now, check: true });
+    const refreshed = await this.refreshChangedDays(trx, date, rollup.through, now);
+    const failedGroups = [...day.failedGroups, ...refreshed.flatMap((result) => result.failedGroups)];
+    const consistency = day.consistency as ConsistencyReport;
+    return { rollup, dailyRows: day.rows, failedGroups, refreshedDates: refreshed.map((result) => result.date), consistency };
   }
 
   /**
    * Modifications and late transactions adjust hourly statistics at once; days already processed are
    * brought up to date here, so daily reports agree with the hourly ones after each nightly run.
    */
-  private async refreshChangedDays(trx: Knex.Transaction, date: ReportingDate, rolledUpThrough: number, now: number): Promise<ReportingDate[]> {
+  private async refreshChangedDays(trx: Knex.Transaction, date: ReportingDate, rolledUpThrough: number, now: number): Promise<Array<DayResult & { date: ReportingDate }>> {
     const { deps } = this;
     const previousStart = await deps.dailyStatistics.lastCompletedRunStartedAt(trx);
     if (previousStart === null) return [];
@@ -137,8 +143,9 @@ export class NightlyProcessing {
     const dates = [...new Set(hours.map((hour) => deps.calendar.dateOf(hour)))].filter((d) => d !== date);
     const processed = await deps.dailyStatistics.completedAmong(dates, trx);
     const refreshed = dates.filter((d) => processed.has(d)).sort();
-    for (const day of refreshed) await deps.dailyStatistics.replaceDay(trx, day, deps.calendar.hoursOf(day), now);
-    return refreshed;
+    const results = [];
+    for (const day of refreshed) results.push({ date: day, ...(await computeDay(trx, deps, { date: day, hours: deps.calendar.hoursOf(day), now, check: false })) });
+    return results;
   }
 
   /**

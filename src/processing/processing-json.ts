@@ -70,6 +70,7 @@ export function nightlyReportJson(report: NightlyReport) {
     completedAt: isoOrNull(report.completedAt),
     rollup: rollupJson(report.rollup),
     dailyRows: report.dailyRows,
+    failedGroups: report.failedGroups,
     refreshedDates: report.refreshedDates,
     consistency: { ok: report.consistency.ok, differences: report.consistency.differences.map(differenceJson) },
   };

@@ -22,7 +22,15 @@ export const TOTAL_COLUMNS = [
 ] as const;
 
 /** A row carrying the six total columns, as either engine returns it (MySQL sums are DECIMAL strings). */
-export type TotalsRow = Record<(typeof TOTAL_COLUMNS)[number], number | string>;
+export type TotalsRow = Record<(typeof TOTAL_COLUMNS)[number], number | string | bigint>;
+
+/**
+ * Query options for every read of statistics. A total passes 2^53 ten-thousandths long before BIGINT ends
+ * (ten amounts near the largest accepted one do), and better-sqlite3 would hand it back as a rounded
+ * number: asked for safe integers, it gives bigints. mysql2 already answers such a BIGINT, and every SUM
+ * (DECIMAL), as a string; it ignores query options it does not know.
+ */
+export const EXACT_INTEGERS = { safeIntegers: true } as const;
 
 /** Maps the six total columns of a row. */
 export function totalsFromRow(row: TotalsRow): StatisticsTotals {
@@ -47,9 +55,9 @@ export interface DailyStatistics extends StatisticsTotals {
 /** A daily_statistics row. */
 export type DailyStatisticsRow = TotalsRow & {
   report_date: string;
-  campaign_id: number | string;
-  affiliate_id: number | string;
-  computed_at: number | string;
+  campaign_id: number | string | bigint;
+  affiliate_id: number | string | bigint;
+  computed_at: number | string | bigint;
 };
 
 /** Maps a daily_statistics row. */
@@ -68,25 +76,45 @@ export class DailyStatisticsStore {
   constructor(private readonly knex: Knex) {}
 
   /**
-   * Replaces a day's rows by the sums of its hourly statistics (hours `from` ≤ hour < `to`), so that
-   * running a day again gives the same rows. Returns how many rows the day has.
+   * Replaces a day's rows — or one campaign's rows of it — by the sums of its hourly statistics (hours
+   * `from` ≤ hour < `to`), so that running a day again gives the same rows. Returns how many rows it wrote.
    */
-  async replaceDay(trx: Knex.Transaction, date: string, hours: { from: number; to: number }, now: number): Promise<number> {
-    await trx('daily_statistics').where({ report_date: date }).delete();
+  async replaceDay(trx: Knex.Transaction, date: string, hours: { from: number; to: number }, now: number, campaignId?: number): Promise<number> {
+    const existing = trx('daily_statistics').where({ report_date: date });
+    if (campaignId !== undefined) existing.andWhere({ campaign_id: campaignId });
+    await existing.delete();
+    const ofCampaign = campaignId === undefined ? '' : ' and campaign_id = ?';
     await trx.raw(
       `insert into daily_statistics (report_date, campaign_id, affiliate_id, ${TOTAL_COLUMNS.join(', ')}, computed_at)
        select ?, campaign_id, affiliate_id, ${TOTAL_COLUMNS.map((c) => `sum(${c})`).join(', ')}, ?
-       from hourly_statistics where hour_start >= ? and hour_start < ?
+       from hourly_statistics where hour_start >= ? and hour_start < ?${ofCampaign}
        group by campaign_id, affiliate_id`,
-      [date, now, hours.from, hours.to],
+      [date, now, hours.from, hours.to, ...(campaignId === undefined ? [] : [campaignId])],
     );
-    const [{ rows }] = await trx('daily_statistics').where({ report_date: date }).count({ rows: '*' });
+    const written = trx('daily_statistics').where({ report_date: date });
+    if (campaignId !== undefined) written.andWhere({ campaign_id: campaignId });
+    const [{ rows }] = await written.count({ rows: '*' });
     return Number(rows);
   }
 
-  /** A day's rows, by campaign and affiliate. */
-  async listDay(date: string, trx: Knex = this.knex): Promise<DailyStatistics[]> {
-    const rows: DailyStatisticsRow[] = await trx('daily_statistics').where({ report_date: date }).orderBy(['campaign_id', 'affiliate_id']);
+  /**
+   * The campaigns a day's statistics concern: those with hourly statistics in its hours or daily rows
+   * already. Nightly processing works through them one by one when the day as a whole fails.
+   */
+  async campaignsOfDay(trx: Knex, date: string, hours: { from: number; to: number }): Promise<number[]> {
+    const hourly: Array<{ campaign_id: number | string }> = await trx('hourly_statistics')
+      .distinct('campaign_id')
+      .where('hour_start', '>=', hours.from)
+      .andWhere('hour_start', '<', hours.to);
+    const daily: Array<{ campaign_id: number | string }> = await trx('daily_statistics').distinct('campaign_id').where({ report_date: date });
+    return [...new Set([...hourly, ...daily].map((row) => Number(row.campaign_id)))].sort((a, b) => a - b);
+  }
+
+  /** A day's rows (or one campaign's), by campaign and affiliate. */
+  async listDay(date: string, trx: Knex = this.knex, campaignId?: number): Promise<DailyStatistics[]> {
+    const query = trx('daily_statistics').where({ report_date: date });
+    if (campaignId !== undefined) query.andWhere({ campaign_id: campaignId });
+    const rows: DailyStatisticsRow[] = await query.orderBy(['campaign_id', 'affiliate_id']).options(EXACT_INTEGERS);
     return rows.map(dailyStatisticsFromRow);
   }
 

@@ -13,6 +13,7 @@ interface NightlyJson {
   date: string;
   timeZone: string;
   dailyRows: number;
+  failedGroups?: Array<{ date: string; campaignId: number; reason: string }>;
   consistency: { ok: boolean; differences: unknown[] };
 }
 
@@ -55,8 +56,10 @@ function addNightly(parent: Command, name: string, io: CliIo): void {
       const report = await client.json<NightlyJson>('POST', '/processing/nightly/run', { json: options.date ? { date: options.date } : {} });
       print(io, options, report, () => {
         const check = report.consistency.ok ? 'consistent' : `${report.consistency.differences.length} difference(s) between statistics and transactions (see --json)`;
-        return `nightly processing for ${report.date} (${report.timeZone}) completed: ${report.dailyRows} daily rows; ${check}\n`;
+        const failed = (report.failedGroups ?? []).map((group) => `campaign ${group.campaignId} of ${group.date} not computed: ${group.reason}\n`).join('');
+        return `nightly processing for ${report.date} (${report.timeZone}) completed: ${report.dailyRows} daily rows; ${check}\n${failed}`;
       });
+      if ((report.failedGroups ?? []).length > 0) throw new CliError(`nightly processing for ${report.date} could not compute some campaigns' daily statistics`);
       if (!report.consistency.ok) throw new CliError(`nightly processing for ${report.date} found statistics that differ from the transactions`);
     });
 }
