@@ -1,8 +1,10 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
 import type { Knex } from 'knex';
 import type { Logger } from '../logger';
 import type { DailyStatisticsStore } from '../store/daily-statistics-store';
 import type { Engine } from '../store/database';
-import type { ProcessingStateStore } from '../store/processing-state-store';
+import type { NightlyRunLease, ProcessingStateStore } from '../store/processing-state-store';
 import type { ReportQueries } from '../store/report-queries';
 import { hourStart, HOUR_MS } from '../store/statistics-store';
 import type { ConsistencyReport } from './consistency-check';
@@ -20,9 +22,16 @@ export interface NightlyDeps {
   calendar: ReportingCalendar;
   now: () => number;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
-  /** Called once the window is open (flag committed) and before the work: for observers such as tests. */
+  /** Called once the window is open (lease committed) and before the work: for observers such as tests. */
   onWindowOpened?: () => Promise<void>;
+  /** How long a run's lease holds unrenewed (default 120 s). */
+  leaseMs?: number;
+  /** This process's name in the leases it takes (default `host:pid`). */
+  holder?: string;
 }
+
+const DEFAULT_LEASE_MS = 120_000;
+const DEFAULT_HOLDER = `${os.hostname()}:${process.pid}`;
 
 /** What a completed nightly run did. */
 export interface NightlyReport {
@@ -54,9 +63,10 @@ export type NightlyOutcome =
 const CLOCK_SKEW_MARGIN_MS = HOUR_MS;
 
 /**
- * Nightly processing of one reporting day: opens the nightly window (the flag every modification
- * checks), rolls the day's hours up if needed, computes its daily statistics from the hourly ones,
- * checks them against the transactions, and closes the window — also when the work fails.
+ * Nightly processing of one reporting day: takes the run's lease (what every modification checks, with
+ * the hold an admin may set by hand), rolls the day's hours up if needed, computes its daily statistics
+ * from the hourly ones, checks them against the transactions, and gives the lease back — also when the
+ * work fails. It never touches the hold.
  */
 export class NightlyProcessing {
   constructor(private readonly deps: NightlyDeps) {}
@@ -73,10 +83,11 @@ export class NightlyProcessing {
     // The day's last hour must be over, or its statistics would be incomplete.
     if (hours.to > hourStart(now)) return { kind: 'day_not_over', date, hoursEndAt: hours.to };
 
-    const claim = await this.openWindow(date, options.onlyIfNotCompleted ?? false);
+    const holder = `${deps.holder ?? DEFAULT_HOLDER}:${crypto.randomBytes(3).toString('hex')}`;
+    const claim = await this.openWindow(date, holder, options.onlyIfNotCompleted ?? false);
     if (claim.kind !== 'claimed') return claim;
     const { startedAt } = claim;
-    deps.logger?.info({ date, timeZone: deps.calendar.timeZone }, 'nightly processing started');
+    deps.logger?.info({ date, timeZone: deps.calendar.timeZone, holder }, 'nightly processing started');
     let report: NightlyReport;
     try {
       await deps.onWindowOpened?.();
@@ -84,10 +95,10 @@ export class NightlyProcessing {
       report = { date, timeZone: deps.calendar.timeZone, hours, startedAt, completedAt: deps.now(), ...work };
     } catch (error) {
       // The work's own error is the one to report; closeWindow logs its own failure.
-      await this.closeWindow(startedAt, null).catch(() => undefined);
+      await this.closeWindow(holder, null).catch(() => undefined);
       throw error;
     }
-    await this.closeWindow(startedAt, { date, completedAt: report.completedAt, differences: report.consistency.differences.length });
+    await this.closeWindow(holder, { date, completedAt: report.completedAt, differences: report.consistency.differences.length });
     if (report.failedGroups.length > 0) {
       deps.logger?.error({ date, failedGroups: report.failedGroups }, 'nightly processing completed without the daily statistics of some campaigns');
     }
@@ -99,23 +110,48 @@ export class NightlyProcessing {
   }
 
   /**
-   * Sets the flag. The exclusive lock waits for every modification holding the shared lock on the state
-   * row to commit (MySQL/MariaDB; SQLite's single writer gives the same), and every modification after
-   * it sees the flag: so none commits inside the window. A flag already set — another run, or held by
-   * hand — refuses this run, so two runs never interleave.
+   * Ends a run whose lease is no longer kept (it expired unrenewed, or an admin released it), inside the
+   * caller's unit of work holding the state row: the lease is cleared, the interruption counted and
+   * marked on the day's run record (so the next scheduled pass runs the day again), and logged.
    */
-  private async openWindow(date: ReportingDate, onlyIfNotCompleted: boolean) {
+  async endInterruptedRun(trx: Knex.Transaction, run: NightlyRunLease, why: 'lease_expired' | 'released'): Promise<void> {
+    const { deps } = this;
+    await deps.processingState.releaseRun(trx, run.holder);
+    await deps.processingState.countInterruption(trx);
+    await deps.dailyStatistics.recordRunInterrupted(trx, run.date, run.startedAt, deps.now());
+    const what = why === 'released' ? 'its lease was released by hand' : 'its lease expired unrenewed (the process died or lost its database)';
+    deps.logger?.warn(
+      { date: run.date, holder: run.holder, startedAt: new Date(run.startedAt).toISOString(), leaseExpiresAt: new Date(run.leaseExpiresAt).toISOString(), why },
+      `nightly processing of ${run.date} was interrupted: ${what}; the day will be processed again`,
+    );
+  }
+
+  /**
+   * Takes the run's lease. Claiming it is an UPDATE of the state row, which waits for every modification
+   * holding the shared lock on that row to commit (MySQL/MariaDB; SQLite's single writer gives the same),
+   * and every modification after it sees the lease: so none commits inside the window. A hold, or a live
+   * lease of another run, refuses this run, so two runs never interleave; a lease that expired unrenewed
+   * is ended as interrupted first.
+   */
+  private async openWindow(date: ReportingDate, holder: string, onlyIfNotCompleted: boolean) {
     const { deps } = this;
     return deps.knex.transaction(async (trx) => {
       const state = await deps.processingState.readForUpdate(trx);
-      if (state.nightlyInProgress) return { kind: 'already_in_progress', startedAt: state.nightlyStartedAt } as const;
+      const run = state.nightlyRun;
+      if (run && !run.live) await this.endInterruptedRun(trx, run, 'lease_expired');
+      if (run?.live) return { kind: 'already_in_progress', startedAt: run.startedAt } as const;
+      if (state.nightlyHeld) return { kind: 'already_in_progress', startedAt: state.nightlyStartedAt } as const;
       if (onlyIfNotCompleted && (await deps.dailyStatistics.isCompleted(date, trx))) return { kind: 'already_completed', date } as const;
       // Read the clock under the lock: every modification that got in before has committed by now.
       const startedAt = deps.now();
-      await deps.processingState.update({ nightlyInProgress: true, nightlyStartedAt: startedAt }, trx);
+      await deps.processingState.claimRun(trx, { date, holder, startedAt, leaseMs: this.leaseMs });
       await deps.dailyStatistics.recordRunStarted(trx, date, deps.calendar.timeZone, startedAt);
       return { kind: 'claimed', startedAt } as const;
     });
+  }
+
+  private get leaseMs(): number {
+    return this.deps.leaseMs ?? DEFAULT_LEASE_MS;
   }
 
   /** The work, in one database transaction holding the state row: nothing changes statistics meanwhile. */
@@ -149,24 +185,25 @@ export class NightlyProcessing {
   }
 
   /**
-   * Clears the flag this run set (not one set again since by someone else) and, on success, records the
-   * completion. Retried a few times: a flag left set would refuse every modification.
+   * Gives this run's lease back (not another run's, nor the hold) and, on success, records the
+   * completion. Retried a few times; should it still fail, the lease expires by itself.
    */
-  private async closeWindow(startedAt: number, completion: { date: ReportingDate; completedAt: number; differences: number } | null): Promise<void> {
+  private async closeWindow(holder: string, completion: { date: ReportingDate; completedAt: number; differences: number } | null): Promise<void> {
     const { deps } = this;
     for (let attempt = 1; ; attempt++) {
       try {
         await deps.knex.transaction(async (trx) => {
-          const state = await deps.processingState.readForUpdate(trx);
-          const ours = state.nightlyInProgress && state.nightlyStartedAt === startedAt;
-          const changes = { ...(ours ? { nightlyInProgress: false } : {}), ...(completion ? { nightlyLastCompletedAt: completion.completedAt } : {}) };
-          if (Object.keys(changes).length > 0) await deps.processingState.update(changes, trx);
-          if (completion) await deps.dailyStatistics.recordRunCompleted(trx, completion.date, completion.completedAt, completion.differences);
+          await deps.processingState.readForUpdate(trx);
+          await deps.processingState.releaseRun(trx, holder);
+          if (completion) {
+            await deps.processingState.update({ nightlyLastCompletedAt: completion.completedAt }, trx);
+            await deps.dailyStatistics.recordRunCompleted(trx, completion.date, completion.completedAt, completion.differences);
+          }
         });
         return;
       } catch (error) {
         if (attempt >= 3) {
-          deps.logger?.error({ err: error }, 'could not clear the nightly processing flag; clear it with PUT /api/v1/processing/nightly {"inProgress": false}');
+          deps.logger?.error({ err: error }, 'could not give the nightly processing lease back: it expires by itself (NIGHTLY_LEASE_SECONDS), or release it with PUT /api/v1/processing/nightly {"inProgress": false}');
           throw error;
         }
         await new Promise((resolve) => setTimeout(resolve, 250 * attempt));

@@ -118,10 +118,34 @@ export class DailyStatisticsStore {
     return rows.map(dailyStatisticsFromRow);
   }
 
-  /** Notes that nightly processing started for a day (again, when it ran before). */
+  /**
+   * Notes that nightly processing started for a day (again, when it ran before). A mark of an earlier
+   * run's interruption stays, so the record shows the day was interrupted and then done again.
+   */
   async recordRunStarted(trx: Knex.Transaction, date: string, timeZone: string, startedAt: number): Promise<void> {
-    await trx('nightly_runs').where({ report_date: date }).delete();
-    await trx('nightly_runs').insert({ report_date: date, time_zone: timeZone, started_at: startedAt, completed_at: null, differences: null });
+    const restarted = await trx('nightly_runs').where({ report_date: date }).update({ time_zone: timeZone, started_at: startedAt, completed_at: null, differences: null });
+    if (restarted === 0) await trx('nightly_runs').insert({ report_date: date, time_zone: timeZone, started_at: startedAt, completed_at: null, differences: null });
+  }
+
+  /** Marks the run of `date` that started at `startedAt` as interrupted, unless it has completed. */
+  async recordRunInterrupted(trx: Knex.Transaction, date: string, startedAt: number, at: number): Promise<void> {
+    await trx('nightly_runs').where({ report_date: date, started_at: startedAt }).whereNull('completed_at').update({ interrupted_at: at });
+  }
+
+  /** Days whose run was interrupted and has not completed since, oldest first: the ones to run again. */
+  async interruptedDays(trx: Knex = this.knex): Promise<string[]> {
+    const rows: Array<{ report_date: string }> = await trx('nightly_runs').whereNotNull('interrupted_at').whereNull('completed_at').orderBy('report_date').select('report_date');
+    return rows.map((row) => row.report_date);
+  }
+
+  /** The latest interruptions, newest first: the day, when its run was found interrupted, when it was done since (null: not yet). */
+  async recentInterruptions(limit: number, trx: Knex = this.knex): Promise<Array<{ date: string; interruptedAt: number; completedAt: number | null }>> {
+    const rows: Array<{ report_date: string; interrupted_at: number | string; completed_at: number | string | null }> = await trx('nightly_runs')
+      .whereNotNull('interrupted_at')
+      .orderBy('interrupted_at', 'desc')
+      .limit(limit)
+      .select('report_date', 'interrupted_at', 'completed_at');
+    return rows.map((row) => ({ date: row.report_date, interruptedAt: Number(row.interrupted_at), completedAt: row.completed_at === null ? null : Number(row.completed_at) }));
   }
 
   /** Notes that nightly processing completed a day, with how many rows the consistency check flagged. */
