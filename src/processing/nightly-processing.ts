@@ -88,16 +88,26 @@ export class NightlyProcessing {
     if (claim.kind !== 'claimed') return claim;
     const { startedAt } = claim;
     deps.logger?.info({ date, timeZone: deps.calendar.timeZone, holder }, 'nightly processing started');
+    const lease = this.keepLease(holder);
     let report: NightlyReport;
     try {
       await deps.onWindowOpened?.();
-      const work = await deps.knex.transaction((trx) => this.process(trx, date, hours));
+      lease.working = true;
+      const work = await deps.knex.transaction(async (trx) => {
+        const done = await this.process(trx, date, hours);
+        // Renewed with the work's commit: whoever gets the state row next finds the lease fresh.
+        await deps.processingState.renewRun(holder, this.leaseMs, trx);
+        return done;
+      });
+      lease.working = false;
       report = { date, timeZone: deps.calendar.timeZone, hours, startedAt, completedAt: deps.now(), ...work };
     } catch (error) {
+      lease.stop();
       // The work's own error is the one to report; closeWindow logs its own failure.
       await this.closeWindow(holder, null).catch(() => undefined);
       throw error;
     }
+    lease.stop();
     await this.closeWindow(holder, { date, completedAt: report.completedAt, differences: report.consistency.differences.length });
     if (report.failedGroups.length > 0) {
       deps.logger?.error({ date, failedGroups: report.failedGroups }, 'nightly processing completed without the daily statistics of some campaigns');
@@ -148,6 +158,44 @@ export class NightlyProcessing {
       await deps.dailyStatistics.recordRunStarted(trx, date, deps.calendar.timeZone, startedAt);
       return { kind: 'claimed', startedAt } as const;
     });
+  }
+
+  /**
+   * If the run's lease has expired unrenewed (its process died), ends it as interrupted. Read without a
+   * lock first, so a pass that finds nothing to do never waits for modifications.
+   */
+  async endDeadRun(): Promise<void> {
+    const { deps } = this;
+    const seen = (await deps.processingState.read()).nightlyRun;
+    if (!seen || seen.live) return;
+    await deps.knex.transaction(async (trx) => {
+      const run = (await deps.processingState.readForUpdate(trx)).nightlyRun;
+      if (run && !run.live) await this.endInterruptedRun(trx, run, 'lease_expired');
+    });
+  }
+
+  /**
+   * Renews the run's lease every third of its length until stopped. Not while the work's transaction
+   * runs: that transaction holds the state row, which keeps modifications and other runs out by itself
+   * (and which a renewal would only queue behind), and it renews the lease as it commits.
+   */
+  private keepLease(holder: string): { working: boolean; stop(): void } {
+    const { deps } = this;
+    const lease = { working: false, stop: () => clearInterval(timer) };
+    let renewing = false;
+    const timer = setInterval(() => {
+      if (lease.working || renewing) return;
+      renewing = true;
+      deps.processingState
+        .renewRun(holder, this.leaseMs)
+        .then(
+          (kept) => kept || deps.logger?.warn({ holder }, 'nightly processing lost its lease (released by hand, or expired and taken over); it carries on, but no longer keeps modifications out'),
+          (error) => deps.logger?.warn({ err: error, holder }, 'nightly processing could not renew its lease; trying again'),
+        )
+        .finally(() => (renewing = false));
+    }, Math.max(1, Math.floor(this.leaseMs / 3)));
+    timer.unref();
+    return lease;
   }
 
   private get leaseMs(): number {

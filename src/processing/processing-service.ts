@@ -73,6 +73,21 @@ export class ProcessingService {
     return this.nightly.run(options);
   }
 
+  /**
+   * Runs again, oldest first, every day whose run was interrupted and not done since — after ending a
+   * run whose lease has expired unrenewed. Stops at the first day another run holds the lease for.
+   */
+  async redoInterruptedNightly(): Promise<Array<{ date: ReportingDate; outcome: NightlyOutcome }>> {
+    await this.nightly.endDeadRun();
+    const redone = [];
+    for (const date of await this.deps.dailyStatistics.interruptedDays()) {
+      const outcome = await this.nightly.run({ date });
+      redone.push({ date, outcome });
+      if (outcome.kind === 'already_in_progress') break;
+    }
+    return redone;
+  }
+
   /** Nightly processing as the scheduler runs it: a day some node has already completed is skipped. */
   async runScheduledNightly(date: ReportingDate): Promise<NightlyOutcome> {
     return this.nightly.run({ date, onlyIfNotCompleted: true });

@@ -179,10 +179,10 @@ export class ProcessingStateStore {
    * Extends the lease of the run `holder` holds to `leaseMs` from now. False when the lease is no longer
    * its own (released by hand, or expired and taken over): the run then no longer keeps modifications out.
    */
-  async renewRun(holder: string, leaseMs: number): Promise<boolean> {
-    const changed = await this.knex('processing_state')
+  async renewRun(holder: string, leaseMs: number, trx: Knex = this.knex): Promise<boolean> {
+    const changed = await trx('processing_state')
       .where({ id: 1, nightly_run_holder: holder })
-      .update({ nightly_lease_expires_at: this.knex.raw(`${databaseNowSql(this.engine)} + ?`, [leaseMs]) });
+      .update({ nightly_lease_expires_at: trx.raw(`${databaseNowSql(this.engine)} + ?`, [leaseMs]) });
     return changed > 0;
   }
 

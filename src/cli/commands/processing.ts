@@ -5,7 +5,14 @@ import { CliError, type CliIo } from '../cli-io';
 import { facts } from '../format';
 
 interface StatusJson {
-  nightly: { inProgress: boolean; startedAt: string | null; lastCompletedAt: string | null };
+  nightly: {
+    inProgress: boolean;
+    startedAt: string | null;
+    lastCompletedAt: string | null;
+    held?: boolean;
+    run?: { date: string; leaseExpiresAt: string | null; live: boolean } | null;
+    interruptions?: number;
+  };
   hourly: { rolledUpThrough: string | null; lastRunAt: string | null };
 }
 
@@ -24,6 +31,9 @@ const describeStatus = (s: StatusJson) =>
     ['Nightly in progress', s.nightly.inProgress],
     ['Nightly started', s.nightly.startedAt],
     ['Nightly last completed', s.nightly.lastCompletedAt],
+    ['Nightly held by hand', s.nightly.held],
+    ['Nightly run', s.nightly.run && `${s.nightly.run.date}, lease ${s.nightly.run.live ? 'until' : 'expired at'} ${s.nightly.run.leaseExpiresAt}`],
+    ['Interrupted runs', s.nightly.interruptions],
   ]);
 
 function isoInstant(text: string): string {
