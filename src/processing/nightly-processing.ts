@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Knex } from 'knex';
 import type { Logger } from '../logger';
+import type { AfterChange } from '../store/after-change';
 import type { DailyStatisticsStore } from '../store/daily-statistics-store';
 import type { Engine } from '../store/database';
 import type { NightlyRunLease, ProcessingStateStore } from '../store/processing-state-store';
@@ -51,6 +52,9 @@ export interface NightlyReport {
   consistency: ConsistencyReport;
 }
 
+/** What the work of a run produced, in its own transaction (where `afterChange` sees it). */
+export type NightlyWork = Pick<NightlyReport, 'rollup' | 'dailyRows' | 'failedGroups' | 'refreshedDates' | 'consistency'>;
+
 /** A nightly run's answer. Refusals are values; database trouble throws. */
 export type NightlyOutcome =
   | { kind: 'completed'; report: NightlyReport }
@@ -73,9 +77,10 @@ export class NightlyProcessing {
 
   /**
    * Runs nightly processing for `date` (default: the previous day in the reporting time zone). With
-   * `onlyIfNotCompleted` (the scheduler) a day already completed is left alone.
+   * `onlyIfNotCompleted` (the scheduler) a day already completed is left alone. `afterChange` (the
+   * console's audit row) runs in the work's transaction, so it commits with the day's statistics.
    */
-  async run(options: { date?: ReportingDate; onlyIfNotCompleted?: boolean } = {}): Promise<NightlyOutcome> {
+  async run(options: { date?: ReportingDate; onlyIfNotCompleted?: boolean; afterChange?: AfterChange<NightlyWork> } = {}): Promise<NightlyOutcome> {
     const { deps } = this;
     const now = deps.now();
     const date = options.date ?? deps.calendar.previousDate(now);
@@ -95,6 +100,7 @@ export class NightlyProcessing {
       lease.working = true;
       const work = await deps.knex.transaction(async (trx) => {
         const done = await this.process(trx, date, hours);
+        await options.afterChange?.(trx, done);
         // Renewed with the work's commit: whoever gets the state row next finds the lease fresh.
         await deps.processingState.renewRun(holder, this.leaseMs, trx);
         return done;

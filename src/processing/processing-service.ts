@@ -6,7 +6,8 @@ import type { Database, Engine } from '../store/database';
 import type { ProcessingStateStore } from '../store/processing-state-store';
 import { HourlyStatistics, ReportFilter, ReportQueries } from '../store/report-queries';
 import { runHourlyRollup, RollupResult } from './hourly-rollup';
-import { NightlyOutcome, NightlyProcessing } from './nightly-processing';
+import type { AfterChange } from '../store/after-change';
+import { NightlyOutcome, NightlyProcessing, NightlyWork } from './nightly-processing';
 import { ReportingCalendar, ReportingDate } from './reporting-calendar';
 
 /** The processing state as the admin API shows it (epoch ms; null: never / nothing yet). */
@@ -63,14 +64,20 @@ export class ProcessingService {
     return this.deps.calendar;
   }
 
-  /** Rolls up every complete hour through `through` (default and ceiling: the start of the current hour). */
-  async runHourly(options: { through?: number } = {}): Promise<RollupResult> {
-    return runHourlyRollup(this.deps, { through: options.through, now: this.now() });
+  /**
+   * Rolls up every complete hour through `through` (default and ceiling: the start of the current hour).
+   * `afterChange` (an audit row) commits with the roll-up or not at all.
+   */
+  async runHourly(options: { through?: number } = {}, afterChange?: AfterChange<RollupResult>): Promise<RollupResult> {
+    return runHourlyRollup(this.deps, { through: options.through, now: this.now() }, afterChange);
   }
 
-  /** Nightly processing for a day (default: the previous one in the reporting time zone). */
-  async runNightly(options: { date?: ReportingDate } = {}): Promise<NightlyOutcome> {
-    return this.nightly.run(options);
+  /**
+   * Nightly processing for a day (default: the previous one in the reporting time zone). `afterChange`
+   * (an audit row) commits with the day's statistics or not at all; a refused run calls nothing.
+   */
+  async runNightly(options: { date?: ReportingDate } = {}, afterChange?: AfterChange<NightlyWork>): Promise<NightlyOutcome> {
+    return this.nightly.run({ ...options, afterChange });
   }
 
   /**
@@ -98,15 +105,16 @@ export class ProcessingService {
    * Setting the hold waits, like a run, for modifications in flight to commit; no run clears it. Releasing
    * clears the hold and records the completion, and also ends a run's lease (a run that died need not be
    * waited out): that run's day counts as interrupted and is run again, and a run still alive carries on
-   * but no longer keeps modifications out.
+   * but no longer keeps modifications out. `afterChange` (an audit row) commits with the change.
    */
-  async holdNightly(inProgress: boolean): Promise<ProcessingStatus> {
+  async holdNightly(inProgress: boolean, afterChange?: AfterChange<void>): Promise<ProcessingStatus> {
     const { processingState } = this.deps;
     await this.deps.knex.transaction(async (trx) => {
       const state = await processingState.readForUpdate(trx);
       if (inProgress && !state.nightlyHeld) await processingState.update({ nightlyHeld: true, nightlyStartedAt: this.now() }, trx);
       if (!inProgress && state.nightlyHeld) await processingState.update({ nightlyHeld: false, nightlyLastCompletedAt: this.now() }, trx);
       if (!inProgress && state.nightlyRun) await this.nightly.endInterruptedRun(trx, state.nightlyRun, state.nightlyRun.live ? 'released' : 'lease_expired');
+      await afterChange?.(trx);
     });
     return this.status();
   }
