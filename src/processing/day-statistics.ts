@@ -31,10 +31,10 @@ export interface DayDeps {
   logger?: Pick<Logger, 'error'>;
 }
 
-/** One day to compute: its date, its hours, and whether to check it against the transactions. */
+/** One day to compute: its date, the instants it spans, and whether to check it against the transactions. */
 export interface DaySpec {
   date: ReportingDate;
-  hours: { from: number; to: number };
+  span: { from: number; to: number };
   now: number;
   check: boolean;
 }
@@ -59,7 +59,7 @@ export async function computeDay(trx: Knex.Transaction, deps: DayDeps, day: DayS
     if (!isGroupsFault(error)) throw error;
   }
   const result: DayResult = { rows: 0, failedGroups: [], consistency: day.check ? { ok: true, differences: [] } : null };
-  for (const campaignId of await deps.dailyStatistics.campaignsOfDay(trx, day.date, day.hours)) {
+  for (const campaignId of await deps.dailyStatistics.campaignsOfDay(trx, day.date, day.span)) {
     try {
       const group = await trx.transaction((savepoint) => computeGroup(savepoint, deps, day, campaignId));
       result.rows += group.rows;
@@ -76,9 +76,9 @@ export async function computeDay(trx: Knex.Transaction, deps: DayDeps, day: DayS
 }
 
 async function computeGroup(trx: Knex.Transaction, deps: DayDeps, day: DaySpec, campaignId?: number): Promise<DayResult> {
-  const rows = await deps.dailyStatistics.replaceDay(trx, day.date, day.hours, day.now, campaignId);
+  const rows = await deps.dailyStatistics.replaceDay(trx, day.date, day.span, day.now, campaignId);
   if (!day.check) return { rows, failedGroups: [], consistency: null };
   const statistics = await deps.dailyStatistics.listDay(day.date, trx, campaignId);
-  const transactions = await deps.reports.transactionTotals(trx, day.hours, campaignId);
+  const transactions = await deps.reports.transactionTotals(trx, day.span, campaignId);
   return { rows, failedGroups: [], consistency: compareTotals(statistics, transactions) };
 }

@@ -38,7 +38,7 @@ const DEFAULT_HOLDER = `${os.hostname()}:${process.pid}`;
 export interface NightlyReport {
   date: ReportingDate;
   timeZone: string;
-  /** The UTC hours the day is made of: `from` ≤ hour < `to`. */
+  /** The instants the day spans, `from` (its local midnight) ≤ t < `to` (the next one). */
   hours: { from: number; to: number };
   startedAt: number;
   completedAt: number;
@@ -84,9 +84,9 @@ export class NightlyProcessing {
     const { deps } = this;
     const now = deps.now();
     const date = options.date ?? deps.calendar.previousDate(now);
-    const hours = deps.calendar.hoursOf(date);
-    // The day's last hour must be over, or its statistics would be incomplete.
-    if (hours.to > hourStart(now)) return { kind: 'day_not_over', date, hoursEndAt: hours.to };
+    const hours = deps.calendar.spanOf(date);
+    // The day must be over, or its statistics would be incomplete.
+    if (hours.to > now) return { kind: 'day_not_over', date, hoursEndAt: hours.to };
 
     const holder = `${deps.holder ?? DEFAULT_HOLDER}:${crypto.randomBytes(3).toString('hex')}`;
     const claim = await this.openWindow(date, holder, options.onlyIfNotCompleted ?? false);
@@ -213,8 +213,9 @@ export class NightlyProcessing {
     const { deps } = this;
     const now = deps.now();
     const state = await deps.processingState.readForUpdate(trx);
-    const rollup = await rollUpLocked(trx, deps, { from: state.rolledUpThrough, through: Math.max(state.rolledUpThrough, hours.to), now });
-    const day = await computeDay(trx, deps, { date, hours, now, check: true });
+    // The whole UTC hours of the day come from the roll-up (a part-hour at either end, from the transactions).
+    const rollup = await rollUpLocked(trx, deps, { from: state.rolledUpThrough, through: Math.max(state.rolledUpThrough, hourStart(hours.to)), now });
+    const day = await computeDay(trx, deps, { date, span: hours, now, check: true });
     const refreshed = await this.refreshChangedDays(trx, date, rollup.through, now);
     const failedGroups = [...day.failedGroups, ...refreshed.flatMap((result) => result.failedGroups)];
     const consistency = day.consistency as ConsistencyReport;
@@ -230,11 +231,12 @@ export class NightlyProcessing {
     const previousStart = await deps.dailyStatistics.lastCompletedRunStartedAt(trx);
     if (previousStart === null) return [];
     const hours = await deps.reports.hoursTouchedSince(trx, previousStart - CLOCK_SKEW_MARGIN_MS, rolledUpThrough);
-    const dates = [...new Set(hours.map((hour) => deps.calendar.dateOf(hour)))].filter((d) => d !== date);
+    // An hour may straddle two local days (zones with a :30 or :45 offset): both may have changed.
+    const dates = [...new Set(hours.flatMap((hour) => [deps.calendar.dateOf(hour), deps.calendar.dateOf(hour + HOUR_MS - 1)]))].filter((d) => d !== date);
     const processed = await deps.dailyStatistics.completedAmong(dates, trx);
     const refreshed = dates.filter((d) => processed.has(d)).sort();
     const results = [];
-    for (const day of refreshed) results.push({ date: day, ...(await computeDay(trx, deps, { date: day, hours: deps.calendar.hoursOf(day), now, check: false })) });
+    for (const day of refreshed) results.push({ date: day, ...(await computeDay(trx, deps, { date: day, span: deps.calendar.spanOf(day), now, check: false })) });
     return results;
   }
 

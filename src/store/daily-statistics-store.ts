@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { Money, moneyFromColumn } from '../modification/money';
+import { HOUR_MS, hourStart } from './statistics-store';
 
 /** Counts and exact totals of a group of transactions: all of them, and the approved ones. */
 export interface StatisticsTotals {
@@ -20,6 +21,25 @@ export const TOTAL_COLUMNS = [
   'approved_affiliate_payout',
   'approved_merchant_revenue',
 ] as const;
+
+/**
+ * The aggregate expressions that turn transactions into statistics, in TOTAL_COLUMNS order. The roll-up,
+ * the part-hours of a day and every recomputation share them, so they cannot drift apart.
+ */
+export const TRANSACTION_TOTALS = [
+  'count(*)',
+  'sum(case when approved then 1 else 0 end)',
+  'sum(affiliate_payout)',
+  'sum(merchant_revenue)',
+  'sum(case when approved then affiliate_payout else 0 end)',
+  'sum(case when approved then merchant_revenue else 0 end)',
+];
+
+/** TRANSACTION_TOTALS as one select list. */
+export const TRANSACTION_TOTALS_SQL = TRANSACTION_TOTALS.join(', ');
+
+/** The first UTC hour boundary at or after an instant. */
+const ceilingHour = (at: number) => Math.ceil(at / HOUR_MS) * HOUR_MS;
 
 /** A row carrying the six total columns, as either engine returns it (MySQL sums are DECIMAL strings). */
 export type TotalsRow = Record<(typeof TOTAL_COLUMNS)[number], number | string | bigint>;
@@ -76,20 +96,34 @@ export class DailyStatisticsStore {
   constructor(private readonly knex: Knex) {}
 
   /**
-   * Replaces a day's rows — or one campaign's rows of it — by the sums of its hourly statistics (hours
-   * `from` ≤ hour < `to`), so that running a day again gives the same rows. Returns how many rows it wrote.
+   * Replaces a day's rows — or one campaign's rows of it — by the statistics of the instants it spans
+   * (`from` ≤ t < `to`), so that running a day again gives the same rows. Returns how many rows it wrote.
+   *
+   * Hourly statistics are per UTC hour. The whole hours inside the span come from them; where the span
+   * begins or ends inside an hour (a zone whose offset is not a whole number of hours: Asia/Kolkata,
+   * Asia/Kathmandu, Australia/Adelaide), that part-hour is summed from the transactions themselves, with
+   * the very expressions the roll-up uses. So a day holds exactly its own local hours' share.
    */
-  async replaceDay(trx: Knex.Transaction, date: string, hours: { from: number; to: number }, now: number, campaignId?: number): Promise<number> {
+  async replaceDay(trx: Knex.Transaction, date: string, span: { from: number; to: number }, now: number, campaignId?: number): Promise<number> {
     const existing = trx('daily_statistics').where({ report_date: date });
     if (campaignId !== undefined) existing.andWhere({ campaign_id: campaignId });
     await existing.delete();
     const ofCampaign = campaignId === undefined ? '' : ' and campaign_id = ?';
+    const campaign = campaignId === undefined ? [] : [campaignId];
+    const [wholeFrom, wholeTo] = [ceilingHour(span.from), Math.max(ceilingHour(span.from), hourStart(span.to))];
+    const partHour = `select campaign_id, affiliate_id, ${TRANSACTION_TOTALS_SQL} from transactions
+         where occurred_at >= ? and occurred_at < ?${ofCampaign} group by campaign_id, affiliate_id`;
     await trx.raw(
       `insert into daily_statistics (report_date, campaign_id, affiliate_id, ${TOTAL_COLUMNS.join(', ')}, computed_at)
        select ?, campaign_id, affiliate_id, ${TOTAL_COLUMNS.map((c) => `sum(${c})`).join(', ')}, ?
-       from hourly_statistics where hour_start >= ? and hour_start < ?${ofCampaign}
+       from (
+         select campaign_id, affiliate_id, ${TOTAL_COLUMNS.join(', ')} from hourly_statistics
+         where hour_start >= ? and hour_start < ?${ofCampaign}
+         union all ${partHour}
+         union all ${partHour}
+       ) day_parts
        group by campaign_id, affiliate_id`,
-      [date, now, hours.from, hours.to, ...(campaignId === undefined ? [] : [campaignId])],
+      [date, now, wholeFrom, wholeTo, ...campaign, span.from, Math.min(wholeFrom, span.to), ...campaign, Math.max(wholeTo, span.from), span.to, ...campaign],
     );
     const written = trx('daily_statistics').where({ report_date: date });
     if (campaignId !== undefined) written.andWhere({ campaign_id: campaignId });
@@ -98,14 +132,14 @@ export class DailyStatisticsStore {
   }
 
   /**
-   * The campaigns a day's statistics concern: those with hourly statistics in its hours or daily rows
-   * already. Nightly processing works through them one by one when the day as a whole fails.
+   * The campaigns a day's statistics concern: those with hourly statistics in the hours it touches or
+   * daily rows already. Nightly processing works through them one by one when the day as a whole fails.
    */
-  async campaignsOfDay(trx: Knex, date: string, hours: { from: number; to: number }): Promise<number[]> {
+  async campaignsOfDay(trx: Knex, date: string, span: { from: number; to: number }): Promise<number[]> {
     const hourly: Array<{ campaign_id: number | string }> = await trx('hourly_statistics')
       .distinct('campaign_id')
-      .where('hour_start', '>=', hours.from)
-      .andWhere('hour_start', '<', hours.to);
+      .where('hour_start', '>=', hourStart(span.from))
+      .andWhere('hour_start', '<', ceilingHour(span.to));
     const daily: Array<{ campaign_id: number | string }> = await trx('daily_statistics').distinct('campaign_id').where({ report_date: date });
     return [...new Set([...hourly, ...daily].map((row) => Number(row.campaign_id)))].sort((a, b) => a - b);
   }

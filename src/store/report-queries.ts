@@ -7,6 +7,8 @@ import {
   EXACT_INTEGERS,
   StatisticsTotals,
   TOTAL_COLUMNS,
+  TRANSACTION_TOTALS,
+  TRANSACTION_TOTALS_SQL,
   totalsFromRow,
   TotalsRow,
 } from './daily-statistics-store';
@@ -43,20 +45,7 @@ export function hourOf(engine: Engine, column: string): string {
   return engine === 'mysql' ? `(${column} div ${HOUR_MS}) * ${HOUR_MS}` : `(${column} / ${HOUR_MS}) * ${HOUR_MS}`;
 }
 
-const TRANSACTION_TOTALS = [
-  'count(*)',
-  'sum(case when approved then 1 else 0 end)',
-  'sum(affiliate_payout)',
-  'sum(merchant_revenue)',
-  'sum(case when approved then affiliate_payout else 0 end)',
-  'sum(case when approved then merchant_revenue else 0 end)',
-];
-
-/**
- * The aggregate expressions that turn transactions into statistics, in TOTAL_COLUMNS order. The roll-up
- * and every recomputation share them, so they cannot drift apart.
- */
-export const TRANSACTION_TOTALS_SQL = TRANSACTION_TOTALS.join(', ');
+export { TRANSACTION_TOTALS_SQL };
 
 const totalsSelect = TRANSACTION_TOTALS.map((expression, index) => `${expression} as ${TOTAL_COLUMNS[index]}`).join(', ');
 
