@@ -132,16 +132,21 @@ export class DailyStatisticsStore {
   }
 
   /**
-   * The campaigns a day's statistics concern: those with hourly statistics in the hours it touches or
-   * daily rows already. Nightly processing works through them one by one when the day as a whole fails.
+   * The campaigns a day's statistics concern: those with hourly statistics in the hours it touches,
+   * transactions in its last part-hour, or daily rows already. Nightly processing works through them one by one when the day as a whole fails.
    */
   async campaignsOfDay(trx: Knex, date: string, span: { from: number; to: number }): Promise<number[]> {
     const hourly: Array<{ campaign_id: number | string }> = await trx('hourly_statistics')
       .distinct('campaign_id')
       .where('hour_start', '>=', hourStart(span.from))
       .andWhere('hour_start', '<', ceilingHour(span.to));
+    // The part-hour at the day's end need not be rolled up yet: its transactions name their campaigns.
+    const lastPart: Array<{ campaign_id: number | string }> = await trx('transactions')
+      .distinct('campaign_id')
+      .where('occurred_at', '>=', Math.max(hourStart(span.to), span.from))
+      .andWhere('occurred_at', '<', span.to);
     const daily: Array<{ campaign_id: number | string }> = await trx('daily_statistics').distinct('campaign_id').where({ report_date: date });
-    return [...new Set([...hourly, ...daily].map((row) => Number(row.campaign_id)))].sort((a, b) => a - b);
+    return [...new Set([...hourly, ...lastPart, ...daily].map((row) => Number(row.campaign_id)))].sort((a, b) => a - b);
   }
 
   /** A day's rows (or one campaign's), by campaign and affiliate. */
