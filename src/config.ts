@@ -48,6 +48,8 @@ export interface Config {
     reportingTimezone: string;
     /** Local time (HH:MM in reportingTimezone) at which nightly processing runs; null: not scheduled. */
     nightlyAt: string | null;
+    /** How long a nightly run's lease holds unrenewed (renewed every third of it while the run works). */
+    nightlyLeaseMs: number;
   };
   security: {
     rateLimitWindowMs: number;
@@ -146,6 +148,7 @@ const schema = z.object({
   POSTBACK_WORKER: bool('POSTBACK_WORKER').default(true),
   POSTBACK_CONCURRENCY: int('POSTBACK_CONCURRENCY', 1, 1000).default(16),
   POSTBACK_LEASE_SECONDS: int('POSTBACK_LEASE_SECONDS', 15, 3600).default(60),
+  NIGHTLY_LEASE_SECONDS: int('NIGHTLY_LEASE_SECONDS', 3, 3600).default(120),
   ROLLUP_SCHEDULE: z
     .string()
     .trim()
@@ -282,6 +285,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       rollupDelaySeconds: v.ROLLUP_SCHEDULE.toLowerCase() === 'off' ? null : Number(v.ROLLUP_SCHEDULE),
       reportingTimezone: v.REPORTING_TIMEZONE,
       nightlyAt: v.NIGHTLY_SCHEDULE.toLowerCase() === 'off' ? null : v.NIGHTLY_SCHEDULE,
+      nightlyLeaseMs: v.NIGHTLY_LEASE_SECONDS * 1000,
     }),
     security: Object.freeze({
       rateLimitWindowMs: v.RATE_LIMIT_WINDOW_SECONDS * 1000,

@@ -37,7 +37,7 @@ describe('loadConfig', () => {
       bcryptCost: 12,
       databasePoolMax: 20,
     });
-    expect(config.processing).toEqual({ rollupDelaySeconds: 60, reportingTimezone: 'UTC', nightlyAt: '00:30' });
+    expect(config.processing).toEqual({ rollupDelaySeconds: 60, reportingTimezone: 'UTC', nightlyAt: '00:30', nightlyLeaseMs: 120_000 });
   });
 
   it('treats an empty variable as unset (so ADMIN_TOKEN= leaves the admin API disabled)', () => {
@@ -113,6 +113,8 @@ describe('loadConfig', () => {
     ['ROLLUP_SCHEDULE', '3600'],
     ['REPORTING_TIMEZONE', 'Mars/Olympus_Mons'],
     ['NIGHTLY_SCHEDULE', '24:00'],
+    ['NIGHTLY_LEASE_SECONDS', '2'],
+    ['NIGHTLY_LEASE_SECONDS', '1.5'],
     ['BATCH_MAX_FILE_MB', '0'],
   ])('refuses %s=%j with one line naming the variable', (variable, value) => {
     const { message } = configErrorFor({ [variable]: value });

@@ -9,6 +9,7 @@ import * as historyAppendOnly from './20261125050000_history_append_only';
 import * as idempotencyKeys from './20261125060000_idempotency_keys';
 import * as changeTimeIndexes from './20261125070000_change_time_indexes';
 import * as binaryIdentifierCollation from './20261125080000_binary_identifier_collation';
+import * as nightlyRunLease from './20261204200000_nightly_run_lease';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
 interface MigrationModule {
@@ -29,6 +30,7 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261125060000_idempotency_keys', idempotencyKeys],
   ['20261125070000_change_time_indexes', changeTimeIndexes],
   ['20261125080000_binary_identifier_collation', binaryIdentifierCollation],
+  ['20261204200000_nightly_run_lease', nightlyRunLease],
 ];
 
 /** knex migration source over the list above. */

@@ -4,6 +4,7 @@ import { hashPassword, MAX_PASSWORD_BYTES } from '../auth/password-verifier';
 import { normaliseWhitelistAddress } from '../auth/ip-address';
 import type { Money } from '../modification/money';
 import type { Affiliate, AffiliateStore } from '../store/affiliate-store';
+import { AfterChange, withAfterChange } from '../store/after-change';
 import type { Campaign, CampaignStore } from '../store/campaign-store';
 import type { Engine } from '../store/database';
 import { classifyDatabaseError } from '../store/database-errors';
@@ -111,8 +112,11 @@ export class AdminService {
     return this.deps.campaigns.list(search, limit);
   }
 
-  /** Updates settings; turning on unique merchant references while duplicates exist is a conflict. */
-  async updateCampaign(id: number, input: CampaignInput): Promise<Campaign> {
+  /**
+   * Updates settings; turning on unique merchant references while duplicates exist is a conflict.
+   * `afterChange` (the console's audit row) commits with the update or not at all.
+   */
+  async updateCampaign(id: number, input: CampaignInput, afterChange?: AfterChange<Campaign>): Promise<Campaign> {
     const passwordHash = await this.passwordHash(input.password);
     const { password: _ignored, ...settings } = input;
     return this.deps.knex.transaction(async (trx) => {
@@ -124,23 +128,30 @@ export class AdminService {
       const changes = { ...settings, ...(passwordHash !== undefined ? { passwordHash } : {}) };
       const updated = await this.deps.campaigns.update(id, changes, this.now(), trx);
       if (!updated) throw notFound(`campaign ${id}`);
+      await afterChange?.(trx, updated);
       return updated;
     });
   }
 
-  async addWhitelistEntry(input: { address: string; campaignId?: number | null; note?: string | null }): Promise<WhitelistEntry> {
+  /** Adds a white-list entry; `afterChange` commits with it or not at all. */
+  async addWhitelistEntry(input: { address: string; campaignId?: number | null; note?: string | null }, afterChange?: AfterChange<WhitelistEntry>): Promise<WhitelistEntry> {
     const address = normaliseWhitelistAddress(input.address);
     if (!address) throw invalid(`address "${input.address}" is not an IPv4/IPv6 address or CIDR range`);
     if (input.campaignId != null && !(await this.deps.campaigns.get(input.campaignId))) throw invalid(`campaign ${input.campaignId} does not exist`);
-    return this.deps.whitelist.create({ address, campaignId: input.campaignId ?? null, note: input.note ?? null }, this.now());
+    const entry = { address, campaignId: input.campaignId ?? null, note: input.note ?? null };
+    return withAfterChange(this.deps.knex, (db) => this.deps.whitelist.create(entry, this.now(), db), afterChange);
   }
 
   async listWhitelist(campaignId?: number | null): Promise<WhitelistEntry[]> {
     return this.deps.whitelist.list(campaignId === undefined ? {} : { campaignId });
   }
 
-  async removeWhitelistEntry(id: number): Promise<void> {
-    if (!(await this.deps.whitelist.delete(id))) throw notFound(`whitelist entry ${id}`);
+  /** Removes a white-list entry; `afterChange` commits with the removal or not at all. */
+  async removeWhitelistEntry(id: number, afterChange?: AfterChange<void>): Promise<void> {
+    const remove = async (db: Knex) => {
+      if (!(await this.deps.whitelist.delete(id, db))) throw notFound(`whitelist entry ${id}`);
+    };
+    await withAfterChange(this.deps.knex, remove, afterChange);
   }
 
   /**

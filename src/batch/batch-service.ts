@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { AfterChange } from '../store/after-change';
 import type { Batch, BatchRow, BatchStore } from '../store/batch-store';
 import { checkModificationFile, decodedSlices } from './decode-file';
 import { modificationFileRows, summariseModificationFile } from './parse-file';
@@ -14,6 +15,9 @@ export interface BatchUpload {
   /** Apply the file even when the same content was uploaded before. */
   force: boolean;
 }
+
+/** What an upload stored, as its audit row says it. */
+export type StoredBatch = Pick<Batch, 'id' | 'records' | 'duplicateOf' | 'forced'>;
 
 /** The answer to an upload: the stored batch, or why the file cannot be read (nothing stored). */
 export type UploadResult = { ok: true; batch: Batch } | { ok: false; reason: string };
@@ -55,8 +59,9 @@ export class BatchService {
    * The file is read in slices, yielding to the event loop between them: once to check it is text, once
    * to check it parses and count its rows (a refused file stores nothing), and once more while its rows
    * are inserted, in the transaction that stores the batch — so the whole file is accepted or none of it.
+   * `afterChange` (the console's audit row) runs in that transaction too, with the batch as stored.
    */
-  async upload(upload: BatchUpload): Promise<UploadResult> {
+  async upload(upload: BatchUpload, afterChange?: AfterChange<StoredBatch>): Promise<UploadResult> {
     const decoded = await checkModificationFile(upload.bytes);
     if (!decoded.ok) return { ok: false, reason: decoded.reason };
     const text = () => decodedSlices(upload.bytes, decoded.encoding);
@@ -78,11 +83,17 @@ export class BatchService {
     // Read afresh each time the store iterates: the rows are only read once the batch's row is in.
     const rows: AsyncIterable<BatchRow[]> = { [Symbol.asyncIterator]: () => countedRows(modificationFileRows(text(), SLICE_ROWS), records) };
 
-    const first = await this.deps.store.create({ ...base, ...settled(true), duplicateOf: null, forced: false }, rows);
+    // The id is known inside the storing transaction; the rest of what the audit says is decided here.
+    const auditing = (fields: Omit<StoredBatch, 'id'>): AfterChange<number> | undefined => afterChange && ((trx, id) => afterChange(trx, { id, ...fields }));
+    const first = await this.deps.store.create({ ...base, ...settled(true), duplicateOf: null, forced: false }, rows, auditing({ records, duplicateOf: null, forced: false }));
     let stored: Batch;
     if ('originalId' in first) {
       const apply = upload.force;
-      const again = await this.deps.store.create({ ...base, ...settled(apply), duplicateOf: first.originalId, forced: apply }, apply ? rows : []);
+      const again = await this.deps.store.create(
+        { ...base, ...settled(apply), duplicateOf: first.originalId, forced: apply },
+        apply ? rows : [],
+        auditing({ records, duplicateOf: first.originalId, forced: apply }),
+      );
       if (!('batch' in again)) throw new Error('a batch flagged duplicate cannot claim its content');
       stored = again.batch;
     } else {

@@ -47,9 +47,9 @@ function entryFromRow(r: Row): AuditEntry {
 export class ConsoleAuditStore {
   constructor(private readonly knex: Knex) {}
 
-  /** Appends an entry; returns its id. */
-  async append(entry: NewAuditEntry): Promise<number> {
-    const [id] = await this.knex('console_audit').insert({
+  /** Appends an entry (inside the change's own transaction, when given); returns its id. */
+  async append(entry: NewAuditEntry, trx: Knex = this.knex): Promise<number> {
+    const [id] = await trx('console_audit').insert({
       at: entry.at,
       actor: entry.actor.slice(0, 64),
       action: entry.action,

@@ -1,3 +1,4 @@
+import type { AfterChange } from '../store/after-change';
 import type { AuditEntry, ConsoleAuditStore } from './console-audit-store';
 
 /** Who did something in the console, and from where. */
@@ -18,7 +19,33 @@ export class ConsoleAuditLog {
     this.now = options.now ?? Date.now;
   }
 
-  /** Appends one entry; `details` must never hold a password or token. */
+  /**
+   * The entry for a change, to be written inside the change's own database transaction (the service
+   * that owns it calls it after the change): the change and its entry commit together or not at all,
+   * so no crash between the two can leave a change unaudited. `target` and `details` may be worked out
+   * from what the change produced; `details` must never hold a password or token.
+   */
+  within<T>(
+    who: ConsoleActor,
+    action: string,
+    target: string | null | ((result: T) => string | null),
+    details: Record<string, unknown> | null | ((result: T) => Record<string, unknown> | null) = null,
+  ): AfterChange<T> {
+    return async (trx, result) => {
+      const entry = {
+        at: this.now(),
+        actor: who.actor,
+        action,
+        target: typeof target === 'function' ? target(result) : target,
+        details: typeof details === 'function' ? details(result) : details,
+        clientIp: who.clientIp,
+        requestId: who.requestId,
+      };
+      await this.store.append(entry, trx);
+    };
+  }
+
+  /** Appends one entry on its own: for an action that changed nothing (a refused run). */
   async record(who: ConsoleActor, action: string, target: string | null, details: Record<string, unknown> | null = null): Promise<void> {
     await this.store.append({ at: this.now(), actor: who.actor, action, target, details, clientIp: who.clientIp, requestId: who.requestId });
   }

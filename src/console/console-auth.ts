@@ -3,6 +3,7 @@ import bcrypt from 'bcrypt';
 import { secretsEqual } from '../admin/admin-auth';
 import type { FailureLimiter } from '../auth/failure-limiter';
 import type { ConsoleUser } from './admin-users';
+import type { AfterChange } from '../store/after-change';
 import type { ConsoleSession, ConsoleSessionStore } from './console-session-store';
 
 /** The console's slice of the config. */
@@ -59,8 +60,8 @@ export class ConsoleAuth {
     return this.deps.settings.users.length > 0;
   }
 
-  /** Checks credentials (name empty: the admin token) and opens a session. */
-  async signIn(attempt: { name: string; secret: string; clientIp: string }): Promise<SignInResult> {
+  /** Checks credentials (name empty: the admin token) and opens a session; `afterChange` commits with it. */
+  async signIn(attempt: { name: string; secret: string; clientIp: string }, afterChange?: AfterChange<ConsoleSession>): Promise<SignInResult> {
     if (!this.enabled) return { ok: false, reason: 'disabled' };
     const keys = [{ key: `console-sign-in:${attempt.clientIp}`, limit: SIGN_IN_FAILURES_PER_WINDOW }];
     const blocked = await this.deps.limiter.blockedFor(keys);
@@ -82,7 +83,7 @@ export class ConsoleAuth {
       createdAt: now,
       expiresAt: now + this.deps.settings.sessionTtlMs,
     };
-    await this.deps.sessions.create(session);
+    await this.deps.sessions.create(session, afterChange && ((trx) => afterChange(trx, session)));
     return { ok: true, sessionId, session };
   }
 
@@ -96,9 +97,9 @@ export class ConsoleAuth {
     return stillAllowed ? session : null;
   }
 
-  /** Ends the session behind a cookie value (nothing happens for an unknown one). */
-  async signOut(sessionId: string | undefined): Promise<void> {
-    if (sessionId && SESSION_ID.test(sessionId)) await this.deps.sessions.delete(hashOf(sessionId));
+  /** Ends the session behind a cookie value (nothing happens for an unknown one); `afterChange` commits with it. */
+  async signOut(sessionId: string | undefined, afterChange?: AfterChange<void>): Promise<void> {
+    if (sessionId && SESSION_ID.test(sessionId)) await this.deps.sessions.delete(hashOf(sessionId), afterChange);
   }
 
   private async verify(name: string, secret: string): Promise<{ name: string; method: 'token' | 'user' } | null> {

@@ -100,9 +100,8 @@ export function consoleRouter(context: ConsoleContext): Router {
   router.get('/', (_req, res) => res.redirect(303, '/admin/campaigns'));
   router.post('/sign-out', route(async (req, res) => {
     const who = actorOf(req, res);
-    await context.auth.signOut(readCookie(req, SESSION_COOKIE));
+    await context.auth.signOut(readCookie(req, SESSION_COOKIE), context.audit.within(who, 'session.sign_out', null));
     clearConsoleCookie(req, res, SESSION_COOKIE);
-    await context.audit.record(who, 'session.sign_out', null);
     res.redirect(303, '/admin/sign-in?done=signed-out');
   }));
   campaignRoutes(router, context);

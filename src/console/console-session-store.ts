@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { AfterChange, withAfterChange } from '../store/after-change';
 
 /** How a console session was opened; rechecked against the config on every request. */
 export type SignInMethod = 'token' | 'user';
@@ -35,8 +36,12 @@ export class ConsoleSessionStore {
   constructor(private readonly knex: Knex) {}
 
   /** Stores a new session. */
-  async create(session: ConsoleSession): Promise<void> {
-    await this.knex('console_sessions').insert({
+  async create(session: ConsoleSession, afterChange?: AfterChange<void>): Promise<void> {
+    await withAfterChange(this.knex, (db) => this.insert(db, session), afterChange);
+  }
+
+  private async insert(db: Knex, session: ConsoleSession): Promise<void> {
+    await db('console_sessions').insert({
       id_hash: session.idHash,
       actor: session.actor,
       method: session.method,
@@ -54,8 +59,8 @@ export class ConsoleSessionStore {
   }
 
   /** Ends one session. */
-  async delete(idHash: string): Promise<void> {
-    await this.knex('console_sessions').where({ id_hash: idHash }).delete();
+  async delete(idHash: string, afterChange?: AfterChange<void>): Promise<void> {
+    await withAfterChange(this.knex, async (db) => void (await db('console_sessions').where({ id_hash: idHash }).delete()), afterChange);
   }
 
   /** Forgets expired sessions; returns how many. */

@@ -39,13 +39,23 @@ export function formatMoney(value: Money): string {
   return `${negative ? '-' : ''}${whole}.${fraction}`;
 }
 
-/** Reads a stored amount (a number from better-sqlite3, a number or string from mysql2). */
+/**
+ * Reads a stored amount or a sum of them: a number (either driver, while it is a safe integer), a bigint
+ * (better-sqlite3 asked for safe integers) or a string (mysql2: BIGINT past 2^53, and every SUM, which is
+ * DECIMAL). A number past 2^53 may already be rounded, so it is refused rather than trusted.
+ */
 export function moneyFromColumn(value: number | string | bigint): Money {
   if (typeof value === 'bigint') return value;
-  if (typeof value === 'number' && !Number.isSafeInteger(value)) {
-    throw new Error(`money column holds a non-integer ${value}`);
-  }
+  if (typeof value === 'number' ? !Number.isSafeInteger(value) : !/^-?\d+$/.test(value)) throw new MoneyColumnError(value);
   return BigInt(value);
+}
+
+/** A stored amount that is not an exact integer: a corrupt row, or a number a driver could not hold. */
+export class MoneyColumnError extends Error {
+  constructor(value: unknown) {
+    super(`money column holds a non-integer ${value}`);
+    this.name = 'MoneyColumnError';
+  }
 }
 
 /** The value bound to a BIGINT column; both drivers accept a safe-integer number. */

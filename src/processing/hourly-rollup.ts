@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { AfterChange } from '../store/after-change';
 import type { Engine } from '../store/database';
 import type { ProcessingStateStore } from '../store/processing-state-store';
 import { hourOf, TRANSACTION_TOTALS_SQL } from '../store/report-queries';
@@ -22,13 +23,16 @@ export interface RollupDeps {
  * Rolls every complete hour after the watermark into hourly statistics and moves the watermark, in one
  * database transaction with the processing-state row locked: two runs at once serialise, a killed run
  * leaves nothing behind, and a second run finds nothing left to do. `through` (an instant; rounded down
- * to its hour) defaults to the start of the current hour and is never allowed past it.
+ * to its hour) defaults to the start of the current hour and is never allowed past it. `afterChange` (the
+ * console's audit row) commits with the roll-up or not at all.
  */
-export async function runHourlyRollup(deps: RollupDeps, options: { through?: number; now: number }): Promise<RollupResult> {
+export async function runHourlyRollup(deps: RollupDeps, options: { through?: number; now: number }, afterChange?: AfterChange<RollupResult>): Promise<RollupResult> {
   const through = rollupTarget(options.through, options.now);
   return deps.knex.transaction(async (trx) => {
     const state = await deps.processingState.readForUpdate(trx);
-    return rollUpLocked(trx, deps, { from: state.rolledUpThrough, through, now: options.now });
+    const result = await rollUpLocked(trx, deps, { from: state.rolledUpThrough, through, now: options.now });
+    await afterChange?.(trx, result);
+    return result;
   });
 }
 

@@ -1,11 +1,15 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
 import type { Knex } from 'knex';
 import type { Logger } from '../logger';
+import type { AfterChange } from '../store/after-change';
 import type { DailyStatisticsStore } from '../store/daily-statistics-store';
 import type { Engine } from '../store/database';
-import type { ProcessingStateStore } from '../store/processing-state-store';
+import type { NightlyRunLease, ProcessingStateStore } from '../store/processing-state-store';
 import type { ReportQueries } from '../store/report-queries';
 import { hourStart, HOUR_MS } from '../store/statistics-store';
-import { compareTotals, ConsistencyReport } from './consistency-check';
+import type { ConsistencyReport } from './consistency-check';
+import { computeDay, DayResult, FailedGroup } from './day-statistics';
 import { rollUpLocked, RollupResult } from './hourly-rollup';
 import type { ReportingCalendar, ReportingDate } from './reporting-calendar';
 
@@ -19,25 +23,37 @@ export interface NightlyDeps {
   calendar: ReportingCalendar;
   now: () => number;
   logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
-  /** Called once the window is open (flag committed) and before the work: for observers such as tests. */
+  /** Called once the window is open (lease committed) and before the work: for observers such as tests. */
   onWindowOpened?: () => Promise<void>;
+  /** How long a run's lease holds unrenewed (default 120 s). */
+  leaseMs?: number;
+  /** This process's name in the leases it takes (default `host:pid`). */
+  holder?: string;
 }
+
+const DEFAULT_LEASE_MS = 120_000;
+const DEFAULT_HOLDER = `${os.hostname()}:${process.pid}`;
 
 /** What a completed nightly run did. */
 export interface NightlyReport {
   date: ReportingDate;
   timeZone: string;
-  /** The UTC hours the day is made of: `from` ≤ hour < `to`. */
+  /** The instants the day spans, `from` (its local midnight) ≤ t < `to` (the next one). */
   hours: { from: number; to: number };
   startedAt: number;
   completedAt: number;
   rollup: RollupResult;
   /** Daily statistics rows (campaign × affiliate) the day has. */
   dailyRows: number;
+  /** Campaigns whose daily statistics could not be computed (this day or a refreshed one); the rest were. */
+  failedGroups: FailedGroup[];
   /** Earlier days already processed whose statistics changed since, recomputed by this run. */
   refreshedDates: ReportingDate[];
   consistency: ConsistencyReport;
 }
+
+/** What the work of a run produced, in its own transaction (where `afterChange` sees it). */
+export type NightlyWork = Pick<NightlyReport, 'rollup' | 'dailyRows' | 'failedGroups' | 'refreshedDates' | 'consistency'>;
 
 /** A nightly run's answer. Refusals are values; database trouble throws. */
 export type NightlyOutcome =
@@ -51,40 +67,57 @@ export type NightlyOutcome =
 const CLOCK_SKEW_MARGIN_MS = HOUR_MS;
 
 /**
- * Nightly processing of one reporting day: opens the nightly window (the flag every modification
- * checks), rolls the day's hours up if needed, computes its daily statistics from the hourly ones,
- * checks them against the transactions, and closes the window — also when the work fails.
+ * Nightly processing of one reporting day: takes the run's lease (what every modification checks, with
+ * the hold an admin may set by hand), rolls the day's hours up if needed, computes its daily statistics
+ * from the hourly ones, checks them against the transactions, and gives the lease back — also when the
+ * work fails. It never touches the hold.
  */
 export class NightlyProcessing {
   constructor(private readonly deps: NightlyDeps) {}
 
   /**
    * Runs nightly processing for `date` (default: the previous day in the reporting time zone). With
-   * `onlyIfNotCompleted` (the scheduler) a day already completed is left alone.
+   * `onlyIfNotCompleted` (the scheduler) a day already completed is left alone. `afterChange` (the
+   * console's audit row) runs in the work's transaction, so it commits with the day's statistics.
    */
-  async run(options: { date?: ReportingDate; onlyIfNotCompleted?: boolean } = {}): Promise<NightlyOutcome> {
+  async run(options: { date?: ReportingDate; onlyIfNotCompleted?: boolean; afterChange?: AfterChange<NightlyWork> } = {}): Promise<NightlyOutcome> {
     const { deps } = this;
     const now = deps.now();
     const date = options.date ?? deps.calendar.previousDate(now);
-    const hours = deps.calendar.hoursOf(date);
-    // The day's last hour must be over, or its statistics would be incomplete.
-    if (hours.to > hourStart(now)) return { kind: 'day_not_over', date, hoursEndAt: hours.to };
+    const hours = deps.calendar.spanOf(date);
+    // The day must be over, or its statistics would be incomplete.
+    if (hours.to > now) return { kind: 'day_not_over', date, hoursEndAt: hours.to };
 
-    const claim = await this.openWindow(date, options.onlyIfNotCompleted ?? false);
+    const holder = `${deps.holder ?? DEFAULT_HOLDER}:${crypto.randomBytes(3).toString('hex')}`;
+    const claim = await this.openWindow(date, holder, options.onlyIfNotCompleted ?? false);
     if (claim.kind !== 'claimed') return claim;
     const { startedAt } = claim;
-    deps.logger?.info({ date, timeZone: deps.calendar.timeZone }, 'nightly processing started');
+    deps.logger?.info({ date, timeZone: deps.calendar.timeZone, holder }, 'nightly processing started');
+    const lease = this.keepLease(holder);
     let report: NightlyReport;
     try {
       await deps.onWindowOpened?.();
-      const work = await deps.knex.transaction((trx) => this.process(trx, date, hours));
+      lease.working = true;
+      const work = await deps.knex.transaction(async (trx) => {
+        const done = await this.process(trx, date, hours);
+        await options.afterChange?.(trx, done);
+        // Renewed with the work's commit: whoever gets the state row next finds the lease fresh.
+        await deps.processingState.renewRun(holder, this.leaseMs, trx);
+        return done;
+      });
+      lease.working = false;
       report = { date, timeZone: deps.calendar.timeZone, hours, startedAt, completedAt: deps.now(), ...work };
     } catch (error) {
+      lease.stop();
       // The work's own error is the one to report; closeWindow logs its own failure.
-      await this.closeWindow(startedAt, null).catch(() => undefined);
+      await this.closeWindow(holder, null).catch(() => undefined);
       throw error;
     }
-    await this.closeWindow(startedAt, { date, completedAt: report.completedAt, differences: report.consistency.differences.length });
+    lease.stop();
+    await this.closeWindow(holder, { date, completedAt: report.completedAt, differences: report.consistency.differences.length });
+    if (report.failedGroups.length > 0) {
+      deps.logger?.error({ date, failedGroups: report.failedGroups }, 'nightly processing completed without the daily statistics of some campaigns');
+    }
     if (!report.consistency.ok) {
       deps.logger?.warn({ date, differences: report.consistency.differences.length }, 'nightly consistency check found statistics that differ from the transactions');
     }
@@ -93,23 +126,86 @@ export class NightlyProcessing {
   }
 
   /**
-   * Sets the flag. The exclusive lock waits for every modification holding the shared lock on the state
-   * row to commit (MySQL/MariaDB; SQLite's single writer gives the same), and every modification after
-   * it sees the flag: so none commits inside the window. A flag already set — another run, or held by
-   * hand — refuses this run, so two runs never interleave.
+   * Ends a run whose lease is no longer kept (it expired unrenewed, or an admin released it), inside the
+   * caller's unit of work holding the state row: the lease is cleared, the interruption counted and
+   * marked on the day's run record (so the next scheduled pass runs the day again), and logged.
    */
-  private async openWindow(date: ReportingDate, onlyIfNotCompleted: boolean) {
+  async endInterruptedRun(trx: Knex.Transaction, run: NightlyRunLease, why: 'lease_expired' | 'released'): Promise<void> {
+    const { deps } = this;
+    await deps.processingState.releaseRun(trx, run.holder);
+    await deps.processingState.countInterruption(trx);
+    await deps.dailyStatistics.recordRunInterrupted(trx, run.date, run.startedAt, deps.now());
+    const what = why === 'released' ? 'its lease was released by hand' : 'its lease expired unrenewed (the process died or lost its database)';
+    deps.logger?.warn(
+      { date: run.date, holder: run.holder, startedAt: new Date(run.startedAt).toISOString(), leaseExpiresAt: new Date(run.leaseExpiresAt).toISOString(), why },
+      `nightly processing of ${run.date} was interrupted: ${what}; the day will be processed again`,
+    );
+  }
+
+  /**
+   * Takes the run's lease. Claiming it is an UPDATE of the state row, which waits for every modification
+   * holding the shared lock on that row to commit (MySQL/MariaDB; SQLite's single writer gives the same),
+   * and every modification after it sees the lease: so none commits inside the window. A hold, or a live
+   * lease of another run, refuses this run, so two runs never interleave; a lease that expired unrenewed
+   * is ended as interrupted first.
+   */
+  private async openWindow(date: ReportingDate, holder: string, onlyIfNotCompleted: boolean) {
     const { deps } = this;
     return deps.knex.transaction(async (trx) => {
       const state = await deps.processingState.readForUpdate(trx);
-      if (state.nightlyInProgress) return { kind: 'already_in_progress', startedAt: state.nightlyStartedAt } as const;
+      const run = state.nightlyRun;
+      if (run && !run.live) await this.endInterruptedRun(trx, run, 'lease_expired');
+      if (run?.live) return { kind: 'already_in_progress', startedAt: run.startedAt } as const;
+      if (state.nightlyHeld) return { kind: 'already_in_progress', startedAt: state.nightlyStartedAt } as const;
       if (onlyIfNotCompleted && (await deps.dailyStatistics.isCompleted(date, trx))) return { kind: 'already_completed', date } as const;
       // Read the clock under the lock: every modification that got in before has committed by now.
       const startedAt = deps.now();
-      await deps.processingState.update({ nightlyInProgress: true, nightlyStartedAt: startedAt }, trx);
+      await deps.processingState.claimRun(trx, { date, holder, startedAt, leaseMs: this.leaseMs });
       await deps.dailyStatistics.recordRunStarted(trx, date, deps.calendar.timeZone, startedAt);
       return { kind: 'claimed', startedAt } as const;
     });
+  }
+
+  /**
+   * If the run's lease has expired unrenewed (its process died), ends it as interrupted. Read without a
+   * lock first, so a pass that finds nothing to do never waits for modifications.
+   */
+  async endDeadRun(): Promise<void> {
+    const { deps } = this;
+    const seen = (await deps.processingState.read()).nightlyRun;
+    if (!seen || seen.live) return;
+    await deps.knex.transaction(async (trx) => {
+      const run = (await deps.processingState.readForUpdate(trx)).nightlyRun;
+      if (run && !run.live) await this.endInterruptedRun(trx, run, 'lease_expired');
+    });
+  }
+
+  /**
+   * Renews the run's lease every third of its length until stopped. Not while the work's transaction
+   * runs: that transaction holds the state row, which keeps modifications and other runs out by itself
+   * (and which a renewal would only queue behind), and it renews the lease as it commits.
+   */
+  private keepLease(holder: string): { working: boolean; stop(): void } {
+    const { deps } = this;
+    const lease = { working: false, stop: () => clearInterval(timer) };
+    let renewing = false;
+    const timer = setInterval(() => {
+      if (lease.working || renewing) return;
+      renewing = true;
+      deps.processingState
+        .renewRun(holder, this.leaseMs)
+        .then(
+          (kept) => kept || deps.logger?.warn({ holder }, 'nightly processing lost its lease (released by hand, or expired and taken over); it carries on, but no longer keeps modifications out'),
+          (error) => deps.logger?.warn({ err: error, holder }, 'nightly processing could not renew its lease; trying again'),
+        )
+        .finally(() => (renewing = false));
+    }, Math.max(1, Math.floor(this.leaseMs / 3)));
+    timer.unref();
+    return lease;
+  }
+
+  private get leaseMs(): number {
+    return this.deps.leaseMs ?? DEFAULT_LEASE_MS;
   }
 
   /** The work, in one database transaction holding the state row: nothing changes statistics meanwhile. */
@@ -117,49 +213,53 @@ export class NightlyProcessing {
     const { deps } = this;
     const now = deps.now();
     const state = await deps.processingState.readForUpdate(trx);
-    const rollup = await rollUpLocked(trx, deps, { from: state.rolledUpThrough, through: Math.max(state.rolledUpThrough, hours.to), now });
-    const dailyRows = await deps.dailyStatistics.replaceDay(trx, date, hours, now);
-    const refreshedDates = await this.refreshChangedDays(trx, date, rollup.through, now);
-    const statistics = await deps.dailyStatistics.listDay(date, trx);
-    const transactions = await deps.reports.transactionTotals(trx, hours);
-    return { rollup, dailyRows, refreshedDates, consistency: compareTotals(statistics, transactions) };
+    // The whole UTC hours of the day come from the roll-up (a part-hour at either end, from the transactions).
+    const rollup = await rollUpLocked(trx, deps, { from: state.rolledUpThrough, through: Math.max(state.rolledUpThrough, hourStart(hours.to)), now });
+    const day = await computeDay(trx, deps, { date, span: hours, now, check: true });
+    const refreshed = await this.refreshChangedDays(trx, date, rollup.through, now);
+    const failedGroups = [...day.failedGroups, ...refreshed.flatMap((result) => result.failedGroups)];
+    const consistency = day.consistency as ConsistencyReport;
+    return { rollup, dailyRows: day.rows, failedGroups, refreshedDates: refreshed.map((result) => result.date), consistency };
   }
 
   /**
    * Modifications and late transactions adjust hourly statistics at once; days already processed are
    * brought up to date here, so daily reports agree with the hourly ones after each nightly run.
    */
-  private async refreshChangedDays(trx: Knex.Transaction, date: ReportingDate, rolledUpThrough: number, now: number): Promise<ReportingDate[]> {
+  private async refreshChangedDays(trx: Knex.Transaction, date: ReportingDate, rolledUpThrough: number, now: number): Promise<Array<DayResult & { date: ReportingDate }>> {
     const { deps } = this;
     const previousStart = await deps.dailyStatistics.lastCompletedRunStartedAt(trx);
     if (previousStart === null) return [];
     const hours = await deps.reports.hoursTouchedSince(trx, previousStart - CLOCK_SKEW_MARGIN_MS, rolledUpThrough);
-    const dates = [...new Set(hours.map((hour) => deps.calendar.dateOf(hour)))].filter((d) => d !== date);
+    // An hour may straddle two local days (zones with a :30 or :45 offset): both may have changed.
+    const dates = [...new Set(hours.flatMap((hour) => [deps.calendar.dateOf(hour), deps.calendar.dateOf(hour + HOUR_MS - 1)]))].filter((d) => d !== date);
     const processed = await deps.dailyStatistics.completedAmong(dates, trx);
     const refreshed = dates.filter((d) => processed.has(d)).sort();
-    for (const day of refreshed) await deps.dailyStatistics.replaceDay(trx, day, deps.calendar.hoursOf(day), now);
-    return refreshed;
+    const results = [];
+    for (const day of refreshed) results.push({ date: day, ...(await computeDay(trx, deps, { date: day, span: deps.calendar.spanOf(day), now, check: false })) });
+    return results;
   }
 
   /**
-   * Clears the flag this run set (not one set again since by someone else) and, on success, records the
-   * completion. Retried a few times: a flag left set would refuse every modification.
+   * Gives this run's lease back (not another run's, nor the hold) and, on success, records the
+   * completion. Retried a few times; should it still fail, the lease expires by itself.
    */
-  private async closeWindow(startedAt: number, completion: { date: ReportingDate; completedAt: number; differences: number } | null): Promise<void> {
+  private async closeWindow(holder: string, completion: { date: ReportingDate; completedAt: number; differences: number } | null): Promise<void> {
     const { deps } = this;
     for (let attempt = 1; ; attempt++) {
       try {
         await deps.knex.transaction(async (trx) => {
-          const state = await deps.processingState.readForUpdate(trx);
-          const ours = state.nightlyInProgress && state.nightlyStartedAt === startedAt;
-          const changes = { ...(ours ? { nightlyInProgress: false } : {}), ...(completion ? { nightlyLastCompletedAt: completion.completedAt } : {}) };
-          if (Object.keys(changes).length > 0) await deps.processingState.update(changes, trx);
-          if (completion) await deps.dailyStatistics.recordRunCompleted(trx, completion.date, completion.completedAt, completion.differences);
+          await deps.processingState.readForUpdate(trx);
+          await deps.processingState.releaseRun(trx, holder);
+          if (completion) {
+            await deps.processingState.update({ nightlyLastCompletedAt: completion.completedAt }, trx);
+            await deps.dailyStatistics.recordRunCompleted(trx, completion.date, completion.completedAt, completion.differences);
+          }
         });
         return;
       } catch (error) {
         if (attempt >= 3) {
-          deps.logger?.error({ err: error }, 'could not clear the nightly processing flag; clear it with PUT /api/v1/processing/nightly {"inProgress": false}');
+          deps.logger?.error({ err: error }, 'could not give the nightly processing lease back: it expires by itself (NIGHTLY_LEASE_SECONDS), or release it with PUT /api/v1/processing/nightly {"inProgress": false}');
           throw error;
         }
         await new Promise((resolve) => setTimeout(resolve, 250 * attempt));

@@ -70,6 +70,7 @@ export function nightlyReportJson(report: NightlyReport) {
     completedAt: isoOrNull(report.completedAt),
     rollup: rollupJson(report.rollup),
     dailyRows: report.dailyRows,
+    failedGroups: report.failedGroups,
     refreshedDates: report.refreshedDates,
     consistency: { ok: report.consistency.ok, differences: report.consistency.differences.map(differenceJson) },
   };
@@ -78,7 +79,20 @@ export function nightlyReportJson(report: NightlyReport) {
 /** The processing state. */
 export function statusJson(status: ProcessingStatus) {
   return {
-    nightly: { inProgress: status.nightly.inProgress, startedAt: isoOrNull(status.nightly.startedAt), lastCompletedAt: isoOrNull(status.nightly.lastCompletedAt) },
+    nightly: {
+      inProgress: status.nightly.inProgress,
+      startedAt: isoOrNull(status.nightly.startedAt),
+      lastCompletedAt: isoOrNull(status.nightly.lastCompletedAt),
+      held: status.nightly.held,
+      run: status.nightly.run && {
+        date: status.nightly.run.date,
+        startedAt: isoOrNull(status.nightly.run.startedAt),
+        leaseExpiresAt: isoOrNull(status.nightly.run.leaseExpiresAt),
+        live: status.nightly.run.live,
+      },
+      interruptions: status.nightly.interruptions,
+      interruptedDays: status.nightly.interruptedDays.map((day) => ({ date: day.date, interruptedAt: isoOrNull(day.interruptedAt), completedAt: isoOrNull(day.completedAt) })),
+    },
     hourly: { rolledUpThrough: isoOrNull(status.hourly.rolledUpThrough), lastRunAt: isoOrNull(status.hourly.lastRunAt) },
   };
 }

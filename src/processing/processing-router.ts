@@ -75,7 +75,7 @@ export function processingRoutes(deps: { processing: ProcessingService }) {
           return;
         case 'already_in_progress': {
           const since = outcome.startedAt === null ? '' : ` since ${new Date(outcome.startedAt).toISOString()}`;
-          throw new AdminError(409, 'nightly_in_progress', `nightly processing is already in progress${since}; if a run died, release it with PUT /api/v1/processing/nightly {"inProgress": false}`);
+          throw new AdminError(409, 'nightly_in_progress', `nightly processing is already in progress (or held by hand)${since}; a run that died stops counting when its lease expires, or release it with PUT /api/v1/processing/nightly {"inProgress": false}`);
         }
         case 'day_not_over':
           throw new AdminError(409, 'day_not_over', `${outcome.date} in ${processing.calendar.timeZone} is not over: its last hour ends at ${new Date(outcome.hoursEndAt).toISOString()}`);

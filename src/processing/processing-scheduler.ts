@@ -21,6 +21,8 @@ export const nodeTimers: SchedulerTimers = {
 export interface ScheduledJobs {
   runHourly(options: { through?: number }): Promise<RollupResult>;
   runScheduledNightly(date: ReportingDate): Promise<NightlyOutcome>;
+  /** Runs again the days whose run was interrupted (its lease expired unrenewed). */
+  redoInterruptedNightly(): Promise<Array<{ date: ReportingDate; outcome: NightlyOutcome }>>;
 }
 
 /** Everything the scheduler needs. */
@@ -57,6 +59,7 @@ export class ProcessingScheduler {
   /** The local date on which the nightly run (for the day before) is done. */
   private nightlyDoneOn: ReportingDate | null = null;
   private nightlyRetryAt = Number.NEGATIVE_INFINITY;
+  private redoRetryAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: SchedulerOptions) {
     this.nightlyMinute = options.nightlyAt === null ? null : Number(options.nightlyAt.slice(0, 2)) * 60 + Number(options.nightlyAt.slice(3, 5));
@@ -102,6 +105,26 @@ export class ProcessingScheduler {
   private async runDueJobs(): Promise<void> {
     await this.rollUpIfDue();
     await this.runNightlyIfDue();
+    await this.redoInterruptedNightly();
+  }
+
+  /**
+   * Every pass (at least once a minute) of a scheduler that runs nightly processing: a run whose lease
+   * expired unrenewed is ended, and its day — any interrupted day not done since — is run again.
+   */
+  private async redoInterruptedNightly(): Promise<void> {
+    const { now, jobs, logger } = this.options;
+    if (this.nightlyMinute === null) return;
+    const at = now();
+    if (at < this.redoRetryAt) return;
+    try {
+      for (const { date, outcome } of await jobs.redoInterruptedNightly()) {
+        if (outcome.kind === 'completed') logger.info({ date }, 'interrupted nightly processing day processed again');
+      }
+    } catch (error) {
+      logger.error({ err: error }, 'running interrupted nightly processing days again failed; will try again');
+      this.redoRetryAt = at + this.nightlyRetryMs;
+    }
   }
 
   private async rollUpIfDue(): Promise<void> {

@@ -1,6 +1,7 @@
 import { HOUR_MS } from '../store/statistics-store';
 
 const DAY_MS = 86_400_000;
+const QUARTER_HOUR_MS = 900_000;
 
 /** A reporting day, `YYYY-MM-DD`, in the reporting time zone. */
 export type ReportingDate = string;
@@ -60,22 +61,30 @@ export class ReportingCalendar {
   }
 
   /**
-   * The UTC hours (epoch ms of hour starts, `from` inclusive, `to` exclusive) that make up a local day:
-   * the hours that begin on that date. Hourly statistics are kept per UTC hour, so a day is a run of
-   * them — 23 or 25 across a DST change, and spanning two UTC dates outside UTC. In zones whose offset
-   * is not a whole number of hours (Asia/Kolkata, +05:30) an hour belongs to the day it begins in.
+   * The instants a local day spans, `from` (its local midnight) inclusive to `to` (the next one)
+   * exclusive: 24 hours usually, 23 or 25 across a DST change, and not on UTC hour boundaries in zones
+   * whose offset is not a whole number of hours (Asia/Kolkata +05:30, Asia/Kathmandu +05:45). Hourly
+   * statistics are kept per UTC hour; nightly processing takes the whole hours inside the span from them
+   * and the part-hours at its ends from the transactions, so a day holds exactly its own local hours.
    */
-  hoursOf(date: ReportingDate): { from: number; to: number } {
-    return { from: this.firstHourOnOrAfter(date), to: this.firstHourOnOrAfter(addDays(date, 1)) };
+  spanOf(date: ReportingDate): { from: number; to: number } {
+    return { from: this.startOf(date), to: this.startOf(addDays(date, 1)) };
   }
 
-  /** The first UTC hour start whose local date is `date` or later (local dates only grow with time). */
-  private firstHourOnOrAfter(date: ReportingDate): number {
+  /**
+   * The first instant whose local date is `date` or later (local dates only grow with time): the first
+   * such UTC hour start, then back a quarter of an hour at a time (every zone's offset today is a whole
+   * number of quarter hours) while the local date still is.
+   */
+  private startOf(date: ReportingDate): number {
     const midnightUtc = Date.parse(`${date}T00:00:00Z`);
     // Every zone's offset lies within −12 h … +14 h, so local midnight lies in this range of UTC hours.
     for (let hour = midnightUtc - 15 * HOUR_MS; hour <= midnightUtc + 13 * HOUR_MS; hour += HOUR_MS) {
-      if (this.dateOf(hour) >= date) return hour;
+      if (this.dateOf(hour) < date) continue;
+      let start = hour;
+      while (this.dateOf(start - QUARTER_HOUR_MS) >= date && start - QUARTER_HOUR_MS > hour - HOUR_MS) start -= QUARTER_HOUR_MS;
+      return start;
     }
-    throw new Error(`no hour of ${date} found in ${this.timeZone}`);
+    throw new Error(`no instant of ${date} found in ${this.timeZone}`);
   }
 }

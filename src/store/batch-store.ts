@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { AfterChange } from './after-change';
 import type { RowResult } from '../batch/results-csv';
 import type { RawParameter } from '../linktrust/raw-parameters';
 import { classifyDatabaseError } from './database-errors';
@@ -170,9 +171,10 @@ export class BatchStore {
    * without `duplicateOf` claims its content: when an earlier batch holds the same content already,
    * nothing is stored (the rows are not even read) and the earlier batch's id comes back instead.
    * The rows come in slices — read from the file while they are inserted — and an error in reading
-   * them rolls the whole batch back.
+   * them rolls the whole batch back. `afterChange` (the console's audit row) runs in the same transaction,
+   * with the batch's id.
    */
-  async create(batch: NewBatch, rows: Iterable<BatchRow[]> | AsyncIterable<BatchRow[]>): Promise<{ batch: Batch } | { originalId: number }> {
+  async create(batch: NewBatch, rows: Iterable<BatchRow[]> | AsyncIterable<BatchRow[]>, afterChange?: AfterChange<number>): Promise<{ batch: Batch } | { originalId: number }> {
     try {
       const id = await this.knex.transaction(async (trx) => {
         const [inserted] = await trx('batches').insert({
@@ -191,6 +193,7 @@ export class BatchStore {
         });
         const batchId = Number(inserted);
         await insertRows(await this.sql.within(trx), batchId, rows);
+        await afterChange?.(trx, batchId);
         return batchId;
       });
       return { batch: (await this.get(id)) as Batch };

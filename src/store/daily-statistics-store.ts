@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { Money, moneyFromColumn } from '../modification/money';
+import { HOUR_MS, hourStart } from './statistics-store';
 
 /** Counts and exact totals of a group of transactions: all of them, and the approved ones. */
 export interface StatisticsTotals {
@@ -21,8 +22,35 @@ export const TOTAL_COLUMNS = [
   'approved_merchant_revenue',
 ] as const;
 
+/**
+ * The aggregate expressions that turn transactions into statistics, in TOTAL_COLUMNS order. The roll-up,
+ * the part-hours of a day and every recomputation share them, so they cannot drift apart.
+ */
+export const TRANSACTION_TOTALS = [
+  'count(*)',
+  'sum(case when approved then 1 else 0 end)',
+  'sum(affiliate_payout)',
+  'sum(merchant_revenue)',
+  'sum(case when approved then affiliate_payout else 0 end)',
+  'sum(case when approved then merchant_revenue else 0 end)',
+];
+
+/** TRANSACTION_TOTALS as one select list. */
+export const TRANSACTION_TOTALS_SQL = TRANSACTION_TOTALS.join(', ');
+
+/** The first UTC hour boundary at or after an instant. */
+const ceilingHour = (at: number) => Math.ceil(at / HOUR_MS) * HOUR_MS;
+
 /** A row carrying the six total columns, as either engine returns it (MySQL sums are DECIMAL strings). */
-export type TotalsRow = Record<(typeof TOTAL_COLUMNS)[number], number | string>;
+export type TotalsRow = Record<(typeof TOTAL_COLUMNS)[number], number | string | bigint>;
+
+/**
+ * Query options for every read of statistics. A total passes 2^53 ten-thousandths long before BIGINT ends
+ * (ten amounts near the largest accepted one do), and better-sqlite3 would hand it back as a rounded
+ * number: asked for safe integers, it gives bigints. mysql2 already answers such a BIGINT, and every SUM
+ * (DECIMAL), as a string; it ignores query options it does not know.
+ */
+export const EXACT_INTEGERS = { safeIntegers: true } as const;
 
 /** Maps the six total columns of a row. */
 export function totalsFromRow(row: TotalsRow): StatisticsTotals {
@@ -47,9 +75,9 @@ export interface DailyStatistics extends StatisticsTotals {
 /** A daily_statistics row. */
 export type DailyStatisticsRow = TotalsRow & {
   report_date: string;
-  campaign_id: number | string;
-  affiliate_id: number | string;
-  computed_at: number | string;
+  campaign_id: number | string | bigint;
+  affiliate_id: number | string | bigint;
+  computed_at: number | string | bigint;
 };
 
 /** Maps a daily_statistics row. */
@@ -68,32 +96,95 @@ export class DailyStatisticsStore {
   constructor(private readonly knex: Knex) {}
 
   /**
-   * Replaces a day's rows by the sums of its hourly statistics (hours `from` ≤ hour < `to`), so that
-   * running a day again gives the same rows. Returns how many rows the day has.
+   * Replaces a day's rows — or one campaign's rows of it — by the statistics of the instants it spans
+   * (`from` ≤ t < `to`), so that running a day again gives the same rows. Returns how many rows it wrote.
+   *
+   * Hourly statistics are per UTC hour. The whole hours inside the span come from them; where the span
+   * begins or ends inside an hour (a zone whose offset is not a whole number of hours: Asia/Kolkata,
+   * Asia/Kathmandu, Australia/Adelaide), that part-hour is summed from the transactions themselves, with
+   * the very expressions the roll-up uses. So a day holds exactly its own local hours' share.
    */
-  async replaceDay(trx: Knex.Transaction, date: string, hours: { from: number; to: number }, now: number): Promise<number> {
-    await trx('daily_statistics').where({ report_date: date }).delete();
+  async replaceDay(trx: Knex.Transaction, date: string, span: { from: number; to: number }, now: number, campaignId?: number): Promise<number> {
+    const existing = trx('daily_statistics').where({ report_date: date });
+    if (campaignId !== undefined) existing.andWhere({ campaign_id: campaignId });
+    await existing.delete();
+    const ofCampaign = campaignId === undefined ? '' : ' and campaign_id = ?';
+    const campaign = campaignId === undefined ? [] : [campaignId];
+    const [wholeFrom, wholeTo] = [ceilingHour(span.from), Math.max(ceilingHour(span.from), hourStart(span.to))];
+    const partHour = `select campaign_id, affiliate_id, ${TRANSACTION_TOTALS_SQL} from transactions
+         where occurred_at >= ? and occurred_at < ?${ofCampaign} group by campaign_id, affiliate_id`;
     await trx.raw(
       `insert into daily_statistics (report_date, campaign_id, affiliate_id, ${TOTAL_COLUMNS.join(', ')}, computed_at)
        select ?, campaign_id, affiliate_id, ${TOTAL_COLUMNS.map((c) => `sum(${c})`).join(', ')}, ?
-       from hourly_statistics where hour_start >= ? and hour_start < ?
+       from (
+         select campaign_id, affiliate_id, ${TOTAL_COLUMNS.join(', ')} from hourly_statistics
+         where hour_start >= ? and hour_start < ?${ofCampaign}
+         union all ${partHour}
+         union all ${partHour}
+       ) day_parts
        group by campaign_id, affiliate_id`,
-      [date, now, hours.from, hours.to],
+      [date, now, wholeFrom, wholeTo, ...campaign, span.from, Math.min(wholeFrom, span.to), ...campaign, Math.max(wholeTo, span.from), span.to, ...campaign],
     );
-    const [{ rows }] = await trx('daily_statistics').where({ report_date: date }).count({ rows: '*' });
+    const written = trx('daily_statistics').where({ report_date: date });
+    if (campaignId !== undefined) written.andWhere({ campaign_id: campaignId });
+    const [{ rows }] = await written.count({ rows: '*' });
     return Number(rows);
   }
 
-  /** A day's rows, by campaign and affiliate. */
-  async listDay(date: string, trx: Knex = this.knex): Promise<DailyStatistics[]> {
-    const rows: DailyStatisticsRow[] = await trx('daily_statistics').where({ report_date: date }).orderBy(['campaign_id', 'affiliate_id']);
+  /**
+   * The campaigns a day's statistics concern: those with hourly statistics in the hours it touches,
+   * transactions in its last part-hour, or daily rows already. Nightly processing works through them one by one when the day as a whole fails.
+   */
+  async campaignsOfDay(trx: Knex, date: string, span: { from: number; to: number }): Promise<number[]> {
+    const hourly: Array<{ campaign_id: number | string }> = await trx('hourly_statistics')
+      .distinct('campaign_id')
+      .where('hour_start', '>=', hourStart(span.from))
+      .andWhere('hour_start', '<', ceilingHour(span.to));
+    // The part-hour at the day's end need not be rolled up yet: its transactions name their campaigns.
+    const lastPart: Array<{ campaign_id: number | string }> = await trx('transactions')
+      .distinct('campaign_id')
+      .where('occurred_at', '>=', Math.max(hourStart(span.to), span.from))
+      .andWhere('occurred_at', '<', span.to);
+    const daily: Array<{ campaign_id: number | string }> = await trx('daily_statistics').distinct('campaign_id').where({ report_date: date });
+    return [...new Set([...hourly, ...lastPart, ...daily].map((row) => Number(row.campaign_id)))].sort((a, b) => a - b);
+  }
+
+  /** A day's rows (or one campaign's), by campaign and affiliate. */
+  async listDay(date: string, trx: Knex = this.knex, campaignId?: number): Promise<DailyStatistics[]> {
+    const query = trx('daily_statistics').where({ report_date: date });
+    if (campaignId !== undefined) query.andWhere({ campaign_id: campaignId });
+    const rows: DailyStatisticsRow[] = await query.orderBy(['campaign_id', 'affiliate_id']).options(EXACT_INTEGERS);
     return rows.map(dailyStatisticsFromRow);
   }
 
-  /** Notes that nightly processing started for a day (again, when it ran before). */
+  /**
+   * Notes that nightly processing started for a day (again, when it ran before). A mark of an earlier
+   * run's interruption stays, so the record shows the day was interrupted and then done again.
+   */
   async recordRunStarted(trx: Knex.Transaction, date: string, timeZone: string, startedAt: number): Promise<void> {
-    await trx('nightly_runs').where({ report_date: date }).delete();
-    await trx('nightly_runs').insert({ report_date: date, time_zone: timeZone, started_at: startedAt, completed_at: null, differences: null });
+    const restarted = await trx('nightly_runs').where({ report_date: date }).update({ time_zone: timeZone, started_at: startedAt, completed_at: null, differences: null });
+    if (restarted === 0) await trx('nightly_runs').insert({ report_date: date, time_zone: timeZone, started_at: startedAt, completed_at: null, differences: null });
+  }
+
+  /** Marks the run of `date` that started at `startedAt` as interrupted, unless it has completed. */
+  async recordRunInterrupted(trx: Knex.Transaction, date: string, startedAt: number, at: number): Promise<void> {
+    await trx('nightly_runs').where({ report_date: date, started_at: startedAt }).whereNull('completed_at').update({ interrupted_at: at });
+  }
+
+  /** Days whose run was interrupted and has not completed since, oldest first: the ones to run again. */
+  async interruptedDays(trx: Knex = this.knex): Promise<string[]> {
+    const rows: Array<{ report_date: string }> = await trx('nightly_runs').whereNotNull('interrupted_at').whereNull('completed_at').orderBy('report_date').select('report_date');
+    return rows.map((row) => row.report_date);
+  }
+
+  /** The latest interruptions, newest first: the day, when its run was found interrupted, when it was done since (null: not yet). */
+  async recentInterruptions(limit: number, trx: Knex = this.knex): Promise<Array<{ date: string; interruptedAt: number; completedAt: number | null }>> {
+    const rows: Array<{ report_date: string; interrupted_at: number | string; completed_at: number | string | null }> = await trx('nightly_runs')
+      .whereNotNull('interrupted_at')
+      .orderBy('interrupted_at', 'desc')
+      .limit(limit)
+      .select('report_date', 'interrupted_at', 'completed_at');
+    return rows.map((row) => ({ date: row.report_date, interruptedAt: Number(row.interrupted_at), completedAt: row.completed_at === null ? null : Number(row.completed_at) }));
   }
 
   /** Notes that nightly processing completed a day, with how many rows the consistency check flagged. */

@@ -1,5 +1,14 @@
 /** What kind of database trouble an error is, for both engines. */
-export type DatabaseErrorKind = 'deadlock' | 'lock_timeout' | 'interrupted' | 'connection' | 'duplicate_key' | 'foreign_key' | 'other';
+export type DatabaseErrorKind =
+  | 'deadlock'
+  | 'lock_timeout'
+  | 'interrupted'
+  | 'connection'
+  | 'duplicate_key'
+  | 'foreign_key'
+  /** A value the column or the arithmetic cannot hold (a sum past BIGINT, a corrupt row): the data's fault. */
+  | 'bad_value'
+  | 'other';
 
 const MYSQL_CODES: Record<string, DatabaseErrorKind> = {
   ER_LOCK_DEADLOCK: 'deadlock',
@@ -11,6 +20,11 @@ const MYSQL_CODES: Record<string, DatabaseErrorKind> = {
   ER_NO_REFERENCED_ROW_2: 'foreign_key',
   ER_NO_REFERENCED_ROW: 'foreign_key',
   ER_ROW_IS_REFERENCED_2: 'foreign_key',
+  ER_WARN_DATA_OUT_OF_RANGE: 'bad_value',
+  ER_DATA_OUT_OF_RANGE: 'bad_value',
+  WARN_DATA_TRUNCATED: 'bad_value',
+  ER_TRUNCATED_WRONG_VALUE: 'bad_value',
+  ER_TRUNCATED_WRONG_VALUE_FOR_FIELD: 'bad_value',
   PROTOCOL_CONNECTION_LOST: 'connection',
   ECONNREFUSED: 'connection',
   ECONNRESET: 'connection',
@@ -36,6 +50,8 @@ export function classifyDatabaseError(error: unknown): DatabaseErrorKind {
     if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return 'lock_timeout';
     if (code.startsWith('SQLITE_CONSTRAINT_UNIQUE') || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return 'duplicate_key';
     if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return 'foreign_key';
+    // SQLite reports an overflowing SUM as a plain SQLITE_ERROR.
+    if (code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG' || (code === 'SQLITE_ERROR' && /integer overflow/.test(String(message)))) return 'bad_value';
   }
   // knex's own pool errors when the server cannot be reached.
   if (name === 'KnexTimeoutError') return 'connection';

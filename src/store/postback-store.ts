@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Engine } from './database';
 import type { Sql } from './sql';
+import { AfterChange, withAfterChange } from './after-change';
 
 /** Where a delivery stands. */
 export type PostbackStatus = 'pending' | 'delivered' | 'failed';
@@ -223,10 +224,12 @@ export class PostbackStore {
   }
 
   /** Puts a failed delivery back in the queue, due now; false when it is not failed. */
-  async requeueFailed(id: number, now: number): Promise<boolean> {
-    const updated = await this.knex('postback_deliveries')
-      .where({ id, status: 'failed' })
-      .update({ status: 'pending', next_attempt_at: now, finished_at: null, lease_owner: null, lease_expires_at: null, updated_at: now });
-    return updated > 0;
+  async requeueFailed(id: number, now: number, afterChange?: AfterChange<void>): Promise<boolean> {
+    const requeue = async (db: Knex) =>
+      (await db('postback_deliveries')
+        .where({ id, status: 'failed' })
+        .update({ status: 'pending', next_attempt_at: now, finished_at: null, lease_owner: null, lease_expires_at: null, updated_at: now })) > 0;
+    // `afterChange` (the console's audit row) commits with the requeue, and only when there was one.
+    return withAfterChange(this.knex, requeue, afterChange && (async (trx, requeued) => (requeued ? afterChange(trx) : undefined)));
   }
 }

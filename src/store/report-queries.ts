@@ -1,6 +1,17 @@
 import type { Knex } from 'knex';
 import type { Engine } from './database';
-import { DailyStatistics, DailyStatisticsRow, dailyStatisticsFromRow, StatisticsTotals, TOTAL_COLUMNS, totalsFromRow, TotalsRow } from './daily-statistics-store';
+import {
+  DailyStatistics,
+  DailyStatisticsRow,
+  dailyStatisticsFromRow,
+  EXACT_INTEGERS,
+  StatisticsTotals,
+  TOTAL_COLUMNS,
+  TRANSACTION_TOTALS,
+  TRANSACTION_TOTALS_SQL,
+  totalsFromRow,
+  TotalsRow,
+} from './daily-statistics-store';
 import { HOUR_MS } from './statistics-store';
 
 /** One rolled-up hour's statistics for one campaign and affiliate. */
@@ -34,25 +45,13 @@ export function hourOf(engine: Engine, column: string): string {
   return engine === 'mysql' ? `(${column} div ${HOUR_MS}) * ${HOUR_MS}` : `(${column} / ${HOUR_MS}) * ${HOUR_MS}`;
 }
 
-const TRANSACTION_TOTALS = [
-  'count(*)',
-  'sum(case when approved then 1 else 0 end)',
-  'sum(affiliate_payout)',
-  'sum(merchant_revenue)',
-  'sum(case when approved then affiliate_payout else 0 end)',
-  'sum(case when approved then merchant_revenue else 0 end)',
-];
-
-/**
- * The aggregate expressions that turn transactions into statistics, in TOTAL_COLUMNS order. The roll-up
- * and every recomputation share them, so they cannot drift apart.
- */
-export const TRANSACTION_TOTALS_SQL = TRANSACTION_TOTALS.join(', ');
+export { TRANSACTION_TOTALS_SQL };
 
 const totalsSelect = TRANSACTION_TOTALS.map((expression, index) => `${expression} as ${TOTAL_COLUMNS[index]}`).join(', ');
 
-type HourlyRow = TotalsRow & { hour_start: number | string; campaign_id: number | string; affiliate_id: number | string };
-type PairRow = TotalsRow & { campaign_id: number | string; affiliate_id: number | string };
+type Id = number | string | bigint;
+type HourlyRow = TotalsRow & { hour_start: Id; campaign_id: Id; affiliate_id: Id };
+type PairRow = TotalsRow & { campaign_id: Id; affiliate_id: Id };
 
 /** knex.raw returns [rows, fields] on mysql2 and rows on better-sqlite3. */
 function rowsOf<T>(engine: Engine, result: unknown): T[] {
@@ -73,7 +72,7 @@ export class ReportQueries {
     if (filter.affiliateId !== undefined) query.where('affiliate_id', filter.affiliateId);
     if (filter.from !== undefined) query.where('hour_start', '>=', filter.from);
     if (filter.to !== undefined) query.where('hour_start', '<', filter.to);
-    const rows: HourlyRow[] = await query.orderBy(['hour_start', 'campaign_id', 'affiliate_id']).limit(filter.limit);
+    const rows: HourlyRow[] = await query.orderBy(['hour_start', 'campaign_id', 'affiliate_id']).limit(filter.limit).options(EXACT_INTEGERS);
     return rows.map((row) => ({ hour: Number(row.hour_start), campaignId: Number(row.campaign_id), affiliateId: Number(row.affiliate_id), ...totalsFromRow(row) }));
   }
 
@@ -84,17 +83,23 @@ export class ReportQueries {
     if (filter.affiliateId !== undefined) query.where('affiliate_id', filter.affiliateId);
     if (filter.from !== undefined) query.where('report_date', '>=', filter.from);
     if (filter.to !== undefined) query.where('report_date', '<=', filter.to);
-    const rows: DailyStatisticsRow[] = await query.orderBy(['report_date', 'campaign_id', 'affiliate_id']).limit(filter.limit);
+    const rows: DailyStatisticsRow[] = await query.orderBy(['report_date', 'campaign_id', 'affiliate_id']).limit(filter.limit).options(EXACT_INTEGERS);
     return rows.map(dailyStatisticsFromRow);
   }
 
-  /** Per campaign and affiliate, the statistics of the transactions that occurred in `from` ≤ t < `to`. */
-  async transactionTotals(trx: Knex, span: { from: number; to: number }): Promise<PairTotals[]> {
-    const result = await trx.raw(
-      `select campaign_id, affiliate_id, ${totalsSelect} from transactions
-       where occurred_at >= ? and occurred_at < ? group by campaign_id, affiliate_id`,
-      [span.from, span.to],
-    );
+  /**
+   * Per campaign and affiliate (of one campaign, when given), the statistics of the transactions that
+   * occurred in `from` ≤ t < `to`.
+   */
+  async transactionTotals(trx: Knex, span: { from: number; to: number }, campaignId?: number): Promise<PairTotals[]> {
+    const ofCampaign = campaignId === undefined ? '' : ' and campaign_id = ?';
+    const result = await trx
+      .raw(
+        `select campaign_id, affiliate_id, ${totalsSelect} from transactions
+         where occurred_at >= ? and occurred_at < ?${ofCampaign} group by campaign_id, affiliate_id`,
+        [span.from, span.to, ...(campaignId === undefined ? [] : [campaignId])],
+      )
+      .options(EXACT_INTEGERS);
     return rowsOf<PairRow>(this.engine, result).map((row) => ({ campaignId: Number(row.campaign_id), affiliateId: Number(row.affiliate_id), ...totalsFromRow(row) }));
   }
 

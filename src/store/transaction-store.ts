@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { Money, moneyFromColumn, moneyToColumn } from '../modification/money';
 import { Campaign, campaignFromRow } from './campaign-store';
 import type { Engine } from './database';
+import { nightlyActiveSql } from './processing-state-store';
 import { readStatement, SqlRunner, writeStatement, type Sql, type SqlValue, type Statement, type WriteResult } from './sql';
 
 /** A tracked conversion. */
@@ -70,19 +71,16 @@ export function transactionFromRow(row: TransactionRow): Transaction {
 // One query for the core's pre-checks: the nightly flag, and the transaction with its campaign's
 // settings. Led by the single processing_state row, so the flag comes back even when no transaction
 // matches (LinkTrust answers "nightly processing" before "invalid transaction"). Campaign columns are
-// aliased so the two rows share one result set.
-const WITH_CAMPAIGN = (match: string) => `select p.nightly_in_progress as p_nightly, t.*, c.name as c_name,
+// aliased so the two rows share one result set. The flag is a hold or a run's live lease, judged by the
+// database's clock in the same statement.
+const WITH_CAMPAIGN = (engine: Engine, match: string) => `select ${nightlyActiveSql(engine, 'p')} as p_nightly, t.*, c.name as c_name,
   c.allow_external_modification as c_allow, c.password_hash as c_password_hash, c.whitelist_only as c_whitelist_only,
   c.unique_merchant_reference as c_unique_ref, c.created_at as c_created_at, c.updated_at as c_updated_at
   from processing_state p left join transactions t on ${match} left join campaigns c on c.id = t.campaign_id
   where p.id = 1`;
 
-const FIND_BY_ID = WITH_CAMPAIGN('t.id = ?');
-const FIND_BY_CLICK_ID = WITH_CAMPAIGN('t.click_id = ?');
-const FIND_BY_MERCHANT_REFERENCE = `${WITH_CAMPAIGN('t.campaign_id = ? and t.merchant_reference_id = ?')} order by t.id limit 2`;
-
 type JoinedRow = TransactionRow & {
-  p_nightly: number | boolean;
+  p_nightly: number | string | boolean;
   c_name: string;
   c_allow: number;
   c_password_hash: string | null;
@@ -134,7 +132,7 @@ export interface TransactionLookup {
 
 function lookupOf(rows: JoinedRow[]): TransactionLookup {
   if (!rows[0]) throw new Error('processing_state row 1 is missing: run the migrations');
-  return { nightlyInProgress: Boolean(rows[0].p_nightly), found: rows.filter((row) => row.id !== null).map(splitJoined) };
+  return { nightlyInProgress: Boolean(Number(rows[0].p_nightly)), found: rows.filter((row) => row.id !== null).map(splitJoined) };
 }
 
 /** Reads and writes transactions. */
@@ -144,15 +142,21 @@ export class TransactionStore {
   private readonly forUpdate: string;
   private readonly lockWithSettingsById: string;
   private readonly lockWithSettingsByClickId: string;
+  private readonly findById: string;
+  private readonly findByClickId: string;
+  private readonly findByMerchantReference: string;
 
   constructor(
     private readonly knex: Knex,
-    engine: Engine,
+    private readonly engine: Engine,
   ) {
     this.sql = new SqlRunner(knex, engine);
     this.forUpdate = engine === 'mysql' ? ' for update' : '';
     this.lockWithSettingsById = LOCK_WITH_SETTINGS('id', this.forUpdate);
     this.lockWithSettingsByClickId = LOCK_WITH_SETTINGS('click_id', this.forUpdate);
+    this.findById = WITH_CAMPAIGN(engine, 't.id = ?');
+    this.findByClickId = WITH_CAMPAIGN(engine, 't.click_id = ?');
+    this.findByMerchantReference = `${WITH_CAMPAIGN(engine, 't.campaign_id = ? and t.merchant_reference_id = ?')} order by t.id limit 2`;
   }
 
   /** Inserts a transaction. */
@@ -205,7 +209,7 @@ export class TransactionStore {
   async findManyWithCampaign(where: { ids: number[] } | { clickIds: string[] }): Promise<TransactionLookup> {
     const [column, values] = 'ids' in where ? ['t.id', where.ids] : ['t.click_id', where.clickIds];
     if (values.length === 0) throw new Error('findManyWithCampaign needs at least one identifier');
-    const rows = await this.sql.rows<JoinedRow>(WITH_CAMPAIGN(`${column} in (${values.map(() => '?').join(', ')})`), values, { once: true });
+    const rows = await this.sql.rows<JoinedRow>(WITH_CAMPAIGN(this.engine, `${column} in (${values.map(() => '?').join(', ')})`), values, { once: true });
     return lookupOf(rows);
   }
 
@@ -213,10 +217,10 @@ export class TransactionStore {
   async findWithCampaign(where: { id: number } | { clickId: string } | { campaignId: number; merchantReferenceId: string }): Promise<TransactionLookup> {
     const [sql, bindings] =
       'id' in where
-        ? [FIND_BY_ID, [where.id]]
+        ? [this.findById, [where.id]]
         : 'clickId' in where
-          ? [FIND_BY_CLICK_ID, [where.clickId]]
-          : [FIND_BY_MERCHANT_REFERENCE, [where.campaignId, where.merchantReferenceId]];
+          ? [this.findByClickId, [where.clickId]]
+          : [this.findByMerchantReference, [where.campaignId, where.merchantReferenceId]];
     return lookupOf(await this.sql.rows<JoinedRow>(sql, bindings));
   }
 

@@ -20,6 +20,14 @@ describe('classifying database faults', () => {
   });
 
   it.each([
+    ['a sum past BIGINT on MySQL', shaped({ code: 'ER_WARN_DATA_OUT_OF_RANGE', errno: 1264 })],
+    ['a sum past 64 bits on SQLite', shaped({ code: 'SQLITE_ERROR' }, 'insert into daily_statistics … - integer overflow')],
+  ])('classifies %s as a bad value, not a fault of the database', (_what, error) => {
+    expect(classifyDatabaseError(error)).toBe('bad_value');
+    expect(isTransientDatabaseError(error)).toBe(false);
+  });
+
+  it.each([
     ['a duplicate key', shaped({ code: 'ER_DUP_ENTRY', errno: 1062 })],
     ['a syntax error (a bug, not a fault)', shaped({ code: 'ER_PARSE_ERROR', errno: 1064 })],
     ['a plain exception', new TypeError('undefined is not a function')],

@@ -123,7 +123,8 @@ describeOnMariaDb('database lost in the middle of /transaction.edit (MariaDB thr
       }
     }
     const oneUnitLocks = [
-      'select * from processing_state where id = 1 lock in share mode',
+      // The processing state (the nightly flag: a hold, or a run's live lease) under its shared lock.
+      expect.stringMatching(/^select p\.\*, .* from processing_state p where p\.id = 1 lock in share mode$/),
       // The row lock, with the campaign's settings read by subqueries (test/modification/apply-at-once.test.ts spells it out).
       expect.stringMatching(/^select t\.\*, \(select allow_external_modification from campaigns c where c\.id = t\.campaign_id\) as c_allow, .* from transactions t where t\.id = \? for update$/),
     ];

@@ -39,7 +39,8 @@ const identify = (kind: 'transaction_id' | 'click_id', transaction: Transaction)
 /** The first words of a statement: enough to tell the statements of a unit of work apart. */
 const shape = (sql: string) => sql.split(/\s+/).slice(0, 3).join(' ');
 /** The usual path's unlocked lookup (nightly flag, transaction and campaign), run before any lock. */
-const isUnlockedLookup = (sql: string) => sql.startsWith('select p.nightly_in_progress as p_nightly');
+// The lookup leads with the nightly flag: a hold, or a run's live lease.
+const isUnlockedLookup = (sql: string) => /^select \(p\.nightly_in_progress = 1 or [^\n]*\) as p_nightly, t\.\*/.test(sql);
 
 const IP_FAILURES = 3;
 
@@ -77,11 +78,12 @@ describe.each(testEngines())('ModificationService: a verified password applies i
   const history = (transactionId: number) => services.stores.modifications.listForTransaction(transactionId);
   const transaction = async (id: number) => (await services.stores.transactions.getById(id))!;
 
-  const stateRead = engine === 'mysql' ? 'select * from processing_state where id = 1 lock in share mode' : 'select * from processing_state where id = 1';
+  // The processing state under its shared lock (the flag: a hold, or a run's live lease by the database's clock).
+  const stateRead = () => services.stores.processingState.readForModificationStatement().sql;
   const setting = (column: string, alias: string) => `(select ${column} from campaigns c where c.id = t.campaign_id) as ${alias}`;
   /** The first round trip of the one-unit path: the shared lock on the processing state, the row lock with the campaign's settings. */
   const oneUnitLocks = (column: 'id' | 'click_id') => [
-    stateRead,
+    stateRead(),
     `select t.*, ${setting('allow_external_modification', 'c_allow')}, ${setting('password_hash', 'c_password_hash')}, ` +
       `${setting('whitelist_only', 'c_whitelist_only')}, ${setting('unique_merchant_reference', 'c_unique_ref')} ` +
       `from transactions t where t.${column} = ?${engine === 'mysql' ? ' for update' : ''}`,

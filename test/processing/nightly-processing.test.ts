@@ -3,7 +3,7 @@ import { ProcessingService } from '../../src/processing/processing-service';
 import { ReportingCalendar } from '../../src/processing/reporting-calendar';
 import { DailyStatisticsStore } from '../../src/store/daily-statistics-store';
 import { ReportQueries } from '../../src/store/report-queries';
-import { ProcessingState, ProcessingStateStore } from '../../src/store/processing-state-store';
+import { ProcessingStateStore } from '../../src/store/processing-state-store';
 import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
 import { buildAffiliate, buildCampaign, buildTransaction } from '../support/factories';
 import { editByGet } from '../support/linktrust-xml';
@@ -207,16 +207,51 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
     expect((await edit(transaction.id)).answer.succeeded).toBe('True');
   });
 
+  it('keeps a hold an admin sets while a run is in progress after the run finishes', async () => {
+    const affiliate = await buildAffiliate(server.services);
+    const campaign = await buildCampaign(server.services);
+    const transaction = await addTransaction(server.services, campaign, affiliate, { occurredAt: Date.now() - 3 * DAY });
+    const edit = () => editByGet(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '2.00' });
+    let duringRun: { status: number; body: { nightly: Record<string, unknown> } } | undefined;
+    const processing = processingWith({
+      onNightlyWindowOpened: async () => {
+        duringRun = await adminRequest(server.baseUrl, 'PUT', '/processing/nightly', { inProgress: true });
+      },
+    });
+    try {
+      const run = await processing.runNightly({ date: daysAgo(11) });
+      expect(run.kind).toBe('completed');
+      expect(duringRun?.status).toBe(200);
+      expect(duringRun?.body.nightly).toMatchObject({ inProgress: true, held: true, run: { date: daysAgo(11), live: true } });
+
+      const after = await adminRequest(server.baseUrl, 'GET', '/processing');
+      expect(after.body.nightly).toMatchObject({ inProgress: true, held: true, run: null });
+      expect((await edit()).answer.error?.message).toBe('Temporary failure: Nightly processing in progress');
+      // A run is refused while the hold is on, and clears nothing.
+      expect((await processing.runNightly({ date: daysAgo(12) })).kind).toBe('already_in_progress');
+      expect((await server.services.processing.status()).nightly.held).toBe(true);
+    } finally {
+      const released = await adminRequest(server.baseUrl, 'PUT', '/processing/nightly', { inProgress: false });
+      expect(released.body.nightly).toMatchObject({ inProgress: false, held: false });
+    }
+    expect((await edit()).answer.succeeded).toBe('True');
+  });
+
   it('lets no modification commit inside the window: each lands before it or is refused', async () => {
-    /** Counts committed history rows at the moment the flag is set and cleared, under the state row's lock. */
+    /** Counts committed history rows at the moment the run's lease is taken and given back, under the state row's lock. */
     class WindowRecorder extends ProcessingStateStore {
       readonly counts: Array<{ inProgress: boolean; history: number }> = [];
-      override async update(changes: Partial<ProcessingState>, trx?: Knex): Promise<void> {
-        if (changes.nightlyInProgress !== undefined && trx) {
-          const [{ rows }] = await trx('modifications').count({ rows: '*' });
-          this.counts.push({ inProgress: changes.nightlyInProgress, history: Number(rows) });
-        }
-        return super.update(changes, trx);
+      private async record(trx: Knex, inProgress: boolean) {
+        const [{ rows }] = await trx('modifications').count({ rows: '*' });
+        this.counts.push({ inProgress, history: Number(rows) });
+      }
+      override async claimRun(trx: Knex.Transaction, run: Parameters<ProcessingStateStore['claimRun']>[1]): Promise<void> {
+        await this.record(trx, true);
+        return super.claimRun(trx, run);
+      }
+      override async releaseRun(trx: Knex, holder?: string): Promise<boolean> {
+        await this.record(trx, false);
+        return super.releaseRun(trx, holder);
       }
     }
     const affiliate = await buildAffiliate(server.services);

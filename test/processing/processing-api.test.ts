@@ -34,7 +34,8 @@ describe.each(testEngines())('processing admin API on %s', (engine) => {
     const fresh = await adminRequest(context.server.baseUrl, 'GET', '/processing');
     expect(fresh.status).toBe(200);
     expect(Object.keys(fresh.body).sort()).toEqual(['hourly', 'nightly']);
-    expect(Object.keys(fresh.body.nightly).sort()).toEqual(['inProgress', 'lastCompletedAt', 'startedAt']);
+    expect(Object.keys(fresh.body.nightly).sort()).toEqual(['held', 'inProgress', 'interruptedDays', 'interruptions', 'lastCompletedAt', 'run', 'startedAt']);
+    expect(fresh.body.nightly).toMatchObject({ inProgress: false, held: false, run: null, interruptions: 0, interruptedDays: [] });
     expect(Object.keys(fresh.body.hourly).sort()).toEqual(['lastRunAt', 'rolledUpThrough']);
 
     const run = await adminRequest(context.server.baseUrl, 'POST', '/processing/hourly/run', { through: '2020-01-01T10:59:59.999+01:00' });

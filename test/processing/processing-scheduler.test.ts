@@ -60,6 +60,16 @@ class RecordingJobs implements ScheduledJobs {
     return { from: 0, through: options.through as number };
   }
 
+  /** Days the fake says were interrupted; each pass "runs" and forgets them. */
+  interrupted: string[] = [];
+  redone: Array<{ at: string; date: string }> = [];
+
+  async redoInterruptedNightly(): Promise<Array<{ date: string; outcome: NightlyOutcome }>> {
+    const days = this.interrupted.splice(0);
+    for (const date of days) this.redone.push({ at: iso(this.time.now), date });
+    return days.map((date) => ({ date, outcome: { kind: 'completed', report: {} as never } }));
+  }
+
   async runScheduledNightly(date: string): Promise<NightlyOutcome> {
     this.nightlies.push({ at: iso(this.time.now), date });
     const answer = this.nightlyAnswers.shift() ?? 'completed';
@@ -159,6 +169,24 @@ describe('ProcessingScheduler', () => {
     await time.advanceTo('2026-11-25T02:00:00Z', scheduler);
     expect(jobs.nightlies.map((n) => n.at)).toEqual(['2026-11-25T00:30:00.000Z', '2026-11-25T00:40:00.000Z', '2026-11-25T00:50:00.000Z']);
     await scheduler.stop();
+  });
+
+  it('runs interrupted days again on its next pass, whatever the time of day, and only with nightly processing scheduled', async () => {
+    const { time, jobs, scheduler } = build('2026-11-25T15:00:00Z', { rollupDelaySeconds: null, nightlyAt: '00:30' });
+    scheduler.start();
+    await scheduler.idle();
+    jobs.interrupted = ['2026-11-20'];
+    await time.advanceTo('2026-11-25T15:01:30Z', scheduler);
+    expect(jobs.redone).toEqual([{ at: '2026-11-25T15:01:00.000Z', date: '2026-11-20' }]);
+    await scheduler.stop();
+
+    const unscheduled = build('2026-11-25T15:00:00Z', { rollupDelaySeconds: 60, nightlyAt: null });
+    unscheduled.jobs.interrupted = ['2026-11-20'];
+    unscheduled.scheduler.start();
+    await unscheduled.scheduler.idle();
+    await unscheduled.time.advanceTo('2026-11-25T15:05:00Z', unscheduled.scheduler);
+    expect(unscheduled.jobs.redone).toEqual([]);
+    await unscheduled.scheduler.stop();
   });
 
   it('runs at the first minute after a nightly time that DST skips', async () => {

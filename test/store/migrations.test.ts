@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as initialSchema from '../../db/migrations/20261125000000_initial_schema';
+import * as nightlyRunLease from '../../db/migrations/20261204200000_nightly_run_lease';
 import { migrationSource } from '../../db/migrations';
 import { createStores } from '../../src/composition';
 import { migrateAllDown, migrateToLatest } from '../../src/store/database';
@@ -81,6 +82,9 @@ describe.each(testEngines())('migrations on %s', (engine) => {
     expect(await knex('transactions').count({ count: '*' })).toEqual([{ count: 0 }]);
     expect(await createStores(database.db).processingState.read()).toEqual({
       nightlyInProgress: false,
+      nightlyHeld: false,
+      nightlyRun: null,
+      nightlyInterruptions: 0,
       nightlyStartedAt: null,
       nightlyLastCompletedAt: null,
       rolledUpThrough: 0,
@@ -95,6 +99,20 @@ describe.each(testEngines())('migrations on %s', (engine) => {
     await migrateToLatest(database.db);
     expect(await knex('knex_migrations').select('name').orderBy('id')).toEqual(before);
     expect(before.map((row: { name: string }) => row.name)).toEqual((await migrationSource.getMigrations([])).map(([name]) => name));
+  });
+
+  it('lets the nightly-lease migration run again over its own columns, and go down and up again', async () => {
+    await migrateToLatest(database.db);
+    const { knex } = database.db;
+    await expect(nightlyRunLease.up(knex)).resolves.toBeUndefined();
+    await nightlyRunLease.down(knex);
+    expect(await knex.schema.hasColumn('processing_state', 'nightly_lease_expires_at')).toBe(false);
+    expect(await knex.schema.hasColumn('nightly_runs', 'interrupted_at')).toBe(false);
+    // Half-run: one column already there.
+    await knex.schema.alterTable('processing_state', (t) => t.string('nightly_run_date', 10).nullable());
+    await nightlyRunLease.up(knex);
+    expect(await knex.schema.hasColumn('processing_state', 'nightly_lease_expires_at')).toBe(true);
+    expect((await createStores(database.db).processingState.read()).nightlyRun).toBeNull();
   });
 
   it('lets the first schema migration run again over its own tables (MySQL commits DDL as it goes)', async () => {

@@ -18,7 +18,7 @@ export interface TestServer {
 }
 
 /** Starts the whole app as production builds it, with config built from `env` overrides. */
-export async function startTestServer(db: Database, env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(db: Database, env: Record<string, string> = {}, options: { beforeApp?: (services: Services) => void } = {}): Promise<TestServer> {
   // The in-process postback worker and the failed-attempt limits are off unless a test turns them on:
   // most tests send many deliberate failures from 127.0.0.1.
   const config = loadConfig({
@@ -32,6 +32,8 @@ export async function startTestServer(db: Database, env: Record<string, string> 
     ...env,
   });
   const services = createServices(config, db, createLogger(config.logLevel));
+  // A test may swap a part for a hand-written fake before the app is built from the services.
+  options.beforeApp?.(services);
   // The same listener production uses (header limits included), plain HTTP.
   const { server } = createListener(createApp(services), { certFile: null, keyFile: null });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

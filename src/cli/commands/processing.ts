@@ -5,7 +5,14 @@ import { CliError, type CliIo } from '../cli-io';
 import { facts } from '../format';
 
 interface StatusJson {
-  nightly: { inProgress: boolean; startedAt: string | null; lastCompletedAt: string | null };
+  nightly: {
+    inProgress: boolean;
+    startedAt: string | null;
+    lastCompletedAt: string | null;
+    held?: boolean;
+    run?: { date: string; leaseExpiresAt: string | null; live: boolean } | null;
+    interruptions?: number;
+  };
   hourly: { rolledUpThrough: string | null; lastRunAt: string | null };
 }
 
@@ -13,6 +20,7 @@ interface NightlyJson {
   date: string;
   timeZone: string;
   dailyRows: number;
+  failedGroups?: Array<{ date: string; campaignId: number; reason: string }>;
   consistency: { ok: boolean; differences: unknown[] };
 }
 
@@ -23,6 +31,9 @@ const describeStatus = (s: StatusJson) =>
     ['Nightly in progress', s.nightly.inProgress],
     ['Nightly started', s.nightly.startedAt],
     ['Nightly last completed', s.nightly.lastCompletedAt],
+    ['Nightly held by hand', s.nightly.held],
+    ['Nightly run', s.nightly.run && `${s.nightly.run.date}, lease ${s.nightly.run.live ? 'until' : 'expired at'} ${s.nightly.run.leaseExpiresAt}`],
+    ['Interrupted runs', s.nightly.interruptions],
   ]);
 
 function isoInstant(text: string): string {
@@ -55,8 +66,10 @@ function addNightly(parent: Command, name: string, io: CliIo): void {
       const report = await client.json<NightlyJson>('POST', '/processing/nightly/run', { json: options.date ? { date: options.date } : {} });
       print(io, options, report, () => {
         const check = report.consistency.ok ? 'consistent' : `${report.consistency.differences.length} difference(s) between statistics and transactions (see --json)`;
-        return `nightly processing for ${report.date} (${report.timeZone}) completed: ${report.dailyRows} daily rows; ${check}\n`;
+        const failed = (report.failedGroups ?? []).map((group) => `campaign ${group.campaignId} of ${group.date} not computed: ${group.reason}\n`).join('');
+        return `nightly processing for ${report.date} (${report.timeZone}) completed: ${report.dailyRows} daily rows; ${check}\n${failed}`;
       });
+      if ((report.failedGroups ?? []).length > 0) throw new CliError(`nightly processing for ${report.date} could not compute some campaigns' daily statistics`);
       if (!report.consistency.ok) throw new CliError(`nightly processing for ${report.date} found statistics that differ from the transactions`);
     });
 }

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import path from 'node:path';
 import type { Request, Response, Router } from 'express';
+import type { StoredBatch } from '../../batch/batch-service';
 import { resultsCsvHeader, resultsCsvRecord } from '../../batch/results-csv';
 import { actorOf, ConsoleContext, idFrom, noticeFor, route, seeOther, sendPage, sessionOf } from '../console-context';
 import type { MultipartPart } from '../multipart';
@@ -38,19 +39,19 @@ export function batchRoutes(router: Router, context: ConsoleContext): void {
     }
     const force = parts.some((p) => p.name === 'force' && p.filename === null && p.data.toString('utf8') === 'on');
     const filename = cleanFilename(file.filename ?? '');
-    const result = await batches.upload({ filename, bytes: file.data, clientIp: req.clientIp, force });
-    if (!result.ok) {
-      await showBatches(req, res, context, { problems: [`${filename}: ${result.reason}`], status: 400 });
-      return;
-    }
-    const { batch } = result;
-    await context.audit.record(actorOf(req, res), 'batch.upload', `batch ${batch.id}`, {
+    const audit = context.audit.within<StoredBatch>(actorOf(req, res), 'batch.upload', (batch) => `batch ${batch.id}`, (batch) => ({
       filename,
       bytes: file.data.length,
       records: batch.records,
       duplicateOf: batch.duplicateOf,
       forced: batch.forced,
-    });
+    }));
+    const result = await batches.upload({ filename, bytes: file.data, clientIp: req.clientIp, force }, audit);
+    if (!result.ok) {
+      await showBatches(req, res, context, { problems: [`${filename}: ${result.reason}`], status: 400 });
+      return;
+    }
+    const { batch } = result;
     seeOther(res, `/admin/batches?done=${batch.duplicateOf !== null && !batch.forced ? 'duplicate' : 'uploaded'}#batch-${batch.id}`);
   }));
 

@@ -58,15 +58,14 @@ export function campaignRoutes(router: Router, context: ConsoleContext): void {
     const wanted = Object.fromEntries(FLAGS.map((flag) => [flag, field(req.body, flag) === 'on'])) as Record<(typeof FLAGS)[number], boolean>;
     const changed = FLAGS.filter((flag) => wanted[flag] !== campaign[flag]);
     if (changed.length > 0) {
+      const details = Object.fromEntries(changed.map((flag) => [flag, { before: campaign[flag], after: wanted[flag] }]));
       try {
-        await context.admin.updateCampaign(campaign.id, wanted);
+        await context.admin.updateCampaign(campaign.id, wanted, context.audit.within(actorOf(req, res), 'campaign.settings', `campaign ${campaign.id}`, details));
       } catch (error) {
         if (!(error instanceof AdminError) || error.status >= 500) throw error;
         await showCampaign(req, res, context, campaign, { problems: [error.message], status: error.status });
         return;
       }
-      const details = Object.fromEntries(changed.map((flag) => [flag, { before: campaign[flag], after: wanted[flag] }]));
-      await context.audit.record(actorOf(req, res), 'campaign.settings', `campaign ${campaign.id}`, details);
     }
     seeOther(res, `/admin/campaigns/${campaign.id}?done=settings`);
   }));
@@ -80,8 +79,9 @@ export function campaignRoutes(router: Router, context: ConsoleContext): void {
     if (password === '') problems.push('Type the new password.');
     else if (password !== confirm) problems.push('The two passwords are not the same. Type them again.');
     if (problems.length === 0) {
+      const action = campaign.passwordHash ? 'campaign.password_rotated' : 'campaign.password_set';
       try {
-        await context.admin.updateCampaign(campaign.id, { password });
+        await context.admin.updateCampaign(campaign.id, { password }, context.audit.within(actorOf(req, res), action, `campaign ${campaign.id}`));
       } catch (error) {
         if (!(error instanceof AdminError) || error.status >= 500) throw error;
         problems.push(error.message);
@@ -91,7 +91,6 @@ export function campaignRoutes(router: Router, context: ConsoleContext): void {
       await showCampaign(req, res, context, campaign, { problems, status: 400 });
       return;
     }
-    await context.audit.record(actorOf(req, res), campaign.passwordHash ? 'campaign.password_rotated' : 'campaign.password_set', `campaign ${campaign.id}`);
     seeOther(res, `/admin/campaigns/${campaign.id}?done=password`);
   }));
 }

@@ -1,4 +1,6 @@
 import type { Request, Response, Router } from 'express';
+import type { RollupResult } from '../../processing/hourly-rollup';
+import type { NightlyWork } from '../../processing/nightly-processing';
 import { isReportingDate } from '../../processing/reporting-calendar';
 import { actorOf, ConsoleContext, field, route, sendPage, sessionOf } from '../console-context';
 import { ProcessingRun, processingView, runSummary } from '../views/processing-view';
@@ -35,22 +37,23 @@ export function processingRoutes(router: Router, context: ConsoleContext): void 
     const text = field(req.body, 'through').trim();
     const through = text === '' ? undefined : parseThrough(text);
     if (through === null) return showProcessing(req, res, context, { problems: ['“Roll up through” must be a date and time.'], status: 400 });
-    const result = await context.processing.runHourly({ through });
-    await context.audit.record(actorOf(req, res), 'processing.hourly', 'hourly roll-up', {
+    const audit = context.audit.within<RollupResult>(actorOf(req, res), 'processing.hourly', 'hourly roll-up', (result) => ({
       requestedThrough: through === undefined ? null : new Date(through).toISOString(),
       from: new Date(result.from).toISOString(),
       through: new Date(result.through).toISOString(),
-    });
+    }));
+    const result = await context.processing.runHourly({ through }, audit);
     await showProcessing(req, res, context, { run: { kind: 'hourly', ...result } });
   }));
 
   router.post('/processing/nightly', route(async (req, res) => {
     const date = field(req.body, 'date').trim();
     if (!isReportingDate(date)) return showProcessing(req, res, context, { problems: ['Choose the day to process (YYYY-MM-DD).'], status: 400 });
-    const outcome = await context.processing.runNightly({ date });
-    const details: Record<string, unknown> = { date, outcome: outcome.kind };
-    if (outcome.kind === 'completed') details.differences = outcome.report.consistency.differences.length;
-    await context.audit.record(actorOf(req, res), 'processing.nightly', `nightly ${date}`, details);
+    const who = actorOf(req, res);
+    // A completed run's entry commits with the day's statistics; a refused one changed nothing and is noted on its own.
+    const audit = context.audit.within<NightlyWork>(who, 'processing.nightly', `nightly ${date}`, (work) => ({ date, outcome: 'completed', differences: work.consistency.differences.length }));
+    const outcome = await context.processing.runNightly({ date }, audit);
+    if (outcome.kind !== 'completed') await context.audit.record(who, 'processing.nightly', `nightly ${date}`, { date, outcome: outcome.kind });
     await showProcessing(req, res, context, { run: { kind: 'nightly', outcome } });
   }));
 
@@ -58,8 +61,7 @@ export function processingRoutes(router: Router, context: ConsoleContext): void 
     const value = field(req.body, 'inProgress');
     if (value !== 'true' && value !== 'false') return showProcessing(req, res, context, { problems: ['Say whether to hold or release the nightly state.'], status: 400 });
     const inProgress = value === 'true';
-    await context.processing.holdNightly(inProgress);
-    await context.audit.record(actorOf(req, res), inProgress ? 'processing.nightly_hold' : 'processing.nightly_release', 'nightly state', { inProgress });
+    await context.processing.holdNightly(inProgress, context.audit.within(actorOf(req, res), inProgress ? 'processing.nightly_hold' : 'processing.nightly_release', 'nightly state', { inProgress }));
     await showProcessing(req, res, context, { run: { kind: 'hold', inProgress } });
   }));
 }

@@ -1,8 +1,10 @@
 import crypto from 'node:crypto';
 import type { Request, Response, Router } from 'express';
 import { secretsEqual } from '../../admin/admin-auth';
+import type { AfterChange } from '../../store/after-change';
 import { clearConsoleCookie, readCookie, SESSION_COOKIE, setConsoleCookie, SIGN_IN_COOKIE } from '../console-cookies';
 import { ConsoleContext, field, route } from '../console-context';
+import type { ConsoleSession } from '../console-session-store';
 import { sendRefusal } from '../console-guard';
 import { renderPage } from '../views/layout';
 import { signInView } from '../views/sign-in-view';
@@ -43,7 +45,10 @@ export function signInRoutes(router: Router, context: ConsoleContext): void {
     }
     const name = field(req.body, 'name').slice(0, 64);
     const next = safeNext(field(req.body, 'next'));
-    const result = await context.auth.signIn({ name, secret: field(req.body, 'secret'), clientIp: req.clientIp });
+    // The actor is known once the credentials are: the entry is made inside the session's own transaction.
+    const audit: AfterChange<ConsoleSession> = (trx, session) =>
+      context.audit.within({ actor: session.actor, clientIp: req.clientIp || null, requestId: req.id ?? null }, 'session.sign_in', null, { method: session.method })(trx, session);
+    const result = await context.auth.signIn({ name, secret: field(req.body, 'secret'), clientIp: req.clientIp }, audit);
     if (!result.ok) {
       const problem =
         result.reason === 'throttled'
@@ -60,7 +65,6 @@ export function signInRoutes(router: Router, context: ConsoleContext): void {
     await context.auth.signOut(readCookie(req, SESSION_COOKIE));
     clearConsoleCookie(req, res, SIGN_IN_COOKIE);
     setConsoleCookie(req, res, SESSION_COOKIE, result.sessionId, (result.session.expiresAt - result.session.createdAt) / 1000);
-    await context.audit.record({ actor: result.session.actor, clientIp: req.clientIp || null, requestId: req.id ?? null }, 'session.sign_in', null, { method: result.session.method });
     res.redirect(303, next);
   }));
 }

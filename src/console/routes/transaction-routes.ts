@@ -75,7 +75,8 @@ export function transactionRoutes(router: Router, context: ConsoleContext): void
       sendPage(req, res, context, { title: 'Postback not found', section: 'transactions', body: transactionSearchView({ transactionId: '', clickId: '', merchantReferenceId: '', campaignId: '' }, null) }, 404);
       return;
     }
-    if (!(await context.postbacks.requeueFailed(delivery.id, Date.now()))) {
+    const audit = context.audit.within(actorOf(req, res), 'postback.retry', `postback ${delivery.id}`, { transactionId: delivery.transactionId, attemptsBefore: delivery.attempts });
+    if (!(await context.postbacks.requeueFailed(delivery.id, Date.now(), audit))) {
       sendPage(req, res, context, {
         title: `Transaction ${delivery.transactionId}`,
         section: 'transactions',
@@ -85,7 +86,6 @@ export function transactionRoutes(router: Router, context: ConsoleContext): void
       return;
     }
     context.wakePostbackWorker();
-    await context.audit.record(actorOf(req, res), 'postback.retry', `postback ${delivery.id}`, { transactionId: delivery.transactionId, attemptsBefore: delivery.attempts });
     seeOther(res, `/admin/transactions/${delivery.transactionId}?done=retried`);
   }));
 }

@@ -1,8 +1,12 @@
 import type { Request, Response, Router } from 'express';
 import { AdminError } from '../../admin/admin-errors';
+import type { WhitelistEntry } from '../../store/whitelist-store';
 import { actorOf, ConsoleContext, field, idFrom, noticeFor, route, seeOther, sendPage, sessionOf } from '../console-context';
 import { pathWithQuery } from '../html';
 import { WhitelistFilter, WhitelistForm, whitelistView } from '../views/whitelist-view';
+
+/** What an audit entry of the white-list names: the campaign's list or the global one. */
+const whitelistTarget = (entry: Pick<WhitelistEntry, 'campaignId'>) => (entry.campaignId === null ? 'global white-list' : `campaign ${entry.campaignId}`);
 
 function filterOf(value: unknown): WhitelistFilter {
   if (value === 'global') return { kind: 'global' };
@@ -55,12 +59,8 @@ export function whitelistRoutes(router: Router, context: ConsoleContext): void {
     if (form.note.length > 255) problems.push('The note must be at most 255 characters.');
     if (problems.length === 0) {
       try {
-        const entry = await context.admin.addWhitelistEntry({ address: form.address, campaignId, note: form.note || null });
-        await context.audit.record(actorOf(req, res), 'whitelist.add', entry.campaignId === null ? 'global white-list' : `campaign ${entry.campaignId}`, {
-          entryId: entry.id,
-          address: entry.address,
-          note: entry.note,
-        });
+        const audit = context.audit.within<WhitelistEntry>(actorOf(req, res), 'whitelist.add', whitelistTarget, (entry) => ({ entryId: entry.id, address: entry.address, note: entry.note }));
+        await context.admin.addWhitelistEntry({ address: form.address, campaignId, note: form.note || null }, audit);
         seeOther(res, withDone(returnTo, 'whitelist-added'));
         return;
       } catch (error) {
@@ -79,12 +79,8 @@ export function whitelistRoutes(router: Router, context: ConsoleContext): void {
       await showWhitelist(req, res, context, { kind: 'all' }, { problems: ['That white-list entry no longer exists.'], status: 404 });
       return;
     }
-    await context.admin.removeWhitelistEntry(entry.id);
-    await context.audit.record(actorOf(req, res), 'whitelist.remove', entry.campaignId === null ? 'global white-list' : `campaign ${entry.campaignId}`, {
-      entryId: entry.id,
-      address: entry.address,
-      note: entry.note,
-    });
+    const details = { entryId: entry.id, address: entry.address, note: entry.note };
+    await context.admin.removeWhitelistEntry(entry.id, context.audit.within(actorOf(req, res), 'whitelist.remove', whitelistTarget(entry), details));
     seeOther(res, withDone(returnTo, 'whitelist-removed'));
   }));
 }

@@ -42,9 +42,30 @@ function differences(run: ProcessingRun | null): SafeHtml {
 <thead><tr><th scope="col" class="num">CID</th><th scope="col" class="num">Affiliate</th><th scope="col">Totals that differ</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
 }
 
+/** The run holding the lease, if any: its day, its start, its lease, and whether it still holds. */
+function runFacts(run: ProcessingStatus['nightly']['run']): SafeHtml {
+  if (!run) return html`<dt>Run</dt><dd><span class="muted">—</span></dd>`;
+  const state = run.live ? html`lease until ${time(run.leaseExpiresAt)}` : html`<strong>lease expired</strong> at ${time(run.leaseExpiresAt)}: interrupted`;
+  return html`<dt>Run</dt><dd>${run.date}, started ${time(run.startedAt)}; ${state}</dd>`;
+}
+
+/** Runs found interrupted (their process died, or an admin ended the lease) and whether their day was done again. */
+function interruptedDays(status: ProcessingStatus): SafeHtml {
+  const { interruptedDays: days, interruptions } = status.nightly;
+  if (days.length === 0) return html``;
+  const rows = days.map(
+    (d) => html`<tr><td data-label="Day">${d.date}</td><td data-label="Found interrupted">${time(d.interruptedAt)}</td><td data-label="Done again">${d.completedAt === null ? html`<strong>not yet</strong>` : time(d.completedAt)}</td></tr>`,
+  );
+  return html`<div class="table-wrap"><table class="stack"><caption>Interrupted nightly runs (${interruptions} in all; the latest)</caption>
+<thead><tr><th scope="col">Day</th><th scope="col">Found interrupted</th><th scope="col">Done again</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
 /** The Processing page: watermark, nightly state, and a button for each job. */
 export function processingView(input: { status: ProcessingStatus; timeZone: string; defaultNightlyDate: string; run: ProcessingRun | null; session: PageSession }): SafeHtml {
   const { status, session } = input;
+  const { held, run } = status.nightly;
+  // Releasing clears the hold and ends a run's lease; shown when there is either to release.
+  const release = held || run !== null;
   return html`${differences(input.run)}<div class="grid-2">
 <section class="card" aria-labelledby="hourly-h"><h2 id="hourly-h">Hourly roll-up</h2>
 <dl class="facts"><dt>Rolled up through</dt><dd>${time(status.hourly.rolledUpThrough)}</dd><dt>Last run</dt><dd>${time(status.hourly.lastRunAt)}</dd></dl>
@@ -54,14 +75,15 @@ export function processingView(input: { status: ProcessingStatus; timeZone: stri
 <div class="actions"><button type="submit">Run hourly roll-up</button></div></form>
 </section>
 <section class="card" aria-labelledby="nightly-h"><h2 id="nightly-h">Nightly processing</h2>
-<dl class="facts"><dt>In progress</dt><dd>${yesNo(status.nightly.inProgress)}</dd><dt>Started</dt><dd>${time(status.nightly.startedAt)}</dd><dt>Last completed</dt><dd>${time(status.nightly.lastCompletedAt)}</dd><dt>Reporting time zone</dt><dd>${input.timeZone}</dd></dl>
-<p class="hint">While it runs, every modification answers “Temporary failure: Nightly processing in progress”.</p>
+<dl class="facts"><dt>In progress</dt><dd>${yesNo(status.nightly.inProgress)}</dd><dt>Held by hand</dt><dd>${yesNo(held)}</dd>${runFacts(run)}<dt>Started</dt><dd>${time(status.nightly.startedAt)}</dd><dt>Last completed</dt><dd>${time(status.nightly.lastCompletedAt)}</dd><dt>Reporting time zone</dt><dd>${input.timeZone}</dd></dl>
+<p class="hint">While a run holds its lease, or the state is held by hand, every modification answers “Temporary failure: Nightly processing in progress”. A run renews its lease as it works; a lease not renewed expires, and its day is run again by the next scheduled pass.</p>
+${interruptedDays(status)}
 <form class="stack" method="post" action="/admin/processing/nightly">${csrfField(session)}
 <div class="field"><label for="date">Day to process</label><input type="date" id="date" name="date" value="${input.defaultNightlyDate}" required></div>
 <div class="actions"><button type="submit">Run nightly processing</button></div></form>
-<form class="stack" method="post" action="/admin/processing/nightly-state" data-confirm="${status.nightly.inProgress ? 'Release the nightly state? Modifications will be accepted again.' : 'Hold the nightly state? Every modification will be refused until it is released.'}">${csrfField(session)}
-<input type="hidden" name="inProgress" value="${status.nightly.inProgress ? 'false' : 'true'}">
-<p class="hint">For networks whose nightly job runs elsewhere: hold the state by hand while it runs.</p>
-<div class="actions"><button type="submit" class="secondary">${status.nightly.inProgress ? 'Release nightly state' : 'Hold nightly state'}</button></div></form>
+<form class="stack" method="post" action="/admin/processing/nightly-state" data-confirm="${release ? 'Release the nightly state? The hold is cleared and a run’s lease ended; modifications will be accepted again.' : 'Hold the nightly state? Every modification will be refused until it is released.'}">${csrfField(session)}
+<input type="hidden" name="inProgress" value="${release ? 'false' : 'true'}">
+<p class="hint">For maintenance, or networks whose nightly job runs elsewhere: hold the state by hand; no run clears the hold.</p>
+<div class="actions"><button type="submit" class="secondary">${release ? 'Release nightly state' : 'Hold nightly state'}</button></div></form>
 </section></div>`;
 }
