@@ -33,6 +33,39 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
     },
   });
   new Gauge({
+    name: 'txedit_nightly_held',
+    help: 'Whether an admin holds the nightly flag by hand (1) or not (0)',
+    registers,
+    async collect() {
+      this.set((await processingOnce()).nightly.held ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'txedit_nightly_run_lease_live',
+    help: 'Whether a nightly run holds a live lease (1), or none runs / its lease expired unrenewed (0)',
+    registers,
+    async collect() {
+      this.set((await processingOnce()).nightly.run?.live ? 1 : 0);
+    },
+  });
+  // A gauge of a count kept in the database, not a counter: every instance reads the same total.
+  new Gauge({
+    name: 'txedit_nightly_interruptions',
+    help: 'Nightly runs found interrupted (their lease expired unrenewed), ever',
+    registers,
+    async collect() {
+      this.set((await processingOnce()).nightly.interruptions);
+    },
+  });
+  new Gauge({
+    name: 'txedit_nightly_interrupted_days_pending',
+    help: 'Interrupted nightly days not yet done again',
+    registers,
+    async collect() {
+      this.set((await processingOnce()).nightly.interruptedDays.filter((day) => day.completedAt === null).length);
+    },
+  });
+  new Gauge({
     name: 'txedit_nightly_last_completed_timestamp_seconds',
     help: 'When nightly processing last completed (Unix seconds; 0: never)',
     registers,

@@ -2,6 +2,8 @@ import { testEngines } from '../support/databases';
 import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow } from '../support/factories';
 import { parsePrometheusText } from '../support/prometheus-text';
 import { adminRequest, useTestServer } from '../support/test-server';
+import { eventually } from '../faults/fault-helpers';
+import { DailyStatisticsStore } from '../../src/store/daily-statistics-store';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef0123456789';
 
@@ -11,7 +13,7 @@ async function scrape(baseUrl: string, token: string | null = METRICS_TOKEN) {
 }
 
 describe.each(testEngines())('GET /metrics on %s', (engine) => {
-  const context = useTestServer(engine, { METRICS_TOKEN });
+  const context = useTestServer(engine, { METRICS_TOKEN, REPORTING_TIMEZONE: 'UTC' });
 
   it('refuses a scrape without the bearer token or with a wrong one', async () => {
     for (const token of [null, 'wrong', `${METRICS_TOKEN}x`]) {
@@ -45,6 +47,30 @@ describe.each(testEngines())('GET /metrics on %s', (engine) => {
     // Rolled up through the start of this hour: the lag is under an hour (and a minute of slack).
     expect(lag).toBeGreaterThanOrEqual(0);
     expect(lag).toBeLessThan(3660);
+  });
+
+  it('shows a run’s live lease, its expiry, and the interruption once the day is redone', async () => {
+    const { services, baseUrl } = context.server;
+    const date = new Date(Date.now() - 5 * 86_400_000).toISOString().slice(0, 10);
+    const gauges = async () => parsePrometheusText((await scrape(baseUrl)).text);
+    expect((await gauges()).value('txedit_nightly_interruptions')).toBe(0);
+    // What a runner killed mid-run leaves: its lease (2 s) and its day's run record, started, not completed.
+    const startedAt = Date.now();
+    await services.db.knex.transaction(async (trx) => {
+      await services.stores.processingState.claimRun(trx, { date, holder: 'dead-host:1:metrics', startedAt, leaseMs: 2000 });
+      await new DailyStatisticsStore(services.db.knex).recordRunStarted(trx, date, 'UTC', startedAt);
+    });
+    const running = await gauges();
+    expect(running.value('txedit_nightly_run_lease_live')).toBe(1);
+    expect(running.value('txedit_nightly_in_progress')).toBe(1);
+    expect(running.value('txedit_nightly_held')).toBe(0);
+    await eventually('the lease expired', async () => ((await gauges()).value('txedit_nightly_run_lease_live') === 0 ? true : undefined), 10_000);
+    expect((await gauges()).value('txedit_nightly_in_progress')).toBe(0);
+
+    expect((await services.processing.redoInterruptedNightly()).map((r) => r.date)).toEqual([date]);
+    const redone = await gauges();
+    expect(redone.value('txedit_nightly_interruptions')).toBe(1);
+    expect(redone.value('txedit_nightly_interrupted_days_pending')).toBe(0);
   });
 
   it('counts pending postbacks and the age of the oldest', async () => {
