@@ -6,7 +6,8 @@ import { hashPassword } from './auth/password-verifier';
 import { createServices } from './composition';
 import { Config, ConfigError, loadConfig } from './config';
 import { createLogger, Logger } from './logger';
-import { createListener } from './http/listener';
+import { refusalReporter } from './http/connection-limits';
+import { createListener, listen, ListenError } from './http/listener';
 import { ResponsesInFlight } from './http/responses-in-flight';
 import { createProcessingScheduler } from './processing/processing-scheduler';
 import { Database, migrateToLatest, openDatabase } from './store/database';
@@ -52,13 +53,25 @@ async function main(): Promise<void> {
   });
   const services = createServices(config, db, logger);
   const app = createApp(services);
-  const listener = createListener(app, { certFile: config.security.tlsCertFile, keyFile: config.security.tlsKeyFile });
-  const { server } = listener;
-  server.listen(config.port, config.host, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info({ port, host: config.host, database: config.database.client }, `txedit listening on ${listener.protocol}://${config.host}:${port}`);
+  const listener = createListener(app, { certFile: config.security.tlsCertFile, keyFile: config.security.tlsKeyFile }, config.http, {
+    trustProxy: config.trustProxy,
+    onRefused: refusalReporter((fields, message) => logger.warn(fields, message)),
   });
+  const { server } = listener;
+  // Nothing touches the database before the port is ours: a second instance started by mistake on a
+  // busy port says so in one line and leaves the database alone.
+  try {
+    await listen(server, config.port, config.host);
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    process.stderr.write(`txedit: ${error.message}\n`);
+    process.exit(1);
+  }
+  // Once listening, a server error (a failed accept) is logged rather than ending the process.
+  server.on('error', (error) => logger.error({ err: error }, 'HTTP server error'));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ port, host: config.host, database: config.database.client }, `txedit listening on ${listener.protocol}://${config.host}:${port}`);
   process.on('SIGHUP', () => {
     try {
       listener.reloadTls();

@@ -33,7 +33,7 @@ export async function startTestServer(db: Database, env: Record<string, string> 
   });
   const services = createServices(config, db, createLogger(config.logLevel));
   // The same listener production uses (header limits included), plain HTTP.
-  const { server } = createListener(createApp(services), { certFile: null, keyFile: null });
+  const { server } = createListener(createApp(services), { certFile: null, keyFile: null }, config.http, { trustProxy: config.trustProxy });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   if (config.postbacks.workerEnabled) services.postbackWorker.start();
