@@ -105,11 +105,12 @@ function trustOf(req: IncomingMessage): Trust | undefined {
   return typeof trust === 'function' ? (trust as Trust) : undefined;
 }
 
-/** The request's path, without its query string (express's `req.path`). */
-export function pathOf(req: IncomingMessage, res: ServerResponse): string {
-  const url = req.url ?? '/';
-  // What express's URL parser would not take by its fast path: let it do the work.
-  if (!url.startsWith('/') || /[\t\n\f\r #\u00a0\ufeff]/.test(url)) return expressApis(req, res).req.path;
-  const end = url.indexOf('?');
+/**
+ * The request's path as the client sent it, without its query string (or a fragment): the whole path,
+ * mount prefixes included (`/api/v1/campaigns`, not the `/campaigns` a mounted router sees in `req.url`).
+ */
+export function pathOf(req: IncomingMessage): string {
+  const url = (req as Partial<PlainRequest>).originalUrl ?? req.url ?? '/';
+  const end = url.search(/[?#]/);
   return end === -1 ? url : url.slice(0, end);
 }
