@@ -10,11 +10,22 @@ import { refusalReporter } from './http/connection-limits';
 import { createListener, listen, ListenError } from './http/listener';
 import { ResponsesInFlight } from './http/responses-in-flight';
 import { createProcessingScheduler } from './processing/processing-scheduler';
-import { Database, migrateToLatest, openDatabase } from './store/database';
+import { Database, migrateToLatest, openDatabase, pendingMigrations } from './store/database';
+import { schemaNotCurrent } from './store/schema-readiness';
 
-/** Applies migrations and, on an empty embedded database, the demo data. */
+/** Why the server is waiting for someone else's `txedit migrate` (logged without a stack trace). */
+class SchemaNotCurrentError extends Error {}
+
+/**
+ * Applies migrations (or, with MIGRATE_ON_START=false, waits for them: the workers and schedulers start
+ * only on a current schema) and, on an empty embedded database, the demo data.
+ */
 async function prepareDatabase(config: Config, db: Database, logger: Logger): Promise<void> {
   if (config.migrateOnStart) await migrateToLatest(db);
+  else {
+    const pending = await pendingMigrations(db);
+    if (pending.length > 0) throw new SchemaNotCurrentError(`${schemaNotCurrent(pending)}; run txedit migrate`);
+  }
   if (config.database.client === 'sqlite' && config.demoData && (await databaseIsEmpty(db.knex))) {
     await seedDemoData(db.knex, await hashPassword(DEMO_PASSWORD, config.bcryptCost), Date.now());
     logger.info({ campaignId: 100, password: undefined }, 'created demo data (campaign 100, see README)');
@@ -26,7 +37,7 @@ function untilItWorks(work: () => Promise<void>, logger: Logger, what: string): 
   return new Promise((resolve) => {
     const attempt = () =>
       work().then(resolve, (error) => {
-        logger.error({ err: error }, `${what} failed; retrying in 5 s`);
+        logger.error(error instanceof SchemaNotCurrentError ? { reason: error.message } : { err: error }, `${what} failed; retrying in 5 s`);
         setTimeout(attempt, 5000).unref();
       });
     attempt();

@@ -109,3 +109,15 @@ export async function databaseIsReachable(db: Database): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * The migrations this build knows that the database has not applied — all of them on an empty
+ * database. Only reads (knex's own `migrate.list` would create its tables). Migrations applied by a
+ * newer build and unknown to this one do not count: an older server runs on a newer schema.
+ */
+export async function pendingMigrations(db: Database): Promise<string[]> {
+  const known = (await migrationSource.getMigrations([])).map((migration) => migrationSource.getMigrationName(migration));
+  if (!(await db.knex.schema.hasTable('knex_migrations'))) return known;
+  const applied = new Set((await db.knex('knex_migrations').select<Array<{ name: string }>>('name')).map((row) => row.name));
+  return known.filter((name) => !applied.has(name));
+}
