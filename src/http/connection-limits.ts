@@ -30,7 +30,8 @@ export function clientKeyOf(address: string): string {
   const [head, tail] = ip.split('%')[0].split('::');
   const front = head === '' ? [] : head.split(':');
   const back = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? front : [...front, ...new Array<string>(Math.max(0, 8 - front.length - back.length)).fill('0'), ...back];
+  const zeros = new Array<string>(Math.max(0, 8 - front.length - back.length)).fill('0');
+  const groups = tail === undefined ? front : [...front, ...zeros, ...back];
   return `${groups.slice(0, 4).join(':')}::/64`;
 }
 
@@ -47,7 +48,9 @@ export function capConnectionsPerClient(
   perClient: number,
   options: { exempt: (address: string) => boolean; onRefused: (refused: RefusedConnection) => void },
 ): void {
-  server.on('drop', (data?: { remoteAddress?: string }) => options.onRefused({ cap: 'total', client: clientKeyOf(data?.remoteAddress ?? '') }));
+  server.on('drop', (data?: { remoteAddress?: string }) => {
+    options.onRefused({ cap: 'total', client: clientKeyOf(data?.remoteAddress ?? '') });
+  });
   if (perClient === 0) return;
   const open = new Map<string, number>();
   // Ahead of Node's own listener, so a refused connection gets no parser (HTTP) or TLS socket (HTTPS).
@@ -78,14 +81,18 @@ export function capConnectionsPerClient(
  * Reports refused connections through `log` without a line per refusal (a flood refuses thousands a
  * second): the first at once, then one summary a minute while refusals go on.
  */
-export function refusalReporter(log: (fields: Record<string, unknown>, message: string) => void, periodMs = 60_000): (refused: RefusedConnection) => void {
+export function refusalReporter(
+  log: (fields: Record<string, unknown>, message: string) => void,
+  periodMs = 60_000,
+): (refused: RefusedConnection) => void {
   let timer: NodeJS.Timeout | null = null;
   let since = { total: 0, client: 0 };
   let last: RefusedConnection | null = null;
   const summarise = () => {
     timer = null;
     if (since.total + since.client === 0) return;
-    log({ refused: since, lastClient: last?.client }, `refused ${since.total + since.client} connections over the connection caps in the last ${periodMs / 1000} s`);
+    const count = since.total + since.client;
+    log({ refused: since, lastClient: last?.client }, `refused ${count} connections over the connection caps in the last ${periodMs / 1000} s`);
     since = { total: 0, client: 0 };
     timer = setTimeout(summarise, periodMs).unref();
   };
@@ -93,7 +100,8 @@ export function refusalReporter(log: (fields: Record<string, unknown>, message: 
     last = refused;
     if (timer === null) {
       const cap = refused.cap === 'total' ? 'HTTP_MAX_CONNECTIONS' : 'HTTP_MAX_CONNECTIONS_PER_CLIENT';
-      log({ cap, client: refused.client }, `refused a connection over ${cap}; further refusals are summed up every ${periodMs / 1000} s`);
+      const next = `further refusals are summed up every ${periodMs / 1000} s`;
+      log({ cap, client: refused.client }, `refused a connection over ${cap}; ${next}`);
       timer = setTimeout(summarise, periodMs).unref();
       return;
     }
