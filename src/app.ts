@@ -9,8 +9,8 @@ import { expressApis, handOver, type PlainRequest } from './http/express-apis';
 import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
 import { transactionEditHandler } from './linktrust/transaction-edit-route';
-import { databaseIsReachable } from './store/database';
 import { metricsRoute } from './metrics/metrics-route';
+import { SchemaReadiness } from './store/schema-readiness';
 import { postbackRoutes } from './postbacks/postbacks-router';
 import { processingRoutes } from './processing/processing-router';
 
@@ -95,20 +95,25 @@ export function createExpressApp(services: Services): express.Express {
   // helmet's headers, worked out once at start-up rather than by helmet's middleware chain per request.
   const headers = securityHeaders(API_HELMET_OPTIONS);
   const context = requestContext(logger);
+  // Until every migration is applied, each front door answers "not yet" instead of a system error.
+  const readiness = new SchemaReadiness(services.db);
   const edit = transactionEditHandler({
     modifications: services.modifications,
     idempotency: services.idempotency,
     logger,
     requireHttps: config.security.requireHttps,
     rateLimitDelayMs: config.security.rateLimitDelayMs,
+    readiness,
   });
   app.use(headers);
   app.use(context);
   app.all('/transaction.edit', edit);
 
+  // Ready to serve: the database answers and its schema is current (README, Operations).
   app.get('/healthz', async (_req, res) => {
-    const ok = await databaseIsReachable(services.db);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable' });
+    const problem = await readiness.healthProblem();
+    if (problem === null) res.status(200).json({ status: 'ok' });
+    else res.status(503).json({ status: 'unavailable', reason: problem });
   });
 
   app.get('/metrics', metricsRoute(services.metrics, config.metricsToken, logger));
@@ -119,6 +124,7 @@ export function createExpressApp(services: Services): express.Express {
       admin: services.admin,
       adminToken: config.adminToken,
       logger,
+      readiness,
       extend: [
         postbackRoutes({ postbacks: services.stores.postbacks, onRequeued: () => services.postbackWorker.wake() }),
         processingRoutes({ processing: services.processing }),
@@ -128,6 +134,13 @@ export function createExpressApp(services: Services): express.Express {
   );
 
   // The web console: its own CSP, cookies and CSRF checks live in its router.
+  app.use('/admin', (_req: Request, res: Response, next: NextFunction) => {
+    if (readiness.isCurrent) return next();
+    readiness.notReadyReason().then((reason) => {
+      if (reason === null) return next();
+      res.status(503).set('Retry-After', '5').type('text/plain; charset=utf-8').send(`Service Unavailable: ${reason}\n`);
+    }, next);
+  });
   app.use('/admin', consoleRouterFor(services));
 
   const notFound = (req: Request, res: Response) => {

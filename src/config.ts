@@ -3,6 +3,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_POSTBACK_RETRY_SCHEDULE, parseRetrySchedule } from './postbacks/retry-schedule';
 import { ConsoleUser, parseAdminUsers } from './console/admin-users';
+import type { ConnectionLimits } from './http/connection-limits';
 
 /** Where the data lives: an embedded SQLite file or a MySQL/MariaDB server. */
 export type DatabaseConfig =
@@ -13,6 +14,8 @@ export type DatabaseConfig =
 export interface Config {
   port: number;
   host: string;
+  /** Slow and excess connections: header/request timeouts, overall and per-client connection caps. */
+  http: ConnectionLimits;
   database: DatabaseConfig;
   /** Bearer token of the admin API; when unset the admin API refuses everything. */
   adminToken: string | null;
@@ -109,6 +112,10 @@ const int = (name: string, min: number, max: number) =>
 const schema = z.object({
   PORT: int('PORT', 0, 65535).default(8080),
   HOST: z.string().trim().min(1, 'HOST must not be empty').default('0.0.0.0'),
+  HTTP_HEADERS_TIMEOUT_MS: int('HTTP_HEADERS_TIMEOUT_MS', 100, 300_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int('HTTP_REQUEST_TIMEOUT_MS', 100, 3_600_000).default(120_000),
+  HTTP_MAX_CONNECTIONS: int('HTTP_MAX_CONNECTIONS', 1, 1_000_000).default(4096),
+  HTTP_MAX_CONNECTIONS_PER_CLIENT: int('HTTP_MAX_CONNECTIONS_PER_CLIENT', 0, 1_000_000).default(256),
   DATABASE_URL: z.string().trim().optional(),
   ADMIN_TOKEN: z.string().optional(),
   METRICS_TOKEN: z.string().trim().min(32, 'METRICS_TOKEN must be at least 32 characters').optional(),
@@ -255,6 +262,10 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   const database = parseDatabaseUrl(cleaned.DATABASE_URL);
   if (typeof database === 'string') problems.push(database);
   if (Boolean(cleaned.TLS_CERT_FILE) !== Boolean(cleaned.TLS_KEY_FILE)) problems.push('TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  // Node refuses a headers timeout longer than the whole request's.
+  if (result.success && result.data.HTTP_HEADERS_TIMEOUT_MS > result.data.HTTP_REQUEST_TIMEOUT_MS) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS must not be larger than HTTP_REQUEST_TIMEOUT_MS');
+  }
   if (problems.length > 0 || !result.success || typeof database === 'string') {
     throw new ConfigError(`invalid configuration: ${[...new Set(problems)].join("; ")}`);
   }
@@ -262,6 +273,12 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   return Object.freeze({
     port: v.PORT,
     host: v.HOST,
+    http: Object.freeze({
+      headersTimeoutMs: v.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: v.HTTP_REQUEST_TIMEOUT_MS,
+      maxConnections: v.HTTP_MAX_CONNECTIONS,
+      maxConnectionsPerClient: v.HTTP_MAX_CONNECTIONS_PER_CLIENT,
+    }),
     database,
     adminToken: v.ADMIN_TOKEN ? v.ADMIN_TOKEN : null,
     metricsToken: v.METRICS_TOKEN ? v.METRICS_TOKEN : null,

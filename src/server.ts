@@ -6,14 +6,26 @@ import { hashPassword } from './auth/password-verifier';
 import { createServices } from './composition';
 import { Config, ConfigError, loadConfig } from './config';
 import { createLogger, Logger } from './logger';
-import { createListener } from './http/listener';
+import { refusalReporter } from './http/connection-limits';
+import { createListener, listen, ListenError } from './http/listener';
 import { ResponsesInFlight } from './http/responses-in-flight';
 import { createProcessingScheduler } from './processing/processing-scheduler';
-import { Database, migrateToLatest, openDatabase } from './store/database';
+import { Database, migrateToLatest, openDatabase, pendingMigrations } from './store/database';
+import { schemaNotCurrent } from './store/schema-readiness';
 
-/** Applies migrations and, on an empty embedded database, the demo data. */
+/** Why the server is waiting for someone else's `txedit migrate` (logged without a stack trace). */
+class SchemaNotCurrentError extends Error {}
+
+/**
+ * Applies migrations (or, with MIGRATE_ON_START=false, waits for them: the workers and schedulers start
+ * only on a current schema) and, on an empty embedded database, the demo data.
+ */
 async function prepareDatabase(config: Config, db: Database, logger: Logger): Promise<void> {
   if (config.migrateOnStart) await migrateToLatest(db);
+  else {
+    const pending = await pendingMigrations(db);
+    if (pending.length > 0) throw new SchemaNotCurrentError(`${schemaNotCurrent(pending)}; run txedit migrate`);
+  }
   if (config.database.client === 'sqlite' && config.demoData && (await databaseIsEmpty(db.knex))) {
     await seedDemoData(db.knex, await hashPassword(DEMO_PASSWORD, config.bcryptCost), Date.now());
     logger.info({ campaignId: 100, password: undefined }, 'created demo data (campaign 100, see README)');
@@ -25,7 +37,7 @@ function untilItWorks(work: () => Promise<void>, logger: Logger, what: string): 
   return new Promise((resolve) => {
     const attempt = () =>
       work().then(resolve, (error) => {
-        logger.error({ err: error }, `${what} failed; retrying in 5 s`);
+        logger.error(error instanceof SchemaNotCurrentError ? { reason: error.message } : { err: error }, `${what} failed; retrying in 5 s`);
         setTimeout(attempt, 5000).unref();
       });
     attempt();
@@ -52,13 +64,25 @@ async function main(): Promise<void> {
   });
   const services = createServices(config, db, logger);
   const app = createApp(services);
-  const listener = createListener(app, { certFile: config.security.tlsCertFile, keyFile: config.security.tlsKeyFile });
-  const { server } = listener;
-  server.listen(config.port, config.host, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    logger.info({ port, host: config.host, database: config.database.client }, `txedit listening on ${listener.protocol}://${config.host}:${port}`);
+  const listener = createListener(app, { certFile: config.security.tlsCertFile, keyFile: config.security.tlsKeyFile }, config.http, {
+    trustProxy: config.trustProxy,
+    onRefused: refusalReporter((fields, message) => logger.warn(fields, message)),
   });
+  const { server } = listener;
+  // Nothing touches the database before the port is ours: a second instance started by mistake on a
+  // busy port says so in one line and leaves the database alone.
+  try {
+    await listen(server, config.port, config.host);
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    process.stderr.write(`txedit: ${error.message}\n`);
+    process.exit(1);
+  }
+  // Once listening, a server error (a failed accept) is logged rather than ending the process.
+  server.on('error', (error) => logger.error({ err: error }, 'HTTP server error'));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ port, host: config.host, database: config.database.client }, `txedit listening on ${listener.protocol}://${config.host}:${port}`);
   process.on('SIGHUP', () => {
     try {
       listener.reloadTls();

@@ -79,6 +79,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
   });
 
+  it('bounds slow and excess HTTP connections by default, and reads the HTTP_* settings', () => {
+    expect(loadConfig({}).http).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 120_000, maxConnections: 4096, maxConnectionsPerClient: 256 });
+    const env = { HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_MAX_CONNECTIONS: '100', HTTP_MAX_CONNECTIONS_PER_CLIENT: '0' };
+    expect(loadConfig(env).http).toEqual({ headersTimeoutMs: 5000, requestTimeoutMs: 5000, maxConnections: 100, maxConnectionsPerClient: 0 });
+    expect(configErrorFor({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }).message).toBe(
+      'invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not be larger than HTTP_REQUEST_TIMEOUT_MS',
+    );
+  });
+
   it('freezes the result', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
@@ -116,6 +125,10 @@ describe('loadConfig', () => {
     ['NIGHTLY_LEASE_SECONDS', '2'],
     ['NIGHTLY_LEASE_SECONDS', '1.5'],
     ['BATCH_MAX_FILE_MB', '0'],
+    ['HTTP_HEADERS_TIMEOUT_MS', '50'],
+    ['HTTP_REQUEST_TIMEOUT_MS', 'soon'],
+    ['HTTP_MAX_CONNECTIONS', '0'],
+    ['HTTP_MAX_CONNECTIONS_PER_CLIENT', '-1'],
   ])('refuses %s=%j with one line naming the variable', (variable, value) => {
     const { message } = configErrorFor({ [variable]: value });
     expect(message).not.toContain('\n');

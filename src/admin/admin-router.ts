@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseMoney } from '../modification/money';
 import { MAX_CAMPAIGN_ID, MAX_TRANSACTION_ID } from '../linktrust/request-parser';
 import type { Logger } from '../logger';
+import type { Readiness } from '../store/schema-readiness';
 import { AdminError, invalid } from './admin-errors';
 import type { AdminService } from './admin-service';
 import { requireAdminToken } from './admin-auth';
@@ -69,10 +70,22 @@ export function adminRouter(deps: {
   logger: Logger;
   /** Each adds its routes (postbacks, processing, batches…) behind the same auth, JSON and errors. */
   extend?: Array<(router: Router) => void>;
+  /** Until the database schema is current every call is answered 503 `not_ready`. */
+  readiness?: Readiness;
 }): Router {
-  const { admin } = deps;
+  const { admin, readiness } = deps;
   const router = express.Router();
   router.use(requireAdminToken(deps.adminToken));
+  if (readiness) {
+    router.use((_req: Request, res: Response, next: NextFunction) => {
+      if (readiness.isCurrent) return next();
+      readiness.notReadyReason().then((reason) => {
+        if (reason === null) return next();
+        res.setHeader('Retry-After', '5');
+        next(new AdminError(503, 'not_ready', reason));
+      }, next);
+    });
+  }
   router.use(express.json({ limit: '256kb' }));
 
   router.post('/affiliates', route(async (req, res) => {

@@ -2,14 +2,42 @@ import net from 'node:net';
 import ipRangeCheck from 'ip-range-check';
 
 /**
- * `::ffff:a.b.c.d` → `a.b.c.d`, so IPv4 whitelist entries match clients seen over an IPv6 socket.
- * Anything that is not an address ('' for none) becomes '': behind `TRUST_PROXY=true` req.ip is
- * whatever the client wrote in X-Forwarded-For, which must not reach the history's client_ip column.
+ * A client address in one spelling: IPv4-mapped IPv6 (`::ffff:a.b.c.d`, `::ffff:a01:101`, …) becomes the
+ * IPv4 address, so IPv4 whitelist entries and rate-limit buckets match clients seen over an IPv6 socket
+ * or named so by a proxy; other IPv6 addresses take their canonical form. Anything that is not an
+ * address ('' for none) becomes '': behind `TRUST_PROXY=true` the address is whatever the client wrote in
+ * X-Forwarded-For, which must not reach the history's client_ip column.
  */
 export function normaliseClientIp(ip: string | undefined): string {
-  if (!ip || net.isIP(ip) === 0) return '';
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
-  return mapped ? mapped[1] : ip;
+  if (!ip) return '';
+  const version = net.isIP(ip);
+  if (version === 4) return ip;
+  if (version === 0) return '';
+  let canonical: string;
+  try {
+    canonical = canonicalIpv6(ip);
+  } catch {
+    return ip; // a zone index (fe80::1%eth0) that SocketAddress does not take: kept as written
+  }
+  // inet_ntop spells every IPv4-mapped address ::ffff:a.b.c.d.
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(canonical);
+  return mapped ? mapped[1] : canonical;
+}
+
+/**
+ * An X-Forwarded-For entry without the port some proxies add (Azure's gateways, some ingress
+ * controllers): `a.b.c.d:port` → `a.b.c.d`, `[v6]:port` and `[v6]` → `v6`. A bare IPv6 address, or
+ * anything else, is returned as it is.
+ */
+export function withoutPort(entry: string | undefined): string {
+  if (!entry) return '';
+  if (entry.charCodeAt(0) === 91 /* [ */) {
+    const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(entry);
+    return bracketed ? bracketed[1] : entry;
+  }
+  const colon = entry.indexOf(':');
+  if (colon === -1 || entry.indexOf(':', colon + 1) !== -1) return entry;
+  return /^\d{1,5}$/.test(entry.slice(colon + 1)) ? entry.slice(0, colon) : entry;
 }
 
 /**

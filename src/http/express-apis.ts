@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type express from 'express';
 import type { Request, Response } from 'express';
 import proxyaddr from 'proxy-addr';
+import { withoutPort } from '../auth/ip-address';
 
 /**
  * A request as the hot path hands it to its middlewares and handler: Node's own object, with what
@@ -61,13 +62,24 @@ export function expressApis(req: IncomingMessage, res: ServerResponse): { req: R
 }
 
 /**
- * express's `req.ip` — the client address under the app's `trust proxy` — without express's APIs: the
- * same `proxy-addr` call with the app's own compiled trust function. Behind a proxy every request carries
- * X-Forwarded-For, so this is a hot path too (and a flood's refusals are cheap).
+ * express's `req.ip` — the client address under the app's `trust proxy` — without express's APIs, and
+ * with the port some proxies write into X-Forwarded-For entries (`203.0.113.66:40001`,
+ * `[2001:db8::1]:443`) dropped before an entry is judged or returned: proxy-addr's own walk over
+ * the hops (`proxyaddr.all`, nearest first) with the app's own compiled trust function. Behind a proxy
+ * every request carries X-Forwarded-For, so this is a hot path too (and a flood's refusals are cheap).
  */
 export function forwardedClientIp(req: IncomingMessage, res: ServerResponse): string | undefined {
   const trust = trustOf(req);
-  return trust ? proxyaddr(req, trust) : expressApis(req, res).req.ip;
+  if (!trust) return withoutPort(expressApis(req, res).req.ip);
+  // The socket's peer first, then X-Forwarded-For from its last (nearest) entry: the client is the
+  // first address not trusted, or the farthest one.
+  const hops = proxyaddr.all(req);
+  const last = hops.length - 1;
+  for (let hop = 0; hop < last; hop++) {
+    const address = withoutPort(hops[hop]);
+    if (!trust(address, hop)) return address;
+  }
+  return withoutPort(hops[last]);
 }
 
 /**
@@ -93,11 +105,12 @@ function trustOf(req: IncomingMessage): Trust | undefined {
   return typeof trust === 'function' ? (trust as Trust) : undefined;
 }
 
-/** The request's path, without its query string (express's `req.path`). */
-export function pathOf(req: IncomingMessage, res: ServerResponse): string {
-  const url = req.url ?? '/';
-  // What express's URL parser would not take by its fast path: let it do the work.
-  if (!url.startsWith('/') || /[\t\n\f\r #\u00a0\ufeff]/.test(url)) return expressApis(req, res).req.path;
-  const end = url.indexOf('?');
+/**
+ * The request's path as the client sent it, without its query string (or a fragment): the whole path,
+ * mount prefixes included (`/api/v1/campaigns`, not the `/campaigns` a mounted router sees in `req.url`).
+ */
+export function pathOf(req: IncomingMessage): string {
+  const url = (req as Partial<PlainRequest>).originalUrl ?? req.url ?? '/';
+  const end = url.search(/[?#]/);
   return end === -1 ? url : url.slice(0, end);
 }

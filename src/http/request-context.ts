@@ -32,7 +32,7 @@ function clientIpOf(req: PlainRequest, res: ServerResponse, byConnection: WeakMa
 
 /**
  * Gives each request an id and a normalised client IP, and logs one line when it finishes. Only the
- * path is logged — never the query string or body, which carry the campaign Password.
+ * full path is logged — never the query string or body, which carry the campaign Password.
  */
 export function requestContext(logger: Logger) {
   const clientIps = new WeakMap<Socket, string>();
@@ -51,7 +51,7 @@ export function requestContext(logger: Logger) {
         {
           reqId: req.id,
           method: req.method,
-          path: pathOf(req, res),
+          path: pathOf(req),
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - started) / 1e6,
           ip: req.clientIp,

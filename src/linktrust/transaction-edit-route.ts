@@ -7,6 +7,7 @@ import type { Outcome } from '../modification/outcome';
 import { commandFor, type ModificationCommand } from '../modification/command';
 import { decodeFormPairs, type DecodedPairs } from './raw-parameters';
 import { isTransientDatabaseError, temporaryFailureType } from '../store/database-errors';
+import type { Readiness } from '../store/schema-readiness';
 import { IdempotencyService, requestFingerprint } from './idempotency';
 import { isValidIdempotencyKey, parseModificationParameters, SuppliedValues } from './request-parser';
 import { renderLinkTrustResponse } from './xml-response';
@@ -88,6 +89,8 @@ export function transactionEditHandler(deps: {
   requireHttps: boolean;
   /** How long a rate-limited answer is held back (RATE_LIMIT_DELAY_MS): a flooding client waits for each. */
   rateLimitDelayMs?: number;
+  /** Until the database schema is current, edits get a temporary failure instead of a missing table's error. */
+  readiness: Readiness;
 }): (req: PlainRequest, res: ServerResponse, next: (error?: unknown) => void) => void {
   // The body is read raw (latin1, one char per byte) so bad percent-encoding and bad UTF-8 are answered
   // by the parser instead of being "repaired" by a body parser.
@@ -155,6 +158,12 @@ export function transactionEditHandler(deps: {
     const key = idempotencyKeyOf(typeof header === 'string' ? header : undefined, parsed.idempotencyKey);
     if (typeof key === 'object' && key !== null) {
       sendLinkTrustXml(res, key, parsed.supplied);
+      return;
+    }
+    // Not migrated yet (a fresh start, MIGRATE_ON_START=false): a temporary failure, as for a database that
+    // is down. Once the schema has been seen current this is one property read.
+    if (!deps.readiness.isCurrent && (await deps.readiness.notReadyReason()) !== null) {
+      sendLinkTrustXml(res, { kind: 'temporary_failure', failureType: 'database unavailable' }, parsed.supplied);
       return;
     }
     const command = commandFor(parsed.request, { clientIp: req.clientIp, requestId: req.id, source: 'api' });

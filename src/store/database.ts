@@ -21,11 +21,23 @@ export interface DatabaseOptions {
   log?: { warn(message: string): void; error(message: string): void };
 }
 
+/**
+ * knex warns `Acquire connection error: <stack>` whenever a connection cannot be had (the database down,
+ * a connection cut) and then throws that same error to the query's caller, which answers it (a
+ * temporary failure, a retry) and logs it where it is unexpected: the warning only repeats an expected
+ * fault with a stack trace, so it is dropped. Every other warning and error goes on.
+ */
+const ACQUIRE_CONNECTION_ERROR = /^Acquire connection error: /;
+
 function knexLog(options: DatabaseOptions) {
-  const { log } = options;
-  if (!log) return undefined;
+  // Without a log of the caller's: knex's own sink (the console), less the repeated connection errors.
+  const log = options.log ?? { warn: (message: string) => console.warn(message), error: (message: string) => console.error(message) };
   const text = (message: unknown) => (typeof message === 'string' ? message : String((message as Error)?.message ?? message));
-  return { warn: (m: unknown) => log.warn(text(m)), error: (m: unknown) => log.error(text(m)), deprecate: (m: unknown) => log.warn(text(m)), debug: () => undefined };
+  const warn = (message: unknown) => {
+    const line = text(message);
+    if (!ACQUIRE_CONNECTION_ERROR.test(line)) log.warn(line);
+  };
+  return { warn, error: (m: unknown) => log.error(text(m)), deprecate: (m: unknown) => log.warn(text(m)), debug: () => undefined };
 }
 
 /** Opens (lazily) a database from config. SQLite files get WAL and foreign keys on every connection. */
@@ -96,4 +108,16 @@ export async function databaseIsReachable(db: Database): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * The migrations this build knows that the database has not applied — all of them on an empty
+ * database. Only reads (knex's own `migrate.list` would create its tables). Migrations applied by a
+ * newer build and unknown to this one do not count: an older server runs on a newer schema.
+ */
+export async function pendingMigrations(db: Database): Promise<string[]> {
+  const known = (await migrationSource.getMigrations([])).map((migration) => migrationSource.getMigrationName(migration));
+  if (!(await db.knex.schema.hasTable('knex_migrations'))) return known;
+  const applied = new Set((await db.knex('knex_migrations').select<Array<{ name: string }>>('name')).map((row) => row.name));
+  return known.filter((name) => !applied.has(name));
 }

@@ -33,7 +33,7 @@ describeOnMariaDb('database down when the server starts (MariaDB behind a refusi
     const running = server;
 
     const health = await fetch(`${running.baseUrl}/healthz`);
-    expect([health.status, await health.json()]).toEqual([503, { status: 'unavailable' }]);
+    expect([health.status, await health.json()]).toEqual([503, { status: 'unavailable', reason: 'database unreachable' }]);
     const down = await editByGet(running.baseUrl, editParameters('whatever', 1, 'while down', { AP: '1', MP: '1', A: 'yes' }));
     expect([down.status, down.contentType, down.answer.succeeded]).toEqual([200, 'text/xml; charset=utf-8', 'False']);
     expect(down.answer.error).toEqual(temporaryFailure('database unavailable'));

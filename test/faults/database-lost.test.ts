@@ -222,7 +222,7 @@ describeOnMariaDb('database lost in the middle of /transaction.edit (MariaDB thr
     expect(whileDown.status).toBe(200);
     expect(whileDown.answer.error).toEqual(temporaryFailure('database unavailable'));
     const health = await fetch(`${server.baseUrl}/healthz`);
-    expect([health.status, await health.json()]).toEqual([503, { status: 'unavailable' }]);
+    expect([health.status, await health.json()]).toEqual([503, { status: 'unavailable', reason: 'database unreachable' }]);
     expect(await readWrittenState(database.db.knex, transaction.id)).toEqual(before);
 
     proxy.forward();

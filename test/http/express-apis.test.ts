@@ -58,6 +58,17 @@ describe("a proxy's headers on a handed-over request, read as express reads them
     expect(handedOver.nodePrototypes).toBe(true);
   });
 
+  it.each<[string, string | boolean | number, string, string]>([
+    ['an IPv4 client with a port', 'loopback', '203.0.113.66:40001', '203.0.113.66'],
+    ['a bracketed IPv6 client with a port', 'loopback', '[2001:db8::1]:443', '2001:db8::1'],
+    ['a trusted hop written with a port', 'loopback', '203.0.113.5, 127.0.0.1:8080', '203.0.113.5'],
+    ['an untrusted hop written with a port', 'loopback', '203.0.113.5, 198.51.100.7:9000', '198.51.100.7'],
+    ['a port on a name, not an address', true, 'client-x:80', 'client-x'],
+  ])('drops the port a proxy writes (%s), where express would keep it', async (_what, trustProxy, forwardedFor, expected) => {
+    const { handedOver } = await bothWays(trustProxy, { 'x-forwarded-for': forwardedFor });
+    expect(handedOver.ip).toBe(expected);
+  });
+
   it('sees what the cases above are about (trusted proxy: forwarded client and https)', async () => {
     const { handedOver } = await bothWays('loopback', { 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https' });
     expect(handedOver).toEqual({ ip: '203.0.113.7', secure: true, nodePrototypes: true });

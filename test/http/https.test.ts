@@ -43,7 +43,7 @@ describe('HTTPS and REQUIRE_HTTPS (SQLite)', () => {
     plain = await startTestServer(database.db, { REQUIRE_HTTPS: 'true', TRUST_PROXY: 'loopback' });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'txedit-tls-'));
     const first = selfSignedCertificate(dir, 'first');
-    listener = createListener(createApp(plain.services), { certFile: first.cert, keyFile: first.key });
+    listener = createListener(createApp(plain.services), { certFile: first.cert, keyFile: first.key }, plain.services.config.http);
     await new Promise<void>((resolve) => listener.server.listen(0, '127.0.0.1', resolve));
     port = (listener.server.address() as AddressInfo).port;
   });

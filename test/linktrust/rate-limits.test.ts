@@ -44,6 +44,29 @@ describe.each(testEngines())('failed-attempt limits on %s', (engine) => {
     expect(other.answer.succeeded).toBe('True');
   });
 
+  it('counts a client by its address, whatever port or spelling its proxy writes', async () => {
+    const recorded: Array<string | null> = [];
+    for (const [spellings, other] of [
+      [['198.51.100.31:40001', '198.51.100.31:40002', '::ffff:c633:641f'], '198.51.100.32:40001'],
+      [['[2001:db8::31]:443', '2001:db8::31', '[2001:DB8:0::31]'], '[2001:db8::32]:443'],
+    ] as Array<[string[], string]>) {
+      // A campaign per client, so that the campaign's own limit stays out of the way.
+      const { campaign, transaction } = await buildScene(server.services);
+      const good = { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '1.50' };
+      for (const spelling of spellings) {
+        const { answer } = await editByGet(server.baseUrl, { ...good, Password: 'wrong' }, from(spelling));
+        expect(answer.error?.message).toBe('Permanent failure: Invalid authentication credentials');
+      }
+      // One bucket for the three spellings: the right password is now refused from any of them…
+      const limited = await editByGet(server.baseUrl, good, from(spellings[0].replace('40001', '50000')));
+      expect(limited.answer.error?.message).toBe(RATE_LIMITED);
+      // …and another client behind the same proxy is not in it.
+      expect((await editByGet(server.baseUrl, good, from(other))).answer.succeeded).toBe('True');
+      recorded.push(...(await server.services.stores.modifications.listForTransaction(transaction.id)).map((row) => row.clientIp));
+    }
+    expect(recorded).toEqual(['198.51.100.32', '2001:db8::32']);
+  });
+
   it('brakes a campaign under a distributed flood, but lets its white-listed IPs through', async () => {
     const { campaign, transaction } = await buildScene(server.services);
     const params = { Password: 'wrong', TransactionID: String(transaction.id), AP: '2.00' };

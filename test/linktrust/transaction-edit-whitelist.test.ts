@@ -140,6 +140,16 @@ describe.each(testEngines())('/transaction.edit whitelist on %s', (engine) => {
       ['::ffff:203.0.113.7', '203.0.113.7', '203.0.113.7'],
       ['2001:db8::7', '2001:db8::/32', '2001:db8::7'],
       ['198.51.100.1, 203.0.113.7', '203.0.113.7', '203.0.113.7'],
+      // Proxies that write ports, IPv4-mapped IPv6 in any spelling, IPv6 in any case.
+      ['203.0.113.66:40001', '203.0.113.66', '203.0.113.66'],
+      ['[2001:db8::1]:443', '2001:db8::/32', '2001:db8::1'],
+      ['[2001:db8::2]', '2001:db8::2', '2001:db8::2'],
+      ['2001:DB8:0::3', '2001:db8::3', '2001:db8::3'],
+      ['::ffff:a01:101', '10.1.1.1', '10.1.1.1'],
+      ['[::ffff:a01:102]:8443', '10.1.1.0/24', '10.1.1.2'],
+      ['198.51.100.1:1, 203.0.113.9:2', '203.0.113.9', '203.0.113.9'],
+      // A trusted proxy's own entry with a port is still the trusted proxy.
+      ['203.0.113.10, 127.0.0.1:8080', '203.0.113.10', '203.0.113.10'],
     ])('takes X-Forwarded-For %s as the client, admitted by %s', async (forwardedFor, address, clientIp) => {
       const { campaign, transaction, send } = await whitelistScene();
       const answer = await withEntries([{ address, campaignId: campaign.id }], () => send(proxied.baseUrl, undefined, { 'x-forwarded-for': forwardedFor }));

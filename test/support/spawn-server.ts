@@ -175,3 +175,32 @@ export async function spawnServer(env: Record<string, string>, limitMs = 30_000)
     exited,
   };
 }
+
+/** How a server run that ended by itself went: its exit and everything it wrote. */
+export interface FinishedRun extends Exit {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `node dist/src/server.js` as spawnServer does, for a start that is expected to fail, and resolves
+ * once it has exited (it is killed after `limitMs`). Call ensureBuilt() first.
+ */
+export function runServerToExit(env: Record<string, string>, limitMs = 30_000): Promise<FinishedRun> {
+  const child = spawn(process.execPath, [SERVER_SCRIPT], {
+    cwd: os.tmpdir(),
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DEMO_DATA: 'false', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+  return new Promise((resolve) =>
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
+}

@@ -35,7 +35,7 @@ export async function startTestServer(db: Database, env: Record<string, string> 
   // A test may swap a part for a hand-written fake before the app is built from the services.
   options.beforeApp?.(services);
   // The same listener production uses (header limits included), plain HTTP.
-  const { server } = createListener(createApp(services), { certFile: null, keyFile: null });
+  const { server } = createListener(createApp(services), { certFile: null, keyFile: null }, config.http, { trustProxy: config.trustProxy });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   if (config.postbacks.workerEnabled) services.postbackWorker.start();
