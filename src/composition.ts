@@ -59,6 +59,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     cacheSize: config.credentialCacheSize,
     cacheTtlMs: config.credentialCacheTtlMs,
     maxConcurrentCompares: config.security.bcryptConcurrency,
+    maxQueuedCompares: config.security.bcryptQueue,
     maxComparesPerClient: config.security.bcryptPerClient,
     lowPriority: config.security.bcryptLowPriority,
     suspectShare: config.security.bcryptSuspectShare,
@@ -76,7 +77,12 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     ...stores,
     passwords,
     postbacks: outbox,
-    limiter: { limiter, ipFailures: config.security.rateLimitIpFailures, campaignFailures: config.security.rateLimitCampaignFailures },
+    limiter: {
+      limiter,
+      ipFailures: config.security.rateLimitIpFailures,
+      campaignFailures: config.security.rateLimitCampaignFailures,
+      brakedChecksPerMinute: config.security.rateLimitBrakedChecksPerMinute,
+    },
     now: options.now,
   });
   const idempotency = new IdempotencyService(stores.idempotency, config.security.idempotencyTtlMs, options.now);

@@ -53,12 +53,16 @@ export interface Config {
     rateLimitIpFailures: number;
     /** Failed attempts against one campaign per window, from IPs not white-listed for it (0: no limit). */
     rateLimitCampaignFailures: number;
+    /** Credentials still checked per minute for a braked campaign, or from a braked address at the admin doors. */
+    rateLimitBrakedChecksPerMinute: number;
     /** How long a rate-limited /transaction.edit answer is held back (0: at once). */
     rateLimitDelayMs: number;
     /** Shared rate-limit counters; null: in-process counters. */
     redisUrl: string | null;
     /** bcrypt compares at once (libuv threadpool share). */
     bcryptConcurrency: number;
+    /** Compares that may wait, per priority (known clients, known campaigns, others). */
+    bcryptQueue: number;
     /** Uncached password compares one client IP may have waiting or running at once. */
     bcryptPerClient: number;
     /** Compares for clients that failed lately run in a separate process at the lowest CPU priority. */
@@ -169,6 +173,7 @@ const schema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: int('RATE_LIMIT_WINDOW_SECONDS', 1, 86_400).default(900),
   RATE_LIMIT_IP_FAILURES: int('RATE_LIMIT_IP_FAILURES', 0, 1_000_000).default(10),
   RATE_LIMIT_CAMPAIGN_FAILURES: int('RATE_LIMIT_CAMPAIGN_FAILURES', 0, 1_000_000).default(100),
+  RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE: int('RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE', 1, 6000).default(60),
   RATE_LIMIT_DELAY_MS: int('RATE_LIMIT_DELAY_MS', 0, 10_000).default(250),
   REDIS_URL: z
     .string()
@@ -177,6 +182,7 @@ const schema = z.object({
     .optional(),
   // Half the cores (at least one): every bcrypt thread is a core that edits and the database lose.
   BCRYPT_CONCURRENCY: int('BCRYPT_CONCURRENCY', 1, 64).default(Math.max(1, Math.floor(os.availableParallelism() / 2))),
+  BCRYPT_QUEUE: int('BCRYPT_QUEUE', 1, 100_000).default(1000),
   BCRYPT_PER_CLIENT: int('BCRYPT_PER_CLIENT', 1, 10_000).default(2),
   BCRYPT_LOW_PRIORITY: bool('BCRYPT_LOW_PRIORITY').default(true),
   BCRYPT_SUSPECT_SHARE: int('BCRYPT_SUSPECT_SHARE', 1, 100).default(25),
@@ -283,9 +289,11 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       rateLimitWindowMs: v.RATE_LIMIT_WINDOW_SECONDS * 1000,
       rateLimitIpFailures: v.RATE_LIMIT_IP_FAILURES,
       rateLimitCampaignFailures: v.RATE_LIMIT_CAMPAIGN_FAILURES,
+      rateLimitBrakedChecksPerMinute: v.RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE,
       rateLimitDelayMs: v.RATE_LIMIT_DELAY_MS,
       redisUrl: v.REDIS_URL ?? null,
       bcryptConcurrency: v.BCRYPT_CONCURRENCY,
+      bcryptQueue: v.BCRYPT_QUEUE,
       bcryptPerClient: v.BCRYPT_PER_CLIENT,
       bcryptLowPriority: v.BCRYPT_LOW_PRIORITY,
       bcryptSuspectShare: v.BCRYPT_SUSPECT_SHARE / 100,
