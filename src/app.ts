@@ -115,6 +115,7 @@ export function createExpressApp(services: Services): express.Express {
     adminRouter({
       admin: services.admin,
       adminToken: config.adminToken,
+      adminAuthBrake: services.adminAuthBrake,
       logger,
       extend: [
         postbackRoutes({ postbacks: services.stores.postbacks, onRequeued: () => services.postbackWorker.wake() }),

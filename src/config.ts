@@ -14,7 +14,7 @@ export interface Config {
   port: number;
   host: string;
   database: DatabaseConfig;
-  /** Bearer token of the admin API; when unset the admin API refuses everything. */
+  /** Bearer token of the admin API (at least 32 characters); when unset the admin API refuses everything. */
   adminToken: string | null;
   /** Value for express's `trust proxy`; false trusts no proxy (X-Forwarded-For ignored). */
   trustProxy: boolean | number | string;
@@ -55,6 +55,8 @@ export interface Config {
     rateLimitCampaignFailures: number;
     /** Credentials still checked per minute for a braked campaign, or from a braked address at the admin doors. */
     rateLimitBrakedChecksPerMinute: number;
+    /** Failed admin authentications (API bearer token, console sign-in) one client may make per window (0: no limit). */
+    rateLimitAdminFailures: number;
     /** How long a rate-limited /transaction.edit answer is held back (0: at once). */
     rateLimitDelayMs: number;
     /** Shared rate-limit counters; null: in-process counters. */
@@ -110,7 +112,8 @@ const schema = z.object({
   PORT: int('PORT', 0, 65535).default(8080),
   HOST: z.string().trim().min(1, 'HOST must not be empty').default('0.0.0.0'),
   DATABASE_URL: z.string().trim().optional(),
-  ADMIN_TOKEN: z.string().optional(),
+  // Long enough that guessing it is hopeless even at the rate the admin brake still checks tokens.
+  ADMIN_TOKEN: z.string().min(32, 'ADMIN_TOKEN must be at least 32 characters').optional(),
   TRUST_PROXY: z
     .string()
     .trim()
@@ -174,6 +177,7 @@ const schema = z.object({
   RATE_LIMIT_IP_FAILURES: int('RATE_LIMIT_IP_FAILURES', 0, 1_000_000).default(10),
   RATE_LIMIT_CAMPAIGN_FAILURES: int('RATE_LIMIT_CAMPAIGN_FAILURES', 0, 1_000_000).default(100),
   RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE: int('RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE', 1, 6000).default(60),
+  RATE_LIMIT_ADMIN_FAILURES: int('RATE_LIMIT_ADMIN_FAILURES', 0, 1_000_000).default(10),
   RATE_LIMIT_DELAY_MS: int('RATE_LIMIT_DELAY_MS', 0, 10_000).default(250),
   REDIS_URL: z
     .string()
@@ -290,6 +294,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       rateLimitIpFailures: v.RATE_LIMIT_IP_FAILURES,
       rateLimitCampaignFailures: v.RATE_LIMIT_CAMPAIGN_FAILURES,
       rateLimitBrakedChecksPerMinute: v.RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE,
+      rateLimitAdminFailures: v.RATE_LIMIT_ADMIN_FAILURES,
       rateLimitDelayMs: v.RATE_LIMIT_DELAY_MS,
       redisUrl: v.REDIS_URL ?? null,
       bcryptConcurrency: v.BCRYPT_CONCURRENCY,

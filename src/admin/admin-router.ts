@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import { AdminError, invalid } from './admin-errors';
 import type { AdminService } from './admin-service';
 import { requireAdminToken } from './admin-auth';
+import type { AdminAuthBrake } from '../auth/admin-auth-brake';
 import { affiliateJson, campaignJson, modificationJson, transactionJson, whitelistEntryJson } from './json-views';
 
 const id32 = z.number().int().min(1).max(MAX_CAMPAIGN_ID);
@@ -66,13 +67,15 @@ const route = (handler: Handler) => (req: Request, res: Response, next: NextFunc
 export function adminRouter(deps: {
   admin: AdminService;
   adminToken: string | null;
+  /** The brake on wrong bearer tokens per client (shared with the console's sign-in); null: none. */
+  adminAuthBrake?: AdminAuthBrake | null;
   logger: Logger;
   /** Each adds its routes (postbacks, processing, batches…) behind the same auth, JSON and errors. */
   extend?: Array<(router: Router) => void>;
 }): Router {
   const { admin } = deps;
   const router = express.Router();
-  router.use(requireAdminToken(deps.adminToken));
+  router.use(requireAdminToken(deps.adminToken, deps.adminAuthBrake ?? null));
   router.use(express.json({ limit: '256kb' }));
 
   router.post('/affiliates', route(async (req, res) => {
