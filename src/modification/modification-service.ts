@@ -183,8 +183,10 @@ export class ModificationService {
     // The one-unit path passes only a credential the cache knows, which the campaign brake never refuses.
     const campaignBlocked = atOnce ? null : await this.brake.refusal(campaignKeys);
     if (campaignBlocked) {
+      // A credential refused for want of a turn was still looked up in the cache: counted against its
+      // client, or a braked campaign's cache could be probed for nothing but the wait.
       const refused = await this.underCampaignBrake(campaign, command, client);
-      if (refused) return refused;
+      if (refused) return this.brake.count(refused, ipKeys);
     }
     if (!(await this.authorised(campaign, command, atOnce))) {
       const refused: Outcome = { kind: 'unauthorized' };

@@ -131,6 +131,21 @@ describe.each(testEngines())('a campaign under a flood from many addresses on %s
     expect(await server.services.stores.modifications.listForTransaction(transaction.id)).toHaveLength(3);
   });
 
+  it('counts a credential refused for want of a turn against its client: a braked campaign’s cache cannot be probed for free', async () => {
+    const { campaign, transaction } = await buildScene(server.services);
+    const right = { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '6.00' };
+    expect((await editFrom(server.baseUrl, right, '192.0.2.30')).answer.succeeded).toBe('True'); // cached now
+    expect((await flood(transaction.id, 10, 10, 4)).every((m) => m === UNAUTHORIZED)).toBe(true);
+    // A prober's guesses under the brake: at most one is checked; every one counts against its address…
+    const prober = '198.51.100.230';
+    for (let i = 0; i < 10; i++) await editFrom(server.baseUrl, { ...right, Password: `probe-${i}` }, prober);
+    // …so that, its limit reached, not even the cached password is looked at for it any more.
+    const probe = await editFrom(server.baseUrl, right, prober);
+    expect(probe.message).toBe(RATE_LIMITED);
+    expect(probe.retryAfter).toBeGreaterThan(60);
+    expect((await editFrom(server.baseUrl, right, '192.0.2.31')).answer.succeeded).toBe('True');
+  });
+
   it('checks a first-time right password from a stranger under the brake, and answers the next credential with a short Retry-After', async () => {
     const { campaign, transaction } = await buildScene(server.services);
     // Exactly 100 failures: braked, and this interval's check still free.
