@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { BoundedConcurrency } from './bounded-concurrency';
 import { LowPriorityCompares } from './low-priority-compares';
+import { RecentKeys } from './recent-keys';
 
 /** Settings of the verified-credential cache. */
 export interface PasswordVerifierOptions {
@@ -72,10 +73,10 @@ export class PasswordVerifier {
   /** Per client with uncached compares under way: how many are for each password (by `passwordDigestOf`). */
   private readonly comparingPasswords = new Map<string, Map<string, number>>();
   /** Clients with a failed check in the window, and until when their compares stay at low priority. */
-  private readonly suspects = new Map<string, number>();
+  private readonly suspects: RecentKeys<string>;
   /** Clients, and campaigns, with a successful check lately, and until when they count as known. */
-  private readonly knownClients = new Map<string, number>();
-  private readonly knownCampaigns = new Map<number, number>();
+  private readonly knownClients: RecentKeys<string>;
+  private readonly knownCampaigns: RecentKeys<number>;
   private readonly now: () => number;
   private dummyHash: Promise<string> | undefined;
   private readonly gate: BoundedConcurrency;
@@ -87,6 +88,10 @@ export class PasswordVerifier {
 
   constructor(private readonly options: PasswordVerifierOptions) {
     this.now = options.now ?? Date.now;
+    const suspectMs = options.suspectMs ?? 900_000;
+    this.suspects = new RecentKeys(suspectMs, options.maxSuspects ?? 10_000, this.now);
+    this.knownClients = new RecentKeys(options.knownMs ?? suspectMs, options.maxKnown ?? 10_000, this.now);
+    this.knownCampaigns = new RecentKeys(options.knownMs ?? suspectMs, options.maxKnown ?? 10_000, this.now);
     // Three queues (`ComparePriority`): compares for strangers cannot fill the queue of known merchants.
     const levels = Object.keys(ComparePriority).length;
     this.gate = new BoundedConcurrency(options.maxConcurrentCompares ?? 2, options.maxQueuedCompares ?? 1000, { levels });
@@ -150,13 +155,13 @@ export class PasswordVerifier {
    * queue ahead of strangers', and a campaign's brake lets it through (`FailureBrake`).
    */
   isKnownClient(client: string | undefined): boolean {
-    return client !== undefined && this.stillKnown(this.knownClients, client);
+    return client !== undefined && this.knownClients.has(client);
   }
 
   /** Where an uncached compare for `client` on `campaignId` queues (`ComparePriority`). */
   priorityOf(client: string | undefined, campaignId: number | null): ComparePriority {
     if (client === undefined || this.isKnownClient(client)) return ComparePriority.knownClient;
-    if (campaignId !== null && this.stillKnown(this.knownCampaigns, campaignId)) return ComparePriority.knownCampaign;
+    if (campaignId !== null && this.knownCampaigns.has(campaignId)) return ComparePriority.knownCampaign;
     return ComparePriority.unknown;
   }
 
@@ -297,50 +302,18 @@ export class PasswordVerifier {
    * slowed down.
    */
   private isSuspect(client: string | undefined): boolean {
-    if (client === undefined) return false;
-    const until = this.suspects.get(client);
-    if (until === undefined) return false;
-    if (until > this.now()) return true;
-    this.suspects.delete(client);
-    return false;
+    return client !== undefined && this.suspects.has(client);
   }
 
   private suspect(client: string | undefined): void {
-    if (client === undefined) return;
-    if (this.suspects.size >= (this.options.maxSuspects ?? 10_000) && !this.suspects.has(client)) {
-      const oldest = this.suspects.keys().next().value;
-      if (oldest !== undefined) this.suspects.delete(oldest);
-    }
-    this.suspects.delete(client); // re-inserted at the end: the oldest failure is forgotten first
-    this.suspects.set(client, this.now() + (this.options.suspectMs ?? 900_000));
+    if (client !== undefined) this.suspects.note(client);
   }
 
   /** A client and a campaign that passed a check are known for `knownMs`. */
   private succeeded(client: string | undefined, campaignId: number): void {
-    if (client !== undefined) this.markKnown(this.knownClients, client);
-    this.markKnown(this.knownCampaigns, campaignId);
-  }
-
-  private markKnown<K>(known: Map<K, number>, key: K): void {
-    const now = this.now();
-    const span = this.options.knownMs ?? this.options.suspectMs ?? 900_000;
-    const expires = known.get(key);
-    // Renewed at most every tenth of its span: the success path passes here on every request.
-    if (expires !== undefined && expires - now > span * 0.9) return;
-    if (known.size >= (this.options.maxKnown ?? 10_000) && expires === undefined) {
-      const oldest = known.keys().next().value;
-      if (oldest !== undefined) known.delete(oldest);
-    }
-    known.delete(key); // re-inserted at the end: the least recently successful is forgotten first
-    known.set(key, now + span);
-  }
-
-  private stillKnown<K>(known: Map<K, number>, key: K): boolean {
-    const expires = known.get(key);
-    if (expires === undefined) return false;
-    if (expires > this.now()) return true;
-    known.delete(key);
-    return false;
+    // Noted lazily: the success path passes here on every request.
+    if (client !== undefined) this.knownClients.note(client, true);
+    this.knownCampaigns.note(campaignId, true);
   }
 
   private remember(digest: string, password: string): void {
