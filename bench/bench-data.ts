@@ -26,6 +26,15 @@ export const AFFILIATE_COUNT = 20;
  */
 export const ATTACKER_IPS = { flood: '203.0.113.66', wrongPassword: '203.0.113.67', unknown: '203.0.113.68', mixed: '203.0.113.69' } as const;
 
+/**
+ * The `i`th address of the many-address flood: 127.1.0.1, 127.1.0.2, … — loopback only (sent as
+ * X-Forwarded-For to a server that trusts loopback proxies), never 127.0.0.1, the merchant's own.
+ */
+export function floodAddress(i: number): string {
+  const n = i + 1;
+  return `127.${1 + (Math.floor(n / 65_536) % 254)}.${Math.floor(n / 256) % 256}.${n % 256}`;
+}
+
 /** The campaign of a seeded transaction. */
 export function campaignOf(transactionId: number): number {
   return 1 + ((transactionId - 1) % CAMPAIGN_COUNT);

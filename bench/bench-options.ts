@@ -21,6 +21,8 @@ export interface BenchOptions {
   transactions: number;
   /** Longest wait before each run for other work on the machine to calm down (BENCH_QUIET_WAIT). */
   quietWaitSeconds: number;
+  /** Addresses of the many-address flood, one wrong password each (BENCH_FLOOD_ADDRESSES). */
+  floodAddresses: number;
   /** Rows in the bulk upload (BENCH_BULK_ROWS); 0 skips the bulk scenario. */
   bulkRows: number;
   /** Longest wait for the bulk upload to finish before it is reported as unfinished. */
@@ -49,7 +51,7 @@ export interface BenchOptions {
  * The scenario groups BENCH_SCENARIOS can pick. The floor always runs on MariaDB: it is every ratio's
  * base. `floor-full` (the floor sending the real server's nine statements) is for analysis, not default.
  */
-export const SCENARIOS = ['success', 'flood', 'wrong-password', 'unknown', 'mixed', 'bulk', 'floor-full'] as const;
+export const SCENARIOS = ['success', 'flood', 'flood-many', 'wrong-password', 'unknown', 'mixed', 'bulk', 'floor-full'] as const;
 const DEFAULT_SCENARIOS = SCENARIOS.filter((scenario) => scenario !== 'floor-full');
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -92,6 +94,7 @@ export function loadBenchOptions(env: NodeJS.ProcessEnv, root: string): BenchOpt
     warmupSeconds: quick ? 1 : Math.min(2, durationSeconds),
     transactions: positive(env, 'BENCH_TRANSACTIONS', quick ? 10_000 : 100_000, 100),
     quietWaitSeconds: positive(env, 'BENCH_QUIET_WAIT', quick ? 0 : 1, 0),
+    floodAddresses: positive(env, 'BENCH_FLOOD_ADDRESSES', 3_000),
     bulkRows: positive(env, 'BENCH_BULK_ROWS', quick ? 5_000 : 100_000, 0),
     // The target is 60 s: waiting longer only says by how much it was missed, which the rate already says.
     bulkTimeoutSeconds: positive(env, 'BENCH_BULK_TIMEOUT', quick ? 30 : 60),

@@ -10,8 +10,8 @@ export interface ChildServer {
   baseUrl: string;
   /** The last output lines (stdout and stderr), for diagnosing a failed start or a crash. */
   output(): string;
-  /** SIGTERM, then waits for the exit (SIGKILL after 20 s). */
-  stop(): Promise<void>;
+  /** SIGTERM (or `signal`), then waits for the exit (SIGKILL after 20 s). */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** A free TCP port on loopback. */
@@ -78,9 +78,9 @@ export async function startChildServer(options: {
     port: options.port,
     baseUrl,
     output: () => tail,
-    stop: async () => {
+    stop: async (signal = 'SIGTERM') => {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
+      child.kill(signal);
       const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       await exited;
       clearTimeout(killer);

@@ -7,6 +7,7 @@ import type { BenchEngine, BenchOptions, Scenario } from './bench-options';
 import { BulkResult, batchesRouteExists, runBulkScenario } from './bulk';
 import { ChildServer, freePort, startChildServer } from './child-server';
 import { classifyAnswer, LoadResult, startLoad } from './load';
+import { ManyAddressFloodResult, runManyAddressFlood } from './many-address-flood';
 import { findDatabaseServerPid, ResourceSampler, ResourceUsage, waitForQuietMachine, waitUntilIdle } from './process-stats';
 import type { ResultRow } from './report';
 import { BenchDatabase, createMysqlDatabase, createSqliteDatabase, inspectBenchDatabase, seedBenchDatabase } from './seed';
@@ -30,6 +31,8 @@ export interface EngineRun {
   lowConcurrencyPairs: FloorPair[];
   /** Every alternating alone/during-a-flood pair of the success path; the flood ratio is the median one's. */
   floodPairs: FloodPair[];
+  /** The flood's many-address variant (`flood-many`), when it ran. */
+  manyAddressFlood: ManyAddressFloodResult | null;
 }
 
 /**
@@ -302,6 +305,29 @@ class EngineBench {
     return pairs.map((pair) => ({ order: pair.baseFirst ? 'alone first' : 'flood first', aloneReqPerSec: pair.base, duringReqPerSec: pair.other, ratio: pair.ratio }));
   }
 
+  /**
+   * The flood's many-address variant, against `own` (a server of its own, stopped by the caller): the
+   * honest merchant's edits and the flood go in the table, the merchant's first check in its row's note.
+   */
+  async manyAddressFlood(own: ChildServer): Promise<ManyAddressFloodResult> {
+    const sampler = await this.settle(own);
+    const result = await runManyAddressFlood({ server: own, transactions: this.transactions, addresses: this.options.floodAddresses, durationSeconds: this.options.durationSeconds });
+    const usage = sampler.stop();
+    // The warm-up edit and the first checks that passed are successes in the history too.
+    const passed = result.firstChecks.filter((check) => check.answer === 'succeeded').length;
+    this.answeredSuccesses += 1 + passed + (result.merchant.answers.succeeded ?? 0);
+    const merchant = `honest merchant during a ${result.addresses.toLocaleString('en-US')}-address flood`;
+    const flood = `many-address flood: ${result.addresses.toLocaleString('en-US')} addresses × 1 wrong password (at once)`;
+    this.report(merchant, result.merchant, usage);
+    this.report(flood, result.flood, usage);
+    const checks = result.firstChecks.map((check) => `campaign ${check.campaign}: ${check.ms.toFixed(0)} ms ${check.answer}`).join(', ');
+    this.log(`${this.engine}: the honest merchant's first checks during the many-address flood: ${checks}`);
+    const ms = result.firstChecks.map((check) => check.ms).sort((a, b) => a - b);
+    const note = `first checks: ${passed} of ${ms.length} passed, median ${ms[Math.floor((ms.length - 1) / 2)].toFixed(0)} ms, max ${ms[ms.length - 1].toFixed(0)} ms`;
+    this.rows.push({ ...this.row(merchant, result.merchant, usage, false), note }, this.row(flood, result.flood, usage, false));
+    return result;
+  }
+
   /** The bulk upload with edits at 10 connections meanwhile; returns why it did not run or finish, or null. */
   async bulk(adminToken: string): Promise<{ result: BulkResult | null; skipped: string | null }> {
     const { engine, options, server } = this;
@@ -406,6 +432,23 @@ export async function runEngine(engine: BenchEngine, options: BenchOptions, log:
       if (floor && wanted('floor-full')) await bench.drive(floor, FLOOR_FULL_SCENARIO, connections, () => serverStatementsRequest(transactions));
     }
     const floodPairs = wanted('flood') ? await bench.floodPairs(options.pairs) : [];
+    let manyAddressFlood: ManyAddressFloodResult | null = null;
+    if (wanted('flood-many')) {
+      // A server of its own: the compares the flood left queued end with it, not in the next scenario.
+      const port = await freePort();
+      const own = await startChildServer({
+        name: `txedit (${engine}, many-address flood)`,
+        script: path.join(options.root, 'dist/src/server.js'),
+        port,
+        env: serverEnv(options, database, port, adminToken),
+        nodeArgs: startNodeFlags(options.root),
+      });
+      try {
+        manyAddressFlood = await bench.manyAddressFlood(own);
+      } finally {
+        await own.stop('SIGKILL');
+      }
+    }
     if (wanted('wrong-password')) await bench.drive(server, 'wrong password', 50, () => wrongPasswordRequest(transactions, ATTACKER_IPS.wrongPassword), FAILURE_TIMEOUT_SECONDS);
     if (wanted('unknown')) await bench.drive(server, 'unknown transaction', 50, () => unknownTransactionRequest(transactions, ATTACKER_IPS.unknown), FAILURE_TIMEOUT_SECONDS);
     if (wanted('mixed')) await bench.drive(server, 'mixed 90/5/5', 50, () => mixedRequest(transactions), FAILURE_TIMEOUT_SECONDS);
@@ -427,6 +470,7 @@ export async function runEngine(engine: BenchEngine, options: BenchOptions, log:
       pairs,
       lowConcurrencyPairs,
       floodPairs,
+      manyAddressFlood,
     };
   } finally {
     for (const child of children) await child.stop().catch(() => undefined);

@@ -2,7 +2,7 @@ import autocannon from 'autocannon';
 import type { EditRequest, Expectation } from './bench-data';
 
 /** What a response body said, as far as the benchmark cares. */
-export type Answer = Expectation | 'rate_limited' | 'other';
+export type Answer = Expectation | 'rate_limited' | 'server_busy' | 'other';
 
 /** Reads a LinkTrust answer's verdict from its body. */
 export function classifyAnswer(body: string): Answer {
@@ -10,6 +10,7 @@ export function classifyAnswer(body: string): Answer {
   if (body.includes('Invalid authentication credentials')) return 'unauthorized';
   if (body.includes('Invalid transaction specified')) return 'invalid_transaction';
   if (body.includes('rate limited')) return 'rate_limited';
+  if (body.includes('server busy')) return 'server_busy';
   return 'other';
 }
 
@@ -55,6 +56,10 @@ export function startLoad(options: {
   durationSeconds: number;
   next: () => EditRequest;
   timeoutSeconds?: number;
+  /** Stop after this many requests instead of after `durationSeconds`. */
+  amount?: number;
+  /** `server busy` is an intended answer to a request that had to fail (a flood from many addresses). */
+  busyIsRefusal?: boolean;
 }): LoadRun {
   const answers: Partial<Record<Answer, number>> = {};
   const wrongAnswerSamples: string[] = [];
@@ -96,7 +101,8 @@ export function startLoad(options: {
       answers[answer] = (answers[answer] ?? 0) + 1;
       const expected = (context as Context).expect;
       const ok = status >= 200 && status < 300;
-      if (ok && answer !== expected && !(answer === 'rate_limited' && expected !== 'succeeded')) {
+      const refused = answer === 'rate_limited' || (answer === 'server_busy' && options.busyIsRefusal === true);
+      if (ok && answer !== expected && !(refused && expected !== 'succeeded')) {
         wrongAnswers++;
         if (wrongAnswerSamples.length < 3) wrongAnswerSamples.push(body.slice(0, 600));
       }
@@ -107,6 +113,7 @@ export function startLoad(options: {
       url: options.baseUrl,
       connections: options.connections,
       duration: options.durationSeconds,
+      ...(options.amount !== undefined ? { amount: options.amount } : {}),
       timeout: options.timeoutSeconds ?? 10,
       requests: [request],
     },

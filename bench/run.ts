@@ -102,6 +102,7 @@ async function main(): Promise<void> {
       floorPairs: run.pairs,
       lowConcurrencyPairs: run.lowConcurrencyPairs,
       floodPairs: run.floodPairs,
+      manyAddressFlood: run.manyAddressFlood,
     })),
     rows,
   });

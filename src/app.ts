@@ -123,6 +123,7 @@ export function createExpressApp(services: Services): express.Express {
     adminRouter({
       admin: services.admin,
       adminToken: config.adminToken,
+      adminAuthBrake: services.adminAuthBrake,
       logger,
       readiness,
       extend: [

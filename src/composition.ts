@@ -24,6 +24,7 @@ import { TransactionalPostbackOutbox } from './postbacks/postback-outbox';
 import { PostbackWorker } from './postbacks/postback-worker';
 import { validatePostbackUrlTemplate } from './postbacks/url-template';
 import Redis from 'ioredis';
+import { AdminAuthBrake } from './auth/admin-auth-brake';
 import { FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter } from './auth/failure-limiter';
 import { ConsoleAuditLog } from './console/console-audit';
 import { ConsoleAuditStore } from './console/console-audit-store';
@@ -60,6 +61,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     cacheSize: config.credentialCacheSize,
     cacheTtlMs: config.credentialCacheTtlMs,
     maxConcurrentCompares: config.security.bcryptConcurrency,
+    maxQueuedCompares: config.security.bcryptQueue,
     maxComparesPerClient: config.security.bcryptPerClient,
     lowPriority: config.security.bcryptLowPriority,
     suspectShare: config.security.bcryptSuspectShare,
@@ -77,7 +79,12 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     ...stores,
     passwords,
     postbacks: outbox,
-    limiter: { limiter, ipFailures: config.security.rateLimitIpFailures, campaignFailures: config.security.rateLimitCampaignFailures },
+    limiter: {
+      limiter,
+      ipFailures: config.security.rateLimitIpFailures,
+      campaignFailures: config.security.rateLimitCampaignFailures,
+      brakedChecksPerMinute: config.security.rateLimitBrakedChecksPerMinute,
+    },
     now: options.now,
   });
   const idempotency = new IdempotencyService(stores.idempotency, config.security.idempotencyTtlMs, options.now);
@@ -92,14 +99,19 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
   const processing = createProcessingService(config.processing, db, stores.processingState, { now: options.now, logger });
   const batchWorker = new BatchWorker({ store: stores.batches, modifications, processingState: stores.processingState, logger }, { ...batchOptionsFor(db.engine), now: options.now });
   const batches = new BatchService({ store: stores.batches, onQueued: () => batchWorker.wake(), now: options.now });
+  // One brake for both admin doors: guesses at the API and at the console's sign-in count together.
+  const adminAuthBrake = new AdminAuthBrake(limiter, {
+    failures: config.security.rateLimitAdminFailures,
+    checksPerMinute: config.security.rateLimitBrakedChecksPerMinute,
+  });
   const consoleAuth = new ConsoleAuth({
     sessions: stores.consoleSessions,
-    limiter,
+    brake: adminAuthBrake,
     settings: { adminToken: config.adminToken, users: config.console.users, sessionTtlMs: config.console.sessionTtlMs },
     now: options.now,
   });
   const consoleAudit = new ConsoleAuditLog(stores.consoleAudit, { now: options.now });
   const metrics = createMetricsRegistry({ processingStatus: () => processing.status(), outboxBacklog: () => stores.postbacks.backlog(), now: options.now });
-  return { db, config, logger, stores, consoleAuth, consoleAudit, passwords, limiter, modifications, idempotency, admin, postbackWorker, postbackDispatcher, processing, batches, batchWorker, metrics };
+  return { db, config, logger, stores, adminAuthBrake, consoleAuth, consoleAudit, passwords, limiter, modifications, idempotency, admin, postbackWorker, postbackDispatcher, processing, batches, batchWorker, metrics };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -17,7 +17,7 @@ export interface Config {
   /** Slow and excess connections: header/request timeouts, overall and per-client connection caps. */
   http: ConnectionLimits;
   database: DatabaseConfig;
-  /** Bearer token of the admin API; when unset the admin API refuses everything. */
+  /** Bearer token of the admin API (at least 32 characters); when unset the admin API refuses everything. */
   adminToken: string | null;
   /** Bearer token of `GET /metrics` (Prometheus); when unset the endpoint is off (404). */
   metricsToken: string | null;
@@ -60,12 +60,18 @@ export interface Config {
     rateLimitIpFailures: number;
     /** Failed attempts against one campaign per window, from IPs not white-listed for it (0: no limit). */
     rateLimitCampaignFailures: number;
+    /** Credentials still checked per minute for a braked campaign, or from a braked address at the admin doors. */
+    rateLimitBrakedChecksPerMinute: number;
+    /** Failed admin authentications (API bearer token, console sign-in) one client may make per window (0: no limit). */
+    rateLimitAdminFailures: number;
     /** How long a rate-limited /transaction.edit answer is held back (0: at once). */
     rateLimitDelayMs: number;
     /** Shared rate-limit counters; null: in-process counters. */
     redisUrl: string | null;
     /** bcrypt compares at once (libuv threadpool share). */
     bcryptConcurrency: number;
+    /** Compares that may wait, per priority (known clients, known campaigns, others). */
+    bcryptQueue: number;
     /** Uncached password compares one client IP may have waiting or running at once. */
     bcryptPerClient: number;
     /** Compares for clients that failed lately run in a separate process at the lowest CPU priority. */
@@ -117,7 +123,8 @@ const schema = z.object({
   HTTP_MAX_CONNECTIONS: int('HTTP_MAX_CONNECTIONS', 1, 1_000_000).default(4096),
   HTTP_MAX_CONNECTIONS_PER_CLIENT: int('HTTP_MAX_CONNECTIONS_PER_CLIENT', 0, 1_000_000).default(256),
   DATABASE_URL: z.string().trim().optional(),
-  ADMIN_TOKEN: z.string().optional(),
+  // Long enough that guessing it is hopeless even at the rate the admin brake still checks tokens.
+  ADMIN_TOKEN: z.string().min(32, 'ADMIN_TOKEN must be at least 32 characters').optional(),
   METRICS_TOKEN: z.string().trim().min(32, 'METRICS_TOKEN must be at least 32 characters').optional(),
   TRUST_PROXY: z
     .string()
@@ -182,6 +189,8 @@ const schema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: int('RATE_LIMIT_WINDOW_SECONDS', 1, 86_400).default(900),
   RATE_LIMIT_IP_FAILURES: int('RATE_LIMIT_IP_FAILURES', 0, 1_000_000).default(10),
   RATE_LIMIT_CAMPAIGN_FAILURES: int('RATE_LIMIT_CAMPAIGN_FAILURES', 0, 1_000_000).default(100),
+  RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE: int('RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE', 1, 6000).default(60),
+  RATE_LIMIT_ADMIN_FAILURES: int('RATE_LIMIT_ADMIN_FAILURES', 0, 1_000_000).default(10),
   RATE_LIMIT_DELAY_MS: int('RATE_LIMIT_DELAY_MS', 0, 10_000).default(250),
   REDIS_URL: z
     .string()
@@ -190,6 +199,7 @@ const schema = z.object({
     .optional(),
   // Half the cores (at least one): every bcrypt thread is a core that edits and the database lose.
   BCRYPT_CONCURRENCY: int('BCRYPT_CONCURRENCY', 1, 64).default(Math.max(1, Math.floor(os.availableParallelism() / 2))),
+  BCRYPT_QUEUE: int('BCRYPT_QUEUE', 1, 100_000).default(1000),
   BCRYPT_PER_CLIENT: int('BCRYPT_PER_CLIENT', 1, 10_000).default(2),
   BCRYPT_LOW_PRIORITY: bool('BCRYPT_LOW_PRIORITY').default(true),
   BCRYPT_SUSPECT_SHARE: int('BCRYPT_SUSPECT_SHARE', 1, 100).default(25),
@@ -308,9 +318,12 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
       rateLimitWindowMs: v.RATE_LIMIT_WINDOW_SECONDS * 1000,
       rateLimitIpFailures: v.RATE_LIMIT_IP_FAILURES,
       rateLimitCampaignFailures: v.RATE_LIMIT_CAMPAIGN_FAILURES,
+      rateLimitBrakedChecksPerMinute: v.RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE,
+      rateLimitAdminFailures: v.RATE_LIMIT_ADMIN_FAILURES,
       rateLimitDelayMs: v.RATE_LIMIT_DELAY_MS,
       redisUrl: v.REDIS_URL ?? null,
       bcryptConcurrency: v.BCRYPT_CONCURRENCY,
+      bcryptQueue: v.BCRYPT_QUEUE,
       bcryptPerClient: v.BCRYPT_PER_CLIENT,
       bcryptLowPriority: v.BCRYPT_LOW_PRIORITY,
       bcryptSuspectShare: v.BCRYPT_SUSPECT_SHARE / 100,

@@ -50,7 +50,7 @@ describe('loadConfig', () => {
       PORT: '9090',
       HOST: '127.0.0.1',
       DATABASE_URL: 'mysql://user:pass@db.example:3306/txedit',
-      ADMIN_TOKEN: 'token',
+      ADMIN_TOKEN: 'a-token-of-thirty-two-characters',
       LOG_LEVEL: 'warn',
       MIGRATE_ON_START: 'false',
     });
@@ -58,7 +58,7 @@ describe('loadConfig', () => {
       9090,
       '127.0.0.1',
       { client: 'mysql', url: 'mysql://user:pass@db.example:3306/txedit' },
-      'token',
+      'a-token-of-thirty-two-characters',
       'warn',
       false,
     ]);
@@ -133,6 +133,24 @@ describe('loadConfig', () => {
     const { message } = configErrorFor({ [variable]: value });
     expect(message).not.toContain('\n');
     expect(message).toMatch(new RegExp(`^invalid configuration: .*\\b${variable}\\b`));
+  });
+
+  it('refuses an ADMIN_TOKEN shorter than 32 characters, in one line that does not repeat it', () => {
+    const short = 'x'.repeat(31);
+    expect(configErrorFor({ ADMIN_TOKEN: short }).message).toBe('invalid configuration: ADMIN_TOKEN must be at least 32 characters');
+    expect(loadConfig({ ADMIN_TOKEN: `${short}y` }).adminToken).toBe(`${short}y`);
+  });
+
+  it('reads the brakes’ and the compare queue’s settings, with their defaults', () => {
+    const pick = (env: Record<string, string>) => {
+      const { security } = loadConfig(env);
+      return [security.rateLimitAdminFailures, security.rateLimitBrakedChecksPerMinute, security.bcryptQueue];
+    };
+    expect(pick({})).toEqual([10, 60, 1000]);
+    expect(pick({ RATE_LIMIT_ADMIN_FAILURES: '0', RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE: '6', BCRYPT_QUEUE: '5' })).toEqual([0, 6, 5]);
+    for (const [variable, value] of [['RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE', '0'], ['BCRYPT_QUEUE', '0'], ['RATE_LIMIT_ADMIN_FAILURES', '-1']]) {
+      expect(configErrorFor({ [variable]: value }).message).toMatch(new RegExp(`^invalid configuration: ${variable} must be a whole number`));
+    }
   });
 
   it('reports every problem at once, each named, on one line', () => {

@@ -7,6 +7,7 @@ import type { Readiness } from '../store/schema-readiness';
 import { AdminError, invalid } from './admin-errors';
 import type { AdminService } from './admin-service';
 import { requireAdminToken } from './admin-auth';
+import type { AdminAuthBrake } from '../auth/admin-auth-brake';
 import { affiliateJson, campaignJson, modificationJson, transactionJson, whitelistEntryJson } from './json-views';
 
 const id32 = z.number().int().min(1).max(MAX_CAMPAIGN_ID);
@@ -67,6 +68,8 @@ const route = (handler: Handler) => (req: Request, res: Response, next: NextFunc
 export function adminRouter(deps: {
   admin: AdminService;
   adminToken: string | null;
+  /** The brake on wrong bearer tokens per client (shared with the console's sign-in); null: none. */
+  adminAuthBrake?: AdminAuthBrake | null;
   logger: Logger;
   /** Each adds its routes (postbacks, processing, batches…) behind the same auth, JSON and errors. */
   extend?: Array<(router: Router) => void>;
@@ -75,7 +78,7 @@ export function adminRouter(deps: {
 }): Router {
   const { admin, readiness } = deps;
   const router = express.Router();
-  router.use(requireAdminToken(deps.adminToken));
+  router.use(requireAdminToken(deps.adminToken, deps.adminAuthBrake ?? null));
   if (readiness) {
     router.use((_req: Request, res: Response, next: NextFunction) => {
       if (readiness.isCurrent) return next();

@@ -10,6 +10,12 @@ export interface PacingOptions {
   share?: number;
   /** A monotonic clock in milliseconds (tests drive it). */
   clock?: () => number;
+  /**
+   * Priority levels (default 1). A freed slot goes to the oldest waiting task of the most urgent level
+   * (0 first), and each level has its own queue of `maxQueue`: a flood at one level can neither fill
+   * another's queue nor be served ahead of a more urgent one.
+   */
+  levels?: number;
 }
 
 /**
@@ -20,7 +26,8 @@ export interface PacingOptions {
  */
 export class BoundedConcurrency {
   private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  /** Per priority level, the tasks waiting for a slot, oldest first. */
+  private readonly waiting: Array<Array<() => void>>;
   private readonly share: number;
   private readonly clock: () => number;
 
@@ -32,12 +39,15 @@ export class BoundedConcurrency {
     this.share = pacing.share ?? 1;
     if (!(this.share > 0 && this.share <= 1)) throw new RangeError('share must be in (0, 1]');
     this.clock = pacing.clock ?? (() => performance.now());
+    this.waiting = Array.from({ length: pacing.levels ?? 1 }, () => []);
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /** Runs `task` in a slot, at `priority` (0, the most urgent, by default; clamped to the levels there are). */
+  async run<T>(task: () => Promise<T>, priority = 0): Promise<T> {
     if (this.active >= this.limit) {
-      if (this.waiting.length >= this.maxQueue) throw new QueueFullError('too many password checks waiting');
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      const queue = this.waiting[Math.min(Math.max(0, priority), this.waiting.length - 1)];
+      if (queue.length >= this.maxQueue) throw new QueueFullError('too many password checks waiting');
+      await new Promise<void>((resolve) => queue.push(resolve));
     } else {
       this.active++;
     }
@@ -52,9 +62,9 @@ export class BoundedConcurrency {
     }
   }
 
-  /** Hands the slot to the next waiting task, or frees it. */
+  /** Hands the slot to the next waiting task of the most urgent level, or frees it. */
   private release(): void {
-    const next = this.waiting.shift();
+    const next = this.waiting.find((queue) => queue.length > 0)?.shift();
     if (next) next();
     else this.active--;
   }

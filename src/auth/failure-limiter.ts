@@ -16,12 +16,20 @@ export interface FailureLimiter {
   blockedFor(keys: LimitKey[]): Promise<number>;
   /** Counts one failure against each key. */
   recordFailure(keys: LimitKey[]): Promise<void>;
+  /**
+   * One turn per `intervalMs` for `key`: 0 when this caller has it (the next one comes `intervalMs`
+   * later), else the milliseconds until the next turn. Under a brake, a credential is still checked
+   * this often, so that a right one is not refused for the whole window.
+   */
+  takeTurn(key: string, intervalMs: number): Promise<number>;
   close(): Promise<void>;
 }
 
 /** In-process counters: the default, correct for one instance. */
 export class MemoryFailureLimiter implements FailureLimiter {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  /** When each key's next turn comes (`takeTurn`). */
+  private readonly turns = new Map<string, number>();
   private lastSweep = 0;
 
   constructor(
@@ -49,13 +57,23 @@ export class MemoryFailureLimiter implements FailureLimiter {
     }
   }
 
+  async takeTurn(key: string, intervalMs: number): Promise<number> {
+    const now = this.now();
+    this.sweep(now);
+    const next = this.turns.get(key);
+    if (next !== undefined && next > now) return next - now;
+    this.turns.set(key, now + intervalMs);
+    return 0;
+  }
+
   async close(): Promise<void> {}
 
-  // Expired windows are dropped now and then, so a flood from many addresses cannot grow the map forever.
+  // Expired windows are dropped now and then, so a flood from many addresses cannot grow the maps forever.
   private sweep(now: number): void {
     if (now - this.lastSweep < this.windowMs) return;
     this.lastSweep = now;
     for (const [key, entry] of this.windows) if (entry.resetAt <= now) this.windows.delete(key);
+    for (const [key, next] of this.turns) if (next <= now) this.turns.delete(key);
   }
 }
 
@@ -98,6 +116,21 @@ export class RedisFailureLimiter implements FailureLimiter {
       await pipeline.exec();
     } catch (error) {
       this.logger.warn({ err: error }, 'rate-limit counters unavailable (failing open)');
+    }
+  }
+
+  async takeTurn(key: string, intervalMs: number): Promise<number> {
+    try {
+      // SET NX PX: the first caller of an interval gets the turn; the key's PTTL is the wait of the others.
+      const turnKey = `${this.prefix}turn:${key}`;
+      const results = (await this.redis.pipeline().set(turnKey, '1', 'PX', intervalMs, 'NX').pttl(turnKey).exec()) ?? [];
+      const [setError, set] = results[0] ?? [];
+      if (setError) throw setError;
+      if (set === 'OK') return 0;
+      return Math.max(1, Number(results[1]?.[1] ?? 0));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'rate-limit counters unavailable (failing open)');
+      return 0;
     }
   }
 

@@ -63,6 +63,35 @@ export function normaliseWhitelistAddress(input: string): string | null {
   return `${canonical}/${bits}`;
 }
 
+/**
+ * The key a client is counted under by the brakes and the compare shares: an IPv4 address as it is
+ * (`::ffff:a.b.c.d` as `a.b.c.d`), an IPv6 address by its /64 (`2001:db8:1:2::/64`). One end site is
+ * handed a /64 at least, so its addresses are one client: an attacker with a /64 has one counter, not
+ * 2^64 of them. Anything that is not an address keys as itself ('' for none).
+ */
+export function clientKeyOf(ip: string): string {
+  if (!ip.includes(':')) return ip; // IPv4 (the usual case: no parsing on the success path), or not an address
+  const client = normaliseClientIp(ip);
+  if (net.isIP(client) !== 6) return client || ip;
+  const groups = ipv6Groups(client);
+  return `${groups.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 address (`::` expanded, a trailing dotted IPv4 read as two groups). */
+function ipv6Groups(address: string): number[] {
+  let text = address.replace(/%.*$/, '');
+  const dotted = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number);
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::');
+  const parse = (part: string | undefined) => (part ? part.split(':').map((group) => parseInt(group, 16)) : []);
+  const front = parse(head);
+  const back = parse(tail);
+  return tail === undefined ? front : [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
+}
+
 function canonicalIpv6(address: string): string {
   const list = new net.SocketAddress({ address, family: 'ipv6' });
   return list.address;

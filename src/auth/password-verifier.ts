@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { BoundedConcurrency } from './bounded-concurrency';
 import { LowPriorityCompares } from './low-priority-compares';
+import { RecentKeys } from './recent-keys';
 
 /** Settings of the verified-credential cache. */
 export interface PasswordVerifierOptions {
@@ -36,12 +37,23 @@ export interface PasswordVerifierOptions {
   suspectMs?: number;
   /** Clients remembered as suspect at most (the oldest is forgotten first). */
   maxSuspects?: number;
+  /** How long a client and a campaign stay known after a successful check (ms; default `suspectMs`). */
+  knownMs?: number;
+  /** Clients, and campaigns, remembered as known at most (each; the least recently successful is forgotten first). */
+  maxKnown?: number;
   /** Told when the low-priority compare process is in trouble (compares then run in-process). */
   onTrouble?: (message: string, error?: unknown) => void;
 }
 
 // bcrypt hashes only the first 72 bytes of its input; longer passwords are refused when set.
 export const MAX_PASSWORD_BYTES = 72;
+
+/**
+ * Where an uncached compare queues, most urgent first: a client with a recent success (or none: a batch,
+ * the admin API), a campaign with a recent success, anyone else. Each has a queue of its own.
+ */
+export const ComparePriority = { knownClient: 0, knownCampaign: 1, unknown: 2 } as const;
+export type ComparePriority = (typeof ComparePriority)[keyof typeof ComparePriority];
 
 /**
  * Checks campaign passwords against their bcrypt hashes, remembering successes.
@@ -61,7 +73,10 @@ export class PasswordVerifier {
   /** Per client with uncached compares under way: how many are for each password (by `passwordDigestOf`). */
   private readonly comparingPasswords = new Map<string, Map<string, number>>();
   /** Clients with a failed check in the window, and until when their compares stay at low priority. */
-  private readonly suspects = new Map<string, number>();
+  private readonly suspects: RecentKeys<string>;
+  /** Clients, and campaigns, with a successful check lately, and until when they count as known. */
+  private readonly knownClients: RecentKeys<string>;
+  private readonly knownCampaigns: RecentKeys<number>;
   private readonly now: () => number;
   private dummyHash: Promise<string> | undefined;
   private readonly gate: BoundedConcurrency;
@@ -73,9 +88,15 @@ export class PasswordVerifier {
 
   constructor(private readonly options: PasswordVerifierOptions) {
     this.now = options.now ?? Date.now;
-    this.gate = new BoundedConcurrency(options.maxConcurrentCompares ?? 2, options.maxQueuedCompares ?? 1000);
+    const suspectMs = options.suspectMs ?? 900_000;
+    this.suspects = new RecentKeys(suspectMs, options.maxSuspects ?? 10_000, this.now);
+    this.knownClients = new RecentKeys(options.knownMs ?? suspectMs, options.maxKnown ?? 10_000, this.now);
+    this.knownCampaigns = new RecentKeys(options.knownMs ?? suspectMs, options.maxKnown ?? 10_000, this.now);
+    // Three queues (`ComparePriority`): compares for strangers cannot fill the queue of known merchants.
+    const levels = Object.keys(ComparePriority).length;
+    this.gate = new BoundedConcurrency(options.maxConcurrentCompares ?? 2, options.maxQueuedCompares ?? 1000, { levels });
     // One at a time, within a share of one core: however many clients fail, together they take no more.
-    this.suspectGate = new BoundedConcurrency(1, options.maxQueuedCompares ?? 1000, { share: options.suspectShare ?? 1, clock: options.clock });
+    this.suspectGate = new BoundedConcurrency(1, options.maxQueuedCompares ?? 1000, { share: options.suspectShare ?? 1, clock: options.clock, levels });
     this.compare = options.compare ?? ((password, hash) => bcrypt.compare(password, hash));
     if (options.suspectCompare) this.suspectCompare = options.suspectCompare;
     else if (options.compare || options.lowPriority === false) this.suspectCompare = this.compare;
@@ -96,26 +117,52 @@ export class PasswordVerifier {
     return this.lowPriorityProcess?.pid;
   }
 
-  /** True when `password` matches `hash` (a null hash or password never matches). */
+  /**
+   * True when `password` matches `hash` (a null hash or password never matches). `client` is the key the
+   * caller counts the client under (`clientKeyOf`); none for batches and the admin API.
+   */
   async verify(campaignId: number, hash: string | null, password: string | null, client?: string): Promise<boolean> {
     if (hash === null || password === null) return false;
     if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) return false;
     const digest = this.digestOf(campaignId, hash, password);
-    if (this.cached(digest, password, hash)) return true;
+    if (this.cached(digest, password, hash)) {
+      this.succeeded(client, campaignId);
+      return true;
+    }
+    const priority = this.priorityOf(client, campaignId);
     const ok = this.inFlight.has(digest)
       ? await this.compareOnce(digest, password, hash)
-      : await this.asClient(client, (lowPriority) => this.compareOnce(digest, password, hash, lowPriority), password);
-    if (!ok) this.suspect(client);
+      : await this.asClient(client, (lowPriority) => this.compareOnce(digest, password, hash, lowPriority, priority), password);
+    if (ok) this.succeeded(client, campaignId);
+    else this.suspect(client);
     return ok;
   }
 
   /**
    * True when `verify` would answer true from the cache, without a compare: a caller holding row locks
    * asks this, because a bcrypt compare must never run under a lock. False says nothing either way.
+   * A `client` given is remembered as known when the answer is true, as `verify` would.
    */
-  isKnown(campaignId: number, hash: string | null, password: string | null): boolean {
+  isKnown(campaignId: number, hash: string | null, password: string | null, client?: string): boolean {
     if (hash === null || password === null || Buffer.byteLength(password) > MAX_PASSWORD_BYTES) return false;
-    return this.cached(this.digestOf(campaignId, hash, password), password, hash);
+    const known = this.cached(this.digestOf(campaignId, hash, password), password, hash);
+    if (known) this.succeeded(client, campaignId);
+    return known;
+  }
+
+  /**
+   * Whether `client` passed a check lately (within `knownMs`, for any campaign): its uncached compares
+   * queue ahead of strangers', and a campaign's brake lets it through (`FailureBrake`).
+   */
+  isKnownClient(client: string | undefined): boolean {
+    return client !== undefined && this.knownClients.has(client);
+  }
+
+  /** Where an uncached compare for `client` on `campaignId` queues (`ComparePriority`). */
+  priorityOf(client: string | undefined, campaignId: number | null): ComparePriority {
+    if (client === undefined || this.isKnownClient(client)) return ComparePriority.knownClient;
+    if (campaignId !== null && this.knownCampaigns.has(campaignId)) return ComparePriority.knownCampaign;
+    return ComparePriority.unknown;
   }
 
   /**
@@ -165,8 +212,9 @@ export class PasswordVerifier {
       return false;
     }
     // Refresh ahead: near the end of an entry's life, one background compare renews it, so a busy
-    // campaign never sees every concurrent request queue for bcrypt at the moment it expires.
-    if (left < this.options.cacheTtlMs / 5) this.compareOnce(digest, password, hash).catch(() => undefined);
+    // campaign never sees every concurrent request queue for bcrypt at the moment it expires. Its
+    // credential is a known one: it queues first.
+    if (left < this.options.cacheTtlMs / 5) this.compareOnce(digest, password, hash, false, ComparePriority.knownClient).catch(() => undefined);
     return true;
   }
 
@@ -212,10 +260,10 @@ export class PasswordVerifier {
    * (a merchant's burst at start or after expiry) wait for the same compare instead of queueing one
    * each. Each caller still waits the full compare time.
    */
-  private compareOnce(digest: string, password: string, hash: string, lowPriority = false): Promise<boolean> {
+  private compareOnce(digest: string, password: string, hash: string, lowPriority = false, priority: ComparePriority = ComparePriority.knownClient): Promise<boolean> {
     const running = this.inFlight.get(digest);
     if (running) return running;
-    const compare = this.runCompare(lowPriority, password, hash)
+    const compare = this.runCompare(lowPriority, password, hash, priority)
       .then((ok) => {
         if (ok) this.remember(digest, password);
         return ok;
@@ -232,13 +280,19 @@ export class PasswordVerifier {
   async spendCompareTime(client?: string): Promise<void> {
     this.dummyHash ??= bcrypt.hash(crypto.randomBytes(16).toString('hex'), this.options.bcryptCost);
     const dummy = await this.dummyHash;
-    await this.asClient(client, (lowPriority) => this.runCompare(lowPriority, 'not-the-password', dummy));
+    const priority = this.priorityOf(client, null);
+    await this.asClient(client, (lowPriority) => this.runCompare(lowPriority, 'not-the-password', dummy, priority));
     this.suspect(client);
   }
 
-  /** One compare through its gate: a suspect's in the suspects' own (paced, low priority), anyone else's in the main one. */
-  private runCompare(lowPriority: boolean, password: string, hash: string): Promise<boolean> {
-    return lowPriority ? this.suspectGate.run(() => this.suspectCompare(password, hash)) : this.gate.run(() => this.compare(password, hash));
+  /**
+   * One compare through its gate: a suspect's in the suspects' own (paced, low priority), anyone else's in
+   * the main one; in either, in the queue of its `priority`.
+   */
+  private runCompare(lowPriority: boolean, password: string, hash: string, priority: ComparePriority): Promise<boolean> {
+    return lowPriority
+      ? this.suspectGate.run(() => this.suspectCompare(password, hash), priority)
+      : this.gate.run(() => this.compare(password, hash), priority);
   }
 
   /**
@@ -248,22 +302,18 @@ export class PasswordVerifier {
    * slowed down.
    */
   private isSuspect(client: string | undefined): boolean {
-    if (client === undefined) return false;
-    const until = this.suspects.get(client);
-    if (until === undefined) return false;
-    if (until > this.now()) return true;
-    this.suspects.delete(client);
-    return false;
+    return client !== undefined && this.suspects.has(client);
   }
 
   private suspect(client: string | undefined): void {
-    if (client === undefined) return;
-    if (this.suspects.size >= (this.options.maxSuspects ?? 10_000) && !this.suspects.has(client)) {
-      const oldest = this.suspects.keys().next().value;
-      if (oldest !== undefined) this.suspects.delete(oldest);
-    }
-    this.suspects.delete(client); // re-inserted at the end: the oldest failure is forgotten first
-    this.suspects.set(client, this.now() + (this.options.suspectMs ?? 900_000));
+    if (client !== undefined) this.suspects.note(client);
+  }
+
+  /** A client and a campaign that passed a check are known for `knownMs`. */
+  private succeeded(client: string | undefined, campaignId: number): void {
+    // Noted lazily: the success path passes here on every request.
+    if (client !== undefined) this.knownClients.note(client, true);
+    this.knownCampaigns.note(campaignId, true);
   }
 
   private remember(digest: string, password: string): void {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { secretsEqual } from '../admin/admin-auth';
-import type { FailureLimiter } from '../auth/failure-limiter';
+import { ADMIN_AUTH_FAILURES_PER_WINDOW, type AdminAuthBrake } from '../auth/admin-auth-brake';
 import type { ConsoleUser } from './admin-users';
 import type { AfterChange } from '../store/after-change';
 import type { ConsoleSession, ConsoleSessionStore } from './console-session-store';
@@ -16,8 +16,8 @@ export interface ConsoleAuthSettings {
 /** Actor name of sessions opened with ADMIN_TOKEN. */
 export const TOKEN_ACTOR = 'admin-token';
 
-/** Failed sign-ins one client IP may make per limiter window. */
-export const SIGN_IN_FAILURES_PER_WINDOW = 10;
+/** Failed sign-ins one client may make per limiter window, by default (`AdminAuthBrake`, RATE_LIMIT_ADMIN_FAILURES). */
+export const SIGN_IN_FAILURES_PER_WINDOW = ADMIN_AUTH_FAILURES_PER_WINDOW;
 
 /** What a sign-in attempt came to; `sessionId` is the cookie value and exists only here. */
 export type SignInResult =
@@ -42,7 +42,8 @@ export class ConsoleAuth {
   constructor(
     private readonly deps: {
       sessions: ConsoleSessionStore;
-      limiter: FailureLimiter;
+      /** The admin brake, shared with the admin API's bearer token. */
+      brake: AdminAuthBrake;
       settings: ConsoleAuthSettings;
       now?: () => number;
     },
@@ -60,17 +61,16 @@ export class ConsoleAuth {
     return this.deps.settings.users.length > 0;
   }
 
-  /** Checks credentials (name empty: the admin token) and opens a session; `afterChange` commits with it. */
+  /**
+   * Checks credentials (name empty: the admin token) and opens a session; `afterChange` commits with it.
+   * Failures count against the client's admin brake; past its limit, one sign-in per interval is still
+   * checked (`AdminAuthBrake`).
+   */
   async signIn(attempt: { name: string; secret: string; clientIp: string }, afterChange?: AfterChange<ConsoleSession>): Promise<SignInResult> {
     if (!this.enabled) return { ok: false, reason: 'disabled' };
-    const keys = [{ key: `console-sign-in:${attempt.clientIp}`, limit: SIGN_IN_FAILURES_PER_WINDOW }];
-    const blocked = await this.deps.limiter.blockedFor(keys);
-    if (blocked > 0) return { ok: false, reason: 'throttled', retryAfterSeconds: blocked };
-    const actor = await this.verify(attempt.name.trim(), attempt.secret);
-    if (actor === null) {
-      await this.deps.limiter.recordFailure(keys);
-      return { ok: false, reason: 'invalid' };
-    }
+    const answer = await this.deps.brake.attempt(attempt.clientIp, () => this.verify(attempt.name.trim(), attempt.secret));
+    if (!answer.ok) return answer;
+    const actor = answer.value;
     const now = this.now();
     await this.deps.sessions.deleteExpired(now);
     const sessionId = crypto.randomBytes(32).toString('base64url');

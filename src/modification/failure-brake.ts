@@ -1,12 +1,13 @@
 import type { FailureLimiter, LimitKey } from '../auth/failure-limiter';
-import type { ModificationCommand } from './command';
 import type { Outcome } from './outcome';
 
-/** The failed-attempt limits of `/transaction.edit` (RATE_LIMIT_*): a limiter and its two limits. */
+/** The failed-attempt limits of `/transaction.edit` (RATE_LIMIT_*): a limiter and its limits. */
 export interface FailureLimits {
   limiter: FailureLimiter;
   ipFailures: number;
   campaignFailures: number;
+  /** Credentials of strangers a braked campaign still has checked per minute (default 60). */
+  brakedChecksPerMinute?: number;
 }
 
 /**
@@ -17,9 +18,10 @@ export interface FailureLimits {
 export class FailureBrake {
   constructor(private readonly limits: FailureLimits | null) {}
 
-  ipKeys(command: ModificationCommand): LimitKey[] {
+  /** The key of a client: `client` is its address's `clientKeyOf` (an IPv6 client counts by its /64). */
+  ipKeys(client: string): LimitKey[] {
     const { limits } = this;
-    return limits && limits.ipFailures > 0 ? [{ key: `ip:${command.clientIp}`, limit: limits.ipFailures }] : [];
+    return limits && limits.ipFailures > 0 ? [{ key: `ip:${client}`, limit: limits.ipFailures }] : [];
   }
 
   campaignKeys(campaignId: number): LimitKey[] {
@@ -32,6 +34,19 @@ export class FailureBrake {
     if (keys.length === 0 || !this.limits) return null;
     const seconds = await this.limits.limiter.blockedFor(keys);
     return seconds > 0 ? { kind: 'temporary_failure', failureType: 'rate limited', retryAfterSeconds: seconds } : null;
+  }
+
+  /**
+   * Under a campaign's brake, a credential nothing vouches for is still checked, one at a time per
+   * `60 / brakedChecksPerMinute` seconds for the campaign (shared through Redis): null when this one may
+   * be, else `rate limited` with the seconds until the next turn. The brake slows guessing without
+   * refusing the merchant's right password for the whole window.
+   */
+  async campaignTurn(campaignId: number): Promise<Outcome | null> {
+    if (!this.limits) return null;
+    const intervalMs = 60_000 / (this.limits.brakedChecksPerMinute ?? 60);
+    const waitMs = await this.limits.limiter.takeTurn(`campaign-check:${campaignId}`, intervalMs);
+    return waitMs > 0 ? { kind: 'temporary_failure', failureType: 'rate limited', retryAfterSeconds: Math.ceil(waitMs / 1000) } : null;
   }
 
   /** Counts a failure against the keys, and hands the outcome back. */

@@ -1,6 +1,6 @@
 import { ClientBusyError, type PasswordVerifier } from '../auth/password-verifier';
 import { QueueFullError } from '../auth/bounded-concurrency';
-import { ipIsListed } from '../auth/ip-address';
+import { clientKeyOf, ipIsListed } from '../auth/ip-address';
 import type { CampaignStore } from '../store/campaign-store';
 import { classifyDatabaseError, isTransientDatabaseError, temporaryFailureType } from '../store/database-errors';
 import type { ModificationStore } from '../store/modification-store';
@@ -135,7 +135,7 @@ export class ModificationService {
     const { identifier } = command;
     if (identifier.kind === 'merchant_reference') return null;
     // A client over its limit is refused without taking a lock (the usual path answers it).
-    if (await this.brake.refusal(command.source === 'api' ? this.brake.ipKeys(command) : [])) return null;
+    if (command.source === 'api' && (await this.brake.refusal(this.brake.ipKeys(clientKeyOf(command.clientIp))))) return null;
     return deps.sql.transaction(async (sql) => {
       const [state, found] = await sql.all([
         deps.processingState.readForModificationStatement(),
@@ -162,25 +162,32 @@ export class ModificationService {
   private async precheck(command: ModificationCommand, prefetched?: Lookup, atOnce = false): Promise<Located | Outcome> {
     const { deps } = this;
     const limited = command.source === 'api';
-    const ipKeys = limited ? this.brake.ipKeys(command) : [];
+    // The limits count an IPv6 client by its /64 (`clientKeyOf`).
+    const client = limited ? clientKeyOf(command.clientIp) : undefined;
+    const ipKeys = client !== undefined ? this.brake.ipKeys(client) : [];
     const ipBlocked = atOnce ? null : await this.brake.refusal(ipKeys);
     if (ipBlocked) return ipBlocked;
     // A failing client with its share of compares under way would be refused at its compare: refuse it
     // before the lookup, so that a flood's refusals cost no database work (not counted, like that refusal).
-    if (limited && !atOnce && deps.passwords.wouldBeBusy(command.clientIp, command.password)) return clientBusy();
+    if (client !== undefined && !atOnce && deps.passwords.wouldBeBusy(client, command.password)) return clientBusy();
     const located = await this.locate(command.identifier, prefetched);
     if ('kind' in located) {
       // Unknown ids cost a compare too, so response time does not tell which ids exist.
       if (atOnce || located.kind !== 'invalid_transaction') return located;
-      if (command.password !== null) await deps.passwords.spendCompareTime(limited ? command.clientIp : undefined);
+      if (command.password !== null) await deps.passwords.spendCompareTime(client);
       return this.brake.count(located, ipKeys);
     }
     const { campaign } = located;
     if (!campaign.allowExternalModification) return { kind: 'campaign_closed' };
     const campaignKeys = limited ? this.brake.campaignKeys(campaign.id) : [];
-    const campaignBlocked = await this.brake.refusal(campaignKeys);
-    // A flood against one campaign must not lock out its merchant: white-listed IPs pass the campaign brake.
-    if (campaignBlocked && (atOnce || !(await this.whitelisted(campaign.id, command.clientIp)))) return campaignBlocked;
+    // The one-unit path passes only a credential the cache knows, which the campaign brake never refuses.
+    const campaignBlocked = atOnce ? null : await this.brake.refusal(campaignKeys);
+    if (campaignBlocked) {
+      // A credential refused for want of a turn was still looked up in the cache: counted against its
+      // client, or a braked campaign's cache could be probed for nothing but the wait.
+      const refused = await this.underCampaignBrake(campaign, command, client);
+      if (refused) return this.brake.count(refused, ipKeys);
+    }
     if (!(await this.authorised(campaign, command, atOnce))) {
       const refused: Outcome = { kind: 'unauthorized' };
       return atOnce ? refused : this.brake.count(refused, [...ipKeys, ...campaignKeys]);
@@ -313,6 +320,20 @@ export class ModificationService {
     return found[0];
   }
 
+  /**
+   * A braked campaign (a flood of failures from many addresses) must slow guessing without locking out its
+   * merchant: a credential the cache knows, a client that passed a check lately and a white-listed IP go
+   * on as usual; any other credential is still checked, a bounded number per minute for the campaign
+   * (`FailureBrake.campaignTurn`), and passes when it is right. Null: go on; else the refusal.
+   */
+  private async underCampaignBrake(campaign: CampaignSettings, command: ModificationCommand, client: string | undefined): Promise<Outcome | null> {
+    const { passwords } = this.deps;
+    if (passwords.isKnown(campaign.id, campaign.passwordHash, command.password)) return null;
+    if (passwords.isKnownClient(client)) return null;
+    if (await this.whitelisted(campaign.id, command.clientIp)) return null;
+    return this.brake.campaignTurn(campaign.id);
+  }
+
   private async whitelisted(campaignId: number, clientIp: string): Promise<boolean> {
     return ipIsListed(clientIp, await this.deps.whitelist.addressesFor(campaignId));
   }
@@ -322,10 +343,11 @@ export class ModificationService {
     const { passwords } = this.deps;
     // The white-list is read through the pool, which must not be asked for a second connection under a
     // unit of work's locks (SQLite's pool has one): such campaigns take the usual path.
-    if (cachedOnly) return !campaign.whitelistOnly && passwords.isKnown(campaign.id, campaign.passwordHash, command.password);
+    const client = command.source === 'api' ? clientKeyOf(command.clientIp) : undefined;
+    if (cachedOnly) return !campaign.whitelistOnly && passwords.isKnown(campaign.id, campaign.passwordHash, command.password, client);
     // Same answer for a bad password and a refused IP, so neither can be probed on its own.
     if (campaign.whitelistOnly && !(await this.whitelisted(campaign.id, command.clientIp))) return false;
-    return passwords.verify(campaign.id, campaign.passwordHash, command.password, command.source === 'api' ? command.clientIp : undefined);
+    return passwords.verify(campaign.id, campaign.passwordHash, command.password, client);
   }
 
   private async apply(transactionId: number, command: ModificationCommand, options: ModifyOptions): Promise<Outcome> {

@@ -1,6 +1,6 @@
 import { testEngines } from '../support/databases';
 import { buildCampaign } from '../support/factories';
-import { adminRequest, useTestServer } from '../support/test-server';
+import { adminRequest, TEST_ADMIN_TOKEN, useTestServer } from '../support/test-server';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -20,7 +20,7 @@ describe.each(testEngines())('admin API: whitelist on %s', (engine) => {
     expect((await admin('GET', `/whitelist?campaignId=${campaign.id}`)).body).toEqual([own.body]);
     expect((await admin('GET', '/whitelist?campaignId=global')).body).toEqual([global.body]);
 
-    const deleted = await fetch(`${context.server.baseUrl}/api/v1/whitelist/${global.body.id}`, { method: 'DELETE', headers: { authorization: 'Bearer test-admin-token' } });
+    const deleted = await fetch(`${context.server.baseUrl}/api/v1/whitelist/${global.body.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     expect([deleted.status, await deleted.text()]).toEqual([204, '']);
     expect(await admin('DELETE', `/whitelist/${global.body.id}`)).toMatchObject({
       status: 404,

@@ -90,6 +90,48 @@ describe('BoundedConcurrency', () => {
     await third;
   });
 
+  it('hands a freed slot to the most urgent level first, oldest first within a level', async () => {
+    const clock = { now: 0 };
+    const gate = new BoundedConcurrency(1, 5, { clock: () => clock.now, levels: 3 });
+    const running = task(clock, 1);
+    const order: string[] = [];
+    const queued = (name: string, priority: number) => {
+      const t = task(clock, 1);
+      const answer = gate.run(async () => {
+        order.push(name);
+        t.record.finish();
+        return t.run();
+      }, priority);
+      return answer;
+    };
+    const first = gate.run(running.run);
+    const all = [queued('unknown-1', 2), queued('campaign-known', 1), queued('unknown-2', 2), queued('client-known-1', 0), queued('client-known-2', 0)];
+    await turn();
+    expect(order).toEqual([]);
+    running.record.finish();
+    await Promise.all([first, ...all]);
+    expect(order).toEqual(['client-known-1', 'client-known-2', 'campaign-known', 'unknown-1', 'unknown-2']);
+  });
+
+  it('gives each level a queue of its own: a full one refuses only its own level', async () => {
+    const clock = { now: 0 };
+    const gate = new BoundedConcurrency(1, 2, { clock: () => clock.now, levels: 2 });
+    const running = task(clock, 1);
+    const first = gate.run(running.run);
+    const flood = [task(clock, 1), task(clock, 1)];
+    const floodRuns = flood.map((t) => gate.run(t.run, 1));
+    await expect(gate.run(task(clock, 1).run, 1)).rejects.toBeInstanceOf(QueueFullError);
+    const known = task(clock, 1);
+    const knownRun = gate.run(known.run, 0);
+    running.record.finish();
+    await first;
+    await turn();
+    expect([known.record.started, ...flood.map((t) => t.record.started)]).toEqual([true, false, false]);
+    known.record.finish();
+    for (const t of flood) t.record.finish();
+    await Promise.all([knownRun, ...floodRuns]);
+  });
+
   it('refuses a share outside (0, 1]', () => {
     for (const share of [0, -0.5, 1.5, Number.NaN]) expect(() => new BoundedConcurrency(1, 1, { share })).toThrow(RangeError);
   });

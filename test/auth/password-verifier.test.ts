@@ -1,5 +1,6 @@
 import bcrypt from 'bcrypt';
-import { ClientBusyError, PasswordVerifier } from '../../src/auth/password-verifier';
+import { QueueFullError } from '../../src/auth/bounded-concurrency';
+import { ClientBusyError, ComparePriority, PasswordVerifier } from '../../src/auth/password-verifier';
 
 /** A hand-written fake compare: counts calls, matches when the password equals the "hash" text. */
 function countingCompare() {
@@ -435,5 +436,85 @@ describe('PasswordVerifier: compares of clients that failed lately run at low pr
       await verifier.close();
     }
     expect(verifier.lowPriorityPid).toBeUndefined();
+  });
+});
+
+describe('PasswordVerifier: clients and campaigns with a recent success go first', () => {
+  let now = 20_000_000;
+  /** Compares that wait to be released one by one, in the order they started (matching when password = "hash" text). */
+  const heldCompares = () => {
+    const started: string[] = [];
+    const held: Array<() => void> = [];
+    const compare = (password: string, hash: string) =>
+      new Promise<boolean>((resolve) => {
+        started.push(password);
+        held.push(() => resolve(hash === `hash:${password}`));
+      });
+    const releaseNext = async () => {
+      await until(() => held.length > 0);
+      held.shift()?.();
+    };
+    return { started, compare, releaseNext };
+  };
+  const build = (overrides: Partial<ConstructorParameters<typeof PasswordVerifier>[0]> = {}) =>
+    new PasswordVerifier({ bcryptCost: 4, cacheSize: 10, cacheTtlMs: 60_000, knownMs: 600_000, lowPriority: false, now: () => now, compare: countingCompare().compare, ...overrides });
+
+  it('knows a client and a campaign after a success, cached or compared, until knownMs have passed', async () => {
+    const verifier = build();
+    expect([verifier.priorityOf('198.51.100.7', 1), verifier.isKnownClient('198.51.100.7')]).toEqual([ComparePriority.unknown, false]);
+    expect(await verifier.verify(1, 'hash:pw', 'guess', '198.51.100.7')).toBe(false);
+    expect(verifier.priorityOf('198.51.100.7', 1)).toBe(ComparePriority.unknown); // a failure makes nothing known
+    expect(await verifier.verify(1, 'hash:pw', 'pw', '198.51.100.7')).toBe(true);
+    expect(verifier.isKnownClient('198.51.100.7')).toBe(true);
+    expect(verifier.priorityOf('198.51.100.7', 5)).toBe(ComparePriority.knownClient);
+    expect(verifier.priorityOf('203.0.113.9', 1)).toBe(ComparePriority.knownCampaign);
+    expect(verifier.priorityOf('203.0.113.9', 5)).toBe(ComparePriority.unknown);
+    expect(verifier.priorityOf('203.0.113.9', null)).toBe(ComparePriority.unknown);
+    // No client (a batch, the admin API): first.
+    expect(verifier.priorityOf(undefined, 5)).toBe(ComparePriority.knownClient);
+    // A cached credential makes its client known too, by verify or by isKnown.
+    expect(await verifier.verify(1, 'hash:pw', 'pw', '192.0.2.1')).toBe(true);
+    expect(verifier.isKnown(1, 'hash:pw', 'pw', '192.0.2.2')).toBe(true);
+    expect([verifier.isKnownClient('192.0.2.1'), verifier.isKnownClient('192.0.2.2')]).toEqual([true, true]);
+    now += 600_000;
+    expect([verifier.isKnownClient('198.51.100.7'), verifier.priorityOf('203.0.113.9', 1)]).toEqual([false, ComparePriority.unknown]);
+  });
+
+  it('forgets the least recently successful client first when maxKnown are remembered', async () => {
+    const verifier = build({ maxKnown: 2 });
+    for (const client of ['a', 'b', 'c']) await verifier.verify(1, 'hash:pw', 'pw', client);
+    expect(['a', 'b', 'c'].map((client) => verifier.isKnownClient(client))).toEqual([false, true, true]);
+  });
+
+  it('serves a known client’s first compare, then a known campaign’s, ahead of strangers queued before them', async () => {
+    const held = heldCompares();
+    const verifier = build({ maxConcurrentCompares: 1, compare: held.compare });
+    const known = verifier.verify(1, 'hash:pw1', 'pw1', '192.0.2.1');
+    await held.releaseNext();
+    expect(await known).toBe(true);
+    // A flood from many addresses, one wrong password each, on campaign 9 (no success there).
+    const flood = ['203.0.113.1', '203.0.113.2', '203.0.113.3'].map((client, i) => verifier.verify(9, 'hash:pw9', `guess-${i}`, client));
+    await until(() => held.started.length === 2);
+    // Then a stranger on campaign 1 (known) and the known client on campaign 9, first time for that password.
+    const campaignKnown = verifier.verify(1, 'hash:pw1', 'guess-x', '198.51.100.8');
+    const merchant = verifier.verify(9, 'hash:pw9', 'pw9', '192.0.2.1');
+    for (let i = 0; i < 5; i++) await held.releaseNext();
+    expect(await Promise.all([merchant, campaignKnown, ...flood])).toEqual([true, false, false, false, false]);
+    expect(held.started).toEqual(['pw1', 'guess-0', 'pw9', 'guess-x', 'guess-1', 'guess-2']);
+  });
+
+  it('never answers a known client `server busy` because strangers filled their queue', async () => {
+    const held = heldCompares();
+    const verifier = build({ maxConcurrentCompares: 1, maxQueuedCompares: 2, compare: held.compare });
+    const known = verifier.verify(1, 'hash:pw1', 'pw1', '192.0.2.1');
+    await held.releaseNext();
+    await known;
+    const flood = ['203.0.113.1', '203.0.113.2', '203.0.113.3'].map((client, i) => verifier.verify(9, 'hash:pw9', `guess-${i}`, client));
+    await until(() => held.started.length === 2);
+    // One running, two waiting: the strangers' queue is full.
+    await expect(verifier.verify(9, 'hash:pw9', 'guess-3', '203.0.113.4')).rejects.toBeInstanceOf(QueueFullError);
+    const merchant = verifier.verify(9, 'hash:pw9', 'pw9', '192.0.2.1');
+    for (let i = 0; i < 4; i++) await held.releaseNext();
+    expect(await Promise.all([merchant, ...flood])).toEqual([true, false, false, false]);
   });
 });

@@ -1,4 +1,7 @@
+import net from 'node:net';
+import { floodAddress } from '../../bench/bench-data';
 import { loadBenchOptions, BenchOptionsError } from '../../bench/bench-options';
+import { classifyAnswer } from '../../bench/load';
 import { medianByRatio, medianByServerP99, type EngineRun } from '../../bench/engine-run';
 import { floodRatio } from '../../bench/targets';
 
@@ -38,5 +41,29 @@ describe('npm run bench: the flood ratio', () => {
     const pairs = [0.63, 0.89, 0.72].map((ratio) => ({ order: 'alone first' as const, aloneReqPerSec: 1000, duringReqPerSec: 1000 * ratio, ratio }));
     expect(floodRatio([run(pairs)], 'mysql')).toBe(0.72);
     expect(floodRatio([run([])], 'mysql')).toBeNull();
+  });
+});
+
+describe('npm run bench: the many-address flood', () => {
+  it('runs by default, with 3,000 addresses unless BENCH_FLOOD_ADDRESSES says otherwise', () => {
+    expect(loadBenchOptions({}, '/repo').scenarios).toContain('flood-many');
+    expect(loadBenchOptions({}, '/repo').floodAddresses).toBe(3_000);
+    expect(loadBenchOptions({ BENCH_QUICK: '1' }, '/repo').floodAddresses).toBe(3_000);
+    expect(loadBenchOptions({ BENCH_FLOOD_ADDRESSES: '500', BENCH_SCENARIOS: 'flood-many' }, '/repo')).toMatchObject({ floodAddresses: 500, scenarios: ['flood-many'] });
+    expect(() => loadBenchOptions({ BENCH_FLOOD_ADDRESSES: '0' }, '/repo')).toThrow('BENCH_FLOOD_ADDRESSES must be a whole number ≥ 1');
+  });
+
+  it('sends every request from a loopback address of its own, never the merchant’s 127.0.0.1', () => {
+    const addresses = Array.from({ length: 70_000 }, (_, i) => floodAddress(i));
+    expect(new Set(addresses).size).toBe(addresses.length);
+    for (const address of addresses) {
+      expect(net.isIPv4(address)).toBe(true);
+      expect(address.startsWith('127.')).toBe(true);
+      expect(address).not.toBe('127.0.0.1');
+    }
+  });
+
+  it('counts server busy as a refusal of a failing request, not as a wrong answer', () => {
+    expect(classifyAnswer('<Message>Temporary failure: server busy LinkTrust API was unable to complete the request</Message>')).toBe('server_busy');
   });
 });

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import bcrypt from 'bcrypt';
+import { AdminAuthBrake } from '../../src/auth/admin-auth-brake';
 import { MemoryFailureLimiter } from '../../src/auth/failure-limiter';
 import { ConsoleAuth, ConsoleAuthSettings, SIGN_IN_FAILURES_PER_WINDOW } from '../../src/console/console-auth';
 import { ConsoleSessionStore } from '../../src/console/console-session-store';
@@ -27,7 +28,7 @@ describe.each(testEngines())('console sign-in and sessions on %s', (engine) => {
   const auth = (settings: Partial<ConsoleAuthSettings> = {}, limiter = new MemoryFailureLimiter(15 * 60_000, () => clock)) =>
     new ConsoleAuth({
       sessions: store,
-      limiter,
+      brake: new AdminAuthBrake(limiter, { failures: SIGN_IN_FAILURES_PER_WINDOW, checksPerMinute: 1 }),
       settings: { adminToken: 'the-token', users: [{ name: 'alice', passwordHash: aliceHash }], sessionTtlMs: 8 * HOUR, ...settings },
       now: () => clock,
     });
@@ -72,14 +73,21 @@ describe.each(testEngines())('console sign-in and sessions on %s', (engine) => {
     }
   });
 
-  it(`throttles a client IP after ${SIGN_IN_FAILURES_PER_WINDOW} failed sign-ins, even with the right token`, async () => {
+  it(`throttles a client IP after ${SIGN_IN_FAILURES_PER_WINDOW} failed sign-ins: one sign-in per interval is still checked, and the right token passes`, async () => {
     const limiter = new MemoryFailureLimiter(15 * 60_000, () => clock);
     const console = auth({}, limiter);
-    for (let i = 0; i < SIGN_IN_FAILURES_PER_WINDOW; i++) await console.signIn({ name: '', secret: `guess-${i}`, clientIp: '203.0.113.9' });
-    expect(await console.signIn({ name: '', secret: 'the-token', clientIp: '203.0.113.9' })).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 900 });
+    for (let i = 0; i < SIGN_IN_FAILURES_PER_WINDOW; i++) {
+      expect(await console.signIn({ name: '', secret: `guess-${i}`, clientIp: '203.0.113.9' })).toEqual({ ok: false, reason: 'invalid' });
+    }
+    // Braked (one check a minute here): this guess is checked and refused, the next sign-in not even looked at.
+    expect(await console.signIn({ name: '', secret: 'guess-x', clientIp: '203.0.113.9' })).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 60 });
+    expect(await console.signIn({ name: '', secret: 'the-token', clientIp: '203.0.113.9' })).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 60 });
     expect((await console.signIn({ name: '', secret: 'the-token', clientIp: '203.0.113.10' })).ok).toBe(true);
-    clock += 15 * 60_000;
+    clock += 60_000;
     expect((await console.signIn({ name: '', secret: 'the-token', clientIp: '203.0.113.9' })).ok).toBe(true);
+    expect(await console.signIn({ name: 'alice', secret: 'alice-password', clientIp: '203.0.113.9' })).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 60 });
+    clock += 15 * 60_000;
+    expect((await console.signIn({ name: 'alice', secret: 'alice-password', clientIp: '203.0.113.9' })).ok).toBe(true);
   });
 
   it('refuses every sign-in when neither ADMIN_TOKEN nor ADMIN_USERS is set', async () => {

@@ -5,6 +5,8 @@ import { ensureBuilt, spawnServer, SpawnedServer } from '../support/spawn-server
 import { startTcpProxy, throughProxy } from '../support/tcp-proxy';
 import { eventually, servicesOver } from './fault-helpers';
 
+const TOKEN = 'audit-kill-token-0123456789abcdef012';
+
 // A proxy between server and database lets the test kill the server at an exact statement; SQLite has no
 // such seam, and there the audit failure injection (test/console/console-audit-atomic.test.ts) shows the
 // entry and the change share one transaction.
@@ -30,7 +32,7 @@ describeOnMariaDb('kill -9 of the server as a console change commits (MariaDB th
     await services.close();
     const proxy = await startTcpProxy();
     try {
-      const env = { DATABASE_URL: throughProxy(database.config.url, proxy), ADMIN_TOKEN: 'audit-kill-token', NIGHTLY_SCHEDULE: 'off', POSTBACK_WORKER: 'false', BATCH_WORKER: 'false' };
+      const env = { DATABASE_URL: throughProxy(database.config.url, proxy), ADMIN_TOKEN: TOKEN, NIGHTLY_SCHEDULE: 'off', POSTBACK_WORKER: 'false', BATCH_WORKER: 'false' };
       const startedAt = Date.now();
       const server = await spawnServer(env);
       servers.push(server);
@@ -39,7 +41,7 @@ describeOnMariaDb('kill -9 of the server as a console change commits (MariaDB th
         const state = await database.db.knex('processing_state').where({ id: 1 }).first();
         return Number(state.hourly_last_run_at) >= startedAt ? true : undefined;
       });
-      const client = await consoleClient(server.baseUrl, { secret: 'audit-kill-token' });
+      const client = await consoleClient(server.baseUrl, { secret: TOKEN });
 
       proxy.afterClientSends('commit', () => server.kill('SIGKILL'));
       const answer = await client.post(`/admin/campaigns/${campaign.id}/settings`, { allowExternalModification: 'on', whitelistOnly: 'on', uniqueMerchantReference: 'on' }).then(

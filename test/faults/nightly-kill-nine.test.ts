@@ -9,7 +9,7 @@ import { eventually, rollUpIncluding, servicesOver } from './fault-helpers';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const ADMIN_TOKEN = 'kill-nine-admin-token';
+const ADMIN_TOKEN = 'kill-nine-admin-token-0123456789abcdef';
 const LEASE_SECONDS = 4;
 
 // Enough transactions on the day for the SQLite run's work to take well over a second, so the kill sent

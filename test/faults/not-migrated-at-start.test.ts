@@ -5,7 +5,7 @@ import { editByGet, editByPost } from '../support/linktrust-xml';
 import { ensureBuilt, spawnServer, SpawnedServer } from '../support/spawn-server';
 import { editParameters, eventually, readWrittenState, servicesOver, temporaryFailure } from './fault-helpers';
 
-const TOKEN = 'not-migrated-token';
+const TOKEN = 'not-migrated-token-0123456789abcdef01';
 
 // The production server on a database nobody has migrated yet (MIGRATE_ON_START=false, as for an operator
 // who runs `txedit migrate` separately). Until the schema is current every front door says "not yet"

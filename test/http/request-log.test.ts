@@ -14,7 +14,7 @@ describe('request log lines of the app (SQLite)', () => {
   const lines: Array<Record<string, unknown>> = [];
   beforeAll(async () => {
     database = await createTestDatabase('sqlite');
-    const config = loadConfig({ ADMIN_TOKEN: 'log-test-token', BCRYPT_COST: '4', LOG_LEVEL: 'info', POSTBACK_WORKER: 'false', BATCH_WORKER: 'false' });
+    const config = loadConfig({ ADMIN_TOKEN: 'log-test-token-0123456789abcdef0123', BCRYPT_COST: '4', LOG_LEVEL: 'info', POSTBACK_WORKER: 'false', BATCH_WORKER: 'false' });
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
     services = createServices(config, database.db, logger);
     server = await listenOnLoopback(createApp(services));

@@ -1,9 +1,18 @@
 import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
 import { buildScene } from '../support/factories';
-import { editByGet } from '../support/linktrust-xml';
+import { editByGet, parseLinkTrustXml } from '../support/linktrust-xml';
 import { adminRequest, startTestServer, TestServer } from '../support/test-server';
 
 const RATE_LIMITED = 'Temporary failure: rate limited LinkTrust API was unable to complete the request';
+const SERVER_BUSY = 'Temporary failure: server busy LinkTrust API was unable to complete the request';
+const UNAUTHORIZED = 'Permanent failure: Invalid authentication credentials';
+
+/** An edit from `ip` (through the loopback proxy), with the answer and its Retry-After. */
+async function editFrom(baseUrl: string, params: Record<string, string>, ip: string) {
+  const response = await fetch(`${baseUrl}/transaction.edit?${new URLSearchParams(params)}`, { headers: { 'x-forwarded-for': ip } });
+  const answer = parseLinkTrustXml(await response.text());
+  return { answer, message: answer.error?.message, retryAfter: response.headers.get('retry-after') === null ? null : Number(response.headers.get('retry-after')) };
+}
 
 describe.each(testEngines())('failed-attempt limits on %s', (engine) => {
   let database: TestDatabase;
@@ -15,6 +24,8 @@ describe.each(testEngines())('failed-attempt limits on %s', (engine) => {
       RATE_LIMIT_IP_FAILURES: '3',
       RATE_LIMIT_CAMPAIGN_FAILURES: '5',
       RATE_LIMIT_WINDOW_SECONDS: '600',
+      // One check a minute for a braked campaign: no test below can outrun its interval.
+      RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE: '1',
     });
   });
   afterAll(async () => {
@@ -48,7 +59,7 @@ describe.each(testEngines())('failed-attempt limits on %s', (engine) => {
     const recorded: Array<string | null> = [];
     for (const [spellings, other] of [
       [['198.51.100.31:40001', '198.51.100.31:40002', '::ffff:c633:641f'], '198.51.100.32:40001'],
-      [['[2001:db8::31]:443', '2001:db8::31', '[2001:DB8:0::31]'], '[2001:db8::32]:443'],
+      [['[2001:db8::31]:443', '2001:db8::31', '[2001:DB8:0::31]'], '[2001:db8:0:1::32]:443'],
     ] as Array<[string[], string]>) {
       // A campaign per client, so that the campaign's own limit stays out of the way.
       const { campaign, transaction } = await buildScene(server.services);
@@ -60,23 +71,160 @@ describe.each(testEngines())('failed-attempt limits on %s', (engine) => {
       // One bucket for the three spellings: the right password is now refused from any of them…
       const limited = await editByGet(server.baseUrl, good, from(spellings[0].replace('40001', '50000')));
       expect(limited.answer.error?.message).toBe(RATE_LIMITED);
-      // …and another client behind the same proxy is not in it.
+      // …and another client behind the same proxy (another /64) is not in it.
       expect((await editByGet(server.baseUrl, good, from(other))).answer.succeeded).toBe('True');
       recorded.push(...(await server.services.stores.modifications.listForTransaction(transaction.id)).map((row) => row.clientIp));
     }
-    expect(recorded).toEqual(['198.51.100.32', '2001:db8::32']);
+    expect(recorded).toEqual(['198.51.100.32', '2001:db8:0:1::32']);
   });
 
-  it('brakes a campaign under a distributed flood, but lets its white-listed IPs through', async () => {
+  it('counts an IPv6 client by its /64', async () => {
+    const { campaign, transaction } = await buildScene(server.services);
+    const wrong = { Password: 'wrong', TransactionID: String(transaction.id) };
+    for (let i = 1; i <= 3; i++) expect((await editFrom(server.baseUrl, wrong, `2001:db8:77:1::${i}`)).message).toBe(UNAUTHORIZED);
+    const right = { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '1.00' };
+    expect((await editFrom(server.baseUrl, right, '2001:db8:77:1:abcd::1')).message).toBe(RATE_LIMITED);
+    expect((await editFrom(server.baseUrl, right, '2001:db8:77:2::1')).answer.succeeded).toBe('True');
+  });
+
+  it('brakes a campaign under a distributed flood: a stranger’s credential is checked once per interval, white-listed IPs pass', async () => {
     const { campaign, transaction } = await buildScene(server.services);
     const params = { Password: 'wrong', TransactionID: String(transaction.id), AP: '2.00' };
     for (let i = 0; i < 5; i++) await editByGet(server.baseUrl, params, from(`203.0.113.${10 + i}`));
+    // Braked: this interval's check goes to the next guess, and every other credential waits for the next.
+    expect((await editFrom(server.baseUrl, params, '203.0.113.98')).message).toBe(UNAUTHORIZED);
     const right = { ...params, Password: campaign.password as string };
-    const fresh = await editByGet(server.baseUrl, right, from('203.0.113.99'));
-    expect(fresh.answer.error?.message).toBe(RATE_LIMITED);
+    const fresh = await editFrom(server.baseUrl, right, '203.0.113.99');
+    expect(fresh.message).toBe(RATE_LIMITED);
+    expect(fresh.retryAfter).toBeGreaterThan(0);
+    expect(fresh.retryAfter).toBeLessThanOrEqual(60);
     expect((await adminRequest(server.baseUrl, 'POST', '/whitelist', { address: '192.0.2.0/24', campaignId: campaign.id })).status).toBe(201);
     const merchant = await editByGet(server.baseUrl, right, from('192.0.2.7'));
     expect(merchant.answer.succeeded).toBe('True');
+  });
+});
+
+describe.each(testEngines())('a campaign under a flood from many addresses on %s', (engine) => {
+  let database: TestDatabase;
+  let server: TestServer;
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    // The defaults' limits (10 per address, 100 per campaign); one check a minute under the campaign's brake.
+    server = await startTestServer(database.db, {
+      TRUST_PROXY: 'loopback',
+      RATE_LIMIT_IP_FAILURES: '10',
+      RATE_LIMIT_CAMPAIGN_FAILURES: '100',
+      RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE: '1',
+      RATE_LIMIT_DELAY_MS: '0',
+      // The guessers' compares in the server, unpaced: what is braked here is the campaign, not their CPU
+      // (on a busy machine, a nice-19 process at a quarter of a core would only make the test slow).
+      BCRYPT_LOW_PRIORITY: 'false',
+      BCRYPT_SUSPECT_SHARE: '100',
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+  });
+
+  /** `addresses` × `attempts` wrong passwords, the addresses at once; returns every answer's message. */
+  const flood = async (transactionId: number, addresses: number, attempts: number, subnet: number) =>
+    (
+      await Promise.all(
+        Array.from({ length: addresses }, async (_, a) => {
+          const messages: Array<string | undefined> = [];
+          for (let i = 0; i < attempts; i++) messages.push((await editFrom(server.baseUrl, { Password: `guess-${a}-${i}`, TransactionID: String(transactionId) }, `198.18.${subnet}.${a + 1}`)).message);
+          return messages;
+        }),
+      )
+    ).flat();
+
+  it('lets the merchant’s recently verified password through a campaign braked by 11 addresses × 10 wrong passwords, from its address or a new one', async () => {
+    const { campaign, transaction } = await buildScene(server.services);
+    const edit = (ap: string) => ({ Password: campaign.password as string, TransactionID: String(transaction.id), AP: ap });
+    expect((await editFrom(server.baseUrl, edit('1.00'), '192.0.2.10')).answer.succeeded).toBe('True');
+    const answers = await flood(transaction.id, 11, 10, 1);
+    expect(answers.filter((m) => m === UNAUTHORIZED).length).toBeGreaterThanOrEqual(100);
+    expect(answers.every((m) => m === UNAUTHORIZED || m === RATE_LIMITED)).toBe(true);
+    // The campaign is braked: of two strangers' guesses, one at most is checked in the interval.
+    const guesses = [await editFrom(server.baseUrl, { Password: 'guess-a', TransactionID: String(transaction.id) }, '198.51.100.201'), await editFrom(server.baseUrl, { Password: 'guess-b', TransactionID: String(transaction.id) }, '198.51.100.202')];
+    expect(guesses[1].message).toBe(RATE_LIMITED);
+    const merchant = await editFrom(server.baseUrl, edit('2.00'), '192.0.2.10');
+    expect([merchant.answer.succeeded, merchant.message]).toEqual(['True', undefined]);
+    const merchantElsewhere = await editFrom(server.baseUrl, edit('3.00'), '192.0.2.11');
+    expect(merchantElsewhere.answer.succeeded).toBe('True');
+    // A guesser is still braked: its own address's limit, or the campaign's interval.
+    expect((await editFrom(server.baseUrl, { Password: 'guess', TransactionID: String(transaction.id) }, '198.18.1.1')).message).toBe(RATE_LIMITED);
+    expect(await server.services.stores.modifications.listForTransaction(transaction.id)).toHaveLength(3);
+  });
+
+  it('counts a credential refused for want of a turn against its client: a braked campaign’s cache cannot be probed for free', async () => {
+    const { campaign, transaction } = await buildScene(server.services);
+    const right = { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '6.00' };
+    expect((await editFrom(server.baseUrl, right, '192.0.2.30')).answer.succeeded).toBe('True'); // cached now
+    expect((await flood(transaction.id, 10, 10, 4)).every((m) => m === UNAUTHORIZED)).toBe(true);
+    // A prober's guesses under the brake: at most one is checked; every one counts against its address…
+    const prober = '198.51.100.230';
+    for (let i = 0; i < 10; i++) await editFrom(server.baseUrl, { ...right, Password: `probe-${i}` }, prober);
+    // …so that, its limit reached, not even the cached password is looked at for it any more.
+    const probe = await editFrom(server.baseUrl, right, prober);
+    expect(probe.message).toBe(RATE_LIMITED);
+    expect(probe.retryAfter).toBeGreaterThan(60);
+    expect((await editFrom(server.baseUrl, right, '192.0.2.31')).answer.succeeded).toBe('True');
+  });
+
+  it('checks a first-time right password from a stranger under the brake, and answers the next credential with a short Retry-After', async () => {
+    const { campaign, transaction } = await buildScene(server.services);
+    // Exactly 100 failures: braked, and this interval's check still free.
+    expect((await flood(transaction.id, 10, 10, 2)).every((m) => m === UNAUTHORIZED)).toBe(true);
+    const right = { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '4.00' };
+    expect((await editFrom(server.baseUrl, right, '192.0.2.20')).answer.succeeded).toBe('True');
+    const next = await editFrom(server.baseUrl, { ...right, Password: 'guess' }, '192.0.2.21');
+    expect(next.message).toBe(RATE_LIMITED);
+    expect(next.retryAfter).toBeGreaterThan(0);
+    expect(next.retryAfter).toBeLessThanOrEqual(60);
+    // A client that passed a check lately is not held to the campaign's interval, even with a password the
+    // cache does not know yet (rotated here): 192.0.2.20 just succeeded.
+    expect((await adminRequest(server.baseUrl, 'PATCH', `/campaigns/${campaign.id}`, { password: 'rotated-password' })).status).toBe(200);
+    expect((await editFrom(server.baseUrl, { ...right, Password: 'rotated-password' }, '192.0.2.20')).answer.succeeded).toBe('True');
+    // …which the cache knows now: it passes from a stranger's address too.
+    expect((await editFrom(server.baseUrl, { ...right, Password: 'rotated-password', AP: '5.00' }, '192.0.2.22')).answer.succeeded).toBe('True');
+  });
+});
+
+describe('first-time checks during a flood from many addresses (SQLite)', () => {
+  it('serves a known merchant’s first check ahead of the strangers that filled the compare queue', async () => {
+    const database = await createTestDatabase('sqlite');
+    // One compare at a time, two waiting per priority: a handful of strangers fills their queue.
+    const server = await startTestServer(database.db, { TRUST_PROXY: 'loopback', BCRYPT_CONCURRENCY: '1', BCRYPT_QUEUE: '2', RATE_LIMIT_DELAY_MS: '0' });
+    try {
+      const other = await buildScene(server.services);
+      const { campaign, transaction } = await buildScene(server.services);
+      // A slow hash (cost 13: ≈ 0.5–1 s a compare) on the flooded campaign, so that its queue surely stays
+      // full while the merchant's request arrives.
+      const bcrypt = await import('bcrypt');
+      await database.db.knex('campaigns').where({ id: campaign.id }).update({ password_hash: await bcrypt.hash(campaign.password as string, 13) });
+      // The merchant passed a check lately, on its other campaign.
+      const merchantIp = '192.0.2.60';
+      expect((await editFrom(server.baseUrl, { Password: other.campaign.password as string, TransactionID: String(other.transaction.id), AP: '1.00' }, merchantIp)).answer.succeeded).toBe('True');
+      // Eight addresses, one wrong password each: one compare runs, two wait, five are refused at once.
+      const strangers = Array.from({ length: 8 }, (_, i) => editFrom(server.baseUrl, { Password: `guess-${i}`, TransactionID: String(transaction.id) }, `198.18.3.${i + 1}`));
+      let busy = 0;
+      strangers.forEach((answer) => answer.then(({ message }) => (busy += message === SERVER_BUSY ? 1 : 0)));
+      for (let turn = 0; busy < 5; turn++) {
+        if (turn > 5000) throw new Error('the strangers never filled the queue');
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      // The merchant's first check of this campaign's password: queued ahead of them, not refused.
+      const merchant = await editFrom(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '2.00' }, merchantIp);
+      expect([merchant.answer.succeeded, merchant.message]).toEqual(['True', undefined]);
+      const messages = (await Promise.all(strangers)).map((answer) => answer.message);
+      expect(messages.filter((m) => m === SERVER_BUSY)).toHaveLength(5);
+      expect(messages.filter((m) => m === UNAUTHORIZED)).toHaveLength(3);
+    } finally {
+      await server.close();
+      await database.drop();
+    }
   });
 });
 

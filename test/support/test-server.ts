@@ -7,8 +7,8 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import type { Database } from '../../src/store/database';
 
-/** The admin token every test server accepts. */
-export const TEST_ADMIN_TOKEN = 'test-admin-token';
+/** The admin token every test server accepts (ADMIN_TOKEN needs 32 characters at least). */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
 /** A real HTTP server on an ephemeral loopback port, over a test database. */
 export interface TestServer {
@@ -28,6 +28,7 @@ export async function startTestServer(db: Database, env: Record<string, string> 
     POSTBACK_WORKER: 'false',
     RATE_LIMIT_IP_FAILURES: '0',
     RATE_LIMIT_CAMPAIGN_FAILURES: '0',
+    RATE_LIMIT_ADMIN_FAILURES: '0',
     BCRYPT_PER_CLIENT: '64',
     ...env,
   });

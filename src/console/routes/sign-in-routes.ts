@@ -52,7 +52,7 @@ export function signInRoutes(router: Router, context: ConsoleContext): void {
     if (!result.ok) {
       const problem =
         result.reason === 'throttled'
-          ? `Too many failed sign-ins from your address. Try again in ${Math.ceil(result.retryAfterSeconds / 60)} minute(s).`
+          ? `Too many failed sign-ins from your address. Try again in ${result.retryAfterSeconds < 60 ? `${result.retryAfterSeconds} second(s)` : `${Math.ceil(result.retryAfterSeconds / 60)} minute(s)`}.`
           : result.reason === 'disabled'
             ? 'The console is disabled: set ADMIN_TOKEN (or ADMIN_USERS) and restart.'
             : context.auth.hasUsers
