@@ -116,7 +116,7 @@ export function createExpressApp(services: Services): express.Express {
     else res.status(503).json({ status: 'unavailable', reason: problem });
   });
 
-  app.get('/metrics', metricsRoute(services.metrics, config.metricsToken, logger));
+  app.get('/metrics', metricsRoute(services.metrics, config.metricsToken, services.adminAuthBrake, logger));
 
   app.use(
     '/api/v1',

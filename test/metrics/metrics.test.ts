@@ -96,6 +96,21 @@ describe.each(testEngines())('GET /metrics on %s', (engine) => {
   });
 });
 
+describe('GET /metrics under the admin brake', () => {
+  const context = useTestServer('sqlite', { METRICS_TOKEN, RATE_LIMIT_ADMIN_FAILURES: '3', TRUST_PROXY: 'loopback' });
+  const from = (address: string, token: string) =>
+    fetch(`${context.server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': address } });
+
+  it('counts wrong tokens per client: past the limit 429 with Retry-After, another client unaffected', async () => {
+    for (let i = 0; i < 3; i++) expect((await from('198.51.100.7', 'guess')).status).toBe(401);
+    const braked = await from('198.51.100.7', 'guess');
+    expect(braked.status).toBe(429);
+    expect(Number(braked.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await braked.text()).includes('txedit_')).toBe(false);
+    expect((await from('198.51.100.8', METRICS_TOKEN)).status).toBe(200);
+  });
+});
+
 describe('GET /metrics without METRICS_TOKEN', () => {
   const context = useTestServer('sqlite');
 
