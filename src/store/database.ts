@@ -28,6 +28,12 @@ export interface DatabaseOptions {
  * fault with a stack trace, so it is dropped. Every other warning and error goes on.
  */
 const ACQUIRE_CONNECTION_ERROR = /^Acquire connection error: /;
+/**
+ * knex also warns `Connection Error: … Connection lost` when the pool, validating a connection before
+ * lending it, finds that the server closed it: the pool drops it and lends a fresh one, and nobody sees
+ * an error — the expected recovery, not news.
+ */
+const POOLED_CONNECTION_LOST = /^Connection Error: .*Connection lost/;
 
 function knexLog(options: DatabaseOptions) {
   // Without a log of the caller's: knex's own sink (the console), less the repeated connection errors.
@@ -35,7 +41,7 @@ function knexLog(options: DatabaseOptions) {
   const text = (message: unknown) => (typeof message === 'string' ? message : String((message as Error)?.message ?? message));
   const warn = (message: unknown) => {
     const line = text(message);
-    if (!ACQUIRE_CONNECTION_ERROR.test(line)) log.warn(line);
+    if (!ACQUIRE_CONNECTION_ERROR.test(line) && !POOLED_CONNECTION_LOST.test(line)) log.warn(line);
   };
   return { warn, error: (m: unknown) => log.error(text(m)), deprecate: (m: unknown) => log.warn(text(m)), debug: () => undefined };
 }

@@ -52,7 +52,6 @@ describeOnMariaDb('kill -9 of the server as a console change commits (MariaDB th
       expect(await server.exited).toEqual({ code: null, signal: 'SIGKILL' });
 
       const { knex } = database.db;
-      console.error('DEBUG', JSON.stringify(await knex('console_audit').select('action','target')), JSON.stringify(await knex('campaigns').where({ id: campaign.id }).first()));
       expect(Boolean((await knex('campaigns').where({ id: campaign.id }).first()).whitelist_only)).toBe(true);
       const audit = await knex('console_audit').where({ action: 'campaign.settings', target: `campaign ${campaign.id}` });
       expect(audit.map((row: { actor: string; details: string }) => [row.actor, JSON.parse(row.details)])).toEqual([['admin-token', { whitelistOnly: { before: false, after: true } }]]);
