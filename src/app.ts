@@ -142,7 +142,20 @@ export function createExpressApp(services: Services): express.Express {
       res.status(503).set('Retry-After', '5').type('text/plain; charset=utf-8').send(`Service Unavailable: ${reason}\n`);
     }, next);
   });
-  app.use('/admin', consoleRouterFor(services));
+  app.use(
+    '/admin',
+    consoleRouterFor({
+      consoleAuth: services.consoleAuth,
+      consoleAudit: services.consoleAudit,
+      admin: services.admin,
+      processing: services.processing,
+      batches: services.batches,
+      logger,
+      postbacks: services.stores.postbacks,
+      wakePostbackWorker: () => services.postbackWorker.wake(),
+      maxUploadBytes: config.batches.maxFileBytes,
+    }),
+  );
 
   const notFound = (req: Request, res: Response) => {
     res.status(404).type('text/plain; charset=utf-8').send('Not Found\n');

@@ -16,6 +16,8 @@ import { StatisticsStore } from './store/statistics-store';
 import { TransactionStore } from './store/transaction-store';
 import { WhitelistStore } from './store/whitelist-store';
 import { createProcessingService } from './processing/processing-service';
+import { createProcessingScheduler } from './processing/processing-scheduler';
+import { createLifecycle } from './lifecycle';
 import { PostbackStore } from './store/postback-store';
 import { IdempotencyStore } from './store/idempotency-store';
 import { IdempotencyService } from './linktrust/idempotency';
@@ -112,6 +114,21 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
   });
   const consoleAudit = new ConsoleAuditLog(stores.consoleAudit, { now: options.now });
   const metrics = createMetricsRegistry({ processingStatus: () => processing.status(), outboxBacklog: () => stores.postbacks.backlog(), now: options.now });
-  return { db, config, logger, stores, adminAuthBrake, consoleAuth, consoleAudit, passwords, limiter, modifications, idempotency, admin, postbackWorker, postbackDispatcher, processing, batches, batchWorker, metrics };
+  // Hourly roll-up (at start to catch up, then ROLLUP_SCHEDULE seconds after each hour) and nightly processing.
+  const scheduler = createProcessingScheduler(processing, config.processing, logger);
+  // What starts the workers and the scheduler, and stops everything above in one order, the pool last.
+  const lifecycle = createLifecycle({
+    postbackWorker,
+    batchWorker,
+    scheduler,
+    sweepIdempotency: () => idempotency.sweep(),
+    postbackDispatcher,
+    limiter,
+    passwords,
+    pool: db.knex,
+    defaults: { postbackWorker: config.postbacks.workerEnabled, batchWorker: config.batches.workerEnabled, scheduler: true },
+    logger,
+  });
+  return { db, config, logger, stores, adminAuthBrake, consoleAuth, consoleAudit, passwords, limiter, modifications, idempotency, admin, postbackWorker, postbackDispatcher, processing, batches, batchWorker, metrics, lifecycle };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -9,7 +9,6 @@ import { createLogger, Logger } from './logger';
 import { refusalReporter } from './http/connection-limits';
 import { createListener, listen, ListenError } from './http/listener';
 import { ResponsesInFlight } from './http/responses-in-flight';
-import { createProcessingScheduler } from './processing/processing-scheduler';
 import { Database, migrateToLatest, openDatabase, pendingMigrations } from './store/database';
 import { schemaNotCurrent } from './store/schema-readiness';
 
@@ -100,14 +99,9 @@ async function main(): Promise<void> {
     if (stopping) res.setHeader('Connection', 'close');
     answering.add(res);
   });
-  // Hourly roll-up (at start to catch up, then ROLLUP_SCHEDULE seconds after each hour) and nightly processing.
-  const scheduler = createProcessingScheduler(services.processing, config.processing, logger);
+  // The workers and the scheduler (those the config turns on) start only on a prepared database.
   untilItWorks(() => prepareDatabase(config, db, logger), logger, 'database preparation').then(() => {
-    if (config.postbacks.workerEnabled && !stopping) services.postbackWorker.start();
-    if (config.batches.workerEnabled && !stopping) services.batchWorker.start();
-    if (!stopping) scheduler.start();
-    // Remembered idempotent answers expire after IDEMPOTENCY_TTL_HOURS; drop them hourly.
-    setInterval(() => services.idempotency.sweep().catch((error) => logger.warn({ err: error }, 'idempotency sweep failed')), 3_600_000).unref();
+    if (!stopping) services.lifecycle.start();
   });
 
   const stop = (signal: string) => {
@@ -117,20 +111,11 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
     server.close(() => {
-      // In-flight postbacks finish (each is bounded by its timeout) and are recorded before the pool closes.
-      scheduler
-        .stop()
-        .then(() => services.postbackWorker.stop())
-        // Rows already started finish; the batch is handed back and the next start resumes it.
-        .then(() => services.batchWorker.stop())
-        .then(() => services.postbackDispatcher.close())
-        .then(() => services.limiter.close())
-        .then(() => services.passwords.close())
-        .then(() => db.knex.destroy())
-        .finally(() => {
-          logger.info('stopped');
-          process.exit(0);
-        });
+      // Work in flight finishes and is recorded; the pool closes last.
+      services.lifecycle.stop().finally(() => {
+        logger.info('stopped');
+        process.exit(0);
+      });
     });
     server.closeIdleConnections();
     for (const res of answering.current()) if (!res.headersSent) res.setHeader('Connection', 'close');

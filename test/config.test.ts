@@ -1,4 +1,6 @@
-import { ConfigError, loadConfig } from '../src/config';
+import fs from 'node:fs';
+import path from 'node:path';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from '../src/config';
 
 /** The ConfigError loadConfig throws for `env` (fails the test when it does not throw one). */
 function configErrorFor(env: Record<string, string>): ConfigError {
@@ -164,5 +166,23 @@ describe('loadConfig', () => {
     const { message } = configErrorFor({ DATABASE_URL: 'mysql://admin:hunter2@/txedit', ADMIN_TOKEN: 'sup3r-s3cret', PORT: 'x' });
     expect(message).not.toContain('hunter2');
     expect(message).not.toContain('sup3r-s3cret');
+  });
+});
+
+describe('the configuration documentation', () => {
+  const root = path.join(__dirname, '..');
+  const sorted = (names: Iterable<string>) => [...new Set(names)].sort();
+
+  it('lists every variable the configuration reads, and no other, in README.md’s configuration table', () => {
+    const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('<!-- section:configuration -->'), readme.indexOf('<!-- section:transaction-edit -->'));
+    // The first column of each row: `NAME`, or several as `A` / `B`.
+    const named = [...section.matchAll(/^\| ([^|]+) \|/gm)].flatMap(([, cell]) => [...cell.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map(([, name]) => name));
+    expect(sorted(named)).toEqual(sorted(CONFIG_VARIABLES));
+  });
+
+  it('lists every variable the configuration reads, and no other, in .env.example', () => {
+    const example = fs.readFileSync(path.join(root, '.env.example'), 'utf8');
+    expect(sorted([...example.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map(([, name]) => name))).toEqual(sorted(CONFIG_VARIABLES));
   });
 });

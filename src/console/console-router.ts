@@ -135,17 +135,26 @@ export function consoleRouter(context: ConsoleContext): Router {
   return router;
 }
 
-/** The console mounted over the app's services (what `createApp` uses). */
-export function consoleRouterFor(services: Services): Router {
+/** What the console uses of the app's services: the slice `createApp` hands it. */
+export type ConsoleServices = Pick<Services, 'consoleAuth' | 'consoleAudit' | 'admin' | 'processing' | 'batches' | 'logger'> & {
+  postbacks: Services['stores']['postbacks'];
+  /** Tells the in-process postback worker (if running) that a delivery is due. */
+  wakePostbackWorker: () => void;
+  /** BATCH_MAX_FILE_MB, in bytes. */
+  maxUploadBytes: number;
+};
+
+/** The console mounted over its slice of the app's services (what `createApp` uses). */
+export function consoleRouterFor(services: ConsoleServices): Router {
   return consoleRouter({
     auth: services.consoleAuth,
     audit: services.consoleAudit,
     admin: services.admin,
-    postbacks: services.stores.postbacks,
-    wakePostbackWorker: () => services.postbackWorker.wake(),
+    postbacks: services.postbacks,
+    wakePostbackWorker: services.wakePostbackWorker,
     processing: services.processing,
     batches: services.batches,
-    maxUploadBytes: services.config.batches.maxFileBytes,
+    maxUploadBytes: services.maxUploadBytes,
     logger: services.logger,
     assets: CONSOLE_ASSETS,
   });

@@ -28,10 +28,7 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 export function servicesOver(db: Database): Services & { close(): Promise<void> } {
   const services = createServices(loadConfig({ LOG_LEVEL: 'silent', BCRYPT_COST: '4' }), db, createLogger('silent'));
   return Object.assign(services, {
-    close: async () => {
-      await services.postbackDispatcher.close();
-      await services.limiter.close();
-    },
+    close: () => services.lifecycle.stop({ keepDatabase: true }),
   });
 }
 

@@ -39,7 +39,8 @@ export async function startTestServer(db: Database, env: Record<string, string> 
   const { server } = createListener(createApp(services), { certFile: null, keyFile: null }, config.http, { trustProxy: config.trustProxy });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  if (config.postbacks.workerEnabled) services.postbackWorker.start();
+  // The postback worker as POSTBACK_WORKER says; a test starts the batch worker or the scheduler itself.
+  services.lifecycle.start({ batchWorker: false, scheduler: false });
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     services,
@@ -48,11 +49,8 @@ export async function startTestServer(db: Database, env: Record<string, string> 
         server.closeAllConnections();
         server.close(() => resolve());
       });
-      await services.postbackWorker.stop();
-      await services.batchWorker.stop();
-      await services.postbackDispatcher.close();
-      await services.limiter.close();
-      await services.passwords.close();
+      // The database outlives the server: the test drops it, or starts another server over it.
+      await services.lifecycle.stop({ keepDatabase: true });
     },
   };
 }

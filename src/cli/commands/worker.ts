@@ -26,18 +26,15 @@ export function registerWorker(program: Command, io: CliIo): void {
       try {
         if (!(await databaseIsReachable(db))) throw new CliError(`cannot reach the database ${describeDatabase(config.database)}`);
         const stopped = nextSignal(io);
-        if (options.postbacks) services.postbackWorker.start();
-        if (options.batches) services.batchWorker.start();
+        // The options decide, not POSTBACK_WORKER/BATCH_WORKER: those are the servers' (often set false beside this).
+        services.lifecycle.start({ postbackWorker: options.postbacks, batchWorker: options.batches, scheduler: false });
         logger.info({ database: config.database.client, postbacks: options.postbacks, batches: options.batches }, 'txedit worker started');
         const signal = await stopped;
         logger.info({ signal }, 'txedit worker stopping: finishing work in flight');
-        await Promise.all([services.postbackWorker.stop(), services.batchWorker.stop()]);
+        await services.lifecycle.stop();
         logger.info('txedit worker stopped');
       } finally {
-        await services.postbackDispatcher.close().catch(() => undefined);
-        await services.limiter.close().catch(() => undefined);
-        await services.passwords.close().catch(() => undefined);
-        await db.knex.destroy();
+        await services.lifecycle.stop();
       }
     });
 }

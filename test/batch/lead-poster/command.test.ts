@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Command } from 'commander';
-import { registerPostCommand, type PostCommandIo } from '../../src/batch/lead-poster-command';
-import { testEngines } from '../support/databases';
-import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow } from '../support/factories';
-import { useTestServer } from '../support/test-server';
+import { registerPostCommand, type PostCommandIo } from '../../../src/batch/lead-poster/command';
+import { testEngines } from '../../support/databases';
+import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow } from '../../support/factories';
+import { useTestServer } from '../../support/test-server';
 
 interface CliRun {
   code: number | undefined;

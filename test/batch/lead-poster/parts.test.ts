@@ -3,13 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { parse } from 'csv-parse/sync';
-import { readLinkTrustAnswer } from '../../src/batch/lead-poster-answer';
-import { redactUrl, resolveEndpoint } from '../../src/batch/lead-poster-endpoint';
-import { backoffDelay } from '../../src/batch/lead-poster-request';
-import { isFinished, readResultsFile } from '../../src/batch/lead-poster-results';
-import { formatResultsCsv, type RowResult } from '../../src/batch/results-csv';
-import { extraFieldsMessage } from '../../src/batch/run-row';
-import { renderLinkTrustResponse } from '../../src/linktrust/xml-response';
+import { readLinkTrustAnswer } from '../../../src/batch/lead-poster/answer';
+import { redactUrl, resolveEndpoint } from '../../../src/batch/lead-poster/endpoint';
+import { backoffDelay } from '../../../src/batch/lead-poster/request';
+import { isFinished, readResultsFile } from '../../../src/batch/lead-poster/results';
+import { formatResultsCsv, type RowResult } from '../../../src/batch/results-csv';
+import { extraFieldsMessage } from '../../../src/batch/run-row';
+import { renderLinkTrustResponse } from '../../../src/linktrust/xml-response';
 
 // LinkTrust's own failure sample, including its malformed `<CID><CID>`.
 const LINKTRUST_FAILURE_SAMPLE = `<?xml version="1.0" encoding="UTF-8"?>

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { postModificationFile, type PostFileOptions, type PostSummary } from '../../src/batch/lead-poster';
-import type { Services } from '../../src/composition';
-import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
-import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow } from '../support/factories';
-import { startTestServer, TestServer } from '../support/test-server';
+import { postModificationFile, type PostFileOptions, type PostSummary } from '../../../src/batch/lead-poster/post-file';
+import type { Services } from '../../../src/composition';
+import { createTestDatabase, testEngines, TestDatabase } from '../../support/databases';
+import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow } from '../../support/factories';
+import { startTestServer, TestServer } from '../../support/test-server';
 
 const RESULTS_HEADER = 'Row,Succeeded,Message,TransactionId,ClickId,MerchantReferenceId,CID\r\n';
 

@@ -3,8 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { postModificationFile, type PostFileOptions, type PostSummary } from '../../src/batch/lead-poster';
-import { startReceiver, type Receiver } from '../support/receiver';
+import { postModificationFile, type PostFileOptions, type PostSummary } from '../../../src/batch/lead-poster/post-file';
+import { startReceiver, type Receiver } from '../../support/receiver';
 
 /*
  * Transport behaviour against a stand-in for LinkTrust on loopback: what it answers is up to each test,

@@ -1,8 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
-import { type AnswerFailureType, readLinkTrustAnswer, type LinkTrustAnswer } from './lead-poster-answer';
-import { redactUrl } from './lead-poster-endpoint';
+import { type AnswerFailureType, readLinkTrustAnswer, type LinkTrustAnswer } from './answer';
+import { redactUrl } from './endpoint';
 
 /** How posting one row ended. */
 export type RowPostResult =

@@ -1,7 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { postModificationFile, type PostSummary } from './lead-poster';
-import { createProgressDisplay, type MaybeTerminal } from './lead-poster-progress';
-import type { Sleep } from './lead-poster-request';
+import { postModificationFile, type PostSummary } from './post-file';
+import { createProgressDisplay, type MaybeTerminal } from './progress';
+import type { Sleep } from './request';
 
 /** Exit codes of `txedit post`. */
 export const POST_EXIT_CODES = {

@@ -1,10 +1,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Agent } from 'undici';
-import { decodeModificationFile } from './decode-file';
-import { redactUrl, resolveEndpoint } from './lead-poster-endpoint';
-import { runPool } from './lead-poster-pool';
-import { postRow, realSleep, type RowPostingOptions, type Sleep } from './lead-poster-request';
+import { decodeModificationFile } from '../decode-file';
+import { redactUrl, resolveEndpoint } from './endpoint';
+import { runPool } from './pool';
+import { postRow, realSleep, type RowPostingOptions, type Sleep } from './request';
 import {
   compactResultsFile,
   isFinished,
@@ -12,10 +12,10 @@ import {
   readResultsFile,
   ResultsAppender,
   type RowIdentifiers,
-} from './lead-poster-results';
-import { EXTRA_FIELDS_PARAMETER, parseModificationFile, type ParsedRow } from './parse-file';
-import { SUCCESS_MESSAGE, type RowResult } from './results-csv';
-import { extraFieldsMessage } from './run-row';
+} from './results';
+import { EXTRA_FIELDS_PARAMETER, parseModificationFile, type ParsedRow } from '../parse-file';
+import { SUCCESS_MESSAGE, type RowResult } from '../results-csv';
+import { extraFieldsMessage } from '../run-row';
 
 /** What to post where, and how. */
 export interface PostFileOptions {

@@ -1,4 +1,4 @@
-import { forEachConcurrently } from '../workers/for-each-concurrently';
+import { forEachConcurrently } from '../../workers/for-each-concurrently';
 
 /**
  * Runs `work` over the items with at most `concurrency` at once, in order, starting no new item once

@@ -1,5 +1,5 @@
 import { Presets, SingleBar } from 'cli-progress';
-import type { PostProgress } from './lead-poster';
+import type { PostProgress } from './post-file';
 
 /** Shows a run's progress; stopped before the summary is printed. */
 export interface ProgressDisplay {
