@@ -40,8 +40,14 @@ type Located = { transaction: Transaction; campaign: CampaignSettings };
 /** The nightly flag and the transactions an identifier matched (a TransactionLookup, or the one-unit path's read). */
 type Lookup = { nightlyInProgress: boolean; found: Located[] };
 
-/** What a front door adds to one call of `modify`. */
-export interface ModifyOptions {
+/** What a front door adds to one call of `modify`; `Early` is what `beforeApply` may answer instead. */
+export interface ModifyOptions<Early = never> {
+  /**
+   * Runs once every pre-check has passed — the campaign's opt-in and the credentials included, exactly as
+   * for any request — just before the unit of work: a non-null answer ends the call with it and nothing is
+   * written (an idempotent replay, which must be authenticated like a fresh request first).
+   */
+  beforeApply?: (located: { campaignId: number; transactionId: number }) => Promise<Early | null>;
   /**
    * Runs inside the change's database transaction, after the history row is written and only when the
    * change applies: work that must commit with the change or not at all (a batch row's result). Throwing
@@ -82,11 +88,11 @@ export class ModificationService {
   }
 
   /** Applies a command, or says why not. Throws only for unexpected (non-database) bugs. */
-  async modify(command: ModificationCommand, options: ModifyOptions = {}): Promise<Outcome> {
+  async modify<Early = never>(command: ModificationCommand, options: ModifyOptions<Early> = {}): Promise<Outcome | Early> {
     return this.modifyStep(() => this.checkAndApply(command, options));
   }
 
-  private async checkAndApply(command: ModificationCommand, options: ModifyOptions): Promise<Outcome> {
+  private async checkAndApply<Early>(command: ModificationCommand, options: ModifyOptions<Early>): Promise<Outcome | Early> {
     if (this.mayApplyAtOnce(command, options)) {
       const applied = await this.lookingAfterLoss(command, null, () => this.withRetries(() => this.applyAtOnce(command)));
       if (applied) return applied;
@@ -94,6 +100,8 @@ export class ModificationService {
     const checked = await this.precheck(command);
     if ('kind' in checked) return checked;
     const { transaction } = checked;
+    const early = options.beforeApply ? await options.beforeApply({ campaignId: checked.campaign.id, transactionId: transaction.id }) : null;
+    if (early !== null) return early;
     return this.lookingAfterLoss(command, transaction, () => this.withRetries(() => this.apply(transaction.id, command, options)));
   }
 
@@ -115,12 +123,12 @@ export class ModificationService {
   }
 
   /**
-   * Whether `command` may try the one-unit path: a unique identifier, no work of the caller's inside the
+   * Whether `command` may try the one-unit path: a unique identifier, no work of the caller's before or inside the
    * unit, and a password verified lately (so the pre-checks will not need a bcrypt compare, which must
    * never run under the row lock that path takes first).
    */
-  private mayApplyAtOnce(command: ModificationCommand, options: ModifyOptions): boolean {
-    return !options.afterApply && command.identifier.kind !== 'merchant_reference' && this.deps.passwords.mayBeKnown(command.password);
+  private mayApplyAtOnce(command: ModificationCommand, options: ModifyOptions<unknown>): boolean {
+    return !options.afterApply && !options.beforeApply && command.identifier.kind !== 'merchant_reference' && this.deps.passwords.mayBeKnown(command.password);
   }
 
   /**
@@ -328,7 +336,7 @@ export class ModificationService {
     return passwords.verify(campaign.id, campaign.passwordHash, command.password, command.source === 'api' ? command.clientIp : undefined);
   }
 
-  private async apply(transactionId: number, command: ModificationCommand, options: ModifyOptions): Promise<Outcome> {
+  private async apply(transactionId: number, command: ModificationCommand, options: ModifyOptions<unknown>): Promise<Outcome> {
     return this.deps.sql.transaction(async (sql) => {
       const [outcome] = await this.writer.write(sql, [{ transactionId, command }]);
       if (outcome.kind === 'applied') await options.afterApply?.(sql, outcome);
