@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Batch, BatchRow, BatchStore } from '../store/batch-store';
+import { retryingLockConflicts } from '../store/lock-retries';
 import { checkModificationFile, decodedSlices } from './decode-file';
 import { modificationFileRows, summariseModificationFile } from './parse-file';
 import type { RowResult } from './results-csv';
@@ -78,11 +79,12 @@ export class BatchService {
     // Read afresh each time the store iterates: the rows are only read once the batch's row is in.
     const rows: AsyncIterable<BatchRow[]> = { [Symbol.asyncIterator]: () => countedRows(modificationFileRows(text(), SLICE_ROWS), records) };
 
-    const first = await this.deps.store.create({ ...base, ...settled(true), duplicateOf: null, forced: false }, rows);
+    // Each create is one transaction, retried whole after a deadlock or lock timeout (the rows are read afresh).
+    const first = await retryingLockConflicts(() => this.deps.store.create({ ...base, ...settled(true), duplicateOf: null, forced: false }, rows));
     let stored: Batch;
     if ('originalId' in first) {
       const apply = upload.force;
-      const again = await this.deps.store.create({ ...base, ...settled(apply), duplicateOf: first.originalId, forced: apply }, apply ? rows : []);
+      const again = await retryingLockConflicts(() => this.deps.store.create({ ...base, ...settled(apply), duplicateOf: first.originalId, forced: apply }, apply ? rows : []));
       if (!('batch' in again)) throw new Error('a batch flagged duplicate cannot claim its content');
       stored = again.batch;
     } else {

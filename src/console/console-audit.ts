@@ -1,4 +1,5 @@
 import type { AuditEntry, ConsoleAuditStore } from './console-audit-store';
+import { retryingLockConflicts } from '../store/lock-retries';
 
 /** Who did something in the console, and from where. */
 export interface ConsoleActor {
@@ -20,7 +21,8 @@ export class ConsoleAuditLog {
 
   /** Appends one entry; `details` must never hold a password or token. */
   async record(who: ConsoleActor, action: string, target: string | null, details: Record<string, unknown> | null = null): Promise<void> {
-    await this.store.append({ at: this.now(), actor: who.actor, action, target, details, clientIp: who.clientIp, requestId: who.requestId });
+    const at = this.now();
+    await retryingLockConflicts(() => this.store.append({ at, actor: who.actor, action, target, details, clientIp: who.clientIp, requestId: who.requestId }));
   }
 
   /** Entries newest first, a page at a time. */

@@ -3,6 +3,7 @@ import bcrypt from 'bcrypt';
 import { secretsEqual } from '../admin/admin-auth';
 import type { FailureLimiter } from '../auth/failure-limiter';
 import type { ConsoleUser } from './admin-users';
+import { retryingLockConflicts } from '../store/lock-retries';
 import type { ConsoleSession, ConsoleSessionStore } from './console-session-store';
 
 /** The console's slice of the config. */
@@ -71,7 +72,7 @@ export class ConsoleAuth {
       return { ok: false, reason: 'invalid' };
     }
     const now = this.now();
-    await this.deps.sessions.deleteExpired(now);
+    await retryingLockConflicts(() => this.deps.sessions.deleteExpired(now));
     const sessionId = crypto.randomBytes(32).toString('base64url');
     const session: ConsoleSession = {
       idHash: hashOf(sessionId),
@@ -82,7 +83,7 @@ export class ConsoleAuth {
       createdAt: now,
       expiresAt: now + this.deps.settings.sessionTtlMs,
     };
-    await this.deps.sessions.create(session);
+    await retryingLockConflicts(() => this.deps.sessions.create(session));
     return { ok: true, sessionId, session };
   }
 
@@ -98,7 +99,7 @@ export class ConsoleAuth {
 
   /** Ends the session behind a cookie value (nothing happens for an unknown one). */
   async signOut(sessionId: string | undefined): Promise<void> {
-    if (sessionId && SESSION_ID.test(sessionId)) await this.deps.sessions.delete(hashOf(sessionId));
+    if (sessionId && SESSION_ID.test(sessionId)) await retryingLockConflicts(() => this.deps.sessions.delete(hashOf(sessionId)));
   }
 
   private async verify(name: string, secret: string): Promise<{ name: string; method: 'token' | 'user' } | null> {

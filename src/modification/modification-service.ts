@@ -3,6 +3,7 @@ import { QueueFullError } from '../auth/bounded-concurrency';
 import { ipIsListed } from '../auth/ip-address';
 import type { CampaignStore } from '../store/campaign-store';
 import { classifyDatabaseError, isTransientDatabaseError, temporaryFailureType } from '../store/database-errors';
+import { LOCK_RETRY_ATTEMPTS, retryingLockConflicts } from '../store/lock-retries';
 import type { ModificationStore } from '../store/modification-store';
 import type { ProcessingStateStore } from '../store/processing-state-store';
 import type { Sql, SqlRunner } from '../store/sql';
@@ -82,7 +83,7 @@ export class ModificationService {
   private readonly brake: FailureBrake;
 
   constructor(private readonly deps: ModificationServiceDeps) {
-    this.maxAttempts = deps.maxAttempts ?? 4;
+    this.maxAttempts = deps.maxAttempts ?? LOCK_RETRY_ATTEMPTS;
     this.writer = new ChangeWriter({ ...deps, now: deps.now ?? Date.now });
     this.brake = new FailureBrake(deps.limiter ?? null);
   }
@@ -345,19 +346,10 @@ export class ModificationService {
   }
 
   /**
-   * Re-runs the unit of work after a deadlock or lock timeout, a bounded number of times: the database
-   * rolled it back, so another attempt cannot apply it twice. A lost connection is not retried here —
-   * the commit may have reached the server — and becomes a temporary failure.
+   * Re-runs the unit of work after a deadlock or lock timeout, a bounded number of times (the shared
+   * `retryingLockConflicts`). A lost connection is not retried here and becomes a temporary failure.
    */
   private async withRetries<T>(work: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        const kind = classifyDatabaseError(error);
-        if (attempt >= this.maxAttempts || (kind !== 'deadlock' && kind !== 'lock_timeout')) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10 * attempt));
-      }
-    }
+    return retryingLockConflicts(work, this.maxAttempts);
   }
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import type { DailyStatisticsStore } from '../store/daily-statistics-store';
 import type { Engine } from '../store/database';
 import type { ProcessingStateStore } from '../store/processing-state-store';
+import { retryingLockConflicts } from '../store/lock-retries';
 import type { ReportQueries } from '../store/report-queries';
 import { hourStart, HOUR_MS } from '../store/statistics-store';
 import { compareTotals, ConsistencyReport } from './consistency-check';
@@ -77,7 +78,7 @@ export class NightlyProcessing {
     let report: NightlyReport;
     try {
       await deps.onWindowOpened?.();
-      const work = await deps.knex.transaction((trx) => this.process(trx, date, hours));
+      const work = await retryingLockConflicts(() => deps.knex.transaction((trx) => this.process(trx, date, hours)));
       report = { date, timeZone: deps.calendar.timeZone, hours, startedAt, completedAt: deps.now(), ...work };
     } catch (error) {
       // The work's own error is the one to report; closeWindow logs its own failure.
@@ -100,16 +101,19 @@ export class NightlyProcessing {
    */
   private async openWindow(date: ReportingDate, onlyIfNotCompleted: boolean) {
     const { deps } = this;
-    return deps.knex.transaction(async (trx) => {
-      const state = await deps.processingState.readForUpdate(trx);
-      if (state.nightlyInProgress) return { kind: 'already_in_progress', startedAt: state.nightlyStartedAt } as const;
-      if (onlyIfNotCompleted && (await deps.dailyStatistics.isCompleted(date, trx))) return { kind: 'already_completed', date } as const;
-      // Read the clock under the lock: every modification that got in before has committed by now.
-      const startedAt = deps.now();
-      await deps.processingState.update({ nightlyInProgress: true, nightlyStartedAt: startedAt }, trx);
-      await deps.dailyStatistics.recordRunStarted(trx, date, deps.calendar.timeZone, startedAt);
-      return { kind: 'claimed', startedAt } as const;
-    });
+    // Retried whole after a deadlock or lock timeout (a concurrent admin write), like every unit of work.
+    const claim = () =>
+      deps.knex.transaction(async (trx) => {
+        const state = await deps.processingState.readForUpdate(trx);
+        if (state.nightlyInProgress) return { kind: 'already_in_progress', startedAt: state.nightlyStartedAt } as const;
+        if (onlyIfNotCompleted && (await deps.dailyStatistics.isCompleted(date, trx))) return { kind: 'already_completed', date } as const;
+        // Read the clock under the lock: every modification that got in before has committed by now.
+        const startedAt = deps.now();
+        await deps.processingState.update({ nightlyInProgress: true, nightlyStartedAt: startedAt }, trx);
+        await deps.dailyStatistics.recordRunStarted(trx, date, deps.calendar.timeZone, startedAt);
+        return { kind: 'claimed', startedAt } as const;
+      });
+    return retryingLockConflicts(claim);
   }
 
   /** The work, in one database transaction holding the state row: nothing changes statistics meanwhile. */

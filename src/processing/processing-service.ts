@@ -4,6 +4,7 @@ import type { Logger } from '../logger';
 import { DailyStatistics, DailyStatisticsStore } from '../store/daily-statistics-store';
 import type { Database, Engine } from '../store/database';
 import type { ProcessingStateStore } from '../store/processing-state-store';
+import { retryingLockConflicts } from '../store/lock-retries';
 import { HourlyStatistics, ReportFilter, ReportQueries } from '../store/report-queries';
 import { runHourlyRollup, RollupResult } from './hourly-rollup';
 import { NightlyOutcome, NightlyProcessing } from './nightly-processing';
@@ -66,11 +67,13 @@ export class ProcessingService {
    */
   async holdNightly(inProgress: boolean): Promise<ProcessingStatus> {
     const { processingState } = this.deps;
-    await this.deps.knex.transaction(async (trx) => {
-      const state = await processingState.readForUpdate(trx);
-      if (inProgress && !state.nightlyInProgress) await processingState.update({ nightlyInProgress: true, nightlyStartedAt: this.now() }, trx);
-      if (!inProgress && state.nightlyInProgress) await processingState.update({ nightlyInProgress: false, nightlyLastCompletedAt: this.now() }, trx);
-    });
+    await retryingLockConflicts(() =>
+      this.deps.knex.transaction(async (trx) => {
+        const state = await processingState.readForUpdate(trx);
+        if (inProgress && !state.nightlyInProgress) await processingState.update({ nightlyInProgress: true, nightlyStartedAt: this.now() }, trx);
+        if (!inProgress && state.nightlyInProgress) await processingState.update({ nightlyInProgress: false, nightlyLastCompletedAt: this.now() }, trx);
+      }),
+    );
     return this.status();
   }
 

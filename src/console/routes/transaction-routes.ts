@@ -1,5 +1,6 @@
 import type { Request, Response, Router } from 'express';
 import { AdminError } from '../../admin/admin-errors';
+import { retryingLockConflicts } from '../../store/lock-retries';
 import type { Transaction } from '../../store/transaction-store';
 import { actorOf, ConsoleContext, idFrom, noticeFor, route, seeOther, sendPage, sessionOf } from '../console-context';
 import { TransactionSearch, transactionSearchView, transactionView } from '../views/transactions-view';
@@ -75,7 +76,7 @@ export function transactionRoutes(router: Router, context: ConsoleContext): void
       sendPage(req, res, context, { title: 'Postback not found', section: 'transactions', body: transactionSearchView({ transactionId: '', clickId: '', merchantReferenceId: '', campaignId: '' }, null) }, 404);
       return;
     }
-    if (!(await context.postbacks.requeueFailed(delivery.id, Date.now()))) {
+    if (!(await retryingLockConflicts(() => context.postbacks.requeueFailed(delivery.id, Date.now())))) {
       sendPage(req, res, context, {
         title: `Transaction ${delivery.transactionId}`,
         section: 'transactions',
