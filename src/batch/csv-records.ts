@@ -18,10 +18,11 @@ export type FileFormat = 'tab' | 'csv';
 export const MAX_FIELDS_PER_ROW = 16_384;
 
 /**
- * At most this many characters in the fields of one row together — a Lead Poster row needs a few hundred
- * (REASON is at most 255) — so csv-parse never buffers a longer field or row.
+ * At most this many characters (1 MiB) in the fields of one row together, so csv-parse never buffers a
+ * longer field or row. A Lead Poster row needs a few hundred; an oversized value (a 100,000-character
+ * REASON) is still answered row by row, as /transaction.edit answers it.
  */
-export const MAX_ROW_CHARACTERS = 65_536;
+export const MAX_ROW_CHARACTERS = 1_048_576;
 
 /**
  * The longest line looked at while finding the header: a header (or a blank row above it, which Excel

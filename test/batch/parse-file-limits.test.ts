@@ -17,6 +17,7 @@ const refused = (reason: string) => ({ whole: { ok: false, reason }, sliced: { o
 const accepted = { whole: { ok: true }, sliced: { ok: true } };
 
 const HEADER = 'Password,TransactionID,AP\n';
+const HEADER_TOO_LONG = `the header line is longer than ${(MAX_ROW_CHARACTERS + MAX_FIELDS_PER_ROW).toLocaleString('en-US')} characters`;
 const TAB_HEADER = 'Password\tTransactionID\tAP\n';
 
 describe('limits while parsing a Lead Poster file', () => {
@@ -34,16 +35,16 @@ describe('limits while parsing a Lead Poster file', () => {
     expect(await bothReaders(third)).toEqual(refused('row 3 has more than 16,384 fields'));
   });
 
-  it(`refuses a row whose fields hold more than ${MAX_ROW_CHARACTERS} characters, quoted or not`, async () => {
+  it(`refuses a row whose fields hold more than ${MAX_ROW_CHARACTERS} characters (1 MiB), quoted or not`, async () => {
     const longest = `pw,1,${'x'.repeat(MAX_ROW_CHARACTERS - 3)}\n`;
     expect(await bothReaders(HEADER + longest)).toEqual(accepted);
-    expect(await bothReaders(`${HEADER}pw,1,${'x'.repeat(MAX_ROW_CHARACTERS)}\n`)).toEqual(refused('row 1 is longer than 65,536 characters'));
-    expect(await bothReaders(`${HEADER}pw,1,2.00\npw,2,"${'line\n'.repeat(MAX_ROW_CHARACTERS / 4)}"\n`)).toEqual(refused('row 2 is longer than 65,536 characters'));
+    expect(await bothReaders(`${HEADER}pw,1,${'x'.repeat(MAX_ROW_CHARACTERS)}\n`)).toEqual(refused(`row 1 is longer than ${MAX_ROW_CHARACTERS.toLocaleString('en-US')} characters`));
+    expect(await bothReaders(`${HEADER}pw,1,2.00\npw,2,"${'line\n'.repeat(MAX_ROW_CHARACTERS / 4)}"\n`)).toEqual(refused(`row 2 is longer than ${MAX_ROW_CHARACTERS.toLocaleString('en-US')} characters`));
   });
 
   it('refuses a header line that never ends without gathering it whole', async () => {
     const endless = `Password,TransactionID,AP${'x'.repeat(MAX_ROW_CHARACTERS + MAX_FIELDS_PER_ROW)}`;
-    expect(await bothReaders(endless)).toEqual(refused('the header line is longer than 81,920 characters'));
+    expect(await bothReaders(endless)).toEqual(refused(HEADER_TOO_LONG));
     // The sliced reader gives up after the limit, whatever follows.
     const slices = slicesOf(`${endless}${'y'.repeat(20 * 1024 * 1024)}\n`);
     let read = 0;
@@ -53,7 +54,7 @@ describe('limits while parsing a Lead Poster file', () => {
         yield slice;
       }
     })();
-    expect(await summariseModificationFile(counted)).toEqual({ ok: false, reason: 'the header line is longer than 81,920 characters' });
+    expect(await summariseModificationFile(counted)).toEqual({ ok: false, reason: HEADER_TOO_LONG });
     expect(read).toBeLessThan(MAX_ROW_CHARACTERS + MAX_FIELDS_PER_ROW + 2 * 16 * 1024);
   });
 
