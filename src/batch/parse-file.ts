@@ -1,6 +1,6 @@
 import type { CsvError } from 'csv-parse/sync';
 
-import type { RawParameter } from '../linktrust/raw-parameters';
+import { asciiLowerCase, type RawParameter } from '../linktrust/raw-parameters';
 import { csvRecordsInSlices, csvRecordsOfText, isCsvError, MAX_FIELDS_PER_ROW, MAX_ROW_CHARACTERS, rowName, RowLimitError } from './csv-records';
 
 // The same pair type as /transaction.edit's, so a row goes through the same parameter parser.
@@ -8,7 +8,7 @@ export type { RawParameter };
 
 /**
  * The columns a Lead Poster file may carry, in LinkTrust's spelling. They are the query parameters of
- * `transaction.edit`; headers match them case-insensitively, as LinkTrust matches parameter names.
+ * `transaction.edit`; headers match them in any ASCII case, as LinkTrust matches parameter names.
  */
 export const KNOWN_COLUMNS = [
   'Password',
@@ -168,19 +168,19 @@ function headerProblems(columns: string[]): string[] {
   const problems: string[] = [];
   // A file without a header row has data (passwords included) where the names should be: say so
   // without repeating any of it, since the reason is shown and logged.
-  if (columns.every((name) => name === '' || !KNOWN_BY_LOWER_CASE.has(name.toLowerCase()))) {
+  if (columns.every((name) => name === '' || !KNOWN_BY_LOWER_CASE.has(asciiLowerCase(name)))) {
     return [`the first row is not a header: it names none of the columns ${KNOWN_COLUMNS.join(', ')}`];
   }
   const unnamed = columns.flatMap((name, i) => (name === '' ? [`column ${i + 1} has no name`] : []));
   problems.push(...unnamed);
 
-  const unknown = columns.filter((name) => name !== '' && !KNOWN_BY_LOWER_CASE.has(name.toLowerCase()));
+  const unknown = columns.filter((name) => name !== '' && !KNOWN_BY_LOWER_CASE.has(asciiLowerCase(name)));
   if (unknown.length > 0) problems.push(`unknown column(s): ${unknown.join(', ')}`);
 
   const present = new Set<KnownColumn>();
   const duplicates = new Set<string>();
   for (const name of columns) {
-    const known = KNOWN_BY_LOWER_CASE.get(name.toLowerCase());
+    const known = KNOWN_BY_LOWER_CASE.get(asciiLowerCase(name));
     if (known === undefined) continue;
     if (present.has(known)) duplicates.add(name);
     present.add(known);

@@ -3,7 +3,7 @@ import type { Outcome } from '../modification/outcome';
 import { classifyDatabaseError } from '../store/database-errors';
 import type { IdempotencyStore } from '../store/idempotency-store';
 import type { Sql } from '../store/sql';
-import type { DecodedPairs } from './raw-parameters';
+import { asciiLowerCase, type DecodedPairs } from './raw-parameters';
 import { isKnownParameter } from './request-parser';
 
 const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
@@ -16,7 +16,7 @@ const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest
 export function requestFingerprint(pairs: DecodedPairs): string {
   const entries = new Set<string>();
   for (const { name, value } of pairs.parameters) {
-    const lower = name.toLowerCase();
+    const lower = asciiLowerCase(name);
     if (value === '' || lower === 'password' || lower === 'idempotencykey' || !isKnownParameter(lower)) continue;
     entries.add(`${lower}=${value}`);
   }
