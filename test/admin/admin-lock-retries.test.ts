@@ -12,7 +12,7 @@ import { validatePostbackUrlTemplate } from '../../src/postbacks/url-template';
 import type { Database } from '../../src/store/database';
 import { LOCK_RETRY_ATTEMPTS } from '../../src/store/lock-retries';
 import { createTestDatabase, testEngines, type TestDatabase } from '../support/databases';
-import { buildAffiliate, buildCampaign, freshId } from '../support/factories';
+import { buildAffiliate, buildCampaign, buildTransaction, freshId, rollUpToNow } from '../support/factories';
 import { TEST_ADMIN_TOKEN } from '../support/test-server';
 import { consoleClient } from '../console/console-client';
 
@@ -150,6 +150,28 @@ describe.each(testEngines())('admin writes retry deadlocks and lock timeouts as 
     }
   });
 
+  /** A postback delivery that has failed, ready for POST /postbacks/:id/retry. */
+  async function failedDelivery(): Promise<number> {
+    const affiliate = await buildAffiliate(services, { postbackUrl: 'http://127.0.0.1:9/pb' });
+    const campaign = await buildCampaign(services);
+    const transaction = await buildTransaction(services, campaign, affiliate);
+    await rollUpToNow(services);
+    const outcome = await services.modifications.modify({
+      identifier: { kind: 'transaction_id', transactionId: transaction.id, campaignId: null },
+      changes: {},
+      password: campaign.password,
+      reason: null,
+      executeAffiliatePixel: true,
+      clientIp: '127.0.0.1',
+      requestId: `retry-${transaction.id}`,
+      source: 'api',
+    });
+    expect(outcome.kind).toBe('applied');
+    const [delivery] = await services.stores.postbacks.list({ transactionId: transaction.id });
+    await database.db.knex('postback_deliveries').where({ id: delivery.id }).update({ status: 'failed' });
+    return delivery.id;
+  }
+
   /** Every other admin write: the store method it reaches, how it fails, the call and its success status. */
   const writes: Array<{
     what: string;
@@ -198,6 +220,14 @@ describe.each(testEngines())('admin writes retry deadlocks and lock timeouts as 
       },
     },
     { what: 'POST /processing/hourly/run', store: 'processingState', method: 'update', when: 'after', status: 200, call: async () => ['POST', '/processing/hourly/run', {}] },
+    {
+      what: 'POST /postbacks/:id/retry',
+      store: 'postbacks',
+      method: 'requeueFailed',
+      when: 'before',
+      status: 200,
+      call: async () => ['POST', `/postbacks/${await failedDelivery()}/retry`],
+    },
     {
       what: 'POST /batches (upload)',
       store: 'batches',
