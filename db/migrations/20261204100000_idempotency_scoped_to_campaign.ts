@@ -11,7 +11,8 @@ export async function up(knex: Knex): Promise<void> {
     // One ALTER: MySQL commits DDL at once, and a single statement either happens whole or not at all,
     // so a run cut short leaves either the old table or the new one (the guard above covers a re-run).
     await knex.raw(
-      'alter table idempotency_keys add column campaign_id int unsigned not null default 0 first, drop primary key, add primary key (campaign_id, key_hash)',
+      'alter table idempotency_keys add column campaign_id int unsigned not null default 0 first, ' +
+        'drop primary key, add primary key (campaign_id, key_hash)',
     );
     return;
   }
@@ -31,9 +32,15 @@ export async function up(knex: Knex): Promise<void> {
  */
 export async function down(knex: Knex): Promise<void> {
   if (!(await knex.schema.hasColumn('idempotency_keys', 'campaign_id'))) return;
-  const shared: Array<{ key_hash: string }> = await knex('idempotency_keys').select('key_hash').groupBy('key_hash').havingRaw('count(*) > 1');
+  const shared: Array<{ key_hash: string }> = await knex('idempotency_keys')
+    .select('key_hash')
+    .groupBy('key_hash')
+    .havingRaw('count(*) > 1');
   for (const { key_hash: keyHash } of shared) {
-    const [earliest] = await knex('idempotency_keys').where({ key_hash: keyHash }).orderBy([{ column: 'created_at' }, { column: 'campaign_id' }]).limit(1);
+    const [earliest] = await knex('idempotency_keys')
+      .where({ key_hash: keyHash })
+      .orderBy([{ column: 'created_at' }, { column: 'campaign_id' }])
+      .limit(1);
     await knex('idempotency_keys').where({ key_hash: keyHash }).whereNot({ campaign_id: earliest.campaign_id }).delete();
   }
   if (isMysql(knex)) {

@@ -22,7 +22,8 @@ export interface DecodedPairs {
  * client means would have passed for `ClickID`. Names of ASCII only (all real ones) take the fast path.
  */
 export function asciiLowerCase(name: string): string {
-  return NON_ASCII.test(name) ? name.replace(ASCII_UPPER, (letter) => String.fromCharCode(letter.charCodeAt(0) + 32)) : name.toLowerCase();
+  if (!NON_ASCII.test(name)) return name.toLowerCase();
+  return name.replace(ASCII_UPPER, (letter) => String.fromCharCode(letter.charCodeAt(0) + 32));
 }
 const NON_ASCII = /[^\x00-\x7f]/;
 const ASCII_UPPER = /[A-Z]/g;

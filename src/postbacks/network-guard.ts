@@ -57,7 +57,7 @@ interface Ipv4Embedding {
   matches: (address: ipaddr.IPv6, range: string) => boolean;
   /** Index of the first of the two 16-bit groups holding the IPv4 address. */
   at: number;
-  /** True: judged by the IPv4 address inside; false: refused whatever it holds (named after it when that is special). */
+  /** True: judged by the IPv4 address inside; false: refused whatever it holds (named after it if special). */
   judgedByIpv4: boolean;
 }
 
@@ -66,12 +66,22 @@ const IPV4_COMPATIBLE = ipaddr.IPv6.parseCIDR('::/96');
 const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3');
 
 const EMBEDDINGS: readonly Ipv4Embedding[] = [
-  { form: 'IPv4-mapped', matches: (_, range) => range === 'ipv4Mapped', at: 6, judgedByIpv4: true },
-  { form: 'NAT64', matches: (address, range) => range === 'rfc6052' && address.match(NAT64_WELL_KNOWN), at: 6, judgedByIpv4: true },
-  { form: '6to4', matches: (_, range) => range === '6to4', at: 1, judgedByIpv4: true },
-  { form: 'IPv4-translated', matches: (_, range) => range === 'rfc6145', at: 6, judgedByIpv4: false },
+  { form: 'IPv4-mapped', at: 6, judgedByIpv4: true, matches: (_, range) => range === 'ipv4Mapped' },
+  {
+    form: 'NAT64',
+    at: 6,
+    judgedByIpv4: true,
+    matches: (address, range) => range === 'rfc6052' && address.match(NAT64_WELL_KNOWN),
+  },
+  { form: '6to4', at: 1, judgedByIpv4: true, matches: (_, range) => range === '6to4' },
+  { form: 'IPv4-translated', at: 6, judgedByIpv4: false, matches: (_, range) => range === 'rfc6145' },
   // ::/96 apart from :: and ::1, which ipaddr.js names unspecified and loopback.
-  { form: 'IPv4-compatible', matches: (address, range) => range === 'unicast' && address.match(IPV4_COMPATIBLE), at: 6, judgedByIpv4: false },
+  {
+    form: 'IPv4-compatible',
+    at: 6,
+    judgedByIpv4: false,
+    matches: (address, range) => range === 'unicast' && address.match(IPV4_COMPATIBLE),
+  },
 ];
 
 /**
