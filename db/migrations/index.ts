@@ -9,6 +9,8 @@ import * as historyAppendOnly from './20261125050000_history_append_only';
 import * as idempotencyKeys from './20261125060000_idempotency_keys';
 import * as changeTimeIndexes from './20261125070000_change_time_indexes';
 import * as binaryIdentifierCollation from './20261125080000_binary_identifier_collation';
+import * as idempotencyScopedToCampaign from './20261204100000_idempotency_scoped_to_campaign';
+import * as idempotencyCampaignsFilled from './20261204100100_idempotency_campaigns_filled';
 import * as nightlyRunLease from './20261204200000_nightly_run_lease';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
@@ -30,6 +32,8 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261125060000_idempotency_keys', idempotencyKeys],
   ['20261125070000_change_time_indexes', changeTimeIndexes],
   ['20261125080000_binary_identifier_collation', binaryIdentifierCollation],
+  ['20261204100000_idempotency_scoped_to_campaign', idempotencyScopedToCampaign],
+  ['20261204100100_idempotency_campaigns_filled', idempotencyCampaignsFilled],
   ['20261204200000_nightly_run_lease', nightlyRunLease],
 ];
 

@@ -4,7 +4,7 @@ import { parseMoney } from '../modification/money';
 import { MAX_CAMPAIGN_ID, MAX_TRANSACTION_ID } from '../linktrust/request-parser';
 import type { Logger } from '../logger';
 import type { Readiness } from '../store/schema-readiness';
-import { AdminError, invalid } from './admin-errors';
+import { AdminError, databaseTrouble, invalid } from './admin-errors';
 import type { AdminService } from './admin-service';
 import { requireAdminToken } from './admin-auth';
 import type { AdminAuthBrake } from '../auth/admin-auth-brake';
@@ -153,6 +153,12 @@ export function adminRouter(deps: {
   router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (error instanceof AdminError) {
       res.status(error.status).json({ error: { code: error.code, message: error.message } });
+      return;
+    }
+    const trouble = databaseTrouble(error);
+    if (trouble) {
+      deps.logger.warn({ err: error, reqId: req.id }, 'admin API: database trouble after retries');
+      res.status(trouble.status).set('Retry-After', '1').json({ error: { code: trouble.code, message: trouble.message } });
       return;
     }
     const status = (error as { status?: number }).status;

@@ -8,6 +8,7 @@ import { AfterChange, withAfterChange } from '../store/after-change';
 import type { Campaign, CampaignStore } from '../store/campaign-store';
 import type { Engine } from '../store/database';
 import { classifyDatabaseError } from '../store/database-errors';
+import { retryingLockConflicts } from '../store/lock-retries';
 import type { Modification, ModificationStore } from '../store/modification-store';
 import type { ProcessingStateStore } from '../store/processing-state-store';
 import { difference, hourStart, StatisticsStore } from '../store/statistics-store';
@@ -71,7 +72,11 @@ async function orConflict<T>(insert: Promise<T>, message: string): Promise<T> {
   }
 }
 
-/** The rules behind the admin API, the CLI and the console. */
+/**
+ * The rules behind the admin API, the CLI and the console. Every write is one unit of work run through
+ * `retryingLockConflicts`, as the core's are: a deadlock or lock timeout against a roll-up, a nightly run
+ * or another admin is retried, and only when it persists does it reach the caller (the API answers 503).
+ */
 export class AdminService {
   private readonly now: () => number;
 
@@ -82,7 +87,7 @@ export class AdminService {
   async createAffiliate(input: { id?: number; name: string; postbackUrl?: string | null }): Promise<Affiliate> {
     this.checkPostbackUrl(input.postbackUrl);
     if (input.id && (await this.deps.affiliates.get(input.id))) throw conflict(`affiliate ${input.id} already exists`);
-    return orConflict(this.deps.affiliates.create(input, this.now()), `affiliate ${input.id} already exists`);
+    return orConflict(retryingLockConflicts(() => this.deps.affiliates.create(input, this.now())), `affiliate ${input.id} already exists`);
   }
 
   async getAffiliate(id: number): Promise<Affiliate> {
@@ -91,7 +96,7 @@ export class AdminService {
 
   async updateAffiliate(id: number, changes: { name?: string; postbackUrl?: string | null }): Promise<Affiliate> {
     this.checkPostbackUrl(changes.postbackUrl);
-    return (await this.deps.affiliates.update(id, changes, this.now())) ?? Promise.reject(notFound(`affiliate ${id}`));
+    return (await retryingLockConflicts(() => this.deps.affiliates.update(id, changes, this.now()))) ?? Promise.reject(notFound(`affiliate ${id}`));
   }
 
   async createCampaign(input: CampaignInput & { id?: number; name: string }): Promise<Campaign> {
@@ -99,7 +104,7 @@ export class AdminService {
     const passwordHash = await this.passwordHash(input.password);
     const { password: _ignored, ...settings } = input;
     return orConflict(
-      this.deps.campaigns.create({ ...settings, ...(passwordHash !== undefined ? { passwordHash } : {}) }, this.now()),
+      retryingLockConflicts(() => this.deps.campaigns.create({ ...settings, ...(passwordHash !== undefined ? { passwordHash } : {}) }, this.now())),
       `campaign ${input.id} already exists`,
     );
   }
@@ -119,10 +124,19 @@ export class AdminService {
   async updateCampaign(id: number, input: CampaignInput, afterChange?: AfterChange<Campaign>): Promise<Campaign> {
     const passwordHash = await this.passwordHash(input.password);
     const { password: _ignored, ...settings } = input;
+    return retryingLockConflicts(() => this.updateCampaignOnce(id, settings, passwordHash, afterChange));
+  }
+
+  private async updateCampaignOnce(
+    id: number,
+    settings: Omit<CampaignInput, 'password'>,
+    passwordHash: string | null | undefined,
+    afterChange: AfterChange<Campaign> | undefined,
+  ): Promise<Campaign> {
     return this.deps.knex.transaction(async (trx) => {
       const current = await this.deps.campaigns.getForUpdate(trx, id, this.deps.engine);
       if (!current) throw notFound(`campaign ${id}`);
-      if (input.uniqueMerchantReference && !current.uniqueMerchantReference && (await this.deps.campaigns.hasDuplicateMerchantReferences(id, trx))) {
+      if (settings.uniqueMerchantReference && !current.uniqueMerchantReference && (await this.deps.campaigns.hasDuplicateMerchantReferences(id, trx))) {
         throw conflict(`campaign ${id} has transactions sharing a merchant reference id; they must be unique first`);
       }
       const changes = { ...settings, ...(passwordHash !== undefined ? { passwordHash } : {}) };
@@ -139,7 +153,7 @@ export class AdminService {
     if (!address) throw invalid(`address "${input.address}" is not an IPv4/IPv6 address or CIDR range`);
     if (input.campaignId != null && !(await this.deps.campaigns.get(input.campaignId))) throw invalid(`campaign ${input.campaignId} does not exist`);
     const entry = { address, campaignId: input.campaignId ?? null, note: input.note ?? null };
-    return withAfterChange(this.deps.knex, (db) => this.deps.whitelist.create(entry, this.now(), db), afterChange);
+    return retryingLockConflicts(() => withAfterChange(this.deps.knex, (db) => this.deps.whitelist.create(entry, this.now(), db), afterChange));
   }
 
   async listWhitelist(campaignId?: number | null): Promise<WhitelistEntry[]> {
@@ -151,7 +165,7 @@ export class AdminService {
     const remove = async (db: Knex) => {
       if (!(await this.deps.whitelist.delete(id, db))) throw notFound(`whitelist entry ${id}`);
     };
-    await withAfterChange(this.deps.knex, remove, afterChange);
+    await retryingLockConflicts(() => withAfterChange(this.deps.knex, remove, afterChange));
   }
 
   /**
@@ -162,42 +176,46 @@ export class AdminService {
   async createTransaction(input: TransactionInput): Promise<Transaction> {
     const now = this.now();
     try {
-      return await this.deps.knex.transaction(async (trx) => {
-        const campaign = await this.deps.campaigns.getForUpdate(trx, input.campaignId, this.deps.engine);
-        if (!campaign) throw invalid(`campaign ${input.campaignId} does not exist`);
-        if (!(await this.deps.affiliates.get(input.affiliateId, trx))) throw invalid(`affiliate ${input.affiliateId} does not exist`);
-        if (input.id && (await this.deps.transactions.getById(input.id, trx))) throw conflict(`transaction ${input.id} already exists`);
-        if (campaign.uniqueMerchantReference && input.merchantReferenceId) {
-          const existing = await this.deps.transactions.listByMerchantReference(campaign.id, input.merchantReferenceId, 1, trx);
-          if (existing.length > 0) throw conflict(`merchant reference id "${input.merchantReferenceId}" already exists on campaign ${campaign.id}`);
-        }
-        const state = await this.deps.processingState.readForUpdate(trx);
-        const created = await this.deps.transactions.create(
-          {
-            id: input.id,
-            clickId: input.clickId ?? crypto.randomUUID().replace(/-/g, ''),
-            campaignId: campaign.id,
-            affiliateId: input.affiliateId,
-            merchantReferenceId: input.merchantReferenceId ?? null,
-            subId: input.subId ?? null,
-            affiliateReferenceId: input.affiliateReferenceId ?? null,
-            affiliatePayout: input.affiliatePayout,
-            merchantRevenue: input.merchantRevenue,
-            approved: input.approved ?? true,
-            occurredAt: input.occurredAt ?? now,
-          },
-          now,
-          trx,
-        );
-        if (hourStart(created.occurredAt) < state.rolledUpThrough) {
-          await this.deps.statistics.addToHour(await this.deps.sql.within(trx), hourStart(created.occurredAt), created.campaignId, created.affiliateId, difference(null, created));
-        }
-        return created;
-      });
+      return await retryingLockConflicts(() => this.insertTransaction(input, now));
     } catch (error) {
       if (classifyDatabaseError(error) === 'duplicate_key') throw conflict('a transaction with this id or click id already exists');
       throw error;
     }
+  }
+
+  private async insertTransaction(input: TransactionInput, now: number): Promise<Transaction> {
+    return this.deps.knex.transaction(async (trx) => {
+      const campaign = await this.deps.campaigns.getForUpdate(trx, input.campaignId, this.deps.engine);
+      if (!campaign) throw invalid(`campaign ${input.campaignId} does not exist`);
+      if (!(await this.deps.affiliates.get(input.affiliateId, trx))) throw invalid(`affiliate ${input.affiliateId} does not exist`);
+      if (input.id && (await this.deps.transactions.getById(input.id, trx))) throw conflict(`transaction ${input.id} already exists`);
+      if (campaign.uniqueMerchantReference && input.merchantReferenceId) {
+        const existing = await this.deps.transactions.listByMerchantReference(campaign.id, input.merchantReferenceId, 1, trx);
+        if (existing.length > 0) throw conflict(`merchant reference id "${input.merchantReferenceId}" already exists on campaign ${campaign.id}`);
+      }
+      const state = await this.deps.processingState.readForUpdate(trx);
+      const created = await this.deps.transactions.create(
+        {
+          id: input.id,
+          clickId: input.clickId ?? crypto.randomUUID().replace(/-/g, ''),
+          campaignId: campaign.id,
+          affiliateId: input.affiliateId,
+          merchantReferenceId: input.merchantReferenceId ?? null,
+          subId: input.subId ?? null,
+          affiliateReferenceId: input.affiliateReferenceId ?? null,
+          affiliatePayout: input.affiliatePayout,
+          merchantRevenue: input.merchantRevenue,
+          approved: input.approved ?? true,
+          occurredAt: input.occurredAt ?? now,
+        },
+        now,
+        trx,
+      );
+      if (hourStart(created.occurredAt) < state.rolledUpThrough) {
+        await this.deps.statistics.addToHour(await this.deps.sql.within(trx), hourStart(created.occurredAt), created.campaignId, created.affiliateId, difference(null, created));
+      }
+      return created;
+    });
   }
 
   async getTransaction(id: number): Promise<{ transaction: Transaction; modifications: Modification[] }> {

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger';
 import type { Batch, BatchRow, BatchStore } from '../store/batch-store';
 import type { ProcessingStateStore } from '../store/processing-state-store';
+import { asciiLowerCase } from '../linktrust/raw-parameters';
 import type { RowResult } from './results-csv';
 import type { Outcome } from '../modification/outcome';
 import { forEachConcurrently } from '../workers/for-each-concurrently';
@@ -191,7 +192,7 @@ export function lanesOf(rows: BatchRow[]): BatchRow[][] {
 }
 
 function laneKey(row: BatchRow): string {
-  const value = (name: string) => row.parameters.find((p) => p.name.toLowerCase() === name)?.value ?? '';
+  const value = (name: string) => row.parameters.find((p) => asciiLowerCase(p.name) === name)?.value ?? '';
   const transactionId = value('transactionid');
   if (transactionId) return `t:${transactionId.replace(/^0+(?=\d)/, '')}`;
   const clickId = value('clickid');

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AfterChange } from '../store/after-change';
 import type { Batch, BatchRow, BatchStore } from '../store/batch-store';
+import { retryingLockConflicts } from '../store/lock-retries';
 import { checkModificationFile, decodedSlices } from './decode-file';
 import { modificationFileRows, summariseModificationFile } from './parse-file';
 import type { RowResult } from './results-csv';
@@ -85,14 +86,19 @@ export class BatchService {
 
     // The id is known inside the storing transaction; the rest of what the audit says is decided here.
     const auditing = (fields: Omit<StoredBatch, 'id'>): AfterChange<number> | undefined => afterChange && ((trx, id) => afterChange(trx, { id, ...fields }));
-    const first = await this.deps.store.create({ ...base, ...settled(true), duplicateOf: null, forced: false }, rows, auditing({ records, duplicateOf: null, forced: false }));
+    // Each create is one transaction, retried whole after a deadlock or lock timeout (the rows are read afresh).
+    const first = await retryingLockConflicts(() =>
+      this.deps.store.create({ ...base, ...settled(true), duplicateOf: null, forced: false }, rows, auditing({ records, duplicateOf: null, forced: false })),
+    );
     let stored: Batch;
     if ('originalId' in first) {
       const apply = upload.force;
-      const again = await this.deps.store.create(
-        { ...base, ...settled(apply), duplicateOf: first.originalId, forced: apply },
-        apply ? rows : [],
-        auditing({ records, duplicateOf: first.originalId, forced: apply }),
+      const again = await retryingLockConflicts(() =>
+        this.deps.store.create(
+          { ...base, ...settled(apply), duplicateOf: first.originalId, forced: apply },
+          apply ? rows : [],
+          auditing({ records, duplicateOf: first.originalId, forced: apply }),
+        ),
       );
       if (!('batch' in again)) throw new Error('a batch flagged duplicate cannot claim its content');
       stored = again.batch;

@@ -10,6 +10,34 @@ import { CsvError, parse } from 'csv-parse/sync';
 /** How a Lead Poster file separates its fields: tabs (LinkTrust's TXT) or commas (a CSV). */
 export type FileFormat = 'tab' | 'csv';
 
+/**
+ * At most this many fields in a row (header included): Excel's own column limit, so every sheet it saves
+ * fits, padding and all. Without a limit, one line of 20 million commas became an array of 20 million
+ * strings and took the server past its heap limit.
+ */
+export const MAX_FIELDS_PER_ROW = 16_384;
+
+/**
+ * At most this many characters (1 MiB) in the fields of one row together, so csv-parse never buffers a
+ * longer field or row. A Lead Poster row needs a few hundred; an oversized value (a 100,000-character
+ * REASON) is still answered row by row, as /transaction.edit answers it.
+ */
+export const MAX_ROW_CHARACTERS = 1_048_576;
+
+/**
+ * The longest line looked at while finding the header: a header (or a blank row above it, which Excel
+ * writes as commas) of MAX_FIELDS_PER_ROW columns with names in them.
+ */
+const MAX_HEADER_LINE_CHARACTERS = MAX_ROW_CHARACTERS + MAX_FIELDS_PER_ROW;
+
+/** A row past MAX_FIELDS_PER_ROW or MAX_ROW_CHARACTERS: the whole file is refused with this message. */
+export class RowLimitError extends Error {}
+
+/** The header (record 0) or the data row `index` under it, as the merchant counts rows. */
+export function rowName(index: number): string {
+  return index > 0 ? `row ${index}` : 'the header';
+}
+
 /** A file's format and its csv records from the header line on, header first. */
 export interface CsvRecords<T> {
   format: FileFormat;
@@ -29,13 +57,17 @@ const HEADER_LINE = /^[^\r\n]*[^\s,][^\r\n]*$/m;
 export function csvRecordsOfText(text: string): CsvRecords<string[][]> | null {
   const headerLine = HEADER_LINE.exec(text.startsWith('\ufeff') ? text.slice(1) : text);
   if (headerLine === null) return null;
+  if (headerLine[0].length > MAX_HEADER_LINE_CHARACTERS) throw headerTooLong();
   const format = formatOf(headerLine[0]);
-  return { format, records: parse(headerLine.input.slice(headerLine.index), csvOptions(format)) };
+  const records: string[][] = parse(headerLine.input.slice(headerLine.index), csvOptions(format));
+  records.forEach(checkFieldCount);
+  return { format, records };
 }
 
 /**
  * The same records as {@link csvRecordsOfText}, from the text given in slices, handed over a slice at a
- * time as the text is read. A syntax error (csv-parse's CsvError) is thrown where the reading meets it.
+ * time as the text is read. A syntax error (csv-parse's CsvError) or a row past the limits (RowLimitError)
+ * is thrown where the reading meets it — a header line past them already here.
  */
 export function csvRecordsInSlices(text: Iterable<string>): CsvRecords<AsyncGenerator<string[][]>> | null {
   const header = findHeaderLine(text);
@@ -59,8 +91,12 @@ function findHeaderLine(text: Iterable<string>): { format: FileFormat; body: Gen
         started = true;
         if (pending.startsWith('\ufeff')) pending = pending.slice(1);
       }
-      // A line ends at a line break: until one arrives, more text can only lengthen the line.
-      if (!/[\r\n]/.test(next.value)) continue;
+      // A line ends at a line break: until one arrives, more text can only lengthen the line — up to a limit,
+      // so that a file of one endless line is not gathered whole.
+      if (!/[\r\n]/.test(next.value)) {
+        if (pending.length - lineStart(pending) > MAX_HEADER_LINE_CHARACTERS) throw headerTooLong();
+        continue;
+      }
     }
     const line = HEADER_LINE.exec(pending);
     if (line !== null && (next.done === true || line.index + line[0].length < pending.length)) {
@@ -68,6 +104,22 @@ function findHeaderLine(text: Iterable<string>): { format: FileFormat; body: Gen
     }
     if (next.done) return null;
     pending = pending.slice(line === null ? Math.max(pending.lastIndexOf('\n'), pending.lastIndexOf('\r')) + 1 : line.index);
+  }
+}
+
+/** Where the last line of `text` begins. */
+function lineStart(text: string): number {
+  return Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r')) + 1;
+}
+
+function headerTooLong(): RowLimitError {
+  return new RowLimitError(`the header line is longer than ${MAX_HEADER_LINE_CHARACTERS.toLocaleString('en-US')} characters`);
+}
+
+/** Refuses a record of more than MAX_FIELDS_PER_ROW fields (csv-parse leaves the surplus in one last field). */
+function checkFieldCount(record: string[], index: number): void {
+  if (record.length > MAX_FIELDS_PER_ROW) {
+    throw new RowLimitError(`${rowName(index)} has more than ${MAX_FIELDS_PER_ROW.toLocaleString('en-US')} fields`);
   }
 }
 
@@ -88,8 +140,12 @@ async function* csvRecords(body: Iterable<string>, format: FileFormat): AsyncGen
   parser.on('error', () => {
     // Reported by the write or the end below.
   });
+  let index = 0;
   const readParsed = (records: string[][] = []) => {
-    for (let record = parser.read(); record !== null; record = parser.read()) records.push(record);
+    for (let record = parser.read(); record !== null; record = parser.read()) {
+      checkFieldCount(record, index++);
+      records.push(record);
+    }
     return records;
   };
   try {
@@ -124,6 +180,11 @@ function csvOptions(format: FileFormat) {
     relax_column_count: true,
     // A quote inside an unquoted value (5" screen) is data, not a syntax error.
     relax_quotes: true,
+    // The limits. Past MAX_FIELDS_PER_ROW fields csv-parse stops splitting a row and keeps the rest in its
+    // last field, so a row of millions of delimiters costs one bounded field, not millions of strings;
+    // max_record_size then stops any field, or row, past MAX_ROW_CHARACTERS (CSV_MAX_RECORD_SIZE).
+    ignore_last_delimiters: MAX_FIELDS_PER_ROW + 1,
+    max_record_size: MAX_ROW_CHARACTERS,
   };
 }
 

@@ -1,14 +1,14 @@
 import type { CsvError } from 'csv-parse/sync';
 
-import type { RawParameter } from '../linktrust/raw-parameters';
-import { csvRecordsInSlices, csvRecordsOfText, isCsvError } from './csv-records';
+import { asciiLowerCase, type RawParameter } from '../linktrust/raw-parameters';
+import { csvRecordsInSlices, csvRecordsOfText, isCsvError, MAX_FIELDS_PER_ROW, MAX_ROW_CHARACTERS, rowName, RowLimitError } from './csv-records';
 
 // The same pair type as /transaction.edit's, so a row goes through the same parameter parser.
 export type { RawParameter };
 
 /**
  * The columns a Lead Poster file may carry, in LinkTrust's spelling. They are the query parameters of
- * `transaction.edit`; headers match them case-insensitively, as LinkTrust matches parameter names.
+ * `transaction.edit`; headers match them in any ASCII case, as LinkTrust matches parameter names.
  */
 export const KNOWN_COLUMNS = [
   'Password',
@@ -71,8 +71,7 @@ export function parseModificationFile(text: string): ParsedFile | FileRejection 
   try {
     file = csvRecordsOfText(text);
   } catch (error) {
-    if (isCsvError(error)) return reject(describeSyntaxError(error));
-    throw error;
+    return refusalFor(error);
   }
   if (file === null) return reject('the file is empty');
   const { format, records } = file;
@@ -98,7 +97,12 @@ export function parseModificationFile(text: string): ParsedFile | FileRejection 
  * a large upload is checked without holding its rows. Takes turns with the event loop (see csv-records).
  */
 export async function summariseModificationFile(text: Iterable<string>): Promise<FileSummary | FileRejection> {
-  const file = csvRecordsInSlices(text);
+  let file: ReturnType<typeof csvRecordsInSlices>;
+  try {
+    file = csvRecordsInSlices(text);
+  } catch (error) {
+    return refusalFor(error);
+  }
   if (file === null) return reject('the file is empty');
   let columns: string[] | undefined;
   let records = 0;
@@ -110,9 +114,9 @@ export async function summariseModificationFile(text: Iterable<string>): Promise
       }
     }
   } catch (error) {
-    // As in parseModificationFile, a syntax error anywhere in the file outranks the header's problems.
-    if (isCsvError(error)) return reject(describeSyntaxError(error));
-    throw error;
+    // As in parseModificationFile, a syntax error (or a row past the limits) anywhere in the file outranks
+    // the header's problems.
+    return refusalFor(error);
   }
   const header = columns ?? [];
   const problems = headerProblems(header);
@@ -164,19 +168,19 @@ function headerProblems(columns: string[]): string[] {
   const problems: string[] = [];
   // A file without a header row has data (passwords included) where the names should be: say so
   // without repeating any of it, since the reason is shown and logged.
-  if (columns.every((name) => name === '' || !KNOWN_BY_LOWER_CASE.has(name.toLowerCase()))) {
+  if (columns.every((name) => name === '' || !KNOWN_BY_LOWER_CASE.has(asciiLowerCase(name)))) {
     return [`the first row is not a header: it names none of the columns ${KNOWN_COLUMNS.join(', ')}`];
   }
   const unnamed = columns.flatMap((name, i) => (name === '' ? [`column ${i + 1} has no name`] : []));
   problems.push(...unnamed);
 
-  const unknown = columns.filter((name) => name !== '' && !KNOWN_BY_LOWER_CASE.has(name.toLowerCase()));
+  const unknown = columns.filter((name) => name !== '' && !KNOWN_BY_LOWER_CASE.has(asciiLowerCase(name)));
   if (unknown.length > 0) problems.push(`unknown column(s): ${unknown.join(', ')}`);
 
   const present = new Set<KnownColumn>();
   const duplicates = new Set<string>();
   for (const name of columns) {
-    const known = KNOWN_BY_LOWER_CASE.get(name.toLowerCase());
+    const known = KNOWN_BY_LOWER_CASE.get(asciiLowerCase(name));
     if (known === undefined) continue;
     if (present.has(known)) duplicates.add(name);
     present.add(known);
@@ -207,12 +211,21 @@ function isBlank(field: string): boolean {
   return field.trim() === '';
 }
 
+/** The refusal of a file whose reading threw: a syntax error or a row past the limits; anything else is rethrown. */
+function refusalFor(error: unknown): FileRejection {
+  if (error instanceof RowLimitError) return reject(error.message);
+  if (isCsvError(error)) return reject(describeSyntaxError(error));
+  throw error;
+}
+
 function describeSyntaxError(error: CsvError): string {
-  if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
-    // csv-parse has emitted the header and every complete row, so the count names the broken row.
-    const records = Number(error.records);
-    const where = records > 0 ? `row ${records}` : 'the header';
-    return `${where} opens a quoted field that is never closed`;
+  // csv-parse has emitted the header and every complete row, so the count names the row it stopped in.
+  const where = rowName(Number(error.records));
+  if (error.code === 'CSV_QUOTE_NOT_CLOSED') return `${where} opens a quoted field that is never closed`;
+  if (error.code === 'CSV_MAX_RECORD_SIZE') {
+    // Past the field limit csv-parse gathers the rest of the row in one field, which then outgrows the size limit.
+    if (Number(error.index) >= MAX_FIELDS_PER_ROW) return `${where} has more than ${MAX_FIELDS_PER_ROW.toLocaleString('en-US')} fields`;
+    return `${where} is longer than ${MAX_ROW_CHARACTERS.toLocaleString('en-US')} characters`;
   }
   return `the file could not be parsed: ${error.message}`;
 }

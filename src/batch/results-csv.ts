@@ -25,9 +25,29 @@ export interface RowResult {
 const RECORD_END = '\r\n';
 const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
 
-/** One CSV field: quoted when it holds a comma, quote, line break or edge whitespace; quotes doubled. */
+/*
+ * A first character that makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection": = + - @,
+ * tab, carriage return), or the apostrophe that marks an escaped cell, so that escaping can be undone
+ * exactly (a value that began with one gets one more).
+ */
+const FORMULA_START = /^[=+\-@\t\r']/;
+const ESCAPED = /^'[=+\-@\t\r']/;
+
+/**
+ * One CSV field: quoted when it holds a comma, quote, line break or edge whitespace; quotes doubled. A
+ * value a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+cmd|…`, `@SUM(…)`, `-2+3`) is written
+ * as text, as OWASP recommends: an apostrophe in front, and quoted. Every cell the project writes goes
+ * through here; its own values (row numbers, True/False, messages) never start with such a character,
+ * so only values echoed from a file change. {@link csvValue} gives the value back.
+ */
 export function csvField(value: string): string {
+  if (FORMULA_START.test(value)) return `"'${value.replace(/"/g, '""')}"`;
   return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** The value behind a field {@link csvField} wrote (after the CSV reader's unquoting): the escape removed. */
+export function csvValue(field: string): string {
+  return ESCAPED.test(field) ? field.slice(1) : field;
 }
 
 /** The header record of a results file, with its line ending. */
@@ -72,10 +92,10 @@ export function parseResultsCsv(text: string): RowResult[] {
     .map((fields) => ({
       rowNumber: Number(fields[0]),
       succeeded: fields[1] === 'True',
-      message: fields[2] ?? '',
-      transactionId: fields[3] ?? '',
-      clickId: fields[4] ?? '',
-      merchantReferenceId: fields[5] ?? '',
-      cid: fields[6] ?? '',
+      message: csvValue(fields[2] ?? ''),
+      transactionId: csvValue(fields[3] ?? ''),
+      clickId: csvValue(fields[4] ?? ''),
+      merchantReferenceId: csvValue(fields[5] ?? ''),
+      cid: csvValue(fields[6] ?? ''),
     }));
 }

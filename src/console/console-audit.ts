@@ -1,5 +1,6 @@
 import type { AfterChange } from '../store/after-change';
 import type { AuditEntry, ConsoleAuditStore } from './console-audit-store';
+import { retryingLockConflicts } from '../store/lock-retries';
 
 /** Who did something in the console, and from where. */
 export interface ConsoleActor {
@@ -47,7 +48,8 @@ export class ConsoleAuditLog {
 
   /** Appends one entry on its own: for an action that changed nothing (a refused run). */
   async record(who: ConsoleActor, action: string, target: string | null, details: Record<string, unknown> | null = null): Promise<void> {
-    await this.store.append({ at: this.now(), actor: who.actor, action, target, details, clientIp: who.clientIp, requestId: who.requestId });
+    const at = this.now();
+    await retryingLockConflicts(() => this.store.append({ at, actor: who.actor, action, target, details, clientIp: who.clientIp, requestId: who.requestId }));
   }
 
   /** Entries newest first, a page at a time. */

@@ -4,6 +4,7 @@ import { secretsEqual } from '../admin/admin-auth';
 import { ADMIN_AUTH_FAILURES_PER_WINDOW, type AdminAuthBrake } from '../auth/admin-auth-brake';
 import type { ConsoleUser } from './admin-users';
 import type { AfterChange } from '../store/after-change';
+import { retryingLockConflicts } from '../store/lock-retries';
 import type { ConsoleSession, ConsoleSessionStore } from './console-session-store';
 
 /** The console's slice of the config. */
@@ -72,7 +73,7 @@ export class ConsoleAuth {
     if (!answer.ok) return answer;
     const actor = answer.value;
     const now = this.now();
-    await this.deps.sessions.deleteExpired(now);
+    await retryingLockConflicts(() => this.deps.sessions.deleteExpired(now));
     const sessionId = crypto.randomBytes(32).toString('base64url');
     const session: ConsoleSession = {
       idHash: hashOf(sessionId),
@@ -83,7 +84,7 @@ export class ConsoleAuth {
       createdAt: now,
       expiresAt: now + this.deps.settings.sessionTtlMs,
     };
-    await this.deps.sessions.create(session, afterChange && ((trx) => afterChange(trx, session)));
+    await retryingLockConflicts(() => this.deps.sessions.create(session, afterChange && ((trx) => afterChange(trx, session))));
     return { ok: true, sessionId, session };
   }
 
@@ -99,7 +100,7 @@ export class ConsoleAuth {
 
   /** Ends the session behind a cookie value (nothing happens for an unknown one); `afterChange` commits with it. */
   async signOut(sessionId: string | undefined, afterChange?: AfterChange<void>): Promise<void> {
-    if (sessionId && SESSION_ID.test(sessionId)) await this.deps.sessions.delete(hashOf(sessionId), afterChange);
+    if (sessionId && SESSION_ID.test(sessionId)) await retryingLockConflicts(() => this.deps.sessions.delete(hashOf(sessionId), afterChange));
   }
 
   private async verify(name: string, secret: string): Promise<{ name: string; method: 'token' | 'user' } | null> {

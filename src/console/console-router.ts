@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import express, { NextFunction, Request, Response, Router } from 'express';
 import helmet from 'helmet';
-import { AdminError } from '../admin/admin-errors';
+import { AdminError, databaseTrouble } from '../admin/admin-errors';
 import { clearConsoleCookie, readCookie, SESSION_COOKIE } from './console-cookies';
 import { actorOf, ConsoleContext, route } from './console-context';
 import { requireCsrf, requireSession, sendRefusal } from './console-guard';
@@ -127,6 +127,12 @@ export function consoleRouter(context: ConsoleContext): Router {
     }
     if (status && status >= 400 && status < 500) {
       sendRefusal(res, context.assets, status, 'Request refused', 'The browser sent a request the console could not read.');
+      return;
+    }
+    if (databaseTrouble(error)) {
+      context.logger.warn({ err: error, reqId: req.id }, 'console: database trouble after retries');
+      res.set('Retry-After', '1');
+      sendRefusal(res, context.assets, 503, 'Database busy', 'The database could not complete this just now. Check the page, then try again in a moment.');
       return;
     }
     context.logger.error({ err: error, reqId: req.id }, 'console page failed');

@@ -3,7 +3,7 @@ import type { Outcome } from '../modification/outcome';
 import { classifyDatabaseError } from '../store/database-errors';
 import type { IdempotencyStore } from '../store/idempotency-store';
 import type { Sql } from '../store/sql';
-import type { DecodedPairs } from './raw-parameters';
+import { asciiLowerCase, type DecodedPairs } from './raw-parameters';
 import { isKnownParameter } from './request-parser';
 
 const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
@@ -16,7 +16,7 @@ const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest
 export function requestFingerprint(pairs: DecodedPairs): string {
   const entries = new Set<string>();
   for (const { name, value } of pairs.parameters) {
-    const lower = name.toLowerCase();
+    const lower = asciiLowerCase(name);
     if (value === '' || lower === 'password' || lower === 'idempotencykey' || !isKnownParameter(lower)) continue;
     entries.add(`${lower}=${value}`);
   }
@@ -31,6 +31,10 @@ export type IdempotencyDecision = { kind: 'run' } | { kind: 'replay'; response: 
  * failure changed nothing, so a retry simply runs again (a temporary failure must be retried for real).
  * The answer is stored in the change's own database transaction; the key's primary key makes a
  * concurrent twin roll back, after which it replays the winner's answer.
+ *
+ * Keys belong to a campaign (as Stripe's belong to an account): the campaign of the transaction the
+ * request resolves to. One campaign's key never answers, nor blocks, another's request, and the caller
+ * asks only once the request has passed every check a fresh one would — its password included.
  */
 export class IdempotencyService {
   constructor(
@@ -39,9 +43,9 @@ export class IdempotencyService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Replay, conflict (same key, other parameters), or run. */
-  async decide(key: string, fingerprint: string): Promise<IdempotencyDecision> {
-    const remembered = await this.store.find(sha256(key), this.now());
+  /** Replay, conflict (same key, other parameters), or run, for a request to the campaign's transaction. */
+  async decide(campaignId: number, key: string, fingerprint: string): Promise<IdempotencyDecision> {
+    const remembered = await this.store.find(campaignId, sha256(key), this.now());
     if (!remembered) return { kind: 'run' };
     return remembered.fingerprint === fingerprint ? { kind: 'replay', response: remembered.response } : { kind: 'conflict' };
   }
@@ -50,6 +54,7 @@ export class IdempotencyService {
   rememberer(key: string, fingerprint: string, render: (outcome: Outcome) => string) {
     return async (sql: Sql, applied: Extract<Outcome, { kind: 'applied' }>) => {
       await this.store.insert(sql, {
+        campaignId: applied.transaction.campaignId,
         keyHash: sha256(key),
         fingerprint,
         response: render(applied),

@@ -1,7 +1,7 @@
 import type { ModificationRequest, RequestedChanges, TransactionIdentifier } from '../modification/command';
 import { parseMoney } from '../modification/money';
 import type { Outcome } from '../modification/outcome';
-import type { DecodedPairs } from './raw-parameters';
+import { asciiLowerCase, type DecodedPairs } from './raw-parameters';
 
 /** The values echoed in `<SuppliedValues>`, raw as supplied ('' when not supplied). */
 export interface SuppliedValues {
@@ -25,9 +25,9 @@ const KNOWN = ['password', 'transactionid', 'clickid', 'merchantreferenceid', 'c
 type Known = (typeof KNOWN)[number];
 const KNOWN_SET = new Set<string>(KNOWN);
 
-/** True for a parameter name (any case) that the parser reads. */
+/** True for a parameter name (any ASCII case) that the parser reads. */
 export function isKnownParameter(name: string): boolean {
-  return KNOWN_SET.has(name.toLowerCase());
+  return KNOWN_SET.has(asciiLowerCase(name));
 }
 
 // An idempotency key: 1-255 printable ASCII characters.
@@ -65,19 +65,19 @@ function yesNo(text: string): boolean | null {
 /**
  * Turns the decoded parameters of a /transaction.edit call (or a bulk-file row) into a request, applying
  * LinkTrust's rules in order: malformed values first, then the identifier count. Names match in any
- * case; an empty value counts as not supplied; a repeat with a different value is malformed.
+ * ASCII case (asciiLowerCase: no Unicode folding); an empty value counts as not supplied; a repeat with a different value is malformed.
  */
 export function parseModificationParameters(pairs: DecodedPairs): ParsedRequest {
   const seen = new Map<Known, Supplied>();
   for (const { name, value } of pairs.parameters) {
-    const key = name.toLowerCase();
+    const key = asciiLowerCase(name);
     if (!KNOWN_SET.has(key) || value === '') continue;
     const previous = seen.get(key as Known);
     if (!previous) seen.set(key as Known, { spelling: name, value, conflict: null });
     else if (previous.value !== value && previous.conflict === null) previous.conflict = name;
   }
   // A value that could not be decoded is echoed as it arrived (`%ZZ`), so the merchant sees what was wrong.
-  const undecodable = (key: Known) => pairs.malformed.find((m) => m.name.toLowerCase() === key)?.rawValue ?? '';
+  const undecodable = (key: Known) => pairs.malformed.find((m) => asciiLowerCase(m.name) === key)?.rawValue ?? '';
   const raw = (key: Known) => seen.get(key)?.value ?? undecodable(key);
   const supplied: SuppliedValues = {
     transactionId: raw('transactionid'),
@@ -92,7 +92,7 @@ export function parseModificationParameters(pairs: DecodedPairs): ParsedRequest 
   const refuse = (outcome: Outcome): ParsedRequest => ({ ok: false, outcome, supplied });
   const invalid = (parameter: string) => refuse({ kind: 'invalid_parameter', parameter });
 
-  const malformed = pairs.malformed.find((m) => KNOWN_SET.has(m.name.toLowerCase()));
+  const malformed = pairs.malformed.find((m) => KNOWN_SET.has(asciiLowerCase(m.name)));
   if (malformed) return invalid(malformed.name);
   for (const entry of seen.values()) if (entry.conflict !== null) return invalid(entry.conflict);
 

@@ -105,25 +105,32 @@ export function transactionEditHandler(deps: {
   };
 
   /**
-   * A keyed request: a remembered answer goes back verbatim (a string), the same key with other
-   * parameters is refused, otherwise the change runs and its answer is stored with it.
+   * A keyed request: checked like any other first (the password too, through the same verifier and its
+   * cache), then, under the key of its transaction's campaign, a remembered answer goes back verbatim (a
+   * string), the same key with other parameters is refused, otherwise the change runs and its answer is
+   * stored with it. A replay with a wrong or no password is answered as a fresh request with it would be.
    */
   const modifyIdempotently = async (key: string, pairs: DecodedPairs, supplied: SuppliedValues, command: ModificationCommand): Promise<Outcome | string> => {
     const fingerprint = requestFingerprint(pairs);
-    const remembered = async (): Promise<Outcome | string | null> => {
-      const decision = await deps.idempotency.decide(key, fingerprint);
+    let authorisedFor: number | null = null;
+    const remembered = async (campaignId: number): Promise<Outcome | string | null> => {
+      const decision = await deps.idempotency.decide(campaignId, key, fingerprint);
       if (decision.kind === 'run') return null;
       return decision.kind === 'replay' ? decision.response : { kind: 'invalid_parameter', parameter: 'IdempotencyKey' };
     };
     try {
-      const earlier = await remembered();
-      if (earlier !== null) return earlier;
       const render = (outcome: Outcome) => renderLinkTrustResponse(outcome, supplied);
-      return await deps.modifications.modify(command, { afterApply: deps.idempotency.rememberer(key, fingerprint, render) });
+      return await deps.modifications.modify(command, {
+        beforeApply: ({ campaignId }) => {
+          authorisedFor = campaignId;
+          return remembered(campaignId);
+        },
+        afterApply: deps.idempotency.rememberer(key, fingerprint, render),
+      });
     } catch (error) {
-      // A concurrent twin with the same key committed first: this one rolled back; answer as the twin did.
-      if (deps.idempotency.isTwinCollision(error)) {
-        const twin = await remembered().catch(() => null);
+      // A concurrent twin with the same key committed first: this one (authorised) rolled back; answer as the twin did.
+      if (authorisedFor !== null && deps.idempotency.isTwinCollision(error)) {
+        const twin = await remembered(authorisedFor).catch(() => null);
         if (twin !== null) return twin;
       }
       return explain(error, command.requestId);

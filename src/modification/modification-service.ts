@@ -3,6 +3,7 @@ import { QueueFullError } from '../auth/bounded-concurrency';
 import { clientKeyOf, ipIsListed } from '../auth/ip-address';
 import type { CampaignStore } from '../store/campaign-store';
 import { classifyDatabaseError, isTransientDatabaseError, temporaryFailureType } from '../store/database-errors';
+import { LOCK_RETRY_ATTEMPTS, retryingLockConflicts } from '../store/lock-retries';
 import type { ModificationStore } from '../store/modification-store';
 import type { ProcessingStateStore } from '../store/processing-state-store';
 import type { Sql, SqlRunner } from '../store/sql';
@@ -40,8 +41,14 @@ type Located = { transaction: Transaction; campaign: CampaignSettings };
 /** The nightly flag and the transactions an identifier matched (a TransactionLookup, or the one-unit path's read). */
 type Lookup = { nightlyInProgress: boolean; found: Located[] };
 
-/** What a front door adds to one call of `modify`. */
-export interface ModifyOptions {
+/** What a front door adds to one call of `modify`; `Early` is what `beforeApply` may answer instead. */
+export interface ModifyOptions<Early = never> {
+  /**
+   * Runs once every pre-check has passed — the campaign's opt-in and the credentials included, exactly as
+   * for any request — just before the unit of work: a non-null answer ends the call with it and nothing is
+   * written (an idempotent replay, which must be authenticated like a fresh request first).
+   */
+  beforeApply?: (located: { campaignId: number; transactionId: number }) => Promise<Early | null>;
   /**
    * Runs inside the change's database transaction, after the history row is written and only when the
    * change applies: work that must commit with the change or not at all (a batch row's result). Throwing
@@ -76,17 +83,17 @@ export class ModificationService {
   private readonly brake: FailureBrake;
 
   constructor(private readonly deps: ModificationServiceDeps) {
-    this.maxAttempts = deps.maxAttempts ?? 4;
+    this.maxAttempts = deps.maxAttempts ?? LOCK_RETRY_ATTEMPTS;
     this.writer = new ChangeWriter({ ...deps, now: deps.now ?? Date.now });
     this.brake = new FailureBrake(deps.limiter ?? null);
   }
 
   /** Applies a command, or says why not. Throws only for unexpected (non-database) bugs. */
-  async modify(command: ModificationCommand, options: ModifyOptions = {}): Promise<Outcome> {
+  async modify<Early = never>(command: ModificationCommand, options: ModifyOptions<Early> = {}): Promise<Outcome | Early> {
     return this.modifyStep(() => this.checkAndApply(command, options));
   }
 
-  private async checkAndApply(command: ModificationCommand, options: ModifyOptions): Promise<Outcome> {
+  private async checkAndApply<Early>(command: ModificationCommand, options: ModifyOptions<Early>): Promise<Outcome | Early> {
     if (this.mayApplyAtOnce(command, options)) {
       const applied = await this.lookingAfterLoss(command, null, () => this.withRetries(() => this.applyAtOnce(command)));
       if (applied) return applied;
@@ -94,6 +101,8 @@ export class ModificationService {
     const checked = await this.precheck(command);
     if ('kind' in checked) return checked;
     const { transaction } = checked;
+    const early = options.beforeApply ? await options.beforeApply({ campaignId: checked.campaign.id, transactionId: transaction.id }) : null;
+    if (early !== null) return early;
     return this.lookingAfterLoss(command, transaction, () => this.withRetries(() => this.apply(transaction.id, command, options)));
   }
 
@@ -115,12 +124,12 @@ export class ModificationService {
   }
 
   /**
-   * Whether `command` may try the one-unit path: a unique identifier, no work of the caller's inside the
+   * Whether `command` may try the one-unit path: a unique identifier, no work of the caller's before or inside the
    * unit, and a password verified lately (so the pre-checks will not need a bcrypt compare, which must
    * never run under the row lock that path takes first).
    */
-  private mayApplyAtOnce(command: ModificationCommand, options: ModifyOptions): boolean {
-    return !options.afterApply && command.identifier.kind !== 'merchant_reference' && this.deps.passwords.mayBeKnown(command.password);
+  private mayApplyAtOnce(command: ModificationCommand, options: ModifyOptions<unknown>): boolean {
+    return !options.afterApply && !options.beforeApply && command.identifier.kind !== 'merchant_reference' && this.deps.passwords.mayBeKnown(command.password);
   }
 
   /**
@@ -350,7 +359,7 @@ export class ModificationService {
     return passwords.verify(campaign.id, campaign.passwordHash, command.password, client);
   }
 
-  private async apply(transactionId: number, command: ModificationCommand, options: ModifyOptions): Promise<Outcome> {
+  private async apply(transactionId: number, command: ModificationCommand, options: ModifyOptions<unknown>): Promise<Outcome> {
     return this.deps.sql.transaction(async (sql) => {
       const [outcome] = await this.writer.write(sql, [{ transactionId, command }]);
       if (outcome.kind === 'applied') await options.afterApply?.(sql, outcome);
@@ -359,19 +368,10 @@ export class ModificationService {
   }
 
   /**
-   * Re-runs the unit of work after a deadlock or lock timeout, a bounded number of times: the database
-   * rolled it back, so another attempt cannot apply it twice. A lost connection is not retried here —
-   * the commit may have reached the server — and becomes a temporary failure.
+   * Re-runs the unit of work after a deadlock or lock timeout, a bounded number of times (the shared
+   * `retryingLockConflicts`). A lost connection is not retried here and becomes a temporary failure.
    */
   private async withRetries<T>(work: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        const kind = classifyDatabaseError(error);
-        if (attempt >= this.maxAttempts || (kind !== 'deadlock' && kind !== 'lock_timeout')) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 10 * attempt));
-      }
-    }
+    return retryingLockConflicts(work, this.maxAttempts);
   }
 }

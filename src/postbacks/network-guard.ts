@@ -5,67 +5,83 @@
  */
 import dns from 'node:dns';
 import net from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { Agent, buildConnector } from 'undici';
 
 /** Prefix of every refusal message, so logs and callers can recognise a guard refusal. */
 export const PRIVATE_ADDRESS_REFUSED = 'private network address refused:';
 
-interface AddressRule {
-  reason: string;
-  subnets: ReadonlyArray<readonly [address: string, prefix: number]>;
-}
-
-// Order matters: the first matching rule names the reason (broadcast before the reserved 240/4).
-const IPV4_RULES: readonly AddressRule[] = [
-  { reason: 'unspecified', subnets: [['0.0.0.0', 8]] },
-  { reason: 'loopback', subnets: [['127.0.0.0', 8]] },
-  { reason: 'private network', subnets: [['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16]] },
-  { reason: 'carrier-grade NAT', subnets: [['100.64.0.0', 10]] },
-  // 169.254.169.254 is the metadata service on AWS, GCP and Azure: the classic SSRF target.
-  { reason: 'link-local', subnets: [['169.254.0.0', 16]] },
-  { reason: 'multicast', subnets: [['224.0.0.0', 4]] },
-  { reason: 'broadcast', subnets: [['255.255.255.255', 32]] },
-  { reason: 'reserved', subnets: [['240.0.0.0', 4]] },
-];
-
-const IPV6_RULES: readonly AddressRule[] = [
-  { reason: 'unspecified', subnets: [['::', 128]] },
-  { reason: 'loopback', subnets: [['::1', 128]] },
-  { reason: 'link-local', subnets: [['fe80::', 10]] },
-  // fec0::/10 is deprecated but some internal networks still route it.
-  { reason: 'site-local', subnets: [['fec0::', 10]] },
-  { reason: 'unique-local', subnets: [['fc00::', 7]] },
-  { reason: 'multicast', subnets: [['ff00::', 8]] },
-];
-
-/** Each rule compiled once into a net.BlockList, which does the prefix arithmetic for us. */
-function compile(rules: readonly AddressRule[], family: 'ipv4' | 'ipv6') {
-  return rules.map(({ reason, subnets }) => {
-    const list = new net.BlockList();
-    for (const [address, prefix] of subnets) list.addSubnet(address, prefix, family);
-    return { reason, list };
-  });
-}
-const IPV4_LISTS = compile(IPV4_RULES, 'ipv4');
-const IPV6_LISTS = compile(IPV6_RULES, 'ipv6');
+/*
+ * The guard follows the IANA special-purpose address registries (IPv4 and IPv6) as ipaddr.js classifies
+ * them (`range()`): anything it does not call plain `unicast` is refused, under the name below (a range
+ * ipaddr.js adds later is refused under its own name). Three IPv6 forms only carry an IPv4 address and
+ * are judged by it instead — IPv4-mapped (`::ffff:a.b.c.d`, how a dual-stack socket reaches IPv4), the
+ * NAT64 well-known prefix `64:ff9b::/96` (how an IPv6-only network with DNS64 reaches the IPv4 internet)
+ * and 6to4 (`2002::/16`): a public IPv4 address inside passes, a special one is refused. Every other
+ * block is refused whole, whatever it embeds: Teredo (`2001::/32`, whose client address is obfuscated),
+ * the local-use NAT64 prefix `64:ff9b:1::/48` (its layout is the operator's), IPv4-translated
+ * `::ffff:0:0:0/96` and the deprecated IPv4-compatible `::/96`. An IPv6 address outside `2000::/3`,
+ * the only block IANA has given out for global unicast, is refused as reserved, which also covers blocks
+ * newer than the library (e.g. the dummy prefix `100:0:0:1::/64`).
+ */
+const REASONS: Readonly<Record<string, string>> = {
+  unspecified: 'unspecified',
+  broadcast: 'broadcast',
+  multicast: 'multicast',
+  linkLocal: 'link-local',
+  loopback: 'loopback',
+  carrierGradeNat: 'carrier-grade NAT',
+  private: 'private network',
+  reserved: 'reserved',
+  as112: 'AS112 anycast',
+  amt: 'AMT anycast',
+  uniqueLocal: 'unique-local',
+  deprecatedSiteLocal: 'site-local',
+  discard: 'discard-only',
+  rfc6145: 'IPv4-translated',
+  // Only the local-use 64:ff9b:1::/48 gets here: the well-known /96 is judged by its IPv4 address.
+  rfc6052: 'local-use NAT64',
+  '6to4': '6to4',
+  teredo: 'Teredo',
+  benchmarking: 'benchmarking',
+  as112v6: 'AS112 anycast',
+  deprecatedOrchid: 'ORCHID',
+  orchid2: 'ORCHIDv2',
+  droneRemoteIdProtocolEntityTags: 'drone remote ID',
+  segmentRouting: 'SRv6 segment routing',
+};
 
 interface Ipv4Embedding {
   form: string;
-  /** Leading 16-bit groups that identify the range. */
-  prefix: readonly number[];
+  /** Whether the address is of this form. */
+  matches: (address: ipaddr.IPv6, range: string) => boolean;
   /** Index of the first of the two 16-bit groups holding the IPv4 address. */
   at: number;
+  /** True: judged by the IPv4 address inside; false: refused whatever it holds (named after it if special). */
+  judgedByIpv4: boolean;
 }
 
-/**
- * IPv6 ranges that carry an IPv4 address in their last 32 bits (or bits 16–47 for 6to4); a
- * connection to one of them can end up at that IPv4 address, so the IPv4 rules apply to it too.
- */
+const NAT64_WELL_KNOWN = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
+const IPV4_COMPATIBLE = ipaddr.IPv6.parseCIDR('::/96');
+const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR('2000::/3');
+
 const EMBEDDINGS: readonly Ipv4Embedding[] = [
-  { form: 'IPv4-mapped', prefix: [0, 0, 0, 0, 0, 0xffff], at: 6 },
-  { form: 'IPv4-compatible', prefix: [0, 0, 0, 0, 0, 0], at: 6 },
-  { form: 'NAT64', prefix: [0x64, 0xff9b, 0, 0, 0, 0], at: 6 },
-  { form: '6to4', prefix: [0x2002], at: 1 },
+  { form: 'IPv4-mapped', at: 6, judgedByIpv4: true, matches: (_, range) => range === 'ipv4Mapped' },
+  {
+    form: 'NAT64',
+    at: 6,
+    judgedByIpv4: true,
+    matches: (address, range) => range === 'rfc6052' && address.match(NAT64_WELL_KNOWN),
+  },
+  { form: '6to4', at: 1, judgedByIpv4: true, matches: (_, range) => range === '6to4' },
+  { form: 'IPv4-translated', at: 6, judgedByIpv4: false, matches: (_, range) => range === 'rfc6145' },
+  // ::/96 apart from :: and ::1, which ipaddr.js names unspecified and loopback.
+  {
+    form: 'IPv4-compatible',
+    at: 6,
+    judgedByIpv4: false,
+    matches: (address, range) => range === 'unicast' && address.match(IPV4_COMPATIBLE),
+  },
 ];
 
 /**
@@ -76,19 +92,11 @@ export function forbiddenAddressReason(ip: string): string | null {
   // URL hostnames keep IPv6 brackets; a zone id (`fe80::1%eth0`) only picks the interface.
   const unbracketed = ip.startsWith('[') && ip.endsWith(']') ? ip.slice(1, -1) : ip;
   const address = unbracketed.split('%')[0];
-  if (net.isIPv4(address)) return IPV4_LISTS.find(({ list }) => list.check(address, 'ipv4'))?.reason ?? null;
+  // net's strict grammar decides what an address is (ipaddr.js would also take `127.1` or `0x7f.1`).
+  if (net.isIPv4(address)) return ipv4Reason(ipaddr.IPv4.parse(address));
   if (!net.isIPv6(address)) return 'not an IP address';
-
-  const direct = IPV6_LISTS.find(({ list }) => list.check(address, 'ipv6'));
-  if (direct) return direct.reason;
-  const hextets = parseIpv6(address);
-  for (const { form, prefix, at } of EMBEDDINGS) {
-    if (!prefix.every((group, index) => hextets[index] === group)) continue;
-    const embedded = formatIpv4(hextets[at], hextets[at + 1]);
-    const reason = forbiddenAddressReason(embedded);
-    if (reason !== null) return `${reason} (${form} ${embedded})`;
-  }
-  return null;
+  // Our own parse of the groups: ipaddr.js 2.5 reads `::a.b.c.d` as `::ffff:a.b.c.d`, another block.
+  return ipv6Reason(new ipaddr.IPv6(parseIpv6(address)));
 }
 
 /** The 8 16-bit groups of an address that net.isIPv6 has already accepted. */
@@ -108,8 +116,24 @@ function parseIpv6(address: string): number[] {
   return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
 }
 
-function formatIpv4(high: number, low: number): string {
-  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
+function ipv4Reason(address: ipaddr.IPv4): string | null {
+  const range = address.range();
+  return range === 'unicast' ? null : (REASONS[range] ?? range);
+}
+
+function ipv6Reason(address: ipaddr.IPv6): string | null {
+  const range = address.range();
+  const embedding = EMBEDDINGS.find((form) => form.matches(address, range));
+  if (embedding) {
+    const [high, low] = address.parts.slice(embedding.at, embedding.at + 2);
+    const ipv4 = new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
+    const reason = ipv4Reason(ipv4);
+    if (reason !== null) return `${reason} (${embedding.form} ${ipv4.toString()})`;
+    if (embedding.judgedByIpv4) return null;
+    return embedding.form;
+  }
+  if (range !== 'unicast') return REASONS[range] ?? range;
+  return address.match(GLOBAL_UNICAST) ? null : 'reserved';
 }
 
 function refusal(address: string, reason: string, hostname?: string): Error {
@@ -151,11 +175,17 @@ export function createGuardedLookup(resolve: typeof dns.lookup = dns.lookup): ne
 export function createGuardedDispatcher(options: {
   allowPrivateNetworks: boolean;
   connectTimeoutMs?: number;
+  /**
+   * What connects once the guard has let an IP-literal destination through (default: undici's own
+   * connector with the guarded lookup). Tests pass one that records the attempt and dials nothing, so a
+   * gap in the guard is seen without sending a packet off the machine.
+   */
+  dial?: buildConnector.connector;
 }): Agent {
   const timeout = options.connectTimeoutMs ?? 10_000;
   if (options.allowPrivateNetworks) return new Agent({ connect: { timeout } });
 
-  const connectGuarded = buildConnector({ timeout, lookup: createGuardedLookup() });
+  const connectGuarded = options.dial ?? buildConnector({ timeout, lookup: createGuardedLookup() });
   return new Agent({
     connect: (connectOptions, callback) => {
       // undici has already stripped the brackets from an IPv6 host here.

@@ -2,6 +2,7 @@ import type { Router } from 'express';
 import { AdminError, invalid, notFound } from '../admin/admin-errors';
 import { idParam } from '../admin/admin-router';
 import type { PostbackAttempt, PostbackDelivery, PostbackStatus, PostbackStore } from '../store/postback-store';
+import { retryingLockConflicts } from '../store/lock-retries';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const STATUSES: PostbackStatus[] = ['pending', 'delivered', 'failed'];
@@ -45,7 +46,7 @@ export function postbackRoutes(deps: { postbacks: PostbackStore; now?: () => num
       const id = idParam(req.params.id);
       const delivery = await deps.postbacks.get(id);
       if (!delivery) throw notFound(`postback delivery ${id}`);
-      if (!(await deps.postbacks.requeueFailed(id, (deps.now ?? Date.now)()))) {
+      if (!(await retryingLockConflicts(() => deps.postbacks.requeueFailed(id, (deps.now ?? Date.now)())))) {
         throw new AdminError(409, 'conflict', `postback delivery ${id} is ${delivery.status}; only failed deliveries can be retried`);
       }
       deps.onRequeued?.();

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { AfterChange } from '../store/after-change';
 import type { Engine } from '../store/database';
 import type { ProcessingStateStore } from '../store/processing-state-store';
+import { retryingLockConflicts } from '../store/lock-retries';
 import { hourOf, TRANSACTION_TOTALS_SQL } from '../store/report-queries';
 import { TOTAL_COLUMNS } from '../store/daily-statistics-store';
 import { hourStart } from '../store/statistics-store';
@@ -24,16 +25,19 @@ export interface RollupDeps {
  * database transaction with the processing-state row locked: two runs at once serialise, a killed run
  * leaves nothing behind, and a second run finds nothing left to do. `through` (an instant; rounded down
  * to its hour) defaults to the start of the current hour and is never allowed past it. `afterChange` (the
- * console's audit row) commits with the roll-up or not at all.
+ * console's audit row) commits with the roll-up or not at all. A deadlock or lock timeout (against a
+ * concurrent admin write) is retried like any other unit of work.
  */
 export async function runHourlyRollup(deps: RollupDeps, options: { through?: number; now: number }, afterChange?: AfterChange<RollupResult>): Promise<RollupResult> {
   const through = rollupTarget(options.through, options.now);
-  return deps.knex.transaction(async (trx) => {
-    const state = await deps.processingState.readForUpdate(trx);
-    const result = await rollUpLocked(trx, deps, { from: state.rolledUpThrough, through, now: options.now });
-    await afterChange?.(trx, result);
-    return result;
-  });
+  return retryingLockConflicts(() =>
+    deps.knex.transaction(async (trx) => {
+      const state = await deps.processingState.readForUpdate(trx);
+      const result = await rollUpLocked(trx, deps, { from: state.rolledUpThrough, through, now: options.now });
+      await afterChange?.(trx, result);
+      return result;
+    }),
+  );
 }
 
 /** The hour boundary a roll-up asked for `through` at `now` goes to. */

@@ -6,6 +6,7 @@ import type { AfterChange } from '../store/after-change';
 import type { DailyStatisticsStore } from '../store/daily-statistics-store';
 import type { Engine } from '../store/database';
 import type { NightlyRunLease, ProcessingStateStore } from '../store/processing-state-store';
+import { retryingLockConflicts } from '../store/lock-retries';
 import type { ReportQueries } from '../store/report-queries';
 import { hourStart, HOUR_MS } from '../store/statistics-store';
 import type { ConsistencyReport } from './consistency-check';
@@ -98,13 +99,16 @@ export class NightlyProcessing {
     try {
       await deps.onWindowOpened?.();
       lease.working = true;
-      const work = await deps.knex.transaction(async (trx) => {
-        const done = await this.process(trx, date, hours);
-        await options.afterChange?.(trx, done);
-        // Renewed with the work's commit: whoever gets the state row next finds the lease fresh.
-        await deps.processingState.renewRun(holder, this.leaseMs, trx);
-        return done;
-      });
+      // Retried whole after a deadlock or lock timeout (a concurrent admin write), like every unit of work.
+      const work = await retryingLockConflicts(() =>
+        deps.knex.transaction(async (trx) => {
+          const done = await this.process(trx, date, hours);
+          await options.afterChange?.(trx, done);
+          // Renewed with the work's commit: whoever gets the state row next finds the lease fresh.
+          await deps.processingState.renewRun(holder, this.leaseMs, trx);
+          return done;
+        }),
+      );
       lease.working = false;
       report = { date, timeZone: deps.calendar.timeZone, hours, startedAt, completedAt: deps.now(), ...work };
     } catch (error) {
@@ -151,19 +155,22 @@ export class NightlyProcessing {
    */
   private async openWindow(date: ReportingDate, holder: string, onlyIfNotCompleted: boolean) {
     const { deps } = this;
-    return deps.knex.transaction(async (trx) => {
-      const state = await deps.processingState.readForUpdate(trx);
-      const run = state.nightlyRun;
-      if (run && !run.live) await this.endInterruptedRun(trx, run, 'lease_expired');
-      if (run?.live) return { kind: 'already_in_progress', startedAt: run.startedAt } as const;
-      if (state.nightlyHeld) return { kind: 'already_in_progress', startedAt: state.nightlyStartedAt } as const;
-      if (onlyIfNotCompleted && (await deps.dailyStatistics.isCompleted(date, trx))) return { kind: 'already_completed', date } as const;
-      // Read the clock under the lock: every modification that got in before has committed by now.
-      const startedAt = deps.now();
-      await deps.processingState.claimRun(trx, { date, holder, startedAt, leaseMs: this.leaseMs });
-      await deps.dailyStatistics.recordRunStarted(trx, date, deps.calendar.timeZone, startedAt);
-      return { kind: 'claimed', startedAt } as const;
-    });
+    // Retried whole after a deadlock or lock timeout (a concurrent admin write), like every unit of work.
+    const claim = () =>
+      deps.knex.transaction(async (trx) => {
+        const state = await deps.processingState.readForUpdate(trx);
+        const run = state.nightlyRun;
+        if (run && !run.live) await this.endInterruptedRun(trx, run, 'lease_expired');
+        if (run?.live) return { kind: 'already_in_progress', startedAt: run.startedAt } as const;
+        if (state.nightlyHeld) return { kind: 'already_in_progress', startedAt: state.nightlyStartedAt } as const;
+        if (onlyIfNotCompleted && (await deps.dailyStatistics.isCompleted(date, trx))) return { kind: 'already_completed', date } as const;
+        // Read the clock under the lock: every modification that got in before has committed by now.
+        const startedAt = deps.now();
+        await deps.processingState.claimRun(trx, { date, holder, startedAt, leaseMs: this.leaseMs });
+        await deps.dailyStatistics.recordRunStarted(trx, date, deps.calendar.timeZone, startedAt);
+        return { kind: 'claimed', startedAt } as const;
+      });
+    return retryingLockConflicts(claim);
   }
 
   /**

@@ -4,6 +4,7 @@ import type { Logger } from '../logger';
 import { DailyStatistics, DailyStatisticsStore } from '../store/daily-statistics-store';
 import type { Database, Engine } from '../store/database';
 import type { ProcessingStateStore } from '../store/processing-state-store';
+import { retryingLockConflicts } from '../store/lock-retries';
 import { HourlyStatistics, ReportFilter, ReportQueries } from '../store/report-queries';
 import { runHourlyRollup, RollupResult } from './hourly-rollup';
 import type { AfterChange } from '../store/after-change';
@@ -109,13 +110,15 @@ export class ProcessingService {
    */
   async holdNightly(inProgress: boolean, afterChange?: AfterChange<void>): Promise<ProcessingStatus> {
     const { processingState } = this.deps;
-    await this.deps.knex.transaction(async (trx) => {
-      const state = await processingState.readForUpdate(trx);
-      if (inProgress && !state.nightlyHeld) await processingState.update({ nightlyHeld: true, nightlyStartedAt: this.now() }, trx);
-      if (!inProgress && state.nightlyHeld) await processingState.update({ nightlyHeld: false, nightlyLastCompletedAt: this.now() }, trx);
-      if (!inProgress && state.nightlyRun) await this.nightly.endInterruptedRun(trx, state.nightlyRun, state.nightlyRun.live ? 'released' : 'lease_expired');
-      await afterChange?.(trx);
-    });
+    await retryingLockConflicts(() =>
+      this.deps.knex.transaction(async (trx) => {
+        const state = await processingState.readForUpdate(trx);
+        if (inProgress && !state.nightlyHeld) await processingState.update({ nightlyHeld: true, nightlyStartedAt: this.now() }, trx);
+        if (!inProgress && state.nightlyHeld) await processingState.update({ nightlyHeld: false, nightlyLastCompletedAt: this.now() }, trx);
+        if (!inProgress && state.nightlyRun) await this.nightly.endInterruptedRun(trx, state.nightlyRun, state.nightlyRun.live ? 'released' : 'lease_expired');
+        await afterChange?.(trx);
+      }),
+    );
     return this.status();
   }
 

@@ -49,6 +49,47 @@ describe.each(testEngines())('Idempotency-Key on /transaction.edit on %s', (engi
     expect(await history(transaction.id)).toHaveLength(1);
   });
 
+  it('answers a replay with a wrong or no password as a fresh request with it: no replayed success', async () => {
+    const { campaign, transaction } = await buildScene(context.server.services);
+    const key = uniqueKey();
+    const params = { TransactionID: String(transaction.id), AP: '4.20', IdempotencyKey: key };
+    const first = await editByGet(context.server.baseUrl, { ...params, Password: campaign.password as string });
+    expect(first.answer.succeeded).toBe('True');
+    const unauthorized = { type: 'permanent', message: 'Permanent failure: Invalid authentication credentials' };
+    const wrong = await editByGet(context.server.baseUrl, { ...params, Password: 'wrong' });
+    expect(wrong.answer.succeeded).toBe('False');
+    expect(wrong.answer.error).toEqual(unauthorized);
+    const none = await editByGet(context.server.baseUrl, params);
+    expect(none.answer.error).toEqual(unauthorized);
+    // Byte for byte what a fresh request with that password gets (the same key unused elsewhere).
+    const fresh = await editByGet(context.server.baseUrl, { ...params, Password: 'wrong', IdempotencyKey: uniqueKey() });
+    expect(wrong.body).toBe(fresh.body);
+    // Another campaign's password is no key to this campaign's answers either.
+    const other = await buildCampaign(context.server.services);
+    expect((await editByGet(context.server.baseUrl, { ...params, Password: other.password as string })).answer.error).toEqual(unauthorized);
+    // The right password still gets the stored answer.
+    expect((await editByGet(context.server.baseUrl, { ...params, Password: campaign.password as string })).body).toBe(first.body);
+    expect(await history(transaction.id)).toHaveLength(1);
+  });
+
+  it("keeps each campaign's keys apart: another campaign may use the same key on its own transaction", async () => {
+    const one = await buildScene(context.server.services);
+    const two = await buildScene(context.server.services);
+    const key = 'order-42';
+    const edit = (scene: typeof one, ap: string) =>
+      editByGet(context.server.baseUrl, { Password: scene.campaign.password as string, TransactionID: String(scene.transaction.id), AP: ap, IdempotencyKey: key });
+    expect((await edit(one, '1.00')).answer.succeeded).toBe('True');
+    const second = await edit(two, '2.00');
+    expect(second.answer.error).toBeNull();
+    expect(second.answer.succeeded).toBe('True');
+    expect(await history(two.transaction.id)).toHaveLength(1);
+    // And each replays its own answer.
+    expect((await edit(two, '2.00')).body).toBe(second.body);
+    expect((await edit(one, '1.00')).answer.succeeded).toBe('True');
+    expect(await history(one.transaction.id)).toHaveLength(1);
+    expect(await history(two.transaction.id)).toHaveLength(1);
+  });
+
   it('does not remember failures: a retry after a wrong password runs again', async () => {
     const { campaign, transaction } = await buildScene(context.server.services);
     const key = uniqueKey();

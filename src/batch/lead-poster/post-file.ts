@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Agent } from 'undici';
+import { asciiLowerCase } from '../../linktrust/raw-parameters';
 import { decodeModificationFile } from '../decode-file';
 import { redactUrl, resolveEndpoint } from './endpoint';
 import { runPool } from './pool';
@@ -236,7 +237,7 @@ function rowIdentifiers(row: ParsedRow): RowIdentifiers {
 
 /** A row's value for a column, matched case-insensitively like LinkTrust's parameter names. */
 function parameter(row: ParsedRow, lowerCaseName: string): string {
-  return row.parameters.find((pair) => pair.name.toLowerCase() === lowerCaseName)?.value ?? '';
+  return row.parameters.find((pair) => asciiLowerCase(pair.name) === lowerCaseName)?.value ?? '';
 }
 
 /*

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { RESULTS_CSV_COLUMNS, formatResultsCsv, resultsCsvHeader, resultsCsvRecord, type RowResult } from '../results-csv';
+import { RESULTS_CSV_COLUMNS, csvValue, formatResultsCsv, resultsCsvHeader, resultsCsvRecord, type RowResult } from '../results-csv';
 
 /** The identifying values of a row, as written in the input file ('' when absent). */
 export type RowIdentifiers = Pick<RowResult, 'transactionId' | 'clickId' | 'merchantReferenceId' | 'cid'>;
@@ -44,7 +44,7 @@ export async function readResultsFile(path: string): Promise<ExistingResults> {
 
 function recordFromFields(fields: string[]): RowResult | null {
   if (fields.length !== RESULTS_CSV_COLUMNS.length || !/^\d+$/.test(fields[0])) return null;
-  const [rowNumber, succeeded, message, transactionId, clickId, merchantReferenceId, cid] = fields;
+  const [rowNumber, succeeded, message, transactionId, clickId, merchantReferenceId, cid] = fields.map(csvValue);
   return { rowNumber: Number(rowNumber), succeeded: succeeded === 'True', message, transactionId, clickId, merchantReferenceId, cid };
 }
 

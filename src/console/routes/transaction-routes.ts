@@ -1,5 +1,6 @@
 import type { Request, Response, Router } from 'express';
 import { AdminError } from '../../admin/admin-errors';
+import { retryingLockConflicts } from '../../store/lock-retries';
 import type { Transaction } from '../../store/transaction-store';
 import { actorOf, ConsoleContext, idFrom, noticeFor, route, seeOther, sendPage, sessionOf } from '../console-context';
 import { TransactionSearch, transactionSearchView, transactionView } from '../views/transactions-view';
@@ -76,7 +77,7 @@ export function transactionRoutes(router: Router, context: ConsoleContext): void
       return;
     }
     const audit = context.audit.within(actorOf(req, res), 'postback.retry', `postback ${delivery.id}`, { transactionId: delivery.transactionId, attemptsBefore: delivery.attempts });
-    if (!(await context.postbacks.requeueFailed(delivery.id, Date.now(), audit))) {
+    if (!(await retryingLockConflicts(() => context.postbacks.requeueFailed(delivery.id, Date.now(), audit)))) {
       sendPage(req, res, context, {
         title: `Transaction ${delivery.transactionId}`,
         section: 'transactions',
