@@ -77,6 +77,8 @@ export class PasswordVerifier {
   /** Clients, and campaigns, with a successful check lately, and until when they count as known. */
   private readonly knownClients: RecentKeys<string>;
   private readonly knownCampaigns: RecentKeys<number>;
+  /** Clients with a successful check of a campaign lately (`campaign\0client`): what a campaign's brake trusts. */
+  private readonly knownClientsOfCampaigns: RecentKeys<string>;
   private readonly now: () => number;
   private dummyHash: Promise<string> | undefined;
   private readonly gate: BoundedConcurrency;
@@ -92,6 +94,7 @@ export class PasswordVerifier {
     this.suspects = new RecentKeys(suspectMs, options.maxSuspects ?? 10_000, this.now);
     this.knownClients = new RecentKeys(options.knownMs ?? suspectMs, options.maxKnown ?? 10_000, this.now);
     this.knownCampaigns = new RecentKeys(options.knownMs ?? suspectMs, options.maxKnown ?? 10_000, this.now);
+    this.knownClientsOfCampaigns = new RecentKeys(options.knownMs ?? suspectMs, options.maxKnown ?? 10_000, this.now);
     // Three queues (`ComparePriority`): compares for strangers cannot fill the queue of known merchants.
     const levels = Object.keys(ComparePriority).length;
     this.gate = new BoundedConcurrency(options.maxConcurrentCompares ?? 2, options.maxQueuedCompares ?? 1000, { levels });
@@ -152,10 +155,19 @@ export class PasswordVerifier {
 
   /**
    * Whether `client` passed a check lately (within `knownMs`, for any campaign): its uncached compares
-   * queue ahead of strangers', and a campaign's brake lets it through (`FailureBrake`).
+   * queue ahead of strangers' (a campaign's brake asks `isKnownClientOf`).
    */
   isKnownClient(client: string | undefined): boolean {
     return client !== undefined && this.knownClients.has(client);
+  }
+
+  /**
+   * Whether `client` passed a check of this campaign lately (within `knownMs`): a campaign's brake lets it
+   * through. A success on another campaign does not count — a guesser with a campaign of its own (or any
+   * password it knows) could otherwise buy every address it has a pass past the braked campaign's turns.
+   */
+  isKnownClientOf(client: string | undefined, campaignId: number): boolean {
+    return client !== undefined && this.knownClientsOfCampaigns.has(`${campaignId}\0${client}`);
   }
 
   /** Where an uncached compare for `client` on `campaignId` queues (`ComparePriority`). */
@@ -312,7 +324,10 @@ export class PasswordVerifier {
   /** A client and a campaign that passed a check are known for `knownMs`. */
   private succeeded(client: string | undefined, campaignId: number): void {
     // Noted lazily: the success path passes here on every request.
-    if (client !== undefined) this.knownClients.note(client, true);
+    if (client !== undefined) {
+      this.knownClients.note(client, true);
+      this.knownClientsOfCampaigns.note(`${campaignId}\0${client}`, true);
+    }
     this.knownCampaigns.note(campaignId, true);
   }
 

@@ -331,14 +331,14 @@ export class ModificationService {
 
   /**
    * A braked campaign (a flood of failures from many addresses) must slow guessing without locking out its
-   * merchant: a credential the cache knows, a client that passed a check lately and a white-listed IP go
+   * merchant: a credential the cache knows, a client that passed a check of this campaign lately and a white-listed IP go
    * on as usual; any other credential is still checked, a bounded number per minute for the campaign
    * (`FailureBrake.campaignTurn`), and passes when it is right. Null: go on; else the refusal.
    */
   private async underCampaignBrake(campaign: CampaignSettings, command: ModificationCommand, client: string | undefined): Promise<Outcome | null> {
     const { passwords } = this.deps;
     if (passwords.isKnown(campaign.id, campaign.passwordHash, command.password)) return null;
-    if (passwords.isKnownClient(client)) return null;
+    if (passwords.isKnownClientOf(client, campaign.id)) return null;
     if (await this.whitelisted(campaign.id, command.clientIp)) return null;
     return this.brake.campaignTurn(campaign.id);
   }

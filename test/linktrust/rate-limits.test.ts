@@ -190,6 +190,21 @@ describe.each(testEngines())('a campaign under a flood from many addresses on %s
     // …which the cache knows now: it passes from a stranger's address too.
     expect((await editFrom(server.baseUrl, { ...right, Password: 'rotated-password', AP: '5.00' }, '192.0.2.22')).answer.succeeded).toBe('True');
   });
+
+  it('holds a client known only from another campaign to the braked campaign’s turns', async () => {
+    // A guesser with a campaign of its own (its password and a transaction) succeeds there first…
+    const own = await buildScene(server.services);
+    const victim = await buildScene(server.services);
+    expect((await flood(victim.transaction.id, 10, 10, 5)).every((m) => m === UNAUTHORIZED)).toBe(true);
+    const guesser = '198.51.100.240';
+    const ownEdit = { Password: own.campaign.password as string, TransactionID: String(own.transaction.id), AP: '1.00' };
+    expect((await editFrom(server.baseUrl, ownEdit, guesser)).answer.succeeded).toBe('True');
+    // …which must not buy its guesses on the braked campaign a check each: one turn in the interval at most.
+    const guesses: Array<string | undefined> = [];
+    for (let i = 0; i < 3; i++) guesses.push((await editFrom(server.baseUrl, { Password: `known-guess-${i}`, TransactionID: String(victim.transaction.id) }, guesser)).message);
+    expect(guesses.filter((m) => m === UNAUTHORIZED).length).toBeLessThanOrEqual(1);
+    expect(guesses.filter((m) => m === RATE_LIMITED).length).toBeGreaterThanOrEqual(2);
+  });
 });
 
 describe('first-time checks during a flood from many addresses (SQLite)', () => {
