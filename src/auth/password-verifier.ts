@@ -49,8 +49,9 @@ export interface PasswordVerifierOptions {
 export const MAX_PASSWORD_BYTES = 72;
 
 /**
- * Where an uncached compare queues, most urgent first: a client with a recent success (or none: a batch,
- * the admin API), a campaign with a recent success, anyone else. Each has a queue of its own.
+ * Where an uncached compare queues, most urgent first: a client with a recent success on this campaign (or
+ * none: a batch, the admin API), a campaign with a recent success, anyone else (an unknown id's compare
+ * time too). Each has a queue of its own.
  */
 export const ComparePriority = { knownClient: 0, knownCampaign: 1, unknown: 2 } as const;
 export type ComparePriority = (typeof ComparePriority)[keyof typeof ComparePriority];
@@ -74,8 +75,7 @@ export class PasswordVerifier {
   private readonly comparingPasswords = new Map<string, Map<string, number>>();
   /** Clients with a failed check in the window, and until when their compares stay at low priority. */
   private readonly suspects: RecentKeys<string>;
-  /** Clients, and campaigns, with a successful check lately, and until when they count as known. */
-  private readonly knownClients: RecentKeys<string>;
+  /** Campaigns with a successful check lately, and until when they count as known. */
   private readonly knownCampaigns: RecentKeys<number>;
   /** Clients with a successful check of a campaign lately (`campaign\0client`): what a campaign's brake trusts. */
   private readonly knownClientsOfCampaigns: RecentKeys<string>;
@@ -92,7 +92,6 @@ export class PasswordVerifier {
     this.now = options.now ?? Date.now;
     const suspectMs = options.suspectMs ?? 900_000;
     this.suspects = new RecentKeys(suspectMs, options.maxSuspects ?? 10_000, this.now);
-    this.knownClients = new RecentKeys(options.knownMs ?? suspectMs, options.maxKnown ?? 10_000, this.now);
     this.knownCampaigns = new RecentKeys(options.knownMs ?? suspectMs, options.maxKnown ?? 10_000, this.now);
     this.knownClientsOfCampaigns = new RecentKeys(options.knownMs ?? suspectMs, options.maxKnown ?? 10_000, this.now);
     // Three queues (`ComparePriority`): compares for strangers cannot fill the queue of known merchants.
@@ -154,17 +153,10 @@ export class PasswordVerifier {
   }
 
   /**
-   * Whether `client` passed a check lately (within `knownMs`, for any campaign): its uncached compares
-   * queue ahead of strangers' (a campaign's brake asks `isKnownClientOf`).
-   */
-  isKnownClient(client: string | undefined): boolean {
-    return client !== undefined && this.knownClients.has(client);
-  }
-
-  /**
-   * Whether `client` passed a check of this campaign lately (within `knownMs`): a campaign's brake lets it
-   * through. A success on another campaign does not count — a guesser with a campaign of its own (or any
-   * password it knows) could otherwise buy every address it has a pass past the braked campaign's turns.
+   * Whether `client` passed a check of this campaign lately (within `knownMs`): its uncached compares for
+   * the campaign queue first, and the campaign's brake lets it through. A success on another campaign does
+   * not count — a guesser with a campaign of its own (or any password it knows) could otherwise buy every
+   * address it has a cheap cached success, and then a place ahead of the merchants for each of its guesses.
    */
   isKnownClientOf(client: string | undefined, campaignId: number): boolean {
     return client !== undefined && this.knownClientsOfCampaigns.has(`${campaignId}\0${client}`);
@@ -172,8 +164,10 @@ export class PasswordVerifier {
 
   /** Where an uncached compare for `client` on `campaignId` queues (`ComparePriority`). */
   priorityOf(client: string | undefined, campaignId: number | null): ComparePriority {
-    if (client === undefined || this.isKnownClient(client)) return ComparePriority.knownClient;
-    if (campaignId !== null && this.knownCampaigns.has(campaignId)) return ComparePriority.knownCampaign;
+    if (client === undefined) return ComparePriority.knownClient;
+    if (campaignId === null) return ComparePriority.unknown;
+    if (this.isKnownClientOf(client, campaignId)) return ComparePriority.knownClient;
+    if (this.knownCampaigns.has(campaignId)) return ComparePriority.knownCampaign;
     return ComparePriority.unknown;
   }
 
@@ -325,7 +319,6 @@ export class PasswordVerifier {
   private succeeded(client: string | undefined, campaignId: number): void {
     // Noted lazily: the success path passes here on every request.
     if (client !== undefined) {
-      this.knownClients.note(client, true);
       this.knownClientsOfCampaigns.note(`${campaignId}\0${client}`, true);
     }
     this.knownCampaigns.note(campaignId, true);

@@ -461,12 +461,16 @@ describe('PasswordVerifier: clients and campaigns with a recent success go first
 
   it('knows a client and a campaign after a success, cached or compared, until knownMs have passed', async () => {
     const verifier = build();
-    expect([verifier.priorityOf('198.51.100.7', 1), verifier.isKnownClient('198.51.100.7')]).toEqual([ComparePriority.unknown, false]);
+    expect([verifier.priorityOf('198.51.100.7', 1), verifier.isKnownClientOf('198.51.100.7', 1)]).toEqual([ComparePriority.unknown, false]);
     expect(await verifier.verify(1, 'hash:pw', 'guess', '198.51.100.7')).toBe(false);
     expect(verifier.priorityOf('198.51.100.7', 1)).toBe(ComparePriority.unknown); // a failure makes nothing known
     expect(await verifier.verify(1, 'hash:pw', 'pw', '198.51.100.7')).toBe(true);
-    expect(verifier.isKnownClient('198.51.100.7')).toBe(true);
-    expect(verifier.priorityOf('198.51.100.7', 5)).toBe(ComparePriority.knownClient);
+    expect(verifier.isKnownClientOf('198.51.100.7', 1)).toBe(true);
+    expect(verifier.priorityOf('198.51.100.7', 1)).toBe(ComparePriority.knownClient);
+    // A success buys a client no place on another campaign's compares (a guesser's own campaign would).
+    expect([verifier.isKnownClientOf('198.51.100.7', 5), verifier.priorityOf('198.51.100.7', 5)]).toEqual([false, ComparePriority.unknown]);
+    // An unknown id's compare time queues with strangers, whoever spends it.
+    expect(verifier.priorityOf('198.51.100.7', null)).toBe(ComparePriority.unknown);
     expect(verifier.priorityOf('203.0.113.9', 1)).toBe(ComparePriority.knownCampaign);
     expect(verifier.priorityOf('203.0.113.9', 5)).toBe(ComparePriority.unknown);
     expect(verifier.priorityOf('203.0.113.9', null)).toBe(ComparePriority.unknown);
@@ -475,15 +479,15 @@ describe('PasswordVerifier: clients and campaigns with a recent success go first
     // A cached credential makes its client known too, by verify or by isKnown.
     expect(await verifier.verify(1, 'hash:pw', 'pw', '192.0.2.1')).toBe(true);
     expect(verifier.isKnown(1, 'hash:pw', 'pw', '192.0.2.2')).toBe(true);
-    expect([verifier.isKnownClient('192.0.2.1'), verifier.isKnownClient('192.0.2.2')]).toEqual([true, true]);
+    expect([verifier.isKnownClientOf('192.0.2.1', 1), verifier.isKnownClientOf('192.0.2.2', 1)]).toEqual([true, true]);
     now += 600_000;
-    expect([verifier.isKnownClient('198.51.100.7'), verifier.priorityOf('203.0.113.9', 1)]).toEqual([false, ComparePriority.unknown]);
+    expect([verifier.isKnownClientOf('198.51.100.7', 1), verifier.priorityOf('203.0.113.9', 1)]).toEqual([false, ComparePriority.unknown]);
   });
 
   it('forgets the least recently successful client first when maxKnown are remembered', async () => {
     const verifier = build({ maxKnown: 2 });
     for (const client of ['a', 'b', 'c']) await verifier.verify(1, 'hash:pw', 'pw', client);
-    expect(['a', 'b', 'c'].map((client) => verifier.isKnownClient(client))).toEqual([false, true, true]);
+    expect(['a', 'b', 'c'].map((client) => verifier.isKnownClientOf(client, 1))).toEqual([false, true, true]);
   });
 
   it('serves a known client’s first compare, then a known campaign’s, ahead of strangers queued before them', async () => {
@@ -495,12 +499,15 @@ describe('PasswordVerifier: clients and campaigns with a recent success go first
     // A flood from many addresses, one wrong password each, on campaign 9 (no success there).
     const flood = ['203.0.113.1', '203.0.113.2', '203.0.113.3'].map((client, i) => verifier.verify(9, 'hash:pw9', `guess-${i}`, client));
     await until(() => held.started.length === 2);
-    // Then a stranger on campaign 1 (known) and the known client on campaign 9, first time for that password.
+    // The known client guessing on campaign 9 (its success was on campaign 1: no place ahead there), a
+    // stranger on campaign 1 (known), and the known client on campaign 1 after a password change (a new
+    // hash: its first compare for it).
+    const bought = verifier.verify(9, 'hash:pw9', 'guess-y', '192.0.2.1');
     const campaignKnown = verifier.verify(1, 'hash:pw1', 'guess-x', '198.51.100.8');
-    const merchant = verifier.verify(9, 'hash:pw9', 'pw9', '192.0.2.1');
-    for (let i = 0; i < 5; i++) await held.releaseNext();
-    expect(await Promise.all([merchant, campaignKnown, ...flood])).toEqual([true, false, false, false, false]);
-    expect(held.started).toEqual(['pw1', 'guess-0', 'pw9', 'guess-x', 'guess-1', 'guess-2']);
+    const merchant = verifier.verify(1, 'hash:pw1b', 'pw1b', '192.0.2.1');
+    for (let i = 0; i < 6; i++) await held.releaseNext();
+    expect(await Promise.all([merchant, campaignKnown, bought, ...flood])).toEqual([true, false, false, false, false, false]);
+    expect(held.started).toEqual(['pw1', 'guess-0', 'pw1b', 'guess-x', 'guess-1', 'guess-2', 'guess-y']);
   });
 
   it('never answers a known client `server busy` because strangers filled their queue', async () => {
@@ -513,7 +520,8 @@ describe('PasswordVerifier: clients and campaigns with a recent success go first
     await until(() => held.started.length === 2);
     // One running, two waiting: the strangers' queue is full.
     await expect(verifier.verify(9, 'hash:pw9', 'guess-3', '203.0.113.4')).rejects.toBeInstanceOf(QueueFullError);
-    const merchant = verifier.verify(9, 'hash:pw9', 'pw9', '192.0.2.1');
+    // The known client's first compare of a changed password on its campaign.
+    const merchant = verifier.verify(1, 'hash:pw1b', 'pw1b', '192.0.2.1');
     for (let i = 0; i < 4; i++) await held.releaseNext();
     expect(await Promise.all([merchant, ...flood])).toEqual([true, false, false, false]);
   });

@@ -217,11 +217,15 @@ describe('first-time checks during a flood from many addresses (SQLite)', () => 
       const { campaign, transaction } = await buildScene(server.services);
       // A slow hash (cost 13: ≈ 0.5–1 s a compare) on the flooded campaign, so that its queue surely stays
       // full while the merchant's request arrives.
+      // The merchant passed a check of this campaign lately; then the hash changed (a new cost), so its next
+      // check is an uncached compare.
+      const merchantIp = '192.0.2.60';
+      expect((await editFrom(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '1.00' }, merchantIp)).answer.succeeded).toBe('True');
       const bcrypt = await import('bcrypt');
       await database.db.knex('campaigns').where({ id: campaign.id }).update({ password_hash: await bcrypt.hash(campaign.password as string, 13) });
-      // The merchant passed a check lately, on its other campaign.
-      const merchantIp = '192.0.2.60';
-      expect((await editFrom(server.baseUrl, { Password: other.campaign.password as string, TransactionID: String(other.transaction.id), AP: '1.00' }, merchantIp)).answer.succeeded).toBe('True');
+      // A client known only on another campaign (its guesser's own) gets no place ahead of the strangers.
+      const otherIp = '192.0.2.61';
+      expect((await editFrom(server.baseUrl, { Password: other.campaign.password as string, TransactionID: String(other.transaction.id), AP: '1.00' }, otherIp)).answer.succeeded).toBe('True');
       // Eight addresses, one wrong password each: one compare runs, two wait, five are refused at once.
       const strangers = Array.from({ length: 8 }, (_, i) => editFrom(server.baseUrl, { Password: `guess-${i}`, TransactionID: String(transaction.id) }, `198.18.3.${i + 1}`));
       let busy = 0;
@@ -230,7 +234,8 @@ describe('first-time checks during a flood from many addresses (SQLite)', () => 
         if (turn > 5000) throw new Error('the strangers never filled the queue');
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
-      // The merchant's first check of this campaign's password: queued ahead of them, not refused.
+      expect((await editFrom(server.baseUrl, { Password: 'guess-bought', TransactionID: String(transaction.id) }, otherIp)).message).toBe(SERVER_BUSY);
+      // The merchant's first check against the new hash: queued ahead of them, not refused.
       const merchant = await editFrom(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '2.00' }, merchantIp);
       expect([merchant.answer.succeeded, merchant.message]).toEqual(['True', undefined]);
       const messages = (await Promise.all(strangers)).map((answer) => answer.message);
