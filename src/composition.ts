@@ -29,9 +29,9 @@ import Redis from 'ioredis';
 import { AdminAuthBrake } from './auth/admin-auth-brake';
 import { FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter } from './auth/failure-limiter';
 import { ConsoleAuditLog } from './console/console-audit';
-import { ConsoleAuditStore } from './console/console-audit-store';
+import { ConsoleAuditStore } from './store/console-audit-store';
 import { ConsoleAuth } from './console/console-auth';
-import { ConsoleSessionStore } from './console/console-session-store';
+import { ConsoleSessionStore } from './store/console-session-store';
 import { createMetricsRegistry } from './metrics/metrics-registry';
 
 /** Every store, built over one database handle. */
