@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import type { Engine } from './database';
+import type { Tx } from './unit-of-work';
 
 /** A campaign (CID) and its LinkTrust "Allow External Transaction Modifications" settings. */
 export interface Campaign {
@@ -53,7 +55,10 @@ function toColumns(changes: CampaignChanges): Record<string, unknown> {
 
 /** Reads and writes campaigns. */
 export class CampaignStore {
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    private readonly engine: Engine,
+  ) {}
 
   /** Inserts a campaign, keeping a supplied id (networks migrate with their CIDs). */
   async create(campaign: { id?: number; name: string } & CampaignChanges, now: number, trx: Knex = this.knex): Promise<Campaign> {
@@ -71,9 +76,9 @@ export class CampaignStore {
   }
 
   /** Locks the campaign row for the rest of the transaction (MySQL/MariaDB; SQLite serialises writers). */
-  async getForUpdate(trx: Knex.Transaction, id: number, engine: 'sqlite' | 'mysql'): Promise<Campaign | null> {
-    const query = trx('campaigns').where({ id });
-    const row = await (engine === 'mysql' ? query.forUpdate() : query).first();
+  async getForUpdate(tx: Tx, id: number): Promise<Campaign | null> {
+    const query = tx('campaigns').where({ id });
+    const row = await (this.engine === 'mysql' ? query.forUpdate() : query).first();
     return row ? campaignFromRow(row) : null;
   }
 

@@ -13,6 +13,7 @@ import {
   TotalsRow,
 } from './daily-statistics-store';
 import { HOUR_MS } from './statistics-store';
+import type { Tx } from './unit-of-work';
 
 /** One rolled-up hour's statistics for one campaign and affiliate. */
 export interface HourlyStatistics extends StatisticsTotals {
@@ -58,7 +59,10 @@ function rowsOf<T>(engine: Engine, result: unknown): T[] {
   return (engine === 'mysql' ? (result as [T[]])[0] : result) as T[];
 }
 
-/** The reporting read model: statistics for reports, and recomputations from the transactions. */
+/**
+ * The reporting read model: statistics for reports, recomputations from the transactions, and the
+ * hourly roll-up that writes them.
+ */
 export class ReportQueries {
   constructor(
     private readonly knex: Knex,
@@ -117,5 +121,23 @@ export class ReportQueries {
       [since, before, since, before],
     );
     return rowsOf<{ hour: number | string }>(this.engine, result).map((row) => Number(row.hour));
+  }
+
+  /**
+   * The roll-up's statements: replaces the hourly statistics of the hours `from` ≤ h < `through` by the
+   * totals of their transactions. Hours at or after the watermark have no statistics (nothing adjusts an
+   * hour before it is rolled up), unless someone moved the watermark back by hand: they are cleared so
+   * the insert cannot collide.
+   */
+  async rollUpHours(tx: Tx, span: { from: number; through: number }): Promise<void> {
+    await tx('hourly_statistics').where('hour_start', '>=', span.from).andWhere('hour_start', '<', span.through).delete();
+    const hour = hourOf(this.engine, 'occurred_at');
+    await tx.raw(
+      `insert into hourly_statistics (hour_start, campaign_id, affiliate_id, ${TOTAL_COLUMNS.join(', ')})
+       select ${hour}, campaign_id, affiliate_id, ${TRANSACTION_TOTALS_SQL}
+       from transactions where occurred_at >= ? and occurred_at < ?
+       group by ${hour}, campaign_id, affiliate_id`,
+      [span.from, span.through],
+    );
   }
 }
