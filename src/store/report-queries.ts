@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Tx } from './unit-of-work';
 import type { Engine } from './database';
 import {
   DailyStatistics,
@@ -13,7 +14,6 @@ import {
   TotalsRow,
 } from './daily-statistics-store';
 import { HOUR_MS } from './statistics-store';
-import type { Tx } from './unit-of-work';
 
 /** One rolled-up hour's statistics for one campaign and affiliate. */
 export interface HourlyStatistics extends StatisticsTotals {
@@ -95,9 +95,9 @@ export class ReportQueries {
    * Per campaign and affiliate (of one campaign, when given), the statistics of the transactions that
    * occurred in `from` ≤ t < `to`.
    */
-  async transactionTotals(trx: Knex, span: { from: number; to: number }, campaignId?: number): Promise<PairTotals[]> {
+  async transactionTotals(tx: Tx, span: { from: number; to: number }, campaignId?: number): Promise<PairTotals[]> {
     const ofCampaign = campaignId === undefined ? '' : ' and campaign_id = ?';
-    const result = await trx
+    const result = await tx
       .raw(
         `select campaign_id, affiliate_id, ${totalsSelect} from transactions
          where occurred_at >= ? and occurred_at < ?${ofCampaign} group by campaign_id, affiliate_id`,
@@ -111,9 +111,9 @@ export class ReportQueries {
    * The hours (before `before`) of transactions created or modified at or after `since`: the hours whose
    * statistics may have changed since then.
    */
-  async hoursTouchedSince(trx: Knex, since: number, before: number): Promise<number[]> {
+  async hoursTouchedSince(tx: Tx, since: number, before: number): Promise<number[]> {
     const hour = hourOf(this.engine, 't.occurred_at');
-    const result = await trx.raw(
+    const result = await tx.raw(
       `select distinct ${hour} as hour from transactions t where t.created_at >= ? and t.occurred_at < ?
        union
        select distinct ${hour} as hour from modifications m join transactions t on t.id = m.transaction_id

@@ -248,7 +248,7 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
         await this.record(trx, true);
         return super.claimRun(trx, run);
       }
-      override async releaseRun(trx: Knex, holder?: string): Promise<boolean> {
+      override async releaseRun(trx: Knex.Transaction, holder?: string): Promise<boolean> {
         await this.record(trx, false);
         return super.releaseRun(trx, holder);
       }
