@@ -2,10 +2,16 @@ import type { Knex } from 'knex';
 import { AfterChange, withAfterChange } from './after-change';
 
 /**
- * A unit of work on the knex path: the database transaction that every store method taking part in a
- * change takes as its leading argument (admin writes, the roll-up, nightly processing, the console's
- * audit row). The modification core's hot path has its own unit of work, `Sql` (./sql.ts), which batches
- * a change's statements per round trip; `SqlRunner.within` binds it to a `Tx` where both meet.
+ * A unit of work on the knex path: the database transaction a store method takes as its leading argument
+ * when it only makes sense inside a change (locks, the roll-up, nightly processing's run records).
+ *
+ * The conventions, all from this module and ./sql.ts:
+ * - `tx: Tx` first: the method must run inside a unit of work the caller opened (`UnitOfWork.run`).
+ * - `db: Db = this.knex` last: the method runs alone on the pool, or inside a caller's unit when given
+ *   one (admin writes that may carry the console's audit row).
+ * - `sql: Sql` first: the modification core's hot path, whose unit of work batches a change's statements
+ *   per round trip (issue 8); `SqlRunner.within(tx)` binds it to a `Tx` where both paths meet.
+ * No store method takes the engine per call: each store gets it at construction.
  */
 export type Tx = Knex.Transaction;
 
