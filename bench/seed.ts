@@ -6,7 +6,7 @@ import knex, { Knex } from 'knex';
 import type { DatabaseConfig } from '../src/config';
 import { runHourlyRollup } from '../src/processing/hourly-rollup';
 import { migrateToLatest, openDatabase } from '../src/store/database';
-import { ProcessingStateStore } from '../src/store/processing-state-store';
+import { createStores } from '../src/composition';
 import { AFFILIATE_COUNT, affiliateOf, CAMPAIGN_COUNT, campaignOf, passwordOf } from './bench-data';
 
 const HOUR_MS = 3_600_000;
@@ -124,7 +124,7 @@ export async function seedBenchDatabase(config: DatabaseConfig, transactions: nu
         };
       });
     });
-    await runHourlyRollup({ knex: db.knex, engine: db.engine, processingState: new ProcessingStateStore(db.knex, db.engine) }, { now });
+    await runHourlyRollup(createStores(db), { now });
   } finally {
     await db.knex.destroy();
   }

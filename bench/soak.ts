@@ -100,7 +100,7 @@ async function seed(db: Database, postbackUrl: string): Promise<Map<number, { ca
       }),
     );
   }
-  await runHourlyRollup({ knex: db.knex, engine: db.engine, processingState: stores.processingState }, { now });
+  await runHourlyRollup(stores, { now });
   return seeded;
 }
 

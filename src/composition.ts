@@ -29,9 +29,12 @@ import Redis from 'ioredis';
 import { AdminAuthBrake } from './auth/admin-auth-brake';
 import { FailureLimiter, MemoryFailureLimiter, RedisFailureLimiter } from './auth/failure-limiter';
 import { ConsoleAuditLog } from './console/console-audit';
-import { ConsoleAuditStore } from './console/console-audit-store';
+import { ConsoleAuditStore } from './store/console-audit-store';
 import { ConsoleAuth } from './console/console-auth';
-import { ConsoleSessionStore } from './console/console-session-store';
+import { ConsoleSessionStore } from './store/console-session-store';
+import { DailyStatisticsStore } from './store/daily-statistics-store';
+import { ReportQueries } from './store/report-queries';
+import { UnitOfWork } from './store/unit-of-work';
 import { createMetricsRegistry } from './metrics/metrics-registry';
 
 /** Every store, built over one database handle. */
@@ -40,7 +43,7 @@ export function createStores(db: Database) {
     /** The modification core's unit of work: its statements sent together on one pooled connection. */
     sql: new SqlRunner(db.knex, db.engine),
     affiliates: new AffiliateStore(db.knex),
-    campaigns: new CampaignStore(db.knex),
+    campaigns: new CampaignStore(db.knex, db.engine),
     whitelist: new WhitelistStore(db.knex),
     transactions: new TransactionStore(db.knex, db.engine),
     modifications: new ModificationStore(db.knex),
@@ -51,6 +54,10 @@ export function createStores(db: Database) {
     consoleAudit: new ConsoleAuditStore(db.knex),
     batches: new BatchStore(db.knex, db.engine),
     idempotency: new IdempotencyStore(db.knex),
+    dailyStatistics: new DailyStatisticsStore(db.knex),
+    reports: new ReportQueries(db.knex, db.engine),
+    /** Opens the units of work (knex transactions) the services own; the stores take them as `Tx`. */
+    units: new UnitOfWork(db.knex),
   };
 }
 export type Stores = ReturnType<typeof createStores>;
@@ -91,14 +98,12 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
   });
   const idempotency = new IdempotencyService(stores.idempotency, config.security.idempotencyTtlMs, options.now);
   const admin = new AdminService({
-    knex: db.knex,
-    engine: db.engine,
     ...stores,
     bcryptCost: config.bcryptCost,
     validatePostbackUrl: validatePostbackUrlTemplate,
     now: options.now,
   });
-  const processing = createProcessingService(config.processing, db, stores.processingState, { now: options.now, logger });
+  const processing = createProcessingService(config.processing, stores, { now: options.now, logger });
   const batchWorker = new BatchWorker({ store: stores.batches, modifications, processingState: stores.processingState, logger }, { ...batchOptionsFor(db.engine), now: options.now });
   const batches = new BatchService({ store: stores.batches, onQueued: () => batchWorker.wake(), now: options.now });
   // One brake for both admin doors: guesses at the API and at the console's sign-in count together.

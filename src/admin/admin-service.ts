@@ -1,12 +1,10 @@
 import crypto from 'node:crypto';
-import type { Knex } from 'knex';
 import { hashPassword, MAX_PASSWORD_BYTES } from '../auth/password-verifier';
 import { normaliseWhitelistAddress } from '../auth/ip-address';
 import type { Money } from '../modification/money';
 import type { Affiliate, AffiliateStore } from '../store/affiliate-store';
-import { AfterChange, withAfterChange } from '../store/after-change';
+import type { AfterChange } from '../store/after-change';
 import type { Campaign, CampaignStore } from '../store/campaign-store';
-import type { Engine } from '../store/database';
 import { classifyDatabaseError } from '../store/database-errors';
 import { retryingLockConflicts } from '../store/lock-retries';
 import type { Modification, ModificationStore } from '../store/modification-store';
@@ -14,6 +12,7 @@ import type { ProcessingStateStore } from '../store/processing-state-store';
 import { difference, hourStart, StatisticsStore } from '../store/statistics-store';
 import type { Transaction, TransactionStore } from '../store/transaction-store';
 import type { SqlRunner } from '../store/sql';
+import type { Db, UnitOfWork } from '../store/unit-of-work';
 import type { WhitelistEntry, WhitelistStore } from '../store/whitelist-store';
 import { conflict, invalid, notFound } from './admin-errors';
 
@@ -46,8 +45,8 @@ export type PostbackUrlValidator = (template: string) => { ok: true } | { ok: fa
 
 /** Dependencies of the admin service. */
 export interface AdminServiceDeps {
-  knex: Knex;
-  engine: Engine;
+  /** Opens the unit of work of each write. */
+  units: UnitOfWork;
   affiliates: AffiliateStore;
   campaigns: CampaignStore;
   whitelist: WhitelistStore;
@@ -133,8 +132,8 @@ export class AdminService {
     passwordHash: string | null | undefined,
     afterChange: AfterChange<Campaign> | undefined,
   ): Promise<Campaign> {
-    return this.deps.knex.transaction(async (trx) => {
-      const current = await this.deps.campaigns.getForUpdate(trx, id, this.deps.engine);
+    return this.deps.units.run(async (trx) => {
+      const current = await this.deps.campaigns.getForUpdate(trx, id);
       if (!current) throw notFound(`campaign ${id}`);
       if (settings.uniqueMerchantReference && !current.uniqueMerchantReference && (await this.deps.campaigns.hasDuplicateMerchantReferences(id, trx))) {
         throw conflict(`campaign ${id} has transactions sharing a merchant reference id; they must be unique first`);
@@ -153,7 +152,7 @@ export class AdminService {
     if (!address) throw invalid(`address "${input.address}" is not an IPv4/IPv6 address or CIDR range`);
     if (input.campaignId != null && !(await this.deps.campaigns.get(input.campaignId))) throw invalid(`campaign ${input.campaignId} does not exist`);
     const entry = { address, campaignId: input.campaignId ?? null, note: input.note ?? null };
-    return retryingLockConflicts(() => withAfterChange(this.deps.knex, (db) => this.deps.whitelist.create(entry, this.now(), db), afterChange));
+    return retryingLockConflicts(() => this.deps.units.withAfterChange((db) => this.deps.whitelist.create(entry, this.now(), db), afterChange));
   }
 
   async listWhitelist(campaignId?: number | null): Promise<WhitelistEntry[]> {
@@ -162,10 +161,10 @@ export class AdminService {
 
   /** Removes a white-list entry; `afterChange` commits with the removal or not at all. */
   async removeWhitelistEntry(id: number, afterChange?: AfterChange<void>): Promise<void> {
-    const remove = async (db: Knex) => {
+    const remove = async (db: Db) => {
       if (!(await this.deps.whitelist.delete(id, db))) throw notFound(`whitelist entry ${id}`);
     };
-    await retryingLockConflicts(() => withAfterChange(this.deps.knex, remove, afterChange));
+    await retryingLockConflicts(() => this.deps.units.withAfterChange(remove, afterChange));
   }
 
   /**
@@ -184,8 +183,8 @@ export class AdminService {
   }
 
   private async insertTransaction(input: TransactionInput, now: number): Promise<Transaction> {
-    return this.deps.knex.transaction(async (trx) => {
-      const campaign = await this.deps.campaigns.getForUpdate(trx, input.campaignId, this.deps.engine);
+    return this.deps.units.run(async (trx) => {
+      const campaign = await this.deps.campaigns.getForUpdate(trx, input.campaignId);
       if (!campaign) throw invalid(`campaign ${input.campaignId} does not exist`);
       if (!(await this.deps.affiliates.get(input.affiliateId, trx))) throw invalid(`affiliate ${input.affiliateId} does not exist`);
       if (input.id && (await this.deps.transactions.getById(input.id, trx))) throw conflict(`transaction ${input.id} already exists`);

@@ -1,5 +1,5 @@
 import type { AfterChange } from '../store/after-change';
-import type { AuditEntry, ConsoleAuditStore } from './console-audit-store';
+import type { AuditEntry, ConsoleAuditStore } from '../store/console-audit-store';
 import { retryingLockConflicts } from '../store/lock-retries';
 
 /** Who did something in the console, and from where. */

@@ -5,7 +5,7 @@ import { ADMIN_AUTH_FAILURES_PER_WINDOW, type AdminAuthBrake } from '../auth/adm
 import type { ConsoleUser } from './admin-users';
 import type { AfterChange } from '../store/after-change';
 import { retryingLockConflicts } from '../store/lock-retries';
-import type { ConsoleSession, ConsoleSessionStore } from './console-session-store';
+import type { ConsoleSession, ConsoleSessionStore } from '../store/console-session-store';
 
 /** The console's slice of the config. */
 export interface ConsoleAuthSettings {

@@ -6,7 +6,7 @@ import type { ProcessingService } from '../processing/processing-service';
 import type { PostbackStore } from '../store/postback-store';
 import type { ConsoleActor, ConsoleAuditLog } from './console-audit';
 import type { ConsoleAuth } from './console-auth';
-import type { ConsoleSession } from './console-session-store';
+import type { ConsoleSession } from '../store/console-session-store';
 import { AssetUrls, PageOptions, renderPage } from './views/layout';
 
 /** Everything the console's routes use; built from the services by `consoleRouter`. */

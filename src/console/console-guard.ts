@@ -3,7 +3,7 @@ import { secretsEqual } from '../admin/admin-auth';
 import { html } from './html';
 import type { ConsoleAuth } from './console-auth';
 import { readCookie, SESSION_COOKIE } from './console-cookies';
-import type { ConsoleSession } from './console-session-store';
+import type { ConsoleSession } from '../store/console-session-store';
 import { AssetUrls, renderPage } from './views/layout';
 
 /** The CSRF token a request carries: the `_csrf` form field or the X-CSRF-Token header (scripts). */

@@ -1,9 +1,9 @@
-import type { Knex } from 'knex';
 import type { Logger } from '../logger';
 import { MoneyColumnError } from '../modification/money';
 import { classifyDatabaseError } from '../store/database-errors';
 import type { DailyStatisticsStore } from '../store/daily-statistics-store';
 import type { ReportQueries } from '../store/report-queries';
+import { inSavepoint, type Tx } from '../store/unit-of-work';
 import { compareTotals, ConsistencyReport } from './consistency-check';
 import type { ReportingDate } from './reporting-calendar';
 
@@ -52,16 +52,16 @@ const reasonOf = (error: unknown) => String(error instanceof Error ? error.messa
  * BIGINT) is then named, logged and left as it was, and every other campaign of the day is processed.
  * Any other failure (the database's trouble, a bug) fails the whole run, which is then tried again.
  */
-export async function computeDay(trx: Knex.Transaction, deps: DayDeps, day: DaySpec): Promise<DayResult> {
+export async function computeDay(trx: Tx, deps: DayDeps, day: DaySpec): Promise<DayResult> {
   try {
-    return await trx.transaction((savepoint) => computeGroup(savepoint, deps, day));
+    return await inSavepoint(trx, (savepoint) => computeGroup(savepoint, deps, day));
   } catch (error) {
     if (!isGroupsFault(error)) throw error;
   }
   const result: DayResult = { rows: 0, failedGroups: [], consistency: day.check ? { ok: true, differences: [] } : null };
   for (const campaignId of await deps.dailyStatistics.campaignsOfDay(trx, day.date, day.span)) {
     try {
-      const group = await trx.transaction((savepoint) => computeGroup(savepoint, deps, day, campaignId));
+      const group = await inSavepoint(trx, (savepoint) => computeGroup(savepoint, deps, day, campaignId));
       result.rows += group.rows;
       if (result.consistency && group.consistency) result.consistency.differences.push(...group.consistency.differences);
     } catch (error) {
@@ -75,7 +75,7 @@ export async function computeDay(trx: Knex.Transaction, deps: DayDeps, day: DayS
   return result;
 }
 
-async function computeGroup(trx: Knex.Transaction, deps: DayDeps, day: DaySpec, campaignId?: number): Promise<DayResult> {
+async function computeGroup(trx: Tx, deps: DayDeps, day: DaySpec, campaignId?: number): Promise<DayResult> {
   const rows = await deps.dailyStatistics.replaceDay(trx, day.date, day.span, day.now, campaignId);
   if (!day.check) return { rows, failedGroups: [], consistency: null };
   const statistics = await deps.dailyStatistics.listDay(day.date, trx, campaignId);

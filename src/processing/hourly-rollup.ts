@@ -1,11 +1,9 @@
-import type { Knex } from 'knex';
 import type { AfterChange } from '../store/after-change';
-import type { Engine } from '../store/database';
 import type { ProcessingStateStore } from '../store/processing-state-store';
 import { retryingLockConflicts } from '../store/lock-retries';
-import { hourOf, TRANSACTION_TOTALS_SQL } from '../store/report-queries';
-import { TOTAL_COLUMNS } from '../store/daily-statistics-store';
+import type { ReportQueries } from '../store/report-queries';
 import { hourStart } from '../store/statistics-store';
+import type { Tx, UnitOfWork } from '../store/unit-of-work';
 
 /** What one roll-up run did: the watermark before (`from`) and after (`through`), epoch ms. */
 export interface RollupResult {
@@ -15,9 +13,9 @@ export interface RollupResult {
 
 /** What the roll-up needs. */
 export interface RollupDeps {
-  knex: Knex;
-  engine: Engine;
+  units: UnitOfWork;
   processingState: ProcessingStateStore;
+  reports: ReportQueries;
 }
 
 /**
@@ -31,10 +29,10 @@ export interface RollupDeps {
 export async function runHourlyRollup(deps: RollupDeps, options: { through?: number; now: number }, afterChange?: AfterChange<RollupResult>): Promise<RollupResult> {
   const through = rollupTarget(options.through, options.now);
   return retryingLockConflicts(() =>
-    deps.knex.transaction(async (trx) => {
-      const state = await deps.processingState.readForUpdate(trx);
-      const result = await rollUpLocked(trx, deps, { from: state.rolledUpThrough, through, now: options.now });
-      await afterChange?.(trx, result);
+    deps.units.run(async (tx) => {
+      const state = await deps.processingState.readForUpdate(tx);
+      const result = await rollUpLocked(tx, deps, { from: state.rolledUpThrough, through, now: options.now });
+      await afterChange?.(tx, result);
       return result;
     }),
   );
@@ -51,25 +49,13 @@ export function rollupTarget(through: number | undefined, now: number): number {
  * (`from` is the watermark read under that lock). Nightly processing calls it inside its own unit of work.
  */
 export async function rollUpLocked(
-  trx: Knex.Transaction,
-  deps: Pick<RollupDeps, 'engine' | 'processingState'>,
+  tx: Tx,
+  deps: Pick<RollupDeps, 'processingState' | 'reports'>,
   span: { from: number; through: number; now: number },
 ): Promise<RollupResult> {
   const { from, now } = span;
   const through = Math.max(from, span.through);
-  if (through > from) {
-    // Hours at or after the watermark have no statistics (nothing adjusts an hour before it is rolled up),
-    // unless someone moved the watermark back by hand: clear them so the insert cannot collide.
-    await trx('hourly_statistics').where('hour_start', '>=', from).andWhere('hour_start', '<', through).delete();
-    const hour = hourOf(deps.engine, 'occurred_at');
-    await trx.raw(
-      `insert into hourly_statistics (hour_start, campaign_id, affiliate_id, ${TOTAL_COLUMNS.join(', ')})
-       select ${hour}, campaign_id, affiliate_id, ${TRANSACTION_TOTALS_SQL}
-       from transactions where occurred_at >= ? and occurred_at < ?
-       group by ${hour}, campaign_id, affiliate_id`,
-      [from, through],
-    );
-  }
-  await deps.processingState.update({ rolledUpThrough: through, hourlyLastRunAt: now }, trx);
+  if (through > from) await deps.reports.rollUpHours(tx, { from, through });
+  await deps.processingState.update({ rolledUpThrough: through, hourlyLastRunAt: now }, tx);
   return { from, through };
 }

@@ -1,14 +1,13 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
-import type { Knex } from 'knex';
 import type { Logger } from '../logger';
 import type { AfterChange } from '../store/after-change';
 import type { DailyStatisticsStore } from '../store/daily-statistics-store';
-import type { Engine } from '../store/database';
 import type { NightlyRunLease, ProcessingStateStore } from '../store/processing-state-store';
 import { retryingLockConflicts } from '../store/lock-retries';
 import type { ReportQueries } from '../store/report-queries';
 import { hourStart, HOUR_MS } from '../store/statistics-store';
+import type { Tx, UnitOfWork } from '../store/unit-of-work';
 import type { ConsistencyReport } from './consistency-check';
 import { computeDay, DayResult, FailedGroup } from './day-statistics';
 import { rollUpLocked, RollupResult } from './hourly-rollup';
@@ -16,8 +15,7 @@ import type { ReportingCalendar, ReportingDate } from './reporting-calendar';
 
 /** What nightly processing needs, passed in by the composition root. */
 export interface NightlyDeps {
-  knex: Knex;
-  engine: Engine;
+  units: UnitOfWork;
   processingState: ProcessingStateStore;
   dailyStatistics: DailyStatisticsStore;
   reports: ReportQueries;
@@ -101,7 +99,7 @@ export class NightlyProcessing {
       lease.working = true;
       // Retried whole after a deadlock or lock timeout (a concurrent admin write), like every unit of work.
       const work = await retryingLockConflicts(() =>
-        deps.knex.transaction(async (trx) => {
+        deps.units.run(async (trx) => {
           const done = await this.process(trx, date, hours);
           await options.afterChange?.(trx, done);
           // Renewed with the work's commit: whoever gets the state row next finds the lease fresh.
@@ -134,7 +132,7 @@ export class NightlyProcessing {
    * caller's unit of work holding the state row: the lease is cleared, the interruption counted and
    * marked on the day's run record (so the next scheduled pass runs the day again), and logged.
    */
-  async endInterruptedRun(trx: Knex.Transaction, run: NightlyRunLease, why: 'lease_expired' | 'released'): Promise<void> {
+  async endInterruptedRun(trx: Tx, run: NightlyRunLease, why: 'lease_expired' | 'released'): Promise<void> {
     const { deps } = this;
     await deps.processingState.releaseRun(trx, run.holder);
     await deps.processingState.countInterruption(trx);
@@ -157,7 +155,7 @@ export class NightlyProcessing {
     const { deps } = this;
     // Retried whole after a deadlock or lock timeout (a concurrent admin write), like every unit of work.
     const claim = () =>
-      deps.knex.transaction(async (trx) => {
+      deps.units.run(async (trx) => {
         const state = await deps.processingState.readForUpdate(trx);
         const run = state.nightlyRun;
         if (run && !run.live) await this.endInterruptedRun(trx, run, 'lease_expired');
@@ -181,7 +179,7 @@ export class NightlyProcessing {
     const { deps } = this;
     const seen = (await deps.processingState.read()).nightlyRun;
     if (!seen || seen.live) return;
-    await deps.knex.transaction(async (trx) => {
+    await deps.units.run(async (trx) => {
       const run = (await deps.processingState.readForUpdate(trx)).nightlyRun;
       if (run && !run.live) await this.endInterruptedRun(trx, run, 'lease_expired');
     });
@@ -216,7 +214,7 @@ export class NightlyProcessing {
   }
 
   /** The work, in one database transaction holding the state row: nothing changes statistics meanwhile. */
-  private async process(trx: Knex.Transaction, date: ReportingDate, hours: { from: number; to: number }) {
+  private async process(trx: Tx, date: ReportingDate, hours: { from: number; to: number }) {
     const { deps } = this;
     const now = deps.now();
     const state = await deps.processingState.readForUpdate(trx);
@@ -233,7 +231,7 @@ export class NightlyProcessing {
    * Modifications and late transactions adjust hourly statistics at once; days already processed are
    * brought up to date here, so daily reports agree with the hourly ones after each nightly run.
    */
-  private async refreshChangedDays(trx: Knex.Transaction, date: ReportingDate, rolledUpThrough: number, now: number): Promise<Array<DayResult & { date: ReportingDate }>> {
+  private async refreshChangedDays(trx: Tx, date: ReportingDate, rolledUpThrough: number, now: number): Promise<Array<DayResult & { date: ReportingDate }>> {
     const { deps } = this;
     const previousStart = await deps.dailyStatistics.lastCompletedRunStartedAt(trx);
     if (previousStart === null) return [];
@@ -255,7 +253,7 @@ export class NightlyProcessing {
     const { deps } = this;
     for (let attempt = 1; ; attempt++) {
       try {
-        await deps.knex.transaction(async (trx) => {
+        await deps.units.run(async (trx) => {
           await deps.processingState.readForUpdate(trx);
           await deps.processingState.releaseRun(trx, holder);
           if (completion) {

@@ -1,11 +1,10 @@
-import type { Knex } from 'knex';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { DailyStatistics, DailyStatisticsStore } from '../store/daily-statistics-store';
-import type { Database, Engine } from '../store/database';
+import type { DailyStatistics, DailyStatisticsStore } from '../store/daily-statistics-store';
 import type { ProcessingStateStore } from '../store/processing-state-store';
 import { retryingLockConflicts } from '../store/lock-retries';
-import { HourlyStatistics, ReportFilter, ReportQueries } from '../store/report-queries';
+import type { HourlyStatistics, ReportFilter, ReportQueries } from '../store/report-queries';
+import type { UnitOfWork } from '../store/unit-of-work';
 import { runHourlyRollup, RollupResult } from './hourly-rollup';
 import type { AfterChange } from '../store/after-change';
 import { NightlyOutcome, NightlyProcessing, NightlyWork } from './nightly-processing';
@@ -36,8 +35,7 @@ const INTERRUPTED_DAYS_SHOWN = 10;
 
 /** What the processing service needs. */
 export interface ProcessingServiceDeps {
-  knex: Knex;
-  engine: Engine;
+  units: UnitOfWork;
   processingState: ProcessingStateStore;
   dailyStatistics: DailyStatisticsStore;
   reports: ReportQueries;
@@ -111,7 +109,7 @@ export class ProcessingService {
   async holdNightly(inProgress: boolean, afterChange?: AfterChange<void>): Promise<ProcessingStatus> {
     const { processingState } = this.deps;
     await retryingLockConflicts(() =>
-      this.deps.knex.transaction(async (trx) => {
+      this.deps.units.run(async (trx) => {
         const state = await processingState.readForUpdate(trx);
         if (inProgress && !state.nightlyHeld) await processingState.update({ nightlyHeld: true, nightlyStartedAt: this.now() }, trx);
         if (!inProgress && state.nightlyHeld) await processingState.update({ nightlyHeld: false, nightlyLastCompletedAt: this.now() }, trx);
@@ -152,19 +150,20 @@ export class ProcessingService {
   }
 }
 
-/** Builds the processing service over a database from the processing slice of the config. */
+/** The stores the processing service works through (the composition root builds them). */
+export type ProcessingStores = Pick<ProcessingServiceDeps, 'units' | 'processingState' | 'dailyStatistics' | 'reports'>;
+
+/** Builds the processing service over its stores from the processing slice of the config. */
 export function createProcessingService(
   settings: Config['processing'],
-  db: Database,
-  processingState: ProcessingStateStore,
+  stores: ProcessingStores,
   options: { now?: () => number; logger?: Logger } = {},
 ): ProcessingService {
   return new ProcessingService({
-    knex: db.knex,
-    engine: db.engine,
-    processingState,
-    dailyStatistics: new DailyStatisticsStore(db.knex),
-    reports: new ReportQueries(db.knex, db.engine),
+    units: stores.units,
+    processingState: stores.processingState,
+    dailyStatistics: stores.dailyStatistics,
+    reports: stores.reports,
     calendar: new ReportingCalendar(settings.reportingTimezone),
     now: options.now,
     logger: options.logger,

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Db } from './unit-of-work';
 
 /** An affiliate (AFID) and its server-side postback URL template. */
 export interface Affiliate {
@@ -46,8 +47,8 @@ export class AffiliateStore {
   }
 
   /** One affiliate, or null. */
-  async get(id: number, trx: Knex = this.knex): Promise<Affiliate | null> {
-    const row = await trx('affiliates').where({ id }).first();
+  async get(id: number, db: Db = this.knex): Promise<Affiliate | null> {
+    const row = await db('affiliates').where({ id }).first();
     return row ? affiliateFromRow(row) : null;
   }
 

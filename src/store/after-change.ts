@@ -1,3 +1,4 @@
+import type { Tx } from './unit-of-work';
 import type { Knex } from 'knex';
 
 /**
@@ -5,7 +6,7 @@ import type { Knex } from 'knex';
  * own database transaction, after the change, with what the change produced. Whoever owns the change's
  * unit of work calls it; should it fail, the change is rolled back with it.
  */
-export type AfterChange<T> = (trx: Knex.Transaction, result: T) => Promise<void>;
+export type AfterChange<T> = (tx: Tx, result: T) => Promise<void>;
 
 /**
  * Runs `change` and then `afterChange` in one database transaction; without `afterChange`, `change`

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Db } from './unit-of-work';
 import type { AfterChange } from './after-change';
 import type { RowResult } from '../batch/results-csv';
 import type { RawParameter } from '../linktrust/raw-parameters';
@@ -176,8 +177,8 @@ export class BatchStore {
    */
   async create(batch: NewBatch, rows: Iterable<BatchRow[]> | AsyncIterable<BatchRow[]>, afterChange?: AfterChange<number>): Promise<{ batch: Batch } | { originalId: number }> {
     try {
-      const id = await this.knex.transaction(async (trx) => {
-        const [inserted] = await trx('batches').insert({
+      const id = await this.knex.transaction(async (tx) => {
+        const [inserted] = await tx('batches').insert({
           filename: batch.filename,
           content_sha256: batch.contentSha256,
           content_key: batch.duplicateOf === null ? batch.contentSha256 : null,
@@ -192,8 +193,8 @@ export class BatchStore {
           finished_at: batch.finishedAt,
         });
         const batchId = Number(inserted);
-        await insertRows(await this.sql.within(trx), batchId, rows);
-        await afterChange?.(trx, batchId);
+        await insertRows(await this.sql.within(tx), batchId, rows);
+        await afterChange?.(tx, batchId);
         return batchId;
       });
       return { batch: (await this.get(id)) as Batch };
@@ -259,8 +260,8 @@ export class BatchStore {
   }
 
   /** Counts of processed, succeeded and failed rows, and how many are still waiting, from the rows themselves. */
-  async countRows(id: number, trx: Knex = this.knex): Promise<BatchCounts & { waiting: number }> {
-    const groups = await trx('batch_rows').where({ batch_id: id }).groupBy('succeeded').select('succeeded', trx.raw('count(*) as n'));
+  async countRows(id: number, db: Db = this.knex): Promise<BatchCounts & { waiting: number }> {
+    const groups = await db('batch_rows').where({ batch_id: id }).groupBy('succeeded').select('succeeded', db.raw('count(*) as n'));
     const counts = { processed: 0, succeeded: 0, failed: 0, waiting: 0 };
     for (const group of groups as Row[]) {
       const n = Number(group.n);
@@ -361,10 +362,10 @@ export class BatchStore {
    * waiting (`rows_waiting`) or when the lease has passed to another worker (`not_owner`).
    */
   async complete(id: number, owner: string, now: number): Promise<'completed' | 'rows_waiting' | 'not_owner'> {
-    return this.knex.transaction(async (trx) => {
-      const counts = await this.countRows(id, trx);
+    return this.knex.transaction(async (tx) => {
+      const counts = await this.countRows(id, tx);
       if (counts.waiting > 0) return 'rows_waiting';
-      const done = await trx('batches').where({ id, lease_owner: owner }).update({
+      const done = await tx('batches').where({ id, lease_owner: owner }).update({
         state: 'completed',
         processed: counts.processed,
         succeeded: counts.succeeded,
@@ -382,8 +383,8 @@ export class BatchStore {
    * and applied; the Passwords of rows never processed are erased.
    */
   async fail(id: number, reason: string, now: number): Promise<void> {
-    await this.knex.transaction(async (trx) => {
-      await trx('batches').where({ id }).update({
+    await this.knex.transaction(async (tx) => {
+      await tx('batches').where({ id }).update({
         state: 'failed',
         error: reason.slice(0, 1024),
         content_key: null,
@@ -391,7 +392,7 @@ export class BatchStore {
         lease_owner: null,
         lease_expires_at: null,
       });
-      await trx('batch_rows').where({ batch_id: id }).whereNotNull('password').update({ password: null });
+      await tx('batch_rows').where({ batch_id: id }).whereNotNull('password').update({ password: null });
     });
   }
 

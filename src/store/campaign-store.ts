@@ -1,4 +1,7 @@
 import type { Knex } from 'knex';
+import type { Db } from './unit-of-work';
+import type { Engine } from './database';
+import type { Tx } from './unit-of-work';
 
 /** A campaign (CID) and its LinkTrust "Allow External Transaction Modifications" settings. */
 export interface Campaign {
@@ -53,33 +56,36 @@ function toColumns(changes: CampaignChanges): Record<string, unknown> {
 
 /** Reads and writes campaigns. */
 export class CampaignStore {
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    private readonly engine: Engine,
+  ) {}
 
   /** Inserts a campaign, keeping a supplied id (networks migrate with their CIDs). */
-  async create(campaign: { id?: number; name: string } & CampaignChanges, now: number, trx: Knex = this.knex): Promise<Campaign> {
+  async create(campaign: { id?: number; name: string } & CampaignChanges, now: number, db: Db = this.knex): Promise<Campaign> {
     const columns = { ...toColumns(campaign), created_at: now, updated_at: now, ...(campaign.id ? { id: campaign.id } : {}) };
-    const [id] = await trx('campaigns').insert(columns);
-    const created = await this.get(campaign.id ?? Number(id), trx);
+    const [id] = await db('campaigns').insert(columns);
+    const created = await this.get(campaign.id ?? Number(id), db);
     if (!created) throw new Error('campaign vanished after insert');
     return created;
   }
 
   /** One campaign, or null. */
-  async get(id: number, trx: Knex = this.knex): Promise<Campaign | null> {
-    const row = await trx('campaigns').where({ id }).first();
+  async get(id: number, db: Db = this.knex): Promise<Campaign | null> {
+    const row = await db('campaigns').where({ id }).first();
     return row ? campaignFromRow(row) : null;
   }
 
   /** Locks the campaign row for the rest of the transaction (MySQL/MariaDB; SQLite serialises writers). */
-  async getForUpdate(trx: Knex.Transaction, id: number, engine: 'sqlite' | 'mysql'): Promise<Campaign | null> {
-    const query = trx('campaigns').where({ id });
-    const row = await (engine === 'mysql' ? query.forUpdate() : query).first();
+  async getForUpdate(tx: Tx, id: number): Promise<Campaign | null> {
+    const query = tx('campaigns').where({ id });
+    const row = await (this.engine === 'mysql' ? query.forUpdate() : query).first();
     return row ? campaignFromRow(row) : null;
   }
 
   /** Campaigns by name or id, ordered by id. */
-  async list(search: string | null, limit: number, trx: Knex = this.knex): Promise<Campaign[]> {
-    const query = trx('campaigns').orderBy('id').limit(limit);
+  async list(search: string | null, limit: number, db: Db = this.knex): Promise<Campaign[]> {
+    const query = db('campaigns').orderBy('id').limit(limit);
     if (search) {
       const id = /^\d+$/.test(search) ? Number(search) : -1;
       query.where((q) => q.where('name', 'like', `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`).orWhere('id', id));
@@ -88,15 +94,15 @@ export class CampaignStore {
   }
 
   /** Applies changes; returns the updated campaign or null when absent. */
-  async update(id: number, changes: CampaignChanges, now: number, trx: Knex = this.knex): Promise<Campaign | null> {
+  async update(id: number, changes: CampaignChanges, now: number, db: Db = this.knex): Promise<Campaign | null> {
     const columns = toColumns(changes);
-    const count = await trx('campaigns').where({ id }).update({ ...columns, updated_at: now });
-    return count === 0 ? null : this.get(id, trx);
+    const count = await db('campaigns').where({ id }).update({ ...columns, updated_at: now });
+    return count === 0 ? null : this.get(id, db);
   }
 
   /** True when two transactions of the campaign share a merchant reference id. */
-  async hasDuplicateMerchantReferences(id: number, trx: Knex = this.knex): Promise<boolean> {
-    const row = await trx('transactions')
+  async hasDuplicateMerchantReferences(id: number, db: Db = this.knex): Promise<boolean> {
+    const row = await db('transactions')
       .select('merchant_reference_id')
       .where({ campaign_id: id })
       .whereNotNull('merchant_reference_id')

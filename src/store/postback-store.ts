@@ -131,8 +131,8 @@ export class PostbackStore {
    * single writer, so the select-then-update inside one transaction is already exclusive.
    */
   async claimDue(worker: string, now: number, leaseMs: number, limit: number): Promise<PostbackDelivery[]> {
-    return this.knex.transaction(async (trx) => {
-      const query = trx('postback_deliveries')
+    return this.knex.transaction(async (tx) => {
+      const query = tx('postback_deliveries')
         .select('id')
         .where('status', 'pending')
         .andWhere('next_attempt_at', '<=', now)
@@ -142,8 +142,8 @@ export class PostbackStore {
       const rows: Row[] = await (this.engine === 'mysql' ? query.forUpdate().skipLocked() : query);
       const ids = rows.map((r) => num(r.id));
       if (ids.length === 0) return [];
-      await trx('postback_deliveries').whereIn('id', ids).update({ lease_owner: worker, lease_expires_at: now + leaseMs, updated_at: now });
-      return (await trx('postback_deliveries').whereIn('id', ids).orderBy('next_attempt_at')).map(deliveryFromRow);
+      await tx('postback_deliveries').whereIn('id', ids).update({ lease_owner: worker, lease_expires_at: now + leaseMs, updated_at: now });
+      return (await tx('postback_deliveries').whereIn('id', ids).orderBy('next_attempt_at')).map(deliveryFromRow);
     });
   }
 
@@ -159,8 +159,8 @@ export class PostbackStore {
     outcome: AttemptOutcome,
     now: number,
   ): Promise<boolean> {
-    return this.knex.transaction(async (trx) => {
-      await trx('postback_attempts').insert({
+    return this.knex.transaction(async (tx) => {
+      await tx('postback_attempts').insert({
         delivery_id: delivery.id,
         attempt: delivery.attempts + 1,
         started_at: attempt.startedAt,
@@ -170,7 +170,7 @@ export class PostbackStore {
         duration_ms: Math.round(attempt.durationMs),
         worker,
       });
-      const updated = await trx('postback_deliveries')
+      const updated = await tx('postback_deliveries')
         .where({ id: delivery.id, lease_owner: worker, attempts: delivery.attempts })
         .update({
           attempts: delivery.attempts + 1,
@@ -230,6 +230,6 @@ export class PostbackStore {
         .where({ id, status: 'failed' })
         .update({ status: 'pending', next_attempt_at: now, finished_at: null, lease_owner: null, lease_expires_at: null, updated_at: now })) > 0;
     // `afterChange` (the console's audit row) commits with the requeue, and only when there was one.
-    return withAfterChange(this.knex, requeue, afterChange && (async (trx, requeued) => (requeued ? afterChange(trx) : undefined)));
+    return withAfterChange(this.knex, requeue, afterChange && (async (tx, requeued) => (requeued ? afterChange(tx) : undefined)));
   }
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Tx } from './unit-of-work';
 import type { Engine } from './database';
 import {
   DailyStatistics,
@@ -58,7 +59,10 @@ function rowsOf<T>(engine: Engine, result: unknown): T[] {
   return (engine === 'mysql' ? (result as [T[]])[0] : result) as T[];
 }
 
-/** The reporting read model: statistics for reports, and recomputations from the transactions. */
+/**
+ * The reporting read model: statistics for reports, recomputations from the transactions, and the
+ * hourly roll-up that writes them.
+ */
 export class ReportQueries {
   constructor(
     private readonly knex: Knex,
@@ -91,9 +95,9 @@ export class ReportQueries {
    * Per campaign and affiliate (of one campaign, when given), the statistics of the transactions that
    * occurred in `from` ≤ t < `to`.
    */
-  async transactionTotals(trx: Knex, span: { from: number; to: number }, campaignId?: number): Promise<PairTotals[]> {
+  async transactionTotals(tx: Tx, span: { from: number; to: number }, campaignId?: number): Promise<PairTotals[]> {
     const ofCampaign = campaignId === undefined ? '' : ' and campaign_id = ?';
-    const result = await trx
+    const result = await tx
       .raw(
         `select campaign_id, affiliate_id, ${totalsSelect} from transactions
          where occurred_at >= ? and occurred_at < ?${ofCampaign} group by campaign_id, affiliate_id`,
@@ -107,9 +111,9 @@ export class ReportQueries {
    * The hours (before `before`) of transactions created or modified at or after `since`: the hours whose
    * statistics may have changed since then.
    */
-  async hoursTouchedSince(trx: Knex, since: number, before: number): Promise<number[]> {
+  async hoursTouchedSince(tx: Tx, since: number, before: number): Promise<number[]> {
     const hour = hourOf(this.engine, 't.occurred_at');
-    const result = await trx.raw(
+    const result = await tx.raw(
       `select distinct ${hour} as hour from transactions t where t.created_at >= ? and t.occurred_at < ?
        union
        select distinct ${hour} as hour from modifications m join transactions t on t.id = m.transaction_id
@@ -117,5 +121,23 @@ export class ReportQueries {
       [since, before, since, before],
     );
     return rowsOf<{ hour: number | string }>(this.engine, result).map((row) => Number(row.hour));
+  }
+
+  /**
+   * The roll-up's statements: replaces the hourly statistics of the hours `from` ≤ h < `through` by the
+   * totals of their transactions. Hours at or after the watermark have no statistics (nothing adjusts an
+   * hour before it is rolled up), unless someone moved the watermark back by hand: they are cleared so
+   * the insert cannot collide.
+   */
+  async rollUpHours(tx: Tx, span: { from: number; through: number }): Promise<void> {
+    await tx('hourly_statistics').where('hour_start', '>=', span.from).andWhere('hour_start', '<', span.through).delete();
+    const hour = hourOf(this.engine, 'occurred_at');
+    await tx.raw(
+      `insert into hourly_statistics (hour_start, campaign_id, affiliate_id, ${TOTAL_COLUMNS.join(', ')})
+       select ${hour}, campaign_id, affiliate_id, ${TRANSACTION_TOTALS_SQL}
+       from transactions where occurred_at >= ? and occurred_at < ?
+       group by ${hour}, campaign_id, affiliate_id`,
+      [span.from, span.through],
+    );
   }
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Db } from './unit-of-work';
 import { Money, moneyFromColumn, moneyToColumn } from '../modification/money';
 import { Campaign, campaignFromRow } from './campaign-store';
 import type { Engine } from './database';
@@ -160,8 +161,8 @@ export class TransactionStore {
   }
 
   /** Inserts a transaction. */
-  async create(transaction: NewTransaction, now: number, trx: Knex = this.knex): Promise<Transaction> {
-    const [id] = await trx('transactions').insert({
+  async create(transaction: NewTransaction, now: number, db: Db = this.knex): Promise<Transaction> {
+    const [id] = await db('transactions').insert({
       ...(transaction.id ? { id: transaction.id } : {}),
       click_id: transaction.clickId,
       campaign_id: transaction.campaignId,
@@ -176,14 +177,14 @@ export class TransactionStore {
       created_at: now,
       updated_at: now,
     });
-    const created = await this.getById(transaction.id ?? Number(id), trx);
+    const created = await this.getById(transaction.id ?? Number(id), db);
     if (!created) throw new Error('transaction vanished after insert');
     return created;
   }
 
   /** One transaction by id, or null. */
-  async getById(id: number, trx: Knex = this.knex): Promise<Transaction | null> {
-    const row = await trx('transactions').where({ id }).first();
+  async getById(id: number, db: Db = this.knex): Promise<Transaction | null> {
+    const row = await db('transactions').where({ id }).first();
     return row ? transactionFromRow(row) : null;
   }
 
@@ -194,8 +195,8 @@ export class TransactionStore {
   }
 
   /** Transactions of a campaign with a merchant reference id (at most `limit`). */
-  async listByMerchantReference(campaignId: number, merchantReferenceId: string, limit = 100, trx: Knex = this.knex): Promise<Transaction[]> {
-    const rows = await trx('transactions')
+  async listByMerchantReference(campaignId: number, merchantReferenceId: string, limit = 100, db: Db = this.knex): Promise<Transaction[]> {
+    const rows = await db('transactions')
       .where({ campaign_id: campaignId, merchant_reference_id: merchantReferenceId })
       .orderBy('id')
       .limit(limit);

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Db } from './unit-of-work';
 
 /** A white-listed IP address or CIDR range, global (campaignId null) or for one campaign. */
 export interface WhitelistEntry {
@@ -32,14 +33,14 @@ export class WhitelistStore {
   constructor(private readonly knex: Knex) {}
 
   /** Adds an entry (address already validated and normalised). */
-  async create(entry: { address: string; campaignId: number | null; note: string | null }, now: number, trx: Knex = this.knex): Promise<WhitelistEntry> {
-    const [id] = await trx('whitelist_entries').insert({
+  async create(entry: { address: string; campaignId: number | null; note: string | null }, now: number, db: Db = this.knex): Promise<WhitelistEntry> {
+    const [id] = await db('whitelist_entries').insert({
       address: entry.address,
       campaign_id: entry.campaignId,
       note: entry.note,
       created_at: now,
     });
-    const row = await trx('whitelist_entries').where({ id: Number(id) }).first();
+    const row = await db('whitelist_entries').where({ id: Number(id) }).first();
     return entryFromRow(row);
   }
 
@@ -61,7 +62,7 @@ export class WhitelistStore {
   }
 
   /** Removes an entry; false when there was none. */
-  async delete(id: number, trx: Knex = this.knex): Promise<boolean> {
-    return (await trx('whitelist_entries').where({ id }).delete()) > 0;
+  async delete(id: number, db: Db = this.knex): Promise<boolean> {
+    return (await db('whitelist_entries').where({ id }).delete()) > 0;
   }
 }

@@ -49,8 +49,8 @@ function failing<T extends object>(store: T, method: keyof T & string, failures:
 /** A real HTTP server on loopback over the app, its services built from `stores` (some of them fakes). */
 async function serveWith(services: Services, stores: Stores) {
   const { db, config } = services;
-  const admin = new AdminService({ knex: db.knex, engine: db.engine, ...stores, bcryptCost: 4, validatePostbackUrl: validatePostbackUrlTemplate });
-  const processing = createProcessingService(config.processing, db, stores.processingState);
+  const admin = new AdminService({ ...stores, bcryptCost: 4, validatePostbackUrl: validatePostbackUrlTemplate });
+  const processing = createProcessingService(config.processing, stores);
   const batches = new BatchService({ store: stores.batches });
   const { server } = createListener(createApp({ ...services, stores, admin, processing, batches }), { certFile: null, keyFile: null }, config.http, { trustProxy: config.trustProxy });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

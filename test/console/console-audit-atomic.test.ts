@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { ConsoleAuditLog } from '../../src/console/console-audit';
-import { ConsoleAuditStore, NewAuditEntry } from '../../src/console/console-audit-store';
+import { ConsoleAuditStore, NewAuditEntry } from '../../src/store/console-audit-store';
 import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
 import { buildAffiliate, buildScene, buildTransaction, rollUpToNow } from '../support/factories';
 import { editByGet } from '../support/linktrust-xml';

@@ -3,7 +3,7 @@ import bcrypt from 'bcrypt';
 import { AdminAuthBrake } from '../../src/auth/admin-auth-brake';
 import { MemoryFailureLimiter } from '../../src/auth/failure-limiter';
 import { ConsoleAuth, ConsoleAuthSettings, SIGN_IN_FAILURES_PER_WINDOW } from '../../src/console/console-auth';
-import { ConsoleSessionStore } from '../../src/console/console-session-store';
+import { ConsoleSessionStore } from '../../src/store/console-session-store';
 import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
 
 const HOUR = 3_600_000;

@@ -30,7 +30,7 @@ class FailingWatermarkStore extends ProcessingStateStore {
 describe.each(testEngines())('hourly roll-up on %s', (engine) => {
   const context = useTestServer(engine);
 
-  const deps = () => ({ knex: context.server.services.db.knex, engine: context.server.services.db.engine, processingState: context.server.services.stores.processingState });
+  const deps = () => ({ units: context.server.services.stores.units, reports: context.server.services.stores.reports, processingState: context.server.services.stores.processingState });
 
   /** A campaign with transactions in each of the `hours` (hour starts), not rolled up yet. */
   async function transactionsIn(hours: number[]) {

@@ -30,8 +30,7 @@ describe.each(testEngines())('nightly processing as a lease on %s', (engine) => 
   function processingWith(options: { leaseMs: number; onNightlyWindowOpened?: () => Promise<void> }) {
     const { db } = context.server.services;
     return new ProcessingService({
-      knex: db.knex,
-      engine: db.engine,
+      units: context.server.services.stores.units,
       processingState: context.server.services.stores.processingState,
       dailyStatistics: new DailyStatisticsStore(db.knex),
       reports: new ReportQueries(db.knex, db.engine),

@@ -37,8 +37,7 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
   function processingWith(parts: { processingState?: ProcessingStateStore; dailyStatistics?: DailyStatisticsStore; onNightlyWindowOpened?: () => Promise<void> }) {
     const { db } = server.services;
     return new ProcessingService({
-      knex: db.knex,
-      engine: db.engine,
+      units: server.services.stores.units,
       processingState: parts.processingState ?? server.services.stores.processingState,
       dailyStatistics: parts.dailyStatistics ?? new DailyStatisticsStore(db.knex),
       reports: new ReportQueries(db.knex, db.engine),
@@ -249,7 +248,7 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
         await this.record(trx, true);
         return super.claimRun(trx, run);
       }
-      override async releaseRun(trx: Knex, holder?: string): Promise<boolean> {
+      override async releaseRun(trx: Knex.Transaction, holder?: string): Promise<boolean> {
         await this.record(trx, false);
         return super.releaseRun(trx, holder);
       }

@@ -70,7 +70,7 @@ export async function buildTransaction(
 
 /** Rolls every complete hour up, so transactions from earlier hours may be modified. */
 export async function rollUpToNow(services: Services): Promise<void> {
-  await runHourlyRollup({ knex: services.db.knex, engine: services.db.engine, processingState: services.stores.processingState }, { now: Date.now() });
+  await runHourlyRollup(services.stores, { now: Date.now() });
 }
 
 /** A ready scene: an affiliate, an opted-in campaign and a rolled-up transaction. */

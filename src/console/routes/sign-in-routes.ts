@@ -4,7 +4,7 @@ import { secretsEqual } from '../../admin/admin-auth';
 import type { AfterChange } from '../../store/after-change';
 import { clearConsoleCookie, readCookie, SESSION_COOKIE, setConsoleCookie, SIGN_IN_COOKIE } from '../console-cookies';
 import { ConsoleContext, field, route } from '../console-context';
-import type { ConsoleSession } from '../console-session-store';
+import type { ConsoleSession } from '../../store/console-session-store';
 import { sendRefusal } from '../console-guard';
 import { renderPage } from '../views/layout';
 import { signInView } from '../views/sign-in-view';

@@ -1,4 +1,4 @@
-import type { AuditEntry } from '../console-audit-store';
+import type { AuditEntry } from '../../store/console-audit-store';
 import { html, SafeHtml, time } from '../html';
 
 function details(entry: AuditEntry): SafeHtml {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Db } from './unit-of-work';
 
 /** One change made through the console: who, when, what. */
 export interface AuditEntry {
@@ -48,8 +49,8 @@ export class ConsoleAuditStore {
   constructor(private readonly knex: Knex) {}
 
   /** Appends an entry (inside the change's own transaction, when given); returns its id. */
-  async append(entry: NewAuditEntry, trx: Knex = this.knex): Promise<number> {
-    const [id] = await trx('console_audit').insert({
+  async append(entry: NewAuditEntry, db: Db = this.knex): Promise<number> {
+    const [id] = await db('console_audit').insert({
       at: entry.at,
       actor: entry.actor.slice(0, 64),
       action: entry.action,

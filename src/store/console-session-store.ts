@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { AfterChange, withAfterChange } from '../store/after-change';
+import { AfterChange, withAfterChange } from './after-change';
 
 /** How a console session was opened; rechecked against the config on every request. */
 export type SignInMethod = 'token' | 'user';
