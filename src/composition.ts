@@ -5,6 +5,7 @@ import { BatchService } from './batch/batch-service';
 import { batchOptionsFor, BatchWorker } from './batch/batch-worker';
 import { PasswordVerifier } from './auth/password-verifier';
 import { ModificationService } from './modification/modification-service';
+import { LinkTrustRules } from './linktrust/linktrust-rules';
 import { AffiliateStore } from './store/affiliate-store';
 import { BatchStore } from './store/batch-store';
 import { CampaignStore } from './store/campaign-store';
@@ -84,18 +85,18 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
   const postbackDispatcher = createGuardedDispatcher({ allowPrivateNetworks: config.postbacks.allowPrivateNetworks });
   const postbackWorker = new PostbackWorker(stores.postbacks, postbackDispatcher, logger, { ...config.postbacks, now: options.now });
   const outbox = new TransactionalPostbackOutbox(stores.postbacks, { now: options.now, onCommitted: () => postbackWorker.wake() });
-  const modifications = new ModificationService({
+  // The core with LinkTrust's checks (/transaction.edit and batch files answer alike).
+  const rules = new LinkTrustRules({
     ...stores,
     passwords,
-    postbacks: outbox,
     limiter: {
       limiter,
       ipFailures: config.security.rateLimitIpFailures,
       campaignFailures: config.security.rateLimitCampaignFailures,
       brakedChecksPerMinute: config.security.rateLimitBrakedChecksPerMinute,
     },
-    now: options.now,
   });
+  const modifications = new ModificationService({ ...stores, rules, postbacks: outbox, now: options.now });
   const idempotency = new IdempotencyService(stores.idempotency, config.security.idempotencyTtlMs, options.now);
   const admin = new AdminService({
     ...stores,

@@ -5,6 +5,7 @@ import { difference, hourStart, type HourDelta, type StatisticsDelta, type Stati
 import type { Transaction, TransactionStore, TransactionValues } from '../store/transaction-store';
 import type { ModificationCommand } from './command';
 import type { Outcome } from './outcome';
+import type { ModificationRules } from './rules';
 
 /** The postback outbox as the core needs it: both calls run inside the change's unit of work. */
 export interface PostbackOutbox {
@@ -30,12 +31,15 @@ export interface ChangeWriterDeps {
   statistics: Pick<StatisticsStore, 'addToHoursStatement'>;
   modifications: Pick<ModificationStore, 'appendStatement' | 'appendMany'>;
   postbacks: PostbackOutbox | null;
+  /** The front door's checks that are repeated under the locks. */
+  rules: Pick<ModificationRules, 'refuseLockedUnit' | 'refuseLockedChange'>;
   now: () => number;
 }
 
 /**
  * The locked half of the core: inside one unit of work, re-checks what may have changed since the
- * pre-checks (nightly flag, hour rolled up), then writes each change with its statistics, history row
+ * pre-checks (the rules' `refuseLockedUnit` and `refuseLockedChange`: for LinkTrust the nightly flag and
+ * the hour's roll-up), then writes each change with its statistics, history row
  * and postback. Several changes (a chunk of a batch file) share the unit of work and its statements; a
  * transaction named twice is changed in order, each history row chaining from the one before.
  *
@@ -65,7 +69,8 @@ export class ChangeWriter {
    */
   async writeLocked(sql: Sql, state: LockedState, locked: Transaction[], changes: ReadyChange[], options: { commit?: boolean } = {}): Promise<Outcome[]> {
     const { deps } = this;
-    if (state.nightlyInProgress) return changes.map(() => ({ kind: 'nightly_in_progress' }));
+    const unitRefusal = deps.rules.refuseLockedUnit(state);
+    if (unitRefusal) return changes.map(() => unitRefusal);
     const current = new Map(locked.map((found) => [found.id, found]));
     const now = deps.now();
     const outcomes: Array<Outcome | Transaction> = [];
@@ -81,8 +86,9 @@ export class ChangeWriter {
         outcomes.push({ kind: 'invalid_transaction' });
         continue;
       }
-      if (hourStart(before.occurredAt) >= state.rolledUpThrough) {
-        outcomes.push({ kind: 'hourly_pending' });
+      const refusal = deps.rules.refuseLockedChange(state, before);
+      if (refusal) {
+        outcomes.push(refusal);
         continue;
       }
       const after: TransactionValues = {

@@ -18,6 +18,11 @@ export function isPassing(outcome: Outcome): boolean {
   return outcome.kind === 'temporary_failure' || outcome.kind === 'nightly_in_progress';
 }
 
+/** The answer to a client that already has its share of password compares under way. */
+export function clientBusy(): Outcome {
+  return { kind: 'temporary_failure', failureType: 'rate limited', retryAfterSeconds: 1 };
+}
+
 /** LinkTrust's error Type. */
 export type FailureType = 'permanent' | 'temporary' | 'system';
 

@@ -2,6 +2,7 @@ import knex, { Knex } from 'knex';
 import { PasswordVerifier } from '../../src/auth/password-verifier';
 import type { ModificationCommand } from '../../src/modification/command';
 import { ModificationService } from '../../src/modification/modification-service';
+import { LinkTrustRules } from '../../src/linktrust/linktrust-rules';
 import { parseMoney } from '../../src/modification/money';
 import { TransactionalPostbackOutbox } from '../../src/postbacks/postback-outbox';
 import type { Database } from '../../src/store/database';
@@ -79,10 +80,11 @@ describe.each(testEngines())('deadlocks and lock timeouts are retried a bounded 
   /** The core built by hand from the real stores over the real database, with one store swapped for a fake. */
   function coreWith(fakes: { transactions?: TransactionStore; modifications?: ModificationStore }) {
     const { stores } = services;
+    const passwords = new PasswordVerifier({ bcryptCost: 4, cacheSize: 0, cacheTtlMs: 0 });
     return new ModificationService({
       ...stores,
       ...fakes,
-      passwords: new PasswordVerifier({ bcryptCost: 4, cacheSize: 0, cacheTtlMs: 0 }),
+      rules: new LinkTrustRules({ ...stores, ...fakes, passwords }),
       postbacks: new TransactionalPostbackOutbox(stores.postbacks),
     });
   }

@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import type { ModificationCommand, RequestedChanges, TransactionIdentifier } from '../../src/modification/command';
 import { ModificationService } from '../../src/modification/modification-service';
+import { LinkTrustRules } from '../../src/linktrust/linktrust-rules';
 import { parseMoney } from '../../src/modification/money';
 import { describeOutcome, type Outcome } from '../../src/modification/outcome';
 import { TransactionalPostbackOutbox } from '../../src/postbacks/postback-outbox';
@@ -378,7 +379,7 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
       const nightCore = new ModificationService({
         ...stores,
         processingState: new NightlyStartsBeforeLocks(database.db.knex, database.db.engine),
-        passwords: services.passwords,
+        rules: new LinkTrustRules({ ...stores, passwords: services.passwords }),
         postbacks: new TransactionalPostbackOutbox(stores.postbacks),
         now: () => NOW,
       });

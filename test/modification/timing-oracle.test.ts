@@ -3,6 +3,7 @@ import { createServices } from '../../src/composition';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { ModificationService } from '../../src/modification/modification-service';
+import { LinkTrustRules } from '../../src/linktrust/linktrust-rules';
 import { createTestDatabase, TestDatabase } from '../support/databases';
 import { buildScene } from '../support/factories';
 
@@ -23,7 +24,7 @@ describe('no timing oracle for transaction ids (core over SQLite)', () => {
       cacheTtlMs: 0,
       compare: async () => (compares.count++, false),
     });
-    const core = new ModificationService({ ...services.stores, passwords, postbacks: null });
+    const core = new ModificationService({ ...services.stores, rules: new LinkTrustRules({ ...services.stores, passwords }), postbacks: null });
     const { transaction } = await buildScene(services);
     const command = (transactionId: number, password: string | null) => ({
       identifier: { kind: 'transaction_id' as const, transactionId, campaignId: null },
