@@ -5,7 +5,7 @@ import type { ProcessingStateStore } from '../store/processing-state-store';
 import { retryingLockConflicts } from '../store/lock-retries';
 import { hourOf, TRANSACTION_TOTALS_SQL } from '../store/report-queries';
 import { TOTAL_COLUMNS } from '../store/daily-statistics-store';
-import { hourStart } from '../store/statistics-store';
+import { hourStart } from '../core/hours';
 
 /** What one roll-up run did: the watermark before (`from`) and after (`through`), epoch ms. */
 export interface RollupResult {

@@ -8,7 +8,7 @@ import type { Engine } from '../store/database';
 import type { NightlyRunLease, ProcessingStateStore } from '../store/processing-state-store';
 import { retryingLockConflicts } from '../store/lock-retries';
 import type { ReportQueries } from '../store/report-queries';
-import { hourStart, HOUR_MS } from '../store/statistics-store';
+import { hourStart, HOUR_MS } from '../core/hours';
 import type { ConsistencyReport } from './consistency-check';
 import { computeDay, DayResult, FailedGroup } from './day-statistics';
 import { rollUpLocked, RollupResult } from './hourly-rollup';
