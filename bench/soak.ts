@@ -7,7 +7,7 @@ import path from 'node:path';
 import knex, { Knex } from 'knex';
 import { hashPassword } from '../src/auth/password-verifier';
 import { createStores } from '../src/composition';
-import { formatMoney } from '../src/modification/money';
+import { formatMoney } from '../src/core/money';
 import { runHourlyRollup } from '../src/processing/hourly-rollup';
 import { Database, migrateToLatest, openDatabase } from '../src/store/database';
 import { startNodeFlags } from './engine-run';

@@ -127,7 +127,7 @@ export function createExpressApp(services: Services): express.Express {
       logger,
       readiness,
       extend: [
-        postbackRoutes({ postbacks: services.stores.postbacks, onRequeued: () => services.postbackWorker.wake() }),
+        postbackRoutes({ postbacks: services.postbacks }),
         processingRoutes({ processing: services.processing }),
         batchRoutes({ batches: services.batches, maxFileBytes: config.batches.maxFileBytes }),
       ],
@@ -151,8 +151,7 @@ export function createExpressApp(services: Services): express.Express {
       processing: services.processing,
       batches: services.batches,
       logger,
-      postbacks: services.stores.postbacks,
-      wakePostbackWorker: () => services.postbackWorker.wake(),
+      postbacks: services.postbacks,
       maxUploadBytes: config.batches.maxFileBytes,
     }),
   );

@@ -25,6 +25,7 @@ import { IdempotencyService } from './linktrust/idempotency';
 import { createGuardedDispatcher } from './postbacks/network-guard';
 import { TransactionalPostbackOutbox } from './postbacks/postback-outbox';
 import { PostbackWorker } from './postbacks/postback-worker';
+import { PostbackService } from './postbacks/postback-service';
 import { validatePostbackUrlTemplate } from './postbacks/url-template';
 import Redis from 'ioredis';
 import { AdminAuthBrake } from './auth/admin-auth-brake';
@@ -85,6 +86,8 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
   const postbackDispatcher = createGuardedDispatcher({ allowPrivateNetworks: config.postbacks.allowPrivateNetworks });
   const postbackWorker = new PostbackWorker(stores.postbacks, postbackDispatcher, logger, { ...config.postbacks, now: options.now });
   const outbox = new TransactionalPostbackOutbox(stores.postbacks, { now: options.now, onCommitted: () => postbackWorker.wake() });
+  // Requeues at the wall clock's time, as the admin API and the console always have.
+  const postbacks = new PostbackService({ postbacks: stores.postbacks, onRequeued: () => postbackWorker.wake() });
   // The core with LinkTrust's checks (/transaction.edit and batch files answer alike).
   const rules = new LinkTrustRules({
     ...stores,
@@ -135,6 +138,6 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     defaults: { postbackWorker: config.postbacks.workerEnabled, batchWorker: config.batches.workerEnabled, scheduler: true },
     logger,
   });
-  return { db, config, logger, stores, adminAuthBrake, consoleAuth, consoleAudit, passwords, limiter, modifications, idempotency, admin, postbackWorker, postbackDispatcher, processing, batches, batchWorker, metrics, lifecycle };
+  return { db, config, logger, stores, adminAuthBrake, consoleAuth, consoleAudit, passwords, limiter, modifications, idempotency, admin, postbacks, postbackWorker, postbackDispatcher, processing, batches, batchWorker, metrics, lifecycle };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -1,10 +1,11 @@
 import express, { NextFunction, Request, Response, Router } from 'express';
 import { z } from 'zod';
-import { parseMoney } from '../modification/money';
-import { MAX_CAMPAIGN_ID, MAX_TRANSACTION_ID } from '../linktrust/request-parser';
+import { parseMoney } from '../core/money';
+import { MAX_CAMPAIGN_ID, MAX_TRANSACTION_ID } from '../core/identifier-limits';
 import type { Logger } from '../logger';
 import type { Readiness } from '../store/schema-readiness';
-import { AdminError, databaseTrouble, invalid } from './admin-errors';
+import { AdminError, databaseTrouble } from '../http/admin-errors';
+import { idParam, validate } from '../http/params';
 import type { AdminService } from './admin-service';
 import { requireAdminToken } from './admin-auth';
 import type { AdminAuthBrake } from '../auth/admin-auth-brake';
@@ -45,21 +46,6 @@ const transactionCreate = z.strictObject({
   approved: z.boolean().optional(),
   occurredAt: instant.optional(),
 });
-
-/** Validates a body against a schema, or throws a 400 naming every problem. */
-export function validate<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  const result = schema.safeParse(body ?? {});
-  if (result.success) return result.data;
-  throw invalid(result.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '));
-}
-
-/** A positive integer path or query parameter, or a 400. */
-export function idParam(value: unknown, name = 'id', max = MAX_TRANSACTION_ID): number {
-  const textValue = String(value ?? '');
-  const number = /^\d{1,16}$/.test(textValue) ? Number(textValue) : NaN;
-  if (!(number >= 1 && number <= max)) throw invalid(`${name} must be a positive integer`);
-  return number;
-}
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => handler(req, res).catch(next);

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { hashPassword, MAX_PASSWORD_BYTES } from '../auth/password-verifier';
 import { normaliseWhitelistAddress } from '../auth/ip-address';
-import type { Money } from '../modification/money';
+import type { Money } from '../core/money';
 import type { Affiliate, AffiliateStore } from '../store/affiliate-store';
 import type { AfterChange } from '../store/after-change';
 import type { Campaign, CampaignStore } from '../store/campaign-store';
@@ -9,12 +9,15 @@ import { classifyDatabaseError } from '../store/database-errors';
 import { retryingLockConflicts } from '../store/lock-retries';
 import type { Modification, ModificationStore } from '../store/modification-store';
 import type { ProcessingStateStore } from '../store/processing-state-store';
-import { difference, hourStart, StatisticsStore } from '../store/statistics-store';
-import type { Transaction, TransactionStore } from '../store/transaction-store';
+import { StatisticsStore } from '../store/statistics-store';
+import { difference } from '../core/statistics';
+import { hourStart } from '../core/hours';
+import type { TransactionStore } from '../store/transaction-store';
+import type { Transaction } from '../core/transaction';
 import type { SqlRunner } from '../store/sql';
 import type { Db, UnitOfWork } from '../store/unit-of-work';
 import type { WhitelistEntry, WhitelistStore } from '../store/whitelist-store';
-import { conflict, invalid, notFound } from './admin-errors';
+import { conflict, invalid, notFound } from '../http/admin-errors';
 
 /** Campaign settings an admin sets; `password: null` clears it. */
 export interface CampaignInput {

@@ -1,8 +1,8 @@
-import { formatMoney } from '../modification/money';
+import { formatMoney } from '../core/money';
 import type { Affiliate } from '../store/affiliate-store';
 import type { Campaign } from '../store/campaign-store';
 import type { Modification } from '../store/modification-store';
-import type { Transaction, TransactionValues } from '../store/transaction-store';
+import type { Transaction, TransactionValues } from '../core/transaction';
 import type { WhitelistEntry } from '../store/whitelist-store';
 
 const iso = (ms: number) => new Date(ms).toISOString();

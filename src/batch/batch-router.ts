@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import express, { type Request, type Response, type Router } from 'express';
-import { AdminError, invalid, notFound } from '../admin/admin-errors';
-import { idParam } from '../admin/admin-router';
+import { AdminError, invalid, notFound } from '../http/admin-errors';
+import { idParam } from '../http/params';
 import { normaliseClientIp } from '../auth/ip-address';
 import type { Batch } from '../store/batch-store';
 import type { BatchService } from './batch-service';

@@ -5,7 +5,7 @@ import type { Batch, BatchRow, BatchStore } from '../store/batch-store';
 import { retryingLockConflicts } from '../store/lock-retries';
 import { checkModificationFile, decodedSlices } from './decode-file';
 import { modificationFileRows, summariseModificationFile } from './parse-file';
-import type { RowResult } from './results-csv';
+import type { RowResult } from '../core/row-result';
 
 /** An uploaded file and who sent it. */
 export interface BatchUpload {

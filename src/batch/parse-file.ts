@@ -1,10 +1,9 @@
 import type { CsvError } from 'csv-parse/sync';
 
-import { asciiLowerCase, type RawParameter } from '../linktrust/raw-parameters';
-import { csvRecordsInSlices, csvRecordsOfText, isCsvError, MAX_FIELDS_PER_ROW, MAX_ROW_CHARACTERS, rowName, RowLimitError } from './csv-records';
-
+import { asciiLowerCase } from '../linktrust/raw-parameters';
 // The same pair type as /transaction.edit's, so a row goes through the same parameter parser.
-export type { RawParameter };
+import type { RawParameter } from '../core/raw-parameter';
+import { csvRecordsInSlices, csvRecordsOfText, isCsvError, MAX_FIELDS_PER_ROW, MAX_ROW_CHARACTERS, rowName, RowLimitError } from './csv-records';
 
 /**
  * The columns a Lead Poster file may carry, in LinkTrust's spelling. They are the query parameters of

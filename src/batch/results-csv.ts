@@ -1,25 +1,11 @@
 import { parse } from 'csv-parse/sync';
+import type { RowResult } from '../core/row-result';
 
 /** The message of a row that was applied (LinkTrust answers `<Succeeded>True</Succeeded>` with no message). */
 export const SUCCESS_MESSAGE = 'Succeeded';
 
 /** The columns of a results file, in order; the server's results CSV and the `txedit post` client share them. */
 export const RESULTS_CSV_COLUMNS = ['Row', 'Succeeded', 'Message', 'TransactionId', 'ClickId', 'MerchantReferenceId', 'CID'] as const;
-
-/**
- * What became of one row of a modification file: its number (1 = first row under the header), whether it
- * was applied, the exact message /transaction.edit would have given, and the identifiers as supplied
- * (raw, '' when not supplied), like `<SuppliedValues>`.
- */
-export interface RowResult {
-  rowNumber: number;
-  succeeded: boolean;
-  message: string;
-  transactionId: string;
-  clickId: string;
-  merchantReferenceId: string;
-  cid: string;
-}
 
 // RFC 4180: CRLF between records; Excel opens it and every CSV reader accepts it.
 const RECORD_END = '\r\n';

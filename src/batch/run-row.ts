@@ -5,7 +5,8 @@ import { describeOutcome, isPassing, type Outcome } from '../modification/outcom
 import type { BatchRow } from '../store/batch-store';
 import type { Sql } from '../store/sql';
 import { EXTRA_FIELDS_PARAMETER } from './parse-file';
-import { type RowResult, SUCCESS_MESSAGE } from './results-csv';
+import { SUCCESS_MESSAGE } from './results-csv';
+import type { RowResult } from '../core/row-result';
 
 /** The core as a batch row needs it (ModificationService satisfies it). */
 export interface RowModifier {

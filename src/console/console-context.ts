@@ -3,7 +3,7 @@ import type { AdminService } from '../admin/admin-service';
 import type { BatchService } from '../batch/batch-service';
 import type { Logger } from '../logger';
 import type { ProcessingService } from '../processing/processing-service';
-import type { PostbackStore } from '../store/postback-store';
+import type { PostbackService } from '../postbacks/postback-service';
 import type { ConsoleActor, ConsoleAuditLog } from './console-audit';
 import type { ConsoleAuth } from './console-auth';
 import type { ConsoleSession } from '../store/console-session-store';
@@ -14,9 +14,7 @@ export interface ConsoleContext {
   auth: ConsoleAuth;
   audit: ConsoleAuditLog;
   admin: AdminService;
-  postbacks: PostbackStore;
-  /** Tells the in-process postback worker (if running) that a delivery is due. */
-  wakePostbackWorker: () => void;
+  postbacks: PostbackService;
   processing: ProcessingService;
   batches: BatchService;
   maxUploadBytes: number;

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import express, { NextFunction, Request, Response, Router } from 'express';
 import helmet from 'helmet';
-import { AdminError, databaseTrouble } from '../admin/admin-errors';
+import { AdminError, databaseTrouble } from '../http/admin-errors';
 import { clearConsoleCookie, readCookie, SESSION_COOKIE } from './console-cookies';
 import { actorOf, ConsoleContext, route } from './console-context';
 import { requireCsrf, requireSession, sendRefusal } from './console-guard';
@@ -142,10 +142,7 @@ export function consoleRouter(context: ConsoleContext): Router {
 }
 
 /** What the console uses of the app's services: the slice `createApp` hands it. */
-export type ConsoleServices = Pick<Services, 'consoleAuth' | 'consoleAudit' | 'admin' | 'processing' | 'batches' | 'logger'> & {
-  postbacks: Services['stores']['postbacks'];
-  /** Tells the in-process postback worker (if running) that a delivery is due. */
-  wakePostbackWorker: () => void;
+export type ConsoleServices = Pick<Services, 'consoleAuth' | 'consoleAudit' | 'admin' | 'postbacks' | 'processing' | 'batches' | 'logger'> & {
   /** BATCH_MAX_FILE_MB, in bytes. */
   maxUploadBytes: number;
 };
@@ -157,7 +154,6 @@ export function consoleRouterFor(services: ConsoleServices): Router {
     audit: services.consoleAudit,
     admin: services.admin,
     postbacks: services.postbacks,
-    wakePostbackWorker: services.wakePostbackWorker,
     processing: services.processing,
     batches: services.batches,
     maxUploadBytes: services.maxUploadBytes,

@@ -1,8 +1,9 @@
 import type { PasswordVerifier } from '../auth/password-verifier';
 import { clientKeyOf, ipIsListed } from '../auth/ip-address';
 import type { CampaignStore } from '../store/campaign-store';
-import { hourStart } from '../store/statistics-store';
-import type { CampaignSettings, Transaction, TransactionStore } from '../store/transaction-store';
+import { hourStart } from '../core/hours';
+import type { CampaignSettings, Transaction } from '../core/transaction';
+import type { TransactionStore } from '../store/transaction-store';
 import type { WhitelistStore } from '../store/whitelist-store';
 import type { LockedState } from '../modification/change-writer';
 import type { ModificationCommand, TransactionIdentifier } from '../modification/command';

@@ -1,8 +1,4 @@
-/** One name=value pair as the client supplied it (name spelled as the client spelled it). */
-export interface RawParameter {
-  name: string;
-  value: string;
-}
+import type { RawParameter } from '../core/raw-parameter';
 
 /** A pair whose value is not valid percent-encoded UTF-8; the name decoded, the value as it arrived. */
 export interface MalformedParameter {

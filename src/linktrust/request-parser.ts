@@ -1,7 +1,8 @@
 import type { ModificationRequest, RequestedChanges, TransactionIdentifier } from '../modification/command';
-import { parseMoney } from '../modification/money';
+import { parseMoney } from '../core/money';
 import type { Outcome } from '../modification/outcome';
 import { asciiLowerCase, type DecodedPairs } from './raw-parameters';
+import { MAX_CAMPAIGN_ID, MAX_TRANSACTION_ID } from '../core/identifier-limits';
 
 /** The values echoed in `<SuppliedValues>`, raw as supplied ('' when not supplied). */
 export interface SuppliedValues {
@@ -38,10 +39,6 @@ export function isValidIdempotencyKey(value: string): boolean {
   return IDEMPOTENCY_KEY.test(value);
 }
 
-/** Largest transaction id accepted (ids are exact JS integers end to end). */
-export const MAX_TRANSACTION_ID = Number.MAX_SAFE_INTEGER;
-/** Largest campaign id accepted (an unsigned 32-bit column). */
-export const MAX_CAMPAIGN_ID = 4_294_967_295;
 /** Longest REASON stored in the history. */
 export const MAX_REASON_LENGTH = 255;
 

@@ -1,8 +1,12 @@
-import type { ModificationStore, NewModification, PostbackDisposition } from '../store/modification-store';
+import type { ModificationStore, NewModification } from '../store/modification-store';
+import type { PostbackDisposition } from '../core/modification-kinds';
 import type { ProcessingState, ProcessingStateStore } from '../store/processing-state-store';
 import type { Sql, Statement } from '../store/sql';
-import { difference, hourStart, type HourDelta, type StatisticsDelta, type StatisticsStore } from '../store/statistics-store';
-import type { Transaction, TransactionStore, TransactionValues } from '../store/transaction-store';
+import { type HourDelta, type StatisticsStore } from '../store/statistics-store';
+import { difference, type StatisticsTotals } from '../core/statistics';
+import { hourStart } from '../core/hours';
+import type { TransactionStore } from '../store/transaction-store';
+import type { Transaction, TransactionValues } from '../core/transaction';
 import type { ModificationCommand } from './command';
 import type { Outcome } from './outcome';
 import type { ModificationRules } from './rules';
@@ -165,7 +169,7 @@ function values(transaction: TransactionValues): TransactionValues {
 }
 
 /** Sums a delta into its (hour, campaign, affiliate) row: one upsert row per key for the whole unit. */
-function addHour(hours: Map<string, HourDelta>, transaction: Transaction, delta: StatisticsDelta): void {
+function addHour(hours: Map<string, HourDelta>, transaction: Transaction, delta: StatisticsTotals): void {
   const hour = hourStart(transaction.occurredAt);
   const key = `${hour}:${transaction.campaignId}:${transaction.affiliateId}`;
   const existing = hours.get(key);

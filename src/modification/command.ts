@@ -1,5 +1,5 @@
-import type { Money } from './money';
-import type { ModificationSource } from '../store/modification-store';
+import type { Money } from '../core/money';
+import type { ModificationSource } from '../core/modification-kinds';
 
 /** How the request names its transaction. `campaignId` with an id or click id must match the campaign. */
 export type TransactionIdentifier =

@@ -1,4 +1,4 @@
-import type { Transaction } from '../store/transaction-store';
+import type { Transaction } from '../core/transaction';
 
 /** Every answer the core gives. Refusals are values; only infrastructure trouble throws. */
 export type Outcome =

@@ -1,4 +1,4 @@
-import type { CampaignSettings, Transaction } from '../store/transaction-store';
+import type { CampaignSettings, Transaction } from '../core/transaction';
 import type { ModificationCommand, TransactionIdentifier } from './command';
 import type { Outcome } from './outcome';
 import type { LockedState } from './change-writer';

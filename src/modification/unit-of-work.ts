@@ -4,7 +4,8 @@ import { classifyDatabaseError, isTransientDatabaseError, temporaryFailureType }
 import { LOCK_RETRY_ATTEMPTS, retryingLockConflicts } from '../store/lock-retries';
 import type { ModificationStore } from '../store/modification-store';
 import type { Sql, SqlRunner } from '../store/sql';
-import type { Transaction, TransactionStore } from '../store/transaction-store';
+import type { Transaction } from '../core/transaction';
+import type { TransactionStore } from '../store/transaction-store';
 import type { ModificationCommand } from './command';
 import { clientBusy, type Outcome } from './outcome';
 import type { ModificationRules } from './rules';

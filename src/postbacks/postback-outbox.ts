@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
-import { formatMoney } from '../modification/money';
+import { formatMoney } from '../core/money';
 import type { PostbackOutbox } from '../modification/modification-service';
 import type { PostbackStore } from '../store/postback-store';
 import type { Sql } from '../store/sql';
-import type { Transaction } from '../store/transaction-store';
+import type { Transaction } from '../core/transaction';
 import { renderPostbackUrl } from './url-template';
 
 /**

@@ -1,8 +1,8 @@
 import type { Router } from 'express';
-import { AdminError, invalid, notFound } from '../admin/admin-errors';
-import { idParam } from '../admin/admin-router';
-import type { PostbackAttempt, PostbackDelivery, PostbackStatus, PostbackStore } from '../store/postback-store';
-import { retryingLockConflicts } from '../store/lock-retries';
+import { AdminError, invalid, notFound } from '../http/admin-errors';
+import { idParam } from '../http/params';
+import type { PostbackAttempt, PostbackDelivery, PostbackStatus } from '../store/postback-store';
+import type { PostbackService } from './postback-service';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const STATUSES: PostbackStatus[] = ['pending', 'delivered', 'failed'];
@@ -29,7 +29,7 @@ export function deliveryJson(d: PostbackDelivery, attempts: PostbackAttempt[]) {
 }
 
 /** Admin routes for postback deliveries: list with attempts, and retry of a failed one. */
-export function postbackRoutes(deps: { postbacks: PostbackStore; now?: () => number; onRequeued?: () => void }) {
+export function postbackRoutes(deps: { postbacks: PostbackService }) {
   return (router: Router): void => {
     router.get('/postbacks', async (req, res) => {
       const { transactionId, status } = req.query;
@@ -44,12 +44,11 @@ export function postbackRoutes(deps: { postbacks: PostbackStore; now?: () => num
 
     router.post('/postbacks/:id/retry', async (req, res) => {
       const id = idParam(req.params.id);
-      const delivery = await deps.postbacks.get(id);
-      if (!delivery) throw notFound(`postback delivery ${id}`);
-      if (!(await retryingLockConflicts(() => deps.postbacks.requeueFailed(id, (deps.now ?? Date.now)())))) {
-        throw new AdminError(409, 'conflict', `postback delivery ${id} is ${delivery.status}; only failed deliveries can be retried`);
+      const retry = await deps.postbacks.retry(id);
+      if (retry.kind === 'not_found') throw notFound(`postback delivery ${id}`);
+      if (retry.kind === 'not_failed') {
+        throw new AdminError(409, 'conflict', `postback delivery ${id} is ${retry.delivery.status}; only failed deliveries can be retried`);
       }
-      deps.onRequeued?.();
       const requeued = (await deps.postbacks.get(id)) as PostbackDelivery;
       res.json(deliveryJson(requeued, await deps.postbacks.attemptsFor([id])));
     });

@@ -1,4 +1,4 @@
-import type { StatisticsTotals } from '../store/daily-statistics-store';
+import type { StatisticsTotals } from '../core/statistics';
 import type { PairTotals } from '../store/report-queries';
 
 /** A campaign and affiliate whose statistics and transactions disagree for the day checked. */

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger';
-import { MoneyColumnError } from '../modification/money';
+import { MoneyColumnError } from '../core/money';
 import { classifyDatabaseError } from '../store/database-errors';
 import type { DailyStatisticsStore } from '../store/daily-statistics-store';
 import type { ReportQueries } from '../store/report-queries';

@@ -2,7 +2,7 @@ import type { AfterChange } from '../store/after-change';
 import type { ProcessingStateStore } from '../store/processing-state-store';
 import { retryingLockConflicts } from '../store/lock-retries';
 import type { ReportQueries } from '../store/report-queries';
-import { hourStart } from '../store/statistics-store';
+import { hourStart } from '../core/hours';
 import type { Tx, UnitOfWork } from '../store/unit-of-work';
 
 /** What one roll-up run did: the watermark before (`from`) and after (`through`), epoch ms. */

@@ -6,7 +6,7 @@ import type { DailyStatisticsStore } from '../store/daily-statistics-store';
 import type { NightlyRunLease, ProcessingStateStore } from '../store/processing-state-store';
 import { retryingLockConflicts } from '../store/lock-retries';
 import type { ReportQueries } from '../store/report-queries';
-import { hourStart, HOUR_MS } from '../store/statistics-store';
+import { hourStart, HOUR_MS } from '../core/hours';
 import type { Tx, UnitOfWork } from '../store/unit-of-work';
 import type { ConsistencyReport } from './consistency-check';
 import { computeDay, DayResult, FailedGroup } from './day-statistics';

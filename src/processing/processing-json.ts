@@ -1,5 +1,6 @@
-import { formatMoney } from '../modification/money';
-import type { DailyStatistics, StatisticsTotals } from '../store/daily-statistics-store';
+import { formatMoney } from '../core/money';
+import type { DailyStatistics } from '../store/daily-statistics-store';
+import type { StatisticsTotals } from '../core/statistics';
 import type { HourlyStatistics } from '../store/report-queries';
 import type { ConsistencyDifference } from './consistency-check';
 import type { RollupResult } from './hourly-rollup';

@@ -1,8 +1,8 @@
 import type { NextFunction, Request, Response, Router } from 'express';
 import { z } from 'zod';
-import { AdminError, invalid } from '../admin/admin-errors';
-import { idParam, validate } from '../admin/admin-router';
-import { MAX_CAMPAIGN_ID } from '../linktrust/request-parser';
+import { AdminError, invalid } from '../http/admin-errors';
+import { idParam, validate } from '../http/params';
+import { MAX_CAMPAIGN_ID } from '../core/identifier-limits';
 import type { ProcessingService } from './processing-service';
 import { dailyRowJson, hourlyRowJson, nightlyReportJson, parseInstant, rollupJson, statusJson } from './processing-json';
 import { isReportingDate } from './reporting-calendar';

@@ -1,6 +1,6 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { hourStart, HOUR_MS } from '../store/statistics-store';
+import { hourStart, HOUR_MS } from '../core/hours';
 import type { RollupResult } from './hourly-rollup';
 import type { NightlyOutcome } from './nightly-processing';
 import { addDays, ReportingCalendar, ReportingDate } from './reporting-calendar';

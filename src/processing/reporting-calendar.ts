@@ -1,4 +1,4 @@
-import { HOUR_MS } from '../store/statistics-store';
+import { HOUR_MS } from '../core/hours';
 
 const DAY_MS = 86_400_000;
 const QUARTER_HOUR_MS = 900_000;

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { Db } from './unit-of-work';
 import type { AfterChange } from './after-change';
-import type { RowResult } from '../batch/results-csv';
-import type { RawParameter } from '../linktrust/raw-parameters';
+import type { RowResult } from '../core/row-result';
+import type { RawParameter } from '../core/raw-parameter';
 import { classifyDatabaseError } from './database-errors';
 import type { Engine } from './database';
 import { SqlRunner, type Sql } from './sql';

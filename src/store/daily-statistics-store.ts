@@ -1,17 +1,8 @@
 import type { Knex } from 'knex';
 import type { Db, Tx } from './unit-of-work';
-import { Money, moneyFromColumn } from '../modification/money';
-import { HOUR_MS, hourStart } from './statistics-store';
-
-/** Counts and exact totals of a group of transactions: all of them, and the approved ones. */
-export interface StatisticsTotals {
-  transactions: number;
-  approvedTransactions: number;
-  affiliatePayout: Money;
-  merchantRevenue: Money;
-  approvedAffiliatePayout: Money;
-  approvedMerchantRevenue: Money;
-}
+import { moneyFromColumn } from '../core/money';
+import { HOUR_MS, hourStart } from '../core/hours';
+import type { StatisticsTotals } from '../core/statistics';
 
 /** The six total columns, as both statistics tables and the recomputations name them. */
 export const TOTAL_COLUMNS = [

@@ -1,16 +1,8 @@
 import type { Knex } from 'knex';
-import { Money, moneyFromColumn, moneyToColumn } from '../modification/money';
+import { Money, moneyFromColumn, moneyToColumn } from '../core/money';
 import type { Sql, SqlValue, Statement } from './sql';
-import type { TransactionValues } from './transaction-store';
-
-/** How the transaction was identified by the request that changed it. */
-export type IdentifierKind = 'transaction_id' | 'click_id' | 'merchant_reference';
-
-/** Where the change came from. */
-export type ModificationSource = 'api' | 'batch' | 'admin';
-
-/** What became of the postback for this change. */
-export type PostbackDisposition = 'not_requested' | 'queued' | 'no_postback_url';
+import type { TransactionValues } from '../core/transaction';
+import type { IdentifierKind, ModificationSource, PostbackDisposition } from '../core/modification-kinds';
 
 /** One append-only history row. */
 export interface Modification {

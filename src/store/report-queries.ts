@@ -1,19 +1,9 @@
 import type { Knex } from 'knex';
 import type { Tx } from './unit-of-work';
 import type { Engine } from './database';
-import {
-  DailyStatistics,
-  DailyStatisticsRow,
-  dailyStatisticsFromRow,
-  EXACT_INTEGERS,
-  StatisticsTotals,
-  TOTAL_COLUMNS,
-  TRANSACTION_TOTALS,
-  TRANSACTION_TOTALS_SQL,
-  totalsFromRow,
-  TotalsRow,
-} from './daily-statistics-store';
-import { HOUR_MS } from './statistics-store';
+import { DailyStatistics, DailyStatisticsRow, dailyStatisticsFromRow, EXACT_INTEGERS, TOTAL_COLUMNS, TRANSACTION_TOTALS, TRANSACTION_TOTALS_SQL, totalsFromRow, TotalsRow } from './daily-statistics-store';
+import { StatisticsTotals } from '../core/statistics';
+import { HOUR_MS } from '../core/hours';
 
 /** One rolled-up hour's statistics for one campaign and affiliate. */
 export interface HourlyStatistics extends StatisticsTotals {

@@ -1,52 +1,7 @@
-import { Money, moneyToColumn } from '../modification/money';
+import { moneyToColumn } from '../core/money';
 import type { Engine } from './database';
 import { writeStatement, type Sql, type SqlValue, type Statement, type WriteResult } from './sql';
-import type { TransactionValues } from './transaction-store';
-
-/** Milliseconds in an hour; statistics hours are UTC hours. */
-export const HOUR_MS = 3_600_000;
-
-/** The UTC hour (epoch ms) a moment falls in. */
-export function hourStart(at: number): number {
-  return Math.floor(at / HOUR_MS) * HOUR_MS;
-}
-
-/** A difference to add to one (hour, campaign, affiliate) statistics row. */
-export interface StatisticsDelta {
-  transactions: number;
-  approvedTransactions: number;
-  affiliatePayout: Money;
-  merchantRevenue: Money;
-  approvedAffiliatePayout: Money;
-  approvedMerchantRevenue: Money;
-}
-
-/** What one transaction contributes to its hour's statistics. */
-export function contribution(values: TransactionValues): StatisticsDelta {
-  return {
-    transactions: 1,
-    approvedTransactions: values.approved ? 1 : 0,
-    affiliatePayout: values.affiliatePayout,
-    merchantRevenue: values.merchantRevenue,
-    approvedAffiliatePayout: values.approved ? values.affiliatePayout : 0n,
-    approvedMerchantRevenue: values.approved ? values.merchantRevenue : 0n,
-  };
-}
-
-/** after − before, for adjusting a rolled-up hour when a transaction changes (before null: a new one). */
-export function difference(before: TransactionValues | null, after: TransactionValues): StatisticsDelta {
-  const a = contribution(after);
-  if (!before) return a;
-  const b = contribution(before);
-  return {
-    transactions: 0,
-    approvedTransactions: a.approvedTransactions - b.approvedTransactions,
-    affiliatePayout: a.affiliatePayout - b.affiliatePayout,
-    merchantRevenue: a.merchantRevenue - b.merchantRevenue,
-    approvedAffiliatePayout: a.approvedAffiliatePayout - b.approvedAffiliatePayout,
-    approvedMerchantRevenue: a.approvedMerchantRevenue - b.approvedMerchantRevenue,
-  };
-}
+import type { StatisticsTotals } from '../core/statistics';
 
 const COLUMNS = ['transactions', 'approved_transactions', 'affiliate_payout', 'merchant_revenue', 'approved_affiliate_payout', 'approved_merchant_revenue'];
 
@@ -55,7 +10,7 @@ export interface HourDelta {
   hour: number;
   campaignId: number;
   affiliateId: number;
-  delta: StatisticsDelta;
+  delta: StatisticsTotals;
 }
 
 /** Hourly statistics rows. */
@@ -66,7 +21,7 @@ export class StatisticsStore {
   constructor(private readonly engine: Engine) {}
 
   /** Adds a delta to one hour's row, creating it when absent. */
-  async addToHour(sql: Sql, hour: number, campaignId: number, affiliateId: number, delta: StatisticsDelta): Promise<void> {
+  async addToHour(sql: Sql, hour: number, campaignId: number, affiliateId: number, delta: StatisticsTotals): Promise<void> {
     await sql.all([this.addToHoursStatement([{ hour, campaignId, affiliateId, delta }])]);
   }
 

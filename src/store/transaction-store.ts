@@ -1,34 +1,11 @@
 import type { Knex } from 'knex';
 import type { Db } from './unit-of-work';
-import { Money, moneyFromColumn, moneyToColumn } from '../modification/money';
+import { moneyFromColumn, moneyToColumn } from '../core/money';
 import { Campaign, campaignFromRow } from './campaign-store';
 import type { Engine } from './database';
 import { nightlyActiveSql } from './processing-state-store';
 import { readStatement, SqlRunner, writeStatement, type Sql, type SqlValue, type Statement, type WriteResult } from './sql';
-
-/** A tracked conversion. */
-export interface Transaction {
-  id: number;
-  clickId: string;
-  campaignId: number;
-  affiliateId: number;
-  merchantReferenceId: string | null;
-  subId: string | null;
-  affiliateReferenceId: string | null;
-  affiliatePayout: Money;
-  merchantRevenue: Money;
-  approved: boolean;
-  occurredAt: number;
-  createdAt: number;
-  updatedAt: number;
-}
-
-/** The three values a modification can change. */
-export interface TransactionValues {
-  affiliatePayout: Money;
-  merchantRevenue: Money;
-  approved: boolean;
-}
+import type { CampaignSettings, Transaction, TransactionValues } from '../core/transaction';
 
 /** A new transaction; id kept when supplied (transaction ids migrate from LinkTrust). */
 export type NewTransaction = Omit<Transaction, 'id' | 'createdAt' | 'updatedAt'> & { id?: number };
@@ -108,9 +85,6 @@ function splitJoined(row: JoinedRow): { transaction: Transaction; campaign: Camp
 }
 
 const transactionsFromRows = (rows: TransactionRow[]) => rows.map(transactionFromRow);
-
-/** What the pre-checks read of a campaign. */
-export type CampaignSettings = Pick<Campaign, 'id' | 'allowExternalModification' | 'passwordHash' | 'whitelistOnly' | 'uniqueMerchantReference'>;
 
 /** A transactions row with its campaign's settings (lockWithCampaignStatement). */
 type SettingsRow = TransactionRow & { c_allow: number; c_password_hash: string | null; c_whitelist_only: number; c_unique_ref: number };

@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config';
 import { createListener } from '../../src/http/listener';
 import { createLogger } from '../../src/logger';
 import { createProcessingService } from '../../src/processing/processing-service';
+import { PostbackService } from '../../src/postbacks/postback-service';
 import { validatePostbackUrlTemplate } from '../../src/postbacks/url-template';
 import type { Database } from '../../src/store/database';
 import { LOCK_RETRY_ATTEMPTS } from '../../src/store/lock-retries';
@@ -48,11 +49,12 @@ function failing<T extends object>(store: T, method: keyof T & string, failures:
 
 /** A real HTTP server on loopback over the app, its services built from `stores` (some of them fakes). */
 async function serveWith(services: Services, stores: Stores) {
-  const { db, config } = services;
+  const { config } = services;
   const admin = new AdminService({ ...stores, bcryptCost: 4, validatePostbackUrl: validatePostbackUrlTemplate });
   const processing = createProcessingService(config.processing, stores);
   const batches = new BatchService({ store: stores.batches });
-  const { server } = createListener(createApp({ ...services, stores, admin, processing, batches }), { certFile: null, keyFile: null }, config.http, { trustProxy: config.trustProxy });
+  const postbacks = new PostbackService({ postbacks: stores.postbacks });
+  const { server } = createListener(createApp({ ...services, stores, admin, processing, batches, postbacks }), { certFile: null, keyFile: null }, config.http, { trustProxy: config.trustProxy });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -362,7 +364,7 @@ describeOnMariaDb('admin writes against real locks on MariaDB', () => {
     const { startTestServer } = await import('../support/test-server');
     const shortWait = openWithShortLockWait();
     const server = await startTestServer(shortWait);
-    let holder = await database.db.knex.transaction();
+    const holder = await database.db.knex.transaction();
     try {
       const affiliate = await buildAffiliate(server.services);
       const campaign = await buildCampaign(server.services);

@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import type { batchJson } from '../../src/batch/batch-router';
-import { parseResultsCsv, type RowResult } from '../../src/batch/results-csv';
+import { parseResultsCsv } from '../../src/batch/results-csv';
+import type { RowResult } from '../../src/core/row-result';
 import type { Services } from '../../src/composition';
-import { parseMoney } from '../../src/modification/money';
+import { parseMoney } from '../../src/core/money';
 import { freshId, twoDaysAgo } from '../support/factories';
 import { TEST_ADMIN_TOKEN } from '../support/test-server';
 

@@ -1,6 +1,6 @@
 import { BatchService, type UploadResult } from '../../src/batch/batch-service';
 import { parseModificationFile } from '../../src/batch/parse-file';
-import type { RowResult } from '../../src/batch/results-csv';
+import type { RowResult } from '../../src/core/row-result';
 import type { Batch, BatchRow, NewBatch } from '../../src/store/batch-store';
 
 /**

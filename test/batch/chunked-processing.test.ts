@@ -1,7 +1,7 @@
 import type { Services } from '../../src/composition';
-import { parseMoney } from '../../src/modification/money';
+import { parseMoney } from '../../src/core/money';
 import type { Modification } from '../../src/store/modification-store';
-import { HOUR_MS } from '../../src/store/statistics-store';
+import { HOUR_MS } from '../../src/core/hours';
 import { testEngines } from '../support/databases';
 import { buildAffiliate, buildCampaign, buildTransaction, twoDaysAgo } from '../support/factories';
 import { editByPost } from '../support/linktrust-xml';

@@ -1,4 +1,5 @@
-import { csvField, formatResultsCsv, parseResultsCsv, resultsCsvHeader, resultsCsvRecord, type RowResult } from '../../src/batch/results-csv';
+import { csvField, formatResultsCsv, parseResultsCsv, resultsCsvHeader, resultsCsvRecord } from '../../src/batch/results-csv';
+import type { RowResult } from '../../src/core/row-result';
 
 const row = (fields: Partial<RowResult> = {}): RowResult => ({
   rowNumber: 1,

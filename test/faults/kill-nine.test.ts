@@ -64,7 +64,7 @@ async function writtenRows(knex: Knex) {
 
 describe.each(testEngines())('kill -9 of the production server in the middle of a burst (%s)', (engine) => {
   let database: TestDatabase;
-  let servers: SpawnedServer[] = [];
+  const servers: SpawnedServer[] = [];
   beforeAll(async () => {
     await ensureBuilt();
     database = await createTestDatabase(engine);

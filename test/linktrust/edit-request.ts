@@ -1,5 +1,5 @@
 import type { Services } from '../../src/composition';
-import type { Transaction } from '../../src/store/transaction-store';
+import type { Transaction } from '../../src/core/transaction';
 import { LinkTrustDocument, NOTHING_SUPPLIED, readLinkTrustDocument, Supplied } from './strict-linktrust-xml';
 
 /** How parameters reach /transaction.edit: the query string, a form body, or split between both. */

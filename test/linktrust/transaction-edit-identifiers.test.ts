@@ -101,7 +101,7 @@ describe.each(testEngines())('/transaction.edit identifiers on %s', (engine) => 
     });
 
     it('answers Invalid transaction specified for a merchant reference that belongs to another campaign', async () => {
-      const { campaign, transaction } = await buildScene(context.server.services);
+      const { transaction } = await buildScene(context.server.services);
       const other = await buildCampaign(context.server.services);
       const answer = await edit(context.server.baseUrl, transport, [
         ['Password', other.password as string],

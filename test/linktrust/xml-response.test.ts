@@ -3,7 +3,7 @@ import { create } from 'xmlbuilder2';
 import type { SuppliedValues } from '../../src/linktrust/request-parser';
 import { escapeXmlText, renderLinkTrustResponse } from '../../src/linktrust/xml-response';
 import type { Outcome } from '../../src/modification/outcome';
-import type { Transaction } from '../../src/store/transaction-store';
+import type { Transaction } from '../../src/core/transaction';
 import { keepXmlChars, readLinkTrustDocument } from './strict-linktrust-xml';
 
 const transaction: Transaction = {

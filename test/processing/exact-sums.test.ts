@@ -1,4 +1,4 @@
-import { hourStart } from '../../src/store/statistics-store';
+import { hourStart } from '../../src/core/hours';
 import { testEngines } from '../support/databases';
 import { buildAffiliate, buildCampaign } from '../support/factories';
 import { editByGet } from '../support/linktrust-xml';

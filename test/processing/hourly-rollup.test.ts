@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import knex from 'knex';
 import { runHourlyRollup } from '../../src/processing/hourly-rollup';
 import { ProcessingState, ProcessingStateStore } from '../../src/store/processing-state-store';
-import { hourStart } from '../../src/store/statistics-store';
+import { hourStart } from '../../src/core/hours';
 import { createTestDatabase, testEngines } from '../support/databases';
 import { buildAffiliate, buildCampaign, buildTransaction } from '../support/factories';
 import { adminRequest, startTestServer, useTestServer } from '../support/test-server';

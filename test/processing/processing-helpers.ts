@@ -1,7 +1,7 @@
 import type { Services } from '../../src/composition';
 import type { ModificationCommand, RequestedChanges } from '../../src/modification/command';
-import { parseMoney } from '../../src/modification/money';
-import type { Transaction } from '../../src/store/transaction-store';
+import { parseMoney } from '../../src/core/money';
+import type { Transaction } from '../../src/core/transaction';
 
 const HOUR = 3_600_000;
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { hourStart } from '../../src/store/statistics-store';
+import { hourStart } from '../../src/core/hours';
 import { testEngines } from '../support/databases';
 import { buildAffiliate, buildCampaign } from '../support/factories';
 import { useTestServer } from '../support/test-server';

@@ -1,11 +1,11 @@
 import crypto from 'node:crypto';
 import bcrypt from 'bcrypt';
-import { parseMoney } from '../../src/modification/money';
+import { parseMoney } from '../../src/core/money';
 import { runHourlyRollup } from '../../src/processing/hourly-rollup';
 import { Services } from '../../src/composition';
 import type { Campaign } from '../../src/store/campaign-store';
 import type { Affiliate } from '../../src/store/affiliate-store';
-import type { Transaction } from '../../src/store/transaction-store';
+import type { Transaction } from '../../src/core/transaction';
 
 const unique = () => crypto.randomBytes(6).toString('hex');
 // Counts down from high up: ids the database generates (max + 1) then never meet the factories' ids.

@@ -15,7 +15,8 @@ import {
   type RowIdentifiers,
 } from './results';
 import { EXTRA_FIELDS_PARAMETER, parseModificationFile, type ParsedRow } from '../parse-file';
-import { SUCCESS_MESSAGE, type RowResult } from '../results-csv';
+import { SUCCESS_MESSAGE } from '../results-csv';
+import type { RowResult } from '../../core/row-result';
 import { extraFieldsMessage } from '../run-row';
 
 /** What to post where, and how. */

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { RESULTS_CSV_COLUMNS, csvValue, formatResultsCsv, resultsCsvHeader, resultsCsvRecord, type RowResult } from '../results-csv';
+import { RESULTS_CSV_COLUMNS, csvValue, formatResultsCsv, resultsCsvHeader, resultsCsvRecord } from '../results-csv';
+import type { RowResult } from '../../core/row-result';
 
 /** The identifying values of a row, as written in the input file ('' when absent). */
 export type RowIdentifiers = Pick<RowResult, 'transactionId' | 'clickId' | 'merchantReferenceId' | 'cid'>;

@@ -1,5 +1,5 @@
 import type { Request, Response, Router } from 'express';
-import { AdminError } from '../../admin/admin-errors';
+import { AdminError } from '../../http/admin-errors';
 import type { Campaign } from '../../store/campaign-store';
 import { actorOf, ConsoleContext, field, idFrom, noticeFor, route, seeOther, sendPage, sessionOf } from '../console-context';
 import { html } from '../html';

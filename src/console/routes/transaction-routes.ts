@@ -1,7 +1,6 @@
 import type { Request, Response, Router } from 'express';
-import { AdminError } from '../../admin/admin-errors';
-import { retryingLockConflicts } from '../../store/lock-retries';
-import type { Transaction } from '../../store/transaction-store';
+import { AdminError } from '../../http/admin-errors';
+import type { Transaction } from '../../core/transaction';
 import { actorOf, ConsoleContext, idFrom, noticeFor, route, seeOther, sendPage, sessionOf } from '../console-context';
 import { TransactionSearch, transactionSearchView, transactionView } from '../views/transactions-view';
 
@@ -71,13 +70,17 @@ export function transactionRoutes(router: Router, context: ConsoleContext): void
 
   router.post('/postbacks/:id/retry', route(async (req, res) => {
     const id = idFrom(req.params.id);
-    const delivery = id === null ? null : await context.postbacks.get(id);
-    if (!delivery) {
+    const retry = id === null
+      ? ({ kind: 'not_found' } as const)
+      : await context.postbacks.retry(id, (delivery) =>
+          context.audit.within(actorOf(req, res), 'postback.retry', `postback ${delivery.id}`, { transactionId: delivery.transactionId, attemptsBefore: delivery.attempts }),
+        );
+    if (retry.kind === 'not_found') {
       sendPage(req, res, context, { title: 'Postback not found', section: 'transactions', body: transactionSearchView({ transactionId: '', clickId: '', merchantReferenceId: '', campaignId: '' }, null) }, 404);
       return;
     }
-    const audit = context.audit.within(actorOf(req, res), 'postback.retry', `postback ${delivery.id}`, { transactionId: delivery.transactionId, attemptsBefore: delivery.attempts });
-    if (!(await retryingLockConflicts(() => context.postbacks.requeueFailed(delivery.id, Date.now(), audit)))) {
+    const { delivery } = retry;
+    if (retry.kind === 'not_failed') {
       sendPage(req, res, context, {
         title: `Transaction ${delivery.transactionId}`,
         section: 'transactions',
@@ -86,7 +89,6 @@ export function transactionRoutes(router: Router, context: ConsoleContext): void
       }, 409);
       return;
     }
-    context.wakePostbackWorker();
     seeOther(res, `/admin/transactions/${delivery.transactionId}?done=retried`);
   }));
 }

@@ -1,5 +1,5 @@
 import type { Request, Response, Router } from 'express';
-import { AdminError } from '../../admin/admin-errors';
+import { AdminError } from '../../http/admin-errors';
 import type { WhitelistEntry } from '../../store/whitelist-store';
 import { actorOf, ConsoleContext, field, idFrom, noticeFor, route, seeOther, sendPage, sessionOf } from '../console-context';
 import { pathWithQuery } from '../html';

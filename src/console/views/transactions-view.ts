@@ -1,7 +1,7 @@
-import { formatMoney } from '../../modification/money';
+import { formatMoney } from '../../core/money';
 import type { Modification } from '../../store/modification-store';
 import type { PostbackAttempt, PostbackDelivery } from '../../store/postback-store';
-import type { Transaction } from '../../store/transaction-store';
+import type { Transaction } from '../../core/transaction';
 import { html, SafeHtml, time, yesNo } from '../html';
 import { csrfField, PageSession } from './layout';
 

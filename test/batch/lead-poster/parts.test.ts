@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { parse } from 'csv-parse/sync';
 import { readLinkTrustAnswer } from '../../../src/batch/lead-poster/answer';
 import { redactUrl, resolveEndpoint } from '../../../src/batch/lead-poster/endpoint';
 import { backoffDelay } from '../../../src/batch/lead-poster/request';
 import { isFinished, readResultsFile } from '../../../src/batch/lead-poster/results';
-import { formatResultsCsv, type RowResult } from '../../../src/batch/results-csv';
+import { formatResultsCsv } from '../../../src/batch/results-csv';
+import type { RowResult } from '../../../src/core/row-result';
 import { extraFieldsMessage } from '../../../src/batch/run-row';
 import { renderLinkTrustResponse } from '../../../src/linktrust/xml-response';
 

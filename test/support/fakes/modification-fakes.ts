@@ -1,6 +1,7 @@
 import type { PasswordVerifier } from '../../../src/auth/password-verifier';
 import type { Campaign, CampaignStore } from '../../../src/store/campaign-store';
-import type { Transaction, TransactionLookup, TransactionStore } from '../../../src/store/transaction-store';
+import type { Transaction } from '../../../src/core/transaction';
+import type { TransactionLookup, TransactionStore } from '../../../src/store/transaction-store';
 import type { WhitelistStore } from '../../../src/store/whitelist-store';
 
 /**

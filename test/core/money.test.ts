@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { formatMoney, MAX_MONEY, moneyFromColumn, moneyToColumn, MONEY_SCALE, parseMoney } from '../../src/modification/money';
+import { formatMoney, MAX_MONEY, moneyFromColumn, moneyToColumn, MONEY_SCALE, parseMoney } from '../../src/core/money';
 
 describe('parseMoney', () => {
   it.each([
