@@ -26,7 +26,7 @@ export interface ManyAddressFloodResult {
 }
 
 /**
- * The flood scenario's many-address variant (issue 16): `addresses` loopback addresses (127.1.x.y, as
+ * The flood scenario's many-address variant (IPv6 gives an attacker unlimited addresses): `addresses` loopback addresses (127.1.x.y, as
  * X-Forwarded-For), one wrong password each for the flood campaign, over more connections than the
  * compare queue holds, against a server of its own (its leftover queue ends with it). Meanwhile the
  * honest merchant — 127.0.0.1, which passed a check just before — checks the passwords of the flood

@@ -25,7 +25,7 @@ export interface ResultRow {
   usage?: ResourceUsage;
 }
 
-/** A target from issue 8 and whether this run met it. */
+/** A speed target (README, Benchmarks) and whether this run met it. */
 export interface TargetVerdict {
   target: string;
   measured: string;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the speed harness of issue 8. Seeds MariaDB and SQLite, starts the real server (the
+ * `npm run bench`: the speed harness (targets in README, Benchmarks). Seeds MariaDB and SQLite, starts the real server (the
  * production build in dist/) and the floor as child processes, drives them with autocannon, prints a
  * table and writes bench/results/latest.json. Options: BENCH_* variables (bench-options.ts, README).
  */
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     if (run.bulkSkipped) log(`${run.engine}: bulk: skipped — ${run.bulkSkipped}`);
   }
   log('');
-  log('Targets (issue 8):');
+  log('Targets:');
   log(formatTargets(targets));
 
   writeResults(options.output, {

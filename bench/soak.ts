@@ -12,7 +12,7 @@ import { runHourlyRollup } from '../src/processing/hourly-rollup';
 import { Database, migrateToLatest, openDatabase } from '../src/store/database';
 import { startNodeFlags } from './engine-run';
 
-// The soak (issue 7, "Load"): CLIENTS concurrent clients edit TRANSACTIONS transactions for SOAK_SECONDS
+// The soak (README, Operations, "Load"): CLIENTS concurrent clients edit TRANSACTIONS transactions for SOAK_SECONDS
 // against the production server on MariaDB — valid edits, wrong passwords and unknown transactions —
 // recording every answer. Then, from the database: every success answered is in the history exactly
 // once with the values it asked for, every failure left no trace, each transaction holds the values of

@@ -98,7 +98,8 @@ export class BatchProcessor {
   }
 
   /**
-   * The chunk's rows in one unit of work of the core (issue 5's speed): the same checks and messages as
+   * The chunk's rows in one unit of work of the core (one round trip and one COMMIT for many rows, which
+   * is what makes a large file fast): the same checks and messages as
    * row by row, with the row results written in that unit of work. Null when the chunk must go row by
    * row instead — a passing refusal (deferrals are counted per row), or a row another worker finished —
    * and then nothing of it was written.

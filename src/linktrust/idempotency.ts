@@ -27,7 +27,7 @@ export function requestFingerprint(pairs: DecodedPairs): string {
 export type IdempotencyDecision = { kind: 'run' } | { kind: 'replay'; response: string } | { kind: 'conflict' };
 
 /**
- * Makes merchants' retries safe (issue: Idempotency-Key). Only applied changes are remembered — a
+ * Makes merchants' retries safe (`Idempotency-Key`). Only applied changes are remembered — a
  * failure changed nothing, so a retry simply runs again (a temporary failure must be retried for real).
  * The answer is stored in the change's own database transaction; the key's primary key makes a
  * concurrent twin roll back, after which it replays the winner's answer.

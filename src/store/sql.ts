@@ -61,7 +61,8 @@ export type StatementValues<S extends readonly Statement<unknown>[]> = { -readon
 
 /**
  * Statements on one connection, prepared once per connection and reused: the hot path's alternative to
- * knex's query builder, which costs about half of Node's CPU per edit (issue 8). Stores still own the SQL;
+ * knex's query builder, which cost about half of Node's CPU per edit (measured by `npm run bench`). Stores
+ * still own the SQL;
  * the unit of work hands them this instead of a knex transaction.
  */
 export interface Sql {
@@ -72,7 +73,7 @@ export interface Sql {
    * Runs the statements in order, stopping at the first that fails, and reads their results. On
    * MySQL/MariaDB they travel in one round trip (a multi-statement text query, values escaped by mysql2
    * as knex's own queries are), together with a unit of work's deferred START TRANSACTION: on loopback
-   * each round trip costs more CPU than the statement it carries (issue 8).
+   * each round trip costs more CPU than the statement it carries.
    */
   all<S extends readonly Statement<unknown>[] | []>(statements: S, options?: AllOptions): Promise<StatementValues<S>>;
   /** Runs `callback` once the unit of work has committed (never when it rolls back). */

@@ -10,7 +10,7 @@ import { AfterChange, withAfterChange } from './after-change';
  * - `db: Db = this.knex` last: the method runs alone on the pool, or inside a caller's unit when given
  *   one (admin writes that may carry the console's audit row).
  * - `sql: Sql` first: the modification core's hot path, whose unit of work batches a change's statements
- *   per round trip (issue 8); `SqlRunner.within(tx)` binds it to a `Tx` where both paths meet.
+ *   per round trip (on loopback a round trip costs more CPU than the statement it carries); `SqlRunner.within(tx)` binds it to a `Tx` where both paths meet.
  * No store method takes the engine per call: each store gets it at construction.
  */
 export type Tx = Knex.Transaction;
