@@ -27,7 +27,14 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./', message: 'core/ is the domain: it imports only core/ (README, Development).' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^\\.\\./', message: 'core/ is the domain: it imports only core/ (README, Development).' },
+          ],
+        },
+      ],
     },
   },
   {
@@ -39,7 +46,8 @@ export default tseslint.config(
           patterns: [
             {
               regex: '^\\.\\./(?!core/|config$|\\.\\./db/)',
-              message: 'store/ imports only store/, core/, the database config and db/migrations: never a service or a front door (README, Development).',
+              message:
+                'store/ imports only store/, core/, the database config and db/migrations: never a service or a front door (README, Development).',
             },
           ],
         },
@@ -70,7 +78,8 @@ export default tseslint.config(
             {
               regex: STORE,
               importNamePattern: 'Store$|^Sql(Runner)?$|^Database$',
-              message: 'Routers and console routes call services, never stores: take the service, not the store (README, Development).',
+              message:
+                'Routers and console routes call services, never stores: take the service, not the store (README, Development).',
             },
           ],
         },
@@ -84,7 +93,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '(-router|-route|/routes/[^/]+)$', message: 'Only app.ts (and the console router) mount routers; shared HTTP helpers live in http/.' }] },
+        {
+          patterns: [
+            {
+              regex: '(-router|-route|/routes/[^/]+)$',
+              message: 'Only app.ts (and the console router) mount routers; shared HTTP helpers live in http/.',
+            },
+          ],
+        },
       ],
     },
   },

@@ -24,7 +24,12 @@ export const AFFILIATE_COUNT = 20;
  * (the per-campaign counter of the flood campaign carries over, as it would). Success traffic comes
  * from 127.0.0.1 itself.
  */
-export const ATTACKER_IPS = { flood: '203.0.113.66', wrongPassword: '203.0.113.67', unknown: '203.0.113.68', mixed: '203.0.113.69' } as const;
+export const ATTACKER_IPS = {
+  flood: '203.0.113.66',
+  wrongPassword: '203.0.113.67',
+  unknown: '203.0.113.68',
+  mixed: '203.0.113.69',
+} as const;
 
 /**
  * The `i`th address of the many-address flood: 127.1.0.1, 127.1.0.2, … — loopback only (sent as
@@ -115,7 +120,9 @@ export function unknownTransactionRequest(total: number, clientIp: string): Edit
 export function mixedRequest(total: number): EditRequest {
   const roll = Math.random();
   if (roll < 0.9) return successRequest(total);
-  return roll < 0.95 ? wrongPasswordRequest(total, ATTACKER_IPS.mixed) : unknownTransactionRequest(total, ATTACKER_IPS.mixed);
+  return roll < 0.95
+    ? wrongPasswordRequest(total, ATTACKER_IPS.mixed)
+    : unknownTransactionRequest(total, ATTACKER_IPS.mixed);
 }
 
 /**

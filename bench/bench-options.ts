@@ -51,7 +51,16 @@ export interface BenchOptions {
  * The scenario groups BENCH_SCENARIOS can pick. The floor always runs on MariaDB: it is every ratio's
  * base. `floor-full` (the floor sending the real server's nine statements) is for analysis, not default.
  */
-export const SCENARIOS = ['success', 'flood', 'flood-many', 'wrong-password', 'unknown', 'mixed', 'bulk', 'floor-full'] as const;
+export const SCENARIOS = [
+  'success',
+  'flood',
+  'flood-many',
+  'wrong-password',
+  'unknown',
+  'mixed',
+  'bulk',
+  'floor-full',
+] as const;
 const DEFAULT_SCENARIOS = SCENARIOS.filter((scenario) => scenario !== 'floor-full');
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -61,7 +70,8 @@ export class BenchOptionsError extends Error {}
 function positive(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
-  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min) throw new BenchOptionsError(`${name} must be a whole number ≥ ${min}`);
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min)
+    throw new BenchOptionsError(`${name} must be a whole number ≥ ${min}`);
   return Number(raw);
 }
 
@@ -77,14 +87,16 @@ export function loadBenchOptions(env: NodeJS.ProcessEnv, root: string): BenchOpt
     .map((e) => e.trim().toLowerCase())
     .filter(Boolean);
   for (const engine of engines) {
-    if (engine !== 'mysql' && engine !== 'sqlite') throw new BenchOptionsError('BENCH_ENGINES must list mysql and/or sqlite');
+    if (engine !== 'mysql' && engine !== 'sqlite')
+      throw new BenchOptionsError('BENCH_ENGINES must list mysql and/or sqlite');
   }
   const scenarios = (env.BENCH_SCENARIOS ?? DEFAULT_SCENARIOS.join(','))
     .split(',')
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
   for (const scenario of scenarios) {
-    if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new BenchOptionsError(`BENCH_SCENARIOS must list some of ${SCENARIOS.join(', ')}`);
+    if (!(SCENARIOS as readonly string[]).includes(scenario))
+      throw new BenchOptionsError(`BENCH_SCENARIOS must list some of ${SCENARIOS.join(', ')}`);
   }
   const durationSeconds = positive(env, 'BENCH_DURATION', quick ? 2 : 10);
   return {
@@ -107,7 +119,8 @@ export function loadBenchOptions(env: NodeJS.ProcessEnv, root: string): BenchOpt
     // A smoke run must not overwrite the committed results.
     output: path.resolve(
       root,
-      env.BENCH_OUTPUT?.trim() || (quick ? path.join(os.tmpdir(), 'txedit-bench-quick.json') : 'bench/results/latest.json'),
+      env.BENCH_OUTPUT?.trim() ||
+        (quick ? path.join(os.tmpdir(), 'txedit-bench-quick.json') : 'bench/results/latest.json'),
     ),
     keepDatabases: flag(env, 'BENCH_KEEP_DB'),
     scenarios: [...new Set(scenarios)] as Scenario[],

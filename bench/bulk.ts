@@ -79,9 +79,9 @@ export async function runBulkScenario(options: {
   return {
     rows: options.rows,
     seconds,
-    rowsPerSec: (status.state === 'completed' ? options.rows : status.processed ?? 0) / seconds,
+    rowsPerSec: (status.state === 'completed' ? options.rows : (status.processed ?? 0)) / seconds,
     state: status.state ?? 'unknown',
-    processed: status.state === 'completed' ? options.rows : status.processed ?? 0,
+    processed: status.state === 'completed' ? options.rows : (status.processed ?? 0),
     succeeded: status.succeeded ?? null,
     failed: status.failed ?? null,
     concurrentEdits: await edits.result,

@@ -23,7 +23,8 @@ export interface EditSession {
 }
 
 const LOCK = 'SELECT affiliate_payout, merchant_revenue, approved FROM transactions WHERE id = ? FOR UPDATE';
-const UPDATE = 'UPDATE transactions SET affiliate_payout = ?, merchant_revenue = ?, approved = ?, updated_at = ? WHERE id = ?';
+const UPDATE =
+  'UPDATE transactions SET affiliate_payout = ?, merchant_revenue = ?, approved = ?, updated_at = ? WHERE id = ?';
 const HISTORY =
   'INSERT INTO modifications (transaction_id, identifier, source, before_affiliate_payout, before_merchant_revenue, ' +
   'before_approved, after_affiliate_payout, after_merchant_revenue, after_approved, reason, client_ip, request_id, ' +
@@ -74,8 +75,20 @@ export async function runEdit(session: EditSession, edit: EditValues, list: Stat
       await run(STATISTICS, [hour, Number(located.campaign_id), Number(located.affiliate_id), ...delta, ...delta]);
     }
     await run(HISTORY, [
-      id, 'transaction_id', 'bench-floor', Number(before.affiliate_payout), Number(before.merchant_revenue), Number(before.approved),
-      payout, revenue, approved, edit.reason, edit.clientIp, crypto.randomUUID(), 'not_requested', now,
+      id,
+      'transaction_id',
+      'bench-floor',
+      Number(before.affiliate_payout),
+      Number(before.merchant_revenue),
+      Number(before.approved),
+      payout,
+      revenue,
+      approved,
+      edit.reason,
+      edit.clientIp,
+      crypto.randomUUID(),
+      'not_requested',
+      now,
     ]);
     return true;
   });

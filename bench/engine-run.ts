@@ -2,15 +2,36 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ATTACKER_IPS, EditRequest, mixedRequest, SUCCESS_CAMPAIGNS, roundTransactionCount, successRequest, unknownTransactionRequest, wrongPasswordRequest } from './bench-data';
+import {
+  ATTACKER_IPS,
+  EditRequest,
+  mixedRequest,
+  SUCCESS_CAMPAIGNS,
+  roundTransactionCount,
+  successRequest,
+  unknownTransactionRequest,
+  wrongPasswordRequest,
+} from './bench-data';
 import type { BenchEngine, BenchOptions, Scenario } from './bench-options';
 import { BulkResult, batchesRouteExists, runBulkScenario } from './bulk';
 import { ChildServer, freePort, startChildServer } from './child-server';
 import { classifyAnswer, LoadResult, startLoad } from './load';
 import { ManyAddressFloodResult, runManyAddressFlood } from './many-address-flood';
-import { findDatabaseServerPid, ResourceSampler, ResourceUsage, waitForQuietMachine, waitUntilIdle } from './process-stats';
+import {
+  findDatabaseServerPid,
+  ResourceSampler,
+  ResourceUsage,
+  waitForQuietMachine,
+  waitUntilIdle,
+} from './process-stats';
 import type { ResultRow } from './report';
-import { BenchDatabase, createMysqlDatabase, createSqliteDatabase, inspectBenchDatabase, seedBenchDatabase } from './seed';
+import {
+  BenchDatabase,
+  createMysqlDatabase,
+  createSqliteDatabase,
+  inspectBenchDatabase,
+  seedBenchDatabase,
+} from './seed';
 
 /** Everything measured on one engine. */
 export interface EngineRun {
@@ -85,7 +106,12 @@ export const SUCCESS_DURING_FLOOD_SCENARIO = 'success, during a wrong-password f
 // bcrypt at cost 12 answers a wrong password in ≈ 240 ms of a core; 50 queued connections wait seconds.
 const FAILURE_TIMEOUT_SECONDS = 60;
 
-function serverEnv(options: BenchOptions, database: BenchDatabase, port: number, adminToken: string): Record<string, string> {
+function serverEnv(
+  options: BenchOptions,
+  database: BenchDatabase,
+  port: number,
+  adminToken: string,
+): Record<string, string> {
   return {
     PORT: String(port),
     HOST: '127.0.0.1',
@@ -108,7 +134,9 @@ function serverEnv(options: BenchOptions, database: BenchDatabase, port: number,
  * the server as it is started in production.
  */
 export function startNodeFlags(root: string): string[] {
-  const start = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start;
+  const start = (
+    JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+  ).scripts.start;
   const flags = /\bnode((?:\s+--\S+)*)\s+dist\/src\/server\.js/.exec(start);
   if (!flags) throw new Error(`package.json's start script does not run "node [flags] dist/src/server.js": ${start}`);
   return flags[1].split(/\s+/).filter(Boolean);
@@ -145,7 +173,8 @@ class EngineBench {
   }
 
   private row(scenario: string, load: LoadResult, usage: ResourceUsage, ownsUsage = true): ResultRow {
-    const perRequest = (seconds: number | null | undefined) => (ownsUsage && seconds != null && load.responses > 0 ? (seconds * 1e6) / load.responses : null);
+    const perRequest = (seconds: number | null | undefined) =>
+      ownsUsage && seconds != null && load.responses > 0 ? (seconds * 1e6) / load.responses : null;
     return {
       scenario,
       engine: this.engine,
@@ -164,7 +193,9 @@ class EngineBench {
   }
 
   private report(scenario: string, load: LoadResult, usage: ResourceUsage): void {
-    const answers = Object.entries(load.answers).map(([answer, count]) => `${answer} ${count}`).join(', ');
+    const answers = Object.entries(load.answers)
+      .map(([answer, count]) => `${answer} ${count}`)
+      .join(', ');
     this.log(
       `${this.engine}: ${scenario} @${load.connections}: ${load.reqPerSec.toFixed(0)} req/s, p50 ${load.p50Ms} ms, p99 ${load.p99Ms} ms, ` +
         `errors ${load.errors} (${answers}); other work on the machine: ${(usage.otherCpuSeconds / usage.wallSeconds).toFixed(2)} cores`,
@@ -184,15 +215,31 @@ class EngineBench {
         if (classifyAnswer(await response.text()) === 'succeeded') this.answeredSuccesses++;
       }
     }
-    const load = await startLoad({ baseUrl: target.baseUrl, connections: 50, durationSeconds: this.options.warmupSeconds, next: () => successRequest(this.transactions) })
-      .result;
+    const load = await startLoad({
+      baseUrl: target.baseUrl,
+      connections: 50,
+      durationSeconds: this.options.warmupSeconds,
+      next: () => successRequest(this.transactions),
+    }).result;
     if (target === this.server) this.answeredSuccesses += load.answers.succeeded ?? 0;
   }
 
   /** One measured autocannon run, as a row of the table. */
-  async measure(target: ChildServer, scenario: string, connections: number, next: () => EditRequest, timeoutSeconds = 10): Promise<ResultRow> {
+  async measure(
+    target: ChildServer,
+    scenario: string,
+    connections: number,
+    next: () => EditRequest,
+    timeoutSeconds = 10,
+  ): Promise<ResultRow> {
     const sampler = await this.settle(target);
-    const load = await startLoad({ baseUrl: target.baseUrl, connections, durationSeconds: this.options.durationSeconds, next, timeoutSeconds }).result;
+    const load = await startLoad({
+      baseUrl: target.baseUrl,
+      connections,
+      durationSeconds: this.options.durationSeconds,
+      next,
+      timeoutSeconds,
+    }).result;
     const usage = sampler.stop();
     if (target === this.server) this.answeredSuccesses += load.answers.succeeded ?? 0;
     this.report(scenario, load, usage);
@@ -200,7 +247,13 @@ class EngineBench {
   }
 
   /** One measured autocannon run, into the table. */
-  async drive(target: ChildServer, scenario: string, connections: number, next: () => EditRequest, timeoutSeconds = 10): Promise<void> {
+  async drive(
+    target: ChildServer,
+    scenario: string,
+    connections: number,
+    next: () => EditRequest,
+    timeoutSeconds = 10,
+  ): Promise<void> {
     this.rows.push(await this.measure(target, scenario, connections, next, timeoutSeconds));
   }
 
@@ -218,8 +271,18 @@ class EngineBench {
     base: (i: number) => Promise<ResultRow>,
     other: (i: number) => Promise<[ResultRow, ...ResultRow[]]>,
     byP99 = false,
-  ): Promise<Array<{ baseFirst: boolean; base: number; other: number; ratio: number; baseP99Ms: number; otherP99Ms: number }>> {
-    const measured: Array<{ baseFirst: boolean; base: number; other: number; ratio: number; baseP99Ms: number; otherP99Ms: number; rows: ResultRow[] }> = [];
+  ): Promise<
+    Array<{ baseFirst: boolean; base: number; other: number; ratio: number; baseP99Ms: number; otherP99Ms: number }>
+  > {
+    const measured: Array<{
+      baseFirst: boolean;
+      base: number;
+      other: number;
+      ratio: number;
+      baseP99Ms: number;
+      otherP99Ms: number;
+      rows: ResultRow[];
+    }> = [];
     for (let i = 0; i < count; i++) {
       const baseFirst = i % 2 === 0;
       const first = baseFirst ? await base(i) : null;
@@ -239,9 +302,15 @@ class EngineBench {
     const median = byP99 ? medianBy(measured, (pair) => pair.otherP99Ms, 'higher') : medianByRatio(measured);
     this.rows.push(...median.rows);
     const ratios = measured.map((pair) => pair.ratio.toFixed(2)).join(', ');
-    const p99s = byP99 ? `; p99 ${measured.map((pair) => `${pair.otherP99Ms} ms (floor ${pair.baseP99Ms})`).join(', ')}` : '';
-    const kept = byP99 ? `the pair with the median p99 (${median.otherP99Ms} ms)` : `the median pair (${median.ratio.toFixed(2)})`;
-    this.log(`${this.engine}: ${what} over ${count} alternating pair${count === 1 ? '' : 's'}: ${ratios}${p99s}${count > 1 ? ` — the table keeps ${kept}` : ''}`);
+    const p99s = byP99
+      ? `; p99 ${measured.map((pair) => `${pair.otherP99Ms} ms (floor ${pair.baseP99Ms})`).join(', ')}`
+      : '';
+    const kept = byP99
+      ? `the pair with the median p99 (${median.otherP99Ms} ms)`
+      : `the median pair (${median.ratio.toFixed(2)})`;
+    this.log(
+      `${this.engine}: ${what} over ${count} alternating pair${count === 1 ? '' : 's'}: ${ratios}${p99s}${count > 1 ? ` — the table keeps ${kept}` : ''}`,
+    );
     return measured.map(({ rows: _rows, ...pair }) => pair);
   }
 
@@ -249,7 +318,13 @@ class EngineBench {
    * The floor and the success path in alternating pairs (the floor's row and the server's go in the
    * table: the median pair's by ratio, or by the server's p99 with `byP99`).
    */
-  async pairs(floor: ChildServer, connections: number, count: number, next: () => EditRequest, byP99 = false): Promise<FloorPair[]> {
+  async pairs(
+    floor: ChildServer,
+    connections: number,
+    count: number,
+    next: () => EditRequest,
+    byP99 = false,
+  ): Promise<FloorPair[]> {
     const pairs = await this.alternating(
       `success @${connections} ÷ floor`,
       count,
@@ -275,14 +350,21 @@ class EngineBench {
   private async floodOnce(attacker: string): Promise<{ during: ResultRow; flood: ResultRow }> {
     const sampler = await this.settle(this.server);
     const base = { baseUrl: this.server.baseUrl, connections: 50, durationSeconds: this.options.durationSeconds };
-    const flood = startLoad({ ...base, next: () => wrongPasswordRequest(this.transactions, attacker), timeoutSeconds: FAILURE_TIMEOUT_SECONDS });
+    const flood = startLoad({
+      ...base,
+      next: () => wrongPasswordRequest(this.transactions, attacker),
+      timeoutSeconds: FAILURE_TIMEOUT_SECONDS,
+    });
     const edits = startLoad({ ...base, next: () => successRequest(this.transactions) });
     const [floodLoad, editLoad] = await Promise.all([flood.result, edits.result]);
     const usage = sampler.stop();
     this.answeredSuccesses += editLoad.answers.succeeded ?? 0;
     this.report(SUCCESS_DURING_FLOOD_SCENARIO, editLoad, usage);
     this.report('wrong-password flood (at once)', floodLoad, usage);
-    return { during: this.row(SUCCESS_DURING_FLOOD_SCENARIO, editLoad, usage, false), flood: this.row('wrong-password flood (at once)', floodLoad, usage, false) };
+    return {
+      during: this.row(SUCCESS_DURING_FLOOD_SCENARIO, editLoad, usage, false),
+      flood: this.row('wrong-password flood (at once)', floodLoad, usage, false),
+    };
   }
 
   /**
@@ -302,7 +384,12 @@ class EngineBench {
         return [during, flood];
       },
     );
-    return pairs.map((pair) => ({ order: pair.baseFirst ? 'alone first' : 'flood first', aloneReqPerSec: pair.base, duringReqPerSec: pair.other, ratio: pair.ratio }));
+    return pairs.map((pair) => ({
+      order: pair.baseFirst ? 'alone first' : 'flood first',
+      aloneReqPerSec: pair.base,
+      duringReqPerSec: pair.other,
+      ratio: pair.ratio,
+    }));
   }
 
   /**
@@ -311,7 +398,12 @@ class EngineBench {
    */
   async manyAddressFlood(own: ChildServer): Promise<ManyAddressFloodResult> {
     const sampler = await this.settle(own);
-    const result = await runManyAddressFlood({ server: own, transactions: this.transactions, addresses: this.options.floodAddresses, durationSeconds: this.options.durationSeconds });
+    const result = await runManyAddressFlood({
+      server: own,
+      transactions: this.transactions,
+      addresses: this.options.floodAddresses,
+      durationSeconds: this.options.durationSeconds,
+    });
     const usage = sampler.stop();
     // The warm-up edit and the first checks that passed are successes in the history too.
     const passed = result.firstChecks.filter((check) => check.answer === 'succeeded').length;
@@ -320,11 +412,16 @@ class EngineBench {
     const flood = `many-address flood: ${result.addresses.toLocaleString('en-US')} addresses × 1 wrong password (at once)`;
     this.report(merchant, result.merchant, usage);
     this.report(flood, result.flood, usage);
-    const checks = result.firstChecks.map((check) => `campaign ${check.campaign}: ${check.ms.toFixed(0)} ms ${check.answer}`).join(', ');
+    const checks = result.firstChecks
+      .map((check) => `campaign ${check.campaign}: ${check.ms.toFixed(0)} ms ${check.answer}`)
+      .join(', ');
     this.log(`${this.engine}: the honest merchant's first checks during the many-address flood: ${checks}`);
     const ms = result.firstChecks.map((check) => check.ms).sort((a, b) => a - b);
     const note = `first checks: ${passed} of ${ms.length} passed, median ${ms[Math.floor((ms.length - 1) / 2)].toFixed(0)} ms, max ${ms[ms.length - 1].toFixed(0)} ms`;
-    this.rows.push({ ...this.row(merchant, result.merchant, usage, false), note }, this.row(flood, result.flood, usage, false));
+    this.rows.push(
+      { ...this.row(merchant, result.merchant, usage, false), note },
+      this.row(flood, result.flood, usage, false),
+    );
     return result;
   }
 
@@ -339,7 +436,13 @@ class EngineBench {
     const sampler = await this.settle(server);
     let result: BulkResult;
     try {
-      result = await runBulkScenario({ baseUrl: server.baseUrl, adminToken, transactions: this.transactions, rows: options.bulkRows, timeoutSeconds: options.bulkTimeoutSeconds });
+      result = await runBulkScenario({
+        baseUrl: server.baseUrl,
+        adminToken,
+        transactions: this.transactions,
+        rows: options.bulkRows,
+        timeoutSeconds: options.bulkTimeoutSeconds,
+      });
     } catch (error) {
       sampler.stop();
       // The bulk path may be work in progress: report its failure, keep every other figure.
@@ -366,8 +469,13 @@ class EngineBench {
       usage,
     });
     this.rows.push(this.row('success, while the bulk upload runs', result.concurrentEdits, usage, false));
-    this.log(`${engine}: bulk ${result.state} in ${result.seconds.toFixed(1)} s; edits meanwhile p99 ${result.concurrentEdits.p99Ms} ms`);
-    return { result, skipped: result.state === 'completed' ? null : `did not complete within ${options.bulkTimeoutSeconds} s` };
+    this.log(
+      `${engine}: bulk ${result.state} in ${result.seconds.toFixed(1)} s; edits meanwhile p99 ${result.concurrentEdits.p99Ms} ms`,
+    );
+    return {
+      result,
+      skipped: result.state === 'completed' ? null : `did not complete within ${options.bulkTimeoutSeconds} s`,
+    };
   }
 }
 
@@ -377,13 +485,19 @@ function serverStatementsRequest(transactions: number): EditRequest {
 }
 
 /** Runs every selected scenario against the real server (and, on MariaDB, the floor) on one engine. */
-export async function runEngine(engine: BenchEngine, options: BenchOptions, log: (line: string) => void): Promise<EngineRun> {
+export async function runEngine(
+  engine: BenchEngine,
+  options: BenchOptions,
+  log: (line: string) => void,
+): Promise<EngineRun> {
   const transactions = roundTransactionCount(options.transactions);
   const wanted = (scenario: Scenario) => options.scenarios.includes(scenario);
   const database = engine === 'mysql' ? await createMysqlDatabase(options.mysqlUrl) : createSqliteDatabase();
   const children: ChildServer[] = [];
   try {
-    log(`${engine}: seeding ${transactions.toLocaleString('en-US')} transactions (bcrypt cost ${options.bcryptCost}) …`);
+    log(
+      `${engine}: seeding ${transactions.toLocaleString('en-US')} transactions (bcrypt cost ${options.bcryptCost}) …`,
+    );
     const seedSeconds = (await seedBenchDatabase(database.config, transactions, options.bcryptCost)) / 1000;
     log(`${engine}: seeded in ${seedSeconds.toFixed(1)} s`);
 
@@ -429,7 +543,8 @@ export async function runEngine(engine: BenchEngine, options: BenchOptions, log:
         if (floor) await bench.drive(floor, FLOOR_SCENARIO, connections, success);
         if (serverToo) await bench.drive(server, SUCCESS_SCENARIO, connections, success);
       }
-      if (floor && wanted('floor-full')) await bench.drive(floor, FLOOR_FULL_SCENARIO, connections, () => serverStatementsRequest(transactions));
+      if (floor && wanted('floor-full'))
+        await bench.drive(floor, FLOOR_FULL_SCENARIO, connections, () => serverStatementsRequest(transactions));
     }
     const floodPairs = wanted('flood') ? await bench.floodPairs(options.pairs) : [];
     let manyAddressFlood: ManyAddressFloodResult | null = null;
@@ -449,10 +564,26 @@ export async function runEngine(engine: BenchEngine, options: BenchOptions, log:
         await own.stop('SIGKILL');
       }
     }
-    if (wanted('wrong-password')) await bench.drive(server, 'wrong password', 50, () => wrongPasswordRequest(transactions, ATTACKER_IPS.wrongPassword), FAILURE_TIMEOUT_SECONDS);
-    if (wanted('unknown')) await bench.drive(server, 'unknown transaction', 50, () => unknownTransactionRequest(transactions, ATTACKER_IPS.unknown), FAILURE_TIMEOUT_SECONDS);
-    if (wanted('mixed')) await bench.drive(server, 'mixed 90/5/5', 50, () => mixedRequest(transactions), FAILURE_TIMEOUT_SECONDS);
-    const bulk = wanted('bulk') && options.bulkRows > 0 ? await bench.bulk(adminToken) : { result: null, skipped: 'not selected' };
+    if (wanted('wrong-password'))
+      await bench.drive(
+        server,
+        'wrong password',
+        50,
+        () => wrongPasswordRequest(transactions, ATTACKER_IPS.wrongPassword),
+        FAILURE_TIMEOUT_SECONDS,
+      );
+    if (wanted('unknown'))
+      await bench.drive(
+        server,
+        'unknown transaction',
+        50,
+        () => unknownTransactionRequest(transactions, ATTACKER_IPS.unknown),
+        FAILURE_TIMEOUT_SECONDS,
+      );
+    if (wanted('mixed'))
+      await bench.drive(server, 'mixed 90/5/5', 50, () => mixedRequest(transactions), FAILURE_TIMEOUT_SECONDS);
+    const bulk =
+      wanted('bulk') && options.bulkRows > 0 ? await bench.bulk(adminToken) : { result: null, skipped: 'not selected' };
     if (bulk.skipped) log(`${engine}: bulk scenario: ${bulk.skipped}`);
 
     for (const child of children.splice(0)) await child.stop();
@@ -474,6 +605,9 @@ export async function runEngine(engine: BenchEngine, options: BenchOptions, log:
     };
   } finally {
     for (const child of children) await child.stop().catch(() => undefined);
-    if (!options.keepDatabases) await database.drop().catch((error) => log(`${engine}: could not drop the database: ${(error as Error).message}`));
+    if (!options.keepDatabases)
+      await database
+        .drop()
+        .catch((error) => log(`${engine}: could not drop the database: ${(error as Error).message}`));
   }
 }

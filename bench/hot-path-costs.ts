@@ -53,7 +53,11 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
  * Times every operation in `rounds` interleaved rounds (so a burst of other work on a shared machine
  * hits all of them alike) after one warm-up round, and reports each one's median round.
  */
-async function timeAll(operations: Operation[], iterations: number, rounds: number): Promise<Array<{ name: string } & Sample>> {
+async function timeAll(
+  operations: Operation[],
+  iterations: number,
+  rounds: number,
+): Promise<Array<{ name: string } & Sample>> {
   for (const operation of operations) await sample(operation, Math.min(200, iterations));
   const samples = operations.map(() => [] as Sample[]);
   for (let round = 0; round < rounds; round++) {
@@ -90,12 +94,22 @@ async function main(): Promise<void> {
   const database = await createMysqlDatabase(url.toString());
   try {
     await seedBenchDatabase(database.config, TRANSACTIONS, 4);
-    const config = loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', DEMO_DATA: 'false', BCRYPT_COST: '4' });
+    const config = loadConfig({
+      DATABASE_URL: database.url,
+      LOG_LEVEL: 'silent',
+      DEMO_DATA: 'false',
+      BCRYPT_COST: '4',
+    });
     const db = openDatabase(config.database, { poolMax: config.databasePoolMax });
     let statements = 0;
     db.knex.on('query', () => statements++);
     const services = createServices(config, db, createLogger('silent'));
-    const pool = mysql.createPool({ uri: database.url, connectionLimit: 4, supportBigNumbers: true, bigNumberStrings: false });
+    const pool = mysql.createPool({
+      uri: database.url,
+      connectionLimit: 4,
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+    });
     const id = () => randomTransactionOf(TRANSACTIONS, SUCCESS_CAMPAIGNS);
     const counted = () => statements;
     const edit = (i: number): EditValues => ({
@@ -107,15 +121,48 @@ async function main(): Promise<void> {
       clientIp: '127.0.0.1',
     });
     const operations: Operation[] = [
-      { name: 'core modify() (knex, as the server runs it)', work: (i) => services.modifications.modify(command(i)), statements: counted },
-      { name: 'knex.raw: the server statement list', work: (i) => runEdit(knexSession(db.knex), edit(i), 'server'), statements: counted },
-      { name: 'mysql2 prepared: the server statement list', work: (i) => runEdit(mysqlSession(pool), edit(i), 'server') },
-      { name: 'knex.raw: the minimal statement list', work: (i) => runEdit(knexSession(db.knex), edit(i), 'minimal'), statements: counted },
-      { name: 'mysql2 prepared: the minimal statement list (the floor)', work: (i) => runEdit(mysqlSession(pool), edit(i), 'minimal') },
-      { name: 'knex.raw: one PK select', work: () => db.knex.raw('select * from transactions where id = ?', [id()]), statements: counted },
-      { name: 'knex builder: one PK select', work: () => db.knex('transactions').where({ id: id() }).first(), statements: counted },
-      { name: 'mysql2 execute: one PK select', work: () => pool.execute('select * from transactions where id = ?', [id()]) },
-      { name: 'knex.transaction: empty (BEGIN + COMMIT)', work: () => db.knex.transaction(async () => undefined), statements: counted },
+      {
+        name: 'core modify() (knex, as the server runs it)',
+        work: (i) => services.modifications.modify(command(i)),
+        statements: counted,
+      },
+      {
+        name: 'knex.raw: the server statement list',
+        work: (i) => runEdit(knexSession(db.knex), edit(i), 'server'),
+        statements: counted,
+      },
+      {
+        name: 'mysql2 prepared: the server statement list',
+        work: (i) => runEdit(mysqlSession(pool), edit(i), 'server'),
+      },
+      {
+        name: 'knex.raw: the minimal statement list',
+        work: (i) => runEdit(knexSession(db.knex), edit(i), 'minimal'),
+        statements: counted,
+      },
+      {
+        name: 'mysql2 prepared: the minimal statement list (the floor)',
+        work: (i) => runEdit(mysqlSession(pool), edit(i), 'minimal'),
+      },
+      {
+        name: 'knex.raw: one PK select',
+        work: () => db.knex.raw('select * from transactions where id = ?', [id()]),
+        statements: counted,
+      },
+      {
+        name: 'knex builder: one PK select',
+        work: () => db.knex('transactions').where({ id: id() }).first(),
+        statements: counted,
+      },
+      {
+        name: 'mysql2 execute: one PK select',
+        work: () => pool.execute('select * from transactions where id = ?', [id()]),
+      },
+      {
+        name: 'knex.transaction: empty (BEGIN + COMMIT)',
+        work: () => db.knex.transaction(async () => undefined),
+        statements: counted,
+      },
       {
         name: 'mysql2: BEGIN + COMMIT on a pooled connection',
         work: async () => {
@@ -136,10 +183,14 @@ async function main(): Promise<void> {
       await services.postbackDispatcher.close();
       await db.knex.destroy();
     }
-    process.stdout.write(`median of ${rounds} interleaved rounds of ${iterations} sequential operations, ${TRANSACTIONS} transactions, Node ${process.version}\n\n`);
+    process.stdout.write(
+      `median of ${rounds} interleaved rounds of ${iterations} sequential operations, ${TRANSACTIONS} transactions, Node ${process.version}\n\n`,
+    );
     process.stdout.write('| operation | Node CPU µs/op | wall µs/op | statements/op |\n|:--|--:|--:|--:|\n');
     for (const cost of costs) {
-      process.stdout.write(`| ${cost.name} | ${cost.cpuUs.toFixed(0)} | ${cost.wallUs.toFixed(0)} | ${cost.statements === null ? '–' : cost.statements.toFixed(1)} |\n`);
+      process.stdout.write(
+        `| ${cost.name} | ${cost.cpuUs.toFixed(0)} | ${cost.wallUs.toFixed(0)} | ${cost.statements === null ? '–' : cost.statements.toFixed(1)} |\n`,
+      );
     }
   } finally {
     await database.drop();

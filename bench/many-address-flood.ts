@@ -33,11 +33,17 @@ export interface ManyAddressFloodResult {
  * campaign and of campaigns 2–8 for the first time, one after the other (each an uncached compare), then
  * edits campaigns 1–9 at 10 connections.
  */
-export async function runManyAddressFlood(options: { server: ChildServer; transactions: number; addresses: number; durationSeconds: number }): Promise<ManyAddressFloodResult> {
+export async function runManyAddressFlood(options: {
+  server: ChildServer;
+  transactions: number;
+  addresses: number;
+  durationSeconds: number;
+}): Promise<ManyAddressFloodResult> {
   const { server, transactions } = options;
   // The merchant passes a check before the flood: a known client.
   const warm = await fetch(`${server.baseUrl}${successRequest(transactions, [SUCCESS_CAMPAIGNS[0]]).path}`);
-  if (classifyAnswer(await warm.text()) !== 'succeeded') throw new Error('the honest merchant’s first edit did not succeed');
+  if (classifyAnswer(await warm.text()) !== 'succeeded')
+    throw new Error('the honest merchant’s first edit did not succeed');
   let next = 0;
   const flood = startLoad({
     baseUrl: server.baseUrl,
@@ -53,7 +59,9 @@ export async function runManyAddressFlood(options: { server: ChildServer; transa
     const firstChecks: ManyAddressFloodResult['firstChecks'] = [];
     for (const campaign of [FLOOD_CAMPAIGN, ...SUCCESS_CAMPAIGNS.slice(1)]) {
       const started = performance.now();
-      const answer = await fetch(`${server.baseUrl}${successRequest(transactions, [campaign]).path}`, { signal: AbortSignal.timeout(FAILURE_TIMEOUT_SECONDS * 1000) }).then(
+      const answer = await fetch(`${server.baseUrl}${successRequest(transactions, [campaign]).path}`, {
+        signal: AbortSignal.timeout(FAILURE_TIMEOUT_SECONDS * 1000),
+      }).then(
         async (response) => classifyAnswer(await response.text()),
         () => 'timeout' as const,
       );

@@ -92,7 +92,9 @@ export class ResourceSampler {
     private readonly serverPid: number,
     private readonly watched: Record<string, number | null>,
   ) {
-    this.cpuAtStart = Object.fromEntries(Object.entries(watched).map(([name, pid]) => [name, pid === null ? null : readCpuSeconds(pid)]));
+    this.cpuAtStart = Object.fromEntries(
+      Object.entries(watched).map(([name, pid]) => [name, pid === null ? null : readCpuSeconds(pid)]),
+    );
     this.sample();
     this.timer = setInterval(() => this.sample(), 100);
   }

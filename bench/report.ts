@@ -57,11 +57,25 @@ export function machineInfo(mariadb: string | null, loadAverageAtStart: number):
   };
 }
 
-const fixed = (value: number | null, digits: number) => (value === null || !Number.isFinite(value) ? '–' : value.toFixed(digits));
+const fixed = (value: number | null, digits: number) =>
+  value === null || !Number.isFinite(value) ? '–' : value.toFixed(digits);
 
 /** The table as Markdown (printed by the run and pasted into the README). */
 export function formatTable(rows: ResultRow[]): string {
-  const header = ['scenario', 'engine', 'conn', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'RSS max MB', '× floor', 'server CPU µs/req', 'DB CPU µs/req', 'other load (cores)'];
+  const header = [
+    'scenario',
+    'engine',
+    'conn',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'RSS max MB',
+    '× floor',
+    'server CPU µs/req',
+    'DB CPU µs/req',
+    'other load (cores)',
+  ];
   const lines = rows.map((row) => [
     row.scenario + (row.note ? ` (${row.note})` : ''),
     row.engine === 'mysql' ? 'MariaDB' : 'SQLite',
@@ -88,7 +102,9 @@ export function formatTable(rows: ResultRow[]): string {
 
 /** The targets as Markdown bullets. */
 export function formatTargets(verdicts: TargetVerdict[]): string {
-  return verdicts.map((v) => `- ${v.met === null ? 'NOT MEASURED' : v.met ? 'met' : 'MISSED'}: ${v.target} — ${v.measured}`).join('\n');
+  return verdicts
+    .map((v) => `- ${v.met === null ? 'NOT MEASURED' : v.met ? 'met' : 'MISSED'}: ${v.target} — ${v.measured}`)
+    .join('\n');
 }
 
 /** Writes the results JSON (pretty, stable key order as built). */

@@ -15,7 +15,8 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 function checkBuild(options: BenchOptions): void {
   for (const file of ['dist/src/server.js', 'dist/bench/floor-server.js']) {
-    if (!fs.existsSync(path.join(options.root, file))) throw new BenchOptionsError(`${file} is missing: run \`npm run build\` first (or \`npm run bench\`)`);
+    if (!fs.existsSync(path.join(options.root, file)))
+      throw new BenchOptionsError(`${file} is missing: run \`npm run build\` first (or \`npm run bench\`)`);
   }
 }
 
@@ -63,9 +64,12 @@ async function main(): Promise<void> {
   log('');
   for (const run of runs) {
     const ratio = floodRatio(runs, run.engine);
-    if (ratio !== null) log(`${run.engine}: success path during the wrong-password flood: ${ratio.toFixed(2)} × its throughput alone`);
+    if (ratio !== null)
+      log(`${run.engine}: success path during the wrong-password flood: ${ratio.toFixed(2)} × its throughput alone`);
     const history = historyCheck(run);
-    log(`${run.engine}: history check: ${history.answered} successes answered, ${history.recorded} API history rows — ${history.ok ? 'ok' : 'MISSING ROWS'}`);
+    log(
+      `${run.engine}: history check: ${history.answered} successes answered, ${history.recorded} API history rows — ${history.ok ? 'ok' : 'MISSING ROWS'}`,
+    );
     if (run.bulkSkipped) log(`${run.engine}: bulk: skipped — ${run.bulkSkipped}`);
   }
   log('');
@@ -111,6 +115,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(`bench: ${error instanceof BenchOptionsError ? error.message : (error as Error).stack ?? String(error)}\n`);
+  process.stderr.write(
+    `bench: ${error instanceof BenchOptionsError ? error.message : ((error as Error).stack ?? String(error))}\n`,
+  );
   process.exit(1);
 });

@@ -30,7 +30,8 @@ function serverConnection(url: URL): Knex {
 export async function createMysqlDatabase(mysqlUrl: string): Promise<BenchDatabase> {
   const url = new URL(mysqlUrl.replace(/^mariadb:/, 'mysql:'));
   const name = decodeURIComponent(url.pathname.slice(1));
-  if (!/^\w+$/.test(name)) throw new Error(`BENCH_MYSQL_URL must name a database of letters, digits and _ (got "${name}")`);
+  if (!/^\w+$/.test(name))
+    throw new Error(`BENCH_MYSQL_URL must name a database of letters, digits and _ (got "${name}")`);
   const admin = serverConnection(url);
   try {
     await admin.raw(`drop database if exists \`${name}\``);
@@ -59,7 +60,12 @@ export function createSqliteDatabase(): BenchDatabase {
   };
 }
 
-async function insertInChunks(trx: Knex.Transaction, table: string, count: number, row: (i: number) => Record<string, unknown>): Promise<void> {
+async function insertInChunks(
+  trx: Knex.Transaction,
+  table: string,
+  count: number,
+  row: (i: number) => Record<string, unknown>,
+): Promise<void> {
   // knex writes a multi-row insert on SQLite as a compound SELECT, limited to 500 terms; 400 rows × 13
   // columns also stays under SQLite's bound-variable limit and far under MariaDB's packet size.
   const chunk = 400;
@@ -76,7 +82,11 @@ async function insertInChunks(trx: Knex.Transaction, table: string, count: numbe
  * current hour so that every transaction is editable. Bulk INSERTs straight through knex: seconds,
  * not minutes. Returns how long it took.
  */
-export async function seedBenchDatabase(config: DatabaseConfig, transactions: number, bcryptCost: number): Promise<number> {
+export async function seedBenchDatabase(
+  config: DatabaseConfig,
+  transactions: number,
+  bcryptCost: number,
+): Promise<number> {
   const started = Date.now();
   const db = openDatabase(config);
   try {
@@ -132,10 +142,16 @@ export async function seedBenchDatabase(config: DatabaseConfig, transactions: nu
 }
 
 /** Rows of the modification history, by source, and the database server's version (MariaDB only). */
-export async function inspectBenchDatabase(config: DatabaseConfig): Promise<{ history: Record<string, number>; version: string | null }> {
+export async function inspectBenchDatabase(
+  config: DatabaseConfig,
+): Promise<{ history: Record<string, number>; version: string | null }> {
   const db = openDatabase(config);
   try {
-    const rows: Array<{ source: string; n: number | string }> = await db.knex('modifications').select('source').count({ n: '*' }).groupBy('source');
+    const rows: Array<{ source: string; n: number | string }> = await db
+      .knex('modifications')
+      .select('source')
+      .count({ n: '*' })
+      .groupBy('source');
     const history = Object.fromEntries(rows.map((row) => [row.source, Number(row.n)]));
     let version: string | null = null;
     if (db.engine === 'mysql') {

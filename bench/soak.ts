@@ -50,7 +50,9 @@ async function createSchema(): Promise<{ db: Database; url: string; drop(): Prom
   const server = new URL(process.env.SOAK_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test');
   const name = `txedit_soak_${process.pid}_${crypto.randomBytes(3).toString('hex')}`;
   const admin = knex({ client: 'mysql2', connection: { uri: server.toString() } as Knex.MySql2ConnectionConfig });
-  await admin.raw(`create database \`${name}\` character set utf8mb4 collate utf8mb4_bin`).finally(() => admin.destroy());
+  await admin
+    .raw(`create database \`${name}\` character set utf8mb4 collate utf8mb4_bin`)
+    .finally(() => admin.destroy());
   server.pathname = `/${name}`;
   const db = openDatabase({ client: 'mysql', url: server.toString() });
   await migrateToLatest(db);
@@ -68,10 +70,24 @@ async function createSchema(): Promise<{ db: Database; url: string; drop(): Prom
 async function seed(db: Database, postbackUrl: string): Promise<Map<number, { campaignId: number }>> {
   const stores = createStores(db);
   const now = Date.now();
-  for (let id = 1; id <= AFFILIATES; id++) await stores.affiliates.create({ id, name: `Soak affiliate ${id}`, postbackUrl: id <= 2 ? `${postbackUrl}?t=[=_TransID=]` : null }, now);
+  for (let id = 1; id <= AFFILIATES; id++)
+    await stores.affiliates.create(
+      { id, name: `Soak affiliate ${id}`, postbackUrl: id <= 2 ? `${postbackUrl}?t=[=_TransID=]` : null },
+      now,
+    );
   for (let id = 1; id <= CAMPAIGNS; id++) {
     const passwordHash = await hashPassword(`soak-${id}`, 4);
-    await stores.campaigns.create({ id, name: `Soak campaign ${id}`, allowExternalModification: true, passwordHash, whitelistOnly: false, uniqueMerchantReference: true }, now);
+    await stores.campaigns.create(
+      {
+        id,
+        name: `Soak campaign ${id}`,
+        allowExternalModification: true,
+        passwordHash,
+        whitelistOnly: false,
+        uniqueMerchantReference: true,
+      },
+      now,
+    );
   }
   const seeded = new Map<number, { campaignId: number }>();
   const firstHour = Math.floor(now / HOUR_MS) * HOUR_MS - 72 * HOUR_MS;
@@ -116,32 +132,39 @@ function freePort(): Promise<number> {
 /** The production server (dist/src/server.js) as a child process, once /healthz answers 200. */
 async function startServer(databaseUrl: string) {
   const port = await freePort();
-  const child = spawn(process.execPath, [...startNodeFlags(path.join(__dirname, '../..')), path.join(__dirname, '../src/server.js')], {
-    cwd: os.tmpdir(),
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: databaseUrl,
-      LOG_LEVEL: 'warn',
-      BCRYPT_COST: '4',
-      RATE_LIMIT_IP_FAILURES: '0',
-      RATE_LIMIT_CAMPAIGN_FAILURES: '0',
-      // 200 simulated merchants share one loopback address, each with at most one request (and compare) under way.
-      BCRYPT_PER_CLIENT: String(clients),
-      NIGHTLY_SCHEDULE: 'off',
-      POSTBACK_ALLOW_PRIVATE_NETWORKS: 'true',
+  const child = spawn(
+    process.execPath,
+    [...startNodeFlags(path.join(__dirname, '../..')), path.join(__dirname, '../src/server.js')],
+    {
+      cwd: os.tmpdir(),
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: databaseUrl,
+        LOG_LEVEL: 'warn',
+        BCRYPT_COST: '4',
+        RATE_LIMIT_IP_FAILURES: '0',
+        RATE_LIMIT_CAMPAIGN_FAILURES: '0',
+        // 200 simulated merchants share one loopback address, each with at most one request (and compare) under way.
+        BCRYPT_PER_CLIENT: String(clients),
+        NIGHTLY_SCHEDULE: 'off',
+        POSTBACK_ALLOW_PRIVATE_NETWORKS: 'true',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const baseUrl = `http://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 60_000; ; ) {
+  for (const deadline = Date.now() + 60_000; ;) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}:\n${output}`);
-    const status = await fetch(`${baseUrl}/healthz`).then((r) => r.status, () => 0);
+    const status = await fetch(`${baseUrl}/healthz`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) break;
     if (Date.now() > deadline) throw new Error(`the server did not become healthy:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -152,8 +175,10 @@ async function startServer(databaseUrl: string) {
 /** The verdict of one answer: 'True', the error message, or a description of a malformed answer. */
 async function verdictOf(response: Response): Promise<string> {
   const body = await response.text();
-  if (response.status !== 200 || response.headers.get('content-type') !== 'text/xml; charset=utf-8') return `HTTP ${response.status} ${response.headers.get('content-type')}`;
-  if (!body.startsWith('<?xml version="1.0" encoding="UTF-8"?>') || !body.trimEnd().endsWith('</LinkTrust>')) return 'malformed XML';
+  if (response.status !== 200 || response.headers.get('content-type') !== 'text/xml; charset=utf-8')
+    return `HTTP ${response.status} ${response.headers.get('content-type')}`;
+  if (!body.startsWith('<?xml version="1.0" encoding="UTF-8"?>') || !body.trimEnd().endsWith('</LinkTrust>'))
+    return 'malformed XML';
   if (body.includes('<Succeeded>True</Succeeded>')) return 'True';
   return /<Message>([^<]*)<\/Message>/.exec(body)?.[1] ?? 'failure without a message';
 }
@@ -167,9 +192,21 @@ async function runLoad(baseUrl: string, seeded: Map<number, { campaignId: number
       const n = sent.length;
       const roll = crypto.randomInt(100);
       const kind: Kind = roll < 70 ? 'valid' : roll < 85 ? 'wrong_password' : 'unknown_transaction';
-      const transactionId = kind === 'unknown_transaction' ? transactionCount + 1 + crypto.randomInt(1_000_000) : 1 + crypto.randomInt(transactionCount);
+      const transactionId =
+        kind === 'unknown_transaction'
+          ? transactionCount + 1 + crypto.randomInt(1_000_000)
+          : 1 + crypto.randomInt(transactionCount);
       const campaignId = seeded.get(transactionId)?.campaignId ?? 1 + crypto.randomInt(CAMPAIGNS);
-      const edit: Sent = { reason: `soak-${n}`, kind, transactionId, ap: formatMoney(BigInt(crypto.randomInt(10_000_000))), a: n % 5 === 0 ? 'no' : 'yes', pixel: n % 4 === 0, answer: 'no answer', ms: 0 };
+      const edit: Sent = {
+        reason: `soak-${n}`,
+        kind,
+        transactionId,
+        ap: formatMoney(BigInt(crypto.randomInt(10_000_000))),
+        a: n % 5 === 0 ? 'no' : 'yes',
+        pixel: n % 4 === 0,
+        answer: 'no answer',
+        ms: 0,
+      };
       sent.push(edit);
       const form = new URLSearchParams({
         Password: kind === 'wrong_password' ? `soak-${campaignId}-wrong` : `soak-${campaignId}`,
@@ -184,7 +221,11 @@ async function runLoad(baseUrl: string, seeded: Map<number, { campaignId: number
         const response =
           n % 2 === 0
             ? await fetch(`${baseUrl}/transaction.edit?${form}`)
-            : await fetch(`${baseUrl}/transaction.edit`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+            : await fetch(`${baseUrl}/transaction.edit`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                body: form,
+              });
         edit.answer = await verdictOf(response);
       } catch (error) {
         edit.answer = `no answer: ${(error as Error).message}`;
@@ -197,7 +238,8 @@ async function runLoad(baseUrl: string, seeded: Map<number, { campaignId: number
 }
 
 const EXPECTED: Record<Kind, (answer: string) => boolean> = {
-  valid: (answer) => answer === 'True' || /^Temporary failure: .* LinkTrust API was unable to complete the request$/.test(answer),
+  valid: (answer) =>
+    answer === 'True' || /^Temporary failure: .* LinkTrust API was unable to complete the request$/.test(answer),
   wrong_password: (answer) => answer === 'Permanent failure: Invalid authentication credentials',
   unknown_transaction: (answer) => answer === 'Permanent failure: Invalid transaction specified',
 };
@@ -206,14 +248,16 @@ const EXPECTED: Record<Kind, (answer: string) => boolean> = {
 async function check(knexHandle: Knex, sent: Sent[]): Promise<string[]> {
   const problems: string[] = [];
   const problem = (line: string) => problems.length < 50 && problems.push(line);
-  for (const edit of sent) if (!EXPECTED[edit.kind](edit.answer)) problem(`${edit.reason} (${edit.kind}) was answered "${edit.answer}"`);
+  for (const edit of sent)
+    if (!EXPECTED[edit.kind](edit.answer)) problem(`${edit.reason} (${edit.kind}) was answered "${edit.answer}"`);
 
   const history = await knexHandle('modifications').orderBy('id');
   const byReason = new Map<string, typeof history>();
   for (const row of history) byReason.set(row.reason, [...(byReason.get(row.reason) ?? []), row]);
   const deliveries = await knexHandle('postback_deliveries');
   const deliveriesOf = new Map<string, number>();
-  for (const d of deliveries) deliveriesOf.set(String(d.modification_id), (deliveriesOf.get(String(d.modification_id)) ?? 0) + 1);
+  for (const d of deliveries)
+    deliveriesOf.set(String(d.modification_id), (deliveriesOf.get(String(d.modification_id)) ?? 0) + 1);
   const sentByReason = new Map(sent.map((edit) => [edit.reason, edit]));
   for (const edit of sent) {
     const rows = byReason.get(edit.reason) ?? [];
@@ -226,26 +270,42 @@ async function check(knexHandle: Knex, sent: Sent[]): Promise<string[]> {
       continue;
     }
     const [row] = rows;
-    if (Number(row.transaction_id) !== edit.transactionId) problem(`${edit.reason}: history row is for transaction ${row.transaction_id}, not ${edit.transactionId}`);
-    if (formatMoney(BigInt(row.after_affiliate_payout)) !== edit.ap || Boolean(row.after_approved) !== (edit.a === 'yes')) problem(`${edit.reason}: history row holds other values than asked`);
+    if (Number(row.transaction_id) !== edit.transactionId)
+      problem(`${edit.reason}: history row is for transaction ${row.transaction_id}, not ${edit.transactionId}`);
+    if (
+      formatMoney(BigInt(row.after_affiliate_payout)) !== edit.ap ||
+      Boolean(row.after_approved) !== (edit.a === 'yes')
+    )
+      problem(`${edit.reason}: history row holds other values than asked`);
     const hasPostbackUrl = affiliateOf(edit.transactionId) <= 2;
     const disposition = !edit.pixel ? 'not_requested' : hasPostbackUrl ? 'queued' : 'no_postback_url';
     const expectedDeliveries = disposition === 'queued' ? 1 : 0;
-    if (row.postback !== disposition) problem(`${edit.reason}: postback disposition "${row.postback}", expected "${disposition}"`);
-    if ((deliveriesOf.get(String(row.id)) ?? 0) !== expectedDeliveries) problem(`${edit.reason}: ${deliveriesOf.get(String(row.id)) ?? 0} postback deliveries, expected ${expectedDeliveries}`);
+    if (row.postback !== disposition)
+      problem(`${edit.reason}: postback disposition "${row.postback}", expected "${disposition}"`);
+    if ((deliveriesOf.get(String(row.id)) ?? 0) !== expectedDeliveries)
+      problem(
+        `${edit.reason}: ${deliveriesOf.get(String(row.id)) ?? 0} postback deliveries, expected ${expectedDeliveries}`,
+      );
   }
-  for (const [reason] of byReason) if (!sentByReason.has(reason)) problem(`history row with reason "${reason}" that no request sent`);
-  if (deliveries.length !== [...deliveriesOf.values()].reduce((a, b) => a + b, 0)) problem('deliveries without a modification');
+  for (const [reason] of byReason)
+    if (!sentByReason.has(reason)) problem(`history row with reason "${reason}" that no request sent`);
+  if (deliveries.length !== [...deliveriesOf.values()].reduce((a, b) => a + b, 0))
+    problem('deliveries without a modification');
 
   // Each transaction holds its last history row's values, and each row starts where the previous ended.
   const transactions = await knexHandle('transactions');
   const chains = new Map<number, typeof history>();
-  for (const row of history) chains.set(Number(row.transaction_id), [...(chains.get(Number(row.transaction_id)) ?? []), row]);
-  const valuesOf = (prefix: string, row: Record<string, unknown>) => `${row[`${prefix}affiliate_payout`]}/${row[`${prefix}merchant_revenue`]}/${Boolean(Number(row[`${prefix}approved`]))}`;
+  for (const row of history)
+    chains.set(Number(row.transaction_id), [...(chains.get(Number(row.transaction_id)) ?? []), row]);
+  const valuesOf = (prefix: string, row: Record<string, unknown>) =>
+    `${row[`${prefix}affiliate_payout`]}/${row[`${prefix}merchant_revenue`]}/${Boolean(Number(row[`${prefix}approved`]))}`;
   for (const t of transactions) {
     const chain = chains.get(Number(t.id)) ?? [];
-    for (let i = 1; i < chain.length; i++) if (valuesOf('before_', chain[i]) !== valuesOf('after_', chain[i - 1])) problem(`transaction ${t.id}: history row ${chain[i].id} does not start where ${chain[i - 1].id} ended`);
-    if (chain.length > 0 && valuesOf('', t) !== valuesOf('after_', chain[chain.length - 1])) problem(`transaction ${t.id} does not hold its last history row's values`);
+    for (let i = 1; i < chain.length; i++)
+      if (valuesOf('before_', chain[i]) !== valuesOf('after_', chain[i - 1]))
+        problem(`transaction ${t.id}: history row ${chain[i].id} does not start where ${chain[i - 1].id} ended`);
+    if (chain.length > 0 && valuesOf('', t) !== valuesOf('after_', chain[chain.length - 1]))
+      problem(`transaction ${t.id} does not hold its last history row's values`);
   }
 
   // Roll-up statistics against a recomputation from the transactions, in plain arithmetic.
@@ -256,9 +316,19 @@ async function check(knexHandle: Knex, sent: Sent[]): Promise<string[]> {
     const approved = Boolean(Number(t.approved));
     const [payout, revenue] = [BigInt(t.affiliate_payout), BigInt(t.merchant_revenue)];
     const add = [1n, approved ? 1n : 0n, payout, revenue, approved ? payout : 0n, approved ? revenue : 0n];
-    expected.set(key, (expected.get(key) ?? [0n, 0n, 0n, 0n, 0n, 0n]).map((sum, i) => sum + add[i]));
+    expected.set(
+      key,
+      (expected.get(key) ?? [0n, 0n, 0n, 0n, 0n, 0n]).map((sum, i) => sum + add[i]),
+    );
   }
-  const columns = ['transactions', 'approved_transactions', 'affiliate_payout', 'merchant_revenue', 'approved_affiliate_payout', 'approved_merchant_revenue'];
+  const columns = [
+    'transactions',
+    'approved_transactions',
+    'affiliate_payout',
+    'merchant_revenue',
+    'approved_affiliate_payout',
+    'approved_merchant_revenue',
+  ];
   for (const row of await knexHandle('hourly_statistics').where('hour_start', '<', watermark)) {
     const key = `${row.hour_start}/${row.campaign_id}/${row.affiliate_id}`;
     const stored = columns.map((column) => BigInt(row[column])).join();
@@ -285,7 +355,9 @@ async function main(): Promise<void> {
   try {
     const seeded = await seed(schema.db, `http://127.0.0.1:${(receiver.address() as net.AddressInfo).port}/pb`);
     server = await startServer(schema.url);
-    process.stdout.write(`soak: ${clients} clients, ${transactionCount} transactions, ${seconds} s against ${server.baseUrl} (MariaDB; ready after ${elapsed(began)})\n`);
+    process.stdout.write(
+      `soak: ${clients} clients, ${transactionCount} transactions, ${seconds} s against ${server.baseUrl} (MariaDB; ready after ${elapsed(began)})\n`,
+    );
     const sent = await runLoad(server.baseUrl, seeded);
     const exitCode = await server.stop();
     const checking = performance.now();
@@ -293,14 +365,22 @@ async function main(): Promise<void> {
     if (exitCode !== 0) problems.push(`the server exited with ${exitCode} after SIGTERM:\n${server.output()}`);
 
     const counts = new Map<string, number>();
-    for (const edit of sent) counts.set(`${edit.kind}: ${edit.answer}`, (counts.get(`${edit.kind}: ${edit.answer}`) ?? 0) + 1);
+    for (const edit of sent)
+      counts.set(`${edit.kind}: ${edit.answer}`, (counts.get(`${edit.kind}: ${edit.answer}`) ?? 0) + 1);
     const latencies = sent.map((edit) => edit.ms).sort((a, b) => a - b);
     const latencyOf = (kind: Kind) => {
-      const sorted = sent.filter((edit) => edit.kind === kind).map((edit) => edit.ms).sort((a, b) => a - b);
+      const sorted = sent
+        .filter((edit) => edit.kind === kind)
+        .map((edit) => edit.ms)
+        .sort((a, b) => a - b);
       return `${kind} p50 ${percentile(sorted, 50).toFixed(0)} ms, p99 ${percentile(sorted, 99).toFixed(0)} ms`;
     };
     const history = Number((await schema.db.knex('modifications').count({ n: '*' }).first())?.n ?? 0);
-    const deliveries: Array<{ status: string; n: number | string }> = await schema.db.knex('postback_deliveries').select('status').count({ n: '*' }).groupBy('status');
+    const deliveries: Array<{ status: string; n: number | string }> = await schema.db
+      .knex('postback_deliveries')
+      .select('status')
+      .count({ n: '*' })
+      .groupBy('status');
     process.stdout.write(
       [
         `requests: ${sent.length} (${(sent.length / seconds).toFixed(0)}/s), latency p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${percentile(latencies, 100).toFixed(1)} ms`,

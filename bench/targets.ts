@@ -1,9 +1,18 @@
-import { EngineRun, medianByRatio, FLOOR_FULL_SCENARIO, FLOOR_SCENARIO as FLOOR, SUCCESS_DURING_FLOOD_SCENARIO, SUCCESS_SCENARIO } from './engine-run';
+import {
+  EngineRun,
+  medianByRatio,
+  FLOOR_FULL_SCENARIO,
+  FLOOR_SCENARIO as FLOOR,
+  SUCCESS_DURING_FLOOD_SCENARIO,
+  SUCCESS_SCENARIO,
+} from './engine-run';
 import type { ResultRow, TargetVerdict } from './report';
 
 /** The floor's row at a connection count (MariaDB; the base of every ratio). */
 export function floorRow(runs: EngineRun[], connections: number): ResultRow | undefined {
-  return runs.find((run) => run.engine === 'mysql')?.rows.find((row) => row.scenario === FLOOR && row.connections === connections);
+  return runs
+    .find((run) => run.engine === 'mysql')
+    ?.rows.find((row) => row.scenario === FLOOR && row.connections === connections);
 }
 
 /** True for rows of the real server (not the floor). */
@@ -22,7 +31,9 @@ export function applyFloorRatios(runs: EngineRun[]): void {
 }
 
 const find = (runs: EngineRun[], engine: string, scenario: string, connections: number) =>
-  runs.find((run) => run.engine === engine)?.rows.find((row) => row.scenario === scenario && row.connections === connections);
+  runs
+    .find((run) => run.engine === engine)
+    ?.rows.find((row) => row.scenario === scenario && row.connections === connections);
 
 /**
  * Success-path throughput during the flood ÷ alone (same engine, 50 connections): the median of the
@@ -36,7 +47,8 @@ export function floodRatio(runs: EngineRun[], engine: string): number | null {
   return alone && during && alone.reqPerSec > 0 ? during.reqPerSec / alone.reqPerSec : null;
 }
 
-const n = (value: number, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const n = (value: number, digits = 0) =>
+  value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** Issue 8's targets, each judged on this run's figures (null: the scenario did not run). */
 export function judgeTargets(runs: EngineRun[]): TargetVerdict[] {
@@ -50,11 +62,19 @@ export function judgeTargets(runs: EngineRun[]): TargetVerdict[] {
       measured: `${n(success50.reqPerSec)} req/s = ${n(ratio, 2)} × floor (${n(floor50.reqPerSec)}), ${success50.errors} errors`,
       met: ratio >= 0.75 && success50.errors === 0,
     });
-  } else verdicts.push({ target: 'MariaDB success path at 50 connections ≥ 0.75 × floor, zero errors', measured: 'not run', met: null });
+  } else
+    verdicts.push({
+      target: 'MariaDB success path at 50 connections ≥ 0.75 × floor, zero errors',
+      measured: 'not run',
+      met: null,
+    });
 
   const success10 = find(runs, 'mysql', SUCCESS_SCENARIO, 10);
   const pairs10 = runs.find((run) => run.engine === 'mysql')?.lowConcurrencyPairs ?? [];
-  const samples10 = pairs10.length > 1 ? `; the median of ${pairs10.length} pairs' ${pairs10.map((pair) => n(pair.serverP99Ms)).join(', ')} ms` : '';
+  const samples10 =
+    pairs10.length > 1
+      ? `; the median of ${pairs10.length} pairs' ${pairs10.map((pair) => n(pair.serverP99Ms)).join(', ')} ms`
+      : '';
   verdicts.push({
     target: 'MariaDB success path at 10 connections: p99 ≤ 20 ms',
     measured: success10 ? `p99 ${n(success10.p99Ms)} ms (p50 ${n(success10.p50Ms)} ms)${samples10}` : 'not run',
@@ -81,13 +101,18 @@ export function judgeTargets(runs: EngineRun[]): TargetVerdict[] {
   const mysql = runs.find((run) => run.engine === 'mysql');
   const bulk = mysql?.bulk;
   verdicts.push({
-    target: 'Bulk: 100,000 rows through the upload path in ≤ 60 s on MariaDB; edits meanwhile p99 ≤ 100 ms at 10 connections',
+    target:
+      'Bulk: 100,000 rows through the upload path in ≤ 60 s on MariaDB; edits meanwhile p99 ≤ 100 ms at 10 connections',
     measured: bulk
       ? `${n(bulk.rows)} rows ${bulk.state} in ${n(bulk.seconds, 1)} s` +
-        (bulk.state === 'completed' ? '' : ` (${n(bulk.rowsPerSec)} rows/s: all ${n(bulk.rows)} would take ≈ ${n(bulk.rows / Math.max(bulk.rowsPerSec, 1e-9))} s)`) +
+        (bulk.state === 'completed'
+          ? ''
+          : ` (${n(bulk.rowsPerSec)} rows/s: all ${n(bulk.rows)} would take ≈ ${n(bulk.rows / Math.max(bulk.rowsPerSec, 1e-9))} s)`) +
         `; edits meanwhile p99 ${n(bulk.concurrentEdits.p99Ms)} ms`
       : `not run (${mysql?.bulkSkipped ?? 'MariaDB not run'})`,
-    met: bulk ? bulk.state === 'completed' && bulk.rows >= 100_000 && bulk.seconds <= 60 && bulk.concurrentEdits.p99Ms <= 100 : null,
+    met: bulk
+      ? bulk.state === 'completed' && bulk.rows >= 100_000 && bulk.seconds <= 60 && bulk.concurrentEdits.p99Ms <= 100
+      : null,
   });
 
   const rss = runs.flatMap((run) => run.rows.filter(isServerRow).map((row) => row.rssMaxMb ?? 0));

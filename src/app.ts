@@ -74,7 +74,13 @@ export function withHotPath(app: express.Express): RequestListener {
         next(error);
       }
     };
-    guarded(headers, guarded(context, guarded(edit, () => next())))();
+    guarded(
+      headers,
+      guarded(
+        context,
+        guarded(edit, () => next()),
+      ),
+    )();
   };
 }
 
@@ -139,7 +145,11 @@ export function createExpressApp(services: Services): express.Express {
     if (readiness.isCurrent) return next();
     readiness.notReadyReason().then((reason) => {
       if (reason === null) return next();
-      res.status(503).set('Retry-After', '5').type('text/plain; charset=utf-8').send(`Service Unavailable: ${reason}\n`);
+      res
+        .status(503)
+        .set('Retry-After', '5')
+        .type('text/plain; charset=utf-8')
+        .send(`Service Unavailable: ${reason}\n`);
     }, next);
   });
   app.use(
@@ -164,7 +174,10 @@ export function createExpressApp(services: Services): express.Express {
   const lastResort = (error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = (error as { status?: number }).status;
     if (status && status >= 400 && status < 500) {
-      res.status(status).type('text/plain; charset=utf-8').send(`${(error as Error).message}\n`);
+      res
+        .status(status)
+        .type('text/plain; charset=utf-8')
+        .send(`${(error as Error).message}\n`);
       return;
     }
     logger.error({ err: error, reqId: req.id }, 'unhandled error');

@@ -77,15 +77,26 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     lowPriority: config.security.bcryptLowPriority,
     suspectShare: config.security.bcryptSuspectShare,
     suspectMs: config.security.rateLimitWindowMs,
-    onTrouble: (message, error) => logger.warn({ err: error }, `${message}; password checks of suspect clients run in-process meanwhile`),
+    onTrouble: (message, error) =>
+      logger.warn({ err: error }, `${message}; password checks of suspect clients run in-process meanwhile`),
     now: options.now,
   });
   const limiter: FailureLimiter = config.security.redisUrl
-    ? new RedisFailureLimiter(new Redis(config.security.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false }), config.security.rateLimitWindowMs, logger)
+    ? new RedisFailureLimiter(
+        new Redis(config.security.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false }),
+        config.security.rateLimitWindowMs,
+        logger,
+      )
     : new MemoryFailureLimiter(config.security.rateLimitWindowMs, options.now);
   const postbackDispatcher = createGuardedDispatcher({ allowPrivateNetworks: config.postbacks.allowPrivateNetworks });
-  const postbackWorker = new PostbackWorker(stores.postbacks, postbackDispatcher, logger, { ...config.postbacks, now: options.now });
-  const outbox = new TransactionalPostbackOutbox(stores.postbacks, { now: options.now, onCommitted: () => postbackWorker.wake() });
+  const postbackWorker = new PostbackWorker(stores.postbacks, postbackDispatcher, logger, {
+    ...config.postbacks,
+    now: options.now,
+  });
+  const outbox = new TransactionalPostbackOutbox(stores.postbacks, {
+    now: options.now,
+    onCommitted: () => postbackWorker.wake(),
+  });
   // Requeues at the wall clock's time, as the admin API and the console always have.
   const postbacks = new PostbackService({ postbacks: stores.postbacks, onRequeued: () => postbackWorker.wake() });
   // The core with LinkTrust's checks (/transaction.edit and batch files answer alike).
@@ -108,7 +119,10 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     now: options.now,
   });
   const processing = createProcessingService(config.processing, stores, { now: options.now, logger });
-  const batchWorker = new BatchWorker({ store: stores.batches, modifications, processingState: stores.processingState, logger }, { ...batchOptionsFor(db.engine), now: options.now });
+  const batchWorker = new BatchWorker(
+    { store: stores.batches, modifications, processingState: stores.processingState, logger },
+    { ...batchOptionsFor(db.engine), now: options.now },
+  );
   const batches = new BatchService({ store: stores.batches, onQueued: () => batchWorker.wake(), now: options.now });
   // One brake for both admin doors: guesses at the API and at the console's sign-in count together.
   const adminAuthBrake = new AdminAuthBrake(limiter, {
@@ -122,7 +136,11 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     now: options.now,
   });
   const consoleAudit = new ConsoleAuditLog(stores.consoleAudit, { now: options.now });
-  const metrics = createMetricsRegistry({ processingStatus: () => processing.status(), outboxBacklog: () => stores.postbacks.backlog(), now: options.now });
+  const metrics = createMetricsRegistry({
+    processingStatus: () => processing.status(),
+    outboxBacklog: () => stores.postbacks.backlog(),
+    now: options.now,
+  });
   // Hourly roll-up (at start to catch up, then ROLLUP_SCHEDULE seconds after each hour) and nightly processing.
   const scheduler = createProcessingScheduler(processing, config.processing, logger);
   // What starts the workers and the scheduler, and stops everything above in one order, the pool last.
@@ -135,9 +153,34 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     limiter,
     passwords,
     pool: db.knex,
-    defaults: { postbackWorker: config.postbacks.workerEnabled, batchWorker: config.batches.workerEnabled, scheduler: true },
+    defaults: {
+      postbackWorker: config.postbacks.workerEnabled,
+      batchWorker: config.batches.workerEnabled,
+      scheduler: true,
+    },
     logger,
   });
-  return { db, config, logger, stores, adminAuthBrake, consoleAuth, consoleAudit, passwords, limiter, modifications, idempotency, admin, postbacks, postbackWorker, postbackDispatcher, processing, batches, batchWorker, metrics, lifecycle };
+  return {
+    db,
+    config,
+    logger,
+    stores,
+    adminAuthBrake,
+    consoleAuth,
+    consoleAudit,
+    passwords,
+    limiter,
+    modifications,
+    idempotency,
+    admin,
+    postbacks,
+    postbackWorker,
+    postbackDispatcher,
+    processing,
+    batches,
+    batchWorker,
+    metrics,
+    lifecycle,
+  };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -5,9 +5,7 @@ import { DEFAULT_POSTBACK_RETRY_SCHEDULE, parseRetrySchedule } from './postbacks
 import { parseAdminUsers } from './console/admin-users';
 
 /** Where the data lives: an embedded SQLite file or a MySQL/MariaDB server. */
-export type DatabaseConfig =
-  | { client: 'sqlite'; filename: string }
-  | { client: 'mysql'; url: string };
+export type DatabaseConfig = { client: 'sqlite'; filename: string } | { client: 'mysql'; url: string };
 
 /** Thrown with every problem found, one line, each naming its variable. */
 export class ConfigError extends Error {}
@@ -42,7 +40,12 @@ const int = (min: number, max: number) =>
     .refine((v) => v >= min && v <= max, `must be a whole number from ${min} to ${max}`);
 
 /** Text that is null when unset. */
-const optionalText = () => z.string().trim().optional().transform((v) => v ?? null);
+const optionalText = () =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => v ?? null);
 
 const secondsToMs = (seconds: number) => seconds * 1000;
 const hoursToMs = (hours: number) => hours * 3_600_000;
@@ -72,23 +75,43 @@ const settings = {
    * Bearer token of the admin API (at least 32 characters); when unset the admin API refuses everything.
    * Long enough that guessing it is hopeless even at the rate the admin brake still checks tokens.
    */
-  adminToken: setting('ADMIN_TOKEN', z.string().min(32, 'must be at least 32 characters').optional().transform((v) => v ?? null)),
+  adminToken: setting(
+    'ADMIN_TOKEN',
+    z
+      .string()
+      .min(32, 'must be at least 32 characters')
+      .optional()
+      .transform((v) => v ?? null),
+  ),
   /** Bearer token of `GET /metrics` (Prometheus); when unset the endpoint is off (404). */
-  metricsToken: setting('METRICS_TOKEN', z.string().trim().min(32, 'must be at least 32 characters').optional().transform((v) => v ?? null)),
+  metricsToken: setting(
+    'METRICS_TOKEN',
+    z
+      .string()
+      .trim()
+      .min(32, 'must be at least 32 characters')
+      .optional()
+      .transform((v) => v ?? null),
+  ),
   /** Value for express's `trust proxy`; false trusts no proxy (X-Forwarded-For ignored). */
   trustProxy: setting(
     'TRUST_PROXY',
     z
       .string()
       .trim()
-      .refine(trustProxyAccepted, 'must be true, false, a hop count, or a comma list of loopback, linklocal, uniquelocal, IP addresses and CIDR ranges')
+      .refine(
+        trustProxyAccepted,
+        'must be true, false, a hop count, or a comma list of loopback, linklocal, uniquelocal, IP addresses and CIDR ranges',
+      )
       .optional()
       .transform(parseTrustProxy),
   ),
   logLevel: setting(
     'LOG_LEVEL',
     z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be one of fatal, error, warn, info, debug, trace, silent' })
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+      })
       .default('info'),
   ),
   /** Apply pending migrations at start (else wait for `txedit migrate`). */
@@ -138,7 +161,10 @@ const settings = {
         .string()
         .trim()
         .regex(/^(off|\d{1,4})$/i, 'must be off or the seconds after each hour at which to roll up (0-3599)')
-        .refine((v) => v.toLowerCase() === 'off' || Number(v) < 3600, 'must be off or the seconds after each hour at which to roll up (0-3599)')
+        .refine(
+          (v) => v.toLowerCase() === 'off' || Number(v) < 3600,
+          'must be off or the seconds after each hour at which to roll up (0-3599)',
+        )
         .default('60')
         .transform((v) => (v.toLowerCase() === 'off' ? null : Number(v))),
     ),
@@ -182,12 +208,23 @@ const settings = {
     /** How long a rate-limited /transaction.edit answer is held back (0: at once). */
     rateLimitDelayMs: setting('RATE_LIMIT_DELAY_MS', int(0, 10_000).default(250)),
     /** Shared rate-limit counters; null: in-process counters. */
-    redisUrl: setting('REDIS_URL', z.string().trim().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional().transform((v) => v ?? null)),
+    redisUrl: setting(
+      'REDIS_URL',
+      z
+        .string()
+        .trim()
+        .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+        .optional()
+        .transform((v) => v ?? null),
+    ),
     /**
      * bcrypt compares at once (libuv threadpool share). Half the cores (at least one) by default: every
      * bcrypt thread is a core that edits and the database lose.
      */
-    bcryptConcurrency: setting('BCRYPT_CONCURRENCY', int(1, 64).default(Math.max(1, Math.floor(os.availableParallelism() / 2)))),
+    bcryptConcurrency: setting(
+      'BCRYPT_CONCURRENCY',
+      int(1, 64).default(Math.max(1, Math.floor(os.availableParallelism() / 2))),
+    ),
     /** Compares that may wait, per priority (known clients, known campaigns, others). */
     bcryptQueue: setting('BCRYPT_QUEUE', int(1, 100_000).default(1000)),
     /** Uncached password compares one client IP may have waiting or running at once. */
@@ -195,7 +232,12 @@ const settings = {
     /** Compares for clients that failed lately run in a separate process at the lowest CPU priority. */
     bcryptLowPriority: setting('BCRYPT_LOW_PRIORITY', bool().default(true)),
     /** The share (0–1] of one core the compares of clients that failed lately may use together (the variable: percent). */
-    bcryptSuspectShare: setting('BCRYPT_SUSPECT_SHARE', int(1, 100).default(25).transform((percent) => percent / 100)),
+    bcryptSuspectShare: setting(
+      'BCRYPT_SUSPECT_SHARE',
+      int(1, 100)
+        .default(25)
+        .transform((percent) => percent / 100),
+    ),
     /** PEM certificate and key for serving HTTPS directly; both or neither. */
     tlsCertFile: setting('TLS_CERT_FILE', optionalText()),
     tlsKeyFile: setting('TLS_KEY_FILE', optionalText()),
@@ -220,7 +262,12 @@ const settings = {
   batches: {
     /** Run the batch processor inside the server process. */
     workerEnabled: setting('BATCH_WORKER', bool().default(true)),
-    maxFileBytes: setting('BATCH_MAX_FILE_MB', int(1, 1024).default(64).transform((megabytes) => megabytes * 1024 * 1024)),
+    maxFileBytes: setting(
+      'BATCH_MAX_FILE_MB',
+      int(1, 1024)
+        .default(64)
+        .transform((megabytes) => megabytes * 1024 * 1024),
+    ),
   },
   /**
    * Where the data lives: `sqlite:PATH`, `sqlite::memory:`, or `mysql://user:pass@host:port/db`.
@@ -253,7 +300,10 @@ export type Config = ValuesOf<typeof settings>;
 
 /** Problems across variables: on their texts, or on the Config once the variables have read well. */
 const checks: ReadonlyArray<(texts: Texts, config: Config | null) => string | null> = [
-  (texts) => (Boolean(texts.TLS_CERT_FILE) !== Boolean(texts.TLS_KEY_FILE) ? 'TLS_CERT_FILE and TLS_KEY_FILE must be set together' : null),
+  (texts) =>
+    Boolean(texts.TLS_CERT_FILE) !== Boolean(texts.TLS_KEY_FILE)
+      ? 'TLS_CERT_FILE and TLS_KEY_FILE must be set together'
+      : null,
   // Node refuses a headers timeout longer than the whole request's.
   (_texts, config) =>
     config !== null && config.http.headersTimeoutMs > config.http.requestTimeoutMs
@@ -329,7 +379,9 @@ function trustProxyAccepted(value: string): boolean {
 
 /** Builds the Config from an environment (process.env, or a test's object). Throws ConfigError. */
 export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
-  const texts: Texts = Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, env[name] === '' ? undefined : env[name]]));
+  const texts: Texts = Object.fromEntries(
+    CONFIG_VARIABLES.map((name) => [name, env[name] === '' ? undefined : env[name]]),
+  );
   const problems: string[] = [];
   const values = readSettings(settings, texts, problems) as Config;
   // The checks see the values once every variable reads well; a bad DATABASE_URL (its meaning rather

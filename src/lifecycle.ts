@@ -69,7 +69,10 @@ export function createLifecycle(parts: LifecycleParts): Lifecycle {
     if (run.scheduler) {
       parts.scheduler.start();
       // Remembered idempotent answers expire after IDEMPOTENCY_TTL_HOURS; drop them hourly.
-      sweep ??= setInterval(() => parts.sweepIdempotency().catch((error) => logger.warn({ err: error }, 'idempotency sweep failed')), SWEEP_EVERY_MS).unref();
+      sweep ??= setInterval(
+        () => parts.sweepIdempotency().catch((error) => logger.warn({ err: error }, 'idempotency sweep failed')),
+        SWEEP_EVERY_MS,
+      ).unref();
     }
   };
 

@@ -8,7 +8,17 @@ export function createLogger(level: string): Logger {
     // Belt and braces: request logs never carry query strings or bodies, but if someone attaches one
     // to a log object, these paths are censored.
     redact: {
-      paths: ['password', '*.password', 'Password', '*.Password', 'authorization', '*.authorization', 'headers.authorization', 'headers.cookie', 'adminToken'],
+      paths: [
+        'password',
+        '*.password',
+        'Password',
+        '*.Password',
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+        'headers.cookie',
+        'adminToken',
+      ],
       censor: '[redacted]',
     },
   });

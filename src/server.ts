@@ -36,7 +36,10 @@ function untilItWorks(work: () => Promise<void>, logger: Logger, what: string): 
   return new Promise((resolve) => {
     const attempt = () =>
       work().then(resolve, (error) => {
-        logger.error(error instanceof SchemaNotCurrentError ? { reason: error.message } : { err: error }, `${what} failed; retrying in 5 s`);
+        logger.error(
+          error instanceof SchemaNotCurrentError ? { reason: error.message } : { err: error },
+          `${what} failed; retrying in 5 s`,
+        );
         setTimeout(attempt, 5000).unref();
       });
     attempt();
@@ -59,14 +62,22 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const db = openDatabase(config.database, {
     poolMax: config.databasePoolMax,
-    log: { warn: (message) => logger.warn({ source: 'knex' }, message), error: (message) => logger.error({ source: 'knex' }, message) },
+    log: {
+      warn: (message) => logger.warn({ source: 'knex' }, message),
+      error: (message) => logger.error({ source: 'knex' }, message),
+    },
   });
   const services = createServices(config, db, logger);
   const app = createApp(services);
-  const listener = createListener(app, { certFile: config.security.tlsCertFile, keyFile: config.security.tlsKeyFile }, config.http, {
-    trustProxy: config.trustProxy,
-    onRefused: refusalReporter((fields, message) => logger.warn(fields, message)),
-  });
+  const listener = createListener(
+    app,
+    { certFile: config.security.tlsCertFile, keyFile: config.security.tlsKeyFile },
+    config.http,
+    {
+      trustProxy: config.trustProxy,
+      onRefused: refusalReporter((fields, message) => logger.warn(fields, message)),
+    },
+  );
   const { server } = listener;
   // Nothing touches the database before the port is ours: a second instance started by mistake on a
   // busy port says so in one line and leaves the database alone.
@@ -81,7 +92,10 @@ async function main(): Promise<void> {
   server.on('error', (error) => logger.error({ err: error }, 'HTTP server error'));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ port, host: config.host, database: config.database.client }, `txedit listening on ${listener.protocol}://${config.host}:${port}`);
+  logger.info(
+    { port, host: config.host, database: config.database.client },
+    `txedit listening on ${listener.protocol}://${config.host}:${port}`,
+  );
   process.on('SIGHUP', () => {
     try {
       listener.reloadTls();

@@ -39,12 +39,22 @@ describe('loadConfig', () => {
       bcryptCost: 12,
       databasePoolMax: 20,
     });
-    expect(config.processing).toEqual({ rollupDelaySeconds: 60, reportingTimezone: 'UTC', nightlyAt: '00:30', nightlyLeaseMs: 120_000 });
+    expect(config.processing).toEqual({
+      rollupDelaySeconds: 60,
+      reportingTimezone: 'UTC',
+      nightlyAt: '00:30',
+      nightlyLeaseMs: 120_000,
+    });
   });
 
   it('treats an empty variable as unset (so ADMIN_TOKEN= leaves the admin API disabled)', () => {
     const config = loadConfig({ PORT: '', ADMIN_TOKEN: '', TRUST_PROXY: '', DATABASE_URL: '' });
-    expect([config.port, config.adminToken, config.trustProxy, config.database]).toEqual([8080, null, false, { client: 'sqlite', filename: './data/txedit.sqlite' }]);
+    expect([config.port, config.adminToken, config.trustProxy, config.database]).toEqual([
+      8080,
+      null,
+      false,
+      { client: 'sqlite', filename: './data/txedit.sqlite' },
+    ]);
   });
 
   it('reads the documented settings', () => {
@@ -56,7 +66,14 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'warn',
       MIGRATE_ON_START: 'false',
     });
-    expect([config.port, config.host, config.database, config.adminToken, config.logLevel, config.migrateOnStart]).toEqual([
+    expect([
+      config.port,
+      config.host,
+      config.database,
+      config.adminToken,
+      config.logLevel,
+      config.migrateOnStart,
+    ]).toEqual([
       9090,
       '127.0.0.1',
       { client: 'mysql', url: 'mysql://user:pass@db.example:3306/txedit' },
@@ -64,7 +81,10 @@ describe('loadConfig', () => {
       'warn',
       false,
     ]);
-    expect(loadConfig({ DATABASE_URL: 'sqlite:/var/lib/txedit/db.sqlite' }).database).toEqual({ client: 'sqlite', filename: '/var/lib/txedit/db.sqlite' });
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/var/lib/txedit/db.sqlite' }).database).toEqual({
+      client: 'sqlite',
+      filename: '/var/lib/txedit/db.sqlite',
+    });
     expect(loadConfig({ DATABASE_URL: 'mariadb://u@h/d' }).database).toEqual({ client: 'mysql', url: 'mysql://u@h/d' });
   });
 
@@ -77,14 +97,29 @@ describe('loadConfig', () => {
     ['loopback, 10.0.0.0/8', 'loopback, 10.0.0.0/8'],
     ['2001:db8::/32', '2001:db8::/32'],
     ['10.0.0.0/255.0.0.0', '10.0.0.0/255.0.0.0'],
-  ])('reads TRUST_PROXY=%j as express\'s trust proxy %j', (value, expected) => {
+  ])("reads TRUST_PROXY=%j as express's trust proxy %j", (value, expected) => {
     expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
   });
 
   it('bounds slow and excess HTTP connections by default, and reads the HTTP_* settings', () => {
-    expect(loadConfig({}).http).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 120_000, maxConnections: 4096, maxConnectionsPerClient: 256 });
-    const env = { HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_MAX_CONNECTIONS: '100', HTTP_MAX_CONNECTIONS_PER_CLIENT: '0' };
-    expect(loadConfig(env).http).toEqual({ headersTimeoutMs: 5000, requestTimeoutMs: 5000, maxConnections: 100, maxConnectionsPerClient: 0 });
+    expect(loadConfig({}).http).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 120_000,
+      maxConnections: 4096,
+      maxConnectionsPerClient: 256,
+    });
+    const env = {
+      HTTP_HEADERS_TIMEOUT_MS: '5000',
+      HTTP_REQUEST_TIMEOUT_MS: '5000',
+      HTTP_MAX_CONNECTIONS: '100',
+      HTTP_MAX_CONNECTIONS_PER_CLIENT: '0',
+    };
+    expect(loadConfig(env).http).toEqual({
+      headersTimeoutMs: 5000,
+      requestTimeoutMs: 5000,
+      maxConnections: 100,
+      maxConnectionsPerClient: 0,
+    });
     expect(configErrorFor({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }).message).toBe(
       'invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not be larger than HTTP_REQUEST_TIMEOUT_MS',
     );
@@ -139,7 +174,9 @@ describe('loadConfig', () => {
 
   it('refuses an ADMIN_TOKEN shorter than 32 characters, in one line that does not repeat it', () => {
     const short = 'x'.repeat(31);
-    expect(configErrorFor({ ADMIN_TOKEN: short }).message).toBe('invalid configuration: ADMIN_TOKEN must be at least 32 characters');
+    expect(configErrorFor({ ADMIN_TOKEN: short }).message).toBe(
+      'invalid configuration: ADMIN_TOKEN must be at least 32 characters',
+    );
     expect(loadConfig({ ADMIN_TOKEN: `${short}y` }).adminToken).toBe(`${short}y`);
   });
 
@@ -149,21 +186,40 @@ describe('loadConfig', () => {
       return [security.rateLimitAdminFailures, security.rateLimitBrakedChecksPerMinute, security.bcryptQueue];
     };
     expect(pick({})).toEqual([10, 60, 1000]);
-    expect(pick({ RATE_LIMIT_ADMIN_FAILURES: '0', RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE: '6', BCRYPT_QUEUE: '5' })).toEqual([0, 6, 5]);
-    for (const [variable, value] of [['RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE', '0'], ['BCRYPT_QUEUE', '0'], ['RATE_LIMIT_ADMIN_FAILURES', '-1']]) {
-      expect(configErrorFor({ [variable]: value }).message).toMatch(new RegExp(`^invalid configuration: ${variable} must be a whole number`));
+    expect(
+      pick({ RATE_LIMIT_ADMIN_FAILURES: '0', RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE: '6', BCRYPT_QUEUE: '5' }),
+    ).toEqual([0, 6, 5]);
+    for (const [variable, value] of [
+      ['RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE', '0'],
+      ['BCRYPT_QUEUE', '0'],
+      ['RATE_LIMIT_ADMIN_FAILURES', '-1'],
+    ]) {
+      expect(configErrorFor({ [variable]: value }).message).toMatch(
+        new RegExp(`^invalid configuration: ${variable} must be a whole number`),
+      );
     }
   });
 
   it('reports every problem at once, each named, on one line', () => {
-    const { message } = configErrorFor({ PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'postgres://db/txedit', TRUST_PROXY: 'nonsense', BCRYPT_COST: '99' });
+    const { message } = configErrorFor({
+      PORT: 'abc',
+      LOG_LEVEL: 'loud',
+      DATABASE_URL: 'postgres://db/txedit',
+      TRUST_PROXY: 'nonsense',
+      BCRYPT_COST: '99',
+    });
     expect(message).not.toContain('\n');
-    for (const variable of ['PORT', 'LOG_LEVEL', 'DATABASE_URL', 'TRUST_PROXY', 'BCRYPT_COST']) expect(message).toMatch(new RegExp(`\\b${variable}\\b`));
+    for (const variable of ['PORT', 'LOG_LEVEL', 'DATABASE_URL', 'TRUST_PROXY', 'BCRYPT_COST'])
+      expect(message).toMatch(new RegExp(`\\b${variable}\\b`));
     expect(message.split('; ')).toHaveLength(5);
   });
 
   it('never repeats a secret in its error message', () => {
-    const { message } = configErrorFor({ DATABASE_URL: 'mysql://admin:hunter2@/txedit', ADMIN_TOKEN: 'sup3r-s3cret', PORT: 'x' });
+    const { message } = configErrorFor({
+      DATABASE_URL: 'mysql://admin:hunter2@/txedit',
+      ADMIN_TOKEN: 'sup3r-s3cret',
+      PORT: 'x',
+    });
     expect(message).not.toContain('hunter2');
     expect(message).not.toContain('sup3r-s3cret');
   });
@@ -175,14 +231,21 @@ describe('the configuration documentation', () => {
 
   it('lists every variable the configuration reads, and no other, in README.md’s configuration table', () => {
     const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('<!-- section:configuration -->'), readme.indexOf('<!-- section:transaction-edit -->'));
+    const section = readme.slice(
+      readme.indexOf('<!-- section:configuration -->'),
+      readme.indexOf('<!-- section:transaction-edit -->'),
+    );
     // The first column of each row: `NAME`, or several as `A` / `B`.
-    const named = [...section.matchAll(/^\| ([^|]+) \|/gm)].flatMap(([, cell]) => [...cell.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map(([, name]) => name));
+    const named = [...section.matchAll(/^\| ([^|]+) \|/gm)].flatMap(([, cell]) =>
+      [...cell.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map(([, name]) => name),
+    );
     expect(sorted(named)).toEqual(sorted(CONFIG_VARIABLES));
   });
 
   it('lists every variable the configuration reads, and no other, in .env.example', () => {
     const example = fs.readFileSync(path.join(root, '.env.example'), 'utf8');
-    expect(sorted([...example.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map(([, name]) => name))).toEqual(sorted(CONFIG_VARIABLES));
+    expect(sorted([...example.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map(([, name]) => name))).toEqual(
+      sorted(CONFIG_VARIABLES),
+    );
   });
 });

@@ -5,14 +5,22 @@ import { createLogger } from '../src/logger';
 import { createTestDatabase, testEngines } from './support/databases';
 
 /** Hand-written parts that write what is done to them, in order, into `events`. */
-function recordingParts(events: string[], failing: string[] = [], defaults = { postbackWorker: true, batchWorker: false, scheduler: true }) {
+function recordingParts(
+  events: string[],
+  failing: string[] = [],
+  defaults = { postbackWorker: true, batchWorker: false, scheduler: true },
+) {
   const step = (name: string) => async () => {
     events.push(name);
     if (failing.includes(name)) throw new Error(`${name} broke`);
   };
   const runs = (name: string) => ({ start: () => void events.push(`${name} start`), stop: step(`${name} stop`) });
   const logged: Array<{ part: unknown; message: string }> = [];
-  const record = ((fields: object, message?: string) => void logged.push({ part: (fields as { part?: unknown }).part, message: message ?? '' })) as LifecycleParts['logger']['error'];
+  const record = ((fields: object, message?: string) =>
+    void logged.push({
+      part: (fields as { part?: unknown }).part,
+      message: message ?? '',
+    })) as LifecycleParts['logger']['error'];
   const parts: LifecycleParts = {
     postbackWorker: runs('postbackWorker'),
     batchWorker: runs('batchWorker'),
@@ -96,7 +104,12 @@ describe.each(testEngines())('the composition root’s lifecycle (%s)', (engine)
   it('starts the real workers and scheduler and stops them with the pool last', async () => {
     const database = await createTestDatabase(engine);
     try {
-      const config = loadConfig({ LOG_LEVEL: 'silent', BCRYPT_COST: '4', ROLLUP_SCHEDULE: 'off', NIGHTLY_SCHEDULE: 'off' });
+      const config = loadConfig({
+        LOG_LEVEL: 'silent',
+        BCRYPT_COST: '4',
+        ROLLUP_SCHEDULE: 'off',
+        NIGHTLY_SCHEDULE: 'off',
+      });
       const services = createServices(config, database.db, createLogger('silent'));
       services.lifecycle.start();
       await services.lifecycle.stop({ keepDatabase: true });

@@ -10,10 +10,16 @@ const INDEXES: Array<[table: string, column: string, name: string]> = [
 async function hasIndex(knex: Knex, table: string, name: string): Promise<boolean> {
   const client = knex.client.config.client as string;
   if (client === 'mysql2' || client === 'mysql') {
-    const [rows] = await knex.raw('select 1 from information_schema.statistics where table_schema = database() and table_name = ? and index_name = ?', [table, name]);
+    const [rows] = await knex.raw(
+      'select 1 from information_schema.statistics where table_schema = database() and table_name = ? and index_name = ?',
+      [table, name],
+    );
     return rows.length > 0;
   }
-  const rows = await knex.raw(`select 1 from sqlite_master where type = 'index' and tbl_name = ? and name = ?`, [table, name]);
+  const rows = await knex.raw(`select 1 from sqlite_master where type = 'index' and tbl_name = ? and name = ?`, [
+    table,
+    name,
+  ]);
   return rows.length > 0;
 }
 

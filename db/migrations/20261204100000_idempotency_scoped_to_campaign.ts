@@ -41,10 +41,15 @@ export async function down(knex: Knex): Promise<void> {
       .where({ key_hash: keyHash })
       .orderBy([{ column: 'created_at' }, { column: 'campaign_id' }])
       .limit(1);
-    await knex('idempotency_keys').where({ key_hash: keyHash }).whereNot({ campaign_id: earliest.campaign_id }).delete();
+    await knex('idempotency_keys')
+      .where({ key_hash: keyHash })
+      .whereNot({ campaign_id: earliest.campaign_id })
+      .delete();
   }
   if (isMysql(knex)) {
-    await knex.raw('alter table idempotency_keys drop primary key, add primary key (key_hash), drop column campaign_id');
+    await knex.raw(
+      'alter table idempotency_keys drop primary key, add primary key (key_hash), drop column campaign_id',
+    );
     return;
   }
   await knex.schema.alterTable('idempotency_keys', (t) => {

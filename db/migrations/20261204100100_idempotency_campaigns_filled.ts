@@ -10,7 +10,9 @@ export async function up(knex: Knex): Promise<void> {
   await knex('idempotency_keys')
     .where({ campaign_id: 0 })
     .update({
-      campaign_id: knex.raw('coalesce((select t.campaign_id from transactions t where t.id = idempotency_keys.transaction_id), 0)'),
+      campaign_id: knex.raw(
+        'coalesce((select t.campaign_id from transactions t where t.id = idempotency_keys.transaction_id), 0)',
+      ),
     });
   await knex('idempotency_keys').where({ campaign_id: 0 }).delete();
 }

@@ -24,8 +24,10 @@ export async function up(knex: Knex): Promise<void> {
 
 /** Drops them (those present). */
 export async function down(knex: Knex): Promise<void> {
-  if (await knex.schema.hasColumn('nightly_runs', 'interrupted_at')) await knex.schema.alterTable('nightly_runs', (t) => t.dropColumn('interrupted_at'));
+  if (await knex.schema.hasColumn('nightly_runs', 'interrupted_at'))
+    await knex.schema.alterTable('nightly_runs', (t) => t.dropColumn('interrupted_at'));
   for (const [name] of [...STATE_COLUMNS].reverse()) {
-    if (await knex.schema.hasColumn('processing_state', name)) await knex.schema.alterTable('processing_state', (t) => t.dropColumn(name));
+    if (await knex.schema.hasColumn('processing_state', name))
+      await knex.schema.alterTable('processing_state', (t) => t.dropColumn(name));
   }
 }

@@ -13,7 +13,13 @@ export const DEMO_CAMPAIGN_ID = 100;
 export async function seedDemoData(knex: Knex, passwordHash: string, now: number): Promise<void> {
   const twoDaysAgo = Math.floor((now - 2 * 86_400_000) / 3_600_000) * 3_600_000;
   await knex.transaction(async (trx) => {
-    await trx('affiliates').insert({ id: 1, name: 'Demo Affiliate', postback_url: null, created_at: now, updated_at: now });
+    await trx('affiliates').insert({
+      id: 1,
+      name: 'Demo Affiliate',
+      postback_url: null,
+      created_at: now,
+      updated_at: now,
+    });
     await trx('campaigns').insert({
       id: DEMO_CAMPAIGN_ID,
       name: 'Demo Campaign',

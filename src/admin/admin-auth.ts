@@ -18,11 +18,17 @@ export function secretsEqual(a: string, b: string): boolean {
 export function requireAdminToken(adminToken: string | null, brake: AdminAuthBrake | null = null) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (adminToken === null) {
-      res.status(401).json({ error: { code: 'admin_api_disabled', message: 'the admin API is disabled: set ADMIN_TOKEN' } });
+      res
+        .status(401)
+        .json({ error: { code: 'admin_api_disabled', message: 'the admin API is disabled: set ADMIN_TOKEN' } });
       return;
     }
     const match = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '');
-    const refuse = () => res.status(401).set('WWW-Authenticate', 'Bearer').json({ error: { code: 'unauthorized', message: 'missing or invalid bearer token' } });
+    const refuse = () =>
+      res
+        .status(401)
+        .set('WWW-Authenticate', 'Bearer')
+        .json({ error: { code: 'unauthorized', message: 'missing or invalid bearer token' } });
     // No bearer token is no guess: refused, not counted.
     if (!match) {
       refuse();
@@ -42,7 +48,12 @@ export function requireAdminToken(adminToken: string | null, brake: AdminAuthBra
         res
           .status(429)
           .set('Retry-After', String(seconds))
-          .json({ error: { code: 'rate_limited', message: `too many failed authentications from this address; retry after ${seconds} s` } });
+          .json({
+            error: {
+              code: 'rate_limited',
+              message: `too many failed authentications from this address; retry after ${seconds} s`,
+            },
+          });
       }
     }, next);
   };

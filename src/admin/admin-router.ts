@@ -15,15 +15,25 @@ const id32 = z.number().int().min(1).max(MAX_CAMPAIGN_ID);
 const text = (max: number) => z.string().max(max);
 const money = z
   .string({ message: 'must be a decimal string like "12.50"' })
-  .refine((v) => parseMoney(v) !== null, 'must be a decimal string like "12.50" (at most 4 fraction digits, not negative)')
+  .refine(
+    (v) => parseMoney(v) !== null,
+    'must be a decimal string like "12.50" (at most 4 fraction digits, not negative)',
+  )
   .transform((v) => parseMoney(v) as bigint);
 const instant = z
   .string()
   .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date-time')
   .transform((v) => Date.parse(v));
 
-const affiliateCreate = z.strictObject({ id: id32.optional(), name: text(255).min(1), postbackUrl: text(2048).nullable().optional() });
-const affiliatePatch = z.strictObject({ name: text(255).min(1).optional(), postbackUrl: text(2048).nullable().optional() });
+const affiliateCreate = z.strictObject({
+  id: id32.optional(),
+  name: text(255).min(1),
+  postbackUrl: text(2048).nullable().optional(),
+});
+const affiliatePatch = z.strictObject({
+  name: text(255).min(1).optional(),
+  postbackUrl: text(2048).nullable().optional(),
+});
 const campaignFields = {
   allowExternalModification: z.boolean().optional(),
   password: z.string().nullable().optional(),
@@ -32,7 +42,11 @@ const campaignFields = {
 };
 const campaignCreate = z.strictObject({ id: id32.optional(), name: text(255).min(1), ...campaignFields });
 const campaignPatch = z.strictObject({ name: text(255).min(1).optional(), ...campaignFields });
-const whitelistCreate = z.strictObject({ address: text(64), campaignId: id32.nullable().optional(), note: text(255).nullable().optional() });
+const whitelistCreate = z.strictObject({
+  address: text(64),
+  campaignId: id32.nullable().optional(),
+  note: text(255).nullable().optional(),
+});
 const transactionCreate = z.strictObject({
   id: z.number().int().min(1).max(MAX_TRANSACTION_ID).optional(),
   campaignId: id32,
@@ -77,59 +91,99 @@ export function adminRouter(deps: {
   }
   router.use(express.json({ limit: '256kb' }));
 
-  router.post('/affiliates', route(async (req, res) => {
-    res.status(201).json(affiliateJson(await admin.createAffiliate(validate(affiliateCreate, req.body))));
-  }));
-  router.get('/affiliates/:id', route(async (req, res) => {
-    res.json(affiliateJson(await admin.getAffiliate(idParam(req.params.id))));
-  }));
-  router.patch('/affiliates/:id', route(async (req, res) => {
-    res.json(affiliateJson(await admin.updateAffiliate(idParam(req.params.id), validate(affiliatePatch, req.body))));
-  }));
+  router.post(
+    '/affiliates',
+    route(async (req, res) => {
+      res.status(201).json(affiliateJson(await admin.createAffiliate(validate(affiliateCreate, req.body))));
+    }),
+  );
+  router.get(
+    '/affiliates/:id',
+    route(async (req, res) => {
+      res.json(affiliateJson(await admin.getAffiliate(idParam(req.params.id))));
+    }),
+  );
+  router.patch(
+    '/affiliates/:id',
+    route(async (req, res) => {
+      res.json(affiliateJson(await admin.updateAffiliate(idParam(req.params.id), validate(affiliatePatch, req.body))));
+    }),
+  );
 
-  router.post('/campaigns', route(async (req, res) => {
-    res.status(201).json(campaignJson(await admin.createCampaign(validate(campaignCreate, req.body))));
-  }));
-  router.get('/campaigns', route(async (req, res) => {
-    const search = typeof req.query.search === 'string' && req.query.search !== '' ? req.query.search : null;
-    res.json((await admin.listCampaigns(search)).map(campaignJson));
-  }));
-  router.get('/campaigns/:id', route(async (req, res) => {
-    res.json(campaignJson(await admin.getCampaign(idParam(req.params.id))));
-  }));
-  router.patch('/campaigns/:id', route(async (req, res) => {
-    res.json(campaignJson(await admin.updateCampaign(idParam(req.params.id), validate(campaignPatch, req.body))));
-  }));
+  router.post(
+    '/campaigns',
+    route(async (req, res) => {
+      res.status(201).json(campaignJson(await admin.createCampaign(validate(campaignCreate, req.body))));
+    }),
+  );
+  router.get(
+    '/campaigns',
+    route(async (req, res) => {
+      const search = typeof req.query.search === 'string' && req.query.search !== '' ? req.query.search : null;
+      res.json((await admin.listCampaigns(search)).map(campaignJson));
+    }),
+  );
+  router.get(
+    '/campaigns/:id',
+    route(async (req, res) => {
+      res.json(campaignJson(await admin.getCampaign(idParam(req.params.id))));
+    }),
+  );
+  router.patch(
+    '/campaigns/:id',
+    route(async (req, res) => {
+      res.json(campaignJson(await admin.updateCampaign(idParam(req.params.id), validate(campaignPatch, req.body))));
+    }),
+  );
 
-  router.post('/whitelist', route(async (req, res) => {
-    res.status(201).json(whitelistEntryJson(await admin.addWhitelistEntry(validate(whitelistCreate, req.body))));
-  }));
-  router.get('/whitelist', route(async (req, res) => {
-    const campaign = req.query.campaignId;
-    const filter = campaign === undefined ? undefined : campaign === 'global' ? null : idParam(campaign, 'campaignId');
-    res.json((await admin.listWhitelist(filter)).map(whitelistEntryJson));
-  }));
-  router.delete('/whitelist/:id', route(async (req, res) => {
-    await admin.removeWhitelistEntry(idParam(req.params.id));
-    res.status(204).end();
-  }));
+  router.post(
+    '/whitelist',
+    route(async (req, res) => {
+      res.status(201).json(whitelistEntryJson(await admin.addWhitelistEntry(validate(whitelistCreate, req.body))));
+    }),
+  );
+  router.get(
+    '/whitelist',
+    route(async (req, res) => {
+      const campaign = req.query.campaignId;
+      const filter =
+        campaign === undefined ? undefined : campaign === 'global' ? null : idParam(campaign, 'campaignId');
+      res.json((await admin.listWhitelist(filter)).map(whitelistEntryJson));
+    }),
+  );
+  router.delete(
+    '/whitelist/:id',
+    route(async (req, res) => {
+      await admin.removeWhitelistEntry(idParam(req.params.id));
+      res.status(204).end();
+    }),
+  );
 
-  router.post('/transactions', route(async (req, res) => {
-    res.status(201).json(transactionJson(await admin.createTransaction(validate(transactionCreate, req.body))));
-  }));
-  router.get('/transactions', route(async (req, res) => {
-    const { clickId, merchantReferenceId, campaignId } = req.query;
-    const found = await admin.findTransactions({
-      clickId: typeof clickId === 'string' ? clickId : undefined,
-      merchantReferenceId: typeof merchantReferenceId === 'string' ? merchantReferenceId : undefined,
-      campaignId: campaignId === undefined ? undefined : idParam(campaignId, 'campaignId'),
-    });
-    res.json(found.map(transactionJson));
-  }));
-  router.get('/transactions/:id', route(async (req, res) => {
-    const { transaction, modifications } = await admin.getTransaction(idParam(req.params.id));
-    res.json({ ...transactionJson(transaction), modifications: modifications.map(modificationJson) });
-  }));
+  router.post(
+    '/transactions',
+    route(async (req, res) => {
+      res.status(201).json(transactionJson(await admin.createTransaction(validate(transactionCreate, req.body))));
+    }),
+  );
+  router.get(
+    '/transactions',
+    route(async (req, res) => {
+      const { clickId, merchantReferenceId, campaignId } = req.query;
+      const found = await admin.findTransactions({
+        clickId: typeof clickId === 'string' ? clickId : undefined,
+        merchantReferenceId: typeof merchantReferenceId === 'string' ? merchantReferenceId : undefined,
+        campaignId: campaignId === undefined ? undefined : idParam(campaignId, 'campaignId'),
+      });
+      res.json(found.map(transactionJson));
+    }),
+  );
+  router.get(
+    '/transactions/:id',
+    route(async (req, res) => {
+      const { transaction, modifications } = await admin.getTransaction(idParam(req.params.id));
+      res.json({ ...transactionJson(transaction), modifications: modifications.map(modificationJson) });
+    }),
+  );
 
   for (const addRoutes of deps.extend ?? []) addRoutes(router);
 
@@ -144,7 +198,10 @@ export function adminRouter(deps: {
     const trouble = databaseTrouble(error);
     if (trouble) {
       deps.logger.warn({ err: error, reqId: req.id }, 'admin API: database trouble after retries');
-      res.status(trouble.status).set('Retry-After', '1').json({ error: { code: trouble.code, message: trouble.message } });
+      res
+        .status(trouble.status)
+        .set('Retry-After', '1')
+        .json({ error: { code: trouble.code, message: trouble.message } });
       return;
     }
     const status = (error as { status?: number }).status;

@@ -89,7 +89,10 @@ export class AdminService {
   async createAffiliate(input: { id?: number; name: string; postbackUrl?: string | null }): Promise<Affiliate> {
     this.checkPostbackUrl(input.postbackUrl);
     if (input.id && (await this.deps.affiliates.get(input.id))) throw conflict(`affiliate ${input.id} already exists`);
-    return orConflict(retryingLockConflicts(() => this.deps.affiliates.create(input, this.now())), `affiliate ${input.id} already exists`);
+    return orConflict(
+      retryingLockConflicts(() => this.deps.affiliates.create(input, this.now())),
+      `affiliate ${input.id} already exists`,
+    );
   }
 
   async getAffiliate(id: number): Promise<Affiliate> {
@@ -98,7 +101,10 @@ export class AdminService {
 
   async updateAffiliate(id: number, changes: { name?: string; postbackUrl?: string | null }): Promise<Affiliate> {
     this.checkPostbackUrl(changes.postbackUrl);
-    return (await retryingLockConflicts(() => this.deps.affiliates.update(id, changes, this.now()))) ?? Promise.reject(notFound(`affiliate ${id}`));
+    return (
+      (await retryingLockConflicts(() => this.deps.affiliates.update(id, changes, this.now()))) ??
+      Promise.reject(notFound(`affiliate ${id}`))
+    );
   }
 
   async createCampaign(input: CampaignInput & { id?: number; name: string }): Promise<Campaign> {
@@ -106,7 +112,12 @@ export class AdminService {
     const passwordHash = await this.passwordHash(input.password);
     const { password: _ignored, ...settings } = input;
     return orConflict(
-      retryingLockConflicts(() => this.deps.campaigns.create({ ...settings, ...(passwordHash !== undefined ? { passwordHash } : {}) }, this.now())),
+      retryingLockConflicts(() =>
+        this.deps.campaigns.create(
+          { ...settings, ...(passwordHash !== undefined ? { passwordHash } : {}) },
+          this.now(),
+        ),
+      ),
       `campaign ${input.id} already exists`,
     );
   }
@@ -138,7 +149,11 @@ export class AdminService {
     return this.deps.units.run(async (trx) => {
       const current = await this.deps.campaigns.getForUpdate(trx, id);
       if (!current) throw notFound(`campaign ${id}`);
-      if (settings.uniqueMerchantReference && !current.uniqueMerchantReference && (await this.deps.campaigns.hasDuplicateMerchantReferences(id, trx))) {
+      if (
+        settings.uniqueMerchantReference &&
+        !current.uniqueMerchantReference &&
+        (await this.deps.campaigns.hasDuplicateMerchantReferences(id, trx))
+      ) {
         throw conflict(`campaign ${id} has transactions sharing a merchant reference id; they must be unique first`);
       }
       const changes = { ...settings, ...(passwordHash !== undefined ? { passwordHash } : {}) };
@@ -150,12 +165,18 @@ export class AdminService {
   }
 
   /** Adds a white-list entry; `afterChange` commits with it or not at all. */
-  async addWhitelistEntry(input: { address: string; campaignId?: number | null; note?: string | null }, afterChange?: AfterChange<WhitelistEntry>): Promise<WhitelistEntry> {
+  async addWhitelistEntry(
+    input: { address: string; campaignId?: number | null; note?: string | null },
+    afterChange?: AfterChange<WhitelistEntry>,
+  ): Promise<WhitelistEntry> {
     const address = normaliseWhitelistAddress(input.address);
     if (!address) throw invalid(`address "${input.address}" is not an IPv4/IPv6 address or CIDR range`);
-    if (input.campaignId != null && !(await this.deps.campaigns.get(input.campaignId))) throw invalid(`campaign ${input.campaignId} does not exist`);
+    if (input.campaignId != null && !(await this.deps.campaigns.get(input.campaignId)))
+      throw invalid(`campaign ${input.campaignId} does not exist`);
     const entry = { address, campaignId: input.campaignId ?? null, note: input.note ?? null };
-    return retryingLockConflicts(() => this.deps.units.withAfterChange((db) => this.deps.whitelist.create(entry, this.now(), db), afterChange));
+    return retryingLockConflicts(() =>
+      this.deps.units.withAfterChange((db) => this.deps.whitelist.create(entry, this.now(), db), afterChange),
+    );
   }
 
   async listWhitelist(campaignId?: number | null): Promise<WhitelistEntry[]> {
@@ -180,7 +201,8 @@ export class AdminService {
     try {
       return await retryingLockConflicts(() => this.insertTransaction(input, now));
     } catch (error) {
-      if (classifyDatabaseError(error) === 'duplicate_key') throw conflict('a transaction with this id or click id already exists');
+      if (classifyDatabaseError(error) === 'duplicate_key')
+        throw conflict('a transaction with this id or click id already exists');
       throw error;
     }
   }
@@ -189,11 +211,21 @@ export class AdminService {
     return this.deps.units.run(async (trx) => {
       const campaign = await this.deps.campaigns.getForUpdate(trx, input.campaignId);
       if (!campaign) throw invalid(`campaign ${input.campaignId} does not exist`);
-      if (!(await this.deps.affiliates.get(input.affiliateId, trx))) throw invalid(`affiliate ${input.affiliateId} does not exist`);
-      if (input.id && (await this.deps.transactions.getById(input.id, trx))) throw conflict(`transaction ${input.id} already exists`);
+      if (!(await this.deps.affiliates.get(input.affiliateId, trx)))
+        throw invalid(`affiliate ${input.affiliateId} does not exist`);
+      if (input.id && (await this.deps.transactions.getById(input.id, trx)))
+        throw conflict(`transaction ${input.id} already exists`);
       if (campaign.uniqueMerchantReference && input.merchantReferenceId) {
-        const existing = await this.deps.transactions.listByMerchantReference(campaign.id, input.merchantReferenceId, 1, trx);
-        if (existing.length > 0) throw conflict(`merchant reference id "${input.merchantReferenceId}" already exists on campaign ${campaign.id}`);
+        const existing = await this.deps.transactions.listByMerchantReference(
+          campaign.id,
+          input.merchantReferenceId,
+          1,
+          trx,
+        );
+        if (existing.length > 0)
+          throw conflict(
+            `merchant reference id "${input.merchantReferenceId}" already exists on campaign ${campaign.id}`,
+          );
       }
       const state = await this.deps.processingState.readForUpdate(trx);
       const created = await this.deps.transactions.create(
@@ -214,7 +246,13 @@ export class AdminService {
         trx,
       );
       if (hourStart(created.occurredAt) < state.rolledUpThrough) {
-        await this.deps.statistics.addToHour(await this.deps.sql.within(trx), hourStart(created.occurredAt), created.campaignId, created.affiliateId, difference(null, created));
+        await this.deps.statistics.addToHour(
+          await this.deps.sql.within(trx),
+          hourStart(created.occurredAt),
+          created.campaignId,
+          created.affiliateId,
+          difference(null, created),
+        );
       }
       return created;
     });
@@ -226,7 +264,11 @@ export class AdminService {
     return { transaction, modifications: await this.deps.modifications.listForTransaction(id) };
   }
 
-  async findTransactions(filter: { clickId?: string; merchantReferenceId?: string; campaignId?: number }): Promise<Transaction[]> {
+  async findTransactions(filter: {
+    clickId?: string;
+    merchantReferenceId?: string;
+    campaignId?: number;
+  }): Promise<Transaction[]> {
     if (filter.clickId !== undefined) {
       const found = await this.deps.transactions.getByClickId(filter.clickId);
       return found ? [found] : [];
@@ -246,7 +288,8 @@ export class AdminService {
   private async passwordHash(password: string | null | undefined): Promise<string | null | undefined> {
     if (password === undefined || password === null) return password;
     if (password.length === 0) throw invalid('password must not be empty');
-    if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) throw invalid(`password must be at most ${MAX_PASSWORD_BYTES} bytes (bcrypt ignores the rest)`);
+    if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES)
+      throw invalid(`password must be at most ${MAX_PASSWORD_BYTES} bytes (bcrypt ignores the rest)`);
     return hashPassword(password, this.deps.bcryptCost);
   }
 }

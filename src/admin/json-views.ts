@@ -9,7 +9,13 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** An affiliate as JSON. */
 export function affiliateJson(a: Affiliate) {
-  return { id: a.id, name: a.name, postbackUrl: a.postbackUrl, createdAt: iso(a.createdAt), updatedAt: iso(a.updatedAt) };
+  return {
+    id: a.id,
+    name: a.name,
+    postbackUrl: a.postbackUrl,
+    createdAt: iso(a.createdAt),
+    updatedAt: iso(a.updatedAt),
+  };
 }
 
 /** A campaign as JSON: never the password or its hash, only whether one is set. */
@@ -33,7 +39,11 @@ export function whitelistEntryJson(e: WhitelistEntry) {
 
 /** The three modifiable values as JSON (amounts as decimal strings). */
 export function valuesJson(v: TransactionValues) {
-  return { affiliatePayout: formatMoney(v.affiliatePayout), merchantRevenue: formatMoney(v.merchantRevenue), approved: v.approved };
+  return {
+    affiliatePayout: formatMoney(v.affiliatePayout),
+    merchantRevenue: formatMoney(v.merchantRevenue),
+    approved: v.approved,
+  };
 }
 
 /** A transaction as JSON. */

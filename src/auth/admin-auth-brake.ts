@@ -36,7 +36,8 @@ export class AdminAuthBrake {
    */
   async attempt<T>(clientIp: string, verify: () => Promise<T | null> | T | null): Promise<AdminAuthAnswer<T>> {
     const client = clientKeyOf(clientIp);
-    const keys: LimitKey[] = this.settings.failures > 0 ? [{ key: `admin-auth:${client}`, limit: this.settings.failures }] : [];
+    const keys: LimitKey[] =
+      this.settings.failures > 0 ? [{ key: `admin-auth:${client}`, limit: this.settings.failures }] : [];
     const braked = keys.length > 0 && (await this.limiter.blockedFor(keys)) > 0;
     const intervalMs = 60_000 / this.settings.checksPerMinute;
     if (braked) {
@@ -47,6 +48,8 @@ export class AdminAuthBrake {
     if (value !== null) return { ok: true, value };
     if (keys.length > 0) await this.limiter.recordFailure(keys);
     // A wrong credential checked under the brake: the next check comes one interval later.
-    return braked ? { ok: false, reason: 'throttled', retryAfterSeconds: Math.ceil(intervalMs / 1000) } : { ok: false, reason: 'invalid' };
+    return braked
+      ? { ok: false, reason: 'throttled', retryAfterSeconds: Math.ceil(intervalMs / 1000) }
+      : { ok: false, reason: 'invalid' };
   }
 }

@@ -112,7 +112,8 @@ export class RedisFailureLimiter implements FailureLimiter {
     try {
       const pipeline = this.redis.pipeline();
       // SET NX PX starts a window only when none runs; INCR then counts inside it.
-      for (const { key } of keys) pipeline.set(this.prefix + key, '0', 'PX', this.windowMs, 'NX').incr(this.prefix + key);
+      for (const { key } of keys)
+        pipeline.set(this.prefix + key, '0', 'PX', this.windowMs, 'NX').incr(this.prefix + key);
       await pipeline.exec();
     } catch (error) {
       this.logger.warn({ err: error }, 'rate-limit counters unavailable (failing open)');
@@ -123,7 +124,8 @@ export class RedisFailureLimiter implements FailureLimiter {
     try {
       // SET NX PX: the first caller of an interval gets the turn; the key's PTTL is the wait of the others.
       const turnKey = `${this.prefix}turn:${key}`;
-      const results = (await this.redis.pipeline().set(turnKey, '1', 'PX', intervalMs, 'NX').pttl(turnKey).exec()) ?? [];
+      const results =
+        (await this.redis.pipeline().set(turnKey, '1', 'PX', intervalMs, 'NX').pttl(turnKey).exec()) ?? [];
       const [setError, set] = results[0] ?? [];
       if (setError) throw setError;
       if (set === 'OK') return 0;

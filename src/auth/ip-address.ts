@@ -74,7 +74,10 @@ export function clientKeyOf(ip: string): string {
   const client = normaliseClientIp(ip);
   if (net.isIP(client) !== 6) return client || ip;
   const groups = ipv6Groups(client);
-  return `${groups.slice(0, 4).map((group) => group.toString(16)).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.toString(16))
+    .join(':')}::/64`;
 }
 
 /** The eight 16-bit groups of a valid IPv6 address (`::` expanded, a trailing dotted IPv4 read as two groups). */

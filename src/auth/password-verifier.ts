@@ -96,9 +96,15 @@ export class PasswordVerifier {
     this.knownClientsOfCampaigns = new RecentKeys(options.knownMs ?? suspectMs, options.maxKnown ?? 10_000, this.now);
     // Three queues (`ComparePriority`): compares for strangers cannot fill the queue of known merchants.
     const levels = Object.keys(ComparePriority).length;
-    this.gate = new BoundedConcurrency(options.maxConcurrentCompares ?? 2, options.maxQueuedCompares ?? 1000, { levels });
+    this.gate = new BoundedConcurrency(options.maxConcurrentCompares ?? 2, options.maxQueuedCompares ?? 1000, {
+      levels,
+    });
     // One at a time, within a share of one core: however many clients fail, together they take no more.
-    this.suspectGate = new BoundedConcurrency(1, options.maxQueuedCompares ?? 1000, { share: options.suspectShare ?? 1, clock: options.clock, levels });
+    this.suspectGate = new BoundedConcurrency(1, options.maxQueuedCompares ?? 1000, {
+      share: options.suspectShare ?? 1,
+      clock: options.clock,
+      levels,
+    });
     this.compare = options.compare ?? ((password, hash) => bcrypt.compare(password, hash));
     if (options.suspectCompare) this.suspectCompare = options.suspectCompare;
     else if (options.compare || options.lowPriority === false) this.suspectCompare = this.compare;
@@ -134,7 +140,11 @@ export class PasswordVerifier {
     const priority = this.priorityOf(client, campaignId);
     const ok = this.inFlight.has(digest)
       ? await this.compareOnce(digest, password, hash)
-      : await this.asClient(client, (lowPriority) => this.compareOnce(digest, password, hash, lowPriority, priority), password);
+      : await this.asClient(
+          client,
+          (lowPriority) => this.compareOnce(digest, password, hash, lowPriority, priority),
+          password,
+        );
     if (ok) this.succeeded(client, campaignId);
     else this.suspect(client);
     return ok;
@@ -220,7 +230,8 @@ export class PasswordVerifier {
     // Refresh ahead: near the end of an entry's life, one background compare renews it, so a busy
     // campaign never sees every concurrent request queue for bcrypt at the moment it expires. Its
     // credential is a known one: it queues first.
-    if (left < this.options.cacheTtlMs / 5) this.compareOnce(digest, password, hash, false, ComparePriority.knownClient).catch(() => undefined);
+    if (left < this.options.cacheTtlMs / 5)
+      this.compareOnce(digest, password, hash, false, ComparePriority.knownClient).catch(() => undefined);
     return true;
   }
 
@@ -229,7 +240,11 @@ export class PasswordVerifier {
    * queue ahead of everyone else's first checks. No client (batches, the admin API): no share, and normal
    * priority; otherwise `compare` is told whether to run at low priority (see `isSuspect`).
    */
-  private async asClient<T>(client: string | undefined, compare: (lowPriority: boolean) => Promise<T>, password?: string): Promise<T> {
+  private async asClient<T>(
+    client: string | undefined,
+    compare: (lowPriority: boolean) => Promise<T>,
+    password?: string,
+  ): Promise<T> {
     if (client === undefined) return compare(false);
     const mine = this.perClient.get(client) ?? 0;
     if (this.atShare(mine)) throw new ClientBusyError('too many password checks from this client');
@@ -266,7 +281,13 @@ export class PasswordVerifier {
    * (a merchant's burst at start or after expiry) wait for the same compare instead of queueing one
    * each. Each caller still waits the full compare time.
    */
-  private compareOnce(digest: string, password: string, hash: string, lowPriority = false, priority: ComparePriority = ComparePriority.knownClient): Promise<boolean> {
+  private compareOnce(
+    digest: string,
+    password: string,
+    hash: string,
+    lowPriority = false,
+    priority: ComparePriority = ComparePriority.knownClient,
+  ): Promise<boolean> {
     const running = this.inFlight.get(digest);
     if (running) return running;
     const compare = this.runCompare(lowPriority, password, hash, priority)
@@ -295,7 +316,12 @@ export class PasswordVerifier {
    * One compare through its gate: a suspect's in the suspects' own (paced, low priority), anyone else's in
    * the main one; in either, in the queue of its `priority`.
    */
-  private runCompare(lowPriority: boolean, password: string, hash: string, priority: ComparePriority): Promise<boolean> {
+  private runCompare(
+    lowPriority: boolean,
+    password: string,
+    hash: string,
+    priority: ComparePriority,
+  ): Promise<boolean> {
     return lowPriority
       ? this.suspectGate.run(() => this.suspectCompare(password, hash), priority)
       : this.gate.run(() => this.compare(password, hash), priority);

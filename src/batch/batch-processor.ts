@@ -5,7 +5,14 @@ import { asciiLowerCase } from '../linktrust/raw-parameters';
 import type { RowResult } from '../core/row-result';
 import type { Outcome } from '../modification/outcome';
 import { forEachConcurrently } from '../workers/for-each-concurrently';
-import { type PreparedRow, prepareRow, RowAlreadyProcessedError, type RowModifier, rowOutcomeOf, runRow } from './run-row';
+import {
+  type PreparedRow,
+  prepareRow,
+  RowAlreadyProcessedError,
+  type RowModifier,
+  rowOutcomeOf,
+  runRow,
+} from './run-row';
 
 /** Tuning of batch processing. */
 export interface BatchProcessorOptions {
@@ -58,12 +65,15 @@ export class BatchProcessor {
   async run(batch: Batch, owner: string, keepGoing: () => boolean): Promise<BatchPassEnd> {
     const { store, now, logger } = this.deps;
     let leaseLost = false;
-    const heartbeat = setInterval(() => {
-      store.renewLease(batch.id, owner, now(), this.options.leaseMs).then(
-        (kept) => (leaseLost ||= !kept),
-        (error) => logger.warn({ err: error, batchId: batch.id }, 'batch lease renewal failed'),
-      );
-    }, Math.max(1, Math.floor(this.options.leaseMs / 3)));
+    const heartbeat = setInterval(
+      () => {
+        store.renewLease(batch.id, owner, now(), this.options.leaseMs).then(
+          (kept) => (leaseLost ||= !kept),
+          (error) => logger.warn({ err: error, batchId: batch.id }, 'batch lease renewal failed'),
+        );
+      },
+      Math.max(1, Math.floor(this.options.leaseMs / 3)),
+    );
     heartbeat.unref();
     const going = () => keepGoing() && !leaseLost;
     try {
@@ -116,25 +126,40 @@ export class BatchProcessor {
         {
           concurrency: this.options.concurrency,
           afterApply: async (sql, applied) => {
-            if (!(await store.recordSuccesses(sql, batch.id, applied.map((index) => commands[index].success)))) throw new RowAlreadyProcessedError(0);
+            if (
+              !(await store.recordSuccesses(
+                sql,
+                batch.id,
+                applied.map((index) => commands[index].success),
+              ))
+            )
+              throw new RowAlreadyProcessedError(0);
           },
         },
       );
     } catch (error) {
       // A finished row or an unexpected error: row by row sorts out (and logs) which row it was.
-      if (!(error instanceof RowAlreadyProcessedError)) this.deps.logger.warn({ err: error, batchId: batch.id }, 'batch chunk failed; running its rows one by one');
+      if (!(error instanceof RowAlreadyProcessedError))
+        this.deps.logger.warn({ err: error, batchId: batch.id }, 'batch chunk failed; running its rows one by one');
       return null;
     }
     if (!outcomes) return null;
     let next = 0;
-    const results = prepared.map((row) => (row.kind === 'decided' ? row.result : rowOutcomeOf(row, outcomes[next++]).result));
+    const results = prepared.map((row) =>
+      row.kind === 'decided' ? row.result : rowOutcomeOf(row, outcomes[next++]).result,
+    );
     const failures = results.filter((result) => !result.succeeded);
     await store.recordFailures(batch.id, failures);
     for (const result of results) {
       this.deferrals.delete(`${batch.id}:${result.rowNumber}`);
       this.options.onRowProcessed?.(batch.id, result);
     }
-    return { processed: results.length, succeeded: results.length - failures.length, failed: failures.length, deferred: 0 };
+    return {
+      processed: results.length,
+      succeeded: results.length - failures.length,
+      failed: failures.length,
+      deferred: 0,
+    };
   }
 
   private async runChunkRowByRow(batch: Batch, rows: BatchRow[], going: () => boolean) {
@@ -145,32 +170,39 @@ export class BatchProcessor {
       batchId: batch.id,
       clientIp: batch.clientIp ?? '',
       modifications: this.deps.modifications,
-      recordSuccess: (trx: Parameters<BatchStore['recordSuccess']>[0], result: RowResult) => store.recordSuccess(trx, batch.id, result),
-      onUnexpectedError: (error: unknown, rowNumber: number) => logger.error({ err: error, batchId: batch.id, rowNumber }, 'batch row failed unexpectedly'),
+      recordSuccess: (trx: Parameters<BatchStore['recordSuccess']>[0], result: RowResult) =>
+        store.recordSuccess(trx, batch.id, result),
+      onUnexpectedError: (error: unknown, rowNumber: number) =>
+        logger.error({ err: error, batchId: batch.id, rowNumber }, 'batch row failed unexpectedly'),
     };
     let deferred = 0;
     let stopLanes = false;
     const maxDeferrals = this.options.maxDeferrals ?? 3;
-    await runLanes(lanesOf(rows), this.options.concurrency, () => going() && !stopLanes, async (row) => {
-      const outcome = await runRow(row, context);
-      if (outcome.kind === 'already_processed') return;
-      const key = `${batch.id}:${row.rowNumber}`;
-      if (outcome.kind === 'transient') {
-        const times = (this.deferrals.get(key) ?? 0) + 1;
-        if (times <= maxDeferrals) {
-          this.deferrals.set(key, times);
-          deferred++;
-          // Later rows of its lane must not overtake it, and the other lanes would likely meet the same trouble.
-          stopLanes = true;
-          return;
+    await runLanes(
+      lanesOf(rows),
+      this.options.concurrency,
+      () => going() && !stopLanes,
+      async (row) => {
+        const outcome = await runRow(row, context);
+        if (outcome.kind === 'already_processed') return;
+        const key = `${batch.id}:${row.rowNumber}`;
+        if (outcome.kind === 'transient') {
+          const times = (this.deferrals.get(key) ?? 0) + 1;
+          if (times <= maxDeferrals) {
+            this.deferrals.set(key, times);
+            deferred++;
+            // Later rows of its lane must not overtake it, and the other lanes would likely meet the same trouble.
+            stopLanes = true;
+            return;
+          }
         }
-      }
-      this.deferrals.delete(key);
-      const { result } = outcome;
-      if (result.succeeded) succeeded++;
-      else failures.push(result);
-      this.options.onRowProcessed?.(batch.id, result);
-    });
+        this.deferrals.delete(key);
+        const { result } = outcome;
+        if (result.succeeded) succeeded++;
+        else failures.push(result);
+        this.options.onRowProcessed?.(batch.id, result);
+      },
+    );
     await store.recordFailures(batch.id, failures);
     return { processed: succeeded + failures.length, succeeded, failed: failures.length, deferred };
   }
@@ -204,7 +236,12 @@ function laneKey(row: BatchRow): string {
 }
 
 /** Runs the lanes with at most `concurrency` at once, each lane's items in order, until `going()` says stop. */
-async function runLanes<T>(lanes: T[][], concurrency: number, going: () => boolean, work: (item: T) => Promise<void>): Promise<void> {
+async function runLanes<T>(
+  lanes: T[][],
+  concurrency: number,
+  going: () => boolean,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   await forEachConcurrently(lanes, concurrency, async (lane) => {
     for (const item of lane) {
       if (!going()) return;

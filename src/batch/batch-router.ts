@@ -71,7 +71,10 @@ export function batchRoutes(deps: { batches: BatchService; maxFileBytes: number 
 
     router.get('/batches/:id/results', async (req: Request, res: Response) => {
       const batch = await found(deps.batches, idParam(req.params.id));
-      res.status(200).type('text/csv; charset=utf-8').set('Content-Disposition', `attachment; filename="batch-${batch.id}-results.csv"`);
+      res
+        .status(200)
+        .type('text/csv; charset=utf-8')
+        .set('Content-Disposition', `attachment; filename="batch-${batch.id}-results.csv"`);
       // Streamed a page at a time: 200,000 rows need not sit in memory.
       try {
         res.write(resultsCsvHeader());
@@ -96,7 +99,8 @@ async function found(batches: BatchService, id: number): Promise<Batch> {
 
 /** The file's bytes: the whole raw body, or the `file` part of a multipart form. */
 async function readUpload(req: Request): Promise<{ bytes: Buffer; fields: UploadFields; partName?: string }> {
-  if (!Buffer.isBuffer(req.body)) throw invalid('send the file as the request body (raw, or multipart/form-data with a "file" field)');
+  if (!Buffer.isBuffer(req.body))
+    throw invalid('send the file as the request body (raw, or multipart/form-data with a "file" field)');
   const contentType = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data\b/i.test(contentType)) return { bytes: req.body, fields: {} };
 
@@ -110,7 +114,8 @@ async function readUpload(req: Request): Promise<{ bytes: Buffer; fields: Upload
   // The form holds the file now: let the raw body go rather than keep two copies through a long upload.
   req.body = undefined;
   const file = form.get('file');
-  if (file === null || typeof file === 'string') throw invalid('the multipart form needs a "file" field holding the file');
+  if (file === null || typeof file === 'string')
+    throw invalid('the multipart form needs a "file" field holding the file');
   const fields: UploadFields = {};
   for (const name of ['filename', 'clientIp', 'force'] as const) {
     const value = form.get(name);

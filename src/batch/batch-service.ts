@@ -80,15 +80,25 @@ export class BatchService {
       clientIp: upload.clientIp,
       createdAt: now,
     };
-    const settled = (apply: boolean) => (apply && records > 0 ? { state: 'queued' as const, finishedAt: null } : { state: 'completed' as const, finishedAt: now });
+    const settled = (apply: boolean) =>
+      apply && records > 0
+        ? { state: 'queued' as const, finishedAt: null }
+        : { state: 'completed' as const, finishedAt: now };
     // Read afresh each time the store iterates: the rows are only read once the batch's row is in.
-    const rows: AsyncIterable<BatchRow[]> = { [Symbol.asyncIterator]: () => countedRows(modificationFileRows(text(), SLICE_ROWS), records) };
+    const rows: AsyncIterable<BatchRow[]> = {
+      [Symbol.asyncIterator]: () => countedRows(modificationFileRows(text(), SLICE_ROWS), records),
+    };
 
     // The id is known inside the storing transaction; the rest of what the audit says is decided here.
-    const auditing = (fields: Omit<StoredBatch, 'id'>): AfterChange<number> | undefined => afterChange && ((trx, id) => afterChange(trx, { id, ...fields }));
+    const auditing = (fields: Omit<StoredBatch, 'id'>): AfterChange<number> | undefined =>
+      afterChange && ((trx, id) => afterChange(trx, { id, ...fields }));
     // Each create is one transaction, retried whole after a deadlock or lock timeout (the rows are read afresh).
     const first = await retryingLockConflicts(() =>
-      this.deps.store.create({ ...base, ...settled(true), duplicateOf: null, forced: false }, rows, auditing({ records, duplicateOf: null, forced: false })),
+      this.deps.store.create(
+        { ...base, ...settled(true), duplicateOf: null, forced: false },
+        rows,
+        auditing({ records, duplicateOf: null, forced: false }),
+      ),
     );
     let stored: Batch;
     if ('originalId' in first) {

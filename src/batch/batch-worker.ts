@@ -60,7 +60,11 @@ export class BatchWorker {
     this.now = options.now ?? Date.now;
     this.options = { ...DEFAULT_BATCH_OPTIONS, ...definedOnly(options) };
     this.processor = new BatchProcessor({ ...deps, now: this.now }, this.options);
-    this.loop = new PollLoop(() => this.poll(), this.options.pollMs, (error) => deps.logger.error({ err: error }, 'batch worker round failed'));
+    this.loop = new PollLoop(
+      () => this.poll(),
+      this.options.pollMs,
+      (error) => deps.logger.error({ err: error }, 'batch worker round failed'),
+    );
   }
 
   /** Starts looking for batches. */
@@ -117,7 +121,11 @@ export class BatchWorker {
       }
       // Anything else would fail the same way on every attempt: give the batch up with the reason.
       logger.error({ err: error, batchId: batch.id }, 'batch failed');
-      await store.fail(batch.id, `processing failed: ${error instanceof Error ? error.message : String(error)}`, this.now());
+      await store.fail(
+        batch.id,
+        `processing failed: ${error instanceof Error ? error.message : String(error)}`,
+        this.now(),
+      );
       return 'failed';
     }
   }

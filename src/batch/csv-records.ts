@@ -103,7 +103,9 @@ function findHeaderLine(text: Iterable<string>): { format: FileFormat; body: Gen
       return { format: formatOf(line[0]), body: followedBy(pending.slice(line.index), slices) };
     }
     if (next.done) return null;
-    pending = pending.slice(line === null ? Math.max(pending.lastIndexOf('\n'), pending.lastIndexOf('\r')) + 1 : line.index);
+    pending = pending.slice(
+      line === null ? Math.max(pending.lastIndexOf('\n'), pending.lastIndexOf('\r')) + 1 : line.index,
+    );
   }
 }
 
@@ -113,7 +115,9 @@ function lineStart(text: string): number {
 }
 
 function headerTooLong(): RowLimitError {
-  return new RowLimitError(`the header line is longer than ${MAX_HEADER_LINE_CHARACTERS.toLocaleString('en-US')} characters`);
+  return new RowLimitError(
+    `the header line is longer than ${MAX_HEADER_LINE_CHARACTERS.toLocaleString('en-US')} characters`,
+  );
 }
 
 /** Refuses a record of more than MAX_FIELDS_PER_ROW fields (csv-parse leaves the surplus in one last field). */
@@ -150,7 +154,9 @@ async function* csvRecords(body: Iterable<string>, format: FileFormat): AsyncGen
   };
   try {
     for (const slice of body) {
-      const written = new Promise<void>((resolve, reject) => parser.write(slice, (error) => (error ? reject(error) : resolve())));
+      const written = new Promise<void>((resolve, reject) =>
+        parser.write(slice, (error) => (error ? reject(error) : resolve())),
+      );
       // Reading makes room: the parser holds back the write's completion while its records wait.
       const records = readParsed();
       await written;
@@ -158,7 +164,9 @@ async function* csvRecords(body: Iterable<string>, format: FileFormat): AsyncGen
       if (records.length > 0) yield records;
       await nextTurn();
     }
-    await new Promise<void>((resolve, reject) => parser.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      parser.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
     const last = readParsed();
     if (last.length > 0) yield last;
   } finally {
@@ -192,4 +200,3 @@ function csvOptions(format: FileFormat) {
 export function isCsvError(error: unknown): error is CsvError {
   return error instanceof CsvError || error instanceof StreamCsvError;
 }
-

@@ -7,9 +7,7 @@ import iconv from 'iconv-lite';
 export type FileEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'windows-1252';
 
 /** The outcome of decoding an uploaded file: its text, or why it cannot be read as text. */
-export type DecodedFile =
-  | { ok: true; text: string; encoding: FileEncoding }
-  | { ok: false; reason: string };
+export type DecodedFile = { ok: true; text: string; encoding: FileEncoding } | { ok: false; reason: string };
 
 /** The outcome of checking an uploaded file without keeping its text: its encoding, or why it cannot be read. */
 export type CheckedFile = { ok: true; encoding: FileEncoding } | { ok: false; reason: string };
@@ -101,8 +99,14 @@ function detectEncoding(bytes: Buffer): FileEncoding | { ok: false; reason: stri
  * invalid byte becomes U+FFFD rather than a guess at another encoding (the binary check still rejects a
  * file that is mostly invalid). Windows-1252 decodes every byte.
  */
-export function* decodedSlices(bytes: Buffer, encoding: FileEncoding, sliceBytes = TEXT_SLICE_BYTES): Generator<string> {
-  const bomLength = { 'utf-8': startsWith(bytes, UTF8_BOM) ? 3 : 0, 'utf-16le': 2, 'utf-16be': 2, 'windows-1252': 0 }[encoding];
+export function* decodedSlices(
+  bytes: Buffer,
+  encoding: FileEncoding,
+  sliceBytes = TEXT_SLICE_BYTES,
+): Generator<string> {
+  const bomLength = { 'utf-8': startsWith(bytes, UTF8_BOM) ? 3 : 0, 'utf-16le': 2, 'utf-16be': 2, 'windows-1252': 0 }[
+    encoding
+  ];
   const body = bytes.subarray(bomLength);
   const decoder =
     encoding === 'windows-1252'

@@ -3,7 +3,15 @@ import type { CsvError } from 'csv-parse/sync';
 import { asciiLowerCase } from '../linktrust/raw-parameters';
 // The same pair type as /transaction.edit's, so a row goes through the same parameter parser.
 import type { RawParameter } from '../core/raw-parameter';
-import { csvRecordsInSlices, csvRecordsOfText, isCsvError, MAX_FIELDS_PER_ROW, MAX_ROW_CHARACTERS, rowName, RowLimitError } from './csv-records';
+import {
+  csvRecordsInSlices,
+  csvRecordsOfText,
+  isCsvError,
+  MAX_FIELDS_PER_ROW,
+  MAX_ROW_CHARACTERS,
+  rowName,
+  RowLimitError,
+} from './csv-records';
 
 /**
  * The columns a Lead Poster file may carry, in LinkTrust's spelling. They are the query parameters of
@@ -32,7 +40,10 @@ export type KnownColumn = (typeof KNOWN_COLUMNS)[number];
 export const EXTRA_FIELDS_PARAMETER = '__extra_fields__';
 
 /** One data row: its number as the merchant sees it (1 = first row under the header) and its pairs. */
-export interface ParsedRow { rowNumber: number; parameters: RawParameter[] }
+export interface ParsedRow {
+  rowNumber: number;
+  parameters: RawParameter[];
+}
 
 /** A modification file whose header is acceptable, split into rows of raw parameters. */
 export interface ParsedFile {
@@ -54,11 +65,12 @@ export interface FileSummary {
 }
 
 /** Why a whole file is refused; the text is shown to the merchant as is. */
-export interface FileRejection { ok: false; reason: string }
+export interface FileRejection {
+  ok: false;
+  reason: string;
+}
 
-const KNOWN_BY_LOWER_CASE = new Map<string, KnownColumn>(
-  KNOWN_COLUMNS.map((column) => [column.toLowerCase(), column]),
-);
+const KNOWN_BY_LOWER_CASE = new Map<string, KnownColumn>(KNOWN_COLUMNS.map((column) => [column.toLowerCase(), column]));
 
 /**
  * Reads the text of a Lead Poster file (Excel "Text (Tab delimited)" or a CSV) into rows of raw
@@ -223,7 +235,8 @@ function describeSyntaxError(error: CsvError): string {
   if (error.code === 'CSV_QUOTE_NOT_CLOSED') return `${where} opens a quoted field that is never closed`;
   if (error.code === 'CSV_MAX_RECORD_SIZE') {
     // Past the field limit csv-parse gathers the rest of the row in one field, which then outgrows the size limit.
-    if (Number(error.index) >= MAX_FIELDS_PER_ROW) return `${where} has more than ${MAX_FIELDS_PER_ROW.toLocaleString('en-US')} fields`;
+    if (Number(error.index) >= MAX_FIELDS_PER_ROW)
+      return `${where} has more than ${MAX_FIELDS_PER_ROW.toLocaleString('en-US')} fields`;
     return `${where} is longer than ${MAX_ROW_CHARACTERS.toLocaleString('en-US')} characters`;
   }
   return `the file could not be parsed: ${error.message}`;

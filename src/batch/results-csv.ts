@@ -5,7 +5,15 @@ import type { RowResult } from '../core/row-result';
 export const SUCCESS_MESSAGE = 'Succeeded';
 
 /** The columns of a results file, in order; the server's results CSV and the `txedit post` client share them. */
-export const RESULTS_CSV_COLUMNS = ['Row', 'Succeeded', 'Message', 'TransactionId', 'ClickId', 'MerchantReferenceId', 'CID'] as const;
+export const RESULTS_CSV_COLUMNS = [
+  'Row',
+  'Succeeded',
+  'Message',
+  'TransactionId',
+  'ClickId',
+  'MerchantReferenceId',
+  'CID',
+] as const;
 
 // RFC 4180: CRLF between records; Excel opens it and every CSV reader accepts it.
 const RECORD_END = '\r\n';
@@ -70,9 +78,13 @@ export function formatResultsCsv(results: Iterable<RowResult>): string {
  * client can tell which rows are done. Throws when the header is not the results header.
  */
 export function parseResultsCsv(text: string): RowResult[] {
-  const records: string[][] = parse(text.startsWith('\ufeff') ? text.slice(1) : text, { record_delimiter: ['\r\n', '\n'], relax_column_count: true });
+  const records: string[][] = parse(text.startsWith('\ufeff') ? text.slice(1) : text, {
+    record_delimiter: ['\r\n', '\n'],
+    relax_column_count: true,
+  });
   const [header, ...rows] = records;
-  if (!header || header.join(',') !== RESULTS_CSV_COLUMNS.join(',')) throw new Error(`not a results file: header is ${JSON.stringify(header ?? [])}`);
+  if (!header || header.join(',') !== RESULTS_CSV_COLUMNS.join(','))
+    throw new Error(`not a results file: header is ${JSON.stringify(header ?? [])}`);
   return rows
     .filter((fields) => fields.length > 1 || fields[0] !== '')
     .map((fields) => ({

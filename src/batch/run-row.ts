@@ -49,27 +49,45 @@ export function rowRequestId(batchId: number, rowNumber: number): string {
  * (database trouble, a busy server, nightly processing) — the caller may leave the row for a later
  * pass; or found finished by another worker, nothing applied.
  */
-export type RowOutcome = { kind: 'decided'; result: RowResult } | { kind: 'transient'; result: RowResult } | { kind: 'already_processed' };
+export type RowOutcome =
+  { kind: 'decided'; result: RowResult } | { kind: 'transient'; result: RowResult } | { kind: 'already_processed' };
 
 /** A row read and parsed: refused already, or a command for the core with the results it may end in. */
 export type PreparedRow =
   | { kind: 'decided'; result: RowResult }
-  | { kind: 'command'; command: ModificationCommand; success: RowResult; result: (succeeded: boolean, message: string) => RowResult };
+  | {
+      kind: 'command';
+      command: ModificationCommand;
+      success: RowResult;
+      result: (succeeded: boolean, message: string) => RowResult;
+    };
 
 /** Parses a file row like /transaction.edit parses a request, for the client IP the batch runs as. */
 export function prepareRow(row: BatchRow, batchId: number, clientIp: string): PreparedRow {
   const parsed = parseModificationParameters({ parameters: row.parameters, malformed: [] });
-  const result = (succeeded: boolean, message: string): RowResult => ({ rowNumber: row.rowNumber, succeeded, message, ...identifiers(parsed.supplied) });
+  const result = (succeeded: boolean, message: string): RowResult => ({
+    rowNumber: row.rowNumber,
+    succeeded,
+    message,
+    ...identifiers(parsed.supplied),
+  });
   // A misaligned row cannot be trusted field by field: refused before any of its values is looked at.
   const extra = row.parameters.find((p) => p.name === EXTRA_FIELDS_PARAMETER);
   if (extra) return { kind: 'decided', result: result(false, extraFieldsMessage(extra.value)) };
   if (!parsed.ok) return { kind: 'decided', result: result(false, messageOf(parsed.outcome)) };
-  const command = commandFor(parsed.request, { clientIp, requestId: rowRequestId(batchId, row.rowNumber), source: 'batch' });
+  const command = commandFor(parsed.request, {
+    clientIp,
+    requestId: rowRequestId(batchId, row.rowNumber),
+    source: 'batch',
+  });
   return { kind: 'command', command, success: result(true, SUCCESS_MESSAGE), result };
 }
 
 /** What the core's outcome makes of a prepared row. */
-export function rowOutcomeOf(prepared: Extract<PreparedRow, { kind: 'command' }>, outcome: Outcome): Exclude<RowOutcome, { kind: 'already_processed' }> {
+export function rowOutcomeOf(
+  prepared: Extract<PreparedRow, { kind: 'command' }>,
+  outcome: Outcome,
+): Exclude<RowOutcome, { kind: 'already_processed' }> {
   if (outcome.kind === 'applied') return { kind: 'decided', result: prepared.success };
   const refused = prepared.result(false, messageOf(outcome));
   // Hourly processing is "temporary" too, but an hour away: that row is answered now, like the API would.
@@ -104,6 +122,13 @@ export function messageOf(outcome: Outcome): string {
   return outcome.kind === 'applied' ? SUCCESS_MESSAGE : describeOutcome(outcome).message;
 }
 
-function identifiers(supplied: SuppliedValues): Pick<RowResult, 'transactionId' | 'clickId' | 'merchantReferenceId' | 'cid'> {
-  return { transactionId: supplied.transactionId, clickId: supplied.clickId, merchantReferenceId: supplied.merchantReferenceId, cid: supplied.cid };
+function identifiers(
+  supplied: SuppliedValues,
+): Pick<RowResult, 'transactionId' | 'clickId' | 'merchantReferenceId' | 'cid'> {
+  return {
+    transactionId: supplied.transactionId,
+    clickId: supplied.clickId,
+    merchantReferenceId: supplied.merchantReferenceId,
+    cid: supplied.cid,
+  };
 }

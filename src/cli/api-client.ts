@@ -28,7 +28,8 @@ export class AdminApiClient {
     } catch {
       throw new CliError(`--url ${JSON.stringify(serverUrl)} is not a URL (e.g. ${DEFAULT_SERVER_URL})`, 2);
     }
-    if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new CliError(`--url must be an http:// or https:// URL`, 2);
+    if (base.protocol !== 'http:' && base.protocol !== 'https:')
+      throw new CliError(`--url must be an http:// or https:// URL`, 2);
     base.pathname = `${base.pathname.replace(/\/+$/, '')}/api/v1/`;
     this.base = base;
   }
@@ -57,7 +58,8 @@ export class AdminApiClient {
 
   private async send(method: string, path: string, request: ApiRequest): Promise<Response> {
     const url = new URL(path.replace(/^\//, ''), this.base);
-    for (const [key, value] of Object.entries(request.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+    for (const [key, value] of Object.entries(request.query ?? {}))
+      if (value !== undefined) url.searchParams.set(key, String(value));
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
     let body: string | Buffer | undefined;
     if (request.json !== undefined) {
@@ -72,7 +74,9 @@ export class AdminApiClient {
       response = await fetch(url, { method, headers, body, redirect: 'manual' });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(`cannot reach ${this.base.origin}: ${cause?.code ?? cause?.message ?? (error as Error).message} (is the server running? see --url / TXEDIT_URL)`);
+      throw new CliError(
+        `cannot reach ${this.base.origin}: ${cause?.code ?? cause?.message ?? (error as Error).message} (is the server running? see --url / TXEDIT_URL)`,
+      );
     }
     if (response.ok) return response;
     throw new CliError(await errorLine(response));
@@ -88,7 +92,9 @@ async function errorLine(response: Response): Promise<string> {
   } catch {
     message = text.split('\n')[0].slice(0, 200);
   }
-  if (response.status === 401) return `the server refused the admin token (HTTP 401${message ? `: ${message}` : ''}); check ADMIN_TOKEN or --token-file`;
-  if (response.status === 404 && /^no route /.test(message)) return `the server has no such admin route (HTTP 404: ${message}); is it an older txedit?`;
+  if (response.status === 401)
+    return `the server refused the admin token (HTTP 401${message ? `: ${message}` : ''}); check ADMIN_TOKEN or --token-file`;
+  if (response.status === 404 && /^no route /.test(message))
+    return `the server has no such admin route (HTTP 404: ${message}); is it an older txedit?`;
   return `${message || response.statusText || 'request failed'} (HTTP ${response.status})`.replace(/\s+/g, ' ');
 }

@@ -28,11 +28,15 @@ export async function clientFor(options: ApiOptions, io: CliIo): Promise<AdminAp
     try {
       token = (await fs.readFile(options.tokenFile, 'utf8')).trim();
     } catch (error) {
-      throw new CliError(`cannot read --token-file ${options.tokenFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 2);
+      throw new CliError(
+        `cannot read --token-file ${options.tokenFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        2,
+      );
     }
     if (token === '') throw new CliError(`--token-file ${options.tokenFile} is empty`, 2);
   }
-  if (token === '') throw new CliError('no admin token: set ADMIN_TOKEN in the environment or pass --token-file PATH', 2);
+  if (token === '')
+    throw new CliError('no admin token: set ADMIN_TOKEN in the environment or pass --token-file PATH', 2);
   return new AdminApiClient(options.url ?? io.env.TXEDIT_URL ?? DEFAULT_SERVER_URL, token);
 }
 
@@ -44,7 +48,8 @@ export function print(io: CliIo, options: { json?: boolean }, value: unknown, hu
 /** A positive whole-number argument (an id), or a usage error naming it. */
 export function positiveId(name: string) {
   return (text: string): number => {
-    if (!/^\d{1,15}$/.test(text.trim()) || Number(text) < 1) throw new CliError(`${name} must be a positive whole number, not ${JSON.stringify(text)}`, 2);
+    if (!/^\d{1,15}$/.test(text.trim()) || Number(text) < 1)
+      throw new CliError(`${name} must be a positive whole number, not ${JSON.stringify(text)}`, 2);
     return Number(text);
   };
 }

@@ -19,13 +19,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof CommanderError) {
       // Help and --version are not errors; commander has already printed its one line otherwise.
       if (error.exitCode === 0) return 0;
-      return error.code === 'commander.help' || error.code === 'commander.helpDisplayed' ? 1 : error.exitCode === 1 ? 2 : error.exitCode;
+      return error.code === 'commander.help' || error.code === 'commander.helpDisplayed'
+        ? 1
+        : error.exitCode === 1
+          ? 2
+          : error.exitCode;
     }
     if (error instanceof CliError) {
       io.stderr.write(`txedit: ${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
       return error.exitCode;
     }
-    io.stderr.write(`txedit: unexpected error: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`);
+    io.stderr.write(
+      `txedit: unexpected error: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`,
+    );
     return 1;
   }
 }

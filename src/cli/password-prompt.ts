@@ -20,7 +20,8 @@ function askHidden(io: CliIo, question: string): Promise<string> {
     const onData = (chunk: string | Buffer) => {
       for (const ch of String(chunk)) {
         if (ch === '\r' || ch === '\n') return finish(null);
-        if (ch === '\u0003' || ch === '\u0004') return finish(new CliError('cancelled: the password was not changed', 130));
+        if (ch === '\u0003' || ch === '\u0004')
+          return finish(new CliError('cancelled: the password was not changed', 130));
         if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
         else value += ch;
       }

@@ -18,7 +18,11 @@ function commandTree(program: Command): string {
     for (const sub of command.commands) {
       const name = `${prefix} ${sub.name()}`;
       if (sub.commands.length > 0) walk(sub, name);
-      else lines.push([`${name}${sub.registeredArguments.map((a) => (a.required ? ` <${a.name()}>` : ` [${a.name()}]`)).join('')}`, sub.description()]);
+      else
+        lines.push([
+          `${name}${sub.registeredArguments.map((a) => (a.required ? ` <${a.name()}>` : ` [${a.name()}]`)).join('')}`,
+          sub.description(),
+        ]);
     }
   };
   walk(program, 'txedit');
@@ -38,7 +42,13 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       writeOut: (text) => void io.stdout.write(text),
       writeErr: (text) => void io.stderr.write(text),
       // Commander's errors become one line: "txedit: unknown command 'x' (Did you mean …?)".
-      outputError: (text, write) => write(`txedit: ${text.replace(/^error:\s*/, '').replace(/\s*\n\s*/g, ' ').trim()}\n`),
+      outputError: (text, write) =>
+        write(
+          `txedit: ${text
+            .replace(/^error:\s*/, '')
+            .replace(/\s*\n\s*/g, ' ')
+            .trim()}\n`,
+        ),
     });
 
   registerCampaigns(program, io);

@@ -14,7 +14,10 @@ const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
  */
 export function parseAdminUsers(text: string): ConsoleUser[] | null {
   const users: ConsoleUser[] = [];
-  for (const entry of text.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+  for (const entry of text
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '')) {
     const colon = entry.indexOf(':');
     if (colon < 1) return null;
     const name = entry.slice(0, colon);

@@ -47,9 +47,24 @@ export class ConsoleAuditLog {
   }
 
   /** Appends one entry on its own: for an action that changed nothing (a refused run). */
-  async record(who: ConsoleActor, action: string, target: string | null, details: Record<string, unknown> | null = null): Promise<void> {
+  async record(
+    who: ConsoleActor,
+    action: string,
+    target: string | null,
+    details: Record<string, unknown> | null = null,
+  ): Promise<void> {
     const at = this.now();
-    await retryingLockConflicts(() => this.store.append({ at, actor: who.actor, action, target, details, clientIp: who.clientIp, requestId: who.requestId }));
+    await retryingLockConflicts(() =>
+      this.store.append({
+        at,
+        actor: who.actor,
+        action,
+        target,
+        details,
+        clientIp: who.clientIp,
+        requestId: who.requestId,
+      }),
+    );
   }
 
   /** Entries newest first, a page at a time. */

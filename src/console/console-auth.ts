@@ -67,9 +67,14 @@ export class ConsoleAuth {
    * Failures count against the client's admin brake; past its limit, one sign-in per interval is still
    * checked (`AdminAuthBrake`).
    */
-  async signIn(attempt: { name: string; secret: string; clientIp: string }, afterChange?: AfterChange<ConsoleSession>): Promise<SignInResult> {
+  async signIn(
+    attempt: { name: string; secret: string; clientIp: string },
+    afterChange?: AfterChange<ConsoleSession>,
+  ): Promise<SignInResult> {
     if (!this.enabled) return { ok: false, reason: 'disabled' };
-    const answer = await this.deps.brake.attempt(attempt.clientIp, () => this.verify(attempt.name.trim(), attempt.secret));
+    const answer = await this.deps.brake.attempt(attempt.clientIp, () =>
+      this.verify(attempt.name.trim(), attempt.secret),
+    );
     if (!answer.ok) return answer;
     const actor = answer.value;
     const now = this.now();
@@ -84,7 +89,9 @@ export class ConsoleAuth {
       createdAt: now,
       expiresAt: now + this.deps.settings.sessionTtlMs,
     };
-    await retryingLockConflicts(() => this.deps.sessions.create(session, afterChange && ((trx) => afterChange(trx, session))));
+    await retryingLockConflicts(() =>
+      this.deps.sessions.create(session, afterChange && ((trx) => afterChange(trx, session))),
+    );
     return { ok: true, sessionId, session };
   }
 
@@ -94,20 +101,24 @@ export class ConsoleAuth {
     const session = await this.deps.sessions.findActive(hashOf(sessionId), this.now());
     if (!session) return null;
     const { settings } = this.deps;
-    const stillAllowed = session.method === 'token' ? settings.adminToken !== null : settings.users.some((u) => u.name === session.actor);
+    const stillAllowed =
+      session.method === 'token' ? settings.adminToken !== null : settings.users.some((u) => u.name === session.actor);
     return stillAllowed ? session : null;
   }
 
   /** Ends the session behind a cookie value (nothing happens for an unknown one); `afterChange` commits with it. */
   async signOut(sessionId: string | undefined, afterChange?: AfterChange<void>): Promise<void> {
-    if (sessionId && SESSION_ID.test(sessionId)) await retryingLockConflicts(() => this.deps.sessions.delete(hashOf(sessionId), afterChange));
+    if (sessionId && SESSION_ID.test(sessionId))
+      await retryingLockConflicts(() => this.deps.sessions.delete(hashOf(sessionId), afterChange));
   }
 
   private async verify(name: string, secret: string): Promise<{ name: string; method: 'token' | 'user' } | null> {
     const { settings } = this.deps;
     if (secret === '') return null;
     if (name === '') {
-      return settings.adminToken !== null && secretsEqual(secret, settings.adminToken) ? { name: TOKEN_ACTOR, method: 'token' } : null;
+      return settings.adminToken !== null && secretsEqual(secret, settings.adminToken)
+        ? { name: TOKEN_ACTOR, method: 'token' }
+        : null;
     }
     const user = settings.users.find((u) => u.name === name);
     // An unknown name costs a compare too, so timing does not tell which names exist.

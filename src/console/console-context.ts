@@ -35,9 +35,24 @@ export function actorOf(req: Request, res: Response): ConsoleActor {
 }
 
 /** Sends a signed-in page. */
-export function sendPage(req: Request, res: Response, context: ConsoleContext, options: Omit<PageOptions, 'assets' | 'session'>, status = 200): void {
+export function sendPage(
+  req: Request,
+  res: Response,
+  context: ConsoleContext,
+  options: Omit<PageOptions, 'assets' | 'session'>,
+  status = 200,
+): void {
   const session = sessionOf(res);
-  res.status(status).type('text/html; charset=utf-8').send(renderPage({ ...options, assets: context.assets, session: { actor: session.actor, csrfToken: session.csrfToken } }));
+  res
+    .status(status)
+    .type('text/html; charset=utf-8')
+    .send(
+      renderPage({
+        ...options,
+        assets: context.assets,
+        session: { actor: session.actor, csrfToken: session.csrfToken },
+      }),
+    );
 }
 
 /** 303 See Other: after a successful POST, so a reload does not submit it again. */
@@ -75,7 +90,8 @@ export const NOTICES: Record<string, string> = {
   'whitelist-removed': 'White-list entry removed.',
   retried: 'The postback is queued again and will be delivered shortly.',
   uploaded: 'File uploaded. Its rows are applied in the background; this table updates by itself.',
-  duplicate: 'This file was uploaded before: it is recorded as a duplicate and NOT applied. Tick "Apply even if uploaded before" to apply it again.',
+  duplicate:
+    'This file was uploaded before: it is recorded as a duplicate and NOT applied. Tick "Apply even if uploaded before" to apply it again.',
 };
 
 /** The notice for a `?done=` code, or null. */

@@ -12,7 +12,10 @@ export function readCookie(req: Request, name: string): string | undefined {
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
     if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
-    const raw = part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+    const raw = part
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1');
     try {
       return decodeURIComponent(raw);
     } catch {
@@ -27,8 +30,20 @@ export function readCookie(req: Request, name: string): string | undefined {
  * it), scoped to /admin, and Secure whenever the request came over HTTPS (`req.secure` honours
  * TRUST_PROXY, so a TLS-terminating proxy counts).
  */
-export function setConsoleCookie(req: Request, res: Response, name: string, value: string, maxAgeSeconds: number): void {
-  const parts = [`${name}=${encodeURIComponent(value)}`, 'Path=/admin', `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`, 'HttpOnly', 'SameSite=Strict'];
+export function setConsoleCookie(
+  req: Request,
+  res: Response,
+  name: string,
+  value: string,
+  maxAgeSeconds: number,
+): void {
+  const parts = [
+    `${name}=${encodeURIComponent(value)}`,
+    'Path=/admin',
+    `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`,
+    'HttpOnly',
+    'SameSite=Strict',
+  ];
   if (req.secure) parts.push('Secure');
   res.append('Set-Cookie', parts.join('; '));
 }

@@ -37,7 +37,13 @@ export function requireSession(auth: ConsoleAuth, assets: AssetUrls) {
         res.redirect(303, `/admin/sign-in?next=${encodeURIComponent(nextPath)}`);
         return;
       }
-      sendRefusal(res, assets, 403, 'Signed out', 'Your session has ended. Sign in again, then repeat what you were doing.');
+      sendRefusal(
+        res,
+        assets,
+        403,
+        'Signed out',
+        'Your session has ended. Sign in again, then repeat what you were doing.',
+      );
     } catch (error) {
       next(error);
     }
@@ -58,7 +64,13 @@ export function requireCsrf(assets: AssetUrls) {
     const session = res.locals.consoleSession as ConsoleSession | undefined;
     const token = csrfTokenOf(req);
     if (!session || token === '' || !secretsEqual(token, session.csrfToken)) {
-      sendRefusal(res, assets, 403, 'Form refused', 'This form did not come from your console session (it may be from an old page or another site). Reload the page and try again.');
+      sendRefusal(
+        res,
+        assets,
+        403,
+        'Form refused',
+        'This form did not come from your console session (it may be from an old page or another site). Reload the page and try again.',
+      );
       return;
     }
     next();

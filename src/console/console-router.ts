@@ -98,12 +98,15 @@ export function consoleRouter(context: ConsoleContext): Router {
   router.use(requireCsrf(context.assets));
 
   router.get('/', (_req, res) => res.redirect(303, '/admin/campaigns'));
-  router.post('/sign-out', route(async (req, res) => {
-    const who = actorOf(req, res);
-    await context.auth.signOut(readCookie(req, SESSION_COOKIE), context.audit.within(who, 'session.sign_out', null));
-    clearConsoleCookie(req, res, SESSION_COOKIE);
-    res.redirect(303, '/admin/sign-in?done=signed-out');
-  }));
+  router.post(
+    '/sign-out',
+    route(async (req, res) => {
+      const who = actorOf(req, res);
+      await context.auth.signOut(readCookie(req, SESSION_COOKIE), context.audit.within(who, 'session.sign_out', null));
+      clearConsoleCookie(req, res, SESSION_COOKIE);
+      res.redirect(303, '/admin/sign-in?done=signed-out');
+    }),
+  );
   campaignRoutes(router, context);
   whitelistRoutes(router, context);
   transactionRoutes(router, context);
@@ -118,7 +121,13 @@ export function consoleRouter(context: ConsoleContext): Router {
     const status = (error as { status?: number }).status;
     if (status === 413) {
       const megabytes = Math.floor(context.maxUploadBytes / (1024 * 1024));
-      sendRefusal(res, context.assets, 413, 'Too large', `The upload is larger than the limit of ${megabytes} MB (BATCH_MAX_FILE_MB).`);
+      sendRefusal(
+        res,
+        context.assets,
+        413,
+        'Too large',
+        `The upload is larger than the limit of ${megabytes} MB (BATCH_MAX_FILE_MB).`,
+      );
       return;
     }
     if (error instanceof AdminError && error.status < 500) {
@@ -126,23 +135,44 @@ export function consoleRouter(context: ConsoleContext): Router {
       return;
     }
     if (status && status >= 400 && status < 500) {
-      sendRefusal(res, context.assets, status, 'Request refused', 'The browser sent a request the console could not read.');
+      sendRefusal(
+        res,
+        context.assets,
+        status,
+        'Request refused',
+        'The browser sent a request the console could not read.',
+      );
       return;
     }
     if (databaseTrouble(error)) {
       context.logger.warn({ err: error, reqId: req.id }, 'console: database trouble after retries');
       res.set('Retry-After', '1');
-      sendRefusal(res, context.assets, 503, 'Database busy', 'The database could not complete this just now. Check the page, then try again in a moment.');
+      sendRefusal(
+        res,
+        context.assets,
+        503,
+        'Database busy',
+        'The database could not complete this just now. Check the page, then try again in a moment.',
+      );
       return;
     }
     context.logger.error({ err: error, reqId: req.id }, 'console page failed');
-    sendRefusal(res, context.assets, 500, 'Something went wrong', `The console could not complete this. The error is logged under request ${req.id}.`);
+    sendRefusal(
+      res,
+      context.assets,
+      500,
+      'Something went wrong',
+      `The console could not complete this. The error is logged under request ${req.id}.`,
+    );
   });
   return router;
 }
 
 /** What the console uses of the app's services: the slice `createApp` hands it. */
-export type ConsoleServices = Pick<Services, 'consoleAuth' | 'consoleAudit' | 'admin' | 'postbacks' | 'processing' | 'batches' | 'logger'> & {
+export type ConsoleServices = Pick<
+  Services,
+  'consoleAuth' | 'consoleAudit' | 'admin' | 'postbacks' | 'processing' | 'batches' | 'logger'
+> & {
   /** BATCH_MAX_FILE_MB, in bytes. */
   maxUploadBytes: number;
 };

@@ -20,7 +20,9 @@ export function boundaryOf(contentType: string | undefined): string | null {
 // Browsers (WHATWG HTML) write names and filenames inside quotes with `"`, CR and LF percent-encoded
 // and nothing backslash-escaped (a Windows path keeps its backslashes): undo exactly that.
 function dispositionParameter(header: string, name: string): string | null {
-  const match = new RegExp(`(?:^|;)\\s*${name}="([^"]*)"`, 'i').exec(header) ?? new RegExp(`(?:^|;)\\s*${name}=([^;\\s"]+)`, 'i').exec(header);
+  const match =
+    new RegExp(`(?:^|;)\\s*${name}="([^"]*)"`, 'i').exec(header) ??
+    new RegExp(`(?:^|;)\\s*${name}=([^;\\s"]+)`, 'i').exec(header);
   return match ? match[1].replace(/%22/g, '"').replace(/%0[AD]/gi, ' ') : null;
 }
 

@@ -33,13 +33,20 @@ const CHANGES = 'A=no&AP=0.00&MP=0.00&executeaffiliatepixel=Yes';
 export function postingUrls(base: string, campaign: Pick<Campaign, 'id' | 'uniqueMerchantReference'>): PostingUrl[] {
   const endpoint = `${base}/transaction.edit`;
   return [
-    { label: 'Transaction ID URL', url: `${endpoint}?Password=value&Transactionid=value&${CHANGES}`, usable: true, reason: null },
+    {
+      label: 'Transaction ID URL',
+      url: `${endpoint}?Password=value&Transactionid=value&${CHANGES}`,
+      usable: true,
+      reason: null,
+    },
     { label: 'Click ID URL', url: `${endpoint}?Password=value&ClickID=value&${CHANGES}`, usable: true, reason: null },
     {
       label: 'Merchant Reference ID and Campaign ID URL',
       url: `${endpoint}?Password=value&Merchantreferenceid=value&CID=${campaign.id}&${CHANGES}`,
       usable: campaign.uniqueMerchantReference,
-      reason: campaign.uniqueMerchantReference ? null : 'Needs "Enforce a unique merchant reference ID" turned on for this campaign.',
+      reason: campaign.uniqueMerchantReference
+        ? null
+        : 'Needs "Enforce a unique merchant reference ID" turned on for this campaign.',
     },
   ];
 }

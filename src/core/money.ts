@@ -46,7 +46,8 @@ export function formatMoney(value: Money): string {
  */
 export function moneyFromColumn(value: number | string | bigint): Money {
   if (typeof value === 'bigint') return value;
-  if (typeof value === 'number' ? !Number.isSafeInteger(value) : !/^-?\d+$/.test(value)) throw new MoneyColumnError(value);
+  if (typeof value === 'number' ? !Number.isSafeInteger(value) : !/^-?\d+$/.test(value))
+    throw new MoneyColumnError(value);
   return BigInt(value);
 }
 

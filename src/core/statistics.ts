@@ -40,4 +40,3 @@ export function difference(before: TransactionValues | null, after: TransactionV
     approvedMerchantRevenue: a.approvedMerchantRevenue - b.approvedMerchantRevenue,
   };
 }
-

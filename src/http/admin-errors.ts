@@ -30,5 +30,9 @@ export function databaseTrouble(error: unknown): AdminError | null {
   if (!isTransientDatabaseError(error)) return null;
   return classifyDatabaseError(error) === 'connection'
     ? new AdminError(503, 'database_unavailable', 'the database cannot be reached; try again shortly')
-    : new AdminError(503, 'database_busy', 'the database is busy (a lock conflict outlasted the retries); try again shortly');
+    : new AdminError(
+        503,
+        'database_busy',
+        'the database is busy (a lock conflict outlasted the retries); try again shortly',
+      );
 }

@@ -92,7 +92,10 @@ export function refusalReporter(
     timer = null;
     if (since.total + since.client === 0) return;
     const count = since.total + since.client;
-    log({ refused: since, lastClient: last?.client }, `refused ${count} connections over the connection caps in the last ${periodMs / 1000} s`);
+    log(
+      { refused: since, lastClient: last?.client },
+      `refused ${count} connections over the connection caps in the last ${periodMs / 1000} s`,
+    );
     since = { total: 0, client: 0 };
     timer = setTimeout(summarise, periodMs).unref();
   };

@@ -9,7 +9,11 @@ function hasDynamicDirective(options: Readonly<HelmetOptions>): boolean {
   const csp = options.contentSecurityPolicy;
   if (typeof csp !== 'object' || csp === null || !csp.directives) return false;
   const isDynamic = (value: unknown): boolean =>
-    typeof value === 'function' || (typeof value === 'object' && value !== null && Symbol.iterator in value && [...(value as Iterable<unknown>)].some(isDynamic));
+    typeof value === 'function' ||
+    (typeof value === 'object' &&
+      value !== null &&
+      Symbol.iterator in value &&
+      [...(value as Iterable<unknown>)].some(isDynamic));
   return Object.values(csp.directives).some(isDynamic);
 }
 
@@ -19,7 +23,8 @@ function hasDynamicDirective(options: Readonly<HelmetOptions>): boolean {
  * give byte-identical headers, in the same order, without its chain of middlewares on every request.
  */
 export function helmetHeaderSteps(options: Readonly<HelmetOptions>): HeaderStep[] {
-  if (hasDynamicDirective(options)) throw new Error('security headers: per-request CSP directives cannot be precomputed; use helmet() itself');
+  if (hasDynamicDirective(options))
+    throw new Error('security headers: per-request CSP directives cannot be precomputed; use helmet() itself');
   const steps: HeaderStep[] = [];
   const recorder = {
     setHeader(name: string, value: unknown) {

@@ -47,7 +47,9 @@ export class IdempotencyService {
   async decide(campaignId: number, key: string, fingerprint: string): Promise<IdempotencyDecision> {
     const remembered = await this.store.find(campaignId, sha256(key), this.now());
     if (!remembered) return { kind: 'run' };
-    return remembered.fingerprint === fingerprint ? { kind: 'replay', response: remembered.response } : { kind: 'conflict' };
+    return remembered.fingerprint === fingerprint
+      ? { kind: 'replay', response: remembered.response }
+      : { kind: 'conflict' };
   }
 
   /** The afterApply hook that stores the answer with the change. */

@@ -16,7 +16,10 @@ export interface LinkTrustRulesDeps {
   transactions: Pick<TransactionStore, 'findWithCampaign'>;
   campaigns: Pick<CampaignStore, 'get'>;
   whitelist: Pick<WhitelistStore, 'addressesFor'>;
-  passwords: Pick<PasswordVerifier, 'mayBeKnown' | 'wouldBeBusy' | 'spendCompareTime' | 'isKnown' | 'isKnownClientOf' | 'verify'>;
+  passwords: Pick<
+    PasswordVerifier,
+    'mayBeKnown' | 'wouldBeBusy' | 'spendCompareTime' | 'isKnown' | 'isKnownClientOf' | 'verify'
+  >;
   /** Brake on failed attempts from /transaction.edit (not batches, which an admin uploaded). */
   limiter?: FailureLimits | null;
 }
@@ -57,7 +60,11 @@ export class LinkTrustRules implements ModificationRules {
    * which answers it. So nothing is counted or spent, no white-list is read and no compare runs (a
    * password the cache does not know reads as unauthorized); the caller checked the client's limit.
    */
-  async precheck(command: ModificationCommand, prefetched: Lookup | undefined, mode: CheckMode): Promise<Located | Outcome> {
+  async precheck(
+    command: ModificationCommand,
+    prefetched: Lookup | undefined,
+    mode: CheckMode,
+  ): Promise<Located | Outcome> {
     const { deps } = this;
     const underLock = mode === 'under-lock';
     const limited = command.source === 'api';
@@ -99,7 +106,10 @@ export class LinkTrustRules implements ModificationRules {
     const lookup =
       prefetched ??
       (identifier.kind === 'merchant_reference'
-        ? await transactions.findWithCampaign({ campaignId: identifier.campaignId, merchantReferenceId: identifier.merchantReferenceId })
+        ? await transactions.findWithCampaign({
+            campaignId: identifier.campaignId,
+            merchantReferenceId: identifier.merchantReferenceId,
+          })
         : identifier.kind === 'transaction_id'
           ? await transactions.findWithCampaign({ id: identifier.transactionId })
           : await transactions.findWithCampaign({ clickId: identifier.clickId }));
@@ -110,15 +120,19 @@ export class LinkTrustRules implements ModificationRules {
       if (found.length === 0) {
         // The setting decides, whether or not the reference exists.
         const campaign = await this.deps.campaigns.get(identifier.campaignId);
-        return campaign && !campaign.uniqueMerchantReference ? { kind: 'invalid_parameter', parameter: 'Merchantreferenceid' } : { kind: 'invalid_transaction' };
+        return campaign && !campaign.uniqueMerchantReference
+          ? { kind: 'invalid_parameter', parameter: 'Merchantreferenceid' }
+          : { kind: 'invalid_transaction' };
       }
       // Only campaigns that enforce unique merchant references may be addressed this way (LinkTrust).
-      if (!found[0].campaign.uniqueMerchantReference) return { kind: 'invalid_parameter', parameter: 'Merchantreferenceid' };
+      if (!found[0].campaign.uniqueMerchantReference)
+        return { kind: 'invalid_parameter', parameter: 'Merchantreferenceid' };
       if (found.length > 1) return { kind: 'invalid_transaction' };
       return found[0];
     }
     if (found.length === 0) return { kind: 'invalid_transaction' };
-    if (identifier.campaignId !== null && found[0].campaign.id !== identifier.campaignId) return { kind: 'invalid_transaction' };
+    if (identifier.campaignId !== null && found[0].campaign.id !== identifier.campaignId)
+      return { kind: 'invalid_transaction' };
     return found[0];
   }
 
@@ -139,7 +153,11 @@ export class LinkTrustRules implements ModificationRules {
    * for the campaign (`FailureBrake.campaignTurn`), and passes when it is right. Null: go on; else the
    * refusal.
    */
-  private async underCampaignBrake(campaign: CampaignSettings, command: ModificationCommand, client: string | undefined): Promise<Outcome | null> {
+  private async underCampaignBrake(
+    campaign: CampaignSettings,
+    command: ModificationCommand,
+    client: string | undefined,
+  ): Promise<Outcome | null> {
     const { passwords } = this.deps;
     if (passwords.isKnown(campaign.id, campaign.passwordHash, command.password)) return null;
     if (passwords.isKnownClientOf(client, campaign.id)) return null;
@@ -152,12 +170,17 @@ export class LinkTrustRules implements ModificationRules {
   }
 
   /** `cachedOnly`: true only from the verified-credential cache (no compare; false says nothing). */
-  private async authorised(campaign: CampaignSettings, command: ModificationCommand, cachedOnly: boolean): Promise<boolean> {
+  private async authorised(
+    campaign: CampaignSettings,
+    command: ModificationCommand,
+    cachedOnly: boolean,
+  ): Promise<boolean> {
     const { passwords } = this.deps;
     // The white-list is read through the pool, which must not be asked for a second connection under a
     // unit of work's locks (SQLite's pool has one): such campaigns take the usual path.
     const client = command.source === 'api' ? clientKeyOf(command.clientIp) : undefined;
-    if (cachedOnly) return !campaign.whitelistOnly && passwords.isKnown(campaign.id, campaign.passwordHash, command.password, client);
+    if (cachedOnly)
+      return !campaign.whitelistOnly && passwords.isKnown(campaign.id, campaign.passwordHash, command.password, client);
     // Same answer for a bad password and a refused IP, so neither can be probed on its own.
     if (campaign.whitelistOnly && !(await this.whitelisted(campaign.id, command.clientIp))) return false;
     return passwords.verify(campaign.id, campaign.passwordHash, command.password, client);

@@ -22,7 +22,19 @@ export type ParsedRequest =
   | { ok: false; outcome: Outcome; supplied: SuppliedValues };
 
 // Lower-cased names LinkTrust documents, plus txedit's IdempotencyKey; everything else is ignored.
-const KNOWN = ['password', 'transactionid', 'clickid', 'merchantreferenceid', 'cid', 'ap', 'mp', 'a', 'executeaffiliatepixel', 'reason', 'idempotencykey'] as const;
+const KNOWN = [
+  'password',
+  'transactionid',
+  'clickid',
+  'merchantreferenceid',
+  'cid',
+  'ap',
+  'mp',
+  'a',
+  'executeaffiliatepixel',
+  'reason',
+  'idempotencykey',
+] as const;
 type Known = (typeof KNOWN)[number];
 const KNOWN_SET = new Set<string>(KNOWN);
 
@@ -123,7 +135,8 @@ export function parseModificationParameters(pairs: DecodedPairs): ParsedRequest 
   const identifierCount = [transactionId, clickId, merchantReferenceId].filter(Boolean).length;
   if (identifierCount > 1) return refuse({ kind: 'multiple_identifiers' });
   let identifier: TransactionIdentifier;
-  if (transactionIdValue !== null) identifier = { kind: 'transaction_id', transactionId: transactionIdValue, campaignId };
+  if (transactionIdValue !== null)
+    identifier = { kind: 'transaction_id', transactionId: transactionIdValue, campaignId };
   else if (clickId) identifier = { kind: 'click_id', clickId: clickId.value, campaignId };
   else if (merchantReferenceId && campaignId !== null)
     identifier = { kind: 'merchant_reference', merchantReferenceId: merchantReferenceId.value, campaignId };

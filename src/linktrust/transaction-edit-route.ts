@@ -30,7 +30,16 @@ function countParameters(text: string): number {
   return count;
 }
 
-const EMPTY_SUPPLIED: SuppliedValues = { transactionId: '', clickId: '', merchantReferenceId: '', cid: '', ap: '', mp: '', a: '', reason: '' };
+const EMPTY_SUPPLIED: SuppliedValues = {
+  transactionId: '',
+  clickId: '',
+  merchantReferenceId: '',
+  cid: '',
+  ap: '',
+  mp: '',
+  a: '',
+  reason: '',
+};
 
 /** The decoded query and form-body parameters, or null past MAX_PARAMETERS. */
 function readParameters(req: PlainRequest): DecodedPairs | null {
@@ -45,7 +54,8 @@ function readParameters(req: PlainRequest): DecodedPairs | null {
 
 /** The request's idempotency key (header or parameter), null without one, or the refusal of a bad one. */
 function idempotencyKeyOf(header: string | undefined, parameter: string | null): string | null | Outcome {
-  if (header !== undefined && parameter !== null && header !== parameter) return { kind: 'invalid_parameter', parameter: 'IdempotencyKey' };
+  if (header !== undefined && parameter !== null && header !== parameter)
+    return { kind: 'invalid_parameter', parameter: 'IdempotencyKey' };
   const key = parameter ?? (header || null);
   if (key !== null && !isValidIdempotencyKey(key)) return { kind: 'invalid_parameter', parameter: 'Idempotency-Key' };
   return key;
@@ -71,8 +81,13 @@ function sendXmlDocument(res: ServerResponse, xml: string): void {
 }
 
 /** Sends a LinkTrust XML answer: always HTTP 200 with an XML body, like LinkTrust. */
-export function sendLinkTrustXml(res: ServerResponse, outcome: Outcome, supplied: SuppliedValues = EMPTY_SUPPLIED): void {
-  if (outcome.kind === 'temporary_failure' && outcome.retryAfterSeconds) res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
+export function sendLinkTrustXml(
+  res: ServerResponse,
+  outcome: Outcome,
+  supplied: SuppliedValues = EMPTY_SUPPLIED,
+): void {
+  if (outcome.kind === 'temporary_failure' && outcome.retryAfterSeconds)
+    res.setHeader('Retry-After', String(outcome.retryAfterSeconds));
   sendXmlDocument(res, renderLinkTrustResponse(outcome, supplied));
 }
 
@@ -96,7 +111,6 @@ export function transactionEditHandler(deps: {
   // by the parser instead of being "repaired" by a body parser.
   const formBody = express.raw({ type: 'application/x-www-form-urlencoded', limit: MAX_FORM_BODY_BYTES });
 
-
   /** An unexpected error as an answer: transient database trouble is temporary, anything else is logged once. */
   const explain = (error: unknown, requestId: string): Outcome => {
     if (isTransientDatabaseError(error)) return { kind: 'temporary_failure', failureType: temporaryFailureType(error) };
@@ -110,13 +124,20 @@ export function transactionEditHandler(deps: {
    * string), the same key with other parameters is refused, otherwise the change runs and its answer is
    * stored with it. A replay with a wrong or no password is answered as a fresh request with it would be.
    */
-  const modifyIdempotently = async (key: string, pairs: DecodedPairs, supplied: SuppliedValues, command: ModificationCommand): Promise<Outcome | string> => {
+  const modifyIdempotently = async (
+    key: string,
+    pairs: DecodedPairs,
+    supplied: SuppliedValues,
+    command: ModificationCommand,
+  ): Promise<Outcome | string> => {
     const fingerprint = requestFingerprint(pairs);
     let authorisedFor: number | null = null;
     const remembered = async (campaignId: number): Promise<Outcome | string | null> => {
       const decision = await deps.idempotency.decide(campaignId, key, fingerprint);
       if (decision.kind === 'run') return null;
-      return decision.kind === 'replay' ? decision.response : { kind: 'invalid_parameter', parameter: 'IdempotencyKey' };
+      return decision.kind === 'replay'
+        ? decision.response
+        : { kind: 'invalid_parameter', parameter: 'IdempotencyKey' };
     };
     try {
       const render = (outcome: Outcome) => renderLinkTrustResponse(outcome, supplied);
@@ -138,7 +159,13 @@ export function transactionEditHandler(deps: {
   };
 
   /** A plain-text refusal (405, 413, 414), through express like the app's other plain-text answers. */
-  const refuse = (req: PlainRequest, response: ServerResponse, status: number, text: string, headers: Record<string, string> = {}) => {
+  const refuse = (
+    req: PlainRequest,
+    response: ServerResponse,
+    status: number,
+    text: string,
+    headers: Record<string, string> = {},
+  ) => {
     const { res } = expressApis(req, response);
     res.status(status).set(headers).type('text/plain; charset=utf-8').send(text);
   };

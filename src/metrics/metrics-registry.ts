@@ -23,7 +23,8 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
 
   // One read of the processing state per scrape, shared by the processing gauges.
   let processing: Promise<ProcessingStatus> | null = null;
-  const processingOnce = () => (processing ??= sources.processingStatus().finally(() => setImmediate(() => (processing = null))));
+  const processingOnce = () =>
+    (processing ??= sources.processingStatus().finally(() => setImmediate(() => (processing = null))));
   new Gauge({
     name: 'txedit_nightly_in_progress',
     help: 'Whether modifications are refused for nightly processing (1) or not (0)',

@@ -17,11 +17,19 @@ export function metricsRoute(registry: Registry, metricsToken: string | null, br
       return;
     }
     const match = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '');
-    const answer = match ? await brake.attempt(req.clientIp, () => (secretsEqual(match[1].trim(), metricsToken) ? true : null)) : null;
+    const answer = match
+      ? await brake.attempt(req.clientIp, () => (secretsEqual(match[1].trim(), metricsToken) ? true : null))
+      : null;
     if (answer?.ok !== true) {
       if (answer?.reason === 'throttled') res.status(429).set('Retry-After', String(answer.retryAfterSeconds));
       else res.status(401).set('WWW-Authenticate', 'Bearer');
-      res.type('text/plain; charset=utf-8').send(answer?.reason === 'throttled' ? 'too many failed authentications from this address\n' : 'missing or invalid bearer token\n');
+      res
+        .type('text/plain; charset=utf-8')
+        .send(
+          answer?.reason === 'throttled'
+            ? 'too many failed authentications from this address\n'
+            : 'missing or invalid bearer token\n',
+        );
       return;
     }
     try {

@@ -16,7 +16,10 @@ export interface PostbackOutbox {
   /** The affiliate's postback URL template, or null when it has none. */
   templateFor(sql: Sql, affiliateId: number): Promise<string | null>;
   /** Queues one delivery of the rendered template for this change. */
-  enqueue(sql: Sql, change: { template: string; transaction: Transaction; modificationId: number; reason: string | null }): Promise<void>;
+  enqueue(
+    sql: Sql,
+    change: { template: string; transaction: Transaction; modificationId: number; reason: string | null },
+  ): Promise<void>;
 }
 
 /** What the writer needs of the processing state, read under its shared lock. */
@@ -62,7 +65,10 @@ export class ChangeWriter {
     // The row locks come with the shared lock on the processing state; under nightly processing they
     // are given back, unused, when the unit of work ends.
     const transactionIds = [...new Set(changes.map((change) => change.transactionId))];
-    const [state, locked] = await sql.all([deps.processingState.readForModificationStatement(), deps.transactions.lockStatement(transactionIds)]);
+    const [state, locked] = await sql.all([
+      deps.processingState.readForModificationStatement(),
+      deps.transactions.lockStatement(transactionIds),
+    ]);
     return this.writeLocked(sql, state, locked, changes);
   }
 
@@ -71,7 +77,13 @@ export class ChangeWriter {
    * and the changed transactions read under their row locks, in this unit of work. `commit`: nothing
    * follows in the unit of work, so its last statements may carry the COMMIT.
    */
-  async writeLocked(sql: Sql, state: LockedState, locked: Transaction[], changes: ReadyChange[], options: { commit?: boolean } = {}): Promise<Outcome[]> {
+  async writeLocked(
+    sql: Sql,
+    state: LockedState,
+    locked: Transaction[],
+    changes: ReadyChange[],
+    options: { commit?: boolean } = {},
+  ): Promise<Outcome[]> {
     const { deps } = this;
     const unitRefusal = deps.rules.refuseLockedUnit(state);
     if (unitRefusal) return changes.map(() => unitRefusal);
@@ -107,7 +119,8 @@ export class ChangeWriter {
 
       let postback: PostbackDisposition = 'not_requested';
       if (command.executeAffiliatePixel && deps.postbacks) {
-        if (!templates.has(before.affiliateId)) templates.set(before.affiliateId, await deps.postbacks.templateFor(sql, before.affiliateId));
+        if (!templates.has(before.affiliateId))
+          templates.set(before.affiliateId, await deps.postbacks.templateFor(sql, before.affiliateId));
         const template = templates.get(before.affiliateId) ?? null;
         postback = template ? 'queued' : 'no_postback_url';
         if (template) postbacks.push({ index: history.length, template, transaction: updated, reason: command.reason });
@@ -128,12 +141,22 @@ export class ChangeWriter {
       outcomes.push(updated);
     }
 
-    const ids = await this.writeChanges(sql, changed, current, [...hours.values()], history, now, options.commit === true && postbacks.length === 0);
+    const ids = await this.writeChanges(
+      sql,
+      changed,
+      current,
+      [...hours.values()],
+      history,
+      now,
+      options.commit === true && postbacks.length === 0,
+    );
     for (const { index, template, transaction, reason } of postbacks) {
       await deps.postbacks!.enqueue(sql, { template, transaction, modificationId: ids[index], reason });
     }
     let next = 0;
-    return outcomes.map((outcome) => ('kind' in outcome ? outcome : { kind: 'applied', transaction: outcome, modificationId: ids[next++] }));
+    return outcomes.map((outcome) =>
+      'kind' in outcome ? outcome : { kind: 'applied', transaction: outcome, modificationId: ids[next++] },
+    );
   }
 
   /**
@@ -153,7 +176,13 @@ export class ChangeWriter {
     const { deps } = this;
     const writes: Array<Statement<unknown>> = [];
     // A transaction changed by several rows is written once, with its last values.
-    if (changed.size > 0) writes.push(deps.transactions.updateStatement([...changed].map((id) => ({ id, values: values(current.get(id)!) })), now));
+    if (changed.size > 0)
+      writes.push(
+        deps.transactions.updateStatement(
+          [...changed].map((id) => ({ id, values: values(current.get(id)!) })),
+          now,
+        ),
+      );
     if (hours.length > 0) writes.push(deps.statistics.addToHoursStatement(hours));
     if (history.length !== 1) {
       if (writes.length > 0) await sql.all(writes);
@@ -165,7 +194,11 @@ export class ChangeWriter {
 }
 
 function values(transaction: TransactionValues): TransactionValues {
-  return { affiliatePayout: transaction.affiliatePayout, merchantRevenue: transaction.merchantRevenue, approved: transaction.approved };
+  return {
+    affiliatePayout: transaction.affiliatePayout,
+    merchantRevenue: transaction.merchantRevenue,
+    approved: transaction.approved,
+  };
 }
 
 /** Sums a delta into its (hour, campaign, affiliate) row: one upsert row per key for the whole unit. */

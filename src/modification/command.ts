@@ -35,7 +35,10 @@ export interface ModificationCommand extends ModificationRequest {
  * properties: on Node 20's V8 that spread is slow and its garbage outlives young-generation collections
  * (measured on the hot path), which lengthens every GC pause.
  */
-export function commandFor(request: ModificationRequest, from: { clientIp: string; requestId: string; source: ModificationSource }): ModificationCommand {
+export function commandFor(
+  request: ModificationRequest,
+  from: { clientIp: string; requestId: string; source: ModificationSource },
+): ModificationCommand {
   return {
     identifier: request.identifier,
     changes: request.changes,

@@ -26,7 +26,9 @@ export class FailureBrake {
 
   campaignKeys(campaignId: number): LimitKey[] {
     const { limits } = this;
-    return limits && limits.campaignFailures > 0 ? [{ key: `campaign:${campaignId}`, limit: limits.campaignFailures }] : [];
+    return limits && limits.campaignFailures > 0
+      ? [{ key: `campaign:${campaignId}`, limit: limits.campaignFailures }]
+      : [];
   }
 
   /** Refusal when a key is over its limit: checked before any password is. */
@@ -46,7 +48,9 @@ export class FailureBrake {
     if (!this.limits) return null;
     const intervalMs = 60_000 / (this.limits.brakedChecksPerMinute ?? 60);
     const waitMs = await this.limits.limiter.takeTurn(`campaign-check:${campaignId}`, intervalMs);
-    return waitMs > 0 ? { kind: 'temporary_failure', failureType: 'rate limited', retryAfterSeconds: Math.ceil(waitMs / 1000) } : null;
+    return waitMs > 0
+      ? { kind: 'temporary_failure', failureType: 'rate limited', retryAfterSeconds: Math.ceil(waitMs / 1000) }
+      : null;
   }
 
   /** Counts a failure against the keys, and hands the outcome back. */

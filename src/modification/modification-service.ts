@@ -73,22 +73,34 @@ export class ModificationService {
   }
 
   /** Applies a command, or says why not. Throws only for unexpected (non-database) bugs. */
-  async modify<Early = never>(command: ModificationCommand, options: ModifyOptions<Early> = {}): Promise<Outcome | Early> {
+  async modify<Early = never>(
+    command: ModificationCommand,
+    options: ModifyOptions<Early> = {},
+  ): Promise<Outcome | Early> {
     return outcomeOfTrouble(() => this.checkAndApply(command, options));
   }
 
-  private async checkAndApply<Early>(command: ModificationCommand, options: ModifyOptions<Early>): Promise<Outcome | Early> {
+  private async checkAndApply<Early>(
+    command: ModificationCommand,
+    options: ModifyOptions<Early>,
+  ): Promise<Outcome | Early> {
     const { unit } = this;
     if (this.mayApplyAtOnce(command, options)) {
-      const applied = await unit.lookingAfterLoss(command, null, () => unit.withRetries(() => this.applyAtOnce(command)));
+      const applied = await unit.lookingAfterLoss(command, null, () =>
+        unit.withRetries(() => this.applyAtOnce(command)),
+      );
       if (applied) return applied;
     }
     const checked = await this.rules.precheck(command, undefined, 'before-lock');
     if ('kind' in checked) return checked;
     const { transaction } = checked;
-    const early = options.beforeApply ? await options.beforeApply({ campaignId: checked.campaign.id, transactionId: transaction.id }) : null;
+    const early = options.beforeApply
+      ? await options.beforeApply({ campaignId: checked.campaign.id, transactionId: transaction.id })
+      : null;
     if (early !== null) return early;
-    return unit.lookingAfterLoss(command, transaction, () => unit.withRetries(() => this.apply(transaction.id, command, options)));
+    return unit.lookingAfterLoss(command, transaction, () =>
+      unit.withRetries(() => this.apply(transaction.id, command, options)),
+    );
   }
 
   /**
@@ -98,7 +110,12 @@ export class ModificationService {
    * takes first).
    */
   private mayApplyAtOnce(command: ModificationCommand, options: ModifyOptions<unknown>): boolean {
-    return !options.afterApply && !options.beforeApply && command.identifier.kind !== 'merchant_reference' && this.rules.mayCheckUnderLock(command);
+    return (
+      !options.afterApply &&
+      !options.beforeApply &&
+      command.identifier.kind !== 'merchant_reference' &&
+      this.rules.mayCheckUnderLock(command)
+    );
   }
 
   /**
@@ -118,12 +135,24 @@ export class ModificationService {
     return deps.sql.transaction(async (sql) => {
       const [state, found] = await sql.all([
         deps.processingState.readForModificationStatement(),
-        deps.transactions.lockWithCampaignStatement(identifier.kind === 'transaction_id' ? { id: identifier.transactionId } : { clickId: identifier.clickId }),
+        deps.transactions.lockWithCampaignStatement(
+          identifier.kind === 'transaction_id' ? { id: identifier.transactionId } : { clickId: identifier.clickId },
+        ),
       ]);
-      const checked = await rules.precheck(command, { nightlyInProgress: state.nightlyInProgress, found }, 'under-lock');
+      const checked = await rules.precheck(
+        command,
+        { nightlyInProgress: state.nightlyInProgress, found },
+        'under-lock',
+      );
       if ('kind' in checked) return null;
       const locked = found.map((match) => match.transaction);
-      const [outcome] = await this.writer.writeLocked(sql, state, locked, [{ transactionId: checked.transaction.id, command }], { commit: true });
+      const [outcome] = await this.writer.writeLocked(
+        sql,
+        state,
+        locked,
+        [{ transactionId: checked.transaction.id, command }],
+        { commit: true },
+      );
       return outcome;
     });
   }
@@ -144,7 +173,9 @@ export class ModificationService {
     const lookups = await outcomeOfTrouble(() => this.prefetch(commands));
     if (!(lookups instanceof Map)) return null;
     await forEachConcurrently(commands, options.concurrency, async (command, index) => {
-      const checked = await outcomeOfTrouble(() => this.rules.precheck(command, lookups.get(command.identifier), 'before-lock'));
+      const checked = await outcomeOfTrouble(() =>
+        this.rules.precheck(command, lookups.get(command.identifier), 'before-lock'),
+      );
       if ('kind' in checked) outcomes[index] = checked;
       else ready.push({ index, transactionId: checked.transaction.id, command });
     });
@@ -190,12 +221,17 @@ export class ModificationService {
           : identifier.kind === 'click_id'
             ? [byClickId, foundByClickId.get(identifier.clickId)]
             : [null, undefined];
-      if (lookup) prefetched.set(identifier, { nightlyInProgress: lookup.nightlyInProgress, found: found ? [found] : [] });
+      if (lookup)
+        prefetched.set(identifier, { nightlyInProgress: lookup.nightlyInProgress, found: found ? [found] : [] });
     }
     return prefetched;
   }
 
-  private async apply(transactionId: number, command: ModificationCommand, options: ModifyOptions<unknown>): Promise<Outcome> {
+  private async apply(
+    transactionId: number,
+    command: ModificationCommand,
+    options: ModifyOptions<unknown>,
+  ): Promise<Outcome> {
     return this.deps.sql.transaction(async (sql) => {
       const [outcome] = await this.writer.write(sql, [{ transactionId, command }]);
       if (outcome.kind === 'applied') await options.afterApply?.(sql, outcome);

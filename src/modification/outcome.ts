@@ -30,7 +30,10 @@ export type FailureType = 'permanent' | 'temporary' | 'system';
  * The one table of messages, word for word from LinkTrust's error table (the table, not the sample,
  * where they differ: "Permanent failure", no trailing period).
  */
-export function describeOutcome(outcome: Exclude<Outcome, { kind: 'applied' }>): { type: FailureType; message: string } {
+export function describeOutcome(outcome: Exclude<Outcome, { kind: 'applied' }>): {
+  type: FailureType;
+  message: string;
+} {
   switch (outcome.kind) {
     case 'invalid_parameter':
       return { type: 'permanent', message: `Permanent failure: Invalid parameter value for ${outcome.parameter}` };
@@ -41,13 +44,19 @@ export function describeOutcome(outcome: Exclude<Outcome, { kind: 'applied' }>):
     case 'nightly_in_progress':
       return { type: 'temporary', message: 'Temporary failure: Nightly processing in progress' };
     case 'campaign_closed':
-      return { type: 'permanent', message: 'Permanent failure: Campaign does not allow external transaction modification' };
+      return {
+        type: 'permanent',
+        message: 'Permanent failure: Campaign does not allow external transaction modification',
+      };
     case 'unauthorized':
       return { type: 'permanent', message: 'Permanent failure: Invalid authentication credentials' };
     case 'hourly_pending':
       return { type: 'temporary', message: 'Temporary failure: Hourly processing not completed' };
     case 'temporary_failure':
-      return { type: 'temporary', message: `Temporary failure: ${outcome.failureType} LinkTrust API was unable to complete the request` };
+      return {
+        type: 'temporary',
+        message: `Temporary failure: ${outcome.failureType} LinkTrust API was unable to complete the request`,
+      };
     case 'system_error':
       return { type: 'system', message: 'System level error' };
   }

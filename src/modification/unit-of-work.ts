@@ -51,7 +51,11 @@ export class UnitOfWork {
    * database, with only its acknowledgement lost: a failure would tell the client that nothing changed,
    * so look before answering. `transaction`: the one the command names, or null when not located yet.
    */
-  async lookingAfterLoss<T>(command: ModificationCommand, transaction: Transaction | null, work: () => Promise<T>): Promise<T | Outcome> {
+  async lookingAfterLoss<T>(
+    command: ModificationCommand,
+    transaction: Transaction | null,
+    work: () => Promise<T>,
+  ): Promise<T | Outcome> {
     try {
       return await work();
     } catch (error) {
@@ -71,12 +75,20 @@ export class UnitOfWork {
   private async appliedDespite(known: Transaction | null, command: ModificationCommand): Promise<Outcome | null> {
     const { deps } = this;
     if (!command.requestId) return null;
-    const transaction = known ?? (await deps.rules.locate(command.identifier).then((located) => ('kind' in located ? null : located.transaction)));
+    const transaction =
+      known ??
+      (await deps.rules.locate(command.identifier).then((located) => ('kind' in located ? null : located.transaction)));
     if (!transaction) return null;
     await deps.sql.transaction((sql) => deps.transactions.lockById(sql, transaction.id));
     const history = await deps.modifications.listForTransaction(transaction.id);
     const row = history.find((modification) => modification.requestId === command.requestId);
-    return row ? { kind: 'applied', transaction: { ...transaction, ...row.after, updatedAt: row.createdAt }, modificationId: row.id } : null;
+    return row
+      ? {
+          kind: 'applied',
+          transaction: { ...transaction, ...row.after, updatedAt: row.createdAt },
+          modificationId: row.id,
+        }
+      : null;
   }
 }
 
@@ -86,7 +98,8 @@ export async function outcomeOfTrouble<T>(step: () => Promise<T>): Promise<T | O
     return await step();
   } catch (error) {
     if (isTransientDatabaseError(error)) return { kind: 'temporary_failure', failureType: temporaryFailureType(error) };
-    if (error instanceof QueueFullError) return { kind: 'temporary_failure', failureType: 'server busy', retryAfterSeconds: 1 };
+    if (error instanceof QueueFullError)
+      return { kind: 'temporary_failure', failureType: 'server busy', retryAfterSeconds: 1 };
     if (error instanceof ClientBusyError) return clientBusy();
     throw error;
   }

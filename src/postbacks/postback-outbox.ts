@@ -21,7 +21,10 @@ export class TransactionalPostbackOutbox implements PostbackOutbox {
     return this.store.templateFor(sql, affiliateId);
   }
 
-  async enqueue(sql: Sql, change: { template: string; transaction: Transaction; modificationId: number; reason: string | null }): Promise<void> {
+  async enqueue(
+    sql: Sql,
+    change: { template: string; transaction: Transaction; modificationId: number; reason: string | null },
+  ): Promise<void> {
     const { transaction: t } = change;
     const postbackId = crypto.randomUUID();
     const url = renderPostbackUrl(change.template, {

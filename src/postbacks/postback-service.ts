@@ -44,7 +44,8 @@ export class PostbackService {
     if (!delivery) return { kind: 'not_found' };
     const hook = afterChange?.(delivery);
     const now = this.deps.now ?? Date.now;
-    if (!(await retryingLockConflicts(() => this.deps.postbacks.requeueFailed(id, now(), hook)))) return { kind: 'not_failed', delivery };
+    if (!(await retryingLockConflicts(() => this.deps.postbacks.requeueFailed(id, now(), hook))))
+      return { kind: 'not_failed', delivery };
     this.deps.onRequeued?.();
     return { kind: 'requeued', delivery };
   }

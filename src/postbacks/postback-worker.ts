@@ -40,7 +40,11 @@ export class PostbackWorker {
   ) {
     this.now = options.now ?? Date.now;
     const pollMs = options.pollMs ?? 1000;
-    this.loop = new PollLoop(() => this.poll(pollMs), pollMs, (error) => logger.error({ err: error }, 'postback worker round failed'));
+    this.loop = new PollLoop(
+      () => this.poll(pollMs),
+      pollMs,
+      (error) => logger.error({ err: error }, 'postback worker round failed'),
+    );
   }
 
   /** Starts polling. */
@@ -93,7 +97,12 @@ export class PostbackWorker {
   private async attempt(delivery: PostbackDelivery): Promise<void> {
     const startedAt = this.now();
     try {
-      const result = await deliverPostback({ url: delivery.url, postbackId: delivery.postbackId, timeoutMs: this.options.timeoutMs, dispatcher: this.dispatcher });
+      const result = await deliverPostback({
+        url: delivery.url,
+        postbackId: delivery.postbackId,
+        timeoutMs: this.options.timeoutMs,
+        dispatcher: this.dispatcher,
+      });
       const failedAttempts = delivery.attempts + 1;
       let outcome: { status: 'delivered' | 'pending' | 'failed'; nextAttemptAt: number; error: string | null };
       if (result.ok) outcome = { status: 'delivered', nextAttemptAt: this.now(), error: null };
@@ -102,12 +111,21 @@ export class PostbackWorker {
         outcome = { status: 'failed', nextAttemptAt: this.now(), error: result.error };
       } else {
         const delay = nextAttemptDelayMs(failedAttempts, this.options.retrySchedule, this.options.random);
-        outcome = delay === null ? { status: 'failed', nextAttemptAt: this.now(), error: result.error } : { status: 'pending', nextAttemptAt: this.now() + delay, error: result.error };
+        outcome =
+          delay === null
+            ? { status: 'failed', nextAttemptAt: this.now(), error: result.error }
+            : { status: 'pending', nextAttemptAt: this.now() + delay, error: result.error };
       }
       const kept = await this.store.recordAttempt(
         delivery,
         this.id,
-        { startedAt, url: result.url, httpStatus: result.httpStatus, error: result.error, durationMs: result.durationMs },
+        {
+          startedAt,
+          url: result.url,
+          httpStatus: result.httpStatus,
+          error: result.error,
+          durationMs: result.durationMs,
+        },
         outcome,
         this.now(),
       );

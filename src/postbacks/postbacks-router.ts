@@ -24,7 +24,14 @@ export function deliveryJson(d: PostbackDelivery, attempts: PostbackAttempt[]) {
     finishedAt: iso(d.finishedAt),
     attempts: attempts
       .filter((a) => a.deliveryId === d.id)
-      .map((a) => ({ attempt: a.attempt, at: iso(a.startedAt), url: a.url, httpStatus: a.httpStatus, error: a.error, durationMs: a.durationMs })),
+      .map((a) => ({
+        attempt: a.attempt,
+        at: iso(a.startedAt),
+        url: a.url,
+        httpStatus: a.httpStatus,
+        error: a.error,
+        durationMs: a.durationMs,
+      })),
   };
 }
 
@@ -33,7 +40,8 @@ export function postbackRoutes(deps: { postbacks: PostbackService }) {
   return (router: Router): void => {
     router.get('/postbacks', async (req, res) => {
       const { transactionId, status } = req.query;
-      if (status !== undefined && !STATUSES.includes(status as PostbackStatus)) throw invalid('status must be pending, delivered or failed');
+      if (status !== undefined && !STATUSES.includes(status as PostbackStatus))
+        throw invalid('status must be pending, delivered or failed');
       const deliveries = await deps.postbacks.list({
         transactionId: transactionId === undefined ? undefined : idParam(transactionId, 'transactionId'),
         status: status as PostbackStatus | undefined,
@@ -47,7 +55,11 @@ export function postbackRoutes(deps: { postbacks: PostbackService }) {
       const retry = await deps.postbacks.retry(id);
       if (retry.kind === 'not_found') throw notFound(`postback delivery ${id}`);
       if (retry.kind === 'not_failed') {
-        throw new AdminError(409, 'conflict', `postback delivery ${id} is ${retry.delivery.status}; only failed deliveries can be retried`);
+        throw new AdminError(
+          409,
+          'conflict',
+          `postback delivery ${id} is ${retry.delivery.status}; only failed deliveries can be retried`,
+        );
       }
       const requeued = (await deps.postbacks.get(id)) as PostbackDelivery;
       res.json(deliveryJson(requeued, await deps.postbacks.attemptsFor([id])));

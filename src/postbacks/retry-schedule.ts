@@ -27,9 +27,7 @@ export function parseRetrySchedule(text: string): number[] {
     const seconds = Number(trimmed);
     // Digits only: Number() would also accept "1e3", "0x10" and "", none of which anyone means here.
     if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(seconds) || seconds <= 0) {
-      throw new Error(
-        `retry schedule entry ${index + 1} ("${trimmed}") must be a positive whole number of seconds`,
-      );
+      throw new Error(`retry schedule entry ${index + 1} ("${trimmed}") must be a positive whole number of seconds`);
     }
     return seconds;
   });

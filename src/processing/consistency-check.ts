@@ -51,14 +51,24 @@ function totalsOf(row: PairTotals): StatisticsTotals {
 export function compareTotals(statistics: PairTotals[], transactions: PairTotals[]): ConsistencyReport {
   const fromStatistics = new Map(statistics.map((row) => [keyOf(row), row]));
   const fromTransactions = new Map(transactions.map((row) => [keyOf(row), row]));
-  const pairs = new Map([...statistics, ...transactions].map((row) => [keyOf(row), { campaignId: row.campaignId, affiliateId: row.affiliateId }]));
+  const pairs = new Map(
+    [...statistics, ...transactions].map((row) => [
+      keyOf(row),
+      { campaignId: row.campaignId, affiliateId: row.affiliateId },
+    ]),
+  );
   const differences: ConsistencyDifference[] = [];
   for (const [key, pair] of pairs) {
     const stated = fromStatistics.get(key);
     const actual = fromTransactions.get(key);
     const fields = FIELDS.filter((field) => (stated ?? NOTHING)[field] !== (actual ?? NOTHING)[field]);
     if (fields.length > 0) {
-      differences.push({ ...pair, fields, statistics: stated ? totalsOf(stated) : null, transactions: actual ? totalsOf(actual) : null });
+      differences.push({
+        ...pair,
+        fields,
+        statistics: stated ? totalsOf(stated) : null,
+        transactions: actual ? totalsOf(actual) : null,
+      });
     }
   }
   differences.sort((a, b) => a.campaignId - b.campaignId || a.affiliateId - b.affiliateId);

@@ -40,10 +40,15 @@ export interface DaySpec {
 }
 
 /** A failure that is one group's data's fault (a total past BIGINT, a corrupt amount), not the database's. */
-const isGroupsFault = (error: unknown) => error instanceof MoneyColumnError || classifyDatabaseError(error) === 'bad_value';
+const isGroupsFault = (error: unknown) =>
+  error instanceof MoneyColumnError || classifyDatabaseError(error) === 'bad_value';
 
 // knex puts the statement in front of the driver's message ("insert into … - integer overflow").
-const reasonOf = (error: unknown) => String(error instanceof Error ? error.message : error).split(' - ').pop()?.slice(0, 200) ?? '';
+const reasonOf = (error: unknown) =>
+  String(error instanceof Error ? error.message : error)
+    .split(' - ')
+    .pop()
+    ?.slice(0, 200) ?? '';
 
 /**
  * Computes a day's daily statistics inside the caller's unit of work, and checks them when asked: the
@@ -58,16 +63,24 @@ export async function computeDay(trx: Tx, deps: DayDeps, day: DaySpec): Promise<
   } catch (error) {
     if (!isGroupsFault(error)) throw error;
   }
-  const result: DayResult = { rows: 0, failedGroups: [], consistency: day.check ? { ok: true, differences: [] } : null };
+  const result: DayResult = {
+    rows: 0,
+    failedGroups: [],
+    consistency: day.check ? { ok: true, differences: [] } : null,
+  };
   for (const campaignId of await deps.dailyStatistics.campaignsOfDay(trx, day.date, day.span)) {
     try {
       const group = await inSavepoint(trx, (savepoint) => computeGroup(savepoint, deps, day, campaignId));
       result.rows += group.rows;
-      if (result.consistency && group.consistency) result.consistency.differences.push(...group.consistency.differences);
+      if (result.consistency && group.consistency)
+        result.consistency.differences.push(...group.consistency.differences);
     } catch (error) {
       if (!isGroupsFault(error)) throw error;
       const failed = { date: day.date, campaignId, reason: reasonOf(error) };
-      deps.logger?.error({ err: error, ...failed }, 'nightly processing could not compute a campaign’s daily statistics; the other campaigns were processed');
+      deps.logger?.error(
+        { err: error, ...failed },
+        'nightly processing could not compute a campaign’s daily statistics; the other campaigns were processed',
+      );
       result.failedGroups.push(failed);
     }
   }

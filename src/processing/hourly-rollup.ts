@@ -26,7 +26,11 @@ export interface RollupDeps {
  * console's audit row) commits with the roll-up or not at all. A deadlock or lock timeout (against a
  * concurrent admin write) is retried like any other unit of work.
  */
-export async function runHourlyRollup(deps: RollupDeps, options: { through?: number; now: number }, afterChange?: AfterChange<RollupResult>): Promise<RollupResult> {
+export async function runHourlyRollup(
+  deps: RollupDeps,
+  options: { through?: number; now: number },
+  afterChange?: AfterChange<RollupResult>,
+): Promise<RollupResult> {
   const through = rollupTarget(options.through, options.now);
   return retryingLockConflicts(() =>
     deps.units.run(async (tx) => {

@@ -52,7 +52,10 @@ export interface NightlyReport {
 }
 
 /** What the work of a run produced, in its own transaction (where `afterChange` sees it). */
-export type NightlyWork = Pick<NightlyReport, 'rollup' | 'dailyRows' | 'failedGroups' | 'refreshedDates' | 'consistency'>;
+export type NightlyWork = Pick<
+  NightlyReport,
+  'rollup' | 'dailyRows' | 'failedGroups' | 'refreshedDates' | 'consistency'
+>;
 
 /** A nightly run's answer. Refusals are values; database trouble throws. */
 export type NightlyOutcome =
@@ -79,7 +82,9 @@ export class NightlyProcessing {
    * `onlyIfNotCompleted` (the scheduler) a day already completed is left alone. `afterChange` (the
    * console's audit row) runs in the work's transaction, so it commits with the day's statistics.
    */
-  async run(options: { date?: ReportingDate; onlyIfNotCompleted?: boolean; afterChange?: AfterChange<NightlyWork> } = {}): Promise<NightlyOutcome> {
+  async run(
+    options: { date?: ReportingDate; onlyIfNotCompleted?: boolean; afterChange?: AfterChange<NightlyWork> } = {},
+  ): Promise<NightlyOutcome> {
     const { deps } = this;
     const now = deps.now();
     const date = options.date ?? deps.calendar.previousDate(now);
@@ -116,14 +121,27 @@ export class NightlyProcessing {
       throw error;
     }
     lease.stop();
-    await this.closeWindow(holder, { date, completedAt: report.completedAt, differences: report.consistency.differences.length });
+    await this.closeWindow(holder, {
+      date,
+      completedAt: report.completedAt,
+      differences: report.consistency.differences.length,
+    });
     if (report.failedGroups.length > 0) {
-      deps.logger?.error({ date, failedGroups: report.failedGroups }, 'nightly processing completed without the daily statistics of some campaigns');
+      deps.logger?.error(
+        { date, failedGroups: report.failedGroups },
+        'nightly processing completed without the daily statistics of some campaigns',
+      );
     }
     if (!report.consistency.ok) {
-      deps.logger?.warn({ date, differences: report.consistency.differences.length }, 'nightly consistency check found statistics that differ from the transactions');
+      deps.logger?.warn(
+        { date, differences: report.consistency.differences.length },
+        'nightly consistency check found statistics that differ from the transactions',
+      );
     }
-    deps.logger?.info({ date, dailyRows: report.dailyRows, refreshedDates: report.refreshedDates }, 'nightly processing completed');
+    deps.logger?.info(
+      { date, dailyRows: report.dailyRows, refreshedDates: report.refreshedDates },
+      'nightly processing completed',
+    );
     return { kind: 'completed', report };
   }
 
@@ -137,9 +155,18 @@ export class NightlyProcessing {
     await deps.processingState.releaseRun(trx, run.holder);
     await deps.processingState.countInterruption(trx);
     await deps.dailyStatistics.recordRunInterrupted(trx, run.date, run.startedAt, deps.now());
-    const what = why === 'released' ? 'its lease was released by hand' : 'its lease expired unrenewed (the process died or lost its database)';
+    const what =
+      why === 'released'
+        ? 'its lease was released by hand'
+        : 'its lease expired unrenewed (the process died or lost its database)';
     deps.logger?.warn(
-      { date: run.date, holder: run.holder, startedAt: new Date(run.startedAt).toISOString(), leaseExpiresAt: new Date(run.leaseExpiresAt).toISOString(), why },
+      {
+        date: run.date,
+        holder: run.holder,
+        startedAt: new Date(run.startedAt).toISOString(),
+        leaseExpiresAt: new Date(run.leaseExpiresAt).toISOString(),
+        why,
+      },
       `nightly processing of ${run.date} was interrupted: ${what}; the day will be processed again`,
     );
   }
@@ -161,7 +188,8 @@ export class NightlyProcessing {
         if (run && !run.live) await this.endInterruptedRun(trx, run, 'lease_expired');
         if (run?.live) return { kind: 'already_in_progress', startedAt: run.startedAt } as const;
         if (state.nightlyHeld) return { kind: 'already_in_progress', startedAt: state.nightlyStartedAt } as const;
-        if (onlyIfNotCompleted && (await deps.dailyStatistics.isCompleted(date, trx))) return { kind: 'already_completed', date } as const;
+        if (onlyIfNotCompleted && (await deps.dailyStatistics.isCompleted(date, trx)))
+          return { kind: 'already_completed', date } as const;
         // Read the clock under the lock: every modification that got in before has committed by now.
         const startedAt = deps.now();
         await deps.processingState.claimRun(trx, { date, holder, startedAt, leaseMs: this.leaseMs });
@@ -194,17 +222,26 @@ export class NightlyProcessing {
     const { deps } = this;
     const lease = { working: false, stop: () => clearInterval(timer) };
     let renewing = false;
-    const timer = setInterval(() => {
-      if (lease.working || renewing) return;
-      renewing = true;
-      deps.processingState
-        .renewRun(holder, this.leaseMs)
-        .then(
-          (kept) => kept || deps.logger?.warn({ holder }, 'nightly processing lost its lease (released by hand, or expired and taken over); it carries on, but no longer keeps modifications out'),
-          (error) => deps.logger?.warn({ err: error, holder }, 'nightly processing could not renew its lease; trying again'),
-        )
-        .finally(() => (renewing = false));
-    }, Math.max(1, Math.floor(this.leaseMs / 3)));
+    const timer = setInterval(
+      () => {
+        if (lease.working || renewing) return;
+        renewing = true;
+        deps.processingState
+          .renewRun(holder, this.leaseMs)
+          .then(
+            (kept) =>
+              kept ||
+              deps.logger?.warn(
+                { holder },
+                'nightly processing lost its lease (released by hand, or expired and taken over); it carries on, but no longer keeps modifications out',
+              ),
+            (error) =>
+              deps.logger?.warn({ err: error, holder }, 'nightly processing could not renew its lease; trying again'),
+          )
+          .finally(() => (renewing = false));
+      },
+      Math.max(1, Math.floor(this.leaseMs / 3)),
+    );
     timer.unref();
     return lease;
   }
@@ -219,29 +256,50 @@ export class NightlyProcessing {
     const now = deps.now();
     const state = await deps.processingState.readForUpdate(trx);
     // The whole UTC hours of the day come from the roll-up (a part-hour at either end, from the transactions).
-    const rollup = await rollUpLocked(trx, deps, { from: state.rolledUpThrough, through: Math.max(state.rolledUpThrough, hourStart(hours.to)), now });
+    const rollup = await rollUpLocked(trx, deps, {
+      from: state.rolledUpThrough,
+      through: Math.max(state.rolledUpThrough, hourStart(hours.to)),
+      now,
+    });
     const day = await computeDay(trx, deps, { date, span: hours, now, check: true });
     const refreshed = await this.refreshChangedDays(trx, date, rollup.through, now);
     const failedGroups = [...day.failedGroups, ...refreshed.flatMap((result) => result.failedGroups)];
     const consistency = day.consistency as ConsistencyReport;
-    return { rollup, dailyRows: day.rows, failedGroups, refreshedDates: refreshed.map((result) => result.date), consistency };
+    return {
+      rollup,
+      dailyRows: day.rows,
+      failedGroups,
+      refreshedDates: refreshed.map((result) => result.date),
+      consistency,
+    };
   }
 
   /**
    * Modifications and late transactions adjust hourly statistics at once; days already processed are
    * brought up to date here, so daily reports agree with the hourly ones after each nightly run.
    */
-  private async refreshChangedDays(trx: Tx, date: ReportingDate, rolledUpThrough: number, now: number): Promise<Array<DayResult & { date: ReportingDate }>> {
+  private async refreshChangedDays(
+    trx: Tx,
+    date: ReportingDate,
+    rolledUpThrough: number,
+    now: number,
+  ): Promise<Array<DayResult & { date: ReportingDate }>> {
     const { deps } = this;
     const previousStart = await deps.dailyStatistics.lastCompletedRunStartedAt(trx);
     if (previousStart === null) return [];
     const hours = await deps.reports.hoursTouchedSince(trx, previousStart - CLOCK_SKEW_MARGIN_MS, rolledUpThrough);
     // An hour may straddle two local days (zones with a :30 or :45 offset): both may have changed.
-    const dates = [...new Set(hours.flatMap((hour) => [deps.calendar.dateOf(hour), deps.calendar.dateOf(hour + HOUR_MS - 1)]))].filter((d) => d !== date);
+    const dates = [
+      ...new Set(hours.flatMap((hour) => [deps.calendar.dateOf(hour), deps.calendar.dateOf(hour + HOUR_MS - 1)])),
+    ].filter((d) => d !== date);
     const processed = await deps.dailyStatistics.completedAmong(dates, trx);
     const refreshed = dates.filter((d) => processed.has(d)).sort();
     const results = [];
-    for (const day of refreshed) results.push({ date: day, ...(await computeDay(trx, deps, { date: day, span: deps.calendar.spanOf(day), now, check: false })) });
+    for (const day of refreshed)
+      results.push({
+        date: day,
+        ...(await computeDay(trx, deps, { date: day, span: deps.calendar.spanOf(day), now, check: false })),
+      });
     return results;
   }
 
@@ -249,7 +307,10 @@ export class NightlyProcessing {
    * Gives this run's lease back (not another run's, nor the hold) and, on success, records the
    * completion. Retried a few times; should it still fail, the lease expires by itself.
    */
-  private async closeWindow(holder: string, completion: { date: ReportingDate; completedAt: number; differences: number } | null): Promise<void> {
+  private async closeWindow(
+    holder: string,
+    completion: { date: ReportingDate; completedAt: number; differences: number } | null,
+  ): Promise<void> {
     const { deps } = this;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -258,13 +319,21 @@ export class NightlyProcessing {
           await deps.processingState.releaseRun(trx, holder);
           if (completion) {
             await deps.processingState.update({ nightlyLastCompletedAt: completion.completedAt }, trx);
-            await deps.dailyStatistics.recordRunCompleted(trx, completion.date, completion.completedAt, completion.differences);
+            await deps.dailyStatistics.recordRunCompleted(
+              trx,
+              completion.date,
+              completion.completedAt,
+              completion.differences,
+            );
           }
         });
         return;
       } catch (error) {
         if (attempt >= 3) {
-          deps.logger?.error({ err: error }, 'could not give the nightly processing lease back: it expires by itself (NIGHTLY_LEASE_SECONDS), or release it with PUT /api/v1/processing/nightly {"inProgress": false}');
+          deps.logger?.error(
+            { err: error },
+            'could not give the nightly processing lease back: it expires by itself (NIGHTLY_LEASE_SECONDS), or release it with PUT /api/v1/processing/nightly {"inProgress": false}',
+          );
           throw error;
         }
         await new Promise((resolve) => setTimeout(resolve, 250 * attempt));

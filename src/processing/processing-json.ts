@@ -11,7 +11,8 @@ import { isReportingDate } from './reporting-calendar';
 /** An instant as an ISO string; null stays null. */
 export const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-const INSTANT = /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{1,3})?)?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+const INSTANT =
+  /^(\d{4}-\d{2}-\d{2})T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{1,3})?)?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
 
 /**
  * Parses an ISO 8601 date-time with a zone (`2026-11-25T10:00:00Z`, `…+01:00`), or null. Stricter than
@@ -38,17 +39,31 @@ export function totalsJson(t: StatisticsTotals) {
 
 /** A row of the hourly report. */
 export function hourlyRowJson(row: HourlyStatistics) {
-  return { hour: new Date(row.hour).toISOString(), campaignId: row.campaignId, affiliateId: row.affiliateId, ...totalsJson(row) };
+  return {
+    hour: new Date(row.hour).toISOString(),
+    campaignId: row.campaignId,
+    affiliateId: row.affiliateId,
+    ...totalsJson(row),
+  };
 }
 
 /** A row of the daily report. */
 export function dailyRowJson(row: DailyStatistics) {
-  return { date: row.date, campaignId: row.campaignId, affiliateId: row.affiliateId, ...totalsJson(row), computedAt: new Date(row.computedAt).toISOString() };
+  return {
+    date: row.date,
+    campaignId: row.campaignId,
+    affiliateId: row.affiliateId,
+    ...totalsJson(row),
+    computedAt: new Date(row.computedAt).toISOString(),
+  };
 }
 
 /** A roll-up result: the watermark before and after (null: nothing was rolled up before). */
 export function rollupJson(result: RollupResult) {
-  return { from: isoOrNull(result.from > 0 ? result.from : null), through: isoOrNull(result.through > 0 ? result.through : null) };
+  return {
+    from: isoOrNull(result.from > 0 ? result.from : null),
+    through: isoOrNull(result.through > 0 ? result.through : null),
+  };
 }
 
 function differenceJson(d: ConsistencyDifference) {
@@ -92,8 +107,15 @@ export function statusJson(status: ProcessingStatus) {
         live: status.nightly.run.live,
       },
       interruptions: status.nightly.interruptions,
-      interruptedDays: status.nightly.interruptedDays.map((day) => ({ date: day.date, interruptedAt: isoOrNull(day.interruptedAt), completedAt: isoOrNull(day.completedAt) })),
+      interruptedDays: status.nightly.interruptedDays.map((day) => ({
+        date: day.date,
+        interruptedAt: isoOrNull(day.interruptedAt),
+        completedAt: isoOrNull(day.completedAt),
+      })),
     },
-    hourly: { rolledUpThrough: isoOrNull(status.hourly.rolledUpThrough), lastRunAt: isoOrNull(status.hourly.lastRunAt) },
+    hourly: {
+      rolledUpThrough: isoOrNull(status.hourly.rolledUpThrough),
+      lastRunAt: isoOrNull(status.hourly.lastRunAt),
+    },
   };
 }

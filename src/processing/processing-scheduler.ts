@@ -62,7 +62,10 @@ export class ProcessingScheduler {
   private redoRetryAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: SchedulerOptions) {
-    this.nightlyMinute = options.nightlyAt === null ? null : Number(options.nightlyAt.slice(0, 2)) * 60 + Number(options.nightlyAt.slice(3, 5));
+    this.nightlyMinute =
+      options.nightlyAt === null
+        ? null
+        : Number(options.nightlyAt.slice(0, 2)) * 60 + Number(options.nightlyAt.slice(3, 5));
     this.nightlyRetryMs = options.nightlyRetryMs ?? 10 * MINUTE_MS;
   }
 
@@ -136,7 +139,11 @@ export class ProcessingScheduler {
     const through = hourStart(at - rollupDelaySeconds * 1000);
     try {
       const result = await jobs.runHourly({ through });
-      if (result.through > result.from) logger.info({ from: new Date(result.from).toISOString(), through: new Date(result.through).toISOString() }, 'hourly roll-up done');
+      if (result.through > result.from)
+        logger.info(
+          { from: new Date(result.from).toISOString(), through: new Date(result.through).toISOString() },
+          'hourly roll-up done',
+        );
       this.nextRollupAt = through + HOUR_MS + rollupDelaySeconds * 1000;
     } catch (error) {
       logger.error({ err: error }, 'hourly roll-up failed; trying again in a minute');
@@ -159,7 +166,10 @@ export class ProcessingScheduler {
         // A zone whose midnight is not on a UTC hour: the day's last hour ends a little after midnight.
         this.nightlyRetryAt = outcome.hoursEndAt;
       } else {
-        logger.warn({ date, startedAt: outcome.startedAt }, 'nightly processing not started: already in progress elsewhere; will try again');
+        logger.warn(
+          { date, startedAt: outcome.startedAt },
+          'nightly processing not started: already in progress elsewhere; will try again',
+        );
         this.nightlyRetryAt = at + this.nightlyRetryMs;
       }
     } catch (error) {

@@ -55,7 +55,12 @@ export class ProcessingService {
 
   constructor(private readonly deps: ProcessingServiceDeps) {
     this.now = deps.now ?? Date.now;
-    this.nightly = new NightlyProcessing({ ...deps, now: this.now, onWindowOpened: deps.onNightlyWindowOpened, leaseMs: deps.nightlyLeaseMs });
+    this.nightly = new NightlyProcessing({
+      ...deps,
+      now: this.now,
+      onWindowOpened: deps.onNightlyWindowOpened,
+      leaseMs: deps.nightlyLeaseMs,
+    });
   }
 
   /** The reporting time zone's calendar. */
@@ -75,7 +80,10 @@ export class ProcessingService {
    * Nightly processing for a day (default: the previous one in the reporting time zone). `afterChange`
    * (an audit row) commits with the day's statistics or not at all; a refused run calls nothing.
    */
-  async runNightly(options: { date?: ReportingDate } = {}, afterChange?: AfterChange<NightlyWork>): Promise<NightlyOutcome> {
+  async runNightly(
+    options: { date?: ReportingDate } = {},
+    afterChange?: AfterChange<NightlyWork>,
+  ): Promise<NightlyOutcome> {
     return this.nightly.run({ ...options, afterChange });
   }
 
@@ -111,9 +119,16 @@ export class ProcessingService {
     await retryingLockConflicts(() =>
       this.deps.units.run(async (trx) => {
         const state = await processingState.readForUpdate(trx);
-        if (inProgress && !state.nightlyHeld) await processingState.update({ nightlyHeld: true, nightlyStartedAt: this.now() }, trx);
-        if (!inProgress && state.nightlyHeld) await processingState.update({ nightlyHeld: false, nightlyLastCompletedAt: this.now() }, trx);
-        if (!inProgress && state.nightlyRun) await this.nightly.endInterruptedRun(trx, state.nightlyRun, state.nightlyRun.live ? 'released' : 'lease_expired');
+        if (inProgress && !state.nightlyHeld)
+          await processingState.update({ nightlyHeld: true, nightlyStartedAt: this.now() }, trx);
+        if (!inProgress && state.nightlyHeld)
+          await processingState.update({ nightlyHeld: false, nightlyLastCompletedAt: this.now() }, trx);
+        if (!inProgress && state.nightlyRun)
+          await this.nightly.endInterruptedRun(
+            trx,
+            state.nightlyRun,
+            state.nightlyRun.live ? 'released' : 'lease_expired',
+          );
         await afterChange?.(trx);
       }),
     );
@@ -135,7 +150,10 @@ export class ProcessingService {
         interruptedDays: await this.deps.dailyStatistics.recentInterruptions(INTERRUPTED_DAYS_SHOWN),
       },
       // A watermark of 0 means no roll-up has run yet.
-      hourly: { rolledUpThrough: state.rolledUpThrough > 0 ? state.rolledUpThrough : null, lastRunAt: state.hourlyLastRunAt },
+      hourly: {
+        rolledUpThrough: state.rolledUpThrough > 0 ? state.rolledUpThrough : null,
+        lastRunAt: state.hourlyLastRunAt,
+      },
     };
   }
 

@@ -21,7 +21,9 @@ export function isReportingDate(text: string): boolean {
 export function addDays(date: ReportingDate, days: number): ReportingDate {
   const match = DATE_PATTERN.exec(date);
   if (!match) throw new Error(`not a YYYY-MM-DD date: ${date}`);
-  return new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) + days * DAY_MS).toISOString().slice(0, 10);
+  return new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) + days * DAY_MS)
+    .toISOString()
+    .slice(0, 10);
 }
 
 /**
@@ -47,7 +49,10 @@ export class ReportingCalendar {
   localTime(at: number): { date: ReportingDate; minuteOfDay: number } {
     const fields: Record<string, string> = {};
     for (const part of this.parts.formatToParts(new Date(at))) fields[part.type] = part.value;
-    return { date: `${fields.year}-${fields.month}-${fields.day}`, minuteOfDay: Number(fields.hour) * 60 + Number(fields.minute) };
+    return {
+      date: `${fields.year}-${fields.month}-${fields.day}`,
+      minuteOfDay: Number(fields.hour) * 60 + Number(fields.minute),
+    };
   }
 
   /** The local date of an instant. */
@@ -82,7 +87,8 @@ export class ReportingCalendar {
     for (let hour = midnightUtc - 15 * HOUR_MS; hour <= midnightUtc + 13 * HOUR_MS; hour += HOUR_MS) {
       if (this.dateOf(hour) < date) continue;
       let start = hour;
-      while (this.dateOf(start - QUARTER_HOUR_MS) >= date && start - QUARTER_HOUR_MS > hour - HOUR_MS) start -= QUARTER_HOUR_MS;
+      while (this.dateOf(start - QUARTER_HOUR_MS) >= date && start - QUARTER_HOUR_MS > hour - HOUR_MS)
+        start -= QUARTER_HOUR_MS;
       return start;
     }
     throw new Error(`no instant of ${date} found in ${this.timeZone}`);

@@ -53,7 +53,11 @@ export class AffiliateStore {
   }
 
   /** Applies changes; returns the updated affiliate or null when absent. */
-  async update(id: number, changes: { name?: string; postbackUrl?: string | null }, now: number): Promise<Affiliate | null> {
+  async update(
+    id: number,
+    changes: { name?: string; postbackUrl?: string | null },
+    now: number,
+  ): Promise<Affiliate | null> {
     const columns: Record<string, unknown> = { updated_at: now };
     if (changes.name !== undefined) columns.name = changes.name;
     if (changes.postbackUrl !== undefined) columns.postback_url = changes.postbackUrl;

@@ -12,7 +12,11 @@ export type AfterChange<T> = (tx: Tx, result: T) => Promise<void>;
  * Runs `change` and then `afterChange` in one database transaction; without `afterChange`, `change`
  * alone on the plain handle (as before: a single statement needs no transaction of its own).
  */
-export async function withAfterChange<T>(knex: Knex, change: (db: Knex) => Promise<T>, afterChange?: AfterChange<T>): Promise<T> {
+export async function withAfterChange<T>(
+  knex: Knex,
+  change: (db: Knex) => Promise<T>,
+  afterChange?: AfterChange<T>,
+): Promise<T> {
   if (!afterChange) return change(knex);
   return knex.transaction(async (trx) => {
     const result = await change(trx);

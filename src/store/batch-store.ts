@@ -39,7 +39,20 @@ export interface Batch {
 }
 
 /** A batch to store. */
-export type NewBatch = Pick<Batch, 'filename' | 'contentSha256' | 'format' | 'encoding' | 'state' | 'records' | 'duplicateOf' | 'forced' | 'clientIp' | 'createdAt' | 'finishedAt'>;
+export type NewBatch = Pick<
+  Batch,
+  | 'filename'
+  | 'contentSha256'
+  | 'format'
+  | 'encoding'
+  | 'state'
+  | 'records'
+  | 'duplicateOf'
+  | 'forced'
+  | 'clientIp'
+  | 'createdAt'
+  | 'finishedAt'
+>;
 
 /** A data row to store, or one waiting to be processed: its number and its pairs as read from the file. */
 export interface BatchRow {
@@ -125,22 +138,31 @@ const capped = (value: string) => (value.length > MAX_VALUE_CHARS ? value.slice(
  * connection keeps each one it prepares, they come in few shapes: a full chunk, then powers of two
  * (734 rows: 512 + 128 + 64 + 16 + 8 + 4 + 2).
  */
-async function insertRows(sql: Pick<Sql, 'run'>, batchId: number, slices: Iterable<BatchRow[]> | AsyncIterable<BatchRow[]>): Promise<void> {
+async function insertRows(
+  sql: Pick<Sql, 'run'>,
+  batchId: number,
+  slices: Iterable<BatchRow[]> | AsyncIterable<BatchRow[]>,
+): Promise<void> {
   let bindings: Array<string | number | null> = [];
   let chars = 0;
   const flush = async () => {
     const count = bindings.length / 4;
-    for (let done = 0; done < count; ) {
+    for (let done = 0; done < count;) {
       const rows = count - done >= INSERT_CHUNK_ROWS ? INSERT_CHUNK_ROWS : 2 ** Math.floor(Math.log2(count - done));
       const values = Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ');
-      await sql.run(`insert into batch_rows (batch_id, file_row, parameters, password) values ${values}`, bindings.slice(done * 4, (done + rows) * 4));
+      await sql.run(
+        `insert into batch_rows (batch_id, file_row, parameters, password) values ${values}`,
+        bindings.slice(done * 4, (done + rows) * 4),
+      );
       done += rows;
     }
     [bindings, chars] = [[], 0];
   };
   for await (const rows of slices) {
     for (const row of rows) {
-      const parameters = JSON.stringify(row.parameters.filter((p) => !isPassword(p)).map((p) => ({ name: p.name, value: capped(p.value) })));
+      const parameters = JSON.stringify(
+        row.parameters.filter((p) => !isPassword(p)).map((p) => ({ name: p.name, value: capped(p.value) })),
+      );
       const password = row.parameters.find(isPassword)?.value;
       const passwordValue = password === undefined ? null : capped(password);
       const size = parameters.length + (passwordValue?.length ?? 0);
@@ -175,7 +197,11 @@ export class BatchStore {
    * them rolls the whole batch back. `afterChange` (the console's audit row) runs in the same transaction,
    * with the batch's id.
    */
-  async create(batch: NewBatch, rows: Iterable<BatchRow[]> | AsyncIterable<BatchRow[]>, afterChange?: AfterChange<number>): Promise<{ batch: Batch } | { originalId: number }> {
+  async create(
+    batch: NewBatch,
+    rows: Iterable<BatchRow[]> | AsyncIterable<BatchRow[]>,
+    afterChange?: AfterChange<number>,
+  ): Promise<{ batch: Batch } | { originalId: number }> {
     try {
       const id = await this.knex.transaction(async (tx) => {
         const [inserted] = await tx('batches').insert({
@@ -199,7 +225,11 @@ export class BatchStore {
       });
       return { batch: (await this.get(id)) as Batch };
     } catch (error) {
-      if (batch.duplicateOf === null && classifyDatabaseError(error) === 'duplicate_key' && /content_key/.test(String((error as Error).message))) {
+      if (
+        batch.duplicateOf === null &&
+        classifyDatabaseError(error) === 'duplicate_key' &&
+        /content_key/.test(String((error as Error).message))
+      ) {
         const original = await this.knex('batches').where({ content_key: batch.contentSha256 }).first('id');
         if (original) return { originalId: Number(original.id) };
       }
@@ -250,7 +280,9 @@ export class BatchStore {
 
   /** Extends the lease; false when another worker has taken the batch over. */
   async renewLease(id: number, owner: string, now: number, leaseMs: number): Promise<boolean> {
-    const kept = await this.knex('batches').where({ id, lease_owner: owner, state: 'processing' }).update({ lease_expires_at: now + leaseMs });
+    const kept = await this.knex('batches')
+      .where({ id, lease_owner: owner, state: 'processing' })
+      .update({ lease_expires_at: now + leaseMs });
     return kept === 1;
   }
 
@@ -261,7 +293,10 @@ export class BatchStore {
 
   /** Counts of processed, succeeded and failed rows, and how many are still waiting, from the rows themselves. */
   async countRows(id: number, db: Db = this.knex): Promise<BatchCounts & { waiting: number }> {
-    const groups = await db('batch_rows').where({ batch_id: id }).groupBy('succeeded').select('succeeded', db.raw('count(*) as n'));
+    const groups = await db('batch_rows')
+      .where({ batch_id: id })
+      .groupBy('succeeded')
+      .select('succeeded', db.raw('count(*) as n'));
     const counts = { processed: 0, succeeded: 0, failed: 0, waiting: 0 };
     for (const group of groups as Row[]) {
       const n = Number(group.n);
@@ -276,7 +311,9 @@ export class BatchStore {
   /** Sets the batch's counts from its rows (a worker taking over a batch another left mid-way). */
   async syncCounts(id: number, owner: string): Promise<BatchCounts & { waiting: number }> {
     const counts = await this.countRows(id);
-    await this.knex('batches').where({ id, lease_owner: owner }).update({ processed: counts.processed, succeeded: counts.succeeded, failed: counts.failed });
+    await this.knex('batches')
+      .where({ id, lease_owner: owner })
+      .update({ processed: counts.processed, succeeded: counts.succeeded, failed: counts.failed });
     return counts;
   }
 
@@ -303,7 +340,8 @@ export class BatchStore {
       .select('file_row', 'parameters', 'password');
     return rows.map((r: Row) => {
       const parameters = JSON.parse(String(r.parameters)) as RawParameter[];
-      if (r.password !== null && r.password !== undefined) parameters.push({ name: 'Password', value: String(r.password) });
+      if (r.password !== null && r.password !== undefined)
+        parameters.push({ name: 'Password', value: String(r.password) });
       return { rowNumber: Number(r.file_row), parameters };
     });
   }
@@ -328,7 +366,12 @@ export class BatchStore {
   }
 
   /** Writes results of rows still without one; returns how many rows took theirs. */
-  private async recordResults(sql: Pick<Sql, 'run'>, batchId: number, results: RowResult[], succeeded: boolean): Promise<number> {
+  private async recordResults(
+    sql: Pick<Sql, 'run'>,
+    batchId: number,
+    results: RowResult[],
+    succeeded: boolean,
+  ): Promise<number> {
     let recorded = 0;
     for (let start = 0; start < results.length; start += RESULT_CHUNK) {
       const chunk = results.slice(start, start + RESULT_CHUNK);
@@ -384,14 +427,16 @@ export class BatchStore {
    */
   async fail(id: number, reason: string, now: number): Promise<void> {
     await this.knex.transaction(async (tx) => {
-      await tx('batches').where({ id }).update({
-        state: 'failed',
-        error: reason.slice(0, 1024),
-        content_key: null,
-        finished_at: now,
-        lease_owner: null,
-        lease_expires_at: null,
-      });
+      await tx('batches')
+        .where({ id })
+        .update({
+          state: 'failed',
+          error: reason.slice(0, 1024),
+          content_key: null,
+          finished_at: now,
+          lease_owner: null,
+          lease_expires_at: null,
+        });
       await tx('batch_rows').where({ batch_id: id }).whereNotNull('password').update({ password: null });
     });
   }

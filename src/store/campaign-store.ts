@@ -47,10 +47,12 @@ export function campaignFromRow(row: CampaignRow): Campaign {
 function toColumns(changes: CampaignChanges): Record<string, unknown> {
   const columns: Record<string, unknown> = {};
   if (changes.name !== undefined) columns.name = changes.name;
-  if (changes.allowExternalModification !== undefined) columns.allow_external_modification = changes.allowExternalModification;
+  if (changes.allowExternalModification !== undefined)
+    columns.allow_external_modification = changes.allowExternalModification;
   if (changes.passwordHash !== undefined) columns.password_hash = changes.passwordHash;
   if (changes.whitelistOnly !== undefined) columns.whitelist_only = changes.whitelistOnly;
-  if (changes.uniqueMerchantReference !== undefined) columns.unique_merchant_reference = changes.uniqueMerchantReference;
+  if (changes.uniqueMerchantReference !== undefined)
+    columns.unique_merchant_reference = changes.uniqueMerchantReference;
   return columns;
 }
 
@@ -62,8 +64,17 @@ export class CampaignStore {
   ) {}
 
   /** Inserts a campaign, keeping a supplied id (networks migrate with their CIDs). */
-  async create(campaign: { id?: number; name: string } & CampaignChanges, now: number, db: Db = this.knex): Promise<Campaign> {
-    const columns = { ...toColumns(campaign), created_at: now, updated_at: now, ...(campaign.id ? { id: campaign.id } : {}) };
+  async create(
+    campaign: { id?: number; name: string } & CampaignChanges,
+    now: number,
+    db: Db = this.knex,
+  ): Promise<Campaign> {
+    const columns = {
+      ...toColumns(campaign),
+      created_at: now,
+      updated_at: now,
+      ...(campaign.id ? { id: campaign.id } : {}),
+    };
     const [id] = await db('campaigns').insert(columns);
     const created = await this.get(campaign.id ?? Number(id), db);
     if (!created) throw new Error('campaign vanished after insert');
@@ -96,7 +107,9 @@ export class CampaignStore {
   /** Applies changes; returns the updated campaign or null when absent. */
   async update(id: number, changes: CampaignChanges, now: number, db: Db = this.knex): Promise<Campaign | null> {
     const columns = toColumns(changes);
-    const count = await db('campaigns').where({ id }).update({ ...columns, updated_at: now });
+    const count = await db('campaigns')
+      .where({ id })
+      .update({ ...columns, updated_at: now });
     return count === 0 ? null : this.get(id, db);
   }
 

@@ -60,7 +60,11 @@ export class ConsoleSessionStore {
 
   /** Ends one session. */
   async delete(idHash: string, afterChange?: AfterChange<void>): Promise<void> {
-    await withAfterChange(this.knex, async (db) => void (await db('console_sessions').where({ id_hash: idHash }).delete()), afterChange);
+    await withAfterChange(
+      this.knex,
+      async (db) => void (await db('console_sessions').where({ id_hash: idHash }).delete()),
+      afterChange,
+    );
   }
 
   /** Forgets expired sessions; returns how many. */

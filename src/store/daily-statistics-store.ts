@@ -96,7 +96,13 @@ export class DailyStatisticsStore {
    * Asia/Kathmandu, Australia/Adelaide), that part-hour is summed from the transactions themselves, with
    * the very expressions the roll-up uses. So a day holds exactly its own local hours' share.
    */
-  async replaceDay(tx: Tx, date: string, span: { from: number; to: number }, now: number, campaignId?: number): Promise<number> {
+  async replaceDay(
+    tx: Tx,
+    date: string,
+    span: { from: number; to: number },
+    now: number,
+    campaignId?: number,
+  ): Promise<number> {
     const existing = tx('daily_statistics').where({ report_date: date });
     if (campaignId !== undefined) existing.andWhere({ campaign_id: campaignId });
     await existing.delete();
@@ -115,7 +121,19 @@ export class DailyStatisticsStore {
          union all ${partHour}
        ) day_parts
        group by campaign_id, affiliate_id`,
-      [date, now, wholeFrom, wholeTo, ...campaign, span.from, Math.min(wholeFrom, span.to), ...campaign, Math.max(wholeTo, span.from), span.to, ...campaign],
+      [
+        date,
+        now,
+        wholeFrom,
+        wholeTo,
+        ...campaign,
+        span.from,
+        Math.min(wholeFrom, span.to),
+        ...campaign,
+        Math.max(wholeTo, span.from),
+        span.to,
+        ...campaign,
+      ],
     );
     const written = tx('daily_statistics').where({ report_date: date });
     if (campaignId !== undefined) written.andWhere({ campaign_id: campaignId });
@@ -137,7 +155,9 @@ export class DailyStatisticsStore {
       .distinct('campaign_id')
       .where('occurred_at', '>=', Math.max(hourStart(span.to), span.from))
       .andWhere('occurred_at', '<', span.to);
-    const daily: Array<{ campaign_id: number | string }> = await tx('daily_statistics').distinct('campaign_id').where({ report_date: date });
+    const daily: Array<{ campaign_id: number | string }> = await tx('daily_statistics')
+      .distinct('campaign_id')
+      .where({ report_date: date });
     return [...new Set([...hourly, ...lastPart, ...daily].map((row) => Number(row.campaign_id)))].sort((a, b) => a - b);
   }
 
@@ -154,29 +174,53 @@ export class DailyStatisticsStore {
    * run's interruption stays, so the record shows the day was interrupted and then done again.
    */
   async recordRunStarted(tx: Tx, date: string, timeZone: string, startedAt: number): Promise<void> {
-    const restarted = await tx('nightly_runs').where({ report_date: date }).update({ time_zone: timeZone, started_at: startedAt, completed_at: null, differences: null });
-    if (restarted === 0) await tx('nightly_runs').insert({ report_date: date, time_zone: timeZone, started_at: startedAt, completed_at: null, differences: null });
+    const restarted = await tx('nightly_runs')
+      .where({ report_date: date })
+      .update({ time_zone: timeZone, started_at: startedAt, completed_at: null, differences: null });
+    if (restarted === 0)
+      await tx('nightly_runs').insert({
+        report_date: date,
+        time_zone: timeZone,
+        started_at: startedAt,
+        completed_at: null,
+        differences: null,
+      });
   }
 
   /** Marks the run of `date` that started at `startedAt` as interrupted, unless it has completed. */
   async recordRunInterrupted(tx: Tx, date: string, startedAt: number, at: number): Promise<void> {
-    await tx('nightly_runs').where({ report_date: date, started_at: startedAt }).whereNull('completed_at').update({ interrupted_at: at });
+    await tx('nightly_runs')
+      .where({ report_date: date, started_at: startedAt })
+      .whereNull('completed_at')
+      .update({ interrupted_at: at });
   }
 
   /** Days whose run was interrupted and has not completed since, oldest first: the ones to run again. */
   async interruptedDays(db: Db = this.knex): Promise<string[]> {
-    const rows: Array<{ report_date: string }> = await db('nightly_runs').whereNotNull('interrupted_at').whereNull('completed_at').orderBy('report_date').select('report_date');
+    const rows: Array<{ report_date: string }> = await db('nightly_runs')
+      .whereNotNull('interrupted_at')
+      .whereNull('completed_at')
+      .orderBy('report_date')
+      .select('report_date');
     return rows.map((row) => row.report_date);
   }
 
   /** The latest interruptions, newest first: the day, when its run was found interrupted, when it was done since (null: not yet). */
-  async recentInterruptions(limit: number, db: Db = this.knex): Promise<Array<{ date: string; interruptedAt: number; completedAt: number | null }>> {
-    const rows: Array<{ report_date: string; interrupted_at: number | string; completed_at: number | string | null }> = await db('nightly_runs')
-      .whereNotNull('interrupted_at')
-      .orderBy('interrupted_at', 'desc')
-      .limit(limit)
-      .select('report_date', 'interrupted_at', 'completed_at');
-    return rows.map((row) => ({ date: row.report_date, interruptedAt: Number(row.interrupted_at), completedAt: row.completed_at === null ? null : Number(row.completed_at) }));
+  async recentInterruptions(
+    limit: number,
+    db: Db = this.knex,
+  ): Promise<Array<{ date: string; interruptedAt: number; completedAt: number | null }>> {
+    const rows: Array<{ report_date: string; interrupted_at: number | string; completed_at: number | string | null }> =
+      await db('nightly_runs')
+        .whereNotNull('interrupted_at')
+        .orderBy('interrupted_at', 'desc')
+        .limit(limit)
+        .select('report_date', 'interrupted_at', 'completed_at');
+    return rows.map((row) => ({
+      date: row.report_date,
+      interruptedAt: Number(row.interrupted_at),
+      completedAt: row.completed_at === null ? null : Number(row.completed_at),
+    }));
   }
 
   /** Notes that nightly processing completed a day, with how many rows the consistency check flagged. */
@@ -193,7 +237,10 @@ export class DailyStatisticsStore {
   /** Of these days, the ones nightly processing has completed. */
   async completedAmong(dates: string[], db: Db = this.knex): Promise<Set<string>> {
     if (dates.length === 0) return new Set();
-    const rows: Array<{ report_date: string }> = await db('nightly_runs').whereIn('report_date', dates).whereNotNull('completed_at').select('report_date');
+    const rows: Array<{ report_date: string }> = await db('nightly_runs')
+      .whereIn('report_date', dates)
+      .whereNotNull('completed_at')
+      .select('report_date');
     return new Set(rows.map((r) => r.report_date));
   }
 

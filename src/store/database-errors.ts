@@ -41,7 +41,12 @@ const MYSQL_CODES: Record<string, DatabaseErrorKind> = {
  */
 export function classifyDatabaseError(error: unknown): DatabaseErrorKind {
   if (!error || typeof error !== 'object') return 'other';
-  const { code, errno, message, name } = error as { code?: unknown; errno?: unknown; message?: unknown; name?: unknown };
+  const { code, errno, message, name } = error as {
+    code?: unknown;
+    errno?: unknown;
+    message?: unknown;
+    name?: unknown;
+  };
   // MariaDB-only errors that mysql2 has no code name for: ER_CONNECTION_KILLED, ER_STATEMENT_TIMEOUT (max_statement_time).
   if (errno === 1927) return 'connection';
   if (errno === 1969) return 'interrupted';
@@ -51,11 +56,19 @@ export function classifyDatabaseError(error: unknown): DatabaseErrorKind {
     if (code.startsWith('SQLITE_CONSTRAINT_UNIQUE') || code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return 'duplicate_key';
     if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return 'foreign_key';
     // SQLite reports an overflowing SUM as a plain SQLITE_ERROR.
-    if (code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG' || (code === 'SQLITE_ERROR' && /integer overflow/.test(String(message)))) return 'bad_value';
+    if (
+      code === 'SQLITE_MISMATCH' ||
+      code === 'SQLITE_TOOBIG' ||
+      (code === 'SQLITE_ERROR' && /integer overflow/.test(String(message)))
+    )
+      return 'bad_value';
   }
   // knex's own pool errors when the server cannot be reached.
   if (name === 'KnexTimeoutError') return 'connection';
-  if (typeof message === 'string' && /Connection lost|connect ECONNREFUSED|Can't add new command when connection is in closed state/i.test(message)) {
+  if (
+    typeof message === 'string' &&
+    /Connection lost|connect ECONNREFUSED|Can't add new command when connection is in closed state/i.test(message)
+  ) {
     return 'connection';
   }
   return 'other';

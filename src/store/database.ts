@@ -37,13 +37,22 @@ const POOLED_CONNECTION_LOST = /^Connection Error: .*Connection lost/;
 
 function knexLog(options: DatabaseOptions) {
   // Without a log of the caller's: knex's own sink (the console), less the repeated connection errors.
-  const log = options.log ?? { warn: (message: string) => console.warn(message), error: (message: string) => console.error(message) };
-  const text = (message: unknown) => (typeof message === 'string' ? message : String((message as Error)?.message ?? message));
+  const log = options.log ?? {
+    warn: (message: string) => console.warn(message),
+    error: (message: string) => console.error(message),
+  };
+  const text = (message: unknown) =>
+    typeof message === 'string' ? message : String((message as Error)?.message ?? message);
   const warn = (message: unknown) => {
     const line = text(message);
     if (!ACQUIRE_CONNECTION_ERROR.test(line) && !POOLED_CONNECTION_LOST.test(line)) log.warn(line);
   };
-  return { warn, error: (m: unknown) => log.error(text(m)), deprecate: (m: unknown) => log.warn(text(m)), debug: () => undefined };
+  return {
+    warn,
+    error: (m: unknown) => log.error(text(m)),
+    deprecate: (m: unknown) => log.warn(text(m)),
+    debug: () => undefined,
+  };
 }
 
 /** Opens (lazily) a database from config. SQLite files get WAL and foreign keys on every connection. */
@@ -122,8 +131,12 @@ export async function databaseIsReachable(db: Database): Promise<boolean> {
  * newer build and unknown to this one do not count: an older server runs on a newer schema.
  */
 export async function pendingMigrations(db: Database): Promise<string[]> {
-  const known = (await migrationSource.getMigrations([])).map((migration) => migrationSource.getMigrationName(migration));
+  const known = (await migrationSource.getMigrations([])).map((migration) =>
+    migrationSource.getMigrationName(migration),
+  );
   if (!(await db.knex.schema.hasTable('knex_migrations'))) return known;
-  const applied = new Set((await db.knex('knex_migrations').select<Array<{ name: string }>>('name')).map((row) => row.name));
+  const applied = new Set(
+    (await db.knex('knex_migrations').select<Array<{ name: string }>>('name')).map((row) => row.name),
+  );
   return known.filter((name) => !applied.has(name));
 }

@@ -120,7 +120,8 @@ export class ModificationStore {
       if (!modification.requestId) throw new Error('appendMany needs a request id on every history row');
       return modification.requestId;
     });
-    if (new Set(requestIds).size !== requestIds.length) throw new Error('appendMany needs request ids unique among its history rows');
+    if (new Set(requestIds).size !== requestIds.length)
+      throw new Error('appendMany needs request ids unique among its history rows');
     const rows = `(${HISTORY_COLUMNS.map(() => '?').join(', ')})`;
     const { insertId } = await sql.run(
       `insert into modifications (${HISTORY_COLUMNS.join(', ')}) values ${modifications.map(() => rows).join(', ')}`,

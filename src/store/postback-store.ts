@@ -104,7 +104,14 @@ export class PostbackStore {
   /** Adds a delivery inside the change's own database transaction. */
   async enqueue(
     sql: Sql,
-    delivery: { postbackId: string; transactionId: number; modificationId: number; affiliateId: number; url: string; now: number },
+    delivery: {
+      postbackId: string;
+      transactionId: number;
+      modificationId: number;
+      affiliateId: number;
+      url: string;
+      now: number;
+    },
   ): Promise<void> {
     await sql.run(ENQUEUE, [
       delivery.postbackId,
@@ -120,7 +127,9 @@ export class PostbackStore {
 
   /** The affiliate's postback URL template, or null when it has none. */
   async templateFor(sql: Sql, affiliateId: number): Promise<string | null> {
-    const [row] = await sql.rows<{ postback_url: string | null }>('select postback_url from affiliates where id = ?', [affiliateId]);
+    const [row] = await sql.rows<{ postback_url: string | null }>('select postback_url from affiliates where id = ?', [
+      affiliateId,
+    ]);
     return row?.postback_url ? String(row.postback_url) : null;
   }
 
@@ -142,7 +151,9 @@ export class PostbackStore {
       const rows: Row[] = await (this.engine === 'mysql' ? query.forUpdate().skipLocked() : query);
       const ids = rows.map((r) => num(r.id));
       if (ids.length === 0) return [];
-      await tx('postback_deliveries').whereIn('id', ids).update({ lease_owner: worker, lease_expires_at: now + leaseMs, updated_at: now });
+      await tx('postback_deliveries')
+        .whereIn('id', ids)
+        .update({ lease_owner: worker, lease_expires_at: now + leaseMs, updated_at: now });
       return (await tx('postback_deliveries').whereIn('id', ids).orderBy('next_attempt_at')).map(deliveryFromRow);
     });
   }
@@ -188,7 +199,9 @@ export class PostbackStore {
 
   /** Deliveries, newest first, optionally of one transaction and/or status. */
   async list(filter: { transactionId?: number; status?: PostbackStatus; limit?: number }): Promise<PostbackDelivery[]> {
-    const query = this.knex('postback_deliveries').orderBy('id', 'desc').limit(filter.limit ?? 200);
+    const query = this.knex('postback_deliveries')
+      .orderBy('id', 'desc')
+      .limit(filter.limit ?? 200);
     if (filter.transactionId !== undefined) query.where({ transaction_id: filter.transactionId });
     if (filter.status !== undefined) query.where({ status: filter.status });
     return (await query).map(deliveryFromRow);
@@ -226,10 +239,19 @@ export class PostbackStore {
   /** Puts a failed delivery back in the queue, due now; false when it is not failed. */
   async requeueFailed(id: number, now: number, afterChange?: AfterChange<void>): Promise<boolean> {
     const requeue = async (db: Knex) =>
-      (await db('postback_deliveries')
-        .where({ id, status: 'failed' })
-        .update({ status: 'pending', next_attempt_at: now, finished_at: null, lease_owner: null, lease_expires_at: null, updated_at: now })) > 0;
+      (await db('postback_deliveries').where({ id, status: 'failed' }).update({
+        status: 'pending',
+        next_attempt_at: now,
+        finished_at: null,
+        lease_owner: null,
+        lease_expires_at: null,
+        updated_at: now,
+      })) > 0;
     // `afterChange` (the console's audit row) commits with the requeue, and only when there was one.
-    return withAfterChange(this.knex, requeue, afterChange && (async (tx, requeued) => (requeued ? afterChange(tx) : undefined)));
+    return withAfterChange(
+      this.knex,
+      requeue,
+      afterChange && (async (tx, requeued) => (requeued ? afterChange(tx) : undefined)),
+    );
   }
 }

@@ -37,7 +37,17 @@ export interface ProcessingState {
  * The fields `update` writes. `nightlyInProgress` sets the hold too: setting "in progress" by hand is
  * what a hold is (the name callers and tests used before runs had leases of their own).
  */
-export type ProcessingStateChanges = Partial<Pick<ProcessingState, 'nightlyHeld' | 'nightlyInProgress' | 'nightlyStartedAt' | 'nightlyLastCompletedAt' | 'rolledUpThrough' | 'hourlyLastRunAt'>>;
+export type ProcessingStateChanges = Partial<
+  Pick<
+    ProcessingState,
+    | 'nightlyHeld'
+    | 'nightlyInProgress'
+    | 'nightlyStartedAt'
+    | 'nightlyLastCompletedAt'
+    | 'rolledUpThrough'
+    | 'hourlyLastRunAt'
+  >
+>;
 
 /**
  * The database's clock, epoch ms (whole seconds). Leases are written and read by it, so nodes whose
@@ -109,7 +119,8 @@ function firstState(rows: ProcessingStateRow[]): ProcessingState {
 }
 
 /** knex.raw returns [rows, fields] on mysql2 and rows on better-sqlite3. */
-const rowsOf = (engine: Engine, result: unknown) => (engine === 'mysql' ? (result as [ProcessingStateRow[]])[0] : (result as ProcessingStateRow[]));
+const rowsOf = (engine: Engine, result: unknown) =>
+  engine === 'mysql' ? (result as [ProcessingStateRow[]])[0] : (result as ProcessingStateRow[]);
 
 /**
  * Reads and writes the processing state row (id 1, created by a migration). The nightly state has two
@@ -158,7 +169,8 @@ export class ProcessingStateStore {
     const held = changes.nightlyHeld ?? changes.nightlyInProgress;
     if (held !== undefined) columns.nightly_in_progress = held;
     if (changes.nightlyStartedAt !== undefined) columns.nightly_started_at = changes.nightlyStartedAt;
-    if (changes.nightlyLastCompletedAt !== undefined) columns.nightly_last_completed_at = changes.nightlyLastCompletedAt;
+    if (changes.nightlyLastCompletedAt !== undefined)
+      columns.nightly_last_completed_at = changes.nightlyLastCompletedAt;
     if (changes.rolledUpThrough !== undefined) columns.rolled_up_through = changes.rolledUpThrough;
     if (changes.hourlyLastRunAt !== undefined) columns.hourly_last_run_at = changes.hourlyLastRunAt;
     await db('processing_state').where({ id: 1 }).update(columns);
@@ -191,7 +203,12 @@ export class ProcessingStateStore {
   async releaseRun(tx: Tx, holder?: string): Promise<boolean> {
     const query = tx('processing_state').where({ id: 1 }).whereNotNull('nightly_run_holder');
     if (holder !== undefined) query.andWhere({ nightly_run_holder: holder });
-    const changed = await query.update({ nightly_run_date: null, nightly_run_holder: null, nightly_run_started_at: null, nightly_lease_expires_at: null });
+    const changed = await query.update({
+      nightly_run_date: null,
+      nightly_run_holder: null,
+      nightly_run_started_at: null,
+      nightly_lease_expires_at: null,
+    });
     return changed > 0;
   }
 

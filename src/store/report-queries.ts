@@ -1,7 +1,17 @@
 import type { Knex } from 'knex';
 import type { Tx } from './unit-of-work';
 import type { Engine } from './database';
-import { DailyStatistics, DailyStatisticsRow, dailyStatisticsFromRow, EXACT_INTEGERS, TOTAL_COLUMNS, TRANSACTION_TOTALS, TRANSACTION_TOTALS_SQL, totalsFromRow, TotalsRow } from './daily-statistics-store';
+import {
+  DailyStatistics,
+  DailyStatisticsRow,
+  dailyStatisticsFromRow,
+  EXACT_INTEGERS,
+  TOTAL_COLUMNS,
+  TRANSACTION_TOTALS,
+  TRANSACTION_TOTALS_SQL,
+  totalsFromRow,
+  TotalsRow,
+} from './daily-statistics-store';
 import { StatisticsTotals } from '../core/statistics';
 import { HOUR_MS } from '../core/hours';
 
@@ -38,7 +48,9 @@ export function hourOf(engine: Engine, column: string): string {
 
 export { TRANSACTION_TOTALS_SQL };
 
-const totalsSelect = TRANSACTION_TOTALS.map((expression, index) => `${expression} as ${TOTAL_COLUMNS[index]}`).join(', ');
+const totalsSelect = TRANSACTION_TOTALS.map((expression, index) => `${expression} as ${TOTAL_COLUMNS[index]}`).join(
+  ', ',
+);
 
 type Id = number | string | bigint;
 type HourlyRow = TotalsRow & { hour_start: Id; campaign_id: Id; affiliate_id: Id };
@@ -66,8 +78,16 @@ export class ReportQueries {
     if (filter.affiliateId !== undefined) query.where('affiliate_id', filter.affiliateId);
     if (filter.from !== undefined) query.where('hour_start', '>=', filter.from);
     if (filter.to !== undefined) query.where('hour_start', '<', filter.to);
-    const rows: HourlyRow[] = await query.orderBy(['hour_start', 'campaign_id', 'affiliate_id']).limit(filter.limit).options(EXACT_INTEGERS);
-    return rows.map((row) => ({ hour: Number(row.hour_start), campaignId: Number(row.campaign_id), affiliateId: Number(row.affiliate_id), ...totalsFromRow(row) }));
+    const rows: HourlyRow[] = await query
+      .orderBy(['hour_start', 'campaign_id', 'affiliate_id'])
+      .limit(filter.limit)
+      .options(EXACT_INTEGERS);
+    return rows.map((row) => ({
+      hour: Number(row.hour_start),
+      campaignId: Number(row.campaign_id),
+      affiliateId: Number(row.affiliate_id),
+      ...totalsFromRow(row),
+    }));
   }
 
   /** Daily statistics rows, oldest day first. */
@@ -77,7 +97,10 @@ export class ReportQueries {
     if (filter.affiliateId !== undefined) query.where('affiliate_id', filter.affiliateId);
     if (filter.from !== undefined) query.where('report_date', '>=', filter.from);
     if (filter.to !== undefined) query.where('report_date', '<=', filter.to);
-    const rows: DailyStatisticsRow[] = await query.orderBy(['report_date', 'campaign_id', 'affiliate_id']).limit(filter.limit).options(EXACT_INTEGERS);
+    const rows: DailyStatisticsRow[] = await query
+      .orderBy(['report_date', 'campaign_id', 'affiliate_id'])
+      .limit(filter.limit)
+      .options(EXACT_INTEGERS);
     return rows.map(dailyStatisticsFromRow);
   }
 
@@ -94,7 +117,11 @@ export class ReportQueries {
         [span.from, span.to, ...(campaignId === undefined ? [] : [campaignId])],
       )
       .options(EXACT_INTEGERS);
-    return rowsOf<PairRow>(this.engine, result).map((row) => ({ campaignId: Number(row.campaign_id), affiliateId: Number(row.affiliate_id), ...totalsFromRow(row) }));
+    return rowsOf<PairRow>(this.engine, result).map((row) => ({
+      campaignId: Number(row.campaign_id),
+      affiliateId: Number(row.affiliate_id),
+      ...totalsFromRow(row),
+    }));
   }
 
   /**
@@ -120,7 +147,10 @@ export class ReportQueries {
    * the insert cannot collide.
    */
   async rollUpHours(tx: Tx, span: { from: number; through: number }): Promise<void> {
-    await tx('hourly_statistics').where('hour_start', '>=', span.from).andWhere('hour_start', '<', span.through).delete();
+    await tx('hourly_statistics')
+      .where('hour_start', '>=', span.from)
+      .andWhere('hour_start', '<', span.through)
+      .delete();
     const hour = hourOf(this.engine, 'occurred_at');
     await tx.raw(
       `insert into hourly_statistics (hour_start, campaign_id, affiliate_id, ${TOTAL_COLUMNS.join(', ')})

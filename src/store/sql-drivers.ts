@@ -29,7 +29,12 @@ interface SqliteConnection {
 /** What `SqlRunner` needs of a driver. */
 export type Driver = {
   /** The statements in order, after `begin` when it is given, then COMMIT when `commit`. */
-  all(connection: unknown, statements: readonly Statement<unknown>[], begin: string | null, commit: boolean): Promise<StatementResult[]>;
+  all(
+    connection: unknown,
+    statements: readonly Statement<unknown>[],
+    begin: string | null,
+    commit: boolean,
+  ): Promise<StatementResult[]>;
   /** Text-protocol control statements (BEGIN, COMMIT, ROLLBACK). */
   control(connection: unknown, sql: string): Promise<void>;
   begin: string;
@@ -57,7 +62,8 @@ function formatStatement(mysql: MysqlConnection, { sql, values, once }: Statemen
   let text = parts[0];
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
-    text += (typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : mysql.escape(value)) + parts[i + 1];
+    text +=
+      (typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : mysql.escape(value)) + parts[i + 1];
   }
   return text;
 }
@@ -75,7 +81,7 @@ function mysqlCall(connection: unknown, sql: string, values: SqlValue[], once: b
   return new Promise((resolve, reject) => {
     const done = (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result));
     // Without values mysql2 sends the text as it is; with an empty list it would still scan it for placeholders.
-    if (once) (values.length > 0 ? mysql.query(sql, values, done) : mysql.query(sql, done));
+    if (once) values.length > 0 ? mysql.query(sql, values, done) : mysql.query(sql, done);
     else mysql.execute(sql, values, done);
   });
 }
@@ -87,7 +93,8 @@ export const mysqlDriver: Driver = {
     if (!mysql.config.multipleStatements || (!begin && !commit && statements.length === 1)) {
       if (begin) await mysqlCall(connection, begin, [], true);
       const results: StatementResult[] = [];
-      for (const { sql, values, once } of statements) results.push(statementResult(await mysqlCall(connection, sql, values, once ?? false)));
+      for (const { sql, values, once } of statements)
+        results.push(statementResult(await mysqlCall(connection, sql, values, once ?? false)));
       if (commit) await mysqlCall(connection, 'COMMIT', [], true);
       return results;
     }

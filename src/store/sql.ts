@@ -37,7 +37,12 @@ export interface Statement<T> {
 }
 
 /** A read whose rows `read` turns into the caller's value. */
-export function readStatement<Row, T>(sql: string, values: SqlValue[], read: (rows: Row[]) => T, options?: StatementOptions): Statement<T> {
+export function readStatement<Row, T>(
+  sql: string,
+  values: SqlValue[],
+  read: (rows: Row[]) => T,
+  options?: StatementOptions,
+): Statement<T> {
   return { sql, values, once: options?.once, read: (result) => read(result.rows as Row[]) };
 }
 
@@ -57,7 +62,9 @@ export interface AllOptions {
 }
 
 /** The values of a list of statements, in order. */
-export type StatementValues<S extends readonly Statement<unknown>[]> = { -readonly [K in keyof S]: S[K] extends Statement<infer T> ? T : never };
+export type StatementValues<S extends readonly Statement<unknown>[]> = {
+  -readonly [K in keyof S]: S[K] extends Statement<infer T> ? T : never;
+};
 
 /**
  * Statements on one connection, prepared once per connection and reused: the hot path's alternative to
@@ -110,7 +117,10 @@ class ConnectionSql implements Sql {
     const [written] = await this.all([writeStatement(sql, values, options)]);
     return written;
   }
-  async all<S extends readonly Statement<unknown>[] | []>(statements: S, options?: AllOptions): Promise<StatementValues<S>> {
+  async all<S extends readonly Statement<unknown>[] | []>(
+    statements: S,
+    options?: AllOptions,
+  ): Promise<StatementValues<S>> {
     this.assertOpen();
     for (const { sql, values } of statements) announce(this.knex, sql, values);
     const begin = this.deferredBegin;
@@ -247,7 +257,8 @@ export class SqlRunner {
     const connection = await trx.client.acquireConnection();
     const sql = new ConnectionSql(this.engine, this.knex, this.driver, connection, false);
     let root = trx;
-    while ((root as { outerTx?: Knex.Transaction }).outerTx) root = (root as unknown as { outerTx: Knex.Transaction }).outerTx;
+    while ((root as { outerTx?: Knex.Transaction }).outerTx)
+      root = (root as unknown as { outerTx: Knex.Transaction }).outerTx;
     committedFlag(root).then((committed) => (committed ? sql.runCommitted() : undefined));
     return sql;
   }

@@ -3,7 +3,14 @@ import type { Engine } from './database';
 import { writeStatement, type Sql, type SqlValue, type Statement, type WriteResult } from './sql';
 import type { StatisticsTotals } from '../core/statistics';
 
-const COLUMNS = ['transactions', 'approved_transactions', 'affiliate_payout', 'merchant_revenue', 'approved_affiliate_payout', 'approved_merchant_revenue'];
+const COLUMNS = [
+  'transactions',
+  'approved_transactions',
+  'affiliate_payout',
+  'merchant_revenue',
+  'approved_affiliate_payout',
+  'approved_merchant_revenue',
+];
 
 /** One (hour, campaign, affiliate) row's delta. */
 export interface HourDelta {
@@ -21,7 +28,13 @@ export class StatisticsStore {
   constructor(private readonly engine: Engine) {}
 
   /** Adds a delta to one hour's row, creating it when absent. */
-  async addToHour(sql: Sql, hour: number, campaignId: number, affiliateId: number, delta: StatisticsTotals): Promise<void> {
+  async addToHour(
+    sql: Sql,
+    hour: number,
+    campaignId: number,
+    affiliateId: number,
+    delta: StatisticsTotals,
+  ): Promise<void> {
     await sql.all([this.addToHoursStatement([{ hour, campaignId, affiliateId, delta }])]);
   }
 

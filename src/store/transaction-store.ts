@@ -4,7 +4,15 @@ import { moneyFromColumn, moneyToColumn } from '../core/money';
 import { Campaign, campaignFromRow } from './campaign-store';
 import type { Engine } from './database';
 import { nightlyActiveSql } from './processing-state-store';
-import { readStatement, SqlRunner, writeStatement, type Sql, type SqlValue, type Statement, type WriteResult } from './sql';
+import {
+  readStatement,
+  SqlRunner,
+  writeStatement,
+  type Sql,
+  type SqlValue,
+  type Statement,
+  type WriteResult,
+} from './sql';
 import type { CampaignSettings, Transaction, TransactionValues } from '../core/transaction';
 
 /** A new transaction; id kept when supplied (transaction ids migrate from LinkTrust). */
@@ -51,7 +59,10 @@ export function transactionFromRow(row: TransactionRow): Transaction {
 // matches (LinkTrust answers "nightly processing" before "invalid transaction"). Campaign columns are
 // aliased so the two rows share one result set. The flag is a hold or a run's live lease, judged by the
 // database's clock in the same statement.
-const WITH_CAMPAIGN = (engine: Engine, match: string) => `select ${nightlyActiveSql(engine, 'p')} as p_nightly, t.*, c.name as c_name,
+const WITH_CAMPAIGN = (
+  engine: Engine,
+  match: string,
+) => `select ${nightlyActiveSql(engine, 'p')} as p_nightly, t.*, c.name as c_name,
   c.allow_external_modification as c_allow, c.password_hash as c_password_hash, c.whitelist_only as c_whitelist_only,
   c.unique_merchant_reference as c_unique_ref, c.created_at as c_created_at, c.updated_at as c_updated_at
   from processing_state p left join transactions t on ${match} left join campaigns c on c.id = t.campaign_id
@@ -87,7 +98,12 @@ function splitJoined(row: JoinedRow): { transaction: Transaction; campaign: Camp
 const transactionsFromRows = (rows: TransactionRow[]) => rows.map(transactionFromRow);
 
 /** A transactions row with its campaign's settings (lockWithCampaignStatement). */
-type SettingsRow = TransactionRow & { c_allow: number; c_password_hash: string | null; c_whitelist_only: number; c_unique_ref: number };
+type SettingsRow = TransactionRow & {
+  c_allow: number;
+  c_password_hash: string | null;
+  c_whitelist_only: number;
+  c_unique_ref: number;
+};
 
 const SETTINGS = [
   ['allow_external_modification', 'c_allow'],
@@ -97,7 +113,8 @@ const SETTINGS = [
 ]
   .map(([column, alias]) => `(select ${column} from campaigns c where c.id = t.campaign_id) as ${alias}`)
   .join(', ');
-const LOCK_WITH_SETTINGS = (column: 'id' | 'click_id', forUpdate: string) => `select t.*, ${SETTINGS} from transactions t where t.${column} = ?${forUpdate}`;
+const LOCK_WITH_SETTINGS = (column: 'id' | 'click_id', forUpdate: string) =>
+  `select t.*, ${SETTINGS} from transactions t where t.${column} = ?${forUpdate}`;
 
 /** What a lookup found: the nightly flag, and the matching transactions with their campaigns. */
 export interface TransactionLookup {
@@ -107,7 +124,10 @@ export interface TransactionLookup {
 
 function lookupOf(rows: JoinedRow[]): TransactionLookup {
   if (!rows[0]) throw new Error('processing_state row 1 is missing: run the migrations');
-  return { nightlyInProgress: Boolean(Number(rows[0].p_nightly)), found: rows.filter((row) => row.id !== null).map(splitJoined) };
+  return {
+    nightlyInProgress: Boolean(Number(rows[0].p_nightly)),
+    found: rows.filter((row) => row.id !== null).map(splitJoined),
+  };
 }
 
 /** Reads and writes transactions. */
@@ -169,7 +189,12 @@ export class TransactionStore {
   }
 
   /** Transactions of a campaign with a merchant reference id (at most `limit`). */
-  async listByMerchantReference(campaignId: number, merchantReferenceId: string, limit = 100, db: Db = this.knex): Promise<Transaction[]> {
+  async listByMerchantReference(
+    campaignId: number,
+    merchantReferenceId: string,
+    limit = 100,
+    db: Db = this.knex,
+  ): Promise<Transaction[]> {
     const rows = await db('transactions')
       .where({ campaign_id: campaignId, merchant_reference_id: merchantReferenceId })
       .orderBy('id')
@@ -184,12 +209,18 @@ export class TransactionStore {
   async findManyWithCampaign(where: { ids: number[] } | { clickIds: string[] }): Promise<TransactionLookup> {
     const [column, values] = 'ids' in where ? ['t.id', where.ids] : ['t.click_id', where.clickIds];
     if (values.length === 0) throw new Error('findManyWithCampaign needs at least one identifier');
-    const rows = await this.sql.rows<JoinedRow>(WITH_CAMPAIGN(this.engine, `${column} in (${values.map(() => '?').join(', ')})`), values, { once: true });
+    const rows = await this.sql.rows<JoinedRow>(
+      WITH_CAMPAIGN(this.engine, `${column} in (${values.map(() => '?').join(', ')})`),
+      values,
+      { once: true },
+    );
     return lookupOf(rows);
   }
 
   /** The nightly flag and the transaction with its campaign, found by id, click id, or merchant reference (first two). */
-  async findWithCampaign(where: { id: number } | { clickId: string } | { campaignId: number; merchantReferenceId: string }): Promise<TransactionLookup> {
+  async findWithCampaign(
+    where: { id: number } | { clickId: string } | { campaignId: number; merchantReferenceId: string },
+  ): Promise<TransactionLookup> {
     const [sql, bindings] =
       'id' in where
         ? [this.findById, [where.id]]
@@ -212,19 +243,24 @@ export class TransactionStore {
    * plain reads — a locking clause does not reach into a subquery on MySQL/MariaDB — so an edit never
    * locks its campaign's row, and the transactions row is read once, in the same statement as its lock.
    */
-  lockWithCampaignStatement(where: { id: number } | { clickId: string }): Statement<Array<{ transaction: Transaction; campaign: CampaignSettings }>> {
+  lockWithCampaignStatement(
+    where: { id: number } | { clickId: string },
+  ): Statement<Array<{ transaction: Transaction; campaign: CampaignSettings }>> {
     const byId = 'id' in where;
-    return readStatement(byId ? this.lockWithSettingsById : this.lockWithSettingsByClickId, [byId ? where.id : where.clickId], (rows: SettingsRow[]) =>
-      rows.map((row) => ({
-        transaction: transactionFromRow(row),
-        campaign: {
-          id: Number(row.campaign_id),
-          allowExternalModification: Boolean(row.c_allow),
-          passwordHash: row.c_password_hash,
-          whitelistOnly: Boolean(row.c_whitelist_only),
-          uniqueMerchantReference: Boolean(row.c_unique_ref),
-        },
-      })),
+    return readStatement(
+      byId ? this.lockWithSettingsById : this.lockWithSettingsByClickId,
+      [byId ? where.id : where.clickId],
+      (rows: SettingsRow[]) =>
+        rows.map((row) => ({
+          transaction: transactionFromRow(row),
+          campaign: {
+            id: Number(row.campaign_id),
+            allowExternalModification: Boolean(row.c_allow),
+            passwordHash: row.c_password_hash,
+            whitelistOnly: Boolean(row.c_whitelist_only),
+            uniqueMerchantReference: Boolean(row.c_unique_ref),
+          },
+        })),
     );
   }
 
@@ -233,9 +269,15 @@ export class TransactionStore {
    * them; missing ids are absent), as a statement to go with the unit's other first statements.
    */
   lockStatement(ids: number[]): Statement<Transaction[]> {
-    if (ids.length === 1) return readStatement(`select * from transactions where id = ?${this.forUpdate}`, ids, transactionsFromRows);
+    if (ids.length === 1)
+      return readStatement(`select * from transactions where id = ?${this.forUpdate}`, ids, transactionsFromRows);
     const placeholders = ids.map(() => '?').join(', ');
-    return readStatement(`select * from transactions where id in (${placeholders}) order by id${this.forUpdate}`, ids, transactionsFromRows, { once: true });
+    return readStatement(
+      `select * from transactions where id in (${placeholders}) order by id${this.forUpdate}`,
+      ids,
+      transactionsFromRows,
+      { once: true },
+    );
   }
 
   /**
@@ -247,7 +289,13 @@ export class TransactionStore {
       const [{ id, values }] = changes;
       return writeStatement(
         'update transactions set affiliate_payout = ?, merchant_revenue = ?, approved = ?, updated_at = ? where id = ?',
-        [moneyToColumn(values.affiliatePayout), moneyToColumn(values.merchantRevenue), values.approved ? 1 : 0, now, id],
+        [
+          moneyToColumn(values.affiliatePayout),
+          moneyToColumn(values.merchantRevenue),
+          values.approved ? 1 : 0,
+          now,
+          id,
+        ],
       );
     }
     const cases = changes.map(() => 'when ? then ?').join(' ');

@@ -33,14 +33,20 @@ export class WhitelistStore {
   constructor(private readonly knex: Knex) {}
 
   /** Adds an entry (address already validated and normalised). */
-  async create(entry: { address: string; campaignId: number | null; note: string | null }, now: number, db: Db = this.knex): Promise<WhitelistEntry> {
+  async create(
+    entry: { address: string; campaignId: number | null; note: string | null },
+    now: number,
+    db: Db = this.knex,
+  ): Promise<WhitelistEntry> {
     const [id] = await db('whitelist_entries').insert({
       address: entry.address,
       campaign_id: entry.campaignId,
       note: entry.note,
       created_at: now,
     });
-    const row = await db('whitelist_entries').where({ id: Number(id) }).first();
+    const row = await db('whitelist_entries')
+      .where({ id: Number(id) })
+      .first();
     return entryFromRow(row);
   }
 

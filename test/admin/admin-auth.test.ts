@@ -20,7 +20,13 @@ const ROUTES: Array<[string, string, unknown]> = [
   ['GET', '/no-such-route', undefined],
 ];
 
-async function rawAdmin(baseUrl: string, method: string, path: string, headers: Record<string, string>, body?: unknown) {
+async function rawAdmin(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+) {
   const response = await fetch(`${baseUrl}/api/v1${path}`, {
     method,
     headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -48,7 +54,11 @@ describe.each(testEngines())('admin API authentication on %s', (engine) => {
 
   /** Row counts of the tables a let-in request would write. */
   const counts = async () =>
-    Promise.all(['affiliates', 'campaigns', 'whitelist_entries', 'transactions'].map(async (table) => Number((await database.db.knex(table).count({ n: '*' }))[0].n)));
+    Promise.all(
+      ['affiliates', 'campaigns', 'whitelist_entries', 'transactions'].map(async (table) =>
+        Number((await database.db.knex(table).count({ n: '*' }))[0].n),
+      ),
+    );
 
   it.each(ROUTES)('refuses %s %s without an Authorization header', async (method, path, body) => {
     const before = await counts();
@@ -93,14 +103,19 @@ describe.each(testEngines())('admin API authentication on %s', (engine) => {
 
   it('lets the right token in, whatever the case of the scheme', async () => {
     for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
-      const answer = await rawAdmin(server.baseUrl, 'GET', '/whitelist', { authorization: `${scheme} ${TEST_ADMIN_TOKEN}` });
+      const answer = await rawAdmin(server.baseUrl, 'GET', '/whitelist', {
+        authorization: `${scheme} ${TEST_ADMIN_TOKEN}`,
+      });
       expect([answer.status, answer.body]).toEqual([200, []]);
     }
   });
 
   it('answers an unknown route with a JSON 404 once authenticated', async () => {
     const answer = await adminRequest(server.baseUrl, 'GET', '/no-such-route');
-    expect([answer.status, answer.body]).toEqual([404, { error: { code: 'not_found', message: 'no route GET /api/v1/no-such-route' } }]);
+    expect([answer.status, answer.body]).toEqual([
+      404,
+      { error: { code: 'not_found', message: 'no route GET /api/v1/no-such-route' } },
+    ]);
   });
 
   it('answers malformed JSON with a JSON 400', async () => {
@@ -120,7 +135,11 @@ describe.each(testEngines())('the admin brake on wrong bearer tokens on %s', (en
   beforeAll(async () => {
     database = await createTestDatabase(engine);
     // Five failures per window, then one token checked a minute: no test below can outrun its interval.
-    server = await startTestServer(database.db, { TRUST_PROXY: 'loopback', RATE_LIMIT_ADMIN_FAILURES: '5', RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE: '1' });
+    server = await startTestServer(database.db, {
+      TRUST_PROXY: 'loopback',
+      RATE_LIMIT_ADMIN_FAILURES: '5',
+      RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE: '1',
+    });
   });
   afterAll(async () => {
     await server?.close();
@@ -128,7 +147,12 @@ describe.each(testEngines())('the admin brake on wrong bearer tokens on %s', (en
   });
 
   const from = (ip: string, token: string) => ({ 'x-forwarded-for': ip, authorization: `Bearer ${token}` });
-  const limited = { error: { code: 'rate_limited', message: expect.stringMatching(/^too many failed authentications from this address; retry after \d+ s$/) } };
+  const limited = {
+    error: {
+      code: 'rate_limited',
+      message: expect.stringMatching(/^too many failed authentications from this address; retry after \d+ s$/),
+    },
+  };
   const wrong = (i: number) => `wrong-${i}-${TEST_ADMIN_TOKEN}`;
 
   it('answers 429 with Retry-After past the limit, writes nothing, and lets the right token in from another address', async () => {
@@ -137,7 +161,9 @@ describe.each(testEngines())('the admin brake on wrong bearer tokens on %s', (en
     }
     const before = Number((await database.db.knex('affiliates').count({ n: '*' }))[0].n);
     for (let i = 5; i < 25; i++) {
-      const answer = await rawAdmin(server.baseUrl, 'POST', '/affiliates', from('198.51.100.20', wrong(i)), { name: 'Let me in' });
+      const answer = await rawAdmin(server.baseUrl, 'POST', '/affiliates', from('198.51.100.20', wrong(i)), {
+        name: 'Let me in',
+      });
       expect([answer.status, answer.body]).toEqual([429, limited]);
       // The seconds until the next check: at most the interval (a minute here), not the window's 15.
       const seconds = Number(answer.headers.get('retry-after'));
@@ -146,14 +172,20 @@ describe.each(testEngines())('the admin brake on wrong bearer tokens on %s', (en
       expect((answer.body as { error: { message: string } }).error.message).toContain(`retry after ${seconds} s`);
     }
     expect(Number((await database.db.knex('affiliates').count({ n: '*' }))[0].n)).toBe(before);
-    expect((await rawAdmin(server.baseUrl, 'GET', '/whitelist', from('198.51.100.21', TEST_ADMIN_TOKEN))).status).toBe(200);
+    expect((await rawAdmin(server.baseUrl, 'GET', '/whitelist', from('198.51.100.21', TEST_ADMIN_TOKEN))).status).toBe(
+      200,
+    );
   });
 
   it('counts an IPv6 client by its /64', async () => {
     for (let i = 0; i < 5; i++) {
-      expect((await rawAdmin(server.baseUrl, 'GET', '/whitelist', from(`2001:db8:5:6::${i + 1}`, wrong(i)))).status).toBe(401);
+      expect(
+        (await rawAdmin(server.baseUrl, 'GET', '/whitelist', from(`2001:db8:5:6::${i + 1}`, wrong(i)))).status,
+      ).toBe(401);
     }
-    expect((await rawAdmin(server.baseUrl, 'GET', '/whitelist', from('2001:db8:5:6:ffff::9', wrong(9)))).status).toBe(429);
+    expect((await rawAdmin(server.baseUrl, 'GET', '/whitelist', from('2001:db8:5:6:ffff::9', wrong(9)))).status).toBe(
+      429,
+    );
     expect((await rawAdmin(server.baseUrl, 'GET', '/whitelist', from('2001:db8:5:7::1', wrong(9)))).status).toBe(401);
   });
 
@@ -171,16 +203,24 @@ describe.each(testEngines())('the admin brake on wrong bearer tokens on %s', (en
   });
 
   it('refuses a request without a bearer token with 401 and does not count it', async () => {
-    for (let i = 0; i < 8; i++) expect((await rawAdmin(server.baseUrl, 'GET', '/whitelist', { 'x-forwarded-for': '198.51.100.40' })).status).toBe(401);
-    expect((await rawAdmin(server.baseUrl, 'GET', '/whitelist', from('198.51.100.40', TEST_ADMIN_TOKEN))).status).toBe(200);
+    for (let i = 0; i < 8; i++)
+      expect((await rawAdmin(server.baseUrl, 'GET', '/whitelist', { 'x-forwarded-for': '198.51.100.40' })).status).toBe(
+        401,
+      );
+    expect((await rawAdmin(server.baseUrl, 'GET', '/whitelist', from('198.51.100.40', TEST_ADMIN_TOKEN))).status).toBe(
+      200,
+    );
   });
 
   it('shares its count with the console sign-in, which still takes the admin token', async () => {
     const ip = { 'x-forwarded-for': '198.51.100.50' };
-    for (let i = 0; i < 3; i++) expect((await rawAdmin(server.baseUrl, 'GET', '/whitelist', from('198.51.100.50', wrong(i)))).status).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await rawAdmin(server.baseUrl, 'GET', '/whitelist', from('198.51.100.50', wrong(i)))).status).toBe(401);
     for (let i = 3; i < 5; i++) expect((await postSignIn(server.baseUrl, { secret: wrong(i) }, ip)).status).toBe(401);
     expect((await rawAdmin(server.baseUrl, 'GET', '/whitelist', from('198.51.100.50', wrong(5)))).status).toBe(429);
     expect((await postSignIn(server.baseUrl, { secret: TEST_ADMIN_TOKEN }, ip)).status).toBe(429);
-    expect((await postSignIn(server.baseUrl, { secret: TEST_ADMIN_TOKEN }, { 'x-forwarded-for': '198.51.100.51' })).status).toBe(303);
+    expect(
+      (await postSignIn(server.baseUrl, { secret: TEST_ADMIN_TOKEN }, { 'x-forwarded-for': '198.51.100.51' })).status,
+    ).toBe(303);
   });
 });

@@ -18,8 +18,18 @@ import { TEST_ADMIN_TOKEN } from '../support/test-server';
 import { consoleClient } from '../console/console-client';
 
 /** Errors shaped like mysql2's for InnoDB's deadlock victim and lock wait timeout. */
-const deadlock = () => Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), { code: 'ER_LOCK_DEADLOCK', errno: 1213, sqlState: '40001' });
-const lockWaitTimeout = () => Object.assign(new Error('Lock wait timeout exceeded; try restarting transaction'), { code: 'ER_LOCK_WAIT_TIMEOUT', errno: 1205, sqlState: 'HY000' });
+const deadlock = () =>
+  Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), {
+    code: 'ER_LOCK_DEADLOCK',
+    errno: 1213,
+    sqlState: '40001',
+  });
+const lockWaitTimeout = () =>
+  Object.assign(new Error('Lock wait timeout exceeded; try restarting transaction'), {
+    code: 'ER_LOCK_WAIT_TIMEOUT',
+    errno: 1205,
+    sqlState: 'HY000',
+  });
 
 /**
  * A hand-written fake over a real store: `method` fails the first `failures` calls as a contended
@@ -27,7 +37,13 @@ const lockWaitTimeout = () => Object.assign(new Error('Lock wait timeout exceede
  * did not apply); `'after'` — the statement ran inside the caller's transaction and then the unit of work
  * is told of a deadlock, so it must be rolled back before the retry.
  */
-function failing<T extends object>(store: T, method: keyof T & string, failures: number, error: () => Error, when: 'before' | 'after') {
+function failing<T extends object>(
+  store: T,
+  method: keyof T & string,
+  failures: number,
+  error: () => Error,
+  when: 'before' | 'after',
+) {
   const counter = { calls: 0 };
   const proxy = new Proxy(store, {
     get(target, property, receiver) {
@@ -54,7 +70,12 @@ async function serveWith(services: Services, stores: Stores) {
   const processing = createProcessingService(config.processing, stores);
   const batches = new BatchService({ store: stores.batches });
   const postbacks = new PostbackService({ postbacks: stores.postbacks });
-  const { server } = createListener(createApp({ ...services, stores, admin, processing, batches, postbacks }), { certFile: null, keyFile: null }, config.http, { trustProxy: config.trustProxy });
+  const { server } = createListener(
+    createApp({ ...services, stores, admin, processing, batches, postbacks }),
+    { certFile: null, keyFile: null },
+    config.http,
+    { trustProxy: config.trustProxy },
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -62,9 +83,16 @@ async function serveWith(services: Services, stores: Stores) {
     call: (method: string, path: string, body?: unknown, contentType = 'application/json') =>
       fetch(`${baseUrl}/api/v1${path}`, {
         method,
-        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...(body !== undefined ? { 'content-type': contentType } : {}) },
+        headers: {
+          authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
+          ...(body !== undefined ? { 'content-type': contentType } : {}),
+        },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      }).then(async (response) => ({ status: response.status, retryAfter: response.headers.get('retry-after'), body: JSON.parse((await response.text()) || 'null') })),
+      }).then(async (response) => ({
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        body: JSON.parse((await response.text()) || 'null'),
+      })),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -73,14 +101,25 @@ async function serveWith(services: Services, stores: Stores) {
   };
 }
 
-const BUSY = { error: { code: 'database_busy', message: 'the database is busy (a lock conflict outlasted the retries); try again shortly' } };
+const BUSY = {
+  error: {
+    code: 'database_busy',
+    message: 'the database is busy (a lock conflict outlasted the retries); try again shortly',
+  },
+};
 
 describe.each(testEngines())('admin writes retry deadlocks and lock timeouts as the core does, on %s', (engine) => {
   let database: TestDatabase;
   let services: Services;
   beforeAll(async () => {
     database = await createTestDatabase(engine);
-    const config = loadConfig({ ADMIN_TOKEN: TEST_ADMIN_TOKEN, BCRYPT_COST: '4', LOG_LEVEL: 'silent', POSTBACK_WORKER: 'false', BATCH_WORKER: 'false' });
+    const config = loadConfig({
+      ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      BCRYPT_COST: '4',
+      LOG_LEVEL: 'silent',
+      POSTBACK_WORKER: 'false',
+      BATCH_WORKER: 'false',
+    });
     services = createServices(config, database.db, createLogger('silent'));
   });
   afterAll(async () => {
@@ -93,7 +132,14 @@ describe.each(testEngines())('admin writes retry deadlocks and lock timeouts as 
   const transactionBody = async () => {
     const affiliate = await buildAffiliate(services);
     const campaign = await buildCampaign(services);
-    return { id: freshId(), campaignId: campaign.id, affiliateId: affiliate.id, affiliatePayout: '1.00', merchantRevenue: '2.00', occurredAt: '2026-01-01T10:00:00Z' };
+    return {
+      id: freshId(),
+      campaignId: campaign.id,
+      affiliateId: affiliate.id,
+      affiliatePayout: '1.00',
+      merchantRevenue: '2.00',
+      occurredAt: '2026-01-01T10:00:00Z',
+    };
   };
 
   it(`creates a transaction once after ${LOCK_RETRY_ATTEMPTS - 1} deadlocks that each rolled a written row back`, async () => {
@@ -131,7 +177,10 @@ describe.each(testEngines())('admin writes retry deadlocks and lock timeouts as 
     let server = await serveWith(services, { ...services.stores, campaigns: retried.store });
     try {
       const session = await consoleClient(server.baseUrl);
-      const changed = await session.post(`/admin/campaigns/${campaign.id}/settings`, { allowExternalModification: 'on', whitelistOnly: 'on' });
+      const changed = await session.post(`/admin/campaigns/${campaign.id}/settings`, {
+        allowExternalModification: 'on',
+        whitelistOnly: 'on',
+      });
       expect(changed).toMatchObject({ status: 303, location: `/admin/campaigns/${campaign.id}?done=settings` });
       expect(retried.counter.calls).toBe(LOCK_RETRY_ATTEMPTS);
       expect((await services.stores.campaigns.get(campaign.id))?.whitelistOnly).toBe(true);
@@ -142,7 +191,9 @@ describe.each(testEngines())('admin writes retry deadlocks and lock timeouts as 
     server = await serveWith(services, { ...services.stores, campaigns: stuck.store });
     try {
       const session = await consoleClient(server.baseUrl);
-      const refused = await session.post(`/admin/campaigns/${campaign.id}/settings`, { allowExternalModification: 'on' });
+      const refused = await session.post(`/admin/campaigns/${campaign.id}/settings`, {
+        allowExternalModification: 'on',
+      });
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('1');
       expect(refused.body).toContain('Database busy');
@@ -183,7 +234,14 @@ describe.each(testEngines())('admin writes retry deadlocks and lock timeouts as 
     call: () => Promise<[method: string, path: string, body?: unknown, contentType?: string]>;
     status: number;
   }> = [
-    { what: 'POST /affiliates', store: 'affiliates', method: 'create', when: 'before', status: 201, call: async () => ['POST', '/affiliates', { name: 'Retried' }] },
+    {
+      what: 'POST /affiliates',
+      store: 'affiliates',
+      method: 'create',
+      when: 'before',
+      status: 201,
+      call: async () => ['POST', '/affiliates', { name: 'Retried' }],
+    },
     {
       what: 'PATCH /affiliates/:id',
       store: 'affiliates',
@@ -192,7 +250,14 @@ describe.each(testEngines())('admin writes retry deadlocks and lock timeouts as 
       status: 200,
       call: async () => ['PATCH', `/affiliates/${(await buildAffiliate(services)).id}`, { name: 'Renamed' }],
     },
-    { what: 'POST /campaigns', store: 'campaigns', method: 'create', when: 'before', status: 201, call: async () => ['POST', '/campaigns', { name: 'Retried' }] },
+    {
+      what: 'POST /campaigns',
+      store: 'campaigns',
+      method: 'create',
+      when: 'before',
+      status: 201,
+      call: async () => ['POST', '/campaigns', { name: 'Retried' }],
+    },
     {
       what: 'PATCH /campaigns/:id',
       store: 'campaigns',
@@ -201,14 +266,24 @@ describe.each(testEngines())('admin writes retry deadlocks and lock timeouts as 
       status: 200,
       call: async () => ['PATCH', `/campaigns/${(await buildCampaign(services)).id}`, { whitelistOnly: true }],
     },
-    { what: 'POST /whitelist', store: 'whitelist', method: 'create', when: 'before', status: 201, call: async () => ['POST', '/whitelist', { address: '203.0.113.7' }] },
+    {
+      what: 'POST /whitelist',
+      store: 'whitelist',
+      method: 'create',
+      when: 'before',
+      status: 201,
+      call: async () => ['POST', '/whitelist', { address: '203.0.113.7' }],
+    },
     {
       what: 'DELETE /whitelist/:id',
       store: 'whitelist',
       method: 'delete',
       when: 'before',
       status: 204,
-      call: async () => ['DELETE', `/whitelist/${(await services.admin.addWhitelistEntry({ address: '203.0.113.8' })).id}`],
+      call: async () => [
+        'DELETE',
+        `/whitelist/${(await services.admin.addWhitelistEntry({ address: '203.0.113.8' })).id}`,
+      ],
     },
     {
       what: 'PUT /processing/nightly',
@@ -221,7 +296,14 @@ describe.each(testEngines())('admin writes retry deadlocks and lock timeouts as 
         return ['PUT', '/processing/nightly', { inProgress: true }];
       },
     },
-    { what: 'POST /processing/hourly/run', store: 'processingState', method: 'update', when: 'after', status: 200, call: async () => ['POST', '/processing/hourly/run', {}] },
+    {
+      what: 'POST /processing/hourly/run',
+      store: 'processingState',
+      method: 'update',
+      when: 'after',
+      status: 200,
+      call: async () => ['POST', '/processing/hourly/run', {}],
+    },
     {
       what: 'POST /postbacks/:id/retry',
       store: 'postbacks',
@@ -236,7 +318,12 @@ describe.each(testEngines())('admin writes retry deadlocks and lock timeouts as 
       method: 'create',
       when: 'before',
       status: 202,
-      call: async () => ['POST', `/batches?filename=retried-${freshId()}.txt`, `Password\tTransactionID\tAP\nx\t${freshId()}\t1.00\n`, 'text/plain'],
+      call: async () => [
+        'POST',
+        `/batches?filename=retried-${freshId()}.txt`,
+        `Password\tTransactionID\tAP\nx\t${freshId()}\t1.00\n`,
+        'text/plain',
+      ],
     },
   ];
 
@@ -246,7 +333,13 @@ describe.each(testEngines())('admin writes retry deadlocks and lock timeouts as 
     });
 
     it(`succeeds after ${LOCK_RETRY_ATTEMPTS - 1} lock wait timeouts`, async () => {
-      const fake = failing(services.stores[store] as object, method as never, LOCK_RETRY_ATTEMPTS - 1, lockWaitTimeout, when);
+      const fake = failing(
+        services.stores[store] as object,
+        method as never,
+        LOCK_RETRY_ATTEMPTS - 1,
+        lockWaitTimeout,
+        when,
+      );
       const server = await serveWith(services, { ...services.stores, [store]: fake.store });
       try {
         const answer = await server.call(...(await call()));
@@ -258,7 +351,13 @@ describe.each(testEngines())('admin writes retry deadlocks and lock timeouts as 
     });
 
     it('answers 503 database_busy when the lock timeouts outlast the retries', async () => {
-      const fake = failing(services.stores[store] as object, method as never, Number.POSITIVE_INFINITY, lockWaitTimeout, when);
+      const fake = failing(
+        services.stores[store] as object,
+        method as never,
+        Number.POSITIVE_INFINITY,
+        lockWaitTimeout,
+        when,
+      );
       const server = await serveWith(services, { ...services.stores, [store]: fake.store });
       try {
         expect(await server.call(...(await call()))).toEqual({ status: 503, retryAfter: '1', body: BUSY });
@@ -274,7 +373,8 @@ describe.each(testEngines())('admin writes retry deadlocks and lock timeouts as 
 function countCampaignReads(db: Database, campaignId: number, onAttempt: (attempt: number) => void = () => undefined) {
   const counter = { attempts: 0 };
   db.knex.on('query', (query: { sql: string; bindings?: unknown[] }) => {
-    if (/from [`"]campaigns[`"]/i.test(query.sql) && Number(query.bindings?.[0]) === campaignId) onAttempt(++counter.attempts);
+    if (/from [`"]campaigns[`"]/i.test(query.sql) && Number(query.bindings?.[0]) === campaignId)
+      onAttempt(++counter.attempts);
   });
   return counter;
 }
@@ -295,11 +395,20 @@ describeOnMariaDb('admin writes against real locks on MariaDB', () => {
     if (database.config.client !== 'mysql') throw new Error('expected a MariaDB test database');
     const handle = knex({
       client: 'mysql2',
-      connection: { uri: database.config.url, supportBigNumbers: true, bigNumberStrings: false, charset: 'utf8mb4', multipleStatements: true } as Knex.MySql2ConnectionConfig,
+      connection: {
+        uri: database.config.url,
+        supportBigNumbers: true,
+        bigNumberStrings: false,
+        charset: 'utf8mb4',
+        multipleStatements: true,
+      } as Knex.MySql2ConnectionConfig,
       pool: {
         min: 0,
         max: 5,
-        afterCreate(conn: { query(sql: string, done: (error: Error | null) => void): void }, done: (error: Error | null, conn: unknown) => void) {
+        afterCreate(
+          conn: { query(sql: string, done: (error: Error | null) => void): void },
+          done: (error: Error | null, conn: unknown) => void,
+        ) {
           conn.query('set session innodb_lock_wait_timeout = 1', (error) => done(error, conn));
         },
       },
@@ -325,7 +434,7 @@ describeOnMariaDb('admin writes against real locks on MariaDB', () => {
     }
   }
 
-  it('retries a real deadlock against the processing-state lock (the start-up roll-up\'s) and creates the transaction once', async () => {
+  it("retries a real deadlock against the processing-state lock (the start-up roll-up's) and creates the transaction once", async () => {
     const { startTestServer } = await import('../support/test-server');
     const server = await startTestServer(database.db);
     const holder = await database.db.knex.transaction();
@@ -335,13 +444,20 @@ describeOnMariaDb('admin writes against real locks on MariaDB', () => {
       const counter = countCampaignReads(database.db, campaign.id);
       // The other party works like a roll-up: it holds the processing state, and it has written more, so
       // InnoDB picks the admin's lighter transaction as the deadlock victim.
-      for (let i = 0; i < 30; i++) await holder('affiliates').insert({ id: freshId(), name: 'weight', created_at: 1, updated_at: 1 });
+      for (let i = 0; i < 30; i++)
+        await holder('affiliates').insert({ id: freshId(), name: 'weight', created_at: 1, updated_at: 1 });
       await holder.raw('select id from processing_state where id = 1 for update');
       const id = freshId();
       const answer = fetch(`${server.baseUrl}/api/v1/transactions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ id, campaignId: campaign.id, affiliateId: affiliate.id, affiliatePayout: '1.00', merchantRevenue: '2.00' }),
+        body: JSON.stringify({
+          id,
+          campaignId: campaign.id,
+          affiliateId: affiliate.id,
+          affiliatePayout: '1.00',
+          merchantRevenue: '2.00',
+        }),
       });
       // The admin holds the campaign row and waits for the processing state: now close the cycle.
       await until('the admin call waits for the processing state', async () => (await lockWaits()) === 1);
@@ -368,7 +484,14 @@ describeOnMariaDb('admin writes against real locks on MariaDB', () => {
     try {
       const affiliate = await buildAffiliate(server.services);
       const campaign = await buildCampaign(server.services);
-      const body = (id: number) => JSON.stringify({ id, campaignId: campaign.id, affiliateId: affiliate.id, affiliatePayout: '1.00', merchantRevenue: '2.00' });
+      const body = (id: number) =>
+        JSON.stringify({
+          id,
+          campaignId: campaign.id,
+          affiliateId: affiliate.id,
+          affiliatePayout: '1.00',
+          merchantRevenue: '2.00',
+        });
       const post = (id: number) =>
         fetch(`${server.baseUrl}/api/v1/transactions`, {
           method: 'POST',
@@ -426,7 +549,13 @@ describe('admin writes against a real write lock on SQLite (another process hold
         fetch(`${server.baseUrl}/api/v1/transactions`, {
           method: 'POST',
           headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ id, campaignId: campaign.id, affiliateId: affiliate.id, affiliatePayout: '1.00', merchantRevenue: '2.00' }),
+          body: JSON.stringify({
+            id,
+            campaignId: campaign.id,
+            affiliateId: affiliate.id,
+            affiliatePayout: '1.00',
+            merchantRevenue: '2.00',
+          }),
         }).then(async (response) => ({ status: response.status, body: await response.json() }));
       holder.exec('begin immediate');
 

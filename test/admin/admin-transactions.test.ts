@@ -12,21 +12,33 @@ const NEVER_CREATED = Number.MAX_SAFE_INTEGER;
 describe.each(testEngines())('admin API: transactions on %s', (engine) => {
   const context = useTestServer(engine);
 
-  const admin = (method: string, path: string, body?: unknown) => adminRequest(context.server.baseUrl, method, path, body);
+  const admin = (method: string, path: string, body?: unknown) =>
+    adminRequest(context.server.baseUrl, method, path, body);
 
   async function owners(campaignFields: Parameters<typeof buildCampaign>[1] = {}) {
-    return { campaign: await buildCampaign(context.server.services, campaignFields), affiliate: await buildAffiliate(context.server.services) };
+    return {
+      campaign: await buildCampaign(context.server.services, campaignFields),
+      affiliate: await buildAffiliate(context.server.services),
+    };
   }
 
   /** The stored money columns as bigint ten-thousandths. */
   async function storedMoney(id: number) {
-    const row = await context.database.db.knex('transactions').where({ id }).first('affiliate_payout', 'merchant_revenue');
+    const row = await context.database.db
+      .knex('transactions')
+      .where({ id })
+      .first('affiliate_payout', 'merchant_revenue');
     return [BigInt(row.affiliate_payout), BigInt(row.merchant_revenue)];
   }
 
   it('creates a transaction with a generated click id and defaults, amounts as decimal strings', async () => {
     const { campaign, affiliate } = await owners();
-    const created = await admin('POST', '/transactions', { campaignId: campaign.id, affiliateId: affiliate.id, affiliatePayout: '12.5', merchantRevenue: '100' });
+    const created = await admin('POST', '/transactions', {
+      campaignId: campaign.id,
+      affiliateId: affiliate.id,
+      affiliatePayout: '12.5',
+      merchantRevenue: '100',
+    });
     expect([created.status, created.body]).toEqual([
       201,
       {
@@ -74,7 +86,10 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
     };
     expect([created.status, created.body]).toEqual([201, expected]);
     expect(await storedMoney(id)).toEqual([1000n, 999_999_999_999n]);
-    expect(await admin('GET', `/transactions/${id}`)).toMatchObject({ status: 200, body: { ...created.body, modifications: [] } });
+    expect(await admin('GET', `/transactions/${id}`)).toMatchObject({
+      status: 200,
+      body: { ...created.body, modifications: [] },
+    });
   });
 
   it('refuses a duplicate id or click id with 409', async () => {
@@ -95,11 +110,22 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
     const enforcing = await owners({ uniqueMerchantReference: true });
     const relaxed = await owners({ uniqueMerchantReference: false });
     const reference = `ORDER-${freshId()}`;
-    const body = (o: typeof enforcing) => ({ campaignId: o.campaign.id, affiliateId: o.affiliate.id, merchantReferenceId: reference, affiliatePayout: '1', merchantRevenue: '2' });
+    const body = (o: typeof enforcing) => ({
+      campaignId: o.campaign.id,
+      affiliateId: o.affiliate.id,
+      merchantReferenceId: reference,
+      affiliatePayout: '1',
+      merchantRevenue: '2',
+    });
     expect((await admin('POST', '/transactions', body(enforcing))).status).toBe(201);
     expect(await admin('POST', '/transactions', body(enforcing))).toMatchObject({
       status: 409,
-      body: { error: { code: 'conflict', message: `merchant reference id "${reference}" already exists on campaign ${enforcing.campaign.id}` } },
+      body: {
+        error: {
+          code: 'conflict',
+          message: `merchant reference id "${reference}" already exists on campaign ${enforcing.campaign.id}`,
+        },
+      },
     });
     expect((await admin('POST', '/transactions', body(relaxed))).status).toBe(201);
     expect((await admin('POST', '/transactions', body(relaxed))).status).toBe(201);
@@ -109,9 +135,25 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
     const { campaign, affiliate } = await owners({ uniqueMerchantReference: true });
     const base = { campaignId: campaign.id, affiliateId: affiliate.id, affiliatePayout: '1', merchantRevenue: '2' };
     const suffix = freshId();
-    expect((await admin('POST', '/transactions', { ...base, clickId: `abc-${suffix}`, merchantReferenceId: `ref-${suffix}` })).status).toBe(201);
-    const upper = await admin('POST', '/transactions', { ...base, clickId: `ABC-${suffix}`, merchantReferenceId: `REF-${suffix}` });
-    expect([upper.status, upper.body.clickId, upper.body.merchantReferenceId]).toEqual([201, `ABC-${suffix}`, `REF-${suffix}`]);
+    expect(
+      (
+        await admin('POST', '/transactions', {
+          ...base,
+          clickId: `abc-${suffix}`,
+          merchantReferenceId: `ref-${suffix}`,
+        })
+      ).status,
+    ).toBe(201);
+    const upper = await admin('POST', '/transactions', {
+      ...base,
+      clickId: `ABC-${suffix}`,
+      merchantReferenceId: `REF-${suffix}`,
+    });
+    expect([upper.status, upper.body.clickId, upper.body.merchantReferenceId]).toEqual([
+      201,
+      `ABC-${suffix}`,
+      `REF-${suffix}`,
+    ]);
   });
 
   it.each([
@@ -129,8 +171,17 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
     [{ colour: 'red' }, 'colour'],
   ])('refuses %j with 400 naming %s', async (change, field) => {
     const { campaign, affiliate } = await owners();
-    const body = { campaignId: campaign.id, affiliateId: affiliate.id, affiliatePayout: '1', merchantRevenue: '2', ...change };
-    expect(await admin('POST', '/transactions', body)).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', message: expect.stringContaining(field) } } });
+    const body = {
+      campaignId: campaign.id,
+      affiliateId: affiliate.id,
+      affiliatePayout: '1',
+      merchantRevenue: '2',
+      ...change,
+    };
+    expect(await admin('POST', '/transactions', body)).toMatchObject({
+      status: 400,
+      body: { error: { code: 'validation_failed', message: expect.stringContaining(field) } },
+    });
   });
 
   it('refuses a campaign or an affiliate that does not exist with 400', async () => {
@@ -157,7 +208,12 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
       occurredAt: new Date(twoDaysAgo()).toISOString(),
     });
     await rollUpToNow(context.server.services);
-    const first = await editByGet(context.server.baseUrl, { Password: campaign.password as string, Transactionid: String(transaction.id), AP: '7.5', REASON: 'first' });
+    const first = await editByGet(context.server.baseUrl, {
+      Password: campaign.password as string,
+      Transactionid: String(transaction.id),
+      AP: '7.5',
+      REASON: 'first',
+    });
     const second = await editByPost(context.server.baseUrl, {
       Password: campaign.password as string,
       Merchantreferenceid: transaction.merchantReferenceId,
@@ -209,21 +265,38 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
       status: 404,
       body: { error: { code: 'not_found', message: `transaction ${NEVER_CREATED} not found` } },
     });
-    expect(await admin('GET', '/transactions/12abc')).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', message: 'id must be a positive integer' } } });
+    expect(await admin('GET', '/transactions/12abc')).toMatchObject({
+      status: 400,
+      body: { error: { code: 'validation_failed', message: 'id must be a positive integer' } },
+    });
   });
 
   it('looks transactions up by click id, and by merchant reference with campaign, always as a JSON array', async () => {
     const { campaign, affiliate } = await owners({ uniqueMerchantReference: false });
     const reference = `SHARED-${freshId()}`;
-    const base = { campaignId: campaign.id, affiliateId: affiliate.id, merchantReferenceId: reference, affiliatePayout: '1', merchantRevenue: '2' };
+    const base = {
+      campaignId: campaign.id,
+      affiliateId: affiliate.id,
+      merchantReferenceId: reference,
+      affiliatePayout: '1',
+      merchantRevenue: '2',
+    };
     const { body: one } = await admin('POST', '/transactions', base);
     const { body: two } = await admin('POST', '/transactions', base);
 
-    expect(await admin('GET', `/transactions?clickId=${encodeURIComponent(one.clickId)}`)).toMatchObject({ status: 200, body: [one] });
+    expect(await admin('GET', `/transactions?clickId=${encodeURIComponent(one.clickId)}`)).toMatchObject({
+      status: 200,
+      body: [one],
+    });
     expect(await admin('GET', '/transactions?clickId=no-such-click')).toMatchObject({ status: 200, body: [] });
-    expect(await admin('GET', `/transactions?merchantReferenceId=${reference}&campaignId=${campaign.id}`)).toMatchObject({ status: 200, body: [one, two] });
+    expect(
+      await admin('GET', `/transactions?merchantReferenceId=${reference}&campaignId=${campaign.id}`),
+    ).toMatchObject({ status: 200, body: [one, two] });
     const other = await buildCampaign(context.server.services);
-    expect(await admin('GET', `/transactions?merchantReferenceId=${reference}&campaignId=${other.id}`)).toMatchObject({ status: 200, body: [] });
+    expect(await admin('GET', `/transactions?merchantReferenceId=${reference}&campaignId=${other.id}`)).toMatchObject({
+      status: 200,
+      body: [],
+    });
   });
 
   it.each([
@@ -231,23 +304,43 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
     ['/transactions?merchantReferenceId=x', 'give clickId, or merchantReferenceId and campaignId'],
     ['/transactions?merchantReferenceId=x&campaignId=abc', 'campaignId must be a positive integer'],
   ])('refuses the lookup %s with 400', async (path, message) => {
-    expect(await admin('GET', path)).toMatchObject({ status: 400, body: { error: { code: 'validation_failed', message } } });
+    expect(await admin('GET', path)).toMatchObject({
+      status: 400,
+      body: { error: { code: 'validation_failed', message } },
+    });
   });
 
   describe('statistics', () => {
     const statisticsRows = async (campaignId: number) =>
-      (await context.database.db.knex('hourly_statistics').where({ campaign_id: campaignId }).orderBy('hour_start')).map((row: Record<string, number | string>) => ({
+      (
+        await context.database.db.knex('hourly_statistics').where({ campaign_id: campaignId }).orderBy('hour_start')
+      ).map((row: Record<string, number | string>) => ({
         hourStart: Number(row.hour_start),
         ...statisticsTotalsOf(row),
       }));
 
-    it('adds a late transaction for an hour already rolled up to that hour\'s statistics, once', async () => {
+    it("adds a late transaction for an hour already rolled up to that hour's statistics, once", async () => {
       const { campaign, affiliate } = await owners();
       await rollUpToNow(context.server.services);
       const occurredAt = twoDaysAgo();
-      const base = { campaignId: campaign.id, affiliateId: affiliate.id, occurredAt: new Date(occurredAt).toISOString() };
-      expect((await admin('POST', '/transactions', { ...base, affiliatePayout: '12.50', merchantRevenue: '100' })).status).toBe(201);
-      expect((await admin('POST', '/transactions', { ...base, affiliatePayout: '0.0001', merchantRevenue: '3', approved: false })).status).toBe(201);
+      const base = {
+        campaignId: campaign.id,
+        affiliateId: affiliate.id,
+        occurredAt: new Date(occurredAt).toISOString(),
+      };
+      expect(
+        (await admin('POST', '/transactions', { ...base, affiliatePayout: '12.50', merchantRevenue: '100' })).status,
+      ).toBe(201);
+      expect(
+        (
+          await admin('POST', '/transactions', {
+            ...base,
+            affiliatePayout: '0.0001',
+            merchantRevenue: '3',
+            approved: false,
+          })
+        ).status,
+      ).toBe(201);
       const expected = [
         {
           hourStart: hourStart(occurredAt),
@@ -267,7 +360,12 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
     it('leaves a transaction of an hour not rolled up yet to the roll-up', async () => {
       const { campaign, affiliate } = await owners();
       await rollUpToNow(context.server.services);
-      const created = await admin('POST', '/transactions', { campaignId: campaign.id, affiliateId: affiliate.id, affiliatePayout: '1', merchantRevenue: '2' });
+      const created = await admin('POST', '/transactions', {
+        campaignId: campaign.id,
+        affiliateId: affiliate.id,
+        affiliatePayout: '1',
+        merchantRevenue: '2',
+      });
       expect(created.status).toBe(201);
       expect(await statisticsRows(campaign.id)).toEqual([]);
     });

@@ -21,7 +21,8 @@ function pacedGate(share: number) {
   return { clock, gate: new BoundedConcurrency(1, 10, { share, clock: () => clock.now }) };
 }
 
-const turn = () => new Promise((resolve) => jest.requireActual<typeof import('timers')>('timers').setImmediate(resolve));
+const turn = () =>
+  new Promise((resolve) => jest.requireActual<typeof import('timers')>('timers').setImmediate(resolve));
 
 describe('BoundedConcurrency', () => {
   afterEach(() => jest.useRealTimers());
@@ -105,7 +106,13 @@ describe('BoundedConcurrency', () => {
       return answer;
     };
     const first = gate.run(running.run);
-    const all = [queued('unknown-1', 2), queued('campaign-known', 1), queued('unknown-2', 2), queued('client-known-1', 0), queued('client-known-2', 0)];
+    const all = [
+      queued('unknown-1', 2),
+      queued('campaign-known', 1),
+      queued('unknown-2', 2),
+      queued('client-known-1', 0),
+      queued('client-known-2', 0),
+    ];
     await turn();
     expect(order).toEqual([]);
     running.record.finish();
@@ -133,6 +140,7 @@ describe('BoundedConcurrency', () => {
   });
 
   it('refuses a share outside (0, 1]', () => {
-    for (const share of [0, -0.5, 1.5, Number.NaN]) expect(() => new BoundedConcurrency(1, 1, { share })).toThrow(RangeError);
+    for (const share of [0, -0.5, 1.5, Number.NaN])
+      expect(() => new BoundedConcurrency(1, 1, { share })).toThrow(RangeError);
   });
 });

@@ -72,7 +72,12 @@ const redisUrl = process.env.TEST_REDIS_URL;
   });
 
   it('fails open when Redis cannot be reached', async () => {
-    const dead = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => null });
+    const dead = new Redis('redis://127.0.0.1:1', {
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
     const limiter = new RedisFailureLimiter(dead, 30_000, createLogger('silent'));
     await limiter.recordFailure([{ key: 'ip:x', limit: 1 }]);
     expect(await limiter.blockedFor([{ key: 'ip:x', limit: 1 }])).toBe(0);

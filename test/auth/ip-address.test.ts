@@ -18,7 +18,9 @@ describe('clientKeyOf', () => {
   });
 
   it('keys every address of one IPv6 /64 alike, and the next /64 apart', () => {
-    const keys = new Set(['2001:db8:7:8::1', '2001:db8:7:8:ffff:ffff:ffff:ffff', '2001:db8:7:8:1234::99'].map(clientKeyOf));
+    const keys = new Set(
+      ['2001:db8:7:8::1', '2001:db8:7:8:ffff:ffff:ffff:ffff', '2001:db8:7:8:1234::99'].map(clientKeyOf),
+    );
     expect([...keys]).toEqual(['2001:db8:7:8::/64']);
     expect(clientKeyOf('2001:db8:7:9::1')).not.toBe(clientKeyOf('2001:db8:7:8::1'));
   });

@@ -20,7 +20,13 @@ describe('LowPriorityCompares', () => {
     const compares = new LowPriorityCompares();
     try {
       expect(compares.pid).toBeUndefined();
-      expect(await Promise.all([compares.compare('right', hash), compares.compare('wrong', hash), compares.compare('right', hash)])).toEqual([true, false, true]);
+      expect(
+        await Promise.all([
+          compares.compare('right', hash),
+          compares.compare('wrong', hash),
+          compares.compare('right', hash),
+        ]),
+      ).toEqual([true, false, true]);
       expect(compares.pid).toEqual(expect.any(Number));
       expect(compares.pid).not.toBe(process.pid);
     } finally {
@@ -37,7 +43,8 @@ describe('LowPriorityCompares', () => {
         expect(niceOf(pid)).toBe(19);
         expect(niceOf(process.pid)).toBe(0);
         // Its own session: the autogroup it lowers is not the server's.
-        const sessionOf = (of: number) => Number(fs.readFileSync(`/proc/${of}/stat`, 'utf8').split(') ')[1].split(' ')[3]);
+        const sessionOf = (of: number) =>
+          Number(fs.readFileSync(`/proc/${of}/stat`, 'utf8').split(') ')[1].split(' ')[3]);
         expect(sessionOf(pid)).toBe(pid);
         expect(sessionOf(pid)).not.toBe(sessionOf(process.pid));
         if (fs.existsSync(`/proc/${pid}/autogroup`)) {
@@ -53,7 +60,11 @@ describe('LowPriorityCompares', () => {
   it('finishes the compares under way in-process when the process dies, says so, and tries a new one after a while', async () => {
     let now = 1_000;
     const trouble: string[] = [];
-    const compares = new LowPriorityCompares({ now: () => now, retryAfterMs: 5_000, onTrouble: (message) => trouble.push(message) });
+    const compares = new LowPriorityCompares({
+      now: () => now,
+      retryAfterMs: 5_000,
+      onTrouble: (message) => trouble.push(message),
+    });
     try {
       const slowHash = await bcrypt.hash('right', 12);
       await compares.compare('wrong', hash);

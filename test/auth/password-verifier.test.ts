@@ -4,14 +4,27 @@ import { ClientBusyError, ComparePriority, PasswordVerifier } from '../../src/au
 
 /** A hand-written fake compare: counts calls, matches when the password equals the "hash" text. */
 function countingCompare() {
-  const fake = { calls: 0, compare: async (password: string, hash: string) => (fake.calls++, hash === `hash:${password}`) };
+  const fake = {
+    calls: 0,
+    compare: async (password: string, hash: string) => (fake.calls++, hash === `hash:${password}`),
+  };
   return fake;
 }
 
 describe('PasswordVerifier', () => {
   let now = 1_000_000;
-  const build = (fake: ReturnType<typeof countingCompare>, overrides: Partial<ConstructorParameters<typeof PasswordVerifier>[0]> = {}) =>
-    new PasswordVerifier({ bcryptCost: 4, cacheSize: 2, cacheTtlMs: 60_000, now: () => now, compare: fake.compare, ...overrides });
+  const build = (
+    fake: ReturnType<typeof countingCompare>,
+    overrides: Partial<ConstructorParameters<typeof PasswordVerifier>[0]> = {},
+  ) =>
+    new PasswordVerifier({
+      bcryptCost: 4,
+      cacheSize: 2,
+      cacheTtlMs: 60_000,
+      now: () => now,
+      compare: fake.compare,
+      ...overrides,
+    });
 
   it('pays for a compare once per (campaign, hash, password) within the TTL', async () => {
     const fake = countingCompare();
@@ -77,8 +90,18 @@ describe('PasswordVerifier', () => {
 
 describe('PasswordVerifier: what the cache knows without a compare (isKnown, mayBeKnown)', () => {
   let now = 5_000_000;
-  const build = (fake: ReturnType<typeof countingCompare>, overrides: Partial<ConstructorParameters<typeof PasswordVerifier>[0]> = {}) =>
-    new PasswordVerifier({ bcryptCost: 4, cacheSize: 10, cacheTtlMs: 60_000, now: () => now, compare: fake.compare, ...overrides });
+  const build = (
+    fake: ReturnType<typeof countingCompare>,
+    overrides: Partial<ConstructorParameters<typeof PasswordVerifier>[0]> = {},
+  ) =>
+    new PasswordVerifier({
+      bcryptCost: 4,
+      cacheSize: 10,
+      cacheTtlMs: 60_000,
+      now: () => now,
+      compare: fake.compare,
+      ...overrides,
+    });
 
   it('knows nothing before any compare, and never compares to find out', async () => {
     const fake = countingCompare();
@@ -275,7 +298,10 @@ describe('PasswordVerifier: compares of clients that failed lately run at low pr
 
   it('runs a fresh client’s second compare at low priority while its first is under way', async () => {
     const { verifier, normal, low } = build();
-    const both = [verifier.verify(1, 'hash:pw', 'pw', '198.51.100.7'), verifier.verify(2, 'hash:other', 'other', '198.51.100.7')];
+    const both = [
+      verifier.verify(1, 'hash:pw', 'pw', '198.51.100.7'),
+      verifier.verify(2, 'hash:other', 'other', '198.51.100.7'),
+    ];
     expect(await Promise.all(both)).toEqual([true, true]);
     expect([normal.calls, low.calls]).toEqual([1, 1]);
     // Neither failed: its next compare, alone, is at normal priority again.
@@ -307,7 +333,8 @@ describe('PasswordVerifier: compares of clients that failed lately run at low pr
     const held: Array<() => void> = [];
     const { verifier } = build({
       maxComparesPerClient: 2,
-      suspectCompare: (password, hash) => new Promise<boolean>((resolve) => held.push(() => resolve(hash === `hash:${password}`))),
+      suspectCompare: (password, hash) =>
+        new Promise<boolean>((resolve) => held.push(() => resolve(hash === `hash:${password}`))),
     });
     const finish = async <T>(checks: Array<Promise<T>>): Promise<T[]> => {
       let settled = false;
@@ -339,14 +366,20 @@ describe('PasswordVerifier: compares of clients that failed lately run at low pr
     expect(await finish([one, two])).toEqual([false, true]);
     // Nothing under way any more.
     expect(verifier.wouldBeBusy(attacker, 'guess-3')).toBe(false);
-    const more = [verifier.verify(1, 'hash:pw', 'guess-4', attacker), verifier.verify(1, 'hash:pw', 'guess-5', attacker)];
+    const more = [
+      verifier.verify(1, 'hash:pw', 'guess-4', attacker),
+      verifier.verify(1, 'hash:pw', 'guess-5', attacker),
+    ];
     expect(verifier.wouldBeBusy(attacker, 'guess-6')).toBe(true);
     // A password the cache knows (verified above) is never refused early.
     expect(verifier.wouldBeBusy(attacker, 'pw')).toBe(false);
     expect(await finish(more)).toEqual([false, false]);
     // Once the window is over the client is no longer a suspect.
     now += 900_000;
-    const later = [verifier.verify(3, 'hash:pw3', 'guess-7', attacker), verifier.verify(3, 'hash:pw3', 'guess-8', attacker)];
+    const later = [
+      verifier.verify(3, 'hash:pw3', 'guess-7', attacker),
+      verifier.verify(3, 'hash:pw3', 'guess-8', attacker),
+    ];
     expect(verifier.wouldBeBusy(attacker, 'guess-9')).toBe(false);
     await finish(later);
   });
@@ -397,7 +430,8 @@ describe('PasswordVerifier: compares of clients that failed lately run at low pr
         compare: timed('normal'),
         suspectCompare: timed('low'),
       });
-      const turn = () => new Promise((resolve) => jest.requireActual<typeof import('timers')>('timers').setImmediate(resolve));
+      const turn = () =>
+        new Promise((resolve) => jest.requireActual<typeof import('timers')>('timers').setImmediate(resolve));
       for (const client of ['a', 'b']) await verifier.verify(1, 'hash:pw', `first-${client}`, client);
       const a = verifier.verify(1, 'hash:pw', 'again-a', 'a');
       const b = verifier.verify(1, 'hash:pw', 'again-b', 'b');
@@ -416,7 +450,13 @@ describe('PasswordVerifier: compares of clients that failed lately run at low pr
 
   it('runs every compare at normal priority with lowPriority off', async () => {
     const normal = countingCompare();
-    const verifier = new PasswordVerifier({ bcryptCost: 4, cacheSize: 10, cacheTtlMs: 60_000, compare: normal.compare, lowPriority: false });
+    const verifier = new PasswordVerifier({
+      bcryptCost: 4,
+      cacheSize: 10,
+      cacheTtlMs: 60_000,
+      compare: normal.compare,
+      lowPriority: false,
+    });
     for (let i = 0; i < 3; i++) expect(await verifier.verify(1, 'hash:pw', 'guess', '203.0.113.9')).toBe(false);
     expect(normal.calls).toBe(3);
     expect(verifier.lowPriorityPid).toBeUndefined();
@@ -457,18 +497,33 @@ describe('PasswordVerifier: clients and campaigns with a recent success go first
     return { started, compare, releaseNext };
   };
   const build = (overrides: Partial<ConstructorParameters<typeof PasswordVerifier>[0]> = {}) =>
-    new PasswordVerifier({ bcryptCost: 4, cacheSize: 10, cacheTtlMs: 60_000, knownMs: 600_000, lowPriority: false, now: () => now, compare: countingCompare().compare, ...overrides });
+    new PasswordVerifier({
+      bcryptCost: 4,
+      cacheSize: 10,
+      cacheTtlMs: 60_000,
+      knownMs: 600_000,
+      lowPriority: false,
+      now: () => now,
+      compare: countingCompare().compare,
+      ...overrides,
+    });
 
   it('knows a client and a campaign after a success, cached or compared, until knownMs have passed', async () => {
     const verifier = build();
-    expect([verifier.priorityOf('198.51.100.7', 1), verifier.isKnownClientOf('198.51.100.7', 1)]).toEqual([ComparePriority.unknown, false]);
+    expect([verifier.priorityOf('198.51.100.7', 1), verifier.isKnownClientOf('198.51.100.7', 1)]).toEqual([
+      ComparePriority.unknown,
+      false,
+    ]);
     expect(await verifier.verify(1, 'hash:pw', 'guess', '198.51.100.7')).toBe(false);
     expect(verifier.priorityOf('198.51.100.7', 1)).toBe(ComparePriority.unknown); // a failure makes nothing known
     expect(await verifier.verify(1, 'hash:pw', 'pw', '198.51.100.7')).toBe(true);
     expect(verifier.isKnownClientOf('198.51.100.7', 1)).toBe(true);
     expect(verifier.priorityOf('198.51.100.7', 1)).toBe(ComparePriority.knownClient);
     // A success buys a client no place on another campaign's compares (a guesser's own campaign would).
-    expect([verifier.isKnownClientOf('198.51.100.7', 5), verifier.priorityOf('198.51.100.7', 5)]).toEqual([false, ComparePriority.unknown]);
+    expect([verifier.isKnownClientOf('198.51.100.7', 5), verifier.priorityOf('198.51.100.7', 5)]).toEqual([
+      false,
+      ComparePriority.unknown,
+    ]);
     // An unknown id's compare time queues with strangers, whoever spends it.
     expect(verifier.priorityOf('198.51.100.7', null)).toBe(ComparePriority.unknown);
     expect(verifier.priorityOf('203.0.113.9', 1)).toBe(ComparePriority.knownCampaign);
@@ -481,7 +536,10 @@ describe('PasswordVerifier: clients and campaigns with a recent success go first
     expect(verifier.isKnown(1, 'hash:pw', 'pw', '192.0.2.2')).toBe(true);
     expect([verifier.isKnownClientOf('192.0.2.1', 1), verifier.isKnownClientOf('192.0.2.2', 1)]).toEqual([true, true]);
     now += 600_000;
-    expect([verifier.isKnownClientOf('198.51.100.7', 1), verifier.priorityOf('203.0.113.9', 1)]).toEqual([false, ComparePriority.unknown]);
+    expect([verifier.isKnownClientOf('198.51.100.7', 1), verifier.priorityOf('203.0.113.9', 1)]).toEqual([
+      false,
+      ComparePriority.unknown,
+    ]);
   });
 
   it('forgets the least recently successful client first when maxKnown are remembered', async () => {
@@ -497,7 +555,9 @@ describe('PasswordVerifier: clients and campaigns with a recent success go first
     await held.releaseNext();
     expect(await known).toBe(true);
     // A flood from many addresses, one wrong password each, on campaign 9 (no success there).
-    const flood = ['203.0.113.1', '203.0.113.2', '203.0.113.3'].map((client, i) => verifier.verify(9, 'hash:pw9', `guess-${i}`, client));
+    const flood = ['203.0.113.1', '203.0.113.2', '203.0.113.3'].map((client, i) =>
+      verifier.verify(9, 'hash:pw9', `guess-${i}`, client),
+    );
     await until(() => held.started.length === 2);
     // The known client guessing on campaign 9 (its success was on campaign 1: no place ahead there), a
     // stranger on campaign 1 (known), and the known client on campaign 1 after a password change (a new
@@ -506,7 +566,14 @@ describe('PasswordVerifier: clients and campaigns with a recent success go first
     const campaignKnown = verifier.verify(1, 'hash:pw1', 'guess-x', '198.51.100.8');
     const merchant = verifier.verify(1, 'hash:pw1b', 'pw1b', '192.0.2.1');
     for (let i = 0; i < 6; i++) await held.releaseNext();
-    expect(await Promise.all([merchant, campaignKnown, bought, ...flood])).toEqual([true, false, false, false, false, false]);
+    expect(await Promise.all([merchant, campaignKnown, bought, ...flood])).toEqual([
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(held.started).toEqual(['pw1', 'guess-0', 'pw1b', 'guess-x', 'guess-1', 'guess-2', 'guess-y']);
   });
 
@@ -516,7 +583,9 @@ describe('PasswordVerifier: clients and campaigns with a recent success go first
     const known = verifier.verify(1, 'hash:pw1', 'pw1', '192.0.2.1');
     await held.releaseNext();
     await known;
-    const flood = ['203.0.113.1', '203.0.113.2', '203.0.113.3'].map((client, i) => verifier.verify(9, 'hash:pw9', `guess-${i}`, client));
+    const flood = ['203.0.113.1', '203.0.113.2', '203.0.113.3'].map((client, i) =>
+      verifier.verify(9, 'hash:pw9', `guess-${i}`, client),
+    );
     await until(() => held.started.length === 2);
     // One running, two waiting: the strangers' queue is full.
     await expect(verifier.verify(9, 'hash:pw9', 'guess-3', '203.0.113.4')).rejects.toBeInstanceOf(QueueFullError);

@@ -48,9 +48,18 @@ export type BatchBody = ReturnType<typeof batchJson> & { error: { code: string; 
 export const auth = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
 
 /** POSTs a file as the raw body; returns status and JSON. */
-export async function uploadRaw(baseUrl: string, body: Buffer | string, query: Record<string, string>, contentType = 'text/plain') {
+export async function uploadRaw(
+  baseUrl: string,
+  body: Buffer | string,
+  query: Record<string, string>,
+  contentType = 'text/plain',
+) {
   const search = new URLSearchParams(query).toString();
-  const response = await fetch(`${baseUrl}/api/v1/batches?${search}`, { method: 'POST', headers: { ...auth, 'content-type': contentType }, body });
+  const response = await fetch(`${baseUrl}/api/v1/batches?${search}`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': contentType },
+    body,
+  });
   return { status: response.status, body: (await response.json()) as BatchBody };
 }
 
@@ -58,7 +67,12 @@ export async function uploadRaw(baseUrl: string, body: Buffer | string, query: R
 export async function fetchResults(baseUrl: string, batchId: number) {
   const response = await fetch(`${baseUrl}/api/v1/batches/${batchId}/results`, { headers: auth });
   const text = await response.text();
-  return { status: response.status, contentType: response.headers.get('content-type'), text, results: response.status === 200 ? parseResultsCsv(text) : [] };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    text,
+    results: response.status === 200 ? parseResultsCsv(text) : [],
+  };
 }
 
 /** GETs a batch as JSON. */
@@ -84,7 +98,12 @@ export function byRow(results: RowResult[]): Map<number, RowResult> {
  * one-by-one inserts would dominate a 10,000-row test), spread over the 24 hours before two days ago,
  * as real conversions are, rather than all sharing one statistics row. Their ids, in insertion order.
  */
-export async function insertManyTransactions(services: Services, campaignId: number, affiliateId: number, count: number): Promise<number[]> {
+export async function insertManyTransactions(
+  services: Services,
+  campaignId: number,
+  affiliateId: number,
+  count: number,
+): Promise<number[]> {
   const now = Date.now();
   const occurredAt = twoDaysAgo();
   const ids = Array.from({ length: count }, () => freshId());
@@ -118,7 +137,8 @@ export async function historyCounts(services: Services, transactionIds: number[]
       .whereIn('transaction_id', transactionIds.slice(start, start + 1000))
       .groupBy('transaction_id')
       .select('transaction_id', services.db.knex.raw('count(*) as n'));
-    for (const row of rows as Array<{ transaction_id: number | string; n: number | string }>) counts.set(Number(row.transaction_id), Number(row.n));
+    for (const row of rows as Array<{ transaction_id: number | string; n: number | string }>)
+      counts.set(Number(row.transaction_id), Number(row.n));
   }
   return counts;
 }

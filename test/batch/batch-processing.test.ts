@@ -5,7 +5,15 @@ import type { Services } from '../../src/composition';
 import { testEngines } from '../support/databases';
 import { buildAffiliate, buildCampaign, rollUpToNow } from '../support/factories';
 import { startTestServer, useTestServer } from '../support/test-server';
-import { type BatchBody, fetchBatch, fetchResults, historyCounts, insertManyTransactions, tabFile, uploadRaw } from './batch-helpers';
+import {
+  type BatchBody,
+  fetchBatch,
+  fetchResults,
+  historyCounts,
+  insertManyTransactions,
+  tabFile,
+  uploadRaw,
+} from './batch-helpers';
 
 /** Polls until `ready()` holds; the test's own timeout bounds the wait. */
 async function until(ready: () => boolean | Promise<boolean>): Promise<void> {
@@ -14,7 +22,15 @@ async function until(ready: () => boolean | Promise<boolean>): Promise<void> {
 
 /** A worker of its own over the server's stores and core, as another process would build it. */
 function workerFor(services: Services, options: BatchWorkerOptions): BatchWorker {
-  return new BatchWorker({ store: services.stores.batches, modifications: services.modifications, processingState: services.stores.processingState, logger: services.logger }, options);
+  return new BatchWorker(
+    {
+      store: services.stores.batches,
+      modifications: services.modifications,
+      processingState: services.stores.processingState,
+      logger: services.logger,
+    },
+    options,
+  );
 }
 
 describe.each(testEngines())('bulk modification files: processing on %s', (engine) => {
@@ -26,7 +42,12 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
     const campaign = await buildCampaign(context.server.services);
     const ids = await insertManyTransactions(context.server.services, campaign.id, affiliate.id, count);
     await rollUpToNow(context.server.services);
-    const rows = ids.map((id, i) => [campaign.password!, String(id), badEvery > 0 && (i + 1) % badEvery === 0 ? 'x' : (i + 1) / 100 + '', 'yes']);
+    const rows = ids.map((id, i) => [
+      campaign.password!,
+      String(id),
+      badEvery > 0 && (i + 1) % badEvery === 0 ? 'x' : (i + 1) / 100 + '',
+      'yes',
+    ]);
     return { campaign, ids, file: tabFile([['Password', 'TransactionID', 'AP', 'A'], ...rows]) };
   }
 
@@ -47,9 +68,16 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
       expect(queued).toMatchObject({ state: 'queued', records: 10_000 });
       await until(async () => (await batchOf(queued.id)).state === 'completed');
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      if (process.env.TXEDIT_REPORT_TIMINGS) process.stderr.write(`[batch] 10,000 rows on ${engine}: ${seconds.toFixed(2)} s\n`);
+      if (process.env.TXEDIT_REPORT_TIMINGS)
+        process.stderr.write(`[batch] 10,000 rows on ${engine}: ${seconds.toFixed(2)} s\n`);
 
-      expect(await batchOf(queued.id)).toMatchObject({ state: 'completed', records: 10_000, processed: 10_000, succeeded: 9_990, failed: 10 });
+      expect(await batchOf(queued.id)).toMatchObject({
+        state: 'completed',
+        records: 10_000,
+        processed: 10_000,
+        succeeded: 9_990,
+        failed: 10,
+      });
       const { results } = await fetchResults(context.server.baseUrl, queued.id);
       expect(results).toHaveLength(10_000);
       expect(results.map((r) => r.rowNumber)).toEqual(ids.map((_, i) => i + 1));
@@ -58,7 +86,9 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
       );
       const history = await historyCounts(context.server.services, ids);
       expect(ids.filter((id, i) => history.get(id) !== ((i + 1) % 1000 === 0 ? 0 : 1))).toEqual([]);
-      expect(await context.server.services.stores.transactions.getById(ids[1233])).toMatchObject({ affiliatePayout: 123400n });
+      expect(await context.server.services.stores.transactions.getById(ids[1233])).toMatchObject({
+        affiliatePayout: 123400n,
+      });
     } finally {
       await context.server.services.batchWorker.stop();
     }
@@ -84,21 +114,29 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
     expect(halfway.state).toBe('processing');
     expect(halfway.processed).toBeGreaterThanOrEqual(50);
     expect(halfway.processed).toBeLessThan(300);
-    const appliedSoFar = [...(await historyCounts(context.server.services, ids)).values()].filter((n) => n === 1).length;
+    const appliedSoFar = [...(await historyCounts(context.server.services, ids)).values()].filter(
+      (n) => n === 1,
+    ).length;
     expect(appliedSoFar).toBe(halfway.processed);
 
     const restarted = await startTestServer(context.database.db);
     try {
       restarted.services.batchWorker.start();
       await until(async () => (await fetchBatch(restarted.baseUrl, queued.id)).body.state === 'completed');
-      expect((await fetchBatch(restarted.baseUrl, queued.id)).body).toMatchObject({ processed: 300, succeeded: 300, failed: 0 });
+      expect((await fetchBatch(restarted.baseUrl, queued.id)).body).toMatchObject({
+        processed: 300,
+        succeeded: 300,
+        failed: 0,
+      });
     } finally {
       await restarted.services.batchWorker.stop();
       await restarted.close();
     }
     const history = await historyCounts(context.server.services, ids);
     expect(ids.filter((id) => history.get(id) !== 1)).toEqual([]);
-    expect((await fetchResults(context.server.baseUrl, queued.id)).results.map((r) => r.rowNumber)).toEqual(ids.map((_, i) => i + 1));
+    expect((await fetchResults(context.server.baseUrl, queued.id)).results.map((r) => r.rowNumber)).toEqual(
+      ids.map((_, i) => i + 1),
+    );
   });
 
   it('leaves a batch whose worker died to its lease, then resumes it with the counts taken from the rows', async () => {
@@ -117,12 +155,25 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
     await until(() => stopping !== undefined);
     await stopping;
     // As a crash would leave it: the lease still held, the counts behind the rows.
-    await context.server.services.db.knex('batches').where({ id: queued.id }).update({ lease_owner: 'crashed-worker', lease_expires_at: Date.now() + 60_000, processed: 0, succeeded: 0 });
+    await context.server.services.db
+      .knex('batches')
+      .where({ id: queued.id })
+      .update({ lease_owner: 'crashed-worker', lease_expires_at: Date.now() + 60_000, processed: 0, succeeded: 0 });
 
     const next = workerFor(context.server.services, { chunkSize: 25 });
     expect(await next.runOnce()).toBeNull();
-    await context.server.services.db.knex('batches').where({ id: queued.id }).update({ lease_expires_at: Date.now() - 1 });
-    expect(await next.runOnce()).toMatchObject({ id: queued.id, state: 'completed', processed: 120, succeeded: 120, failed: 0, leaseOwner: null });
+    await context.server.services.db
+      .knex('batches')
+      .where({ id: queued.id })
+      .update({ lease_expires_at: Date.now() - 1 });
+    expect(await next.runOnce()).toMatchObject({
+      id: queued.id,
+      state: 'completed',
+      processed: 120,
+      succeeded: 120,
+      failed: 0,
+      leaseOwner: null,
+    });
 
     const history = await historyCounts(context.server.services, ids);
     expect(ids.filter((id) => history.get(id) !== 1)).toEqual([]);
@@ -165,7 +216,14 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
     const batch = await context.server.services.stores.batches.get(queued.id);
 
     const again = await runRow(
-      { rowNumber: 1, parameters: [{ name: 'Password', value: campaign.password! }, { name: 'TransactionID', value: String(ids[0]) }, { name: 'AP', value: '99.00' }] },
+      {
+        rowNumber: 1,
+        parameters: [
+          { name: 'Password', value: campaign.password! },
+          { name: 'TransactionID', value: String(ids[0]) },
+          { name: 'AP', value: '99.00' },
+        ],
+      },
       {
         batchId: batch!.id,
         clientIp: '127.0.0.1',
@@ -187,7 +245,12 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
     const worker = workerFor(context.server.services, {});
     await context.server.services.stores.processingState.update({ nightlyInProgress: true });
     try {
-      expect(await worker.runOnce()).toMatchObject({ id: queued.id, state: 'processing', processed: 0, leaseOwner: null });
+      expect(await worker.runOnce()).toMatchObject({
+        id: queued.id,
+        state: 'processing',
+        processed: 0,
+        leaseOwner: null,
+      });
     } finally {
       await context.server.services.stores.processingState.update({ nightlyInProgress: false });
     }
@@ -207,16 +270,32 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
         return { kind: 'invalid_transaction' };
       },
     };
-    const worker = new BatchWorker({ store: context.server.services.stores.batches, modifications: flaky, processingState: context.server.services.stores.processingState, logger: context.server.services.logger }, { concurrency: 1 });
+    const worker = new BatchWorker(
+      {
+        store: context.server.services.stores.batches,
+        modifications: flaky,
+        processingState: context.server.services.stores.processingState,
+        logger: context.server.services.logger,
+      },
+      { concurrency: 1 },
+    );
 
-    expect(await worker.runOnce()).toMatchObject({ id: queued.id, state: 'processing', processed: 1, leaseOwner: null });
+    expect(await worker.runOnce()).toMatchObject({
+      id: queued.id,
+      state: 'processing',
+      processed: 1,
+      leaseOwner: null,
+    });
     databaseBack = true;
     expect(await worker.runOnce()).toMatchObject({ id: queued.id, state: 'completed', processed: 3, failed: 3 });
-    expect((await fetchResults(context.server.baseUrl, queued.id)).results.map((r) => r.message)).toEqual(Array(3).fill('Permanent failure: Invalid transaction specified'));
+    expect((await fetchResults(context.server.baseUrl, queued.id)).results.map((r) => r.message)).toEqual(
+      Array(3).fill('Permanent failure: Invalid transaction specified'),
+    );
 
     const stuck = await upload(`${file}\r\n`, 'stuck.txt');
     databaseBack = false;
-    for (let pass = 1; pass <= 3; pass++) expect(await worker.runOnce()).toMatchObject({ id: stuck.id, state: 'processing' });
+    for (let pass = 1; pass <= 3; pass++)
+      expect(await worker.runOnce()).toMatchObject({ id: stuck.id, state: 'processing' });
     expect(await worker.runOnce()).toMatchObject({ id: stuck.id, state: 'completed', processed: 3 });
     expect((await fetchResults(context.server.baseUrl, stuck.id)).results[1]).toMatchObject({
       rowNumber: 2,
@@ -228,24 +307,52 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
   it('fails a batch whose stored rows cannot be read, and then accepts the same file again', async () => {
     const { file } = await scene(2);
     const queued = await upload(file, 'poison.txt');
-    await context.server.services.db.knex('batch_rows').where({ batch_id: queued.id, file_row: 2 }).update({ parameters: 'not json' });
+    await context.server.services.db
+      .knex('batch_rows')
+      .where({ batch_id: queued.id, file_row: 2 })
+      .update({ parameters: 'not json' });
     const failed = await context.server.services.batchWorker.runOnce();
     expect(failed).toMatchObject({ id: queued.id, state: 'failed', leaseOwner: null });
     expect(failed?.error).toMatch(/^processing failed: /);
-    expect(await context.server.services.db.knex('batch_rows').where({ batch_id: queued.id }).whereNotNull('password').count({ n: '*' })).toEqual([{ n: 0 }]);
+    expect(
+      await context.server.services.db
+        .knex('batch_rows')
+        .where({ batch_id: queued.id })
+        .whereNotNull('password')
+        .count({ n: '*' }),
+    ).toEqual([{ n: 0 }]);
 
     const retried = await upload(file, 'poison-fixed.txt');
     expect(retried).toMatchObject({ state: 'queued', duplicateOf: null });
-    expect(await context.server.services.batchWorker.runOnce()).toMatchObject({ id: retried.id, state: 'completed', succeeded: 2 });
+    expect(await context.server.services.batchWorker.runOnce()).toMatchObject({
+      id: retried.id,
+      state: 'completed',
+      succeeded: 2,
+    });
   });
 
   it('erases the Password of every processed row', async () => {
     const { file } = await scene(5, 2);
     const queued = await upload(file, 'passwords.txt');
-    expect(await context.server.services.db.knex('batch_rows').where({ batch_id: queued.id }).whereNotNull('password').count({ n: '*' })).toEqual([{ n: 5 }]);
+    expect(
+      await context.server.services.db
+        .knex('batch_rows')
+        .where({ batch_id: queued.id })
+        .whereNotNull('password')
+        .count({ n: '*' }),
+    ).toEqual([{ n: 5 }]);
     await context.server.services.batchWorker.runOnce();
-    expect(await context.server.services.db.knex('batch_rows').where({ batch_id: queued.id }).whereNotNull('password').count({ n: '*' })).toEqual([{ n: 0 }]);
-    const stored = await context.server.services.db.knex('batch_rows').where({ batch_id: queued.id }).select('parameters');
+    expect(
+      await context.server.services.db
+        .knex('batch_rows')
+        .where({ batch_id: queued.id })
+        .whereNotNull('password')
+        .count({ n: '*' }),
+    ).toEqual([{ n: 0 }]);
+    const stored = await context.server.services.db
+      .knex('batch_rows')
+      .where({ batch_id: queued.id })
+      .select('parameters');
     expect(stored.map((r: { parameters: string }) => r.parameters).join('')).not.toMatch(/secret-/);
   });
 });

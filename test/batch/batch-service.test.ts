@@ -12,7 +12,10 @@ class FakeBatchStore {
   readonly slicesByBatch = new Map<number, BatchRow[][]>();
   onCreate: () => void = () => undefined;
 
-  async create(batch: NewBatch, rows: AsyncIterable<BatchRow[]> | Iterable<BatchRow[]>): Promise<{ batch: Batch } | { originalId: number }> {
+  async create(
+    batch: NewBatch,
+    rows: AsyncIterable<BatchRow[]> | Iterable<BatchRow[]>,
+  ): Promise<{ batch: Batch } | { originalId: number }> {
     this.onCreate();
     const original = this.batches.find((b) => b.contentSha256 === batch.contentSha256 && b.duplicateOf === null);
     if (batch.duplicateOf === null && original) return { originalId: original.id };
@@ -115,9 +118,15 @@ describe('BatchService.upload: reading a large file in slices', () => {
     const duplicate = await upload(text);
     const forced = await upload(text, true);
 
-    expect(duplicate).toMatchObject({ ok: true, batch: { id: 2, duplicateOf: 1, forced: false, state: 'completed', records: 1500 } });
+    expect(duplicate).toMatchObject({
+      ok: true,
+      batch: { id: 2, duplicateOf: 1, forced: false, state: 'completed', records: 1500 },
+    });
     expect(sliceSizes(store.slicesByBatch.get(2))).toEqual([]);
-    expect(forced).toMatchObject({ ok: true, batch: { id: 3, duplicateOf: 1, forced: true, state: 'queued', records: 1500 } });
+    expect(forced).toMatchObject({
+      ok: true,
+      batch: { id: 3, duplicateOf: 1, forced: true, state: 'queued', records: 1500 },
+    });
     expect(sliceSizes(store.slicesByBatch.get(3))).toEqual([1000, 500]);
   });
 
@@ -137,7 +146,12 @@ describe('BatchService.upload: reading a large file in slices', () => {
       created = true;
     };
 
-    const binary = await service.upload({ filename: 'x.png', bytes: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01]), clientIp: '127.0.0.1', force: false });
+    const binary = await service.upload({
+      filename: 'x.png',
+      bytes: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01]),
+      clientIp: '127.0.0.1',
+      force: false,
+    });
 
     expect(binary).toEqual({ ok: false, reason: 'the file is not a text file (binary content)' });
     expect(await upload('')).toEqual({ ok: false, reason: 'the file is empty' });

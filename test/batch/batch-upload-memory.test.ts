@@ -58,23 +58,53 @@ describe('uploads against the built server with npm start’s heap limit', () =>
   });
 
   it('refuses a CSV whose one row holds 20 million commas with unreadable_file, and stays up', async () => {
-    const refusal = (reason: string) => ({ status: 400, body: { error: { code: 'unreadable_file', message: `the file cannot be read: ${reason}` } } });
+    const refusal = (reason: string) => ({
+      status: 400,
+      body: { error: { code: 'unreadable_file', message: `the file cannot be read: ${reason}` } },
+    });
     // In the header line (this one took the server past its heap limit before the limits)…
-    const header = Buffer.concat([Buffer.from('Password,TransactionID,AP'), Buffer.alloc(20_000_000, ','), Buffer.from('\npw,1,2.00\n')]);
-    expect(await upload('header.csv', header)).toEqual(refusal(`the header line is longer than ${(MAX_ROW_CHARACTERS + MAX_FIELDS_PER_ROW).toLocaleString('en-US')} characters`));
+    const header = Buffer.concat([
+      Buffer.from('Password,TransactionID,AP'),
+      Buffer.alloc(20_000_000, ','),
+      Buffer.from('\npw,1,2.00\n'),
+    ]);
+    expect(await upload('header.csv', header)).toEqual(
+      refusal(
+        `the header line is longer than ${(MAX_ROW_CHARACTERS + MAX_FIELDS_PER_ROW).toLocaleString('en-US')} characters`,
+      ),
+    );
     expect(await healthy()).toBe(200);
     // …and in a data row (stored, after 19 s of parsing, before the limits).
-    const row = Buffer.concat([Buffer.from('Password,TransactionID,AP\npw,1,2.00'), Buffer.alloc(20_000_000, ','), Buffer.from('\n')]);
+    const row = Buffer.concat([
+      Buffer.from('Password,TransactionID,AP\npw,1,2.00'),
+      Buffer.alloc(20_000_000, ','),
+      Buffer.from('\n'),
+    ]);
     expect(await upload('row.csv', row)).toEqual(refusal('row 1 has more than 16,384 fields'));
     expect(await healthy()).toBe(200);
     console.info(`peak RSS after the 20 MB rows of commas: ${peakRssMb(server.pid)} MB`);
   }, 120_000);
 
   it('refuses a 60 MB row of tabs and a 60 MB single field the same way', async () => {
-    const tabs = Buffer.concat([Buffer.from('Password\tTransactionID\tAP\n'), Buffer.alloc(60 * MB, '\t'), Buffer.from('\n')]);
-    expect((await upload('tabs.txt', tabs)).body).toEqual({ error: { code: 'unreadable_file', message: 'the file cannot be read: row 1 has more than 16,384 fields' } });
-    const field = Buffer.concat([Buffer.from('Password,TransactionID,AP\npw,1,"'), Buffer.alloc(60 * MB, 'x'), Buffer.from('"\n')]);
-    expect((await upload('field.csv', field)).body).toEqual({ error: { code: 'unreadable_file', message: `the file cannot be read: row 1 is longer than ${MAX_ROW_CHARACTERS.toLocaleString('en-US')} characters` } });
+    const tabs = Buffer.concat([
+      Buffer.from('Password\tTransactionID\tAP\n'),
+      Buffer.alloc(60 * MB, '\t'),
+      Buffer.from('\n'),
+    ]);
+    expect((await upload('tabs.txt', tabs)).body).toEqual({
+      error: { code: 'unreadable_file', message: 'the file cannot be read: row 1 has more than 16,384 fields' },
+    });
+    const field = Buffer.concat([
+      Buffer.from('Password,TransactionID,AP\npw,1,"'),
+      Buffer.alloc(60 * MB, 'x'),
+      Buffer.from('"\n'),
+    ]);
+    expect((await upload('field.csv', field)).body).toEqual({
+      error: {
+        code: 'unreadable_file',
+        message: `the file cannot be read: row 1 is longer than ${MAX_ROW_CHARACTERS.toLocaleString('en-US')} characters`,
+      },
+    });
     expect(await healthy()).toBe(200);
     console.info(`peak RSS after the 60 MB rows: ${peakRssMb(server.pid)} MB`);
   }, 120_000);
@@ -82,21 +112,31 @@ describe('uploads against the built server with npm start’s heap limit', () =>
   it('stores a 60 MB file of rows at the field limit (Excel’s widest sheet) and stays up', async () => {
     const row = Buffer.from(`pw,1,2.00${','.repeat(16_384 - 3)}\n`);
     const rows = Math.floor((60 * MB) / row.length);
-    const file = Buffer.concat([Buffer.from('Password,TransactionID,AP\n'), ...Array.from({ length: rows }, () => row)]);
+    const file = Buffer.concat([
+      Buffer.from('Password,TransactionID,AP\n'),
+      ...Array.from({ length: rows }, () => row),
+    ]);
     const answer = await upload('wide.csv', file);
     expect(answer.status).toBe(202);
     expect(answer.body).toMatchObject({ records: rows, state: 'queued' });
     expect(await healthy()).toBe(200);
-    console.info(`peak RSS after storing ${rows} rows of 16,384 fields (${Math.round(file.length / MB)} MB): ${peakRssMb(server.pid)} MB`);
+    console.info(
+      `peak RSS after storing ${rows} rows of 16,384 fields (${Math.round(file.length / MB)} MB): ${peakRssMb(server.pid)} MB`,
+    );
   }, 180_000);
   it('stores a 60 MB file of rows with 60,000-character values (a thousand rows to a slice) and stays up', async () => {
     const row = Buffer.from(`pw\t1\t${'r'.repeat(60_000)}\n`);
     const rows = Math.floor((60 * MB) / row.length);
-    const file = Buffer.concat([Buffer.from('Password\tTransactionID\tREASON\n'), ...Array.from({ length: rows }, () => row)]);
+    const file = Buffer.concat([
+      Buffer.from('Password\tTransactionID\tREASON\n'),
+      ...Array.from({ length: rows }, () => row),
+    ]);
     const answer = await upload('long.txt', file);
     expect(answer.status).toBe(202);
     expect(answer.body).toMatchObject({ records: rows, state: 'queued' });
     expect(await healthy()).toBe(200);
-    console.info(`peak RSS after storing ${rows} rows of 60,000 characters (${Math.round(file.length / MB)} MB): ${peakRssMb(server.pid)} MB`);
+    console.info(
+      `peak RSS after storing ${rows} rows of 60,000 characters (${Math.round(file.length / MB)} MB): ${peakRssMb(server.pid)} MB`,
+    );
   }, 180_000);
 });

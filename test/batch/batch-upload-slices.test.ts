@@ -37,7 +37,11 @@ describe.each(testEngines())('a large upload, read and stored in slices, on %s',
   const context = useTestServer(engine);
 
   const storedRows = (batchId: number) =>
-    context.server.services.db.knex('batch_rows').where({ batch_id: batchId }).orderBy('file_row').select('file_row', 'parameters', 'password');
+    context.server.services.db
+      .knex('batch_rows')
+      .where({ batch_id: batchId })
+      .orderBy('file_row')
+      .select('file_row', 'parameters', 'password');
 
   it('stores every row of a 2,345-row upload, a multi-line quoted REASON and blank rows included', async () => {
     const lines = [HEADER.join('\t')];

@@ -16,7 +16,11 @@ const REPEATED_APPLIED = [5, 7, 10, 14, 15, 17, 20, 21, 28, 30, 40, 42, 45, 49, 
 
 /** What each row sets: AP n.00, MP 3n.50, approved unless n is a multiple of 3. */
 const changesOf = (n: number) => [`${n}.00`, `${n * 3}.50`, n % 3 === 0 ? 'no' : 'yes'];
-const valuesOf = (n: number) => ({ affiliatePayout: parseMoney(`${n}.00`), merchantRevenue: parseMoney(`${n * 3}.50`), approved: n % 3 !== 0 });
+const valuesOf = (n: number) => ({
+  affiliatePayout: parseMoney(`${n}.00`),
+  merchantRevenue: parseMoney(`${n * 3}.50`),
+  approved: n % 3 !== 0,
+});
 
 type Scene = Awaited<ReturnType<typeof buildFileScene>>;
 
@@ -27,7 +31,8 @@ async function buildFileScene(services: Services) {
   const closed = await buildCampaign(services, { allowExternalModification: false });
   const repeated = await buildTransaction(services, campaign, affiliate);
   const others = [];
-  for (let k = 0; k < 6; k++) others.push(await buildTransaction(services, campaign, affiliate, { occurredAt: twoDaysAgo() - k * HOUR_MS }));
+  for (let k = 0; k < 6; k++)
+    others.push(await buildTransaction(services, campaign, affiliate, { occurredAt: twoDaysAgo() - k * HOUR_MS }));
   const onClosed = await buildTransaction(services, closed, affiliate);
   const pending = await buildTransaction(services, campaign, affiliate, { occurredAt: Date.now() + HOUR_MS });
   return { campaign, closed, repeated, others, onClosed, pending };
@@ -36,7 +41,12 @@ async function buildFileScene(services: Services) {
 /** The file's rows for a scene: the repeated transaction interleaved with the others, some rows failing. */
 function rowsFor(scene: Scene): string[][] {
   const password = scene.campaign.password!;
-  const row = (n: number, identifiers: [string, string, string], pw = password) => [pw, ...identifiers, ...changesOf(n), `row ${n}`];
+  const row = (n: number, identifiers: [string, string, string], pw = password) => [
+    pw,
+    ...identifiers,
+    ...changesOf(n),
+    `row ${n}`,
+  ];
   return Array.from({ length: ROWS }, (_, index) => {
     const n = index + 1;
     const repeatedId = String(scene.repeated.id);
@@ -67,7 +77,8 @@ describe.each(testEngines())('a bulk file processed a chunk at a time on %s', (e
   const context = useTestServer(engine);
   const services = () => context.server.services;
   const history = (transactionId: number) => services().stores.modifications.listForTransaction(transactionId);
-  const changesIn = (rows: Modification[]) => rows.map((row) => ({ before: row.before, after: row.after, reason: row.reason }));
+  const changesIn = (rows: Modification[]) =>
+    rows.map((row) => ({ before: row.before, after: row.after, reason: row.reason }));
 
   it('answers each row as /transaction.edit does and chains the history of a transaction named many times in file order', async () => {
     const inBatch = await buildFileScene(services());
@@ -76,8 +87,11 @@ describe.each(testEngines())('a bulk file processed a chunk at a time on %s', (e
 
     // The chunk goes through modifyMany: its applied rows' history is one multi-row insert.
     const historyInserts: string[] = [];
-    const watch = (query: { sql: string }) => void (/^\s*insert into modifications\b/i.test(query.sql) && historyInserts.push(query.sql));
-    const uploaded = await uploadRaw(context.server.baseUrl, tabFile([HEADER, ...rowsFor(inBatch)]), { filename: 'repeated.txt' });
+    const watch = (query: { sql: string }) =>
+      void (/^\s*insert into modifications\b/i.test(query.sql) && historyInserts.push(query.sql));
+    const uploaded = await uploadRaw(context.server.baseUrl, tabFile([HEADER, ...rowsFor(inBatch)]), {
+      filename: 'repeated.txt',
+    });
     expect(uploaded.status).toBe(202);
     services().db.knex.on('query', watch);
     try {
@@ -89,14 +103,20 @@ describe.each(testEngines())('a bulk file processed a chunk at a time on %s', (e
 
     const answers = [];
     for (const cells of rowsFor(byApi)) {
-      const form = Object.fromEntries(HEADER.map((name, column) => [name, cells[column]]).filter(([, value]) => value !== ''));
+      const form = Object.fromEntries(
+        HEADER.map((name, column) => [name, cells[column]]).filter(([, value]) => value !== ''),
+      );
       const { answer } = await editByPost(context.server.baseUrl, form);
       answers.push(answer);
     }
 
     const { results } = await fetchResults(context.server.baseUrl, uploaded.body.id);
     expect(results.map((result) => [result.rowNumber, result.succeeded, result.message])).toEqual(
-      answers.map((answer, index) => [index + 1, answer.succeeded === 'True', answer.succeeded === 'True' ? 'Succeeded' : answer.error?.message]),
+      answers.map((answer, index) => [
+        index + 1,
+        answer.succeeded === 'True',
+        answer.succeeded === 'True' ? 'Succeeded' : answer.error?.message,
+      ]),
     );
     expect(results.filter((result) => !result.succeeded).map((result) => [result.rowNumber, result.message])).toEqual([
       [11, 'Permanent failure: Invalid transaction specified'],
@@ -107,12 +127,23 @@ describe.each(testEngines())('a bulk file processed a chunk at a time on %s', (e
       [41, 'Permanent failure: Multiple transaction identifiers provided'],
       [44, 'Permanent failure: Invalid transaction specified'],
     ]);
-    expect((await fetchBatch(context.server.baseUrl, uploaded.body.id)).body).toMatchObject({ state: 'completed', processed: ROWS, succeeded: ROWS - 7, failed: 7 });
+    expect((await fetchBatch(context.server.baseUrl, uploaded.body.id)).body).toMatchObject({
+      state: 'completed',
+      processed: ROWS,
+      succeeded: ROWS - 7,
+      failed: 7,
+    });
 
     const chain = await history(inBatch.repeated.id);
-    expect(chain.map((row) => row.requestId)).toEqual(REPEATED_APPLIED.map((n) => `batch-${uploaded.body.id}-row-${n}`));
+    expect(chain.map((row) => row.requestId)).toEqual(
+      REPEATED_APPLIED.map((n) => `batch-${uploaded.body.id}-row-${n}`),
+    );
     expect(chain.map((row) => row.after)).toEqual(REPEATED_APPLIED.map(valuesOf));
-    expect(chain[0].before).toEqual({ affiliatePayout: inBatch.repeated.affiliatePayout, merchantRevenue: inBatch.repeated.merchantRevenue, approved: inBatch.repeated.approved });
+    expect(chain[0].before).toEqual({
+      affiliatePayout: inBatch.repeated.affiliatePayout,
+      merchantRevenue: inBatch.repeated.merchantRevenue,
+      approved: inBatch.repeated.approved,
+    });
     expect(chain.slice(1).map((row) => row.before)).toEqual(chain.slice(0, -1).map((row) => row.after));
     expect(await services().stores.transactions.getById(inBatch.repeated.id)).toMatchObject(valuesOf(50));
 
@@ -123,7 +154,8 @@ describe.each(testEngines())('a bulk file processed a chunk at a time on %s', (e
       [inBatch.onClosed.id, byApi.onClosed.id],
       [inBatch.pending.id, byApi.pending.id],
     ];
-    for (const [batchId, apiId] of pairs) expect(changesIn(await history(batchId))).toEqual(changesIn(await history(apiId)));
+    for (const [batchId, apiId] of pairs)
+      expect(changesIn(await history(batchId))).toEqual(changesIn(await history(apiId)));
     expect(await statisticsMismatches(services().db.knex)).toEqual([]);
   });
 });

@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import iconv from 'iconv-lite';
-import { checkModificationFile, decodedSlices, decodeModificationFile, type FileEncoding } from '../../src/batch/decode-file';
+import {
+  checkModificationFile,
+  decodedSlices,
+  decodeModificationFile,
+  type FileEncoding,
+} from '../../src/batch/decode-file';
 
 const TEXT = 'Password\tMerchantreferenceID\tCID\r\npw\tcafé-€-中-😀\t100\r\n';
 
@@ -30,17 +35,23 @@ function verdictOf(bytes: Buffer) {
 }
 
 describe('decoding an upload in slices', () => {
-  it.each(encodings)('gives the whole text of a %s file, whatever the slice size cuts through', (_name, bytes, encoding) => {
-    const whole = decodeModificationFile(bytes);
-    expect(whole).toMatchObject({ ok: true, encoding });
-    for (let size = 1; size <= bytes.length; size++) {
-      expect([...decodedSlices(bytes, encoding, size)].join('')).toBe(whole.ok && whole.text);
-    }
-  });
+  it.each(encodings)(
+    'gives the whole text of a %s file, whatever the slice size cuts through',
+    (_name, bytes, encoding) => {
+      const whole = decodeModificationFile(bytes);
+      expect(whole).toMatchObject({ ok: true, encoding });
+      for (let size = 1; size <= bytes.length; size++) {
+        expect([...decodedSlices(bytes, encoding, size)].join('')).toBe(whole.ok && whole.text);
+      }
+    },
+  );
 
-  it.each(encodings)('accepts a %s file with the encoding decodeModificationFile names', async (_name, bytes, encoding) => {
-    expect(await checkModificationFile(bytes)).toEqual({ ok: true, encoding });
-  });
+  it.each(encodings)(
+    'accepts a %s file with the encoding decodeModificationFile names',
+    async (_name, bytes, encoding) => {
+      expect(await checkModificationFile(bytes)).toEqual({ ok: true, encoding });
+    },
+  );
 
   it('refuses what decodeModificationFile refuses, with the same reason', async () => {
     const refused = [
@@ -61,10 +72,14 @@ describe('decoding an upload in slices', () => {
 
   it("reaches decodeModificationFile's verdict on any bytes", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 64 }), fc.constantFrom([], [0xef, 0xbb, 0xbf], [0xff, 0xfe], [0xfe, 0xff]), async (body, bom) => {
-        const bytes = Buffer.concat([Buffer.from(bom), Buffer.from(body)]);
-        expect(await checkModificationFile(bytes)).toEqual(verdictOf(bytes));
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.constantFrom([], [0xef, 0xbb, 0xbf], [0xff, 0xfe], [0xfe, 0xff]),
+        async (body, bom) => {
+          const bytes = Buffer.concat([Buffer.from(bom), Buffer.from(body)]);
+          expect(await checkModificationFile(bytes)).toEqual(verdictOf(bytes));
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -62,7 +62,11 @@ describe('decodeModificationFile', () => {
 
   it('prefers UTF-8 when the bytes are valid UTF-8', () => {
     // 0xC3 0xA9 is "Ã©" in Windows-1252 but "é" in UTF-8; valid UTF-8 wins.
-    expect(decodeModificationFile(Buffer.from([0x63, 0xc3, 0xa9]))).toEqual({ ok: true, text: 'cé', encoding: 'utf-8' });
+    expect(decodeModificationFile(Buffer.from([0x63, 0xc3, 0xa9]))).toEqual({
+      ok: true,
+      text: 'cé',
+      encoding: 'utf-8',
+    });
   });
 
   it('refuses a PNG image', () => {

@@ -24,8 +24,12 @@ describe('limits while parsing a Lead Poster file', () => {
   it(`takes a row of ${MAX_FIELDS_PER_ROW} fields (Excel's most), and refuses one more`, async () => {
     const widest = `pw,1,2.00${','.repeat(MAX_FIELDS_PER_ROW - 3)}\n`;
     expect(await bothReaders(HEADER + widest)).toEqual(accepted);
-    expect(await bothReaders(`${HEADER}${widest.slice(0, -1)},\n`)).toEqual(refused('row 1 has more than 16,384 fields'));
-    expect(await bothReaders(`${TAB_HEADER}pw\t1\t2.00${'\t'.repeat(MAX_FIELDS_PER_ROW)}\n`)).toEqual(refused('row 1 has more than 16,384 fields'));
+    expect(await bothReaders(`${HEADER}${widest.slice(0, -1)},\n`)).toEqual(
+      refused('row 1 has more than 16,384 fields'),
+    );
+    expect(await bothReaders(`${TAB_HEADER}pw\t1\t2.00${'\t'.repeat(MAX_FIELDS_PER_ROW)}\n`)).toEqual(
+      refused('row 1 has more than 16,384 fields'),
+    );
   });
 
   it('counts the header and every row, blank rows included, when it names the row', async () => {
@@ -38,8 +42,12 @@ describe('limits while parsing a Lead Poster file', () => {
   it(`refuses a row whose fields hold more than ${MAX_ROW_CHARACTERS} characters (1 MiB), quoted or not`, async () => {
     const longest = `pw,1,${'x'.repeat(MAX_ROW_CHARACTERS - 3)}\n`;
     expect(await bothReaders(HEADER + longest)).toEqual(accepted);
-    expect(await bothReaders(`${HEADER}pw,1,${'x'.repeat(MAX_ROW_CHARACTERS)}\n`)).toEqual(refused(`row 1 is longer than ${MAX_ROW_CHARACTERS.toLocaleString('en-US')} characters`));
-    expect(await bothReaders(`${HEADER}pw,1,2.00\npw,2,"${'line\n'.repeat(MAX_ROW_CHARACTERS / 4)}"\n`)).toEqual(refused(`row 2 is longer than ${MAX_ROW_CHARACTERS.toLocaleString('en-US')} characters`));
+    expect(await bothReaders(`${HEADER}pw,1,${'x'.repeat(MAX_ROW_CHARACTERS)}\n`)).toEqual(
+      refused(`row 1 is longer than ${MAX_ROW_CHARACTERS.toLocaleString('en-US')} characters`),
+    );
+    expect(await bothReaders(`${HEADER}pw,1,2.00\npw,2,"${'line\n'.repeat(MAX_ROW_CHARACTERS / 4)}"\n`)).toEqual(
+      refused(`row 2 is longer than ${MAX_ROW_CHARACTERS.toLocaleString('en-US')} characters`),
+    );
   });
 
   it('refuses a header line that never ends without gathering it whole', async () => {

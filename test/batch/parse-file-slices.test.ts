@@ -1,9 +1,14 @@
 import fc from 'fast-check';
-import { modificationFileRows, parseModificationFile, summariseModificationFile, type ParsedRow } from '../../src/batch/parse-file';
+import {
+  modificationFileRows,
+  parseModificationFile,
+  summariseModificationFile,
+  type ParsedRow,
+} from '../../src/batch/parse-file';
 
 /** The text cut into slices of about `size` code units; like the decoder's, a slice never splits a surrogate pair. */
 function* slicesOf(text: string, size: number): Generator<string> {
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     let end = Math.min(start + size, text.length);
     if (/[\ud800-\udbff]/.test(text[end - 1] ?? '')) end++;
     yield text.slice(start, end);
@@ -40,7 +45,9 @@ async function expectSameForEverySliceSize(text: string): Promise<void> {
 
 describe('reading a modification file in slices', () => {
   it('reads a quoted field whose line break falls on any slice boundary as one row', async () => {
-    await expectSameForEverySliceSize('Password,ClickID,REASON\r\npw,c1,"first line\r\nsecond, ""quoted"" line"\r\npw,c2,plain\r\n');
+    await expectSameForEverySliceSize(
+      'Password,ClickID,REASON\r\npw,c1,"first line\r\nsecond, ""quoted"" line"\r\npw,c2,plain\r\n',
+    );
   });
 
   it('ends one row, not two, at a CRLF cut between two slices, and keeps CR-only and LF-only files apart', async () => {
@@ -86,7 +93,8 @@ describe('reading a modification file in slices', () => {
       size: fc.integer({ min: 1, max: 16 }),
       sliceRows: fc.integer({ min: 1, max: 3 }),
     });
-    const field = (v: string, delimiter: string) => (v.includes(delimiter) || /["\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+    const field = (v: string, delimiter: string) =>
+      v.includes(delimiter) || /["\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
     await fc.assert(
       fc.asyncProperty(layout, async ({ delimiter, eol, bom, blankLinesBefore, rows, tail, size, sliceRows }) => {
         const lines = [columns, ...rows].map((fields) => fields.map((v) => field(v, delimiter)).join(delimiter));

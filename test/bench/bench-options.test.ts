@@ -36,9 +36,15 @@ describe('npm run bench: alternating floor/success pairs', () => {
 });
 
 describe('npm run bench: the flood ratio', () => {
-  const run = (floodPairs: EngineRun['floodPairs']) => ({ engine: 'mysql', rows: [], floodPairs }) as unknown as EngineRun;
+  const run = (floodPairs: EngineRun['floodPairs']) =>
+    ({ engine: 'mysql', rows: [], floodPairs }) as unknown as EngineRun;
   it('is the median of the alternating alone/during-a-flood pairs', () => {
-    const pairs = [0.63, 0.89, 0.72].map((ratio) => ({ order: 'alone first' as const, aloneReqPerSec: 1000, duringReqPerSec: 1000 * ratio, ratio }));
+    const pairs = [0.63, 0.89, 0.72].map((ratio) => ({
+      order: 'alone first' as const,
+      aloneReqPerSec: 1000,
+      duringReqPerSec: 1000 * ratio,
+      ratio,
+    }));
     expect(floodRatio([run(pairs)], 'mysql')).toBe(0.72);
     expect(floodRatio([run([])], 'mysql')).toBeNull();
   });
@@ -49,8 +55,13 @@ describe('npm run bench: the many-address flood', () => {
     expect(loadBenchOptions({}, '/repo').scenarios).toContain('flood-many');
     expect(loadBenchOptions({}, '/repo').floodAddresses).toBe(3_000);
     expect(loadBenchOptions({ BENCH_QUICK: '1' }, '/repo').floodAddresses).toBe(3_000);
-    expect(loadBenchOptions({ BENCH_FLOOD_ADDRESSES: '500', BENCH_SCENARIOS: 'flood-many' }, '/repo')).toMatchObject({ floodAddresses: 500, scenarios: ['flood-many'] });
-    expect(() => loadBenchOptions({ BENCH_FLOOD_ADDRESSES: '0' }, '/repo')).toThrow('BENCH_FLOOD_ADDRESSES must be a whole number ≥ 1');
+    expect(loadBenchOptions({ BENCH_FLOOD_ADDRESSES: '500', BENCH_SCENARIOS: 'flood-many' }, '/repo')).toMatchObject({
+      floodAddresses: 500,
+      scenarios: ['flood-many'],
+    });
+    expect(() => loadBenchOptions({ BENCH_FLOOD_ADDRESSES: '0' }, '/repo')).toThrow(
+      'BENCH_FLOOD_ADDRESSES must be a whole number ≥ 1',
+    );
   });
 
   it('sends every request from a loopback address of its own, never the merchant’s 127.0.0.1', () => {
@@ -64,6 +75,10 @@ describe('npm run bench: the many-address flood', () => {
   });
 
   it('counts server busy as a refusal of a failing request, not as a wrong answer', () => {
-    expect(classifyAnswer('<Message>Temporary failure: server busy LinkTrust API was unable to complete the request</Message>')).toBe('server_busy');
+    expect(
+      classifyAnswer(
+        '<Message>Temporary failure: server busy LinkTrust API was unable to complete the request</Message>',
+      ),
+    ).toBe('server_busy');
   });
 });

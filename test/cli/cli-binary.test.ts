@@ -17,7 +17,11 @@ const CWD = fs.mkdtempSync(path.join(os.tmpdir(), 'txedit-bin-'));
 jest.setTimeout(240_000);
 
 /** Runs the built `txedit` binary to completion. */
-function txedit(argv: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function txedit(
+  argv: string[],
+  env: Record<string, string>,
+  stdin = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...argv], { cwd: CWD, env: { PATH: process.env.PATH ?? '', ...env } });
     let stdout = '';
@@ -46,8 +50,13 @@ async function eventually<T>(check: () => Promise<T | undefined>, limitMs = 30_0
 beforeAll(() => {
   // The binary is the compiled CLI: build it as `npm run build` does. Other engineers' work in progress
   // may fail type-checking; tsc still writes dist, and the CLI must exist afterwards.
-  spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'ignore' });
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js'))) throw new Error('the build did not produce dist/src/cli/main.js');
+  spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')],
+    { cwd: ROOT, stdio: 'ignore' },
+  );
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'src', 'cli', 'main.js')))
+    throw new Error('the build did not produce dist/src/cli/main.js');
 });
 afterAll(() => fs.rmSync(CWD, { recursive: true, force: true }));
 
@@ -74,8 +83,20 @@ describe.each(testEngines())('the txedit binary on %s', (engine) => {
       const { campaign, transaction } = await buildScene(server.services);
       const env = { ADMIN_TOKEN: TEST_ADMIN_TOKEN, TXEDIT_URL: server.baseUrl };
       const set = await txedit(['campaigns', 'set-password', String(campaign.id)], env, 'piped-Password-1\n');
-      expect(set).toEqual({ code: 0, stdout: `password set for campaign ${campaign.id}; it is not shown again\n`, stderr: '' });
-      expect((await editByGet(server.baseUrl, { Password: 'piped-Password-1', TransactionID: String(transaction.id), A: 'no' })).answer.succeeded).toBe('True');
+      expect(set).toEqual({
+        code: 0,
+        stdout: `password set for campaign ${campaign.id}; it is not shown again\n`,
+        stderr: '',
+      });
+      expect(
+        (
+          await editByGet(server.baseUrl, {
+            Password: 'piped-Password-1',
+            TransactionID: String(transaction.id),
+            A: 'no',
+          })
+        ).answer.succeeded,
+      ).toBe('True');
       const missing = await txedit(['transactions', 'show', '999999999', '--json'], env);
       expect(missing).toEqual({ code: 1, stdout: '', stderr: 'txedit: transaction 999999999 not found (HTTP 404)\n' });
     } finally {
@@ -108,11 +129,21 @@ describe.each(testEngines())('the txedit binary on %s', (engine) => {
       const campaign = await buildCampaign(server.services);
       const transaction = await buildTransaction(server.services, campaign, affiliate);
       await rollUpToNow(server.services);
-      await editByGet(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), A: 'no', executeaffiliatepixel: 'yes' });
+      await editByGet(server.baseUrl, {
+        Password: campaign.password as string,
+        TransactionID: String(transaction.id),
+        A: 'no',
+        executeaffiliatepixel: 'yes',
+      });
 
       const worker = spawn(process.execPath, [BIN, 'worker', '--no-batches'], {
         cwd: CWD,
-        env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl(database.config), POSTBACK_ALLOW_PRIVATE_NETWORKS: 'true', LOG_LEVEL: 'info' },
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: databaseUrl(database.config),
+          POSTBACK_ALLOW_PRIVATE_NETWORKS: 'true',
+          LOG_LEVEL: 'info',
+        },
       });
       let output = '';
       worker.stdout.on('data', (chunk) => (output += String(chunk)));

@@ -4,11 +4,25 @@ import { readNewPassword } from '../../src/cli/password-prompt';
 
 /** A terminal-like stdin the test types into, and the stderr the prompt writes to. */
 function terminal() {
-  const stdin = Object.assign(new PassThrough(), { isTTY: true, rawModes: [] as boolean[], setRawMode(mode: boolean) { this.rawModes.push(mode); return this; } });
+  const stdin = Object.assign(new PassThrough(), {
+    isTTY: true,
+    rawModes: [] as boolean[],
+    setRawMode(mode: boolean) {
+      this.rawModes.push(mode);
+      return this;
+    },
+  });
   const stderr = new PassThrough();
   let shown = '';
   stderr.on('data', (chunk) => (shown += String(chunk)));
-  const io: CliIo = { stdin, stderr, stdout: new PassThrough(), env: {}, onSignal: () => () => undefined, exit: () => undefined };
+  const io: CliIo = {
+    stdin,
+    stderr,
+    stdout: new PassThrough(),
+    env: {},
+    onSignal: () => () => undefined,
+    exit: () => undefined,
+  };
   // Types each line once the prompt for it has been written.
   const type = async (...lines: string[]) => {
     for (const [index, line] of lines.entries()) {
@@ -22,7 +36,10 @@ function terminal() {
 describe('password prompt on a terminal', () => {
   it('asks twice without echoing, and accepts matching entries (backspace edits)', async () => {
     const t = terminal();
-    const [password] = await Promise.all([readNewPassword(t.io, { fromStdin: false }), t.type('s3cretX\u007f!\r', 's3cret!\r')]);
+    const [password] = await Promise.all([
+      readNewPassword(t.io, { fromStdin: false }),
+      t.type('s3cretX\u007f!\r', 's3cret!\r'),
+    ]);
     expect(password).toBe('s3cret!');
     expect(t.shown()).toBe('New password: \nType it again: \n');
     expect(t.stdin.rawModes).toEqual([true, false, true, false]);
@@ -30,9 +47,13 @@ describe('password prompt on a terminal', () => {
 
   it('refuses two entries that differ, and Ctrl-C cancels', async () => {
     const differ = terminal();
-    await expect(Promise.all([readNewPassword(differ.io, { fromStdin: false }), differ.type('one\r', 'two\r')])).rejects.toThrow('the two passwords are not the same; nothing was changed');
+    await expect(
+      Promise.all([readNewPassword(differ.io, { fromStdin: false }), differ.type('one\r', 'two\r')]),
+    ).rejects.toThrow('the two passwords are not the same; nothing was changed');
     const cancel = terminal();
-    await expect(Promise.all([readNewPassword(cancel.io, { fromStdin: false }), cancel.type('abc\u0003')])).rejects.toMatchObject({ exitCode: 130 });
+    await expect(
+      Promise.all([readNewPassword(cancel.io, { fromStdin: false }), cancel.type('abc\u0003')]),
+    ).rejects.toMatchObject({ exitCode: 130 });
     expect(cancel.stdin.rawModes).toEqual([true, false]);
   });
 

@@ -13,7 +13,10 @@ export interface CliRun {
  * Runs the CLI's main function in this process with captured output, the given environment, and
  * optionally some stdin (piped, not a terminal). `signals` lets a test stop a long-running command.
  */
-export async function runTxedit(argv: string[], options: { env?: Record<string, string | undefined>; stdin?: string } = {}): Promise<CliRun> {
+export async function runTxedit(
+  argv: string[],
+  options: { env?: Record<string, string | undefined>; stdin?: string } = {},
+): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const out = new PassThrough();

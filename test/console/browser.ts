@@ -11,17 +11,36 @@ export const SCREENSHOTS = path.resolve(__dirname, '..', 'screenshots');
 
 /** Launches headless chromium with the flags a sandboxless CI container needs. */
 export async function launchBrowser(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
 /** A fresh browser profile on a laptop-sized (or phone-sized) screen. */
-export async function newContext(browser: Browser, baseURL: string, device: 'laptop' | 'phone' = 'laptop'): Promise<BrowserContext> {
+export async function newContext(
+  browser: Browser,
+  baseURL: string,
+  device: 'laptop' | 'phone' = 'laptop',
+): Promise<BrowserContext> {
   const viewport = device === 'phone' ? { width: 390, height: 844 } : { width: 1280, height: 900 };
-  return browser.newContext({ baseURL, viewport, acceptDownloads: true, ...(device === 'phone' ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}) });
+  return browser.newContext({
+    baseURL,
+    viewport,
+    acceptDownloads: true,
+    ...(device === 'phone' ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+  });
 }
 
 /** Signs in with the admin token through the sign-in form, as a person would. */

@@ -32,12 +32,16 @@ describe.each(testEngines())('console audit rows in the same unit of work as the
   const auditStore: { current: FailingAuditStore | null } = { current: null };
   beforeAll(async () => {
     database = await createTestDatabase(engine);
-    server = await startTestServer(database.db, {}, {
-      beforeApp: (services) => {
-        auditStore.current = new FailingAuditStore(services.db.knex);
-        services.consoleAudit = new ConsoleAuditLog(auditStore.current);
+    server = await startTestServer(
+      database.db,
+      {},
+      {
+        beforeApp: (services) => {
+          auditStore.current = new FailingAuditStore(services.db.knex);
+          services.consoleAudit = new ConsoleAuditLog(auditStore.current);
+        },
       },
-    });
+    );
     await rollUpToNow(server.services);
   });
   afterAll(async () => {
@@ -46,32 +50,51 @@ describe.each(testEngines())('console audit rows in the same unit of work as the
   });
 
   const knex = () => server.services.db.knex;
-  const auditRows = async (action: string) => (await knex()('console_audit').where({ action }).orderBy('id')).map((row: Record<string, unknown>) => ({ target: row.target, details: row.details }));
+  const auditRows = async (action: string) =>
+    (await knex()('console_audit').where({ action }).orderBy('id')).map((row: Record<string, unknown>) => ({
+      target: row.target,
+      details: row.details,
+    }));
 
   const ACTIONS: AuditedAction[] = [
     {
       action: 'campaign.settings',
       prepare: async () => ({ campaignId: (await buildScene(server.services)).campaign.id }),
-      act: (client, s) => client.post(`/admin/campaigns/${s.campaignId}/settings`, { allowExternalModification: 'on', whitelistOnly: 'on', uniqueMerchantReference: 'on' }),
+      act: (client, s) =>
+        client.post(`/admin/campaigns/${s.campaignId}/settings`, {
+          allowExternalModification: 'on',
+          whitelistOnly: 'on',
+          uniqueMerchantReference: 'on',
+        }),
       observe: async (k, s) => Boolean((await k('campaigns').where({ id: s.campaignId }).first()).whitelist_only),
     },
     {
       action: 'campaign.password_rotated',
       prepare: async () => ({ campaignId: (await buildScene(server.services)).campaign.id }),
-      act: (client, s) => client.post(`/admin/campaigns/${s.campaignId}/password`, { password: 'a-new-secret', confirm: 'a-new-secret' }),
+      act: (client, s) =>
+        client.post(`/admin/campaigns/${s.campaignId}/password`, { password: 'a-new-secret', confirm: 'a-new-secret' }),
       observe: async (k, s) => (await k('campaigns').where({ id: s.campaignId }).first()).password_hash,
     },
     {
       action: 'whitelist.add',
       prepare: async () => ({ campaignId: (await buildScene(server.services)).campaign.id }),
-      act: (client, s) => client.post('/admin/whitelist', { address: '198.51.100.7', campaignId: String(s.campaignId), note: 'audit test', returnTo: '/admin/whitelist' }),
+      act: (client, s) =>
+        client.post('/admin/whitelist', {
+          address: '198.51.100.7',
+          campaignId: String(s.campaignId),
+          note: 'audit test',
+          returnTo: '/admin/whitelist',
+        }),
       observe: async (k, s) => (await k('whitelist_entries').where({ campaign_id: s.campaignId })).length,
     },
     {
       action: 'whitelist.remove',
       prepare: async () => {
         const { campaign } = await buildScene(server.services);
-        const entry = await server.services.admin.addWhitelistEntry({ address: '203.0.113.9', campaignId: campaign.id });
+        const entry = await server.services.admin.addWhitelistEntry({
+          address: '203.0.113.9',
+          campaignId: campaign.id,
+        });
         return { entryId: entry.id };
       },
       act: (client, s) => client.post(`/admin/whitelist/${s.entryId}/remove`, { returnTo: '/admin/whitelist' }),
@@ -81,12 +104,21 @@ describe.each(testEngines())('console audit rows in the same unit of work as the
       action: 'postback.retry',
       prepare: async () => {
         const { campaign } = await buildScene(server.services);
-        const affiliate = await buildAffiliate(server.services, { postbackUrl: 'http://127.0.0.1:9/pb?t=[=_TransID=]' });
+        const affiliate = await buildAffiliate(server.services, {
+          postbackUrl: 'http://127.0.0.1:9/pb?t=[=_TransID=]',
+        });
         const transaction = await buildTransaction(server.services, campaign, affiliate);
-        const edit = await editByGet(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '1.00', executeaffiliatepixel: 'yes' });
+        const edit = await editByGet(server.baseUrl, {
+          Password: campaign.password as string,
+          TransactionID: String(transaction.id),
+          AP: '1.00',
+          executeaffiliatepixel: 'yes',
+        });
         expect(edit.answer.succeeded).toBe('True');
         const delivery = await knex()('postback_deliveries').where({ transaction_id: transaction.id }).first();
-        await knex()('postback_deliveries').where({ id: delivery.id }).update({ status: 'failed', finished_at: Date.now() });
+        await knex()('postback_deliveries')
+          .where({ id: delivery.id })
+          .update({ status: 'failed', finished_at: Date.now() });
         return { deliveryId: Number(delivery.id) };
       },
       act: (client, s) => client.post(`/admin/postbacks/${s.deliveryId}/retry`, {}),
@@ -96,13 +128,21 @@ describe.each(testEngines())('console audit rows in the same unit of work as the
       action: 'batch.upload',
       prepare: async () => {
         const { campaign, transaction } = await buildScene(server.services);
-        return { file: `Password,TransactionID,AP\r\n${campaign.password},${transaction.id},3.00\r\n`, name: `audit-${transaction.id}.csv` };
+        return {
+          file: `Password,TransactionID,AP\r\n${campaign.password},${transaction.id},3.00\r\n`,
+          name: `audit-${transaction.id}.csv`,
+        };
       },
       act: async (client, s) => {
         const form = new FormData();
         form.append('_csrf', client.csrf);
         form.append('file', new Blob([s.file as string], { type: 'text/csv' }), s.name as string);
-        return fetch(`${server.baseUrl}/admin/batches`, { method: 'POST', headers: { cookie: client.cookie }, body: form, redirect: 'manual' });
+        return fetch(`${server.baseUrl}/admin/batches`, {
+          method: 'POST',
+          headers: { cookie: client.cookie },
+          body: form,
+          redirect: 'manual',
+        });
       },
       observe: async (k, s) => (await k('batches').where({ filename: s.name })).length,
     },
@@ -116,9 +156,17 @@ describe.each(testEngines())('console audit rows in the same unit of work as the
       action: 'processing.nightly',
       prepare: async () => {
         // A day of its own, with a transaction, not processed yet.
-        const date = new Date(Date.now() - (20 + Math.floor(Math.random() * 300)) * 86_400_000).toISOString().slice(0, 10);
+        const date = new Date(Date.now() - (20 + Math.floor(Math.random() * 300)) * 86_400_000)
+          .toISOString()
+          .slice(0, 10);
         const { campaign, affiliate } = await buildScene(server.services);
-        await server.services.admin.createTransaction({ campaignId: campaign.id, affiliateId: affiliate.id, affiliatePayout: 10_000n, merchantRevenue: 20_000n, occurredAt: Date.parse(`${date}T05:00:00Z`) });
+        await server.services.admin.createTransaction({
+          campaignId: campaign.id,
+          affiliateId: affiliate.id,
+          affiliatePayout: 10_000n,
+          merchantRevenue: 20_000n,
+          occurredAt: Date.parse(`${date}T05:00:00Z`),
+        });
         return { date };
       },
       act: (client, s) => client.post('/admin/processing/nightly', { date: s.date as string }),
@@ -184,7 +232,10 @@ describe.each(testEngines())('console audit rows in the same unit of work as the
   });
 
   it('signs in with its audit row, or not at all when the row cannot be written', async () => {
-    const count = async () => ({ sessions: (await knex()('console_sessions')).length, audited: (await auditRows('session.sign_in')).length });
+    const count = async () => ({
+      sessions: (await knex()('console_sessions')).length,
+      audited: (await auditRows('session.sign_in')).length,
+    });
     const before = await count();
     expect((await postSignIn(server.baseUrl, { secret: TEST_ADMIN_TOKEN })).status).toBe(303);
     expect(await count()).toEqual({ sessions: before.sessions + 1, audited: before.audited + 1 });

@@ -25,11 +25,19 @@ describe.each(testEngines())('console sign-in and sessions on %s', (engine) => {
     clock = Date.UTC(2026, 10, 25, 9, 0, 0);
   });
 
-  const auth = (settings: Partial<ConsoleAuthSettings> = {}, limiter = new MemoryFailureLimiter(15 * 60_000, () => clock)) =>
+  const auth = (
+    settings: Partial<ConsoleAuthSettings> = {},
+    limiter = new MemoryFailureLimiter(15 * 60_000, () => clock),
+  ) =>
     new ConsoleAuth({
       sessions: store,
       brake: new AdminAuthBrake(limiter, { failures: SIGN_IN_FAILURES_PER_WINDOW, checksPerMinute: 1 }),
-      settings: { adminToken: 'the-token', users: [{ name: 'alice', passwordHash: aliceHash }], sessionTtlMs: 8 * HOUR, ...settings },
+      settings: {
+        adminToken: 'the-token',
+        users: [{ name: 'alice', passwordHash: aliceHash }],
+        sessionTtlMs: 8 * HOUR,
+        ...settings,
+      },
       now: () => clock,
     });
 
@@ -77,21 +85,38 @@ describe.each(testEngines())('console sign-in and sessions on %s', (engine) => {
     const limiter = new MemoryFailureLimiter(15 * 60_000, () => clock);
     const console = auth({}, limiter);
     for (let i = 0; i < SIGN_IN_FAILURES_PER_WINDOW; i++) {
-      expect(await console.signIn({ name: '', secret: `guess-${i}`, clientIp: '203.0.113.9' })).toEqual({ ok: false, reason: 'invalid' });
+      expect(await console.signIn({ name: '', secret: `guess-${i}`, clientIp: '203.0.113.9' })).toEqual({
+        ok: false,
+        reason: 'invalid',
+      });
     }
     // Braked (one check a minute here): this guess is checked and refused, the next sign-in not even looked at.
-    expect(await console.signIn({ name: '', secret: 'guess-x', clientIp: '203.0.113.9' })).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 60 });
-    expect(await console.signIn({ name: '', secret: 'the-token', clientIp: '203.0.113.9' })).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 60 });
+    expect(await console.signIn({ name: '', secret: 'guess-x', clientIp: '203.0.113.9' })).toEqual({
+      ok: false,
+      reason: 'throttled',
+      retryAfterSeconds: 60,
+    });
+    expect(await console.signIn({ name: '', secret: 'the-token', clientIp: '203.0.113.9' })).toEqual({
+      ok: false,
+      reason: 'throttled',
+      retryAfterSeconds: 60,
+    });
     expect((await console.signIn({ name: '', secret: 'the-token', clientIp: '203.0.113.10' })).ok).toBe(true);
     clock += 60_000;
     expect((await console.signIn({ name: '', secret: 'the-token', clientIp: '203.0.113.9' })).ok).toBe(true);
-    expect(await console.signIn({ name: 'alice', secret: 'alice-password', clientIp: '203.0.113.9' })).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 60 });
+    expect(await console.signIn({ name: 'alice', secret: 'alice-password', clientIp: '203.0.113.9' })).toEqual({
+      ok: false,
+      reason: 'throttled',
+      retryAfterSeconds: 60,
+    });
     clock += 15 * 60_000;
     expect((await console.signIn({ name: 'alice', secret: 'alice-password', clientIp: '203.0.113.9' })).ok).toBe(true);
   });
 
   it('refuses every sign-in when neither ADMIN_TOKEN nor ADMIN_USERS is set', async () => {
-    expect(await auth({ adminToken: null, users: [] }).signIn({ name: '', secret: 'anything', clientIp: '192.0.2.1' })).toEqual({ ok: false, reason: 'disabled' });
+    expect(
+      await auth({ adminToken: null, users: [] }).signIn({ name: '', secret: 'anything', clientIp: '192.0.2.1' }),
+    ).toEqual({ ok: false, reason: 'disabled' });
   });
 
   it('forgets expired sessions when someone signs in', async () => {

@@ -22,7 +22,11 @@ describe.each(testEngines())('web console over HTTP on %s', (engine) => {
     const page = await fetch(`${server.baseUrl}/admin/transactions?clickId=x`, { redirect: 'manual' });
     expect(page.status).toBe(303);
     expect(page.headers.get('location')).toBe('/admin/sign-in?next=%2Fadmin%2Ftransactions%3FclickId%3Dx');
-    const post = await fetch(`${server.baseUrl}/admin/whitelist`, { method: 'POST', body: new URLSearchParams({ address: '10.0.0.1' }), redirect: 'manual' });
+    const post = await fetch(`${server.baseUrl}/admin/whitelist`, {
+      method: 'POST',
+      body: new URLSearchParams({ address: '10.0.0.1' }),
+      redirect: 'manual',
+    });
     expect(post.status).toBe(403);
     expect(await server.services.stores.whitelist.list()).toEqual([]);
   });
@@ -33,10 +37,19 @@ describe.each(testEngines())('web console over HTTP on %s', (engine) => {
     const client = await consoleClient(server.baseUrl, { name: 'alice', secret: 'alice-password' });
     expect((await client.get('/admin/campaigns')).body).toContain('Signed in as <strong>alice</strong>');
     const campaign = await buildCampaign(server.services);
-    const added = await client.post('/admin/whitelist', { address: '198.51.100.0/24', campaignId: String(campaign.id), note: 'Acme CRM' });
+    const added = await client.post('/admin/whitelist', {
+      address: '198.51.100.0/24',
+      campaignId: String(campaign.id),
+      note: 'Acme CRM',
+    });
     expect(added.status).toBe(303);
     const [entry] = await server.services.consoleAudit.recent({ limit: 1 });
-    expect(entry).toMatchObject({ actor: 'alice', action: 'whitelist.add', target: `campaign ${campaign.id}`, clientIp: '127.0.0.1' });
+    expect(entry).toMatchObject({
+      actor: 'alice',
+      action: 'whitelist.add',
+      target: `campaign ${campaign.id}`,
+      clientIp: '127.0.0.1',
+    });
     expect(entry.details).toMatchObject({ address: '198.51.100.0/24', note: 'Acme CRM' });
   });
 
@@ -53,9 +66,13 @@ describe.each(testEngines())('web console over HTTP on %s', (engine) => {
   });
 
   it('goes back to a console page after sign-in, never to another site', async () => {
-    expect((await postSignIn(server.baseUrl, { secret: TEST_ADMIN_TOKEN, next: '/admin/audit' })).headers.get('location')).toBe('/admin/audit');
+    expect(
+      (await postSignIn(server.baseUrl, { secret: TEST_ADMIN_TOKEN, next: '/admin/audit' })).headers.get('location'),
+    ).toBe('/admin/audit');
     for (const next of ['//evil.example/admin/', 'https://evil.example/', '/admin/\\evil.example', '/admin/../x']) {
-      expect((await postSignIn(server.baseUrl, { secret: TEST_ADMIN_TOKEN, next })).headers.get('location')).toBe('/admin/campaigns');
+      expect((await postSignIn(server.baseUrl, { secret: TEST_ADMIN_TOKEN, next })).headers.get('location')).toBe(
+        '/admin/campaigns',
+      );
     }
   });
 
@@ -63,10 +80,19 @@ describe.each(testEngines())('web console over HTTP on %s', (engine) => {
     const client = await consoleClient(server.baseUrl);
     const { campaign, transaction } = await buildScene(server.services);
     for (const csrf of [null, '', 'A'.repeat(43), client.csrf.slice(0, -1)]) {
-      const answer = await client.post(`/admin/campaigns/${campaign.id}/password`, { password: 'stolen-pass', confirm: 'stolen-pass' }, { csrf });
+      const answer = await client.post(
+        `/admin/campaigns/${campaign.id}/password`,
+        { password: 'stolen-pass', confirm: 'stolen-pass' },
+        { csrf },
+      );
       expect(answer.status).toBe(403);
     }
-    const unchanged = await editByGet(server.baseUrl, { Password: campaign.password as string, CID: String(campaign.id), Merchantreferenceid: transaction.merchantReferenceId as string, AP: '1' });
+    const unchanged = await editByGet(server.baseUrl, {
+      Password: campaign.password as string,
+      CID: String(campaign.id),
+      Merchantreferenceid: transaction.merchantReferenceId as string,
+      AP: '1',
+    });
     expect(unchanged.answer.succeeded).toBe('True');
   });
 
@@ -98,7 +124,11 @@ describe.each(testEngines())('web console over HTTP on %s', (engine) => {
   it('marks the session cookie Secure when the request came over HTTPS through a trusted proxy', async () => {
     const behindProxy = await startTestServer(database.db, { TRUST_PROXY: 'loopback' });
     try {
-      const https = await postSignIn(behindProxy.baseUrl, { secret: TEST_ADMIN_TOKEN }, { 'x-forwarded-proto': 'https' });
+      const https = await postSignIn(
+        behindProxy.baseUrl,
+        { secret: TEST_ADMIN_TOKEN },
+        { 'x-forwarded-proto': 'https' },
+      );
       const cookie = https.headers.getSetCookie().find((c) => c.startsWith('txedit_console='));
       expect(cookie).toMatch(/; Path=\/admin; Max-Age=28800; HttpOnly; SameSite=Strict; Secure$/);
       const plain = await postSignIn(behindProxy.baseUrl, { secret: TEST_ADMIN_TOKEN });
@@ -116,7 +146,12 @@ describe.each(testEngines())('web console over HTTP on %s', (engine) => {
       const form = new FormData();
       if (csrf !== null) form.append('_csrf', csrf);
       form.append('file', new Blob([file], { type: 'text/csv' }), 'C:\\Users\\me\\refund "list".csv');
-      return fetch(`${server.baseUrl}/admin/batches`, { method: 'POST', headers: { cookie: client.cookie }, body: form, redirect: 'manual' });
+      return fetch(`${server.baseUrl}/admin/batches`, {
+        method: 'POST',
+        headers: { cookie: client.cookie },
+        body: form,
+        redirect: 'manual',
+      });
     };
     expect((await upload(null)).status).toBe(403);
     expect((await upload('wrong')).status).toBe(403);

@@ -11,7 +11,10 @@ describe.each(testEngines())('console migration on %s', (engine) => {
   });
 
   it('creates the session and audit tables, drops them going down, and creates them again', async () => {
-    const tables = async () => ({ sessions: await database.db.knex.schema.hasTable('console_sessions'), audit: await database.db.knex.schema.hasTable('console_audit') });
+    const tables = async () => ({
+      sessions: await database.db.knex.schema.hasTable('console_sessions'),
+      audit: await database.db.knex.schema.hasTable('console_audit'),
+    });
     expect(await tables()).toEqual({ sessions: true, audit: true });
     await migrateAllDown(database.db);
     expect(await tables()).toEqual({ sessions: false, audit: false });

@@ -15,12 +15,15 @@ describe('html', () => {
   });
 
   it('builds paths with encoded query values and leaves out empty ones', () => {
-    expect(pathWithQuery('/admin/whitelist', { campaignId: 5, q: 'a&b c', empty: '' })).toBe('/admin/whitelist?campaignId=5&q=a%26b%20c');
+    expect(pathWithQuery('/admin/whitelist', { campaignId: 5, q: 'a&b c', empty: '' })).toBe(
+      '/admin/whitelist?campaignId=5&q=a%26b%20c',
+    );
   });
 });
 
 describe('multipart', () => {
-  const body = (boundary: string, parts: string[]) => Buffer.from(`--${boundary}\r\n${parts.join(`\r\n--${boundary}\r\n`)}\r\n--${boundary}--\r\n`, 'latin1');
+  const body = (boundary: string, parts: string[]) =>
+    Buffer.from(`--${boundary}\r\n${parts.join(`\r\n--${boundary}\r\n`)}\r\n--${boundary}--\r\n`, 'latin1');
 
   it('reads fields and a file with its bytes exactly, including CRLFs inside the file', () => {
     const boundary = '----WebKitFormBoundaryAbC123';
@@ -33,13 +36,20 @@ describe('multipart', () => {
     );
     expect(parts).toEqual([
       { name: '_csrf', filename: null, contentType: null, data: Buffer.from('token-1') },
-      { name: 'file', filename: 'C:\\path\\list "a".txt', contentType: 'text/plain', data: Buffer.from('Password\tClickID\r\npw\tc-1\r\n') },
+      {
+        name: 'file',
+        filename: 'C:\\path\\list "a".txt',
+        contentType: 'text/plain',
+        data: Buffer.from('Password\tClickID\r\npw\tc-1\r\n'),
+      },
     ]);
   });
 
   it('refuses a body that is not well-formed', () => {
     expect(parseMultipart(Buffer.from('no boundary here'), 'xyz')).toBeNull();
-    expect(parseMultipart(Buffer.from('--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\nunterminated'), 'xyz')).toBeNull();
+    expect(
+      parseMultipart(Buffer.from('--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\nunterminated'), 'xyz'),
+    ).toBeNull();
     expect(parseMultipart(Buffer.from('--xyz\r\nContent-Type: text/plain\r\n\r\nx\r\n--xyz--'), 'xyz')).toBeNull();
   });
 
@@ -64,7 +74,10 @@ describe('posting URLs', () => {
 
   it('marks the merchant reference URL unusable until unique references are enforced', () => {
     const [, , byReference] = postingUrls('http://x', { id: 1, uniqueMerchantReference: false });
-    expect(byReference).toMatchObject({ usable: false, reason: 'Needs "Enforce a unique merchant reference ID" turned on for this campaign.' });
+    expect(byReference).toMatchObject({
+      usable: false,
+      reason: 'Needs "Enforce a unique merchant reference ID" turned on for this campaign.',
+    });
   });
 
   it('uses the request’s host, or the seed’s placeholder when the host is odd', () => {
@@ -92,10 +105,17 @@ describe('ADMIN_USERS', () => {
   });
 
   it('stops configuration with one line naming ADMIN_USERS, never echoing it, and reads CONSOLE_SESSION_HOURS', () => {
-    expect(() => loadConfig({ ADMIN_USERS: 'alice:hunter2' })).toThrow(/ADMIN_USERS must be comma-separated name:bcrypthash pairs/);
+    expect(() => loadConfig({ ADMIN_USERS: 'alice:hunter2' })).toThrow(
+      /ADMIN_USERS must be comma-separated name:bcrypthash pairs/,
+    );
     expect(() => loadConfig({ ADMIN_USERS: 'alice:hunter2' })).not.toThrow(/hunter2/);
-    expect(() => loadConfig({ CONSOLE_SESSION_HOURS: '0' })).toThrow(/CONSOLE_SESSION_HOURS must be a whole number from 1 to 720/);
+    expect(() => loadConfig({ CONSOLE_SESSION_HOURS: '0' })).toThrow(
+      /CONSOLE_SESSION_HOURS must be a whole number from 1 to 720/,
+    );
     expect(loadConfig({}).console).toEqual({ sessionTtlMs: 8 * 3_600_000, users: [] });
-    expect(loadConfig({ CONSOLE_SESSION_HOURS: '2', ADMIN_USERS: `alice:${hash}` }).console).toEqual({ sessionTtlMs: 2 * 3_600_000, users: [{ name: 'alice', passwordHash: hash }] });
+    expect(loadConfig({ CONSOLE_SESSION_HOURS: '2', ADMIN_USERS: `alice:${hash}` }).console).toEqual({
+      sessionTtlMs: 2 * 3_600_000,
+      users: [{ name: 'alice', passwordHash: hash }],
+    });
   });
 });

@@ -69,19 +69,31 @@ describe('web console in chromium (sqlite)', () => {
     const without = await page.request.post(url, { form: { uniqueMerchantReference: 'on' }, maxRedirects: 0 });
     expect(without.status()).toBe(403);
     expect(await without.text()).toContain('This form did not come from your console session');
-    const wrong = await page.request.post(url, { form: { _csrf: 'x'.repeat(43), uniqueMerchantReference: 'on' }, maxRedirects: 0 });
+    const wrong = await page.request.post(url, {
+      form: { _csrf: 'x'.repeat(43), uniqueMerchantReference: 'on' },
+      maxRedirects: 0,
+    });
     expect(wrong.status()).toBe(403);
     expect((await server.services.stores.campaigns.get(campaign.id))?.allowExternalModification).toBe(true);
 
     const token = await page.locator(`form[action="${url}"] input[name="_csrf"]`).inputValue();
-    const right = await page.request.post(url, { form: { _csrf: token, uniqueMerchantReference: 'on' }, maxRedirects: 0 });
+    const right = await page.request.post(url, {
+      form: { _csrf: token, uniqueMerchantReference: 'on' },
+      maxRedirects: 0,
+    });
     expect(right.status()).toBe(303);
     expect((await server.services.stores.campaigns.get(campaign.id))?.allowExternalModification).toBe(false);
   });
 
   it('turns a campaign’s opt-in off and on, and /transaction.edit obeys each', async () => {
     const { campaign, transaction } = await buildScene(server.services);
-    const edit = () => editByGet(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), A: 'no', REASON: 'console test' });
+    const edit = () =>
+      editByGet(server.baseUrl, {
+        Password: campaign.password as string,
+        TransactionID: String(transaction.id),
+        A: 'no',
+        REASON: 'console test',
+      });
     await signIn(page, undefined, `/admin/campaigns/${campaign.id}`);
     expect(await heading()).toBe(`Campaign ${campaign.id}: ${campaign.name}`);
     expect(await page.locator('#posting-url-2').inputValue()).toBe(
@@ -93,7 +105,9 @@ describe('web console in chromium (sqlite)', () => {
     await page.getByRole('button', { name: 'Save settings' }).click();
     expect(await notice()).toBe('Campaign settings saved.');
     expect(await page.getByLabel('Allow External Transaction Modifications').isChecked()).toBe(false);
-    expect((await edit()).answer.error?.message).toBe('Permanent failure: Campaign does not allow external transaction modification');
+    expect((await edit()).answer.error?.message).toBe(
+      'Permanent failure: Campaign does not allow external transaction modification',
+    );
 
     await page.getByLabel('Allow External Transaction Modifications').check();
     await page.getByRole('button', { name: 'Save settings' }).click();
@@ -104,7 +118,9 @@ describe('web console in chromium (sqlite)', () => {
     expect(await latest.locator('td[data-label="Action"]').innerText()).toBe('campaign.settings');
     expect(await latest.locator('td[data-label="Target"]').innerText()).toBe(`campaign ${campaign.id}`);
     expect(await latest.locator('td[data-label="Who"]').innerText()).toBe('admin-token');
-    expect(await latest.locator('td[data-label="Details"]').innerText()).toContain('allowExternalModification: false → true');
+    expect(await latest.locator('td[data-label="Details"]').innerText()).toContain(
+      'allowExternalModification: false → true',
+    );
     await screenshot(page, '08-audit');
   });
 
@@ -114,7 +130,9 @@ describe('web console in chromium (sqlite)', () => {
     await page.getByLabel('New password').fill('first-Secret-1');
     await page.getByLabel('Type it again').fill('first-Secret-2');
     // The page's script marks the mismatch; submit the form anyway to see the server refuse it.
-    await page.locator(`form[action="/admin/campaigns/${campaign.id}/password"]`).evaluate((form) => (form as unknown as { submit(): void }).submit());
+    await page
+      .locator(`form[action="/admin/campaigns/${campaign.id}/password"]`)
+      .evaluate((form) => (form as unknown as { submit(): void }).submit());
     await page.waitForLoadState('domcontentloaded');
     expect(await problem()).toContain('The two passwords are not the same.');
 
@@ -123,15 +141,24 @@ describe('web console in chromium (sqlite)', () => {
     await page.getByRole('button', { name: 'Rotate password' }).click();
     expect(await notice()).toContain('Password set. It is not shown again');
     expect(await page.content()).not.toContain('rotated Secret!');
-    const accepted = await editByGet(server.baseUrl, { Password: 'rotated Secret!', TransactionID: String(transaction.id), AP: '1.00' });
+    const accepted = await editByGet(server.baseUrl, {
+      Password: 'rotated Secret!',
+      TransactionID: String(transaction.id),
+      AP: '1.00',
+    });
     expect(accepted.answer.succeeded).toBe('True');
-    const refused = await editByGet(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '1.00' });
+    const refused = await editByGet(server.baseUrl, {
+      Password: campaign.password as string,
+      TransactionID: String(transaction.id),
+      AP: '1.00',
+    });
     expect(refused.answer.error?.message).toBe('Permanent failure: Invalid authentication credentials');
   });
 
   it('adds a white-list range that admits a whitelist-only campaign’s caller, and removes it', async () => {
     const { campaign, transaction } = await buildScene(server.services, { whitelistOnly: true });
-    const edit = () => editByGet(server.baseUrl, { Password: campaign.password as string, ClickID: transaction.clickId, MP: '5.00' });
+    const edit = () =>
+      editByGet(server.baseUrl, { Password: campaign.password as string, ClickID: transaction.clickId, MP: '5.00' });
     expect((await edit()).answer.error?.message).toBe('Permanent failure: Invalid authentication credentials');
 
     await signIn(page, undefined, `/admin/whitelist?campaignId=${campaign.id}`);
@@ -161,10 +188,24 @@ describe('web console in chromium (sqlite)', () => {
     // A postback to loopback is refused by the private-network guard: a failed delivery with one attempt.
     const affiliate = await buildAffiliate(server.services, { postbackUrl: 'http://127.0.0.1:9/pb?t=[=_TransID=]' });
     const campaign = await buildCampaign(server.services);
-    const transaction = await buildTransaction(server.services, campaign, affiliate, { affiliatePayout: '10.00', merchantRevenue: '100.00' });
+    const transaction = await buildTransaction(server.services, campaign, affiliate, {
+      affiliatePayout: '10.00',
+      merchantRevenue: '100.00',
+    });
     await rollUpToNow(server.services);
-    const first = await editByGet(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '7.50', REASON: 'partial refund' });
-    const second = await editByGet(server.baseUrl, { Password: campaign.password as string, ClickID: transaction.clickId, A: 'no', executeaffiliatepixel: 'yes', REASON: 'order <cancelled>' });
+    const first = await editByGet(server.baseUrl, {
+      Password: campaign.password as string,
+      TransactionID: String(transaction.id),
+      AP: '7.50',
+      REASON: 'partial refund',
+    });
+    const second = await editByGet(server.baseUrl, {
+      Password: campaign.password as string,
+      ClickID: transaction.clickId,
+      A: 'no',
+      executeaffiliatepixel: 'yes',
+      REASON: 'order <cancelled>',
+    });
     expect([first.answer.succeeded, second.answer.succeeded]).toEqual(['True', 'True']);
     await server.services.postbackWorker.runOnce();
     const [delivery] = await server.services.stores.postbacks.list({ transactionId: transaction.id });
@@ -183,7 +224,12 @@ describe('web console in chromium (sqlite)', () => {
     expect(await history.nth(1).locator('td[data-label="Reason"]').innerText()).toBe('order <cancelled>');
     expect(await history.nth(1).locator('td[data-label="Who / source"]').innerText()).toContain('by Click ID');
     expect(await page.locator(`#delivery-${delivery.id}`).innerText()).toContain('failed');
-    expect(await page.locator('article', { hasText: `Postback ${delivery.id}` }).locator('td[data-label="Result"]').innerText()).toContain('refused');
+    expect(
+      await page
+        .locator('article', { hasText: `Postback ${delivery.id}` })
+        .locator('td[data-label="Result"]')
+        .innerText(),
+    ).toContain('refused');
     await screenshot(page, '05-transaction');
 
     await page.getByRole('button', { name: `Retry postback ${delivery.id}` }).click();
@@ -208,7 +254,10 @@ describe('web console in chromium (sqlite)', () => {
     const { campaign, transaction } = await buildScene(server.services);
     server.services.batchWorker.start();
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'txedit-console-')), 'refunds.txt');
-    fs.writeFileSync(file, `Password\tTransactionID\tAP\tMP\tA\r\n${campaign.password}\t${transaction.id}\t0.00\t0.00\tno\r\nwrong-password\t${transaction.id}\t1.00\t1.00\tyes\r\n`);
+    fs.writeFileSync(
+      file,
+      `Password\tTransactionID\tAP\tMP\tA\r\n${campaign.password}\t${transaction.id}\t0.00\t0.00\tno\r\nwrong-password\t${transaction.id}\t1.00\t1.00\tyes\r\n`,
+    );
 
     await signIn(page, undefined, '/admin/batches');
     await page.getByLabel('File', { exact: true }).setInputFiles(file);
@@ -221,7 +270,10 @@ describe('web console in chromium (sqlite)', () => {
     expect(await row.locator('td[data-label="Failed"]').innerText()).toBe('1');
     await screenshot(page, '06-batches');
 
-    const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('link', { name: /Download/ }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      row.getByRole('link', { name: /Download/ }).click(),
+    ]);
     const csv = fs.readFileSync((await download.path()) as string, 'utf8');
     expect(csv.split('\r\n').slice(0, 3)).toEqual([
       'Row,Succeeded,Message,TransactionId,ClickId,MerchantReferenceId,CID',
@@ -236,7 +288,9 @@ describe('web console in chromium (sqlite)', () => {
     await page.getByRole('button', { name: 'Run hourly roll-up' }).click();
     expect(await notice()).toMatch(/^Hourly roll-up done/);
     const status = await server.services.processing.status();
-    expect(await page.locator('dl.facts dd').first().innerText()).toBe(`${new Date(status.hourly.rolledUpThrough as number).toISOString().slice(0, 19).replace('T', ' ')}\u00a0UTC`);
+    expect(await page.locator('dl.facts dd').first().innerText()).toBe(
+      `${new Date(status.hourly.rolledUpThrough as number).toISOString().slice(0, 19).replace('T', ' ')}\u00a0UTC`,
+    );
     await screenshot(page, '07-processing');
 
     page.once('dialog', (dialog) => void dialog.accept());
@@ -275,7 +329,10 @@ describe('web console in chromium (sqlite)', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     expect(new URL(page.url()).pathname).toBe('/admin/sign-in');
     expect(await notice()).toBe('You are signed out.');
-    const replay = await fetch(`${server.baseUrl}/admin/campaigns`, { headers: { cookie: `txedit_console=${cookie?.value}` }, redirect: 'manual' });
+    const replay = await fetch(`${server.baseUrl}/admin/campaigns`, {
+      headers: { cookie: `txedit_console=${cookie?.value}` },
+      redirect: 'manual',
+    });
     expect(replay.status).toBe(303);
     expect(replay.headers.get('location')).toBe('/admin/sign-in?next=%2Fadmin%2Fcampaigns');
   });

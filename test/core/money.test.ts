@@ -88,12 +88,16 @@ describe('formatMoney', () => {
 
   it('writes the shortest form with two to four fraction digits of any parsed decimal', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 99_999_999_999n }), fc.integer({ min: 0, max: 9999 }), (whole, fraction) => {
-        const value = whole * MONEY_SCALE + BigInt(fraction);
-        const digits = String(fraction).padStart(4, '0');
-        const expected = `${whole}.${digits.endsWith('00') ? digits.slice(0, 2) : digits.replace(/0$/, '')}`;
-        expect(formatMoney(value)).toBe(expected);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 99_999_999_999n }),
+        fc.integer({ min: 0, max: 9999 }),
+        (whole, fraction) => {
+          const value = whole * MONEY_SCALE + BigInt(fraction);
+          const digits = String(fraction).padStart(4, '0');
+          const expected = `${whole}.${digits.endsWith('00') ? digits.slice(0, 2) : digits.replace(/0$/, '')}`;
+          expect(formatMoney(value)).toBe(expected);
+        },
+      ),
     );
   });
 });

@@ -32,7 +32,13 @@ describeOnMariaDb('kill -9 of the server as a console change commits (MariaDB th
     await services.close();
     const proxy = await startTcpProxy();
     try {
-      const env = { DATABASE_URL: throughProxy(database.config.url, proxy), ADMIN_TOKEN: TOKEN, NIGHTLY_SCHEDULE: 'off', POSTBACK_WORKER: 'false', BATCH_WORKER: 'false' };
+      const env = {
+        DATABASE_URL: throughProxy(database.config.url, proxy),
+        ADMIN_TOKEN: TOKEN,
+        NIGHTLY_SCHEDULE: 'off',
+        POSTBACK_WORKER: 'false',
+        BATCH_WORKER: 'false',
+      };
       const startedAt = Date.now();
       const server = await spawnServer(env);
       servers.push(server);
@@ -44,17 +50,28 @@ describeOnMariaDb('kill -9 of the server as a console change commits (MariaDB th
       const client = await consoleClient(server.baseUrl, { secret: TOKEN });
 
       proxy.afterClientSends('commit', () => server.kill('SIGKILL'));
-      const answer = await client.post(`/admin/campaigns/${campaign.id}/settings`, { allowExternalModification: 'on', whitelistOnly: 'on', uniqueMerchantReference: 'on' }).then(
-        () => 'answered',
-        () => 'no answer',
-      );
+      const answer = await client
+        .post(`/admin/campaigns/${campaign.id}/settings`, {
+          allowExternalModification: 'on',
+          whitelistOnly: 'on',
+          uniqueMerchantReference: 'on',
+        })
+        .then(
+          () => 'answered',
+          () => 'no answer',
+        );
       expect(answer).toBe('no answer');
       expect(await server.exited).toEqual({ code: null, signal: 'SIGKILL' });
 
       const { knex } = database.db;
       expect(Boolean((await knex('campaigns').where({ id: campaign.id }).first()).whitelist_only)).toBe(true);
-      const audit = await knex('console_audit').where({ action: 'campaign.settings', target: `campaign ${campaign.id}` });
-      expect(audit.map((row: { actor: string; details: string }) => [row.actor, JSON.parse(row.details)])).toEqual([['admin-token', { whitelistOnly: { before: false, after: true } }]]);
+      const audit = await knex('console_audit').where({
+        action: 'campaign.settings',
+        target: `campaign ${campaign.id}`,
+      });
+      expect(audit.map((row: { actor: string; details: string }) => [row.actor, JSON.parse(row.details)])).toEqual([
+        ['admin-token', { whitelistOnly: { before: false, after: true } }],
+      ]);
     } finally {
       await proxy.close();
     }

@@ -33,7 +33,9 @@ export function servicesOver(db: Database): Services & { close(): Promise<void> 
 }
 
 /** The word-for-word temporary failure of a transient database problem. */
-export function temporaryFailure(what: 'database unavailable' | 'database deadlock' | 'database busy'): LinkTrustAnswer['error'] {
+export function temporaryFailure(
+  what: 'database unavailable' | 'database deadlock' | 'database busy',
+): LinkTrustAnswer['error'] {
   return { type: 'temporary', message: `Temporary failure: ${what} LinkTrust API was unable to complete the request` };
 }
 
@@ -57,7 +59,12 @@ export interface WrittenState {
 
 /** Normalises a row so that both engines' spellings (bigint strings, 0/1 booleans) compare equal. */
 function plain(row: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === 'bigint' || typeof value === 'number' ? String(value) : value]));
+  return Object.fromEntries(
+    Object.entries(row).map(([key, value]) => [
+      key,
+      typeof value === 'bigint' || typeof value === 'number' ? String(value) : value,
+    ]),
+  );
 }
 
 /** Reads the transaction, its history, all hourly statistics and all postback deliveries. */
@@ -75,11 +82,29 @@ export async function readWrittenState(knex: Knex, transactionId: number): Promi
 }
 
 /** Edit parameters for a transaction: new values, a reason and the postback flag. */
-export function editParameters(password: string, transactionId: number, reason: string, values: { AP: string; MP: string; A: 'yes' | 'no' }) {
-  return { Password: password, Transactionid: String(transactionId), ...values, REASON: reason, executeaffiliatepixel: 'yes' };
+export function editParameters(
+  password: string,
+  transactionId: number,
+  reason: string,
+  values: { AP: string; MP: string; A: 'yes' | 'no' },
+) {
+  return {
+    Password: password,
+    Transactionid: String(transactionId),
+    ...values,
+    REASON: reason,
+    executeaffiliatepixel: 'yes',
+  };
 }
 
-const TOTALS = ['transactions', 'approved_transactions', 'affiliate_payout', 'merchant_revenue', 'approved_affiliate_payout', 'approved_merchant_revenue'] as const;
+const TOTALS = [
+  'transactions',
+  'approved_transactions',
+  'affiliate_payout',
+  'merchant_revenue',
+  'approved_affiliate_payout',
+  'approved_merchant_revenue',
+] as const;
 
 /**
  * Compares every rolled-up hourly statistics row with a recomputation from the transactions, done here
@@ -97,7 +122,10 @@ export async function statisticsMismatches(knex: Knex): Promise<string[]> {
     const revenue = BigInt(t.merchant_revenue);
     const add = [1n, approved ? 1n : 0n, payout, revenue, approved ? payout : 0n, approved ? revenue : 0n];
     const sums = expected.get(key) ?? [0n, 0n, 0n, 0n, 0n, 0n];
-    expected.set(key, sums.map((sum, index) => sum + add[index]));
+    expected.set(
+      key,
+      sums.map((sum, index) => sum + add[index]),
+    );
   }
   const problems: string[] = [];
   for (const row of await knex('hourly_statistics').where('hour_start', '<', watermark)) {
@@ -105,7 +133,8 @@ export async function statisticsMismatches(knex: Knex): Promise<string[]> {
     const stored = TOTALS.map((column) => BigInt(row[column]));
     const sums = expected.get(key) ?? [0n, 0n, 0n, 0n, 0n, 0n];
     expected.delete(key);
-    if (stored.join() !== sums.join()) problems.push(`${key}: stored ${stored.join()} but transactions give ${sums.join()}`);
+    if (stored.join() !== sums.join())
+      problems.push(`${key}: stored ${stored.join()} but transactions give ${sums.join()}`);
   }
   for (const [key, sums] of expected) problems.push(`${key}: no statistics row for transactions giving ${sums.join()}`);
   return problems;

@@ -29,15 +29,33 @@ interface SentEdit {
  * `loops` clients each send edits back to back (every one with executeaffiliatepixel=yes and a unique
  * REASON) until their request gets no answer; `onSuccess` runs after each success answered.
  */
-async function burst(baseUrl: string, password: string, transactionIds: number[], loops: number, onSuccess: (count: number) => void): Promise<SentEdit[]> {
+async function burst(
+  baseUrl: string,
+  password: string,
+  transactionIds: number[],
+  loops: number,
+  onSuccess: (count: number) => void,
+): Promise<SentEdit[]> {
   const sent: SentEdit[] = [];
   let succeeded = 0;
   const client = async () => {
     for (;;) {
       const n = sent.length;
-      const edit: SentEdit = { reason: `kill9-${n}`, transactionId: transactionIds[n % transactionIds.length], ap: `${n}.${n % 10}`, outcome: 'no answer' };
+      const edit: SentEdit = {
+        reason: `kill9-${n}`,
+        transactionId: transactionIds[n % transactionIds.length],
+        ap: `${n}.${n % 10}`,
+        outcome: 'no answer',
+      };
       sent.push(edit);
-      const query = new URLSearchParams({ Password: password, Transactionid: String(edit.transactionId), AP: edit.ap, A: n % 3 === 0 ? 'no' : 'yes', REASON: edit.reason, executeaffiliatepixel: 'yes' });
+      const query = new URLSearchParams({
+        Password: password,
+        Transactionid: String(edit.transactionId),
+        AP: edit.ap,
+        A: n % 3 === 0 ? 'no' : 'yes',
+        REASON: edit.reason,
+        executeaffiliatepixel: 'yes',
+      });
       try {
         const response = await fetch(`${baseUrl}/transaction.edit?${query}`);
         const answer = parseLinkTrustXml(await response.text());
@@ -58,7 +76,8 @@ async function writtenRows(knex: Knex) {
   const deliveries = await knex('postback_deliveries').orderBy('id');
   const byReason = new Map<string, Array<Record<string, unknown>>>();
   for (const row of history) byReason.set(row.reason, [...(byReason.get(row.reason) ?? []), row]);
-  const deliveriesOf = (modificationId: unknown) => deliveries.filter((d) => String(d.modification_id) === String(modificationId));
+  const deliveriesOf = (modificationId: unknown) =>
+    deliveries.filter((d) => String(d.modification_id) === String(modificationId));
   return { history, deliveries, byReason, deliveriesOf };
 }
 
@@ -77,7 +96,9 @@ describe.each(testEngines())('kill -9 of the production server in the middle of 
 
   it('loses no committed change and no queued postback, and restarts cleanly on the same database', async () => {
     const services = servicesOver(database.db);
-    const affiliate = await buildAffiliate(services, { postbackUrl: `http://127.0.0.1:${await closedPort()}/pb?t=[=_TransID=]&r=[=REASON=]` });
+    const affiliate = await buildAffiliate(services, {
+      postbackUrl: `http://127.0.0.1:${await closedPort()}/pb?t=[=_TransID=]&r=[=REASON=]`,
+    });
     const campaign = await buildCampaign(services);
     const transactions = [];
     for (let i = 0; i < 8; i++) transactions.push(await buildTransaction(services, campaign, affiliate));
@@ -98,11 +119,19 @@ describe.each(testEngines())('kill -9 of the production server in the middle of 
 
     const first = await spawnServer(env);
     servers.push(first);
-    await eventually('/healthz 200', async () => ((await fetch(`${first.baseUrl}/healthz`)).status === 200 ? true : undefined));
+    await eventually('/healthz 200', async () =>
+      (await fetch(`${first.baseUrl}/healthz`)).status === 200 ? true : undefined,
+    );
     const loops = 16;
-    const sent = await burst(first.baseUrl, campaign.password as string, transactions.map((t) => t.id), loops, (count) => {
-      if (count === 60) first.kill('SIGKILL');
-    });
+    const sent = await burst(
+      first.baseUrl,
+      campaign.password as string,
+      transactions.map((t) => t.id),
+      loops,
+      (count) => {
+        if (count === 60) first.kill('SIGKILL');
+      },
+    );
     expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
 
     const answered = sent.filter((edit) => edit.outcome === 'succeeded');
@@ -112,7 +141,8 @@ describe.each(testEngines())('kill -9 of the production server in the middle of 
 
     const rows = await writtenRows(database.db.knex);
     // A failure answered (a deadlock past the retries, say) left no trace.
-    for (const edit of sent.filter((e) => e.outcome === 'failed')) expect([edit.reason, rows.byReason.get(edit.reason)]).toEqual([edit.reason, undefined]);
+    for (const edit of sent.filter((e) => e.outcome === 'failed'))
+      expect([edit.reason, rows.byReason.get(edit.reason)]).toEqual([edit.reason, undefined]);
     for (const edit of answered) {
       const history = rows.byReason.get(edit.reason) ?? [];
       expect([edit.reason, history.length]).toEqual([edit.reason, 1]);
@@ -129,7 +159,8 @@ describe.each(testEngines())('kill -9 of the production server in the middle of 
     for (const transaction of transactions) {
       const chain = rows.history.filter((row) => String(row.transaction_id) === String(transaction.id));
       const stored = await database.db.knex('transactions').where({ id: transaction.id }).first();
-      for (let i = 1; i < chain.length; i++) expect(String(chain[i].before_affiliate_payout)).toBe(String(chain[i - 1].after_affiliate_payout));
+      for (let i = 1; i < chain.length; i++)
+        expect(String(chain[i].before_affiliate_payout)).toBe(String(chain[i - 1].after_affiliate_payout));
       if (chain.length > 0) expect(String(stored.affiliate_payout)).toBe(String(chain.at(-1)?.after_affiliate_payout));
     }
     expect(await statisticsMismatches(database.db.knex)).toEqual([]);
@@ -138,11 +169,16 @@ describe.each(testEngines())('kill -9 of the production server in the middle of 
     // (leases the killed worker held expire and are taken over).
     const second = await spawnServer(env);
     servers.push(second);
-    await eventually('/healthz 200 after restart', async () => ((await fetch(`${second.baseUrl}/healthz`)).status === 200 ? true : undefined));
+    await eventually('/healthz 200 after restart', async () =>
+      (await fetch(`${second.baseUrl}/healthz`)).status === 200 ? true : undefined,
+    );
     await eventually(
       'every delivery attempted by the restarted server',
       async () => {
-        const attemptedAgain = await database.db.knex('postback_attempts').where('worker', 'like', `%:${second.pid}:%`).distinct('delivery_id');
+        const attemptedAgain = await database.db
+          .knex('postback_attempts')
+          .where('worker', 'like', `%:${second.pid}:%`)
+          .distinct('delivery_id');
         return attemptedAgain.length === rows.deliveries.length ? true : undefined;
       },
       45_000,
@@ -173,13 +209,20 @@ describeOnMariaDb('kill -9 just after the COMMIT went out (MariaDB through a pro
   it('keeps the change the database committed though no answer was sent, and the restarted worker takes up its postback', async () => {
     if (database.config.client !== 'mysql') throw new Error('expected a MariaDB test database');
     const services = servicesOver(database.db);
-    const affiliate = await buildAffiliate(services, { postbackUrl: `http://127.0.0.1:${await closedPort()}/pb?t=[=_TransID=]` });
+    const affiliate = await buildAffiliate(services, {
+      postbackUrl: `http://127.0.0.1:${await closedPort()}/pb?t=[=_TransID=]`,
+    });
     const campaign = await buildCampaign(services);
     const transaction = await buildTransaction(services, campaign, affiliate, { affiliatePayout: '10.00' });
     await rollUpIncluding(services, transaction.occurredAt);
     await services.close();
     const proxy = await startTcpProxy();
-    const env = { DATABASE_URL: throughProxy(database.config.url, proxy), BCRYPT_COST: '4', NIGHTLY_SCHEDULE: 'off', POSTBACK_ALLOW_PRIVATE_NETWORKS: 'true' };
+    const env = {
+      DATABASE_URL: throughProxy(database.config.url, proxy),
+      BCRYPT_COST: '4',
+      NIGHTLY_SCHEDULE: 'off',
+      POSTBACK_ALLOW_PRIVATE_NETWORKS: 'true',
+    };
     try {
       const startedAt = Date.now();
       const first = await spawnServer({ ...env, POSTBACK_WORKER: 'false' });
@@ -190,8 +233,16 @@ describeOnMariaDb('kill -9 just after the COMMIT went out (MariaDB through a pro
         return Number(state.hourly_last_run_at) >= startedAt ? true : undefined;
       });
       // The edit's outbox insert, then its COMMIT: forwarded to MariaDB, and the server killed before the OK can come back.
-      proxy.afterClientSends('insert into postback_deliveries', () => proxy.afterClientSends('commit', () => first.kill('SIGKILL')));
-      const query = new URLSearchParams({ Password: campaign.password as string, Transactionid: String(transaction.id), AP: '3.5', REASON: 'committed, never answered', executeaffiliatepixel: 'yes' });
+      proxy.afterClientSends('insert into postback_deliveries', () =>
+        proxy.afterClientSends('commit', () => first.kill('SIGKILL')),
+      );
+      const query = new URLSearchParams({
+        Password: campaign.password as string,
+        Transactionid: String(transaction.id),
+        AP: '3.5',
+        REASON: 'committed, never answered',
+        executeaffiliatepixel: 'yes',
+      });
       const outcome = await fetch(`${first.baseUrl}/transaction.edit?${query}`).then(
         (response) => response.text().then(() => 'answered'),
         () => 'no answer',
@@ -200,9 +251,15 @@ describeOnMariaDb('kill -9 just after the COMMIT went out (MariaDB through a pro
       expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
 
       const rows = await writtenRows(database.db.knex);
-      expect(rows.history.map((row) => [row.reason, String(row.after_affiliate_payout)])).toEqual([['committed, never answered', '35000']]);
-      expect(rows.deliveries.map((d) => [String(d.modification_id), d.status, Number(d.attempts)])).toEqual([[String(rows.history[0].id), 'pending', 0]]);
-      expect(String((await database.db.knex('transactions').where({ id: transaction.id }).first()).affiliate_payout)).toBe('35000');
+      expect(rows.history.map((row) => [row.reason, String(row.after_affiliate_payout)])).toEqual([
+        ['committed, never answered', '35000'],
+      ]);
+      expect(rows.deliveries.map((d) => [String(d.modification_id), d.status, Number(d.attempts)])).toEqual([
+        [String(rows.history[0].id), 'pending', 0],
+      ]);
+      expect(
+        String((await database.db.knex('transactions').where({ id: transaction.id }).first()).affiliate_payout),
+      ).toBe('35000');
       expect(await statisticsMismatches(database.db.knex)).toEqual([]);
 
       const second = await spawnServer({ ...env, DATABASE_URL: database.config.url });

@@ -20,7 +20,11 @@ const LEASE_SECONDS = 8;
 const SQLITE_SLOW_TICKS = 15_000;
 
 /** Totals per campaign and affiliate, as strings: the day's daily rows, or a recomputation from its transactions. */
-async function totals(knex: Knex, source: 'daily' | 'transactions', day: { date: string; start: number }): Promise<string[]> {
+async function totals(
+  knex: Knex,
+  source: 'daily' | 'transactions',
+  day: { date: string; start: number },
+): Promise<string[]> {
   const query =
     source === 'daily'
       ? knex.raw(
@@ -70,25 +74,48 @@ describe.each(testEngines())('kill -9 of the server in the middle of nightly pro
     const campaign = await buildCampaign(services);
     const transactions: Array<{ id: number }> = [];
     for (let i = 0; i < 6; i++) {
-      transactions.push(await buildTransaction(services, campaign, affiliate, { occurredAt: day.start + i * 3 * HOUR + 60_000, affiliatePayout: `${i}.25`, approved: i % 2 === 0 }));
+      transactions.push(
+        await buildTransaction(services, campaign, affiliate, {
+          occurredAt: day.start + i * 3 * HOUR + 60_000,
+          affiliatePayout: `${i}.25`,
+          approved: i % 2 === 0,
+        }),
+      );
     }
     await rollUpIncluding(services, day.start);
     await services.close();
     if (engine === 'sqlite') {
       await knex.raw('create table slow_test_ticks (tick integer)');
-      await knex.raw('with recursive n(i) as (select 1 union all select i + 1 from n where i < ?) insert into slow_test_ticks select i from n', [SQLITE_SLOW_TICKS]);
-      await knex.raw('create trigger slow_test_daily after insert on daily_statistics begin select count(*) from slow_test_ticks a, slow_test_ticks b where a.tick + b.tick > 0; end');
+      await knex.raw(
+        'with recursive n(i) as (select 1 union all select i + 1 from n where i < ?) insert into slow_test_ticks select i from n',
+        [SQLITE_SLOW_TICKS],
+      );
+      await knex.raw(
+        'create trigger slow_test_daily after insert on daily_statistics begin select count(*) from slow_test_ticks a, slow_test_ticks b where a.tick + b.tick > 0; end',
+      );
     }
 
     const url = database.config.client === 'sqlite' ? `sqlite:${database.config.filename}` : database.config.url;
-    const env = { DATABASE_URL: url, ADMIN_TOKEN, BCRYPT_COST: '4', NIGHTLY_SCHEDULE: 'off', ROLLUP_SCHEDULE: 'off', NIGHTLY_LEASE_SECONDS: String(LEASE_SECONDS) };
+    const env = {
+      DATABASE_URL: url,
+      ADMIN_TOKEN,
+      BCRYPT_COST: '4',
+      NIGHTLY_SCHEDULE: 'off',
+      ROLLUP_SCHEDULE: 'off',
+      NIGHTLY_LEASE_SECONDS: String(LEASE_SECONDS),
+    };
     // MariaDB: through a proxy that kills the runner as its work's INSERT of daily rows goes out. SQLite: when it logs its start.
     if (engine === 'mysql') proxy = await startTcpProxy();
     const runner = await spawnServer({ ...env, ...(proxy ? { DATABASE_URL: throughProxy(url, proxy) } : {}) });
     servers.push(runner);
-    await eventually('/healthz 200', async () => ((await fetch(`${runner.baseUrl}/healthz`)).status === 200 ? true : undefined));
+    await eventually('/healthz 200', async () =>
+      (await fetch(`${runner.baseUrl}/healthz`)).status === 200 ? true : undefined,
+    );
     if (proxy) proxy.afterClientSends('insert into daily_statistics', () => runner.kill('SIGKILL'));
-    else void runner.waitForLog((line) => line.msg === 'nightly processing started', 60_000).then(() => runner.kill('SIGKILL'));
+    else
+      void runner
+        .waitForLog((line) => line.msg === 'nightly processing started', 60_000)
+        .then(() => runner.kill('SIGKILL'));
     const request = fetch(`${runner.baseUrl}/api/v1/processing/nightly/run`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
@@ -110,7 +137,10 @@ describe.each(testEngines())('kill -9 of the server in the middle of nightly pro
     const password = campaign.password as string;
     const probe = servicesOver(database.db);
     try {
-      expect((await probe.modifications.modify(editCommand(transactions[0].id, password, { affiliatePayout: 70_000n }))).kind).toBe('nightly_in_progress');
+      expect(
+        (await probe.modifications.modify(editCommand(transactions[0].id, password, { affiliatePayout: 70_000n })))
+          .kind,
+      ).toBe('nightly_in_progress');
       expect(Date.now() - killedAt).toBeLessThan((LEASE_SECONDS - 1) * 1000);
     } finally {
       await probe.close();
@@ -120,18 +150,34 @@ describe.each(testEngines())('kill -9 of the server in the middle of nightly pro
     // …then another instance lets modifications through again, by themselves, once the lease has run out.
     const other = await spawnServer(env);
     servers.push(other);
-    await eventually('/healthz 200 on the other server', async () => ((await fetch(`${other.baseUrl}/healthz`)).status === 200 ? true : undefined));
-    await eventually('an edit applied once the lease has expired', async () => ((await edit(other.baseUrl, password, transactions[1].id, '8.00')) === 'applied' ? true : undefined), (LEASE_SECONDS + 6) * 1000);
+    await eventually('/healthz 200 on the other server', async () =>
+      (await fetch(`${other.baseUrl}/healthz`)).status === 200 ? true : undefined,
+    );
+    await eventually(
+      'an edit applied once the lease has expired',
+      async () => ((await edit(other.baseUrl, password, transactions[1].id, '8.00')) === 'applied' ? true : undefined),
+      (LEASE_SECONDS + 6) * 1000,
+    );
     expect(Date.now() - killedAt).toBeLessThan((LEASE_SECONDS + 6) * 1000);
 
     // The next scheduled pass of any instance (here a third one, with nightly processing scheduled) runs the day again.
     const scheduled = await spawnServer({ ...env, NIGHTLY_SCHEDULE: '00:00' });
     servers.push(scheduled);
-    await scheduled.waitForLog((line) => typeof line.msg === 'string' && line.msg.startsWith(`nightly processing of ${date} was interrupted`), 60_000);
-    await scheduled.waitForLog((line) => line.msg === 'interrupted nightly processing day processed again' && line.date === date, 120_000);
-    const status = (await (await fetch(`${scheduled.baseUrl}/api/v1/processing`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { nightly: Record<string, unknown> };
+    await scheduled.waitForLog(
+      (line) => typeof line.msg === 'string' && line.msg.startsWith(`nightly processing of ${date} was interrupted`),
+      60_000,
+    );
+    await scheduled.waitForLog(
+      (line) => line.msg === 'interrupted nightly processing day processed again' && line.date === date,
+      120_000,
+    );
+    const status = (await (
+      await fetch(`${scheduled.baseUrl}/api/v1/processing`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
+    ).json()) as { nightly: Record<string, unknown> };
     expect(status.nightly).toMatchObject({ inProgress: false, run: null, interruptions: 1 });
-    expect(status.nightly.interruptedDays).toEqual([{ date, interruptedAt: expect.any(String), completedAt: expect.any(String) }]);
+    expect(status.nightly.interruptedDays).toEqual([
+      { date, interruptedAt: expect.any(String), completedAt: expect.any(String) },
+    ]);
     expect((await knex('nightly_runs').where({ report_date: date }).first()).completed_at).not.toBeNull();
     expect(await totals(knex, 'daily', day)).toEqual(await totals(knex, 'transactions', day));
     expect(await edit(other.baseUrl, password, transactions[2].id, '9.00')).toBe('applied');

@@ -26,22 +26,49 @@ describe.each(testEngines())('a server started on an unmigrated %s database with
 
   it('answers not ready everywhere until the schema is current, then serves without a restart', async () => {
     const url = database.config.client === 'sqlite' ? `sqlite:${database.config.filename}` : database.config.url;
-    server = await spawnServer({ DATABASE_URL: url, MIGRATE_ON_START: 'false', ADMIN_TOKEN: TOKEN, NIGHTLY_SCHEDULE: 'off', POSTBACK_WORKER: 'false' });
+    server = await spawnServer({
+      DATABASE_URL: url,
+      MIGRATE_ON_START: 'false',
+      ADMIN_TOKEN: TOKEN,
+      NIGHTLY_SCHEDULE: 'off',
+      POSTBACK_WORKER: 'false',
+    });
     const running = server;
     const reason = `database schema is not current: ${(await pendingMigrations(database.db)).length} migrations pending`;
     const admin = (path: string, init: RequestInit = {}) =>
-      fetch(`${running.baseUrl}/api/v1${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers } });
+      fetch(`${running.baseUrl}/api/v1${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...init.headers },
+      });
 
     const health = await fetch(`${running.baseUrl}/healthz`);
     expect([health.status, await health.json()]).toEqual([503, { status: 'unavailable', reason }]);
-    const byGet = await editByGet(running.baseUrl, editParameters('whatever', 1, 'not migrated', { AP: '1', MP: '1', A: 'yes' }));
-    expect([byGet.status, byGet.contentType, byGet.answer.succeeded, byGet.answer.error]).toEqual([200, 'text/xml; charset=utf-8', 'False', temporaryFailure('database unavailable')]);
-    const byPost = await editByPost(running.baseUrl, editParameters('whatever', 1, 'not migrated', { AP: '1', MP: '1', A: 'yes' }));
+    const byGet = await editByGet(
+      running.baseUrl,
+      editParameters('whatever', 1, 'not migrated', { AP: '1', MP: '1', A: 'yes' }),
+    );
+    expect([byGet.status, byGet.contentType, byGet.answer.succeeded, byGet.answer.error]).toEqual([
+      200,
+      'text/xml; charset=utf-8',
+      'False',
+      temporaryFailure('database unavailable'),
+    ]);
+    const byPost = await editByPost(
+      running.baseUrl,
+      editParameters('whatever', 1, 'not migrated', { AP: '1', MP: '1', A: 'yes' }),
+    );
     expect([byPost.status, byPost.answer.error]).toEqual([200, temporaryFailure('database unavailable')]);
     const campaigns = await admin('/campaigns');
-    expect([campaigns.status, campaigns.headers.get('retry-after'), await campaigns.json()]).toEqual([503, '5', { error: { code: 'not_ready', message: reason } }]);
+    expect([campaigns.status, campaigns.headers.get('retry-after'), await campaigns.json()]).toEqual([
+      503,
+      '5',
+      { error: { code: 'not_ready', message: reason } },
+    ]);
     const created = await admin('/affiliates', { method: 'POST', body: JSON.stringify({ name: 'Too early' }) });
-    expect([created.status, ((await created.json()) as { error: { code: string } }).error.code]).toEqual([503, 'not_ready']);
+    expect([created.status, ((await created.json()) as { error: { code: string } }).error.code]).toEqual([
+      503,
+      'not_ready',
+    ]);
     // Who has no token still learns only that.
     expect((await fetch(`${running.baseUrl}/api/v1/campaigns`)).status).toBe(401);
     const console = await fetch(`${running.baseUrl}/admin/sign-in`);
@@ -54,22 +81,32 @@ describe.each(testEngines())('a server started on an unmigrated %s database with
 
     // The operator migrates (what `txedit migrate` does).
     await migrateToLatest(database.db);
-    await eventually('/healthz 200', async () => ((await fetch(`${running.baseUrl}/healthz`)).status === 200 ? true : undefined), 30_000);
+    await eventually(
+      '/healthz 200',
+      async () => ((await fetch(`${running.baseUrl}/healthz`)).status === 200 ? true : undefined),
+      30_000,
+    );
     expect(await (await fetch(`${running.baseUrl}/healthz`)).json()).toEqual({ status: 'ok' });
     expect((await admin('/campaigns')).status).toBe(200);
     expect((await fetch(`${running.baseUrl}/admin/sign-in`)).status).toBe(200);
     // Preparation went on, too: the scheduler it starts runs its catch-up roll-up.
     await eventually(
       'the start-up roll-up',
-      async () => ((await database.db.knex('processing_state').where({ id: 1 }).first())?.hourly_last_run_at ? true : undefined),
+      async () =>
+        (await database.db.knex('processing_state').where({ id: 1 }).first())?.hourly_last_run_at ? true : undefined,
       30_000,
     );
     const services = servicesOver(database.db);
     try {
       const { campaign, transaction } = await buildScene(services);
-      const edit = await editByGet(running.baseUrl, editParameters(campaign.password as string, transaction.id, 'after migrate', { AP: '2', MP: '20', A: 'no' }));
+      const edit = await editByGet(
+        running.baseUrl,
+        editParameters(campaign.password as string, transaction.id, 'after migrate', { AP: '2', MP: '20', A: 'no' }),
+      );
       expect(edit.answer).toMatchObject({ succeeded: 'True', error: null });
-      expect((await readWrittenState(database.db.knex, transaction.id)).history.map((row) => row.reason)).toEqual(['after migrate']);
+      expect((await readWrittenState(database.db.knex, transaction.id)).history.map((row) => row.reason)).toEqual([
+        'after migrate',
+      ]);
     } finally {
       await services.close();
     }

@@ -50,7 +50,12 @@ async function heldRequest(port: number, form: string) {
       const final = text.slice(interim.length);
       const split = final.indexOf('\r\n\r\n');
       const [statusLine, ...headerLines] = final.slice(0, split).split('\r\n');
-      const headers = Object.fromEntries(headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+      const headers = Object.fromEntries(
+        headerLines.map((line) => [
+          line.slice(0, line.indexOf(':')).toLowerCase(),
+          line.slice(line.indexOf(':') + 1).trim(),
+        ]),
+      );
       return { statusLine, headers, body: Buffer.from(final.slice(split + 4), 'latin1').toString('utf8') };
     }),
   };
@@ -90,7 +95,14 @@ describe.each(testEngines())('SIGTERM on the production server (%s)', (engine) =
     const password = 'sigterm-password';
     const affiliate = await buildAffiliate(services, { postbackUrl: `${receiver.url}/pb?t=[=_TransID=]` });
     const campaign = await services.stores.campaigns.create(
-      { id: freshId(), name: 'SIGTERM', allowExternalModification: true, passwordHash: await hashPassword(password, 12), whitelistOnly: false, uniqueMerchantReference: true },
+      {
+        id: freshId(),
+        name: 'SIGTERM',
+        allowExternalModification: true,
+        passwordHash: await hashPassword(password, 12),
+        whitelistOnly: false,
+        uniqueMerchantReference: true,
+      },
       Date.now(),
     );
     const transaction = await buildTransaction(services, campaign, affiliate);
@@ -100,25 +112,47 @@ describe.each(testEngines())('SIGTERM on the production server (%s)', (engine) =
     const heldPostbacks: http.ServerResponse[] = [];
     receiver.respond((_req, res) => heldPostbacks.push(res));
 
-    server = await spawnServer({ ...databaseEnv(database), BCRYPT_COST: '12', CREDENTIAL_CACHE_SIZE: '0', POSTBACK_ALLOW_PRIVATE_NETWORKS: 'true', NIGHTLY_SCHEDULE: 'off' });
+    server = await spawnServer({
+      ...databaseEnv(database),
+      BCRYPT_COST: '12',
+      CREDENTIAL_CACHE_SIZE: '0',
+      POSTBACK_ALLOW_PRIVATE_NETWORKS: 'true',
+      NIGHTLY_SCHEDULE: 'off',
+    });
     const running = server;
     let ended = false;
     void running.exited.then(() => (ended = true));
-    await eventually('/healthz 200', async () => ((await fetch(`${running.baseUrl}/healthz`)).status === 200 ? true : undefined));
+    await eventually('/healthz 200', async () =>
+      (await fetch(`${running.baseUrl}/healthz`)).status === 200 ? true : undefined,
+    );
 
-    const first = await editByGet(running.baseUrl, editParameters(password, transaction.id, 'before SIGTERM', { AP: '5', MP: '50', A: 'yes' }));
+    const first = await editByGet(
+      running.baseUrl,
+      editParameters(password, transaction.id, 'before SIGTERM', { AP: '5', MP: '50', A: 'yes' }),
+    );
     expect(first.answer.succeeded).toBe('True');
-    await eventually('the postback reaching the affiliate', async () => (heldPostbacks.length === 1 ? true : undefined));
+    await eventually('the postback reaching the affiliate', async () =>
+      heldPostbacks.length === 1 ? true : undefined,
+    );
     const leased = await database.db.knex('postback_deliveries').where({ transaction_id: transaction.id }).first();
     expect(leased.lease_owner).toEqual(expect.stringContaining(`:${running.pid}:`));
 
-    const form = new URLSearchParams({ Password: password, Transactionid: String(transaction.id), AP: '6', REASON: 'in flight at SIGTERM' }).toString();
+    const form = new URLSearchParams({
+      Password: password,
+      Transactionid: String(transaction.id),
+      AP: '6',
+      REASON: 'in flight at SIGTERM',
+    }).toString();
     const held = await heldRequest(running.port, form);
     running.kill('SIGTERM');
     await running.waitForLog((line) => line.msg === 'shutting down');
     // The signal is handled asynchronously, so a connection may still slip in just as it lands; then the
     // listener is closed while the held request is still in flight.
-    await eventually('new connections refused', async () => ((await tryConnect(running.port)) === 'ECONNREFUSED' ? true : undefined), 10_000);
+    await eventually(
+      'new connections refused',
+      async () => ((await tryConnect(running.port)) === 'ECONNREFUSED' ? true : undefined),
+      10_000,
+    );
 
     held.release();
     const answer = await held.answer;
@@ -126,7 +160,11 @@ describe.each(testEngines())('SIGTERM on the production server (%s)', (engine) =
     expect(answer.headers['content-type']).toBe('text/xml; charset=utf-8');
     // The client is told the connection ends with this answer (Node would otherwise keep it open for more).
     expect(answer.headers.connection).toBe('close');
-    expect(parseLinkTrustXml(answer.body)).toMatchObject({ succeeded: 'True', error: null, supplied: { TransactionId: String(transaction.id), AP: '6', REASON: 'in flight at SIGTERM' } });
+    expect(parseLinkTrustXml(answer.body)).toMatchObject({
+      succeeded: 'True',
+      error: null,
+      supplied: { TransactionId: String(transaction.id), AP: '6', REASON: 'in flight at SIGTERM' },
+    });
 
     // Still waiting for the postback in flight: the affiliate has not answered yet.
     expect(ended).toBe(false);

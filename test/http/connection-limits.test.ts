@@ -28,7 +28,9 @@ function connect(port: number, localAddress = '127.0.0.1'): Promise<RawConnectio
     // A refused connection may be reset rather than closed: either way it is gone.
     socket.on('error', () => undefined);
     const closedPromise = new Promise<void>((done) => socket.once('close', () => ((closed = true), done())));
-    socket.once('connect', () => resolve({ socket, received: () => received, closed: closedPromise, isClosed: () => closed }));
+    socket.once('connect', () =>
+      resolve({ socket, received: () => received, closed: closedPromise, isClosed: () => closed }),
+    );
     socket.once('error', reject);
   });
 }
@@ -100,7 +102,8 @@ describe('connection caps and timeouts (SQLite)', () => {
     it('closes a connection past HTTP_MAX_CONNECTIONS unanswered, and serves again once one closes', async () => {
       const port = portOf(server);
       const open = [];
-      for (const address of ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5']) open.push(await connect(port, address));
+      for (const address of ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'])
+        open.push(await connect(port, address));
       const excess = await connect(port, '127.0.0.6');
       excess.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
       await excess.closed;
@@ -140,7 +143,9 @@ describe('connection caps and timeouts (SQLite)', () => {
 
     it('answers 408 and closes a connection whose body never ends', async () => {
       const connection = await connect(portOf(server));
-      connection.socket.write('POST /transaction.edit HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n');
+      connection.socket.write(
+        'POST /transaction.edit HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n',
+      );
       const trickle = setInterval(() => connection.socket.writable && connection.socket.write('a'), 100);
       try {
         await connection.closed;
@@ -162,9 +167,34 @@ describe('connection caps and timeouts (SQLite)', () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'txedit-tls-caps-'));
       const cert = path.join(dir, 'c.crt');
       const key = path.join(dir, 'c.key');
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=caps'], { stdio: 'ignore' });
-      const limits = { ...plain.services.config.http, headersTimeoutMs: 500, requestTimeoutMs: 1000, maxConnectionsPerClient: 2 };
-      listener = createListener(createApp(plain.services), { certFile: cert, keyFile: key }, limits, { onRefused: (entry) => refused.push(entry) });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          key,
+          '-out',
+          cert,
+          '-days',
+          '1',
+          '-subj',
+          '/CN=caps',
+        ],
+        { stdio: 'ignore' },
+      );
+      const limits = {
+        ...plain.services.config.http,
+        headersTimeoutMs: 500,
+        requestTimeoutMs: 1000,
+        maxConnectionsPerClient: 2,
+      };
+      listener = createListener(createApp(plain.services), { certFile: cert, keyFile: key }, limits, {
+        onRefused: (entry) => refused.push(entry),
+      });
       await new Promise<void>((resolve) => listener.server.listen(0, '127.0.0.1', resolve));
       port = (listener.server.address() as net.AddressInfo).port;
     });
@@ -210,8 +240,16 @@ describe('refusalReporter', () => {
     report({ cap: 'client', client: '198.51.100.1' });
     for (let i = 0; i < 5; i++) report({ cap: 'client', client: '198.51.100.1' });
     report({ cap: 'total', client: '198.51.100.2' });
-    expect(lines).toEqual([[{ cap: 'HTTP_MAX_CONNECTIONS_PER_CLIENT', client: '198.51.100.1' }, 'refused a connection over HTTP_MAX_CONNECTIONS_PER_CLIENT; further refusals are summed up every 0.2 s']]);
+    expect(lines).toEqual([
+      [
+        { cap: 'HTTP_MAX_CONNECTIONS_PER_CLIENT', client: '198.51.100.1' },
+        'refused a connection over HTTP_MAX_CONNECTIONS_PER_CLIENT; further refusals are summed up every 0.2 s',
+      ],
+    ]);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(lines[1]).toEqual([{ refused: { total: 1, client: 5 }, lastClient: '198.51.100.2' }, 'refused 6 connections over the connection caps in the last 0.2 s']);
+    expect(lines[1]).toEqual([
+      { refused: { total: 1, client: 5 }, lastClient: '198.51.100.2' },
+      'refused 6 connections over the connection caps in the last 0.2 s',
+    ]);
   });
 });

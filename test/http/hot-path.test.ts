@@ -22,7 +22,8 @@ function send(port: number, method: string, path: string, headers: Record<string
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {
         const pairs: Array<[string, string]> = [];
-        for (let i = 0; i < response.rawHeaders.length; i += 2) pairs.push([response.rawHeaders[i], response.rawHeaders[i + 1]]);
+        for (let i = 0; i < response.rawHeaders.length; i += 2)
+          pairs.push([response.rawHeaders[i], response.rawHeaders[i + 1]]);
         resolve({ status: response.statusCode ?? 0, headers: pairs, body: Buffer.concat(chunks).toString('utf8') });
       });
     });
@@ -35,7 +36,10 @@ function send(port: number, method: string, path: string, headers: Record<string
 function comparable(answer: WireAnswer, requestId: string): WireAnswer {
   return {
     status: answer.status,
-    headers: answer.headers.map(([name, value]) => [name, /^date$/i.test(name) ? '<date>' : /^x-request-id$/i.test(name) ? '<id>' : value]),
+    headers: answer.headers.map(([name, value]) => [
+      name,
+      /^date$/i.test(name) ? '<date>' : /^x-request-id$/i.test(name) ? '<id>' : value,
+    ]),
     body: answer.body.split(requestId).join('<id>'),
   };
 }
@@ -87,17 +91,25 @@ describe('GET /transaction.edit on the hot path answers exactly as through expre
    * The same GET through the router and through the hot path (the path of request n), and whether the
    * hot path's request reached the router.
    */
-  async function both(path: (n: number) => string, headers: Record<string, string> = {}): Promise<[WireAnswer, WireAnswer, boolean]> {
+  async function both(
+    path: (n: number) => string,
+    headers: Record<string, string> = {},
+  ): Promise<[WireAnswer, WireAnswer, boolean]> {
     const viaRouter = await send(routed.port, 'GET', path(0), headers);
     const before = routedCalls;
     const viaHotPath = await send(hot.port, 'GET', path(1), headers);
-    return [comparable(viaRouter, requestIdOf(viaRouter)), comparable(viaHotPath, requestIdOf(viaHotPath)), routedCalls > before];
+    return [
+      comparable(viaRouter, requestIdOf(viaRouter)),
+      comparable(viaHotPath, requestIdOf(viaHotPath)),
+      routedCalls > before,
+    ];
   }
 
   it('applies an edit (a fresh transaction each way): same status, headers in the same order, same XML', async () => {
     const scenes = [await buildScene(services), await buildScene(services)];
     const [viaRouter, viaHotPath, reachedRouter] = await both(
-      (n) => `/transaction.edit?Password=${encodeURIComponent(scenes[n].campaign.password as string)}&TransactionID=${scenes[n].transaction.id}&AP=1.25&MP=9&A=yes&REASON=hot`,
+      (n) =>
+        `/transaction.edit?Password=${encodeURIComponent(scenes[n].campaign.password as string)}&TransactionID=${scenes[n].transaction.id}&AP=1.25&MP=9&A=yes&REASON=hot`,
     );
     expect(reachedRouter).toBe(false);
     expect(viaRouter.status).toBe(200);
@@ -126,10 +138,13 @@ describe('GET /transaction.edit on the hot path answers exactly as through expre
   });
 
   it('answers a caller behind a trusted proxy the same way (X-Forwarded-For, X-Forwarded-Proto)', async () => {
-    const [viaRouter, viaHotPath, reachedRouter] = await both(() => '/transaction.edit?Password=wrong&TransactionID=1&AP=1', {
-      'X-Forwarded-For': '203.0.113.9',
-      'X-Forwarded-Proto': 'https',
-    });
+    const [viaRouter, viaHotPath, reachedRouter] = await both(
+      () => '/transaction.edit?Password=wrong&TransactionID=1&AP=1',
+      {
+        'X-Forwarded-For': '203.0.113.9',
+        'X-Forwarded-Proto': 'https',
+      },
+    );
     expect(reachedRouter).toBe(false);
     expect(viaHotPath).toEqual(viaRouter);
   });
@@ -141,7 +156,10 @@ describe('GET /transaction.edit on the hot path answers exactly as through expre
     ['an Idempotency-Key header that is not a valid key', { 'Idempotency-Key': ' ' }],
     ['an X-Forwarded-For from an untrusted hop list', { 'X-Forwarded-For': 'not-an-address, 198.51.100.7' }],
   ])('answers %s the same way, without reaching the router', async (_what, headers) => {
-    const [viaRouter, viaHotPath, reachedRouter] = await both(() => '/transaction.edit?Password=wrong&TransactionID=1&AP=1', headers);
+    const [viaRouter, viaHotPath, reachedRouter] = await both(
+      () => '/transaction.edit?Password=wrong&TransactionID=1&AP=1',
+      headers,
+    );
     expect(reachedRouter).toBe(false);
     expect(viaHotPath).toEqual(viaRouter);
   });
@@ -169,7 +187,9 @@ describe('GET /transaction.edit on the hot path answers exactly as through expre
       throw new Error('a bug in the core');
     };
     try {
-      const [viaRouter, viaHotPath, reachedRouter] = await both(() => '/transaction.edit?Password=x&TransactionID=1&AP=1');
+      const [viaRouter, viaHotPath, reachedRouter] = await both(
+        () => '/transaction.edit?Password=x&TransactionID=1&AP=1',
+      );
       expect(reachedRouter).toBe(false);
       expect(viaRouter).toMatchObject({ status: 500, body: 'Internal Server Error (request <id>)\n' });
       expect(viaHotPath).toEqual(viaRouter);

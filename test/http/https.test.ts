@@ -15,18 +15,39 @@ import { startTestServer, TestServer } from '../support/test-server';
 function selfSignedCertificate(dir: string, name: string) {
   const cert = path.join(dir, `${name}.crt`);
   const key = path.join(dir, `${name}.key`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', `/CN=${name}`], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${name}`,
+    ],
+    { stdio: 'ignore' },
+  );
   return { cert, key };
 }
 
 function httpsGet(port: number, pathAndQuery: string): Promise<{ status: number; body: string; peerCn: string }> {
   return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', port, path: pathAndQuery, rejectUnauthorized: false, agent: false }, (res) => {
-      const peer = (res.socket as tls.TLSSocket).getPeerCertificate();
-      let body = '';
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, peerCn: String(peer.subject?.CN) }));
-    });
+    const req = https.get(
+      { host: '127.0.0.1', port, path: pathAndQuery, rejectUnauthorized: false, agent: false },
+      (res) => {
+        const peer = (res.socket as tls.TLSSocket).getPeerCertificate();
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, peerCn: String(peer.subject?.CN) }));
+      },
+    );
     req.on('error', reject);
   });
 }
@@ -43,7 +64,11 @@ describe('HTTPS and REQUIRE_HTTPS (SQLite)', () => {
     plain = await startTestServer(database.db, { REQUIRE_HTTPS: 'true', TRUST_PROXY: 'loopback' });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'txedit-tls-'));
     const first = selfSignedCertificate(dir, 'first');
-    listener = createListener(createApp(plain.services), { certFile: first.cert, keyFile: first.key }, plain.services.config.http);
+    listener = createListener(
+      createApp(plain.services),
+      { certFile: first.cert, keyFile: first.key },
+      plain.services.config.http,
+    );
     await new Promise<void>((resolve) => listener.server.listen(0, '127.0.0.1', resolve));
     port = (listener.server.address() as AddressInfo).port;
   });
@@ -71,7 +96,10 @@ describe('HTTPS and REQUIRE_HTTPS (SQLite)', () => {
     const { campaign, transaction } = await buildScene(plain.services);
     const params = { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '3.00' };
     const refused = await editByGet(plain.baseUrl, params);
-    expect(refused.answer.error).toEqual({ type: 'permanent', message: 'Permanent failure: Invalid authentication credentials' });
+    expect(refused.answer.error).toEqual({
+      type: 'permanent',
+      message: 'Permanent failure: Invalid authentication credentials',
+    });
     expect(await plain.services.stores.modifications.listForTransaction(transaction.id)).toHaveLength(0);
   });
 

@@ -36,7 +36,11 @@ describe('the production server when it cannot listen', () => {
 
   it('says so in one line for an address that is not this host’s, too', async () => {
     // 192.0.2.0/24 is documentation space: binding to it fails locally, nothing is sent anywhere.
-    const run = await runServerToExit({ HOST: '192.0.2.1', PORT: '0', DATABASE_URL: `sqlite:${path.join(dir, 'foreign.sqlite')}` });
+    const run = await runServerToExit({
+      HOST: '192.0.2.1',
+      PORT: '0',
+      DATABASE_URL: `sqlite:${path.join(dir, 'foreign.sqlite')}`,
+    });
     expect({ code: run.code, signal: run.signal, stderr: run.stderr }).toEqual({
       code: 1,
       signal: null,

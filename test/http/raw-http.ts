@@ -18,24 +18,31 @@ export function rawRequest(
   options: { method?: string; headers?: Record<string, string>; body?: string; agent?: http.Agent } = {},
 ): Promise<WireAnswer> {
   return new Promise((resolve, reject) => {
-    const request = http.request(`${baseUrl}${path}`, { method: options.method ?? 'GET', headers: options.headers, agent: options.agent }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        const headers: Array<[string, string]> = [];
-        for (let i = 0; i < response.rawHeaders.length; i += 2) {
-          if (!CIRCUMSTANTIAL.has(response.rawHeaders[i].toLowerCase())) headers.push([response.rawHeaders[i], response.rawHeaders[i + 1]]);
-        }
-        resolve({ status: response.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') });
-      });
-    });
+    const request = http.request(
+      `${baseUrl}${path}`,
+      { method: options.method ?? 'GET', headers: options.headers, agent: options.agent },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const headers: Array<[string, string]> = [];
+          for (let i = 0; i < response.rawHeaders.length; i += 2) {
+            if (!CIRCUMSTANTIAL.has(response.rawHeaders[i].toLowerCase()))
+              headers.push([response.rawHeaders[i], response.rawHeaders[i + 1]]);
+          }
+          resolve({ status: response.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') });
+        });
+      },
+    );
     request.on('error', reject);
     request.end(options.body);
   });
 }
 
 /** A listener on an ephemeral loopback port; returns its base URL and how to close it. */
-export async function listenOnLoopback(handler: http.RequestListener): Promise<{ server: http.Server; baseUrl: string; close(): Promise<void> }> {
+export async function listenOnLoopback(
+  handler: http.RequestListener,
+): Promise<{ server: http.Server; baseUrl: string; close(): Promise<void> }> {
   const server = http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

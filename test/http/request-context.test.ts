@@ -33,7 +33,10 @@ describe('requestContext', () => {
     try {
       const contexts = [];
       for (const address of forwardedFor) {
-        const answer = await rawRequest(listener.baseUrl, '/', { agent, headers: address === null ? {} : { 'x-forwarded-for': address } });
+        const answer = await rawRequest(listener.baseUrl, '/', {
+          agent,
+          headers: address === null ? {} : { 'x-forwarded-for': address },
+        });
         const context = JSON.parse(answer.body) as { id: string; clientIp: string };
         expect(answer.headers).toContainEqual(['X-Request-Id', context.id]);
         contexts.push(context);
@@ -46,8 +49,22 @@ describe('requestContext', () => {
   }
 
   it('takes the client from X-Forwarded-For behind a trusted proxy, request by request on one connection', async () => {
-    const contexts = await contextsOf('loopback', [null, '203.0.113.7', null, '::ffff:198.51.100.2', '192.0.2.9, 127.0.0.1', null]);
-    expect(contexts.map((context) => context.clientIp)).toEqual(['127.0.0.1', '203.0.113.7', '127.0.0.1', '198.51.100.2', '192.0.2.9', '127.0.0.1']);
+    const contexts = await contextsOf('loopback', [
+      null,
+      '203.0.113.7',
+      null,
+      '::ffff:198.51.100.2',
+      '192.0.2.9, 127.0.0.1',
+      null,
+    ]);
+    expect(contexts.map((context) => context.clientIp)).toEqual([
+      '127.0.0.1',
+      '203.0.113.7',
+      '127.0.0.1',
+      '198.51.100.2',
+      '192.0.2.9',
+      '127.0.0.1',
+    ]);
   });
 
   it('uses the socket address whatever X-Forwarded-For says when no proxy is trusted', async () => {
@@ -71,7 +88,10 @@ describe('requestContext', () => {
 describe("requestContext on a request the hot path hands over (Node's own request and response)", () => {
   it('works out the same client and logs the same line as under express, the path without its query', async () => {
     const lines: Array<Record<string, unknown>> = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
     const answer = (res: http.ServerResponse, context: { id: string; clientIp: string }) => {
       res.setHeader('Content-Type', 'application/json');
       res.end(JSON.stringify({ id: context.id, clientIp: context.clientIp }));
@@ -99,12 +119,22 @@ describe("requestContext on a request the hot path hands over (Node's own reques
       const results = [];
       try {
         for (const [path, headers] of requests) {
-          const body = JSON.parse((await rawRequest(server.baseUrl, path, { headers })).body) as { id: string; clientIp: string };
+          const body = JSON.parse((await rawRequest(server.baseUrl, path, { headers })).body) as {
+            id: string;
+            clientIp: string;
+          };
           // The log line is written when the response has finished.
           await new Promise((resolve) => setTimeout(resolve, 20));
           const line = lines.find((candidate) => candidate.reqId === body.id);
           expect(line).toBeDefined();
-          const { time: _time, pid: _pid, hostname: _hostname, ms, reqId: _reqId, ...rest } = line as Record<string, unknown>;
+          const {
+            time: _time,
+            pid: _pid,
+            hostname: _hostname,
+            ms,
+            reqId: _reqId,
+            ...rest
+          } = line as Record<string, unknown>;
           expect(typeof ms).toBe('number');
           results.push({ clientIp: body.clientIp, line: rest });
         }

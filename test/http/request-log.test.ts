@@ -14,8 +14,17 @@ describe('request log lines of the app (SQLite)', () => {
   const lines: Array<Record<string, unknown>> = [];
   beforeAll(async () => {
     database = await createTestDatabase('sqlite');
-    const config = loadConfig({ ADMIN_TOKEN: 'log-test-token-0123456789abcdef0123', BCRYPT_COST: '4', LOG_LEVEL: 'info', POSTBACK_WORKER: 'false', BATCH_WORKER: 'false' });
-    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const config = loadConfig({
+      ADMIN_TOKEN: 'log-test-token-0123456789abcdef0123',
+      BCRYPT_COST: '4',
+      LOG_LEVEL: 'info',
+      POSTBACK_WORKER: 'false',
+      BATCH_WORKER: 'false',
+    });
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
     services = createServices(config, database.db, logger);
     server = await listenOnLoopback(createApp(services));
   });
@@ -38,11 +47,39 @@ describe('request log lines of the app (SQLite)', () => {
   }
 
   it.each<[string, string, string, Record<string, string>, string | undefined, string]>([
-    ['the admin API', 'GET', '/api/v1/campaigns?search=secret-search', { authorization: 'Bearer log-test-token' }, undefined, '/api/v1/campaigns'],
-    ['an admin API refusal', 'GET', '/api/v1/campaigns/abc?x=secret-x', { authorization: 'Bearer log-test-token' }, undefined, '/api/v1/campaigns/abc'],
-    ['a console post', 'POST', '/admin/sign-in?next=secret-next', { 'content-type': 'application/x-www-form-urlencoded' }, 'token=secret-body', '/admin/sign-in'],
+    [
+      'the admin API',
+      'GET',
+      '/api/v1/campaigns?search=secret-search',
+      { authorization: 'Bearer log-test-token' },
+      undefined,
+      '/api/v1/campaigns',
+    ],
+    [
+      'an admin API refusal',
+      'GET',
+      '/api/v1/campaigns/abc?x=secret-x',
+      { authorization: 'Bearer log-test-token' },
+      undefined,
+      '/api/v1/campaigns/abc',
+    ],
+    [
+      'a console post',
+      'POST',
+      '/admin/sign-in?next=secret-next',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      'token=secret-body',
+      '/admin/sign-in',
+    ],
     ['a console page', 'GET', '/admin/sign-in', {}, undefined, '/admin/sign-in'],
-    ['/transaction.edit', 'GET', '/transaction.edit?Password=secret-password&TransactionID=1', {}, undefined, '/transaction.edit'],
+    [
+      '/transaction.edit',
+      'GET',
+      '/transaction.edit?Password=secret-password&TransactionID=1',
+      {},
+      undefined,
+      '/transaction.edit',
+    ],
     ['/healthz', 'GET', '/healthz', {}, undefined, '/healthz'],
   ])('logs %s with its full path', async (_what, method, path, headers, body, logged) => {
     const answer = await rawRequest(server.baseUrl, path, { method, headers, body });

@@ -18,7 +18,10 @@ async function holdingServer(initialSlots: number) {
       const check = () => (held.length >= count ? resolve() : arrivals.push(check));
       check();
     });
-  const closed = (res: ServerResponse) => new Promise<void>((resolve) => (res.destroyed || res.writableFinished ? setImmediate(resolve) : res.once('close', () => setImmediate(resolve))));
+  const closed = (res: ServerResponse) =>
+    new Promise<void>((resolve) =>
+      res.destroyed || res.writableFinished ? setImmediate(resolve) : res.once('close', () => setImmediate(resolve)),
+    );
   return { inFlight, held, arrived, closed, listener };
 }
 

@@ -28,12 +28,23 @@ const OPTION_SETS: Array<[string, HelmetOptions]> = [
   [
     'a policy without defaults, its own referrer and frame options',
     {
-      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'] } },
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { defaultSrc: ["'none'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'] },
+      },
       referrerPolicy: { policy: 'no-referrer' },
       xFrameOptions: { action: 'deny' },
     },
   ],
-  ['some headers off, others tuned', { contentSecurityPolicy: false, xPoweredBy: false, crossOriginEmbedderPolicy: true, strictTransportSecurity: { maxAge: 60, preload: true } }],
+  [
+    'some headers off, others tuned',
+    {
+      contentSecurityPolicy: false,
+      xPoweredBy: false,
+      crossOriginEmbedderPolicy: true,
+      strictTransportSecurity: { maxAge: 60, preload: true },
+    },
+  ],
   ['a report-only policy', { contentSecurityPolicy: { reportOnly: true, directives: { defaultSrc: ["'self'"] } } }],
 ];
 
@@ -54,8 +65,12 @@ describe('securityHeaders', () => {
 
   it('refuses a policy helmet computes per request, which a list cannot replay', () => {
     const nonce = () => "'nonce-abc'";
-    expect(() => securityHeaders({ contentSecurityPolicy: { directives: { scriptSrc: ["'self'", nonce] } } })).toThrow(/per-request CSP directives/);
-    expect(() => securityHeaders({ contentSecurityPolicy: { directives: { scriptSrc: new Set(["'self'", nonce]) } } })).toThrow(/per-request CSP directives/);
+    expect(() => securityHeaders({ contentSecurityPolicy: { directives: { scriptSrc: ["'self'", nonce] } } })).toThrow(
+      /per-request CSP directives/,
+    );
+    expect(() =>
+      securityHeaders({ contentSecurityPolicy: { directives: { scriptSrc: new Set(["'self'", nonce]) } } }),
+    ).toThrow(/per-request CSP directives/);
   });
 });
 
@@ -80,7 +95,10 @@ describe('security headers of the app', () => {
   it('leads every /transaction.edit answer (success, failure, GET and POST) with exactly helmet headers', async () => {
     const { campaign, transaction } = await buildScene(context.server.services);
     const answers = [
-      await rawRequest(context.server.baseUrl, `/transaction.edit?Password=${campaign.password}&TransactionID=${transaction.id}&AP=2.00`),
+      await rawRequest(
+        context.server.baseUrl,
+        `/transaction.edit?Password=${campaign.password}&TransactionID=${transaction.id}&AP=2.00`,
+      ),
       await rawRequest(context.server.baseUrl, '/transaction.edit?Password=wrong&TransactionID=1'),
       await rawRequest(context.server.baseUrl, '/transaction.edit', {
         method: 'POST',
@@ -93,12 +111,20 @@ describe('security headers of the app', () => {
     expect(answers[2].body).toContain('<Succeeded>True</Succeeded>');
     for (const answer of answers) {
       expect(answer.headers.slice(0, helmetHeaders.length)).toEqual(helmetHeaders);
-      expect(answer.headers.slice(helmetHeaders.length).map(([name]) => name)).toEqual(['X-Request-Id', 'Content-Type', 'Content-Length']);
+      expect(answer.headers.slice(helmetHeaders.length).map(([name]) => name)).toEqual([
+        'X-Request-Id',
+        'Content-Type',
+        'Content-Length',
+      ]);
     }
   });
 
   it('sends the same headers on the other API answers (health, 405, 404)', async () => {
-    for (const [path, method] of [['/healthz', 'GET'], ['/transaction.edit', 'PUT'], ['/no-such-page', 'GET']]) {
+    for (const [path, method] of [
+      ['/healthz', 'GET'],
+      ['/transaction.edit', 'PUT'],
+      ['/no-such-page', 'GET'],
+    ]) {
       const answer = await rawRequest(context.server.baseUrl, path, { method });
       expect(answer.headers.slice(0, helmetHeaders.length)).toEqual(helmetHeaders);
     }

@@ -29,12 +29,21 @@ export async function sendEdit(
   const method = request.method ?? (request.body === undefined ? 'GET' : 'POST');
   const headers: Record<string, string> = { ...request.headers };
   if (request.body !== undefined) headers['content-type'] = request.contentType ?? 'application/x-www-form-urlencoded';
-  const response = await fetch(`${baseUrl}/transaction.edit${request.query ? `?${request.query}` : ''}`, { method, headers, body: request.body });
+  const response = await fetch(`${baseUrl}/transaction.edit${request.query ? `?${request.query}` : ''}`, {
+    method,
+    headers,
+    body: request.body,
+  });
   return { status: response.status, headers: response.headers, body: await response.text() };
 }
 
 /** Sends pairs by the transport: mixed puts pairs at even positions in the query, the rest in the body. */
-export function sendPairs(baseUrl: string, transport: Transport, pairs: Pairs, headers: Record<string, string> = {}): Promise<RawAnswer> {
+export function sendPairs(
+  baseUrl: string,
+  transport: Transport,
+  pairs: Pairs,
+  headers: Record<string, string> = {},
+): Promise<RawAnswer> {
   if (transport === 'GET') return sendEdit(baseUrl, { query: encodePairs(pairs), headers });
   if (transport === 'POST') return sendEdit(baseUrl, { body: encodePairs(pairs), headers });
   const inQuery = pairs.filter((_, index) => index % 2 === 0);
@@ -50,12 +59,21 @@ export function documentOf(answer: RawAnswer): LinkTrustDocument {
 }
 
 /** Sends pairs and returns the parsed answer. */
-export async function edit(baseUrl: string, transport: Transport, pairs: Pairs, headers: Record<string, string> = {}): Promise<LinkTrustDocument> {
+export async function edit(
+  baseUrl: string,
+  transport: Transport,
+  pairs: Pairs,
+  headers: Record<string, string> = {},
+): Promise<LinkTrustDocument> {
   return documentOf(await sendPairs(baseUrl, transport, pairs, headers));
 }
 
 /** The expected failure document. */
-export function failure(type: 'permanent' | 'temporary' | 'system', message: string, supplied: Partial<Supplied> = {}): LinkTrustDocument {
+export function failure(
+  type: 'permanent' | 'temporary' | 'system',
+  message: string,
+  supplied: Partial<Supplied> = {},
+): LinkTrustDocument {
   return { succeeded: 'False', error: { type, message }, supplied: { ...NOTHING_SUPPLIED, ...supplied } };
 }
 

@@ -23,9 +23,31 @@ function rawRequest(port: number, request: Buffer | string): Promise<{ status: n
   });
 }
 
-const NAMES = ['Password', 'TransactionID', 'transactionid', 'ClickID', 'Merchantreferenceid', 'CID', 'AP', 'mp', 'A', 'executeaffiliatepixel', 'REASON', 'IdempotencyKey', 'x', '%', ''];
+const NAMES = [
+  'Password',
+  'TransactionID',
+  'transactionid',
+  'ClickID',
+  'Merchantreferenceid',
+  'CID',
+  'AP',
+  'mp',
+  'A',
+  'executeaffiliatepixel',
+  'REASON',
+  'IdempotencyKey',
+  'x',
+  '%',
+  '',
+];
 const arbitraryQuery = fc
-  .array(fc.tuple(fc.constantFrom(...NAMES), fc.oneof(fc.string(), fc.constantFrom('%ZZ', '%FF', '%', '1', '0.00', 'yes', '<&>"', '\u0000', '%00'))), { maxLength: 12 })
+  .array(
+    fc.tuple(
+      fc.constantFrom(...NAMES),
+      fc.oneof(fc.string(), fc.constantFrom('%ZZ', '%FF', '%', '1', '0.00', 'yes', '<&>"', '\u0000', '%00')),
+    ),
+    { maxLength: 12 },
+  )
   .map((pairs) => pairs.map(([n, v]) => `${n}=${v.replace(/[#\s]/g, encodeURIComponent)}`).join('&'));
 
 describe('parameter parser and XML renderer under arbitrary input', () => {
@@ -35,7 +57,16 @@ describe('parameter parser and XML renderer under arbitrary input', () => {
         const parsed = parseModificationParameters(decodeFormPairs(Buffer.from(query, 'utf8').toString('latin1')));
         const outcome = parsed.ok ? ({ kind: 'invalid_transaction' } as const) : parsed.outcome;
         const answer = parseLinkTrustXml(renderLinkTrustResponse(outcome, parsed.supplied));
-        expect(answer.suppliedOrder).toEqual(['TransactionId', 'ClickId', 'MerchantReferenceId', 'CID', 'AP', 'MP', 'A', 'REASON']);
+        expect(answer.suppliedOrder).toEqual([
+          'TransactionId',
+          'ClickId',
+          'MerchantReferenceId',
+          'CID',
+          'AP',
+          'MP',
+          'A',
+          'REASON',
+        ]);
       }),
       { numRuns: 500 },
     );
@@ -58,20 +89,29 @@ describe.each(testEngines())('hostile requests to /transaction.edit on %s', (eng
 
   it('never answers 5xx or malformed XML, and never changes anything on a failure answer (fuzz over the real route)', async () => {
     const { campaign, transaction } = await buildScene(server.services);
-    const snapshot = async () => JSON.stringify(await server.services.stores.transactions.getById(transaction.id), (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+    const snapshot = async () =>
+      JSON.stringify(await server.services.stores.transactions.getById(transaction.id), (_k, v) =>
+        typeof v === 'bigint' ? v.toString() : v,
+      );
     await fc.assert(
       fc.asyncProperty(arbitraryQuery, fc.boolean(), fc.boolean(), async (query, withPassword, asPost) => {
         const before = await snapshot();
         const historyBefore = (await server.services.stores.modifications.listForTransaction(transaction.id)).length;
         const fixed = `TransactionID=${transaction.id}${withPassword ? `&Password=${campaign.password}` : ''}`;
         const response = asPost
-          ? await fetch(`${server.baseUrl}/transaction.edit`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `${query}&${fixed}` })
+          ? await fetch(`${server.baseUrl}/transaction.edit`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/x-www-form-urlencoded' },
+              body: `${query}&${fixed}`,
+            })
           : await fetch(`${server.baseUrl}/transaction.edit?${query}&${fixed}`);
         expect(response.status).toBe(200);
         const answer = parseLinkTrustXml(await response.text());
         if (answer.succeeded === 'False') {
           expect(await snapshot()).toBe(before);
-          expect(await server.services.stores.modifications.listForTransaction(transaction.id)).toHaveLength(historyBefore);
+          expect(await server.services.stores.modifications.listForTransaction(transaction.id)).toHaveLength(
+            historyBefore,
+          );
         }
       }),
       { numRuns: 150 },
@@ -84,14 +124,21 @@ describe.each(testEngines())('hostile requests to /transaction.edit on %s', (eng
       ['TransactionID=1&ap=%ZZ', 'ap'],
       ['TransactionID=1&ClickID=%E2%82', 'ClickID'],
     ]) {
-      const { status, body } = await rawRequest(port, `GET /transaction.edit?${query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      const { status, body } = await rawRequest(
+        port,
+        `GET /transaction.edit?${query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      );
       expect(status).toBe(200);
       expect(parseLinkTrustXml(body).error?.message).toBe(`Permanent failure: Invalid parameter value for ${name}`);
     }
   });
 
   it('leaves raw (unencoded) non-ASCII bytes in the request line to Node, which answers 400 with no page', async () => {
-    const request = Buffer.concat([Buffer.from('GET /transaction.edit?REASON='), Buffer.from([0xc3, 0x28]), Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')]);
+    const request = Buffer.concat([
+      Buffer.from('GET /transaction.edit?REASON='),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from(' HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+    ]);
     const { status, body } = await rawRequest(port, request);
     expect(status).toBe(400);
     expect(body).not.toMatch(/<html/i);
@@ -101,24 +148,41 @@ describe.each(testEngines())('hostile requests to /transaction.edit on %s', (eng
     const { campaign, transaction } = await buildScene(server.services);
     for (const [type, body] of [
       ['application/json', JSON.stringify({ Password: campaign.password, TransactionID: transaction.id })],
-      ['multipart/form-data; boundary=x', `--x\r\nContent-Disposition: form-data; name="TransactionID"\r\n\r\n${transaction.id}\r\n--x--\r\n`],
+      [
+        'multipart/form-data; boundary=x',
+        `--x\r\nContent-Disposition: form-data; name="TransactionID"\r\n\r\n${transaction.id}\r\n--x--\r\n`,
+      ],
       ['text/xml', `<TransactionID>${transaction.id}</TransactionID>`],
     ]) {
-      const response = await fetch(`${server.baseUrl}/transaction.edit?AP=1.00`, { method: 'POST', headers: { 'content-type': type }, body });
+      const response = await fetch(`${server.baseUrl}/transaction.edit?AP=1.00`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body,
+      });
       expect(response.status).toBe(200);
-      expect(parseLinkTrustXml(await response.text()).error?.message).toBe('Permanent failure: Invalid transaction specified');
+      expect(parseLinkTrustXml(await response.text()).error?.message).toBe(
+        'Permanent failure: Invalid transaction specified',
+      );
     }
   });
 
   it('refuses an oversized URL (414), body (413) or parameter count (413) without XML it cannot echo', async () => {
     const longUrl = await fetch(`${server.baseUrl}/transaction.edit?REASON=${'x'.repeat(25_000)}`);
     expect(longUrl.status).toBe(414);
-    const bigBody = await fetch(`${server.baseUrl}/transaction.edit`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `REASON=${'x'.repeat(70_000)}` });
+    const bigBody = await fetch(`${server.baseUrl}/transaction.edit`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `REASON=${'x'.repeat(70_000)}`,
+    });
     expect(bigBody.status).toBe(413);
     expect(bigBody.headers.get('content-type')).toMatch(/^text\/plain/);
-    const many = await fetch(`${server.baseUrl}/transaction.edit?${Array.from({ length: 101 }, (_, i) => `p${i}=1`).join('&')}`);
+    const many = await fetch(
+      `${server.baseUrl}/transaction.edit?${Array.from({ length: 101 }, (_, i) => `p${i}=1`).join('&')}`,
+    );
     expect(many.status).toBe(413);
-    const hundred = await fetch(`${server.baseUrl}/transaction.edit?${Array.from({ length: 100 }, (_, i) => `p${i}=1`).join('&')}`);
+    const hundred = await fetch(
+      `${server.baseUrl}/transaction.edit?${Array.from({ length: 100 }, (_, i) => `p${i}=1`).join('&')}`,
+    );
     expect(hundred.status).toBe(200);
   });
 });

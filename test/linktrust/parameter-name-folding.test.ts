@@ -31,12 +31,22 @@ describe('parameter names fold ASCII letters only', () => {
     expect(parsed).toMatchObject({ ok: false, outcome: { kind: 'invalid_transaction' }, supplied: { clickId: '' } });
     // Beside a real identifier it is not a second one, and it does not change what a retry's key covers.
     const withId = decodeFormPairs(`Password=pw&TransactionID=7&${KELVIN_ENCODED}=abc`);
-    expect(parseModificationParameters(withId)).toMatchObject({ ok: true, request: { identifier: { kind: 'transaction_id', transactionId: 7 } } });
+    expect(parseModificationParameters(withId)).toMatchObject({
+      ok: true,
+      request: { identifier: { kind: 'transaction_id', transactionId: 7 } },
+    });
     expect(requestFingerprint(withId)).toBe(requestFingerprint(decodeFormPairs('Password=pw&TransactionID=7')));
   });
 
   it('does not take a Kelvin-sign header as the ClickID column of a bulk file', () => {
-    expect(parseModificationFile(tabFile([['Password', KELVIN_CLICK_ID], ['pw', 'abc']]))).toEqual({
+    expect(
+      parseModificationFile(
+        tabFile([
+          ['Password', KELVIN_CLICK_ID],
+          ['pw', 'abc'],
+        ]),
+      ),
+    ).toEqual({
       ok: false,
       reason: `unknown column(s): ${KELVIN_CLICK_ID}; missing identifier column: TransactionID, ClickID or MerchantreferenceID + CID`,
     });
@@ -77,16 +87,27 @@ describe.each(testEngines())('/transaction.edit and bulk files with a Kelvin sig
 
   it('reads the raw percent-encoded name from the query string the same way', async () => {
     const { campaign, transaction } = await buildScene(context.server.services);
-    const answer = documentOf(await sendEdit(context.server.baseUrl, { query: `Password=${campaign.password}&${KELVIN_ENCODED}=${transaction.clickId}` }));
+    const answer = documentOf(
+      await sendEdit(context.server.baseUrl, {
+        query: `Password=${campaign.password}&${KELVIN_ENCODED}=${transaction.clickId}`,
+      }),
+    );
     expect(answer).toEqual(failure('permanent', 'Permanent failure: Invalid transaction specified'));
     await expectUntouched(context.server.services, transaction);
   });
 
   it('refuses an upload whose header spells ClickID with a Kelvin sign', async () => {
     const { campaign, transaction } = await buildScene(context.server.services);
-    const upload = await uploadRaw(context.server.baseUrl, csvFile([['Password', KELVIN_CLICK_ID, 'AP'], [campaign.password as string, transaction.clickId, '1.00']]), {
-      filename: 'kelvin.csv',
-    });
+    const upload = await uploadRaw(
+      context.server.baseUrl,
+      csvFile([
+        ['Password', KELVIN_CLICK_ID, 'AP'],
+        [campaign.password as string, transaction.clickId, '1.00'],
+      ]),
+      {
+        filename: 'kelvin.csv',
+      },
+    );
     expect(upload.status).toBe(400);
     expect(upload.body.error).toEqual({
       code: 'unreadable_file',

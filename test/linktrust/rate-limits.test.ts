@@ -9,9 +9,15 @@ const UNAUTHORIZED = 'Permanent failure: Invalid authentication credentials';
 
 /** An edit from `ip` (through the loopback proxy), with the answer and its Retry-After. */
 async function editFrom(baseUrl: string, params: Record<string, string>, ip: string) {
-  const response = await fetch(`${baseUrl}/transaction.edit?${new URLSearchParams(params)}`, { headers: { 'x-forwarded-for': ip } });
+  const response = await fetch(`${baseUrl}/transaction.edit?${new URLSearchParams(params)}`, {
+    headers: { 'x-forwarded-for': ip },
+  });
   const answer = parseLinkTrustXml(await response.text());
-  return { answer, message: answer.error?.message, retryAfter: response.headers.get('retry-after') === null ? null : Number(response.headers.get('retry-after')) };
+  return {
+    answer,
+    message: answer.error?.message,
+    retryAfter: response.headers.get('retry-after') === null ? null : Number(response.headers.get('retry-after')),
+  };
 }
 
 describe.each(testEngines())('failed-attempt limits on %s', (engine) => {
@@ -45,7 +51,9 @@ describe.each(testEngines())('failed-attempt limits on %s', (engine) => {
     // Unknown transactions count too.
     const unknown = await editByGet(server.baseUrl, { ...good, TransactionID: '987654321' }, from('198.51.100.1'));
     expect(unknown.answer.error?.message).toBe('Permanent failure: Invalid transaction specified');
-    const response = await fetch(`${server.baseUrl}/transaction.edit?${new URLSearchParams(good)}`, { headers: from('198.51.100.1') });
+    const response = await fetch(`${server.baseUrl}/transaction.edit?${new URLSearchParams(good)}`, {
+      headers: from('198.51.100.1'),
+    });
     const body = await response.text();
     expect(body).toContain(`<Type>temporary</Type>\n<Message>${RATE_LIMITED}</Message>`);
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(590);
@@ -73,7 +81,9 @@ describe.each(testEngines())('failed-attempt limits on %s', (engine) => {
       expect(limited.answer.error?.message).toBe(RATE_LIMITED);
       // …and another client behind the same proxy (another /64) is not in it.
       expect((await editByGet(server.baseUrl, good, from(other))).answer.succeeded).toBe('True');
-      recorded.push(...(await server.services.stores.modifications.listForTransaction(transaction.id)).map((row) => row.clientIp));
+      recorded.push(
+        ...(await server.services.stores.modifications.listForTransaction(transaction.id)).map((row) => row.clientIp),
+      );
     }
     expect(recorded).toEqual(['198.51.100.32', '2001:db8:0:1::32']);
   });
@@ -81,7 +91,8 @@ describe.each(testEngines())('failed-attempt limits on %s', (engine) => {
   it('counts an IPv6 client by its /64', async () => {
     const { campaign, transaction } = await buildScene(server.services);
     const wrong = { Password: 'wrong', TransactionID: String(transaction.id) };
-    for (let i = 1; i <= 3; i++) expect((await editFrom(server.baseUrl, wrong, `2001:db8:77:1::${i}`)).message).toBe(UNAUTHORIZED);
+    for (let i = 1; i <= 3; i++)
+      expect((await editFrom(server.baseUrl, wrong, `2001:db8:77:1::${i}`)).message).toBe(UNAUTHORIZED);
     const right = { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '1.00' };
     expect((await editFrom(server.baseUrl, right, '2001:db8:77:1:abcd::1')).message).toBe(RATE_LIMITED);
     expect((await editFrom(server.baseUrl, right, '2001:db8:77:2::1')).answer.succeeded).toBe('True');
@@ -98,7 +109,10 @@ describe.each(testEngines())('failed-attempt limits on %s', (engine) => {
     expect(fresh.message).toBe(RATE_LIMITED);
     expect(fresh.retryAfter).toBeGreaterThan(0);
     expect(fresh.retryAfter).toBeLessThanOrEqual(60);
-    expect((await adminRequest(server.baseUrl, 'POST', '/whitelist', { address: '192.0.2.0/24', campaignId: campaign.id })).status).toBe(201);
+    expect(
+      (await adminRequest(server.baseUrl, 'POST', '/whitelist', { address: '192.0.2.0/24', campaignId: campaign.id }))
+        .status,
+    ).toBe(201);
     const merchant = await editByGet(server.baseUrl, right, from('192.0.2.7'));
     expect(merchant.answer.succeeded).toBe('True');
   });
@@ -133,7 +147,16 @@ describe.each(testEngines())('a campaign under a flood from many addresses on %s
       await Promise.all(
         Array.from({ length: addresses }, async (_, a) => {
           const messages: Array<string | undefined> = [];
-          for (let i = 0; i < attempts; i++) messages.push((await editFrom(server.baseUrl, { Password: `guess-${a}-${i}`, TransactionID: String(transactionId) }, `198.18.${subnet}.${a + 1}`)).message);
+          for (let i = 0; i < attempts; i++)
+            messages.push(
+              (
+                await editFrom(
+                  server.baseUrl,
+                  { Password: `guess-${a}-${i}`, TransactionID: String(transactionId) },
+                  `198.18.${subnet}.${a + 1}`,
+                )
+              ).message,
+            );
           return messages;
         }),
       )
@@ -141,20 +164,30 @@ describe.each(testEngines())('a campaign under a flood from many addresses on %s
 
   it('lets the merchant’s recently verified password through a campaign braked by 11 addresses × 10 wrong passwords, from its address or a new one', async () => {
     const { campaign, transaction } = await buildScene(server.services);
-    const edit = (ap: string) => ({ Password: campaign.password as string, TransactionID: String(transaction.id), AP: ap });
+    const edit = (ap: string) => ({
+      Password: campaign.password as string,
+      TransactionID: String(transaction.id),
+      AP: ap,
+    });
     expect((await editFrom(server.baseUrl, edit('1.00'), '192.0.2.10')).answer.succeeded).toBe('True');
     const answers = await flood(transaction.id, 11, 10, 1);
     expect(answers.filter((m) => m === UNAUTHORIZED).length).toBeGreaterThanOrEqual(100);
     expect(answers.every((m) => m === UNAUTHORIZED || m === RATE_LIMITED)).toBe(true);
     // The campaign is braked: of two strangers' guesses, one at most is checked in the interval.
-    const guesses = [await editFrom(server.baseUrl, { Password: 'guess-a', TransactionID: String(transaction.id) }, '198.51.100.201'), await editFrom(server.baseUrl, { Password: 'guess-b', TransactionID: String(transaction.id) }, '198.51.100.202')];
+    const guesses = [
+      await editFrom(server.baseUrl, { Password: 'guess-a', TransactionID: String(transaction.id) }, '198.51.100.201'),
+      await editFrom(server.baseUrl, { Password: 'guess-b', TransactionID: String(transaction.id) }, '198.51.100.202'),
+    ];
     expect(guesses[1].message).toBe(RATE_LIMITED);
     const merchant = await editFrom(server.baseUrl, edit('2.00'), '192.0.2.10');
     expect([merchant.answer.succeeded, merchant.message]).toEqual(['True', undefined]);
     const merchantElsewhere = await editFrom(server.baseUrl, edit('3.00'), '192.0.2.11');
     expect(merchantElsewhere.answer.succeeded).toBe('True');
     // A guesser is still braked: its own address's limit, or the campaign's interval.
-    expect((await editFrom(server.baseUrl, { Password: 'guess', TransactionID: String(transaction.id) }, '198.18.1.1')).message).toBe(RATE_LIMITED);
+    expect(
+      (await editFrom(server.baseUrl, { Password: 'guess', TransactionID: String(transaction.id) }, '198.18.1.1'))
+        .message,
+    ).toBe(RATE_LIMITED);
     expect(await server.services.stores.modifications.listForTransaction(transaction.id)).toHaveLength(3);
   });
 
@@ -185,10 +218,18 @@ describe.each(testEngines())('a campaign under a flood from many addresses on %s
     expect(next.retryAfter).toBeLessThanOrEqual(60);
     // A client that passed a check lately is not held to the campaign's interval, even with a password the
     // cache does not know yet (rotated here): 192.0.2.20 just succeeded.
-    expect((await adminRequest(server.baseUrl, 'PATCH', `/campaigns/${campaign.id}`, { password: 'rotated-password' })).status).toBe(200);
-    expect((await editFrom(server.baseUrl, { ...right, Password: 'rotated-password' }, '192.0.2.20')).answer.succeeded).toBe('True');
+    expect(
+      (await adminRequest(server.baseUrl, 'PATCH', `/campaigns/${campaign.id}`, { password: 'rotated-password' }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await editFrom(server.baseUrl, { ...right, Password: 'rotated-password' }, '192.0.2.20')).answer.succeeded,
+    ).toBe('True');
     // …which the cache knows now: it passes from a stranger's address too.
-    expect((await editFrom(server.baseUrl, { ...right, Password: 'rotated-password', AP: '5.00' }, '192.0.2.22')).answer.succeeded).toBe('True');
+    expect(
+      (await editFrom(server.baseUrl, { ...right, Password: 'rotated-password', AP: '5.00' }, '192.0.2.22')).answer
+        .succeeded,
+    ).toBe('True');
   });
 
   it('holds a client known only from another campaign to the braked campaign’s turns', async () => {
@@ -197,11 +238,24 @@ describe.each(testEngines())('a campaign under a flood from many addresses on %s
     const victim = await buildScene(server.services);
     expect((await flood(victim.transaction.id, 10, 10, 5)).every((m) => m === UNAUTHORIZED)).toBe(true);
     const guesser = '198.51.100.240';
-    const ownEdit = { Password: own.campaign.password as string, TransactionID: String(own.transaction.id), AP: '1.00' };
+    const ownEdit = {
+      Password: own.campaign.password as string,
+      TransactionID: String(own.transaction.id),
+      AP: '1.00',
+    };
     expect((await editFrom(server.baseUrl, ownEdit, guesser)).answer.succeeded).toBe('True');
     // …which must not buy its guesses on the braked campaign a check each: one turn in the interval at most.
     const guesses: Array<string | undefined> = [];
-    for (let i = 0; i < 3; i++) guesses.push((await editFrom(server.baseUrl, { Password: `known-guess-${i}`, TransactionID: String(victim.transaction.id) }, guesser)).message);
+    for (let i = 0; i < 3; i++)
+      guesses.push(
+        (
+          await editFrom(
+            server.baseUrl,
+            { Password: `known-guess-${i}`, TransactionID: String(victim.transaction.id) },
+            guesser,
+          )
+        ).message,
+      );
     expect(guesses.filter((m) => m === UNAUTHORIZED).length).toBeLessThanOrEqual(1);
     expect(guesses.filter((m) => m === RATE_LIMITED).length).toBeGreaterThanOrEqual(2);
   });
@@ -211,7 +265,12 @@ describe('first-time checks during a flood from many addresses (SQLite)', () => 
   it('serves a known merchant’s first check ahead of the strangers that filled the compare queue', async () => {
     const database = await createTestDatabase('sqlite');
     // One compare at a time, two waiting per priority: a handful of strangers fills their queue.
-    const server = await startTestServer(database.db, { TRUST_PROXY: 'loopback', BCRYPT_CONCURRENCY: '1', BCRYPT_QUEUE: '2', RATE_LIMIT_DELAY_MS: '0' });
+    const server = await startTestServer(database.db, {
+      TRUST_PROXY: 'loopback',
+      BCRYPT_CONCURRENCY: '1',
+      BCRYPT_QUEUE: '2',
+      RATE_LIMIT_DELAY_MS: '0',
+    });
     try {
       const other = await buildScene(server.services);
       const { campaign, transaction } = await buildScene(server.services);
@@ -220,23 +279,55 @@ describe('first-time checks during a flood from many addresses (SQLite)', () => 
       // The merchant passed a check of this campaign lately; then the hash changed (a new cost), so its next
       // check is an uncached compare.
       const merchantIp = '192.0.2.60';
-      expect((await editFrom(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '1.00' }, merchantIp)).answer.succeeded).toBe('True');
+      expect(
+        (
+          await editFrom(
+            server.baseUrl,
+            { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '1.00' },
+            merchantIp,
+          )
+        ).answer.succeeded,
+      ).toBe('True');
       const bcrypt = await import('bcrypt');
-      await database.db.knex('campaigns').where({ id: campaign.id }).update({ password_hash: await bcrypt.hash(campaign.password as string, 13) });
+      await database.db
+        .knex('campaigns')
+        .where({ id: campaign.id })
+        .update({ password_hash: await bcrypt.hash(campaign.password as string, 13) });
       // A client known only on another campaign (its guesser's own) gets no place ahead of the strangers.
       const otherIp = '192.0.2.61';
-      expect((await editFrom(server.baseUrl, { Password: other.campaign.password as string, TransactionID: String(other.transaction.id), AP: '1.00' }, otherIp)).answer.succeeded).toBe('True');
+      expect(
+        (
+          await editFrom(
+            server.baseUrl,
+            { Password: other.campaign.password as string, TransactionID: String(other.transaction.id), AP: '1.00' },
+            otherIp,
+          )
+        ).answer.succeeded,
+      ).toBe('True');
       // Eight addresses, one wrong password each: one compare runs, two wait, five are refused at once.
-      const strangers = Array.from({ length: 8 }, (_, i) => editFrom(server.baseUrl, { Password: `guess-${i}`, TransactionID: String(transaction.id) }, `198.18.3.${i + 1}`));
+      const strangers = Array.from({ length: 8 }, (_, i) =>
+        editFrom(
+          server.baseUrl,
+          { Password: `guess-${i}`, TransactionID: String(transaction.id) },
+          `198.18.3.${i + 1}`,
+        ),
+      );
       let busy = 0;
       strangers.forEach((answer) => answer.then(({ message }) => (busy += message === SERVER_BUSY ? 1 : 0)));
       for (let turn = 0; busy < 5; turn++) {
         if (turn > 5000) throw new Error('the strangers never filled the queue');
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
-      expect((await editFrom(server.baseUrl, { Password: 'guess-bought', TransactionID: String(transaction.id) }, otherIp)).message).toBe(SERVER_BUSY);
+      expect(
+        (await editFrom(server.baseUrl, { Password: 'guess-bought', TransactionID: String(transaction.id) }, otherIp))
+          .message,
+      ).toBe(SERVER_BUSY);
       // The merchant's first check against the new hash: queued ahead of them, not refused.
-      const merchant = await editFrom(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '2.00' }, merchantIp);
+      const merchant = await editFrom(
+        server.baseUrl,
+        { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '2.00' },
+        merchantIp,
+      );
       expect([merchant.answer.succeeded, merchant.message]).toEqual(['True', undefined]);
       const messages = (await Promise.all(strangers)).map((answer) => answer.message);
       expect(messages.filter((m) => m === SERVER_BUSY)).toHaveLength(5);
@@ -252,15 +343,27 @@ describe('uncached password checks per client (SQLite)', () => {
   it('answers a client past its share of concurrent compares with rate limited, while others pass', async () => {
     const { createTestDatabase } = await import('../support/databases');
     const database = await createTestDatabase('sqlite');
-    const server = await startTestServer(database.db, { TRUST_PROXY: 'loopback', BCRYPT_PER_CLIENT: '2', BCRYPT_COST: '10' });
+    const server = await startTestServer(database.db, {
+      TRUST_PROXY: 'loopback',
+      BCRYPT_PER_CLIENT: '2',
+      BCRYPT_COST: '10',
+    });
     try {
       const { campaign, transaction } = await buildScene(server.services);
       const guess = (i: number, ip: string) =>
-        editByGet(server.baseUrl, { Password: `guess-${i}`, TransactionID: String(transaction.id) }, { 'x-forwarded-for': ip });
+        editByGet(
+          server.baseUrl,
+          { Password: `guess-${i}`, TransactionID: String(transaction.id) },
+          { 'x-forwarded-for': ip },
+        );
       // The merchant's edit goes out in the middle of the flood, and must not wait behind it.
       const [flood, merchantDuring] = await Promise.all([
         Promise.all(Array.from({ length: 8 }, (_, i) => guess(i, '198.51.100.77'))),
-        editByGet(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), MP: '3.00' }, { 'x-forwarded-for': '192.0.2.51' }),
+        editByGet(
+          server.baseUrl,
+          { Password: campaign.password as string, TransactionID: String(transaction.id), MP: '3.00' },
+          { 'x-forwarded-for': '192.0.2.51' },
+        ),
       ]);
       expect(merchantDuring.answer.succeeded).toBe('True');
       const messages = flood.map((f) => f.answer.error?.message);
@@ -270,7 +373,11 @@ describe('uncached password checks per client (SQLite)', () => {
       // itself is proven deterministically in test/auth/password-verifier.test.ts.
       expect(refused + limited).toBe(8);
       expect(refused).toBeGreaterThanOrEqual(2);
-      const merchant = await editByGet(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '1.00' }, { 'x-forwarded-for': '192.0.2.50' });
+      const merchant = await editByGet(
+        server.baseUrl,
+        { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '1.00' },
+        { 'x-forwarded-for': '192.0.2.50' },
+      );
       expect(merchant.answer.succeeded).toBe('True');
     } finally {
       await server.close();
@@ -283,7 +390,11 @@ describe('rate-limited answers are held back (SQLite)', () => {
   it('answers a client past its limit only after RATE_LIMIT_DELAY_MS', async () => {
     const { createTestDatabase } = await import('../support/databases');
     const database = await createTestDatabase('sqlite');
-    const server = await startTestServer(database.db, { TRUST_PROXY: 'loopback', RATE_LIMIT_IP_FAILURES: '1', RATE_LIMIT_DELAY_MS: '400' });
+    const server = await startTestServer(database.db, {
+      TRUST_PROXY: 'loopback',
+      RATE_LIMIT_IP_FAILURES: '1',
+      RATE_LIMIT_DELAY_MS: '400',
+    });
     try {
       const { transaction } = await buildScene(server.services);
       const guess = { Password: 'wrong', TransactionID: String(transaction.id) };
@@ -311,15 +422,24 @@ describe('a failing client’s next compares run in the low-priority process (SQ
     try {
       const { campaign, transaction } = await buildScene(server.services);
       const { passwords } = server.services;
-      const guess = (password: string, ip: string) => editByGet(server.baseUrl, { Password: password, TransactionID: String(transaction.id), AP: '1.00' }, { 'x-forwarded-for': ip });
+      const guess = (password: string, ip: string) =>
+        editByGet(
+          server.baseUrl,
+          { Password: password, TransactionID: String(transaction.id), AP: '1.00' },
+          { 'x-forwarded-for': ip },
+        );
       // The first failure is compared in the server: no child yet.
-      expect((await guess('wrong-1', '198.51.100.90')).answer.error?.message).toBe('Permanent failure: Invalid authentication credentials');
+      expect((await guess('wrong-1', '198.51.100.90')).answer.error?.message).toBe(
+        'Permanent failure: Invalid authentication credentials',
+      );
       expect(passwords.lowPriorityPid).toBeUndefined();
       // Another client's first check, right password: in the server too.
       expect((await guess(campaign.password as string, '192.0.2.90')).answer.succeeded).toBe('True');
       expect(passwords.lowPriorityPid).toBeUndefined();
       // The failing client's next ones, wrong and right: the same answers, compared in the child.
-      expect((await guess('wrong-2', '198.51.100.90')).answer.error?.message).toBe('Permanent failure: Invalid authentication credentials');
+      expect((await guess('wrong-2', '198.51.100.90')).answer.error?.message).toBe(
+        'Permanent failure: Invalid authentication credentials',
+      );
       const child = passwords.lowPriorityPid as number;
       expect(child).toEqual(expect.any(Number));
       if (process.platform === 'linux') {
@@ -340,18 +460,30 @@ describe('a failing client with its share of compares under way (SQLite)', () =>
   it('is refused before any lookup, while its compare and other clients go on', async () => {
     const { createTestDatabase } = await import('../support/databases');
     const database = await createTestDatabase('sqlite');
-    const server = await startTestServer(database.db, { TRUST_PROXY: 'loopback', BCRYPT_PER_CLIENT: '1', BCRYPT_COST: '10', RATE_LIMIT_IP_FAILURES: '10', RATE_LIMIT_DELAY_MS: '0' });
+    const server = await startTestServer(database.db, {
+      TRUST_PROXY: 'loopback',
+      BCRYPT_PER_CLIENT: '1',
+      BCRYPT_COST: '10',
+      RATE_LIMIT_IP_FAILURES: '10',
+      RATE_LIMIT_DELAY_MS: '0',
+    });
     try {
       const { campaign, transaction } = await buildScene(server.services);
       const closed = await buildScene(server.services, { allowExternalModification: false });
       // A slow hash (cost 13: ≈ 0.5–1 s a compare), so that the compare below is surely still under way
       // while the next requests are answered.
       const bcrypt = await import('bcrypt');
-      await database.db.knex('campaigns').where({ id: campaign.id }).update({ password_hash: await bcrypt.hash(campaign.password as string, 13) });
+      await database.db
+        .knex('campaigns')
+        .where({ id: campaign.id })
+        .update({ password_hash: await bcrypt.hash(campaign.password as string, 13) });
       const { passwords, stores } = server.services;
       const attacker = { 'x-forwarded-for': '198.51.100.61' };
-      const edit = (password: string, id: number, headers: Record<string, string>) => editByGet(server.baseUrl, { Password: password, TransactionID: String(id), AP: '1.00' }, headers);
-      expect((await edit('wrong-1', transaction.id, attacker)).answer.error?.message).toBe('Permanent failure: Invalid authentication credentials');
+      const edit = (password: string, id: number, headers: Record<string, string>) =>
+        editByGet(server.baseUrl, { Password: password, TransactionID: String(id), AP: '1.00' }, headers);
+      expect((await edit('wrong-1', transaction.id, attacker)).answer.error?.message).toBe(
+        'Permanent failure: Invalid authentication credentials',
+      );
       // A suspect now: its next guess is compared at low priority; while it is under way the client is busy.
       const underWay = edit('wrong-2', transaction.id, attacker);
       for (let turn = 0; !passwords.wouldBeBusy('198.51.100.61', 'wrong-3'); turn++) {
@@ -361,13 +493,20 @@ describe('a failing client with its share of compares under way (SQLite)', () =>
       const lookups = jest.spyOn(stores.transactions, 'findWithCampaign');
       try {
         // Another guess, an unknown id, a closed campaign's transaction: all `rate limited`, none looked up.
-        for (const [password, id] of [['wrong-3', transaction.id], ['wrong-4', 987654321], ['wrong-5', closed.transaction.id]] as const) {
+        for (const [password, id] of [
+          ['wrong-3', transaction.id],
+          ['wrong-4', 987654321],
+          ['wrong-5', closed.transaction.id],
+        ] as const) {
           const { answer } = await edit(password, id, attacker);
           expect(answer.error?.message).toBe(RATE_LIMITED);
         }
         expect(lookups).not.toHaveBeenCalled();
         // Another client is looked up and served as usual.
-        expect((await edit(campaign.password as string, transaction.id, { 'x-forwarded-for': '192.0.2.61' })).answer.succeeded).toBe('True');
+        expect(
+          (await edit(campaign.password as string, transaction.id, { 'x-forwarded-for': '192.0.2.61' })).answer
+            .succeeded,
+        ).toBe('True');
         expect(lookups).toHaveBeenCalled();
       } finally {
         lookups.mockRestore();

@@ -6,12 +6,30 @@
  */
 
 /** Names of the echoed values, in the order LinkTrust's samples give them. */
-export const SUPPLIED_NAMES = ['TransactionId', 'ClickId', 'MerchantReferenceId', 'CID', 'AP', 'MP', 'A', 'REASON'] as const;
+export const SUPPLIED_NAMES = [
+  'TransactionId',
+  'ClickId',
+  'MerchantReferenceId',
+  'CID',
+  'AP',
+  'MP',
+  'A',
+  'REASON',
+] as const;
 export type SuppliedName = (typeof SUPPLIED_NAMES)[number];
 export type Supplied = Record<SuppliedName, string>;
 
 /** Every echo empty: what a request that supplied none of the echoed parameters gets back. */
-export const NOTHING_SUPPLIED: Supplied = { TransactionId: '', ClickId: '', MerchantReferenceId: '', CID: '', AP: '', MP: '', A: '', REASON: '' };
+export const NOTHING_SUPPLIED: Supplied = {
+  TransactionId: '',
+  ClickId: '',
+  MerchantReferenceId: '',
+  CID: '',
+  AP: '',
+  MP: '',
+  A: '',
+  REASON: '',
+};
 
 /** A parsed answer. */
 export interface LinkTrustDocument {
@@ -64,7 +82,8 @@ export function keepXmlChars(text: string): string {
 export function readLinkTrustDocument(body: string): LinkTrustDocument {
   for (const char of body) {
     const codePoint = char.codePointAt(0) as number;
-    if (!isXmlChar(codePoint)) throw new Error(`character U+${codePoint.toString(16).toUpperCase()} cannot appear in XML`);
+    if (!isXmlChar(codePoint))
+      throw new Error(`character U+${codePoint.toString(16).toUpperCase()} cannot appear in XML`);
   }
   const match = DOCUMENT.exec(body);
   if (!match) throw new Error(`not a LinkTrust answer:\n${body.slice(0, 2000)}`);

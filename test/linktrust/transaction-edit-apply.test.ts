@@ -10,8 +10,15 @@ describe.each(testEngines())('/transaction.edit applying changes on %s', (engine
 
   /** The stored columns, read without the stores, as bigints. */
   async function storedAmounts(id: number) {
-    const row = await context.database.db.knex('transactions').where({ id }).first('affiliate_payout', 'merchant_revenue', 'approved');
-    return { affiliatePayout: BigInt(row.affiliate_payout), merchantRevenue: BigInt(row.merchant_revenue), approved: Boolean(row.approved) };
+    const row = await context.database.db
+      .knex('transactions')
+      .where({ id })
+      .first('affiliate_payout', 'merchant_revenue', 'approved');
+    return {
+      affiliatePayout: BigInt(row.affiliate_payout),
+      merchantRevenue: BigInt(row.merchant_revenue),
+      approved: Boolean(row.approved),
+    };
   }
 
   it.each([
@@ -28,7 +35,11 @@ describe.each(testEngines())('/transaction.edit applying changes on %s', (engine
       ['MP', mp],
     ]);
     expect(answer).toEqual(success({ TransactionId: String(transaction.id), AP: ap, MP: mp }));
-    expect(await storedAmounts(transaction.id)).toEqual({ affiliatePayout: payout, merchantRevenue: revenue, approved: true });
+    expect(await storedAmounts(transaction.id)).toEqual({
+      affiliatePayout: payout,
+      merchantRevenue: revenue,
+      approved: true,
+    });
   });
 
   it('records one exact history row for a success: identifier, values before and after, reason, client IP and request id', async () => {
@@ -44,7 +55,12 @@ describe.each(testEngines())('/transaction.edit applying changes on %s', (engine
     });
     expect(documentOf(answer).succeeded).toBe('True');
     const updated = await context.server.services.stores.transactions.getById(transaction.id);
-    expect(updated).toEqual({ ...transaction, merchantRevenue: 800_000n, approved: false, updatedAt: expect.any(Number) });
+    expect(updated).toEqual({
+      ...transaction,
+      merchantRevenue: 800_000n,
+      approved: false,
+      updatedAt: expect.any(Number),
+    });
     expect(await context.server.services.stores.modifications.listForTransaction(transaction.id)).toEqual([
       {
         id: expect.any(Number),
@@ -95,12 +111,17 @@ describe.each(testEngines())('/transaction.edit applying changes on %s', (engine
     const history = await context.server.services.stores.modifications.listForTransaction(transaction.id);
     expect(history).toHaveLength(20);
     expect(history[0].before).toEqual({ affiliatePayout: 100_000n, merchantRevenue: 1_000_000n, approved: true });
-    for (let index = 1; index < history.length; index++) expect(history[index].before).toEqual(history[index - 1].after);
+    for (let index = 1; index < history.length; index++)
+      expect(history[index].before).toEqual(history[index - 1].after);
     // Every request is in the history exactly once, each with the values it asked for.
     const expectedAfter = new Map(
       Array.from({ length: 20 }, (_, index) => [
         `edit ${index}`,
-        { affiliatePayout: BigInt(index + 1) * 10_000n + BigInt(index), merchantRevenue: BigInt(100 + index) * 10_000n, approved: index % 3 !== 0 },
+        {
+          affiliatePayout: BigInt(index + 1) * 10_000n + BigInt(index),
+          merchantRevenue: BigInt(100 + index) * 10_000n,
+          approved: index % 3 !== 0,
+        },
       ]),
     );
     expect(new Set(history.map((row) => row.reason)).size).toBe(20);
@@ -111,11 +132,33 @@ describe.each(testEngines())('/transaction.edit applying changes on %s', (engine
   it('leaves no history row and no change after refused requests', async () => {
     const { campaign, transaction } = await buildScene(context.server.services);
     const refusals: Array<Array<[string, string]>> = [
-      [['Password', 'wrong'], ['Transactionid', String(transaction.id)], ['AP', '0']],
-      [['Password', campaign.password as string], ['Transactionid', String(transaction.id)], ['AP', '-1']],
-      [['Password', campaign.password as string], ['Transactionid', String(transaction.id)], ['ClickID', transaction.clickId], ['A', 'no']],
-      [['Password', campaign.password as string], ['Transactionid', String(transaction.id)], ['CID', String(campaign.id + 1)], ['MP', '0']],
-      [['Password', campaign.password as string], ['Transactionid', String(transaction.id)], ['REASON', 'r'.repeat(256)]],
+      [
+        ['Password', 'wrong'],
+        ['Transactionid', String(transaction.id)],
+        ['AP', '0'],
+      ],
+      [
+        ['Password', campaign.password as string],
+        ['Transactionid', String(transaction.id)],
+        ['AP', '-1'],
+      ],
+      [
+        ['Password', campaign.password as string],
+        ['Transactionid', String(transaction.id)],
+        ['ClickID', transaction.clickId],
+        ['A', 'no'],
+      ],
+      [
+        ['Password', campaign.password as string],
+        ['Transactionid', String(transaction.id)],
+        ['CID', String(campaign.id + 1)],
+        ['MP', '0'],
+      ],
+      [
+        ['Password', campaign.password as string],
+        ['Transactionid', String(transaction.id)],
+        ['REASON', 'r'.repeat(256)],
+      ],
     ];
     for (const pairs of refusals) expect((await edit(context.server.baseUrl, 'POST', pairs)).succeeded).toBe('False');
     await expectUntouched(context.server.services, transaction);

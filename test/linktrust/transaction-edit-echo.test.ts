@@ -10,7 +10,7 @@ import { keepXmlChars } from './strict-linktrust-xml';
 describe.each(testEngines())('/transaction.edit XML answer on %s', (engine) => {
   const context = useTestServer(engine);
 
-  it('answers the help page\'s click id example with exactly the sample success document', async () => {
+  it("answers the help page's click id example with exactly the sample success document", async () => {
     const { campaign, transaction } = await buildScene(context.server.services);
     const query = `Password=${encodeURIComponent(campaign.password as string)}&ClickID=${transaction.clickId}&A=no&AP=0.00&MP=0.00&executeaffiliatepixel=Yes`;
     const answer = await sendEdit(context.server.baseUrl, { query });
@@ -34,7 +34,7 @@ describe.each(testEngines())('/transaction.edit XML answer on %s', (engine) => {
     );
   });
 
-  it('answers a wrong password with exactly the sample failure document, its <CID><CID> typo mended and the table\'s wording', async () => {
+  it("answers a wrong password with exactly the sample failure document, its <CID><CID> typo mended and the table's wording", async () => {
     const { transaction } = await buildScene(context.server.services);
     const answer = await sendEdit(context.server.baseUrl, { query: `Password=nope&Transactionid=${transaction.id}` });
     expect(answer.status).toBe(200);
@@ -59,7 +59,7 @@ describe.each(testEngines())('/transaction.edit XML answer on %s', (engine) => {
     );
   });
 
-  it('lists SuppliedValues in LinkTrust\'s order whatever order the parameters came in', async () => {
+  it("lists SuppliedValues in LinkTrust's order whatever order the parameters came in", async () => {
     const { campaign, transaction } = await buildScene(context.server.services);
     const answer = await sendEdit(context.server.baseUrl, {
       query: encodePairs([
@@ -72,8 +72,26 @@ describe.each(testEngines())('/transaction.edit XML answer on %s', (engine) => {
         ['Password', campaign.password as string],
       ]),
     });
-    expect(parseLinkTrustXml(answer.body).suppliedOrder).toEqual(['TransactionId', 'ClickId', 'MerchantReferenceId', 'CID', 'AP', 'MP', 'A', 'REASON']);
-    expect(documentOf(answer)).toEqual(success({ TransactionId: String(transaction.id), CID: String(campaign.id), AP: '1', MP: '2', A: 'yes', REASON: 'r' }));
+    expect(parseLinkTrustXml(answer.body).suppliedOrder).toEqual([
+      'TransactionId',
+      'ClickId',
+      'MerchantReferenceId',
+      'CID',
+      'AP',
+      'MP',
+      'A',
+      'REASON',
+    ]);
+    expect(documentOf(answer)).toEqual(
+      success({
+        TransactionId: String(transaction.id),
+        CID: String(campaign.id),
+        AP: '1',
+        MP: '2',
+        A: 'yes',
+        REASON: 'r',
+      }),
+    );
   });
 
   it('echoes values raw as supplied, not normalised, and never echoes the password', async () => {
@@ -87,7 +105,9 @@ describe.each(testEngines())('/transaction.edit XML answer on %s', (engine) => {
         ['A', 'YES'],
       ]),
     });
-    expect(documentOf(answer)).toEqual(success({ TransactionId: `000${transaction.id}`, AP: '1.5000', MP: '.5', A: 'YES' }));
+    expect(documentOf(answer)).toEqual(
+      success({ TransactionId: `000${transaction.id}`, AP: '1.5000', MP: '.5', A: 'YES' }),
+    );
     expect(answer.body).not.toContain(campaign.password as string);
   });
 
@@ -109,14 +129,21 @@ describe.each(testEngines())('/transaction.edit XML answer on %s', (engine) => {
         ['ClickID', value],
         ['REASON', value],
       ]);
-      expect(answer).toEqual(failure('permanent', 'Permanent failure: Invalid transaction specified', { ClickId: value, REASON: value }));
+      expect(answer).toEqual(
+        failure('permanent', 'Permanent failure: Invalid transaction specified', { ClickId: value, REASON: value }),
+      );
     });
 
     it('drops from the echo every character XML cannot carry, keeping the rest', async () => {
       let controls = '';
       for (let code = 0; code < 0x20; code++) controls += `${String.fromCharCode(code)}${code}`;
       const value = `${controls}|\uFFFE|\uFFFF|end`;
-      const raw = await sendEdit(context.server.baseUrl, transport === 'GET' ? { query: encodePairs([['ClickID', value]]) } : { body: encodePairs([['ClickID', value]]) });
+      const raw = await sendEdit(
+        context.server.baseUrl,
+        transport === 'GET'
+          ? { query: encodePairs([['ClickID', value]]) }
+          : { body: encodePairs([['ClickID', value]]) },
+      );
       const answer = documentOf(raw);
       expect(answer.supplied.ClickId).toBe(keepXmlChars(value));
       expect(answer.supplied.ClickId).toBe('012345678\t9\n101112\r13141516171819202122232425262728293031|||end');
@@ -135,12 +162,19 @@ describe.each(testEngines())('/transaction.edit XML answer on %s', (engine) => {
       }),
     );
     const echoed = tenKilobytes.replace(/\u0001/g, '');
-    expect(answer).toEqual(failure('permanent', 'Permanent failure: Invalid parameter value for REASON', { ClickId: echoed, REASON: echoed }));
+    expect(answer).toEqual(
+      failure('permanent', 'Permanent failure: Invalid parameter value for REASON', {
+        ClickId: echoed,
+        REASON: echoed,
+      }),
+    );
   });
 
   it('echoes a 10 KB ASCII value sent in the query string', async () => {
     const value = 'abc-XYZ_0.9~'.repeat(850);
     const answer = documentOf(await sendEdit(context.server.baseUrl, { query: encodePairs([['ClickID', value]]) }));
-    expect(answer).toEqual(failure('permanent', 'Permanent failure: Invalid transaction specified', { ClickId: value }));
+    expect(answer).toEqual(
+      failure('permanent', 'Permanent failure: Invalid transaction specified', { ClickId: value }),
+    );
   });
 });

@@ -30,11 +30,19 @@ function impatientHandle(database: TestDatabase): Database {
   }
   const handle = knex({
     client: 'mysql2',
-    connection: { uri: config.url, supportBigNumbers: true, bigNumberStrings: false, charset: 'utf8mb4' } as Knex.MySql2ConnectionConfig,
+    connection: {
+      uri: config.url,
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      charset: 'utf8mb4',
+    } as Knex.MySql2ConnectionConfig,
     pool: {
       min: 0,
       max: 5,
-      afterCreate(conn: { query(sql: string, callback: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
+      afterCreate(
+        conn: { query(sql: string, callback: (err: Error | null) => void): void },
+        done: (err: Error | null, conn: unknown) => void,
+      ) {
         conn.query('set session innodb_lock_wait_timeout = 1', (err) => done(err, conn));
       },
     },
@@ -77,10 +85,15 @@ describe.each(testEngines())('/transaction.edit temporary and system failures on
       await holder.rollback();
     }
     expect(answer).toEqual(
-      failure('temporary', 'Temporary failure: database busy LinkTrust API was unable to complete the request', { TransactionId: String(transaction.id), AP: '1.00' }),
+      failure('temporary', 'Temporary failure: database busy LinkTrust API was unable to complete the request', {
+        TransactionId: String(transaction.id),
+        AP: '1.00',
+      }),
     );
     await expectUntouched(server.services, transaction);
-    expect(await edit(server.baseUrl, 'GET', pairs)).toEqual(success({ TransactionId: String(transaction.id), AP: '1.00' }));
+    expect(await edit(server.baseUrl, 'GET', pairs)).toEqual(
+      success({ TransactionId: String(transaction.id), AP: '1.00' }),
+    );
   });
 
   it('answers an unexpected error with System level error and leaves the change unapplied', async () => {
@@ -98,7 +111,9 @@ describe.each(testEngines())('/transaction.edit temporary and system failures on
     } finally {
       await database.db.knex.schema.renameTable('modifications_parked', 'modifications');
     }
-    expect(answer).toEqual(failure('system', 'System level error', { TransactionId: String(transaction.id), AP: '2.00', A: 'no' }));
+    expect(answer).toEqual(
+      failure('system', 'System level error', { TransactionId: String(transaction.id), AP: '2.00', A: 'no' }),
+    );
     await expectUntouched(server.services, transaction);
   });
 });

@@ -1,12 +1,20 @@
 import { testEngines } from '../support/databases';
-import { buildAffiliate, buildCampaign, buildScene, buildTransaction, freshId, rollUpToNow } from '../support/factories';
+import {
+  buildAffiliate,
+  buildCampaign,
+  buildScene,
+  buildTransaction,
+  freshId,
+  rollUpToNow,
+} from '../support/factories';
 import { useTestServer } from '../support/test-server';
 import { edit, expectUntouched, failure, success, TRANSPORTS } from './edit-request';
 
 describe.each(testEngines())('/transaction.edit identifiers on %s', (engine) => {
   const context = useTestServer(engine);
 
-  const history = (transactionId: number) => context.server.services.stores.modifications.listForTransaction(transactionId);
+  const history = (transactionId: number) =>
+    context.server.services.stores.modifications.listForTransaction(transactionId);
 
   describe.each(TRANSPORTS)('via %s', (transport) => {
     it('finds the transaction by Transactionid and records the identifier', async () => {
@@ -41,7 +49,13 @@ describe.each(testEngines())('/transaction.edit identifiers on %s', (engine) => 
         ['CID', String(campaign.id)],
         ['AP', '1.5'],
       ]);
-      expect(answer).toEqual(success({ MerchantReferenceId: transaction.merchantReferenceId as string, CID: String(campaign.id), AP: '1.5' }));
+      expect(answer).toEqual(
+        success({
+          MerchantReferenceId: transaction.merchantReferenceId as string,
+          CID: String(campaign.id),
+          AP: '1.5',
+        }),
+      );
       expect((await history(transaction.id)).map((row) => row.identifier)).toEqual(['merchant_reference']);
       expect((await context.server.services.stores.transactions.getById(transaction.id))?.affiliatePayout).toBe(15000n);
     });
@@ -52,7 +66,11 @@ describe.each(testEngines())('/transaction.edit identifiers on %s', (engine) => 
         ['Transactionid', String(transaction.id)],
         ['ClickID', transaction.clickId],
       ] as Array<[string, string]>) {
-        const answer = await edit(context.server.baseUrl, transport, [['Password', campaign.password as string], identifier, ['CID', String(campaign.id)]]);
+        const answer = await edit(context.server.baseUrl, transport, [
+          ['Password', campaign.password as string],
+          identifier,
+          ['CID', String(campaign.id)],
+        ]);
         expect(answer.succeeded).toBe('True');
       }
       expect((await history(transaction.id)).map((row) => row.identifier)).toEqual(['transaction_id', 'click_id']);
@@ -62,9 +80,21 @@ describe.each(testEngines())('/transaction.edit identifiers on %s', (engine) => 
       const { campaign, transaction } = await buildScene(context.server.services);
       const other = await buildCampaign(context.server.services);
       const answers = [
-        await edit(context.server.baseUrl, transport, [['Password', campaign.password as string], ['Transactionid', String(transaction.id)], ['CID', String(other.id)]]),
-        await edit(context.server.baseUrl, transport, [['Password', campaign.password as string], ['ClickID', transaction.clickId], ['CID', String(other.id)]]),
-        await edit(context.server.baseUrl, transport, [['Password', campaign.password as string], ['ClickID', transaction.clickId], ['CID', String(freshId())]]),
+        await edit(context.server.baseUrl, transport, [
+          ['Password', campaign.password as string],
+          ['Transactionid', String(transaction.id)],
+          ['CID', String(other.id)],
+        ]),
+        await edit(context.server.baseUrl, transport, [
+          ['Password', campaign.password as string],
+          ['ClickID', transaction.clickId],
+          ['CID', String(other.id)],
+        ]),
+        await edit(context.server.baseUrl, transport, [
+          ['Password', campaign.password as string],
+          ['ClickID', transaction.clickId],
+          ['CID', String(freshId())],
+        ]),
       ];
       expect(answers.map((answer) => answer.error)).toEqual([
         { type: 'permanent', message: 'Permanent failure: Invalid transaction specified' },
@@ -96,7 +126,11 @@ describe.each(testEngines())('/transaction.edit identifiers on %s', (engine) => 
         ['Password', campaign.password as string],
         ['Merchantreferenceid', transaction.merchantReferenceId as string],
       ]);
-      expect(answer).toEqual(failure('permanent', 'Permanent failure: Invalid parameter value for CID', { MerchantReferenceId: transaction.merchantReferenceId as string }));
+      expect(answer).toEqual(
+        failure('permanent', 'Permanent failure: Invalid parameter value for CID', {
+          MerchantReferenceId: transaction.merchantReferenceId as string,
+        }),
+      );
       await expectUntouched(context.server.services, transaction);
     });
 
@@ -124,14 +158,25 @@ describe.each(testEngines())('/transaction.edit identifiers on %s', (engine) => 
       const affiliate = await buildAffiliate(context.server.services);
       const campaign = await buildCampaign(context.server.services);
       const clickId = `Click-${freshId()}`;
-      const transaction = await buildTransaction(context.server.services, campaign, affiliate, { clickId, merchantReferenceId: `Order-${clickId}` });
+      const transaction = await buildTransaction(context.server.services, campaign, affiliate, {
+        clickId,
+        merchantReferenceId: `Order-${clickId}`,
+      });
       await rollUpToNow(context.server.services);
       const password: [string, string] = ['Password', campaign.password as string];
       const answers = [
         await edit(context.server.baseUrl, transport, [password, ['ClickID', clickId.toUpperCase()]]),
         await edit(context.server.baseUrl, transport, [password, ['ClickID', `${clickId} `]]),
-        await edit(context.server.baseUrl, transport, [password, ['Merchantreferenceid', `order-${clickId}`], ['CID', String(campaign.id)]]),
-        await edit(context.server.baseUrl, transport, [password, ['Merchantreferenceid', `Order-${clickId} `], ['CID', String(campaign.id)]]),
+        await edit(context.server.baseUrl, transport, [
+          password,
+          ['Merchantreferenceid', `order-${clickId}`],
+          ['CID', String(campaign.id)],
+        ]),
+        await edit(context.server.baseUrl, transport, [
+          password,
+          ['Merchantreferenceid', `Order-${clickId} `],
+          ['CID', String(campaign.id)],
+        ]),
       ];
       expect(answers.map((answer) => answer.error?.message)).toEqual([
         'Permanent failure: Invalid transaction specified',
@@ -146,7 +191,9 @@ describe.each(testEngines())('/transaction.edit identifiers on %s', (engine) => 
       const affiliate = await buildAffiliate(context.server.services);
       const campaign = await buildCampaign(context.server.services);
       const reference = `Bestellung-Größe-日本-😀-${freshId()}`;
-      const transaction = await buildTransaction(context.server.services, campaign, affiliate, { merchantReferenceId: reference });
+      const transaction = await buildTransaction(context.server.services, campaign, affiliate, {
+        merchantReferenceId: reference,
+      });
       await rollUpToNow(context.server.services);
       const answer = await edit(context.server.baseUrl, transport, [
         ['Password', campaign.password as string],

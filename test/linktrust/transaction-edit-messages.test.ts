@@ -12,7 +12,9 @@ describe.each(testEngines())('/transaction.edit messages and their order on %s',
   async function pendingScene(campaignFields: Parameters<typeof buildCampaign>[1] = {}) {
     const affiliate = await buildAffiliate(context.server.services);
     const campaign = await buildCampaign(context.server.services, campaignFields);
-    const transaction = await buildTransaction(context.server.services, campaign, affiliate, { occurredAt: Date.now() });
+    const transaction = await buildTransaction(context.server.services, campaign, affiliate, {
+      occurredAt: Date.now(),
+    });
     return { campaign, transaction };
   }
 
@@ -29,7 +31,11 @@ describe.each(testEngines())('/transaction.edit messages and their order on %s',
         ]),
       );
       expect(answer).toEqual(
-        failure('permanent', 'Permanent failure: Invalid parameter value for AP', { TransactionId: unknownId, ClickId: 'no-such-click', AP: 'abc' }),
+        failure('permanent', 'Permanent failure: Invalid parameter value for AP', {
+          TransactionId: unknownId,
+          ClickId: 'no-such-click',
+          AP: 'abc',
+        }),
       );
       await expectUntouched(context.server.services, transaction);
     });
@@ -98,7 +104,9 @@ describe.each(testEngines())('/transaction.edit messages and their order on %s',
           ['A', 'no'],
         ]),
       );
-      expect(answer).toEqual(failure('permanent', 'Permanent failure: Invalid transaction specified', { CID: String(campaign.id), A: 'no' }));
+      expect(answer).toEqual(
+        failure('permanent', 'Permanent failure: Invalid transaction specified', { CID: String(campaign.id), A: 'no' }),
+      );
     });
 
     it('3. answers nightly processing before looking the transaction up', async () => {
@@ -109,7 +117,12 @@ describe.each(testEngines())('/transaction.edit messages and their order on %s',
           ['MP', '5'],
         ]),
       );
-      expect(answer).toEqual(failure('temporary', 'Temporary failure: Nightly processing in progress', { TransactionId: '987654321', MP: '5' }));
+      expect(answer).toEqual(
+        failure('temporary', 'Temporary failure: Nightly processing in progress', {
+          TransactionId: '987654321',
+          MP: '5',
+        }),
+      );
     });
 
     it('3. answers nightly processing for a real, authorised, rolled-up transaction and changes nothing', async () => {
@@ -121,7 +134,12 @@ describe.each(testEngines())('/transaction.edit messages and their order on %s',
           ['AP', '2.00'],
         ]),
       );
-      expect(answer).toEqual(failure('temporary', 'Temporary failure: Nightly processing in progress', { TransactionId: String(transaction.id), AP: '2.00' }));
+      expect(answer).toEqual(
+        failure('temporary', 'Temporary failure: Nightly processing in progress', {
+          TransactionId: String(transaction.id),
+          AP: '2.00',
+        }),
+      );
       await expectUntouched(context.server.services, transaction);
     });
 
@@ -130,7 +148,9 @@ describe.each(testEngines())('/transaction.edit messages and their order on %s',
         ['Password', 'whatever'],
         ['Transactionid', '987654321'],
       ]);
-      expect(answer).toEqual(failure('permanent', 'Permanent failure: Invalid transaction specified', { TransactionId: '987654321' }));
+      expect(answer).toEqual(
+        failure('permanent', 'Permanent failure: Invalid transaction specified', { TransactionId: '987654321' }),
+      );
     });
 
     it('4. answers a CID of another campaign before the campaign is checked for opt-in', async () => {
@@ -143,12 +163,20 @@ describe.each(testEngines())('/transaction.edit messages and their order on %s',
         ['ClickID', transaction.clickId],
         ['CID', String(other.id)],
       ]);
-      expect(answer).toEqual(failure('permanent', 'Permanent failure: Invalid transaction specified', { ClickId: transaction.clickId, CID: String(other.id) }));
+      expect(answer).toEqual(
+        failure('permanent', 'Permanent failure: Invalid transaction specified', {
+          ClickId: transaction.clickId,
+          CID: String(other.id),
+        }),
+      );
       await expectUntouched(context.server.services, transaction);
     });
 
     it('4. refuses Merchantreferenceid on a campaign without unique references before the opt-in check', async () => {
-      const { campaign, transaction } = await pendingScene({ uniqueMerchantReference: false, allowExternalModification: false });
+      const { campaign, transaction } = await pendingScene({
+        uniqueMerchantReference: false,
+        allowExternalModification: false,
+      });
       const answer = await edit(context.server.baseUrl, transport, [
         ['Password', 'wrong'],
         ['Merchantreferenceid', transaction.merchantReferenceId as string],
@@ -171,7 +199,10 @@ describe.each(testEngines())('/transaction.edit messages and their order on %s',
         ['A', 'yes'],
       ]);
       expect(answer).toEqual(
-        failure('permanent', 'Permanent failure: Campaign does not allow external transaction modification', { TransactionId: String(transaction.id), A: 'yes' }),
+        failure('permanent', 'Permanent failure: Campaign does not allow external transaction modification', {
+          TransactionId: String(transaction.id),
+          A: 'yes',
+        }),
       );
       await expectUntouched(context.server.services, transaction);
     });
@@ -182,7 +213,11 @@ describe.each(testEngines())('/transaction.edit messages and their order on %s',
         ['Password', 'wrong'],
         ['Transactionid', String(transaction.id)],
       ]);
-      expect(answer).toEqual(failure('permanent', 'Permanent failure: Invalid authentication credentials', { TransactionId: String(transaction.id) }));
+      expect(answer).toEqual(
+        failure('permanent', 'Permanent failure: Invalid authentication credentials', {
+          TransactionId: String(transaction.id),
+        }),
+      );
       await expectUntouched(context.server.services, transaction);
     });
 
@@ -192,15 +227,27 @@ describe.each(testEngines())('/transaction.edit messages and their order on %s',
         ['Transactionid', String(transaction.id)],
         ['AP', '0'],
       ]);
-      expect(answer).toEqual(failure('permanent', 'Permanent failure: Invalid authentication credentials', { TransactionId: String(transaction.id), AP: '0' }));
+      expect(answer).toEqual(
+        failure('permanent', 'Permanent failure: Invalid authentication credentials', {
+          TransactionId: String(transaction.id),
+          AP: '0',
+        }),
+      );
       await expectUntouched(context.server.services, transaction);
     });
 
     it('6. refuses every password, and none, on a campaign that has no password', async () => {
       const { transaction } = await buildScene(context.server.services, { password: null });
       for (const pairs of [[['Password', 'secret']], [['Password', '']], []] as Array<Array<[string, string]>>) {
-        const answer = await edit(context.server.baseUrl, transport, [...pairs, ['Transactionid', String(transaction.id)]]);
-        expect(answer).toEqual(failure('permanent', 'Permanent failure: Invalid authentication credentials', { TransactionId: String(transaction.id) }));
+        const answer = await edit(context.server.baseUrl, transport, [
+          ...pairs,
+          ['Transactionid', String(transaction.id)],
+        ]);
+        expect(answer).toEqual(
+          failure('permanent', 'Permanent failure: Invalid authentication credentials', {
+            TransactionId: String(transaction.id),
+          }),
+        );
       }
       await expectUntouched(context.server.services, transaction);
     });
@@ -211,7 +258,11 @@ describe.each(testEngines())('/transaction.edit messages and their order on %s',
         ['Password', campaign.password as string],
         ['Transactionid', String(transaction.id)],
       ]);
-      expect(answer).toEqual(failure('permanent', 'Permanent failure: Invalid authentication credentials', { TransactionId: String(transaction.id) }));
+      expect(answer).toEqual(
+        failure('permanent', 'Permanent failure: Invalid authentication credentials', {
+          TransactionId: String(transaction.id),
+        }),
+      );
       await expectUntouched(context.server.services, transaction);
     });
 
@@ -222,7 +273,12 @@ describe.each(testEngines())('/transaction.edit messages and their order on %s',
         ['Transactionid', String(transaction.id)],
         ['AP', '3.00'],
       ]);
-      expect(answer).toEqual(failure('temporary', 'Temporary failure: Hourly processing not completed', { TransactionId: String(transaction.id), AP: '3.00' }));
+      expect(answer).toEqual(
+        failure('temporary', 'Temporary failure: Hourly processing not completed', {
+          TransactionId: String(transaction.id),
+          AP: '3.00',
+        }),
+      );
       await expectUntouched(context.server.services, transaction);
     });
 
@@ -236,9 +292,17 @@ describe.each(testEngines())('/transaction.edit messages and their order on %s',
         ['A', 'no'],
         ['REASON', 'chargeback'],
       ]);
-      expect(answer).toEqual(success({ TransactionId: String(transaction.id), AP: '4.25', MP: '40.50', A: 'no', REASON: 'chargeback' }));
+      expect(answer).toEqual(
+        success({ TransactionId: String(transaction.id), AP: '4.25', MP: '40.50', A: 'no', REASON: 'chargeback' }),
+      );
       const after = await context.server.services.stores.transactions.getById(transaction.id);
-      expect(after).toEqual({ ...transaction, affiliatePayout: 42500n, merchantRevenue: 405000n, approved: false, updatedAt: expect.any(Number) });
+      expect(after).toEqual({
+        ...transaction,
+        affiliatePayout: 42500n,
+        merchantRevenue: 405000n,
+        approved: false,
+        updatedAt: expect.any(Number),
+      });
       expect(await context.server.services.stores.modifications.listForTransaction(transaction.id)).toHaveLength(1);
     });
   });

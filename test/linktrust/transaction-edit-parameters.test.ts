@@ -9,29 +9,37 @@ describe.each(testEngines())('/transaction.edit parameters on %s', (engine) => {
   const context = useTestServer(engine);
 
   describe.each(TRANSPORTS)('via %s', (transport) => {
-    it.each(['Transactionid', 'transactionid', 'TRANSACTIONID', 'TransactionID', 'tRaNsAcTiOnId'])('reads the transaction id named %s', async (name) => {
-      const { campaign, transaction } = await buildScene(context.server.services);
-      const answer = await edit(context.server.baseUrl, transport, [
-        ['password', campaign.password as string],
-        [name, String(transaction.id)],
-        ['ap', '2.5'],
-        ['mP', '25'],
-        ['a', 'No'],
-        ['reason', 'case'],
-      ]);
-      expect(answer).toEqual(success({ TransactionId: String(transaction.id), AP: '2.5', MP: '25', A: 'No', REASON: 'case' }));
-      expect(await context.server.services.stores.transactions.getById(transaction.id)).toEqual({
-        ...transaction,
-        affiliatePayout: 25000n,
-        merchantRevenue: 250000n,
-        approved: false,
-        updatedAt: expect.any(Number),
-      });
-    });
+    it.each(['Transactionid', 'transactionid', 'TRANSACTIONID', 'TransactionID', 'tRaNsAcTiOnId'])(
+      'reads the transaction id named %s',
+      async (name) => {
+        const { campaign, transaction } = await buildScene(context.server.services);
+        const answer = await edit(context.server.baseUrl, transport, [
+          ['password', campaign.password as string],
+          [name, String(transaction.id)],
+          ['ap', '2.5'],
+          ['mP', '25'],
+          ['a', 'No'],
+          ['reason', 'case'],
+        ]);
+        expect(answer).toEqual(
+          success({ TransactionId: String(transaction.id), AP: '2.5', MP: '25', A: 'No', REASON: 'case' }),
+        );
+        expect(await context.server.services.stores.transactions.getById(transaction.id)).toEqual({
+          ...transaction,
+          affiliatePayout: 25000n,
+          merchantRevenue: 250000n,
+          approved: false,
+          updatedAt: expect.any(Number),
+        });
+      },
+    );
 
     it.each(['clickid', 'CLICKID', 'ClickId', 'Clickid'])('reads the click id named %s', async (name) => {
       const { campaign, transaction } = await buildScene(context.server.services);
-      const answer = await edit(context.server.baseUrl, transport, [['PASSWORD', campaign.password as string], [name, transaction.clickId]]);
+      const answer = await edit(context.server.baseUrl, transport, [
+        ['PASSWORD', campaign.password as string],
+        [name, transaction.clickId],
+      ]);
       expect(answer).toEqual(success({ ClickId: transaction.clickId }));
     });
 
@@ -42,7 +50,9 @@ describe.each(testEngines())('/transaction.edit parameters on %s', (engine) => {
         ['MERCHANTREFERENCEID', transaction.merchantReferenceId as string],
         ['cid', String(campaign.id)],
       ]);
-      expect(answer).toEqual(success({ MerchantReferenceId: transaction.merchantReferenceId as string, CID: String(campaign.id) }));
+      expect(answer).toEqual(
+        success({ MerchantReferenceId: transaction.merchantReferenceId as string, CID: String(campaign.id) }),
+      );
     });
 
     it('accepts a parameter repeated with the same value, in any spelling', async () => {
@@ -59,22 +69,60 @@ describe.each(testEngines())('/transaction.edit parameters on %s', (engine) => {
     });
 
     it.each([
-      [[['AP', '1'], ['AP', '2']], 'AP'],
-      [[['AP', '1'], ['ap', '2']], 'ap'],
-      [[['A', 'yes'], ['A', 'YES']], 'A'],
-      [[['Password', 'one'], ['password', 'two']], 'password'],
-      [[['REASON', 'x'], ['Reason', 'y']], 'Reason'],
-    ] as Array<[Array<[string, string]>, string]>)('refuses a parameter repeated with different values (%j) naming %s', async (repeats, name) => {
-      const { campaign, transaction } = await buildScene(context.server.services);
-      // A repeated Password brings its own pairs; otherwise the right password goes along. Either way the
-      // differing repeat is sent last (mixed: query pairs are read before body pairs).
-      const identifier: [string, string] = ['Transactionid', String(transaction.id)];
-      const pairs: Array<[string, string]> =
-        repeats[0][0] === 'Password' ? [repeats[0], identifier, repeats[1]] : [['Password', campaign.password as string], identifier, ...repeats];
-      const answer = await edit(context.server.baseUrl, transport, pairs);
-      expect(answer.error).toEqual({ type: 'permanent', message: `Permanent failure: Invalid parameter value for ${name}` });
-      await expectUntouched(context.server.services, transaction);
-    });
+      [
+        [
+          ['AP', '1'],
+          ['AP', '2'],
+        ],
+        'AP',
+      ],
+      [
+        [
+          ['AP', '1'],
+          ['ap', '2'],
+        ],
+        'ap',
+      ],
+      [
+        [
+          ['A', 'yes'],
+          ['A', 'YES'],
+        ],
+        'A',
+      ],
+      [
+        [
+          ['Password', 'one'],
+          ['password', 'two'],
+        ],
+        'password',
+      ],
+      [
+        [
+          ['REASON', 'x'],
+          ['Reason', 'y'],
+        ],
+        'Reason',
+      ],
+    ] as Array<[Array<[string, string]>, string]>)(
+      'refuses a parameter repeated with different values (%j) naming %s',
+      async (repeats, name) => {
+        const { campaign, transaction } = await buildScene(context.server.services);
+        // A repeated Password brings its own pairs; otherwise the right password goes along. Either way the
+        // differing repeat is sent last (mixed: query pairs are read before body pairs).
+        const identifier: [string, string] = ['Transactionid', String(transaction.id)];
+        const pairs: Array<[string, string]> =
+          repeats[0][0] === 'Password'
+            ? [repeats[0], identifier, repeats[1]]
+            : [['Password', campaign.password as string], identifier, ...repeats];
+        const answer = await edit(context.server.baseUrl, transport, pairs);
+        expect(answer.error).toEqual({
+          type: 'permanent',
+          message: `Permanent failure: Invalid parameter value for ${name}`,
+        });
+        await expectUntouched(context.server.services, transaction);
+      },
+    );
 
     it('treats an empty value as not supplied, also next to a supplied one', async () => {
       const { campaign, transaction } = await buildScene(context.server.services);
@@ -109,15 +157,27 @@ describe.each(testEngines())('/transaction.edit parameters on %s', (engine) => {
       expect(answer).toEqual(success({ TransactionId: String(transaction.id), AP: '6' }));
     });
 
-    it.each(['-1', '1e3', '1,000', ' 1', '1 ', '1.23456', 'abc', '+1', '.', '0x10', '١', '100000000000'])('refuses the amount %j as AP, MP and ap', async (value) => {
-      const { campaign, transaction } = await buildScene(context.server.services);
-      for (const name of ['AP', 'MP', 'ap']) {
-        const answer = await edit(context.server.baseUrl, transport, [['Password', campaign.password as string], ['Transactionid', String(transaction.id)], [name, value]]);
-        const echo = name.toUpperCase() as 'AP' | 'MP';
-        expect(answer).toEqual(failure('permanent', `Permanent failure: Invalid parameter value for ${name}`, { TransactionId: String(transaction.id), [echo]: value }));
-      }
-      await expectUntouched(context.server.services, transaction);
-    });
+    it.each(['-1', '1e3', '1,000', ' 1', '1 ', '1.23456', 'abc', '+1', '.', '0x10', '١', '100000000000'])(
+      'refuses the amount %j as AP, MP and ap',
+      async (value) => {
+        const { campaign, transaction } = await buildScene(context.server.services);
+        for (const name of ['AP', 'MP', 'ap']) {
+          const answer = await edit(context.server.baseUrl, transport, [
+            ['Password', campaign.password as string],
+            ['Transactionid', String(transaction.id)],
+            [name, value],
+          ]);
+          const echo = name.toUpperCase() as 'AP' | 'MP';
+          expect(answer).toEqual(
+            failure('permanent', `Permanent failure: Invalid parameter value for ${name}`, {
+              TransactionId: String(transaction.id),
+              [echo]: value,
+            }),
+          );
+        }
+        await expectUntouched(context.server.services, transaction);
+      },
+    );
 
     it.each([
       ['A', 'maybe'],
@@ -134,9 +194,17 @@ describe.each(testEngines())('/transaction.edit parameters on %s', (engine) => {
       ['CID', '4294967296'],
     ])('refuses %s=%j naming the parameter as spelled', async (name, value) => {
       const { campaign, transaction } = await buildScene(context.server.services);
-      const identifier: Array<[string, string]> = name.toLowerCase() === 'transactionid' ? [] : [['ClickID', transaction.clickId]];
-      const answer = await edit(context.server.baseUrl, transport, [['Password', campaign.password as string], ...identifier, [name, value]]);
-      expect(answer.error).toEqual({ type: 'permanent', message: `Permanent failure: Invalid parameter value for ${name}` });
+      const identifier: Array<[string, string]> =
+        name.toLowerCase() === 'transactionid' ? [] : [['ClickID', transaction.clickId]];
+      const answer = await edit(context.server.baseUrl, transport, [
+        ['Password', campaign.password as string],
+        ...identifier,
+        [name, value],
+      ]);
+      expect(answer.error).toEqual({
+        type: 'permanent',
+        message: `Permanent failure: Invalid parameter value for ${name}`,
+      });
       await expectUntouched(context.server.services, transaction);
     });
 
@@ -161,11 +229,28 @@ describe.each(testEngines())('/transaction.edit parameters on %s', (engine) => {
     it('accepts a REASON of 255 characters and stores it, and refuses 256', async () => {
       const { campaign, transaction } = await buildScene(context.server.services);
       const longest = `${'é'.repeat(250)}😀😀😀😀😀`; // 255 characters, 265 UTF-16 units
-      const accepted = await edit(context.server.baseUrl, transport, [['Password', campaign.password as string], ['Transactionid', String(transaction.id)], ['REASON', longest]]);
+      const accepted = await edit(context.server.baseUrl, transport, [
+        ['Password', campaign.password as string],
+        ['Transactionid', String(transaction.id)],
+        ['REASON', longest],
+      ]);
       expect(accepted).toEqual(success({ TransactionId: String(transaction.id), REASON: longest }));
-      const refused = await edit(context.server.baseUrl, transport, [['Password', campaign.password as string], ['Transactionid', String(transaction.id)], ['Reason', `${longest}x`]]);
-      expect(refused).toEqual(failure('permanent', 'Permanent failure: Invalid parameter value for Reason', { TransactionId: String(transaction.id), REASON: `${longest}x` }));
-      expect((await context.server.services.stores.modifications.listForTransaction(transaction.id)).map((row) => row.reason)).toEqual([longest]);
+      const refused = await edit(context.server.baseUrl, transport, [
+        ['Password', campaign.password as string],
+        ['Transactionid', String(transaction.id)],
+        ['Reason', `${longest}x`],
+      ]);
+      expect(refused).toEqual(
+        failure('permanent', 'Permanent failure: Invalid parameter value for Reason', {
+          TransactionId: String(transaction.id),
+          REASON: `${longest}x`,
+        }),
+      );
+      expect(
+        (await context.server.services.stores.modifications.listForTransaction(transaction.id)).map(
+          (row) => row.reason,
+        ),
+      ).toEqual([longest]);
     });
   });
 
@@ -183,16 +268,29 @@ describe.each(testEngines())('/transaction.edit parameters on %s', (engine) => {
     it.each(cases)('answers %s in the query with Invalid parameter value for %s', async (pair, name) => {
       const { campaign, transaction } = await buildScene(context.server.services);
       const password = name === 'Password' ? '' : `&Password=${encodeURIComponent(campaign.password as string)}`;
-      const document = documentOf(await sendEdit(context.server.baseUrl, { query: `Transactionid=${transaction.id}&${pair}${password}` }));
-      expect(document.error).toEqual({ type: 'permanent', message: `Permanent failure: Invalid parameter value for ${name}` });
+      const document = documentOf(
+        await sendEdit(context.server.baseUrl, { query: `Transactionid=${transaction.id}&${pair}${password}` }),
+      );
+      expect(document.error).toEqual({
+        type: 'permanent',
+        message: `Permanent failure: Invalid parameter value for ${name}`,
+      });
       await expectUntouched(context.server.services, transaction);
     });
 
     it.each(cases)('answers %s in a form body with Invalid parameter value for %s', async (pair, name) => {
       const { campaign, transaction } = await buildScene(context.server.services);
       const password = name === 'Password' ? '' : `&Password=${encodeURIComponent(campaign.password as string)}`;
-      const document = documentOf(await sendEdit(context.server.baseUrl, { query: `Transactionid=${transaction.id}`, body: `${pair}${password}` }));
-      expect(document.error).toEqual({ type: 'permanent', message: `Permanent failure: Invalid parameter value for ${name}` });
+      const document = documentOf(
+        await sendEdit(context.server.baseUrl, {
+          query: `Transactionid=${transaction.id}`,
+          body: `${pair}${password}`,
+        }),
+      );
+      expect(document.error).toEqual({
+        type: 'permanent',
+        message: `Permanent failure: Invalid parameter value for ${name}`,
+      });
       await expectUntouched(context.server.services, transaction);
     });
 
@@ -206,16 +304,34 @@ describe.each(testEngines())('/transaction.edit parameters on %s', (engine) => {
     it('reads parameters of a POST from both the query and the body, and refuses a conflict between them', async () => {
       const { campaign, transaction } = await buildScene(context.server.services);
       const base = `Transactionid=${transaction.id}&AP=1`;
-      const ok = documentOf(await sendEdit(context.server.baseUrl, { query: base, body: `Password=${encodeURIComponent(campaign.password as string)}&AP=1&MP=2` }));
+      const ok = documentOf(
+        await sendEdit(context.server.baseUrl, {
+          query: base,
+          body: `Password=${encodeURIComponent(campaign.password as string)}&AP=1&MP=2`,
+        }),
+      );
       expect(ok).toEqual(success({ TransactionId: String(transaction.id), AP: '1', MP: '2' }));
-      const conflict = documentOf(await sendEdit(context.server.baseUrl, { query: base, body: `Password=${encodeURIComponent(campaign.password as string)}&ap=3` }));
-      expect(conflict.error).toEqual({ type: 'permanent', message: 'Permanent failure: Invalid parameter value for ap' });
+      const conflict = documentOf(
+        await sendEdit(context.server.baseUrl, {
+          query: base,
+          body: `Password=${encodeURIComponent(campaign.password as string)}&ap=3`,
+        }),
+      );
+      expect(conflict.error).toEqual({
+        type: 'permanent',
+        message: 'Permanent failure: Invalid parameter value for ap',
+      });
     });
 
     it('reads a form body whose content type names a charset', async () => {
       const { campaign, transaction } = await buildScene(context.server.services);
       const body = `Password=${encodeURIComponent(campaign.password as string)}&Transactionid=${transaction.id}&MP=9`;
-      const document = documentOf(await sendEdit(context.server.baseUrl, { body, contentType: 'application/x-www-form-urlencoded; charset=UTF-8' }));
+      const document = documentOf(
+        await sendEdit(context.server.baseUrl, {
+          body,
+          contentType: 'application/x-www-form-urlencoded; charset=UTF-8',
+        }),
+      );
       expect(document).toEqual(success({ TransactionId: String(transaction.id), MP: '9' }));
     });
   });

@@ -38,7 +38,9 @@ describe('/transaction.edit answer as sent on the wire', () => {
 
   it('answers a success like res.send, Content-Length in bytes', async () => {
     const { campaign, transaction } = await buildScene(context.server.services);
-    const { answer, bySend } = await compare(`/transaction.edit?Password=${campaign.password}&TransactionID=${transaction.id}&AP=1.25&REASON=caf%C3%A9%20%E2%9C%93`);
+    const { answer, bySend } = await compare(
+      `/transaction.edit?Password=${campaign.password}&TransactionID=${transaction.id}&AP=1.25&REASON=caf%C3%A9%20%E2%9C%93`,
+    );
     expect(answer.body).toContain('<REASON>café ✓</REASON>');
     expect(answer.headers).toEqual([
       ['Content-Type', 'text/xml; charset=utf-8'],
@@ -65,7 +67,9 @@ describe('/transaction.edit answer as sent on the wire', () => {
   it('answers a remembered (idempotent) answer like res.send', async () => {
     const { campaign, transaction } = await buildScene(context.server.services);
     const path = `/transaction.edit?Password=${campaign.password}&TransactionID=${transaction.id}&MP=4.00`;
-    const first = await rawRequest(context.server.baseUrl, path, { headers: { 'idempotency-key': `key-${transaction.id}` } });
+    const first = await rawRequest(context.server.baseUrl, path, {
+      headers: { 'idempotency-key': `key-${transaction.id}` },
+    });
     const { answer, bySend } = await compare(path, { headers: { 'idempotency-key': `key-${transaction.id}` } });
     expect(answer.body).toBe(first.body);
     expect(answer).toEqual(bySend);
@@ -76,8 +80,12 @@ describe('/transaction.edit answer as sent on the wire', () => {
     ['If-None-Match with a tag', { 'if-none-match': '"abc"' }],
     ['If-Modified-Since', { 'if-modified-since': 'Wed, 21 Oct 2015 07:28:00 GMT' }],
   ])('answers a conditional GET (%s) exactly as res.send does', async (_name, headers) => {
-    const answer = await rawRequest(context.server.baseUrl, '/transaction.edit?Password=wrong&TransactionID=1', { headers });
-    referenceXml = await rawRequest(context.server.baseUrl, '/transaction.edit?Password=wrong&TransactionID=1').then((plain) => plain.body);
+    const answer = await rawRequest(context.server.baseUrl, '/transaction.edit?Password=wrong&TransactionID=1', {
+      headers,
+    });
+    referenceXml = await rawRequest(context.server.baseUrl, '/transaction.edit?Password=wrong&TransactionID=1').then(
+      (plain) => plain.body,
+    );
     const bySend = await rawRequest(reference.baseUrl, '/transaction.edit?Password=wrong&TransactionID=1', { headers });
     expect(written(answer)).toEqual({ status: bySend.status, headers: bySend.headers, body: bySend.body });
   });

@@ -26,7 +26,10 @@ describe.each(testEngines())('/transaction.edit whitelist on %s', (engine) => {
   });
 
   /** Adds entries through the admin service (which validates and normalises), removing them after `work`. */
-  async function withEntries<T>(entries: Array<{ address: string; campaignId: number | null }>, work: () => Promise<T>): Promise<T> {
+  async function withEntries<T>(
+    entries: Array<{ address: string; campaignId: number | null }>,
+    work: () => Promise<T>,
+  ): Promise<T> {
     const created = [];
     for (const entry of entries) created.push(await server.services.admin.addWhitelistEntry(entry));
     try {
@@ -38,7 +41,11 @@ describe.each(testEngines())('/transaction.edit whitelist on %s', (engine) => {
 
   async function whitelistScene() {
     const scene = await buildScene(server.services, { whitelistOnly: true });
-    const send = (baseUrl: string, password = scene.campaign.password as string, headers: Record<string, string> = {}) =>
+    const send = (
+      baseUrl: string,
+      password = scene.campaign.password as string,
+      headers: Record<string, string> = {},
+    ) =>
       sendEdit(baseUrl, {
         query: encodePairs([
           ['Password', password],
@@ -53,12 +60,16 @@ describe.each(testEngines())('/transaction.edit whitelist on %s', (engine) => {
   const expectAdmitted = async (answer: Awaited<ReturnType<typeof sendEdit>>, transactionId: number) =>
     expect(documentOf(answer)).toEqual(success({ TransactionId: String(transactionId), A: 'no' }));
   const expectRefused = (answer: Awaited<ReturnType<typeof sendEdit>>, transactionId: number) =>
-    expect(documentOf(answer)).toEqual(failure('permanent', REFUSED, { TransactionId: String(transactionId), A: 'no' }));
+    expect(documentOf(answer)).toEqual(
+      failure('permanent', REFUSED, { TransactionId: String(transactionId), A: 'no' }),
+    );
 
   it('refuses every address while a whitelist-only campaign has no entry, with exactly the wrong-password answer', async () => {
     const { transaction, send } = await whitelistScene();
     const refusedIp = await send(server.baseUrl);
-    const wrongPassword = await withEntries([{ address: '127.0.0.1', campaignId: null }], () => send(server.baseUrl, 'wrong-password'));
+    const wrongPassword = await withEntries([{ address: '127.0.0.1', campaignId: null }], () =>
+      send(server.baseUrl, 'wrong-password'),
+    );
     expectRefused(refusedIp, transaction.id);
     expect(refusedIp.body).toBe(wrongPassword.body);
     expect(refusedIp.status).toBe(wrongPassword.status);
@@ -95,14 +106,26 @@ describe.each(testEngines())('/transaction.edit whitelist on %s', (engine) => {
   it('admits through a global entry but not through an entry of another campaign', async () => {
     const { transaction, send } = await whitelistScene();
     const other = await buildCampaign(server.services, { whitelistOnly: true });
-    expectRefused(await withEntries([{ address: '127.0.0.1', campaignId: other.id }], () => send(server.baseUrl)), transaction.id);
-    await expectAdmitted(await withEntries([{ address: '127.0.0.0/8', campaignId: null }], () => send(server.baseUrl)), transaction.id);
+    expectRefused(
+      await withEntries([{ address: '127.0.0.1', campaignId: other.id }], () => send(server.baseUrl)),
+      transaction.id,
+    );
+    await expectAdmitted(
+      await withEntries([{ address: '127.0.0.0/8', campaignId: null }], () => send(server.baseUrl)),
+      transaction.id,
+    );
   });
 
   it('does not consult the whitelist of a campaign that is not whitelist-only', async () => {
     const { campaign, transaction } = await buildScene(server.services, { whitelistOnly: false });
     const answer = await withEntries([{ address: '10.0.0.0/8', campaignId: campaign.id }], () =>
-      sendEdit(server.baseUrl, { query: encodePairs([['Password', campaign.password as string], ['Transactionid', String(transaction.id)], ['A', 'no']]) }),
+      sendEdit(server.baseUrl, {
+        query: encodePairs([
+          ['Password', campaign.password as string],
+          ['Transactionid', String(transaction.id)],
+          ['A', 'no'],
+        ]),
+      }),
     );
     await expectAdmitted(answer, transaction.id);
   });
@@ -124,7 +147,9 @@ describe.each(testEngines())('/transaction.edit whitelist on %s', (engine) => {
         const answer = await withEntries([{ address, campaignId: campaign.id }], () => send(baseUrl));
         if (admitted) {
           await expectAdmitted(answer, transaction.id);
-          expect((await server.services.stores.modifications.listForTransaction(transaction.id))[0].clientIp).toBe('::1');
+          expect((await server.services.stores.modifications.listForTransaction(transaction.id))[0].clientIp).toBe(
+            '::1',
+          );
         } else expectRefused(answer, transaction.id);
       }
     } finally {
@@ -152,12 +177,16 @@ describe.each(testEngines())('/transaction.edit whitelist on %s', (engine) => {
       ['203.0.113.10, 127.0.0.1:8080', '203.0.113.10', '203.0.113.10'],
     ])('takes X-Forwarded-For %s as the client, admitted by %s', async (forwardedFor, address, clientIp) => {
       const { campaign, transaction, send } = await whitelistScene();
-      const answer = await withEntries([{ address, campaignId: campaign.id }], () => send(proxied.baseUrl, undefined, { 'x-forwarded-for': forwardedFor }));
+      const answer = await withEntries([{ address, campaignId: campaign.id }], () =>
+        send(proxied.baseUrl, undefined, { 'x-forwarded-for': forwardedFor }),
+      );
       await expectAdmitted(answer, transaction.id);
-      expect((await server.services.stores.modifications.listForTransaction(transaction.id))[0].clientIp).toBe(clientIp);
+      expect((await server.services.stores.modifications.listForTransaction(transaction.id))[0].clientIp).toBe(
+        clientIp,
+      );
     });
 
-    it('refuses the proxy\'s own address when it forwards for a client that is not listed', async () => {
+    it("refuses the proxy's own address when it forwards for a client that is not listed", async () => {
       const { campaign, transaction, send } = await whitelistScene();
       const answer = await withEntries([{ address: '127.0.0.1', campaignId: campaign.id }], () =>
         send(proxied.baseUrl, undefined, { 'x-forwarded-for': '198.51.100.1' }),
@@ -173,10 +202,19 @@ describe.each(testEngines())('/transaction.edit whitelist on %s', (engine) => {
         const { transaction, send } = await buildScene(server.services).then(async (scene) => ({
           ...scene,
           send: (headers: Record<string, string>) =>
-            sendEdit(trusting.baseUrl, { query: encodePairs([['Password', scene.campaign.password as string], ['Transactionid', String(scene.transaction.id)], ['A', 'no']]), headers }),
+            sendEdit(trusting.baseUrl, {
+              query: encodePairs([
+                ['Password', scene.campaign.password as string],
+                ['Transactionid', String(scene.transaction.id)],
+                ['A', 'no'],
+              ]),
+              headers,
+            }),
         }));
         await expectAdmitted(await send({ 'x-forwarded-for': `client-${'x'.repeat(60)}` }), transaction.id);
-        expect((await server.services.stores.modifications.listForTransaction(transaction.id)).map((row) => row.clientIp)).toEqual([null]);
+        expect(
+          (await server.services.stores.modifications.listForTransaction(transaction.id)).map((row) => row.clientIp),
+        ).toEqual([null]);
       } finally {
         await trusting.close();
       }
@@ -198,7 +236,9 @@ describe.each(testEngines())('/transaction.edit whitelist on %s', (engine) => {
         send(server.baseUrl, undefined, { 'x-forwarded-for': '198.51.100.1' }),
       );
       await expectAdmitted(answer, transaction.id);
-      expect((await server.services.stores.modifications.listForTransaction(transaction.id))[0].clientIp).toBe('127.0.0.1');
+      expect((await server.services.stores.modifications.listForTransaction(transaction.id))[0].clientIp).toBe(
+        '127.0.0.1',
+      );
     });
   });
 });

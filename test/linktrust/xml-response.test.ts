@@ -26,14 +26,26 @@ const transaction: Transaction = {
 // out here rather than taken from src/modification/outcome.ts).
 const FAILURES: Array<[Outcome, 'permanent' | 'temporary' | 'system', string]> = [
   [{ kind: 'invalid_parameter', parameter: 'AP' }, 'permanent', 'Permanent failure: Invalid parameter value for AP'],
-  [{ kind: 'invalid_parameter', parameter: 'Merchantreferenceid' }, 'permanent', 'Permanent failure: Invalid parameter value for Merchantreferenceid'],
+  [
+    { kind: 'invalid_parameter', parameter: 'Merchantreferenceid' },
+    'permanent',
+    'Permanent failure: Invalid parameter value for Merchantreferenceid',
+  ],
   [{ kind: 'multiple_identifiers' }, 'permanent', 'Permanent failure: Multiple transaction identifiers provided'],
   [{ kind: 'invalid_transaction' }, 'permanent', 'Permanent failure: Invalid transaction specified'],
   [{ kind: 'nightly_in_progress' }, 'temporary', 'Temporary failure: Nightly processing in progress'],
-  [{ kind: 'campaign_closed' }, 'permanent', 'Permanent failure: Campaign does not allow external transaction modification'],
+  [
+    { kind: 'campaign_closed' },
+    'permanent',
+    'Permanent failure: Campaign does not allow external transaction modification',
+  ],
   [{ kind: 'unauthorized' }, 'permanent', 'Permanent failure: Invalid authentication credentials'],
   [{ kind: 'hourly_pending' }, 'temporary', 'Temporary failure: Hourly processing not completed'],
-  [{ kind: 'temporary_failure', failureType: 'database deadlock' }, 'temporary', 'Temporary failure: database deadlock LinkTrust API was unable to complete the request'],
+  [
+    { kind: 'temporary_failure', failureType: 'database deadlock' },
+    'temporary',
+    'Temporary failure: database deadlock LinkTrust API was unable to complete the request',
+  ],
   [{ kind: 'system_error' }, 'system', 'System level error'],
 ];
 
@@ -48,7 +60,16 @@ const ELEMENTS: Array<[string, keyof SuppliedValues]> = [
   ['REASON', 'reason'],
 ];
 
-const NONE: SuppliedValues = { transactionId: '', clickId: '', merchantReferenceId: '', cid: '', ap: '', mp: '', a: '', reason: '' };
+const NONE: SuppliedValues = {
+  transactionId: '',
+  clickId: '',
+  merchantReferenceId: '',
+  cid: '',
+  ap: '',
+  mp: '',
+  a: '',
+  reason: '',
+};
 
 /**
  * The same document built with xmlbuilder2: text nodes "\n" where the help page's samples break lines,
@@ -91,21 +112,37 @@ function viaXmlbuilder2(error: { type: string; message: string } | null, supplie
   return `${declaration}\n${xml.slice(declaration.length)}`;
 }
 
-const SAMPLE_SUPPLIED: SuppliedValues = { transactionId: '42', clickId: 'abc', merchantReferenceId: 'ORDER-1', cid: '7', ap: '0.00', mp: '1.5', a: 'no', reason: 'why' };
+const SAMPLE_SUPPLIED: SuppliedValues = {
+  transactionId: '42',
+  clickId: 'abc',
+  merchantReferenceId: 'ORDER-1',
+  cid: '7',
+  ap: '0.00',
+  mp: '1.5',
+  a: 'no',
+  reason: 'why',
+};
 
 describe('renderLinkTrustResponse', () => {
   it('renders a success byte for byte as xmlbuilder2 serialises it', () => {
-    expect(renderLinkTrustResponse({ kind: 'applied', transaction, modificationId: 1 }, SAMPLE_SUPPLIED)).toBe(viaXmlbuilder2(null, SAMPLE_SUPPLIED));
-    expect(renderLinkTrustResponse({ kind: 'applied', transaction, modificationId: 1 }, NONE)).toBe(viaXmlbuilder2(null, NONE));
+    expect(renderLinkTrustResponse({ kind: 'applied', transaction, modificationId: 1 }, SAMPLE_SUPPLIED)).toBe(
+      viaXmlbuilder2(null, SAMPLE_SUPPLIED),
+    );
+    expect(renderLinkTrustResponse({ kind: 'applied', transaction, modificationId: 1 }, NONE)).toBe(
+      viaXmlbuilder2(null, NONE),
+    );
   });
 
-  it.each(FAILURES)('renders the failure %j byte for byte as xmlbuilder2 serialises it, with the table\'s Type and Message', (outcome, type, message) => {
-    const rendered = renderLinkTrustResponse(outcome, SAMPLE_SUPPLIED);
-    expect(rendered).toBe(viaXmlbuilder2({ type, message }, SAMPLE_SUPPLIED));
-    expect(readLinkTrustDocument(rendered).error).toEqual({ type, message });
-  });
+  it.each(FAILURES)(
+    "renders the failure %j byte for byte as xmlbuilder2 serialises it, with the table's Type and Message",
+    (outcome, type, message) => {
+      const rendered = renderLinkTrustResponse(outcome, SAMPLE_SUPPLIED);
+      expect(rendered).toBe(viaXmlbuilder2({ type, message }, SAMPLE_SUPPLIED));
+      expect(readLinkTrustDocument(rendered).error).toEqual({ type, message });
+    },
+  );
 
-  it('renders the help page\'s success sample exactly', () => {
+  it("renders the help page's success sample exactly", () => {
     const supplied = { ...NONE, ap: '0.00', mp: '0.00', a: 'no' };
     expect(renderLinkTrustResponse({ kind: 'applied', transaction, modificationId: 1 }, supplied)).toBe(
       [
@@ -130,7 +167,30 @@ describe('renderLinkTrustResponse', () => {
   // Units chosen to hit the escaping and dropping rules often: markup, entities, every C0 control,
   // noncharacters, lone and paired surrogates, and any code point at all.
   const unit = fc.oneof(
-    fc.constantFrom('<', '>', '&', '"', "'", ']]>', '&amp;', '&foo;', '&#60;', '\t', '\n', '\r', '\u0000', '\u0008', '\u000b', '\u001f', '\u007f', '\uFFFE', '\uFFFF', '\uD800', '\uDC00', '😀'),
+    fc.constantFrom(
+      '<',
+      '>',
+      '&',
+      '"',
+      "'",
+      ']]>',
+      '&amp;',
+      '&foo;',
+      '&#60;',
+      '\t',
+      '\n',
+      '\r',
+      '\u0000',
+      '\u0008',
+      '\u000b',
+      '\u001f',
+      '\u007f',
+      '\uFFFE',
+      '\uFFFF',
+      '\uD800',
+      '\uDC00',
+      '😀',
+    ),
     fc.integer({ min: 0, max: 0x1f }).map((code) => String.fromCharCode(code)),
     fc.integer({ min: 0, max: 0x10ffff }).map((code) => String.fromCodePoint(code)),
   );
@@ -148,12 +208,21 @@ describe('renderLinkTrustResponse', () => {
 
   it('renders arbitrary supplied values byte for byte as xmlbuilder2 does, always well-formed', () => {
     fc.assert(
-      fc.property(supplied, fc.constantFrom(...FAILURES), fc.boolean(), (values, [outcome, type, message], succeeded) => {
-        const rendered = succeeded ? renderLinkTrustResponse({ kind: 'applied', transaction, modificationId: 1 }, values) : renderLinkTrustResponse(outcome, values);
-        expect(rendered).toBe(viaXmlbuilder2(succeeded ? null : { type, message }, values));
-        const document = readLinkTrustDocument(rendered);
-        expect(document.supplied).toEqual(Object.fromEntries(ELEMENTS.map(([name, key]) => [name, keepXmlChars(values[key])])));
-      }),
+      fc.property(
+        supplied,
+        fc.constantFrom(...FAILURES),
+        fc.boolean(),
+        (values, [outcome, type, message], succeeded) => {
+          const rendered = succeeded
+            ? renderLinkTrustResponse({ kind: 'applied', transaction, modificationId: 1 }, values)
+            : renderLinkTrustResponse(outcome, values);
+          expect(rendered).toBe(viaXmlbuilder2(succeeded ? null : { type, message }, values));
+          const document = readLinkTrustDocument(rendered);
+          expect(document.supplied).toEqual(
+            Object.fromEntries(ELEMENTS.map(([name, key]) => [name, keepXmlChars(values[key])])),
+          );
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -162,9 +231,22 @@ describe('renderLinkTrustResponse', () => {
     fc.assert(
       fc.property(value, value, (parameter, failureType) => {
         const invalid = renderLinkTrustResponse({ kind: 'invalid_parameter', parameter }, NONE);
-        expect(invalid).toBe(viaXmlbuilder2({ type: 'permanent', message: `Permanent failure: Invalid parameter value for ${parameter}` }, NONE));
+        expect(invalid).toBe(
+          viaXmlbuilder2(
+            { type: 'permanent', message: `Permanent failure: Invalid parameter value for ${parameter}` },
+            NONE,
+          ),
+        );
         const temporary = renderLinkTrustResponse({ kind: 'temporary_failure', failureType }, NONE);
-        expect(temporary).toBe(viaXmlbuilder2({ type: 'temporary', message: `Temporary failure: ${failureType} LinkTrust API was unable to complete the request` }, NONE));
+        expect(temporary).toBe(
+          viaXmlbuilder2(
+            {
+              type: 'temporary',
+              message: `Temporary failure: ${failureType} LinkTrust API was unable to complete the request`,
+            },
+            NONE,
+          ),
+        );
       }),
       { numRuns: 200 },
     );

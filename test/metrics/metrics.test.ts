@@ -8,7 +8,9 @@ import { DailyStatisticsStore } from '../../src/store/daily-statistics-store';
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef0123456789';
 
 async function scrape(baseUrl: string, token: string | null = METRICS_TOKEN) {
-  const response = await fetch(`${baseUrl}/metrics`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+  const response = await fetch(`${baseUrl}/metrics`, {
+    headers: token === null ? {} : { authorization: `Bearer ${token}` },
+  });
   return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
 }
 
@@ -57,14 +59,23 @@ describe.each(testEngines())('GET /metrics on %s', (engine) => {
     // What a runner killed mid-run leaves: its lease (2 s) and its day's run record, started, not completed.
     const startedAt = Date.now();
     await services.db.knex.transaction(async (trx) => {
-      await services.stores.processingState.claimRun(trx, { date, holder: 'dead-host:1:metrics', startedAt, leaseMs: 2000 });
+      await services.stores.processingState.claimRun(trx, {
+        date,
+        holder: 'dead-host:1:metrics',
+        startedAt,
+        leaseMs: 2000,
+      });
       await new DailyStatisticsStore(services.db.knex).recordRunStarted(trx, date, 'UTC', startedAt);
     });
     const running = await gauges();
     expect(running.value('txedit_nightly_run_lease_live')).toBe(1);
     expect(running.value('txedit_nightly_in_progress')).toBe(1);
     expect(running.value('txedit_nightly_held')).toBe(0);
-    await eventually('the lease expired', async () => ((await gauges()).value('txedit_nightly_run_lease_live') === 0 ? true : undefined), 10_000);
+    await eventually(
+      'the lease expired',
+      async () => ((await gauges()).value('txedit_nightly_run_lease_live') === 0 ? true : undefined),
+      10_000,
+    );
     expect((await gauges()).value('txedit_nightly_in_progress')).toBe(0);
 
     expect((await services.processing.redoInterruptedNightly()).map((r) => r.date)).toEqual([date]);
@@ -80,7 +91,9 @@ describe.each(testEngines())('GET /metrics on %s', (engine) => {
     expect(before.value('txedit_postback_outbox_oldest_pending_age_seconds')).toBe(0);
 
     // The in-process worker is off in test servers: the delivery stays pending.
-    const affiliate = await buildAffiliate(services, { postbackUrl: 'http://127.0.0.1:9/postback?tid={transaction_id}' });
+    const affiliate = await buildAffiliate(services, {
+      postbackUrl: 'http://127.0.0.1:9/postback?tid={transaction_id}',
+    });
     const campaign = await buildCampaign(services);
     const transaction = await buildTransaction(services, campaign, affiliate);
     await rollUpToNow(services);
@@ -99,7 +112,9 @@ describe.each(testEngines())('GET /metrics on %s', (engine) => {
 describe('GET /metrics under the admin brake', () => {
   const context = useTestServer('sqlite', { METRICS_TOKEN, RATE_LIMIT_ADMIN_FAILURES: '3', TRUST_PROXY: 'loopback' });
   const from = (address: string, token: string) =>
-    fetch(`${context.server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': address } });
+    fetch(`${context.server.baseUrl}/metrics`, {
+      headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': address },
+    });
 
   it('counts wrong tokens per client: past the limit 429 with Retry-After, another client unaffected', async () => {
     for (let i = 0; i < 3; i++) expect((await from('198.51.100.7', 'guess')).status).toBe(401);

@@ -23,7 +23,12 @@ const runId = crypto.randomBytes(4).toString('hex');
 let requests = 0;
 
 /** A batch command (the source modifyMany serves) with a request id of its own. */
-function command(identifier: TransactionIdentifier, password: string | null, changes: RequestedChanges, extra: Partial<ModificationCommand> = {}): ModificationCommand {
+function command(
+  identifier: TransactionIdentifier,
+  password: string | null,
+  changes: RequestedChanges,
+  extra: Partial<ModificationCommand> = {},
+): ModificationCommand {
   return {
     identifier,
     changes,
@@ -36,7 +41,8 @@ function command(identifier: TransactionIdentifier, password: string | null, cha
     ...extra,
   };
 }
-const byId = (transaction: { id: number }) => ({ kind: 'transaction_id', transactionId: transaction.id, campaignId: null }) as const;
+const byId = (transaction: { id: number }) =>
+  ({ kind: 'transaction_id', transactionId: transaction.id, campaignId: null }) as const;
 
 /** Nightly processing starting after the pre-checks and before the writer takes its locks. */
 class NightlyStartsBeforeLocks extends ProcessingStateStore {
@@ -51,7 +57,12 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
   let services: Services;
   beforeAll(async () => {
     database = await createTestDatabase(engine);
-    const config = loadConfig({ LOG_LEVEL: 'silent', BCRYPT_COST: '4', RATE_LIMIT_IP_FAILURES: '0', RATE_LIMIT_CAMPAIGN_FAILURES: '0' });
+    const config = loadConfig({
+      LOG_LEVEL: 'silent',
+      BCRYPT_COST: '4',
+      RATE_LIMIT_IP_FAILURES: '0',
+      RATE_LIMIT_CAMPAIGN_FAILURES: '0',
+    });
     services = createServices(config, database.db, createLogger('silent'), { now: () => NOW });
   });
   afterAll(async () => {
@@ -64,7 +75,11 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
   const knex = () => services.db.knex;
   const history = (transactionId: number) => services.stores.modifications.listForTransaction(transactionId);
   const transaction = async (id: number) => (await services.stores.transactions.getById(id))!;
-  const values = (affiliatePayout: string, merchantRevenue: string, approved: boolean) => ({ affiliatePayout: money(affiliatePayout), merchantRevenue: money(merchantRevenue), approved });
+  const values = (affiliatePayout: string, merchantRevenue: string, approved: boolean) => ({
+    affiliatePayout: money(affiliatePayout),
+    merchantRevenue: money(merchantRevenue),
+    approved,
+  });
 
   const rowOf = (transactionId: number, requestId: string) => historyRowOf(services, transactionId, requestId);
   const writtenState = (transactionIds: number[]) => writtenStateOf(knex(), transactionIds);
@@ -79,8 +94,16 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
       ]),
     );
   }
-  const key = (hour: number, campaign: { id: number }, affiliate: { id: number }) => `${hour}/${campaign.id}/${affiliate.id}`;
-  const totals = (transactions: number, approvedTransactions: number, payout: string, revenue: string, approvedPayout: string, approvedRevenue: string) => ({
+  const key = (hour: number, campaign: { id: number }, affiliate: { id: number }) =>
+    `${hour}/${campaign.id}/${affiliate.id}`;
+  const totals = (
+    transactions: number,
+    approvedTransactions: number,
+    payout: string,
+    revenue: string,
+    approvedPayout: string,
+    approvedRevenue: string,
+  ) => ({
     transactions,
     approvedTransactions,
     affiliatePayout: money(payout),
@@ -109,24 +132,46 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
       command(byId(wrongPassword), 'not-the-password', values('1.00', '2.00', false)),
       command(byId(onClosed), closed.password, values('1.00', '2.00', false)),
       command(byId(pending), campaign.password, values('1.00', '2.00', false)),
-      command({ kind: 'merchant_reference', merchantReferenceId: onLenient.merchantReferenceId!, campaignId: lenient.id }, lenient.password, values('1.00', '2.00', false)),
-      command({ kind: 'click_id', clickId: byClickId.clickId, campaignId: null }, campaign.password, { affiliatePayout: money('7.25') }, { reason: 'by click' }),
+      command(
+        { kind: 'merchant_reference', merchantReferenceId: onLenient.merchantReferenceId!, campaignId: lenient.id },
+        lenient.password,
+        values('1.00', '2.00', false),
+      ),
+      command(
+        { kind: 'click_id', clickId: byClickId.clickId, campaignId: null },
+        campaign.password,
+        { affiliatePayout: money('7.25') },
+        { reason: 'by click' },
+      ),
     ];
     const applied: number[][] = [];
-    const outcomes = await core().modifyMany(commands, { concurrency: 3, afterApply: async (_sql, indexes) => void applied.push(indexes) });
+    const outcomes = await core().modifyMany(commands, {
+      concurrency: 3,
+      afterApply: async (_sql, indexes) => void applied.push(indexes),
+    });
 
     const first = await rowOf(byTransactionId.id, commands[0].requestId);
     const last = await rowOf(byClickId.id, commands[6].requestId);
     expect(outcomes).toEqual([
-      { kind: 'applied', transaction: { ...byTransactionId, ...values('1.00', '2.00', false), updatedAt: NOW }, modificationId: first.id },
+      {
+        kind: 'applied',
+        transaction: { ...byTransactionId, ...values('1.00', '2.00', false), updatedAt: NOW },
+        modificationId: first.id,
+      },
       { kind: 'invalid_transaction' },
       { kind: 'unauthorized' },
       { kind: 'campaign_closed' },
       { kind: 'hourly_pending' },
       { kind: 'invalid_parameter', parameter: 'Merchantreferenceid' },
-      { kind: 'applied', transaction: { ...byClickId, affiliatePayout: money('7.25'), updatedAt: NOW }, modificationId: last.id },
+      {
+        kind: 'applied',
+        transaction: { ...byClickId, affiliatePayout: money('7.25'), updatedAt: NOW },
+        modificationId: last.id,
+      },
     ]);
-    expect(outcomes!.slice(1, 6).map((outcome) => describeOutcome(outcome as Exclude<Outcome, { kind: 'applied' }>))).toEqual([
+    expect(
+      outcomes!.slice(1, 6).map((outcome) => describeOutcome(outcome as Exclude<Outcome, { kind: 'applied' }>)),
+    ).toEqual([
       { type: 'permanent', message: 'Permanent failure: Invalid transaction specified' },
       { type: 'permanent', message: 'Permanent failure: Invalid authentication credentials' },
       { type: 'permanent', message: 'Permanent failure: Campaign does not allow external transaction modification' },
@@ -147,7 +192,12 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
       postback: 'not_requested',
       createdAt: NOW,
     });
-    expect(last).toMatchObject({ identifier: 'click_id', before: values('10.00', '100.00', true), after: values('7.25', '100.00', true), reason: 'by click' });
+    expect(last).toMatchObject({
+      identifier: 'click_id',
+      before: values('10.00', '100.00', true),
+      after: values('7.25', '100.00', true),
+      reason: 'by click',
+    });
     for (const refused of untouched) {
       expect(await transaction(refused.id)).toEqual(refused);
       expect(await history(refused.id)).toEqual([]);
@@ -169,8 +219,16 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
     const campaign = await buildCampaign(services);
     const affiliate = await buildAffiliate(services);
     const otherAffiliate = await buildAffiliate(services);
-    const target = await buildTransaction(services, campaign, affiliate, { affiliatePayout: '10.00', merchantRevenue: '100.00', approved: true });
-    const other = await buildTransaction(services, campaign, otherAffiliate, { affiliatePayout: '5.00', merchantRevenue: '50.00', approved: true });
+    const target = await buildTransaction(services, campaign, affiliate, {
+      affiliatePayout: '10.00',
+      merchantRevenue: '100.00',
+      approved: true,
+    });
+    const other = await buildTransaction(services, campaign, otherAffiliate, {
+      affiliatePayout: '5.00',
+      merchantRevenue: '50.00',
+      approved: true,
+    });
     await rollUpIncluding(services, target.occurredAt);
     const hour = hourStart(target.occurredAt);
     expect(await statisticsOf([campaign.id])).toEqual({
@@ -182,7 +240,12 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
       command(byId(target), campaign.password, { affiliatePayout: money('1.00') }, { reason: 'step 1' }),
       command(byId(other), campaign.password, { affiliatePayout: money('7.50') }),
       command(byId(target), campaign.password, { merchantRevenue: money('2.00') }, { reason: 'step 2' }),
-      command({ kind: 'click_id', clickId: target.clickId, campaignId: null }, campaign.password, { approved: false }, { reason: 'step 3' }),
+      command(
+        { kind: 'click_id', clickId: target.clickId, campaignId: null },
+        campaign.password,
+        { approved: false },
+        { reason: 'step 3' },
+      ),
     ];
     const outcomes = await core().modifyMany(commands, { concurrency: 4 });
 
@@ -200,7 +263,11 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
     expect(await transaction(target.id)).toEqual({ ...target, ...values('1.00', '2.00', false), updatedAt: NOW });
     expect(outcomes).toEqual([
       { kind: 'applied', transaction: { ...target, ...rows[0].after, updatedAt: NOW }, modificationId: rows[0].id },
-      { kind: 'applied', transaction: { ...other, ...values('7.50', '50.00', true), updatedAt: NOW }, modificationId: (await rowOf(other.id, commands[1].requestId)).id },
+      {
+        kind: 'applied',
+        transaction: { ...other, ...values('7.50', '50.00', true), updatedAt: NOW },
+        modificationId: (await rowOf(other.id, commands[1].requestId)).id,
+      },
       { kind: 'applied', transaction: { ...target, ...rows[1].after, updatedAt: NOW }, modificationId: rows[1].id },
       { kind: 'applied', transaction: { ...target, ...rows[2].after, updatedAt: NOW }, modificationId: rows[2].id },
     ]);
@@ -217,12 +284,42 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
     const late = hourStart(twoDaysAgo());
     const early = late - HOUR_MS;
     const at = (hour: number, minute: number) => ({ occurredAt: hour + minute * 60_000 });
-    const a = await buildTransaction(services, first, one, { ...at(late, 10), affiliatePayout: '10.00', merchantRevenue: '100.00', approved: true });
-    const b = await buildTransaction(services, first, one, { ...at(late, 20), affiliatePayout: '20.00', merchantRevenue: '200.00', approved: false });
-    const c = await buildTransaction(services, first, two, { ...at(late, 30), affiliatePayout: '3.00', merchantRevenue: '30.00', approved: true });
-    const d = await buildTransaction(services, second, one, { ...at(early, 5), affiliatePayout: '1.00', merchantRevenue: '10.00', approved: true });
-    const e = await buildTransaction(services, second, two, { ...at(early, 50), affiliatePayout: '2.00', merchantRevenue: '20.00', approved: false });
-    const f = await buildTransaction(services, first, one, { ...at(early, 15), affiliatePayout: '6.00', merchantRevenue: '60.00', approved: true });
+    const a = await buildTransaction(services, first, one, {
+      ...at(late, 10),
+      affiliatePayout: '10.00',
+      merchantRevenue: '100.00',
+      approved: true,
+    });
+    const b = await buildTransaction(services, first, one, {
+      ...at(late, 20),
+      affiliatePayout: '20.00',
+      merchantRevenue: '200.00',
+      approved: false,
+    });
+    const c = await buildTransaction(services, first, two, {
+      ...at(late, 30),
+      affiliatePayout: '3.00',
+      merchantRevenue: '30.00',
+      approved: true,
+    });
+    const d = await buildTransaction(services, second, one, {
+      ...at(early, 5),
+      affiliatePayout: '1.00',
+      merchantRevenue: '10.00',
+      approved: true,
+    });
+    const e = await buildTransaction(services, second, two, {
+      ...at(early, 50),
+      affiliatePayout: '2.00',
+      merchantRevenue: '20.00',
+      approved: false,
+    });
+    const f = await buildTransaction(services, first, one, {
+      ...at(early, 15),
+      affiliatePayout: '6.00',
+      merchantRevenue: '60.00',
+      approved: true,
+    });
     await rollUpIncluding(services, early);
 
     const outcomes = await core().modifyMany(
@@ -250,7 +347,9 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
 
   it("queues a postback only for an affiliate with a URL, each delivery naming its own change's history row", async () => {
     const campaign = await buildCampaign(services);
-    const withUrl = await buildAffiliate(services, { postbackUrl: 'http://127.0.0.1:9/pb?t=[=_TransID=]&ap=[=AffiliateCommission=]' });
+    const withUrl = await buildAffiliate(services, {
+      postbackUrl: 'http://127.0.0.1:9/pb?t=[=_TransID=]&ap=[=AffiliateCommission=]',
+    });
     const withoutUrl = await buildAffiliate(services);
     const twice = await buildTransaction(services, campaign, withUrl);
     const noUrl = await buildTransaction(services, campaign, withoutUrl);
@@ -269,15 +368,32 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
     const [firstChange, secondChange] = await history(twice.id);
     const [noUrlChange] = await history(noUrl.id);
     const [notAskedChange] = await history(notAsked.id);
-    expect([firstChange, noUrlChange, notAskedChange, secondChange].map((row) => [row.requestId, row.postback])).toEqual([
+    expect(
+      [firstChange, noUrlChange, notAskedChange, secondChange].map((row) => [row.requestId, row.postback]),
+    ).toEqual([
       [commands[0].requestId, 'queued'],
       [commands[1].requestId, 'no_postback_url'],
       [commands[2].requestId, 'not_requested'],
       [commands[3].requestId, 'queued'],
     ]);
-    expect(outcomes!.map((outcome) => outcome.kind === 'applied' && outcome.modificationId)).toEqual([firstChange.id, noUrlChange.id, notAskedChange.id, secondChange.id]);
-    const deliveries = await knex()('postback_deliveries').whereIn('transaction_id', [twice.id, noUrl.id, notAsked.id]).orderBy('id');
-    expect(deliveries.map((row: Record<string, unknown>) => [Number(row.transaction_id), Number(row.modification_id), Number(row.affiliate_id), row.url, row.status])).toEqual([
+    expect(outcomes!.map((outcome) => outcome.kind === 'applied' && outcome.modificationId)).toEqual([
+      firstChange.id,
+      noUrlChange.id,
+      notAskedChange.id,
+      secondChange.id,
+    ]);
+    const deliveries = await knex()('postback_deliveries')
+      .whereIn('transaction_id', [twice.id, noUrl.id, notAsked.id])
+      .orderBy('id');
+    expect(
+      deliveries.map((row: Record<string, unknown>) => [
+        Number(row.transaction_id),
+        Number(row.modification_id),
+        Number(row.affiliate_id),
+        row.url,
+        row.status,
+      ]),
+    ).toEqual([
       [twice.id, firstChange.id, withUrl.id, `http://127.0.0.1:9/pb?t=${twice.id}&ap=1.00`, 'pending'],
       [twice.id, secondChange.id, withUrl.id, `http://127.0.0.1:9/pb?t=${twice.id}&ap=4.00`, 'pending'],
     ]);
@@ -287,7 +403,11 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
     async function scene() {
       const campaign = await buildCampaign(services);
       const affiliate = await buildAffiliate(services, { postbackUrl: 'http://127.0.0.1:9/pb?t=[=_TransID=]' });
-      const [first, refused, second] = [await buildTransaction(services, campaign, affiliate), await buildTransaction(services, campaign, affiliate), await buildTransaction(services, campaign, affiliate)];
+      const [first, refused, second] = [
+        await buildTransaction(services, campaign, affiliate),
+        await buildTransaction(services, campaign, affiliate),
+        await buildTransaction(services, campaign, affiliate),
+      ];
       const pending = await buildTransaction(services, campaign, affiliate, { occurredAt: Date.now() + HOUR_MS });
       await rollUpIncluding(services, first.occurredAt);
       const commands = [
@@ -301,15 +421,26 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
 
     /** The history rows of the commands as the unit of work itself sees them. */
     const requestIdsSeenBy = async (sql: Sql, commands: ModificationCommand[]) =>
-      (await sql.rows<{ request_id: string }>(`select request_id from modifications where request_id in (${commands.map(() => '?').join(', ')}) order by id`, commands.map((c) => c.requestId))).map(
-        (row) => row.request_id,
-      );
+      (
+        await sql.rows<{ request_id: string }>(
+          `select request_id from modifications where request_id in (${commands.map(() => '?').join(', ')}) order by id`,
+          commands.map((c) => c.requestId),
+        )
+      ).map((row) => row.request_id);
 
     it('gets the indexes of the applied commands only, inside the unit of work, and commits with them', async () => {
       const { ids, commands } = await scene();
       const calls: Array<{ applied: number[]; seen: string[] }> = [];
-      const outcomes = await core().modifyMany(commands, { concurrency: 2, afterApply: async (sql, applied) => void calls.push({ applied, seen: await requestIdsSeenBy(sql, commands) }) });
-      expect(outcomes!.map((outcome) => outcome.kind)).toEqual(['applied', 'unauthorized', 'applied', 'hourly_pending']);
+      const outcomes = await core().modifyMany(commands, {
+        concurrency: 2,
+        afterApply: async (sql, applied) => void calls.push({ applied, seen: await requestIdsSeenBy(sql, commands) }),
+      });
+      expect(outcomes!.map((outcome) => outcome.kind)).toEqual([
+        'applied',
+        'unauthorized',
+        'applied',
+        'hourly_pending',
+      ]);
       expect(calls).toEqual([{ applied: [0, 2], seen: [commands[0].requestId, commands[2].requestId] }]);
       expect((await history(ids[0])).map((row) => row.requestId)).toEqual([commands[0].requestId]);
     });
@@ -317,7 +448,10 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
     it('is not called when no command applies', async () => {
       const { commands } = await scene();
       const calls: number[][] = [];
-      const outcomes = await core().modifyMany([commands[1], commands[3]], { concurrency: 2, afterApply: async (_sql, applied) => void calls.push(applied) });
+      const outcomes = await core().modifyMany([commands[1], commands[3]], {
+        concurrency: 2,
+        afterApply: async (_sql, applied) => void calls.push(applied),
+      });
       expect(outcomes).toEqual([{ kind: 'unauthorized' }, { kind: 'hourly_pending' }]);
       expect(calls).toEqual([]);
     });
@@ -344,7 +478,10 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
     async function scene() {
       const campaign = await buildCampaign(services);
       const affiliate = await buildAffiliate(services, { postbackUrl: 'http://127.0.0.1:9/pb?t=[=_TransID=]' });
-      const [first, second] = [await buildTransaction(services, campaign, affiliate), await buildTransaction(services, campaign, affiliate)];
+      const [first, second] = [
+        await buildTransaction(services, campaign, affiliate),
+        await buildTransaction(services, campaign, affiliate),
+      ];
       await rollUpIncluding(services, first.occurredAt);
       const commands = [
         command(byId(first), campaign.password, { affiliatePayout: money('1.00') }, { executeAffiliatePixel: true }),
@@ -367,7 +504,9 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
       expect(calls).toEqual([]);
       expect(await writtenState(ids)).toEqual(before);
 
-      expect((await core().modifyMany(commands, { concurrency: 2, afterApply }))!.map((outcome) => outcome.kind)).toEqual(['applied', 'applied']);
+      expect(
+        (await core().modifyMany(commands, { concurrency: 2, afterApply }))!.map((outcome) => outcome.kind),
+      ).toEqual(['applied', 'applied']);
       expect(calls).toEqual([[0, 1]]);
     });
 
@@ -383,7 +522,12 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
         now: () => NOW,
       });
       const calls: number[][] = [];
-      expect(await nightCore.modifyMany(commands, { concurrency: 2, afterApply: async (_sql, applied) => void calls.push(applied) })).toBeNull();
+      expect(
+        await nightCore.modifyMany(commands, {
+          concurrency: 2,
+          afterApply: async (_sql, applied) => void calls.push(applied),
+        }),
+      ).toBeNull();
       expect(calls).toEqual([]);
       expect(await writtenState(ids)).toEqual(before);
     });
@@ -392,7 +536,10 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
   it('refuses, and writes nothing, when two changes are written and one has no request id (history ids are read back by request id)', async () => {
     const campaign = await buildCampaign(services);
     const affiliate = await buildAffiliate(services, { postbackUrl: 'http://127.0.0.1:9/pb?t=[=_TransID=]' });
-    const [first, second] = [await buildTransaction(services, campaign, affiliate), await buildTransaction(services, campaign, affiliate)];
+    const [first, second] = [
+      await buildTransaction(services, campaign, affiliate),
+      await buildTransaction(services, campaign, affiliate),
+    ];
     await rollUpIncluding(services, first.occurredAt);
     const commands = [
       command(byId(first), campaign.password, { affiliatePayout: money('1.00') }, { executeAffiliatePixel: true }),
@@ -400,7 +547,9 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
     ];
     const before = await writtenState([first.id, second.id]);
 
-    await expect(core().modifyMany(commands, { concurrency: 2 })).rejects.toThrow('appendMany needs a request id on every history row');
+    await expect(core().modifyMany(commands, { concurrency: 2 })).rejects.toThrow(
+      'appendMany needs a request id on every history row',
+    );
     expect(await writtenState([first.id, second.id])).toEqual(before);
   });
 });

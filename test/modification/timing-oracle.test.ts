@@ -24,7 +24,11 @@ describe('no timing oracle for transaction ids (core over SQLite)', () => {
       cacheTtlMs: 0,
       compare: async () => (compares.count++, false),
     });
-    const core = new ModificationService({ ...services.stores, rules: new LinkTrustRules({ ...services.stores, passwords }), postbacks: null });
+    const core = new ModificationService({
+      ...services.stores,
+      rules: new LinkTrustRules({ ...services.stores, passwords }),
+      postbacks: null,
+    });
     const { transaction } = await buildScene(services);
     const command = (transactionId: number, password: string | null) => ({
       identifier: { kind: 'transaction_id' as const, transactionId, campaignId: null },

@@ -159,7 +159,7 @@ describe('deliverPostback', () => {
     expect(result).toMatchObject({ ok: false, httpStatus: null, error: 'Invalid URL', url: 'not a url' });
   });
 
-  it('lists every address when all of a name\'s addresses refused the connection', async () => {
+  it("lists every address when all of a name's addresses refused the connection", async () => {
     // What Node reports when happy eyeballs fails on every address: an AggregateError with no message.
     class RefusingDispatcher extends Dispatcher {
       override dispatch(_options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {

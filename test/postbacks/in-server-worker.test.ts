@@ -31,7 +31,9 @@ describe.each(testEngines())('postbacks delivered by the server worker on %s', (
   });
 
   it('delivers after the XML answer, without anyone driving the worker', async () => {
-    const affiliate = await buildAffiliate(server.services, { postbackUrl: `${receiver.url}/pb?tid=[=_TransID=]&a=[=Approved=]` });
+    const affiliate = await buildAffiliate(server.services, {
+      postbackUrl: `${receiver.url}/pb?tid=[=_TransID=]&a=[=Approved=]`,
+    });
     const campaign = await buildCampaign(server.services);
     const transaction = await buildTransaction(server.services, campaign, affiliate);
     await rollUpToNow(server.services);

@@ -1,6 +1,10 @@
 import type dns from 'node:dns';
 import { request, type buildConnector } from 'undici';
-import { createGuardedDispatcher, createGuardedLookup, forbiddenAddressReason } from '../../src/postbacks/network-guard';
+import {
+  createGuardedDispatcher,
+  createGuardedLookup,
+  forbiddenAddressReason,
+} from '../../src/postbacks/network-guard';
 
 /*
  * Every block of IANA's IPv4 and IPv6 Special-Purpose Address Registries (as of 2025), plus the
@@ -43,11 +47,37 @@ const IPV4_REGISTRY: Row[] = [
     'neighbours',
     'public unicast just outside the blocks above',
     [
-      '1.0.0.0', '9.255.255.255', '11.0.0.0', '100.63.255.255', '100.128.0.0', '126.255.255.255', '128.0.0.0',
-      '169.253.255.255', '169.255.0.0', '172.15.255.255', '172.32.0.0', '191.255.255.255', '192.0.1.0', '192.0.3.0',
-      '192.31.195.255', '192.31.197.0', '192.52.192.255', '192.52.194.0', '192.88.98.255', '192.88.100.0',
-      '192.167.255.255', '192.169.0.0', '192.175.47.255', '192.175.49.0', '198.17.255.255', '198.20.0.0',
-      '198.51.99.255', '198.51.101.0', '203.0.112.255', '203.0.114.0', '223.255.255.255',
+      '1.0.0.0',
+      '9.255.255.255',
+      '11.0.0.0',
+      '100.63.255.255',
+      '100.128.0.0',
+      '126.255.255.255',
+      '128.0.0.0',
+      '169.253.255.255',
+      '169.255.0.0',
+      '172.15.255.255',
+      '172.32.0.0',
+      '191.255.255.255',
+      '192.0.1.0',
+      '192.0.3.0',
+      '192.31.195.255',
+      '192.31.197.0',
+      '192.52.192.255',
+      '192.52.194.0',
+      '192.88.98.255',
+      '192.88.100.0',
+      '192.167.255.255',
+      '192.169.0.0',
+      '192.175.47.255',
+      '192.175.49.0',
+      '198.17.255.255',
+      '198.20.0.0',
+      '198.51.99.255',
+      '198.51.101.0',
+      '203.0.112.255',
+      '203.0.114.0',
+      '223.255.255.255',
     ],
     null,
   ],
@@ -56,14 +86,45 @@ const IPV4_REGISTRY: Row[] = [
 const IPV6_REGISTRY: Row[] = [
   ['::1/128', 'Loopback Address', ['::1'], 'loopback'],
   ['::/128', 'Unspecified Address', ['::'], 'unspecified'],
-  ['::ffff:0:0/96', 'IPv4-mapped Address: special IPv4 inside', ['::ffff:0.0.0.0'], 'unspecified (IPv4-mapped 0.0.0.0)'],
-  ['::ffff:0:0/96', 'IPv4-mapped Address: loopback inside', ['::ffff:7f00:1', '[::ffff:127.0.0.1]'], 'loopback (IPv4-mapped 127.0.0.1)'],
+  [
+    '::ffff:0:0/96',
+    'IPv4-mapped Address: special IPv4 inside',
+    ['::ffff:0.0.0.0'],
+    'unspecified (IPv4-mapped 0.0.0.0)',
+  ],
+  [
+    '::ffff:0:0/96',
+    'IPv4-mapped Address: loopback inside',
+    ['::ffff:7f00:1', '[::ffff:127.0.0.1]'],
+    'loopback (IPv4-mapped 127.0.0.1)',
+  ],
   ['::ffff:0:0/96', 'IPv4-mapped Address: benchmarking inside', ['::ffff:c612:1'], 'reserved (IPv4-mapped 198.18.0.1)'],
   ['::ffff:0:0/96', 'IPv4-mapped Address: public inside', ['::ffff:808:808', '::ffff:223.255.255.255'], null],
-  ['64:ff9b::/96', 'IPv4-IPv6 Translat. (well-known NAT64): special inside', ['64:ff9b::7f00:1'], 'loopback (NAT64 127.0.0.1)'],
-  ['64:ff9b::/96', 'IPv4-IPv6 Translat. (well-known NAT64): dummy inside', ['64:ff9b::192.0.0.8'], 'reserved (NAT64 192.0.0.8)'],
+  [
+    '64:ff9b::/96',
+    'IPv4-IPv6 Translat. (well-known NAT64): special inside',
+    ['64:ff9b::7f00:1'],
+    'loopback (NAT64 127.0.0.1)',
+  ],
+  [
+    '64:ff9b::/96',
+    'IPv4-IPv6 Translat. (well-known NAT64): dummy inside',
+    ['64:ff9b::192.0.0.8'],
+    'reserved (NAT64 192.0.0.8)',
+  ],
   ['64:ff9b::/96', 'IPv4-IPv6 Translat. (well-known NAT64): public inside', ['64:ff9b::808:808'], null],
-  ['64:ff9b:1::/48', 'IPv4-IPv6 Translat. (local-use)', ['64:ff9b:1::', '64:ff9b:1::7f00:1', '[64:ff9b:1::7f00:1]', '64:ff9b:1::808:808', '64:ff9b:1:ffff:ffff:ffff:ffff:ffff'], 'local-use NAT64'],
+  [
+    '64:ff9b:1::/48',
+    'IPv4-IPv6 Translat. (local-use)',
+    [
+      '64:ff9b:1::',
+      '64:ff9b:1::7f00:1',
+      '[64:ff9b:1::7f00:1]',
+      '64:ff9b:1::808:808',
+      '64:ff9b:1:ffff:ffff:ffff:ffff:ffff',
+    ],
+    'local-use NAT64',
+  ],
   ['100::/64', 'Discard-Only Address Block', ['100::', '100::ffff:ffff:ffff:ffff'], 'discard-only'],
   ['100:0:0:1::/64', 'Dummy IPv6 Prefix', ['100:0:0:1::', '100:0:0:1:ffff:ffff:ffff:ffff'], 'reserved'],
   ['2001::/23', 'IETF Protocol Assignments', ['2001:100::', '2001:1ff:ffff:ffff:ffff:ffff:ffff:ffff'], 'reserved'],
@@ -76,36 +137,82 @@ const IPV6_REGISTRY: Row[] = [
   ['2001:4:112::/48', 'AS112-v6', ['2001:4:112::', '2001:4:112:ffff:ffff:ffff:ffff:ffff'], 'AS112 anycast'],
   ['2001:10::/28', 'Deprecated (previously ORCHID)', ['2001:10::', '2001:1f:ffff:ffff:ffff:ffff:ffff:ffff'], 'ORCHID'],
   ['2001:20::/28', 'ORCHIDv2', ['2001:20::', '2001:2f:ffff:ffff:ffff:ffff:ffff:ffff'], 'ORCHIDv2'],
-  ['2001:30::/28', 'Drone Remote ID Protocol Entity Tags (DETs) Prefix', ['2001:30::', '2001:3f:ffff:ffff:ffff:ffff:ffff:ffff'], 'drone remote ID'],
+  [
+    '2001:30::/28',
+    'Drone Remote ID Protocol Entity Tags (DETs) Prefix',
+    ['2001:30::', '2001:3f:ffff:ffff:ffff:ffff:ffff:ffff'],
+    'drone remote ID',
+  ],
   ['2001:db8::/32', 'Documentation', ['2001:db8::', '2001:db8:ffff:ffff:ffff:ffff:ffff:ffff'], 'reserved'],
   ['2002::/16', '6to4: special inside', ['2002:7f00:1::'], 'loopback (6to4 127.0.0.1)'],
   ['2002::/16', '6to4: private inside', ['2002:c0a8:101::1'], 'private network (6to4 192.168.1.1)'],
   ['2002::/16', '6to4: public inside', ['2002:808:808::1'], null],
-  ['2620:4f:8000::/48', 'Direct Delegation AS112 Service', ['2620:4f:8000::', '2620:4f:8000:ffff:ffff:ffff:ffff:ffff'], 'AS112 anycast'],
+  [
+    '2620:4f:8000::/48',
+    'Direct Delegation AS112 Service',
+    ['2620:4f:8000::', '2620:4f:8000:ffff:ffff:ffff:ffff:ffff'],
+    'AS112 anycast',
+  ],
   ['3fff::/20', 'Documentation', ['3fff::', '3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff'], 'reserved'],
-  ['5f00::/16', 'Segment Routing (SRv6) SIDs', ['5f00::', '5f00:ffff:ffff:ffff:ffff:ffff:ffff:ffff'], 'SRv6 segment routing'],
+  [
+    '5f00::/16',
+    'Segment Routing (SRv6) SIDs',
+    ['5f00::', '5f00:ffff:ffff:ffff:ffff:ffff:ffff:ffff'],
+    'SRv6 segment routing',
+  ],
   ['fc00::/7', 'Unique-Local', ['fc00::', 'fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'], 'unique-local'],
-  ['fe80::/10', 'Link-Local Unicast', ['fe80::', 'fe80::1%eth0', 'febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff'], 'link-local'],
+  [
+    'fe80::/10',
+    'Link-Local Unicast',
+    ['fe80::', 'fe80::1%eth0', 'febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff'],
+    'link-local',
+  ],
   // From the IPv6 Address Space and Multicast registries, and the IPv4-embedding forms outside them.
   ['fec0::/10', 'Site-local (deprecated)', ['fec0::', 'feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'], 'site-local'],
   ['ff00::/8', 'Multicast', ['ff00::', 'ff02::1', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'], 'multicast'],
-  ['::ffff:0:0:0/96', 'IPv4-translated (SIIT): special inside', ['::ffff:0:7f00:1', '[::ffff:0:7f00:1]'], 'loopback (IPv4-translated 127.0.0.1)'],
+  [
+    '::ffff:0:0:0/96',
+    'IPv4-translated (SIIT): special inside',
+    ['::ffff:0:7f00:1', '[::ffff:0:7f00:1]'],
+    'loopback (IPv4-translated 127.0.0.1)',
+  ],
   ['::ffff:0:0:0/96', 'IPv4-translated (SIIT): public inside', ['::ffff:0:808:808'], 'IPv4-translated'],
-  ['::/96', 'IPv4-compatible (deprecated): special inside', ['::127.0.0.1', '::7f00:1'], 'loopback (IPv4-compatible 127.0.0.1)'],
+  [
+    '::/96',
+    'IPv4-compatible (deprecated): special inside',
+    ['::127.0.0.1', '::7f00:1'],
+    'loopback (IPv4-compatible 127.0.0.1)',
+  ],
   ['::/96', 'IPv4-compatible (deprecated): public inside', ['::8.8.8.8', '::808:808'], 'IPv4-compatible'],
-  ['outside 2000::/3', 'not global unicast (IPv6 Address Space)', ['::1:0:0:0', '1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', '4000::', 'e000::'], 'reserved'],
+  [
+    'outside 2000::/3',
+    'not global unicast (IPv6 Address Space)',
+    ['::1:0:0:0', '1fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', '4000::', 'e000::'],
+    'reserved',
+  ],
   [
     'neighbours',
     'public unicast just outside the blocks above',
     [
-      '2000::', '2001:200::', '2001:db7:ffff:ffff:ffff:ffff:ffff:ffff', '2001:db9::', '2001:4860:4860::8888', '2003::',
-      '2620:4f:7fff:ffff:ffff:ffff:ffff:ffff', '2620:4f:8001::', '3ffe::', '3fff:1000::', '[2a00:1450:4001:81c::200e]',
+      '2000::',
+      '2001:200::',
+      '2001:db7:ffff:ffff:ffff:ffff:ffff:ffff',
+      '2001:db9::',
+      '2001:4860:4860::8888',
+      '2003::',
+      '2620:4f:7fff:ffff:ffff:ffff:ffff:ffff',
+      '2620:4f:8001::',
+      '3ffe::',
+      '3fff:1000::',
+      '[2a00:1450:4001:81c::200e]',
     ],
     null,
   ],
 ];
 
-const cases = [...IPV4_REGISTRY, ...IPV6_REGISTRY].flatMap(([block, name, samples, verdict]) => samples.map((sample) => ({ block, name, sample, verdict })));
+const cases = [...IPV4_REGISTRY, ...IPV6_REGISTRY].flatMap(([block, name, samples, verdict]) =>
+  samples.map((sample) => ({ block, name, sample, verdict })),
+);
 
 describe('forbiddenAddressReason over the IANA special-purpose registries', () => {
   it.each(cases)('$block ($name): $sample → $verdict', ({ sample, verdict }) => {
@@ -121,8 +228,12 @@ describe('refusals before any connection', () => {
 
   it.each(cases)('the lookup hook: a name resolving to $sample', async ({ sample, verdict }) => {
     const address = sample.replace(/^\[|\]$/g, '');
-    const err = await new Promise<Error | null>((done) => createGuardedLookup(resolvingTo(address))('postback.example', { all: true }, (error) => done(error)));
-    expect(err?.message ?? null).toBe(verdict === null ? null : `private network address refused: ${address} (${verdict}, from postback.example)`);
+    const err = await new Promise<Error | null>((done) =>
+      createGuardedLookup(resolvingTo(address))('postback.example', { all: true }, (error) => done(error)),
+    );
+    expect(err?.message ?? null).toBe(
+      verdict === null ? null : `private network address refused: ${address} (${verdict}, from postback.example)`,
+    );
   });
 
   describe('the connect hook: an IP-literal URL', () => {

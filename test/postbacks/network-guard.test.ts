@@ -95,9 +95,7 @@ describe('createGuardedLookup', () => {
   it('refuses a name when any one of its addresses is private', async () => {
     const resolve = resolvingTo({ address: '8.8.8.8', family: 4 }, { address: '10.0.0.7', family: 4 });
     const { err } = await lookup(resolve, true);
-    expect(err?.message).toBe(
-      'private network address refused: 10.0.0.7 (private network, from postback.example)',
-    );
+    expect(err?.message).toBe('private network address refused: 10.0.0.7 (private network, from postback.example)');
   });
 
   it('refuses a name resolving to an IPv4-mapped metadata address', async () => {
@@ -109,7 +107,10 @@ describe('createGuardedLookup', () => {
   });
 
   it('passes public addresses through in the shape net asked for', async () => {
-    const addresses = [{ address: '2001:4860:4860::8888', family: 6 }, { address: '8.8.8.8', family: 4 }];
+    const addresses = [
+      { address: '2001:4860:4860::8888', family: 6 },
+      { address: '8.8.8.8', family: 4 },
+    ];
     expect(await lookup(resolvingTo(...addresses), true)).toEqual({
       err: null,
       address: addresses,

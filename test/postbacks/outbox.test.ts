@@ -48,13 +48,20 @@ describe.each(testEngines())('postback outbox on %s', (engine) => {
   async function sceneWithTemplate(template: string | null) {
     const affiliate = await buildAffiliate(server.services, { postbackUrl: template });
     const campaign = await buildCampaign(server.services);
-    const transaction = await buildTransaction(server.services, campaign, affiliate, { affiliatePayout: '10.00', merchantRevenue: '100.00' });
+    const transaction = await buildTransaction(server.services, campaign, affiliate, {
+      affiliatePayout: '10.00',
+      merchantRevenue: '100.00',
+    });
     await rollUpToNow(server.services);
     return { affiliate, campaign, transaction };
   }
 
   const edit = (campaign: { password: string | null }, transactionId: number, extra: Record<string, string>) =>
-    editByGet(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transactionId), ...extra });
+    editByGet(server.baseUrl, {
+      Password: campaign.password as string,
+      TransactionID: String(transactionId),
+      ...extra,
+    });
 
   it('queues nothing without executeaffiliatepixel, and the history says not requested', async () => {
     const { campaign, transaction } = await sceneWithTemplate(`${receiver.url}/pb?t=[=_TransID=]`);
@@ -85,7 +92,12 @@ describe.each(testEngines())('postback outbox on %s', (engine) => {
     const { affiliate, campaign, transaction } = await sceneWithTemplate(
       `${receiver.url}/pb?cid=[=CID=]&afid=[=afid=]&tid=[=_TransID=]&ap=[=AffiliateCommission=]&mp=[=TotalSales=]&ok=[=Approved=]&why=[=REASON=]&pid=[=PostbackID=]&x=[=Nope=]`,
     );
-    const { answer } = await edit(campaign, transaction.id, { AP: '2.5', A: 'no', REASON: 'returned & refunded ü', executeaffiliatepixel: 'YES' });
+    const { answer } = await edit(campaign, transaction.id, {
+      AP: '2.5',
+      A: 'no',
+      REASON: 'returned & refunded ü',
+      executeaffiliatepixel: 'YES',
+    });
     expect(answer.succeeded).toBe('True');
     expect(await worker().runOnce()).toBe(1);
     expect(receiver.received).toHaveLength(1);
@@ -188,7 +200,13 @@ describe.each(testEngines())('postback outbox on %s', (engine) => {
       try {
         const { campaign, transaction } = await sceneWithTemplate(`http://${host}:${receiver.port}/pb`);
         await edit(campaign, transaction.id, { AP: '1.00', executeaffiliatepixel: 'yes' });
-        await new PostbackWorker(server.services.stores.postbacks, guarded, logger, { retrySchedule: [5], timeoutMs: 500, concurrency: 4, leaseMs: 60_000, now: () => clock }).runOnce();
+        await new PostbackWorker(server.services.stores.postbacks, guarded, logger, {
+          retrySchedule: [5],
+          timeoutMs: 500,
+          concurrency: 4,
+          leaseMs: 60_000,
+          now: () => clock,
+        }).runOnce();
         const [delivery] = await server.services.stores.postbacks.list({ transactionId: transaction.id });
         expect(delivery.status).toBe('failed');
         expect(delivery.lastError).toMatch(/^private network address refused:/);
@@ -216,7 +234,8 @@ describe.each(testEngines())('postback outbox on %s', (engine) => {
   it('never lets two workers deliver one row in the same attempt slot', async () => {
     const scenes = [];
     for (let i = 0; i < 12; i++) scenes.push(await sceneWithTemplate(`${receiver.url}/pb?pid=[=PostbackID=]`));
-    for (const { campaign, transaction } of scenes) await edit(campaign, transaction.id, { AP: '1.00', executeaffiliatepixel: 'yes' });
+    for (const { campaign, transaction } of scenes)
+      await edit(campaign, transaction.id, { AP: '1.00', executeaffiliatepixel: 'yes' });
     receiver.received.length = 0;
     const [a, b] = [worker({ concurrency: 5 }), worker({ concurrency: 5 })];
     while ((await Promise.all([a.runOnce(), b.runOnce()])).some((n) => n > 0));
@@ -234,11 +253,22 @@ describe.each(testEngines())('postback outbox on %s', (engine) => {
     });
     const w = worker({ retrySchedule: [] });
     await w.runOnce();
-    const listed = await adminRequest(server.baseUrl, 'GET', `/postbacks?transactionId=${transaction.id}&status=failed`);
+    const listed = await adminRequest(
+      server.baseUrl,
+      'GET',
+      `/postbacks?transactionId=${transaction.id}&status=failed`,
+    );
     expect(listed.status).toBe(200);
     expect(listed.body).toHaveLength(1);
-    expect(listed.body[0]).toMatchObject({ transactionId: transaction.id, status: 'failed', attemptCount: 1, lastError: 'HTTP 503' });
-    expect(listed.body[0].attempts).toEqual([expect.objectContaining({ attempt: 1, httpStatus: 503, error: 'HTTP 503' })]);
+    expect(listed.body[0]).toMatchObject({
+      transactionId: transaction.id,
+      status: 'failed',
+      attemptCount: 1,
+      lastError: 'HTTP 503',
+    });
+    expect(listed.body[0].attempts).toEqual([
+      expect.objectContaining({ attempt: 1, httpStatus: 503, error: 'HTTP 503' }),
+    ]);
 
     const retried = await adminRequest(server.baseUrl, 'POST', `/postbacks/${listed.body[0].id}/retry`);
     expect(retried.status).toBe(200);
@@ -259,7 +289,10 @@ describe.each(testEngines())('postback outbox on %s', (engine) => {
       expect(status).toBe(400);
       expect(body.error.code).toBe('validation_failed');
     }
-    const ok = await adminRequest(server.baseUrl, 'POST', '/affiliates', { name: 'A', postbackUrl: 'https://example.com/pb?c=[=CID=]' });
+    const ok = await adminRequest(server.baseUrl, 'POST', '/affiliates', {
+      name: 'A',
+      postbackUrl: 'https://example.com/pb?c=[=CID=]',
+    });
     expect(ok.status).toBe(201);
   });
 });

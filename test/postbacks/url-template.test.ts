@@ -73,9 +73,7 @@ describe('renderPostbackUrl', () => {
 
   it('does not re-expand a value that looks like a token', () => {
     const values = buildTokenValues({ subId: '[=CID=]' });
-    expect(renderPostbackUrl('http://a.example/?s=[=SID=]', values)).toBe(
-      'http://a.example/?s=%5B%3DCID%3D%5D',
-    );
+    expect(renderPostbackUrl('http://a.example/?s=[=SID=]', values)).toBe('http://a.example/?s=%5B%3DCID%3D%5D');
   });
 
   it('leaves text that is not [=NAME=] syntax alone', () => {

@@ -7,7 +7,13 @@ import { createTestDatabase, testEngines } from '../support/databases';
 import { buildAffiliate, buildCampaign, buildTransaction } from '../support/factories';
 import { adminRequest, startTestServer, useTestServer } from '../support/test-server';
 import { editByGet } from '../support/linktrust-xml';
-import { hourlyStatisticsSnapshot, recomputeFromTransactions, rewindRollup, storedHourlyStatistics, watermark } from './processing-helpers';
+import {
+  hourlyStatisticsSnapshot,
+  recomputeFromTransactions,
+  rewindRollup,
+  storedHourlyStatistics,
+  watermark,
+} from './processing-helpers';
 
 const HOUR = 3_600_000;
 
@@ -30,14 +36,22 @@ class FailingWatermarkStore extends ProcessingStateStore {
 describe.each(testEngines())('hourly roll-up on %s', (engine) => {
   const context = useTestServer(engine);
 
-  const deps = () => ({ units: context.server.services.stores.units, reports: context.server.services.stores.reports, processingState: context.server.services.stores.processingState });
+  const deps = () => ({
+    units: context.server.services.stores.units,
+    reports: context.server.services.stores.reports,
+    processingState: context.server.services.stores.processingState,
+  });
 
   /** A campaign with transactions in each of the `hours` (hour starts), not rolled up yet. */
   async function transactionsIn(hours: number[]) {
     const affiliate = await buildAffiliate(context.server.services);
     const campaign = await buildCampaign(context.server.services);
     for (const [index, hour] of hours.entries()) {
-      await buildTransaction(context.server.services, campaign, affiliate, { occurredAt: hour + 60_000 * (index + 1), affiliatePayout: `${index}.0001`, approved: index % 2 === 0 });
+      await buildTransaction(context.server.services, campaign, affiliate, {
+        occurredAt: hour + 60_000 * (index + 1),
+        affiliatePayout: `${index}.0001`,
+        approved: index % 2 === 0,
+      });
     }
     return { affiliate, campaign };
   }
@@ -49,13 +63,25 @@ describe.each(testEngines())('hourly roll-up on %s', (engine) => {
     try {
       const affiliate = await buildAffiliate(ownServer.services);
       const campaign = await buildCampaign(ownServer.services);
-      const transaction = await buildTransaction(ownServer.services, campaign, affiliate, { affiliatePayout: '10.00', approved: true });
-      const edit = () => editByGet(ownServer.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '2.5', A: 'no' });
+      const transaction = await buildTransaction(ownServer.services, campaign, affiliate, {
+        affiliatePayout: '10.00',
+        approved: true,
+      });
+      const edit = () =>
+        editByGet(ownServer.baseUrl, {
+          Password: campaign.password as string,
+          TransactionID: String(transaction.id),
+          AP: '2.5',
+          A: 'no',
+        });
 
       const refused = await edit();
       expect(refused.status).toBe(200);
       expect(refused.answer.succeeded).toBe('False');
-      expect(refused.answer.error).toEqual({ type: 'temporary', message: 'Temporary failure: Hourly processing not completed' });
+      expect(refused.answer.error).toEqual({
+        type: 'temporary',
+        message: 'Temporary failure: Hourly processing not completed',
+      });
       expect(await ownServer.services.stores.modifications.listForTransaction(transaction.id)).toEqual([]);
 
       const run = await adminRequest(ownServer.baseUrl, 'POST', '/processing/hourly/run', {});
@@ -83,13 +109,21 @@ describe.each(testEngines())('hourly roll-up on %s', (engine) => {
   it('keeps the current hour pending however far `through` reaches', async () => {
     const affiliate = await buildAffiliate(context.server.services);
     const campaign = await buildCampaign(context.server.services);
-    const transaction = await buildTransaction(context.server.services, campaign, affiliate, { occurredAt: Date.now() });
+    const transaction = await buildTransaction(context.server.services, campaign, affiliate, {
+      occurredAt: Date.now(),
+    });
     const before = hourStart(Date.now());
-    const run = await adminRequest(context.server.baseUrl, 'POST', '/processing/hourly/run', { through: new Date(Date.now() + 5 * HOUR).toISOString() });
+    const run = await adminRequest(context.server.baseUrl, 'POST', '/processing/hourly/run', {
+      through: new Date(Date.now() + 5 * HOUR).toISOString(),
+    });
     const after = hourStart(Date.now());
     expect(run.status).toBe(200);
     expect([before, after].map((h) => new Date(h).toISOString())).toContain(run.body.through);
-    const { answer } = await editByGet(context.server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), MP: '1' });
+    const { answer } = await editByGet(context.server.baseUrl, {
+      Password: campaign.password as string,
+      TransactionID: String(transaction.id),
+      MP: '1',
+    });
     expect(answer.error).toEqual({ type: 'temporary', message: 'Temporary failure: Hourly processing not completed' });
   });
 
@@ -102,8 +136,12 @@ describe.each(testEngines())('hourly roll-up on %s', (engine) => {
     expect(first).toEqual({ from: base, through: base + 2 * HOUR });
     const stored = await storedHourlyStatistics(context.server.services, { from: base, to: base + 10 * HOUR });
     // Hours 0 and 1 of the campaign, and nothing from hour 2 on.
-    expect([...stored.keys()].filter((key) => key.includes(`|${campaign.id}|`)).map((key) => Number(key.split('|')[0]))).toEqual([base, base + HOUR]);
-    expect(stored).toEqual(await recomputeFromTransactions(context.server.services, { from: base, to: base + 2 * HOUR }));
+    expect(
+      [...stored.keys()].filter((key) => key.includes(`|${campaign.id}|`)).map((key) => Number(key.split('|')[0])),
+    ).toEqual([base, base + HOUR]);
+    expect(stored).toEqual(
+      await recomputeFromTransactions(context.server.services, { from: base, to: base + 2 * HOUR }),
+    );
 
     const snapshot = await hourlyStatisticsSnapshot(context.server.services);
     const again = await runHourlyRollup(deps(), { through: base + 2 * HOUR, now: Date.now() });
@@ -119,9 +157,14 @@ describe.each(testEngines())('hourly roll-up on %s', (engine) => {
     await rewindRollup(context.server.services, base);
     await transactionsIn([base, base + HOUR, base + 3 * HOUR, base + 7 * HOUR]);
     const through = base + 8 * HOUR;
-    const results = await Promise.all([runHourlyRollup(deps(), { through, now: Date.now() }), runHourlyRollup(deps(), { through, now: Date.now() })]);
+    const results = await Promise.all([
+      runHourlyRollup(deps(), { through, now: Date.now() }),
+      runHourlyRollup(deps(), { through, now: Date.now() }),
+    ]);
     expect(results.map((r) => r.from).sort((a, b) => a - b)).toEqual([base, through]);
-    expect(await storedHourlyStatistics(context.server.services, { from: base, to: through })).toEqual(await recomputeFromTransactions(context.server.services, { from: base, to: through }));
+    expect(await storedHourlyStatistics(context.server.services, { from: base, to: through })).toEqual(
+      await recomputeFromTransactions(context.server.services, { from: base, to: through }),
+    );
   });
 
   it('killed after writing statistics, leaves the watermark and statistics as they were', async () => {
@@ -134,11 +177,15 @@ describe.each(testEngines())('hourly roll-up on %s', (engine) => {
     let insertedBeforeFault = 0;
     const failing = new FailingWatermarkStore(context.database.db.knex, engine, async (trx) => {
       // The INSERT … SELECT has run inside the transaction: its rows are there, uncommitted.
-      const [{ rows }] = await trx('hourly_statistics').where('hour_start', '>=', base + 2 * HOUR).count({ rows: '*' });
+      const [{ rows }] = await trx('hourly_statistics')
+        .where('hour_start', '>=', base + 2 * HOUR)
+        .count({ rows: '*' });
       insertedBeforeFault = Number(rows);
       throw new Error('killed');
     });
-    await expect(runHourlyRollup({ ...deps(), processingState: failing }, { through: base + 6 * HOUR, now: Date.now() })).rejects.toThrow('killed');
+    await expect(
+      runHourlyRollup({ ...deps(), processingState: failing }, { through: base + 6 * HOUR, now: Date.now() }),
+    ).rejects.toThrow('killed');
     expect(insertedBeforeFault).toBeGreaterThan(0);
     expect(await watermark(context.server.services)).toBe(base + 2 * HOUR);
     expect(await hourlyStatisticsSnapshot(context.server.services)).toEqual(snapshot);
@@ -162,7 +209,9 @@ describe.each(testEngines())('hourly roll-up on %s', (engine) => {
           const [[{ id }]] = await trx.raw('select connection_id() as id');
           await killer.raw(`kill connection ${Number(id)}`);
         });
-        await expect(runHourlyRollup({ ...deps(), processingState: dying }, { through: base + 6 * HOUR, now: Date.now() })).rejects.toThrow();
+        await expect(
+          runHourlyRollup({ ...deps(), processingState: dying }, { through: base + 6 * HOUR, now: Date.now() }),
+        ).rejects.toThrow();
       } finally {
         await killer.destroy();
       }

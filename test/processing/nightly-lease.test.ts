@@ -45,17 +45,37 @@ describe.each(testEngines())('nightly processing as a lease on %s', (engine) => 
     const affiliate = await buildAffiliate(context.server.services);
     const campaign = await buildCampaign(context.server.services);
     const transactions: Array<{ id: number }> = [];
-    for (const [offset, payout] of [[HOUR, '1.10'], [5 * HOUR, '2.20'], [23 * HOUR, '3.30'], [DAY + HOUR, '9.00']] as const) {
-      transactions.push(await addTransaction(context.server.services, campaign, affiliate, { occurredAt: start + offset, affiliatePayout: payout, approved: offset !== 5 * HOUR }));
+    for (const [offset, payout] of [
+      [HOUR, '1.10'],
+      [5 * HOUR, '2.20'],
+      [23 * HOUR, '3.30'],
+      [DAY + HOUR, '9.00'],
+    ] as const) {
+      transactions.push(
+        await addTransaction(context.server.services, campaign, affiliate, {
+          occurredAt: start + offset,
+          affiliatePayout: payout,
+          approved: offset !== 5 * HOUR,
+        }),
+      );
     }
-    const edit = (ap: string) => editByGet(context.server.baseUrl, { Password: campaign.password as string, TransactionID: String(transactions[0].id), AP: ap });
+    const edit = (ap: string) =>
+      editByGet(context.server.baseUrl, {
+        Password: campaign.password as string,
+        TransactionID: String(transactions[0].id),
+        AP: ap,
+      });
     return { affiliate, campaign, edit };
   }
 
   /** The day's daily rows of a campaign next to a recomputation from its transactions. */
   async function dailyAgainstTransactions(date: string, start: number, campaignId: number) {
     const rows = await context.server.services.processing.dailyReport({ campaignId, from: date, to: date, limit: 10 });
-    const recomputed = await recomputeFromTransactions(context.server.services, { from: start, to: start + DAY }, { byHour: false, campaignId });
+    const recomputed = await recomputeFromTransactions(
+      context.server.services,
+      { from: start, to: start + DAY },
+      { byHour: false, campaignId },
+    );
     const scaled = (v: bigint) => `${v / 10_000n}.${(v % 10_000n).toString().padStart(4, '0')}`;
     return {
       daily: rows.map((r) => ({
@@ -78,28 +98,45 @@ describe.each(testEngines())('nightly processing as a lease on %s', (engine) => 
     const { knex } = context.server.services.db;
     const startedAt = Date.now();
     await knex.transaction(async (trx) => {
-      await context.server.services.stores.processingState.claimRun(trx, { date, holder: 'dead-host:1:abc', startedAt, leaseMs: 2000 });
+      await context.server.services.stores.processingState.claimRun(trx, {
+        date,
+        holder: 'dead-host:1:abc',
+        startedAt,
+        leaseMs: 2000,
+      });
       await new DailyStatisticsStore(knex).recordRunStarted(trx, date, 'UTC', startedAt);
     });
     expect((await edit('4.00')).answer.error?.message).toBe(NIGHTLY);
 
     // Within the lease: the refusals end by themselves, nobody releases anything.
-    await eventually('an edit accepted once the lease has expired', async () => ((await edit('4.00')).answer.succeeded === 'True' ? true : undefined), 10_000);
+    await eventually(
+      'an edit accepted once the lease has expired',
+      async () => ((await edit('4.00')).answer.succeeded === 'True' ? true : undefined),
+      10_000,
+    );
     const expired = await adminRequest(context.server.baseUrl, 'GET', '/processing');
     expect(expired.body.nightly).toMatchObject({ inProgress: false, held: false, run: { date, live: false } });
 
     const pages = await consoleClient(context.server.baseUrl);
     expect((await pages.get('/admin/processing')).body).toContain(`<dt>Run</dt><dd>${date}, started`);
-    expect((await pages.get('/admin/processing')).body).toMatch(/<strong>lease expired<\/strong> at <time[^>]*>[^<]*<\/time>: interrupted/);
+    expect((await pages.get('/admin/processing')).body).toMatch(
+      /<strong>lease expired<\/strong> at <time[^>]*>[^<]*<\/time>: interrupted/,
+    );
 
     const redone = await context.server.services.processing.redoInterruptedNightly();
     expect(redone.map((r) => [r.date, r.outcome.kind])).toEqual([[date, 'completed']]);
     const after = await adminRequest(context.server.baseUrl, 'GET', '/processing');
     expect(after.body.nightly).toMatchObject({ inProgress: false, run: null, interruptions: 1 });
-    expect(after.body.nightly.interruptedDays).toEqual([{ date, interruptedAt: expect.any(String), completedAt: expect.any(String) }]);
+    expect(after.body.nightly.interruptedDays).toEqual([
+      { date, interruptedAt: expect.any(String), completedAt: expect.any(String) },
+    ]);
     const page = (await pages.get('/admin/processing')).body;
     expect(page).toContain('<caption>Interrupted nightly runs (1 in all; the latest)</caption>');
-    expect(page).toMatch(new RegExp(`<td data-label="Day">${date}</td><td data-label="Found interrupted"><time[^>]*>[^<]*</time></td><td data-label="Done again"><time`));
+    expect(page).toMatch(
+      new RegExp(
+        `<td data-label="Day">${date}</td><td data-label="Found interrupted"><time[^>]*>[^<]*</time></td><td data-label="Done again"><time`,
+      ),
+    );
     const { daily, recomputed } = await dailyAgainstTransactions(date, start, campaign.id);
     expect(daily).toEqual(recomputed);
     // Nothing left to run again.
@@ -110,9 +147,19 @@ describe.each(testEngines())('nightly processing as a lease on %s', (engine) => 
     const { date, start } = utcDay(4);
     const { campaign } = await scene(start);
     const first = await context.server.services.processing.runNightly({ date });
-    const once = await context.server.services.processing.dailyReport({ campaignId: campaign.id, from: date, to: date, limit: 10 });
+    const once = await context.server.services.processing.dailyReport({
+      campaignId: campaign.id,
+      from: date,
+      to: date,
+      limit: 10,
+    });
     const second = await context.server.services.processing.runNightly({ date });
-    const twice = await context.server.services.processing.dailyReport({ campaignId: campaign.id, from: date, to: date, limit: 10 });
+    const twice = await context.server.services.processing.dailyReport({
+      campaignId: campaign.id,
+      from: date,
+      to: date,
+      limit: 10,
+    });
     expect([first.kind, second.kind]).toEqual(['completed', 'completed']);
     const withoutTime = (rows: typeof once) => rows.map(({ computedAt: _ignored, ...row }) => row);
     expect(withoutTime(twice)).toEqual(withoutTime(once));

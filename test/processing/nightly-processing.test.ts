@@ -34,7 +34,11 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
   });
 
   /** A processing service over the test database with some parts replaced. */
-  function processingWith(parts: { processingState?: ProcessingStateStore; dailyStatistics?: DailyStatisticsStore; onNightlyWindowOpened?: () => Promise<void> }) {
+  function processingWith(parts: {
+    processingState?: ProcessingStateStore;
+    dailyStatistics?: DailyStatisticsStore;
+    onNightlyWindowOpened?: () => Promise<void>;
+  }) {
     const { db } = server.services;
     return new ProcessingService({
       units: server.services.stores.units,
@@ -52,11 +56,29 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
     const [first, second] = [await buildAffiliate(server.services), await buildAffiliate(server.services)];
     const campaign = await buildCampaign(server.services);
     await addTransaction(server.services, campaign, first, { occurredAt: start - 60_000, affiliatePayout: '500' }); // the day before
-    await addTransaction(server.services, campaign, first, { occurredAt: start + 5 * 60_000, affiliatePayout: '1.1', merchantRevenue: '10' });
-    await addTransaction(server.services, campaign, first, { occurredAt: start + 10 * HOUR + 60_000, affiliatePayout: '2.25', merchantRevenue: '20', approved: false });
-    await addTransaction(server.services, campaign, first, { occurredAt: start + DAY - 60_000, affiliatePayout: '0.0001', merchantRevenue: '0.5' });
+    await addTransaction(server.services, campaign, first, {
+      occurredAt: start + 5 * 60_000,
+      affiliatePayout: '1.1',
+      merchantRevenue: '10',
+    });
+    await addTransaction(server.services, campaign, first, {
+      occurredAt: start + 10 * HOUR + 60_000,
+      affiliatePayout: '2.25',
+      merchantRevenue: '20',
+      approved: false,
+    });
+    await addTransaction(server.services, campaign, first, {
+      occurredAt: start + DAY - 60_000,
+      affiliatePayout: '0.0001',
+      merchantRevenue: '0.5',
+    });
     await addTransaction(server.services, campaign, first, { occurredAt: start + DAY, affiliatePayout: '700' }); // the day after
-    await addTransaction(server.services, campaign, second, { occurredAt: start + 3 * HOUR, affiliatePayout: '99999999.9999', merchantRevenue: '0.1', approved: false });
+    await addTransaction(server.services, campaign, second, {
+      occurredAt: start + 3 * HOUR,
+      affiliatePayout: '99999999.9999',
+      merchantRevenue: '0.1',
+      approved: false,
+    });
 
     const run = await adminRequest(server.baseUrl, 'POST', '/processing/nightly/run', { date });
     expect(run.status).toBe(200);
@@ -69,7 +91,11 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
     // The Tokyo day begins on the UTC date before.
     expect(run.body.hours.from.slice(0, 10)).not.toBe(run.body.hours.to.slice(0, 10));
 
-    const report = await adminRequest(server.baseUrl, 'GET', `/reports/daily?campaignId=${campaign.id}&from=${date}&to=${date}`);
+    const report = await adminRequest(
+      server.baseUrl,
+      'GET',
+      `/reports/daily?campaignId=${campaign.id}&from=${date}&to=${date}`,
+    );
     expect(report.status).toBe(200);
     // Rows come ordered by affiliate id; factory ids count down, so sort the expectation the same way.
     const expected = [
@@ -97,7 +123,11 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
       },
     ].sort((a, b) => a.affiliateId - b.affiliateId);
     expect(report.body.map(({ computedAt: _ignored, ...row }: { computedAt: string }) => row)).toEqual(expected);
-    const neighbours = await adminRequest(server.baseUrl, 'GET', `/reports/daily?campaignId=${campaign.id}&to=${date}&from=2000-01-01`);
+    const neighbours = await adminRequest(
+      server.baseUrl,
+      'GET',
+      `/reports/daily?campaignId=${campaign.id}&to=${date}&from=2000-01-01`,
+    );
     expect(neighbours.body).toHaveLength(2);
   });
 
@@ -106,9 +136,18 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
     const start = tokyoDayStart(date);
     const affiliate = await buildAffiliate(server.services);
     const campaign = await buildCampaign(server.services);
-    await addTransaction(server.services, campaign, affiliate, { occurredAt: start + HOUR, affiliatePayout: '4.00', merchantRevenue: '40.00' });
+    await addTransaction(server.services, campaign, affiliate, {
+      occurredAt: start + HOUR,
+      affiliatePayout: '4.00',
+      merchantRevenue: '40.00',
+    });
     // Written behind the statistics' back (straight into the table, after its hour was rolled up).
-    await buildTransaction(server.services, campaign, affiliate, { occurredAt: start + 2 * HOUR, affiliatePayout: '1.50', merchantRevenue: '15.00', approved: false });
+    await buildTransaction(server.services, campaign, affiliate, {
+      occurredAt: start + 2 * HOUR,
+      affiliatePayout: '1.50',
+      merchantRevenue: '15.00',
+      approved: false,
+    });
 
     const run = await adminRequest(server.baseUrl, 'POST', '/processing/nightly/run', { date });
     expect(run.status).toBe(200);
@@ -119,8 +158,22 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
           campaignId: campaign.id,
           affiliateId: affiliate.id,
           fields: ['transactions', 'affiliatePayout', 'merchantRevenue'],
-          statistics: { transactions: 1, approvedTransactions: 1, affiliatePayout: '4.00', merchantRevenue: '40.00', approvedAffiliatePayout: '4.00', approvedMerchantRevenue: '40.00' },
-          transactions: { transactions: 2, approvedTransactions: 1, affiliatePayout: '5.50', merchantRevenue: '55.00', approvedAffiliatePayout: '4.00', approvedMerchantRevenue: '40.00' },
+          statistics: {
+            transactions: 1,
+            approvedTransactions: 1,
+            affiliatePayout: '4.00',
+            merchantRevenue: '40.00',
+            approvedAffiliatePayout: '4.00',
+            approvedMerchantRevenue: '40.00',
+          },
+          transactions: {
+            transactions: 2,
+            approvedTransactions: 1,
+            affiliatePayout: '5.50',
+            merchantRevenue: '55.00',
+            approvedAffiliatePayout: '4.00',
+            approvedMerchantRevenue: '40.00',
+          },
         },
       ],
     });
@@ -130,24 +183,52 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
     const [earlier, later] = [daysAgo(8), daysAgo(7)];
     const affiliate = await buildAffiliate(server.services);
     const campaign = await buildCampaign(server.services);
-    const transaction = await addTransaction(server.services, campaign, affiliate, { occurredAt: tokyoDayStart(earlier) + 4 * HOUR, affiliatePayout: '8.00', merchantRevenue: '80.00' });
+    const transaction = await addTransaction(server.services, campaign, affiliate, {
+      occurredAt: tokyoDayStart(earlier) + 4 * HOUR,
+      affiliatePayout: '8.00',
+      merchantRevenue: '80.00',
+    });
     expect((await server.services.processing.runNightly({ date: earlier })).kind).toBe('completed');
 
-    const outcome = await server.services.modifications.modify(editCommand(transaction.id, campaign.password as string, { affiliatePayout: 30_000n, approved: false }));
+    const outcome = await server.services.modifications.modify(
+      editCommand(transaction.id, campaign.password as string, { affiliatePayout: 30_000n, approved: false }),
+    );
     expect(outcome.kind).toBe('applied');
-    const stale = await server.services.processing.dailyReport({ campaignId: campaign.id, from: earlier, to: earlier, limit: 10 });
+    const stale = await server.services.processing.dailyReport({
+      campaignId: campaign.id,
+      from: earlier,
+      to: earlier,
+      limit: 10,
+    });
     expect(stale.map((row) => [row.affiliatePayout, row.approvedTransactions])).toEqual([[80_000n, 1]]);
 
     const run = await server.services.processing.runNightly({ date: later });
     expect(run.kind === 'completed' && run.report.refreshedDates).toContain(earlier);
-    const fresh = await adminRequest(server.baseUrl, 'GET', `/reports/daily?campaignId=${campaign.id}&from=${earlier}&to=${earlier}`);
-    expect(fresh.body).toMatchObject([{ date: earlier, transactions: 1, approvedTransactions: 0, affiliatePayout: '3.00', approvedAffiliatePayout: '0.00' }]);
+    const fresh = await adminRequest(
+      server.baseUrl,
+      'GET',
+      `/reports/daily?campaignId=${campaign.id}&from=${earlier}&to=${earlier}`,
+    );
+    expect(fresh.body).toMatchObject([
+      {
+        date: earlier,
+        transactions: 1,
+        approvedTransactions: 0,
+        affiliatePayout: '3.00',
+        approvedAffiliatePayout: '0.00',
+      },
+    ]);
   });
 
   it('clears the flag when the work fails, leaving statistics and the completion time as they were', async () => {
     const date = daysAgo(9);
     class FailingDailyStatistics extends DailyStatisticsStore {
-      override async replaceDay(trx: Knex.Transaction, day: string, hours: { from: number; to: number }, now: number): Promise<number> {
+      override async replaceDay(
+        trx: Knex.Transaction,
+        day: string,
+        hours: { from: number; to: number },
+        now: number,
+      ): Promise<number> {
         await super.replaceDay(trx, day, hours, now);
         throw new Error('disk full');
       }
@@ -157,7 +238,9 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
     await addTransaction(server.services, campaign, affiliate, { occurredAt: tokyoDayStart(date) + HOUR });
     const before = await server.services.processing.status();
 
-    await expect(processingWith({ dailyStatistics: new FailingDailyStatistics(server.services.db.knex) }).runNightly({ date })).rejects.toThrow('disk full');
+    await expect(
+      processingWith({ dailyStatistics: new FailingDailyStatistics(server.services.db.knex) }).runNightly({ date }),
+    ).rejects.toThrow('disk full');
     const after = await server.services.processing.status();
     expect(after.nightly.inProgress).toBe(false);
     expect(after.nightly.lastCompletedAt).toBe(before.nightly.lastCompletedAt);
@@ -174,15 +257,21 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
     });
     const first = await processing.runNightly({ date: daysAgo(10) });
     expect(first.kind).toBe('completed');
-    expect(second).toEqual({ kind: 'already_in_progress', startedAt: first.kind === 'completed' ? first.report.startedAt : -1 });
+    expect(second).toEqual({
+      kind: 'already_in_progress',
+      startedAt: first.kind === 'completed' ? first.report.startedAt : -1,
+    });
     expect((await server.services.processing.status()).nightly.inProgress).toBe(false);
   });
 
   it('answers the exact temporary failure while the nightly state is held by hand', async () => {
     const affiliate = await buildAffiliate(server.services);
     const campaign = await buildCampaign(server.services);
-    const transaction = await addTransaction(server.services, campaign, affiliate, { occurredAt: Date.now() - 3 * DAY });
-    const edit = (id: number) => editByGet(server.baseUrl, { Password: campaign.password as string, TransactionID: String(id), AP: '1.00' });
+    const transaction = await addTransaction(server.services, campaign, affiliate, {
+      occurredAt: Date.now() - 3 * DAY,
+    });
+    const edit = (id: number) =>
+      editByGet(server.baseUrl, { Password: campaign.password as string, TransactionID: String(id), AP: '1.00' });
 
     const held = await adminRequest(server.baseUrl, 'PUT', '/processing/nightly', { inProgress: true });
     try {
@@ -191,9 +280,14 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
       expect(Date.parse(held.body.nightly.startedAt)).not.toBeNaN();
       const refused = await edit(transaction.id);
       expect(refused.answer.succeeded).toBe('False');
-      expect(refused.answer.error).toEqual({ type: 'temporary', message: 'Temporary failure: Nightly processing in progress' });
+      expect(refused.answer.error).toEqual({
+        type: 'temporary',
+        message: 'Temporary failure: Nightly processing in progress',
+      });
       // Checked before the lookup, as LinkTrust orders its checks.
-      expect((await edit(transaction.id + 1_000_000)).answer.error?.message).toBe('Temporary failure: Nightly processing in progress');
+      expect((await edit(transaction.id + 1_000_000)).answer.error?.message).toBe(
+        'Temporary failure: Nightly processing in progress',
+      );
       const run = await adminRequest(server.baseUrl, 'POST', '/processing/nightly/run', {});
       expect(run.status).toBe(409);
       expect(run.body.error.code).toBe('nightly_in_progress');
@@ -201,7 +295,9 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
     } finally {
       const released = await adminRequest(server.baseUrl, 'PUT', '/processing/nightly', { inProgress: false });
       expect(released.body.nightly.inProgress).toBe(false);
-      expect(Date.parse(released.body.nightly.lastCompletedAt)).toBeGreaterThanOrEqual(Date.parse(held.body.nightly.startedAt));
+      expect(Date.parse(released.body.nightly.lastCompletedAt)).toBeGreaterThanOrEqual(
+        Date.parse(held.body.nightly.startedAt),
+      );
     }
     expect((await edit(transaction.id)).answer.succeeded).toBe('True');
   });
@@ -209,8 +305,15 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
   it('keeps a hold an admin sets while a run is in progress after the run finishes', async () => {
     const affiliate = await buildAffiliate(server.services);
     const campaign = await buildCampaign(server.services);
-    const transaction = await addTransaction(server.services, campaign, affiliate, { occurredAt: Date.now() - 3 * DAY });
-    const edit = () => editByGet(server.baseUrl, { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '2.00' });
+    const transaction = await addTransaction(server.services, campaign, affiliate, {
+      occurredAt: Date.now() - 3 * DAY,
+    });
+    const edit = () =>
+      editByGet(server.baseUrl, {
+        Password: campaign.password as string,
+        TransactionID: String(transaction.id),
+        AP: '2.00',
+      });
     let duringRun: { status: number; body: { nightly: Record<string, unknown> } } | undefined;
     const processing = processingWith({
       onNightlyWindowOpened: async () => {
@@ -221,7 +324,11 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
       const run = await processing.runNightly({ date: daysAgo(11) });
       expect(run.kind).toBe('completed');
       expect(duringRun?.status).toBe(200);
-      expect(duringRun?.body.nightly).toMatchObject({ inProgress: true, held: true, run: { date: daysAgo(11), live: true } });
+      expect(duringRun?.body.nightly).toMatchObject({
+        inProgress: true,
+        held: true,
+        run: { date: daysAgo(11), live: true },
+      });
 
       const after = await adminRequest(server.baseUrl, 'GET', '/processing');
       expect(after.body.nightly).toMatchObject({ inProgress: true, held: true, run: null });
@@ -244,7 +351,10 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
         const [{ rows }] = await trx('modifications').count({ rows: '*' });
         this.counts.push({ inProgress, history: Number(rows) });
       }
-      override async claimRun(trx: Knex.Transaction, run: Parameters<ProcessingStateStore['claimRun']>[1]): Promise<void> {
+      override async claimRun(
+        trx: Knex.Transaction,
+        run: Parameters<ProcessingStateStore['claimRun']>[1],
+      ): Promise<void> {
         await this.record(trx, true);
         return super.claimRun(trx, run);
       }
@@ -256,7 +366,10 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
     const affiliate = await buildAffiliate(server.services);
     const campaign = await buildCampaign(server.services);
     const transactions = [];
-    for (let i = 0; i < 6; i++) transactions.push(await addTransaction(server.services, campaign, affiliate, { occurredAt: Date.now() - 2 * DAY - i * HOUR }));
+    for (let i = 0; i < 6; i++)
+      transactions.push(
+        await addTransaction(server.services, campaign, affiliate, { occurredAt: Date.now() - 2 * DAY - i * HOUR }),
+      );
 
     const outcomes: string[] = [];
     let windowOpen = false;
@@ -274,14 +387,18 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
     let done = false;
     const worker = async (transactionId: number, index: number) => {
       for (let n = 1; !done; n++) {
-        const outcome = await server.services.modifications.modify(editCommand(transactionId, campaign.password as string, { affiliatePayout: BigInt(index * 10_000 + n) }));
+        const outcome = await server.services.modifications.modify(
+          editCommand(transactionId, campaign.password as string, { affiliatePayout: BigInt(index * 10_000 + n) }),
+        );
         outcomes.push(outcome.kind);
         if (outcome.kind === 'nightly_in_progress' && windowOpen && ++refusedInWindow >= 6) releaseWindow();
         // On SQLite a cached-credential modification never leaves the microtask queue: let others run.
         await new Promise((resolve) => setImmediate(resolve));
       }
       // After the window: applied again.
-      const last = await server.services.modifications.modify(editCommand(transactionId, campaign.password as string, { merchantRevenue: 1n }));
+      const last = await server.services.modifications.modify(
+        editCommand(transactionId, campaign.password as string, { merchantRevenue: 1n }),
+      );
       expect(last.kind).toBe('applied');
     };
     const workers = transactions.map((t, i) => worker(t.id, i));
@@ -298,7 +415,8 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
     expect([opened.inProgress, closed.inProgress]).toEqual([true, false]);
     expect(closed.history).toBe(opened.history);
     let history = 0;
-    for (const t of transactions) history += (await server.services.stores.modifications.listForTransaction(t.id)).length;
+    for (const t of transactions)
+      history += (await server.services.stores.modifications.listForTransaction(t.id)).length;
     expect(history).toBe(outcomes.filter((kind) => kind === 'applied').length + transactions.length);
   });
 });

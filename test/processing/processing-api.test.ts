@@ -34,11 +34,27 @@ describe.each(testEngines())('processing admin API on %s', (engine) => {
     const fresh = await adminRequest(context.server.baseUrl, 'GET', '/processing');
     expect(fresh.status).toBe(200);
     expect(Object.keys(fresh.body).sort()).toEqual(['hourly', 'nightly']);
-    expect(Object.keys(fresh.body.nightly).sort()).toEqual(['held', 'inProgress', 'interruptedDays', 'interruptions', 'lastCompletedAt', 'run', 'startedAt']);
-    expect(fresh.body.nightly).toMatchObject({ inProgress: false, held: false, run: null, interruptions: 0, interruptedDays: [] });
+    expect(Object.keys(fresh.body.nightly).sort()).toEqual([
+      'held',
+      'inProgress',
+      'interruptedDays',
+      'interruptions',
+      'lastCompletedAt',
+      'run',
+      'startedAt',
+    ]);
+    expect(fresh.body.nightly).toMatchObject({
+      inProgress: false,
+      held: false,
+      run: null,
+      interruptions: 0,
+      interruptedDays: [],
+    });
     expect(Object.keys(fresh.body.hourly).sort()).toEqual(['lastRunAt', 'rolledUpThrough']);
 
-    const run = await adminRequest(context.server.baseUrl, 'POST', '/processing/hourly/run', { through: '2020-01-01T10:59:59.999+01:00' });
+    const run = await adminRequest(context.server.baseUrl, 'POST', '/processing/hourly/run', {
+      through: '2020-01-01T10:59:59.999+01:00',
+    });
     expect(run.status).toBe(200);
     const state = await adminRequest(context.server.baseUrl, 'GET', '/processing');
     expect(state.body.hourly.rolledUpThrough).toBe(run.body.through);
@@ -59,14 +75,17 @@ describe.each(testEngines())('processing admin API on %s', (engine) => {
     expect(response.body.error.message).toContain(field);
   });
 
-  it.each([[{ date: '2026-13-01' }], [{ date: '2026-02-29' }], [{ date: '25.11.2026' }], [{ date: 20261125 }], [{ day: '2026-11-24' }]])(
-    'refuses a nightly run with %j',
-    async (body) => {
-      const response = await adminRequest(context.server.baseUrl, 'POST', '/processing/nightly/run', body);
-      expect(response.status).toBe(400);
-      expect(response.body.error.code).toBe('validation_failed');
-    },
-  );
+  it.each([
+    [{ date: '2026-13-01' }],
+    [{ date: '2026-02-29' }],
+    [{ date: '25.11.2026' }],
+    [{ date: 20261125 }],
+    [{ day: '2026-11-24' }],
+  ])('refuses a nightly run with %j', async (body) => {
+    const response = await adminRequest(context.server.baseUrl, 'POST', '/processing/nightly/run', body);
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('validation_failed');
+  });
 
   it('refuses nightly processing of a day that is not over', async () => {
     const today = new Date().toISOString().slice(0, 10);
@@ -76,12 +95,15 @@ describe.each(testEngines())('processing admin API on %s', (engine) => {
     expect((await context.server.services.processing.status()).nightly.inProgress).toBe(false);
   });
 
-  it.each([[{}], [{ inProgress: 'yes' }], [{ inProgress: 1 }], [{ inProgress: true, extra: 1 }]])('refuses to set the nightly state with %j', async (body) => {
-    const response = await adminRequest(context.server.baseUrl, 'PUT', '/processing/nightly', body);
-    expect(response.status).toBe(400);
-    expect(response.body.error.code).toBe('validation_failed');
-    expect((await context.server.services.processing.status()).nightly.inProgress).toBe(false);
-  });
+  it.each([[{}], [{ inProgress: 'yes' }], [{ inProgress: 1 }], [{ inProgress: true, extra: 1 }]])(
+    'refuses to set the nightly state with %j',
+    async (body) => {
+      const response = await adminRequest(context.server.baseUrl, 'PUT', '/processing/nightly', body);
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('validation_failed');
+      expect((await context.server.services.processing.status()).nightly.inProgress).toBe(false);
+    },
+  );
 
   it.each([
     ['/reports/hourly?campaignId=abc', 'campaignId'],
@@ -102,11 +124,27 @@ describe.each(testEngines())('processing admin API on %s', (engine) => {
 
   it('reports rolled-up hours of a campaign, filtered, with exact totals', async () => {
     const base = hourStart(Date.now()) - 3 * DAY;
-    const [first, second] = [await buildAffiliate(context.server.services), await buildAffiliate(context.server.services)];
+    const [first, second] = [
+      await buildAffiliate(context.server.services),
+      await buildAffiliate(context.server.services),
+    ];
     const campaign = await buildCampaign(context.server.services);
-    await addTransaction(context.server.services, campaign, first, { occurredAt: base + 1, affiliatePayout: '0.1', merchantRevenue: '1.2345' });
-    await addTransaction(context.server.services, campaign, first, { occurredAt: base + HOUR - 1, affiliatePayout: '0.2', merchantRevenue: '2', approved: false });
-    await addTransaction(context.server.services, campaign, second, { occurredAt: base + 2 * HOUR, affiliatePayout: '3', merchantRevenue: '4' });
+    await addTransaction(context.server.services, campaign, first, {
+      occurredAt: base + 1,
+      affiliatePayout: '0.1',
+      merchantRevenue: '1.2345',
+    });
+    await addTransaction(context.server.services, campaign, first, {
+      occurredAt: base + HOUR - 1,
+      affiliatePayout: '0.2',
+      merchantRevenue: '2',
+      approved: false,
+    });
+    await addTransaction(context.server.services, campaign, second, {
+      occurredAt: base + 2 * HOUR,
+      affiliatePayout: '3',
+      merchantRevenue: '4',
+    });
     await context.server.services.processing.runHourly();
 
     const all = await adminRequest(context.server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}`);
@@ -135,13 +173,26 @@ describe.each(testEngines())('processing admin API on %s', (engine) => {
         approvedMerchantRevenue: '4.00',
       },
     ]);
-    const bySecond = await adminRequest(context.server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}&affiliateId=${second.id}`);
+    const bySecond = await adminRequest(
+      context.server.baseUrl,
+      'GET',
+      `/reports/hourly?campaignId=${campaign.id}&affiliateId=${second.id}`,
+    );
     expect(bySecond.body.map((row: { affiliateId: number }) => row.affiliateId)).toEqual([second.id]);
     const from = encodeURIComponent(new Date(base + HOUR).toISOString());
     const to = encodeURIComponent(new Date(base + 2 * HOUR).toISOString());
-    expect((await adminRequest(context.server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}&from=${from}`)).body).toHaveLength(1);
-    expect((await adminRequest(context.server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}&to=${to}`)).body).toHaveLength(1);
-    expect((await adminRequest(context.server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}&limit=1`)).body).toHaveLength(1);
-    expect((await adminRequest(context.server.baseUrl, 'GET', `/reports/daily?campaignId=${campaign.id}`)).body).toEqual([]);
+    expect(
+      (await adminRequest(context.server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}&from=${from}`))
+        .body,
+    ).toHaveLength(1);
+    expect(
+      (await adminRequest(context.server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}&to=${to}`)).body,
+    ).toHaveLength(1);
+    expect(
+      (await adminRequest(context.server.baseUrl, 'GET', `/reports/hourly?campaignId=${campaign.id}&limit=1`)).body,
+    ).toHaveLength(1);
+    expect(
+      (await adminRequest(context.server.baseUrl, 'GET', `/reports/daily?campaignId=${campaign.id}`)).body,
+    ).toEqual([]);
   });
 });

@@ -68,10 +68,24 @@ const scaled = (value: bigint) => {
  * Statistics recomputed in JavaScript from the transactions themselves (not the production SQL), keyed
  * `hour|campaign|affiliate` — or `campaign|affiliate` with `byHour: false` — for `from` ≤ occurredAt < `to`.
  */
-export async function recomputeFromTransactions(services: Services, span: { from: number; to: number }, options: { byHour?: boolean; campaignId?: number } = {}) {
-  const query = services.db.knex('transactions').where('occurred_at', '>=', span.from).andWhere('occurred_at', '<', span.to);
+export async function recomputeFromTransactions(
+  services: Services,
+  span: { from: number; to: number },
+  options: { byHour?: boolean; campaignId?: number } = {},
+) {
+  const query = services.db
+    .knex('transactions')
+    .where('occurred_at', '>=', span.from)
+    .andWhere('occurred_at', '<', span.to);
   if (options.campaignId !== undefined) query.andWhere('campaign_id', options.campaignId);
-  const rows: RawTransaction[] = await query.select('campaign_id', 'affiliate_id', 'affiliate_payout', 'merchant_revenue', 'approved', 'occurred_at');
+  const rows: RawTransaction[] = await query.select(
+    'campaign_id',
+    'affiliate_id',
+    'affiliate_payout',
+    'merchant_revenue',
+    'approved',
+    'occurred_at',
+  );
   const sums = new Map<string, { n: number; a: number; ap: bigint; mp: bigint; aap: bigint; amp: bigint }>();
   for (const row of rows) {
     const hour = Math.floor(Number(row.occurred_at) / HOUR) * HOUR;
@@ -116,7 +130,10 @@ interface RawStatistics {
 
 /** The stored hourly statistics of hours in `from` ≤ hour < `to`, keyed `hour|campaign|affiliate`. */
 export async function storedHourlyStatistics(services: Services, span: { from: number; to: number }) {
-  const rows: RawStatistics[] = await services.db.knex('hourly_statistics').where('hour_start', '>=', span.from).andWhere('hour_start', '<', span.to);
+  const rows: RawStatistics[] = await services.db
+    .knex('hourly_statistics')
+    .where('hour_start', '>=', span.from)
+    .andWhere('hour_start', '<', span.to);
   const result = new Map<string, Totals>();
   for (const row of rows) {
     result.set(`${Number(row.hour_start)}|${row.campaign_id}|${row.affiliate_id}`, {
@@ -134,7 +151,9 @@ export async function storedHourlyStatistics(services: Services, span: { from: n
 /** The whole hourly_statistics table, in a fixed order: for "nothing changed" comparisons. */
 export async function hourlyStatisticsSnapshot(services: Services) {
   const rows = await services.db.knex('hourly_statistics').orderBy(['hour_start', 'campaign_id', 'affiliate_id']);
-  return rows.map((row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, String(v)])));
+  return rows.map((row: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(row).map(([k, v]) => [k, String(v)])),
+  );
 }
 
 /** The watermark, straight from the table. */

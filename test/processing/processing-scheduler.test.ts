@@ -82,7 +82,10 @@ class RecordingJobs implements ScheduledJobs {
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function build(start: string, settings: { rollupDelaySeconds?: number | null; nightlyAt?: string | null; timeZone?: string } = {}) {
+function build(
+  start: string,
+  settings: { rollupDelaySeconds?: number | null; nightlyAt?: string | null; timeZone?: string } = {},
+) {
   const time = new FakeTime(start);
   const jobs = new RecordingJobs(time);
   const scheduler = new ProcessingScheduler({
@@ -138,7 +141,11 @@ describe('ProcessingScheduler', () => {
 
   it('runs nightly processing at the local time, once a day, for the previous local day', async () => {
     // 00:10 on July 10th in Denver (MDT, UTC−6).
-    const { time, jobs, scheduler } = build('2026-07-10T06:10:00Z', { rollupDelaySeconds: null, nightlyAt: '00:30', timeZone: 'America/Denver' });
+    const { time, jobs, scheduler } = build('2026-07-10T06:10:00Z', {
+      rollupDelaySeconds: null,
+      nightlyAt: '00:30',
+      timeZone: 'America/Denver',
+    });
     scheduler.start();
     await scheduler.idle();
     expect(jobs.nightlies).toEqual([]);
@@ -167,7 +174,11 @@ describe('ProcessingScheduler', () => {
     scheduler.start();
     await scheduler.idle();
     await time.advanceTo('2026-11-25T02:00:00Z', scheduler);
-    expect(jobs.nightlies.map((n) => n.at)).toEqual(['2026-11-25T00:30:00.000Z', '2026-11-25T00:40:00.000Z', '2026-11-25T00:50:00.000Z']);
+    expect(jobs.nightlies.map((n) => n.at)).toEqual([
+      '2026-11-25T00:30:00.000Z',
+      '2026-11-25T00:40:00.000Z',
+      '2026-11-25T00:50:00.000Z',
+    ]);
     await scheduler.stop();
   });
 
@@ -191,7 +202,11 @@ describe('ProcessingScheduler', () => {
 
   it('runs at the first minute after a nightly time that DST skips', async () => {
     // 2026-03-08 in Denver: 02:00 becomes 03:00, so 02:30 never happens; 03:00 MDT is 09:00 UTC.
-    const { time, jobs, scheduler } = build('2026-03-08T07:10:00Z', { rollupDelaySeconds: null, nightlyAt: '02:30', timeZone: 'America/Denver' });
+    const { time, jobs, scheduler } = build('2026-03-08T07:10:00Z', {
+      rollupDelaySeconds: null,
+      nightlyAt: '02:30',
+      timeZone: 'America/Denver',
+    });
     scheduler.start();
     await scheduler.idle();
     await time.advanceTo('2026-03-08T12:00:00Z', scheduler);

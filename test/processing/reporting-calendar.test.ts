@@ -5,7 +5,10 @@ const utc = (text: string) => Date.parse(text);
 
 describe('ReportingCalendar', () => {
   it('makes a UTC day of the 24 hours of its UTC date', () => {
-    expect(new ReportingCalendar('UTC').spanOf('2026-11-25')).toEqual({ from: utc('2026-11-25T00:00:00Z'), to: utc('2026-11-26T00:00:00Z') });
+    expect(new ReportingCalendar('UTC').spanOf('2026-11-25')).toEqual({
+      from: utc('2026-11-25T00:00:00Z'),
+      to: utc('2026-11-26T00:00:00Z'),
+    });
   });
 
   it('makes a Tokyo day of hours from two UTC dates', () => {
@@ -27,14 +30,26 @@ describe('ReportingCalendar', () => {
   it('spans a half-hour or 45-minute zone’s day from its own local midnight, not an hour boundary', () => {
     // Kolkata (+05:30) midnight is 18:30 UTC; Kathmandu (+05:45) 18:15 UTC; Adelaide 13:30 UTC (+10:30, summer).
     const kolkata = new ReportingCalendar('Asia/Kolkata').spanOf('2026-11-25');
-    expect([new Date(kolkata.from).toISOString(), new Date(kolkata.to).toISOString()]).toEqual(['2026-11-24T18:30:00.000Z', '2026-11-25T18:30:00.000Z']);
+    expect([new Date(kolkata.from).toISOString(), new Date(kolkata.to).toISOString()]).toEqual([
+      '2026-11-24T18:30:00.000Z',
+      '2026-11-25T18:30:00.000Z',
+    ]);
     const kathmandu = new ReportingCalendar('Asia/Kathmandu').spanOf('2026-11-25');
-    expect([new Date(kathmandu.from).toISOString(), new Date(kathmandu.to).toISOString()]).toEqual(['2026-11-24T18:15:00.000Z', '2026-11-25T18:15:00.000Z']);
+    expect([new Date(kathmandu.from).toISOString(), new Date(kathmandu.to).toISOString()]).toEqual([
+      '2026-11-24T18:15:00.000Z',
+      '2026-11-25T18:15:00.000Z',
+    ]);
     const adelaide = new ReportingCalendar('Australia/Adelaide').spanOf('2026-11-25');
-    expect([new Date(adelaide.from).toISOString(), new Date(adelaide.to).toISOString()]).toEqual(['2026-11-24T13:30:00.000Z', '2026-11-25T13:30:00.000Z']);
+    expect([new Date(adelaide.from).toISOString(), new Date(adelaide.to).toISOString()]).toEqual([
+      '2026-11-24T13:30:00.000Z',
+      '2026-11-25T13:30:00.000Z',
+    ]);
     // Adelaide's DST starts on 2026-10-04 at 02:00 (+09:30 → +10:30): a 23-hour day.
     const spring = new ReportingCalendar('Australia/Adelaide').spanOf('2026-10-04');
-    expect([new Date(spring.from).toISOString(), (spring.to - spring.from) / HOUR]).toEqual(['2026-10-03T14:30:00.000Z', 23]);
+    expect([new Date(spring.from).toISOString(), (spring.to - spring.from) / HOUR]).toEqual([
+      '2026-10-03T14:30:00.000Z',
+      23,
+    ]);
   });
 
   it('reads local dates and minutes, and the previous local day', () => {

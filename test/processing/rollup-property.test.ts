@@ -3,18 +3,49 @@ import { hourStart } from '../../src/core/hours';
 import { testEngines } from '../support/databases';
 import { buildAffiliate, buildCampaign } from '../support/factories';
 import { useTestServer } from '../support/test-server';
-import { addTransaction, editCommand, recomputeFromTransactions, rewindRollup, storedHourlyStatistics, watermark } from './processing-helpers';
+import {
+  addTransaction,
+  editCommand,
+  recomputeFromTransactions,
+  rewindRollup,
+  storedHourlyStatistics,
+  watermark,
+} from './processing-helpers';
 
 const HOUR = 3_600_000;
 const SPAN_HOURS = 72;
 
 const money = fc.bigInt({ min: 0n, max: 99_999_999n }); // up to 9,999.9999
-const moment = fc.record({ hour: fc.integer({ min: 0, max: SPAN_HOURS - 1 }), millisecond: fc.integer({ min: 0, max: HOUR - 1 }) });
-const newTransaction = fc.record({ at: moment, affiliatePayout: money, merchantRevenue: money, approved: fc.boolean(), affiliate: fc.integer({ min: 0, max: 1 }) });
+const moment = fc.record({
+  hour: fc.integer({ min: 0, max: SPAN_HOURS - 1 }),
+  millisecond: fc.integer({ min: 0, max: HOUR - 1 }),
+});
+const newTransaction = fc.record({
+  at: moment,
+  affiliatePayout: money,
+  merchantRevenue: money,
+  approved: fc.boolean(),
+  affiliate: fc.integer({ min: 0, max: 1 }),
+});
 type NewTransaction = typeof newTransaction extends fc.Arbitrary<infer T> ? T : never;
 const action = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('edit' as const), pick: fc.nat(), affiliatePayout: fc.option(money), merchantRevenue: fc.option(money), approved: fc.option(fc.boolean()) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('rollup' as const), throughHour: fc.integer({ min: 0, max: SPAN_HOURS }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('edit' as const),
+      pick: fc.nat(),
+      affiliatePayout: fc.option(money),
+      merchantRevenue: fc.option(money),
+      approved: fc.option(fc.boolean()),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('rollup' as const),
+      throughHour: fc.integer({ min: 0, max: SPAN_HOURS }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('insert' as const), transaction: newTransaction }) },
 );
 const scenario = fc.record({
@@ -31,7 +62,10 @@ describe.each(testEngines())('hourly statistics under random edits and roll-ups 
     expect(await storedHourlyStatistics(context.server.services, { from: start, to: rolledUpThrough })).toEqual(
       await recomputeFromTransactions(context.server.services, { from: start, to: rolledUpThrough }),
     );
-    expect((await storedHourlyStatistics(context.server.services, { from: rolledUpThrough, to: Number.MAX_SAFE_INTEGER })).size).toBe(0);
+    expect(
+      (await storedHourlyStatistics(context.server.services, { from: rolledUpThrough, to: Number.MAX_SAFE_INTEGER }))
+        .size,
+    ).toBe(0);
   }
 
   it('keeps every rolled-up hour equal to its transactions', async () => {
@@ -67,7 +101,9 @@ describe.each(testEngines())('hourly statistics under random edits and roll-ups 
               ...(step.merchantRevenue !== null ? { merchantRevenue: step.merchantRevenue } : {}),
               ...(step.approved !== null ? { approved: step.approved } : {}),
             };
-            const outcome = await context.server.services.modifications.modify(editCommand(ids[step.pick % ids.length], password, changes));
+            const outcome = await context.server.services.modifications.modify(
+              editCommand(ids[step.pick % ids.length], password, changes),
+            );
             expect(['applied', 'hourly_pending']).toContain(outcome.kind);
             seen[outcome.kind as keyof typeof seen]++;
           }

@@ -24,7 +24,10 @@ describe("knex's warnings about the database", () => {
   it('keeps the connection error for the caller and out of the given log', async () => {
     const warnings: string[] = [];
     const errors: string[] = [];
-    const db = openDatabase({ client: 'mysql', url }, { log: { warn: (m) => warnings.push(m), error: (m) => errors.push(m) } });
+    const db = openDatabase(
+      { client: 'mysql', url },
+      { log: { warn: (m) => warnings.push(m), error: (m) => errors.push(m) } },
+    );
     try {
       const failure = await db.knex.raw('select 1').then(
         () => null,
@@ -42,7 +45,9 @@ describe("knex's warnings about the database", () => {
 
   it('prints nothing on the console for it without a log of its own, but other warnings still', async () => {
     const printed: unknown[][] = [];
-    const spies = (['log', 'warn', 'error'] as const).map((method) => jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void printed.push(args)));
+    const spies = (['log', 'warn', 'error'] as const).map((method) =>
+      jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void printed.push(args)),
+    );
     const db = openDatabase({ client: 'mysql', url });
     try {
       await expect(db.knex.raw('select 1')).rejects.toThrow(/ECONNREFUSED/);
@@ -57,21 +62,26 @@ describe("knex's warnings about the database", () => {
 
   // The pool finds a lent-out connection closed by the server when it next validates it, drops it and
   // lends a fresh one: the query succeeds, and knex's "Connection Error: … Connection lost" is not news.
-  (process.env.TEST_MYSQL_URL ? it : it.skip)('says nothing when the pool replaces a connection the server closed', async () => {
-    const proxy = await startTcpProxy();
-    const printed: unknown[][] = [];
-    const spies = (['log', 'warn', 'error'] as const).map((method) => jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void printed.push(args)));
-    const db = openDatabase({ client: 'mysql', url: throughProxy(process.env.TEST_MYSQL_URL as string, proxy) });
-    try {
-      await db.knex.raw('select 1');
-      proxy.cutAll();
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      await db.knex.raw('select 1');
-      expect(printed).toEqual([]);
-    } finally {
-      for (const spy of spies) spy.mockRestore();
-      await db.knex.destroy();
-      await proxy.close();
-    }
-  });
+  (process.env.TEST_MYSQL_URL ? it : it.skip)(
+    'says nothing when the pool replaces a connection the server closed',
+    async () => {
+      const proxy = await startTcpProxy();
+      const printed: unknown[][] = [];
+      const spies = (['log', 'warn', 'error'] as const).map((method) =>
+        jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void printed.push(args)),
+      );
+      const db = openDatabase({ client: 'mysql', url: throughProxy(process.env.TEST_MYSQL_URL as string, proxy) });
+      try {
+        await db.knex.raw('select 1');
+        proxy.cutAll();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await db.knex.raw('select 1');
+        expect(printed).toEqual([]);
+      } finally {
+        for (const spy of spies) spy.mockRestore();
+        await db.knex.destroy();
+        await proxy.close();
+      }
+    },
+  );
 });

@@ -9,7 +9,8 @@ import { createTestDatabase, testEngines, type TestDatabase } from '../support/d
 /** The migrations before keys belonged to campaigns. */
 const before: Knex.MigrationSource<unknown> = {
   ...migrationSource,
-  getMigrations: async (loadExtensions) => (await migrationSource.getMigrations(loadExtensions)).filter(([name]) => name < '20261204100000'),
+  getMigrations: async (loadExtensions) =>
+    (await migrationSource.getMigrations(loadExtensions)).filter(([name]) => name < '20261204100000'),
 } as Knex.MigrationSource<unknown>;
 
 const row = (keyHash: string, transactionId: number | null, createdAt: number) => ({
@@ -61,7 +62,11 @@ describe.each(testEngines())('idempotency keys scoped to campaigns: migrations o
       );
     await transaction(100, 10);
     await transaction(110, 11);
-    await knex('idempotency_keys').insert([row('a'.repeat(64), 100, 1), row('b'.repeat(64), 110, 2), row('c'.repeat(64), null, 3)]);
+    await knex('idempotency_keys').insert([
+      row('a'.repeat(64), 100, 1),
+      row('b'.repeat(64), 110, 2),
+      row('c'.repeat(64), null, 3),
+    ]);
 
     await knex.migrate.latest({ migrationSource });
     const scoped = await knex('idempotency_keys').select('campaign_id', 'key_hash').orderBy('key_hash');

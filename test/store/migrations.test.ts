@@ -10,14 +10,26 @@ import { createTestDatabase, testEngines, TestDatabase } from '../support/databa
 const BOOKKEEPING = ['knex_migrations', 'knex_migrations_lock'];
 
 /** The tables of the first migration: every later one adds, none removes. */
-const CORE_TABLES = ['affiliates', 'campaigns', 'hourly_statistics', 'modifications', 'processing_state', 'transactions', 'whitelist_entries'];
+const CORE_TABLES = [
+  'affiliates',
+  'campaigns',
+  'hourly_statistics',
+  'modifications',
+  'processing_state',
+  'transactions',
+  'whitelist_entries',
+];
 
 async function tableNames(knex: Knex, engine: 'sqlite' | 'mysql'): Promise<string[]> {
   if (engine === 'sqlite') {
-    const rows: Array<{ name: string }> = await knex.raw("select name from sqlite_master where type = 'table' and name not like 'sqlite_%'");
+    const rows: Array<{ name: string }> = await knex.raw(
+      "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'",
+    );
     return rows.map((row) => row.name).sort();
   }
-  const [rows] = await knex.raw('select table_name as name from information_schema.tables where table_schema = database()');
+  const [rows] = await knex.raw(
+    'select table_name as name from information_schema.tables where table_schema = database()',
+  );
   return (rows as Array<{ name: string }>).map((row) => row.name).sort();
 }
 
@@ -26,7 +38,9 @@ async function triggerNames(knex: Knex, engine: 'sqlite' | 'mysql'): Promise<str
     const rows: Array<{ name: string }> = await knex.raw("select name from sqlite_master where type = 'trigger'");
     return rows.map((row) => row.name).sort();
   }
-  const [rows] = await knex.raw('select trigger_name as name from information_schema.triggers where trigger_schema = database()');
+  const [rows] = await knex.raw(
+    'select trigger_name as name from information_schema.triggers where trigger_schema = database()',
+  );
   return (rows as Array<{ name: string }>).map((row) => row.name).sort();
 }
 
@@ -98,7 +112,9 @@ describe.each(testEngines())('migrations on %s', (engine) => {
     const before = await knex('knex_migrations').select('name').orderBy('id');
     await migrateToLatest(database.db);
     expect(await knex('knex_migrations').select('name').orderBy('id')).toEqual(before);
-    expect(before.map((row: { name: string }) => row.name)).toEqual((await migrationSource.getMigrations([])).map(([name]) => name));
+    expect(before.map((row: { name: string }) => row.name)).toEqual(
+      (await migrationSource.getMigrations([])).map(([name]) => name),
+    );
   });
 
   it('lets the nightly-lease migration run again over its own columns, and go down and up again', async () => {

@@ -57,7 +57,9 @@ describe.each(testEngines())('schema readiness on %s', (engine) => {
   });
 
   it('takes a schema a newer build has migrated further as current', async () => {
-    await database.db.knex('knex_migrations').insert({ name: '29991231000000_from_a_newer_build', batch: 99, migration_time: new Date() });
+    await database.db
+      .knex('knex_migrations')
+      .insert({ name: '29991231000000_from_a_newer_build', batch: 99, migration_time: new Date() });
     try {
       expect(await new SchemaReadiness(database.db).notReadyReason()).toBeNull();
     } finally {
@@ -75,7 +77,11 @@ describe('schema readiness of a database that does not answer', () => {
     const db = openDatabase({ client: 'mysql', url: `mysql://root@127.0.0.1:${port}/txedit` });
     try {
       const readiness = new SchemaReadiness(db);
-      expect([await readiness.notReadyReason(), await readiness.healthProblem(), readiness.isCurrent]).toEqual(['database unreachable', 'database unreachable', false]);
+      expect([await readiness.notReadyReason(), await readiness.healthProblem(), readiness.isCurrent]).toEqual([
+        'database unreachable',
+        'database unreachable',
+        false,
+      ]);
     } finally {
       await db.knex.destroy();
     }

@@ -56,7 +56,10 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
       table.string('v', 50);
     });
     runner = new SqlRunner(knex, engine);
-    const log = { warn: (message: string) => knexWarnings.push(message), error: (message: string) => knexWarnings.push(message) };
+    const log = {
+      warn: (message: string) => knexWarnings.push(message),
+      error: (message: string) => knexWarnings.push(message),
+    };
     single = engine === 'mysql' ? openDatabase(database.config, { poolMax: 1, log }).knex : knex;
     singleRunner = new SqlRunner(single, engine);
     if (engine === 'sqlite') {
@@ -84,13 +87,20 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
    */
   function readElsewhere(id: number): Promise<string | undefined> {
     if (sqliteReader) return Promise.resolve(sqliteReader.prepare('select v from sql_scratch where id = ?').get(id)?.v);
-    return knex('sql_scratch').where({ id }).first('v').then((row?: { v: string }) => row?.v);
+    return knex('sql_scratch')
+      .where({ id })
+      .first('v')
+      .then((row?: { v: string }) => row?.v);
   }
 
   describe('transaction', () => {
     it('commits its writes and reports insert ids and affected rows', async () => {
       const report = await runner.transaction(async (sql) => {
-        const inserts = [await sql.run(INSERT_VALUE, ['a']), await sql.run(INSERT_VALUE, ['a']), await sql.run(INSERT_VALUE, ['c'])];
+        const inserts = [
+          await sql.run(INSERT_VALUE, ['a']),
+          await sql.run(INSERT_VALUE, ['a']),
+          await sql.run(INSERT_VALUE, ['c']),
+        ];
         const updatedTwo = await sql.run(UPDATE_BY_VALUE, ['b', 'a']);
         const updatedNone = await sql.run(UPDATE_BY_VALUE, ['z', 'missing']);
         const readBack = await sql.rows<{ v: string }>('select v from sql_scratch where id = ?', [inserts[2].insertId]);
@@ -200,32 +210,40 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
       ];
       const outcomes: string[] = [];
       for (let round = 1; round <= 20; round += 1) {
-        outcomes.push(await attempts[(round - 1) % attempts.length](round).then(() => 'ok', () => 'failed'));
+        outcomes.push(
+          await attempts[(round - 1) % attempts.length](round).then(
+            () => 'ok',
+            () => 'failed',
+          ),
+        );
         expect({ round, inUse: connectionsInUse(single) }).toEqual({ round, inUse: 0 });
       }
       expect(outcomes).toEqual(Array.from({ length: 4 }, () => ['ok', 'failed', 'failed', 'failed', 'failed']).flat());
       expect(await stored(single)).toEqual([1, 6, 11, 16].map((id) => ({ id, v: 'kept' })));
     });
 
-    sqliteOnly('takes the write lock as it begins (BEGIN IMMEDIATE), so another connection cannot write meanwhile', async () => {
-      const elsewhere = sqliteReader as SqliteConnection;
-      elsewhere.pragma('busy_timeout = 0');
-      try {
-        const refusal = await runner.transaction(async (sql) => {
-          await sql.rows('select count(*) as n from sql_scratch', []);
-          try {
-            elsewhere.prepare(INSERT).run(1, 'elsewhere');
-            return null;
-          } catch (error) {
-            return error;
-          }
-        });
-        expect(refusal).toMatchObject({ code: 'SQLITE_BUSY' });
-      } finally {
-        elsewhere.pragma('busy_timeout = 5000');
-      }
-      expect(await stored(knex)).toEqual([]);
-    });
+    sqliteOnly(
+      'takes the write lock as it begins (BEGIN IMMEDIATE), so another connection cannot write meanwhile',
+      async () => {
+        const elsewhere = sqliteReader as SqliteConnection;
+        elsewhere.pragma('busy_timeout = 0');
+        try {
+          const refusal = await runner.transaction(async (sql) => {
+            await sql.rows('select count(*) as n from sql_scratch', []);
+            try {
+              elsewhere.prepare(INSERT).run(1, 'elsewhere');
+              return null;
+            } catch (error) {
+              return error;
+            }
+          });
+          expect(refusal).toMatchObject({ code: 'SQLITE_BUSY' });
+        } finally {
+          elsewhere.pragma('busy_timeout = 5000');
+        }
+        expect(await stored(knex)).toEqual([]);
+      },
+    );
 
     it('runs `once` statements unprepared with the same results, their values escaped', async () => {
       const awkward = `O'Brien \\ "quoted" ; -- ?`;
@@ -235,45 +253,55 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
       }));
       expect(report).toEqual({ insert: { insertId: 1, affectedRows: 1 }, read: [{ id: 1, v: awkward }] });
       expect(await runner.run(UPDATE_BY_ID, ['plain', 1], { once: true })).toMatchObject({ affectedRows: 1 });
-      expect(await runner.rows('select v from sql_scratch where id = ?', [1], { once: true })).toEqual([{ v: 'plain' }]);
+      expect(await runner.rows('select v from sql_scratch where id = ?', [1], { once: true })).toEqual([
+        { v: 'plain' },
+      ]);
     });
 
     mysqlOnly('prepares a statement once per connection, and never a `once` statement', async () => {
-      const prepares = async (sql: Sql) => Number((await sql.rows<{ Value: string }>("show session status like 'Com_stmt_prepare'", [], { once: true }))[0].Value);
+      const prepares = async (sql: Sql) =>
+        Number(
+          (await sql.rows<{ Value: string }>("show session status like 'Com_stmt_prepare'", [], { once: true }))[0]
+            .Value,
+        );
       const counted = await singleRunner.transaction(async (sql) => {
         const before = await prepares(sql);
         for (const id of [1, 2, 3]) await sql.rows('select v from sql_scratch where id = ? /* prepared probe */', [id]);
         const afterPrepared = await prepares(sql);
-        for (const id of [1, 2, 3]) await sql.rows('select v from sql_scratch where id = ? /* once probe */', [id], { once: true });
+        for (const id of [1, 2, 3])
+          await sql.rows('select v from sql_scratch where id = ? /* once probe */', [id], { once: true });
         return { prepared: afterPrepared - before, once: (await prepares(sql)) - afterPrepared };
       });
       expect(counted).toEqual({ prepared: 1, once: 0 });
     });
 
-    mysqlOnly('fails as a lost connection when its connection is killed mid-unit, and the next unit gets a fresh one', async () => {
-      let killedId = 0;
-      const failure = await singleRunner
-        .transaction(async (sql) => {
-          await sql.run(INSERT, [1, 'lost with the connection']);
-          const [{ id }] = await sql.rows<{ id: number }>('select connection_id() as id', []);
-          killedId = Number(id);
-          await knex.raw(`kill ${killedId}`);
-          await sql.rows('select 1 as one', []);
-          return 'not reached';
-        })
-        .catch((error: unknown) => error);
-      expect(killedId).toBeGreaterThan(0);
-      expect(classifyDatabaseError(failure)).toBe('connection');
-      expect(connectionsInUse(single)).toBe(0);
+    mysqlOnly(
+      'fails as a lost connection when its connection is killed mid-unit, and the next unit gets a fresh one',
+      async () => {
+        let killedId = 0;
+        const failure = await singleRunner
+          .transaction(async (sql) => {
+            await sql.run(INSERT, [1, 'lost with the connection']);
+            const [{ id }] = await sql.rows<{ id: number }>('select connection_id() as id', []);
+            killedId = Number(id);
+            await knex.raw(`kill ${killedId}`);
+            await sql.rows('select 1 as one', []);
+            return 'not reached';
+          })
+          .catch((error: unknown) => error);
+        expect(killedId).toBeGreaterThan(0);
+        expect(classifyDatabaseError(failure)).toBe('connection');
+        expect(connectionsInUse(single)).toBe(0);
 
-      const nextId = await singleRunner.transaction(async (sql) => {
-        await sql.run(INSERT, [2, 'after']);
-        const [{ id }] = await sql.rows<{ id: number }>('select connection_id() as id', []);
-        return Number(id);
-      });
-      expect(nextId).not.toBe(killedId);
-      expect(await stored(knex)).toEqual([{ id: 2, v: 'after' }]);
-    });
+        const nextId = await singleRunner.transaction(async (sql) => {
+          await sql.run(INSERT, [2, 'after']);
+          const [{ id }] = await sql.rows<{ id: number }>('select connection_id() as id', []);
+          return Number(id);
+        });
+        expect(nextId).not.toBe(killedId);
+        expect(await stored(knex)).toEqual([{ id: 2, v: 'after' }]);
+      },
+    );
 
     mysqlOnly('serialises two units that lock the same row: the second sees what the first committed', async () => {
       await knex('sql_scratch').insert({ id: 1, v: 'start' });
@@ -300,7 +328,8 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
           .finally(() => (secondSettled = true));
         // Wait (by state, not by time) until the server is running the second unit's locking read.
         const secondId = await secondConnection.opened;
-        while (!secondSettled && !(await isRunning(knex, secondId, LOCK_ROW))) await new Promise((resolve) => setImmediate(resolve));
+        while (!secondSettled && !(await isRunning(knex, secondId, LOCK_ROW)))
+          await new Promise((resolve) => setImmediate(resolve));
         expect(secondSettled).toBe(false);
         firstMayFinish.open();
         await first;
@@ -393,7 +422,8 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
   });
 
   describe('all: several statements at once', () => {
-    const readValue = (id: number) => readStatement('select v from sql_scratch where id = ?', [id], (rows: Array<{ v: string }>) => rows[0]?.v ?? null);
+    const readValue = (id: number) =>
+      readStatement('select v from sql_scratch where id = ?', [id], (rows: Array<{ v: string }>) => rows[0]?.v ?? null);
 
     it('runs the statements in order and reads each result: rows of a read, counts and id of a write', async () => {
       const [first, second, updated, value, missing] = await runner.transaction((sql) =>
@@ -418,10 +448,24 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
     });
 
     it('keeps values values: quotes, backslashes, semicolons, comments, unicode and null come back exactly', async () => {
-      const hostile = ["'; delete from sql_scratch; --", 'back\\slash \\\' and "double"', 'é ü ß 日本 🙂', '? and ?? are not placeholders here', '/* not a comment */ # nor this'];
-      const read = readStatement('select id, v from sql_scratch order by id', [], (rows: Array<{ id: number; v: string | null }>) => rows.map((row) => row.v));
+      const hostile = [
+        "'; delete from sql_scratch; --",
+        'back\\slash \\\' and "double"',
+        'é ü ß 日本 🙂',
+        '? and ?? are not placeholders here',
+        '/* not a comment */ # nor this',
+      ];
+      const read = readStatement(
+        'select id, v from sql_scratch order by id',
+        [],
+        (rows: Array<{ id: number; v: string | null }>) => rows.map((row) => row.v),
+      );
       const [, , , , , , values] = await runner.transaction((sql) =>
-        sql.all([...hostile.map((v, i) => writeStatement(INSERT, [i + 1, v])), writeStatement(INSERT, [hostile.length + 1, null]), read]),
+        sql.all([
+          ...hostile.map((v, i) => writeStatement(INSERT, [i + 1, v])),
+          writeStatement(INSERT, [hostile.length + 1, null]),
+          read,
+        ]),
       );
       expect(values).toEqual([...hostile, null]);
       expect((await stored(knex)).map((row) => row.v)).toEqual([...hostile, null]);
@@ -439,7 +483,11 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
     it('fails at the first failing statement and the unit of work rolls back all of it', async () => {
       await knex('sql_scratch').insert({ id: 2, v: 'taken' });
       const attempt = singleRunner.transaction((sql) =>
-        sql.all([writeStatement(INSERT, [1, 'before the failure']), writeStatement(INSERT, [2, 'duplicate id']), writeStatement(INSERT, [3, 'after the failure'])]),
+        sql.all([
+          writeStatement(INSERT, [1, 'before the failure']),
+          writeStatement(INSERT, [2, 'duplicate id']),
+          writeStatement(INSERT, [3, 'after the failure']),
+        ]),
       );
       const error = await attempt.catch((caught: unknown) => caught);
       expect(classifyDatabaseError(error)).toBe('duplicate_key');
@@ -452,7 +500,9 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
       const refusing = readStatement('select v from sql_scratch where id = ?', [1], () => {
         throw refusal;
       });
-      await expect(singleRunner.transaction((sql) => sql.all([writeStatement(INSERT, [1, 'written']), refusing]))).rejects.toBe(refusal);
+      await expect(
+        singleRunner.transaction((sql) => sql.all([writeStatement(INSERT, [1, 'written']), refusing])),
+      ).rejects.toBe(refusal);
       expect(await stored(single)).toEqual([]);
     });
 
@@ -471,9 +521,13 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
      */
     async function sentThrough(work: () => Promise<unknown>): Promise<string[]> {
       const sent: string[] = [];
-      const connection = (await single.client.acquireConnection()) as Record<'query' | 'execute', (...args: unknown[]) => unknown>;
+      const connection = (await single.client.acquireConnection()) as Record<
+        'query' | 'execute',
+        (...args: unknown[]) => unknown
+      >;
       const { query, execute } = connection;
-      const textOf = (sqlOrOptions: unknown) => (typeof sqlOrOptions === 'string' ? sqlOrOptions : (sqlOrOptions as { sql: string }).sql);
+      const textOf = (sqlOrOptions: unknown) =>
+        typeof sqlOrOptions === 'string' ? sqlOrOptions : (sqlOrOptions as { sql: string }).sql;
       connection.query = function (this: unknown, ...args: unknown[]) {
         sent.push(`query: ${textOf(args[0])}`);
         return query.apply(this, args);
@@ -494,24 +548,29 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
       return sent;
     }
 
-    mysqlOnly('sends BEGIN with the unit’s first statements, several statements as one query, and nothing for an empty unit', async () => {
-      const sent = await sentThrough(async () => {
-        await singleRunner.transaction(async () => 'nothing to do');
-        await singleRunner.transaction(async (sql) => {
-          await sql.all([writeStatement(INSERT, [1, 'a']), readValue(1)]);
-          await sql.all([writeStatement(UPDATE_BY_ID, ['b', 1])]);
+    mysqlOnly(
+      'sends BEGIN with the unit’s first statements, several statements as one query, and nothing for an empty unit',
+      async () => {
+        const sent = await sentThrough(async () => {
+          await singleRunner.transaction(async () => 'nothing to do');
+          await singleRunner.transaction(async (sql) => {
+            await sql.all([writeStatement(INSERT, [1, 'a']), readValue(1)]);
+            await sql.all([writeStatement(UPDATE_BY_ID, ['b', 1])]);
+          });
         });
-      });
-      expect(sent).toEqual([
-        "query: START TRANSACTION;\ninsert into sql_scratch (id, v) values (1, 'a');\nselect v from sql_scratch where id = 1",
-        `execute: ${UPDATE_BY_ID}`,
-        'query: COMMIT',
-      ]);
-    });
+        expect(sent).toEqual([
+          "query: START TRANSACTION;\ninsert into sql_scratch (id, v) values (1, 'a');\nselect v from sql_scratch where id = 1",
+          `execute: ${UPDATE_BY_ID}`,
+          'query: COMMIT',
+        ]);
+      },
+    );
 
     mysqlOnly('sends COMMIT with the last statements when asked, and no COMMIT of its own afterwards', async () => {
       const sent = await sentThrough(async () => {
-        await singleRunner.transaction((sql) => sql.all([writeStatement(INSERT, [1, 'a']), readValue(1)], { commit: true }));
+        await singleRunner.transaction((sql) =>
+          sql.all([writeStatement(INSERT, [1, 'a']), readValue(1)], { commit: true }),
+        );
         await singleRunner.transaction(async (sql) => {
           await sql.all([writeStatement(UPDATE_BY_ID, ['b', 1])]);
           await sql.all([readValue(1)], { commit: true });
@@ -529,12 +588,29 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
       it('commits the unit with its statements: seen elsewhere before the work returns, and the results read as usual', async () => {
         await knex('sql_scratch').insert({ id: 9, v: 'earlier' });
         const report = await runner.transaction(async (sql) => {
-          const [inserted, updated, value] = await sql.all([writeStatement(INSERT, [1, 'committed early']), writeStatement(UPDATE_BY_ID, ['changed', 9]), readValue(1)], {
-            commit: true,
-          });
-          return { inserted, updated: updated.affectedRows, value, seenElsewhere: [await readElsewhere(1), await readElsewhere(9)] };
+          const [inserted, updated, value] = await sql.all(
+            [
+              writeStatement(INSERT, [1, 'committed early']),
+              writeStatement(UPDATE_BY_ID, ['changed', 9]),
+              readValue(1),
+            ],
+            {
+              commit: true,
+            },
+          );
+          return {
+            inserted,
+            updated: updated.affectedRows,
+            value,
+            seenElsewhere: [await readElsewhere(1), await readElsewhere(9)],
+          };
         });
-        expect(report).toEqual({ inserted: { insertId: 1, affectedRows: 1 }, updated: 1, value: 'committed early', seenElsewhere: ['committed early', 'changed'] });
+        expect(report).toEqual({
+          inserted: { insertId: 1, affectedRows: 1 },
+          updated: 1,
+          value: 'committed early',
+          seenElsewhere: ['committed early', 'changed'],
+        });
         expect(await stored(knex)).toEqual([
           { id: 1, v: 'committed early' },
           { id: 9, v: 'changed' },
@@ -544,7 +620,11 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
       it('refuses any statement after it, and the connection goes back to the pool clean', async () => {
         const refusals = await singleRunner.transaction(async (sql) => {
           await sql.all([writeStatement(INSERT, [1, 'committed'])], { commit: true });
-          const refused = (attempt: () => Promise<unknown>) => attempt().then(() => 'accepted', (error: Error) => error.message);
+          const refused = (attempt: () => Promise<unknown>) =>
+            attempt().then(
+              () => 'accepted',
+              (error: Error) => error.message,
+            );
           return [
             await refused(() => sql.run(INSERT, [2, 'too late'])),
             await refused(() => sql.rows('select v from sql_scratch where id = ?', [1])),
@@ -565,7 +645,14 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
       it('stores nothing when a statement of the batch fails: the COMMIT is not reached and the unit rolls back', async () => {
         await knex('sql_scratch').insert({ id: 2, v: 'taken' });
         const attempt = singleRunner.transaction((sql) =>
-          sql.all([writeStatement(INSERT, [1, 'before the failure']), writeStatement(INSERT, [2, 'duplicate id']), writeStatement(INSERT, [3, 'after the failure'])], { commit: true }),
+          sql.all(
+            [
+              writeStatement(INSERT, [1, 'before the failure']),
+              writeStatement(INSERT, [2, 'duplicate id']),
+              writeStatement(INSERT, [3, 'after the failure']),
+            ],
+            { commit: true },
+          ),
         );
         const error = await attempt.catch((caught: unknown) => caught);
         expect(classifyDatabaseError(error)).toBe('duplicate_key');
@@ -574,12 +661,16 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
         expect(await stored(knex)).toEqual([{ id: 2, v: 'taken' }]);
       });
 
-      it('answers a read that throws after the commit with a plain error, not the read\'s own, and the writes stay', async () => {
-        const refusal = Object.assign(new Error('Connection lost: looks like a database error'), { code: 'PROTOCOL_CONNECTION_LOST' });
+      it("answers a read that throws after the commit with a plain error, not the read's own, and the writes stay", async () => {
+        const refusal = Object.assign(new Error('Connection lost: looks like a database error'), {
+          code: 'PROTOCOL_CONNECTION_LOST',
+        });
         const refusing = readStatement('select v from sql_scratch where id = ?', [1], () => {
           throw refusal;
         });
-        const error = await singleRunner.transaction((sql) => sql.all([writeStatement(INSERT, [1, 'written']), refusing], { commit: true })).catch((caught: unknown) => caught);
+        const error = await singleRunner
+          .transaction((sql) => sql.all([writeStatement(INSERT, [1, 'written']), refusing], { commit: true }))
+          .catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(Error);
         expect((error as Error).message).toBe('the unit of work committed, but reading its results failed');
         expect((error as Error).cause).toBe(refusal);
@@ -608,9 +699,15 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
 
     mysqlOnly('takes the statements one at a time on a connection opened without multipleStatements', async () => {
       const plain = new URL((database.config as { url: string }).url);
-      const handle = (await import('knex')).default({ client: 'mysql2', connection: { uri: plain.toString() } as Knex.MySql2ConnectionConfig, pool: { min: 0, max: 1 } });
+      const handle = (await import('knex')).default({
+        client: 'mysql2',
+        connection: { uri: plain.toString() } as Knex.MySql2ConnectionConfig,
+        pool: { min: 0, max: 1 },
+      });
       try {
-        const results = await new SqlRunner(handle, 'mysql').transaction((sql) => sql.all([writeStatement(INSERT, [1, 'one']), writeStatement(INSERT, [2, 'two']), readValue(2)]));
+        const results = await new SqlRunner(handle, 'mysql').transaction((sql) =>
+          sql.all([writeStatement(INSERT, [1, 'one']), writeStatement(INSERT, [2, 'two']), readValue(2)]),
+        );
         expect(results).toEqual([{ insertId: 1, affectedRows: 1 }, { insertId: 2, affectedRows: 1 }, 'two']);
         expect(await stored(knex)).toEqual([
           { id: 1, v: 'one' },
@@ -624,7 +721,8 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
 
   it("announces each statement on knex's 'query' event with its sql and bindings", async () => {
     const announced: Array<{ sql: string; bindings: unknown }> = [];
-    const listener = (query: { sql: string; bindings?: unknown }) => announced.push({ sql: query.sql, bindings: query.bindings });
+    const listener = (query: { sql: string; bindings?: unknown }) =>
+      announced.push({ sql: query.sql, bindings: query.bindings });
     knex.on('query', listener);
     try {
       await runner.run(INSERT, [1, 'outside']);
@@ -632,7 +730,10 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
       await runner.transaction(async (sql) => {
         await sql.run(UPDATE_BY_ID, ['inside', 1]);
         await sql.rows('select id from sql_scratch where v = ?', ['inside']);
-        await sql.all([writeStatement(UPDATE_BY_ID, ['batched', 1]), readStatement('select v from sql_scratch where id = ?', [1], (rows) => rows)]);
+        await sql.all([
+          writeStatement(UPDATE_BY_ID, ['batched', 1]),
+          readStatement('select v from sql_scratch where id = ?', [1], (rows) => rows),
+        ]);
       });
       await knex.transaction(async (trx) => {
         const sql = await runner.within(trx);
@@ -660,6 +761,9 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
  * never see the lock wait begin).
  */
 async function isRunning(handle: Knex, id: number, statement: string): Promise<boolean> {
-  const [rows] = await handle.raw('select count(*) as running from information_schema.processlist where id = ? and info = ?', [id, statement]);
+  const [rows] = await handle.raw(
+    'select count(*) as running from information_schema.processlist where id = ? and info = ?',
+    [id, statement],
+  );
   return Number(rows[0].running) > 0;
 }

@@ -23,7 +23,10 @@ export interface TestDatabase {
  * Creates a private database: a temporary SQLite file, or a new schema on the MariaDB server named by
  * TEST_MYSQL_URL (so test files can run in parallel without seeing each other's rows).
  */
-export async function createTestDatabase(engine: 'sqlite' | 'mysql', options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  engine: 'sqlite' | 'mysql',
+  options: { migrate?: boolean } = {},
+): Promise<TestDatabase> {
   const suffix = `${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
   let config: DatabaseConfig;
   let cleanup: () => Promise<void>;

@@ -14,14 +14,25 @@ let nextId = 3_000_000_000 - (process.pid % 1000) * 1_000_000;
 export const freshId = () => nextId--;
 
 /** An affiliate of its own. */
-export async function buildAffiliate(services: Services, fields: Partial<{ postbackUrl: string | null; name: string }> = {}): Promise<Affiliate> {
-  return services.stores.affiliates.create({ id: freshId(), name: fields.name ?? `Affiliate ${unique()}`, postbackUrl: fields.postbackUrl ?? null }, Date.now());
+export async function buildAffiliate(
+  services: Services,
+  fields: Partial<{ postbackUrl: string | null; name: string }> = {},
+): Promise<Affiliate> {
+  return services.stores.affiliates.create(
+    { id: freshId(), name: fields.name ?? `Affiliate ${unique()}`, postbackUrl: fields.postbackUrl ?? null },
+    Date.now(),
+  );
 }
 
 /** A campaign of its own; opted in with password "secret-<id>" unless told otherwise. */
 export async function buildCampaign(
   services: Services,
-  fields: Partial<{ allowExternalModification: boolean; password: string | null; whitelistOnly: boolean; uniqueMerchantReference: boolean }> = {},
+  fields: Partial<{
+    allowExternalModification: boolean;
+    password: string | null;
+    whitelistOnly: boolean;
+    uniqueMerchantReference: boolean;
+  }> = {},
 ): Promise<Campaign & { password: string | null }> {
   const id = freshId();
   const password = fields.password === undefined ? `secret-${id}` : fields.password;
@@ -47,7 +58,14 @@ export async function buildTransaction(
   services: Services,
   campaign: { id: number },
   affiliate: { id: number },
-  fields: Partial<{ affiliatePayout: string; merchantRevenue: string; approved: boolean; merchantReferenceId: string | null; occurredAt: number; clickId: string }> = {},
+  fields: Partial<{
+    affiliatePayout: string;
+    merchantRevenue: string;
+    approved: boolean;
+    merchantReferenceId: string | null;
+    occurredAt: number;
+    clickId: string;
+  }> = {},
 ): Promise<Transaction> {
   const id = freshId();
   return services.stores.transactions.create(

@@ -10,11 +10,17 @@ export interface LinkTrustAnswer {
 }
 
 type Node = Record<string, unknown>;
-const text = (node: unknown): string => (typeof node === 'string' ? node : node && typeof node === 'object' && '#' in (node as Node) ? String((node as Node)['#']) : '');
+const text = (node: unknown): string =>
+  typeof node === 'string'
+    ? node
+    : node && typeof node === 'object' && '#' in (node as Node)
+      ? String((node as Node)['#'])
+      : '';
 
 /** Parses a /transaction.edit response body; throws when it is not well-formed or not shaped like LinkTrust's. */
 export function parseLinkTrustXml(body: string): LinkTrustAnswer {
-  if (!body.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n')) throw new Error(`missing XML declaration: ${body.slice(0, 60)}`);
+  if (!body.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n'))
+    throw new Error(`missing XML declaration: ${body.slice(0, 60)}`);
   const doc = create(body).end({ format: 'object' }) as Node;
   const root = doc.LinkTrust as Node;
   const response = root.ApiResponse as Node;
@@ -38,14 +44,26 @@ export function parseLinkTrustXml(body: string): LinkTrustAnswer {
 
 /** GETs /transaction.edit with the given query pairs (encoded with encodeURIComponent). */
 export async function editByGet(baseUrl: string, params: Record<string, string>, headers: Record<string, string> = {}) {
-  const query = Object.entries(params).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+  const query = Object.entries(params)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .join('&');
   const response = await fetch(`${baseUrl}/transaction.edit?${query}`, { headers });
   const body = await response.text();
-  return { status: response.status, contentType: response.headers.get('content-type'), body, answer: parseLinkTrustXml(body) };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    body,
+    answer: parseLinkTrustXml(body),
+  };
 }
 
 /** POSTs /transaction.edit with a form body (and optionally a raw query string). */
-export async function editByPost(baseUrl: string, form: Record<string, string> | string, query = '', headers: Record<string, string> = {}) {
+export async function editByPost(
+  baseUrl: string,
+  form: Record<string, string> | string,
+  query = '',
+  headers: Record<string, string> = {},
+) {
   const body = typeof form === 'string' ? form : new URLSearchParams(form).toString();
   const response = await fetch(`${baseUrl}/transaction.edit${query ? `?${query}` : ''}`, {
     method: 'POST',
@@ -53,5 +71,10 @@ export async function editByPost(baseUrl: string, form: Record<string, string> |
     body,
   });
   const text = await response.text();
-  return { status: response.status, contentType: response.headers.get('content-type'), body: text, answer: parseLinkTrustXml(text) };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    body: text,
+    answer: parseLinkTrustXml(text),
+  };
 }

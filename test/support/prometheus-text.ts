@@ -59,7 +59,9 @@ export function parsePrometheusText(text: string): Scrape {
     samples,
     types,
     value(name, wanted = {}) {
-      const found = samples.filter((s) => s.name === name && Object.entries(wanted).every(([k, v]) => s.labels[k] === v));
+      const found = samples.filter(
+        (s) => s.name === name && Object.entries(wanted).every(([k, v]) => s.labels[k] === v),
+      );
       if (found.length !== 1) throw new Error(`${found.length} samples of ${name} ${JSON.stringify(wanted)}`);
       return found[0].value;
     },

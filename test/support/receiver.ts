@@ -21,7 +21,8 @@ export interface Receiver {
 /** Starts a receiver on 127.0.0.1 (answers 200 "ok" until told otherwise). */
 export async function startReceiver(): Promise<Receiver> {
   const received: ReceivedRequest[] = [];
-  let handler: (req: http.IncomingMessage, res: http.ServerResponse, index: number) => void = (_req, res) => res.end('ok');
+  let handler: (req: http.IncomingMessage, res: http.ServerResponse, index: number) => void = (_req, res) =>
+    res.end('ok');
   const server = http.createServer((req, res) => {
     received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     handler(req, res, received.length - 1);

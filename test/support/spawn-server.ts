@@ -58,8 +58,11 @@ export async function ensureBuilt(): Promise<void> {
     if (!isStale()) return;
     const startedAt = new Date();
     const output = await new Promise<string>((resolve) => {
-      execFile(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (_error, stdout, stderr) =>
-        resolve(`${stdout}${stderr}`),
+      execFile(
+        process.execPath,
+        [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+        { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 },
+        (_error, stdout, stderr) => resolve(`${stdout}${stderr}`),
       );
     });
     if (!fs.existsSync(SERVER_SCRIPT)) {
@@ -145,7 +148,12 @@ export async function spawnServer(env: Record<string, string>, limitMs = 30_000)
           waiters.delete(check);
           clearTimeout(timer);
           if (found) resolve(found);
-          else reject(new Error(`${ended ? 'the server ended' : `no such log line within ${waitMs / 1000} s`} before the awaited log line; output:\n${output.slice(-4000)}`));
+          else
+            reject(
+              new Error(
+                `${ended ? 'the server ended' : `no such log line within ${waitMs / 1000} s`} before the awaited log line; output:\n${output.slice(-4000)}`,
+              ),
+            );
         }
       };
       const deadline = Date.now() + waitMs;
@@ -156,7 +164,10 @@ export async function spawnServer(env: Record<string, string>, limitMs = 30_000)
 
   let listening: LogLine;
   try {
-    listening = await waitForLog((line) => typeof line.msg === 'string' && line.msg.startsWith('txedit listening on '), limitMs);
+    listening = await waitForLog(
+      (line) => typeof line.msg === 'string' && line.msg.startsWith('txedit listening on '),
+      limitMs,
+    );
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

@@ -81,7 +81,8 @@ function executedStatement(pair: Pair, chunk: Buffer): Buffer | undefined {
 
 /** Notes a COM_STMT_PREPARE's text, to pair with the id in the server's answer. */
 function notePrepare(pair: Pair, chunk: Buffer): void {
-  if (chunk.length > 5 && chunk[3] === 0 && chunk[4] === COM_STMT_PREPARE) pair.preparing = lower(chunk.subarray(5, 4 + chunk.readUIntLE(0, 3)));
+  if (chunk.length > 5 && chunk[3] === 0 && chunk[4] === COM_STMT_PREPARE)
+    pair.preparing = lower(chunk.subarray(5, 4 + chunk.readUIntLE(0, 3)));
 }
 
 /** Pairs the noted text with the statement id of a prepare's OK answer. */
@@ -94,7 +95,9 @@ function noteStatementId(pair: Pair, chunk: Buffer): void {
 const lower = (buffer: Buffer) => Buffer.from(buffer.toString('latin1').toLowerCase(), 'latin1');
 
 /** Starts a proxy on 127.0.0.1 (ephemeral port) forwarding to `target` (default MariaDB's 127.0.0.1:3306). */
-export async function startTcpProxy(target: { host: string; port: number } = { host: '127.0.0.1', port: 3306 }): Promise<TcpProxy> {
+export async function startTcpProxy(
+  target: { host: string; port: number } = { host: '127.0.0.1', port: 3306 },
+): Promise<TcpProxy> {
   let mode: ProxyMode = 'forward';
   let trap: Trap | null = null;
   let forwarded = 0;
@@ -119,7 +122,14 @@ export async function startTcpProxy(target: { host: string; port: number } = { h
     forwarded++;
     const server = net.connect(target.port, target.host);
     server.on('error', () => undefined);
-    const pair: Pair = { client, server, tail: Buffer.alloc(0), severed: false, statements: new Map(), preparing: null };
+    const pair: Pair = {
+      client,
+      server,
+      tail: Buffer.alloc(0),
+      severed: false,
+      statements: new Map(),
+      preparing: null,
+    };
     pairs.add(pair);
     client.on('data', (chunk: Buffer) => {
       notePrepare(pair, chunk);

@@ -18,7 +18,11 @@ export interface TestServer {
 }
 
 /** Starts the whole app as production builds it, with config built from `env` overrides. */
-export async function startTestServer(db: Database, env: Record<string, string> = {}, options: { beforeApp?: (services: Services) => void } = {}): Promise<TestServer> {
+export async function startTestServer(
+  db: Database,
+  env: Record<string, string> = {},
+  options: { beforeApp?: (services: Services) => void } = {},
+): Promise<TestServer> {
   // The in-process postback worker and the failed-attempt limits are off unless a test turns them on:
   // most tests send many deliberate failures from 127.0.0.1.
   const config = loadConfig({
@@ -36,7 +40,9 @@ export async function startTestServer(db: Database, env: Record<string, string> 
   // A test may swap a part for a hand-written fake before the app is built from the services.
   options.beforeApp?.(services);
   // The same listener production uses (header limits included), plain HTTP.
-  const { server } = createListener(createApp(services), { certFile: null, keyFile: null }, config.http, { trustProxy: config.trustProxy });
+  const { server } = createListener(createApp(services), { certFile: null, keyFile: null }, config.http, {
+    trustProxy: config.trustProxy,
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   // The postback worker as POSTBACK_WORKER says; a test starts the batch worker or the scheduler itself.
@@ -56,10 +62,19 @@ export async function startTestServer(db: Database, env: Record<string, string> 
 }
 
 /** Calls the admin API with the test token; returns status and parsed JSON. */
-export async function adminRequest(baseUrl: string, method: string, path: string, body?: unknown, token = TEST_ADMIN_TOKEN) {
+export async function adminRequest(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token = TEST_ADMIN_TOKEN,
+) {
   const response = await fetch(`${baseUrl}/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -71,7 +86,10 @@ export async function adminRequest(baseUrl: string, method: string, path: string
  * (env overrides as for startTestServer), made before the file's tests and removed after them. The
  * returned object is filled in by `beforeAll`; read it inside tests.
  */
-export function useTestServer(engine: 'sqlite' | 'mysql', env: Record<string, string> = {}): { database: TestDatabase; server: TestServer } {
+export function useTestServer(
+  engine: 'sqlite' | 'mysql',
+  env: Record<string, string> = {},
+): { database: TestDatabase; server: TestServer } {
   const context = {} as { database: TestDatabase; server: TestServer };
   beforeAll(async () => {
     context.database = await createTestDatabase(engine);

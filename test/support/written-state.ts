@@ -3,15 +3,22 @@ import type { Services } from '../../src/composition';
 import type { Modification } from '../../src/store/modification-store';
 
 /** The history row a request wrote (none, or more than one, fails the test). */
-export async function historyRowOf(services: Services, transactionId: number, requestId: string): Promise<Modification> {
-  const rows = (await services.stores.modifications.listForTransaction(transactionId)).filter((row) => row.requestId === requestId);
+export async function historyRowOf(
+  services: Services,
+  transactionId: number,
+  requestId: string,
+): Promise<Modification> {
+  const rows = (await services.stores.modifications.listForTransaction(transactionId)).filter(
+    (row) => row.requestId === requestId,
+  );
   expect(rows).toHaveLength(1);
   return rows[0];
 }
 
 /** Every row a change may touch, read straight from the tables in both engines' spelling made equal. */
 export async function writtenState(knex: Knex, transactionIds: number[]) {
-  const plain = (row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, value === null ? null : String(value)]));
+  const plain = (row: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(row).map(([key, value]) => [key, value === null ? null : String(value)]));
   return {
     transactions: (await knex('transactions').whereIn('id', transactionIds).orderBy('id')).map(plain),
     history: (await knex('modifications').whereIn('transaction_id', transactionIds).orderBy('id')).map(plain),

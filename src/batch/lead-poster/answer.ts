@@ -2,9 +2,7 @@
 export type AnswerFailureType = 'permanent' | 'temporary' | 'system';
 
 /** What a /transaction.edit answer says about one row. */
-export type LinkTrustAnswer =
-  | { succeeded: true }
-  | { succeeded: false; type: AnswerFailureType; message: string };
+export type LinkTrustAnswer = { succeeded: true } | { succeeded: false; type: AnswerFailureType; message: string };
 
 const ROOT = /<LinkTrust[\s>]/;
 const SUCCEEDED = /<Succeeded>\s*(True|False)\s*<\/Succeeded>/i;

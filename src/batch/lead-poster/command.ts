@@ -155,7 +155,9 @@ function report(summary: PostSummary, json: boolean, io: PostCommandIo): void {
   }
   if (summary.skippedFailures > 0) {
     const rows = summary.skippedFailures === 1 ? 'row' : 'rows';
-    io.stderr.write(`${summary.skippedFailures} skipped ${rows} had failed permanently before; --repost-failed posts them again\n`);
+    io.stderr.write(
+      `${summary.skippedFailures} skipped ${rows} had failed permanently before; --repost-failed posts them again\n`,
+    );
   }
 }
 
@@ -167,13 +169,15 @@ function exitCodeFor(summary: PostSummary): number {
 function integerIn(min: number, max: number) {
   return (text: string): number => {
     const value = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
-    if (!(value >= min && value <= max)) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}.`);
+    if (!(value >= min && value <= max))
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}.`);
     return value;
   };
 }
 
 function positiveSeconds(text: string): number {
   const value = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : NaN;
-  if (!(value > 0 && value <= 3600)) throw new InvalidArgumentError('expected a number of seconds, more than 0 and at most 3600.');
+  if (!(value > 0 && value <= 3600))
+    throw new InvalidArgumentError('expected a number of seconds, more than 0 and at most 3600.');
   return value;
 }

@@ -5,7 +5,12 @@ import { forEachConcurrently } from '../../workers/for-each-concurrently';
  * `signal` aborts or an item throws (the first error is rethrown once the items in flight settle, so
  * their results are still recorded). Resolves to the number of items whose work reported them finished.
  */
-export async function runPool<T>(items: T[], concurrency: number, signal: AbortSignal | undefined, work: (item: T) => Promise<boolean>): Promise<number> {
+export async function runPool<T>(
+  items: T[],
+  concurrency: number,
+  signal: AbortSignal | undefined,
+  work: (item: T) => Promise<boolean>,
+): Promise<number> {
   let finished = 0;
   let failure: { error: unknown } | null = null;
   await forEachConcurrently(items, concurrency, async (item) => {

@@ -125,12 +125,16 @@ export async function postModificationFile(options: PostFileOptions): Promise<Po
   return { ok: true, summary: summarise(options.file, plan, progress, finished) };
 }
 
-function runSettings(options: PostFileOptions): Omit<RowPostingOptions, 'endpoint' | 'dispatcher' | 'signal'> & { concurrency: number } {
+function runSettings(
+  options: PostFileOptions,
+): Omit<RowPostingOptions, 'endpoint' | 'dispatcher' | 'signal'> & { concurrency: number } {
   const concurrency = options.concurrency ?? DEFAULTS.concurrency;
   const retries = options.retries ?? DEFAULTS.retries;
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
-  if (!Number.isInteger(retries) || retries < 0) throw new RangeError(`retries must be a non-negative integer, got ${retries}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+  if (!Number.isInteger(retries) || retries < 0)
+    throw new RangeError(`retries must be a non-negative integer, got ${retries}`);
   if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be positive, got ${timeoutMs}`);
   return { concurrency, retries, timeoutMs, sleep: options.sleep ?? realSleep, random: options.random ?? Math.random };
 }
@@ -151,7 +155,8 @@ async function planRun(options: PostFileOptions): Promise<RunPlan | { ok: false;
   const endpoint = resolveEndpoint(options.url);
   if (!endpoint.ok) return refuse(`--url: ${endpoint.reason}`);
   const resultsPath = options.resultsPath ?? `${options.file}.results.csv`;
-  if (path.resolve(resultsPath) === path.resolve(options.file)) return refuse('the results file cannot be the input file');
+  if (path.resolve(resultsPath) === path.resolve(options.file))
+    return refuse('the results file cannot be the input file');
 
   const file = await readRows(options.file);
   if (!file.ok) return file;
@@ -169,7 +174,15 @@ async function planRun(options: PostFileOptions): Promise<RunPlan | { ok: false;
       pending.push(row);
     }
   }
-  return { ok: true, endpoint: endpoint.url, resultsPath, rows: file.rows, records: existing.records, pending, skippedFailures };
+  return {
+    ok: true,
+    endpoint: endpoint.url,
+    resultsPath,
+    rows: file.rows,
+    records: existing.records,
+    pending,
+    skippedFailures,
+  };
 }
 
 function summarise(file: string, plan: RunPlan, progress: PostProgress, finished: number): PostSummary {

@@ -109,13 +109,20 @@ async function attemptPost(form: string, options: RowPostingOptions): Promise<At
   }
 }
 
-function classifyResponse(status: number, headers: Record<string, string | string[] | undefined>, body: string | null): Attempt {
+function classifyResponse(
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  body: string | null,
+): Attempt {
   const statusText = `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trim();
   if (status >= 200 && status < 300) {
     const answer = body === null ? null : readLinkTrustAnswer(body);
     if (answer !== null) return { kind: 'answer', answer };
     // A proxy's maintenance page or a half-deployed server: worth another try, like a 5xx.
-    return { kind: 'transient', reason: `Not a LinkTrust answer (${statusText}, ${header(headers, 'content-type') ?? 'no content type'})` };
+    return {
+      kind: 'transient',
+      reason: `Not a LinkTrust answer (${statusText}, ${header(headers, 'content-type') ?? 'no content type'})`,
+    };
   }
   if (status >= 500 || status === 408 || status === 425 || status === 429) {
     return { kind: 'transient', reason: statusText, retryAfterMs: retryAfter(header(headers, 'retry-after')) };
@@ -161,7 +168,9 @@ function describeError(error: unknown): string {
   // fetch-style wrappers say only "fetch failed"; the cause says why.
   const described = isErrorLike(error.cause) && /fetch failed/i.test(error.message) ? error.cause : error;
   const message = redactUrl(described.message);
-  return typeof described.code === 'string' && !message.includes(described.code) ? `${message} (${described.code})` : message;
+  return typeof described.code === 'string' && !message.includes(described.code)
+    ? `${message} (${described.code})`
+    : message;
 }
 
 // Duck-typed: errors from Node's core can come from another realm (jest's sandbox), failing instanceof.

@@ -8,8 +8,7 @@ export type RowIdentifiers = Pick<RowResult, 'transactionId' | 'clickId' | 'merc
 
 /** The results already on disk, latest line per row; or why the file at that path cannot be used. */
 export type ExistingResults =
-  | { ok: true; exists: boolean; records: Map<number, RowResult> }
-  | { ok: false; reason: string };
+  { ok: true; exists: boolean; records: Map<number, RowResult> } | { ok: false; reason: string };
 
 /**
  * Reads a results file left by an earlier run. Later lines for a row replace earlier ones (a re-run
@@ -33,7 +32,10 @@ export async function readResultsFile(path: string): Promise<ExistingResults> {
   });
   const header = records[0] ?? [];
   if (header.join(',') !== RESULTS_CSV_COLUMNS.join(',')) {
-    return { ok: false, reason: `${path} exists and is not a Lead Poster results file (its header is not ${RESULTS_CSV_COLUMNS.join(',')})` };
+    return {
+      ok: false,
+      reason: `${path} exists and is not a Lead Poster results file (its header is not ${RESULTS_CSV_COLUMNS.join(',')})`,
+    };
   }
   const byRow = new Map<number, RowResult>();
   for (const fields of records.slice(1)) {
@@ -46,7 +48,15 @@ export async function readResultsFile(path: string): Promise<ExistingResults> {
 function recordFromFields(fields: string[]): RowResult | null {
   if (fields.length !== RESULTS_CSV_COLUMNS.length || !/^\d+$/.test(fields[0])) return null;
   const [rowNumber, succeeded, message, transactionId, clickId, merchantReferenceId, cid] = fields.map(csvValue);
-  return { rowNumber: Number(rowNumber), succeeded: succeeded === 'True', message, transactionId, clickId, merchantReferenceId, cid };
+  return {
+    rowNumber: Number(rowNumber),
+    succeeded: succeeded === 'True',
+    message,
+    transactionId,
+    clickId,
+    merchantReferenceId,
+    cid,
+  };
 }
 
 /**

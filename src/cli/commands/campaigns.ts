@@ -25,11 +25,20 @@ interface WhitelistJson {
 }
 
 const SETTINGS_HEADERS = ['CID', 'NAME', 'OPTED IN', 'PASSWORD', 'WHITELIST ONLY', 'UNIQUE MERCHANT REF'];
-const settingsRow = (c: CampaignJson) => [c.id, c.name, c.allowExternalModification, c.hasPassword, c.whitelistOnly, c.uniqueMerchantReference];
+const settingsRow = (c: CampaignJson) => [
+  c.id,
+  c.name,
+  c.allowExternalModification,
+  c.hasPassword,
+  c.whitelistOnly,
+  c.uniqueMerchantReference,
+];
 
 /** `txedit campaigns …`: list, show, set flags, set the password. */
 export function registerCampaigns(program: Command, io: CliIo): void {
-  const campaigns = program.command('campaigns').description('campaigns and their Transaction Modification API settings');
+  const campaigns = program
+    .command('campaigns')
+    .description('campaigns and their Transaction Modification API settings');
 
   withApiOptions(campaigns.command('list').description('list campaigns (first 200), optionally matching a name or CID'))
     .option('--search <text>', 'part of the name, or a CID')
@@ -39,7 +48,9 @@ export function registerCampaigns(program: Command, io: CliIo): void {
       print(io, options, list, () => (list.length ? table(SETTINGS_HEADERS, list.map(settingsRow)) : 'no campaigns\n'));
     });
 
-  withApiOptions(campaigns.command('show').description('show a campaign: settings, white-list entries and posting URLs'))
+  withApiOptions(
+    campaigns.command('show').description('show a campaign: settings, white-list entries and posting URLs'),
+  )
     .argument('<cid>', 'campaign id', positiveId('cid'))
     .action(async (cid: number, options: ApiOptions) => {
       const client = await clientFor(options, io);
@@ -71,27 +82,47 @@ export function registerCampaigns(program: Command, io: CliIo): void {
     .option('--unique-merchant-reference', 'enforce unique merchant reference ids (enables Merchantreferenceid+CID)')
     .option('--no-unique-merchant-reference', 'stop enforcing unique merchant reference ids')
     .option('--name <name>', 'rename the campaign')
-    .action(async (cid: number, options: ApiOptions & { allowExternalModification?: boolean; whitelistOnly?: boolean; uniqueMerchantReference?: boolean; name?: string }) => {
-      const changes = Object.fromEntries(
-        Object.entries({
-          name: options.name,
-          allowExternalModification: options.allowExternalModification,
-          whitelistOnly: options.whitelistOnly,
-          uniqueMerchantReference: options.uniqueMerchantReference,
-        }).filter(([, value]) => value !== undefined),
-      );
-      if (Object.keys(changes).length === 0) {
-        throw new CliError('nothing to change: give --[no-]allow-external-modification, --[no-]whitelist-only, --[no-]unique-merchant-reference or --name', 2);
-      }
-      const client = await clientFor(options, io);
-      const campaign = await client.json<CampaignJson>('PATCH', `/campaigns/${cid}`, { json: changes });
-      print(io, options, campaign, () => table(SETTINGS_HEADERS, [settingsRow(campaign)]));
-    });
+    .action(
+      async (
+        cid: number,
+        options: ApiOptions & {
+          allowExternalModification?: boolean;
+          whitelistOnly?: boolean;
+          uniqueMerchantReference?: boolean;
+          name?: string;
+        },
+      ) => {
+        const changes = Object.fromEntries(
+          Object.entries({
+            name: options.name,
+            allowExternalModification: options.allowExternalModification,
+            whitelistOnly: options.whitelistOnly,
+            uniqueMerchantReference: options.uniqueMerchantReference,
+          }).filter(([, value]) => value !== undefined),
+        );
+        if (Object.keys(changes).length === 0) {
+          throw new CliError(
+            'nothing to change: give --[no-]allow-external-modification, --[no-]whitelist-only, --[no-]unique-merchant-reference or --name',
+            2,
+          );
+        }
+        const client = await clientFor(options, io);
+        const campaign = await client.json<CampaignJson>('PATCH', `/campaigns/${cid}`, { json: changes });
+        print(io, options, campaign, () => table(SETTINGS_HEADERS, [settingsRow(campaign)]));
+      },
+    );
 
-  withApiOptions(campaigns.command('set-password').description('set or rotate a campaign’s password (asked twice, or one line on stdin)'))
+  withApiOptions(
+    campaigns
+      .command('set-password')
+      .description('set or rotate a campaign’s password (asked twice, or one line on stdin)'),
+  )
     .argument('<cid>', 'campaign id', positiveId('cid'))
     .option('--stdin', 'read the password from the first line of stdin (default when stdin is not a terminal)')
-    .addHelpText('after', '\nThe password is never a command-line argument (it would land in shell history). Example:\n  printf %s "$NEW_PASSWORD" | txedit campaigns set-password 100 --stdin')
+    .addHelpText(
+      'after',
+      '\nThe password is never a command-line argument (it would land in shell history). Example:\n  printf %s "$NEW_PASSWORD" | txedit campaigns set-password 100 --stdin',
+    )
     .action(async (cid: number, options: ApiOptions & { stdin?: boolean }) => {
       const client = await clientFor(options, io);
       await client.json<CampaignJson>('GET', `/campaigns/${cid}`);

@@ -17,8 +17,14 @@ export function registerMigrate(program: Command, io: CliIo): void {
         const [, applied] = (await db.knex.migrate.latest({ migrationSource }).catch((error: Error) => {
           throw new CliError(`migrating ${describeDatabase(config.database)} failed: ${error.message.split('\n')[0]}`);
         })) as [number, string[]];
-        if (options.json) io.stdout.write(`${JSON.stringify({ database: describeDatabase(config.database), applied }, null, 2)}\n`);
-        else io.stdout.write(applied.length ? `applied ${applied.length} migration(s) to ${describeDatabase(config.database)}:\n${applied.map((m) => `  ${m}\n`).join('')}` : `${describeDatabase(config.database)} is up to date\n`);
+        if (options.json)
+          io.stdout.write(`${JSON.stringify({ database: describeDatabase(config.database), applied }, null, 2)}\n`);
+        else
+          io.stdout.write(
+            applied.length
+              ? `applied ${applied.length} migration(s) to ${describeDatabase(config.database)}:\n${applied.map((m) => `  ${m}\n`).join('')}`
+              : `${describeDatabase(config.database)} is up to date\n`,
+          );
       } finally {
         await db.knex.destroy();
       }

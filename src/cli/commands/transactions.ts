@@ -19,7 +19,18 @@ interface TransactionJson extends Values {
   affiliateReferenceId: string | null;
   occurredAt: string;
   updatedAt: string;
-  modifications?: Array<{ id: number; at: string; identifier: string; source: string; clientIp: string | null; requestId: string | null; reason: string | null; postback: string; before: Values; after: Values }>;
+  modifications?: Array<{
+    id: number;
+    at: string;
+    identifier: string;
+    source: string;
+    clientIp: string | null;
+    requestId: string | null;
+    reason: string | null;
+    postback: string;
+    before: Values;
+    after: Values;
+  }>;
 }
 
 const arrow = (before: string, after: string) => (before === after ? after : `${before} -> ${after}`);
@@ -64,19 +75,38 @@ export function registerTransactions(program: Command, io: CliIo): void {
       print(io, options, transaction, () => describe(transaction));
     });
 
-  withApiOptions(transactions.command('find').description('find transactions by click id, or by merchant reference id and campaign'))
+  withApiOptions(
+    transactions.command('find').description('find transactions by click id, or by merchant reference id and campaign'),
+  )
     .option('--click-id <id>', 'the click id')
     .option('--merchant-ref <ref>', 'the merchant reference id (needs --campaign)')
     .option('--campaign <cid>', 'the campaign of the merchant reference', positiveId('--campaign'))
     .action(async (options: ApiOptions & { clickId?: string; merchantRef?: string; campaign?: number }) => {
-      if ((options.clickId === undefined) === (options.merchantRef === undefined)) throw new CliError('give either --click-id, or --merchant-ref with --campaign', 2);
-      if (options.merchantRef !== undefined && options.campaign === undefined) throw new CliError('--merchant-ref needs --campaign', 2);
+      if ((options.clickId === undefined) === (options.merchantRef === undefined))
+        throw new CliError('give either --click-id, or --merchant-ref with --campaign', 2);
+      if (options.merchantRef !== undefined && options.campaign === undefined)
+        throw new CliError('--merchant-ref needs --campaign', 2);
       const client = await clientFor(options, io);
-      const query = options.clickId !== undefined ? { clickId: options.clickId } : { merchantReferenceId: options.merchantRef, campaignId: options.campaign };
+      const query =
+        options.clickId !== undefined
+          ? { clickId: options.clickId }
+          : { merchantReferenceId: options.merchantRef, campaignId: options.campaign };
       const found = await client.json<TransactionJson[]>('GET', '/transactions', { query });
       print(io, options, found, () =>
         found.length
-          ? table(['ID', 'CLICK ID', 'CID', 'MERCHANT REF', 'AP', 'MP', 'A', 'OCCURRED'], found.map((t) => [t.id, t.clickId, t.campaignId, t.merchantReferenceId, t.affiliatePayout, t.merchantRevenue, t.approved, t.occurredAt]))
+          ? table(
+              ['ID', 'CLICK ID', 'CID', 'MERCHANT REF', 'AP', 'MP', 'A', 'OCCURRED'],
+              found.map((t) => [
+                t.id,
+                t.clickId,
+                t.campaignId,
+                t.merchantReferenceId,
+                t.affiliatePayout,
+                t.merchantRevenue,
+                t.approved,
+                t.occurredAt,
+              ]),
+            )
           : 'no transaction matches\n',
       );
     });

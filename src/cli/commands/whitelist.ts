@@ -11,19 +11,28 @@ interface WhitelistJson {
   createdAt: string;
 }
 
-const rows = (list: WhitelistJson[]) => table(['ID', 'ADDRESS', 'CAMPAIGN', 'NOTE', 'ADDED'], list.map((e) => [e.id, e.address, e.campaignId ?? 'global', e.note, e.createdAt]));
+const rows = (list: WhitelistJson[]) =>
+  table(
+    ['ID', 'ADDRESS', 'CAMPAIGN', 'NOTE', 'ADDED'],
+    list.map((e) => [e.id, e.address, e.campaignId ?? 'global', e.note, e.createdAt]),
+  );
 
 /** `txedit whitelist …`: list, add, remove white-listed IPs and ranges. */
 export function registerWhitelist(program: Command, io: CliIo): void {
-  const whitelist = program.command('whitelist').description('white-listed IP addresses and CIDR ranges (global or per campaign)');
+  const whitelist = program
+    .command('whitelist')
+    .description('white-listed IP addresses and CIDR ranges (global or per campaign)');
 
   withApiOptions(whitelist.command('list').description('list white-list entries'))
     .option('--campaign <cid>', 'only this campaign’s entries', positiveId('--campaign'))
     .option('--global', 'only global entries')
     .action(async (options: ApiOptions & { campaign?: number; global?: boolean }) => {
-      if (options.campaign !== undefined && options.global) throw new CliError('give --campaign or --global, not both', 2);
+      if (options.campaign !== undefined && options.global)
+        throw new CliError('give --campaign or --global, not both', 2);
       const client = await clientFor(options, io);
-      const list = await client.json<WhitelistJson[]>('GET', '/whitelist', { query: { campaignId: options.global ? 'global' : options.campaign } });
+      const list = await client.json<WhitelistJson[]>('GET', '/whitelist', {
+        query: { campaignId: options.global ? 'global' : options.campaign },
+      });
       print(io, options, list, () => (list.length ? rows(list) : 'no entries\n'));
     });
 
@@ -33,8 +42,16 @@ export function registerWhitelist(program: Command, io: CliIo): void {
     .option('--note <text>', 'whose address this is')
     .action(async (address: string, options: ApiOptions & { campaign?: number; note?: string }) => {
       const client = await clientFor(options, io);
-      const entry = await client.json<WhitelistJson>('POST', '/whitelist', { json: { address, campaignId: options.campaign ?? null, note: options.note ?? null } });
-      print(io, options, entry, () => `added entry ${entry.id}: ${entry.address} (${entry.campaignId === null ? 'global' : `campaign ${entry.campaignId}`})\n`);
+      const entry = await client.json<WhitelistJson>('POST', '/whitelist', {
+        json: { address, campaignId: options.campaign ?? null, note: options.note ?? null },
+      });
+      print(
+        io,
+        options,
+        entry,
+        () =>
+          `added entry ${entry.id}: ${entry.address} (${entry.campaignId === null ? 'global' : `campaign ${entry.campaignId}`})\n`,
+      );
     });
 
   withApiOptions(whitelist.command('remove').description('remove a white-list entry by its id'))

@@ -16,19 +16,27 @@ export function registerWorker(program: Command, io: CliIo): void {
     .description('deliver postbacks and process uploaded batches against DATABASE_URL until SIGTERM')
     .option('--no-postbacks', 'do not deliver postbacks')
     .option('--no-batches', 'do not process batches')
-    .addHelpText('after', '\nConfiguration comes from the environment (and .env), as for the server: DATABASE_URL, POSTBACK_*, LOG_LEVEL…')
+    .addHelpText(
+      'after',
+      '\nConfiguration comes from the environment (and .env), as for the server: DATABASE_URL, POSTBACK_*, LOG_LEVEL…',
+    )
     .action(async (options: { postbacks: boolean; batches: boolean }) => {
-      if (!options.postbacks && !options.batches) throw new CliError('nothing to do: --no-postbacks and --no-batches together', 2);
+      if (!options.postbacks && !options.batches)
+        throw new CliError('nothing to do: --no-postbacks and --no-batches together', 2);
       const config = configFrom(io.env);
       const logger = createLogger(config.logLevel);
       const db = openDatabase(config.database, { poolMax: config.databasePoolMax });
       const services = createServices(config, db, logger);
       try {
-        if (!(await databaseIsReachable(db))) throw new CliError(`cannot reach the database ${describeDatabase(config.database)}`);
+        if (!(await databaseIsReachable(db)))
+          throw new CliError(`cannot reach the database ${describeDatabase(config.database)}`);
         const stopped = nextSignal(io);
         // The options decide, not POSTBACK_WORKER/BATCH_WORKER: those are the servers' (often set false beside this).
         services.lifecycle.start({ postbackWorker: options.postbacks, batchWorker: options.batches, scheduler: false });
-        logger.info({ database: config.database.client, postbacks: options.postbacks, batches: options.batches }, 'txedit worker started');
+        logger.info(
+          { database: config.database.client, postbacks: options.postbacks, batches: options.batches },
+          'txedit worker started',
+        );
         const signal = await stopped;
         logger.info({ signal }, 'txedit worker stopping: finishing work in flight');
         await services.lifecycle.stop();

@@ -9,68 +9,111 @@ import { batchesView, batchTableView } from '../views/batches-view';
 
 const LIST_LIMIT = 50;
 
-async function showBatches(req: Request, res: Response, context: ConsoleContext, extra: { problems?: string[]; status?: number } = {}): Promise<void> {
-  const body = batchesView({ batches: await context.batches.list({ limit: LIST_LIMIT }), session: sessionOf(res), maxUploadBytes: context.maxUploadBytes });
-  sendPage(req, res, context, { title: 'Batches', section: 'batches', notice: noticeFor(req), problems: extra.problems, body }, extra.status);
+async function showBatches(
+  req: Request,
+  res: Response,
+  context: ConsoleContext,
+  extra: { problems?: string[]; status?: number } = {},
+): Promise<void> {
+  const body = batchesView({
+    batches: await context.batches.list({ limit: LIST_LIMIT }),
+    session: sessionOf(res),
+    maxUploadBytes: context.maxUploadBytes,
+  });
+  sendPage(
+    req,
+    res,
+    context,
+    { title: 'Batches', section: 'batches', notice: noticeFor(req), problems: extra.problems, body },
+    extra.status,
+  );
 }
 
 // The browser's file name, reduced to its last segment (old browsers send a full Windows path).
 function cleanFilename(name: string): string {
-  return path.win32.basename(path.posix.basename(name)).replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 255) || 'upload.txt';
+  return (
+    path.win32
+      .basename(path.posix.basename(name))
+      .replace(/[\u0000-\u001f\u007f]/g, '')
+      .slice(0, 255) || 'upload.txt'
+  );
 }
 
 /** Batches: upload a TXT/CSV file, watch the submissions table, download results. */
 export function batchRoutes(router: Router, context: ConsoleContext): void {
-  router.get('/batches', route(async (req, res) => showBatches(req, res, context)));
+  router.get(
+    '/batches',
+    route(async (req, res) => showBatches(req, res, context)),
+  );
 
   // The live region alone, for the page's script.
-  router.get('/batches/table', route(async (req, res) => {
-    const table = batchTableView(await context.batches.list({ limit: LIST_LIMIT }));
-    res.type('text/html; charset=utf-8').send(table.value);
-  }));
+  router.get(
+    '/batches/table',
+    route(async (req, res) => {
+      const table = batchTableView(await context.batches.list({ limit: LIST_LIMIT }));
+      res.type('text/html; charset=utf-8').send(table.value);
+    }),
+  );
 
-  router.post('/batches', route(async (req, res) => {
-    const { batches } = context;
-    const parts = (res.locals.multipartParts as MultipartPart[] | undefined) ?? [];
-    const file = parts.find((p) => p.name === 'file' && p.filename !== null);
-    if (!file || file.data.length === 0) {
-      await showBatches(req, res, context, { problems: ['Choose a non-empty TXT or CSV file to upload.'], status: 400 });
-      return;
-    }
-    const force = parts.some((p) => p.name === 'force' && p.filename === null && p.data.toString('utf8') === 'on');
-    const filename = cleanFilename(file.filename ?? '');
-    const audit = context.audit.within<StoredBatch>(actorOf(req, res), 'batch.upload', (batch) => `batch ${batch.id}`, (batch) => ({
-      filename,
-      bytes: file.data.length,
-      records: batch.records,
-      duplicateOf: batch.duplicateOf,
-      forced: batch.forced,
-    }));
-    const result = await batches.upload({ filename, bytes: file.data, clientIp: req.clientIp, force }, audit);
-    if (!result.ok) {
-      await showBatches(req, res, context, { problems: [`${filename}: ${result.reason}`], status: 400 });
-      return;
-    }
-    const { batch } = result;
-    seeOther(res, `/admin/batches?done=${batch.duplicateOf !== null && !batch.forced ? 'duplicate' : 'uploaded'}#batch-${batch.id}`);
-  }));
+  router.post(
+    '/batches',
+    route(async (req, res) => {
+      const { batches } = context;
+      const parts = (res.locals.multipartParts as MultipartPart[] | undefined) ?? [];
+      const file = parts.find((p) => p.name === 'file' && p.filename !== null);
+      if (!file || file.data.length === 0) {
+        await showBatches(req, res, context, {
+          problems: ['Choose a non-empty TXT or CSV file to upload.'],
+          status: 400,
+        });
+        return;
+      }
+      const force = parts.some((p) => p.name === 'force' && p.filename === null && p.data.toString('utf8') === 'on');
+      const filename = cleanFilename(file.filename ?? '');
+      const audit = context.audit.within<StoredBatch>(
+        actorOf(req, res),
+        'batch.upload',
+        (batch) => `batch ${batch.id}`,
+        (batch) => ({
+          filename,
+          bytes: file.data.length,
+          records: batch.records,
+          duplicateOf: batch.duplicateOf,
+          forced: batch.forced,
+        }),
+      );
+      const result = await batches.upload({ filename, bytes: file.data, clientIp: req.clientIp, force }, audit);
+      if (!result.ok) {
+        await showBatches(req, res, context, { problems: [`${filename}: ${result.reason}`], status: 400 });
+        return;
+      }
+      const { batch } = result;
+      seeOther(
+        res,
+        `/admin/batches?done=${batch.duplicateOf !== null && !batch.forced ? 'duplicate' : 'uploaded'}#batch-${batch.id}`,
+      );
+    }),
+  );
 
-  router.get('/batches/:id/results', route(async (req, res) => {
-    const id = idFrom(req.params.id);
-    const batch = id === null ? null : await context.batches.get(id);
-    if (!batch) {
-      await showBatches(req, res, context, { problems: ['That batch does not exist.'], status: 404 });
-      return;
-    }
-    res.status(200).type('text/csv; charset=utf-8').attachment(`batch-${batch.id}-results.csv`);
-    res.write(resultsCsvHeader());
-    // A page at a time, waiting for the browser when it reads slower than the database: 200,000 rows
-    // need not sit in memory.
-    for await (const page of context.batches.results(batch.id)) {
-      if (!res.write(page.map(resultsCsvRecord).join(''))) await Promise.race([once(res, 'drain'), once(res, 'close')]);
-      if (res.destroyed) return;
-    }
-    res.end();
-  }));
+  router.get(
+    '/batches/:id/results',
+    route(async (req, res) => {
+      const id = idFrom(req.params.id);
+      const batch = id === null ? null : await context.batches.get(id);
+      if (!batch) {
+        await showBatches(req, res, context, { problems: ['That batch does not exist.'], status: 404 });
+        return;
+      }
+      res.status(200).type('text/csv; charset=utf-8').attachment(`batch-${batch.id}-results.csv`);
+      res.write(resultsCsvHeader());
+      // A page at a time, waiting for the browser when it reads slower than the database: 200,000 rows
+      // need not sit in memory.
+      for await (const page of context.batches.results(batch.id)) {
+        if (!res.write(page.map(resultsCsvRecord).join('')))
+          await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        if (res.destroyed) return;
+      }
+      res.end();
+    }),
+  );
 }
-

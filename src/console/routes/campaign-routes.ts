@@ -1,7 +1,17 @@
 import type { Request, Response, Router } from 'express';
 import { AdminError } from '../../http/admin-errors';
 import type { Campaign } from '../../store/campaign-store';
-import { actorOf, ConsoleContext, field, idFrom, noticeFor, route, seeOther, sendPage, sessionOf } from '../console-context';
+import {
+  actorOf,
+  ConsoleContext,
+  field,
+  idFrom,
+  noticeFor,
+  route,
+  seeOther,
+  sendPage,
+  sessionOf,
+} from '../console-context';
 import { html } from '../html';
 import { postingBase, postingUrls } from '../posting-urls';
 import { campaignListView, campaignView } from '../views/campaigns-view';
@@ -9,8 +19,17 @@ import { campaignListView, campaignView } from '../views/campaigns-view';
 const LIST_LIMIT = 200;
 const FLAGS = ['allowExternalModification', 'whitelistOnly', 'uniqueMerchantReference'] as const;
 
-async function showCampaign(req: Request, res: Response, context: ConsoleContext, campaign: Campaign, extra: { problems?: string[]; status?: number } = {}) {
-  const [campaignEntries, globalEntries] = await Promise.all([context.admin.listWhitelist(campaign.id), context.admin.listWhitelist(null)]);
+async function showCampaign(
+  req: Request,
+  res: Response,
+  context: ConsoleContext,
+  campaign: Campaign,
+  extra: { problems?: string[]; status?: number } = {},
+) {
+  const [campaignEntries, globalEntries] = await Promise.all([
+    context.admin.listWhitelist(campaign.id),
+    context.admin.listWhitelist(null),
+  ]);
   const urls = postingUrls(postingBase(req.protocol, req.get('host')), campaign);
   sendPage(
     req,
@@ -21,7 +40,13 @@ async function showCampaign(req: Request, res: Response, context: ConsoleContext
       section: 'campaigns',
       notice: noticeFor(req),
       problems: extra.problems,
-      body: campaignView({ campaign, session: sessionOf(res), urls, campaignEntries, globalCount: globalEntries.length }),
+      body: campaignView({
+        campaign,
+        session: sessionOf(res),
+        urls,
+        campaignEntries,
+        globalCount: globalEntries.length,
+      }),
     },
     extra.status,
   );
@@ -30,7 +55,12 @@ async function showCampaign(req: Request, res: Response, context: ConsoleContext
 /** The campaign or null (404 page sent). */
 async function findCampaign(req: Request, res: Response, context: ConsoleContext): Promise<Campaign | null> {
   const id = idFrom(req.params.id);
-  const campaign = id === null ? null : await context.admin.getCampaign(id).catch((error) => (error instanceof AdminError && error.status === 404 ? null : Promise.reject(error)));
+  const campaign =
+    id === null
+      ? null
+      : await context.admin
+          .getCampaign(id)
+          .catch((error) => (error instanceof AdminError && error.status === 404 ? null : Promise.reject(error)));
   if (!campaign) {
     const body = html`<section class="card"><p>There is no campaign with this CID.</p><p><a href="/admin/campaigns">All campaigns</a></p></section>`;
     sendPage(req, res, context, { title: 'Campaign not found', section: 'campaigns', body }, 404);
@@ -40,57 +70,87 @@ async function findCampaign(req: Request, res: Response, context: ConsoleContext
 
 /** Campaigns: list and search; per campaign the LinkTrust settings, the password, and posting URLs. */
 export function campaignRoutes(router: Router, context: ConsoleContext): void {
-  router.get('/campaigns', route(async (req, res) => {
-    const search = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 255) : '';
-    const campaigns = await context.admin.listCampaigns(search || null, LIST_LIMIT);
-    sendPage(req, res, context, { title: 'Campaigns', section: 'campaigns', notice: noticeFor(req), body: campaignListView(campaigns, search, LIST_LIMIT) });
-  }));
+  router.get(
+    '/campaigns',
+    route(async (req, res) => {
+      const search = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 255) : '';
+      const campaigns = await context.admin.listCampaigns(search || null, LIST_LIMIT);
+      sendPage(req, res, context, {
+        title: 'Campaigns',
+        section: 'campaigns',
+        notice: noticeFor(req),
+        body: campaignListView(campaigns, search, LIST_LIMIT),
+      });
+    }),
+  );
 
-  router.get('/campaigns/:id', route(async (req, res) => {
-    const campaign = await findCampaign(req, res, context);
-    if (campaign) await showCampaign(req, res, context, campaign);
-  }));
+  router.get(
+    '/campaigns/:id',
+    route(async (req, res) => {
+      const campaign = await findCampaign(req, res, context);
+      if (campaign) await showCampaign(req, res, context, campaign);
+    }),
+  );
 
-  router.post('/campaigns/:id/settings', route(async (req, res) => {
-    const campaign = await findCampaign(req, res, context);
-    if (!campaign) return;
-    // Unticked checkboxes are simply absent from a form post: absent means off.
-    const wanted = Object.fromEntries(FLAGS.map((flag) => [flag, field(req.body, flag) === 'on'])) as Record<(typeof FLAGS)[number], boolean>;
-    const changed = FLAGS.filter((flag) => wanted[flag] !== campaign[flag]);
-    if (changed.length > 0) {
-      const details = Object.fromEntries(changed.map((flag) => [flag, { before: campaign[flag], after: wanted[flag] }]));
-      try {
-        await context.admin.updateCampaign(campaign.id, wanted, context.audit.within(actorOf(req, res), 'campaign.settings', `campaign ${campaign.id}`, details));
-      } catch (error) {
-        if (!(error instanceof AdminError) || error.status >= 500) throw error;
-        await showCampaign(req, res, context, campaign, { problems: [error.message], status: error.status });
+  router.post(
+    '/campaigns/:id/settings',
+    route(async (req, res) => {
+      const campaign = await findCampaign(req, res, context);
+      if (!campaign) return;
+      // Unticked checkboxes are simply absent from a form post: absent means off.
+      const wanted = Object.fromEntries(FLAGS.map((flag) => [flag, field(req.body, flag) === 'on'])) as Record<
+        (typeof FLAGS)[number],
+        boolean
+      >;
+      const changed = FLAGS.filter((flag) => wanted[flag] !== campaign[flag]);
+      if (changed.length > 0) {
+        const details = Object.fromEntries(
+          changed.map((flag) => [flag, { before: campaign[flag], after: wanted[flag] }]),
+        );
+        try {
+          await context.admin.updateCampaign(
+            campaign.id,
+            wanted,
+            context.audit.within(actorOf(req, res), 'campaign.settings', `campaign ${campaign.id}`, details),
+          );
+        } catch (error) {
+          if (!(error instanceof AdminError) || error.status >= 500) throw error;
+          await showCampaign(req, res, context, campaign, { problems: [error.message], status: error.status });
+          return;
+        }
+      }
+      seeOther(res, `/admin/campaigns/${campaign.id}?done=settings`);
+    }),
+  );
+
+  router.post(
+    '/campaigns/:id/password',
+    route(async (req, res) => {
+      const campaign = await findCampaign(req, res, context);
+      if (!campaign) return;
+      const password = field(req.body, 'password');
+      const confirm = field(req.body, 'confirm');
+      const problems: string[] = [];
+      if (password === '') problems.push('Type the new password.');
+      else if (password !== confirm) problems.push('The two passwords are not the same. Type them again.');
+      if (problems.length === 0) {
+        const action = campaign.passwordHash ? 'campaign.password_rotated' : 'campaign.password_set';
+        try {
+          await context.admin.updateCampaign(
+            campaign.id,
+            { password },
+            context.audit.within(actorOf(req, res), action, `campaign ${campaign.id}`),
+          );
+        } catch (error) {
+          if (!(error instanceof AdminError) || error.status >= 500) throw error;
+          problems.push(error.message);
+        }
+      }
+      if (problems.length > 0) {
+        await showCampaign(req, res, context, campaign, { problems, status: 400 });
         return;
       }
-    }
-    seeOther(res, `/admin/campaigns/${campaign.id}?done=settings`);
-  }));
-
-  router.post('/campaigns/:id/password', route(async (req, res) => {
-    const campaign = await findCampaign(req, res, context);
-    if (!campaign) return;
-    const password = field(req.body, 'password');
-    const confirm = field(req.body, 'confirm');
-    const problems: string[] = [];
-    if (password === '') problems.push('Type the new password.');
-    else if (password !== confirm) problems.push('The two passwords are not the same. Type them again.');
-    if (problems.length === 0) {
-      const action = campaign.passwordHash ? 'campaign.password_rotated' : 'campaign.password_set';
-      try {
-        await context.admin.updateCampaign(campaign.id, { password }, context.audit.within(actorOf(req, res), action, `campaign ${campaign.id}`));
-      } catch (error) {
-        if (!(error instanceof AdminError) || error.status >= 500) throw error;
-        problems.push(error.message);
-      }
-    }
-    if (problems.length > 0) {
-      await showCampaign(req, res, context, campaign, { problems, status: 400 });
-      return;
-    }
-    seeOther(res, `/admin/campaigns/${campaign.id}?done=password`);
-  }));
+      seeOther(res, `/admin/campaigns/${campaign.id}?done=password`);
+    }),
+  );
 }

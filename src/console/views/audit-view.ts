@@ -19,9 +19,12 @@ function details(entry: AuditEntry): SafeHtml {
 
 /** The audit log: every change made in the console, newest first. */
 export function auditView(entries: AuditEntry[], olderHref: string | null): SafeHtml {
-  if (entries.length === 0) return html`<section class="card"><p>Nothing has been changed through the console yet.</p></section>`;
+  if (entries.length === 0)
+    return html`<section class="card"><p>Nothing has been changed through the console yet.</p></section>`;
   const rows = entries.map(
-    (e) => html`<tr><td data-label="When">${time(e.at)}</td><td data-label="Who">${e.actor}</td><td data-label="Action"><code>${e.action}</code></td>
+    (
+      e,
+    ) => html`<tr><td data-label="When">${time(e.at)}</td><td data-label="Who">${e.actor}</td><td data-label="Action"><code>${e.action}</code></td>
 <td data-label="Target">${e.target ?? '—'}</td><td data-label="Details">${details(e)}</td><td data-label="Client IP"><code>${e.clientIp ?? '—'}</code></td></tr>`,
   );
   return html`<section class="card"><div class="table-wrap"><table class="stack"><caption>Changes made in the console, newest first</caption>

@@ -38,10 +38,16 @@ function checkbox(name: string, label: string, hint: string, checked: boolean): 
 
 function warnings(campaign: Campaign, whitelistCount: number): SafeHtml {
   const list: string[] = [];
-  if (!campaign.allowExternalModification) list.push('External modifications are off: /transaction.edit refuses every change to this campaign.');
+  if (!campaign.allowExternalModification)
+    list.push('External modifications are off: /transaction.edit refuses every change to this campaign.');
   if (campaign.passwordHash === null) list.push('No password is set: every modification is refused until one is.');
-  if (campaign.whitelistOnly && whitelistCount === 0) list.push('Only white-listed IPs may modify, but no global or campaign entry exists: every modification is refused.');
-  return list.length ? html`<div class="problem" role="note"><strong>Heads up</strong><ul>${list.map((w) => html`<li>${w}</li>`)}</ul></div>` : html``;
+  if (campaign.whitelistOnly && whitelistCount === 0)
+    list.push(
+      'Only white-listed IPs may modify, but no global or campaign entry exists: every modification is refused.',
+    );
+  return list.length
+    ? html`<div class="problem" role="note"><strong>Heads up</strong><ul>${list.map((w) => html`<li>${w}</li>`)}</ul></div>`
+    : html``;
 }
 
 /** One campaign: its settings, password, posting URLs and white-list. */

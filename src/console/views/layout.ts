@@ -44,9 +44,11 @@ export function csrfField(session: PageSession): SafeHtml {
 
 function header(options: PageOptions): SafeHtml {
   const { session, section } = options;
-  if (!session) return html`<header class="top"><div class="bar"><span class="brand">txedit console</span></div></header>`;
+  if (!session)
+    return html`<header class="top"><div class="bar"><span class="brand">txedit console</span></div></header>`;
   const items = MENU.map(
-    ([key, label, href]) => html`<li><a href="${href}"${key === section ? html` aria-current="page"` : ''}>${label}</a></li>`,
+    ([key, label, href]) =>
+      html`<li><a href="${href}"${key === section ? html` aria-current="page"` : ''}>${label}</a></li>`,
   );
   return html`<header class="top"><div class="bar">
   <a class="brand" href="/admin/campaigns">txedit console</a>

@@ -11,7 +11,10 @@ export type ProcessingRun =
 
 /** One line saying what a run did. */
 export function runSummary(run: ProcessingRun): string {
-  if (run.kind === 'hold') return run.inProgress ? 'Nightly processing is now held: every modification answers “Nightly processing in progress” until released.' : 'Nightly processing state released: modifications are accepted again.';
+  if (run.kind === 'hold')
+    return run.inProgress
+      ? 'Nightly processing is now held: every modification answers “Nightly processing in progress” until released.'
+      : 'Nightly processing state released: modifications are accepted again.';
   if (run.kind === 'hourly') {
     return run.through > run.from
       ? `Hourly roll-up done: hours from ${new Date(run.from).toISOString()} to ${new Date(run.through).toISOString()} are rolled up.`
@@ -21,7 +24,9 @@ export function runSummary(run: ProcessingRun): string {
   switch (o.kind) {
     case 'completed': {
       const r = o.report;
-      const check = r.consistency.ok ? 'the consistency check found no differences' : `the consistency check found ${r.consistency.differences.length} difference(s)`;
+      const check = r.consistency.ok
+        ? 'the consistency check found no differences'
+        : `the consistency check found ${r.consistency.differences.length} difference(s)`;
       return `Nightly processing for ${r.date} (${r.timeZone}) completed: ${r.dailyRows} daily statistics row(s); ${check}.`;
     }
     case 'already_in_progress':
@@ -34,9 +39,11 @@ export function runSummary(run: ProcessingRun): string {
 }
 
 function differences(run: ProcessingRun | null): SafeHtml {
-  if (!run || run.kind !== 'nightly' || run.outcome.kind !== 'completed' || run.outcome.report.consistency.ok) return html``;
+  if (!run || run.kind !== 'nightly' || run.outcome.kind !== 'completed' || run.outcome.report.consistency.ok)
+    return html``;
   const rows = run.outcome.report.consistency.differences.map(
-    (d) => html`<tr><td data-label="CID" class="num">${d.campaignId}</td><td data-label="Affiliate" class="num">${d.affiliateId}</td><td data-label="Totals that differ">${d.fields.join(', ')}</td></tr>`,
+    (d) =>
+      html`<tr><td data-label="CID" class="num">${d.campaignId}</td><td data-label="Affiliate" class="num">${d.affiliateId}</td><td data-label="Totals that differ">${d.fields.join(', ')}</td></tr>`,
   );
   return html`<section class="card"><div class="table-wrap"><table class="stack"><caption>Statistics that differ from the transactions</caption>
 <thead><tr><th scope="col" class="num">CID</th><th scope="col" class="num">Affiliate</th><th scope="col">Totals that differ</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
@@ -45,7 +52,9 @@ function differences(run: ProcessingRun | null): SafeHtml {
 /** The run holding the lease, if any: its day, its start, its lease, and whether it still holds. */
 function runFacts(run: ProcessingStatus['nightly']['run']): SafeHtml {
   if (!run) return html`<dt>Run</dt><dd><span class="muted">—</span></dd>`;
-  const state = run.live ? html`lease until ${time(run.leaseExpiresAt)}` : html`<strong>lease expired</strong> at ${time(run.leaseExpiresAt)}: interrupted`;
+  const state = run.live
+    ? html`lease until ${time(run.leaseExpiresAt)}`
+    : html`<strong>lease expired</strong> at ${time(run.leaseExpiresAt)}: interrupted`;
   return html`<dt>Run</dt><dd>${run.date}, started ${time(run.startedAt)}; ${state}</dd>`;
 }
 
@@ -54,14 +63,21 @@ function interruptedDays(status: ProcessingStatus): SafeHtml {
   const { interruptedDays: days, interruptions } = status.nightly;
   if (days.length === 0) return html``;
   const rows = days.map(
-    (d) => html`<tr><td data-label="Day">${d.date}</td><td data-label="Found interrupted">${time(d.interruptedAt)}</td><td data-label="Done again">${d.completedAt === null ? html`<strong>not yet</strong>` : time(d.completedAt)}</td></tr>`,
+    (d) =>
+      html`<tr><td data-label="Day">${d.date}</td><td data-label="Found interrupted">${time(d.interruptedAt)}</td><td data-label="Done again">${d.completedAt === null ? html`<strong>not yet</strong>` : time(d.completedAt)}</td></tr>`,
   );
   return html`<div class="table-wrap"><table class="stack"><caption>Interrupted nightly runs (${interruptions} in all; the latest)</caption>
 <thead><tr><th scope="col">Day</th><th scope="col">Found interrupted</th><th scope="col">Done again</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 /** The Processing page: watermark, nightly state, and a button for each job. */
-export function processingView(input: { status: ProcessingStatus; timeZone: string; defaultNightlyDate: string; run: ProcessingRun | null; session: PageSession }): SafeHtml {
+export function processingView(input: {
+  status: ProcessingStatus;
+  timeZone: string;
+  defaultNightlyDate: string;
+  run: ProcessingRun | null;
+  session: PageSession;
+}): SafeHtml {
   const { status, session } = input;
   const { held, run } = status.nightly;
   // Releasing clears the hold and ends a run's lease; shown when there is either to release.

@@ -40,24 +40,38 @@ export function transactionSearchView(search: TransactionSearch, found: Transact
 ${results}`;
 }
 
-const IDENTIFIERS: Record<string, string> = { transaction_id: 'Transaction ID', click_id: 'Click ID', merchant_reference: 'Merchant ref. + CID' };
-const POSTBACK: Record<string, string> = { not_requested: 'Not requested', queued: 'Queued', no_postback_url: 'Requested; affiliate has no postback URL' };
+const IDENTIFIERS: Record<string, string> = {
+  transaction_id: 'Transaction ID',
+  click_id: 'Click ID',
+  merchant_reference: 'Merchant ref. + CID',
+};
+const POSTBACK: Record<string, string> = {
+  not_requested: 'Not requested',
+  queued: 'Queued',
+  no_postback_url: 'Requested; affiliate has no postback URL',
+};
 
 function who(m: Modification): SafeHtml {
   const batch = m.requestId ? /^batch-(\d+)-row-(\d+)$/.exec(m.requestId) : null;
-  if (m.source === 'batch' && batch) return html`Batch <a href="/admin/batches#batch-${batch[1]}">${batch[1]}</a>, row ${batch[2]}`;
+  if (m.source === 'batch' && batch)
+    return html`Batch <a href="/admin/batches#batch-${batch[1]}">${batch[1]}</a>, row ${batch[2]}`;
   if (m.source === 'api') return html`/transaction.edit`;
   return html`${m.source}`;
 }
 
 function change(before: string, after: string): SafeHtml {
-  return before === after ? html`<span>${after}</span>` : html`<span class="change">${before} → <span class="to">${after}</span></span>`;
+  return before === after
+    ? html`<span>${after}</span>`
+    : html`<span class="change">${before} → <span class="to">${after}</span></span>`;
 }
 
 function historyTable(history: Modification[]): SafeHtml {
   if (history.length === 0) return html`<p>No modifications yet.</p>`;
   const rows = history.map((m) => {
-    const changed = m.before.affiliatePayout !== m.after.affiliatePayout || m.before.merchantRevenue !== m.after.merchantRevenue || m.before.approved !== m.after.approved;
+    const changed =
+      m.before.affiliatePayout !== m.after.affiliatePayout ||
+      m.before.merchantRevenue !== m.after.merchantRevenue ||
+      m.before.approved !== m.after.approved;
     return html`<tr${changed ? html` class="changed"` : ''}>
 <td data-label="When">${time(m.createdAt)}</td>
 <td data-label="Who / source">${who(m)}<br><span class="small muted">by ${IDENTIFIERS[m.identifier] ?? m.identifier}</span>${m.requestId ? html`<br><span class="small muted">request <code class="wrap">${m.requestId}</code></span>` : ''}</td>
@@ -78,9 +92,11 @@ function attemptsList(attempts: PostbackAttempt[]): SafeHtml {
   if (attempts.length === 0) return html`<p class="small muted">No attempts yet.</p>`;
   return html`<div class="table-wrap"><table class="stack"><caption class="small">Attempts</caption>
 <thead><tr><th scope="col" class="num">#</th><th scope="col">Started</th><th scope="col">Result</th><th scope="col" class="num">Duration</th></tr></thead>
-<tbody>${attempts.map((a) => html`<tr><td data-label="#" class="num">${a.attempt}</td><td data-label="Started">${time(a.startedAt)}</td>
+<tbody>${attempts.map(
+    (a) => html`<tr><td data-label="#" class="num">${a.attempt}</td><td data-label="Started">${time(a.startedAt)}</td>
 <td data-label="Result">${a.httpStatus !== null ? html`HTTP ${a.httpStatus}` : ''}${a.error ? html` <span class="state-failed">${a.error}</span>` : ''}</td>
-<td data-label="Duration" class="num">${a.durationMs} ms</td></tr>`)}</tbody></table></div>`;
+<td data-label="Duration" class="num">${a.durationMs} ms</td></tr>`,
+  )}</tbody></table></div>`;
 }
 
 function deliveryCard(d: PostbackDelivery, attempts: PostbackAttempt[], session: PageSession): SafeHtml {
@@ -97,7 +113,13 @@ ${d.status === 'failed' ? html`<form class="actions" method="post" action="/admi
 }
 
 /** One transaction: its values, full modification history, and postback deliveries. */
-export function transactionView(input: { transaction: Transaction; history: Modification[]; deliveries: PostbackDelivery[]; attempts: PostbackAttempt[]; session: PageSession }): SafeHtml {
+export function transactionView(input: {
+  transaction: Transaction;
+  history: Modification[];
+  deliveries: PostbackDelivery[];
+  attempts: PostbackAttempt[];
+  session: PageSession;
+}): SafeHtml {
   const t = input.transaction;
   return html`<section class="card" aria-labelledby="now-h"><h2 id="now-h">Now</h2>
 <dl class="facts">

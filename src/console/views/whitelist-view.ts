@@ -34,7 +34,13 @@ function table(caption: string, entries: WhitelistEntry[], session: PageSession,
 }
 
 /** The White-listed IPs page: the add form, then global and campaign entries. */
-export function whitelistView(input: { entries: WhitelistEntry[]; filter: WhitelistFilter; form: WhitelistForm; session: PageSession; returnTo: string }): SafeHtml {
+export function whitelistView(input: {
+  entries: WhitelistEntry[];
+  filter: WhitelistFilter;
+  form: WhitelistForm;
+  session: PageSession;
+  returnTo: string;
+}): SafeHtml {
   const { entries, filter, form, session, returnTo } = input;
   const global = entries.filter((e) => e.campaignId === null);
   const perCampaign = entries.filter((e) => e.campaignId !== null);

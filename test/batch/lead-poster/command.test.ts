@@ -77,7 +77,11 @@ describe.each(testEngines())('txedit post against a live server on %s', (engine)
 
   it('applies the file, prints the summary, exits 0; a re-run skips every row and applies nothing twice', async () => {
     const { password, t1, t2 } = await scene();
-    const file = writeInput('mods.txt', ['Password\tTransactionID\tAP\tA', `${password}\t${t1.id}\t4.00\tno`, `${password}\t${t2.id}\t5.00\tyes`]);
+    const file = writeInput('mods.txt', [
+      'Password\tTransactionID\tAP\tA',
+      `${password}\t${t1.id}\t4.00\tno`,
+      `${password}\t${t2.id}\t5.00\tyes`,
+    ]);
 
     const first = await runCli(['post', file, '--url', context.server.baseUrl]);
     expect(first).toEqual({
@@ -86,24 +90,56 @@ describe.each(testEngines())('txedit post against a live server on %s', (engine)
       stderr: '',
     });
 
-    const second = await runCli(['post', file, '--url', `${context.server.baseUrl}/transaction.edit`, '--concurrency', '2']);
+    const second = await runCli([
+      'post',
+      file,
+      '--url',
+      `${context.server.baseUrl}/transaction.edit`,
+      '--concurrency',
+      '2',
+    ]);
     expect(second).toEqual({
       code: 0,
       stdout: `posted 0 rows: 0 succeeded, 0 failed, 2 skipped (already done) — results in ${file}.results.csv\n`,
       stderr: '',
     });
-    for (const t of [t1, t2]) expect(await context.server.services.stores.modifications.listForTransaction(t.id)).toHaveLength(1);
+    for (const t of [t1, t2])
+      expect(await context.server.services.stores.modifications.listForTransaction(t.id)).toHaveLength(1);
   });
 
   it('exits 1 when a row failed, prints JSON with --json, and never shows the password', async () => {
     const { password, t1, t2 } = await scene();
-    const file = writeInput('mods.csv', ['Password,TransactionID,AP', `${password},${t1.id},4.00`, `${password}x,${t2.id},5.00`]);
+    const file = writeInput('mods.csv', [
+      'Password,TransactionID,AP',
+      `${password},${t1.id},4.00`,
+      `${password}x,${t2.id},5.00`,
+    ]);
     const results = path.join(dir, 'out.csv');
 
-    const run = await runCli(['post', file, '--url', context.server.baseUrl, '--json', '--results', results, '--retries', '0']);
+    const run = await runCli([
+      'post',
+      file,
+      '--url',
+      context.server.baseUrl,
+      '--json',
+      '--results',
+      results,
+      '--retries',
+      '0',
+    ]);
     expect(run.code).toBe(1);
-    expect(JSON.parse(run.stdout)).toMatchObject({ resultsPath: results, total: 2, posted: 2, succeeded: 1, failed: 1, skipped: 0, allSucceeded: false });
-    expect(fs.readFileSync(results, 'utf8')).toContain(`\r\n2,False,Permanent failure: Invalid authentication credentials,${t2.id},,,\r\n`);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      resultsPath: results,
+      total: 2,
+      posted: 2,
+      succeeded: 1,
+      failed: 1,
+      skipped: 0,
+      allSucceeded: false,
+    });
+    expect(fs.readFileSync(results, 'utf8')).toContain(
+      `\r\n2,False,Permanent failure: Invalid authentication credentials,${t2.id},,,\r\n`,
+    );
 
     // A re-run skips the permanent failure, says so, and still exits 1: not every row succeeded.
     const again = await runCli(['post', file, '--url', context.server.baseUrl, '--results', results]);
@@ -120,7 +156,11 @@ describe('txedit post usage and file errors (exit 2, one line on stderr)', () =>
   const goodFile = () => writeInput('ok.txt', ['Password\tTransactionID\tA', 'pw\t1\tno']);
 
   it('refuses a missing --url', async () => {
-    expect(await runCli(['post', goodFile()])).toEqual({ code: 2, stdout: '', stderr: "error: required option '--url <url>' not specified\n" });
+    expect(await runCli(['post', goodFile()])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "error: required option '--url <url>' not specified\n",
+    });
   });
 
   it('refuses a --concurrency that is not a positive whole number', async () => {
@@ -139,7 +179,11 @@ describe('txedit post usage and file errors (exit 2, one line on stderr)', () =>
 
   it('refuses a file that does not exist', async () => {
     const missing = path.join(dir, 'missing.txt');
-    expect(await runCli(['post', missing, '--url', 'http://127.0.0.1:9'])).toEqual({ code: 2, stdout: '', stderr: `txedit post: cannot read ${missing}: no such file\n` });
+    expect(await runCli(['post', missing, '--url', 'http://127.0.0.1:9'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `txedit post: cannot read ${missing}: no such file\n`,
+    });
   });
 
   it("refuses a file the parser rejects, with the parser's reason", async () => {
@@ -157,7 +201,11 @@ describe('txedit post usage and file errors (exit 2, one line on stderr)', () =>
     const file = path.join(dir, 'photo.txt');
     fs.writeFileSync(file, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x02]));
     const run = await runCli(['post', file, '--url', 'http://127.0.0.1:9']);
-    expect(run).toEqual({ code: 2, stdout: '', stderr: `txedit post: ${file}: the file is not a text file (binary content)\n` });
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `txedit post: ${file}: the file is not a text file (binary content)\n`,
+    });
   });
 
   it('stops when asked to, says how to resume, and exits 130', async () => {
@@ -166,7 +214,8 @@ describe('txedit post usage and file errors (exit 2, one line on stderr)', () =>
     expect(run).toEqual({
       code: 130,
       stdout: `posted 0 rows: 0 succeeded, 0 failed, 0 skipped (already done) — results in ${file}.results.csv\n`,
-      stderr: 'stopping: waiting for the rows in flight (Ctrl-C again to quit at once)\ninterrupted: 2 rows not posted; run the same command again to resume\n',
+      stderr:
+        'stopping: waiting for the rows in flight (Ctrl-C again to quit at once)\ninterrupted: 2 rows not posted; run the same command again to resume\n',
     });
   });
 });

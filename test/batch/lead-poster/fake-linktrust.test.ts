@@ -13,23 +13,35 @@ import { startReceiver, type Receiver } from '../../support/receiver';
 
 const HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<LinkTrust><ApiResponse action="ModifyTransaction">\n';
 // LinkTrust's sample layout, its `<CID><CID>` typo included: the poster must cope with the real thing.
-const SUPPLIED = '<SuppliedValues>\n<TransactionId></TransactionId>\n<ClickId></ClickId>\n<MerchantReferenceId></MerchantReferenceId>\n<CID><CID>\n<AP></AP>\n<MP></MP>\n<A></A>\n<REASON></REASON>\n</SuppliedValues>\n</ApiResponse></LinkTrust>';
+const SUPPLIED =
+  '<SuppliedValues>\n<TransactionId></TransactionId>\n<ClickId></ClickId>\n<MerchantReferenceId></MerchantReferenceId>\n<CID><CID>\n<AP></AP>\n<MP></MP>\n<A></A>\n<REASON></REASON>\n</SuppliedValues>\n</ApiResponse></LinkTrust>';
 const SUCCESS = `${HEAD}<Succeeded>True</Succeeded>\n${SUPPLIED}`;
-const failure = (type: string, message: string) => `${HEAD}<Succeeded>False</Succeeded>\n<Error><Type>${type}</Type>\n<Message>${message}</Message>\n</Error>${SUPPLIED}`;
+const failure = (type: string, message: string) =>
+  `${HEAD}<Succeeded>False</Succeeded>\n<Error><Type>${type}</Type>\n<Message>${message}</Message>\n</Error>${SUPPLIED}`;
 const NIGHTLY = failure('temporary', 'Temporary failure: Nightly processing in progress');
 const BAD_PASSWORD = failure('permanent', 'Permanent Failure: Invalid authentication credentials.');
 
 const HEADER = 'Password\tTransactionID\tAP\tMP\tA';
 const PASSWORD = 'pw-Sekrit-7731';
-const txRows = (...ids: number[]) => [HEADER, ...ids.map((id) => `${PASSWORD}\t${id}\t1.50\t3.00\tyes`)].join('\r\n') + '\r\n';
+const txRows = (...ids: number[]) =>
+  [HEADER, ...ids.map((id) => `${PASSWORD}\t${id}\t1.50\t3.00\tyes`)].join('\r\n') + '\r\n';
 
-function send(res: http.ServerResponse, body: string, status = 200, type = 'text/xml; charset=utf-8', headers: Record<string, string> = {}) {
+function send(
+  res: http.ServerResponse,
+  body: string,
+  status = 200,
+  type = 'text/xml; charset=utf-8',
+  headers: Record<string, string> = {},
+) {
   res.writeHead(status, { 'content-type': type, ...headers });
   res.end(body);
 }
 
 /** Reads a request body, then answers with `answer(form, index)`. */
-function answering(receiver: Receiver, answer: (form: URLSearchParams, index: number, res: http.ServerResponse) => void) {
+function answering(
+  receiver: Receiver,
+  answer: (form: URLSearchParams, index: number, res: http.ServerResponse) => void,
+) {
   receiver.respond((req, res, index) => {
     let body = '';
     req.setEncoding('utf8');
@@ -77,7 +89,10 @@ describe('Lead Poster against a LinkTrust stand-in', () => {
   const resultsOf = (file: string) => fs.readFileSync(`${file}.results.csv`, 'utf8');
 
   it('posts each row as a form body to /transaction.edit: names as spelled, empty cells left out', async () => {
-    const file = writeInput('mixed.txt', `Password\tTransactionid\tAP\tMP\tA\tREASON\r\n${PASSWORD}\t1001\t\t2.50\tno\tcustomer refund, partial & late\r\n`);
+    const file = writeInput(
+      'mixed.txt',
+      `Password\tTransactionid\tAP\tMP\tA\tREASON\r\n${PASSWORD}\t1001\t\t2.50\tno\tcustomer refund, partial & late\r\n`,
+    );
     let contentType: string | undefined;
     receiver.respond((req, res) => {
       contentType = req.headers['content-type'];
@@ -98,8 +113,18 @@ describe('Lead Poster against a LinkTrust stand-in', () => {
       ['A', 'no'],
       ['REASON', 'customer refund, partial & late'],
     ]);
-    expect(summary).toMatchObject({ total: 1, posted: 1, succeeded: 1, failed: 0, skipped: 0, allSucceeded: true, interrupted: false });
-    expect(resultsOf(file)).toBe('Row,Succeeded,Message,TransactionId,ClickId,MerchantReferenceId,CID\r\n1,True,Succeeded,1001,,,\r\n');
+    expect(summary).toMatchObject({
+      total: 1,
+      posted: 1,
+      succeeded: 1,
+      failed: 0,
+      skipped: 0,
+      allSucceeded: true,
+      interrupted: false,
+    });
+    expect(resultsOf(file)).toBe(
+      'Row,Succeeded,Message,TransactionId,ClickId,MerchantReferenceId,CID\r\n1,True,Succeeded,1001,,,\r\n',
+    );
   });
 
   it('retries a temporary failure with growing waits and records the success', async () => {
@@ -124,7 +149,9 @@ describe('Lead Poster against a LinkTrust stand-in', () => {
 
   it('does not retry a permanent or a system failure', async () => {
     const file = writeInput('tx.txt', txRows(1001, 1002));
-    answering(receiver, (form, _index, res) => send(res, form.get('TransactionID') === '1001' ? BAD_PASSWORD : failure('system', 'System level error')));
+    answering(receiver, (form, _index, res) =>
+      send(res, form.get('TransactionID') === '1001' ? BAD_PASSWORD : failure('system', 'System level error')),
+    );
     const summary = await run(file, { concurrency: 1 });
     expect(receiver.received).toHaveLength(2);
     expect(sleeps).toEqual([]);
@@ -152,7 +179,9 @@ describe('Lead Poster against a LinkTrust stand-in', () => {
     const file = writeInput('tx.txt', txRows(1001));
     answering(receiver, (_form, _index, res) => send(res, '<html>Maintenance</html>', 200, 'text/html'));
     await run(file, { retries: 1 });
-    expect(resultsOf(file)).toContain('\r\n1,False,"Not a LinkTrust answer (HTTP 200 OK, text/html) (2 attempts)",1001,,,\r\n');
+    expect(resultsOf(file)).toContain(
+      '\r\n1,False,"Not a LinkTrust answer (HTTP 200 OK, text/html) (2 attempts)",1001,,,\r\n',
+    );
   });
 
   it('does not retry a 404 (a wrong --url), and posts the row again on a re-run', async () => {
@@ -165,12 +194,16 @@ describe('Lead Poster against a LinkTrust stand-in', () => {
     const again = await run(file);
     expect(receiver.received).toHaveLength(2);
     expect(again).toMatchObject({ succeeded: 1, skipped: 0, allSucceeded: true });
-    expect(resultsOf(file)).toBe('Row,Succeeded,Message,TransactionId,ClickId,MerchantReferenceId,CID\r\n1,True,Succeeded,1001,,,\r\n');
+    expect(resultsOf(file)).toBe(
+      'Row,Succeeded,Message,TransactionId,ClickId,MerchantReferenceId,CID\r\n1,True,Succeeded,1001,,,\r\n',
+    );
   });
 
   it("waits at least a 429's Retry-After", async () => {
     const file = writeInput('tx.txt', txRows(1001));
-    answering(receiver, (_form, index, res) => (index === 0 ? send(res, 'slow down', 429, 'text/plain', { 'retry-after': '7' }) : send(res, SUCCESS)));
+    answering(receiver, (_form, index, res) =>
+      index === 0 ? send(res, 'slow down', 429, 'text/plain', { 'retry-after': '7' }) : send(res, SUCCESS),
+    );
     await run(file);
     expect(sleeps).toEqual([7000]);
   });
@@ -193,7 +226,9 @@ describe('Lead Poster against a LinkTrust stand-in', () => {
     const summary = await run(file, { url: `http://127.0.0.1:${port}/transaction.edit`, retries: 2 });
     expect(sleeps).toHaveLength(2);
     expect(summary).toMatchObject({ failed: 1, allSucceeded: false });
-    expect(resultsOf(file)).toContain(`\r\n1,False,Network error: connect ECONNREFUSED 127.0.0.1:${port} (3 attempts),1001,,,\r\n`);
+    expect(resultsOf(file)).toContain(
+      `\r\n1,False,Network error: connect ECONNREFUSED 127.0.0.1:${port} (3 attempts),1001,,,\r\n`,
+    );
   });
 
   it('never has more rows in flight than the concurrency', async () => {
@@ -216,7 +251,9 @@ describe('Lead Poster against a LinkTrust stand-in', () => {
 
   it('keeps the password out of the results, even when the server repeats it', async () => {
     const file = writeInput('tx.txt', txRows(1001));
-    answering(receiver, (form, _index, res) => send(res, failure('permanent', `Permanent failure: no campaign takes ${form.get('Password')}`)));
+    answering(receiver, (form, _index, res) =>
+      send(res, failure('permanent', `Permanent failure: no campaign takes ${form.get('Password')}`)),
+    );
     const summary = await run(file);
     const results = resultsOf(file);
     expect(results).toContain('\r\n1,False,Permanent failure: no campaign takes ***,1001,,,\r\n');
@@ -225,12 +262,17 @@ describe('Lead Poster against a LinkTrust stand-in', () => {
   });
 
   it('refuses a row with more fields than the header without posting it', async () => {
-    const file = writeInput('tx.txt', `${HEADER}\n${PASSWORD}\t1001\t1.50\t3.00\tyes\textra\n${PASSWORD}\t1002\t1.50\t3.00\tyes\n`);
+    const file = writeInput(
+      'tx.txt',
+      `${HEADER}\n${PASSWORD}\t1001\t1.50\t3.00\tyes\textra\n${PASSWORD}\t1002\t1.50\t3.00\tyes\n`,
+    );
     answering(receiver, (_form, _index, res) => send(res, SUCCESS));
     const summary = await run(file);
     expect(receiver.received).toHaveLength(1);
     expect(summary).toMatchObject({ succeeded: 1, failed: 1 });
-    expect(resultsOf(file)).toContain('\r\n1,False,Permanent failure: Row has 1 more field than the header has columns,1001,,,\r\n');
+    expect(resultsOf(file)).toContain(
+      '\r\n1,False,Permanent failure: Row has 1 more field than the header has columns,1001,,,\r\n',
+    );
   });
 
   it('refuses the whole file with the parser’s reason, posting nothing and writing no results', async () => {
@@ -245,7 +287,11 @@ describe('Lead Poster against a LinkTrust stand-in', () => {
     const file = writeInput('tx.txt', txRows(1001, 1002, 1003, 1004, 1005));
     answering(receiver, (_form, _index, res) => send(res, SUCCESS));
     const stop = new AbortController();
-    const first = await run(file, { concurrency: 1, signal: stop.signal, onProgress: (p) => p.done === 2 && stop.abort() });
+    const first = await run(file, {
+      concurrency: 1,
+      signal: stop.signal,
+      onProgress: (p) => p.done === 2 && stop.abort(),
+    });
     expect(first).toMatchObject({ posted: 2, notPosted: 3, interrupted: true, allSucceeded: false });
     expect(receiver.received).toHaveLength(2);
 
@@ -275,7 +321,10 @@ describe('Lead Poster against a LinkTrust stand-in', () => {
 
   it('resumes from a results file whose last line a crash cut short', async () => {
     const file = writeInput('tx.txt', txRows(1001, 1002, 1003));
-    fs.writeFileSync(`${file}.results.csv`, 'Row,Succeeded,Message,TransactionId,ClickId,MerchantReferenceId,CID\r\n1,True,Succeeded,1001,,,\r\n2,"Tempor');
+    fs.writeFileSync(
+      `${file}.results.csv`,
+      'Row,Succeeded,Message,TransactionId,ClickId,MerchantReferenceId,CID\r\n1,True,Succeeded,1001,,,\r\n2,"Tempor',
+    );
     answering(receiver, (form, _index, res) => {
       bodies.push(form.get('TransactionID') as string);
       send(res, SUCCESS);
@@ -290,7 +339,10 @@ describe('Lead Poster against a LinkTrust stand-in', () => {
 
   it('posts a row again when the input row changed since its result was recorded', async () => {
     const file = writeInput('tx.txt', txRows(1001));
-    fs.writeFileSync(`${file}.results.csv`, 'Row,Succeeded,Message,TransactionId,ClickId,MerchantReferenceId,CID\r\n1,True,Succeeded,9999,,,\r\n');
+    fs.writeFileSync(
+      `${file}.results.csv`,
+      'Row,Succeeded,Message,TransactionId,ClickId,MerchantReferenceId,CID\r\n1,True,Succeeded,9999,,,\r\n',
+    );
     answering(receiver, (_form, _index, res) => send(res, SUCCESS));
     const summary = await run(file);
     expect(summary).toMatchObject({ skipped: 0, posted: 1 });
@@ -302,7 +354,10 @@ describe('Lead Poster against a LinkTrust stand-in', () => {
     const results = path.join(dir, 'notes.csv');
     fs.writeFileSync(results, 'my,own,notes\n');
     const result = await postModificationFile({ file, url: receiver.url, resultsPath: results });
-    expect(result).toEqual({ ok: false, reason: `${results} exists and is not a Lead Poster results file (its header is not Row,Succeeded,Message,TransactionId,ClickId,MerchantReferenceId,CID)` });
+    expect(result).toEqual({
+      ok: false,
+      reason: `${results} exists and is not a Lead Poster results file (its header is not Row,Succeeded,Message,TransactionId,ClickId,MerchantReferenceId,CID)`,
+    });
     expect(fs.readFileSync(results, 'utf8')).toBe('my,own,notes\n');
     expect(receiver.received).toHaveLength(0);
   });

@@ -29,7 +29,16 @@ const LINKTRUST_FAILURE_SAMPLE = `<?xml version="1.0" encoding="UTF-8"?>
 </SuppliedValues>
 </ApiResponse></LinkTrust>`;
 
-const NO_SUPPLIED = { transactionId: '', clickId: '', merchantReferenceId: '', cid: '', ap: '', mp: '', a: '', reason: '' };
+const NO_SUPPLIED = {
+  transactionId: '',
+  clickId: '',
+  merchantReferenceId: '',
+  cid: '',
+  ap: '',
+  mp: '',
+  a: '',
+  reason: '',
+};
 
 describe('readLinkTrustAnswer', () => {
   it("reads LinkTrust's failure sample although it is not well-formed XML", () => {
@@ -41,7 +50,9 @@ describe('readLinkTrustAnswer', () => {
   });
 
   it("reads txedit's own answers, success and each failure type", () => {
-    expect(readLinkTrustAnswer(renderLinkTrustResponse({ kind: 'applied' } as never, NO_SUPPLIED))).toEqual({ succeeded: true });
+    expect(readLinkTrustAnswer(renderLinkTrustResponse({ kind: 'applied' } as never, NO_SUPPLIED))).toEqual({
+      succeeded: true,
+    });
     expect(readLinkTrustAnswer(renderLinkTrustResponse({ kind: 'nightly_in_progress' }, NO_SUPPLIED))).toEqual({
       succeeded: false,
       type: 'temporary',
@@ -55,14 +66,20 @@ describe('readLinkTrustAnswer', () => {
   });
 
   it('decodes escaped characters in the message', () => {
-    const body = '<LinkTrust><ApiResponse><Succeeded>False</Succeeded><Error><Type>permanent</Type><Message>A &amp; B &lt;C&gt; &#233;&#x41;</Message></Error></ApiResponse></LinkTrust>';
+    const body =
+      '<LinkTrust><ApiResponse><Succeeded>False</Succeeded><Error><Type>permanent</Type><Message>A &amp; B &lt;C&gt; &#233;&#x41;</Message></Error></ApiResponse></LinkTrust>';
     expect(readLinkTrustAnswer(body)).toEqual({ succeeded: false, type: 'permanent', message: 'A & B <C> éA' });
   });
 
   it('classifies a failure without a known Type by its message prefix', () => {
-    const answer = (message: string) => `<LinkTrust><Succeeded>False</Succeeded><Error><Message>${message}</Message></Error></LinkTrust>`;
-    expect(readLinkTrustAnswer(answer('Temporary failure: Hourly processing not completed'))).toMatchObject({ type: 'temporary' });
-    expect(readLinkTrustAnswer(answer('Permanent failure: Invalid transaction specified'))).toMatchObject({ type: 'permanent' });
+    const answer = (message: string) =>
+      `<LinkTrust><Succeeded>False</Succeeded><Error><Message>${message}</Message></Error></LinkTrust>`;
+    expect(readLinkTrustAnswer(answer('Temporary failure: Hourly processing not completed'))).toMatchObject({
+      type: 'temporary',
+    });
+    expect(readLinkTrustAnswer(answer('Permanent failure: Invalid transaction specified'))).toMatchObject({
+      type: 'permanent',
+    });
     expect(readLinkTrustAnswer(answer('Something odd'))).toMatchObject({ type: 'system' });
   });
 
@@ -93,7 +110,10 @@ describe('resolveEndpoint', () => {
 
   it('refuses what is not an http(s) URL', () => {
     expect(resolveEndpoint('track.example.com')).toEqual({ ok: false, reason: 'not a URL: track.example.com' });
-    expect(resolveEndpoint('ftp://track.example.com')).toEqual({ ok: false, reason: 'the URL must start with http:// or https:// (got ftp:)' });
+    expect(resolveEndpoint('ftp://track.example.com')).toEqual({
+      ok: false,
+      reason: 'the URL must start with http:// or https:// (got ftp:)',
+    });
   });
 });
 
@@ -108,11 +128,15 @@ describe('redactUrl', () => {
 describe('backoffDelay', () => {
   it('doubles from 1 s with jitter between half and all of the step, capped at 60 s', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 40 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (retry, random) => {
-        const nominal = Math.min(1000 * 2 ** retry, 60_000);
-        const delay = backoffDelay(retry, () => random);
-        return delay >= nominal / 2 && delay <= nominal;
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 40 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (retry, random) => {
+          const nominal = Math.min(1000 * 2 ** retry, 60_000);
+          const delay = backoffDelay(retry, () => random);
+          return delay >= nominal / 2 && delay <= nominal;
+        },
+      ),
     );
     expect([0, 1, 2, 3].map((retry) => backoffDelay(retry, () => 0.999999))).toEqual([1000, 2000, 4000, 8000]);
   });
@@ -177,11 +201,15 @@ describe('isFinished (the resume rule)', () => {
   });
 
   it('posts permanent failures again when asked to, successes never', () => {
-    expect(isFinished(record(false, 'Permanent failure: Invalid transaction specified'), ids, { repostFailed: true })).toBe(false);
+    expect(
+      isFinished(record(false, 'Permanent failure: Invalid transaction specified'), ids, { repostFailed: true }),
+    ).toBe(false);
     expect(isFinished(record(true, 'Succeeded'), ids, { repostFailed: true })).toBe(true);
   });
 
   it('does not trust a record made for another version of the row', () => {
-    expect(isFinished(record(true, 'Succeeded'), { ...ids, transactionId: '1002' }, { repostFailed: false })).toBe(false);
+    expect(isFinished(record(true, 'Succeeded'), { ...ids, transactionId: '1002' }, { repostFailed: false })).toBe(
+      false,
+    );
   });
 });

@@ -10,7 +10,11 @@ import { startTestServer, TestServer } from '../../support/test-server';
 const RESULTS_HEADER = 'Row,Succeeded,Message,TransactionId,ClickId,MerchantReferenceId,CID\r\n';
 
 /** A campaign (opted in, unique merchant references) with `count` rolled-up transactions. */
-async function buildCampaignWith(services: Services, count: number, campaignFields: Parameters<typeof buildCampaign>[1] = {}) {
+async function buildCampaignWith(
+  services: Services,
+  count: number,
+  campaignFields: Parameters<typeof buildCampaign>[1] = {},
+) {
   const affiliate = await buildAffiliate(services);
   const campaign = await buildCampaign(services, campaignFields);
   const transactions = [];
@@ -48,12 +52,16 @@ describe.each(testEngines())('Lead Poster against txedit on %s', (engine) => {
     return result.summary;
   }
 
-  const historyOf = async (transactionId: number) => server.services.stores.modifications.listForTransaction(transactionId);
+  const historyOf = async (transactionId: number) =>
+    server.services.stores.modifications.listForTransaction(transactionId);
   const transaction = async (id: number) => server.services.stores.transactions.getById(id);
   const resultsOf = (file: string) => fs.readFileSync(`${file}.results.csv`, 'utf8');
 
   it('applies a tab-delimited file by transaction id, each row once', async () => {
-    const { password, transactions: [t1, t2, t3] } = await buildCampaignWith(server.services, 3);
+    const {
+      password,
+      transactions: [t1, t2, t3],
+    } = await buildCampaignWith(server.services, 3);
     const file = writeInput('by-transaction-id.txt', [
       'Password\tTransactionID\tAP\tMP\tA',
       `${password}\t${t1.id}\t0.00\t0.00\tno`,
@@ -63,16 +71,30 @@ describe.each(testEngines())('Lead Poster against txedit on %s', (engine) => {
     const summary = await post(file);
 
     expect(summary).toMatchObject({ total: 3, posted: 3, succeeded: 3, failed: 0, skipped: 0, allSucceeded: true });
-    expect(resultsOf(file)).toBe(`${RESULTS_HEADER}1,True,Succeeded,${t1.id},,,\r\n2,True,Succeeded,${t2.id},,,\r\n3,True,Succeeded,${t3.id},,,\r\n`);
+    expect(resultsOf(file)).toBe(
+      `${RESULTS_HEADER}1,True,Succeeded,${t1.id},,,\r\n2,True,Succeeded,${t2.id},,,\r\n3,True,Succeeded,${t3.id},,,\r\n`,
+    );
     expect(await transaction(t1.id)).toMatchObject({ affiliatePayout: 0n, merchantRevenue: 0n, approved: false });
-    expect(await transaction(t2.id)).toMatchObject({ affiliatePayout: 125000n, merchantRevenue: 250000n, approved: true });
+    expect(await transaction(t2.id)).toMatchObject({
+      affiliatePayout: 125000n,
+      merchantRevenue: 250000n,
+      approved: true,
+    });
     // Empty cells are not sent, so they change nothing.
-    expect(await transaction(t3.id)).toMatchObject({ affiliatePayout: 100000n, merchantRevenue: 999999n, approved: true });
+    expect(await transaction(t3.id)).toMatchObject({
+      affiliatePayout: 100000n,
+      merchantRevenue: 999999n,
+      approved: true,
+    });
     for (const t of [t1, t2, t3]) expect(await historyOf(t.id)).toHaveLength(1);
   });
 
   it('applies a CSV by merchant reference and CID, quoted reasons included', async () => {
-    const { campaign, password, transactions: [t1, t2] } = await buildCampaignWith(server.services, 2);
+    const {
+      campaign,
+      password,
+      transactions: [t1, t2],
+    } = await buildCampaignWith(server.services, 2);
     const file = writeInput('by-merchant-reference.csv', [
       'Password,MerchantreferenceID,CID,AP,MP,A,REASON',
       `${password},${t1.merchantReferenceId},${campaign.id},1.25,2.50,no,"Refund, customer said ""damaged"""`,
@@ -84,14 +106,25 @@ describe.each(testEngines())('Lead Poster against txedit on %s', (engine) => {
     expect(resultsOf(file)).toBe(
       `${RESULTS_HEADER}1,True,Succeeded,,,${t1.merchantReferenceId},${campaign.id}\r\n2,True,Succeeded,,,${t2.merchantReferenceId},${campaign.id}\r\n`,
     );
-    expect(await transaction(t1.id)).toMatchObject({ affiliatePayout: 12500n, merchantRevenue: 25000n, approved: false });
+    expect(await transaction(t1.id)).toMatchObject({
+      affiliatePayout: 12500n,
+      merchantRevenue: 25000n,
+      approved: false,
+    });
     const [history] = await historyOf(t1.id);
     expect(history).toMatchObject({ identifier: 'merchant_reference', reason: 'Refund, customer said "damaged"' });
-    expect(await transaction(t2.id)).toMatchObject({ affiliatePayout: 30000n, merchantRevenue: 60000n, approved: true });
+    expect(await transaction(t2.id)).toMatchObject({
+      affiliatePayout: 30000n,
+      merchantRevenue: 60000n,
+      approved: true,
+    });
   });
 
   it('records each refused row with the exact message /transaction.edit gives, and changes nothing', async () => {
-    const { password, transactions: [t1, t2, t3] } = await buildCampaignWith(server.services, 3);
+    const {
+      password,
+      transactions: [t1, t2, t3],
+    } = await buildCampaignWith(server.services, 3);
     const closed = await buildCampaignWith(server.services, 1, { allowExternalModification: false });
     const file = writeInput('refusals.txt', [
       'Password\tTransactionID\tClickID\tAP\tA',
@@ -119,7 +152,10 @@ describe.each(testEngines())('Lead Poster against txedit on %s', (engine) => {
 
   it('re-runs post only unfinished rows: temporary failures again, successes and permanent failures not', async () => {
     const processing = server.services.stores.processingState;
-    const { password, transactions: [t1, t2, t3] } = await buildCampaignWith(server.services, 3);
+    const {
+      password,
+      transactions: [t1, t2, t3],
+    } = await buildCampaignWith(server.services, 3);
     const lines = (t1Payout: string) => [
       'Password\tTransactionID\tAP\tA',
       `${password}\t${t1.id}\t${t1Payout}\tno`,
@@ -153,7 +189,14 @@ describe.each(testEngines())('Lead Poster against txedit on %s', (engine) => {
     // The merchant mends row 1 and runs the same command again.
     fs.writeFileSync(file, lines('1.00').join('\r\n') + '\r\n');
     const second = await post(file);
-    expect(second).toMatchObject({ posted: 1, succeeded: 1, failed: 0, skipped: 2, skippedFailures: 1, allSucceeded: false });
+    expect(second).toMatchObject({
+      posted: 1,
+      succeeded: 1,
+      failed: 0,
+      skipped: 2,
+      skippedFailures: 1,
+      allSucceeded: false,
+    });
     expect(await historyOf(t1.id)).toHaveLength(0);
     expect(await historyOf(t2.id)).toHaveLength(1);
     expect(await historyOf(t3.id)).toHaveLength(1);

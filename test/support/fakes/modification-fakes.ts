@@ -54,16 +54,22 @@ export class FakeCatalogue implements Pick<TransactionStore, 'findWithCampaign'>
     return transaction;
   }
 
-  async findWithCampaign(where: { id: number } | { clickId: string } | { campaignId: number; merchantReferenceId: string }): Promise<TransactionLookup> {
+  async findWithCampaign(
+    where: { id: number } | { clickId: string } | { campaignId: number; merchantReferenceId: string },
+  ): Promise<TransactionLookup> {
     this.lookups++;
     const matches = this.transactions.filter((transaction) =>
       'id' in where
         ? transaction.id === where.id
         : 'clickId' in where
           ? transaction.clickId === where.clickId
-          : transaction.campaignId === where.campaignId && transaction.merchantReferenceId === where.merchantReferenceId,
+          : transaction.campaignId === where.campaignId &&
+            transaction.merchantReferenceId === where.merchantReferenceId,
     );
-    return { nightlyInProgress: this.nightlyInProgress, found: matches.map((transaction) => ({ transaction, campaign: this.campaigns.get(transaction.campaignId)! })) };
+    return {
+      nightlyInProgress: this.nightlyInProgress,
+      found: matches.map((transaction) => ({ transaction, campaign: this.campaigns.get(transaction.campaignId)! })),
+    };
   }
 
   async get(id: number): Promise<Campaign | null> {
@@ -82,7 +88,10 @@ export class FakeWhitelist implements Pick<WhitelistStore, 'addressesFor'> {
   }
 }
 
-type RulesPasswords = Pick<PasswordVerifier, 'mayBeKnown' | 'wouldBeBusy' | 'spendCompareTime' | 'isKnown' | 'isKnownClientOf' | 'verify'>;
+type RulesPasswords = Pick<
+  PasswordVerifier,
+  'mayBeKnown' | 'wouldBeBusy' | 'spendCompareTime' | 'isKnown' | 'isKnownClientOf' | 'verify'
+>;
 
 /**
  * Passwords: `right` is each campaign's password (its hash is `hash-<id>`); `cached` the credentials the
