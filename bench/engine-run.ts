@@ -16,7 +16,11 @@ import type { BenchEngine, BenchOptions, Scenario } from './bench-options';
 import { BulkResult, batchesRouteExists, runBulkScenario } from './bulk';
 import { ChildServer, freePort, startChildServer } from './child-server';
 import { classifyAnswer, LoadResult, startLoad } from './load';
-import { ManyAddressFloodResult, runManyAddressFlood } from './many-address-flood';
+import {
+  MANY_ADDRESS_FLOOD_CACHE_TTL_SECONDS,
+  ManyAddressFloodResult,
+  runManyAddressFlood,
+} from './many-address-flood';
 import {
   findDatabaseServerPid,
   ResourceSampler,
@@ -555,7 +559,10 @@ export async function runEngine(
         name: `txedit (${engine}, many-address flood)`,
         script: path.join(options.root, 'dist/src/server.js'),
         port,
-        env: serverEnv(options, database, port, adminToken),
+        env: {
+          ...serverEnv(options, database, port, adminToken),
+          CREDENTIAL_CACHE_TTL_SECONDS: String(MANY_ADDRESS_FLOOD_CACHE_TTL_SECONDS),
+        },
         nodeArgs: startNodeFlags(options.root),
       });
       try {
