@@ -41,20 +41,21 @@ import { createMetricsRegistry } from './metrics/metrics-registry';
 
 /** Every store, built over one database handle. */
 export function createStores(db: Database) {
+  /** The modification core's unit of work: its statements sent together on one pooled connection. */
+  const sql = new SqlRunner(db.knex, db.engine);
   return {
-    /** The modification core's unit of work: its statements sent together on one pooled connection. */
-    sql: new SqlRunner(db.knex, db.engine),
+    sql,
     affiliates: new AffiliateStore(db.knex),
     campaigns: new CampaignStore(db.knex, db.engine),
     whitelist: new WhitelistStore(db.knex),
-    transactions: new TransactionStore(db.knex, db.engine),
+    transactions: new TransactionStore(db.knex, db.engine, sql),
     modifications: new ModificationStore(db.knex),
     processingState: new ProcessingStateStore(db.knex, db.engine),
     statistics: new StatisticsStore(db.engine),
     postbacks: new PostbackStore(db.knex, db.engine),
     consoleSessions: new ConsoleSessionStore(db.knex),
     consoleAudit: new ConsoleAuditStore(db.knex),
-    batches: new BatchStore(db.knex, db.engine),
+    batches: new BatchStore(db.knex, sql),
     idempotency: new IdempotencyStore(db.knex),
     dailyStatistics: new DailyStatisticsStore(db.knex),
     reports: new ReportQueries(db.knex, db.engine),

@@ -4,8 +4,7 @@ import type { AfterChange } from './after-change';
 import type { RowResult } from '../core/row-result';
 import type { RawParameter } from '../core/raw-parameter';
 import { classifyDatabaseError } from './database-errors';
-import type { Engine } from './database';
-import { SqlRunner, type Sql } from './sql';
+import type { Sql, SqlRunner } from './sql';
 
 /** Where a batch stands. A duplicate that is not applied is `completed` with nothing processed. */
 export type BatchState = 'queued' | 'processing' | 'completed' | 'failed';
@@ -182,11 +181,12 @@ async function insertRows(
 export class BatchStore {
   private readonly sql: SqlRunner;
 
+  /** `sql`: the composition root's statement runner (a chunk's rows are written through it). */
   constructor(
     private readonly knex: Knex,
-    engine: Engine,
+    sql: SqlRunner,
   ) {
-    this.sql = new SqlRunner(knex, engine);
+    this.sql = sql;
   }
 
   /**

@@ -141,11 +141,13 @@ export class TransactionStore {
   private readonly findByClickId: string;
   private readonly findByMerchantReference: string;
 
+  /** `sql`: the composition root's statement runner (the hot path's reads go through it). */
   constructor(
     private readonly knex: Knex,
     private readonly engine: Engine,
+    sql: SqlRunner,
   ) {
-    this.sql = new SqlRunner(knex, engine);
+    this.sql = sql;
     this.forUpdate = engine === 'mysql' ? ' for update' : '';
     this.lockWithSettingsById = LOCK_WITH_SETTINGS('id', this.forUpdate);
     this.lockWithSettingsByClickId = LOCK_WITH_SETTINGS('click_id', this.forUpdate);

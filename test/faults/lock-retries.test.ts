@@ -7,7 +7,7 @@ import { parseMoney } from '../../src/core/money';
 import { TransactionalPostbackOutbox } from '../../src/postbacks/postback-outbox';
 import type { Database } from '../../src/store/database';
 import { ModificationStore, NewModification } from '../../src/store/modification-store';
-import type { Statement } from '../../src/store/sql';
+import { SqlRunner, type Statement } from '../../src/store/sql';
 import { TransactionStore } from '../../src/store/transaction-store';
 import { Transaction } from '../../src/core/transaction';
 import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
@@ -56,7 +56,7 @@ class FailingLockStore extends TransactionStore {
     private readonly failures: number,
     private readonly error: () => Error,
   ) {
-    super(db.knex, db.engine);
+    super(db.knex, db.engine, new SqlRunner(db.knex, db.engine));
   }
   override lockStatement(ids: number[]): Statement<Transaction[]> {
     const statement = super.lockStatement(ids);
