@@ -16,11 +16,7 @@ import type { BenchEngine, BenchOptions, Scenario } from './bench-options';
 import { BulkResult, batchesRouteExists, runBulkScenario } from './bulk';
 import { ChildServer, freePort, startChildServer } from './child-server';
 import { classifyAnswer, LoadResult, startLoad } from './load';
-import {
-  MANY_ADDRESS_FLOOD_CACHE_TTL_SECONDS,
-  ManyAddressFloodResult,
-  runManyAddressFlood,
-} from './many-address-flood';
+import { ManyAddressFloodResult, runManyAddressFlood } from './many-address-flood';
 import {
   findDatabaseServerPid,
   ResourceSampler,
@@ -400,10 +396,11 @@ class EngineBench {
    * The flood's many-address variant, against `own` (a server of its own, stopped by the caller): the
    * honest merchant's edits and the flood go in the table, the merchant's first check in its row's note.
    */
-  async manyAddressFlood(own: ChildServer): Promise<ManyAddressFloodResult> {
+  async manyAddressFlood(own: ChildServer, adminToken: string): Promise<ManyAddressFloodResult> {
     const sampler = await this.settle(own);
     const result = await runManyAddressFlood({
       server: own,
+      adminToken,
       transactions: this.transactions,
       addresses: this.options.floodAddresses,
       durationSeconds: this.options.durationSeconds,
@@ -559,14 +556,11 @@ export async function runEngine(
         name: `txedit (${engine}, many-address flood)`,
         script: path.join(options.root, 'dist/src/server.js'),
         port,
-        env: {
-          ...serverEnv(options, database, port, adminToken),
-          CREDENTIAL_CACHE_TTL_SECONDS: String(MANY_ADDRESS_FLOOD_CACHE_TTL_SECONDS),
-        },
+        env: serverEnv(options, database, port, adminToken),
         nodeArgs: startNodeFlags(options.root),
       });
       try {
-        manyAddressFlood = await bench.manyAddressFlood(own);
+        manyAddressFlood = await bench.manyAddressFlood(own, adminToken);
       } finally {
         await own.stop('SIGKILL');
       }
