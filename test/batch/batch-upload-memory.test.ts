@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { startNodeFlags } from '../../bench/engine-run';
 import { MAX_FIELDS_PER_ROW, MAX_ROW_CHARACTERS } from '../../src/batch/csv-records';
 import { createTestDatabase, type TestDatabase } from '../support/databases';
@@ -42,8 +43,13 @@ describe('uploads against the built server with npm start’s heap limit', () =>
     await database?.drop();
   });
 
+  // A new connection for each upload: building a 60 MB file on a loaded machine can take longer than the
+  // server keeps an idle keep-alive connection (5 s), and a reused one closing under the body is EPIPE.
+  const freshConnections = new Agent({ pipelining: 0 });
+  afterAll(() => freshConnections.close());
   const upload = async (name: string, bytes: Buffer) => {
-    const response = await fetch(`${server.baseUrl}/api/v1/batches?filename=${name}`, {
+    const response = await undiciFetch(`${server.baseUrl}/api/v1/batches?filename=${name}`, {
+      dispatcher: freshConnections,
       method: 'POST',
       headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'content-type': 'text/plain' },
       body: bytes,
