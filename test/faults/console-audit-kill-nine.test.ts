@@ -1,9 +1,8 @@
 import { consoleClient } from '../console/console-client';
-import { createTestDatabase, TestDatabase } from '../support/databases';
 import { buildCampaign } from '../support/factories';
-import { ensureBuilt, spawnServer, SpawnedServer } from '../support/spawn-server';
+import { spawnServer } from '../support/spawn-server';
 import { startTcpProxy, throughProxy } from '../support/tcp-proxy';
-import { eventually, servicesOver } from './fault-helpers';
+import { eventually, servicesOver, useSpawnedServers } from './fault-helpers';
 
 const TOKEN = 'audit-kill-token-0123456789abcdef012';
 
@@ -13,19 +12,10 @@ const TOKEN = 'audit-kill-token-0123456789abcdef012';
 const describeOnMariaDb = process.env.TEST_MYSQL_URL ? describe : describe.skip;
 
 describeOnMariaDb('kill -9 of the server as a console change commits (MariaDB through a proxy)', () => {
-  let database: TestDatabase;
-  const servers: SpawnedServer[] = [];
-  beforeAll(async () => {
-    await ensureBuilt();
-    database = await createTestDatabase('mysql');
-  }, 300_000);
-  afterAll(async () => {
-    for (const server of servers) server.kill('SIGKILL');
-    await Promise.all(servers.map((server) => server.exited));
-    await database?.drop();
-  });
+  const context = useSpawnedServers('mysql');
 
   it('leaves the change with its audit row: the first COMMIT after the change carries both', async () => {
+    const { database, servers } = context;
     if (database.config.client !== 'mysql') throw new Error('expected a MariaDB test database');
     const services = servicesOver(database.db);
     const campaign = await buildCampaign(services, { whitelistOnly: false });

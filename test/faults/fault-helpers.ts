@@ -3,7 +3,9 @@ import { createServices, Services } from '../../src/composition';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import type { Database } from '../../src/store/database';
+import { createTestDatabase, type TestDatabase } from '../support/databases';
 import { rollUpToNow } from '../support/factories';
+import { ensureBuilt, type SpawnedServer } from '../support/spawn-server';
 import type { LinkTrustAnswer } from '../support/linktrust-xml';
 
 const HOUR_MS = 3_600_000;
@@ -138,4 +140,23 @@ export async function statisticsMismatches(knex: Knex): Promise<string[]> {
   }
   for (const [key, sums] of expected) problems.push(`${key}: no statistics row for transactions giving ${sums.join()}`);
   return problems;
+}
+
+/**
+ * The set-up of a kill -9 test file: a private database of `engine` (the production build made first) and
+ * the list of servers a test spawns, all killed and the database dropped after the file's tests. Read the
+ * returned object inside tests.
+ */
+export function useSpawnedServers(engine: 'sqlite' | 'mysql'): { database: TestDatabase; servers: SpawnedServer[] } {
+  const context = { servers: [] as SpawnedServer[] } as { database: TestDatabase; servers: SpawnedServer[] };
+  beforeAll(async () => {
+    await ensureBuilt();
+    context.database = await createTestDatabase(engine);
+  }, 300_000);
+  afterAll(async () => {
+    for (const server of context.servers) server.kill('SIGKILL');
+    await Promise.all(context.servers.map((server) => server.exited));
+    await context.database?.drop();
+  });
+  return context;
 }

@@ -6,7 +6,7 @@ import { buildAffiliate, buildCampaign, buildTransaction } from '../support/fact
 import { parseLinkTrustXml } from '../support/linktrust-xml';
 import { ensureBuilt, spawnServer, SpawnedServer } from '../support/spawn-server';
 import { startTcpProxy, throughProxy } from '../support/tcp-proxy';
-import { eventually, rollUpIncluding, servicesOver, statisticsMismatches } from './fault-helpers';
+import { eventually, rollUpIncluding, servicesOver, statisticsMismatches, useSpawnedServers } from './fault-helpers';
 
 /** A loopback port with nothing listening: every postback attempt fails at once and stays pending. */
 async function closedPort(): Promise<number> {
@@ -194,19 +194,10 @@ describe.each(testEngines())('kill -9 of the production server in the middle of 
 const describeOnMariaDb = process.env.TEST_MYSQL_URL ? describe : describe.skip;
 
 describeOnMariaDb('kill -9 just after the COMMIT went out (MariaDB through a proxy)', () => {
-  let database: TestDatabase;
-  const servers: SpawnedServer[] = [];
-  beforeAll(async () => {
-    await ensureBuilt();
-    database = await createTestDatabase('mysql');
-  }, 300_000);
-  afterAll(async () => {
-    for (const server of servers) server.kill('SIGKILL');
-    await Promise.all(servers.map((server) => server.exited));
-    await database?.drop();
-  });
+  const context = useSpawnedServers('mysql');
 
   it('keeps the change the database committed though no answer was sent, and the restarted worker takes up its postback', async () => {
+    const { database, servers } = context;
     if (database.config.client !== 'mysql') throw new Error('expected a MariaDB test database');
     const services = servicesOver(database.db);
     const affiliate = await buildAffiliate(services, {
