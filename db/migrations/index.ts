@@ -12,6 +12,8 @@ import * as binaryIdentifierCollation from './20261125080000_binary_identifier_c
 import * as idempotencyScopedToCampaign from './20261204100000_idempotency_scoped_to_campaign';
 import * as idempotencyCampaignsFilled from './20261204100100_idempotency_campaigns_filled';
 import * as nightlyRunLease from './20261204200000_nightly_run_lease';
+import * as actions from './20261205050000_actions';
+import * as actionModificationCounts from './20261205050100_action_modification_counts';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
 interface MigrationModule {
@@ -35,6 +37,8 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261204100000_idempotency_scoped_to_campaign', idempotencyScopedToCampaign],
   ['20261204100100_idempotency_campaigns_filled', idempotencyCampaignsFilled],
   ['20261204200000_nightly_run_lease', nightlyRunLease],
+  ['20261205050000_actions', actions],
+  ['20261205050100_action_modification_counts', actionModificationCounts],
 ];
 
 /** knex migration source over the list above. */

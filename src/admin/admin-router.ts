@@ -1,6 +1,7 @@
 import express, { NextFunction, Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { parseMoney } from '../core/money';
+import { ACTION_ID_PATTERN } from '../core/action';
 import { MAX_CAMPAIGN_ID, MAX_TRANSACTION_ID } from '../core/identifier-limits';
 import type { Logger } from '../logger';
 import type { Readiness } from '../store/schema-readiness';
@@ -59,6 +60,25 @@ const transactionCreate = z.strictObject({
   merchantRevenue: money,
   approved: z.boolean().optional(),
   occurredAt: instant.optional(),
+  actionId: z
+    .string()
+    .regex(ACTION_ID_PATTERN, 'must be 1–64 characters of A-Z, a-z, 0-9, ".", "_" and "-"')
+    .optional(),
+  eventTypeId: id32.nullable().optional(),
+  items: z
+    .array(
+      z.strictObject({
+        sku: text(64).min(1),
+        category: text(255).nullable().optional(),
+        name: text(255).nullable().optional(),
+        quantity: z.number().int().min(0).max(1_000_000),
+        amount: money,
+      }),
+    )
+    .max(1000)
+    .nullable()
+    .optional(),
+  customerStatus: z.enum(['NEW', 'EXISTING']).nullable().optional(),
 });
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -162,14 +182,17 @@ export function adminRouter(deps: {
   router.post(
     '/transactions',
     route(async (req, res) => {
-      res.status(201).json(transactionJson(await admin.createTransaction(validate(transactionCreate, req.body))));
+      const input = validate(transactionCreate, req.body);
+      const items = input.items?.map((item) => ({ ...item, category: item.category ?? null, name: item.name ?? null }));
+      res.status(201).json(transactionJson(await admin.createTransaction({ ...input, items })));
     }),
   );
   router.get(
     '/transactions',
     route(async (req, res) => {
-      const { clickId, merchantReferenceId, campaignId } = req.query;
+      const { clickId, merchantReferenceId, campaignId, actionId } = req.query;
       const found = await admin.findTransactions({
+        actionId: typeof actionId === 'string' ? actionId : undefined,
         clickId: typeof clickId === 'string' ? clickId : undefined,
         merchantReferenceId: typeof merchantReferenceId === 'string' ? merchantReferenceId : undefined,
         campaignId: campaignId === undefined ? undefined : idParam(campaignId, 'campaignId'),

@@ -14,6 +14,15 @@ import { difference } from '../core/statistics';
 import { hourStart } from '../core/hours';
 import type { TransactionStore } from '../store/transaction-store';
 import type { Transaction } from '../core/transaction';
+import {
+  ACTION_ID_PATTERN,
+  DEFAULT_LOCKING_DAYS,
+  isGeneratedActionId,
+  lockingDateOf,
+  type ActionItem,
+  type CustomerStatus,
+} from '../core/action';
+import type { EventType } from '../core/event-type';
 import type { SqlRunner } from '../store/sql';
 import type { Db, UnitOfWork } from '../store/unit-of-work';
 import type { WhitelistEntry, WhitelistStore } from '../store/whitelist-store';
@@ -41,6 +50,12 @@ export interface TransactionInput {
   merchantRevenue: Money;
   approved?: boolean;
   occurredAt?: number;
+  /** impact.com's action id (digits only: the transaction id itself); else the id in decimal. */
+  actionId?: string;
+  eventTypeId?: number | null;
+  /** Item lines; the merchant revenue is their sum. */
+  items?: ActionItem[] | null;
+  customerStatus?: CustomerStatus | null;
 }
 
 /** Optional check of a postback URL template (the postback module provides it). */
@@ -61,6 +76,8 @@ export interface AdminServiceDeps {
   sql: SqlRunner;
   bcryptCost: number;
   validatePostbackUrl: PostbackUrlValidator;
+  /** impact.com's event types, which a transaction may name. */
+  eventTypes?: { get(id: number, db?: Db): Promise<EventType | null> };
   now?: () => number;
 }
 
@@ -208,6 +225,7 @@ export class AdminService {
   }
 
   private async insertTransaction(input: TransactionInput, now: number): Promise<Transaction> {
+    checkActionFields(input);
     return this.deps.units.run(async (trx) => {
       const campaign = await this.deps.campaigns.getForUpdate(trx, input.campaignId);
       if (!campaign) throw invalid(`campaign ${input.campaignId} does not exist`);
@@ -227,6 +245,17 @@ export class AdminService {
             `merchant reference id "${input.merchantReferenceId}" already exists on campaign ${campaign.id}`,
           );
       }
+      let eventType: EventType | null = null;
+      if (input.eventTypeId !== undefined && input.eventTypeId !== null) {
+        eventType = (await this.deps.eventTypes?.get(input.eventTypeId, trx)) ?? null;
+        if (!eventType || eventType.campaignId !== campaign.id)
+          throw invalid(`event type ${input.eventTypeId} does not exist on campaign ${campaign.id}`);
+      }
+      if (input.actionId !== undefined && !isGeneratedActionId(input.actionId)) {
+        if (await this.deps.transactions.getByActionId(input.actionId, trx))
+          throw conflict(`action id "${input.actionId}" already exists`);
+      }
+      const occurredAt = input.occurredAt ?? now;
       const state = await this.deps.processingState.readForUpdate(trx);
       const created = await this.deps.transactions.create(
         {
@@ -240,7 +269,12 @@ export class AdminService {
           affiliatePayout: input.affiliatePayout,
           merchantRevenue: input.merchantRevenue,
           approved: input.approved ?? true,
-          occurredAt: input.occurredAt ?? now,
+          occurredAt,
+          actionId: input.actionId,
+          eventTypeId: eventType?.id ?? null,
+          lockingDate: lockingDateOf(occurredAt, eventType?.lockingDays ?? DEFAULT_LOCKING_DAYS),
+          items: input.items ?? null,
+          customerStatus: input.customerStatus ?? null,
         },
         now,
         trx,
@@ -268,7 +302,12 @@ export class AdminService {
     clickId?: string;
     merchantReferenceId?: string;
     campaignId?: number;
+    actionId?: string;
   }): Promise<Transaction[]> {
+    if (filter.actionId !== undefined) {
+      const found = await this.deps.transactions.getByActionId(filter.actionId);
+      return found ? [found] : [];
+    }
     if (filter.clickId !== undefined) {
       const found = await this.deps.transactions.getByClickId(filter.clickId);
       return found ? [found] : [];
@@ -293,3 +332,31 @@ export class AdminService {
     return hashPassword(password, this.deps.bcryptCost);
   }
 }
+
+/**
+ * impact.com's fields of a new transaction: a well-formed action id (digits only only as the transaction's
+ * own id), item lines with distinct SKUs whose amounts sum to the merchant revenue.
+ */
+function checkActionFields(input: TransactionInput): void {
+  const { actionId, items } = input;
+  if (actionId !== undefined) {
+    if (!ACTION_ID_PATTERN.test(actionId))
+      throw invalid('actionId must be 1–64 characters of A-Z, a-z, 0-9, ".", "_" and "-"');
+    if (
+      isGeneratedActionId(actionId) &&
+      (input.id === undefined || String(input.id) !== actionId.replace(/^0+(?=\d)/, ''))
+    )
+      throw invalid(
+        'an actionId of digits only is the transaction id: give the same value as id, or leave actionId out',
+      );
+  }
+  if (items) {
+    if (items.length === 0) throw invalid('items must hold at least one item line, or be left out');
+    const skus = new Set(items.map((item: ActionItem) => item.sku));
+    if (skus.size !== items.length) throw invalid('items must not repeat a sku');
+    const total = items.reduce((sum, item) => sum + item.amount, 0n);
+    if (total !== input.merchantRevenue) throw invalid("merchantRevenue must equal the sum of the items' amounts");
+  }
+}
+
+export type { CustomerStatus };

@@ -1,4 +1,5 @@
 import { formatMoney } from '../core/money';
+import { visibleState, type ActionItem } from '../core/action';
 import type { Affiliate } from '../store/affiliate-store';
 import type { Campaign } from '../store/campaign-store';
 import type { Modification } from '../store/modification-store';
@@ -47,7 +48,7 @@ export function valuesJson(v: TransactionValues) {
 }
 
 /** A transaction as JSON. */
-export function transactionJson(t: Transaction) {
+export function transactionJson(t: Transaction, now = Date.now()) {
   return {
     id: t.id,
     campaignId: t.campaignId,
@@ -60,6 +61,24 @@ export function transactionJson(t: Transaction) {
     occurredAt: iso(t.occurredAt),
     createdAt: iso(t.createdAt),
     updatedAt: iso(t.updatedAt),
+    actionId: t.actionId,
+    eventTypeId: t.eventTypeId,
+    state: visibleState(t.state, t.lockingDate, now),
+    lockingDate: iso(t.lockingDate),
+    items: t.items?.map(itemJson) ?? null,
+    customerStatus: t.customerStatus,
+    modificationCount: t.modificationCount,
+  };
+}
+
+/** An item line as JSON (its amount as a decimal string). */
+export function itemJson(item: ActionItem) {
+  return {
+    sku: item.sku,
+    category: item.category,
+    name: item.name,
+    quantity: item.quantity,
+    amount: formatMoney(item.amount),
   };
 }
 

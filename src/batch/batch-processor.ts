@@ -1,16 +1,16 @@
 import type { Logger } from '../logger';
 import type { Batch, BatchRow, BatchStore } from '../store/batch-store';
 import type { ProcessingStateStore } from '../store/processing-state-store';
-import { asciiLowerCase } from '../linktrust/raw-parameters';
 import type { RowResult } from '../core/row-result';
 import type { Outcome } from '../modification/outcome';
 import { forEachConcurrently } from '../workers/for-each-concurrently';
 import {
-  type PreparedRow,
-  prepareRow,
+  type CommandRow,
+  leadPosterLaneKey,
+  leadPosterRows,
   RowAlreadyProcessedError,
   type RowModifier,
-  rowOutcomeOf,
+  type RowProtocol,
   runRow,
 } from './run-row';
 
@@ -34,7 +34,10 @@ export interface BatchProcessorOptions {
 /** What the processor needs. */
 export interface BatchProcessorDeps {
   store: BatchStore;
+  /** The core with LinkTrust's rules: Lead Poster files. */
   modifications: RowModifier;
+  /** impact.com files' rows (the core with impact's rules); without it an impact batch's rows are not run. */
+  impactRows?: RowProtocol;
   processingState: Pick<ProcessingStateStore, 'read'>;
   logger: Logger;
   now: () => number;
@@ -104,7 +107,16 @@ export class BatchProcessor {
   }
 
   private async runChunk(batch: Batch, rows: BatchRow[], going: () => boolean) {
-    return (await this.runChunkAtOnce(batch, rows)) ?? (await this.runChunkRowByRow(batch, rows, going));
+    const protocol = this.protocolOf(batch);
+    return (
+      (await this.runChunkAtOnce(batch, rows, protocol)) ?? (await this.runChunkRowByRow(batch, rows, going, protocol))
+    );
+  }
+
+  private protocolOf(batch: Batch): RowProtocol {
+    if ((batch as Batch & { kind?: string }).kind !== 'impact') return leadPosterRows(this.deps.modifications);
+    if (!this.deps.impactRows) throw new Error('an impact.com batch needs the impact rows protocol');
+    return this.deps.impactRows;
   }
 
   /**
@@ -114,23 +126,24 @@ export class BatchProcessor {
    * row instead — a passing refusal (deferrals are counted per row), or a row another worker finished —
    * and then nothing of it was written.
    */
-  private async runChunkAtOnce(batch: Batch, rows: BatchRow[]) {
-    const { store, modifications } = this.deps;
+  private async runChunkAtOnce(batch: Batch, rows: BatchRow[], protocol: RowProtocol) {
+    const { store } = this.deps;
+    const { modifications } = protocol;
     if (!modifications.modifyMany || rows.length < 2) return null;
-    const prepared = rows.map((row) => prepareRow(row, batch.id, batch.clientIp ?? ''));
-    const commands = prepared.filter((row): row is Extract<PreparedRow, { kind: 'command' }> => row.kind === 'command');
+    const prepared = rows.map((row) => protocol.prepare(row, batch.id, batch.clientIp ?? ''));
+    const commands = prepared.filter((row): row is CommandRow => row.kind === 'command');
     let outcomes: Outcome[] | null;
     try {
       outcomes = await modifications.modifyMany(
         commands.map((row) => row.command),
         {
           concurrency: this.options.concurrency,
-          afterApply: async (sql, applied) => {
+          afterApply: async (sql, applied, outcomes) => {
             if (
               !(await store.recordSuccesses(
                 sql,
                 batch.id,
-                applied.map((index) => commands[index].success),
+                applied.map((index, i) => commands[index].success(outcomes[i])),
               ))
             )
               throw new RowAlreadyProcessedError(0);
@@ -145,9 +158,12 @@ export class BatchProcessor {
     }
     if (!outcomes) return null;
     let next = 0;
-    const results = prepared.map((row) =>
-      row.kind === 'decided' ? row.result : rowOutcomeOf(row, outcomes[next++]).result,
-    );
+    const decided = prepared.map((row) => (row.kind === 'decided' ? row : protocol.outcomeOf(row, outcomes[next++])));
+    // A refusal the protocol counts as passing (impact: the hour's roll-up) goes row by row, where it waits.
+    // Nothing of the chunk was applied then: modifyMany applies only when no outcome is passing for the core,
+    // and such a refusal writes nothing.
+    if (decided.some((row) => row.kind === 'transient')) return null;
+    const results = decided.map((row) => row.result);
     const failures = results.filter((result) => !result.succeeded);
     await store.recordFailures(batch.id, failures);
     for (const result of results) {
@@ -162,7 +178,7 @@ export class BatchProcessor {
     };
   }
 
-  private async runChunkRowByRow(batch: Batch, rows: BatchRow[], going: () => boolean) {
+  private async runChunkRowByRow(batch: Batch, rows: BatchRow[], going: () => boolean, protocol: RowProtocol) {
     const { store, logger } = this.deps;
     const failures: RowResult[] = [];
     let succeeded = 0;
@@ -179,16 +195,16 @@ export class BatchProcessor {
     let stopLanes = false;
     const maxDeferrals = this.options.maxDeferrals ?? 3;
     await runLanes(
-      lanesOf(rows),
+      lanesOf(rows, protocol.laneKey),
       this.options.concurrency,
       () => going() && !stopLanes,
       async (row) => {
-        const outcome = await runRow(row, context);
+        const outcome = await runRow(row, context, protocol);
         if (outcome.kind === 'already_processed') return;
         const key = `${batch.id}:${row.rowNumber}`;
         if (outcome.kind === 'transient') {
           const times = (this.deferrals.get(key) ?? 0) + 1;
-          if (times <= maxDeferrals) {
+          if (times <= maxDeferrals || protocol.waitsOutPassingTrouble) {
             this.deferrals.set(key, times);
             deferred++;
             // Later rows of its lane must not overtake it, and the other lanes would likely meet the same trouble.
@@ -213,7 +229,7 @@ export class BatchProcessor {
  * group run one after another, so the file's last word on a transaction is the one that stays. (A file
  * naming one transaction by two kinds of identifier, e.g. its id and its click id, is not grouped.)
  */
-export function lanesOf(rows: BatchRow[]): BatchRow[][] {
+export function lanesOf(rows: BatchRow[], laneKey: (row: BatchRow) => string = leadPosterLaneKey): BatchRow[][] {
   const lanes = new Map<string, BatchRow[]>();
   for (const row of rows) {
     const key = laneKey(row);
@@ -222,17 +238,6 @@ export function lanesOf(rows: BatchRow[]): BatchRow[][] {
     else lanes.set(key, [row]);
   }
   return [...lanes.values()];
-}
-
-function laneKey(row: BatchRow): string {
-  const value = (name: string) => row.parameters.find((p) => asciiLowerCase(p.name) === name)?.value ?? '';
-  const transactionId = value('transactionid');
-  if (transactionId) return `t:${transactionId.replace(/^0+(?=\d)/, '')}`;
-  const clickId = value('clickid');
-  if (clickId) return `c:${clickId}`;
-  const reference = value('merchantreferenceid');
-  if (reference) return `m:${value('cid').replace(/^0+(?=\d)/, '')}:${reference}`;
-  return `row:${row.rowNumber}`;
 }
 
 /** Runs the lanes with at most `concurrency` at once, each lane's items in order, until `going()` says stop. */

@@ -1,4 +1,5 @@
 import { parseModificationParameters, type SuppliedValues } from '../linktrust/request-parser';
+import { asciiLowerCase } from '../linktrust/raw-parameters';
 import { commandFor, type ModificationCommand } from '../modification/command';
 import type { ModifyManyOptions, ModifyOptions } from '../modification/modification-service';
 import { describeOutcome, isPassing, type Outcome } from '../modification/outcome';
@@ -53,14 +54,46 @@ export type RowOutcome =
   { kind: 'decided'; result: RowResult } | { kind: 'transient'; result: RowResult } | { kind: 'already_processed' };
 
 /** A row read and parsed: refused already, or a command for the core with the results it may end in. */
-export type PreparedRow =
-  | { kind: 'decided'; result: RowResult }
-  | {
-      kind: 'command';
-      command: ModificationCommand;
-      success: RowResult;
-      result: (succeeded: boolean, message: string) => RowResult;
-    };
+export type PreparedRow = { kind: 'decided'; result: RowResult } | CommandRow;
+
+/** A row the core is to apply: its command, and its result when applied (recorded inside the change's unit). */
+export interface CommandRow {
+  kind: 'command';
+  command: ModificationCommand;
+  success: (applied: Extract<Outcome, { kind: 'applied' }>) => RowResult;
+  result: (succeeded: boolean, message: string) => RowResult;
+}
+
+/**
+ * How a batch's rows are read and answered: Lead Poster files (LinkTrust's parameters and messages) or
+ * impact.com's files (its columns and result codes). Both run through the same core and processor.
+ */
+export interface RowProtocol {
+  /** The core with this protocol's rules. */
+  modifications: RowModifier;
+  /** Parses a stored row, for the client IP the batch runs as. */
+  prepare(row: BatchRow, batchId: number, clientIp: string): PreparedRow;
+  /** What the core's outcome makes of a prepared row. */
+  outcomeOf(prepared: CommandRow, outcome: Outcome): Exclude<RowOutcome, { kind: 'already_processed' }>;
+  /** Rows naming the same transaction share a key, so they run in file order. */
+  laneKey(row: BatchRow): string;
+  /**
+   * Whether a row refused for a passing reason waits however many passes it takes (impact: passing
+   * trouble is never a row's result), rather than taking that refusal as its result after a few (Lead Poster).
+   */
+  waitsOutPassingTrouble: boolean;
+}
+
+/** Lead Poster files: rows are /transaction.edit requests. */
+export function leadPosterRows(modifications: RowModifier): RowProtocol {
+  return {
+    modifications,
+    prepare: prepareRow,
+    outcomeOf: rowOutcomeOf,
+    laneKey: leadPosterLaneKey,
+    waitsOutPassingTrouble: false,
+  };
+}
 
 /** Parses a file row like /transaction.edit parses a request, for the client IP the batch runs as. */
 export function prepareRow(row: BatchRow, batchId: number, clientIp: string): PreparedRow {
@@ -80,15 +113,16 @@ export function prepareRow(row: BatchRow, batchId: number, clientIp: string): Pr
     requestId: rowRequestId(batchId, row.rowNumber),
     source: 'batch',
   });
-  return { kind: 'command', command, success: result(true, SUCCESS_MESSAGE), result };
+  const success = result(true, SUCCESS_MESSAGE);
+  return { kind: 'command', command, success: () => success, result };
 }
 
 /** What the core's outcome makes of a prepared row. */
 export function rowOutcomeOf(
-  prepared: Extract<PreparedRow, { kind: 'command' }>,
+  prepared: CommandRow,
   outcome: Outcome,
 ): Exclude<RowOutcome, { kind: 'already_processed' }> {
-  if (outcome.kind === 'applied') return { kind: 'decided', result: prepared.success };
+  if (outcome.kind === 'applied') return { kind: 'decided', result: prepared.success(outcome) };
   const refused = prepared.result(false, messageOf(outcome));
   // Hourly processing is "temporary" too, but an hour away: that row is answered now, like the API would.
   return isPassing(outcome) ? { kind: 'transient', result: refused } : { kind: 'decided', result: refused };
@@ -99,14 +133,19 @@ export function rowOutcomeOf(
  * /transaction.edit would have given. A success is already recorded when this returns; a failure is for
  * the caller to record.
  */
-export async function runRow(row: BatchRow, context: RowContext): Promise<RowOutcome> {
-  const prepared = prepareRow(row, context.batchId, context.clientIp);
+export async function runRow(
+  row: BatchRow,
+  context: RowContext,
+  protocol: RowProtocol = leadPosterRows(context.modifications),
+): Promise<RowOutcome> {
+  const prepared = protocol.prepare(row, context.batchId, context.clientIp);
   if (prepared.kind === 'decided') return prepared;
   let outcome: Outcome;
   try {
-    outcome = await context.modifications.modify(prepared.command, {
-      afterApply: async (sql) => {
-        if (!(await context.recordSuccess(sql, prepared.success))) throw new RowAlreadyProcessedError(row.rowNumber);
+    outcome = await protocol.modifications.modify(prepared.command, {
+      afterApply: async (sql, applied) => {
+        if (!(await context.recordSuccess(sql, prepared.success(applied))))
+          throw new RowAlreadyProcessedError(row.rowNumber);
       },
     });
   } catch (error) {
@@ -114,12 +153,27 @@ export async function runRow(row: BatchRow, context: RowContext): Promise<RowOut
     context.onUnexpectedError(error, row.rowNumber);
     outcome = { kind: 'system_error' };
   }
-  return rowOutcomeOf(prepared, outcome);
+  return protocol.outcomeOf(prepared, outcome);
 }
 
 /** The message /transaction.edit gives for an outcome (it has none for success: {@link SUCCESS_MESSAGE} then). */
 export function messageOf(outcome: Outcome): string {
   return outcome.kind === 'applied' ? SUCCESS_MESSAGE : describeOutcome(outcome).message;
+}
+
+/**
+ * Rows naming one transaction share a key (by id, click id, or campaign and merchant reference), so that
+ * they run one after another in file order.
+ */
+export function leadPosterLaneKey(row: BatchRow): string {
+  const value = (name: string) => row.parameters.find((p) => asciiLowerCase(p.name) === name)?.value ?? '';
+  const transactionId = value('transactionid');
+  if (transactionId) return `t:${transactionId.replace(/^0+(?=\d)/, '')}`;
+  const clickId = value('clickid');
+  if (clickId) return `c:${clickId}`;
+  const reference = value('merchantreferenceid');
+  if (reference) return `m:${value('cid').replace(/^0+(?=\d)/, '')}:${reference}`;
+  return `row:${row.rowNumber}`;
 }
 
 function identifiers(

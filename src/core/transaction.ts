@@ -1,3 +1,4 @@
+import type { ActionItem, ActionOriginal, ActionState, CustomerStatus } from './action';
 import type { Money } from './money';
 
 /** A tracked conversion. */
@@ -15,6 +16,28 @@ export interface Transaction {
   occurredAt: number;
   createdAt: number;
   updatedAt: number;
+  /** impact.com's id of this action: given on creation, else the transaction id in decimal. */
+  actionId: string;
+  /** The action's event type (impact's ActionTrackerId), or null. */
+  eventTypeId: number | null;
+  /** As stored; see `visibleState` for what a brand sees past the locking date. */
+  state: ActionState;
+  /** When the action locks (epoch ms): occurredAt + the event type's locking period. */
+  lockingDate: number;
+  /** Item lines (item-level tracking), or null; when present the merchant revenue is their sum. */
+  items: ActionItem[] | null;
+  customerStatus: CustomerStatus | null;
+  /** Changes applied so far, from every front door. */
+  modificationCount: number;
+  /** The values it was created with (what impact's RESET restores); null for transactions created before they were kept. */
+  original: ActionOriginal | null;
+}
+
+/** What a change may write besides the three values (impact's state and items). */
+export interface ActionValues {
+  state: ActionState;
+  items: ActionItem[] | null;
+  customerStatus: CustomerStatus | null;
 }
 
 /** The three values a modification can change. */

@@ -103,6 +103,8 @@ export class LinkTrustRules implements ModificationRules {
 
   async locate(identifier: TransactionIdentifier, prefetched?: Lookup): Promise<Located | Outcome> {
     const { transactions } = this.deps;
+    // impact's identifiers never reach LinkTrust's rules (its parser makes none).
+    if (identifier.kind === 'action_id' || identifier.kind === 'order') return { kind: 'invalid_transaction' };
     const lookup =
       prefetched ??
       (identifier.kind === 'merchant_reference'

@@ -6,7 +6,7 @@ import { type HourDelta, type StatisticsStore } from '../store/statistics-store'
 import { difference, type StatisticsTotals } from '../core/statistics';
 import { hourStart } from '../core/hours';
 import type { TransactionStore } from '../store/transaction-store';
-import type { Transaction, TransactionValues } from '../core/transaction';
+import type { ActionValues, Transaction, TransactionValues } from '../core/transaction';
 import type { ModificationCommand } from './command';
 import type { Outcome } from './outcome';
 import type { ModificationRules } from './rules';
@@ -39,7 +39,7 @@ export interface ChangeWriterDeps {
   modifications: Pick<ModificationStore, 'appendStatement' | 'appendMany'>;
   postbacks: PostbackOutbox | null;
   /** The front door's checks that are repeated under the locks. */
-  rules: Pick<ModificationRules, 'refuseLockedUnit' | 'refuseLockedChange'>;
+  rules: Pick<ModificationRules, 'refuseLockedUnit' | 'refuseLockedChange' | 'changeUnderLock'>;
   now: () => number;
 }
 
@@ -89,12 +89,14 @@ export class ChangeWriter {
     if (unitRefusal) return changes.map(() => unitRefusal);
     const current = new Map(locked.map((found) => [found.id, found]));
     const now = deps.now();
-    const outcomes: Array<Outcome | Transaction> = [];
+    const outcomes: Array<Outcome | { updated: Transaction; result?: string }> = [];
     const history: NewModification[] = [];
     const postbacks: Array<{ index: number; template: string; transaction: Transaction; reason: string | null }> = [];
     const templates = new Map<number, string | null>();
     const hours = new Map<string, HourDelta>();
-    const changed = new Set<number>();
+    // Changes per transaction in this unit (each adds one to its modification count).
+    const changed = new Map<number, number>();
+    const changeUnderLock = deps.rules.changeUnderLock?.bind(deps.rules);
 
     for (const { transactionId, command } of changes) {
       const before = current.get(transactionId);
@@ -107,14 +109,29 @@ export class ChangeWriter {
         outcomes.push(refusal);
         continue;
       }
-      const after: TransactionValues = {
-        affiliatePayout: command.changes.affiliatePayout ?? before.affiliatePayout,
-        merchantRevenue: command.changes.merchantRevenue ?? before.merchantRevenue,
-        approved: command.changes.approved ?? before.approved,
-      };
-      const updated: Transaction = { ...before, ...after, updatedAt: now };
+      let updated: Transaction;
+      let result: string | undefined;
+      if (changeUnderLock) {
+        const decided = changeUnderLock(before, command, now);
+        if ('kind' in decided) {
+          outcomes.push(decided);
+          continue;
+        }
+        updated = { ...decided.transaction, modificationCount: before.modificationCount + 1, updatedAt: now };
+        result = decided.result;
+      } else {
+        updated = {
+          ...before,
+          affiliatePayout: command.changes.affiliatePayout ?? before.affiliatePayout,
+          merchantRevenue: command.changes.merchantRevenue ?? before.merchantRevenue,
+          approved: command.changes.approved ?? before.approved,
+          modificationCount: before.modificationCount + 1,
+          updatedAt: now,
+        };
+      }
+      const after = values(updated);
       current.set(transactionId, updated);
-      changed.add(transactionId);
+      changed.set(transactionId, (changed.get(transactionId) ?? 0) + 1);
       addHour(hours, before, difference(values(before), after));
 
       let postback: PostbackDisposition = 'not_requested';
@@ -138,7 +155,7 @@ export class ChangeWriter {
         createdAt: now,
       });
       // Completed with its history row's id once the rows are in.
-      outcomes.push(updated);
+      outcomes.push({ updated, result });
     }
 
     const ids = await this.writeChanges(
@@ -149,13 +166,18 @@ export class ChangeWriter {
       history,
       now,
       options.commit === true && postbacks.length === 0,
+      changeUnderLock !== undefined,
     );
     for (const { index, template, transaction, reason } of postbacks) {
       await deps.postbacks!.enqueue(sql, { template, transaction, modificationId: ids[index], reason });
     }
     let next = 0;
     return outcomes.map((outcome) =>
-      'kind' in outcome ? outcome : { kind: 'applied', transaction: outcome, modificationId: ids[next++] },
+      'kind' in outcome
+        ? outcome
+        : outcome.result === undefined
+          ? { kind: 'applied', transaction: outcome.updated, modificationId: ids[next++] }
+          : { kind: 'applied', transaction: outcome.updated, modificationId: ids[next++], result: outcome.result },
     );
   }
 
@@ -166,12 +188,13 @@ export class ChangeWriter {
    */
   private async writeChanges(
     sql: Sql,
-    changed: Set<number>,
+    changed: Map<number, number>,
     current: Map<number, Transaction>,
     hours: HourDelta[],
     history: NewModification[],
     now: number,
     commit: boolean,
+    withAction: boolean,
   ): Promise<number[]> {
     const { deps } = this;
     const writes: Array<Statement<unknown>> = [];
@@ -179,7 +202,12 @@ export class ChangeWriter {
     if (changed.size > 0)
       writes.push(
         deps.transactions.updateStatement(
-          [...changed].map((id) => ({ id, values: values(current.get(id)!) })),
+          [...changed].map(([id, changes]) => {
+            const transaction = current.get(id)!;
+            return withAction
+              ? { id, values: values(transaction), changes, action: actionValues(transaction) }
+              : { id, values: values(transaction), changes };
+          }),
           now,
         ),
       );
@@ -191,6 +219,10 @@ export class ChangeWriter {
     const results = await sql.all([...writes, deps.modifications.appendStatement(history[0])], { commit });
     return [results[results.length - 1] as number];
   }
+}
+
+function actionValues(transaction: Transaction): ActionValues {
+  return { state: transaction.state, items: transaction.items, customerStatus: transaction.customerStatus };
 }
 
 function values(transaction: TransactionValues): TransactionValues {

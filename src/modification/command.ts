@@ -1,11 +1,15 @@
 import type { Money } from '../core/money';
 import type { ModificationSource } from '../core/modification-kinds';
+import type { ActionRowChange } from '../core/action';
 
 /** How the request names its transaction. `campaignId` with an id or click id must match the campaign. */
 export type TransactionIdentifier =
   | { kind: 'transaction_id'; transactionId: number; campaignId: number | null }
   | { kind: 'click_id'; clickId: string; campaignId: number | null }
-  | { kind: 'merchant_reference'; merchantReferenceId: string; campaignId: number };
+  | { kind: 'merchant_reference'; merchantReferenceId: string; campaignId: number }
+  /** impact.com: an action id, or the newest action with an order id on an event type. */
+  | { kind: 'action_id'; actionId: string }
+  | { kind: 'order'; merchantReferenceId: string; eventTypeId: number };
 
 /** The changes requested; an absent field keeps its value. */
 export interface RequestedChanges {
@@ -21,6 +25,8 @@ export interface ModificationRequest {
   password: string | null;
   reason: string | null;
   executeAffiliatePixel: boolean;
+  /** impact.com's row: what its rules turn into new values under the lock (none for LinkTrust). */
+  action?: ActionRowChange;
 }
 
 /** A request plus who sent it: the core's input. */
@@ -45,6 +51,7 @@ export function commandFor(
     password: request.password,
     reason: request.reason,
     executeAffiliatePixel: request.executeAffiliatePixel,
+    action: request.action,
     clientIp: from.clientIp,
     requestId: from.requestId,
     source: from.source,

@@ -52,7 +52,7 @@ export interface ModifyManyOptions {
    * Runs inside the unit of work of the applied commands, with their indexes: work that must commit
    * with them or not at all. Throwing rolls them all back and `modifyMany` rethrows.
    */
-  afterApply?: (sql: Sql, applied: number[]) => Promise<void>;
+  afterApply?: (sql: Sql, applied: number[], outcomes: Array<Extract<Outcome, { kind: 'applied' }>>) => Promise<void>;
 }
 
 /**
@@ -113,7 +113,7 @@ export class ModificationService {
     return (
       !options.afterApply &&
       !options.beforeApply &&
-      command.identifier.kind !== 'merchant_reference' &&
+      (command.identifier.kind === 'transaction_id' || command.identifier.kind === 'click_id') &&
       this.rules.mayCheckUnderLock(command)
     );
   }
@@ -128,7 +128,7 @@ export class ModificationService {
   private async applyAtOnce(command: ModificationCommand): Promise<Outcome | null> {
     const { deps, rules } = this;
     const { identifier } = command;
-    if (identifier.kind === 'merchant_reference') return null;
+    if (identifier.kind !== 'transaction_id' && identifier.kind !== 'click_id') return null;
     // A refusal due before any lock (LinkTrust: a client over its limit) is answered by the usual path.
     const beforeLocks = rules.refusalBeforeLocks(command);
     if (beforeLocks !== null && (await beforeLocks)) return null;
@@ -185,8 +185,15 @@ export class ModificationService {
     const written = await outcomeOfTrouble(() =>
       this.unit.run(async (sql) => {
         const results = await this.writer.write(sql, ready);
-        const applied = ready.filter((_, i) => results[i].kind === 'applied').map((change) => change.index);
-        if (applied.length > 0) await options.afterApply?.(sql, applied);
+        const applied: number[] = [];
+        const outcomesApplied: Array<Extract<Outcome, { kind: 'applied' }>> = [];
+        ready.forEach((change, i) => {
+          const result = results[i];
+          if (result.kind !== 'applied') return;
+          applied.push(change.index);
+          outcomesApplied.push(result);
+        });
+        if (applied.length > 0) await options.afterApply?.(sql, applied, outcomesApplied);
         return results;
       }),
     );
@@ -206,21 +213,28 @@ export class ModificationService {
     const prefetched = new Map<TransactionIdentifier, TransactionLookup>();
     const ids = new Set<number>();
     const clickIds = new Set<string>();
+    const actionIds = new Set<string>();
     for (const { identifier } of commands) {
       if (identifier.kind === 'transaction_id') ids.add(identifier.transactionId);
       else if (identifier.kind === 'click_id') clickIds.add(identifier.clickId);
+      else if (identifier.kind === 'action_id') actionIds.add(identifier.actionId);
     }
     const byId = ids.size > 0 ? await transactions.findManyWithCampaign({ ids: [...ids] }) : null;
     const byClickId = clickIds.size > 0 ? await transactions.findManyWithCampaign({ clickIds: [...clickIds] }) : null;
+    const byActionId =
+      actionIds.size > 0 ? await transactions.findManyWithCampaign({ actionIds: [...actionIds] }) : null;
     const foundById = new Map(byId?.found.map((found) => [found.transaction.id, found]));
     const foundByClickId = new Map(byClickId?.found.map((found) => [found.transaction.clickId, found]));
+    const foundByActionId = new Map(byActionId?.found.map((found) => [found.transaction.actionId, found]));
     for (const { identifier } of commands) {
       const [lookup, found] =
         identifier.kind === 'transaction_id'
           ? [byId, foundById.get(identifier.transactionId)]
           : identifier.kind === 'click_id'
             ? [byClickId, foundByClickId.get(identifier.clickId)]
-            : [null, undefined];
+            : identifier.kind === 'action_id'
+              ? [byActionId, foundByActionId.get(identifier.actionId)]
+              : [null, undefined];
       if (lookup)
         prefetched.set(identifier, { nightlyInProgress: lookup.nightlyInProgress, found: found ? [found] : [] });
     }

@@ -2,7 +2,9 @@ import type { Transaction } from '../core/transaction';
 
 /** Every answer the core gives. Refusals are values; only infrastructure trouble throws. */
 export type Outcome =
-  | { kind: 'applied'; transaction: Transaction; modificationId: number }
+  | { kind: 'applied'; transaction: Transaction; modificationId: number; result?: string }
+  /** A front door's own refusal (impact's result codes), with its message: permanent. */
+  | { kind: 'refused'; code: string; message: string }
   | { kind: 'invalid_parameter'; parameter: string }
   | { kind: 'multiple_identifiers' }
   | { kind: 'invalid_transaction' }
@@ -59,5 +61,7 @@ export function describeOutcome(outcome: Exclude<Outcome, { kind: 'applied' }>):
       };
     case 'system_error':
       return { type: 'system', message: 'System level error' };
+    case 'refused':
+      return { type: 'permanent', message: outcome.message };
   }
 }

@@ -38,4 +38,17 @@ export interface ModificationRules {
   refuseLockedUnit(state: LockedState): Outcome | null;
   /** Under the locks, for one change of the transaction as locked: its refusal, or null. */
   refuseLockedChange(state: LockedState, before: Transaction): Outcome | null;
+  /**
+   * Under the locks, after `refuseLockedChange` passed: the transaction as `command` leaves it (with what
+   * the change was, in the front door's words), or its refusal. Absent, the command's requested values
+   * replace the transaction's (LinkTrust). impact's rules decide here, on the action as earlier rows of the
+   * same unit left it, because its refusals (locked, reversed, no change…) depend on those values.
+   */
+  changeUnderLock?(before: Transaction, command: ModificationCommand, now: number): LockedChange | Outcome;
+}
+
+/** What `changeUnderLock` makes of a change: the new transaction and the front door's name for the change. */
+export interface LockedChange {
+  transaction: Transaction;
+  result: string;
 }

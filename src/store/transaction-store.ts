@@ -13,10 +13,38 @@ import {
   type Statement,
   type WriteResult,
 } from './sql';
-import type { CampaignSettings, Transaction, TransactionValues } from '../core/transaction';
+import type { ActionValues, CampaignSettings, Transaction, TransactionValues } from '../core/transaction';
+import {
+  DEFAULT_LOCKING_DAYS,
+  isGeneratedActionId,
+  lockingDateOf,
+  type ActionItem,
+  type ActionOriginal,
+  type ActionState,
+  type CustomerStatus,
+} from '../core/action';
 
-/** A new transaction; id kept when supplied (transaction ids migrate from LinkTrust). */
-export type NewTransaction = Omit<Transaction, 'id' | 'createdAt' | 'updatedAt'> & { id?: number };
+/** Fields a new transaction may leave out: impact's, which default to a plain transaction's. */
+type OptionalOnCreate = 'actionId' | 'eventTypeId' | 'state' | 'lockingDate' | 'items' | 'customerStatus';
+
+/**
+ * A new transaction; id kept when supplied (transaction ids migrate from LinkTrust). Without an action id
+ * its action id is its id in decimal; its originals are its values as created.
+ */
+export type NewTransaction = Omit<
+  Transaction,
+  'id' | 'createdAt' | 'updatedAt' | 'modificationCount' | 'original' | OptionalOnCreate
+> &
+  Partial<Pick<Transaction, OptionalOnCreate>> & { id?: number };
+
+/** One transaction's new values in a change: the three values, and impact's when the change moved them. */
+export interface TransactionUpdate {
+  id: number;
+  values: TransactionValues;
+  /** Changes applied to it in this unit of work (its modification count grows by as many). */
+  changes: number;
+  action?: ActionValues;
+}
 
 /** Row as either engine returns it. */
 export interface TransactionRow {
@@ -33,6 +61,14 @@ export interface TransactionRow {
   occurred_at: number | string;
   created_at: number | string;
   updated_at: number | string;
+  action_id: string | null;
+  event_type_id: number | string | null;
+  state: string;
+  locking_at: number | string | null;
+  items: string | null;
+  customer_status: string | null;
+  modification_count: number | string;
+  original: string | null;
 }
 
 /** Maps a row to a Transaction. */
@@ -51,6 +87,59 @@ export function transactionFromRow(row: TransactionRow): Transaction {
     occurredAt: Number(row.occurred_at),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+    actionId: row.action_id ?? String(row.id),
+    eventTypeId: row.event_type_id === null ? null : Number(row.event_type_id),
+    state: row.state as ActionState,
+    lockingDate:
+      row.locking_at === null ? lockingDateOf(Number(row.occurred_at), DEFAULT_LOCKING_DAYS) : Number(row.locking_at),
+    items: row.items === null ? null : itemsFromJson(JSON.parse(row.items)),
+    customerStatus: row.customer_status as CustomerStatus | null,
+    modificationCount: Number(row.modification_count),
+    original: row.original === null ? null : originalFromJson(JSON.parse(row.original)),
+  };
+}
+
+type ItemJson = { sku: string; category: string | null; name: string | null; quantity: number; amount: string };
+type OriginalJson = {
+  affiliatePayout: string;
+  merchantRevenue: string;
+  approved: boolean;
+  items: ItemJson[] | null;
+  customerStatus: CustomerStatus | null;
+};
+
+// Amounts in JSON are decimal strings of the stored integer (ten-thousandths): exact, never a JS number.
+function itemsToJson(items: ActionItem[] | null): string | null {
+  return items === null ? null : JSON.stringify(items.map(itemToJson));
+}
+function itemToJson(item: ActionItem): ItemJson {
+  return {
+    sku: item.sku,
+    category: item.category,
+    name: item.name,
+    quantity: item.quantity,
+    amount: item.amount.toString(),
+  };
+}
+function itemsFromJson(items: ItemJson[]): ActionItem[] {
+  return items.map((item) => ({ ...item, amount: moneyFromColumn(item.amount) }));
+}
+function originalToJson(original: ActionOriginal): string {
+  return JSON.stringify({
+    affiliatePayout: original.affiliatePayout.toString(),
+    merchantRevenue: original.merchantRevenue.toString(),
+    approved: original.approved,
+    items: original.items === null ? null : original.items.map(itemToJson),
+    customerStatus: original.customerStatus,
+  } satisfies OriginalJson);
+}
+function originalFromJson(json: OriginalJson): ActionOriginal {
+  return {
+    affiliatePayout: moneyFromColumn(json.affiliatePayout),
+    merchantRevenue: moneyFromColumn(json.merchantRevenue),
+    approved: json.approved,
+    items: json.items === null ? null : itemsFromJson(json.items),
+    customerStatus: json.customerStatus,
   };
 }
 
@@ -96,6 +185,22 @@ function splitJoined(row: JoinedRow): { transaction: Transaction; campaign: Camp
 }
 
 const transactionsFromRows = (rows: TransactionRow[]) => rows.map(transactionFromRow);
+
+/**
+ * The condition matching transactions by action id: a stored action id, or — digits only — the
+ * transaction id of a transaction that has no action id of its own (its action id is its id).
+ */
+function actionIdMatch(actionIds: string[], table = 't'): [string, SqlValue[]] {
+  const generated = actionIds.filter(isGeneratedActionId);
+  const given = actionIds.filter((actionId) => !isGeneratedActionId(actionId));
+  const parts: string[] = [];
+  // Digits past the largest id cannot name one; compared as text they would need a cast.
+  const ids = generated.filter((actionId) => actionId.length <= 16).map(Number);
+  if (given.length > 0) parts.push(`${table}.action_id in (${given.map(() => '?').join(', ')})`);
+  if (ids.length > 0) parts.push(`(${table}.id in (${ids.map(() => '?').join(', ')}) and ${table}.action_id is null)`);
+  if (parts.length === 0) return ['1 = 0', []];
+  return [`(${parts.join(' or ')})`, [...given, ...ids]];
+}
 
 /** A transactions row with its campaign's settings (lockWithCampaignStatement). */
 type SettingsRow = TransactionRow & {
@@ -172,6 +277,21 @@ export class TransactionStore {
       occurred_at: transaction.occurredAt,
       created_at: now,
       updated_at: now,
+      // A generated action id (digits only) is the transaction id itself: nothing stored.
+      action_id:
+        transaction.actionId === undefined || isGeneratedActionId(transaction.actionId) ? null : transaction.actionId,
+      event_type_id: transaction.eventTypeId ?? null,
+      state: transaction.state ?? 'PENDING',
+      locking_at: transaction.lockingDate ?? null,
+      items: itemsToJson(transaction.items ?? null),
+      customer_status: transaction.customerStatus ?? null,
+      original: originalToJson({
+        affiliatePayout: transaction.affiliatePayout,
+        merchantRevenue: transaction.merchantRevenue,
+        approved: transaction.approved,
+        items: transaction.items ?? null,
+        customerStatus: transaction.customerStatus ?? null,
+      }),
     });
     const created = await this.getById(transaction.id ?? Number(id), db);
     if (!created) throw new Error('transaction vanished after insert');
@@ -208,7 +328,14 @@ export class TransactionStore {
    * The nightly flag and the transactions with their campaigns for many ids or click ids at once (a
    * chunk of a batch file): one statement instead of one per row.
    */
-  async findManyWithCampaign(where: { ids: number[] } | { clickIds: string[] }): Promise<TransactionLookup> {
+  async findManyWithCampaign(
+    where: { ids: number[] } | { clickIds: string[] } | { actionIds: string[] },
+  ): Promise<TransactionLookup> {
+    if ('actionIds' in where) {
+      if (where.actionIds.length === 0) throw new Error('findManyWithCampaign needs at least one identifier');
+      const [match, values] = actionIdMatch(where.actionIds);
+      return lookupOf(await this.sql.rows<JoinedRow>(WITH_CAMPAIGN(this.engine, match), values, { once: true }));
+    }
     const [column, values] = 'ids' in where ? ['t.id', where.ids] : ['t.click_id', where.clickIds];
     if (values.length === 0) throw new Error('findManyWithCampaign needs at least one identifier');
     const rows = await this.sql.rows<JoinedRow>(
@@ -217,6 +344,26 @@ export class TransactionStore {
       { once: true },
     );
     return lookupOf(rows);
+  }
+
+  /**
+   * The nightly flag and the newest transaction (latest `occurredAt`, then highest id) with an order id
+   * (merchant reference) on an event type: impact's rule for a row naming an action by Oid.
+   */
+  async findNewestByOrder(merchantReferenceId: string, eventTypeId: number): Promise<TransactionLookup> {
+    return lookupOf(
+      await this.sql.rows<JoinedRow>(
+        `${WITH_CAMPAIGN(this.engine, 't.merchant_reference_id = ? and t.event_type_id = ?')} order by t.occurred_at desc, t.id desc limit 1`,
+        [merchantReferenceId, eventTypeId],
+      ),
+    );
+  }
+
+  /** One transaction by its action id, or null. */
+  async getByActionId(actionId: string, db: Db = this.knex): Promise<Transaction | null> {
+    const [match, values] = actionIdMatch([actionId], 'transactions');
+    const row = await db('transactions').whereRaw(match, values).first();
+    return row ? transactionFromRow(row) : null;
   }
 
   /** The nightly flag and the transaction with its campaign, found by id, click id, or merchant reference (first two). */
@@ -283,18 +430,22 @@ export class TransactionStore {
   }
 
   /**
-   * Writes new values of the three modifiable fields of several transactions with one statement (CASE per
-   * column, the same SQL on both engines), as a statement to go with the unit's other writes.
+   * Writes the new values of several transactions with one statement (CASE per column, the same SQL on
+   * both engines), as a statement to go with the unit's other writes: the three values, the modification
+   * count, and impact's state, items and customer status when any change moved them.
    */
-  updateStatement(changes: Array<{ id: number; values: TransactionValues }>, now: number): Statement<WriteResult> {
-    if (changes.length === 1) {
-      const [{ id, values }] = changes;
+  updateStatement(changes: TransactionUpdate[], now: number): Statement<WriteResult> {
+    const withAction = changes.some((change) => change.action !== undefined);
+    if (changes.length === 1 && !withAction) {
+      const [{ id, values, changes: count }] = changes;
       return writeStatement(
-        'update transactions set affiliate_payout = ?, merchant_revenue = ?, approved = ?, updated_at = ? where id = ?',
+        'update transactions set affiliate_payout = ?, merchant_revenue = ?, approved = ?, ' +
+          'modification_count = modification_count + ?, updated_at = ? where id = ?',
         [
           moneyToColumn(values.affiliatePayout),
           moneyToColumn(values.merchantRevenue),
           values.approved ? 1 : 0,
+          count,
           now,
           id,
         ],
@@ -302,13 +453,34 @@ export class TransactionStore {
     }
     const cases = changes.map(() => 'when ? then ?').join(' ');
     const bindings: SqlValue[] = [];
-    for (const { id, values } of changes) bindings.push(id, moneyToColumn(values.affiliatePayout));
-    for (const { id, values } of changes) bindings.push(id, moneyToColumn(values.merchantRevenue));
-    for (const { id, values } of changes) bindings.push(id, values.approved ? 1 : 0);
+    const columns: string[] = [];
+    const column = (
+      name: string,
+      valueOf: (change: TransactionUpdate) => SqlValue,
+      expression = `case id ${cases} end`,
+    ) => {
+      for (const change of changes) bindings.push(change.id, valueOf(change));
+      columns.push(`${name} = ${expression}`);
+    };
+    column('affiliate_payout', ({ values }) => moneyToColumn(values.affiliatePayout));
+    column('merchant_revenue', ({ values }) => moneyToColumn(values.merchantRevenue));
+    column('approved', ({ values }) => (values.approved ? 1 : 0));
+    column('modification_count', ({ changes: count }) => count, `modification_count + case id ${cases} end`);
+    if (withAction) {
+      // A change without impact's values writes the column back as it is (`else` keeps it).
+      const keep = (name: string) =>
+        `case id ${changes.map(({ action }) => (action ? 'when ? then ?' : '')).join(' ')} else ${name} end`;
+      const actionColumn = (name: string, valueOf: (action: ActionValues) => SqlValue) => {
+        for (const change of changes) if (change.action) bindings.push(change.id, valueOf(change.action));
+        columns.push(`${name} = ${keep(name)}`);
+      };
+      actionColumn('state', (action) => action.state);
+      actionColumn('items', (action) => itemsToJson(action.items));
+      actionColumn('customer_status', (action) => action.customerStatus);
+    }
     bindings.push(now, ...changes.map(({ id }) => id));
     return writeStatement(
-      `update transactions set affiliate_payout = case id ${cases} end, merchant_revenue = case id ${cases} end, ` +
-        `approved = case id ${cases} end, updated_at = ? where id in (${changes.map(() => '?').join(', ')})`,
+      `update transactions set ${columns.join(', ')}, updated_at = ? where id in (${changes.map(() => '?').join(', ')})`,
       bindings,
       { once: true },
     );

@@ -55,6 +55,14 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
         occurredAt: expect.stringMatching(ISO),
         createdAt: expect.stringMatching(ISO),
         updatedAt: expect.stringMatching(ISO),
+        // impact.com's view of it: its id in decimal, no event type, open for the default 30 days.
+        actionId: String(created.body.id),
+        eventTypeId: null,
+        state: 'PENDING',
+        lockingDate: new Date(Date.parse(created.body.occurredAt) + 30 * 86_400_000).toISOString(),
+        items: null,
+        customerStatus: null,
+        modificationCount: 0,
       },
     ]);
     expect(await storedMoney(created.body.id)).toEqual([125_000n, 1_000_000n]);
@@ -83,6 +91,14 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
       merchantRevenue: '99999999.9999',
       createdAt: expect.stringMatching(ISO),
       updatedAt: expect.stringMatching(ISO),
+      actionId: String(id),
+      eventTypeId: null,
+      // Past its locking date (30 days after it occurred): approved, as impact.com shows it.
+      state: 'APPROVED',
+      lockingDate: '2026-02-01T03:04:05.678Z',
+      items: null,
+      customerStatus: null,
+      modificationCount: 0,
     };
     expect([created.status, created.body]).toEqual([201, expected]);
     expect(await storedMoney(id)).toEqual([1000n, 999_999_999_999n]);
@@ -229,6 +245,7 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
       ...transaction,
       affiliatePayout: '7.50',
       approved: false,
+      modificationCount: 2,
       updatedAt: new Date(history[1].createdAt).toISOString(),
       modifications: [
         {

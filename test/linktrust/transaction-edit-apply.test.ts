@@ -59,6 +59,7 @@ describe.each(testEngines())('/transaction.edit applying changes on %s', (engine
       ...transaction,
       merchantRevenue: 800_000n,
       approved: false,
+      modificationCount: 1,
       updatedAt: expect.any(Number),
     });
     expect(await context.server.services.stores.modifications.listForTransaction(transaction.id)).toEqual([

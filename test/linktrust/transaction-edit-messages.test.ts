@@ -301,6 +301,7 @@ describe.each(testEngines())('/transaction.edit messages and their order on %s',
         affiliatePayout: 42500n,
         merchantRevenue: 405000n,
         approved: false,
+        modificationCount: 1,
         updatedAt: expect.any(Number),
       });
       expect(await context.server.services.stores.modifications.listForTransaction(transaction.id)).toHaveLength(1);

@@ -29,6 +29,7 @@ describe.each(testEngines())('/transaction.edit parameters on %s', (engine) => {
           affiliatePayout: 25000n,
           merchantRevenue: 250000n,
           approved: false,
+          modificationCount: 1,
           updatedAt: expect.any(Number),
         });
       },

@@ -20,6 +20,14 @@ const transaction: Transaction = {
   occurredAt: 0,
   createdAt: 0,
   updatedAt: 0,
+  actionId: '1',
+  eventTypeId: null,
+  state: 'PENDING',
+  lockingDate: 0,
+  items: null,
+  customerStatus: null,
+  modificationCount: 0,
+  original: null,
 };
 
 // Type and message of every failure, word for word from LinkTrust's error table (the oracle: written

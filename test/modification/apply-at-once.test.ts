@@ -220,12 +220,12 @@ describe.each(testEngines())(
         const atOnceRow = await rowOf(atOnceTwin.id, atOnceCommand.requestId);
         expect(atOnce.result).toEqual({
           kind: 'applied',
-          transaction: { ...atOnceTwin, ...changes, updatedAt: NOW },
+          transaction: { ...atOnceTwin, ...changes, modificationCount: 1, updatedAt: NOW },
           modificationId: atOnceRow.id,
         });
         expect(usual.result).toEqual({
           kind: 'applied',
-          transaction: { ...usualTwin, ...changes, updatedAt: NOW },
+          transaction: { ...usualTwin, ...changes, modificationCount: 1, updatedAt: NOW },
           modificationId: usualRow.id,
         });
         expect(atOnceRow).toEqual({
@@ -248,8 +248,18 @@ describe.each(testEngines())(
           requestId: atOnceCommand.requestId,
         }).toEqual(atOnceRow);
         expect(await history(atOnceTwin.id)).toEqual([atOnceRow]);
-        expect(await transaction(atOnceTwin.id)).toEqual({ ...atOnceTwin, ...changes, updatedAt: NOW });
-        expect(await transaction(usualTwin.id)).toEqual({ ...usualTwin, ...changes, updatedAt: NOW });
+        expect(await transaction(atOnceTwin.id)).toEqual({
+          ...atOnceTwin,
+          ...changes,
+          modificationCount: 1,
+          updatedAt: NOW,
+        });
+        expect(await transaction(usualTwin.id)).toEqual({
+          ...usualTwin,
+          ...changes,
+          modificationCount: 1,
+          updatedAt: NOW,
+        });
         // Both twins moved from (10.00, 100.00, approved) to (4.25, 42.50, not approved) in the same hour.
         expect(await statisticsRow(hourStart(usualTwin.occurredAt), campaign.id, affiliate.id)).toEqual({
           transactions: 2,
@@ -280,7 +290,7 @@ describe.each(testEngines())(
       expect(first.statements).not.toContain(oneUnitLocks('id')[1]);
       expect(first.result).toEqual({
         kind: 'applied',
-        transaction: { ...target, approved: false, updatedAt: NOW },
+        transaction: { ...target, approved: false, modificationCount: 1, updatedAt: NOW },
         modificationId: (await rowOf(target.id, edit.requestId)).id,
       });
       expect(services.passwords.mayBeKnown(campaign.password)).toBe(true);
@@ -423,7 +433,7 @@ describe.each(testEngines())(
         const row = await rowOf(target.id, member.requestId);
         expect(applied.result).toEqual({
           kind: 'applied',
-          transaction: { ...target, approved: false, updatedAt: NOW },
+          transaction: { ...target, approved: false, modificationCount: 1, updatedAt: NOW },
           modificationId: row.id,
         });
         expect(applied.compares).toBe(0);
@@ -456,7 +466,7 @@ describe.each(testEngines())(
       expect(applied.statements.filter(isUnlockedLookup)).toEqual([]);
       expect(applied.result).toEqual({
         kind: 'applied',
-        transaction: { ...target, affiliatePayout: money('3.50'), updatedAt: NOW },
+        transaction: { ...target, affiliatePayout: money('3.50'), modificationCount: 1, updatedAt: NOW },
         modificationId: row.id,
       });
       expect(row).toMatchObject({ postback: 'queued', reason: 'with pixel', after: values('3.50', '100.00', true) });
@@ -493,7 +503,12 @@ describe.each(testEngines())(
       );
       expect([again.result.kind, again.compares]).toEqual(['applied', 0]);
       expect(again.statements.slice(0, 2)).toEqual(oneUnitLocks('id'));
-      expect(await transaction(target.id)).toEqual({ ...target, ...values('2.00', '100.00', false), updatedAt: NOW });
+      expect(await transaction(target.id)).toEqual({
+        ...target,
+        ...values('2.00', '100.00', false),
+        modificationCount: 2,
+        updatedAt: NOW,
+      });
     });
 
     (engine === 'mysql' ? it : it.skip)(
@@ -597,17 +612,34 @@ describe.each(testEngines())(
       expect(rows[0].before).toEqual(values('10.00', '100.00', true));
       expect(rows[1].before).toEqual(rows[0].after);
       expect(rows[1].after).toEqual(values('1.00', '2.00', true));
-      expect(await transaction(target.id)).toEqual({ ...target, ...values('1.00', '2.00', true), updatedAt: NOW });
+      expect(await transaction(target.id)).toEqual({
+        ...target,
+        ...values('1.00', '2.00', true),
+        modificationCount: 2,
+        updatedAt: NOW,
+      });
       const idOf = (requestId: string) => rows.find((row) => row.requestId === requestId)!.id;
       expect(outcomes).toEqual([
         {
           kind: 'applied',
-          transaction: { ...target, ...rows.find((row) => row.requestId === payout.requestId)!.after, updatedAt: NOW },
+          transaction: {
+            ...target,
+            ...rows.find((row) => row.requestId === payout.requestId)!.after,
+            // The first change to commit is the first modification.
+            modificationCount: rows.findIndex((row) => row.requestId === payout.requestId) + 1,
+            updatedAt: NOW,
+          },
           modificationId: idOf(payout.requestId),
         },
         {
           kind: 'applied',
-          transaction: { ...target, ...rows.find((row) => row.requestId === revenue.requestId)!.after, updatedAt: NOW },
+          transaction: {
+            ...target,
+            ...rows.find((row) => row.requestId === revenue.requestId)!.after,
+            // The first change to commit is the first modification.
+            modificationCount: rows.findIndex((row) => row.requestId === revenue.requestId) + 1,
+            updatedAt: NOW,
+          },
           modificationId: idOf(revenue.requestId),
         },
       ]);

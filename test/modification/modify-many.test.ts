@@ -155,7 +155,7 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
     expect(outcomes).toEqual([
       {
         kind: 'applied',
-        transaction: { ...byTransactionId, ...values('1.00', '2.00', false), updatedAt: NOW },
+        transaction: { ...byTransactionId, ...values('1.00', '2.00', false), modificationCount: 1, updatedAt: NOW },
         modificationId: first.id,
       },
       { kind: 'invalid_transaction' },
@@ -165,7 +165,7 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
       { kind: 'invalid_parameter', parameter: 'Merchantreferenceid' },
       {
         kind: 'applied',
-        transaction: { ...byClickId, affiliatePayout: money('7.25'), updatedAt: NOW },
+        transaction: { ...byClickId, affiliatePayout: money('7.25'), modificationCount: 1, updatedAt: NOW },
         modificationId: last.id,
       },
     ]);
@@ -211,7 +211,12 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
       }
       const again = { ...commands[index], requestId: `${commands[index].requestId}-again` };
       const single = await core().modify(again);
-      expect(single).toEqual({ ...outcome, modificationId: (await rowOf(outcome.transaction.id, again.requestId)).id });
+      expect(single).toEqual({
+        ...outcome,
+        // One more change of the same transaction: one more modification.
+        transaction: { ...outcome.transaction, modificationCount: outcome.transaction.modificationCount + 1 },
+        modificationId: (await rowOf(outcome.transaction.id, again.requestId)).id,
+      });
     }
   });
 
@@ -260,16 +265,33 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
       [values('1.00', '100.00', true), values('1.00', '2.00', true)],
       [values('1.00', '2.00', true), values('1.00', '2.00', false)],
     ]);
-    expect(await transaction(target.id)).toEqual({ ...target, ...values('1.00', '2.00', false), updatedAt: NOW });
+    expect(await transaction(target.id)).toEqual({
+      ...target,
+      ...values('1.00', '2.00', false),
+      modificationCount: 3,
+      updatedAt: NOW,
+    });
     expect(outcomes).toEqual([
-      { kind: 'applied', transaction: { ...target, ...rows[0].after, updatedAt: NOW }, modificationId: rows[0].id },
       {
         kind: 'applied',
-        transaction: { ...other, ...values('7.50', '50.00', true), updatedAt: NOW },
+        transaction: { ...target, ...rows[0].after, modificationCount: 1, updatedAt: NOW },
+        modificationId: rows[0].id,
+      },
+      {
+        kind: 'applied',
+        transaction: { ...other, ...values('7.50', '50.00', true), modificationCount: 1, updatedAt: NOW },
         modificationId: (await rowOf(other.id, commands[1].requestId)).id,
       },
-      { kind: 'applied', transaction: { ...target, ...rows[1].after, updatedAt: NOW }, modificationId: rows[1].id },
-      { kind: 'applied', transaction: { ...target, ...rows[2].after, updatedAt: NOW }, modificationId: rows[2].id },
+      {
+        kind: 'applied',
+        transaction: { ...target, ...rows[1].after, modificationCount: 2, updatedAt: NOW },
+        modificationId: rows[1].id,
+      },
+      {
+        kind: 'applied',
+        transaction: { ...target, ...rows[2].after, modificationCount: 3, updatedAt: NOW },
+        modificationId: rows[2].id,
+      },
     ]);
     expect(await statisticsOf([campaign.id])).toEqual({
       [key(hour, campaign, affiliate)]: totals(1, 0, '1.00', '2.00', '0.00', '0.00'),

@@ -43,23 +43,20 @@ describe.each(testEngines())('idempotency keys scoped to campaigns: migrations o
     const stores = createStores(database.db);
     const affiliate = await stores.affiliates.create({ id: 5, name: 'A' }, 1);
     for (const id of [10, 11]) await stores.campaigns.create({ id, name: `C${id}` }, 1);
+    // Written as the schema of that time had them (today's store writes columns added later).
     const transaction = (id: number, campaignId: number) =>
-      stores.transactions.create(
-        {
-          id,
-          clickId: `c${id}`,
-          campaignId,
-          affiliateId: affiliate.id,
-          merchantReferenceId: null,
-          subId: null,
-          affiliateReferenceId: null,
-          affiliatePayout: 1n,
-          merchantRevenue: 2n,
-          approved: true,
-          occurredAt: 0,
-        },
-        1,
-      );
+      knex('transactions').insert({
+        id,
+        click_id: `c${id}`,
+        campaign_id: campaignId,
+        affiliate_id: affiliate.id,
+        affiliate_payout: 1,
+        merchant_revenue: 2,
+        approved: true,
+        occurred_at: 0,
+        created_at: 1,
+        updated_at: 1,
+      });
     await transaction(100, 10);
     await transaction(110, 11);
     await knex('idempotency_keys').insert([

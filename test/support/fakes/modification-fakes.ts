@@ -48,6 +48,14 @@ export class FakeCatalogue implements Pick<TransactionStore, 'findWithCampaign'>
       occurredAt: 0,
       createdAt: 0,
       updatedAt: 0,
+      actionId: String(id),
+      eventTypeId: null,
+      state: 'PENDING',
+      lockingDate: 30 * 86_400_000,
+      items: null,
+      customerStatus: null,
+      modificationCount: 0,
+      original: null,
       ...values,
     };
     this.transactions.push(transaction);
