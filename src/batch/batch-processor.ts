@@ -1,7 +1,7 @@
 import type { Logger } from '../logger';
 import type { Batch, BatchRow, BatchStore } from '../store/batch-store';
 import type { ProcessingStateStore } from '../store/processing-state-store';
-import { asciiLowerCase } from '../linktrust/raw-parameters';
+import { asciiLowerCase } from '../core/raw-parameter';
 import type { RowResult } from '../core/row-result';
 import type { Outcome } from '../modification/outcome';
 import { forEachConcurrently } from '../workers/for-each-concurrently';
