@@ -31,9 +31,22 @@ export interface BatchProcessorOptions {
   maxDeferrals?: number;
 }
 
+/** What the processor asks of the batch store (an in-memory fake in unit tests). */
+export type BatchProcessorStore = Pick<
+  BatchStore,
+  | 'renewLease'
+  | 'syncCounts'
+  | 'waitingRows'
+  | 'complete'
+  | 'addCounts'
+  | 'recordSuccess'
+  | 'recordSuccesses'
+  | 'recordFailures'
+>;
+
 /** What the processor needs. */
 export interface BatchProcessorDeps {
-  store: BatchStore;
+  store: BatchProcessorStore;
   modifications: RowModifier;
   processingState: Pick<ProcessingStateStore, 'read'>;
   logger: Logger;
