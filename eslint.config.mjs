@@ -6,6 +6,13 @@ import tseslint from 'typescript-eslint';
 // The front doors' HTTP entry files: the admin API's routers, the /transaction.edit route, the console's routes.
 const ROUTERS = ['src/**/*-router.ts', 'src/**/*-route.ts', 'src/console/routes/**/*.ts'];
 
+// The front doors: the HTTP entry files and the `txedit` command. A protocol's pure translation (LinkTrust's
+// parameter parser, its XML, its rules) is not one: a batch file's rows are parsed by the same parser.
+const FRONT_DOORS = [...ROUTERS, 'src/cli/**/*.ts'];
+
+// An import path that names a front door: a router or route file, a console route, anything in cli/.
+const FRONT_DOOR = '(-router|-route|/routes/[^/]+)$|(^|/)cli/';
+
 // An import path that reaches into store/ from anywhere in src/.
 const STORE = '(^|/)store/';
 
@@ -32,6 +39,25 @@ export default tseslint.config(
         {
           patterns: [
             { regex: '^\\.\\./', message: 'core/ is the domain: it imports only core/ (README, Development).' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The core's service is shared by every front door: it knows none of their protocols, which bring their
+    // rules to it (LinkTrust's: linktrust/linktrust-rules.ts).
+    files: ['src/modification/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(linktrust|batch|admin|console|cli)/',
+              message:
+                'modification/ is the core every front door shares: it imports no front door or protocol module (README, Development).',
+            },
           ],
         },
       ],
@@ -87,17 +113,20 @@ export default tseslint.config(
     },
   },
   {
-    // Nothing below the front doors imports one of their routers (shared HTTP helpers live in http/).
+    // Nothing below the front doors imports one (not even a type): services, stores, workers and protocol
+    // modules are called by them. Only app.ts (and the console router) mount routers; the CLI is its own
+    // entry (bin/). Shared HTTP helpers live in http/.
     files: ['src/**/*.ts'],
-    ignores: ['src/app.ts', 'src/console/console-router.ts', ...ROUTERS],
+    ignores: ['src/app.ts', 'src/console/console-router.ts', ...FRONT_DOORS],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              regex: '(-router|-route|/routes/[^/]+)$',
-              message: 'Only app.ts (and the console router) mount routers; shared HTTP helpers live in http/.',
+              regex: FRONT_DOOR,
+              message:
+                'Services, stores and protocol modules never import a front door (router, route, console route, cli/): move what they share out of it (README, Development).',
             },
           ],
         },

@@ -6,6 +6,7 @@ import { batchRoutes } from './batch/batch-router';
 import type { Services } from './composition';
 import { consoleRouterFor } from './console/console-router';
 import { expressApis, handOver, type PlainRequest } from './http/express-apis';
+import { readinessGate } from './http/readiness-gate';
 import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
 import { transactionEditHandler } from './linktrust/transaction-edit-route';
@@ -141,17 +142,12 @@ export function createExpressApp(services: Services): express.Express {
   );
 
   // The web console: its own CSP, cookies and CSRF checks live in its router.
-  app.use('/admin', (_req: Request, res: Response, next: NextFunction) => {
-    if (readiness.isCurrent) return next();
-    readiness.notReadyReason().then((reason) => {
-      if (reason === null) return next();
-      res
-        .status(503)
-        .set('Retry-After', '5')
-        .type('text/plain; charset=utf-8')
-        .send(`Service Unavailable: ${reason}\n`);
-    }, next);
-  });
+  app.use(
+    '/admin',
+    readinessGate(readiness, (reason, res) => {
+      res.status(503).type('text/plain; charset=utf-8').send(`Service Unavailable: ${reason}\n`);
+    }),
+  );
   app.use(
     '/admin',
     consoleRouterFor({

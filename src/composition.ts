@@ -21,7 +21,7 @@ import { createProcessingScheduler } from './processing/processing-scheduler';
 import { createLifecycle } from './lifecycle';
 import { PostbackStore } from './store/postback-store';
 import { IdempotencyStore } from './store/idempotency-store';
-import { IdempotencyService } from './linktrust/idempotency';
+import { IdempotencyService } from './modification/idempotency-service';
 import { createGuardedDispatcher } from './postbacks/network-guard';
 import { TransactionalPostbackOutbox } from './postbacks/postback-outbox';
 import { PostbackWorker } from './postbacks/postback-worker';

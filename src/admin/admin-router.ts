@@ -7,6 +7,7 @@ import type { Logger } from '../logger';
 import type { Readiness } from '../store/schema-readiness';
 import { AdminError, databaseTrouble } from '../http/admin-errors';
 import { idParam, validate } from '../http/params';
+import { readinessGate } from '../http/readiness-gate';
 import type { AdminService } from './admin-service';
 import { requireAdminToken } from './admin-auth';
 import type { AdminAuthBrake } from '../auth/admin-auth-brake';
@@ -100,14 +101,7 @@ export function adminRouter(deps: {
   const router = express.Router();
   router.use(requireAdminToken(deps.adminToken, deps.adminAuthBrake ?? null));
   if (readiness) {
-    router.use((_req: Request, res: Response, next: NextFunction) => {
-      if (readiness.isCurrent) return next();
-      readiness.notReadyReason().then((reason) => {
-        if (reason === null) return next();
-        res.setHeader('Retry-After', '5');
-        next(new AdminError(503, 'not_ready', reason));
-      }, next);
-    });
+    router.use(readinessGate(readiness, (reason, _res, next) => next(new AdminError(503, 'not_ready', reason))));
   }
   router.use(express.json({ limit: '256kb' }));
 

@@ -31,9 +31,22 @@ export interface BatchProcessorOptions {
   maxDeferrals?: number;
 }
 
+/** What the processor asks of the batch store (an in-memory fake in unit tests). */
+export type BatchProcessorStore = Pick<
+  BatchStore,
+  | 'renewLease'
+  | 'syncCounts'
+  | 'waitingRows'
+  | 'complete'
+  | 'addCounts'
+  | 'recordSuccess'
+  | 'recordSuccesses'
+  | 'recordFailures'
+>;
+
 /** What the processor needs. */
 export interface BatchProcessorDeps {
-  store: BatchStore;
+  store: BatchProcessorStore;
   /** The core with LinkTrust's rules: Lead Poster files. */
   modifications: RowModifier;
   /** impact.com files' rows (the core with impact's rules); without it an impact batch's rows are not run. */

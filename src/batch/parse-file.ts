@@ -1,8 +1,7 @@
 import type { CsvError } from 'csv-parse/sync';
 
-import { asciiLowerCase } from '../linktrust/raw-parameters';
 // The same pair type as /transaction.edit's, so a row goes through the same parameter parser.
-import type { RawParameter } from '../core/raw-parameter';
+import { asciiLowerCase, type RawParameter } from '../core/raw-parameter';
 import {
   csvRecordsInSlices,
   csvRecordsOfText,

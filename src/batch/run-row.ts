@@ -1,5 +1,5 @@
 import { parseModificationParameters, type SuppliedValues } from '../linktrust/request-parser';
-import { asciiLowerCase } from '../linktrust/raw-parameters';
+import { asciiLowerCase } from '../core/raw-parameter';
 import { commandFor, type ModificationCommand } from '../modification/command';
 import type { ModifyManyOptions, ModifyOptions } from '../modification/modification-service';
 import { describeOutcome, isPassing, type Outcome } from '../modification/outcome';

@@ -1,7 +1,8 @@
 import type { ModificationRequest, RequestedChanges, TransactionIdentifier } from '../modification/command';
 import { parseMoney } from '../core/money';
 import type { Outcome } from '../modification/outcome';
-import { asciiLowerCase, type DecodedPairs } from './raw-parameters';
+import { asciiLowerCase } from '../core/raw-parameter';
+import type { DecodedPairs } from './raw-parameters';
 import { MAX_CAMPAIGN_ID, MAX_TRANSACTION_ID } from '../core/identifier-limits';
 
 /** The values echoed in `<SuppliedValues>`, raw as supplied ('' when not supplied). */

@@ -8,7 +8,8 @@ import { commandFor, type ModificationCommand } from '../modification/command';
 import { decodeFormPairs, type DecodedPairs } from './raw-parameters';
 import { isTransientDatabaseError, temporaryFailureType } from '../store/database-errors';
 import type { Readiness } from '../store/schema-readiness';
-import { IdempotencyService, requestFingerprint } from './idempotency';
+import type { IdempotencyService } from '../modification/idempotency-service';
+import { requestFingerprint } from './request-fingerprint';
 import { isValidIdempotencyKey, parseModificationParameters, SuppliedValues } from './request-parser';
 import { renderLinkTrustResponse } from './xml-response';
 

@@ -1,6 +1,7 @@
 import { parseModificationFile } from '../../src/batch/parse-file';
-import { requestFingerprint } from '../../src/linktrust/idempotency';
-import { asciiLowerCase, decodeFormPairs } from '../../src/linktrust/raw-parameters';
+import { requestFingerprint } from '../../src/linktrust/request-fingerprint';
+import { asciiLowerCase } from '../../src/core/raw-parameter';
+import { decodeFormPairs } from '../../src/linktrust/raw-parameters';
 import { isKnownParameter, parseModificationParameters } from '../../src/linktrust/request-parser';
 import { csvFile, tabFile, uploadRaw } from '../batch/batch-helpers';
 import { testEngines } from '../support/databases';

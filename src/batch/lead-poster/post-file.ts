@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Agent } from 'undici';
-import { asciiLowerCase } from '../../linktrust/raw-parameters';
+import { asciiLowerCase } from '../../core/raw-parameter';
 import { decodeModificationFile } from '../decode-file';
 import { redactUrl, resolveEndpoint } from './endpoint';
 import { runPool } from './pool';

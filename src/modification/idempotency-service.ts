@@ -1,27 +1,10 @@
 import crypto from 'node:crypto';
-import type { Outcome } from '../modification/outcome';
 import { classifyDatabaseError } from '../store/database-errors';
 import type { IdempotencyStore } from '../store/idempotency-store';
 import type { Sql } from '../store/sql';
-import { asciiLowerCase, type DecodedPairs } from './raw-parameters';
-import { isKnownParameter } from './request-parser';
+import type { Outcome } from './outcome';
 
 const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
-
-/**
- * What identifies "the same request": every known parameter (name in lower case, value as sent) except
- * Password and the key itself, de-duplicated and sorted. The password is left out so that no hash of
- * it is ever stored; a replay only returns what its sender supplied.
- */
-export function requestFingerprint(pairs: DecodedPairs): string {
-  const entries = new Set<string>();
-  for (const { name, value } of pairs.parameters) {
-    const lower = asciiLowerCase(name);
-    if (value === '' || lower === 'password' || lower === 'idempotencykey' || !isKnownParameter(lower)) continue;
-    entries.add(`${lower}=${value}`);
-  }
-  return sha256([...entries].sort().join('\n'));
-}
 
 /** What to do with a keyed request before running it. */
 export type IdempotencyDecision = { kind: 'run' } | { kind: 'replay'; response: string } | { kind: 'conflict' };
@@ -35,6 +18,9 @@ export type IdempotencyDecision = { kind: 'run' } | { kind: 'replay'; response: 
  * Keys belong to a campaign (as Stripe's belong to an account): the campaign of the transaction the
  * request resolves to. One campaign's key never answers, nor blocks, another's request, and the caller
  * asks only once the request has passed every check a fresh one would — its password included.
+ *
+ * Protocol-free: the front door reads the key and says what makes two requests the same (LinkTrust's
+ * `requestFingerprint`) and how an answer is rendered; this keeps them with the change.
  */
 export class IdempotencyService {
   constructor(
