@@ -5,6 +5,7 @@ import { adminRouter } from './admin/admin-router';
 import { batchRoutes } from './batch/batch-router';
 import type { Services } from './composition';
 import { consoleRouterFor } from './console/console-router';
+import { eventTypeRoutes } from './event-types/event-type-router';
 import { expressApis, handOver, type PlainRequest } from './http/express-apis';
 import { requestContext } from './http/request-context';
 import { securityHeaders } from './http/security-headers';
@@ -136,6 +137,7 @@ export function createExpressApp(services: Services): express.Express {
         postbackRoutes({ postbacks: services.postbacks }),
         processingRoutes({ processing: services.processing }),
         batchRoutes({ batches: services.batches, maxFileBytes: config.batches.maxFileBytes }),
+        eventTypeRoutes({ eventTypes: services.eventTypes }),
       ],
     }),
   );

@@ -42,6 +42,8 @@ export const DEFAULT_LOCKING_DAYS = 30;
 export const MAX_PERCENT_PAYOUT: Money = 100n * MONEY_SCALE;
 /** Longest custom disposition code. */
 export const MAX_CUSTOM_CODE_LENGTH = 64;
+/** Most custom disposition codes on one event type. */
+export const MAX_CUSTOM_CODES = 100;
 
 /** impact.com's standard disposition codes; they are accepted on every event type, in any case. */
 export const STANDARD_DISPOSITION_CODES = [
@@ -134,6 +136,8 @@ export function eventTypeProblems(settings: {
     problems.push({ field: 'lockingDays', message: `must be a whole number of days from 0 to ${MAX_LOCKING_DAYS}` });
   if (payout?.type === 'percent' && payout.value > MAX_PERCENT_PAYOUT)
     problems.push({ field: 'payout.value', message: 'a percent payout must be at most 100' });
+  if (dispositionCodes && dispositionCodes.length > MAX_CUSTOM_CODES)
+    problems.push({ field: 'dispositionCodes', message: `at most ${MAX_CUSTOM_CODES} custom codes` });
   const seen = new Set<string>();
   (dispositionCodes ?? []).forEach(({ code, effect }, index) => {
     const field = `dispositionCodes.${index}.code`;
