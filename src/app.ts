@@ -160,6 +160,7 @@ export function createExpressApp(services: Services): express.Express {
       consoleAuth: services.consoleAuth,
       consoleAudit: services.consoleAudit,
       admin: services.admin,
+      eventTypes: services.eventTypes,
       processing: services.processing,
       batches: services.batches,
       logger,
