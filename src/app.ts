@@ -5,6 +5,7 @@ import { adminRouter } from './admin/admin-router';
 import { batchRoutes } from './batch/batch-router';
 import type { Services } from './composition';
 import { consoleRouterFor } from './console/console-router';
+import { eventTypeRoutes } from './event-types/event-type-router';
 import { expressApis, handOver, type PlainRequest } from './http/express-apis';
 import { readinessGate } from './http/readiness-gate';
 import { requestContext } from './http/request-context';
@@ -137,6 +138,7 @@ export function createExpressApp(services: Services): express.Express {
         postbackRoutes({ postbacks: services.postbacks }),
         processingRoutes({ processing: services.processing }),
         batchRoutes({ batches: services.batches, maxFileBytes: config.batches.maxFileBytes }),
+        eventTypeRoutes({ eventTypes: services.eventTypes }),
       ],
     }),
   );
@@ -154,6 +156,7 @@ export function createExpressApp(services: Services): express.Express {
       consoleAuth: services.consoleAuth,
       consoleAudit: services.consoleAudit,
       admin: services.admin,
+      eventTypes: services.eventTypes,
       processing: services.processing,
       batches: services.batches,
       logger,

@@ -1,6 +1,7 @@
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { AdminService } from './admin/admin-service';
+import { EventTypeService } from './event-types/event-type-service';
 import { BatchService } from './batch/batch-service';
 import { batchOptionsFor, BatchWorker } from './batch/batch-worker';
 import { PasswordVerifier } from './auth/password-verifier';
@@ -9,6 +10,7 @@ import { LinkTrustRules } from './linktrust/linktrust-rules';
 import { AffiliateStore } from './store/affiliate-store';
 import { BatchStore } from './store/batch-store';
 import { CampaignStore } from './store/campaign-store';
+import { EventTypeStore } from './store/event-type-store';
 import type { Database } from './store/database';
 import { ModificationStore } from './store/modification-store';
 import { ProcessingStateStore } from './store/processing-state-store';
@@ -47,6 +49,7 @@ export function createStores(db: Database) {
     sql,
     affiliates: new AffiliateStore(db.knex),
     campaigns: new CampaignStore(db.knex, db.engine),
+    eventTypes: new EventTypeStore(db.knex, db.engine),
     whitelist: new WhitelistStore(db.knex),
     transactions: new TransactionStore(db.knex, db.engine, sql),
     modifications: new ModificationStore(db.knex),
@@ -119,6 +122,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     validatePostbackUrl: validatePostbackUrlTemplate,
     now: options.now,
   });
+  const eventTypes = new EventTypeService({ ...stores, now: options.now });
   const processing = createProcessingService(config.processing, stores, { now: options.now, logger });
   const batchWorker = new BatchWorker(
     { store: stores.batches, modifications, processingState: stores.processingState, logger },
@@ -174,6 +178,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     modifications,
     idempotency,
     admin,
+    eventTypes,
     postbacks,
     postbackWorker,
     postbackDispatcher,

@@ -12,6 +12,7 @@ import * as binaryIdentifierCollation from './20261125080000_binary_identifier_c
 import * as idempotencyScopedToCampaign from './20261204100000_idempotency_scoped_to_campaign';
 import * as idempotencyCampaignsFilled from './20261204100100_idempotency_campaigns_filled';
 import * as nightlyRunLease from './20261204200000_nightly_run_lease';
+import * as eventTypes from './20261205000000_event_types';
 import * as actions from './20261205050000_actions';
 import * as actionModificationCounts from './20261205050100_action_modification_counts';
 
@@ -37,6 +38,7 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261204100000_idempotency_scoped_to_campaign', idempotencyScopedToCampaign],
   ['20261204100100_idempotency_campaigns_filled', idempotencyCampaignsFilled],
   ['20261204200000_nightly_run_lease', nightlyRunLease],
+  ['20261205000000_event_types', eventTypes],
   ['20261205050000_actions', actions],
   ['20261205050100_action_modification_counts', actionModificationCounts],
 ];

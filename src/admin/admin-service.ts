@@ -77,7 +77,7 @@ export interface AdminServiceDeps {
   bcryptCost: number;
   validatePostbackUrl: PostbackUrlValidator;
   /** impact.com's event types, which a transaction may name. */
-  eventTypes?: { get(id: number, db?: Db): Promise<EventType | null> };
+  eventTypes: { get(id: number, db?: Db): Promise<EventType | null> };
   now?: () => number;
 }
 
@@ -247,7 +247,7 @@ export class AdminService {
       }
       let eventType: EventType | null = null;
       if (input.eventTypeId !== undefined && input.eventTypeId !== null) {
-        eventType = (await this.deps.eventTypes?.get(input.eventTypeId, trx)) ?? null;
+        eventType = await this.deps.eventTypes.get(input.eventTypeId, trx);
         if (!eventType || eventType.campaignId !== campaign.id)
           throw invalid(`event type ${input.eventTypeId} does not exist on campaign ${campaign.id}`);
       }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { CliIo } from './cli-io';
 import { registerBatches } from './commands/batches';
 import { registerCampaigns } from './commands/campaigns';
+import { registerEventTypes } from './commands/event-types';
 import { registerMigrate } from './commands/migrate';
 import { registerPost } from './commands/post';
 import { registerPostbacks } from './commands/postbacks';
@@ -52,6 +53,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     });
 
   registerCampaigns(program, io);
+  registerEventTypes(program, io);
   registerWhitelist(program, io);
   registerTransactions(program, io);
   registerPostbacks(program, io);

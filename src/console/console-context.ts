@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { AdminService } from '../admin/admin-service';
 import type { BatchService } from '../batch/batch-service';
+import type { EventTypeService } from '../event-types/event-type-service';
 import type { Logger } from '../logger';
 import type { ProcessingService } from '../processing/processing-service';
 import type { PostbackService } from '../postbacks/postback-service';
@@ -14,6 +15,7 @@ export interface ConsoleContext {
   auth: ConsoleAuth;
   audit: ConsoleAuditLog;
   admin: AdminService;
+  eventTypes: EventTypeService;
   postbacks: PostbackService;
   processing: ProcessingService;
   batches: BatchService;
@@ -90,6 +92,8 @@ export const NOTICES: Record<string, string> = {
   'whitelist-removed': 'White-list entry removed.',
   retried: 'The postback is queued again and will be delivered shortly.',
   uploaded: 'File uploaded. Its rows are applied in the background; this table updates by itself.',
+  'event-type-created': 'Event type created.',
+  'event-type-saved': 'Event type saved.',
   duplicate:
     'This file was uploaded before: it is recorded as a duplicate and NOT applied. Tick "Apply even if uploaded before" to apply it again.',
 };

@@ -9,6 +9,7 @@ import { boundaryOf, parseMultipart } from './multipart';
 import { auditRoutes } from './routes/audit-routes';
 import { batchRoutes } from './routes/batch-routes';
 import { campaignRoutes } from './routes/campaign-routes';
+import { eventTypeRoutes } from './routes/event-type-routes';
 import { processingRoutes } from './routes/processing-routes';
 import { signInRoutes } from './routes/sign-in-routes';
 import { transactionRoutes } from './routes/transaction-routes';
@@ -108,6 +109,7 @@ export function consoleRouter(context: ConsoleContext): Router {
     }),
   );
   campaignRoutes(router, context);
+  eventTypeRoutes(router, context);
   whitelistRoutes(router, context);
   transactionRoutes(router, context);
   batchRoutes(router, context);
@@ -171,7 +173,7 @@ export function consoleRouter(context: ConsoleContext): Router {
 /** What the console uses of the app's services: the slice `createApp` hands it. */
 export type ConsoleServices = Pick<
   Services,
-  'consoleAuth' | 'consoleAudit' | 'admin' | 'postbacks' | 'processing' | 'batches' | 'logger'
+  'consoleAuth' | 'consoleAudit' | 'admin' | 'eventTypes' | 'postbacks' | 'processing' | 'batches' | 'logger'
 > & {
   /** BATCH_MAX_FILE_MB, in bytes. */
   maxUploadBytes: number;
@@ -183,6 +185,7 @@ export function consoleRouterFor(services: ConsoleServices): Router {
     auth: services.consoleAuth,
     audit: services.consoleAudit,
     admin: services.admin,
+    eventTypes: services.eventTypes,
     postbacks: services.postbacks,
     processing: services.processing,
     batches: services.batches,

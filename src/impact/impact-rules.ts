@@ -72,7 +72,7 @@ export class ImpactRules implements ModificationRules {
       return impactRefusal('ACTION_TRACKER_INVALID');
     const type = transaction.eventTypeId === null ? null : await eventType(transaction.eventTypeId);
     // 4. A standard code in any case, or one of the event type's own in exact case.
-    const disposition = row.reason === null ? null : dispositionOf(type, row.reason);
+    const disposition = row.reason === null ? null : dispositionOf(type ?? { dispositionCodes: [] }, row.reason);
     if (!disposition) return impactRefusal('BAD_DISPOSITION');
     this.decided.set(command, { eventType: type, effect: disposition.effect, code: disposition.code });
     return located;

@@ -84,6 +84,20 @@ describe.each(testEngines())('migrations on %s', (engine) => {
       },
       1,
     );
+    await stores.units.run((tx) =>
+      stores.eventTypes.create(
+        tx,
+        {
+          id: 8,
+          campaignId: campaign.id,
+          name: 'E',
+          lockingDays: 30,
+          payout: { type: 'fixed', value: 0n },
+          dispositionCodes: [{ code: 'X', effect: 'modify' }],
+        },
+        1,
+      ),
+    );
 
     await migrateAllDown(database.db);
     expect(await tableNames(knex, engine)).toEqual(BOOKKEEPING);
