@@ -2,6 +2,7 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import { AdminService } from './admin/admin-service';
 import { EventTypeService } from './event-types/event-type-service';
+import { ImpactRules } from './impact/impact-rules';
 import { BatchService } from './batch/batch-service';
 import { batchOptionsFor, BatchWorker } from './batch/batch-worker';
 import { PasswordVerifier } from './auth/password-verifier';
@@ -115,6 +116,13 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     },
   });
   const modifications = new ModificationService({ ...stores, rules, postbacks: outbox, now: options.now });
+  // The same core with impact.com's rules: its files (and its API) share the lock, history, statistics and outbox.
+  const impact = new ModificationService({
+    ...stores,
+    rules: new ImpactRules({ transactions: stores.transactions, eventTypes: stores.eventTypes }),
+    postbacks: outbox,
+    now: options.now,
+  });
   const idempotency = new IdempotencyService(stores.idempotency, config.security.idempotencyTtlMs, options.now);
   const admin = new AdminService({
     ...stores,
@@ -176,6 +184,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     passwords,
     limiter,
     modifications,
+    impact,
     idempotency,
     admin,
     eventTypes,

@@ -89,7 +89,12 @@ export class ImpactRules implements ModificationRules {
       lookup = await transactions.findNewestByOrder(identifier.merchantReferenceId, identifier.eventTypeId);
     else return impactRefusal('ACTION_NOT_FOUND');
     if (lookup.nightlyInProgress) return { kind: 'nightly_in_progress' };
-    return lookup.found[0] ?? impactRefusal('ACTION_NOT_FOUND');
+    const [found] = lookup.found;
+    // Another campaign's action is not found for a channel that belongs to some campaigns only.
+    const scope = identifier.kind === 'action_id' || identifier.kind === 'order' ? identifier.campaignIds : null;
+    if (!found || (scope !== null && !scope.includes(found.transaction.campaignId)))
+      return impactRefusal('ACTION_NOT_FOUND');
+    return found;
   }
 
   refuseLockedUnit(state: LockedState): Outcome | null {

@@ -7,9 +7,12 @@ export type TransactionIdentifier =
   | { kind: 'transaction_id'; transactionId: number; campaignId: number | null }
   | { kind: 'click_id'; clickId: string; campaignId: number | null }
   | { kind: 'merchant_reference'; merchantReferenceId: string; campaignId: number }
-  /** impact.com: an action id, or the newest action with an order id on an event type. */
-  | { kind: 'action_id'; actionId: string }
-  | { kind: 'order'; merchantReferenceId: string; eventTypeId: number };
+  /**
+   * impact.com: an action id, or the newest action with an order id on an event type. `campaignIds`: the
+   * campaigns the channel may touch (an intake's campaign, an API account's); null: any (the admin API).
+   */
+  | { kind: 'action_id'; actionId: string; campaignIds: readonly number[] | null }
+  | { kind: 'order'; merchantReferenceId: string; eventTypeId: number; campaignIds: readonly number[] | null };
 
 /** The changes requested; an absent field keeps its value. */
 export interface RequestedChanges {

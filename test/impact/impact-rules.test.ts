@@ -85,10 +85,10 @@ const row = (change: Partial<ActionRowChange>): ActionRowChange => ({
   ...change,
 });
 
-const command = (change: ActionRowChange): ModificationCommand => ({
+const command = (change: ActionRowChange, campaignIds: number[] | null = null): ModificationCommand => ({
   identifier: change.actionId
-    ? { kind: 'action_id', actionId: change.actionId }
-    : { kind: 'order', merchantReferenceId: change.oid!, eventTypeId: change.actionTrackerId! },
+    ? { kind: 'action_id', actionId: change.actionId, campaignIds }
+    : { kind: 'order', merchantReferenceId: change.oid!, eventTypeId: change.actionTrackerId!, campaignIds },
   changes: {},
   password: null,
   reason: change.reason,
@@ -104,8 +104,9 @@ async function decide(
   rules: ImpactRules,
   change: ActionRowChange,
   before?: Transaction,
+  campaignIds: number[] | null = null,
 ): Promise<LockedChange | Outcome> {
-  const cmd = command(change);
+  const cmd = command(change, campaignIds);
   const located = await rules.precheck(cmd, undefined, 'before-lock');
   if ('kind' in located) return located;
   return rules.changeUnderLock(before ?? located.transaction, cmd, NOW);
@@ -246,6 +247,15 @@ describe('impact.com rules, in their documented order', () => {
         ),
       ),
     ).toBe('MALFORMED');
+  });
+
+  it("does not find another campaign's action for a channel scoped to some campaigns", async () => {
+    const { rules, action } = setUp();
+    action(1);
+    expect(code(await decide(rules, row({ actionId: '1000.1', amount: 1n }), undefined, [2]))).toBe('ACTION_NOT_FOUND');
+    expect(code(await decide(rules, row({ actionId: '1000.1', amount: 1n }), undefined, [1, 2]))).toMatchObject({
+      result: 'MODIFIED',
+    });
   });
 
   it('stops at 1,000 modifications', async () => {
