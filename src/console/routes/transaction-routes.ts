@@ -64,6 +64,7 @@ async function showTransaction(req: Request, res: Response, context: ConsoleCont
       deliveries,
       attempts,
       session: sessionOf(res),
+      now: Date.now(),
     }),
   });
 }

@@ -1,4 +1,5 @@
 import { formatMoney } from '../../core/money';
+import { visibleState, type ActionItem } from '../../core/action';
 import type { Modification } from '../../store/modification-store';
 import type { PostbackAttempt, PostbackDelivery } from '../../store/postback-store';
 import type { Transaction } from '../../core/transaction';
@@ -112,6 +113,15 @@ ${d.status === 'failed' ? html`<form class="actions" method="post" action="/admi
 </article>`;
 }
 
+/** An action's item lines. */
+function itemsTable(items: ActionItem[]): SafeHtml {
+  return html`<table><caption>Item lines</caption><thead><tr><th scope="col">SKU</th><th scope="col">Category</th><th scope="col">Name</th><th scope="col" class="num">Quantity</th><th scope="col" class="num">Amount</th></tr></thead>
+<tbody>${items.map(
+    (item) =>
+      html`<tr><td data-label="SKU"><code>${item.sku}</code></td><td data-label="Category">${item.category ?? '—'}</td><td data-label="Name">${item.name ?? '—'}</td><td data-label="Quantity" class="num">${item.quantity}</td><td data-label="Amount" class="num">${formatMoney(item.amount)}</td></tr>`,
+  )}</tbody></table>`;
+}
+
 /** One transaction: its values, full modification history, and postback deliveries. */
 export function transactionView(input: {
   transaction: Transaction;
@@ -119,6 +129,8 @@ export function transactionView(input: {
   deliveries: PostbackDelivery[];
   attempts: PostbackAttempt[];
   session: PageSession;
+  /** The locking date is judged at this time (the state a brand sees). */
+  now: number;
 }): SafeHtml {
   const t = input.transaction;
   return html`<section class="card" aria-labelledby="now-h"><h2 id="now-h">Now</h2>
@@ -129,6 +141,15 @@ export function transactionView(input: {
 <dt>Affiliate payout (AP)</dt><dd>${formatMoney(t.affiliatePayout)}</dd><dt>Merchant revenue (MP)</dt><dd>${formatMoney(t.merchantRevenue)}</dd>
 <dt>Approved (A)</dt><dd>${yesNo(t.approved)}</dd><dt>Occurred</dt><dd>${time(t.occurredAt)}</dd><dt>Last changed</dt><dd>${time(t.updatedAt)}</dd>
 </dl></section>
+<section class="card" aria-labelledby="action-h"><h2 id="action-h">impact.com action</h2>
+<dl class="facts">
+<dt>Action ID</dt><dd><code>${t.actionId}</code></dd>
+<dt>Event type</dt><dd>${t.eventTypeId === null ? '—' : html`<a href="/admin/event-types/${t.eventTypeId}">${t.eventTypeId}</a>`}</dd>
+<dt>State</dt><dd>${visibleState(t.state, t.lockingDate, input.now)}</dd><dt>Locking date</dt><dd>${time(t.lockingDate)}</dd>
+<dt>Customer status</dt><dd>${t.customerStatus ?? '—'}</dd><dt>Modifications</dt><dd>${t.modificationCount}</dd>
+</dl>
+${t.items ? itemsTable(t.items) : html`<p>No item lines (tracked at order level).</p>`}
+</section>
 <section class="card" aria-labelledby="history-h"><h2 id="history-h">Modification history</h2>${historyTable(input.history)}</section>
 <section aria-labelledby="postbacks-h"><h2 id="postbacks-h">Postback deliveries</h2>
 ${input.deliveries.length ? input.deliveries.map((d) => deliveryCard(d, input.attempts, input.session)) : html`<section class="card"><p>No postbacks for this transaction.</p></section>`}
