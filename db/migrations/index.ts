@@ -12,6 +12,7 @@ import * as binaryIdentifierCollation from './20261125080000_binary_identifier_c
 import * as idempotencyScopedToCampaign from './20261204100000_idempotency_scoped_to_campaign';
 import * as idempotencyCampaignsFilled from './20261204100100_idempotency_campaigns_filled';
 import * as nightlyRunLease from './20261204200000_nightly_run_lease';
+import * as impactBatches from './20261205100000_impact_batches';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
 interface MigrationModule {
@@ -35,6 +36,7 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261204100000_idempotency_scoped_to_campaign', idempotencyScopedToCampaign],
   ['20261204100100_idempotency_campaigns_filled', idempotencyCampaignsFilled],
   ['20261204200000_nightly_run_lease', nightlyRunLease],
+  ['20261205100000_impact_batches', impactBatches],
 ];
 
 /** knex migration source over the list above. */
