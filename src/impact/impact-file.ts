@@ -1,7 +1,13 @@
 import type { RawParameter } from '../core/raw-parameter';
 import { csvRecordsInSlices, isCsvError, RowLimitError } from '../batch/csv-records';
-import { describeSyntaxError, EXTRA_FIELDS_PARAMETER, type FileRejection, type ParsedRow } from '../batch/parse-file';
-import { impactColumn, isImpactOnlyColumn, ORDER_COLUMNS } from './impact-columns';
+import {
+  describeSyntaxError,
+  EXTRA_FIELDS_PARAMETER,
+  type FileRejection,
+  KNOWN_COLUMNS as LEAD_POSTER_COLUMNS,
+  type ParsedRow,
+} from '../batch/parse-file';
+import { asciiLower, impactColumn, isImpactOnlyColumn, ORDER_COLUMNS } from './impact-columns';
 import { XmlRefusal, xmlRows } from './impact-xml';
 
 /*
@@ -31,6 +37,8 @@ export interface ImpactFileSummary {
 export type FileKind = 'impact' | 'lead-poster';
 
 const MOBILE = ['ActionId', 'Amount', 'Reason'];
+// LinkTrust's columns but REASON (both vendors' word): a header naming one is a Lead Poster file's.
+const LEAD_POSTER_ONLY = new Set(LEAD_POSTER_COLUMNS.filter((c) => c !== 'REASON').map((c) => c.toLowerCase()));
 const RESET = ['Oid', 'ActionTrackerId', 'Reason'];
 // Unknown names and row problems repeated in a refusal (the reason is stored in 1,024 characters).
 const SHOWN_PROBLEMS = 10;
@@ -40,6 +48,8 @@ const SHOWN_PROBLEMS = 10;
  * name, or `<` as the first character besides whitespace), or a header naming a column only impact.com
  * files have (ActionId, Oid/OrderId, ActionTrackerId, Amount, DispositionCode, CurrencyCode,
  * CustomerStatus, Sku…, Quantity…), is impact; anything else is read as a Lead Poster file, as before.
+ * A header that also names a LinkTrust column (Password, TransactionID, AP…) stays a Lead Poster file,
+ * refused as before for its unknown columns: a stray `Amount` does not make a Lead Poster file another kind.
  */
 export function fileKindOf(filename: string, firstText: string): FileKind {
   if (/\.xml$/i.test(filename.trim())) return 'impact';
@@ -53,6 +63,7 @@ export function fileKindOf(filename: string, firstText: string): FileKind {
       .replace(/^"(.*)"$/, '$1')
       .trim(),
   );
+  if (names.some((name) => LEAD_POSTER_ONLY.has(asciiLower(name)))) return 'lead-poster';
   return names.some(isImpactOnlyColumn) ? 'impact' : 'lead-poster';
 }
 
