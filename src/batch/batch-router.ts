@@ -6,8 +6,7 @@ import { idParam } from '../http/params';
 import { normaliseClientIp } from '../auth/ip-address';
 import type { Batch } from '../store/batch-store';
 import type { BatchService } from './batch-service';
-import { resultsCsvHeader, resultsCsvRecord } from './results-csv';
-import { impactResultsCsvHeader, impactResultsCsvRecord } from '../impact/impact-results-csv';
+import { resultsCsvFor } from '../impact/impact-results-csv';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -78,10 +77,7 @@ export function batchRoutes(deps: { batches: BatchService; maxFileBytes: number 
         .type('text/csv; charset=utf-8')
         .set('Content-Disposition', `attachment; filename="batch-${batch.id}-results.csv"`);
       // An impact.com batch answers in impact.com's columns, a Lead Poster batch in LinkTrust's.
-      const [header, record] =
-        batch.kind === 'impact'
-          ? [impactResultsCsvHeader, impactResultsCsvRecord]
-          : [resultsCsvHeader, resultsCsvRecord];
+      const { header, record } = resultsCsvFor(batch.kind);
       // Streamed a page at a time: 200,000 rows need not sit in memory.
       try {
         res.write(header());

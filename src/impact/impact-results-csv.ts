@@ -1,4 +1,5 @@
-import { csvField } from '../batch/results-csv';
+import { parse } from 'csv-parse/sync';
+import { csvField, csvValue, resultsCsvHeader, resultsCsvRecord } from '../batch/results-csv';
 import type { RowResult } from '../core/row-result';
 import { isImpactCode, statusOf } from './result-codes';
 
@@ -45,4 +46,58 @@ export function impactResultsCsvRecord(result: RowResult): string {
       .map(csvField)
       .join(',') + RECORD_END
   );
+}
+
+/**
+ * The results file's header and record writers for a batch of `kind`: impact.com's columns for an impact
+ * batch, LinkTrust's for a Lead Poster one. Every front door serving results (the API, the console) asks here.
+ */
+export function resultsCsvFor(kind: 'lead-poster' | 'impact'): {
+  header: () => string;
+  record: (result: RowResult) => string;
+} {
+  return kind === 'impact'
+    ? { header: impactResultsCsvHeader, record: impactResultsCsvRecord }
+    : { header: resultsCsvHeader, record: resultsCsvRecord };
+}
+
+/** One record of an impact results file as a client reads it back. */
+export interface ImpactResultRecord {
+  line: number;
+  status: string;
+  code: string;
+  message: string;
+  actionId: string;
+  oid: string;
+  actionTrackerId: string;
+  sku: string;
+}
+
+/** True when the text starts with an impact results file's header. */
+export function isImpactResultsCsv(text: string): boolean {
+  return text.replace(/^\ufeff/, '').startsWith(impactResultsCsvHeader());
+}
+
+/** Reads an impact results file back (formula escapes undone); throws when the header is not impact's. */
+export function parseImpactResultsCsv(text: string): ImpactResultRecord[] {
+  if (!isImpactResultsCsv(text)) throw new Error('not an impact.com results file');
+  const [, ...rows]: string[][] = parse(text.replace(/^\ufeff/, ''), {
+    record_delimiter: ['\r\n', '\n'],
+    relax_column_count: true,
+  });
+  return rows
+    .filter((fields) => fields.length > 1 || fields[0] !== '')
+    .map((fields) => {
+      const [line, status, code, message, actionId, oid, actionTrackerId, sku] = fields.map(csvValue);
+      return {
+        line: Number(line),
+        status: status ?? '',
+        code: code ?? '',
+        message: message ?? '',
+        actionId: actionId ?? '',
+        oid: oid ?? '',
+        actionTrackerId: actionTrackerId ?? '',
+        sku: sku ?? '',
+      };
+    });
 }
