@@ -15,6 +15,7 @@ import * as nightlyRunLease from './20261204200000_nightly_run_lease';
 import * as eventTypes from './20261205000000_event_types';
 import * as actions from './20261205050000_actions';
 import * as actionModificationCounts from './20261205050100_action_modification_counts';
+import * as impactBatches from './20261205100000_impact_batches';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
 interface MigrationModule {
@@ -41,6 +42,7 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261205000000_event_types', eventTypes],
   ['20261205050000_actions', actions],
   ['20261205050100_action_modification_counts', actionModificationCounts],
+  ['20261205100000_impact_batches', impactBatches],
 ];
 
 /** knex migration source over the list above. */

@@ -6,7 +6,7 @@ import { idParam } from '../http/params';
 import { normaliseClientIp } from '../auth/ip-address';
 import type { Batch } from '../store/batch-store';
 import type { BatchService } from './batch-service';
-import { resultsCsvHeader, resultsCsvRecord } from './results-csv';
+import { resultsCsvFor } from '../impact/impact-results-csv';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -15,6 +15,7 @@ export function batchJson(b: Batch) {
   return {
     id: b.id,
     filename: b.filename,
+    kind: b.kind,
     state: b.state,
     records: b.records,
     processed: b.processed,
@@ -75,11 +76,13 @@ export function batchRoutes(deps: { batches: BatchService; maxFileBytes: number 
         .status(200)
         .type('text/csv; charset=utf-8')
         .set('Content-Disposition', `attachment; filename="batch-${batch.id}-results.csv"`);
+      // An impact.com batch answers in impact.com's columns, a Lead Poster batch in LinkTrust's.
+      const { header, record } = resultsCsvFor(batch.kind);
       // Streamed a page at a time: 200,000 rows need not sit in memory.
       try {
-        res.write(resultsCsvHeader());
+        res.write(header());
         for await (const page of deps.batches.results(batch.id)) {
-          if (!res.write(page.map(resultsCsvRecord).join(''))) await drainedOrClosed(res);
+          if (!res.write(page.map(record).join(''))) await drainedOrClosed(res);
           if (res.destroyed) return;
         }
         res.end();

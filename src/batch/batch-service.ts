@@ -1,11 +1,12 @@
 import crypto from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AfterChange } from '../store/after-change';
-import type { Batch, BatchRow, BatchStore } from '../store/batch-store';
+import type { Batch, BatchRow, BatchStore, NewBatch } from '../store/batch-store';
 import { retryingLockConflicts } from '../store/lock-retries';
-import { checkModificationFile, decodedSlices } from './decode-file';
+import { checkModificationFile, decodedSlices, type FileEncoding } from './decode-file';
 import { modificationFileRows, summariseModificationFile } from './parse-file';
 import type { RowResult } from '../core/row-result';
+import { fileKindOf, impactFileRows, type ImpactFormat, summariseImpactFile } from '../impact/impact-file';
 
 /** An uploaded file and who sent it. */
 export interface BatchUpload {
@@ -33,6 +34,20 @@ const RESULTS_PAGE = 2000;
 const SLICE_ROWS = 1000;
 /* Bytes hashed between two turns of the event loop. */
 const HASH_SLICE_BYTES = 1024 * 1024;
+/* Text looked at to tell an impact.com file from a Lead Poster file: its first lines, header included. */
+const KIND_TEXT_CHARS = 64 * 1024;
+
+/** Why an impact.com file named anything but .csv or .xml is not read (impact.com: "Records column shows 0"). */
+export const NOT_CSV_OR_XML = 'the file is neither .csv nor .xml: impact.com files must be .csv or .xml';
+
+/** A readable upload: what the batch row says of it, and its rows read afresh on each iteration. */
+type ReadFile =
+  | {
+      ok: true;
+      fields: Pick<NewBatch, 'kind' | 'format' | 'records' | 'error'>;
+      rows: () => AsyncGenerator<BatchRow[]>;
+    }
+  | { ok: false; reason: string };
 
 /**
  * Bulk modification files: reads an upload (decode, parse, refuse what cannot be read), stores it with
@@ -65,18 +80,16 @@ export class BatchService {
   async upload(upload: BatchUpload, afterChange?: AfterChange<StoredBatch>): Promise<UploadResult> {
     const decoded = await checkModificationFile(upload.bytes);
     if (!decoded.ok) return { ok: false, reason: decoded.reason };
-    const text = () => decodedSlices(upload.bytes, decoded.encoding);
-    const summary = await summariseModificationFile(text());
-    if (!summary.ok) return { ok: false, reason: summary.reason };
+    const file = await readFile(upload, decoded.encoding);
+    if (!file.ok) return { ok: false, reason: file.reason };
 
     const now = this.now();
-    const records = summary.records;
+    const records = file.fields.records;
     const base = {
+      ...file.fields,
       filename: upload.filename,
       contentSha256: await sha256(upload.bytes),
-      format: summary.format,
       encoding: decoded.encoding,
-      records,
       clientIp: upload.clientIp,
       createdAt: now,
     };
@@ -86,7 +99,7 @@ export class BatchService {
         : { state: 'completed' as const, finishedAt: now };
     // Read afresh each time the store iterates: the rows are only read once the batch's row is in.
     const rows: AsyncIterable<BatchRow[]> = {
-      [Symbol.asyncIterator]: () => countedRows(modificationFileRows(text(), SLICE_ROWS), records),
+      [Symbol.asyncIterator]: () => countedRows(file.rows(), records),
     };
 
     // The id is known inside the storing transaction; the rest of what the audit says is decided here.
@@ -139,6 +152,59 @@ export class BatchService {
       afterRow = page[page.length - 1].rowNumber;
     }
   }
+}
+
+/**
+ * Tells the kind of file from its name and first lines, and reads it to its end once: its layout and row
+ * count, or why it cannot be read. An impact.com file named neither .csv nor .xml is not read at all: it
+ * is stored completed with no records and says why, as impact.com's File Submissions do. Its format is
+ * told from the content then, since the name says nothing.
+ */
+async function readFile(upload: BatchUpload, encoding: FileEncoding): Promise<ReadFile> {
+  const text = () => decodedSlices(upload.bytes, encoding);
+  const start = leadingText(text());
+  if (fileKindOf(upload.filename, start) === 'lead-poster') {
+    const summary = await summariseModificationFile(text());
+    if (!summary.ok) return summary;
+    return {
+      ok: true,
+      fields: { kind: 'lead-poster', format: summary.format, records: summary.records },
+      rows: () => modificationFileRows(text(), SLICE_ROWS),
+    };
+  }
+  const holdsXml = start
+    .replace(/^\ufeff/, '')
+    .trimStart()
+    .startsWith('<');
+  const format = impactFormatOf(upload.filename);
+  if (format === null) {
+    const fields = { kind: 'impact' as const, format: holdsXml ? ('xml' as const) : ('csv' as const), records: 0 };
+    return { ok: true, fields: { ...fields, error: NOT_CSV_OR_XML }, rows: async function* () {} };
+  }
+  if (format === 'csv' && holdsXml) return { ok: false, reason: 'the file is named .csv but holds XML: name it .xml' };
+  if (format === 'xml' && !holdsXml) return { ok: false, reason: 'the file is named .xml but does not hold XML' };
+  const summary = await summariseImpactFile(text(), format);
+  if (!summary.ok) return summary;
+  return {
+    ok: true,
+    fields: { kind: 'impact', format, records: summary.records },
+    rows: () => impactFileRows(text(), format, SLICE_ROWS, summary.columns),
+  };
+}
+
+function impactFormatOf(filename: string): ImpactFormat | null {
+  const extension = /\.([^.]*)$/.exec(filename.trim())?.[1]?.toLowerCase();
+  return extension === 'csv' || extension === 'xml' ? extension : null;
+}
+
+/** The start of the text, up to the end of its first line with anything on it (or KIND_TEXT_CHARS). */
+function leadingText(slices: Iterable<string>): string {
+  let text = '';
+  for (const slice of slices) {
+    text += slice;
+    if (text.length >= KIND_TEXT_CHARS || /[^\s,;][^\r\n]*[\r\n]/.test(text)) break;
+  }
+  return text.slice(0, KIND_TEXT_CHARS);
 }
 
 /*

@@ -67,11 +67,17 @@ export function csvRecordsOfText(text: string): CsvRecords<string[][]> | null {
 /**
  * The same records as {@link csvRecordsOfText}, from the text given in slices, handed over a slice at a
  * time as the text is read. A syntax error (csv-parse's CsvError) or a row past the limits (RowLimitError)
- * is thrown where the reading meets it — a header line past them already here.
+ * is thrown where the reading meets it — a header line past them already here. `format` imposes the
+ * delimiter instead of telling it from the header line (impact.com files are always comma-separated).
  */
-export function csvRecordsInSlices(text: Iterable<string>): CsvRecords<AsyncGenerator<string[][]>> | null {
+export function csvRecordsInSlices(
+  text: Iterable<string>,
+  format?: FileFormat,
+): CsvRecords<AsyncGenerator<string[][]>> | null {
   const header = findHeaderLine(text);
-  return header && { format: header.format, records: csvRecords(header.body, header.format) };
+  if (header === null) return null;
+  const used = format ?? header.format;
+  return { format: used, records: csvRecords(header.body, used) };
 }
 
 /**

@@ -228,7 +228,8 @@ function refusalFor(error: unknown): FileRejection {
   throw error;
 }
 
-function describeSyntaxError(error: CsvError): string {
+/** What a csv-parse syntax error means to the merchant (impact.com files say it the same way). */
+export function describeSyntaxError(error: CsvError): string {
   // csv-parse has emitted the header and every complete row, so the count names the row it stopped in.
   const where = rowName(Number(error.records));
   if (error.code === 'CSV_QUOTE_NOT_CLOSED') return `${where} opens a quoted field that is never closed`;

@@ -9,12 +9,17 @@ import type { Sql, SqlRunner } from './sql';
 /** Where a batch stands. A duplicate that is not applied is `completed` with nothing processed. */
 export type BatchState = 'queued' | 'processing' | 'completed' | 'failed';
 
+/** Which kind of bulk file a batch is: LinkTrust's Lead Poster file, or an impact.com modifications file. */
+export type BatchKind = 'lead-poster' | 'impact';
+
 /** One uploaded modification file: its File Submissions line. */
 export interface Batch {
   id: number;
   filename: string;
   contentSha256: string;
-  format: 'tab' | 'csv';
+  kind: BatchKind;
+  /** `tab` or `csv` for a Lead Poster file; `csv` or `xml` for an impact.com file. */
+  format: 'tab' | 'csv' | 'xml';
   encoding: string;
   state: BatchState;
   /** Data rows in the file. */
@@ -28,7 +33,10 @@ export interface Batch {
   forced: boolean;
   /** The client IP the rows are checked against campaign whitelists with. */
   clientIp: string | null;
-  /** Why the batch failed as a whole (not a row's message). */
+  /**
+   * Why the batch failed as a whole, or why a completed one processed nothing (an impact.com file that is
+   * neither .csv nor .xml) — not a row's message.
+   */
   error: string | null;
   leaseOwner: string | null;
   leaseExpiresAt: number | null;
@@ -37,21 +45,25 @@ export interface Batch {
   finishedAt: number | null;
 }
 
-/** A batch to store. */
-export type NewBatch = Pick<
-  Batch,
-  | 'filename'
-  | 'contentSha256'
-  | 'format'
-  | 'encoding'
-  | 'state'
-  | 'records'
-  | 'duplicateOf'
-  | 'forced'
-  | 'clientIp'
-  | 'createdAt'
-  | 'finishedAt'
->;
+/**
+ * A batch to store. `kind` defaults to a Lead Poster file. A batch stored with an `error` (completed without
+ * processing anything) does not claim its content, so the corrected file is not taken for a duplicate of it.
+ */
+export type NewBatch = Partial<Pick<Batch, 'kind' | 'error'>> &
+  Pick<
+    Batch,
+    | 'filename'
+    | 'contentSha256'
+    | 'format'
+    | 'encoding'
+    | 'state'
+    | 'records'
+    | 'duplicateOf'
+    | 'forced'
+    | 'clientIp'
+    | 'createdAt'
+    | 'finishedAt'
+  >;
 
 /** A data row to store, or one waiting to be processed: its number and its pairs as read from the file. */
 export interface BatchRow {
@@ -74,6 +86,7 @@ function batchFromRow(r: Row): Batch {
     id: Number(r.id),
     filename: String(r.filename),
     contentSha256: String(r.content_sha256),
+    kind: (r.kind as BatchKind | undefined) ?? 'lead-poster',
     format: r.format as Batch['format'],
     encoding: String(r.encoding),
     state: r.state as BatchState,
@@ -93,8 +106,10 @@ function batchFromRow(r: Row): Batch {
   };
 }
 
-function resultFromRow(r: Row): RowResult {
-  return {
+const textOrNull = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+function resultFromRow(r: Row, kind: BatchKind): RowResult {
+  const result: RowResult = {
     rowNumber: Number(r.file_row),
     succeeded: Boolean(r.succeeded),
     message: String(r.message ?? ''),
@@ -102,6 +117,16 @@ function resultFromRow(r: Row): RowResult {
     clickId: String(r.click_id ?? ''),
     merchantReferenceId: String(r.merchant_reference_id ?? ''),
     cid: String(r.cid ?? ''),
+  };
+  if (kind === 'lead-poster') return result;
+  // An impact.com row echoes its Oid where a Lead Poster row echoes its MerchantreferenceID.
+  return {
+    ...result,
+    code: textOrNull(r.code),
+    actionId: textOrNull(r.action_id),
+    oid: textOrNull(r.merchant_reference_id),
+    actionTrackerId: textOrNull(r.action_tracker_id),
+    sku: textOrNull(r.sku),
   };
 }
 
@@ -118,7 +143,7 @@ const INSERT_CHUNK_CHARS = 2 * 1024 * 1024;
  * cannot outgrow a MySQL packet.
  */
 const MAX_VALUE_CHARS = 65_536;
-/* Rows per result UPDATE (11 bound values each). */
+/* Rows per result UPDATE (19 bound values each). */
 const RESULT_CHUNK = 200;
 /*
  * An echoed identifier is kept whole up to this many characters: a TEXT column holds 65,535 bytes,
@@ -126,6 +151,10 @@ const RESULT_CHUNK = 200;
  */
 const MAX_ECHO_CHARS = 16_000;
 const echo = (value: string) => (value.length > MAX_ECHO_CHARS ? value.slice(0, MAX_ECHO_CHARS) : value);
+const echoOrNull = (value: string | null | undefined) => (value === null || value === undefined ? null : echo(value));
+/* The code column holds 64 characters; every code of the impact.com table is shorter. */
+const codeOrNull = (value: string | null | undefined) =>
+  value === null || value === undefined ? null : value.slice(0, 64);
 
 const isPassword = (parameter: RawParameter) => parameter.name.toLowerCase() === 'password';
 const capped = (value: string) => (value.length > MAX_VALUE_CHARS ? value.slice(0, MAX_VALUE_CHARS) : value);
@@ -207,7 +236,8 @@ export class BatchStore {
         const [inserted] = await tx('batches').insert({
           filename: batch.filename,
           content_sha256: batch.contentSha256,
-          content_key: batch.duplicateOf === null ? batch.contentSha256 : null,
+          content_key: batch.duplicateOf === null && !batch.error ? batch.contentSha256 : null,
+          kind: batch.kind ?? 'lead-poster',
           format: batch.format,
           encoding: batch.encoding,
           state: batch.state,
@@ -217,6 +247,7 @@ export class BatchStore {
           client_ip: batch.clientIp,
           created_at: batch.createdAt,
           finished_at: batch.finishedAt,
+          error: batch.error ?? null,
         });
         const batchId = Number(inserted);
         await insertRows(await this.sql.within(tx), batchId, rows);
@@ -376,14 +407,19 @@ export class BatchStore {
     for (let start = 0; start < results.length; start += RESULT_CHUNK) {
       const chunk = results.slice(start, start + RESULT_CHUNK);
       // One UPDATE per chunk with CASE per column: the same SQL on both engines, one round trip.
-      const columns: Array<[string, (r: RowResult) => string]> = [
+      const columns: Array<[string, (r: RowResult) => string | null]> = [
         ['message', (r) => r.message],
         ['transaction_id', (r) => echo(r.transactionId)],
         ['click_id', (r) => echo(r.clickId)],
-        ['merchant_reference_id', (r) => echo(r.merchantReferenceId)],
+        // An impact.com row's Oid is its merchant reference (NULL when the row gave none).
+        ['merchant_reference_id', (r) => (r.oid !== undefined ? echoOrNull(r.oid) : echo(r.merchantReferenceId))],
         ['cid', (r) => echo(r.cid)],
+        ['code', (r) => codeOrNull(r.code)],
+        ['action_id', (r) => echoOrNull(r.actionId)],
+        ['action_tracker_id', (r) => echoOrNull(r.actionTrackerId)],
+        ['sku', (r) => echoOrNull(r.sku)],
       ];
-      const bindings: Array<string | number> = [];
+      const bindings: Array<string | number | null> = [];
       const sets = columns.map(([column, value]) => {
         for (const r of chunk) bindings.push(r.rowNumber, value(r));
         return `${column} = case file_row ${chunk.map(() => 'when ? then ?').join(' ')} end`;
@@ -443,13 +479,27 @@ export class BatchStore {
 
   /** Results of processed rows after `afterRow`, in file order (a page of the results file). */
   async results(id: number, afterRow: number, limit: number): Promise<RowResult[]> {
+    const batch = await this.knex('batches').where({ id }).first('kind');
+    const kind = (batch?.kind as BatchKind | undefined) ?? 'lead-poster';
     const rows = await this.knex('batch_rows')
       .where({ batch_id: id })
       .andWhere('file_row', '>', afterRow)
       .whereNotNull('succeeded')
       .orderBy('file_row')
       .limit(limit)
-      .select('file_row', 'succeeded', 'message', 'transaction_id', 'click_id', 'merchant_reference_id', 'cid');
-    return rows.map(resultFromRow);
+      .select(
+        'file_row',
+        'succeeded',
+        'message',
+        'transaction_id',
+        'click_id',
+        'merchant_reference_id',
+        'cid',
+        'code',
+        'action_id',
+        'action_tracker_id',
+        'sku',
+      );
+    return rows.map((row: Row) => resultFromRow(row, kind));
   }
 }

@@ -17,17 +17,20 @@ class FakeBatchStore {
     rows: AsyncIterable<BatchRow[]> | Iterable<BatchRow[]>,
   ): Promise<{ batch: Batch } | { originalId: number }> {
     this.onCreate();
-    const original = this.batches.find((b) => b.contentSha256 === batch.contentSha256 && b.duplicateOf === null);
-    if (batch.duplicateOf === null && original) return { originalId: original.id };
+    const original = this.batches.find(
+      (b) => b.contentSha256 === batch.contentSha256 && b.duplicateOf === null && b.error === null,
+    );
+    if (batch.duplicateOf === null && !batch.error && original) return { originalId: original.id };
     const slices: BatchRow[][] = [];
     for await (const slice of rows) slices.push(slice);
     const stored: Batch = {
       ...batch,
+      kind: batch.kind ?? 'lead-poster',
       id: this.batches.length + 1,
       processed: 0,
       succeeded: 0,
       failed: 0,
-      error: null,
+      error: batch.error ?? null,
       leaseOwner: null,
       leaseExpiresAt: null,
       startedAt: null,

@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { parseResultsCsv } from '../../batch/results-csv';
+import { isImpactResultsCsv, parseImpactResultsCsv } from '../../impact/impact-results-csv';
 import type { AdminApiClient } from '../api-client';
 import { clientFor, positiveId, print, withApiOptions, type ApiOptions } from '../api-command';
 import { CliError, type CliIo } from '../cli-io';
@@ -146,9 +147,12 @@ export function registerBatches(program: Command, io: CliIo): void {
     .action(async (id: number, options: ApiOptions & { output?: string }) => {
       const client = await clientFor(options, io);
       const csv = await client.text('GET', `/batches/${id}/results`);
+      // An impact.com batch's results come in impact.com's columns.
+      const parseResults = (text: string) =>
+        isImpactResultsCsv(text) ? parseImpactResultsCsv(text) : parseResultsCsv(text);
       if (options.output) {
         await fs.writeFile(options.output, csv);
-        const rows = parseResultsCsv(csv);
+        const rows = parseResults(csv);
         print(
           io,
           options,
@@ -157,7 +161,7 @@ export function registerBatches(program: Command, io: CliIo): void {
         );
         return;
       }
-      if (options.json) io.stdout.write(`${JSON.stringify(parseResultsCsv(csv), null, 2)}\n`);
+      if (options.json) io.stdout.write(`${JSON.stringify(parseResults(csv), null, 2)}\n`);
       else io.stdout.write(csv);
     });
 }

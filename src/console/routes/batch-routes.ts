@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import type { Request, Response, Router } from 'express';
 import type { StoredBatch } from '../../batch/batch-service';
-import { resultsCsvHeader, resultsCsvRecord } from '../../batch/results-csv';
+import { resultsCsvFor } from '../../impact/impact-results-csv';
 import { actorOf, ConsoleContext, idFrom, noticeFor, route, seeOther, sendPage, sessionOf } from '../console-context';
 import type { MultipartPart } from '../multipart';
 import { batchesView, batchTableView } from '../views/batches-view';
@@ -105,12 +105,13 @@ export function batchRoutes(router: Router, context: ConsoleContext): void {
         return;
       }
       res.status(200).type('text/csv; charset=utf-8').attachment(`batch-${batch.id}-results.csv`);
-      res.write(resultsCsvHeader());
+      // An impact.com batch's results in impact.com's columns, a Lead Poster batch's in LinkTrust's.
+      const { header, record } = resultsCsvFor(batch.kind);
+      res.write(header());
       // A page at a time, waiting for the browser when it reads slower than the database: 200,000 rows
       // need not sit in memory.
       for await (const page of context.batches.results(batch.id)) {
-        if (!res.write(page.map(resultsCsvRecord).join('')))
-          await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        if (!res.write(page.map(record).join(''))) await Promise.race([once(res, 'drain'), once(res, 'close')]);
         if (res.destroyed) return;
       }
       res.end();
