@@ -3,6 +3,7 @@ import type { Logger } from './logger';
 import { AdminService } from './admin/admin-service';
 import { EventTypeService } from './event-types/event-type-service';
 import { ImpactRules } from './impact/impact-rules';
+import { impactRows } from './impact/impact-batch-rows';
 import { BatchService } from './batch/batch-service';
 import { batchOptionsFor, BatchWorker } from './batch/batch-worker';
 import { PasswordVerifier } from './auth/password-verifier';
@@ -133,7 +134,13 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
   const eventTypes = new EventTypeService({ ...stores, now: options.now });
   const processing = createProcessingService(config.processing, stores, { now: options.now, logger });
   const batchWorker = new BatchWorker(
-    { store: stores.batches, modifications, processingState: stores.processingState, logger },
+    {
+      store: stores.batches,
+      modifications,
+      impactRows: impactRows({ modifications: impact, accountCurrency: config.batches.accountCurrency }),
+      processingState: stores.processingState,
+      logger,
+    },
     { ...batchOptionsFor(db.engine), now: options.now },
   );
   const batches = new BatchService({ store: stores.batches, onQueued: () => batchWorker.wake(), now: options.now });

@@ -268,6 +268,15 @@ const settings = {
         .default(64)
         .transform((megabytes) => megabytes * 1024 * 1024),
     ),
+    /** The currency of the network's account: an impact.com row with another `CurrencyCode` is MALFORMED. */
+    accountCurrency: setting(
+      'ACCOUNT_CURRENCY',
+      z
+        .string()
+        .regex(/^[A-Za-z]{3}$/, 'must be a three-letter ISO 4217 currency code, e.g. USD')
+        .default('USD')
+        .transform((code) => code.toUpperCase()),
+    ),
   },
   /**
    * Where the data lives: `sqlite:PATH`, `sqlite::memory:`, or `mysql://user:pass@host:port/db`.

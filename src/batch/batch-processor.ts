@@ -127,7 +127,7 @@ export class BatchProcessor {
   }
 
   private protocolOf(batch: Batch): RowProtocol {
-    if ((batch as Batch & { kind?: string }).kind !== 'impact') return leadPosterRows(this.deps.modifications);
+    if (batch.kind !== 'impact') return leadPosterRows(this.deps.modifications);
     if (!this.deps.impactRows) throw new Error('an impact.com batch needs the impact rows protocol');
     return this.deps.impactRows;
   }
@@ -143,7 +143,7 @@ export class BatchProcessor {
     const { store } = this.deps;
     const { modifications } = protocol;
     if (!modifications.modifyMany || rows.length < 2) return null;
-    const prepared = rows.map((row) => protocol.prepare(row, batch.id, batch.clientIp ?? ''));
+    const prepared = rows.map((row) => protocol.prepare(row, batch));
     const commands = prepared.filter((row): row is CommandRow => row.kind === 'command');
     let outcomes: Outcome[] | null;
     try {

@@ -7,7 +7,7 @@ import { isTransientDatabaseError } from '../store/database-errors';
 import type { ProcessingStateStore } from '../store/processing-state-store';
 import { PollLoop } from '../workers/poll-loop';
 import { BatchPassEnd, BatchProcessor, type BatchProcessorOptions } from './batch-processor';
-import type { RowModifier } from './run-row';
+import type { RowModifier, RowProtocol } from './run-row';
 
 /** Settings of a batch worker; every field has a default. */
 export interface BatchWorkerOptions extends Partial<BatchProcessorOptions> {
@@ -20,6 +20,8 @@ export interface BatchWorkerOptions extends Partial<BatchProcessorOptions> {
 export interface BatchWorkerDeps {
   store: BatchStore;
   modifications: RowModifier;
+  /** impact.com files' rows (the core with impact's rules). */
+  impactRows?: RowProtocol;
   processingState: Pick<ProcessingStateStore, 'read'>;
   logger: Logger;
 }

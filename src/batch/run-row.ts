@@ -16,10 +16,19 @@ export interface RowModifier {
   modifyMany?(commands: ModificationCommand[], options: ModifyManyOptions): Promise<Outcome[] | null>;
 }
 
+/** What a row's protocol reads of its batch: its id, the client IP it runs as, the campaign it belongs to (if any). */
+export interface BatchScope {
+  id: number;
+  clientIp: string | null;
+  /** An intake's campaign: the batch may only touch this campaign's transactions. Null: any. */
+  campaignId?: number | null;
+}
+
 /** Where a row comes from and how its success is recorded. */
 export interface RowContext {
   batchId: number;
   clientIp: string;
+  campaignId?: number | null;
   modifications: RowModifier;
   /** Writes the success inside the change's transaction; false when the row already has a result. */
   recordSuccess(sql: Sql, result: RowResult): Promise<boolean>;
@@ -71,8 +80,8 @@ export interface CommandRow {
 export interface RowProtocol {
   /** The core with this protocol's rules. */
   modifications: RowModifier;
-  /** Parses a stored row, for the client IP the batch runs as. */
-  prepare(row: BatchRow, batchId: number, clientIp: string): PreparedRow;
+  /** Parses a stored row of `batch` (its id, the client IP it runs as, the campaign it belongs to). */
+  prepare(row: BatchRow, batch: BatchScope): PreparedRow;
   /** What the core's outcome makes of a prepared row. */
   outcomeOf(prepared: CommandRow, outcome: Outcome): Exclude<RowOutcome, { kind: 'already_processed' }>;
   /** Rows naming the same transaction share a key, so they run in file order. */
@@ -88,7 +97,7 @@ export interface RowProtocol {
 export function leadPosterRows(modifications: RowModifier): RowProtocol {
   return {
     modifications,
-    prepare: prepareRow,
+    prepare: (row, batch) => prepareRow(row, batch.id, batch.clientIp ?? ''),
     outcomeOf: rowOutcomeOf,
     laneKey: leadPosterLaneKey,
     waitsOutPassingTrouble: false,
@@ -138,7 +147,11 @@ export async function runRow(
   context: RowContext,
   protocol: RowProtocol = leadPosterRows(context.modifications),
 ): Promise<RowOutcome> {
-  const prepared = protocol.prepare(row, context.batchId, context.clientIp);
+  const prepared = protocol.prepare(row, {
+    id: context.batchId,
+    clientIp: context.clientIp,
+    campaignId: context.campaignId ?? null,
+  });
   if (prepared.kind === 'decided') return prepared;
   let outcome: Outcome;
   try {

@@ -9,6 +9,7 @@ import type { Outcome } from '../modification/outcome';
 import type { CheckMode, Located, LockedChange, Lookup, ModificationRules } from '../modification/rules';
 import type { TransactionLookup } from '../store/transaction-store';
 import { impactRefusal, type ImpactResult } from './impact-codes';
+import { ACTION_TRACKER_ID_INVALID } from './result-codes';
 
 /** What impact's checks read: the actions and their event types. */
 export interface ImpactRulesDeps {
@@ -63,13 +64,13 @@ export class ImpactRules implements ModificationRules {
     };
     // 2. The event type named must exist…
     if (row.actionTrackerId !== null && !(await eventType(row.actionTrackerId)))
-      return impactRefusal('ACTION_TRACKER_INVALID');
+      return impactRefusal(ACTION_TRACKER_ID_INVALID);
     const located = await this.locate(command.identifier, lookup);
     if ('kind' in located) return located;
     const { transaction } = located;
     // …and be the action's.
     if (row.actionTrackerId !== null && transaction.eventTypeId !== row.actionTrackerId)
-      return impactRefusal('ACTION_TRACKER_INVALID');
+      return impactRefusal(ACTION_TRACKER_ID_INVALID);
     const type = transaction.eventTypeId === null ? null : await eventType(transaction.eventTypeId);
     // 4. A standard code in any case, or one of the event type's own in exact case.
     const disposition = row.reason === null ? null : dispositionOf(type ?? { dispositionCodes: [] }, row.reason);
@@ -129,7 +130,7 @@ function itemsAfter(before: Transaction, row: ActionRowChange): ActionItem[] | O
   const items = (before.items ?? []).map((item) => ({ ...item }));
   for (const change of row.items) {
     const item = items.find((candidate) => candidate.sku === change.sku);
-    if (!item) return impactRefusal('SKU_NOT_FOUND', `SKU ${change.sku} is not an item of this action.`);
+    if (!item) return impactRefusal('SKU_NOT_FOUND');
     const original = before.original?.items?.find((candidate) => candidate.sku === change.sku) ?? item;
     if (change.quantity !== null && change.quantity > original.quantity)
       return impactRefusal(
