@@ -36,7 +36,12 @@ function suppliedIdentifiers(parameters: RawParameter[]) {
     return found ? found : null;
   };
   // An item-level row names its first item's SKU in the results (impact.com's results name one Sku per line).
-  return { actionId: value('ActionId'), oid: value('Oid'), actionTrackerId: value('ActionTrackerId'), sku: value('Sku') ?? value('Sku1') };
+  return {
+    actionId: value('ActionId'),
+    oid: value('Oid'),
+    actionTrackerId: value('ActionTrackerId'),
+    sku: value('Sku') ?? value('Sku1'),
+  };
 }
 
 function prepareImpactRow(row: BatchRow, batch: BatchScope, accountCurrency: string): PreparedRow {

@@ -26,7 +26,6 @@ describe.each(testEngines())('impact.com files applied through the core on %s', 
       headers: { ...auth, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     return { status: response.status, body: (await response.json()) as any };
   };
 
