@@ -14,6 +14,8 @@ export const SUCCESS_CAMPAIGNS = [1, 2, 3, 4, 5, 6, 7, 8] as const;
 export const FLOOD_CAMPAIGN = 9;
 /** The campaign whose transactions the bulk file modifies. */
 export const BULK_CAMPAIGN = 10;
+/** The event type (ActionTrackerId) of the bulk campaign's actions. */
+export const BULK_EVENT_TYPE = 9001;
 /** Affiliates the transactions are spread over. */
 export const AFFILIATE_COUNT = 20;
 
@@ -135,6 +137,21 @@ export function bulkFile(total: number, rows: number): string {
   for (let row = 0; row < rows; row++) {
     const id = (row % perCampaign) * CAMPAIGN_COUNT + BULK_CAMPAIGN;
     lines.push(`${passwordOf(BULK_CAMPAIGN)}\t${id}\t${randomAmount(50)}\t${randomAmount(500)}\tyes\tbench bulk`);
+  }
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * The same rows as an impact.com order-level CSV (what a brand sends): ActionId (the transaction id in
+ * decimal), the new Amount, a disposition code. Payouts are recalculated by the event type's 10 %.
+ */
+export function impactBulkFile(total: number, rows: number): string {
+  const lines = ['ActionId,Amount,Reason'];
+  const perCampaign = total / CAMPAIGN_COUNT;
+  for (let row = 0; row < rows; row++) {
+    const id = (row % perCampaign) * CAMPAIGN_COUNT + BULK_CAMPAIGN;
+    // Never 0.00 (that would reverse the action rather than modify it).
+    lines.push(`${id},${1 + randomInt(499)}.${String(randomInt(100)).padStart(2, '0')},ORDER_UPDATE`);
   }
   return `${lines.join('\r\n')}\r\n`;
 }

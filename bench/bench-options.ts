@@ -59,6 +59,7 @@ export const SCENARIOS = [
   'unknown',
   'mixed',
   'bulk',
+  'bulk-impact',
   'floor-full',
 ] as const;
 const DEFAULT_SCENARIOS = SCENARIOS.filter((scenario) => scenario !== 'floor-full');

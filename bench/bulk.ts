@@ -1,8 +1,10 @@
-import { bulkFile, successRequest } from './bench-data';
+import { bulkFile, impactBulkFile, successRequest } from './bench-data';
 import { LoadResult, startLoad } from './load';
 
 /** What the bulk scenario measured. */
 export interface BulkResult {
+  /** A Lead Poster file (tab-delimited) or an impact.com CSV of the same rows. */
+  kind: 'lead-poster' | 'impact';
   rows: number;
   /** Upload start to the batch's completion as the polling saw it. */
   seconds: number;
@@ -44,9 +46,11 @@ export async function runBulkScenario(options: {
   transactions: number;
   rows: number;
   timeoutSeconds: number;
+  kind: 'lead-poster' | 'impact';
 }): Promise<BulkResult> {
-  const { baseUrl, adminToken } = options;
-  const file = bulkFile(options.transactions, options.rows);
+  const { baseUrl, adminToken, kind } = options;
+  const file = (kind === 'impact' ? impactBulkFile : bulkFile)(options.transactions, options.rows);
+  const filename = kind === 'impact' ? `bench-${Date.now()}.csv` : `bench-${Date.now()}.txt`;
   const edits = startLoad({
     baseUrl,
     connections: 10,
@@ -56,7 +60,7 @@ export async function runBulkScenario(options: {
   const started = Date.now();
   let status: BatchStatus = {};
   try {
-    const upload = await fetch(`${baseUrl}/api/v1/batches?filename=bench-${started}.txt`, {
+    const upload = await fetch(`${baseUrl}/api/v1/batches?filename=${filename}`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'text/plain; charset=utf-8' },
       body: file,
@@ -77,6 +81,7 @@ export async function runBulkScenario(options: {
   }
   const seconds = (Date.now() - started) / 1000;
   return {
+    kind,
     rows: options.rows,
     seconds,
     rowsPerSec: (status.state === 'completed' ? options.rows : (status.processed ?? 0)) / seconds,

@@ -42,6 +42,9 @@ export interface EngineRun {
   bulk: BulkResult | null;
   /** Why the bulk scenario did not run or did not finish, when it did not. */
   bulkSkipped: string | null;
+  /** The same rows as an impact.com CSV. */
+  bulkImpact: BulkResult | null;
+  bulkImpactSkipped: string | null;
   /** Successful answers the clients received, and history rows the database holds, by source. */
   answeredSuccesses: number;
   history: Record<string, number>;
@@ -427,13 +430,17 @@ class EngineBench {
   }
 
   /** The bulk upload with edits at 10 connections meanwhile; returns why it did not run or finish, or null. */
-  async bulk(adminToken: string): Promise<{ result: BulkResult | null; skipped: string | null }> {
+  async bulk(
+    adminToken: string,
+    kind: 'lead-poster' | 'impact' = 'lead-poster',
+  ): Promise<{ result: BulkResult | null; skipped: string | null }> {
     const { engine, options, server } = this;
     if (engine !== 'mysql') return { result: null, skipped: 'the bulk target is set on MariaDB; not run on SQLite' };
     if (!(await batchesRouteExists(server.baseUrl, adminToken))) {
       return { result: null, skipped: 'POST /api/v1/batches does not exist yet (bulk modifications not landed)' };
     }
-    this.log(`${engine}: bulk upload of ${options.bulkRows.toLocaleString('en-US')} rows …`);
+    const what = kind === 'impact' ? 'impact.com CSV' : 'Lead Poster file';
+    this.log(`${engine}: bulk upload of a ${options.bulkRows.toLocaleString('en-US')}-row ${what} …`);
     const sampler = await this.settle(server);
     let result: BulkResult;
     try {
@@ -443,6 +450,7 @@ class EngineBench {
         transactions: this.transactions,
         rows: options.bulkRows,
         timeoutSeconds: options.bulkTimeoutSeconds,
+        kind,
       });
     } catch (error) {
       sampler.stop();
@@ -455,8 +463,8 @@ class EngineBench {
     this.rows.push({
       scenario:
         result.state === 'completed'
-          ? `bulk upload of ${result.rows.toLocaleString('en-US')} rows: completed in ${result.seconds.toFixed(1)} s (rows/s)`
-          : `bulk upload of ${result.rows.toLocaleString('en-US')} rows: ${result.processed.toLocaleString('en-US')} done after ${result.seconds.toFixed(0)} s, ${result.state} (rows/s)`,
+          ? `bulk upload (${what}) of ${result.rows.toLocaleString('en-US')} rows: completed in ${result.seconds.toFixed(1)} s (rows/s)`
+          : `bulk upload (${what}) of ${result.rows.toLocaleString('en-US')} rows: ${result.processed.toLocaleString('en-US')} done after ${result.seconds.toFixed(0)} s, ${result.state} (rows/s)`,
       engine,
       connections: 0,
       reqPerSec: result.rowsPerSec,
@@ -469,7 +477,7 @@ class EngineBench {
       databaseCpuUsPerRequest: null,
       usage,
     });
-    this.rows.push(this.row('success, while the bulk upload runs', result.concurrentEdits, usage, false));
+    this.rows.push(this.row(`success, while the bulk upload (${what}) runs`, result.concurrentEdits, usage, false));
     this.log(
       `${engine}: bulk ${result.state} in ${result.seconds.toFixed(1)} s; edits meanwhile p99 ${result.concurrentEdits.p99Ms} ms`,
     );
@@ -586,6 +594,12 @@ export async function runEngine(
     const bulk =
       wanted('bulk') && options.bulkRows > 0 ? await bench.bulk(adminToken) : { result: null, skipped: 'not selected' };
     if (bulk.skipped) log(`${engine}: bulk scenario: ${bulk.skipped}`);
+    // The same rows as an impact.com file, after the Lead Poster file (they change the same transactions).
+    const bulkImpact =
+      wanted('bulk-impact') && options.bulkRows > 0
+        ? await bench.bulk(adminToken, 'impact')
+        : { result: null, skipped: 'not selected' };
+    if (bulkImpact.skipped) log(`${engine}: impact.com bulk scenario: ${bulkImpact.skipped}`);
 
     for (const child of children.splice(0)) await child.stop();
     const inspected = await inspectBenchDatabase(database.config);
@@ -596,6 +610,8 @@ export async function runEngine(
       rows: bench.rows,
       bulk: bulk.result,
       bulkSkipped: bulk.skipped,
+      bulkImpact: bulkImpact.result,
+      bulkImpactSkipped: bulkImpact.skipped,
       answeredSuccesses: bench.answeredSuccesses,
       history: inspected.history,
       databaseVersion: inspected.version,

@@ -101,6 +101,8 @@ async function main(): Promise<void> {
       seedSeconds: run.seedSeconds,
       bulk: run.bulk,
       bulkSkipped: run.bulkSkipped,
+      bulkImpact: run.bulkImpact,
+      bulkImpactSkipped: run.bulkImpactSkipped,
       historyCheck: historyCheck(run),
       historyBySource: run.history,
       floorPairs: run.pairs,

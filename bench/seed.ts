@@ -7,7 +7,15 @@ import type { DatabaseConfig } from '../src/config';
 import { runHourlyRollup } from '../src/processing/hourly-rollup';
 import { migrateToLatest, openDatabase } from '../src/store/database';
 import { createStores } from '../src/composition';
-import { AFFILIATE_COUNT, affiliateOf, CAMPAIGN_COUNT, campaignOf, passwordOf } from './bench-data';
+import {
+  AFFILIATE_COUNT,
+  affiliateOf,
+  BULK_CAMPAIGN,
+  BULK_EVENT_TYPE,
+  CAMPAIGN_COUNT,
+  campaignOf,
+  passwordOf,
+} from './bench-data';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -114,6 +122,17 @@ export async function seedBenchDatabase(
         created_at: now,
         updated_at: now,
       }));
+      // The bulk campaign's actions have an event type (10 % payout), so impact.com rows recalculate payouts.
+      await trx('event_types').insert({
+        id: BULK_EVENT_TYPE,
+        campaign_id: BULK_CAMPAIGN,
+        name: 'bench sale',
+        locking_days: 30,
+        payout_type: 'percent',
+        payout_value: 100_000,
+        created_at: now,
+        updated_at: now,
+      });
       await insertInChunks(trx, 'transactions', transactions, (i) => {
         const id = i + 1;
         return {
@@ -129,6 +148,8 @@ export async function seedBenchDatabase(
           approved: true,
           // Spread over one day, two days ago: 24 rolled-up hours of statistics.
           occurred_at: dayStart + ((id * 7919) % DAY_MS),
+          event_type_id: campaignOf(id) === BULK_CAMPAIGN ? BULK_EVENT_TYPE : null,
+          locking_at: dayStart + ((id * 7919) % DAY_MS) + 30 * DAY_MS,
           created_at: now,
           updated_at: now,
         };

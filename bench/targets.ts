@@ -115,6 +115,20 @@ export function judgeTargets(runs: EngineRun[]): TargetVerdict[] {
       : null,
   });
 
+  const impact = mysql?.bulkImpact;
+  verdicts.push({
+    target:
+      'Bulk: a 100,000-row impact.com file applies at least as fast as a Lead Poster file of the same size on MariaDB',
+    measured:
+      impact && bulk
+        ? `impact.com ${n(impact.rowsPerSec)} rows/s (${impact.state} in ${n(impact.seconds, 1)} s, ${n(impact.failed ?? 0)} refused) vs Lead Poster ${n(bulk.rowsPerSec)} rows/s`
+        : `not run (${mysql?.bulkImpactSkipped ?? mysql?.bulkSkipped ?? 'MariaDB not run'})`,
+    met:
+      impact && bulk
+        ? impact.state === 'completed' && impact.rows >= 100_000 && impact.rowsPerSec >= bulk.rowsPerSec
+        : null,
+  });
+
   const rss = runs.flatMap((run) => run.rows.filter(isServerRow).map((row) => row.rssMaxMb ?? 0));
   verdicts.push({
     target: 'Server RSS ≤ 250 MB under all of the above',

@@ -3,6 +3,7 @@ import type { Logger } from './logger';
 import { AdminService } from './admin/admin-service';
 import { EventTypeService } from './event-types/event-type-service';
 import { ImpactRules } from './impact/impact-rules';
+import { EventTypeCache } from './event-types/event-type-cache';
 import { impactRows } from './impact/impact-batch-rows';
 import { BatchService } from './batch/batch-service';
 import { batchOptionsFor, BatchWorker } from './batch/batch-worker';
@@ -117,10 +118,11 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     },
   });
   const modifications = new ModificationService({ ...stores, rules, postbacks: outbox, now: options.now });
+  const eventTypeCache = new EventTypeCache(stores.eventTypes);
   // The same core with impact.com's rules: its files (and its API) share the lock, history, statistics and outbox.
   const impact = new ModificationService({
     ...stores,
-    rules: new ImpactRules({ transactions: stores.transactions, eventTypes: stores.eventTypes }),
+    rules: new ImpactRules({ transactions: stores.transactions, eventTypes: eventTypeCache }),
     postbacks: outbox,
     now: options.now,
   });
@@ -131,7 +133,11 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     validatePostbackUrl: validatePostbackUrlTemplate,
     now: options.now,
   });
-  const eventTypes = new EventTypeService({ ...stores, now: options.now });
+  const eventTypes = new EventTypeService({
+    ...stores,
+    onChanged: (id) => eventTypeCache.forget(id),
+    now: options.now,
+  });
   const processing = createProcessingService(config.processing, stores, { now: options.now, logger });
   const batchWorker = new BatchWorker(
     {

@@ -29,6 +29,8 @@ export interface EventTypeServiceDeps {
   units: UnitOfWork;
   eventTypes: EventTypeStore;
   campaigns: CampaignStore;
+  /** Told once a change of an event type has committed (the rules' cache forgets it). */
+  onChanged?: (id: number) => void;
   now?: () => number;
 }
 
@@ -100,7 +102,7 @@ export class EventTypeService {
   /** Changes name, locking period, payout or codes (replacing the list); 404 when absent. */
   async update(id: number, changes: EventTypeChanges, afterChange?: AfterChange<EventType>): Promise<EventType> {
     checkSettings(changes);
-    return retryingLockConflicts(() =>
+    const updated = await retryingLockConflicts(() =>
       this.deps.units.run(async (tx) => {
         if (!(await this.deps.eventTypes.existsForUpdate(tx, id))) throw notFound(`event type ${id}`);
         const updated = await this.deps.eventTypes.update(tx, id, changes, this.now());
@@ -109,5 +111,7 @@ export class EventTypeService {
         return updated;
       }),
     );
+    this.deps.onChanged?.(id);
+    return updated;
   }
 }
