@@ -16,6 +16,7 @@ import * as eventTypes from './20261205000000_event_types';
 import * as actions from './20261205050000_actions';
 import * as actionModificationCounts from './20261205050100_action_modification_counts';
 import * as impactBatches from './20261205100000_impact_batches';
+import * as batchSources from './20261205150000_batch_sources';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
 interface MigrationModule {
@@ -43,6 +44,7 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261205050000_actions', actions],
   ['20261205050100_action_modification_counts', actionModificationCounts],
   ['20261205100000_impact_batches', impactBatches],
+  ['20261205150000_batch_sources', batchSources],
 ];
 
 /** knex migration source over the list above. */

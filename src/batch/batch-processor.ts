@@ -198,6 +198,7 @@ export class BatchProcessor {
     const context = {
       batchId: batch.id,
       clientIp: batch.clientIp ?? '',
+      campaignId: batch.campaignId,
       modifications: this.deps.modifications,
       recordSuccess: (trx: Parameters<BatchStore['recordSuccess']>[0], result: RowResult) =>
         store.recordSuccess(trx, batch.id, result),

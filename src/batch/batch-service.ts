@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AfterChange } from '../store/after-change';
-import type { Batch, BatchRow, BatchStore, NewBatch } from '../store/batch-store';
+import type { Batch, BatchChannel, BatchListOptions, BatchRow, BatchStore, NewBatch } from '../store/batch-store';
 import { retryingLockConflicts } from '../store/lock-retries';
 import { checkModificationFile, decodedSlices, type FileEncoding } from './decode-file';
 import { modificationFileRows, summariseModificationFile } from './parse-file';
@@ -16,6 +16,12 @@ export interface BatchUpload {
   clientIp: string;
   /** Apply the file even when the same content was uploaded before. */
   force: boolean;
+  /** The door it came in by (default `api`). */
+  channel?: BatchChannel;
+  /** An intake's campaign: the rows may touch only its transactions. */
+  campaignId?: number | null;
+  /** Who sent it through an intake channel. */
+  submittedBy?: string | null;
 }
 
 /** What an upload stored, as its audit row says it. */
@@ -91,6 +97,9 @@ export class BatchService {
       contentSha256: await sha256(upload.bytes),
       encoding: decoded.encoding,
       clientIp: upload.clientIp,
+      channel: upload.channel ?? 'api',
+      campaignId: upload.campaignId ?? null,
+      submittedBy: upload.submittedBy ?? null,
       createdAt: now,
     };
     const settled = (apply: boolean) =>
@@ -137,8 +146,8 @@ export class BatchService {
     return this.deps.store.get(id);
   }
 
-  /** Batches, newest first. */
-  list(options: { limit: number; beforeId?: number }): Promise<Batch[]> {
+  /** Batches, newest first, optionally narrowed (kind, campaigns, creation time). */
+  list(options: BatchListOptions): Promise<Batch[]> {
     return this.deps.store.list(options);
   }
 

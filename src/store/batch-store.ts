@@ -12,10 +12,21 @@ export type BatchState = 'queued' | 'processing' | 'completed' | 'failed';
 /** Which kind of bulk file a batch is: LinkTrust's Lead Poster file, or an impact.com modifications file. */
 export type BatchKind = 'lead-poster' | 'impact';
 
+/**
+ * The door a file came in by: the admin API, the console, an FTP or SFTP upload, a pull from the brand's
+ * server, an e-mail.
+ */
+export type BatchChannel = 'api' | 'console' | 'ftp' | 'sftp' | 'pull' | 'email';
+
 /** One uploaded modification file: its File Submissions line. */
 export interface Batch {
   id: number;
   filename: string;
+  channel: BatchChannel;
+  /** The campaign an intake channel took the file in for: its rows touch only this campaign's transactions. Null: any. */
+  campaignId: number | null;
+  /** Who sent the file through an intake channel (upload user, pull, e-mail sender); null for the admin doors. */
+  submittedBy: string | null;
   contentSha256: string;
   kind: BatchKind;
   /** `tab` or `csv` for a Lead Poster file; `csv` or `xml` for an impact.com file. */
@@ -49,7 +60,7 @@ export interface Batch {
  * A batch to store. `kind` defaults to a Lead Poster file. A batch stored with an `error` (completed without
  * processing anything) does not claim its content, so the corrected file is not taken for a duplicate of it.
  */
-export type NewBatch = Partial<Pick<Batch, 'kind' | 'error'>> &
+export type NewBatch = Partial<Pick<Batch, 'kind' | 'error' | 'channel' | 'campaignId' | 'submittedBy'>> &
   Pick<
     Batch,
     | 'filename'
@@ -71,6 +82,16 @@ export interface BatchRow {
   parameters: RawParameter[];
 }
 
+/** Which batches `list` reads: a page, newest first, optionally narrowed. */
+export interface BatchListOptions {
+  limit: number;
+  beforeId?: number;
+  kind?: BatchKind;
+  campaignIds?: number[];
+  createdFrom?: number;
+  createdTo?: number;
+}
+
 /** Counts of a batch's rows. */
 export interface BatchCounts {
   processed: number;
@@ -85,6 +106,9 @@ function batchFromRow(r: Row): Batch {
   return {
     id: Number(r.id),
     filename: String(r.filename),
+    channel: (r.channel as BatchChannel | undefined) ?? 'api',
+    campaignId: numOrNull(r.campaign_id),
+    submittedBy: (r.submitted_by as string | null | undefined) ?? null,
     contentSha256: String(r.content_sha256),
     kind: (r.kind as BatchKind | undefined) ?? 'lead-poster',
     format: r.format as Batch['format'],
@@ -238,6 +262,9 @@ export class BatchStore {
           content_sha256: batch.contentSha256,
           content_key: batch.duplicateOf === null && !batch.error ? batch.contentSha256 : null,
           kind: batch.kind ?? 'lead-poster',
+          channel: batch.channel ?? 'api',
+          campaign_id: batch.campaignId ?? null,
+          submitted_by: batch.submittedBy ?? null,
           format: batch.format,
           encoding: batch.encoding,
           state: batch.state,
@@ -274,10 +301,18 @@ export class BatchStore {
     return row ? batchFromRow(row) : null;
   }
 
-  /** Batches, newest first; `beforeId` pages back. */
-  async list(options: { limit: number; beforeId?: number }): Promise<Batch[]> {
+  /**
+   * Batches, newest first; `beforeId` pages back. `kind` and `campaignIds` narrow them (an empty list of
+   * campaigns: none), `createdFrom`/`createdTo` (epoch ms, inclusive) bound their creation time.
+   */
+  async list(options: BatchListOptions): Promise<Batch[]> {
+    if (options.campaignIds?.length === 0) return [];
     const query = this.knex('batches').orderBy('id', 'desc').limit(options.limit);
     if (options.beforeId !== undefined) query.where('id', '<', options.beforeId);
+    if (options.kind !== undefined) query.where('kind', options.kind);
+    if (options.campaignIds !== undefined) query.whereIn('campaign_id', options.campaignIds);
+    if (options.createdFrom !== undefined) query.where('created_at', '>=', options.createdFrom);
+    if (options.createdTo !== undefined) query.where('created_at', '<=', options.createdTo);
     return (await query).map(batchFromRow);
   }
 

@@ -26,6 +26,9 @@ class FakeBatchStore {
     const stored: Batch = {
       ...batch,
       kind: batch.kind ?? 'lead-poster',
+      channel: batch.channel ?? 'api',
+      campaignId: batch.campaignId ?? null,
+      submittedBy: batch.submittedBy ?? null,
       id: this.batches.length + 1,
       processed: 0,
       succeeded: 0,

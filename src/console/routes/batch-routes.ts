@@ -82,7 +82,7 @@ export function batchRoutes(router: Router, context: ConsoleContext): void {
           forced: batch.forced,
         }),
       );
-      const result = await batches.upload({ filename, bytes: file.data, clientIp: req.clientIp, force }, audit);
+      const result = await batches.upload({ filename, bytes: file.data, clientIp: req.clientIp, force, channel: 'console' }, audit);
       if (!result.ok) {
         await showBatches(req, res, context, { problems: [`${filename}: ${result.reason}`], status: 400 });
         return;
