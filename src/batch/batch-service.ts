@@ -64,7 +64,7 @@ export class BatchService {
 
   constructor(
     private readonly deps: {
-      store: Pick<BatchStore, 'create' | 'get' | 'list' | 'results'>;
+      store: Pick<BatchStore, 'create' | 'get' | 'list' | 'results' | 'codeCounts'>;
       /** Told when a batch is queued, so a worker in this process starts on it at once. */
       onQueued?: () => void;
       now?: () => number;
@@ -149,6 +149,11 @@ export class BatchService {
   /** Batches, newest first, optionally narrowed (kind, campaigns, creation time). */
   list(options: BatchListOptions): Promise<Batch[]> {
     return this.deps.store.list(options);
+  }
+
+  /** Per batch, how many of its processed rows got each impact.com code, most frequent first. */
+  codeCounts(batchIds: number[]): Promise<Map<number, Array<{ code: string; count: number }>>> {
+    return this.deps.store.codeCounts(batchIds);
   }
 
   /** The results of a batch's processed rows, in file order, a page at a time (a results file can be long). */

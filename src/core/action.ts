@@ -70,4 +70,6 @@ export interface ActionRowChange {
   currencyCode: string | null;
   customerStatus: CustomerStatus | null;
   items: Array<{ sku: string; quantity: number | null; amount: Money | null; category: string | null }>;
+  /** A mobile action's row (exactly ActionId, Amount, Reason): its Reason is ORDER_UPDATE or REJECTED only. */
+  mobile?: boolean;
 }

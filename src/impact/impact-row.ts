@@ -25,6 +25,8 @@ export interface ImpactRow {
   currencyCode: string | null;
   customerStatus: 'NEW' | 'EXISTING' | null;
   items: ImpactRowItem[];
+  /** A mobile action's row: the file has exactly ActionId, Amount and Reason. */
+  mobile: boolean;
 }
 
 /** A row whose values can be read, or rule 1's refusal naming the column at fault. */
@@ -45,7 +47,7 @@ const MOBILE_COLUMNS = ['ActionId', 'Amount', 'Reason'];
 
 /**
  * Reads a stored row (pairs under canonical column names, see impact-columns) into an {@link ImpactRow},
- * or refuses it as MALFORMED (rule 1 of the issue): no identifier; an Amount that is not a plain decimal
+ * or refuses it as MALFORMED (the first of impact's rules, README "impact.com files"): no identifier; an Amount that is not a plain decimal
  * ≥ 0 with at most 2 decimals and 8 digits; a Quantity that is not a whole number ≥ 0; a CustomerStatus
  * other than NEW/EXISTING, or any on a reversal (Amount 0 or Reason REJECTED); a CurrencyCode other than
  * `accountCurrency`; an Amount missing where required (a mobile row; an item with neither Quantity nor Amount).
@@ -128,6 +130,7 @@ export function parseImpactRow(parameters: RawParameter[], accountCurrency: stri
       currencyCode: currencyText === null ? null : currencyText.toUpperCase(),
       customerStatus,
       items,
+      mobile: isMobile,
     },
   };
 }

@@ -20,6 +20,9 @@ export interface ImpactRulesDeps {
   eventTypes: { get(id: number): Promise<EventType | null> };
 }
 
+/** The reasons a mobile action's row may give. */
+const MOBILE_REASONS = new Set(['ORDER_UPDATE', 'REJECTED']);
+
 /** What the pre-checks decided of a row, for the checks under the lock. */
 interface Decided {
   eventType: EventType | null;
@@ -72,9 +75,11 @@ export class ImpactRules implements ModificationRules {
     if (row.actionTrackerId !== null && transaction.eventTypeId !== row.actionTrackerId)
       return impactRefusal(ACTION_TRACKER_ID_INVALID);
     const type = transaction.eventTypeId === null ? null : await eventType(transaction.eventTypeId);
-    // 4. A standard code in any case, or one of the event type's own in exact case.
+    // 4. A standard code in any case, or one of the event type's own in exact case; a mobile action's row
+    // takes only ORDER_UPDATE or REJECTED (impact's mobile instructions).
     const disposition = row.reason === null ? null : dispositionOf(type ?? { dispositionCodes: [] }, row.reason);
-    if (!disposition) return impactRefusal('BAD_DISPOSITION');
+    if (!disposition || (row.mobile === true && !MOBILE_REASONS.has(disposition.code)))
+      return impactRefusal('BAD_DISPOSITION');
     this.decided.set(command, { eventType: type, effect: disposition.effect, code: disposition.code });
     return located;
   }

@@ -512,6 +512,28 @@ export class BatchStore {
     });
   }
 
+  /**
+   * How many processed rows of each batch got each impact.com code, most frequent first (rows without a
+   * code — Lead Poster rows, rows still waiting — are not counted).
+   */
+  async codeCounts(batchIds: number[]): Promise<Map<number, Array<{ code: string; count: number }>>> {
+    const counts = new Map<number, Array<{ code: string; count: number }>>();
+    if (batchIds.length === 0) return counts;
+    const rows = await this.knex('batch_rows')
+      .whereIn('batch_id', batchIds)
+      .whereNotNull('code')
+      .groupBy('batch_id', 'code')
+      .select('batch_id', 'code', this.knex.raw('count(*) as n'));
+    for (const row of rows as Row[]) {
+      const id = Number(row.batch_id);
+      const list = counts.get(id) ?? [];
+      list.push({ code: String(row.code), count: Number(row.n) });
+      counts.set(id, list);
+    }
+    for (const list of counts.values()) list.sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
+    return counts;
+  }
+
   /** Results of processed rows after `afterRow`, in file order (a page of the results file). */
   async results(id: number, afterRow: number, limit: number): Promise<RowResult[]> {
     const batch = await this.knex('batches').where({ id }).first('kind');

@@ -51,6 +51,9 @@ class FakeBatchStore {
     return [...this.batches].reverse();
   }
 
+  async codeCounts(): Promise<Map<number, Array<{ code: string; count: number }>>> {
+    return new Map();
+  }
   async results(): Promise<RowResult[]> {
     return [];
   }

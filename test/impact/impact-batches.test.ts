@@ -8,6 +8,7 @@ import { buildAffiliate, buildCampaign, freshId, rollUpToNow, twoDaysAgo } from 
 import { startTestServer, useTestServer } from '../support/test-server';
 import { statisticsMismatches } from '../faults/fault-helpers';
 import { auth, csvFile, drainBatches, fetchBatch, uploadRaw } from '../batch/batch-helpers';
+import { consoleClient } from '../console/console-client';
 
 const DAY = 86_400_000;
 // Event type ids of their own: these tests share a database with the event-type tests of other files.
@@ -158,6 +159,15 @@ describe.each(testEngines())('impact.com files applied through the core on %s', 
     for (const untouched of [locked, unchanged, other])
       expect(await transaction(untouched.id)).toMatchObject({ modificationCount: 0, modifications: [] });
     expect(await statisticsMismatches(services().db.knex)).toEqual([]);
+
+    // The console's submissions table tells the kind and door apart and counts the codes, most frequent first.
+    const console = await consoleClient(context.server.baseUrl);
+    const table = (await console.get('/admin/batches/table')).body;
+    const line = new RegExp(`<tr id="batch-${batch.id}">[\\s\\S]*?</tr>`).exec(table)?.[0] ?? '';
+    expect(line).toContain('impact.com<br><span class="small muted">admin API</span>');
+    expect(line).toContain(
+      'ActionTrackerId: ActionTrackerId value is invalid 2 · NO_CHANGE 2 · ACTION_NOT_FOUND 1 · ALREADY_APPROVED 1',
+    );
   });
 
   it('resolves an Oid to the newest action on that event type, and keeps a fixed payout (0 once reversed)', async () => {
@@ -251,12 +261,15 @@ describe.each(testEngines())('impact.com files applied through the core on %s', 
         ['ActionId', 'Amount', 'Reason'],
         [mobile.actionId, '25.00', 'ORDER_UPDATE'],
         [toReset.actionId, '0', 'REJECTED'],
+        // A mobile row takes ORDER_UPDATE or REJECTED only, though ITEM_RETURNED is a standard code.
+        [mobile.actionId, '20.00', 'ITEM_RETURNED'],
       ]),
       'mobile.csv',
     );
     expect(codes(mobileRun.results)).toEqual([
       [1, 'OK', 'MODIFIED'],
       [2, 'OK', 'REVERSED'],
+      [3, 'Validation', 'BAD_DISPOSITION'],
     ]);
     const resetRun = await apply(
       csvFile([

@@ -30,6 +30,7 @@ describe('parseImpactRow', () => {
           currencyCode: 'USD',
           customerStatus: 'EXISTING',
           items: [],
+          mobile: false,
         },
       });
     });
@@ -46,6 +47,7 @@ describe('parseImpactRow', () => {
           currencyCode: null,
           customerStatus: null,
           items: [],
+          mobile: false,
         },
       });
     });
@@ -86,7 +88,7 @@ describe('parseImpactRow', () => {
     it('a mobile row', () => {
       expect(parse({ ActionId: 'M123', Amount: '0', Reason: 'REJECTED' })).toMatchObject({
         ok: true,
-        row: { actionId: 'M123', amount: 0n, reason: 'REJECTED' },
+        row: { actionId: 'M123', amount: 0n, reason: 'REJECTED', mobile: true },
       });
     });
 

@@ -9,6 +9,13 @@ import { batchesView, batchTableView } from '../views/batches-view';
 
 const LIST_LIMIT = 50;
 
+/** The newest batches, with the impact.com codes of each impact batch's rows. */
+async function listed(context: ConsoleContext) {
+  const batches = await context.batches.list({ limit: LIST_LIMIT });
+  const codes = await context.batches.codeCounts(batches.filter((b) => b.kind === 'impact').map((b) => b.id));
+  return { batches, codes };
+}
+
 async function showBatches(
   req: Request,
   res: Response,
@@ -16,7 +23,7 @@ async function showBatches(
   extra: { problems?: string[]; status?: number } = {},
 ): Promise<void> {
   const body = batchesView({
-    batches: await context.batches.list({ limit: LIST_LIMIT }),
+    ...(await listed(context)),
     session: sessionOf(res),
     maxUploadBytes: context.maxUploadBytes,
   });
@@ -50,7 +57,8 @@ export function batchRoutes(router: Router, context: ConsoleContext): void {
   router.get(
     '/batches/table',
     route(async (req, res) => {
-      const table = batchTableView(await context.batches.list({ limit: LIST_LIMIT }));
+      const { batches, codes } = await listed(context);
+      const table = batchTableView(batches, codes);
       res.type('text/html; charset=utf-8').send(table.value);
     }),
   );
@@ -82,7 +90,10 @@ export function batchRoutes(router: Router, context: ConsoleContext): void {
           forced: batch.forced,
         }),
       );
-      const result = await batches.upload({ filename, bytes: file.data, clientIp: req.clientIp, force, channel: 'console' }, audit);
+      const result = await batches.upload(
+        { filename, bytes: file.data, clientIp: req.clientIp, force, channel: 'console' },
+        audit,
+      );
       if (!result.ok) {
         await showBatches(req, res, context, { problems: [`${filename}: ${result.reason}`], status: 400 });
         return;

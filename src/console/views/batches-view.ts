@@ -4,14 +4,42 @@ import { csrfField, PageSession } from './layout';
 
 const RUNNING = new Set(['queued', 'processing']);
 
+/** Per impact batch, how many rows got each code. */
+export type BatchCodeCounts = Map<number, Array<{ code: string; count: number }>>;
+
+const CHANNELS: Record<Batch['channel'], string> = {
+  api: 'admin API',
+  console: 'console',
+  ftp: 'FTP',
+  sftp: 'SFTP',
+  pull: 'pull',
+  email: 'e-mail',
+};
+
+/** The file's kind and the door it came in by (and, for an intake, its campaign and sender). */
+function kindCell(b: Batch): SafeHtml {
+  const kind = b.kind === 'impact' ? 'impact.com' : 'Lead Poster';
+  const from = [CHANNELS[b.channel] ?? b.channel];
+  if (b.campaignId !== null) from.push(`campaign ${b.campaignId}`);
+  if (b.submittedBy !== null) from.push(b.submittedBy);
+  return html`${kind}<br><span class="small muted">${from.join(' · ')}</span>`;
+}
+
+/** An impact batch's codes, most frequent first: "MODIFIED 3 · MALFORMED 1". */
+function codesLine(codes: Array<{ code: string; count: number }> | undefined): SafeHtml | string {
+  if (!codes || codes.length === 0) return '';
+  return html`<br><span class="small">${codes.map((c) => `${c.code} ${c.count}`).join(' · ')}</span>`;
+}
+
 /** The submissions table inside its live region; the script refreshes it while a batch is running. */
-export function batchTableView(batches: Batch[]): SafeHtml {
+export function batchTableView(batches: Batch[], codes: BatchCodeCounts = new Map()): SafeHtml {
   const active = batches.some((b) => RUNNING.has(b.state));
   const rows = batches.map(
     (b) => html`<tr id="batch-${b.id}">
 <td data-label="ID" class="num">${b.id}</td>
 <td data-label="File">${b.filename}${b.duplicateOf !== null ? html`<br><span class="small muted">${b.forced ? 'Re-upload of' : 'Duplicate of'} batch ${b.duplicateOf}${b.forced ? ', applied again' : ', not applied'}</span>` : ''}</td>
-<td data-label="State"><span class="state state-${b.state}">${b.state}</span>${b.error ? html`<br><span class="small">${b.error}</span>` : ''}</td>
+<td data-label="Kind">${kindCell(b)}</td>
+<td data-label="State"><span class="state state-${b.state}">${b.state}</span>${b.error ? html`<br><span class="small">${b.error}</span>` : ''}${codesLine(codes.get(b.id))}</td>
 <td data-label="Records" class="num">${b.records}</td>
 <td data-label="Processed" class="num">${b.processed}</td>
 <td data-label="Succeeded" class="num">${b.succeeded}</td>
@@ -23,21 +51,26 @@ export function batchTableView(batches: Batch[]): SafeHtml {
   );
   const table = batches.length
     ? html`<div class="table-wrap"><table class="stack"><caption>File submissions, newest first${active ? ' (updating)' : ''}</caption>
-<thead><tr><th scope="col" class="num">ID</th><th scope="col">File</th><th scope="col">State</th><th scope="col" class="num">Records</th><th scope="col" class="num">Processed</th><th scope="col" class="num">Succeeded</th><th scope="col" class="num">Failed</th><th scope="col">Uploaded</th><th scope="col">Finished</th><th scope="col">Results</th></tr></thead>
+<thead><tr><th scope="col" class="num">ID</th><th scope="col">File</th><th scope="col">Kind</th><th scope="col">State</th><th scope="col" class="num">Records</th><th scope="col" class="num">Processed</th><th scope="col" class="num">Succeeded</th><th scope="col" class="num">Failed</th><th scope="col">Uploaded</th><th scope="col">Finished</th><th scope="col">Results</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`
     : html`<p>No files uploaded yet.</p>`;
   return html`<div id="batch-table" data-live-url="/admin/batches/table" data-live-every="2000" data-live-active="${active ? 'true' : 'false'}">${table}</div>`;
 }
 
 /** The Batches page: the upload form and the submissions table. */
-export function batchesView(input: { batches: Batch[]; session: PageSession; maxUploadBytes: number }): SafeHtml {
+export function batchesView(input: {
+  batches: Batch[];
+  codes: BatchCodeCounts;
+  session: PageSession;
+  maxUploadBytes: number;
+}): SafeHtml {
   const megabytes = Math.floor(input.maxUploadBytes / (1024 * 1024));
   return html`<section class="card" aria-labelledby="upload-h"><h2 id="upload-h">Upload a modification file</h2>
-<p class="hint">A tab-delimited TXT (Excel “Text (Tab delimited)” or “Unicode Text”) or a CSV with a header row: <code>Password</code>, one identifier (<code>TransactionID</code>, <code>ClickID</code>, or <code>MerchantreferenceID</code> + <code>CID</code>), <code>AP</code>, <code>MP</code>, <code>A</code>, and optionally <code>executeaffiliatepixel</code>, <code>REASON</code>. Each row gets the answer /transaction.edit would give. Up to ${megabytes} MB.</p>
+<p class="hint">A tab-delimited TXT (Excel “Text (Tab delimited)” or “Unicode Text”) or a CSV with a header row: <code>Password</code>, one identifier (<code>TransactionID</code>, <code>ClickID</code>, or <code>MerchantreferenceID</code> + <code>CID</code>), <code>AP</code>, <code>MP</code>, <code>A</code>, and optionally <code>executeaffiliatepixel</code>, <code>REASON</code>. Each row gets the answer /transaction.edit would give. An impact.com modifications file (CSV or XML with <code>ActionId</code> or <code>Oid</code> + <code>ActionTrackerId</code>, <code>Amount</code>, <code>Reason</code>, item columns) is told apart by its header and gets impact.com's result codes. Up to ${megabytes} MB.</p>
 <form class="stack" method="post" action="/admin/batches" enctype="multipart/form-data">${csrfField(input.session)}
-<div class="field"><label for="file">File</label><input type="file" id="file" name="file" accept=".txt,.csv,.tsv,text/plain,text/csv,text/tab-separated-values" required></div>
+<div class="field"><label for="file">File</label><input type="file" id="file" name="file" accept=".txt,.csv,.tsv,.xml,text/plain,text/csv,text/tab-separated-values,application/xml,text/xml" required></div>
 <div class="check"><input type="checkbox" id="force" name="force" value="on" aria-describedby="force-hint"><div><label for="force">Apply even if uploaded before</label><span class="hint" id="force-hint">The same file uploaded twice is otherwise recorded as a duplicate and not applied again.</span></div></div>
 <div class="actions"><button type="submit">Upload and apply</button></div>
 </form></section>
-<section class="card" aria-labelledby="subs-h"><h2 id="subs-h">Submissions</h2>${batchTableView(input.batches)}</section>`;
+<section class="card" aria-labelledby="subs-h"><h2 id="subs-h">Submissions</h2>${batchTableView(input.batches, input.codes)}</section>`;
 }
