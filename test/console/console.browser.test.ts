@@ -272,7 +272,7 @@ describe('web console in chromium (sqlite)', () => {
 
     const [download] = await Promise.all([
       page.waitForEvent('download'),
-      row.getByRole('link', { name: /Download/ }).click(),
+      row.getByRole('link', { name: /Download results/ }).click(),
     ]);
     const csv = fs.readFileSync((await download.path()) as string, 'utf8');
     expect(csv.split('\r\n').slice(0, 3)).toEqual([

@@ -165,9 +165,13 @@ describe.each(testEngines())('impact.com files applied through the core on %s', 
     const table = (await console.get('/admin/batches/table')).body;
     const line = new RegExp(`<tr id="batch-${batch.id}">[\\s\\S]*?</tr>`).exec(table)?.[0] ?? '';
     expect(line).toContain('impact.com<br><span class="small muted">admin API</span>');
-    expect(line).toContain(
-      'ActionTrackerId: ActionTrackerId value is invalid 2 · NO_CHANGE 2 · ACTION_NOT_FOUND 1 · ALREADY_APPROVED 1',
-    );
+    const counts = [...line.matchAll(/<span class="small nowrap">([^<]+)<\/span>/g)].map((m) => m[1]);
+    expect(counts.slice(0, 4)).toEqual([
+      'ActionTrackerId: ActionTrackerId value is invalid 2',
+      'NO_CHANGE 2',
+      'ACTION_NOT_FOUND 1',
+      'ALREADY_APPROVED 1',
+    ]);
   });
 
   it('resolves an Oid to the newest action on that event type, and keeps a fixed payout (0 once reversed)', async () => {

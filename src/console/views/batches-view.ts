@@ -25,10 +25,11 @@ function kindCell(b: Batch): SafeHtml {
   return html`${kind}<br><span class="small muted">${from.join(' · ')}</span>`;
 }
 
-/** An impact batch's codes, most frequent first: "MODIFIED 3 · MALFORMED 1". */
+/** An impact batch's codes, most frequent first, one per line: "MODIFIED 3", "MALFORMED 1". */
 function codesLine(codes: Array<{ code: string; count: number }> | undefined): SafeHtml | string {
   if (!codes || codes.length === 0) return '';
-  return html`<br><span class="small">${codes.map((c) => `${c.code} ${c.count}`).join(' · ')}</span>`;
+  const lines = codes.map((c) => html`<br><span class="small nowrap">${c.code} ${c.count}</span>`);
+  return html`${lines}`;
 }
 
 /** The submissions table inside its live region; the script refreshes it while a batch is running. */
@@ -40,18 +41,16 @@ export function batchTableView(batches: Batch[], codes: BatchCodeCounts = new Ma
 <td data-label="File">${b.filename}${b.duplicateOf !== null ? html`<br><span class="small muted">${b.forced ? 'Re-upload of' : 'Duplicate of'} batch ${b.duplicateOf}${b.forced ? ', applied again' : ', not applied'}</span>` : ''}</td>
 <td data-label="Kind">${kindCell(b)}</td>
 <td data-label="State"><span class="state state-${b.state}">${b.state}</span>${b.error ? html`<br><span class="small">${b.error}</span>` : ''}${codesLine(codes.get(b.id))}</td>
-<td data-label="Records" class="num">${b.records}</td>
-<td data-label="Processed" class="num">${b.processed}</td>
+<td data-label="Processed" class="num"><span class="nowrap">${b.processed} of ${b.records}</span></td>
 <td data-label="Succeeded" class="num">${b.succeeded}</td>
 <td data-label="Failed" class="num">${b.failed}</td>
-<td data-label="Uploaded">${time(b.createdAt)}</td>
-<td data-label="Finished">${time(b.finishedAt)}</td>
-<td data-label="Results">${b.processed > 0 ? html`<a class="nowrap" href="/admin/batches/${b.id}/results" download>Download<span class="visually-hidden"> results of batch ${b.id}</span> (CSV)</a>` : html`<span class="muted">—</span>`}</td>
+<td data-label="Uploaded"><span class="nowrap">${time(b.createdAt)}</span>${b.finishedAt !== null ? html`<br><span class="small muted nowrap">finished ${time(b.finishedAt)}</span>` : ''}</td>
+<td data-label="Results">${b.processed > 0 ? html`<a class="nowrap" href="/admin/batches/${b.id}/results" download aria-label="Download results of batch ${b.id} (CSV)">CSV</a>` : html`<span class="muted">—</span>`}</td>
 </tr>`,
   );
   const table = batches.length
     ? html`<div class="table-wrap"><table class="stack"><caption>File submissions, newest first${active ? ' (updating)' : ''}</caption>
-<thead><tr><th scope="col" class="num">ID</th><th scope="col">File</th><th scope="col">Kind</th><th scope="col">State</th><th scope="col" class="num">Records</th><th scope="col" class="num">Processed</th><th scope="col" class="num">Succeeded</th><th scope="col" class="num">Failed</th><th scope="col">Uploaded</th><th scope="col">Finished</th><th scope="col">Results</th></tr></thead>
+<thead><tr><th scope="col" class="num">ID</th><th scope="col">File</th><th scope="col">Kind</th><th scope="col">State</th><th scope="col" class="num">Processed</th><th scope="col" class="num">Succeeded</th><th scope="col" class="num">Failed</th><th scope="col">Uploaded</th><th scope="col">Results</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`
     : html`<p>No files uploaded yet.</p>`;
   return html`<div id="batch-table" data-live-url="/admin/batches/table" data-live-every="2000" data-live-active="${active ? 'true' : 'false'}">${table}</div>`;
