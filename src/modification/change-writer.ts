@@ -11,15 +11,20 @@ import type { ModificationCommand } from './command';
 import type { Outcome } from './outcome';
 import type { ModificationRules } from './rules';
 
-/** The postback outbox as the core needs it: both calls run inside the change's unit of work. */
+/** A delivery to queue: the change's transaction as it is after the change, and its history row. */
+export interface QueuedChange {
+  template: string;
+  transaction: Transaction;
+  modificationId: number;
+  reason: string | null;
+}
+
+/** The postback outbox as the core needs it: both calls run inside the changes' unit of work. */
 export interface PostbackOutbox {
-  /** The affiliate's postback URL template, or null when it has none. */
-  templateFor(sql: Sql, affiliateId: number): Promise<string | null>;
-  /** Queues one delivery of the rendered template for this change. */
-  enqueue(
-    sql: Sql,
-    change: { template: string; transaction: Transaction; modificationId: number; reason: string | null },
-  ): Promise<void>;
+  /** The affiliates' postback URL templates (null when one has none), in one read. */
+  templatesFor(sql: Sql, affiliateIds: number[]): Promise<Map<number, string | null>>;
+  /** Queues one delivery of the rendered template per change, in one round trip; `commit`: the unit's last statements. */
+  enqueueMany(sql: Sql, changes: QueuedChange[], options?: { commit?: boolean }): Promise<void>;
 }
 
 /** What the writer needs of the processing state, read under its shared lock. */
@@ -92,7 +97,15 @@ export class ChangeWriter {
     const outcomes: Array<Outcome | { updated: Transaction; result?: string }> = [];
     const history: NewModification[] = [];
     const postbacks: Array<{ index: number; template: string; transaction: Transaction; reason: string | null }> = [];
-    const templates = new Map<number, string | null>();
+    // Every template the changes may need, in one read (a chunk's rows may name many affiliates).
+    const affiliates = new Set<number>();
+    if (deps.postbacks)
+      for (const { transactionId, command } of changes) {
+        const found = current.get(transactionId);
+        if (command.executeAffiliatePixel && found) affiliates.add(found.affiliateId);
+      }
+    const templates =
+      deps.postbacks && affiliates.size > 0 ? await deps.postbacks.templatesFor(sql, [...affiliates]) : new Map();
     const hours = new Map<string, HourDelta>();
     // Changes per transaction in this unit (each adds one to its modification count).
     const changed = new Map<number, number>();
@@ -136,8 +149,6 @@ export class ChangeWriter {
 
       let postback: PostbackDisposition = 'not_requested';
       if (command.executeAffiliatePixel && deps.postbacks) {
-        if (!templates.has(before.affiliateId))
-          templates.set(before.affiliateId, await deps.postbacks.templateFor(sql, before.affiliateId));
         const template = templates.get(before.affiliateId) ?? null;
         postback = template ? 'queued' : 'no_postback_url';
         if (template) postbacks.push({ index: history.length, template, transaction: updated, reason: command.reason });
@@ -168,9 +179,17 @@ export class ChangeWriter {
       options.commit === true && postbacks.length === 0,
       changeUnderLock !== undefined,
     );
-    for (const { index, template, transaction, reason } of postbacks) {
-      await deps.postbacks!.enqueue(sql, { template, transaction, modificationId: ids[index], reason });
-    }
+    if (postbacks.length > 0)
+      await deps.postbacks!.enqueueMany(
+        sql,
+        postbacks.map(({ index, template, transaction, reason }) => ({
+          template,
+          transaction,
+          modificationId: ids[index],
+          reason,
+        })),
+        { commit: options.commit === true },
+      );
     let next = 0;
     return outcomes.map((outcome) =>
       'kind' in outcome

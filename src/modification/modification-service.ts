@@ -10,7 +10,7 @@ import { isPassing, type Outcome } from './outcome';
 import type { ModificationRules } from './rules';
 import { outcomeOfTrouble, UnitOfWork } from './unit-of-work';
 
-export type { PostbackOutbox } from './change-writer';
+export type { PostbackOutbox, QueuedChange } from './change-writer';
 
 /** Everything the core needs, passed in by the composition root. */
 export interface ModificationServiceDeps {

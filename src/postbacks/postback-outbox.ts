@@ -1,9 +1,8 @@
 import crypto from 'node:crypto';
 import { formatMoney } from '../core/money';
-import type { PostbackOutbox } from '../modification/modification-service';
+import type { PostbackOutbox, QueuedChange } from '../modification/modification-service';
 import type { PostbackStore } from '../store/postback-store';
 import type { Sql } from '../store/sql';
-import type { Transaction } from '../core/transaction';
 import { renderPostbackUrl } from './url-template';
 
 /**
@@ -17,38 +16,32 @@ export class TransactionalPostbackOutbox implements PostbackOutbox {
     private readonly options: { now?: () => number; onCommitted?: () => void } = {},
   ) {}
 
-  templateFor(sql: Sql, affiliateId: number): Promise<string | null> {
-    return this.store.templateFor(sql, affiliateId);
+  templatesFor(sql: Sql, affiliateIds: number[]): Promise<Map<number, string | null>> {
+    return this.store.templatesFor(sql, affiliateIds);
   }
 
-  async enqueue(
-    sql: Sql,
-    change: { template: string; transaction: Transaction; modificationId: number; reason: string | null },
-  ): Promise<void> {
-    const { transaction: t } = change;
-    const postbackId = crypto.randomUUID();
-    const url = renderPostbackUrl(change.template, {
-      campaignId: t.campaignId,
-      affiliateId: t.affiliateId,
-      subId: t.subId,
-      clickId: t.clickId,
-      transactionId: String(t.id),
-      affiliatePayout: formatMoney(t.affiliatePayout),
-      merchantRevenue: formatMoney(t.merchantRevenue),
-      merchantReferenceId: t.merchantReferenceId,
-      affiliateReferenceId: t.affiliateReferenceId,
-      approved: t.approved,
-      reason: change.reason,
-      postbackId,
+  async enqueueMany(sql: Sql, changes: QueuedChange[], options: { commit?: boolean } = {}): Promise<void> {
+    if (changes.length === 0) return;
+    const now = (this.options.now ?? Date.now)();
+    const deliveries = changes.map(({ transaction: t, template, modificationId, reason }) => {
+      const postbackId = crypto.randomUUID();
+      const url = renderPostbackUrl(template, {
+        campaignId: t.campaignId,
+        affiliateId: t.affiliateId,
+        subId: t.subId,
+        clickId: t.clickId,
+        transactionId: String(t.id),
+        affiliatePayout: formatMoney(t.affiliatePayout),
+        merchantRevenue: formatMoney(t.merchantRevenue),
+        merchantReferenceId: t.merchantReferenceId,
+        affiliateReferenceId: t.affiliateReferenceId,
+        approved: t.approved,
+        reason,
+        postbackId,
+      });
+      return { postbackId, transactionId: t.id, modificationId, affiliateId: t.affiliateId, url, now };
     });
-    await this.store.enqueue(sql, {
-      postbackId,
-      transactionId: t.id,
-      modificationId: change.modificationId,
-      affiliateId: t.affiliateId,
-      url,
-      now: (this.options.now ?? Date.now)(),
-    });
+    await this.store.enqueueMany(sql, deliveries, options);
     // Wake the in-process worker once the change is durable, instead of waiting for its next poll.
     const { onCommitted } = this.options;
     if (onCommitted) sql.afterCommit(onCommitted);
