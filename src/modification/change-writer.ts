@@ -7,6 +7,7 @@ import { difference, type StatisticsTotals } from '../core/statistics';
 import { hourStart } from '../core/hours';
 import type { TransactionStore } from '../store/transaction-store';
 import type { ActionValues, Transaction, TransactionValues } from '../core/transaction';
+import type { ActionItem } from '../core/action';
 import type { ModificationCommand } from './command';
 import type { Outcome } from './outcome';
 import type { ModificationRules } from './rules';
@@ -173,6 +174,7 @@ export class ChangeWriter {
       sql,
       changed,
       current,
+      locked,
       [...hours.values()],
       history,
       now,
@@ -209,6 +211,7 @@ export class ChangeWriter {
     sql: Sql,
     changed: Map<number, number>,
     current: Map<number, Transaction>,
+    locked: Transaction[],
     hours: HourDelta[],
     history: NewModification[],
     now: number,
@@ -217,14 +220,16 @@ export class ChangeWriter {
   ): Promise<number[]> {
     const { deps } = this;
     const writes: Array<Statement<unknown>> = [];
-    // A transaction changed by several rows is written once, with its last values.
+    // A transaction changed by several rows is written once, with its last values; of impact's values only
+    // those that moved (most rows change an amount only, and each column costs a CASE over the chunk).
+    const before = withAction ? new Map(locked.map((transaction) => [transaction.id, transaction])) : null;
     if (changed.size > 0)
       writes.push(
         deps.transactions.updateStatement(
           [...changed].map(([id, changes]) => {
             const transaction = current.get(id)!;
-            return withAction
-              ? { id, values: values(transaction), changes, action: actionValues(transaction) }
+            return before
+              ? { id, values: values(transaction), changes, action: movedActionValues(before.get(id)!, transaction) }
               : { id, values: values(transaction), changes };
           }),
           now,
@@ -240,8 +245,26 @@ export class ChangeWriter {
   }
 }
 
-function actionValues(transaction: Transaction): ActionValues {
-  return { state: transaction.state, items: transaction.items, customerStatus: transaction.customerStatus };
+/** The impact values that differ after a change (none: an empty object). */
+function movedActionValues(before: Transaction, after: Transaction): Partial<ActionValues> {
+  const moved: Partial<ActionValues> = {};
+  if (after.state !== before.state) moved.state = after.state;
+  if (after.customerStatus !== before.customerStatus) moved.customerStatus = after.customerStatus;
+  if (!sameItems(before.items, after.items)) moved.items = after.items;
+  return moved;
+}
+
+function sameItems(a: ActionItem[] | null, b: ActionItem[] | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a.length !== b.length) return false;
+  return a.every(
+    (item, i) =>
+      item.sku === b[i].sku &&
+      item.quantity === b[i].quantity &&
+      item.amount === b[i].amount &&
+      item.category === b[i].category &&
+      item.name === b[i].name,
+  );
 }
 
 function values(transaction: TransactionValues): TransactionValues {

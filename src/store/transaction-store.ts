@@ -43,7 +43,8 @@ export interface TransactionUpdate {
   values: TransactionValues;
   /** Changes applied to it in this unit of work (its modification count grows by as many). */
   changes: number;
-  action?: ActionValues;
+  /** impact's values to write: those present (a change that moved none of them writes none). */
+  action?: Partial<ActionValues>;
 }
 
 /** Row as either engine returns it. */
@@ -435,7 +436,8 @@ export class TransactionStore {
    * count, and impact's state, items and customer status when any change moved them.
    */
   updateStatement(changes: TransactionUpdate[], now: number): Statement<WriteResult> {
-    const withAction = changes.some((change) => change.action !== undefined);
+    const moved = (name: keyof ActionValues) => changes.some(({ action }) => action !== undefined && name in action);
+    const withAction = moved('state') || moved('items') || moved('customerStatus');
     if (changes.length === 1 && !withAction) {
       const [{ id, values, changes: count }] = changes;
       return writeStatement(
@@ -467,16 +469,20 @@ export class TransactionStore {
     column('approved', ({ values }) => (values.approved ? 1 : 0));
     column('modification_count', ({ changes: count }) => count, `modification_count + case id ${cases} end`);
     if (withAction) {
-      // A change without impact's values writes the column back as it is (`else` keeps it).
-      const keep = (name: string) =>
-        `case id ${changes.map(({ action }) => (action ? 'when ? then ?' : '')).join(' ')} else ${name} end`;
-      const actionColumn = (name: string, valueOf: (action: ActionValues) => SqlValue) => {
-        for (const change of changes) if (change.action) bindings.push(change.id, valueOf(change.action));
-        columns.push(`${name} = ${keep(name)}`);
+      // A column only when some change moved it; a change that did not keeps it (`else`).
+      const actionColumn = <K extends keyof ActionValues>(
+        key: K,
+        name: string,
+        valueOf: (value: ActionValues[K]) => SqlValue,
+      ) => {
+        const movers = changes.filter(({ action }) => action !== undefined && key in action);
+        if (movers.length === 0) return;
+        for (const { id, action } of movers) bindings.push(id, valueOf(action![key] as ActionValues[K]));
+        columns.push(`${name} = case id ${movers.map(() => 'when ? then ?').join(' ')} else ${name} end`);
       };
-      actionColumn('state', (action) => action.state);
-      actionColumn('items', (action) => itemsToJson(action.items));
-      actionColumn('customer_status', (action) => action.customerStatus);
+      actionColumn('state', 'state', (state) => state);
+      actionColumn('items', 'items', (items) => itemsToJson(items));
+      actionColumn('customerStatus', 'customer_status', (status) => status);
     }
     bindings.push(now, ...changes.map(({ id }) => id));
     return writeStatement(
