@@ -102,7 +102,11 @@ export function createExpressApp(services: Services): express.Express {
   app.disable('x-powered-by');
   // helmet's headers, worked out once at start-up rather than by helmet's middleware chain per request.
   const headers = securityHeaders(API_HELMET_OPTIONS);
-  const context = requestContext(logger);
+  const { instruments } = services;
+  const context = requestContext(
+    logger,
+    instruments ? (path, status, seconds) => instruments.request(path, status, seconds) : undefined,
+  );
   // Until every migration is applied, each front door answers "not yet" instead of a system error.
   const readiness = new SchemaReadiness(services.db);
   const edit = transactionEditHandler({
@@ -112,6 +116,9 @@ export function createExpressApp(services: Services): express.Express {
     requireHttps: config.security.requireHttps,
     rateLimitDelayMs: config.security.rateLimitDelayMs,
     readiness,
+    onAnswer: instruments
+      ? (message, rateLimited) => instruments.answered('linktrust', message, rateLimited)
+      : undefined,
   });
   app.use(headers);
   app.use(context);

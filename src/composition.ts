@@ -1,3 +1,5 @@
+import type { Knex } from 'knex';
+import type { RowResult } from './core/row-result';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { AdminService } from './admin/admin-service';
@@ -43,6 +45,7 @@ import { DailyStatisticsStore } from './store/daily-statistics-store';
 import { ReportQueries } from './store/report-queries';
 import { UnitOfWork } from './store/unit-of-work';
 import { createMetricsRegistry } from './metrics/metrics-registry';
+import { Instruments } from './metrics/instruments';
 
 /** Every store, built over one database handle. */
 export function createStores(db: Database) {
@@ -147,7 +150,12 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
       processingState: stores.processingState,
       logger,
     },
-    { ...batchOptionsFor(db.engine), now: options.now },
+    {
+      ...batchOptionsFor(db.engine),
+      now: options.now,
+      // Bound late: the instruments are made with the metrics registry below.
+      onRowProcessed: (_batchId, result) => instruments?.answered('batch', result.code ?? rowMessage(result)),
+    },
   );
   const batches = new BatchService({ store: stores.batches, onQueued: () => batchWorker.wake(), now: options.now });
   // One brake for both admin doors: guesses at the API and at the console's sign-in count together.
@@ -167,6 +175,15 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     outboxBacklog: () => stores.postbacks.backlog(),
     now: options.now,
   });
+  // Fed only when metrics are on: otherwise not a clock reading per request.
+  const instruments =
+    config.metricsToken === null
+      ? null
+      : new Instruments(metrics, {
+          pool: () => poolLoad(db.knex),
+          compares: () => passwords.compareLoad(),
+          batchRowsPending: () => stores.batches.pendingRows(),
+        });
   // Hourly roll-up (at start to catch up, then ROLLUP_SCHEDULE seconds after each hour) and nightly processing.
   const scheduler = createProcessingScheduler(processing, config.processing, logger);
   // What starts the workers and the scheduler, and stops everything above in one order, the pool last.
@@ -208,7 +225,20 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     batches,
     batchWorker,
     metrics,
+    instruments,
     lifecycle,
   };
+}
+
+/** A file row's answer as a metrics label: its success, or its message. */
+function rowMessage(result: RowResult): string {
+  return result.succeeded ? 'Succeeded' : result.message;
+}
+
+/** knex's pool (tarn): connections in use and idle, and acquisitions waiting. */
+function poolLoad(knex: Knex): { used: number; free: number; pending: number } {
+  const pool = (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
+  if (!pool) return { used: 0, free: 0, pending: 0 };
+  return { used: pool.numUsed(), free: pool.numFree(), pending: pool.numPendingAcquires() };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -62,6 +62,11 @@ export class BoundedConcurrency {
     }
   }
 
+  /** Tasks in a slot now, and tasks waiting for one (every priority level). */
+  load(): { running: number; waiting: number } {
+    return { running: this.active, waiting: this.waiting.reduce((sum, queue) => sum + queue.length, 0) };
+  }
+
   /** Hands the slot to the next waiting task of the most urgent level, or frees it. */
   private release(): void {
     const next = this.waiting.find((queue) => queue.length > 0)?.shift();

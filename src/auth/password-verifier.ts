@@ -150,6 +150,11 @@ export class PasswordVerifier {
     return ok;
   }
 
+  /** bcrypt compares under way and waiting: in the normal queue, and in the suspects' queue. */
+  compareLoad(): { normal: { running: number; waiting: number }; suspect: { running: number; waiting: number } } {
+    return { normal: this.gate.load(), suspect: this.suspectGate.load() };
+  }
+
   /**
    * True when `verify` would answer true from the cache, without a compare: a caller holding row locks
    * asks this, because a bcrypt compare must never run under a lock. False says nothing either way.

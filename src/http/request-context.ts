@@ -34,30 +34,34 @@ function clientIpOf(req: PlainRequest, res: ServerResponse, byConnection: WeakMa
  * Gives each request an id and a normalised client IP, and logs one line when it finishes. Only the
  * full path is logged — never the query string or body, which carry the campaign Password.
  */
-export function requestContext(logger: Logger) {
+export function requestContext(
+  logger: Logger,
+  /** Told of every finished request (metrics): its path, status and duration in seconds. */
+  observe?: (path: string, status: number, seconds: number) => void,
+) {
   const clientIps = new WeakMap<Socket, string>();
+  const logs = () => logger.isLevelEnabled('info');
   return (req: PlainRequest, res: ServerResponse, next: () => void): void => {
     req.id = crypto.randomUUID();
     req.clientIp = clientIpOf(req, res, clientIps);
     res.setHeader('X-Request-Id', req.id);
-    // No clock reading, listener or log object per request when request logs are off (LOG_LEVEL=warn and up).
-    if (!logger.isLevelEnabled('info')) {
+    // No clock reading, listener or log object per request when request logs are off (LOG_LEVEL=warn and
+    // up) and metrics are too.
+    const logging = logs();
+    if (!logging && !observe) {
       next();
       return;
     }
     const started = process.hrtime.bigint();
     res.on('finish', () => {
-      logger.info(
-        {
-          reqId: req.id,
-          method: req.method,
-          path: pathOf(req),
-          status: res.statusCode,
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
-          ip: req.clientIp,
-        },
-        'request',
-      );
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const path = pathOf(req);
+      observe?.(path, res.statusCode, ms / 1000);
+      if (logging)
+        logger.info(
+          { reqId: req.id, method: req.method, path, status: res.statusCode, ms, ip: req.clientIp },
+          'request',
+        );
     });
     next();
   };

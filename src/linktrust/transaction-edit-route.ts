@@ -3,7 +3,7 @@ import express from 'express';
 import { expressApis, isSecure, type PlainRequest } from '../http/express-apis';
 import type { Logger } from '../logger';
 import type { ModificationService } from '../modification/modification-service';
-import type { Outcome } from '../modification/outcome';
+import { describeOutcome, type Outcome } from '../modification/outcome';
 import { commandFor, type ModificationCommand } from '../modification/command';
 import { decodeFormPairs, type DecodedPairs } from './raw-parameters';
 import { isTransientDatabaseError, temporaryFailureType } from '../store/database-errors';
@@ -107,6 +107,8 @@ export function transactionEditHandler(deps: {
   rateLimitDelayMs?: number;
   /** Until the database schema is current, edits get a temporary failure instead of a missing table's error. */
   readiness: Readiness;
+  /** Told of each XML answer (metrics): its message (`Succeeded` for a change) and whether it was a rate limit. */
+  onAnswer?: (message: string, rateLimited: boolean) => void;
 }): (req: PlainRequest, res: ServerResponse, next: (error?: unknown) => void) => void {
   // The body is read raw (latin1, one char per byte) so bad percent-encoding and bad UTF-8 are answered
   // by the parser instead of being "repaired" by a body parser.
@@ -171,6 +173,17 @@ export function transactionEditHandler(deps: {
     res.status(status).set(headers).type('text/plain; charset=utf-8').send(text);
   };
 
+  const { onAnswer } = deps;
+  // Every XML answer of this door goes through here, told to the metrics when they are on.
+  const send = (res: ServerResponse, outcome: Outcome, supplied: SuppliedValues) => {
+    if (onAnswer)
+      onAnswer(
+        outcome.kind === 'applied' ? 'Succeeded' : describeOutcome(outcome).message,
+        outcome.kind === 'temporary_failure' && outcome.failureType === 'rate limited',
+      );
+    sendLinkTrustXml(res, outcome, supplied);
+  };
+
   const answer = async (req: PlainRequest, res: ServerResponse): Promise<void> => {
     const pairs = readParameters(req);
     if (pairs === null) {
@@ -182,23 +195,23 @@ export function transactionEditHandler(deps: {
     // believes X-Forwarded-Proto only from a proxy trusted by TRUST_PROXY.
     if (deps.requireHttps && !isSecure(req, res)) {
       res.setHeader('X-Txedit-Refused', 'https-required');
-      sendLinkTrustXml(res, { kind: 'unauthorized' }, parsed.supplied);
+      send(res, { kind: 'unauthorized' }, parsed.supplied);
       return;
     }
     if (!parsed.ok) {
-      sendLinkTrustXml(res, parsed.outcome, parsed.supplied);
+      send(res, parsed.outcome, parsed.supplied);
       return;
     }
     const header = req.headers['idempotency-key'];
     const key = idempotencyKeyOf(typeof header === 'string' ? header : undefined, parsed.idempotencyKey);
     if (typeof key === 'object' && key !== null) {
-      sendLinkTrustXml(res, key, parsed.supplied);
+      send(res, key, parsed.supplied);
       return;
     }
     // Not migrated yet (a fresh start, MIGRATE_ON_START=false): a temporary failure, as for a database that
     // is down. Once the schema has been seen current this is one property read.
     if (!deps.readiness.isCurrent && (await deps.readiness.notReadyReason()) !== null) {
-      sendLinkTrustXml(res, { kind: 'temporary_failure', failureType: 'database unavailable' }, parsed.supplied);
+      send(res, { kind: 'temporary_failure', failureType: 'database unavailable' }, parsed.supplied);
       return;
     }
     const command = commandFor(parsed.request, { clientIp: req.clientIp, requestId: req.id, source: 'api' });
@@ -206,14 +219,16 @@ export function transactionEditHandler(deps: {
       key === null
         ? await deps.modifications.modify(command).catch((error: unknown) => explain(error, req.id))
         : await modifyIdempotently(key, pairs, parsed.supplied, command);
-    if (typeof answer === 'string') sendXmlDocument(res, answer);
-    else {
+    if (typeof answer === 'string') {
+      onAnswer?.('Idempotent replay', false);
+      sendXmlDocument(res, answer);
+    } else {
       // A client past its limit keeps a connection busy for a while instead of getting its next refusal at
       // once: a flood over N connections is slowed to N answers per delay, leaving the CPU to other campaigns.
       if (answer.kind === 'temporary_failure' && answer.failureType === 'rate limited' && deps.rateLimitDelayMs) {
         await new Promise((resolve) => setTimeout(resolve, deps.rateLimitDelayMs));
       }
-      sendLinkTrustXml(res, answer, parsed.supplied);
+      send(res, answer, parsed.supplied);
     }
   };
 

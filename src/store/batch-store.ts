@@ -512,6 +512,14 @@ export class BatchStore {
     });
   }
 
+  /** Rows of queued and running batches still without a result (from the batches' counts: no row scan). */
+  async pendingRows(): Promise<number> {
+    const row = await this.knex('batches')
+      .whereIn('state', ['queued', 'processing'])
+      .first(this.knex.raw('coalesce(sum(records - processed), 0) as n'));
+    return Number((row as Row | undefined)?.n ?? 0);
+  }
+
   /**
    * How many processed rows of each batch got each impact.com code, most frequent first (rows without a
    * code — Lead Poster rows, rows still waiting — are not counted).

@@ -109,6 +109,62 @@ describe.each(testEngines())('GET /metrics on %s', (engine) => {
   });
 });
 
+describe.each(testEngines())('request and answer metrics on %s', (engine) => {
+  const context = useTestServer(engine, { METRICS_TOKEN });
+  const count = (scrape: ReturnType<typeof parsePrometheusText>, name: string, labels: Record<string, string>) =>
+    scrape.samples.find(
+      (sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value),
+    )?.value ?? 0;
+
+  it('counts requests per door and status, answers per message, and reads the pool, compares and waiting rows', async () => {
+    const { services, baseUrl } = context.server;
+    const campaign = await buildCampaign(services);
+    const transaction = await buildTransaction(services, campaign, await buildAffiliate(services));
+    await rollUpToNow(services);
+    const before = parsePrometheusText((await scrape(baseUrl)).text);
+    const edit = (password: string | null, ap: string) =>
+      fetch(`${baseUrl}/transaction.edit?Password=${password}&TransactionID=${transaction.id}&AP=${ap}`).then((r) =>
+        r.text(),
+      );
+    expect(await edit(campaign.password, '1.00')).toContain('True');
+    expect(await edit(campaign.password, '2.00')).toContain('True');
+    expect(await edit('wrong', '3.00')).toContain('Invalid authentication credentials');
+    expect((await fetch(`${baseUrl}/api/v1/campaigns`)).status).toBe(401);
+    // A batch another worker holds: 5 rows, 2 done.
+    await services.db.knex('batches').insert({
+      filename: 'held.txt',
+      content_sha256: 'f'.repeat(64),
+      format: 'tab',
+      encoding: 'utf-8',
+      state: 'processing',
+      records: 5,
+      processed: 2,
+      lease_owner: 'elsewhere',
+      lease_expires_at: Date.now() + 3_600_000,
+      created_at: Date.now(),
+    });
+
+    const after = parsePrometheusText((await scrape(baseUrl)).text);
+    const delta = (name: string, labels: Record<string, string>) =>
+      count(after, name, labels) - count(before, name, labels);
+    const requests = 'txedit_http_request_duration_seconds_count';
+    expect(delta(requests, { door: 'linktrust', status: '2xx' })).toBe(3);
+    expect(delta(requests, { door: 'admin', status: '4xx' })).toBe(1);
+    expect(delta('txedit_answers_total', { door: 'linktrust', message: 'Succeeded' })).toBe(2);
+    expect(
+      delta('txedit_answers_total', {
+        door: 'linktrust',
+        message: 'Permanent failure: Invalid authentication credentials',
+      }),
+    ).toBe(1);
+    expect(after.types.get('txedit_http_request_duration_seconds')).toBe('histogram');
+    expect(after.value('txedit_db_pool_connections', { state: 'pending' })).toBe(0);
+    expect(after.value('txedit_db_pool_connections', { state: 'used' })).toBeGreaterThanOrEqual(0);
+    expect(after.value('txedit_password_compares', { queue: 'normal', state: 'waiting' })).toBe(0);
+    expect(after.value('txedit_batch_rows_pending')).toBe(3);
+  });
+});
+
 describe('GET /metrics under the admin brake', () => {
   const context = useTestServer('sqlite', { METRICS_TOKEN, RATE_LIMIT_ADMIN_FAILURES: '3', TRUST_PROXY: 'loopback' });
   const from = (address: string, token: string) =>
@@ -122,7 +178,12 @@ describe('GET /metrics under the admin brake', () => {
     expect(braked.status).toBe(429);
     expect(Number(braked.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await braked.text()).includes('txedit_')).toBe(false);
-    expect((await from('198.51.100.8', METRICS_TOKEN)).status).toBe(200);
+    const scraped = await from('198.51.100.8', METRICS_TOKEN);
+    expect(scraped.status).toBe(200);
+    // The 429 is counted as a rate-limit refusal of its door.
+    expect(
+      parsePrometheusText(await scraped.text()).value('txedit_rate_limit_refusals_total', { door: 'metrics' }),
+    ).toBe(1);
   });
 });
 
