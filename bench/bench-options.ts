@@ -41,6 +41,8 @@ export interface BenchOptions {
   output: string;
   /** Keep the MariaDB database and SQLite file after the run (BENCH_KEEP_DB=1), for inspection. */
   keepDatabases: boolean;
+  /** Run the server with metrics on (BENCH_METRICS=1: METRICS_TOKEN set, so every request feeds them). */
+  metrics: boolean;
   /** Scenarios to run (BENCH_SCENARIOS, comma list of SCENARIOS; default all). */
   scenarios: Scenario[];
   /** The repository root (where dist/ lives). */
@@ -124,6 +126,7 @@ export function loadBenchOptions(env: NodeJS.ProcessEnv, root: string): BenchOpt
         (quick ? path.join(os.tmpdir(), 'txedit-bench-quick.json') : 'bench/results/latest.json'),
     ),
     keepDatabases: flag(env, 'BENCH_KEEP_DB'),
+    metrics: flag(env, 'BENCH_METRICS'),
     scenarios: [...new Set(scenarios)] as Scenario[],
     root,
   };

@@ -129,6 +129,8 @@ function serverEnv(
     // No scheduled processing may flip the flags the success path checks in the middle of a run.
     ROLLUP_SCHEDULE: 'off',
     NIGHTLY_SCHEDULE: 'off',
+    // Metrics on: each request observes its latency and counts its answer (nobody scrapes during the run).
+    ...(options.metrics ? { METRICS_TOKEN: `bench-metrics-${adminToken}` } : {}),
   };
 }
 
