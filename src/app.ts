@@ -14,6 +14,7 @@ import { transactionEditHandler } from './linktrust/transaction-edit-route';
 import { metricsRoute } from './metrics/metrics-route';
 import { SchemaReadiness } from './store/schema-readiness';
 import { postbackRoutes } from './postbacks/postbacks-router';
+import { refusalRoutes } from './refusals/refusals-router';
 import { processingRoutes } from './processing/processing-router';
 
 /**
@@ -119,6 +120,7 @@ export function createExpressApp(services: Services): express.Express {
     onAnswer: instruments
       ? (message, rateLimited) => instruments.answered('linktrust', message, rateLimited)
       : undefined,
+    onRefusal: (clientIp, campaignId, message) => services.refusals.record('linktrust', clientIp, campaignId, message),
   });
   app.use(headers);
   app.use(context);
@@ -143,6 +145,7 @@ export function createExpressApp(services: Services): express.Express {
       readiness,
       extend: [
         postbackRoutes({ postbacks: services.postbacks }),
+        refusalRoutes({ refusals: services.refusals }),
         processingRoutes({ processing: services.processing }),
         batchRoutes({ batches: services.batches, maxFileBytes: config.batches.maxFileBytes }),
         eventTypeRoutes({ eventTypes: services.eventTypes }),
@@ -166,6 +169,7 @@ export function createExpressApp(services: Services): express.Express {
       eventTypes: services.eventTypes,
       processing: services.processing,
       batches: services.batches,
+      refusals: services.refusals,
       logger,
       postbacks: services.postbacks,
       maxUploadBytes: config.batches.maxFileBytes,

@@ -46,6 +46,8 @@ import { ReportQueries } from './store/report-queries';
 import { UnitOfWork } from './store/unit-of-work';
 import { createMetricsRegistry } from './metrics/metrics-registry';
 import { Instruments } from './metrics/instruments';
+import { RefusalStore } from './store/refusal-store';
+import { RefusalTally } from './refusals/refusal-tally';
 
 /** Every store, built over one database handle. */
 export function createStores(db: Database) {
@@ -56,6 +58,7 @@ export function createStores(db: Database) {
     affiliates: new AffiliateStore(db.knex),
     campaigns: new CampaignStore(db.knex, db.engine),
     eventTypes: new EventTypeStore(db.knex, db.engine),
+    refusals: new RefusalStore(db.knex, db.engine),
     whitelist: new WhitelistStore(db.knex),
     transactions: new TransactionStore(db.knex, db.engine, sql),
     modifications: new ModificationStore(db.knex),
@@ -175,6 +178,8 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     outboxBacklog: () => stores.postbacks.backlog(),
     now: options.now,
   });
+  // What /transaction.edit refused, per client, campaign and message, for support (written every few seconds).
+  const refusals = new RefusalTally({ store: stores.refusals, logger, now: options.now });
   // Fed only when metrics are on: otherwise not a clock reading per request.
   const instruments =
     config.metricsToken === null
@@ -192,6 +197,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     batchWorker,
     scheduler,
     sweepIdempotency: () => idempotency.sweep(),
+    flushRefusals: () => refusals.flush(),
     postbackDispatcher,
     limiter,
     passwords,
@@ -226,6 +232,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     batchWorker,
     metrics,
     instruments,
+    refusals,
     lifecycle,
   };
 }

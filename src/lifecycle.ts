@@ -42,6 +42,8 @@ export interface LifecycleParts {
   scheduler: Runs;
   /** Drops expired idempotent answers (run hourly with the scheduler). */
   sweepIdempotency: () => Promise<unknown>;
+  /** Writes the refusal counts still in memory (before the pool closes). */
+  flushRefusals: () => Promise<void>;
   postbackDispatcher: Closes;
   limiter: Closes;
   /** The password verifier: its compare process. */
@@ -84,6 +86,7 @@ export function createLifecycle(parts: LifecycleParts): Lifecycle {
       ['postback worker', () => parts.postbackWorker.stop()],
       // Rows already started finish; the batch is handed back and the next start resumes it.
       ['batch worker', () => parts.batchWorker.stop()],
+      ['refusal counts', () => parts.flushRefusals()],
       ['postback dispatcher', () => parts.postbackDispatcher.close()],
       ['failed-attempt limiter', () => parts.limiter.close()],
       ['password compare process', () => parts.passwords.close()],

@@ -9,7 +9,7 @@ const COLUMNS: Array<[name: string, add: (t: Knex.AlterTableBuilder) => void]> =
   [
     'campaign_id',
     (t) => {
-      t.integer('campaign_id').nullable();
+      t.integer('campaign_id').unsigned().nullable();
       t.index(['campaign_id', 'id'], 'batches_campaign_id_index');
     },
   ],

@@ -17,6 +17,7 @@ import * as actions from './20261205050000_actions';
 import * as actionModificationCounts from './20261205050100_action_modification_counts';
 import * as impactBatches from './20261205100000_impact_batches';
 import * as batchSources from './20261205150000_batch_sources';
+import * as refusals from './20261205160000_refusals';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
 interface MigrationModule {
@@ -45,6 +46,7 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261205050100_action_modification_counts', actionModificationCounts],
   ['20261205100000_impact_batches', impactBatches],
   ['20261205150000_batch_sources', batchSources],
+  ['20261205160000_refusals', refusals],
 ];
 
 /** knex migration source over the list above. */

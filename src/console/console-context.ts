@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { AdminService } from '../admin/admin-service';
 import type { BatchService } from '../batch/batch-service';
+import type { RefusalTally } from '../refusals/refusal-tally';
 import type { EventTypeService } from '../event-types/event-type-service';
 import type { Logger } from '../logger';
 import type { ProcessingService } from '../processing/processing-service';
@@ -19,6 +20,7 @@ export interface ConsoleContext {
   postbacks: PostbackService;
   processing: ProcessingService;
   batches: BatchService;
+  refusals: RefusalTally;
   maxUploadBytes: number;
   logger: Logger;
   assets: AssetUrls;

@@ -7,6 +7,7 @@ import { actorOf, ConsoleContext, route } from './console-context';
 import { requireCsrf, requireSession, sendRefusal } from './console-guard';
 import { boundaryOf, parseMultipart } from './multipart';
 import { auditRoutes } from './routes/audit-routes';
+import { refusalRoutes } from './routes/refusal-routes';
 import { batchRoutes } from './routes/batch-routes';
 import { campaignRoutes } from './routes/campaign-routes';
 import { eventTypeRoutes } from './routes/event-type-routes';
@@ -114,6 +115,7 @@ export function consoleRouter(context: ConsoleContext): Router {
   transactionRoutes(router, context);
   batchRoutes(router, context);
   processingRoutes(router, context);
+  refusalRoutes(router, context);
   auditRoutes(router, context);
 
   router.use((_req: Request, res: Response) => {
@@ -173,7 +175,15 @@ export function consoleRouter(context: ConsoleContext): Router {
 /** What the console uses of the app's services: the slice `createApp` hands it. */
 export type ConsoleServices = Pick<
   Services,
-  'consoleAuth' | 'consoleAudit' | 'admin' | 'eventTypes' | 'postbacks' | 'processing' | 'batches' | 'logger'
+  | 'consoleAuth'
+  | 'consoleAudit'
+  | 'admin'
+  | 'eventTypes'
+  | 'postbacks'
+  | 'processing'
+  | 'batches'
+  | 'refusals'
+  | 'logger'
 > & {
   /** BATCH_MAX_FILE_MB, in bytes. */
   maxUploadBytes: number;
@@ -189,6 +199,7 @@ export function consoleRouterFor(services: ConsoleServices): Router {
     postbacks: services.postbacks,
     processing: services.processing,
     batches: services.batches,
+    refusals: services.refusals,
     maxUploadBytes: services.maxUploadBytes,
     logger: services.logger,
     assets: CONSOLE_ASSETS,

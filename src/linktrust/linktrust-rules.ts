@@ -32,6 +32,8 @@ export interface LinkTrustRulesDeps {
  */
 export class LinkTrustRules implements ModificationRules {
   private readonly brake: FailureBrake;
+  /** The campaign each checked command concerned, for the refusal counts (gone with the command). */
+  private readonly campaigns = new WeakMap<ModificationCommand, number>();
 
   constructor(private readonly deps: LinkTrustRulesDeps) {
     this.brake = new FailureBrake(deps.limiter ?? null);
@@ -84,6 +86,7 @@ export class LinkTrustRules implements ModificationRules {
       return this.brake.count(located, ipKeys);
     }
     const { campaign } = located;
+    this.campaigns.set(command, campaign.id);
     if (!campaign.allowExternalModification) return { kind: 'campaign_closed' };
     const campaignKeys = limited ? this.brake.campaignKeys(campaign.id) : [];
     // The one-unit path passes only a credential the cache knows, which the campaign brake never refuses.
@@ -99,6 +102,10 @@ export class LinkTrustRules implements ModificationRules {
       return underLock ? refused : this.brake.count(refused, [...ipKeys, ...campaignKeys]);
     }
     return located;
+  }
+
+  campaignOf(command: ModificationCommand): number | undefined {
+    return this.campaigns.get(command);
   }
 
   async locate(identifier: TransactionIdentifier, prefetched?: Lookup): Promise<Located | Outcome> {

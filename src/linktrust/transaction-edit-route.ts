@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { MAX_CAMPAIGN_ID } from '../core/identifier-limits';
 import express from 'express';
 import { expressApis, isSecure, type PlainRequest } from '../http/express-apis';
 import type { Logger } from '../logger';
@@ -81,6 +82,11 @@ function sendXmlDocument(res: ServerResponse, xml: string): void {
   res.end(xml);
 }
 
+/** A request's CID as a campaign id, when it is one. */
+function campaignOfCid(cid: string): number | null {
+  return /^[1-9][0-9]{0,9}$/.test(cid) && Number(cid) <= MAX_CAMPAIGN_ID ? Number(cid) : null;
+}
+
 /** Sends a LinkTrust XML answer: always HTTP 200 with an XML body, like LinkTrust. */
 export function sendLinkTrustXml(
   res: ServerResponse,
@@ -109,6 +115,8 @@ export function transactionEditHandler(deps: {
   readiness: Readiness;
   /** Told of each XML answer (metrics): its message (`Succeeded` for a change) and whether it was a rate limit. */
   onAnswer?: (message: string, rateLimited: boolean) => void;
+  /** Told of each refusal (support's counts): the client, the campaign when known, the message. */
+  onRefusal?: (clientIp: string, campaignId: number | null, message: string) => void;
 }): (req: PlainRequest, res: ServerResponse, next: (error?: unknown) => void) => void {
   // The body is read raw (latin1, one char per byte) so bad percent-encoding and bad UTF-8 are answered
   // by the parser instead of being "repaired" by a body parser.
@@ -173,14 +181,25 @@ export function transactionEditHandler(deps: {
     res.status(status).set(headers).type('text/plain; charset=utf-8').send(text);
   };
 
-  const { onAnswer } = deps;
-  // Every XML answer of this door goes through here, told to the metrics when they are on.
-  const send = (res: ServerResponse, outcome: Outcome, supplied: SuppliedValues) => {
-    if (onAnswer)
-      onAnswer(
-        outcome.kind === 'applied' ? 'Succeeded' : describeOutcome(outcome).message,
-        outcome.kind === 'temporary_failure' && outcome.failureType === 'rate limited',
-      );
+  const { onAnswer, onRefusal } = deps;
+  // Every XML answer of this door goes through here: told to the metrics when they are on, and a refusal
+  // to support's counts with the campaign the checks found (or the CID the request gave).
+  const send = (
+    req: PlainRequest,
+    res: ServerResponse,
+    outcome: Outcome,
+    supplied: SuppliedValues,
+    command?: ModificationCommand,
+  ) => {
+    if (outcome.kind !== 'applied' && (onAnswer || onRefusal)) {
+      const { message } = describeOutcome(outcome);
+      const rateLimited = outcome.kind === 'temporary_failure' && outcome.failureType === 'rate limited';
+      onAnswer?.(message, rateLimited);
+      if (onRefusal) {
+        const found = command && deps.modifications.campaignOf(command);
+        onRefusal(req.clientIp, found ?? campaignOfCid(supplied.cid), message);
+      }
+    } else onAnswer?.('Succeeded', false);
     sendLinkTrustXml(res, outcome, supplied);
   };
 
@@ -195,23 +214,23 @@ export function transactionEditHandler(deps: {
     // believes X-Forwarded-Proto only from a proxy trusted by TRUST_PROXY.
     if (deps.requireHttps && !isSecure(req, res)) {
       res.setHeader('X-Txedit-Refused', 'https-required');
-      send(res, { kind: 'unauthorized' }, parsed.supplied);
+      send(req, res, { kind: 'unauthorized' }, parsed.supplied);
       return;
     }
     if (!parsed.ok) {
-      send(res, parsed.outcome, parsed.supplied);
+      send(req, res, parsed.outcome, parsed.supplied);
       return;
     }
     const header = req.headers['idempotency-key'];
     const key = idempotencyKeyOf(typeof header === 'string' ? header : undefined, parsed.idempotencyKey);
     if (typeof key === 'object' && key !== null) {
-      send(res, key, parsed.supplied);
+      send(req, res, key, parsed.supplied);
       return;
     }
     // Not migrated yet (a fresh start, MIGRATE_ON_START=false): a temporary failure, as for a database that
     // is down. Once the schema has been seen current this is one property read.
     if (!deps.readiness.isCurrent && (await deps.readiness.notReadyReason()) !== null) {
-      send(res, { kind: 'temporary_failure', failureType: 'database unavailable' }, parsed.supplied);
+      send(req, res, { kind: 'temporary_failure', failureType: 'database unavailable' }, parsed.supplied);
       return;
     }
     const command = commandFor(parsed.request, { clientIp: req.clientIp, requestId: req.id, source: 'api' });
@@ -228,7 +247,7 @@ export function transactionEditHandler(deps: {
       if (answer.kind === 'temporary_failure' && answer.failureType === 'rate limited' && deps.rateLimitDelayMs) {
         await new Promise((resolve) => setTimeout(resolve, deps.rateLimitDelayMs));
       }
-      send(res, answer, parsed.supplied);
+      send(req, res, answer, parsed.supplied, command);
     }
   };
 

@@ -72,6 +72,11 @@ export class ModificationService {
     this.unit = new UnitOfWork(deps);
   }
 
+  /** The campaign a command handled by `modify` concerned, when its checks got that far (refusal counts). */
+  campaignOf(command: ModificationCommand): number | undefined {
+    return this.rules.campaignOf?.(command);
+  }
+
   /** Applies a command, or says why not. Throws only for unexpected (non-database) bugs. */
   async modify<Early = never>(
     command: ModificationCommand,

@@ -32,6 +32,11 @@ export interface ModificationRules {
   refusalBeforeLocks(command: ModificationCommand): Promise<Outcome | null> | null;
   /** Everything decided before the writes: the located transaction when the command may go on, else the refusal. */
   precheck(command: ModificationCommand, lookup: Lookup | undefined, mode: CheckMode): Promise<Located | Outcome>;
+  /**
+   * The campaign a checked command turned out to concern (its transaction's), refused or not; undefined
+   * when the checks did not get that far. For support's refusal counts: never part of an answer.
+   */
+  campaignOf?(command: ModificationCommand): number | undefined;
   /** The transaction an identifier names, as these rules read it (looked up unless `lookup` is given). */
   locate(identifier: TransactionIdentifier, lookup?: Lookup): Promise<Located | Outcome>;
   /** Under the locks, before any change of the unit: a refusal of every change (the unit writes nothing), or null. */

@@ -1,7 +1,8 @@
 import { html, SafeHtml } from '../html';
 
 /** The console's sections, in menu order. */
-export type Section = 'campaigns' | 'event-types' | 'whitelist' | 'transactions' | 'batches' | 'processing' | 'audit';
+export type Section =
+  'campaigns' | 'event-types' | 'whitelist' | 'transactions' | 'batches' | 'refusals' | 'processing' | 'audit';
 
 const MENU: Array<[Section, string, string]> = [
   ['campaigns', 'Campaigns', '/admin/campaigns'],
@@ -9,6 +10,7 @@ const MENU: Array<[Section, string, string]> = [
   ['whitelist', 'White-listed IPs', '/admin/whitelist'],
   ['transactions', 'Transactions', '/admin/transactions'],
   ['batches', 'Batches', '/admin/batches'],
+  ['refusals', 'Refusals', '/admin/refusals'],
   ['processing', 'Processing', '/admin/processing'],
   ['audit', 'Audit log', '/admin/audit'],
 ];
