@@ -133,6 +133,11 @@ export function createExpressApp(services: Services): express.Express {
     else res.status(503).json({ status: 'unavailable', reason: problem });
   });
 
+  // Browsers ask every host for an icon: no content rather than a 404 in every log (the console links its own).
+  app.get('/favicon.ico', (_req, res) => {
+    res.status(204).set('Cache-Control', 'public, max-age=86400').end();
+  });
+
   app.get('/metrics', metricsRoute(services.metrics, config.metricsToken, services.adminAuthBrake, logger));
 
   app.use(

@@ -161,6 +161,23 @@ describe.each(testEngines())('web console over HTTP on %s', (engine) => {
     const [batch] = await server.services.batches.list({ limit: 1 });
     expect(batch).toMatchObject({ filename: 'refund "list".csv', records: 1, state: 'queued', clientIp: '127.0.0.1' });
     expect(accepted.headers.get('location')).toBe(`/admin/batches?done=uploaded#batch-${batch.id}`);
+    expect(batch.channel).toBe('console');
+
+    // The same file again: a duplicate, not applied — not a green "completed".
+    expect((await upload(client.csrf)).status).toBe(303);
+    const [again] = await server.services.batches.list({ limit: 1 });
+    expect(again).toMatchObject({ duplicateOf: batch.id, forced: false, state: 'completed' });
+    const table = (await client.get('/admin/batches/table')).body;
+    const row = new RegExp(`<tr id="batch-${again.id}">[\\s\\S]*?</tr>`).exec(table)?.[0] ?? '';
+    expect(row).toContain('<span class="state state-duplicate">duplicate, not applied</span>');
+    expect(row).not.toContain('state-completed');
+  });
+
+  it('gives pages an inline icon and answers /favicon.ico with no content instead of a 404', async () => {
+    const client = await consoleClient(server.baseUrl);
+    expect((await client.get('/admin/campaigns')).body).toContain('<link rel="icon" href="data:image/svg+xml,');
+    const icon = await fetch(`${server.baseUrl}/favicon.ico`);
+    expect(icon.status).toBe(204);
   });
 
   it('answers an unknown console page with 404 and a page that is not reachable signed out', async () => {

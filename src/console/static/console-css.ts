@@ -83,6 +83,7 @@ ul.details { list-style: none; margin: 0; padding: 0; }
 .state { font-weight: 600; white-space: nowrap; }
 .state-delivered, .state-completed { color: var(--ok); }
 .state-failed { color: var(--danger); }
+.state-duplicate { color: var(--muted); }
 .state-pending, .state-queued, .state-processing { color: var(--warn); }
 .change { white-space: nowrap; }
 .change .to { font-weight: 700; }

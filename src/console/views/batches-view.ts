@@ -4,6 +4,13 @@ import { csrfField, PageSession } from './layout';
 
 const RUNNING = new Set(['queued', 'processing']);
 
+/** The batch's state; a duplicate that was not applied says so instead of a green "completed". */
+function stateOf(b: Batch): SafeHtml {
+  if (b.duplicateOf !== null && !b.forced && b.state === 'completed')
+    return html`<span class="state state-duplicate">duplicate, not applied</span>`;
+  return html`<span class="state state-${b.state}">${b.state}</span>`;
+}
+
 /** Per impact batch, how many rows got each code. */
 export type BatchCodeCounts = Map<number, Array<{ code: string; count: number }>>;
 
@@ -40,7 +47,7 @@ export function batchTableView(batches: Batch[], codes: BatchCodeCounts = new Ma
 <td data-label="ID" class="num">${b.id}</td>
 <td data-label="File">${b.filename}${b.duplicateOf !== null ? html`<br><span class="small muted">${b.forced ? 'Re-upload of' : 'Duplicate of'} batch ${b.duplicateOf}${b.forced ? ', applied again' : ', not applied'}</span>` : ''}</td>
 <td data-label="Kind">${kindCell(b)}</td>
-<td data-label="State"><span class="state state-${b.state}">${b.state}</span>${b.error ? html`<br><span class="small">${b.error}</span>` : ''}${codesLine(codes.get(b.id))}</td>
+<td data-label="State">${stateOf(b)}${b.error ? html`<br><span class="small">${b.error}</span>` : ''}${codesLine(codes.get(b.id))}</td>
 <td data-label="Processed" class="num"><span class="nowrap">${b.processed} of ${b.records}</span></td>
 <td data-label="Succeeded" class="num">${b.succeeded}</td>
 <td data-label="Failed" class="num">${b.failed}</td>
