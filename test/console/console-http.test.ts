@@ -1,6 +1,6 @@
 import bcrypt from 'bcrypt';
 import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
-import { buildCampaign, buildScene } from '../support/factories';
+import { buildAffiliate, buildCampaign, buildScene, buildTransaction } from '../support/factories';
 import { editByGet } from '../support/linktrust-xml';
 import { startTestServer, TestServer, TEST_ADMIN_TOKEN } from '../support/test-server';
 import { consoleClient, postSignIn, signInForm } from './console-client';
@@ -171,6 +171,17 @@ describe.each(testEngines())('web console over HTTP on %s', (engine) => {
     const row = new RegExp(`<tr id="batch-${again.id}">[\\s\\S]*?</tr>`).exec(table)?.[0] ?? '';
     expect(row).toContain('<span class="state state-duplicate">duplicate, not applied</span>');
     expect(row).not.toContain('state-completed');
+  });
+
+  it("names a transaction's affiliate and says whether it has a postback URL", async () => {
+    const client = await consoleClient(server.baseUrl);
+    const affiliate = await buildAffiliate(server.services, { name: 'Acme <Deals>' });
+    const campaign = await buildCampaign(server.services);
+    const transaction = await buildTransaction(server.services, campaign, affiliate);
+    const page = await client.get(`/admin/transactions/${transaction.id}`);
+    expect(page.body).toContain(
+      `<dt>Affiliate</dt><dd>Acme &lt;Deals&gt; <span class="muted">(id ${affiliate.id}) · no postback URL</span></dd>`,
+    );
   });
 
   it('gives pages an inline icon and answers /favicon.ico with no content instead of a 404', async () => {

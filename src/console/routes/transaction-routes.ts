@@ -52,6 +52,7 @@ async function showTransaction(req: Request, res: Response, context: ConsoleCont
     );
     return;
   }
+  const affiliate = await context.admin.getAffiliate(found.transaction.affiliateId).catch(() => null);
   const deliveries = await context.postbacks.list({ transactionId: id });
   const attempts = await context.postbacks.attemptsFor(deliveries.map((d) => d.id));
   sendPage(req, res, context, {
@@ -60,6 +61,7 @@ async function showTransaction(req: Request, res: Response, context: ConsoleCont
     notice: noticeFor(req),
     body: transactionView({
       transaction: found.transaction,
+      affiliate,
       history: found.modifications,
       deliveries,
       attempts,

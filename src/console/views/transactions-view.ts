@@ -2,6 +2,7 @@ import { formatMoney } from '../../core/money';
 import { visibleState, type ActionItem } from '../../core/action';
 import type { Modification } from '../../store/modification-store';
 import type { PostbackAttempt, PostbackDelivery } from '../../store/postback-store';
+import type { Affiliate } from '../../store/affiliate-store';
 import type { Transaction } from '../../core/transaction';
 import { html, SafeHtml, time, yesNo } from '../html';
 import { csrfField, PageSession } from './layout';
@@ -122,9 +123,17 @@ function itemsTable(items: ActionItem[]): SafeHtml {
   )}</tbody></table>`;
 }
 
+/** "Acme Deals (id 7) · postback URL set", or the bare id when the affiliate cannot be read. */
+function affiliateFact(id: number, affiliate: Pick<Affiliate, 'id' | 'name' | 'postbackUrl'> | null): SafeHtml {
+  if (!affiliate) return html`${id}`;
+  return html`${affiliate.name} <span class="muted">(id ${id}) · ${affiliate.postbackUrl ? 'postback URL set' : 'no postback URL'}</span>`;
+}
+
 /** One transaction: its values, full modification history, and postback deliveries. */
 export function transactionView(input: {
   transaction: Transaction;
+  /** Its affiliate (null when it cannot be read): named, with whether it has a postback URL. */
+  affiliate: Pick<Affiliate, 'id' | 'name' | 'postbackUrl'> | null;
   history: Modification[];
   deliveries: PostbackDelivery[];
   attempts: PostbackAttempt[];
@@ -136,7 +145,7 @@ export function transactionView(input: {
   return html`<section class="card" aria-labelledby="now-h"><h2 id="now-h">Now</h2>
 <dl class="facts">
 <dt>Transaction ID</dt><dd>${t.id}</dd><dt>Click ID</dt><dd><code>${t.clickId}</code></dd>
-<dt>Campaign</dt><dd><a href="/admin/campaigns/${t.campaignId}">${t.campaignId}</a></dd><dt>Affiliate</dt><dd>${t.affiliateId}</dd>
+<dt>Campaign</dt><dd><a href="/admin/campaigns/${t.campaignId}">${t.campaignId}</a></dd><dt>Affiliate</dt><dd>${affiliateFact(t.affiliateId, input.affiliate)}</dd>
 <dt>Merchant reference ID</dt><dd>${t.merchantReferenceId ?? '—'}</dd><dt>Sub ID</dt><dd>${t.subId ?? '—'}</dd><dt>Affiliate reference ID</dt><dd>${t.affiliateReferenceId ?? '—'}</dd>
 <dt>Affiliate payout (AP)</dt><dd>${formatMoney(t.affiliatePayout)}</dd><dt>Merchant revenue (MP)</dt><dd>${formatMoney(t.merchantRevenue)}</dd>
 <dt>Approved (A)</dt><dd>${yesNo(t.approved)}</dd><dt>Occurred</dt><dd>${time(t.occurredAt)}</dd><dt>Last changed</dt><dd>${time(t.updatedAt)}</dd>
