@@ -184,6 +184,21 @@ describe.each(testEngines())('web console over HTTP on %s', (engine) => {
     );
   });
 
+  it('audits a refused sign-in with the name tried and the address, never the secret', async () => {
+    expect((await postSignIn(server.baseUrl, { name: 'eve', secret: 'guess-123' })).status).toBe(401);
+    const [entry] = await server.services.consoleAudit.recent({ limit: 1 });
+    expect(entry).toMatchObject({
+      actor: 'eve',
+      action: 'session.sign_in_failed',
+      target: null,
+      clientIp: '127.0.0.1',
+    });
+    expect(JSON.stringify(entry)).not.toContain('guess-123');
+    const client = await consoleClient(server.baseUrl);
+    const audit = (await client.get('/admin/audit')).body;
+    expect(audit).toContain('Sign-in refused<br><code class="small muted">session.sign_in_failed</code>');
+  });
+
   it('gives pages an inline icon and answers /favicon.ico with no content instead of a 404', async () => {
     const client = await consoleClient(server.baseUrl);
     expect((await client.get('/admin/campaigns')).body).toContain('<link rel="icon" href="data:image/svg+xml,');

@@ -115,8 +115,14 @@ describe('web console in chromium (sqlite)', () => {
 
     await page.getByRole('link', { name: 'Audit log' }).click();
     const latest = page.locator('tbody tr').first();
-    expect(await latest.locator('td[data-label="Action"]').innerText()).toBe('campaign.settings');
+    // The action in words with its code beside it; the target a link to its page.
+    expect(await latest.locator('td[data-label="Action"]').innerText()).toBe(
+      'Changed campaign settings\ncampaign.settings',
+    );
     expect(await latest.locator('td[data-label="Target"]').innerText()).toBe(`campaign ${campaign.id}`);
+    expect(await latest.locator('td[data-label="Target"] a').getAttribute('href')).toBe(
+      `/admin/campaigns/${campaign.id}`,
+    );
     expect(await latest.locator('td[data-label="Who"]').innerText()).toBe('admin-token');
     expect(await latest.locator('td[data-label="Details"]').innerText()).toContain(
       'allowExternalModification: false → true',

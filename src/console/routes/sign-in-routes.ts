@@ -95,6 +95,14 @@ export function signInRoutes(router: Router, context: ConsoleContext): void {
         audit,
       );
       if (!result.ok) {
+        // A refused sign-in is audited (not a throttled one: the brake already answered it without a check).
+        if (result.reason !== 'throttled' && result.reason !== 'disabled')
+          await context.audit.record(
+            { actor: name === '' ? '(admin token)' : name, clientIp: req.clientIp || null, requestId: req.id ?? null },
+            'session.sign_in_failed',
+            null,
+            { reason: 'wrong credentials' },
+          );
         const problem =
           result.reason === 'throttled'
             ? `Too many failed sign-ins from your address. Try again in ${result.retryAfterSeconds < 60 ? `${result.retryAfterSeconds} second(s)` : `${Math.ceil(result.retryAfterSeconds / 60)} minute(s)`}.`
