@@ -199,6 +199,20 @@ describe.each(testEngines())('web console over HTTP on %s', (engine) => {
     expect(audit).toContain('Sign-in refused<br><code class="small muted">session.sign_in_failed</code>');
   });
 
+  it('takes the roll-up time as the page shows times (UTC, a space or a T), and refuses anything else', async () => {
+    const client = await consoleClient(server.baseUrl);
+    const page = (await client.get('/admin/processing')).body;
+    expect(page).toContain('<input type="text" id="through" name="through" placeholder="YYYY-MM-DD HH:MM"');
+    expect(page).not.toContain('type="date"');
+    const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000).toISOString();
+    const spaced = `${hour.slice(0, 10)} ${hour.slice(11, 16)}`;
+    expect((await client.post('/admin/processing/hourly', { through: spaced })).status).toBe(200);
+    expect((await server.services.processing.status()).hourly.rolledUpThrough).toBeGreaterThanOrEqual(Date.parse(hour));
+    const refused = await client.post('/admin/processing/hourly', { through: '12/05/2026 14:00' });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain('must be a date and time');
+  });
+
   it('gives pages an inline icon and answers /favicon.ico with no content instead of a 404', async () => {
     const client = await consoleClient(server.baseUrl);
     expect((await client.get('/admin/campaigns')).body).toContain('<link rel="icon" href="data:image/svg+xml,');

@@ -30,8 +30,9 @@ async function showProcessing(
   );
 }
 
-// <input type="datetime-local"> sends `YYYY-MM-DDTHH:MM` without a zone; the form says UTC. ISO with a zone works too.
-function parseThrough(text: string): number | null {
+// The form asks for `YYYY-MM-DD HH:MM` (or `T` between) in UTC, as the console shows times; ISO with a zone works too.
+function parseThrough(input: string): number | null {
+  const text = input.replace(/^(\d{4}-\d{2}-\d{2}) /, '$1T');
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(text)) return Date.parse(`${text}Z`);
   const parsed = Date.parse(text);
   return /^\d{4}-\d{2}-\d{2}T/.test(text) && !Number.isNaN(parsed) ? parsed : null;

@@ -87,7 +87,7 @@ export function processingView(input: {
 <dl class="facts"><dt>Rolled up through</dt><dd>${time(status.hourly.rolledUpThrough)}</dd><dt>Last run</dt><dd>${time(status.hourly.lastRunAt)}</dd></dl>
 <p class="hint">Transactions from hours before the watermark are in the statistics and can be modified; later ones answer “Temporary failure: Hourly processing not completed”.</p>
 <form class="stack" method="post" action="/admin/processing/hourly">${csrfField(session)}
-<div class="field"><label for="through">Roll up through (UTC, optional)</label><input type="datetime-local" id="through" name="through" step="3600" aria-describedby="through-hint"><span class="hint" id="through-hint">Empty: through the start of the current hour (never later).</span></div>
+<div class="field"><label for="through">Roll up through (UTC, optional)</label><input type="text" id="through" name="through" placeholder="YYYY-MM-DD HH:MM" pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?" autocomplete="off" spellcheck="false" aria-describedby="through-hint"><span class="hint" id="through-hint">In UTC, as the console shows times, e.g. 2026-12-05 14:00. Empty: through the start of the current hour (never later).</span></div>
 <div class="actions"><button type="submit">Run hourly roll-up</button></div></form>
 </section>
 <section class="card" aria-labelledby="nightly-h"><h2 id="nightly-h">Nightly processing</h2>
@@ -95,7 +95,7 @@ export function processingView(input: {
 <p class="hint">While a run holds its lease, or the state is held by hand, every modification answers “Temporary failure: Nightly processing in progress”. A run renews its lease as it works; a lease not renewed expires, and its day is run again by the next scheduled pass.</p>
 ${interruptedDays(status)}
 <form class="stack" method="post" action="/admin/processing/nightly">${csrfField(session)}
-<div class="field"><label for="date">Day to process</label><input type="date" id="date" name="date" value="${input.defaultNightlyDate}" required></div>
+<div class="field"><label for="date">Day to process</label><input type="text" id="date" name="date" value="${input.defaultNightlyDate}" placeholder="YYYY-MM-DD" pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}" inputmode="numeric" autocomplete="off" spellcheck="false" required></div>
 <div class="actions"><button type="submit">Run nightly processing</button></div></form>
 <form class="stack" method="post" action="/admin/processing/nightly-state" data-confirm="${release ? 'Release the nightly state? The hold is cleared and a run’s lease ended; modifications will be accepted again.' : 'Hold the nightly state? Every modification will be refused until it is released.'}">${csrfField(session)}
 <input type="hidden" name="inProgress" value="${release ? 'false' : 'true'}">
