@@ -5,7 +5,7 @@ export function signInView(input: { formToken: string; next: string; hasUsers: b
   const nameField = input.hasUsers
     ? html`<div class="field"><label for="name">User name</label><input type="text" id="name" name="name" value="${input.name}" autocomplete="username" autocapitalize="none" spellcheck="false" aria-describedby="name-hint"><span class="hint" id="name-hint">Leave empty to sign in with the admin token.</span></div>`
     : '';
-  return html`<section class="card sign-in" aria-labelledby="sign-in-h"><h2 id="sign-in-h">Sign in to manage transaction modifications</h2>
+  return html`<section class="card sign-in" aria-labelledby="sign-in-h"><h2 id="sign-in-h">Your credentials</h2><p class="hint">The console manages campaigns, transactions, files and processing for this txedit network.</p>
 <form class="stack" method="post" action="/admin/sign-in">
 <input type="hidden" name="_csrf" value="${input.formToken}">
 <input type="hidden" name="next" value="${input.next}">
