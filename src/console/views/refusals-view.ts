@@ -9,9 +9,9 @@ export interface RefusalFilter {
 
 /** What /transaction.edit refused, per client address, campaign and message: support's page. */
 export function refusalsView(counts: RefusalCount[], filter: RefusalFilter): SafeHtml {
-  const form = html`<form class="filters" method="get" action="/admin/refusals" role="search">
-<div class="field"><label for="campaignId">Campaign ID</label><input id="campaignId" name="campaignId" inputmode="numeric" value="${filter.campaignId}"></div>
-<div class="field"><label for="clientIp">Client IP</label><input id="clientIp" name="clientIp" value="${filter.clientIp}"></div>
+  const form = html`<form class="inline" method="get" action="/admin/refusals" role="search">
+<div class="field"><label for="campaignId">Campaign ID</label><input type="text" id="campaignId" name="campaignId" inputmode="numeric" autocomplete="off" value="${filter.campaignId}"></div>
+<div class="field"><label for="clientIp">Client IP</label><input type="text" id="clientIp" name="clientIp" autocomplete="off" spellcheck="false" value="${filter.clientIp}"></div>
 <div class="actions"><button type="submit">Filter</button>${filter.campaignId || filter.clientIp ? html` <a href="/admin/refusals">Show all</a>` : ''}</div>
 </form>`;
   const rows = counts.map(
@@ -27,6 +27,6 @@ export function refusalsView(counts: RefusalCount[], filter: RefusalFilter): Saf
 <thead><tr><th scope="col">Last</th><th scope="col">Client IP</th><th scope="col">Campaign</th><th scope="col">Message</th><th scope="col" class="num">Count</th><th scope="col">First</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`
     : html`<p>No refusals${filter.campaignId || filter.clientIp ? ' match this filter' : ' yet'}.</p>`;
-  return html`<section class="card"><p class="hint">What <code>/transaction.edit</code> answered with a failure, per client address, campaign and message — to tell a merchant what its CRM sends. The campaign is the one the request's transaction belongs to (or its <code>CID</code>); <span class="muted">—</span> when neither was known. Counts are written every few seconds.</p>${form}</section>
+  return html`<section class="card"><p class="hint">What <code>/transaction.edit</code> answered with a failure, per client address, campaign and message — to tell a merchant what its CRM sends. The campaign is the one the request's transaction belongs to, or its <code>CID</code>; a dash when neither was known. Counts are written every few seconds.</p>${form}</section>
 <section class="card">${table}</section>`;
 }
