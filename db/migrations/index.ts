@@ -17,6 +17,8 @@ import * as actions from './20261205050000_actions';
 import * as actionModificationCounts from './20261205050100_action_modification_counts';
 import * as impactBatches from './20261205100000_impact_batches';
 import * as batchSources from './20261205150000_batch_sources';
+import * as intake from './20261205200000_intake';
+import * as batchCampaignUnsigned from './20261205200100_batch_campaign_unsigned';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
 interface MigrationModule {
@@ -45,6 +47,8 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261205050100_action_modification_counts', actionModificationCounts],
   ['20261205100000_impact_batches', impactBatches],
   ['20261205150000_batch_sources', batchSources],
+  ['20261205200000_intake', intake],
+  ['20261205200100_batch_campaign_unsigned', batchCampaignUnsigned],
 ];
 
 /** knex migration source over the list above. */
