@@ -179,7 +179,12 @@ export class FtpIntake {
       connection,
       directory,
       this.options.maxFileBytes,
-      completeUpload(this.intake, user, 'ftp', ip),
+      // In FTP a file ends when its data connection does: a client that dies mid-upload closes both its
+      // connections, so a file whose control connection is gone by then is taken as cut short.
+      completeUpload(this.intake, user, 'ftp', ip, () => {
+        const socket = (connection as unknown as ConnectionInternals).commandSocket;
+        return !socket.destroyed && socket.readable;
+      }),
     );
   }
 

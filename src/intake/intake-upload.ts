@@ -10,9 +10,17 @@ const TAKEN_NAME = /\.(csv|xml)$/i;
  * says records 0, as impact.com's File Submissions do). A file that cannot be read stores nothing and the
  * client is told why.
  */
-export function completeUpload(intake: IntakeService, user: IntakeUser, channel: 'ftp' | 'sftp', clientIp: string) {
+export function completeUpload(
+  intake: IntakeService,
+  user: IntakeUser,
+  channel: 'ftp' | 'sftp',
+  clientIp: string,
+  /** False once the client's session is gone: its last file may be cut short, and is not taken. */
+  sessionAlive: () => boolean = () => true,
+) {
   return async (name: string, bytes: Buffer): Promise<{ keep: boolean }> => {
     if (!(await intake.stillAllowed(user))) throw new UploadRefused('the upload user was revoked');
+    if (!sessionAlive()) throw new UploadRefused('the session ended during the upload');
     const result = await intake.take({
       campaignId: user.campaignId,
       channel,
