@@ -6,6 +6,7 @@ import { batchRoutes } from './batch/batch-router';
 import type { Services } from './composition';
 import { consoleRouterFor } from './console/console-router';
 import { eventTypeRoutes } from './event-types/event-type-router';
+import { intakeRoutes } from './intake/intake-router';
 import { expressApis, handOver, type PlainRequest } from './http/express-apis';
 import { readinessGate } from './http/readiness-gate';
 import { requestContext } from './http/request-context';
@@ -154,6 +155,7 @@ export function createExpressApp(services: Services): express.Express {
         processingRoutes({ processing: services.processing }),
         batchRoutes({ batches: services.batches, maxFileBytes: config.batches.maxFileBytes }),
         eventTypeRoutes({ eventTypes: services.eventTypes }),
+        intakeRoutes({ intake: services.intake }),
       ],
     }),
   );

@@ -48,6 +48,14 @@ import { createMetricsRegistry } from './metrics/metrics-registry';
 import { Instruments } from './metrics/instruments';
 import { RefusalStore } from './store/refusal-store';
 import { RefusalTally } from './refusals/refusal-tally';
+import path from 'node:path';
+import { IntakeStore } from './store/intake-store';
+import { IntakeService } from './intake/intake-service';
+import { SecretBox } from './intake/secret-box';
+import { createPullRun } from './intake/pull-run';
+import { createPullScheduler } from './intake/pull-scheduler';
+import { FailureBrake } from './modification/failure-brake';
+import { createIntakeServers } from './intake/intake-servers';
 
 /** Every store, built over one database handle. */
 export function createStores(db: Database) {
@@ -71,6 +79,7 @@ export function createStores(db: Database) {
     idempotency: new IdempotencyStore(db.knex),
     dailyStatistics: new DailyStatisticsStore(db.knex),
     reports: new ReportQueries(db.knex, db.engine),
+    intake: new IntakeStore(db.knex, db.engine),
     /** Opens the units of work (knex transactions) the services own; the stores take them as `Tx`. */
     units: new UnitOfWork(db.knex),
   };
@@ -161,6 +170,44 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     },
   );
   const batches = new BatchService({ store: stores.batches, onQueued: () => batchWorker.wake(), now: options.now });
+  // Intake: FTP/SFTP log-ins count against /transaction.edit's brake on client addresses.
+  const secrets = new SecretBox(path.join(config.intake.dir, 'intake-secret.key'));
+  const pullRun = createPullRun({
+    store: stores.intake,
+    batches,
+    secrets,
+    logger,
+    options: {
+      allowPrivateNetworks: config.intake.allowPrivateNetworks,
+      timeoutMs: config.intake.pullTimeoutMs,
+      maxFileBytes: config.batches.maxFileBytes,
+      verifyTls: config.intake.pullVerifyTls,
+    },
+    now: options.now,
+  });
+  const intake = new IntakeService({
+    store: stores.intake,
+    campaigns: stores.campaigns,
+    batches,
+    secrets,
+    brake: new FailureBrake({
+      limiter,
+      ipFailures: config.security.rateLimitIpFailures,
+      campaignFailures: config.security.rateLimitCampaignFailures,
+    }),
+    bcryptCost: config.bcryptCost,
+    smtpDomain: config.intake.smtpDomain,
+    pull: pullRun,
+    now: options.now,
+  });
+  const intakeServers = createIntakeServers({ intake, config, logger });
+  const intakePulls = createPullScheduler({
+    campaigns: () => intake.pulling(),
+    pull: pullRun,
+    intervalMs: config.intake.pullIntervalMs,
+    logger,
+    now: options.now,
+  });
   // One brake for both admin doors: guesses at the API and at the console's sign-in count together.
   const adminAuthBrake = new AdminAuthBrake(limiter, {
     failures: config.security.rateLimitAdminFailures,
@@ -196,6 +243,8 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     postbackWorker,
     batchWorker,
     scheduler,
+    intakePulls,
+    intakeServers,
     sweepIdempotency: () => idempotency.sweep(),
     flushRefusals: () => refusals.flush(),
     postbackDispatcher,
@@ -230,6 +279,8 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     processing,
     batches,
     batchWorker,
+    intake,
+    intakeServers,
     metrics,
     instruments,
     refusals,

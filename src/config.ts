@@ -47,6 +47,12 @@ const optionalText = () =>
     .optional()
     .transform((v) => v ?? null);
 
+/** A TCP port, null when unset (0: any free port, for tests). */
+const optionalPort = () =>
+  int(0, 65535)
+    .optional()
+    .transform((v) => v ?? null);
+
 const secondsToMs = (seconds: number) => seconds * 1000;
 const hoursToMs = (hours: number) => hours * 3_600_000;
 
@@ -277,6 +283,57 @@ const settings = {
         .default('USD')
         .transform((code) => code.toUpperCase()),
     ),
+  },
+  /** Intake of impact.com files: FTP/FTPS and SFTP upload, pulls from brands' servers, e-mail. */
+  intake: {
+    /** Address the FTP, SFTP and SMTP servers listen on; unset: HOST's. */
+    host: setting('INTAKE_HOST', optionalText()),
+    /** Directory of upload users' files, the pull-password key and a generated SFTP host key. */
+    dir: setting('INTAKE_DIR', z.string().trim().min(1, 'must not be empty').default('./data/intake')),
+    /** Port of the FTP server (explicit TLS with TLS_CERT_FILE/TLS_KEY_FILE); null: off. */
+    ftpPort: setting('FTP_PORT', optionalPort()),
+    /** Allow FTP log-ins without AUTH TLS although the TLS files are set. */
+    ftpAllowPlain: setting('FTP_ALLOW_PLAIN', bool().default(false)),
+    /** Passive data ports, `MIN-MAX`; null: any free port. */
+    ftpPassivePorts: setting(
+      'FTP_PASSIVE_PORTS',
+      z
+        .string()
+        .trim()
+        .regex(/^\d{1,5}-\d{1,5}$/, 'must be a port range MIN-MAX, e.g. 30000-30100')
+        .transform((v) => v.split('-').map(Number) as [number, number])
+        .refine(([min, max]) => min >= 1 && max <= 65535 && min <= max, 'must be a port range MIN-MAX within 1-65535')
+        .transform(([min, max]) => ({ min, max }))
+        .optional()
+        .transform((v) => v ?? null),
+    ),
+    /** The address passive replies name (the server's public IP or name); null: the intake host's. */
+    ftpPublicHost: setting('FTP_PUBLIC_HOST', optionalText()),
+    /** Port of the SFTP server; null: off. */
+    sftpPort: setting('SFTP_PORT', optionalPort()),
+    /** PEM private host key of the SFTP server; null: generated once under INTAKE_DIR. */
+    sftpHostKeyFile: setting('SFTP_HOST_KEY_FILE', optionalText()),
+    /** Port of the SMTP server taking files by e-mail; null: off. */
+    smtpPort: setting('SMTP_PORT', optionalPort()),
+    /** Domain of campaigns' intake addresses (`<random>@SMTP_DOMAIN`). */
+    smtpDomain: setting(
+      'SMTP_DOMAIN',
+      z
+        .string()
+        .trim()
+        .toLowerCase()
+        .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'must be a domain name')
+        .optional()
+        .transform((v) => v ?? null),
+    ),
+    /** Time between pulls from each brand's server. */
+    pullIntervalMs: setting('INTAKE_PULL_INTERVAL_HOURS', int(1, 720).default(24).transform(hoursToMs)),
+    /** Whole time one pull may take (connect, list, download). */
+    pullTimeoutMs: setting('INTAKE_PULL_TIMEOUT_SECONDS', int(5, 3600).default(300).transform(secondsToMs)),
+    /** Allow pulls from hosts in private and reserved ranges (local tests only). */
+    allowPrivateNetworks: setting('INTAKE_ALLOW_PRIVATE_NETWORKS', bool().default(false)),
+    /** Verify a brand's FTPS certificate (false only for a test server's self-signed one). */
+    pullVerifyTls: setting('INTAKE_PULL_VERIFY_TLS', bool().default(true)),
   },
   /**
    * Where the data lives: `sqlite:PATH`, `sqlite::memory:`, or `mysql://user:pass@host:port/db`.

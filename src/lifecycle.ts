@@ -40,6 +40,10 @@ export interface LifecycleParts {
   postbackWorker: Runs;
   batchWorker: Runs;
   scheduler: Runs;
+  /** Pulls from brands' servers (started with the scheduler). */
+  intakePulls?: Runs;
+  /** The FTP, SFTP and SMTP intake servers (started by the server process, stopped here first). */
+  intakeServers?: Closes;
   /** Drops expired idempotent answers (run hourly with the scheduler). */
   sweepIdempotency: () => Promise<unknown>;
   /** Writes the refusal counts still in memory (before the pool closes). */
@@ -70,6 +74,7 @@ export function createLifecycle(parts: LifecycleParts): Lifecycle {
     if (run.batchWorker) parts.batchWorker.start();
     if (run.scheduler) {
       parts.scheduler.start();
+      parts.intakePulls?.start();
       // Remembered idempotent answers expire after IDEMPOTENCY_TTL_HOURS; drop them hourly.
       sweep ??= setInterval(
         () => parts.sweepIdempotency().catch((error) => logger.warn({ err: error }, 'idempotency sweep failed')),
@@ -81,6 +86,9 @@ export function createLifecycle(parts: LifecycleParts): Lifecycle {
   const stopAll = async (keepDatabase: boolean): Promise<void> => {
     if (sweep) clearInterval(sweep);
     const steps: Array<[string, () => Promise<void>]> = [
+      // No new files come in while the rest stops; a cut upload never becomes a batch.
+      ['intake servers', () => parts.intakeServers?.close() ?? Promise.resolve()],
+      ['intake pulls', () => parts.intakePulls?.stop() ?? Promise.resolve()],
       ['processing scheduler', () => parts.scheduler.stop()],
       // In-flight postbacks finish (each is bounded by its timeout) and are recorded before the pool closes.
       ['postback worker', () => parts.postbackWorker.stop()],

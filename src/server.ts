@@ -88,6 +88,15 @@ async function main(): Promise<void> {
     process.stderr.write(`txedit: ${error.message}\n`);
     process.exit(1);
   }
+  // The FTP, SFTP and SMTP intake servers the config turns on: a busy port ends the start like HTTP's.
+  try {
+    const ports = await services.intakeServers.start();
+    if (ports.ftp !== null || ports.sftp !== null || ports.smtp !== null)
+      logger.info({ ...ports, host: config.intake.host ?? config.host }, 'intake servers listening');
+  } catch (error) {
+    process.stderr.write(`txedit: an intake server cannot listen: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
   // Once listening, a server error (a failed accept) is logged rather than ending the process.
   server.on('error', (error) => logger.error({ err: error }, 'HTTP server error'));
   const address = server.address();

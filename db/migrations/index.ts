@@ -18,6 +18,8 @@ import * as actionModificationCounts from './20261205050100_action_modification_
 import * as impactBatches from './20261205100000_impact_batches';
 import * as batchSources from './20261205150000_batch_sources';
 import * as refusals from './20261205160000_refusals';
+import * as intake from './20261205200000_intake';
+import * as batchCampaignUnsigned from './20261205200100_batch_campaign_unsigned';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
 interface MigrationModule {
@@ -47,6 +49,8 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261205100000_impact_batches', impactBatches],
   ['20261205150000_batch_sources', batchSources],
   ['20261205160000_refusals', refusals],
+  ['20261205200000_intake', intake],
+  ['20261205200100_batch_campaign_unsigned', batchCampaignUnsigned],
 ];
 
 /** knex migration source over the list above. */

@@ -97,11 +97,26 @@ export interface RowProtocol {
 export function leadPosterRows(modifications: RowModifier): RowProtocol {
   return {
     modifications,
-    prepare: (row, batch) => prepareRow(row, batch.id, batch.clientIp ?? ''),
+    prepare: (row, batch) =>
+      scopedToCampaign(prepareRow(row, batch.id, batch.clientIp ?? ''), batch.campaignId ?? null),
     outcomeOf: rowOutcomeOf,
     laneKey: leadPosterLaneKey,
     waitsOutPassingTrouble: false,
   };
+}
+
+/**
+ * A row of an intake's batch may touch only the intake's campaign: a row naming another campaign is
+ * answered as /transaction.edit answers a transaction it cannot find, and a row naming none is looked up
+ * within the intake's campaign (the core then finds another campaign's transaction no more).
+ */
+function scopedToCampaign(prepared: PreparedRow, campaignId: number | null): PreparedRow {
+  if (campaignId === null || prepared.kind === 'decided') return prepared;
+  const { identifier } = prepared.command;
+  if (identifier.kind === 'action_id' || identifier.kind === 'order') return prepared;
+  if (identifier.campaignId !== null && identifier.campaignId !== campaignId)
+    return { kind: 'decided', result: prepared.result(false, messageOf({ kind: 'invalid_transaction' })) };
+  return { ...prepared, command: { ...prepared.command, identifier: { ...identifier, campaignId } } };
 }
 
 /** Parses a file row like /transaction.edit parses a request, for the client IP the batch runs as. */

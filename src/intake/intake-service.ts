@@ -1,0 +1,250 @@
+import crypto from 'node:crypto';
+import { hashPassword, MAX_PASSWORD_BYTES } from '../auth/password-verifier';
+import bcrypt from 'bcrypt';
+import type { BatchService, UploadResult } from '../batch/batch-service';
+import { conflict, invalid, notFound } from '../http/admin-errors';
+import type { FailureBrake } from '../modification/failure-brake';
+import type { CampaignStore } from '../store/campaign-store';
+import type { BatchChannel } from '../store/batch-store';
+import type { IntakeSettings, IntakeStore, IntakeUser, PullSettings } from '../store/intake-store';
+import { clientKeyOf } from '../auth/ip-address';
+import type { SecretBox } from './secret-box';
+import type { PullRun } from './pull-run';
+
+/** Pull settings as an admin gives them: the password in clear (optional when the settings exist already). */
+export interface PullInput {
+  protocol: PullSettings['protocol'];
+  host: string;
+  port?: number;
+  directory?: string;
+  username: string;
+  password?: string;
+}
+
+/** What an admin sets for a campaign. */
+export interface IntakeInput {
+  upload: boolean;
+  email: boolean;
+  pull: PullInput | null;
+}
+
+/** A campaign's intake as the API and console show it (no password, no hash). */
+export interface IntakeView {
+  campaignId: number;
+  upload: boolean;
+  email: boolean;
+  emailAddress: string | null;
+  pull: (Omit<PullSettings, 'passwordSealed'> & { passwordSet: boolean }) | null;
+  lastPull: { at: number; taken: number; error: string | null } | null;
+  users: Array<Pick<IntakeUser, 'username' | 'createdAt' | 'revokedAt'>>;
+}
+
+/** A log-in attempt's answer. */
+export type IntakeLogin =
+  | { ok: true; user: IntakeUser }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
+
+/** A file arriving through an intake channel. */
+export interface IntakeFile {
+  campaignId: number;
+  channel: BatchChannel;
+  submittedBy: string;
+  filename: string;
+  bytes: Buffer;
+  clientIp: string;
+}
+
+const DEFAULT_PORTS: Record<PullSettings['protocol'], number> = { ftp: 21, ftps: 21, sftp: 22 };
+const USERNAME = /^[a-z0-9][a-z0-9._-]{2,63}$/;
+
+/**
+ * Intake of impact.com files for a campaign: its settings, upload users and e-mail address, the log-in
+ * check of the FTP and SFTP servers (under the /transaction.edit brake), and the one way a file becomes a
+ * batch — BatchService.upload, with the channel, the campaign and the sender — for every channel.
+ */
+export class IntakeService {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly deps: {
+      store: IntakeStore;
+      campaigns: Pick<CampaignStore, 'get'>;
+      batches: Pick<BatchService, 'upload'>;
+      secrets: SecretBox;
+      brake: FailureBrake;
+      bcryptCost: number;
+      smtpDomain: string | null;
+      /** Runs one pull (set once the pull clients are built). */
+      pull?: PullRun;
+      now?: () => number;
+    },
+  ) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** A campaign's intake; 404 for an unknown campaign. */
+  async show(campaignId: number): Promise<IntakeView> {
+    await this.existingCampaign(campaignId);
+    const { store } = this.deps;
+    const settings = await store.settings(campaignId);
+    const address = await store.currentAddress(campaignId);
+    const users = await store.users(campaignId);
+    return {
+      campaignId,
+      upload: settings?.upload ?? false,
+      email: settings?.email ?? false,
+      emailAddress: settings?.email ? (address?.address ?? null) : null,
+      pull: settings?.pull
+        ? {
+            protocol: settings.pull.protocol,
+            host: settings.pull.host,
+            port: settings.pull.port,
+            directory: settings.pull.directory,
+            username: settings.pull.username,
+            passwordSet: settings.pull.passwordSealed !== '',
+          }
+        : null,
+      lastPull:
+        settings?.lastPullAt != null
+          ? { at: settings.lastPullAt, taken: settings.lastPullTaken ?? 0, error: settings.lastPullError }
+          : null,
+      users: users.map((u) => ({ username: u.username, createdAt: u.createdAt, revokedAt: u.revokedAt })),
+    };
+  }
+
+  /** Sets a campaign's intake; a campaign turning e-mail on gets an address. */
+  async set(campaignId: number, input: IntakeInput): Promise<IntakeView> {
+    await this.existingCampaign(campaignId);
+    const { store, secrets } = this.deps;
+    const before = await store.settings(campaignId);
+    let pull: PullSettings | null = null;
+    if (input.pull) {
+      const kept = before?.pull?.passwordSealed;
+      if (input.pull.password === undefined && !kept) throw invalid('pull.password: is required');
+      pull = {
+        protocol: input.pull.protocol,
+        host: input.pull.host,
+        port: input.pull.port ?? DEFAULT_PORTS[input.pull.protocol],
+        directory: input.pull.directory ?? '/',
+        username: input.pull.username,
+        passwordSealed: input.pull.password === undefined ? (kept as string) : secrets.seal(input.pull.password),
+      };
+    }
+    await store.saveSettings(campaignId, { upload: input.upload, email: input.email, pull }, this.now());
+    if (input.email && !(await store.currentAddress(campaignId))) await this.newAddress(campaignId);
+    return this.show(campaignId);
+  }
+
+  /** Creates an upload user and answers its password (this once; only its bcrypt hash is kept). */
+  async createCredentials(campaignId: number, wanted?: string): Promise<{ username: string; password: string }> {
+    await this.existingCampaign(campaignId);
+    const username = wanted ?? `c${campaignId}-${crypto.randomBytes(4).toString('hex')}`;
+    if (!USERNAME.test(username))
+      throw invalid(
+        'username: must be 3-64 characters of a-z, 0-9, dot, dash and underscore, starting with a letter or digit',
+      );
+    const password = crypto.randomBytes(18).toString('base64url');
+    const passwordHash = await hashPassword(password, this.deps.bcryptCost);
+    if (!(await this.deps.store.createUser({ username, passwordHash, campaignId }, this.now())))
+      throw conflict(`username ${username} is taken`);
+    return { username, password };
+  }
+
+  /** Revokes an upload user; 404 when the campaign has no such active user. */
+  async revokeCredentials(campaignId: number, username: string): Promise<void> {
+    await this.existingCampaign(campaignId);
+    if (!(await this.deps.store.revokeUser(campaignId, username, this.now())))
+      throw notFound(`intake user ${username}`);
+  }
+
+  /** Gives the campaign a new address, retiring the old one (mail to it is refused from now on). */
+  async regenerateAddress(campaignId: number): Promise<IntakeView> {
+    await this.existingCampaign(campaignId);
+    if (!this.deps.smtpDomain) throw conflict('e-mail intake is off: set SMTP_DOMAIN');
+    const settings = await this.deps.store.settings(campaignId);
+    if (!settings?.email) throw conflict('e-mail intake is off for this campaign: set email to true first');
+    await this.newAddress(campaignId);
+    return this.show(campaignId);
+  }
+
+  /** Runs the campaign's pull now: what it took, or its error. */
+  async pullNow(campaignId: number) {
+    await this.existingCampaign(campaignId);
+    const settings = await this.deps.store.settings(campaignId);
+    if (!settings?.pull) throw conflict('the campaign has no pull settings');
+    if (!this.deps.pull) throw conflict('pulling is not available in this process');
+    return this.deps.pull.run(settings);
+  }
+
+  /** Campaigns whose pull is due (the scheduler's list). */
+  pulling(): Promise<IntakeSettings[]> {
+    return this.deps.store.pulling();
+  }
+
+  /**
+   * Checks an FTP/SFTP log-in under the brake of /transaction.edit: a client over its limit is refused
+   * before any password is looked at, and each wrong user name or password counts against it. A revoked
+   * user, or one whose campaign has upload turned off, is a wrong credential.
+   */
+  async login(username: string, password: string, clientIp: string): Promise<IntakeLogin> {
+    const { brake, store } = this.deps;
+    const keys = brake.ipKeys(clientKeyOf(clientIp));
+    const refusal = await brake.refusal(keys);
+    if (refusal && refusal.kind === 'temporary_failure')
+      return { ok: false, reason: 'throttled', retryAfterSeconds: refusal.retryAfterSeconds ?? 1 };
+    const user = await store.user(username);
+    const usable = user !== null && user.revokedAt === null && (await store.settings(user.campaignId))?.upload === true;
+    const matches =
+      Buffer.byteLength(password) <= MAX_PASSWORD_BYTES &&
+      (await bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH));
+    if (usable && matches && user) return { ok: true, user };
+    await brake.count({ kind: 'unauthorized' }, keys);
+    return { ok: false, reason: 'invalid' };
+  }
+
+  /** True while the user may still upload (not revoked, upload still on). */
+  async stillAllowed(user: IntakeUser): Promise<boolean> {
+    const now = await this.deps.store.user(user.username);
+    return now !== null && now.revokedAt === null && (await this.deps.store.settings(now.campaignId))?.upload === true;
+  }
+
+  /** The campaign a recipient address belongs to, when it is current and the campaign takes e-mail. */
+  async recipient(address: string): Promise<number | null> {
+    const found = await this.deps.store.address(address.trim().toLowerCase());
+    if (!found || found.retiredAt !== null) return null;
+    return (await this.deps.store.settings(found.campaignId))?.email ? found.campaignId : null;
+  }
+
+  /** Claims a message for a campaign by its Message-ID: false when it was taken in before. */
+  claimMessage(campaignId: number, messageId: string, sender: string | null): Promise<boolean> {
+    const idSha256 = crypto.createHash('sha256').update(messageId.trim()).digest('hex');
+    return this.deps.store.claimMessage({ idSha256, campaignId, sender }, this.now());
+  }
+
+  /** Takes a file in as a batch, exactly as the admin upload does, for the campaign and its sender. */
+  take(file: IntakeFile): Promise<UploadResult> {
+    return this.deps.batches.upload({
+      filename: file.filename,
+      bytes: file.bytes,
+      clientIp: file.clientIp,
+      force: false,
+      channel: file.channel,
+      campaignId: file.campaignId,
+      submittedBy: file.submittedBy,
+    });
+  }
+
+  private async newAddress(campaignId: number): Promise<void> {
+    const domain = this.deps.smtpDomain ?? 'localhost';
+    const address = `${crypto.randomBytes(10).toString('hex')}@${domain}`.toLowerCase();
+    await this.deps.store.replaceAddress(campaignId, address, this.now());
+  }
+
+  private async existingCampaign(campaignId: number): Promise<void> {
+    if (!(await this.deps.campaigns.get(campaignId))) throw notFound(`campaign ${campaignId}`);
+  }
+}
+
+// A wrong user name costs a bcrypt compare too, so the answer's timing does not tell which names exist.
+const DUMMY_HASH = '$2b$04$C6UzMDM.H6dfI/f/IKcEeO5b0bOWBvB7QTjNJo9iU1T7Tgah1r0yO';

@@ -1,0 +1,119 @@
+import crypto from 'node:crypto';
+import type { Readable } from 'node:stream';
+import fs from 'node:fs';
+import { simpleParser, type AddressObject } from 'mailparser';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
+import type { Logger } from '../logger';
+import type { IntakeService } from './intake-service';
+import { normaliseClientIp } from '../auth/ip-address';
+
+/** The SMTP server's settings (SMTP_*, TLS files, BATCH_MAX_FILE_MB). */
+export interface SmtpIntakeOptions {
+  host: string;
+  port: number;
+  domain: string | null;
+  maxMessageBytes: number;
+  tls: { certFile: string; keyFile: string } | null;
+}
+
+/** An error smtp-server answers with its response code. */
+const smtpError = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
+
+const TAKEN_NAME = /\.(csv|xml)$/i;
+
+function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
+  const objects = field === undefined ? [] : Array.isArray(field) ? field : [field];
+  return objects.flatMap((o) => o.value.map((v) => (v.address ?? '').toLowerCase()));
+}
+
+/**
+ * The e-mail intake (smtp-server + mailparser): RCPT TO a campaign's current address is accepted, any
+ * other recipient refused (550); a message whose To: holds an accepted address has each .csv/.xml
+ * attachment taken in as a batch of that campaign (channel email, the sender recorded), once per
+ * Message-ID. Cc: recipients are ignored. STARTTLS with the TLS files; the SIZE limit is BATCH_MAX_FILE_MB.
+ */
+export class SmtpIntake {
+  private server: SMTPServer | null = null;
+
+  constructor(
+    private readonly intake: IntakeService,
+    private readonly options: SmtpIntakeOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<number> {
+    const { options } = this;
+    const server = new SMTPServer({
+      name: options.domain ?? undefined,
+      banner: 'txedit impact.com file intake',
+      authOptional: true,
+      disabledCommands: options.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+      ...(options.tls
+        ? { key: fs.readFileSync(options.tls.keyFile), cert: fs.readFileSync(options.tls.certFile) }
+        : {}),
+      size: options.maxMessageBytes,
+      logger: false,
+      onRcptTo: (address, session, callback) => this.recipient(address, session).then(() => callback(), callback),
+      onData: (stream, session, callback) => {
+        this.message(stream, session).then(() => callback(), callback);
+      },
+    });
+    server.on('error', (error) => this.logger.warn({ err: error }, 'SMTP intake error'));
+    await new Promise<void>((resolve, reject) => {
+      server.server.once('error', reject);
+      server.listen(options.port, options.host, () => resolve());
+    });
+    this.server = server;
+    const address = server.server.address();
+    return typeof address === 'object' && address ? address.port : options.port;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async recipient(address: SMTPServerAddress, _session: SMTPServerSession): Promise<void> {
+    const campaignId = await this.intake.recipient(address.address);
+    if (campaignId === null) throw smtpError(550, `${address.address}: no such intake address`);
+  }
+
+  private async message(stream: Readable & { sizeExceeded?: boolean }, session: SMTPServerSession) {
+    const parsed = await simpleParser(stream);
+    if (stream.sizeExceeded) throw smtpError(552, 'the message is larger than BATCH_MAX_FILE_MB');
+    const to = new Set(addresses(parsed.to));
+    const sender =
+      addresses(parsed.from)[0] || (session.envelope.mailFrom ? session.envelope.mailFrom.address.toLowerCase() : '');
+    // Without a Message-ID the content itself tells a second delivery of the same message.
+    const messageId =
+      parsed.messageId ??
+      `sha256:${crypto
+        .createHash('sha256')
+        .update(parsed.text ?? '')
+        .update(String(parsed.date))
+        .digest('hex')}`;
+    const clientIp = normaliseClientIp(session.remoteAddress ?? '');
+    for (const recipient of session.envelope.rcptTo) {
+      const address = recipient.address.toLowerCase();
+      if (!to.has(address)) continue; // a Cc: or Bcc: copy
+      const campaignId = await this.intake.recipient(address);
+      if (campaignId === null) continue;
+      if (!(await this.intake.claimMessage(campaignId, messageId, sender || null))) continue;
+      for (const attachment of parsed.attachments) {
+        const filename = attachment.filename ?? '';
+        if (!TAKEN_NAME.test(filename)) continue;
+        const result = await this.intake.take({
+          campaignId,
+          channel: 'email',
+          submittedBy: sender || 'unknown sender',
+          filename,
+          bytes: attachment.content,
+          clientIp,
+        });
+        if (!result.ok)
+          this.logger.warn({ campaignId, filename, reason: result.reason }, 'e-mailed file cannot be read');
+      }
+    }
+  }
+}

@@ -1,0 +1,308 @@
+import type { Knex } from 'knex';
+import type { Engine } from './database';
+import { classifyDatabaseError } from './database-errors';
+
+/** How the network pulls a brand's files: where from and as whom (the password sealed). */
+export interface PullSettings {
+  protocol: 'ftp' | 'ftps' | 'sftp';
+  host: string;
+  port: number;
+  directory: string;
+  username: string;
+  /** The password sealed by the secret box (never the password itself). */
+  passwordSealed: string;
+}
+
+/** A campaign's intake settings and its last pull. */
+export interface IntakeSettings {
+  campaignId: number;
+  upload: boolean;
+  email: boolean;
+  pull: PullSettings | null;
+  lastPullAt: number | null;
+  lastPullError: string | null;
+  lastPullTaken: number | null;
+  updatedAt: number;
+}
+
+/** An upload user (FTP and SFTP log-in) of a campaign. */
+export interface IntakeUser {
+  id: number;
+  username: string;
+  passwordHash: string;
+  campaignId: number;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+/** An e-mail address of a campaign; retired ones are refused. */
+export interface IntakeAddress {
+  address: string;
+  campaignId: number;
+  createdAt: number;
+  retiredAt: number | null;
+}
+
+/** A file the network took from a brand's server. */
+export interface PulledFile {
+  campaignId: number;
+  name: string;
+  size: number;
+  mtime: number;
+  contentSha256: string;
+}
+
+const truthy = (value: unknown) => value === true || value === 1 || value === '1';
+const numberOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+
+interface SettingsRow {
+  campaign_id: number;
+  upload: unknown;
+  email: unknown;
+  pull_protocol: string | null;
+  pull_host: string | null;
+  pull_port: number | null;
+  pull_directory: string | null;
+  pull_username: string | null;
+  pull_password_sealed: string | null;
+  last_pull_at: unknown;
+  last_pull_error: string | null;
+  last_pull_taken: unknown;
+  updated_at: unknown;
+}
+
+function settingsFromRow(row: SettingsRow): IntakeSettings {
+  return {
+    campaignId: Number(row.campaign_id),
+    upload: truthy(row.upload),
+    email: truthy(row.email),
+    pull:
+      row.pull_protocol === null
+        ? null
+        : {
+            protocol: row.pull_protocol as PullSettings['protocol'],
+            host: row.pull_host ?? '',
+            port: Number(row.pull_port),
+            directory: row.pull_directory ?? '/',
+            username: row.pull_username ?? '',
+            passwordSealed: row.pull_password_sealed ?? '',
+          },
+    lastPullAt: numberOrNull(row.last_pull_at),
+    lastPullError: row.last_pull_error,
+    lastPullTaken: numberOrNull(row.last_pull_taken),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function pullColumns(pull: PullSettings | null) {
+  return {
+    pull_protocol: pull?.protocol ?? null,
+    pull_host: pull?.host ?? null,
+    pull_port: pull?.port ?? null,
+    pull_directory: pull?.directory ?? null,
+    pull_username: pull?.username ?? null,
+    pull_password_sealed: pull?.passwordSealed ?? null,
+  };
+}
+
+interface UserRow {
+  id: number;
+  username: string;
+  password_hash: string;
+  campaign_id: number;
+  created_at: unknown;
+  revoked_at: unknown;
+}
+
+function userFromRow(row: UserRow): IntakeUser {
+  return {
+    id: Number(row.id),
+    username: row.username,
+    passwordHash: row.password_hash,
+    campaignId: Number(row.campaign_id),
+    createdAt: Number(row.created_at),
+    revokedAt: numberOrNull(row.revoked_at),
+  };
+}
+
+interface AddressRow {
+  address: string;
+  campaign_id: number;
+  created_at: unknown;
+  retired_at: unknown;
+}
+
+function addressFromRow(row: AddressRow): IntakeAddress {
+  return {
+    address: row.address,
+    campaignId: Number(row.campaign_id),
+    createdAt: Number(row.created_at),
+    retiredAt: numberOrNull(row.retired_at),
+  };
+}
+
+/** Reads and writes the intake tables: settings, upload users, e-mail addresses, pulled files, messages. */
+export class IntakeStore {
+  constructor(
+    private readonly knex: Knex,
+    private readonly engine: Engine,
+  ) {}
+
+  /** A campaign's settings, or null when none were ever set. */
+  async settings(campaignId: number): Promise<IntakeSettings | null> {
+    const row = await this.knex('intake_settings').where({ campaign_id: campaignId }).first();
+    return row ? settingsFromRow(row) : null;
+  }
+
+  /** Campaigns with pull settings. */
+  async pulling(): Promise<IntakeSettings[]> {
+    return (await this.knex('intake_settings').whereNotNull('pull_protocol').orderBy('campaign_id')).map(
+      settingsFromRow,
+    );
+  }
+
+  /** Writes a campaign's settings (the last pull is kept). */
+  async saveSettings(
+    campaignId: number,
+    settings: { upload: boolean; email: boolean; pull: PullSettings | null },
+    now: number,
+  ): Promise<void> {
+    const columns = { upload: settings.upload, email: settings.email, ...pullColumns(settings.pull), updated_at: now };
+    // Both engines' upsert: ON CONFLICT (SQLite) / ON DUPLICATE KEY (MySQL), which knex writes per engine.
+    await this.knex('intake_settings')
+      .insert({ campaign_id: campaignId, ...columns })
+      .onConflict('campaign_id')
+      .merge(columns);
+  }
+
+  /** Records a pull attempt: when, how many files it took, and its error (null: it worked). */
+  async recordPull(campaignId: number, at: number, taken: number, error: string | null): Promise<void> {
+    await this.knex('intake_settings')
+      .where({ campaign_id: campaignId })
+      .update({ last_pull_at: at, last_pull_taken: taken, last_pull_error: error });
+  }
+
+  /** Adds an upload user; false when the name is taken (by any campaign, revoked or not). */
+  async createUser(user: { username: string; passwordHash: string; campaignId: number }, now: number) {
+    try {
+      await this.knex('intake_users').insert({
+        username: user.username,
+        password_hash: user.passwordHash,
+        campaign_id: user.campaignId,
+        created_at: now,
+      });
+      return true;
+    } catch (error) {
+      if (classifyDatabaseError(error) === 'duplicate_key') return false;
+      throw error;
+    }
+  }
+
+  /** Revokes a campaign's user; false when it has no such user still active. */
+  async revokeUser(campaignId: number, username: string, now: number): Promise<boolean> {
+    const changed = await this.knex('intake_users')
+      .where({ campaign_id: campaignId, username })
+      .whereNull('revoked_at')
+      .update({ revoked_at: now });
+    return Number(changed) > 0;
+  }
+
+  /** A user by name, revoked or not. */
+  async user(username: string): Promise<IntakeUser | null> {
+    const row = await this.knex('intake_users').where({ username }).first();
+    return row ? userFromRow(row) : null;
+  }
+
+  /** A campaign's users, oldest first. */
+  async users(campaignId: number): Promise<IntakeUser[]> {
+    return (await this.knex('intake_users').where({ campaign_id: campaignId }).orderBy('id')).map(userFromRow);
+  }
+
+  /** A campaign's current (not retired) address, or null. */
+  async currentAddress(campaignId: number): Promise<IntakeAddress | null> {
+    const row = await this.knex('intake_email_addresses')
+      .where({ campaign_id: campaignId })
+      .whereNull('retired_at')
+      .orderBy('id', 'desc')
+      .first();
+    return row ? addressFromRow(row) : null;
+  }
+
+  /** An address by its text (lower case), retired or not. */
+  async address(address: string): Promise<IntakeAddress | null> {
+    const row = await this.knex('intake_email_addresses').where({ address }).first();
+    return row ? addressFromRow(row) : null;
+  }
+
+  /** Retires a campaign's current address and gives it `address`, in one transaction. */
+  async replaceAddress(campaignId: number, address: string, now: number): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      await trx('intake_email_addresses')
+        .where({ campaign_id: campaignId })
+        .whereNull('retired_at')
+        .update({ retired_at: now });
+      await trx('intake_email_addresses').insert({ address, campaign_id: campaignId, created_at: now });
+    });
+  }
+
+  /** True when this file (same name, size and mtime, or same content) was taken for the campaign already. */
+  async pulledBefore(file: Omit<PulledFile, 'contentSha256'> & { contentSha256?: string }): Promise<boolean> {
+    const query = this.knex('intake_pulled_files')
+      .where({ campaign_id: file.campaignId })
+      .andWhere((q) => {
+        q.where({ name: file.name, size: file.size, mtime: file.mtime });
+        if (file.contentSha256) q.orWhere({ content_sha256: file.contentSha256 });
+      })
+      .first('id');
+    return (await query) !== undefined;
+  }
+
+  /**
+   * Claims a pulled file for taking: false when it was claimed already (the unique key decides, so two
+   * instances pulling at once take it once). `batchId` is set by `settlePulled` once the batch is stored.
+   */
+  async claimPulled(file: PulledFile, now: number): Promise<boolean> {
+    try {
+      await this.knex('intake_pulled_files').insert({
+        campaign_id: file.campaignId,
+        name: file.name,
+        size: file.size,
+        mtime: file.mtime,
+        content_sha256: file.contentSha256,
+        taken_at: now,
+      });
+      return true;
+    } catch (error) {
+      if (classifyDatabaseError(error) === 'duplicate_key') return false;
+      throw error;
+    }
+  }
+
+  /** Notes the batch a claimed file became. */
+  async settlePulled(file: PulledFile, batchId: number | null): Promise<void> {
+    await this.knex('intake_pulled_files')
+      .where({ campaign_id: file.campaignId, name: file.name, size: file.size, mtime: file.mtime })
+      .update({ batch_id: batchId });
+  }
+
+  /** Claims a message by its Message-ID's hash: false when it was taken in already. */
+  async claimMessage(message: { idSha256: string; campaignId: number; sender: string | null }, now: number) {
+    try {
+      await this.knex('intake_messages').insert({
+        message_id_sha256: message.idSha256,
+        campaign_id: message.campaignId,
+        sender: message.sender,
+        received_at: now,
+      });
+      return true;
+    } catch (error) {
+      if (classifyDatabaseError(error) === 'duplicate_key') return false;
+      throw error;
+    }
+  }
+
+  /** The engine (kept for engine-specific statements). */
+  get databaseEngine(): Engine {
+    return this.engine;
+  }
+}
