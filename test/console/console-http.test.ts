@@ -1,6 +1,6 @@
 import bcrypt from 'bcrypt';
 import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
-import { buildAffiliate, buildCampaign, buildScene, buildTransaction } from '../support/factories';
+import { buildAffiliate, buildCampaign, buildScene, buildTransaction, rollUpToNow } from '../support/factories';
 import { editByGet } from '../support/linktrust-xml';
 import { startTestServer, TestServer, TEST_ADMIN_TOKEN } from '../support/test-server';
 import { consoleClient, postSignIn, signInForm } from './console-client';
@@ -181,6 +181,28 @@ describe.each(testEngines())('web console over HTTP on %s', (engine) => {
     const page = await client.get(`/admin/transactions/${transaction.id}`);
     expect(page.body).toContain(
       `<dt>Affiliate</dt><dd>Acme &lt;Deals&gt; <span class="muted">(id ${affiliate.id}) · no postback URL</span></dd>`,
+    );
+  });
+
+  it('shows where a history row’s postback stands now, not only that it was queued', async () => {
+    const client = await consoleClient(server.baseUrl);
+    const affiliate = await buildAffiliate(server.services, {
+      postbackUrl: 'http://127.0.0.1:9/pb?t={transaction_id}',
+    });
+    const campaign = await buildCampaign(server.services);
+    const transaction = await buildTransaction(server.services, campaign, affiliate);
+    await rollUpToNow(server.services);
+    const edit = await editByGet(server.baseUrl, {
+      Password: campaign.password ?? '',
+      TransactionID: String(transaction.id),
+      AP: '1.00',
+      executeaffiliatepixel: 'Yes',
+    });
+    expect(edit.body).toContain('True');
+    const [delivery] = await server.services.postbacks.list({ transactionId: transaction.id });
+    const page = (await client.get(`/admin/transactions/${transaction.id}`)).body;
+    expect(page).toContain(
+      `<td data-label="Postback"><a href="#delivery-${delivery.id}">Postback ${delivery.id}</a>: <span class="state state-pending">pending</span></td>`,
     );
   });
 

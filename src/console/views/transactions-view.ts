@@ -67,7 +67,16 @@ function change(before: string, after: string): SafeHtml {
     : html`<span class="change">${before} → <span class="to">${after}</span></span>`;
 }
 
-function historyTable(history: Modification[]): SafeHtml {
+/** A history row's postback: what was decided then, and for a queued one where its delivery stands now. */
+function postbackCell(m: Modification, deliveries: Map<number, PostbackDelivery>): SafeHtml | string {
+  const decided = POSTBACK[m.postback] ?? m.postback;
+  const delivery = m.postback === 'queued' ? deliveries.get(m.id) : undefined;
+  if (!delivery) return decided;
+  return html`<a href="#delivery-${delivery.id}">Postback ${delivery.id}</a>: <span class="state state-${delivery.status}">${delivery.status}</span>`;
+}
+
+function historyTable(history: Modification[], deliveries: PostbackDelivery[] = []): SafeHtml {
+  const byModification = new Map(deliveries.map((d) => [d.modificationId, d]));
   if (history.length === 0) return html`<p>No modifications yet.</p>`;
   const rows = history.map((m) => {
     const changed =
@@ -82,7 +91,7 @@ function historyTable(history: Modification[]): SafeHtml {
 <td data-label="Merchant revenue" class="num">${change(formatMoney(m.before.merchantRevenue), formatMoney(m.after.merchantRevenue))}</td>
 <td data-label="Approved">${change(m.before.approved ? 'yes' : 'no', m.after.approved ? 'yes' : 'no')}</td>
 <td data-label="Reason">${m.reason ?? html`<span class="muted">—</span>`}</td>
-<td data-label="Postback">${POSTBACK[m.postback] ?? m.postback}</td>
+<td data-label="Postback">${postbackCell(m, byModification)}</td>
 </tr>`;
   });
   return html`<div class="table-wrap"><table class="stack"><caption>${history.length} modification${history.length === 1 ? '' : 's'}, oldest first</caption>
@@ -159,7 +168,7 @@ export function transactionView(input: {
 </dl>
 ${t.items ? itemsTable(t.items) : html`<p>No item lines (tracked at order level).</p>`}
 </section>
-<section class="card" aria-labelledby="history-h"><h2 id="history-h">Modification history</h2>${historyTable(input.history)}</section>
+<section class="card" aria-labelledby="history-h"><h2 id="history-h">Modification history</h2>${historyTable(input.history, input.deliveries)}</section>
 <section aria-labelledby="postbacks-h"><h2 id="postbacks-h">Postback deliveries</h2>
 ${input.deliveries.length ? input.deliveries.map((d) => deliveryCard(d, input.attempts, input.session)) : html`<section class="card"><p>No postbacks for this transaction.</p></section>`}
 </section>`;
