@@ -92,7 +92,7 @@ export const NOTICES: Record<string, string> = {
   password: 'Password set. It is not shown again: give it to the merchant now, through a secure channel.',
   'whitelist-added': 'White-list entry added.',
   'whitelist-removed': 'White-list entry removed.',
-  retried: 'The postback is queued again and will be delivered shortly.',
+  retried: 'The postback is queued for a new attempt; the attempts already made stay listed below as they ended.',
   uploaded: 'File uploaded. Its rows are applied in the background; this table updates by itself.',
   'event-type-created': 'Event type created.',
   'event-type-saved': 'Event type saved.',

@@ -239,7 +239,7 @@ describe('web console in chromium (sqlite)', () => {
     await screenshot(page, '05-transaction');
 
     await page.getByRole('button', { name: `Retry postback ${delivery.id}` }).click();
-    expect(await notice()).toContain('queued again');
+    expect(await notice()).toContain('queued for a new attempt');
     expect((await server.services.stores.postbacks.get(delivery.id))?.status).toBe('pending');
 
     await page.goto('/admin/transactions');
