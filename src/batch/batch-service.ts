@@ -156,6 +156,11 @@ export class BatchService {
     return this.deps.store.codeCounts(batchIds);
   }
 
+  /** A page of a batch's refused rows after row `afterRow`, in file order (the console's batch page). */
+  failedRows(id: number, afterRow: number, limit: number): Promise<RowResult[]> {
+    return this.deps.store.results(id, afterRow, limit, true);
+  }
+
   /** The results of a batch's processed rows, in file order, a page at a time (a results file can be long). */
   async *results(id: number): AsyncGenerator<RowResult[]> {
     let afterRow = 0;

@@ -542,14 +542,17 @@ export class BatchStore {
     return counts;
   }
 
-  /** Results of processed rows after `afterRow`, in file order (a page of the results file). */
-  async results(id: number, afterRow: number, limit: number): Promise<RowResult[]> {
+  /**
+   * Results of processed rows after `afterRow`, in file order (a page of the results file); `failedOnly`:
+   * the refused rows alone.
+   */
+  async results(id: number, afterRow: number, limit: number, failedOnly = false): Promise<RowResult[]> {
     const batch = await this.knex('batches').where({ id }).first('kind');
     const kind = (batch?.kind as BatchKind | undefined) ?? 'lead-poster';
     const rows = await this.knex('batch_rows')
       .where({ batch_id: id })
       .andWhere('file_row', '>', afterRow)
-      .whereNotNull('succeeded')
+      .modify((query) => (failedOnly ? query.where('succeeded', false) : query.whereNotNull('succeeded')))
       .orderBy('file_row')
       .limit(limit)
       .select(

@@ -235,6 +235,39 @@ describe.each(testEngines())('web console over HTTP on %s', (engine) => {
     expect(refused.body).toContain('must be a date and time');
   });
 
+  it('pages a batch’s refused rows, 100 at a time, from its own page', async () => {
+    const client = await consoleClient(server.baseUrl);
+    const { campaign, transaction } = await buildScene(server.services);
+    const rows = Array.from({ length: 150 }, (_, i) => `wrong-${i}\t${transaction.id}\t1.00\t2.00\tyes`);
+    const uploaded = await server.services.batches.upload({
+      filename: 'wrong.txt',
+      bytes: Buffer.from(
+        [
+          'Password\tTransactionID\tAP\tMP\tA',
+          ...rows,
+          `${campaign.password}\t${transaction.id}\t3.00\t4.00\tyes`,
+        ].join('\r\n'),
+      ),
+      clientIp: '127.0.0.1',
+      force: false,
+    });
+    if (!uploaded.ok) throw new Error(uploaded.reason);
+    while ((await server.services.batchWorker.runOnce()) !== null) {
+      // to the end
+    }
+    const first = (await client.get(`/admin/batches/${uploaded.batch.id}`)).body;
+    const rowNumbers = (page: string) =>
+      [...page.matchAll(/<td data-label="Row" class="num">(\d+)<\/td>/g)].map((m) => Number(m[1]));
+    expect(rowNumbers(first)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(first).toContain('151 of 151 processed: 1 succeeded, 150 refused');
+    expect(first).toContain('Permanent failure: Invalid authentication credentials');
+    const next = /href="([^"]+)">More refused rows/.exec(first)?.[1] ?? '';
+    expect(next).toBe(`/admin/batches/${uploaded.batch.id}?after=100#failed-h`);
+    const second = (await client.get(next.replace('#failed-h', ''))).body;
+    expect(rowNumbers(second)).toEqual(Array.from({ length: 50 }, (_, i) => i + 101));
+    expect(second).not.toContain('More refused rows');
+  });
+
   it('gives pages an inline icon and answers /favicon.ico with no content instead of a 404', async () => {
     const client = await consoleClient(server.baseUrl);
     expect((await client.get('/admin/campaigns')).body).toContain('<link rel="icon" href="data:image/svg+xml,');

@@ -165,6 +165,27 @@ describe.each(testEngines())('impact.com files applied through the core on %s', 
     const table = (await console.get('/admin/batches/table')).body;
     const line = new RegExp(`<tr id="batch-${batch.id}">[\\s\\S]*?</tr>`).exec(table)?.[0] ?? '';
     expect(line).toContain('impact.com<br><span class="small muted">admin API</span>');
+    expect(line).toContain(`<a href="/admin/batches/${batch.id}">${batch.id}</a>`);
+    // The batch's own page lists the refused rows with their codes, in file order.
+    const page = (await console.get(`/admin/batches/${batch.id}`)).body;
+    const refused = [
+      ...page.matchAll(/<td data-label="Row" class="num">(\d+)<\/td>\s*<td data-label="Code"><code>([^<]*)<\/code>/g),
+    ];
+    expect(refused.map((m) => [Number(m[1]), m[2]])).toEqual([
+      [2, 'MALFORMED'],
+      [3, 'ActionTrackerId: ActionTrackerId value is invalid'],
+      [4, 'ActionTrackerId: ActionTrackerId value is invalid'],
+      [5, 'ACTION_NOT_FOUND'],
+      [6, 'BAD_DISPOSITION'],
+      [7, 'ALREADY_LOCKED'],
+      [9, 'ALREADY_REVERSED'],
+      [11, 'ALREADY_APPROVED'],
+      [12, 'MAX_MODIFICATIONS_REACHED'],
+      [13, 'NO_CHANGE'],
+      [14, 'NO_CHANGE'],
+    ]);
+    expect(page).toContain('15 of 15 processed: 4 succeeded, 11 refused');
+    expect((await console.get('/admin/batches/999999999')).status).toBe(404);
     const counts = [...line.matchAll(/<span class="small nowrap">([^<]+)<\/span>/g)].map((m) => m[1]);
     expect(counts.slice(0, 4)).toEqual([
       'ActionTrackerId: ActionTrackerId value is invalid 2',

@@ -5,9 +5,11 @@ import type { StoredBatch } from '../../batch/batch-service';
 import { resultsCsvFor } from '../../impact/impact-results-csv';
 import { actorOf, ConsoleContext, idFrom, noticeFor, route, seeOther, sendPage, sessionOf } from '../console-context';
 import type { MultipartPart } from '../multipart';
-import { batchesView, batchTableView } from '../views/batches-view';
+import { batchesView, batchTableView, batchView } from '../views/batches-view';
 
 const LIST_LIMIT = 50;
+/** Refused rows per page of a batch's page. */
+const FAILED_PAGE = 100;
 
 /** The newest batches, with the impact.com codes of each impact batch's rows. */
 async function listed(context: ConsoleContext) {
@@ -103,6 +105,30 @@ export function batchRoutes(router: Router, context: ConsoleContext): void {
         res,
         `/admin/batches?done=${batch.duplicateOf !== null && !batch.forced ? 'duplicate' : 'uploaded'}#batch-${batch.id}`,
       );
+    }),
+  );
+
+  router.get(
+    '/batches/:id',
+    route(async (req, res) => {
+      const id = idFrom(req.params.id);
+      const batch = id === null ? null : await context.batches.get(id);
+      if (!batch) {
+        await showBatches(req, res, context, { problems: ['That batch does not exist.'], status: 404 });
+        return;
+      }
+      const after = idFrom(req.query.after) ?? 0;
+      const failed = await context.batches.failedRows(batch.id, after, FAILED_PAGE);
+      const codes = batch.kind === 'impact' ? (await context.batches.codeCounts([batch.id])).get(batch.id) : undefined;
+      const nextHref =
+        failed.length === FAILED_PAGE
+          ? `/admin/batches/${batch.id}?after=${failed[failed.length - 1].rowNumber}#failed-h`
+          : null;
+      sendPage(req, res, context, {
+        title: `Batch ${batch.id}`,
+        section: 'batches',
+        body: batchView({ batch, codes, failed, nextHref }),
+      });
     }),
   );
 

@@ -1,4 +1,5 @@
 import type { Batch } from '../../store/batch-store';
+import type { RowResult } from '../../core/row-result';
 import { html, SafeHtml, time } from '../html';
 import { csrfField, PageSession } from './layout';
 
@@ -44,7 +45,7 @@ export function batchTableView(batches: Batch[], codes: BatchCodeCounts = new Ma
   const active = batches.some((b) => RUNNING.has(b.state));
   const rows = batches.map(
     (b) => html`<tr id="batch-${b.id}">
-<td data-label="ID" class="num">${b.id}</td>
+<td data-label="ID" class="num"><a href="/admin/batches/${b.id}">${b.id}</a></td>
 <td data-label="File">${b.filename}${b.duplicateOf !== null ? html`<br><span class="small muted">${b.forced ? 'Re-upload of' : 'Duplicate of'} batch ${b.duplicateOf}${b.forced ? ', applied again' : ', not applied'}</span>` : ''}</td>
 <td data-label="Kind">${kindCell(b)}</td>
 <td data-label="State">${stateOf(b)}${b.error ? html`<br><span class="small">${b.error}</span>` : ''}${codesLine(codes.get(b.id))}</td>
@@ -79,4 +80,49 @@ export function batchesView(input: {
 <div class="actions"><button type="submit">Upload and apply</button></div>
 </form></section>
 <section class="card" aria-labelledby="subs-h"><h2 id="subs-h">Submissions</h2>${batchTableView(input.batches, input.codes)}</section>`;
+}
+
+/** One batch: what it is, where it came from, its counts and codes, and its refused rows a page at a time. */
+export function batchView(input: {
+  batch: Batch;
+  codes: Array<{ code: string; count: number }> | undefined;
+  failed: RowResult[];
+  /** The link to the next page of refused rows, when there may be more. */
+  nextHref: string | null;
+}): SafeHtml {
+  const b = input.batch;
+  const rows = input.failed.map(
+    (r) => html`<tr><td data-label="Row" class="num">${r.rowNumber}</td>
+${b.kind === 'impact' ? html`<td data-label="Code"><code>${r.code ?? ''}</code></td>` : ''}
+<td data-label="Message">${r.message}</td>
+<td data-label="Identifier"><code>${rowIdentifier(r)}</code></td></tr>`,
+  );
+  const failedTable = input.failed.length
+    ? html`<div class="table-wrap"><table class="stack"><caption>Refused rows, in file order</caption>
+<thead><tr><th scope="col" class="num">Row</th>${b.kind === 'impact' ? html`<th scope="col">Code</th>` : ''}<th scope="col">Message</th><th scope="col">Identifier</th></tr></thead>
+<tbody>${rows}</tbody></table></div>
+${input.nextHref ? html`<p class="pager"><a href="${input.nextHref}">More refused rows</a></p>` : ''}`
+    : html`<p>${b.processed === 0 ? 'No row processed yet.' : 'No row was refused.'}</p>`;
+  return html`<section class="card" aria-labelledby="batch-h"><h2 id="batch-h">${b.filename}</h2>
+<dl class="facts">
+<dt>Kind</dt><dd>${kindCell(b)}</dd>
+<dt>State</dt><dd>${stateOf(b)}${b.error ? html`<br><span class="small">${b.error}</span>` : ''}${codesLine(input.codes)}</dd>
+<dt>Rows</dt><dd>${b.processed} of ${b.records} processed: ${b.succeeded} succeeded, ${b.failed} refused</dd>
+${b.duplicateOf !== null ? html`<dt>Same content as</dt><dd><a href="/admin/batches/${b.duplicateOf}">batch ${b.duplicateOf}</a>${b.forced ? ' (applied again)' : ''}</dd>` : ''}
+<dt>Uploaded</dt><dd>${time(b.createdAt)}</dd><dt>Finished</dt><dd>${time(b.finishedAt)}</dd>
+<dt>Results</dt><dd>${b.processed > 0 ? html`<a href="/admin/batches/${b.id}/results" download>Download the results (CSV)</a>` : html`<span class="muted">—</span>`}</dd>
+</dl></section>
+<section class="card" aria-labelledby="failed-h"><h2 id="failed-h">Refused rows</h2>${failedTable}</section>`;
+}
+
+/** What a row named its action or transaction by, as the results file echoes it. */
+function rowIdentifier(r: RowResult): string {
+  return (
+    r.actionId ||
+    r.oid ||
+    r.transactionId ||
+    r.clickId ||
+    (r.merchantReferenceId ? `${r.merchantReferenceId} / ${r.cid}` : '') ||
+    '—'
+  );
 }
