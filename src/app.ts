@@ -15,6 +15,8 @@ import { metricsRoute } from './metrics/metrics-route';
 import { SchemaReadiness } from './store/schema-readiness';
 import { postbackRoutes } from './postbacks/postbacks-router';
 import { processingRoutes } from './processing/processing-router';
+import { apiAccountRoutes } from './impact-api/api-accounts-router';
+import { impactApiRouter } from './impact-api/impact-api-router';
 
 /**
  * helmet's options for every answer. An XML/JSON API: no inline scripts or frames anywhere; the console
@@ -139,8 +141,15 @@ export function createExpressApp(services: Services): express.Express {
         processingRoutes({ processing: services.processing }),
         batchRoutes({ batches: services.batches, maxFileBytes: config.batches.maxFileBytes }),
         eventTypeRoutes({ eventTypes: services.eventTypes }),
+        apiAccountRoutes({ apiAccounts: services.apiAccounts }),
       ],
     }),
+  );
+
+  // impact.com's REST API (Actions, APISubmissions, FTPFileSubmissions), as its clients call it.
+  app.use(
+    '/Advertisers',
+    impactApiRouter({ gate: services.impactApiGate, impactApi: services.impactApi, readiness, logger }),
   );
 
   // The web console: its own CSP, cookies and CSRF checks live in its router.
@@ -156,6 +165,7 @@ export function createExpressApp(services: Services): express.Express {
       consoleAuth: services.consoleAuth,
       consoleAudit: services.consoleAudit,
       admin: services.admin,
+      apiAccounts: services.apiAccounts,
       eventTypes: services.eventTypes,
       processing: services.processing,
       batches: services.batches,

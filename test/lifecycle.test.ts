@@ -8,7 +8,7 @@ import { createTestDatabase, testEngines } from './support/databases';
 function recordingParts(
   events: string[],
   failing: string[] = [],
-  defaults = { postbackWorker: true, batchWorker: false, scheduler: true },
+  defaults = { postbackWorker: true, batchWorker: false, impactApiWorker: false, scheduler: true },
 ) {
   const step = (name: string) => async () => {
     events.push(name);
@@ -24,6 +24,7 @@ function recordingParts(
   const parts: LifecycleParts = {
     postbackWorker: runs('postbackWorker'),
     batchWorker: runs('batchWorker'),
+    impactApiWorker: runs('impactApiWorker'),
     scheduler: runs('scheduler'),
     sweepIdempotency: async () => events.push('sweep'),
     postbackDispatcher: { close: step('postbackDispatcher close') },
@@ -40,6 +41,7 @@ const STOP_ORDER = [
   'scheduler stop',
   'postbackWorker stop',
   'batchWorker stop',
+  'impactApiWorker stop',
   'postbackDispatcher close',
   'limiter close',
   'passwords close',

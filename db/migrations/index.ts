@@ -17,6 +17,8 @@ import * as actions from './20261205050000_actions';
 import * as actionModificationCounts from './20261205050100_action_modification_counts';
 import * as impactBatches from './20261205100000_impact_batches';
 import * as batchSources from './20261205150000_batch_sources';
+import * as impactApi from './20261205300000_impact_api';
+import * as batchCampaignUnsigned from './20261205300100_batch_campaign_unsigned';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
 interface MigrationModule {
@@ -45,6 +47,8 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261205050100_action_modification_counts', actionModificationCounts],
   ['20261205100000_impact_batches', impactBatches],
   ['20261205150000_batch_sources', batchSources],
+  ['20261205300000_impact_api', impactApi],
+  ['20261205300100_batch_campaign_unsigned', batchCampaignUnsigned],
 ];
 
 /** knex migration source over the list above. */
