@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { AdminService } from '../admin/admin-service';
+import type { ApiAccountService } from '../impact-api/api-account-service';
 import type { BatchService } from '../batch/batch-service';
 import type { EventTypeService } from '../event-types/event-type-service';
 import type { Logger } from '../logger';
@@ -15,6 +16,8 @@ export interface ConsoleContext {
   auth: ConsoleAuth;
   audit: ConsoleAuditLog;
   admin: AdminService;
+  /** impact.com API accounts (the API accounts page). */
+  apiAccounts: ApiAccountService;
   eventTypes: EventTypeService;
   postbacks: PostbackService;
   processing: ProcessingService;
@@ -90,6 +93,7 @@ export const NOTICES: Record<string, string> = {
   password: 'Password set. It is not shown again: give it to the merchant now, through a secure channel.',
   'whitelist-added': 'White-list entry added.',
   'whitelist-removed': 'White-list entry removed.',
+  'api-account-revoked': 'API account revoked: its token no longer signs in.',
   retried: 'The postback is queued again and will be delivered shortly.',
   uploaded: 'File uploaded. Its rows are applied in the background; this table updates by itself.',
   'event-type-created': 'Event type created.',

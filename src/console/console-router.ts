@@ -6,6 +6,7 @@ import { clearConsoleCookie, readCookie, SESSION_COOKIE } from './console-cookie
 import { actorOf, ConsoleContext, route } from './console-context';
 import { requireCsrf, requireSession, sendRefusal } from './console-guard';
 import { boundaryOf, parseMultipart } from './multipart';
+import { apiAccountsRoutes } from './routes/api-accounts-routes';
 import { auditRoutes } from './routes/audit-routes';
 import { batchRoutes } from './routes/batch-routes';
 import { campaignRoutes } from './routes/campaign-routes';
@@ -111,6 +112,7 @@ export function consoleRouter(context: ConsoleContext): Router {
   campaignRoutes(router, context);
   eventTypeRoutes(router, context);
   whitelistRoutes(router, context);
+  apiAccountsRoutes(router, context);
   transactionRoutes(router, context);
   batchRoutes(router, context);
   processingRoutes(router, context);
@@ -173,7 +175,15 @@ export function consoleRouter(context: ConsoleContext): Router {
 /** What the console uses of the app's services: the slice `createApp` hands it. */
 export type ConsoleServices = Pick<
   Services,
-  'consoleAuth' | 'consoleAudit' | 'admin' | 'eventTypes' | 'postbacks' | 'processing' | 'batches' | 'logger'
+  | 'consoleAuth'
+  | 'consoleAudit'
+  | 'admin'
+  | 'apiAccounts'
+  | 'eventTypes'
+  | 'postbacks'
+  | 'processing'
+  | 'batches'
+  | 'logger'
 > & {
   /** BATCH_MAX_FILE_MB, in bytes. */
   maxUploadBytes: number;
@@ -185,6 +195,7 @@ export function consoleRouterFor(services: ConsoleServices): Router {
     auth: services.consoleAuth,
     audit: services.consoleAudit,
     admin: services.admin,
+    apiAccounts: services.apiAccounts,
     eventTypes: services.eventTypes,
     postbacks: services.postbacks,
     processing: services.processing,
