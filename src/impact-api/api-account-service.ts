@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { ApiAccount, ApiAccountStore } from '../store/api-account-store';
+import type { AfterChange } from '../store/after-change';
 import type { CampaignStore } from '../store/campaign-store';
 
 /** An account as the admin API shows it: never its token (nor the token's hash). */
@@ -35,21 +36,24 @@ export class ApiAccountService {
     this.now = deps.now ?? Date.now;
   }
 
-  /** Creates an account for existing campaigns; its SID and token (answered this once). */
-  async create(input: { name: string; campaignIds: number[] }): Promise<CreatedApiAccount> {
+  /**
+   * Creates an account for existing campaigns; its SID and token (answered this once). `afterChange` runs in
+   * the account's own transaction (the console's audit entry), with the account as shown — never the token.
+   */
+  async create(
+    input: { name: string; campaignIds: number[] },
+    afterChange?: AfterChange<ApiAccountView>,
+  ): Promise<CreatedApiAccount> {
     const campaignIds = [...new Set(input.campaignIds)].sort((a, b) => a - b);
     for (const id of campaignIds)
       if (!(await this.deps.campaigns.get(id))) return { ok: false, message: `campaignIds: campaign ${id} not found` };
     // impact.com's SIDs are "IR" and 32 more characters.
     const accountSid = `IR${crypto.randomBytes(16).toString('hex').toUpperCase()}`;
     const authToken = crypto.randomBytes(32).toString('base64url');
-    const account = await this.deps.apiAccounts.create({
-      accountSid,
-      name: input.name,
-      tokenSha256: sha256(authToken),
-      campaignIds,
-      createdAt: this.now(),
-    });
+    const account = await this.deps.apiAccounts.create(
+      { accountSid, name: input.name, tokenSha256: sha256(authToken), campaignIds, createdAt: this.now() },
+      afterChange && ((tx, created) => afterChange(tx, view(created))),
+    );
     return { ok: true, account: view(account), authToken };
   }
 
@@ -58,9 +62,16 @@ export class ApiAccountService {
     return (await this.deps.apiAccounts.list()).map(view);
   }
 
-  /** Revokes an account: its token no longer signs in. The account, or null when there is none. */
-  async revoke(accountSid: string): Promise<ApiAccountView | null> {
-    await this.deps.apiAccounts.revoke(accountSid, this.now());
+  /**
+   * Revokes an account: its token no longer signs in. The account, or null when there is none.
+   * `afterChange` runs in the revocation's transaction, only when this call revoked it.
+   */
+  async revoke(accountSid: string, afterChange?: AfterChange<string>): Promise<ApiAccountView | null> {
+    await this.deps.apiAccounts.revoke(
+      accountSid,
+      this.now(),
+      afterChange && ((tx, revoked) => (revoked ? afterChange(tx, accountSid) : Promise.resolve())),
+    );
     const account = await this.deps.apiAccounts.findBySid(accountSid);
     return account ? view(account) : null;
   }

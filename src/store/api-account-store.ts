@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { withAfterChange, type AfterChange } from './after-change';
 import type { Db } from './unit-of-work';
 
 /** An impact.com API account: the SID a brand's client signs in with, and the campaigns it may touch. */
@@ -22,8 +23,8 @@ type Row = Record<string, unknown>;
 export class ApiAccountStore {
   constructor(private readonly knex: Knex) {}
 
-  /** Stores an account with its campaigns, in one transaction. */
-  async create(account: NewApiAccount): Promise<ApiAccount> {
+  /** Stores an account with its campaigns, in one transaction (with `afterChange`, the console's audit entry). */
+  async create(account: NewApiAccount, afterChange?: AfterChange<ApiAccount>): Promise<ApiAccount> {
     return this.knex.transaction(async (tx) => {
       const [id] = await tx('api_accounts').insert({
         account_sid: account.accountSid,
@@ -35,7 +36,9 @@ export class ApiAccountStore {
         await tx('api_account_campaigns').insert(
           account.campaignIds.map((campaignId) => ({ account_id: Number(id), campaign_id: campaignId })),
         );
-      return { ...account, id: Number(id), revokedAt: null };
+      const created: ApiAccount = { ...account, id: Number(id), revokedAt: null };
+      await afterChange?.(tx, created);
+      return created;
     });
   }
 
@@ -58,13 +61,19 @@ export class ApiAccountStore {
     return this.withCampaigns(await db('api_accounts').orderBy('id'), db);
   }
 
-  /** Marks an account revoked; false when there is no such account or it was revoked already. */
-  async revoke(accountSid: string, now: number, db: Db = this.knex): Promise<boolean> {
-    return (
-      (await db('api_accounts')
-        .where({ account_sid: accountSid })
-        .whereNull('revoked_at')
-        .update({ revoked_at: now })) > 0
+  /**
+   * Marks an account revoked; false when there is no such account or it was revoked already. `afterChange`
+   * runs in the same transaction (the console's audit entry).
+   */
+  async revoke(accountSid: string, now: number, afterChange?: AfterChange<boolean>): Promise<boolean> {
+    return withAfterChange(
+      this.knex,
+      async (db) =>
+        (await db('api_accounts')
+          .where({ account_sid: accountSid })
+          .whereNull('revoked_at')
+          .update({ revoked_at: now })) > 0,
+      afterChange,
     );
   }
 

@@ -1,6 +1,6 @@
 import type { Request, Response, Router } from 'express';
 import { MAX_CAMPAIGN_ID } from '../../core/identifier-limits';
-import { MAX_ACCOUNT_CAMPAIGNS } from '../../impact-api/api-account-service';
+import { MAX_ACCOUNT_CAMPAIGNS, type ApiAccountView } from '../../impact-api/api-account-service';
 import { actorOf, ConsoleContext, field, noticeFor, route, seeOther, sendPage, sessionOf } from '../console-context';
 import { apiAccountsView, type ApiAccountForm, type NewCredentials } from '../views/api-accounts-view';
 
@@ -74,14 +74,16 @@ export function apiAccountsRoutes(router: Router, context: ConsoleContext): void
       const campaignIds = campaignIdsOf(form.campaignIds);
       if (typeof campaignIds === 'string') problems.push(campaignIds);
       if (problems.length === 0 && typeof campaignIds !== 'string') {
-        const created = await context.apiAccounts.create({ name: form.name, campaignIds });
+        // Never the token in the audit entry: the audit log is read by every console user.
+        const audit = context.audit.within<ApiAccountView>(
+          actorOf(req, res),
+          'api_account.create',
+          (account) => `API account ${account.accountSid}`,
+          (account) => ({ name: account.name, campaignIds: account.campaignIds }),
+        );
+        const created = await context.apiAccounts.create({ name: form.name, campaignIds }, audit);
         if (created.ok) {
-          const { accountSid, campaignIds: held } = created.account;
-          // Never the token: the audit log is read by every console user.
-          await context.audit.record(actorOf(req, res), 'api_account.create', `API account ${accountSid}`, {
-            name: form.name,
-            campaignIds: held,
-          });
+          const { accountSid } = created.account;
           await showAccounts(req, res, context, { created: { accountSid, authToken: created.authToken }, status: 201 });
           return;
         }
@@ -95,12 +97,12 @@ export function apiAccountsRoutes(router: Router, context: ConsoleContext): void
     '/api-accounts/:sid/revoke',
     route(async (req, res) => {
       const sid = String(req.params.sid);
-      const revoked = SID.test(sid) ? await context.apiAccounts.revoke(sid) : null;
+      const audit = context.audit.within<string>(actorOf(req, res), 'api_account.revoke', `API account ${sid}`);
+      const revoked = SID.test(sid) ? await context.apiAccounts.revoke(sid, audit) : null;
       if (!revoked) {
         await showAccounts(req, res, context, { problems: ['That API account does not exist.'], status: 404 });
         return;
       }
-      await context.audit.record(actorOf(req, res), 'api_account.revoke', `API account ${sid}`, null);
       seeOther(res, '/admin/api-accounts?done=api-account-revoked');
     }),
   );
