@@ -62,6 +62,7 @@ export const SCENARIOS = [
   'mixed',
   'bulk',
   'bulk-impact',
+  'impact-api',
   'floor-full',
 ] as const;
 const DEFAULT_SCENARIOS = SCENARIOS.filter((scenario) => scenario !== 'floor-full');

@@ -15,6 +15,7 @@ import {
 import type { BenchEngine, BenchOptions, Scenario } from './bench-options';
 import { BulkResult, batchesRouteExists, runBulkScenario } from './bulk';
 import { ChildServer, freePort, startChildServer } from './child-server';
+import { IMPACT_API_BENCH_RATE_LIMIT, runImpactApiLoad } from './impact-api-load';
 import { classifyAnswer, LoadResult, startLoad } from './load';
 import { ManyAddressFloodResult, runManyAddressFlood } from './many-address-flood';
 import {
@@ -57,7 +58,12 @@ export interface EngineRun {
   floodPairs: FloodPair[];
   /** The flood's many-address variant (`flood-many`), when it ran. */
   manyAddressFlood: ManyAddressFloodResult | null;
+  /** Why the impact.com API scenario (`impact-api`) did not run, when it did not. */
+  impactApiSkipped: string | null;
 }
+
+/** The label of the impact.com API's rows: a modification taken in, up to its `QUEUED` answer. */
+export const IMPACT_API_SCENARIO = 'impact.com API: PUT /Advertisers/:sid/Actions → QUEUED';
 
 /**
  * The pair whose `value` is the median; of an even count, the middle one that flatters least (`lower` for
@@ -431,6 +437,26 @@ class EngineBench {
     return result;
   }
 
+  /**
+   * The impact.com API's intake against `own` (a server of its own, whose hourly call limit is out of the
+   * way): PUT → QUEUED at 10 connections, beside the success path's row at 10. Returns why it did not run.
+   */
+  async impactApi(own: ChildServer, adminToken: string): Promise<string | null> {
+    const sampler = await this.settle(own);
+    const measured = await runImpactApiLoad({
+      baseUrl: own.baseUrl,
+      adminToken,
+      transactions: this.transactions,
+      connections: 10,
+      durationSeconds: this.options.durationSeconds,
+    });
+    const usage = sampler.stop();
+    if (measured.load === null) return measured.skipped;
+    this.report(IMPACT_API_SCENARIO, measured.load, usage);
+    this.rows.push(this.row(IMPACT_API_SCENARIO, measured.load, usage));
+    return null;
+  }
+
   /** The bulk upload with edits at 10 connections meanwhile; returns why it did not run or finish, or null. */
   async bulk(
     adminToken: string,
@@ -602,6 +628,28 @@ export async function runEngine(
         ? await bench.bulk(adminToken, 'impact')
         : { result: null, skipped: 'not selected' };
     if (bulkImpact.skipped) log(`${engine}: impact.com bulk scenario: ${bulkImpact.skipped}`);
+    let impactApiSkipped: string | null = 'not selected';
+    if (wanted('impact-api')) {
+      const port = await freePort();
+      const own = await startChildServer({
+        name: `txedit (${engine}, impact.com API)`,
+        script: path.join(options.root, 'dist/src/server.js'),
+        port,
+        env: {
+          ...serverEnv(options, database, port, adminToken),
+          IMPACT_API_RATE_LIMIT_PER_HOUR: IMPACT_API_BENCH_RATE_LIMIT,
+        },
+        nodeArgs: [...startNodeFlags(options.root), ...profileArgs(options, `server-${engine}-impact-api`)],
+      });
+      try {
+        impactApiSkipped = await bench.impactApi(own, adminToken);
+      } catch (error) {
+        impactApiSkipped = `failed: ${(error as Error).message.slice(0, 300)}`;
+      } finally {
+        await own.stop();
+      }
+      if (impactApiSkipped) log(`${engine}: impact.com API scenario: ${impactApiSkipped}`);
+    }
 
     for (const child of children.splice(0)) await child.stop();
     const inspected = await inspectBenchDatabase(database.config);
@@ -621,6 +669,7 @@ export async function runEngine(
       lowConcurrencyPairs,
       floodPairs,
       manyAddressFlood,
+      impactApiSkipped,
     };
   } finally {
     for (const child of children) await child.stop().catch(() => undefined);

@@ -109,6 +109,7 @@ async function main(): Promise<void> {
       lowConcurrencyPairs: run.lowConcurrencyPairs,
       floodPairs: run.floodPairs,
       manyAddressFlood: run.manyAddressFlood,
+      impactApiSkipped: run.impactApiSkipped,
     })),
     rows,
   });

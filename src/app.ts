@@ -17,6 +17,8 @@ import { SchemaReadiness } from './store/schema-readiness';
 import { postbackRoutes } from './postbacks/postbacks-router';
 import { refusalRoutes } from './refusals/refusals-router';
 import { processingRoutes } from './processing/processing-router';
+import { apiAccountRoutes } from './impact-api/api-accounts-router';
+import { impactApiRouter } from './impact-api/impact-api-router';
 
 /**
  * helmet's options for every answer. An XML/JSON API: no inline scripts or frames anywhere; the console
@@ -156,8 +158,15 @@ export function createExpressApp(services: Services): express.Express {
         batchRoutes({ batches: services.batches, maxFileBytes: config.batches.maxFileBytes }),
         eventTypeRoutes({ eventTypes: services.eventTypes }),
         intakeRoutes({ intake: services.intake }),
+        apiAccountRoutes({ apiAccounts: services.apiAccounts }),
       ],
     }),
+  );
+
+  // impact.com's REST API (Actions, APISubmissions, FTPFileSubmissions), as its clients call it.
+  app.use(
+    '/Advertisers',
+    impactApiRouter({ gate: services.impactApiGate, impactApi: services.impactApi, readiness, logger }),
   );
 
   // The web console: its own CSP, cookies and CSRF checks live in its router.
@@ -173,6 +182,7 @@ export function createExpressApp(services: Services): express.Express {
       consoleAuth: services.consoleAuth,
       consoleAudit: services.consoleAudit,
       admin: services.admin,
+      apiAccounts: services.apiAccounts,
       eventTypes: services.eventTypes,
       processing: services.processing,
       batches: services.batches,

@@ -56,6 +56,13 @@ import { createPullRun } from './intake/pull-run';
 import { createPullScheduler } from './intake/pull-scheduler';
 import { FailureBrake } from './modification/failure-brake';
 import { createIntakeServers } from './intake/intake-servers';
+import { ApiAccountStore } from './store/api-account-store';
+import { ApiSubmissionStore } from './store/api-submission-store';
+import { ApiAccountService } from './impact-api/api-account-service';
+import { ImpactApiService } from './impact-api/impact-api-service';
+import { ImpactApiGate } from './impact-api/impact-api-gate';
+import { ImpactApiWorker } from './impact-api/impact-api-worker';
+import { MemoryCallRateLimiter, RedisCallRateLimiter, type CallRateLimiter } from './auth/call-rate-limiter';
 
 /** Every store, built over one database handle. */
 export function createStores(db: Database) {
@@ -80,6 +87,8 @@ export function createStores(db: Database) {
     dailyStatistics: new DailyStatisticsStore(db.knex),
     reports: new ReportQueries(db.knex, db.engine),
     intake: new IntakeStore(db.knex, db.engine),
+    apiAccounts: new ApiAccountStore(db.knex),
+    apiSubmissions: new ApiSubmissionStore(db.knex, sql),
     /** Opens the units of work (knex transactions) the services own; the stores take them as `Tx`. */
     units: new UnitOfWork(db.knex),
   };
@@ -103,13 +112,16 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
       logger.warn({ err: error }, `${message}; password checks of suspect clients run in-process meanwhile`),
     now: options.now,
   });
-  const limiter: FailureLimiter = config.security.redisUrl
-    ? new RedisFailureLimiter(
-        new Redis(config.security.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false }),
-        config.security.rateLimitWindowMs,
-        logger,
-      )
+  // One Redis connection (REDIS_URL) for the counters every instance shares; the failed-attempt limiter closes it.
+  const redis = config.security.redisUrl
+    ? new Redis(config.security.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    : null;
+  const limiter: FailureLimiter = redis
+    ? new RedisFailureLimiter(redis, config.security.rateLimitWindowMs, logger)
     : new MemoryFailureLimiter(config.security.rateLimitWindowMs, options.now);
+  const callLimiter: CallRateLimiter = redis
+    ? new RedisCallRateLimiter(redis, logger, options.now)
+    : new MemoryCallRateLimiter(options.now);
   const postbackDispatcher = createGuardedDispatcher({ allowPrivateNetworks: config.postbacks.allowPrivateNetworks });
   const postbackWorker = new PostbackWorker(stores.postbacks, postbackDispatcher, logger, {
     ...config.postbacks,
@@ -208,6 +220,32 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     logger,
     now: options.now,
   });
+  // impact.com's REST API: accounts, the door (Basic auth, brake, calls per hour), the queue and its worker.
+  const apiAccounts = new ApiAccountService({ ...stores, now: options.now });
+  const impactApiGate = new ImpactApiGate({
+    accounts: apiAccounts,
+    failures: limiter,
+    ipFailures: config.security.rateLimitIpFailures,
+    calls: callLimiter,
+    callsPerHour: config.impactApi.rateLimitPerHour,
+  });
+  const impactApiWorker = new ImpactApiWorker(
+    {
+      submissions: stores.apiSubmissions,
+      accounts: stores.apiAccounts,
+      modifications: impact,
+      accountCurrency: config.batches.accountCurrency,
+      logger,
+    },
+    { concurrency: db.engine === 'sqlite' ? 2 : 4, now: options.now },
+  );
+  const impactApi = new ImpactApiService({
+    submissions: stores.apiSubmissions,
+    batches,
+    accountCurrency: config.batches.accountCurrency,
+    onQueued: () => impactApiWorker.wake(),
+    now: options.now,
+  });
   // One brake for both admin doors: guesses at the API and at the console's sign-in count together.
   const adminAuthBrake = new AdminAuthBrake(limiter, {
     failures: config.security.rateLimitAdminFailures,
@@ -242,6 +280,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
   const lifecycle = createLifecycle({
     postbackWorker,
     batchWorker,
+    impactApiWorker,
     scheduler,
     intakePulls,
     intakeServers,
@@ -254,6 +293,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     defaults: {
       postbackWorker: config.postbacks.workerEnabled,
       batchWorker: config.batches.workerEnabled,
+      impactApiWorker: config.impactApi.workerEnabled,
       scheduler: true,
     },
     logger,
@@ -281,6 +321,10 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     batchWorker,
     intake,
     intakeServers,
+    apiAccounts,
+    impactApiGate,
+    impactApi,
+    impactApiWorker,
     metrics,
     instruments,
     refusals,

@@ -335,6 +335,12 @@ const settings = {
     /** Verify a brand's FTPS certificate (false only for a test server's self-signed one). */
     pullVerifyTls: setting('INTAKE_PULL_VERIFY_TLS', bool().default(true)),
   },
+  impactApi: {
+    /** Run the worker applying impact.com API submissions inside the server process. */
+    workerEnabled: setting('IMPACT_API_WORKER', bool().default(true)),
+    /** Calls one impact.com API account may make per hour (impact.com's own default). */
+    rateLimitPerHour: setting('IMPACT_API_RATE_LIMIT_PER_HOUR', int(1, 1_000_000).default(1000)),
+  },
   /**
    * Where the data lives: `sqlite:PATH`, `sqlite::memory:`, or `mysql://user:pass@host:port/db`.
    * Read last, so that its problem follows the others' in the error.

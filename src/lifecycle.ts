@@ -6,6 +6,8 @@ export interface BackgroundParts {
   postbackWorker: boolean;
   /** The batch worker (uploaded files). */
   batchWorker: boolean;
+  /** The worker applying impact.com API submissions. */
+  impactApiWorker: boolean;
   /** The processing scheduler (hourly roll-up, nightly processing) and the hourly sweep of expired idempotent answers. */
   scheduler: boolean;
 }
@@ -14,7 +16,7 @@ export interface BackgroundParts {
 export interface Lifecycle {
   /**
    * Starts the background parts: each one `parts` names as given, the others as the config says
-   * (POSTBACK_WORKER, BATCH_WORKER; the scheduler always). Does nothing once stop() was called.
+   * (POSTBACK_WORKER, BATCH_WORKER, IMPACT_API_WORKER; the scheduler always). Does nothing once stop() was called.
    */
   start(parts?: Partial<BackgroundParts>): void;
   /**
@@ -39,6 +41,7 @@ interface Closes {
 export interface LifecycleParts {
   postbackWorker: Runs;
   batchWorker: Runs;
+  impactApiWorker: Runs;
   scheduler: Runs;
   /** Pulls from brands' servers (started with the scheduler). */
   intakePulls?: Runs;
@@ -72,6 +75,7 @@ export function createLifecycle(parts: LifecycleParts): Lifecycle {
     const run = { ...parts.defaults, ...wanted };
     if (run.postbackWorker) parts.postbackWorker.start();
     if (run.batchWorker) parts.batchWorker.start();
+    if (run.impactApiWorker) parts.impactApiWorker.start();
     if (run.scheduler) {
       parts.scheduler.start();
       parts.intakePulls?.start();
@@ -94,6 +98,8 @@ export function createLifecycle(parts: LifecycleParts): Lifecycle {
       ['postback worker', () => parts.postbackWorker.stop()],
       // Rows already started finish; the batch is handed back and the next start resumes it.
       ['batch worker', () => parts.batchWorker.stop()],
+      // Submissions being applied finish; the rest stay queued for the next start (or another instance).
+      ['impact API worker', () => parts.impactApiWorker.stop()],
       ['refusal counts', () => parts.flushRefusals()],
       ['postback dispatcher', () => parts.postbackDispatcher.close()],
       ['failed-attempt limiter', () => parts.limiter.close()],

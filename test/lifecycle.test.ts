@@ -8,7 +8,7 @@ import { createTestDatabase, testEngines } from './support/databases';
 function recordingParts(
   events: string[],
   failing: string[] = [],
-  defaults = { postbackWorker: true, batchWorker: false, scheduler: true },
+  defaults = { postbackWorker: true, batchWorker: false, impactApiWorker: false, scheduler: true },
 ) {
   const step = (name: string) => async () => {
     events.push(name);
@@ -24,6 +24,7 @@ function recordingParts(
   const parts: LifecycleParts = {
     postbackWorker: runs('postbackWorker'),
     batchWorker: runs('batchWorker'),
+    impactApiWorker: runs('impactApiWorker'),
     scheduler: runs('scheduler'),
     sweepIdempotency: async () => events.push('sweep'),
     flushRefusals: step('refusals flush'),
@@ -41,6 +42,7 @@ const STOP_ORDER = [
   'scheduler stop',
   'postbackWorker stop',
   'batchWorker stop',
+  'impactApiWorker stop',
   'refusals flush',
   'postbackDispatcher close',
   'limiter close',

@@ -20,6 +20,7 @@ import * as batchSources from './20261205150000_batch_sources';
 import * as refusals from './20261205160000_refusals';
 import * as intake from './20261205200000_intake';
 import * as batchCampaignUnsigned from './20261205200100_batch_campaign_unsigned';
+import * as impactApi from './20261205300000_impact_api';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
 interface MigrationModule {
@@ -51,6 +52,7 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261205160000_refusals', refusals],
   ['20261205200000_intake', intake],
   ['20261205200100_batch_campaign_unsigned', batchCampaignUnsigned],
+  ['20261205300000_impact_api', impactApi],
 ];
 
 /** knex migration source over the list above. */

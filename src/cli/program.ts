@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { CliIo } from './cli-io';
+import { registerApiAccounts } from './commands/api-accounts';
 import { registerBatches } from './commands/batches';
 import { registerCampaigns } from './commands/campaigns';
 import { registerEventTypes } from './commands/event-types';
@@ -58,6 +59,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerTransactions(program, io);
   registerPostbacks(program, io);
   registerBatches(program, io);
+  registerApiAccounts(program, io);
   registerProcessing(program, io);
   registerPost(program, io, setExitCode);
   registerWorker(program, io);

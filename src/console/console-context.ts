@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { AdminService } from '../admin/admin-service';
+import type { ApiAccountService } from '../impact-api/api-account-service';
 import type { BatchService } from '../batch/batch-service';
 import type { RefusalTally } from '../refusals/refusal-tally';
 import type { EventTypeService } from '../event-types/event-type-service';
@@ -16,6 +17,8 @@ export interface ConsoleContext {
   auth: ConsoleAuth;
   audit: ConsoleAuditLog;
   admin: AdminService;
+  /** impact.com API accounts (the API accounts page). */
+  apiAccounts: ApiAccountService;
   eventTypes: EventTypeService;
   postbacks: PostbackService;
   processing: ProcessingService;
@@ -92,6 +95,7 @@ export const NOTICES: Record<string, string> = {
   password: 'Password set. It is not shown again: give it to the merchant now, through a secure channel.',
   'whitelist-added': 'White-list entry added.',
   'whitelist-removed': 'White-list entry removed.',
+  'api-account-revoked': 'API account revoked: its token no longer signs in.',
   retried: 'The postback is queued for a new attempt; the attempts already made stay listed below as they ended.',
   uploaded: 'File uploaded. Its rows are applied in the background; this table updates by itself.',
   'event-type-created': 'Event type created.',

@@ -6,6 +6,7 @@ import { clearConsoleCookie, readCookie, SESSION_COOKIE } from './console-cookie
 import { actorOf, ConsoleContext, route } from './console-context';
 import { requireCsrf, requireSession, sendRefusal } from './console-guard';
 import { boundaryOf, parseMultipart } from './multipart';
+import { apiAccountsRoutes } from './routes/api-accounts-routes';
 import { auditRoutes } from './routes/audit-routes';
 import { refusalRoutes } from './routes/refusal-routes';
 import { batchRoutes } from './routes/batch-routes';
@@ -112,6 +113,7 @@ export function consoleRouter(context: ConsoleContext): Router {
   campaignRoutes(router, context);
   eventTypeRoutes(router, context);
   whitelistRoutes(router, context);
+  apiAccountsRoutes(router, context);
   transactionRoutes(router, context);
   batchRoutes(router, context);
   processingRoutes(router, context);
@@ -178,6 +180,7 @@ export type ConsoleServices = Pick<
   | 'consoleAuth'
   | 'consoleAudit'
   | 'admin'
+  | 'apiAccounts'
   | 'eventTypes'
   | 'postbacks'
   | 'processing'
@@ -195,6 +198,7 @@ export function consoleRouterFor(services: ConsoleServices): Router {
     auth: services.consoleAuth,
     audit: services.consoleAudit,
     admin: services.admin,
+    apiAccounts: services.apiAccounts,
     eventTypes: services.eventTypes,
     postbacks: services.postbacks,
     processing: services.processing,

@@ -45,6 +45,26 @@ function suppliedIdentifiers(parameters: RawParameter[]) {
 }
 
 function prepareImpactRow(row: BatchRow, batch: BatchScope, accountCurrency: string): PreparedRow {
+  const campaignIds = batch.campaignId === null || batch.campaignId === undefined ? null : [batch.campaignId];
+  return prepareImpactChange(
+    row,
+    { campaignIds, clientIp: batch.clientIp ?? '', requestId: rowRequestId(batch.id, row.rowNumber) },
+    accountCurrency,
+  );
+}
+
+/** Where an impact change comes from: the campaigns it may touch (null: any), its client and its request id. */
+export interface ImpactChangeScope {
+  campaignIds: number[] | null;
+  clientIp: string;
+  requestId: string;
+}
+
+/**
+ * Reads an impact change (a file's row, or an API submission under the file's column names) into a
+ * command for the core with its results, or its MALFORMED refusal. Another campaign's action is not found.
+ */
+export function prepareImpactChange(row: BatchRow, scope: ImpactChangeScope, accountCurrency: string): PreparedRow {
   const supplied = suppliedIdentifiers(row.parameters);
   const result = (succeeded: boolean, code: ImpactCode, message: string): RowResult => ({
     rowNumber: row.rowNumber,
@@ -60,7 +80,7 @@ function prepareImpactRow(row: BatchRow, batch: BatchScope, accountCurrency: str
   const parsed = parseImpactRow(row.parameters, accountCurrency);
   if (!parsed.ok) return { kind: 'decided', result: result(false, 'MALFORMED', parsed.message) };
   const change = parsed.row;
-  const campaignIds = batch.campaignId === null || batch.campaignId === undefined ? null : [batch.campaignId];
+  const { campaignIds } = scope;
   const identifier: TransactionIdentifier =
     change.actionId !== null
       ? { kind: 'action_id', actionId: change.actionId, campaignIds }
@@ -72,8 +92,8 @@ function prepareImpactRow(row: BatchRow, batch: BatchScope, accountCurrency: str
     reason: change.reason,
     executeAffiliatePixel: true,
     action: change,
-    clientIp: batch.clientIp ?? '',
-    requestId: rowRequestId(batch.id, row.rowNumber),
+    clientIp: scope.clientIp,
+    requestId: scope.requestId,
     source: 'impact',
   };
   const prepared: ImpactCommandRow = {
@@ -90,7 +110,10 @@ function prepareImpactRow(row: BatchRow, batch: BatchScope, accountCurrency: str
 }
 
 /** What the core's outcome makes of an impact row: its code, or a wait for passing trouble. */
-function impactOutcomeOf(prepared: CommandRow, outcome: Outcome): Exclude<RowOutcome, { kind: 'already_processed' }> {
+export function impactOutcomeOf(
+  prepared: CommandRow,
+  outcome: Outcome,
+): Exclude<RowOutcome, { kind: 'already_processed' }> {
   const refused = (prepared as ImpactCommandRow).refused;
   if (outcome.kind === 'applied') return { kind: 'decided', result: prepared.success(outcome) };
   if (outcome.kind === 'refused' && isImpactCode(outcome.code))

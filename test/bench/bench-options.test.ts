@@ -82,3 +82,13 @@ describe('npm run bench: the many-address flood', () => {
     ).toBe('server_busy');
   });
 });
+
+describe('npm run bench: the impact.com API scenario', () => {
+  it('runs by default and alone with BENCH_SCENARIOS=impact-api', () => {
+    expect(loadBenchOptions({}, '/repo').scenarios).toContain('impact-api');
+    expect(loadBenchOptions({ BENCH_SCENARIOS: 'success,impact-api' }, '/repo').scenarios).toEqual([
+      'success',
+      'impact-api',
+    ]);
+  });
+});

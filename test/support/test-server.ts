@@ -30,6 +30,7 @@ export async function startTestServer(
     BCRYPT_COST: '4',
     LOG_LEVEL: 'silent',
     POSTBACK_WORKER: 'false',
+    IMPACT_API_WORKER: 'false',
     RATE_LIMIT_IP_FAILURES: '0',
     RATE_LIMIT_CAMPAIGN_FAILURES: '0',
     RATE_LIMIT_ADMIN_FAILURES: '0',

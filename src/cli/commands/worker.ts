@@ -32,7 +32,12 @@ export function registerWorker(program: Command, io: CliIo): void {
           throw new CliError(`cannot reach the database ${describeDatabase(config.database)}`);
         const stopped = nextSignal(io);
         // The options decide, not POSTBACK_WORKER/BATCH_WORKER: those are the servers' (often set false beside this).
-        services.lifecycle.start({ postbackWorker: options.postbacks, batchWorker: options.batches, scheduler: false });
+        services.lifecycle.start({
+          postbackWorker: options.postbacks,
+          batchWorker: options.batches,
+          impactApiWorker: options.batches,
+          scheduler: false,
+        });
         logger.info(
           { database: config.database.client, postbacks: options.postbacks, batches: options.batches },
           'txedit worker started',

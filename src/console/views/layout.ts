@@ -2,12 +2,21 @@ import { html, SafeHtml } from '../html';
 
 /** The console's sections, in menu order. */
 export type Section =
-  'campaigns' | 'event-types' | 'whitelist' | 'transactions' | 'batches' | 'refusals' | 'processing' | 'audit';
+  | 'campaigns'
+  | 'event-types'
+  | 'whitelist'
+  | 'api-accounts'
+  | 'transactions'
+  | 'batches'
+  | 'refusals'
+  | 'processing'
+  | 'audit';
 
 const MENU: Array<[Section, string, string]> = [
   ['campaigns', 'Campaigns', '/admin/campaigns'],
   ['event-types', 'Event types', '/admin/event-types'],
   ['whitelist', 'White-listed IPs', '/admin/whitelist'],
+  ['api-accounts', 'API accounts', '/admin/api-accounts'],
   ['transactions', 'Transactions', '/admin/transactions'],
   ['batches', 'Batches', '/admin/batches'],
   ['refusals', 'Refusals', '/admin/refusals'],

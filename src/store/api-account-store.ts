@@ -1,0 +1,94 @@
+import type { Knex } from 'knex';
+import { withAfterChange, type AfterChange } from './after-change';
+import type { Db } from './unit-of-work';
+
+/** An impact.com API account: the SID a brand's client signs in with, and the campaigns it may touch. */
+export interface ApiAccount {
+  id: number;
+  accountSid: string;
+  name: string;
+  /** SHA-256 of the auth token, hex (the token itself is never stored). */
+  tokenSha256: string;
+  campaignIds: number[];
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+/** An account to store. */
+export type NewApiAccount = Pick<ApiAccount, 'accountSid' | 'name' | 'tokenSha256' | 'campaignIds' | 'createdAt'>;
+
+type Row = Record<string, unknown>;
+
+/** The api_accounts table and its campaigns (api_account_campaigns). */
+export class ApiAccountStore {
+  constructor(private readonly knex: Knex) {}
+
+  /** Stores an account with its campaigns, in one transaction (with `afterChange`, the console's audit entry). */
+  async create(account: NewApiAccount, afterChange?: AfterChange<ApiAccount>): Promise<ApiAccount> {
+    return this.knex.transaction(async (tx) => {
+      const [id] = await tx('api_accounts').insert({
+        account_sid: account.accountSid,
+        name: account.name,
+        token_sha256: account.tokenSha256,
+        created_at: account.createdAt,
+      });
+      if (account.campaignIds.length > 0)
+        await tx('api_account_campaigns').insert(
+          account.campaignIds.map((campaignId) => ({ account_id: Number(id), campaign_id: campaignId })),
+        );
+      const created: ApiAccount = { ...account, id: Number(id), revokedAt: null };
+      await afterChange?.(tx, created);
+      return created;
+    });
+  }
+
+  /** An account by its SID (revoked ones too), or null. */
+  async findBySid(accountSid: string, db: Db = this.knex): Promise<ApiAccount | null> {
+    const row = await db('api_accounts').where({ account_sid: accountSid }).first();
+    if (!row) return null;
+    const [account] = await this.withCampaigns([row], db);
+    return account;
+  }
+
+  /** The campaigns of an account (by its row id). */
+  async campaignIdsOf(accountId: number, db: Db = this.knex): Promise<number[]> {
+    const rows: Row[] = await db('api_account_campaigns').where({ account_id: accountId }).orderBy('campaign_id');
+    return rows.map((r) => Number(r.campaign_id));
+  }
+
+  /** Every account, oldest first. */
+  async list(db: Db = this.knex): Promise<ApiAccount[]> {
+    return this.withCampaigns(await db('api_accounts').orderBy('id'), db);
+  }
+
+  /**
+   * Marks an account revoked; false when there is no such account or it was revoked already. `afterChange`
+   * runs in the same transaction (the console's audit entry).
+   */
+  async revoke(accountSid: string, now: number, afterChange?: AfterChange<boolean>): Promise<boolean> {
+    return withAfterChange(
+      this.knex,
+      async (db) =>
+        (await db('api_accounts')
+          .where({ account_sid: accountSid })
+          .whereNull('revoked_at')
+          .update({ revoked_at: now })) > 0,
+      afterChange,
+    );
+  }
+
+  private async withCampaigns(rows: Row[], db: Db): Promise<ApiAccount[]> {
+    const ids = rows.map((r) => Number(r.id));
+    const links: Row[] =
+      ids.length === 0 ? [] : await db('api_account_campaigns').whereIn('account_id', ids).orderBy('campaign_id');
+    return rows.map((r) => ({
+      id: Number(r.id),
+      accountSid: String(r.account_sid),
+      name: String(r.name),
+      tokenSha256: String(r.token_sha256),
+      campaignIds: links.filter((l) => Number(l.account_id) === Number(r.id)).map((l) => Number(l.campaign_id)),
+      createdAt: Number(r.created_at),
+      revokedAt: r.revoked_at === null || r.revoked_at === undefined ? null : Number(r.revoked_at),
+    }));
+  }
+}
