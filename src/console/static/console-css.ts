@@ -84,6 +84,8 @@ ul.details { list-style: none; margin: 0; padding: 0; }
 .state-delivered, .state-completed { color: var(--ok); }
 .state-failed { color: var(--danger); }
 .state-duplicate { color: var(--muted); }
+.card .delivery { border-top: 1px solid var(--line); padding-top: .75rem; margin-top: .75rem; }
+.card .delivery:first-of-type { border-top: 0; padding-top: 0; margin-top: 0; }
 .state-pending, .state-queued, .state-processing { color: var(--warn); }
 .change { white-space: nowrap; }
 .change .to { font-weight: 700; }

@@ -111,7 +111,7 @@ function attemptsList(attempts: PostbackAttempt[]): SafeHtml {
 }
 
 function deliveryCard(d: PostbackDelivery, attempts: PostbackAttempt[], session: PageSession): SafeHtml {
-  return html`<article class="card" aria-labelledby="delivery-${d.id}">
+  return html`<article class="delivery" aria-labelledby="delivery-${d.id}">
 <h3 id="delivery-${d.id}">Postback ${d.id} <span class="state state-${d.status}">${d.status}</span></h3>
 <dl class="facts"><dt>URL</dt><dd><code>${d.url}</code></dd><dt>X-Postback-Id</dt><dd><code>${d.postbackId}</code></dd>
 <dt>Queued</dt><dd>${time(d.createdAt)}</dd><dt>Attempts</dt><dd>${d.attempts}</dd>
@@ -169,7 +169,7 @@ export function transactionView(input: {
 ${t.items ? itemsTable(t.items) : html`<p>No item lines (tracked at order level).</p>`}
 </section>
 <section class="card" aria-labelledby="history-h"><h2 id="history-h">Modification history</h2>${historyTable(input.history, input.deliveries)}</section>
-<section aria-labelledby="postbacks-h"><h2 id="postbacks-h">Postback deliveries</h2>
-${input.deliveries.length ? input.deliveries.map((d) => deliveryCard(d, input.attempts, input.session)) : html`<section class="card"><p>No postbacks for this transaction.</p></section>`}
+<section class="card" aria-labelledby="postbacks-h"><h2 id="postbacks-h">Postback deliveries</h2>
+${input.deliveries.length ? input.deliveries.map((d) => deliveryCard(d, input.attempts, input.session)) : html`<p>No postbacks for this transaction.</p>`}
 </section>`;
 }
