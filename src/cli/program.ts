@@ -3,6 +3,7 @@ import type { CliIo } from './cli-io';
 import { registerBatches } from './commands/batches';
 import { registerCampaigns } from './commands/campaigns';
 import { registerEventTypes } from './commands/event-types';
+import { registerIntake } from './commands/intake';
 import { registerMigrate } from './commands/migrate';
 import { registerPost } from './commands/post';
 import { registerPostbacks } from './commands/postbacks';
@@ -58,6 +59,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerTransactions(program, io);
   registerPostbacks(program, io);
   registerBatches(program, io);
+  registerIntake(program, io);
   registerProcessing(program, io);
   registerPost(program, io, setExitCode);
   registerWorker(program, io);
