@@ -6,6 +6,7 @@ import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp
 import type { Logger } from '../logger';
 import type { IntakeService } from './intake-service';
 import { normaliseClientIp } from '../auth/ip-address';
+import { capped } from './capped-stream';
 
 /** The SMTP server's settings (SMTP_*, TLS files, BATCH_MAX_FILE_MB). */
 export interface SmtpIntakeOptions {
@@ -80,8 +81,10 @@ export class SmtpIntake {
   }
 
   private async message(stream: Readable & { sizeExceeded?: boolean }, session: SMTPServerSession) {
-    const parsed = await simpleParser(stream);
-    if (stream.sizeExceeded) throw smtpError(552, 'the message is larger than BATCH_MAX_FILE_MB');
+    // The parser sees at most the limit: an oversized message is read to its end but never held whole.
+    const body = capped(stream, this.options.maxMessageBytes);
+    const parsed = await simpleParser(body);
+    if (stream.sizeExceeded || body.exceeded) throw smtpError(552, 'the message is larger than BATCH_MAX_FILE_MB');
     const to = new Set(addresses(parsed.to));
     const sender =
       addresses(parsed.from)[0] || (session.envelope.mailFrom ? session.envelope.mailFrom.address.toLowerCase() : '');
