@@ -218,7 +218,8 @@ export class IntakeService {
 
   /** Claims a message for a campaign by its Message-ID: false when it was taken in before. */
   claimMessage(campaignId: number, messageId: string, sender: string | null): Promise<boolean> {
-    const idSha256 = crypto.createHash('sha256').update(messageId.trim()).digest('hex');
+    // Per campaign: one message to two campaigns' addresses is a file for each of them.
+    const idSha256 = crypto.createHash('sha256').update(`${campaignId}\n${messageId.trim()}`).digest('hex');
     return this.deps.store.claimMessage({ idSha256, campaignId, sender }, this.now());
   }
 

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import fs from 'node:fs';
-import { simpleParser, type AddressObject } from 'mailparser';
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
 import type { Logger } from '../logger';
 import type { IntakeService } from './intake-service';
@@ -21,6 +21,20 @@ export interface SmtpIntakeOptions {
 const smtpError = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
 
 const TAKEN_NAME = /\.(csv|xml)$/i;
+
+/** A digest of what makes a message this message, for one without a Message-ID. */
+function fingerprintOf(parsed: ParsedMail): string {
+  const hash = crypto.createHash('sha256');
+  // The header as written: mailparser reads an unparsable Date as "now", which differs per delivery.
+  const rawDate = parsed.headerLines.find((header) => header.key === 'date')?.line;
+  for (const part of [parsed.from?.text, parsed.subject, rawDate, parsed.text]) hash.update(part ?? '').update('\0');
+  for (const attachment of parsed.attachments)
+    hash
+      .update(attachment.filename ?? '')
+      .update('\0')
+      .update(attachment.content);
+  return hash.digest('hex');
+}
 
 function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
   const objects = field === undefined ? [] : Array.isArray(field) ? field : [field];
@@ -88,14 +102,9 @@ export class SmtpIntake {
     const to = new Set(addresses(parsed.to));
     const sender =
       addresses(parsed.from)[0] || (session.envelope.mailFrom ? session.envelope.mailFrom.address.toLowerCase() : '');
-    // Without a Message-ID the content itself tells a second delivery of the same message.
-    const messageId =
-      parsed.messageId ??
-      `sha256:${crypto
-        .createHash('sha256')
-        .update(parsed.text ?? '')
-        .update(String(parsed.date))
-        .digest('hex')}`;
+    // Without a Message-ID the message itself tells a second delivery of it: its headers, text and every
+    // attachment (two files sent by a script with neither Message-ID nor Date are two messages).
+    const messageId = parsed.messageId ?? `sha256:${fingerprintOf(parsed)}`;
     const clientIp = normaliseClientIp(session.remoteAddress ?? '');
     for (const recipient of session.envelope.rcptTo) {
       const address = recipient.address.toLowerCase();
