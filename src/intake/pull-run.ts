@@ -87,6 +87,11 @@ export function createPullRun(deps: {
         if (!TAKEN.test(file.name) || file.name.includes('/')) continue;
         const key = { campaignId: settings.campaignId, name: file.name, size: file.size, mtime: file.mtime };
         if (await deps.store.pulledBefore(key)) continue;
+        // Said and skipped, not downloaded: a file over the limit must not fail every later pull.
+        if (file.size > deps.options.maxFileBytes) {
+          taken.push({ name: file.name, batchId: null, error: 'larger than BATCH_MAX_FILE_MB' });
+          continue;
+        }
         const bytes = await connection.read(file.name, deps.options.maxFileBytes);
         const contentSha256 = crypto.createHash('sha256').update(bytes).digest('hex');
         if (await deps.store.pulledBefore({ ...key, contentSha256 })) continue;

@@ -27,10 +27,11 @@ async function brandServer(root: string) {
   return { port, close: () => server.close() };
 }
 
-describe.each(testEngines())('pulling a file the brand overwrites under the same name, on %s', (engine) => {
+describe.each(testEngines())('pulling files the brand overwrites or makes too large, on %s', (engine) => {
   const context = useTestServer(engine, {
     INTAKE_DIR: path.join(files.dir, engine),
     INTAKE_ALLOW_PRIVATE_NETWORKS: 'true',
+    BATCH_MAX_FILE_MB: '1',
   });
   const services = () => context.server.services;
   const api = (method: string, url: string, body?: unknown) => adminRequest(context.server.baseUrl, method, url, body);
@@ -62,5 +63,24 @@ describe.each(testEngines())('pulling a file the brand overwrites under the same
     expect((await api('POST', url)).body.taken.map((t: { name: string }) => t.name)).toEqual(['Batch_Mods.csv']);
     expect((await api('POST', url)).body.taken).toEqual([]);
     expect(await batchesOf(services(), campaignId)).toHaveLength(2);
+  });
+
+  it('skips a file over BATCH_MAX_FILE_MB, saying so, and takes the others', async () => {
+    const directory = path.join(brandRoot, 'big');
+    fs.mkdirSync(directory, { recursive: true });
+    const pull = { protocol: 'ftp', host: '127.0.0.1', port: brand.port, directory: '/big', username: 'network' };
+    const { campaignId, file } = await intakeScene(services(), context.server.baseUrl, {
+      upload: false,
+      pull: { ...pull, password: 'brand-pw' },
+    });
+    fs.writeFileSync(path.join(directory, 'A_huge.csv'), Buffer.alloc(1024 * 1024 + 1, 'a'));
+    fs.writeFileSync(path.join(directory, 'Batch_Mods.csv'), file);
+    const ran = await api('POST', `/campaigns/${campaignId}/intake/pull`);
+    expect(ran.body.error).toBeNull();
+    expect(ran.body.taken).toEqual([
+      { name: 'A_huge.csv', batchId: null, error: 'larger than BATCH_MAX_FILE_MB' },
+      { name: 'Batch_Mods.csv', batchId: expect.any(Number), error: null },
+    ]);
+    expect((await batchesOf(services(), campaignId)).map((batch) => batch.filename)).toEqual(['Batch_Mods.csv']);
   });
 });
