@@ -218,9 +218,15 @@ export class IntakeService {
 
   /** Claims a message for a campaign by its Message-ID: false when it was taken in before. */
   claimMessage(campaignId: number, messageId: string, sender: string | null): Promise<boolean> {
-    // Per campaign: one message to two campaigns' addresses is a file for each of them.
-    const idSha256 = crypto.createHash('sha256').update(`${campaignId}\n${messageId.trim()}`).digest('hex');
-    return this.deps.store.claimMessage({ idSha256, campaignId, sender }, this.now());
+    return this.deps.store.claimMessage(
+      { idSha256: messageKey(campaignId, messageId), campaignId, sender },
+      this.now(),
+    );
+  }
+
+  /** Gives a message's claim up after taking it in failed, so that the sender's retry is taken. */
+  releaseMessage(campaignId: number, messageId: string): Promise<void> {
+    return this.deps.store.releaseMessage(messageKey(campaignId, messageId));
   }
 
   /** Takes a file in as a batch, exactly as the admin upload does, for the campaign and its sender. */
@@ -246,6 +252,10 @@ export class IntakeService {
     if (!(await this.deps.campaigns.get(campaignId))) throw notFound(`campaign ${campaignId}`);
   }
 }
+
+// Per campaign: one message to two campaigns' addresses is a file for each of them.
+const messageKey = (campaignId: number, messageId: string) =>
+  crypto.createHash('sha256').update(`${campaignId}\n${messageId.trim()}`).digest('hex');
 
 // A wrong user name costs a bcrypt compare too, so the answer's timing does not tell which names exist.
 const DUMMY_HASH = '$2b$04$C6UzMDM.H6dfI/f/IKcEeO5b0bOWBvB7QTjNJo9iU1T7Tgah1r0yO';

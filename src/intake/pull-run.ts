@@ -97,15 +97,21 @@ export function createPullRun(deps: {
         if (await deps.store.pulledBefore({ ...key, contentSha256 })) continue;
         // The unique key decides between two instances pulling at once: only the claimant takes the file.
         if (!(await deps.store.claimPulled({ ...key, contentSha256 }, now()))) continue;
-        const result = await deps.batches.upload({
-          filename: file.name,
-          bytes,
-          clientIp: address,
-          force: false,
-          channel: 'pull',
-          campaignId: settings.campaignId,
-          submittedBy: `${pull.username}@${pull.host}`,
-        });
+        // A failure here (the database gone) gives the claim up: the next pull takes the file again.
+        const result = await deps.batches
+          .upload({
+            filename: file.name,
+            bytes,
+            clientIp: address,
+            force: false,
+            channel: 'pull',
+            campaignId: settings.campaignId,
+            submittedBy: `${pull.username}@${pull.host}`,
+          })
+          .catch(async (error: unknown) => {
+            await deps.store.releasePulled({ ...key, contentSha256 }).catch(() => undefined);
+            throw error;
+          });
         await deps.store.settlePulled({ ...key, contentSha256 }, result.ok ? result.batch.id : null);
         taken.push({
           name: file.name,

@@ -112,19 +112,27 @@ export class SmtpIntake {
       const campaignId = await this.intake.recipient(address);
       if (campaignId === null) continue;
       if (!(await this.intake.claimMessage(campaignId, messageId, sender || null))) continue;
-      for (const attachment of parsed.attachments) {
-        const filename = attachment.filename ?? '';
-        if (!TAKEN_NAME.test(filename)) continue;
-        const result = await this.intake.take({
-          campaignId,
-          channel: 'email',
-          submittedBy: sender || 'unknown sender',
-          filename,
-          bytes: attachment.content,
-          clientIp,
-        });
-        if (!result.ok)
-          this.logger.warn({ campaignId, filename, reason: result.reason }, 'e-mailed file cannot be read');
+      // A failure (the database gone) gives the claim up, so the sender's retry after our 4xx is taken.
+      try {
+        for (const attachment of parsed.attachments) {
+          const filename = attachment.filename ?? '';
+          if (!TAKEN_NAME.test(filename)) continue;
+          const result = await this.intake.take({
+            campaignId,
+            channel: 'email',
+            submittedBy: sender || 'unknown sender',
+            filename,
+            bytes: attachment.content,
+            clientIp,
+          });
+          if (!result.ok)
+            this.logger.warn({ campaignId, filename, reason: result.reason }, 'e-mailed file cannot be read');
+        }
+      } catch (error) {
+        await this.intake.releaseMessage(campaignId, messageId).catch(() => undefined);
+        // The sender hears a temporary refusal, not our database's message.
+        this.logger.error({ err: error, campaignId }, 'e-mailed file could not be taken in');
+        throw smtpError(451, 'the file could not be taken in now; try again later');
       }
     }
   }
