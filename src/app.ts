@@ -161,6 +161,7 @@ export function createExpressApp(services: Services): express.Express {
       eventTypes: services.eventTypes,
       processing: services.processing,
       batches: services.batches,
+      intake: services.intake,
       logger,
       postbacks: services.postbacks,
       maxUploadBytes: config.batches.maxFileBytes,

@@ -1,3 +1,4 @@
+import type { IntakeService } from '../intake/intake-service';
 import type { NextFunction, Request, Response } from 'express';
 import type { AdminService } from '../admin/admin-service';
 import type { BatchService } from '../batch/batch-service';
@@ -19,6 +20,7 @@ export interface ConsoleContext {
   postbacks: PostbackService;
   processing: ProcessingService;
   batches: BatchService;
+  intake: IntakeService;
   maxUploadBytes: number;
   logger: Logger;
   assets: AssetUrls;

@@ -14,6 +14,7 @@ import { processingRoutes } from './routes/processing-routes';
 import { signInRoutes } from './routes/sign-in-routes';
 import { transactionRoutes } from './routes/transaction-routes';
 import { whitelistRoutes } from './routes/whitelist-routes';
+import { intakeRoutes } from './routes/intake-routes';
 import { CONSOLE_CSS } from './static/console-css';
 import { CONSOLE_JS } from './static/console-js';
 import type { Services } from '../composition';
@@ -109,6 +110,7 @@ export function consoleRouter(context: ConsoleContext): Router {
     }),
   );
   campaignRoutes(router, context);
+  intakeRoutes(router, context);
   eventTypeRoutes(router, context);
   whitelistRoutes(router, context);
   transactionRoutes(router, context);
@@ -173,7 +175,7 @@ export function consoleRouter(context: ConsoleContext): Router {
 /** What the console uses of the app's services: the slice `createApp` hands it. */
 export type ConsoleServices = Pick<
   Services,
-  'consoleAuth' | 'consoleAudit' | 'admin' | 'eventTypes' | 'postbacks' | 'processing' | 'batches' | 'logger'
+  'consoleAuth' | 'consoleAudit' | 'admin' | 'eventTypes' | 'postbacks' | 'processing' | 'batches' | 'intake' | 'logger'
 > & {
   /** BATCH_MAX_FILE_MB, in bytes. */
   maxUploadBytes: number;
@@ -189,6 +191,7 @@ export function consoleRouterFor(services: ConsoleServices): Router {
     postbacks: services.postbacks,
     processing: services.processing,
     batches: services.batches,
+    intake: services.intake,
     maxUploadBytes: services.maxUploadBytes,
     logger: services.logger,
     assets: CONSOLE_ASSETS,
