@@ -82,6 +82,57 @@ describe.each(testEngines())('a file whose taking failed is taken on the next tr
     expect(batches.uploads).toHaveLength(1);
   });
 
+  it('pull: past its time the brand’s connection is closed and no file is taken behind the error', async () => {
+    const secrets = new SecretBox(path.join(dir, 'key'));
+    const uploads: BatchUpload[] = [];
+    const batches = {
+      upload: async (upload: BatchUpload): Promise<UploadResult> => {
+        uploads.push(upload);
+        return { ok: true, batch: { id: uploads.length } as never };
+      },
+    };
+    let reads = 0;
+    let release: (files: Array<{ name: string; size: number; mtime: number }>) => void = () => undefined;
+    let closed = false;
+    const connection: PullConnection = {
+      // The brand's server answers the listing only after the pull's time ran out.
+      list: () => new Promise((resolve) => (release = resolve)),
+      read: async () => {
+        reads += 1;
+        return Buffer.from('ActionId,Amount\n1,2\n');
+      },
+      close: () => {
+        closed = true;
+      },
+    };
+    const run = createPullRun({
+      store,
+      batches,
+      secrets,
+      logger,
+      options: { allowPrivateNetworks: true, timeoutMs: 50, maxFileBytes: 1_000_000, verifyTls: true },
+      open: async () => connection,
+    });
+    const pull = {
+      protocol: 'ftp' as const,
+      host: '127.0.0.1',
+      port: 21,
+      directory: '/',
+      username: 'network',
+      passwordSealed: secrets.seal('pw'),
+    };
+    await store.saveSettings(43, { upload: false, email: false, pull }, Date.now());
+    const result = await run.run((await store.settings(43))!);
+    expect(result.error).toMatch(/took longer than/);
+    expect(closed).toBe(true);
+    release([{ name: 'late.csv', size: 20, mtime: 1 }]);
+    // Time for the late listing to be acted on, were it to be.
+    for (let i = 0; i < 20 && reads === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(reads).toBe(0);
+    expect(await store.pulledBefore({ campaignId: 43, name: 'late.csv', size: 20, mtime: 1 })).toBe(false);
+    expect(uploads).toEqual([]);
+  });
+
   it('e-mail: the sender hears 451 and its retry of the same Message-ID is taken', async () => {
     const batches = failingOnce();
     const intake = new IntakeService({
