@@ -205,6 +205,9 @@ export class SftpIntake {
     });
     for (const request of ['READ', 'MKDIR', 'RMDIR', 'RENAME', 'READLINK', 'SYMLINK'] as const)
       sftp.on(request as 'READ', (reqId: number) => denied(reqId));
+    // OpenSSH's sftp ends a session (`bye`, the end of a `-b` script) with an EOF and waits for the
+    // server to close the channel, which ssh2 leaves to us: without this a brand's script hangs at its end.
+    sftp.on('end', () => sftp.end());
     // A session that ends with files still open never makes batches of them.
     sftp.on('close', () => {
       for (const { stream } of uploads.values()) stream.destroy();
