@@ -187,6 +187,7 @@ export function createExpressApp(services: Services): express.Express {
       processing: services.processing,
       batches: services.batches,
       refusals: services.refusals,
+      intake: services.intake,
       logger,
       postbacks: services.postbacks,
       maxUploadBytes: config.batches.maxFileBytes,

@@ -4,6 +4,7 @@ import { registerApiAccounts } from './commands/api-accounts';
 import { registerBatches } from './commands/batches';
 import { registerCampaigns } from './commands/campaigns';
 import { registerEventTypes } from './commands/event-types';
+import { registerIntake } from './commands/intake';
 import { registerMigrate } from './commands/migrate';
 import { registerPost } from './commands/post';
 import { registerPostbacks } from './commands/postbacks';
@@ -60,6 +61,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerPostbacks(program, io);
   registerBatches(program, io);
   registerApiAccounts(program, io);
+  registerIntake(program, io);
   registerProcessing(program, io);
   registerPost(program, io, setExitCode);
   registerWorker(program, io);

@@ -1,3 +1,4 @@
+import type { IntakeService } from '../intake/intake-service';
 import type { NextFunction, Request, Response } from 'express';
 import type { AdminService } from '../admin/admin-service';
 import type { ApiAccountService } from '../impact-api/api-account-service';
@@ -24,6 +25,7 @@ export interface ConsoleContext {
   processing: ProcessingService;
   batches: BatchService;
   refusals: RefusalTally;
+  intake: IntakeService;
   maxUploadBytes: number;
   logger: Logger;
   assets: AssetUrls;

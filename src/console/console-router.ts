@@ -16,6 +16,7 @@ import { processingRoutes } from './routes/processing-routes';
 import { signInRoutes } from './routes/sign-in-routes';
 import { transactionRoutes } from './routes/transaction-routes';
 import { whitelistRoutes } from './routes/whitelist-routes';
+import { intakeRoutes } from './routes/intake-routes';
 import { CONSOLE_CSS } from './static/console-css';
 import { CONSOLE_JS } from './static/console-js';
 import type { Services } from '../composition';
@@ -111,6 +112,7 @@ export function consoleRouter(context: ConsoleContext): Router {
     }),
   );
   campaignRoutes(router, context);
+  intakeRoutes(router, context);
   eventTypeRoutes(router, context);
   whitelistRoutes(router, context);
   apiAccountsRoutes(router, context);
@@ -186,6 +188,7 @@ export type ConsoleServices = Pick<
   | 'processing'
   | 'batches'
   | 'refusals'
+  | 'intake'
   | 'logger'
 > & {
   /** BATCH_MAX_FILE_MB, in bytes. */
@@ -204,6 +207,7 @@ export function consoleRouterFor(services: ConsoleServices): Router {
     processing: services.processing,
     batches: services.batches,
     refusals: services.refusals,
+    intake: services.intake,
     maxUploadBytes: services.maxUploadBytes,
     logger: services.logger,
     assets: CONSOLE_ASSETS,

@@ -65,6 +65,7 @@ const USERNAME = /^[a-z0-9][a-z0-9._-]{2,63}$/;
  */
 export class IntakeService {
   private readonly now: () => number;
+  private dummy: Promise<string> | null = null;
 
   constructor(
     private readonly deps: {
@@ -197,7 +198,7 @@ export class IntakeService {
     const usable = user !== null && user.revokedAt === null && (await store.settings(user.campaignId))?.upload === true;
     const matches =
       Buffer.byteLength(password) <= MAX_PASSWORD_BYTES &&
-      (await bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH));
+      (await bcrypt.compare(password, user?.passwordHash ?? (await this.dummyHash())));
     if (usable && matches && user) return { ok: true, user };
     await brake.count({ kind: 'unauthorized' }, keys);
     return { ok: false, reason: 'invalid' };
@@ -218,8 +219,15 @@ export class IntakeService {
 
   /** Claims a message for a campaign by its Message-ID: false when it was taken in before. */
   claimMessage(campaignId: number, messageId: string, sender: string | null): Promise<boolean> {
-    const idSha256 = crypto.createHash('sha256').update(messageId.trim()).digest('hex');
-    return this.deps.store.claimMessage({ idSha256, campaignId, sender }, this.now());
+    return this.deps.store.claimMessage(
+      { idSha256: messageKey(campaignId, messageId), campaignId, sender },
+      this.now(),
+    );
+  }
+
+  /** Gives a message's claim up after taking it in failed, so that the sender's retry is taken. */
+  releaseMessage(campaignId: number, messageId: string): Promise<void> {
+    return this.deps.store.releaseMessage(messageKey(campaignId, messageId));
   }
 
   /** Takes a file in as a batch, exactly as the admin upload does, for the campaign and its sender. */
@@ -241,10 +249,20 @@ export class IntakeService {
     await this.deps.store.replaceAddress(campaignId, address, this.now());
   }
 
+  /**
+   * A hash at the configured cost, made once: a wrong user name costs the same bcrypt compare as a wrong
+   * password, so the answer's timing does not tell which names exist.
+   */
+  private dummyHash(): Promise<string> {
+    this.dummy ??= hashPassword(crypto.randomBytes(18).toString('base64url'), this.deps.bcryptCost);
+    return this.dummy;
+  }
+
   private async existingCampaign(campaignId: number): Promise<void> {
     if (!(await this.deps.campaigns.get(campaignId))) throw notFound(`campaign ${campaignId}`);
   }
 }
 
-// A wrong user name costs a bcrypt compare too, so the answer's timing does not tell which names exist.
-const DUMMY_HASH = '$2b$04$C6UzMDM.H6dfI/f/IKcEeO5b0bOWBvB7QTjNJo9iU1T7Tgah1r0yO';
+// Per campaign: one message to two campaigns' addresses is a file for each of them.
+const messageKey = (campaignId: number, messageId: string) =>
+  crypto.createHash('sha256').update(`${campaignId}\n${messageId.trim()}`).digest('hex');

@@ -57,10 +57,17 @@ async function openFtp(target: PullTarget): Promise<PullConnection> {
     throw error;
   }
   return {
-    list: async () =>
-      (await client.list(target.directory))
-        .filter((f) => f.isFile)
-        .map((f) => ({ name: f.name, size: f.size, mtime: f.modifiedAt?.getTime() ?? 0 })),
+    list: async () => {
+      const files: RemoteFile[] = [];
+      for (const file of (await client.list(target.directory)).filter((f) => f.isFile)) {
+        // A plain LIST (no MLSD) gives no exact time: MDTM does. Without one a file overwritten with new
+        // content of the same size would look taken already (same name, size and time 0).
+        const modifiedAt =
+          file.modifiedAt ?? (await client.lastMod(join(target.directory, file.name)).catch(() => undefined));
+        files.push({ name: file.name, size: file.size, mtime: modifiedAt?.getTime() ?? 0 });
+      }
+      return files;
+    },
     read: async (name, maxBytes) => {
       const chunks: Buffer[] = [];
       let size = 0;

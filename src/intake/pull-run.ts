@@ -52,7 +52,13 @@ export function createPullRun(deps: {
       const taken: PullResult['taken'] = [];
       let error: string | null = null;
       try {
-        await withTimeout(pullFiles(settings, taken), deps.options.timeoutMs);
+        // On time out the brand's connection is closed and no further file is claimed: a stuck pull
+        // does not go on taking files behind the error it already recorded.
+        const session: PullSession = { connection: null, timedOut: false };
+        await withTimeout(pullFiles(settings, taken, session), deps.options.timeoutMs, () => {
+          session.timedOut = true;
+          session.connection?.close();
+        });
       } catch (problem) {
         error = problem instanceof Error ? problem.message : String(problem);
         deps.logger.warn(
@@ -65,7 +71,7 @@ export function createPullRun(deps: {
     },
   };
 
-  async function pullFiles(settings: IntakeSettings, taken: PullResult['taken']): Promise<void> {
+  async function pullFiles(settings: IntakeSettings, taken: PullResult['taken'], session: PullSession) {
     const pull = settings.pull;
     if (!pull) throw new Error('no pull settings');
     const password = deps.secrets.open(pull.passwordSealed);
@@ -82,25 +88,39 @@ export function createPullRun(deps: {
       timeoutMs: deps.options.timeoutMs,
       verifyTls: deps.options.verifyTls,
     });
+    session.connection = connection;
+    if (session.timedOut) connection.close();
     try {
       for (const file of await connection.list()) {
+        if (session.timedOut) return;
         if (!TAKEN.test(file.name) || file.name.includes('/')) continue;
         const key = { campaignId: settings.campaignId, name: file.name, size: file.size, mtime: file.mtime };
         if (await deps.store.pulledBefore(key)) continue;
+        // Said and skipped, not downloaded: a file over the limit must not fail every later pull.
+        if (file.size > deps.options.maxFileBytes) {
+          taken.push({ name: file.name, batchId: null, error: 'larger than BATCH_MAX_FILE_MB' });
+          continue;
+        }
         const bytes = await connection.read(file.name, deps.options.maxFileBytes);
         const contentSha256 = crypto.createHash('sha256').update(bytes).digest('hex');
         if (await deps.store.pulledBefore({ ...key, contentSha256 })) continue;
         // The unique key decides between two instances pulling at once: only the claimant takes the file.
         if (!(await deps.store.claimPulled({ ...key, contentSha256 }, now()))) continue;
-        const result = await deps.batches.upload({
-          filename: file.name,
-          bytes,
-          clientIp: address,
-          force: false,
-          channel: 'pull',
-          campaignId: settings.campaignId,
-          submittedBy: `${pull.username}@${pull.host}`,
-        });
+        // A failure here (the database gone) gives the claim up: the next pull takes the file again.
+        const result = await deps.batches
+          .upload({
+            filename: file.name,
+            bytes,
+            clientIp: address,
+            force: false,
+            channel: 'pull',
+            campaignId: settings.campaignId,
+            submittedBy: `${pull.username}@${pull.host}`,
+          })
+          .catch(async (error: unknown) => {
+            await deps.store.releasePulled({ ...key, contentSha256 }).catch(() => undefined);
+            throw error;
+          });
         await deps.store.settlePulled({ ...key, contentSha256 }, result.ok ? result.batch.id : null);
         taken.push({
           name: file.name,
@@ -127,10 +147,19 @@ export async function checkedAddress(host: string, allowPrivate: boolean): Promi
   return addresses[0].address;
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+/** A pull under way: its connection once open, and whether its time ran out. */
+interface PullSession {
+  connection: PullConnection | null;
+  timedOut: boolean;
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`the pull took longer than ${Math.round(ms / 1000)} s`)), ms);
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new Error(`the pull took longer than ${Math.round(ms / 1000)} s`));
+    }, ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -52,6 +52,7 @@ const longname = (file: UploadedFile) =>
  */
 export class SftpIntake {
   private server: Server | null = null;
+  private readonly clients = new Set<Connection>();
 
   constructor(
     private readonly intake: IntakeService,
@@ -76,11 +77,17 @@ export class SftpIntake {
   async close(): Promise<void> {
     const server = this.server;
     this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // A session still open is cut: its open files are dropped, never taken.
+    for (const client of this.clients) client.end();
+    await closed;
   }
 
   private client(client: Connection, ip: string): void {
     let user: IntakeUser | null = null;
+    this.clients.add(client);
+    client.on('close', () => this.clients.delete(client));
     client.on('error', (error) => this.logger.debug({ err: error }, 'SFTP intake client error'));
     client.on('authentication', (context) => {
       if (context.method !== 'password') return context.reject(['password']);
@@ -166,8 +173,7 @@ export class SftpIntake {
       if (!upload) return sftp.status(reqId, STATUS_CODE.FAILURE, 'no such handle');
       uploads.delete(key);
       // The file is complete once the client closes it: then (and only then) it becomes a batch.
-      upload.stream.once('error', (error) => fail(reqId, error));
-      upload.stream.end(() => sftp.status(reqId, STATUS_CODE.OK));
+      upload.stream.end((error?: Error | null) => (error ? fail(reqId, error) : sftp.status(reqId, STATUS_CODE.OK)));
     });
     sftp.on('OPENDIR', (reqId, requested) => {
       if (!directory.isRoot(requested)) return sftp.status(reqId, STATUS_CODE.NO_SUCH_FILE, 'no such directory here');
@@ -199,6 +205,9 @@ export class SftpIntake {
     });
     for (const request of ['READ', 'MKDIR', 'RMDIR', 'RENAME', 'READLINK', 'SYMLINK'] as const)
       sftp.on(request as 'READ', (reqId: number) => denied(reqId));
+    // OpenSSH's sftp ends a session (`bye`, the end of a `-b` script) with an EOF and waits for the
+    // server to close the channel, which ssh2 leaves to us: without this a brand's script hangs at its end.
+    sftp.on('end', () => sftp.end());
     // A session that ends with files still open never makes batches of them.
     sftp.on('close', () => {
       for (const { stream } of uploads.values()) stream.destroy();

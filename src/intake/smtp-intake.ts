@@ -1,11 +1,12 @@
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
 import fs from 'node:fs';
-import { simpleParser, type AddressObject } from 'mailparser';
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
 import type { Logger } from '../logger';
 import type { IntakeService } from './intake-service';
 import { normaliseClientIp } from '../auth/ip-address';
+import { capped } from './capped-stream';
 
 /** The SMTP server's settings (SMTP_*, TLS files, BATCH_MAX_FILE_MB). */
 export interface SmtpIntakeOptions {
@@ -20,6 +21,20 @@ export interface SmtpIntakeOptions {
 const smtpError = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
 
 const TAKEN_NAME = /\.(csv|xml)$/i;
+
+/** A digest of what makes a message this message, for one without a Message-ID. */
+function fingerprintOf(parsed: ParsedMail): string {
+  const hash = crypto.createHash('sha256');
+  // The header as written: mailparser reads an unparsable Date as "now", which differs per delivery.
+  const rawDate = parsed.headerLines.find((header) => header.key === 'date')?.line;
+  for (const part of [parsed.from?.text, parsed.subject, rawDate, parsed.text]) hash.update(part ?? '').update('\0');
+  for (const attachment of parsed.attachments)
+    hash
+      .update(attachment.filename ?? '')
+      .update('\0')
+      .update(attachment.content);
+  return hash.digest('hex');
+}
 
 function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
   const objects = field === undefined ? [] : Array.isArray(field) ? field : [field];
@@ -80,19 +95,16 @@ export class SmtpIntake {
   }
 
   private async message(stream: Readable & { sizeExceeded?: boolean }, session: SMTPServerSession) {
-    const parsed = await simpleParser(stream);
-    if (stream.sizeExceeded) throw smtpError(552, 'the message is larger than BATCH_MAX_FILE_MB');
+    // The parser sees at most the limit: an oversized message is read to its end but never held whole.
+    const body = capped(stream, this.options.maxMessageBytes);
+    const parsed = await simpleParser(body);
+    if (stream.sizeExceeded || body.exceeded) throw smtpError(552, 'the message is larger than BATCH_MAX_FILE_MB');
     const to = new Set(addresses(parsed.to));
     const sender =
       addresses(parsed.from)[0] || (session.envelope.mailFrom ? session.envelope.mailFrom.address.toLowerCase() : '');
-    // Without a Message-ID the content itself tells a second delivery of the same message.
-    const messageId =
-      parsed.messageId ??
-      `sha256:${crypto
-        .createHash('sha256')
-        .update(parsed.text ?? '')
-        .update(String(parsed.date))
-        .digest('hex')}`;
+    // Without a Message-ID the message itself tells a second delivery of it: its headers, text and every
+    // attachment (two files sent by a script with neither Message-ID nor Date are two messages).
+    const messageId = parsed.messageId ?? `sha256:${fingerprintOf(parsed)}`;
     const clientIp = normaliseClientIp(session.remoteAddress ?? '');
     for (const recipient of session.envelope.rcptTo) {
       const address = recipient.address.toLowerCase();
@@ -100,19 +112,27 @@ export class SmtpIntake {
       const campaignId = await this.intake.recipient(address);
       if (campaignId === null) continue;
       if (!(await this.intake.claimMessage(campaignId, messageId, sender || null))) continue;
-      for (const attachment of parsed.attachments) {
-        const filename = attachment.filename ?? '';
-        if (!TAKEN_NAME.test(filename)) continue;
-        const result = await this.intake.take({
-          campaignId,
-          channel: 'email',
-          submittedBy: sender || 'unknown sender',
-          filename,
-          bytes: attachment.content,
-          clientIp,
-        });
-        if (!result.ok)
-          this.logger.warn({ campaignId, filename, reason: result.reason }, 'e-mailed file cannot be read');
+      // A failure (the database gone) gives the claim up, so the sender's retry after our 4xx is taken.
+      try {
+        for (const attachment of parsed.attachments) {
+          const filename = attachment.filename ?? '';
+          if (!TAKEN_NAME.test(filename)) continue;
+          const result = await this.intake.take({
+            campaignId,
+            channel: 'email',
+            submittedBy: sender || 'unknown sender',
+            filename,
+            bytes: attachment.content,
+            clientIp,
+          });
+          if (!result.ok)
+            this.logger.warn({ campaignId, filename, reason: result.reason }, 'e-mailed file cannot be read');
+        }
+      } catch (error) {
+        await this.intake.releaseMessage(campaignId, messageId).catch(() => undefined);
+        // The sender hears a temporary refusal, not our database's message.
+        this.logger.error({ err: error, campaignId }, 'e-mailed file could not be taken in');
+        throw smtpError(451, 'the file could not be taken in now; try again later');
       }
     }
   }

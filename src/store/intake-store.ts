@@ -278,6 +278,19 @@ export class IntakeStore {
     }
   }
 
+  /** Gives up a claim whose file did not become a batch (a failure), so the next pull takes it. */
+  async releasePulled(file: PulledFile): Promise<void> {
+    await this.knex('intake_pulled_files')
+      .where({ campaign_id: file.campaignId, name: file.name, size: file.size, mtime: file.mtime })
+      .whereNull('batch_id')
+      .delete();
+  }
+
+  /** Gives up a message's claim when taking it in failed, so its next delivery is taken. */
+  async releaseMessage(idSha256: string): Promise<void> {
+    await this.knex('intake_messages').where({ message_id_sha256: idSha256 }).delete();
+  }
+
   /** Notes the batch a claimed file became. */
   async settlePulled(file: PulledFile, batchId: number | null): Promise<void> {
     await this.knex('intake_pulled_files')

@@ -100,5 +100,8 @@ ${urlBlocks}
 ${entries}
 <p class="hint">${input.globalCount} global entr${input.globalCount === 1 ? 'y applies' : 'ies apply'} to every campaign as well.</p>
 <p><a href="${pathWithQuery('/admin/whitelist', { campaignId: c.id })}">Add or remove entries for campaign ${c.id}</a></p>
+</section>
+<section class="card" aria-labelledby="intake-h"><h2 id="intake-h">File intake</h2>
+<p><a href="/admin/campaigns/${c.id}/intake">FTP/SFTP upload users, e-mail address and pull from the brand’s server</a></p>
 </section>`;
 }
