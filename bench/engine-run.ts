@@ -638,6 +638,7 @@ export async function runEngine(
         env: {
           ...serverEnv(options, database, port, adminToken),
           IMPACT_API_RATE_LIMIT_PER_HOUR: IMPACT_API_BENCH_RATE_LIMIT,
+          IMPACT_API_WORKER: process.env.BENCH_IMPACT_API_WORKER ?? 'true',
         },
         nodeArgs: [...startNodeFlags(options.root), ...profileArgs(options, `server-${engine}-impact-api`)],
       });

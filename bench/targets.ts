@@ -3,6 +3,7 @@ import {
   medianByRatio,
   FLOOR_FULL_SCENARIO,
   FLOOR_SCENARIO as FLOOR,
+  IMPACT_API_SCENARIO,
   SUCCESS_DURING_FLOOD_SCENARIO,
   SUCCESS_SCENARIO,
 } from './engine-run';
@@ -128,6 +129,29 @@ export function judgeTargets(runs: EngineRun[]): TargetVerdict[] {
         ? impact.state === 'completed' && impact.rows >= 100_000 && impact.rowsPerSec >= bulk.rowsPerSec
         : null,
   });
+
+  // The issue's target for the impact.com API: its intake answers in the same order of time as an edit.
+  const intake = find(runs, 'mysql', IMPACT_API_SCENARIO, 10);
+  const sameOrder =
+    'impact.com API: PUT → QUEUED at 10 connections within 10 × the success path’s p50 and p99 on MariaDB, zero errors';
+  verdicts.push(
+    intake && success10
+      ? {
+          target: sameOrder,
+          measured:
+            `p50 ${n(intake.p50Ms)} ms / p99 ${n(intake.p99Ms)} ms vs success p50 ${n(success10.p50Ms)} ms / p99 ` +
+            `${n(success10.p99Ms)} ms (${n(intake.reqPerSec)} req/s, ${intake.errors} errors)`,
+          met:
+            intake.errors === 0 &&
+            intake.p50Ms <= 10 * Math.max(success10.p50Ms, 1) &&
+            intake.p99Ms <= 10 * Math.max(success10.p99Ms, 1),
+        }
+      : {
+          target: sameOrder,
+          measured: `not run (${mysql?.impactApiSkipped ?? 'needs success and impact-api'})`,
+          met: null,
+        },
+  );
 
   const rss = runs.flatMap((run) => run.rows.filter(isServerRow).map((row) => row.rssMaxMb ?? 0));
   verdicts.push({

@@ -87,7 +87,7 @@ export function createStores(db: Database) {
     dailyStatistics: new DailyStatisticsStore(db.knex),
     reports: new ReportQueries(db.knex, db.engine),
     intake: new IntakeStore(db.knex, db.engine),
-    apiAccounts: new ApiAccountStore(db.knex),
+    apiAccounts: new ApiAccountStore(db.knex, sql),
     apiSubmissions: new ApiSubmissionStore(db.knex, sql),
     /** Opens the units of work (knex transactions) the services own; the stores take them as `Tx`. */
     units: new UnitOfWork(db.knex),
@@ -241,6 +241,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
   );
   const impactApi = new ImpactApiService({
     submissions: stores.apiSubmissions,
+    accounts: stores.apiAccounts,
     batches,
     accountCurrency: config.batches.accountCurrency,
     onQueued: () => impactApiWorker.wake(),

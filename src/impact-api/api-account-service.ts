@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { ApiAccount, ApiAccountStore } from '../store/api-account-store';
+import type { ApiAccount, ApiAccountStore, ApiCaller } from '../store/api-account-store';
 import type { AfterChange } from '../store/after-change';
 import type { CampaignStore } from '../store/campaign-store';
 
@@ -77,13 +77,13 @@ export class ApiAccountService {
   }
 
   /** The account a SID and token sign in as, or null (unknown SID, wrong token, revoked account). */
-  async authenticate(accountSid: string, authToken: string): Promise<ApiAccount | null> {
-    const account = accountSid.length <= 64 ? await this.deps.apiAccounts.findBySid(accountSid) : null;
+  async authenticate(accountSid: string, authToken: string): Promise<ApiCaller | null> {
+    const account = accountSid.length <= 64 ? await this.deps.apiAccounts.credentials(accountSid) : null;
     // Hashing first gives equal lengths, and timingSafeEqual tells nothing of how much of it matched.
     const given = Buffer.from(sha256(authToken), 'hex');
     const expected = Buffer.from(account?.tokenSha256 ?? '0'.repeat(64), 'hex');
     const matches = crypto.timingSafeEqual(given, expected);
-    return account && matches && account.revokedAt === null ? account : null;
+    return account && matches && account.revokedAt === null ? { id: account.id, accountSid: account.accountSid } : null;
   }
 }
 

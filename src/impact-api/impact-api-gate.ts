@@ -2,7 +2,7 @@ import type { CallRateLimiter } from '../auth/call-rate-limiter';
 import type { FailureLimiter } from '../auth/failure-limiter';
 import { clientKeyOf } from '../auth/ip-address';
 import { FailureBrake } from '../modification/failure-brake';
-import type { ApiAccount } from '../store/api-account-store';
+import type { ApiCaller } from '../store/api-account-store';
 import type { ApiAccountService } from './api-account-service';
 
 const HOUR_MS = 3_600_000;
@@ -17,8 +17,8 @@ export interface RateLimitState {
 
 /** What a call's credentials come to. */
 export type GateAnswer =
-  | { kind: 'ok'; account: ApiAccount; rate: RateLimitState }
-  | { kind: 'rate_limited'; account: ApiAccount; rate: RateLimitState }
+  | { kind: 'ok'; account: ApiCaller; rate: RateLimitState }
+  | { kind: 'rate_limited'; account: ApiCaller; rate: RateLimitState }
   | { kind: 'unauthorized' }
   | { kind: 'braked'; retryAfterSeconds: number };
 

@@ -3,7 +3,7 @@ import type { RawParameter } from '../core/raw-parameter';
 import { databaseTrouble } from '../http/admin-errors';
 import { readinessGate } from '../http/readiness-gate';
 import type { Logger } from '../logger';
-import type { ApiAccount } from '../store/api-account-store';
+import type { ApiCaller } from '../store/api-account-store';
 import type { ApiSubmissionType } from '../store/api-submission-store';
 import type { Readiness } from '../store/schema-readiness';
 import type { ImpactApiGate, RateLimitState } from './impact-api-gate';
@@ -45,7 +45,7 @@ export function impactApiRouter(deps: ImpactApiRouterDeps): Router {
   router.use(express.json({ limit: MAX_BODY_BYTES }));
 
   const route =
-    (work: (req: Request, account: ApiAccount) => Promise<Answer>) => async (req: Request, res: Response) => {
+    (work: (req: Request, account: ApiCaller) => Promise<Answer>) => async (req: Request, res: Response) => {
       const xml = req.accepts(['application/json', 'application/xml']) === 'application/xml';
       const send = (answer: Answer) => {
         if (xml)

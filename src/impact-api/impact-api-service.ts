@@ -3,7 +3,7 @@ import type { RawParameter } from '../core/raw-parameter';
 import type { RowResult } from '../core/row-result';
 import { isValidIdempotencyKey } from '../linktrust/request-parser';
 import { statusOf, isImpactCode, type ImpactStatus } from '../impact/result-codes';
-import type { ApiAccount } from '../store/api-account-store';
+import type { ApiAccountStore, ApiCaller } from '../store/api-account-store';
 import type { ApiSubmission, ApiSubmissionStore, ApiSubmissionType } from '../store/api-submission-store';
 import type { Batch, BatchListOptions } from '../store/batch-store';
 import { classifyDatabaseError } from '../store/database-errors';
@@ -50,6 +50,7 @@ export class ImpactApiService {
   constructor(
     private readonly deps: {
       submissions: ApiSubmissionStore;
+      accounts: Pick<ApiAccountStore, 'campaignIdsOf'>;
       batches: AccountBatches;
       accountCurrency: string;
       /** Told when a submission is stored, so a worker in this process applies it at once. */
@@ -66,7 +67,7 @@ export class ImpactApiService {
    * submission again; with other parameters, 409.
    */
   async submit(
-    account: ApiAccount,
+    account: ApiCaller,
     type: ApiSubmissionType,
     supplied: RawParameter[],
     idempotencyKey: string | null,
@@ -103,7 +104,7 @@ export class ImpactApiService {
   }
 
   /** One of the account's submissions, or null. */
-  submission(account: ApiAccount, publicId: string): Promise<ApiSubmission | null> {
+  submission(account: ApiCaller, publicId: string): Promise<ApiSubmission | null> {
     return this.deps.submissions.find(account.id, publicId);
   }
 
@@ -112,13 +113,14 @@ export class ImpactApiService {
    * (`page` from 1), optionally from/to a submission time.
    */
   async files(
-    account: ApiAccount,
+    account: ApiCaller,
     options: { page: number; pageSize: number; from?: number; to?: number },
   ): Promise<FilePage> {
-    if (account.campaignIds.length === 0) return { batches: [], hasMore: false };
+    const campaignIds = await this.deps.accounts.campaignIdsOf(account.id);
+    if (campaignIds.length === 0) return { batches: [], hasMore: false };
     const query = {
       kind: 'impact' as const,
-      campaignIds: account.campaignIds,
+      campaignIds,
       createdFrom: options.from,
       createdTo: options.to,
     };
@@ -134,10 +136,10 @@ export class ImpactApiService {
   }
 
   /** One of the account's impact.com files, or null (none, or not one of its campaigns'). */
-  async file(account: ApiAccount, batchId: number): Promise<Batch | null> {
+  async file(account: ApiCaller, batchId: number): Promise<Batch | null> {
     const batch = await this.deps.batches.get(batchId);
     if (!batch || batch.kind !== 'impact' || batch.campaignId === null) return null;
-    return account.campaignIds.includes(batch.campaignId) ? batch : null;
+    return (await this.deps.accounts.campaignIdsOf(account.id)).includes(batch.campaignId) ? batch : null;
   }
 
   /**
@@ -146,7 +148,7 @@ export class ImpactApiService {
    * `Contract Error` for the action's state (locked, reversed, approved, at its limit, unchanged) — the
    * mapping of result-codes' `statusOf`.
    */
-  async fileErrors(account: ApiAccount, batchId: number): Promise<FileError[] | null> {
+  async fileErrors(account: ApiCaller, batchId: number): Promise<FileError[] | null> {
     if (!(await this.file(account, batchId))) return null;
     const errors: FileError[] = [];
     for await (const page of this.deps.batches.results(batchId)) {

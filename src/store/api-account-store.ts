@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { withAfterChange, type AfterChange } from './after-change';
 import type { Db } from './unit-of-work';
+import type { SqlRunner } from './sql';
 
 /** An impact.com API account: the SID a brand's client signs in with, and the campaigns it may touch. */
 export interface ApiAccount {
@@ -14,6 +15,12 @@ export interface ApiAccount {
   revokedAt: number | null;
 }
 
+/** What a call signs in as: the account's row id and SID (its campaigns are read when a route needs them). */
+export type ApiCaller = Pick<ApiAccount, 'id' | 'accountSid'>;
+
+/** What checking a call's credentials reads of an account. */
+export type ApiCredentials = Pick<ApiAccount, 'id' | 'accountSid' | 'tokenSha256' | 'revokedAt'>;
+
 /** An account to store. */
 export type NewApiAccount = Pick<ApiAccount, 'accountSid' | 'name' | 'tokenSha256' | 'campaignIds' | 'createdAt'>;
 
@@ -21,7 +28,28 @@ type Row = Record<string, unknown>;
 
 /** The api_accounts table and its campaigns (api_account_campaigns). */
 export class ApiAccountStore {
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    private readonly sql: Pick<SqlRunner, 'rows'>,
+  ) {}
+
+  /**
+   * What checking a call's credentials needs of the account with this SID, or null: one prepared
+   * statement, since every API call asks it.
+   */
+  async credentials(accountSid: string): Promise<ApiCredentials | null> {
+    const [row] = await this.sql.rows<Row>(
+      'select id, account_sid, token_sha256, revoked_at from api_accounts where account_sid = ?',
+      [accountSid],
+    );
+    if (!row) return null;
+    return {
+      id: Number(row.id),
+      accountSid: String(row.account_sid),
+      tokenSha256: String(row.token_sha256),
+      revokedAt: row.revoked_at === null || row.revoked_at === undefined ? null : Number(row.revoked_at),
+    };
+  }
 
   /** Stores an account with its campaigns, in one transaction (with `afterChange`, the console's audit entry). */
   async create(account: NewApiAccount, afterChange?: AfterChange<ApiAccount>): Promise<ApiAccount> {

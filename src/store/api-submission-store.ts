@@ -76,17 +76,20 @@ export class ApiSubmissionStore {
    * idempotency key fails with the database's duplicate-key error.
    */
   async insert(submission: NewApiSubmission): Promise<ApiSubmission> {
-    const [id] = await this.knex('api_submissions').insert({
-      public_id: submission.publicId,
-      account_id: submission.accountId,
-      type: submission.type,
-      parameters: JSON.stringify(submission.parameters),
-      status: 'QUEUED',
-      action_id: submission.actionId,
-      submitted_at: submission.submittedAt,
-      idempotency_key_sha256: submission.idempotencyKeySha256,
-      fingerprint: submission.fingerprint,
-    });
+    // A prepared statement: every PUT and DELETE stores one.
+    const { insertId: id } = await this.sql.run(
+      "insert into api_submissions (public_id, account_id, type, parameters, status, action_id, submitted_at, idempotency_key_sha256, fingerprint) values (?, ?, ?, ?, 'QUEUED', ?, ?, ?, ?)",
+      [
+        submission.publicId,
+        submission.accountId,
+        submission.type,
+        JSON.stringify(submission.parameters),
+        submission.actionId,
+        submission.submittedAt,
+        submission.idempotencyKeySha256,
+        submission.fingerprint,
+      ],
+    );
     return {
       ...submission,
       id: Number(id),

@@ -36,8 +36,8 @@ describe.each(testEngines())('console: impact.com API accounts over HTTP on %s',
     expect(created.body).toContain('The auth token is shown only now.');
     expect(created.body).toContain('Acme &lt;returns&gt;');
     // The token signs in at the API: it is the account's real one.
-    expect(await services().apiAccounts.authenticate(sid, token)).toMatchObject({
-      accountSid: sid,
+    expect(await services().apiAccounts.authenticate(sid, token)).toMatchObject({ accountSid: sid });
+    expect((await services().apiAccounts.list()).find((account) => account.accountSid === sid)).toMatchObject({
       campaignIds: [first.id, second.id].sort((a, b) => a - b),
     });
     const audit = await lastAudit();

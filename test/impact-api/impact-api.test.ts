@@ -98,6 +98,25 @@ describe.each(testEngines())("impact.com's REST API on %s", (engine) => {
       expect((await transaction(target.id)).merchantRevenue).toMatch(/^80\.00/);
     });
 
+    it('queues the affiliate postback of an applied submission, as for a file row', async () => {
+      const { campaign, affiliate, action } = await scene();
+      await services()
+        .db.knex('affiliates')
+        .where({ id: affiliate.id })
+        .update({ postback_url: 'https://postbacks.example/pb?t=[=_TransID=]' });
+      const account = await createAccount(base(), [campaign.id]);
+      const target = await action();
+      await impactCall(base(), 'PUT', `/Advertisers/${account.accountSid}/Actions`, {
+        account,
+        form: { ActionId: target.actionId, Amount: '75.00' },
+      });
+      await apply();
+      const deliveries = await services().db.knex('postback_deliveries').where({ transaction_id: target.id });
+      expect(deliveries.map((d: any) => [d.url, d.status])).toEqual([
+        [`https://postbacks.example/pb?t=${target.id}`, 'pending'],
+      ]);
+    });
+
     it('reverses with DELETE (REJECTED by default), by OrderId and ActionTrackerId, with a JSON body', async () => {
       const { campaign, action, eventTypeId } = await scene();
       const account = await createAccount(base(), [campaign.id]);
