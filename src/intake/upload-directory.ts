@@ -94,6 +94,8 @@ export class UploadDirectory {
     const handle = await fs.promises.open(partial, 'wx', 0o600);
     let size = 0;
     let closed = false;
+    let aborted = false;
+    let finished = false;
     const closeAndRemove = async () => {
       if (!closed) {
         closed = true;
@@ -111,16 +113,24 @@ export class UploadDirectory {
         (async () => {
           closed = true;
           await handle.close();
+          // ftp-srv ends the stream and destroys it in the same turn when the data connection fails:
+          // a stream destroyed while finishing is an upload cut short, never a file.
+          if (aborted) throw new UploadRefused('the upload was cut short');
           const bytes = await fs.promises.readFile(partial);
+          if (aborted) throw new UploadRefused('the upload was cut short');
           const { keep } = await complete(name, bytes);
           if (keep) await fs.promises.rename(partial, path.join(this.root, name));
           else await fs.promises.rm(partial, { force: true });
         })().then(
-          () => callback(),
+          () => {
+            finished = true;
+            callback();
+          },
           (error) => closeAndRemove().finally(() => callback(error)),
         );
       },
       destroy: (error, callback) => {
+        if (!finished) aborted = true;
         closeAndRemove().finally(() => callback(error));
       },
     });
