@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import type { Request, Response, Router } from 'express';
 import type { StoredBatch } from '../../batch/batch-service';
+import type { Batch } from '../../store/batch-store';
 import { resultsCsvFor } from '../../impact/impact-results-csv';
 import { actorOf, ConsoleContext, idFrom, noticeFor, route, seeOther, sendPage, sessionOf } from '../console-context';
 import type { MultipartPart } from '../multipart';
@@ -36,6 +37,14 @@ async function showBatches(
     { title: 'Batches', section: 'batches', notice: noticeFor(req), problems: extra.problems, body },
     extra.status,
   );
+}
+
+/** The batch the path names, or null once the Batches page has answered 404. */
+async function batchOr404(req: Request, res: Response, context: ConsoleContext): Promise<Batch | null> {
+  const id = idFrom(req.params.id);
+  const batch = id === null ? null : await context.batches.get(id);
+  if (!batch) await showBatches(req, res, context, { problems: ['That batch does not exist.'], status: 404 });
+  return batch;
 }
 
 // The browser's file name, reduced to its last segment (old browsers send a full Windows path).
@@ -111,12 +120,8 @@ export function batchRoutes(router: Router, context: ConsoleContext): void {
   router.get(
     '/batches/:id',
     route(async (req, res) => {
-      const id = idFrom(req.params.id);
-      const batch = id === null ? null : await context.batches.get(id);
-      if (!batch) {
-        await showBatches(req, res, context, { problems: ['That batch does not exist.'], status: 404 });
-        return;
-      }
+      const batch = await batchOr404(req, res, context);
+      if (!batch) return;
       const after = idFrom(req.query.after) ?? 0;
       const failed = await context.batches.failedRows(batch.id, after, FAILED_PAGE);
       const codes = batch.kind === 'impact' ? (await context.batches.codeCounts([batch.id])).get(batch.id) : undefined;
@@ -135,12 +140,8 @@ export function batchRoutes(router: Router, context: ConsoleContext): void {
   router.get(
     '/batches/:id/results',
     route(async (req, res) => {
-      const id = idFrom(req.params.id);
-      const batch = id === null ? null : await context.batches.get(id);
-      if (!batch) {
-        await showBatches(req, res, context, { problems: ['That batch does not exist.'], status: 404 });
-        return;
-      }
+      const batch = await batchOr404(req, res, context);
+      if (!batch) return;
       res.status(200).type('text/csv; charset=utf-8').attachment(`batch-${batch.id}-results.csv`);
       // An impact.com batch's results in impact.com's columns, a Lead Poster batch's in LinkTrust's.
       const { header, record } = resultsCsvFor(batch.kind);
