@@ -104,6 +104,7 @@ export class IntakeService {
             directory: settings.pull.directory,
             username: settings.pull.username,
             passwordSet: settings.pull.passwordSealed !== '',
+            hostKeySha256: settings.pull.hostKeySha256,
           }
         : null,
       lastPull:
@@ -130,6 +131,14 @@ export class IntakeService {
         directory: input.pull.directory ?? '/',
         username: input.pull.username,
         passwordSealed: input.pull.password === undefined ? (kept as string) : secrets.seal(input.pull.password),
+        // The pinned host key stays while the pull goes to the same server; another server is met afresh.
+        hostKeySha256:
+          before?.pull &&
+          before.pull.protocol === input.pull.protocol &&
+          before.pull.host === input.pull.host &&
+          before.pull.port === (input.pull.port ?? DEFAULT_PORTS[input.pull.protocol])
+            ? before.pull.hostKeySha256
+            : null,
       };
     }
     await store.saveSettings(campaignId, { upload: input.upload, email: input.email, pull }, this.now());

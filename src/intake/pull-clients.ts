@@ -15,6 +15,8 @@ export interface PullConnection {
   list(): Promise<RemoteFile[]>;
   read(name: string, maxBytes: number): Promise<Buffer>;
   close(): void;
+  /** SFTP: the SHA-256 (hex) of the host key the server showed. */
+  hostKeySha256?: string;
 }
 
 /** Where and how to connect: `address` is the IP already checked by the guard, `host` the name for TLS. */
@@ -29,7 +31,12 @@ export interface PullTarget {
   timeoutMs: number;
   /** Verify the brand's FTPS certificate (off only for tests against a self-signed one). */
   verifyTls: boolean;
+  /** SFTP: the host key pinned at an earlier pull (SHA-256, hex); null: none yet, the first one met is taken. */
+  hostKeySha256?: string | null;
 }
+
+/** A refusal to talk to an SFTP server whose host key is not the one pinned. */
+export class HostKeyChangedError extends Error {}
 
 /** Thrown when a file is larger than the upload limit. */
 export class TooLargeError extends Error {}
@@ -89,14 +96,25 @@ async function openFtp(target: PullTarget): Promise<PullConnection> {
 function openSftp(target: PullTarget): Promise<PullConnection> {
   return new Promise((resolve, reject) => {
     const ssh = new SshClient();
-    ssh.once('error', reject);
+    const pinned = target.hostKeySha256 ?? null;
+    let seen: string | null = null;
+    ssh.once('error', (error) =>
+      reject(
+        seen !== null && pinned !== null && seen !== pinned
+          ? new HostKeyChangedError(
+              `the SFTP server's host key changed (SHA-256 ${seen}, pinned ${pinned}): refused, as a man in the ` +
+                'middle would be; if the brand changed its key, save the pull settings again',
+            )
+          : error,
+      ),
+    );
     ssh.once('ready', () => {
       ssh.sftp((error, sftp) => {
         if (error) {
           ssh.end();
           return reject(error);
         }
-        resolve(sftpConnection(ssh, sftp, target));
+        resolve({ ...sftpConnection(ssh, sftp, target), hostKeySha256: seen ?? undefined });
       });
     });
     ssh.connect({
@@ -105,8 +123,13 @@ function openSftp(target: PullTarget): Promise<PullConnection> {
       username: target.username,
       password: target.password,
       readyTimeout: target.timeoutMs,
-      // The brand's host key is not known in advance; the password is the secret that matters here.
-      hostVerifier: () => true,
+      // Trust on first use: the first key met is pinned by the caller; another one later is refused before
+      // the password is sent (ssh2 checks the host key before authenticating).
+      hostHash: 'sha256',
+      hostVerifier: (hash: string) => {
+        seen = hash;
+        return pinned === null || hash === pinned;
+      },
     });
   });
 }

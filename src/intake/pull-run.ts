@@ -87,8 +87,11 @@ export function createPullRun(deps: {
       password,
       timeoutMs: deps.options.timeoutMs,
       verifyTls: deps.options.verifyTls,
+      hostKeySha256: pull.hostKeySha256,
     });
     session.connection = connection;
+    if (connection.hostKeySha256 && pull.hostKeySha256 === null)
+      await deps.store.pinHostKey(settings.campaignId, connection.hostKeySha256);
     if (session.timedOut) connection.close();
     try {
       for (const file of await connection.list()) {

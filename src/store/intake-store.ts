@@ -11,6 +11,8 @@ export interface PullSettings {
   username: string;
   /** The password sealed by the secret box (never the password itself). */
   passwordSealed: string;
+  /** SFTP: the SHA-256 (hex) of the server's host key, pinned at the first pull that connected; null: none yet. */
+  hostKeySha256: string | null;
 }
 
 /** A campaign's intake settings and its last pull. */
@@ -65,6 +67,7 @@ interface SettingsRow {
   pull_directory: string | null;
   pull_username: string | null;
   pull_password_sealed: string | null;
+  pull_host_key_sha256?: string | null;
   last_pull_at: unknown;
   last_pull_error: string | null;
   last_pull_taken: unknown;
@@ -86,6 +89,7 @@ function settingsFromRow(row: SettingsRow): IntakeSettings {
             directory: row.pull_directory ?? '/',
             username: row.pull_username ?? '',
             passwordSealed: row.pull_password_sealed ?? '',
+            hostKeySha256: row.pull_host_key_sha256 ?? null,
           },
     lastPullAt: numberOrNull(row.last_pull_at),
     lastPullError: row.last_pull_error,
@@ -102,6 +106,7 @@ function pullColumns(pull: PullSettings | null) {
     pull_directory: pull?.directory ?? null,
     pull_username: pull?.username ?? null,
     pull_password_sealed: pull?.passwordSealed ?? null,
+    pull_host_key_sha256: pull?.hostKeySha256 ?? null,
   };
 }
 
@@ -173,6 +178,14 @@ export class IntakeStore {
       .insert({ campaign_id: campaignId, ...columns })
       .onConflict('campaign_id')
       .merge(columns);
+  }
+
+  /** Pins the SFTP host key a pull met, unless one is pinned already (the first pull that connects wins). */
+  async pinHostKey(campaignId: number, hostKeySha256: string): Promise<void> {
+    await this.knex('intake_settings')
+      .where({ campaign_id: campaignId })
+      .whereNull('pull_host_key_sha256')
+      .update({ pull_host_key_sha256: hostKeySha256 });
   }
 
   /** Records a pull attempt: when, how many files it took, and its error (null: it worked). */

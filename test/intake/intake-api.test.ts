@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as intakeMigration from '../../db/migrations/20261205200000_intake';
 import * as batchCampaignUnsigned from '../../db/migrations/20261205200100_batch_campaign_unsigned';
+import * as intakePullHostKey from '../../db/migrations/20261205400000_intake_pull_host_key';
 import { messageOf } from '../../src/batch/run-row';
 import type { RowResult } from '../../src/core/row-result';
 import { testEngines } from '../support/databases';
@@ -23,10 +24,15 @@ describe.each(testEngines())('campaign intake settings and credentials on %s', (
     await batchCampaignUnsigned.down(knex);
     await batchCampaignUnsigned.up(knex);
     await batchCampaignUnsigned.up(knex);
+    await intakePullHostKey.down(knex);
+    expect(await knex.schema.hasColumn('intake_settings', 'pull_host_key_sha256')).toBe(false);
     await intakeMigration.down(knex);
     expect(await knex.schema.hasTable('intake_users')).toBe(false);
     await intakeMigration.up(knex);
     await intakeMigration.up(knex);
+    await intakePullHostKey.up(knex);
+    await intakePullHostKey.up(knex);
+    expect(await knex.schema.hasColumn('intake_settings', 'pull_host_key_sha256')).toBe(true);
     for (const table of [
       'intake_settings',
       'intake_users',
@@ -62,7 +68,7 @@ describe.each(testEngines())('campaign intake settings and credentials on %s', (
     );
     const set = await api('PUT', url, { upload: true, email: false, pull: { ...pull, password: 's3cret-pw' } });
     expect(set.status).toBe(200);
-    expect(set.body.pull).toEqual({ ...pull, port: 22, passwordSet: true });
+    expect(set.body.pull).toEqual({ ...pull, port: 22, passwordSet: true, hostKeySha256: null });
     expect(JSON.stringify(set.body)).not.toContain('s3cret-pw');
     const row = await services().db.knex('intake_settings').where({ campaign_id: campaign.id }).first();
     expect(row.pull_password_sealed).toMatch(/^v1:/);

@@ -70,6 +70,7 @@ describe.each(testEngines())('a file whose taking failed is taken on the next tr
       directory: '/',
       username: 'network',
       passwordSealed: secrets.seal('pw'),
+      hostKeySha256: null,
     };
     await store.saveSettings(41, { upload: false, email: false, pull }, Date.now());
     const settings = async () => (await store.settings(41))!;
@@ -120,6 +121,7 @@ describe.each(testEngines())('a file whose taking failed is taken on the next tr
       directory: '/',
       username: 'network',
       passwordSealed: secrets.seal('pw'),
+      hostKeySha256: null,
     };
     await store.saveSettings(43, { upload: false, email: false, pull }, Date.now());
     const result = await run.run((await store.settings(43))!);

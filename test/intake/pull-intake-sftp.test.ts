@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -29,7 +30,11 @@ async function brandSftpServer(root: string) {
     client.on('error', () => undefined);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return { port: (server.address() as AddressInfo).port, close: () => server.close() };
+  // What ssh2's `hostHash: 'sha256'` hands a client: the SHA-256 of the public key's SSH encoding, in hex.
+  const parsed = utils.parseKey(hostKey);
+  const publicSsh = (Array.isArray(parsed) ? parsed[0] : parsed) as { getPublicSSH(): Buffer };
+  const hostKeySha256 = crypto.createHash('sha256').update(publicSsh.getPublicSSH()).digest('hex');
+  return { port: (server.address() as AddressInfo).port, hostKeySha256, close: () => server.close() };
 }
 
 function serve(sftp: SFTPWrapper, root: string) {
@@ -130,6 +135,42 @@ describe.each(testEngines())('pulling from the brand’s SFTP server, on %s', (e
     expect((await api('POST', url)).body).toMatchObject({ error: null, taken: [] });
     expect(fs.readdirSync(brandRoot).sort()).toEqual(['Batch_Mods.csv', 'notes.txt']);
     expect(requests).toEqual(['OPEN Batch_Mods.csv']);
+  });
+
+  it('pins the host key at the first pull and refuses a server with another key, sending nothing', async () => {
+    const pull = { protocol: 'sftp', host: '127.0.0.1', port: brand.port, directory: '/', username: 'network' };
+    const { campaignId, file } = await intakeScene(services(), context.server.baseUrl, {
+      upload: false,
+      pull: { ...pull, password: 'brand-pw' },
+    });
+    const url = `/campaigns/${campaignId}/intake`;
+    expect((await api('GET', url)).body.pull.hostKeySha256).toBeNull();
+    expect((await api('POST', `${url}/pull`)).body.error).toBeNull();
+    expect((await api('GET', url)).body.pull.hostKeySha256).toBe(brand.hostKeySha256);
+
+    // Another key than the pinned one (what a man in the middle shows): refused before any file is read.
+    const other = 'f'.repeat(64);
+    await services()
+      .db.knex('intake_settings')
+      .where({ campaign_id: campaignId })
+      .update({ pull_host_key_sha256: other });
+    fs.writeFileSync(path.join(brandRoot, 'Later.csv'), file);
+    requests.length = 0;
+    const refused = await api('POST', `${url}/pull`);
+    expect(refused.body.taken).toEqual([]);
+    expect(refused.body.error).toContain(
+      `the SFTP server's host key changed (SHA-256 ${brand.hostKeySha256}, pinned ${other})`,
+    );
+    expect(requests).toEqual([]);
+    expect((await api('GET', url)).body.lastPull.error).toContain('host key changed');
+
+    // Saving the same server keeps the pin; another port starts afresh.
+    const put = (port: number) => api('PUT', url, { upload: false, email: false, pull: { ...pull, port } });
+    expect((await put(brand.port)).status).toBe(200);
+    expect((await api('GET', url)).body.pull.hostKeySha256).toBe(other);
+    expect((await put(brand.port + 1)).status).toBe(200);
+    expect((await api('GET', url)).body.pull.hostKeySha256).toBeNull();
+    fs.rmSync(path.join(brandRoot, 'Later.csv'));
   });
 
   it('records a refused log-in as the last attempt', async () => {
