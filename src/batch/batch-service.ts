@@ -161,11 +161,11 @@ export class BatchService {
     return this.deps.store.results(id, afterRow, limit, true);
   }
 
-  /** The results of a batch's processed rows, in file order, a page at a time (a results file can be long). */
-  async *results(id: number): AsyncGenerator<RowResult[]> {
+  /** The results of a batch's processed rows (`failedOnly`: the refused ones), in file order, a page at a time (a results file can be long). */
+  async *results(id: number, failedOnly = false): AsyncGenerator<RowResult[]> {
     let afterRow = 0;
     for (;;) {
-      const page = await this.deps.store.results(id, afterRow, RESULTS_PAGE);
+      const page = await this.deps.store.results(id, afterRow, RESULTS_PAGE, failedOnly);
       if (page.length === 0) return;
       yield page;
       afterRow = page[page.length - 1].rowNumber;

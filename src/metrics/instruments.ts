@@ -120,7 +120,7 @@ export class Instruments {
   }
 
   /** A modification answered (a request or a file row), by its message or code. */
-  answered(door: 'linktrust' | 'batch' | 'impact', message: string, rateLimited = false): void {
+  answered(door: 'linktrust' | 'batch', message: string, rateLimited = false): void {
     this.answers.inc({ door, message: this.messages.of(message) });
     if (rateLimited) this.rateLimited.inc({ door });
   }
