@@ -78,6 +78,7 @@ async function seed(db: Database, postbackUrl: string): Promise<Map<number, { ca
   for (let id = 1; id <= CAMPAIGNS; id++) {
     const passwordHash = await hashPassword(`soak-${id}`, 4);
     await stores.campaigns.create(
+      stores.units.alone,
       {
         id,
         name: `Soak campaign ${id}`,
@@ -98,6 +99,7 @@ async function seed(db: Database, postbackUrl: string): Promise<Map<number, { ca
         const campaignId = 1 + (id % CAMPAIGNS);
         seeded.set(id, { campaignId });
         return stores.transactions.create(
+          stores.units.alone,
           {
             id,
             clickId: `soak-click-${id}`,

@@ -79,18 +79,18 @@ export function createStores(db: Database) {
     modifications: new ModificationStore(db.knex),
     processingState: new ProcessingStateStore(db.knex, db.engine),
     statistics: new StatisticsStore(db.engine),
-    postbacks: new PostbackStore(db.knex, db.engine),
-    consoleSessions: new ConsoleSessionStore(db.knex),
+    postbacks: new PostbackStore(db.knex, db.engine, sql),
+    consoleSessions: new ConsoleSessionStore(db.knex, sql),
     consoleAudit: new ConsoleAuditStore(db.knex),
     batches: new BatchStore(db.knex, sql),
     idempotency: new IdempotencyStore(db.knex),
     dailyStatistics: new DailyStatisticsStore(db.knex),
     reports: new ReportQueries(db.knex, db.engine),
-    intake: new IntakeStore(db.knex, db.engine),
+    intake: new IntakeStore(db.knex, db.engine, sql),
     apiAccounts: new ApiAccountStore(db.knex, sql),
     apiSubmissions: new ApiSubmissionStore(db.knex, sql),
-    /** Opens the units of work (knex transactions) the services own; the stores take them as `Tx`. */
-    units: new UnitOfWork(db.knex),
+    /** Opens the units of work the services own; the stores take them as `Sql`. */
+    units: new UnitOfWork(sql),
   };
 }
 export type Stores = ReturnType<typeof createStores>;
@@ -258,7 +258,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     settings: { adminToken: config.adminToken, users: config.console.users, sessionTtlMs: config.console.sessionTtlMs },
     now: options.now,
   });
-  const consoleAudit = new ConsoleAuditLog(stores.consoleAudit, { now: options.now });
+  const consoleAudit = new ConsoleAuditLog(stores.consoleAudit, stores.units, { now: options.now });
   const metrics = createMetricsRegistry({
     processingStatus: () => processing.status(),
     outboxBacklog: () => stores.postbacks.backlog(),

@@ -23,8 +23,7 @@ import {
   type CustomerStatus,
 } from '../core/action';
 import type { EventType } from '../core/event-type';
-import type { SqlRunner } from '../store/sql';
-import type { Db, UnitOfWork } from '../store/unit-of-work';
+import type { Sql, UnitOfWork } from '../store/unit-of-work';
 import type { WhitelistEntry, WhitelistStore } from '../store/whitelist-store';
 import { conflict, invalid, notFound } from '../http/admin-errors';
 
@@ -72,12 +71,10 @@ export interface AdminServiceDeps {
   modifications: ModificationStore;
   processingState: ProcessingStateStore;
   statistics: StatisticsStore;
-  /** Prepared statements for the stores that take them inside a knex transaction. */
-  sql: SqlRunner;
   bcryptCost: number;
   validatePostbackUrl: PostbackUrlValidator;
   /** impact.com's event types, which a transaction may name. */
-  eventTypes: { get(id: number, db?: Db): Promise<EventType | null> };
+  eventTypes: { getIn(sql: Sql, id: number): Promise<EventType | null> };
   now?: () => number;
 }
 
@@ -130,9 +127,12 @@ export class AdminService {
     const { password: _ignored, ...settings } = input;
     return orConflict(
       retryingLockConflicts(() =>
-        this.deps.campaigns.create(
-          { ...settings, ...(passwordHash !== undefined ? { passwordHash } : {}) },
-          this.now(),
+        this.deps.units.run((sql) =>
+          this.deps.campaigns.create(
+            sql,
+            { ...settings, ...(passwordHash !== undefined ? { passwordHash } : {}) },
+            this.now(),
+          ),
         ),
       ),
       `campaign ${input.id} already exists`,
@@ -163,20 +163,20 @@ export class AdminService {
     passwordHash: string | null | undefined,
     afterChange: AfterChange<Campaign> | undefined,
   ): Promise<Campaign> {
-    return this.deps.units.run(async (trx) => {
-      const current = await this.deps.campaigns.getForUpdate(trx, id);
+    return this.deps.units.run(async (sql) => {
+      const current = await this.deps.campaigns.getForUpdate(sql, id);
       if (!current) throw notFound(`campaign ${id}`);
       if (
         settings.uniqueMerchantReference &&
         !current.uniqueMerchantReference &&
-        (await this.deps.campaigns.hasDuplicateMerchantReferences(id, trx))
+        (await this.deps.campaigns.hasDuplicateMerchantReferences(sql, id))
       ) {
         throw conflict(`campaign ${id} has transactions sharing a merchant reference id; they must be unique first`);
       }
       const changes = { ...settings, ...(passwordHash !== undefined ? { passwordHash } : {}) };
-      const updated = await this.deps.campaigns.update(id, changes, this.now(), trx);
+      const updated = await this.deps.campaigns.update(sql, id, changes, this.now());
       if (!updated) throw notFound(`campaign ${id}`);
-      await afterChange?.(trx, updated);
+      await afterChange?.(sql, updated);
       return updated;
     });
   }
@@ -192,7 +192,7 @@ export class AdminService {
       throw invalid(`campaign ${input.campaignId} does not exist`);
     const entry = { address, campaignId: input.campaignId ?? null, note: input.note ?? null };
     return retryingLockConflicts(() =>
-      this.deps.units.withAfterChange((db) => this.deps.whitelist.create(entry, this.now(), db), afterChange),
+      this.deps.units.withAfterChange((sql) => this.deps.whitelist.create(sql, entry, this.now()), afterChange),
     );
   }
 
@@ -202,8 +202,8 @@ export class AdminService {
 
   /** Removes a white-list entry; `afterChange` commits with the removal or not at all. */
   async removeWhitelistEntry(id: number, afterChange?: AfterChange<void>): Promise<void> {
-    const remove = async (db: Db) => {
-      if (!(await this.deps.whitelist.delete(id, db))) throw notFound(`whitelist entry ${id}`);
+    const remove = async (sql: Sql) => {
+      if (!(await this.deps.whitelist.delete(sql, id))) throw notFound(`whitelist entry ${id}`);
     };
     await retryingLockConflicts(() => this.deps.units.withAfterChange(remove, afterChange));
   }
@@ -226,19 +226,19 @@ export class AdminService {
 
   private async insertTransaction(input: TransactionInput, now: number): Promise<Transaction> {
     checkActionFields(input);
-    return this.deps.units.run(async (trx) => {
-      const campaign = await this.deps.campaigns.getForUpdate(trx, input.campaignId);
+    return this.deps.units.run(async (sql) => {
+      const campaign = await this.deps.campaigns.getForUpdate(sql, input.campaignId);
       if (!campaign) throw invalid(`campaign ${input.campaignId} does not exist`);
-      if (!(await this.deps.affiliates.get(input.affiliateId, trx)))
+      if (!(await this.deps.affiliates.getIn(sql, input.affiliateId)))
         throw invalid(`affiliate ${input.affiliateId} does not exist`);
-      if (input.id && (await this.deps.transactions.getById(input.id, trx)))
+      if (input.id && (await this.deps.transactions.getByIdIn(sql, input.id)))
         throw conflict(`transaction ${input.id} already exists`);
       if (campaign.uniqueMerchantReference && input.merchantReferenceId) {
-        const existing = await this.deps.transactions.listByMerchantReference(
+        const existing = await this.deps.transactions.listByMerchantReferenceIn(
+          sql,
           campaign.id,
           input.merchantReferenceId,
           1,
-          trx,
         );
         if (existing.length > 0)
           throw conflict(
@@ -247,17 +247,18 @@ export class AdminService {
       }
       let eventType: EventType | null = null;
       if (input.eventTypeId !== undefined && input.eventTypeId !== null) {
-        eventType = await this.deps.eventTypes.get(input.eventTypeId, trx);
+        eventType = await this.deps.eventTypes.getIn(sql, input.eventTypeId);
         if (!eventType || eventType.campaignId !== campaign.id)
           throw invalid(`event type ${input.eventTypeId} does not exist on campaign ${campaign.id}`);
       }
       if (input.actionId !== undefined && !isGeneratedActionId(input.actionId)) {
-        if (await this.deps.transactions.getByActionId(input.actionId, trx))
+        if (await this.deps.transactions.getByActionIdIn(sql, input.actionId))
           throw conflict(`action id "${input.actionId}" already exists`);
       }
       const occurredAt = input.occurredAt ?? now;
-      const state = await this.deps.processingState.readForUpdate(trx);
+      const state = await this.deps.processingState.readForUpdate(sql);
       const created = await this.deps.transactions.create(
+        sql,
         {
           id: input.id,
           clickId: input.clickId ?? crypto.randomUUID().replace(/-/g, ''),
@@ -277,11 +278,10 @@ export class AdminService {
           customerStatus: input.customerStatus ?? null,
         },
         now,
-        trx,
       );
       if (hourStart(created.occurredAt) < state.rolledUpThrough) {
         await this.deps.statistics.addToHour(
-          await this.deps.sql.within(trx),
+          sql,
           hourStart(created.occurredAt),
           created.campaignId,
           created.affiliateId,

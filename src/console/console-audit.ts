@@ -1,6 +1,7 @@
 import type { AfterChange } from '../store/after-change';
 import type { AuditEntry, ConsoleAuditStore } from '../store/console-audit-store';
 import { retryingLockConflicts } from '../store/lock-retries';
+import type { UnitOfWork } from '../store/unit-of-work';
 
 /** Who did something in the console, and from where. */
 export interface ConsoleActor {
@@ -15,6 +16,7 @@ export class ConsoleAuditLog {
 
   constructor(
     private readonly store: ConsoleAuditStore,
+    private readonly units: Pick<UnitOfWork, 'alone'>,
     options: { now?: () => number } = {},
   ) {
     this.now = options.now ?? Date.now;
@@ -32,7 +34,7 @@ export class ConsoleAuditLog {
     target: string | null | ((result: T) => string | null),
     details: Record<string, unknown> | null | ((result: T) => Record<string, unknown> | null) = null,
   ): AfterChange<T> {
-    return async (trx, result) => {
+    return async (sql, result) => {
       const entry = {
         at: this.now(),
         actor: who.actor,
@@ -42,7 +44,7 @@ export class ConsoleAuditLog {
         clientIp: who.clientIp,
         requestId: who.requestId,
       };
-      await this.store.append(entry, trx);
+      await this.store.append(sql, entry);
     };
   }
 
@@ -55,7 +57,7 @@ export class ConsoleAuditLog {
   ): Promise<void> {
     const at = this.now();
     await retryingLockConflicts(() =>
-      this.store.append({
+      this.store.append(this.units.alone, {
         at,
         actor: who.actor,
         action,

@@ -81,15 +81,15 @@ export class EventTypeService {
     const taken = `event type ${input.id} already exists`;
     try {
       return await retryingLockConflicts(() =>
-        this.deps.units.run(async (tx) => {
-          if (!(await this.deps.campaigns.get(settings.campaignId, tx)))
+        this.deps.units.run(async (sql) => {
+          if (!(await this.deps.campaigns.getIn(sql, settings.campaignId)))
             throw invalid(`campaign ${settings.campaignId} does not exist`);
-          if (settings.id && (await this.deps.eventTypes.get(settings.id, tx))) throw conflict(taken);
-          const created = await this.deps.eventTypes.create(tx, settings, this.now());
+          if (settings.id && (await this.deps.eventTypes.getIn(sql, settings.id))) throw conflict(taken);
+          const created = await this.deps.eventTypes.create(sql, settings, this.now());
           // Auto-increment continues above the largest id, which a supplied id may have pushed to the top.
           if (created.id > MAX_EVENT_TYPE_ID)
             throw invalid(`no event type id is left below ${MAX_EVENT_TYPE_ID}: give an id`);
-          await afterChange?.(tx, created);
+          await afterChange?.(sql, created);
           return created;
         }),
       );
@@ -103,11 +103,11 @@ export class EventTypeService {
   async update(id: number, changes: EventTypeChanges, afterChange?: AfterChange<EventType>): Promise<EventType> {
     checkSettings(changes);
     const updated = await retryingLockConflicts(() =>
-      this.deps.units.run(async (tx) => {
-        if (!(await this.deps.eventTypes.existsForUpdate(tx, id))) throw notFound(`event type ${id}`);
-        const updated = await this.deps.eventTypes.update(tx, id, changes, this.now());
+      this.deps.units.run(async (sql) => {
+        if (!(await this.deps.eventTypes.existsForUpdate(sql, id))) throw notFound(`event type ${id}`);
+        const updated = await this.deps.eventTypes.update(sql, id, changes, this.now());
         if (!updated) throw notFound(`event type ${id}`);
-        await afterChange?.(tx, updated);
+        await afterChange?.(sql, updated);
         return updated;
       }),
     );

@@ -3,7 +3,7 @@ import { MoneyColumnError } from '../core/money';
 import { classifyDatabaseError } from '../store/database-errors';
 import type { DailyStatisticsStore } from '../store/daily-statistics-store';
 import type { ReportQueries } from '../store/report-queries';
-import { inSavepoint, type Tx } from '../store/unit-of-work';
+import { inSavepoint, type Sql } from '../store/unit-of-work';
 import { compareTotals, ConsistencyReport } from './consistency-check';
 import type { ReportingDate } from './reporting-calendar';
 
@@ -57,9 +57,9 @@ const reasonOf = (error: unknown) =>
  * BIGINT) is then named, logged and left as it was, and every other campaign of the day is processed.
  * Any other failure (the database's trouble, a bug) fails the whole run, which is then tried again.
  */
-export async function computeDay(trx: Tx, deps: DayDeps, day: DaySpec): Promise<DayResult> {
+export async function computeDay(sql: Sql, deps: DayDeps, day: DaySpec): Promise<DayResult> {
   try {
-    return await inSavepoint(trx, (savepoint) => computeGroup(savepoint, deps, day));
+    return await inSavepoint(sql, (savepoint) => computeGroup(savepoint, deps, day));
   } catch (error) {
     if (!isGroupsFault(error)) throw error;
   }
@@ -68,9 +68,9 @@ export async function computeDay(trx: Tx, deps: DayDeps, day: DaySpec): Promise<
     failedGroups: [],
     consistency: day.check ? { ok: true, differences: [] } : null,
   };
-  for (const campaignId of await deps.dailyStatistics.campaignsOfDay(trx, day.date, day.span)) {
+  for (const campaignId of await deps.dailyStatistics.campaignsOfDay(sql, day.date, day.span)) {
     try {
-      const group = await inSavepoint(trx, (savepoint) => computeGroup(savepoint, deps, day, campaignId));
+      const group = await inSavepoint(sql, (savepoint) => computeGroup(savepoint, deps, day, campaignId));
       result.rows += group.rows;
       if (result.consistency && group.consistency)
         result.consistency.differences.push(...group.consistency.differences);
@@ -88,10 +88,10 @@ export async function computeDay(trx: Tx, deps: DayDeps, day: DaySpec): Promise<
   return result;
 }
 
-async function computeGroup(trx: Tx, deps: DayDeps, day: DaySpec, campaignId?: number): Promise<DayResult> {
-  const rows = await deps.dailyStatistics.replaceDay(trx, day.date, day.span, day.now, campaignId);
+async function computeGroup(sql: Sql, deps: DayDeps, day: DaySpec, campaignId?: number): Promise<DayResult> {
+  const rows = await deps.dailyStatistics.replaceDay(sql, day.date, day.span, day.now, campaignId);
   if (!day.check) return { rows, failedGroups: [], consistency: null };
-  const statistics = await deps.dailyStatistics.listDay(day.date, trx, campaignId);
-  const transactions = await deps.reports.transactionTotals(trx, day.span, campaignId);
+  const statistics = await deps.dailyStatistics.listDay(sql, day.date, campaignId);
+  const transactions = await deps.reports.transactionTotals(sql, day.span, campaignId);
   return { rows, failedGroups: [], consistency: compareTotals(statistics, transactions) };
 }

@@ -3,7 +3,7 @@ import type { ProcessingStateStore } from '../store/processing-state-store';
 import { retryingLockConflicts } from '../store/lock-retries';
 import type { ReportQueries } from '../store/report-queries';
 import { hourStart } from '../core/hours';
-import type { Tx, UnitOfWork } from '../store/unit-of-work';
+import type { Sql, UnitOfWork } from '../store/unit-of-work';
 
 /** What one roll-up run did: the watermark before (`from`) and after (`through`), epoch ms. */
 export interface RollupResult {
@@ -33,10 +33,10 @@ export async function runHourlyRollup(
 ): Promise<RollupResult> {
   const through = rollupTarget(options.through, options.now);
   return retryingLockConflicts(() =>
-    deps.units.run(async (tx) => {
-      const state = await deps.processingState.readForUpdate(tx);
-      const result = await rollUpLocked(tx, deps, { from: state.rolledUpThrough, through, now: options.now });
-      await afterChange?.(tx, result);
+    deps.units.run(async (sql) => {
+      const state = await deps.processingState.readForUpdate(sql);
+      const result = await rollUpLocked(sql, deps, { from: state.rolledUpThrough, through, now: options.now });
+      await afterChange?.(sql, result);
       return result;
     }),
   );
@@ -53,13 +53,13 @@ export function rollupTarget(through: number | undefined, now: number): number {
  * (`from` is the watermark read under that lock). Nightly processing calls it inside its own unit of work.
  */
 export async function rollUpLocked(
-  tx: Tx,
+  sql: Sql,
   deps: Pick<RollupDeps, 'processingState' | 'reports'>,
   span: { from: number; through: number; now: number },
 ): Promise<RollupResult> {
   const { from, now } = span;
   const through = Math.max(from, span.through);
-  if (through > from) await deps.reports.rollUpHours(tx, { from, through });
-  await deps.processingState.update({ rolledUpThrough: through, hourlyLastRunAt: now }, tx);
+  if (through > from) await deps.reports.rollUpHours(sql, { from, through });
+  await deps.processingState.update(sql, { rolledUpThrough: through, hourlyLastRunAt: now });
   return { from, through };
 }

@@ -7,7 +7,7 @@ import type { NightlyRunLease, ProcessingStateStore } from '../store/processing-
 import { retryingLockConflicts } from '../store/lock-retries';
 import type { ReportQueries } from '../store/report-queries';
 import { hourStart, HOUR_MS } from '../core/hours';
-import type { Tx, UnitOfWork } from '../store/unit-of-work';
+import type { Sql, UnitOfWork } from '../store/unit-of-work';
 import type { ConsistencyReport } from './consistency-check';
 import { computeDay, DayResult, FailedGroup } from './day-statistics';
 import { rollUpLocked, RollupResult } from './hourly-rollup';
@@ -104,11 +104,11 @@ export class NightlyProcessing {
       lease.working = true;
       // Retried whole after a deadlock or lock timeout (a concurrent admin write), like every unit of work.
       const work = await retryingLockConflicts(() =>
-        deps.units.run(async (trx) => {
-          const done = await this.process(trx, date, hours);
-          await options.afterChange?.(trx, done);
+        deps.units.run(async (sql) => {
+          const done = await this.process(sql, date, hours);
+          await options.afterChange?.(sql, done);
           // Renewed with the work's commit: whoever gets the state row next finds the lease fresh.
-          await deps.processingState.renewRun(holder, this.leaseMs, trx);
+          await deps.processingState.renewRun(sql, holder, this.leaseMs);
           return done;
         }),
       );
@@ -150,11 +150,11 @@ export class NightlyProcessing {
    * caller's unit of work holding the state row: the lease is cleared, the interruption counted and
    * marked on the day's run record (so the next scheduled pass runs the day again), and logged.
    */
-  async endInterruptedRun(trx: Tx, run: NightlyRunLease, why: 'lease_expired' | 'released'): Promise<void> {
+  async endInterruptedRun(sql: Sql, run: NightlyRunLease, why: 'lease_expired' | 'released'): Promise<void> {
     const { deps } = this;
-    await deps.processingState.releaseRun(trx, run.holder);
-    await deps.processingState.countInterruption(trx);
-    await deps.dailyStatistics.recordRunInterrupted(trx, run.date, run.startedAt, deps.now());
+    await deps.processingState.releaseRun(sql, run.holder);
+    await deps.processingState.countInterruption(sql);
+    await deps.dailyStatistics.recordRunInterrupted(sql, run.date, run.startedAt, deps.now());
     const what =
       why === 'released'
         ? 'its lease was released by hand'
@@ -182,18 +182,18 @@ export class NightlyProcessing {
     const { deps } = this;
     // Retried whole after a deadlock or lock timeout (a concurrent admin write), like every unit of work.
     const claim = () =>
-      deps.units.run(async (trx) => {
-        const state = await deps.processingState.readForUpdate(trx);
+      deps.units.run(async (sql) => {
+        const state = await deps.processingState.readForUpdate(sql);
         const run = state.nightlyRun;
-        if (run && !run.live) await this.endInterruptedRun(trx, run, 'lease_expired');
+        if (run && !run.live) await this.endInterruptedRun(sql, run, 'lease_expired');
         if (run?.live) return { kind: 'already_in_progress', startedAt: run.startedAt } as const;
         if (state.nightlyHeld) return { kind: 'already_in_progress', startedAt: state.nightlyStartedAt } as const;
-        if (onlyIfNotCompleted && (await deps.dailyStatistics.isCompleted(date, trx)))
+        if (onlyIfNotCompleted && (await deps.dailyStatistics.isCompleted(sql, date)))
           return { kind: 'already_completed', date } as const;
         // Read the clock under the lock: every modification that got in before has committed by now.
         const startedAt = deps.now();
-        await deps.processingState.claimRun(trx, { date, holder, startedAt, leaseMs: this.leaseMs });
-        await deps.dailyStatistics.recordRunStarted(trx, date, deps.calendar.timeZone, startedAt);
+        await deps.processingState.claimRun(sql, { date, holder, startedAt, leaseMs: this.leaseMs });
+        await deps.dailyStatistics.recordRunStarted(sql, date, deps.calendar.timeZone, startedAt);
         return { kind: 'claimed', startedAt } as const;
       });
     return retryingLockConflicts(claim);
@@ -207,9 +207,9 @@ export class NightlyProcessing {
     const { deps } = this;
     const seen = (await deps.processingState.read()).nightlyRun;
     if (!seen || seen.live) return;
-    await deps.units.run(async (trx) => {
-      const run = (await deps.processingState.readForUpdate(trx)).nightlyRun;
-      if (run && !run.live) await this.endInterruptedRun(trx, run, 'lease_expired');
+    await deps.units.run(async (sql) => {
+      const run = (await deps.processingState.readForUpdate(sql)).nightlyRun;
+      if (run && !run.live) await this.endInterruptedRun(sql, run, 'lease_expired');
     });
   }
 
@@ -227,7 +227,7 @@ export class NightlyProcessing {
         if (lease.working || renewing) return;
         renewing = true;
         deps.processingState
-          .renewRun(holder, this.leaseMs)
+          .renewRun(deps.units.alone, holder, this.leaseMs)
           .then(
             (kept) =>
               kept ||
@@ -251,18 +251,18 @@ export class NightlyProcessing {
   }
 
   /** The work, in one database transaction holding the state row: nothing changes statistics meanwhile. */
-  private async process(trx: Tx, date: ReportingDate, hours: { from: number; to: number }) {
+  private async process(sql: Sql, date: ReportingDate, hours: { from: number; to: number }) {
     const { deps } = this;
     const now = deps.now();
-    const state = await deps.processingState.readForUpdate(trx);
+    const state = await deps.processingState.readForUpdate(sql);
     // The whole UTC hours of the day come from the roll-up (a part-hour at either end, from the transactions).
-    const rollup = await rollUpLocked(trx, deps, {
+    const rollup = await rollUpLocked(sql, deps, {
       from: state.rolledUpThrough,
       through: Math.max(state.rolledUpThrough, hourStart(hours.to)),
       now,
     });
-    const day = await computeDay(trx, deps, { date, span: hours, now, check: true });
-    const refreshed = await this.refreshChangedDays(trx, date, rollup.through, now);
+    const day = await computeDay(sql, deps, { date, span: hours, now, check: true });
+    const refreshed = await this.refreshChangedDays(sql, date, rollup.through, now);
     const failedGroups = [...day.failedGroups, ...refreshed.flatMap((result) => result.failedGroups)];
     const consistency = day.consistency as ConsistencyReport;
     return {
@@ -279,26 +279,26 @@ export class NightlyProcessing {
    * brought up to date here, so daily reports agree with the hourly ones after each nightly run.
    */
   private async refreshChangedDays(
-    trx: Tx,
+    sql: Sql,
     date: ReportingDate,
     rolledUpThrough: number,
     now: number,
   ): Promise<Array<DayResult & { date: ReportingDate }>> {
     const { deps } = this;
-    const previousStart = await deps.dailyStatistics.lastCompletedRunStartedAt(trx);
+    const previousStart = await deps.dailyStatistics.lastCompletedRunStartedAt(sql);
     if (previousStart === null) return [];
-    const hours = await deps.reports.hoursTouchedSince(trx, previousStart - CLOCK_SKEW_MARGIN_MS, rolledUpThrough);
+    const hours = await deps.reports.hoursTouchedSince(sql, previousStart - CLOCK_SKEW_MARGIN_MS, rolledUpThrough);
     // An hour may straddle two local days (zones with a :30 or :45 offset): both may have changed.
     const dates = [
       ...new Set(hours.flatMap((hour) => [deps.calendar.dateOf(hour), deps.calendar.dateOf(hour + HOUR_MS - 1)])),
     ].filter((d) => d !== date);
-    const processed = await deps.dailyStatistics.completedAmong(dates, trx);
+    const processed = await deps.dailyStatistics.completedAmong(sql, dates);
     const refreshed = dates.filter((d) => processed.has(d)).sort();
     const results = [];
     for (const day of refreshed)
       results.push({
         date: day,
-        ...(await computeDay(trx, deps, { date: day, span: deps.calendar.spanOf(day), now, check: false })),
+        ...(await computeDay(sql, deps, { date: day, span: deps.calendar.spanOf(day), now, check: false })),
       });
     return results;
   }
@@ -314,13 +314,13 @@ export class NightlyProcessing {
     const { deps } = this;
     for (let attempt = 1; ; attempt++) {
       try {
-        await deps.units.run(async (trx) => {
-          await deps.processingState.readForUpdate(trx);
-          await deps.processingState.releaseRun(trx, holder);
+        await deps.units.run(async (sql) => {
+          await deps.processingState.readForUpdate(sql);
+          await deps.processingState.releaseRun(sql, holder);
           if (completion) {
-            await deps.processingState.update({ nightlyLastCompletedAt: completion.completedAt }, trx);
+            await deps.processingState.update(sql, { nightlyLastCompletedAt: completion.completedAt });
             await deps.dailyStatistics.recordRunCompleted(
-              trx,
+              sql,
               completion.date,
               completion.completedAt,
               completion.differences,

@@ -117,19 +117,19 @@ export class ProcessingService {
   async holdNightly(inProgress: boolean, afterChange?: AfterChange<void>): Promise<ProcessingStatus> {
     const { processingState } = this.deps;
     await retryingLockConflicts(() =>
-      this.deps.units.run(async (trx) => {
-        const state = await processingState.readForUpdate(trx);
+      this.deps.units.run(async (sql) => {
+        const state = await processingState.readForUpdate(sql);
         if (inProgress && !state.nightlyHeld)
-          await processingState.update({ nightlyHeld: true, nightlyStartedAt: this.now() }, trx);
+          await processingState.update(sql, { nightlyHeld: true, nightlyStartedAt: this.now() });
         if (!inProgress && state.nightlyHeld)
-          await processingState.update({ nightlyHeld: false, nightlyLastCompletedAt: this.now() }, trx);
+          await processingState.update(sql, { nightlyHeld: false, nightlyLastCompletedAt: this.now() });
         if (!inProgress && state.nightlyRun)
           await this.nightly.endInterruptedRun(
-            trx,
+            sql,
             state.nightlyRun,
             state.nightlyRun.live ? 'released' : 'lease_expired',
           );
-        await afterChange?.(trx);
+        await afterChange?.(sql);
       }),
     );
     return this.status();

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Db } from './unit-of-work';
+import type { Sql } from './unit-of-work';
 
 /** An affiliate (AFID) and its server-side postback URL template. */
 export interface Affiliate {
@@ -47,8 +47,14 @@ export class AffiliateStore {
   }
 
   /** One affiliate, or null. */
-  async get(id: number, db: Db = this.knex): Promise<Affiliate | null> {
-    const row = await db('affiliates').where({ id }).first();
+  async get(id: number): Promise<Affiliate | null> {
+    const row = await this.knex('affiliates').where({ id }).first();
+    return row ? affiliateFromRow(row) : null;
+  }
+
+  /** One affiliate, or null, read inside a unit of work. */
+  async getIn(sql: Sql, id: number): Promise<Affiliate | null> {
+    const [row] = await sql.select<AffiliateRow>(this.knex('affiliates').where({ id }).first());
     return row ? affiliateFromRow(row) : null;
   }
 

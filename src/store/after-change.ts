@@ -1,26 +1,21 @@
-import type { Tx } from './unit-of-work';
-import type { Knex } from 'knex';
+import type { Sql, SqlRunner } from './sql';
 
 /**
  * Work that must commit with a change or not at all — the console's audit row — run inside the change's
- * own database transaction, after the change, with what the change produced. Whoever owns the change's
- * unit of work calls it; should it fail, the change is rolled back with it.
+ * own unit of work, after the change, with what the change produced. Whoever owns the change's unit of
+ * work calls it; should it fail, the change is rolled back with it.
  */
-export type AfterChange<T> = (tx: Tx, result: T) => Promise<void>;
+export type AfterChange<T> = (sql: Sql, result: T) => Promise<void>;
 
-/**
- * Runs `change` and then `afterChange` in one database transaction; without `afterChange`, `change`
- * alone on the plain handle (as before: a single statement needs no transaction of its own).
- */
-export async function withAfterChange<T>(
-  knex: Knex,
-  change: (db: Knex) => Promise<T>,
+/** Runs `change` and then `afterChange`, when given, in one unit of work. */
+export function withAfterChange<T>(
+  runner: Pick<SqlRunner, 'transaction'>,
+  change: (sql: Sql) => Promise<T>,
   afterChange?: AfterChange<T>,
 ): Promise<T> {
-  if (!afterChange) return change(knex);
-  return knex.transaction(async (trx) => {
-    const result = await change(trx);
-    await afterChange(trx, result);
+  return runner.transaction(async (sql) => {
+    const result = await change(sql);
+    if (afterChange) await afterChange(sql, result);
     return result;
   });
 }

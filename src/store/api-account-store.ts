@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import { withAfterChange, type AfterChange } from './after-change';
-import type { Db } from './unit-of-work';
 import type { SqlRunner } from './sql';
 
 /** An impact.com API account: the SID a brand's client signs in with, and the campaigns it may touch. */
@@ -30,7 +29,7 @@ type Row = Record<string, unknown>;
 export class ApiAccountStore {
   constructor(
     private readonly knex: Knex,
-    private readonly sql: Pick<SqlRunner, 'rows'>,
+    private readonly sql: Pick<SqlRunner, 'rows' | 'transaction'>,
   ) {}
 
   /**
@@ -53,40 +52,46 @@ export class ApiAccountStore {
 
   /** Stores an account with its campaigns, in one transaction (with `afterChange`, the console's audit entry). */
   async create(account: NewApiAccount, afterChange?: AfterChange<ApiAccount>): Promise<ApiAccount> {
-    return this.knex.transaction(async (tx) => {
-      const [id] = await tx('api_accounts').insert({
-        account_sid: account.accountSid,
-        name: account.name,
-        token_sha256: account.tokenSha256,
-        created_at: account.createdAt,
-      });
+    return this.sql.transaction(async (sql) => {
+      const { insertId: id } = await sql.write(
+        this.knex('api_accounts').insert({
+          account_sid: account.accountSid,
+          name: account.name,
+          token_sha256: account.tokenSha256,
+          created_at: account.createdAt,
+        }),
+      );
       if (account.campaignIds.length > 0)
-        await tx('api_account_campaigns').insert(
-          account.campaignIds.map((campaignId) => ({ account_id: Number(id), campaign_id: campaignId })),
+        await sql.write(
+          this.knex('api_account_campaigns').insert(
+            account.campaignIds.map((campaignId) => ({ account_id: id, campaign_id: campaignId })),
+          ),
         );
-      const created: ApiAccount = { ...account, id: Number(id), revokedAt: null };
-      await afterChange?.(tx, created);
+      const created: ApiAccount = { ...account, id, revokedAt: null };
+      await afterChange?.(sql, created);
       return created;
     });
   }
 
   /** An account by its SID (revoked ones too), or null. */
-  async findBySid(accountSid: string, db: Db = this.knex): Promise<ApiAccount | null> {
-    const row = await db('api_accounts').where({ account_sid: accountSid }).first();
+  async findBySid(accountSid: string): Promise<ApiAccount | null> {
+    const row = await this.knex('api_accounts').where({ account_sid: accountSid }).first();
     if (!row) return null;
-    const [account] = await this.withCampaigns([row], db);
+    const [account] = await this.withCampaigns([row]);
     return account;
   }
 
   /** The campaigns of an account (by its row id). */
-  async campaignIdsOf(accountId: number, db: Db = this.knex): Promise<number[]> {
-    const rows: Row[] = await db('api_account_campaigns').where({ account_id: accountId }).orderBy('campaign_id');
+  async campaignIdsOf(accountId: number): Promise<number[]> {
+    const rows: Row[] = await this.knex('api_account_campaigns')
+      .where({ account_id: accountId })
+      .orderBy('campaign_id');
     return rows.map((r) => Number(r.campaign_id));
   }
 
   /** Every account, oldest first. */
-  async list(db: Db = this.knex): Promise<ApiAccount[]> {
-    return this.withCampaigns(await db('api_accounts').orderBy('id'), db);
+  async list(): Promise<ApiAccount[]> {
+    return this.withCampaigns(await this.knex('api_accounts').orderBy('id'));
   }
 
   /**
@@ -95,20 +100,26 @@ export class ApiAccountStore {
    */
   async revoke(accountSid: string, now: number, afterChange?: AfterChange<boolean>): Promise<boolean> {
     return withAfterChange(
-      this.knex,
-      async (db) =>
-        (await db('api_accounts')
-          .where({ account_sid: accountSid })
-          .whereNull('revoked_at')
-          .update({ revoked_at: now })) > 0,
+      this.sql,
+      async (sql) =>
+        (
+          await sql.write(
+            this.knex('api_accounts')
+              .where({ account_sid: accountSid })
+              .whereNull('revoked_at')
+              .update({ revoked_at: now }),
+          )
+        ).affectedRows > 0,
       afterChange,
     );
   }
 
-  private async withCampaigns(rows: Row[], db: Db): Promise<ApiAccount[]> {
+  private async withCampaigns(rows: Row[]): Promise<ApiAccount[]> {
     const ids = rows.map((r) => Number(r.id));
     const links: Row[] =
-      ids.length === 0 ? [] : await db('api_account_campaigns').whereIn('account_id', ids).orderBy('campaign_id');
+      ids.length === 0
+        ? []
+        : await this.knex('api_account_campaigns').whereIn('account_id', ids).orderBy('campaign_id');
     return rows.map((r) => ({
       id: Number(r.id),
       accountSid: String(r.account_sid),

@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import type { Db } from './unit-of-work';
 import type { AfterChange } from './after-change';
 import type { RowResult } from '../core/row-result';
 import type { RawParameter } from '../core/raw-parameter';
@@ -256,29 +255,30 @@ export class BatchStore {
     afterChange?: AfterChange<number>,
   ): Promise<{ batch: Batch } | { originalId: number }> {
     try {
-      const id = await this.knex.transaction(async (tx) => {
-        const [inserted] = await tx('batches').insert({
-          filename: batch.filename,
-          content_sha256: batch.contentSha256,
-          content_key: batch.duplicateOf === null && !batch.error ? batch.contentSha256 : null,
-          kind: batch.kind ?? 'lead-poster',
-          channel: batch.channel ?? 'api',
-          campaign_id: batch.campaignId ?? null,
-          submitted_by: batch.submittedBy ?? null,
-          format: batch.format,
-          encoding: batch.encoding,
-          state: batch.state,
-          records: batch.records,
-          duplicate_of: batch.duplicateOf,
-          forced: batch.forced,
-          client_ip: batch.clientIp,
-          created_at: batch.createdAt,
-          finished_at: batch.finishedAt,
-          error: batch.error ?? null,
-        });
-        const batchId = Number(inserted);
-        await insertRows(await this.sql.within(tx), batchId, rows);
-        await afterChange?.(tx, batchId);
+      const id = await this.sql.transaction(async (sql) => {
+        const { insertId: batchId } = await sql.write(
+          this.knex('batches').insert({
+            filename: batch.filename,
+            content_sha256: batch.contentSha256,
+            content_key: batch.duplicateOf === null && !batch.error ? batch.contentSha256 : null,
+            kind: batch.kind ?? 'lead-poster',
+            channel: batch.channel ?? 'api',
+            campaign_id: batch.campaignId ?? null,
+            submitted_by: batch.submittedBy ?? null,
+            format: batch.format,
+            encoding: batch.encoding,
+            state: batch.state,
+            records: batch.records,
+            duplicate_of: batch.duplicateOf,
+            forced: batch.forced,
+            client_ip: batch.clientIp,
+            created_at: batch.createdAt,
+            finished_at: batch.finishedAt,
+            error: batch.error ?? null,
+          }),
+        );
+        await insertRows(sql, batchId, rows);
+        await afterChange?.(sql, batchId);
         return batchId;
       });
       return { batch: (await this.get(id)) as Batch };
@@ -358,11 +358,13 @@ export class BatchStore {
   }
 
   /** Counts of processed, succeeded and failed rows, and how many are still waiting, from the rows themselves. */
-  async countRows(id: number, db: Db = this.knex): Promise<BatchCounts & { waiting: number }> {
-    const groups = await db('batch_rows')
-      .where({ batch_id: id })
-      .groupBy('succeeded')
-      .select('succeeded', db.raw('count(*) as n'));
+  async countRows(sql: Sql, id: number): Promise<BatchCounts & { waiting: number }> {
+    const groups = await sql.select(
+      this.knex('batch_rows')
+        .where({ batch_id: id })
+        .groupBy('succeeded')
+        .select('succeeded', this.knex.raw('count(*) as n')),
+    );
     const counts = { processed: 0, succeeded: 0, failed: 0, waiting: 0 };
     for (const group of groups as Row[]) {
       const n = Number(group.n);
@@ -376,7 +378,7 @@ export class BatchStore {
 
   /** Sets the batch's counts from its rows (a worker taking over a batch another left mid-way). */
   async syncCounts(id: number, owner: string): Promise<BatchCounts & { waiting: number }> {
-    const counts = await this.countRows(id);
+    const counts = await this.countRows(this.sql.alone, id);
     await this.knex('batches')
       .where({ id, lease_owner: owner })
       .update({ processed: counts.processed, succeeded: counts.succeeded, failed: counts.failed });
@@ -476,19 +478,21 @@ export class BatchStore {
    * waiting (`rows_waiting`) or when the lease has passed to another worker (`not_owner`).
    */
   async complete(id: number, owner: string, now: number): Promise<'completed' | 'rows_waiting' | 'not_owner'> {
-    return this.knex.transaction(async (tx) => {
-      const counts = await this.countRows(id, tx);
+    return this.sql.transaction(async (sql) => {
+      const counts = await this.countRows(sql, id);
       if (counts.waiting > 0) return 'rows_waiting';
-      const done = await tx('batches').where({ id, lease_owner: owner }).update({
-        state: 'completed',
-        processed: counts.processed,
-        succeeded: counts.succeeded,
-        failed: counts.failed,
-        finished_at: now,
-        lease_owner: null,
-        lease_expires_at: null,
-      });
-      return done === 1 ? 'completed' : 'not_owner';
+      const done = await sql.write(
+        this.knex('batches').where({ id, lease_owner: owner }).update({
+          state: 'completed',
+          processed: counts.processed,
+          succeeded: counts.succeeded,
+          failed: counts.failed,
+          finished_at: now,
+          lease_owner: null,
+          lease_expires_at: null,
+        }),
+      );
+      return done.affectedRows === 1 ? 'completed' : 'not_owner';
     });
   }
 
@@ -497,18 +501,22 @@ export class BatchStore {
    * and applied; the Passwords of rows never processed are erased.
    */
   async fail(id: number, reason: string, now: number): Promise<void> {
-    await this.knex.transaction(async (tx) => {
-      await tx('batches')
-        .where({ id })
-        .update({
-          state: 'failed',
-          error: reason.slice(0, 1024),
-          content_key: null,
-          finished_at: now,
-          lease_owner: null,
-          lease_expires_at: null,
-        });
-      await tx('batch_rows').where({ batch_id: id }).whereNotNull('password').update({ password: null });
+    await this.sql.transaction(async (sql) => {
+      await sql.write(
+        this.knex('batches')
+          .where({ id })
+          .update({
+            state: 'failed',
+            error: reason.slice(0, 1024),
+            content_key: null,
+            finished_at: now,
+            lease_owner: null,
+            lease_expires_at: null,
+          }),
+      );
+      await sql.write(
+        this.knex('batch_rows').where({ batch_id: id }).whereNotNull('password').update({ password: null }),
+      );
     });
   }
 

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
-import type { Db } from './unit-of-work';
+import type { Sql } from './unit-of-work';
 import type { Engine } from './database';
-import type { Tx } from './unit-of-work';
 
 /** A campaign (CID) and its LinkTrust "Allow External Transaction Modifications" settings. */
 export interface Campaign {
@@ -64,39 +63,41 @@ export class CampaignStore {
   ) {}
 
   /** Inserts a campaign, keeping a supplied id (networks migrate with their CIDs). */
-  async create(
-    campaign: { id?: number; name: string } & CampaignChanges,
-    now: number,
-    db: Db = this.knex,
-  ): Promise<Campaign> {
+  async create(sql: Sql, campaign: { id?: number; name: string } & CampaignChanges, now: number): Promise<Campaign> {
     const columns = {
       ...toColumns(campaign),
       created_at: now,
       updated_at: now,
       ...(campaign.id ? { id: campaign.id } : {}),
     };
-    const [id] = await db('campaigns').insert(columns);
-    const created = await this.get(campaign.id ?? Number(id), db);
+    const { insertId } = await sql.write(this.knex('campaigns').insert(columns));
+    const created = await this.getIn(sql, campaign.id ?? insertId);
     if (!created) throw new Error('campaign vanished after insert');
     return created;
   }
 
   /** One campaign, or null. */
-  async get(id: number, db: Db = this.knex): Promise<Campaign | null> {
-    const row = await db('campaigns').where({ id }).first();
+  async get(id: number): Promise<Campaign | null> {
+    const row = await this.knex('campaigns').where({ id }).first();
+    return row ? campaignFromRow(row) : null;
+  }
+
+  /** One campaign, or null, read inside a unit of work. */
+  async getIn(sql: Sql, id: number): Promise<Campaign | null> {
+    const [row] = await sql.select<CampaignRow>(this.knex('campaigns').where({ id }).first());
     return row ? campaignFromRow(row) : null;
   }
 
   /** Locks the campaign row for the rest of the transaction (MySQL/MariaDB; SQLite serialises writers). */
-  async getForUpdate(tx: Tx, id: number): Promise<Campaign | null> {
-    const query = tx('campaigns').where({ id });
-    const row = await (this.engine === 'mysql' ? query.forUpdate() : query).first();
+  async getForUpdate(sql: Sql, id: number): Promise<Campaign | null> {
+    const query = this.knex('campaigns').where({ id }).first();
+    const [row] = await sql.select<CampaignRow>(this.engine === 'mysql' ? query.forUpdate() : query);
     return row ? campaignFromRow(row) : null;
   }
 
   /** Campaigns by name or id, ordered by id. */
-  async list(search: string | null, limit: number, db: Db = this.knex): Promise<Campaign[]> {
-    const query = db('campaigns').orderBy('id').limit(limit);
+  async list(search: string | null, limit: number): Promise<Campaign[]> {
+    const query = this.knex('campaigns').orderBy('id').limit(limit);
     if (search) {
       const id = /^\d+$/.test(search) ? Number(search) : -1;
       query.where((q) => q.where('name', 'like', `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`).orWhere('id', id));
@@ -105,23 +106,27 @@ export class CampaignStore {
   }
 
   /** Applies changes; returns the updated campaign or null when absent. */
-  async update(id: number, changes: CampaignChanges, now: number, db: Db = this.knex): Promise<Campaign | null> {
+  async update(sql: Sql, id: number, changes: CampaignChanges, now: number): Promise<Campaign | null> {
     const columns = toColumns(changes);
-    const count = await db('campaigns')
-      .where({ id })
-      .update({ ...columns, updated_at: now });
-    return count === 0 ? null : this.get(id, db);
+    const { affectedRows } = await sql.write(
+      this.knex('campaigns')
+        .where({ id })
+        .update({ ...columns, updated_at: now }),
+    );
+    return affectedRows === 0 ? null : this.getIn(sql, id);
   }
 
   /** True when two transactions of the campaign share a merchant reference id. */
-  async hasDuplicateMerchantReferences(id: number, db: Db = this.knex): Promise<boolean> {
-    const row = await db('transactions')
-      .select('merchant_reference_id')
-      .where({ campaign_id: id })
-      .whereNotNull('merchant_reference_id')
-      .groupBy('merchant_reference_id')
-      .havingRaw('count(*) > 1')
-      .first();
-    return row !== undefined;
+  async hasDuplicateMerchantReferences(sql: Sql, id: number): Promise<boolean> {
+    const rows = await sql.select(
+      this.knex('transactions')
+        .select('merchant_reference_id')
+        .where({ campaign_id: id })
+        .whereNotNull('merchant_reference_id')
+        .groupBy('merchant_reference_id')
+        .havingRaw('count(*) > 1')
+        .first(),
+    );
+    return rows.length > 0;
   }
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Db } from './unit-of-work';
+import type { Sql } from './unit-of-work';
 
 /** One change made through the console: who, when, what. */
 export interface AuditEntry {
@@ -48,18 +48,20 @@ function entryFromRow(r: Row): AuditEntry {
 export class ConsoleAuditStore {
   constructor(private readonly knex: Knex) {}
 
-  /** Appends an entry (inside the change's own transaction, when given); returns its id. */
-  async append(entry: NewAuditEntry, db: Db = this.knex): Promise<number> {
-    const [id] = await db('console_audit').insert({
-      at: entry.at,
-      actor: entry.actor.slice(0, 64),
-      action: entry.action,
-      target: entry.target?.slice(0, 255) ?? null,
-      details: entry.details ? JSON.stringify(entry.details) : null,
-      client_ip: entry.clientIp,
-      request_id: entry.requestId,
-    });
-    return Number(id);
+  /** Appends an entry (inside the change's own unit of work, or alone); returns its id. */
+  async append(sql: Sql, entry: NewAuditEntry): Promise<number> {
+    const { insertId } = await sql.write(
+      this.knex('console_audit').insert({
+        at: entry.at,
+        actor: entry.actor.slice(0, 64),
+        action: entry.action,
+        target: entry.target?.slice(0, 255) ?? null,
+        details: entry.details ? JSON.stringify(entry.details) : null,
+        client_ip: entry.clientIp,
+        request_id: entry.requestId,
+      }),
+    );
+    return insertId;
   }
 
   /** Entries newest first, optionally older than `beforeId` (paging). */

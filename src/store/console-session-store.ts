@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { AfterChange, withAfterChange } from './after-change';
+import type { Sql, SqlRunner } from './sql';
 
 /** How a console session was opened; rechecked against the config on every request. */
 export type SignInMethod = 'token' | 'user';
@@ -33,23 +34,28 @@ function sessionFromRow(r: Row): ConsoleSession {
 
 /** Console sessions in the database, so every node behind a load balancer sees the same ones. */
 export class ConsoleSessionStore {
-  constructor(private readonly knex: Knex) {}
+  constructor(
+    private readonly knex: Knex,
+    private readonly units: Pick<SqlRunner, 'transaction'>,
+  ) {}
 
   /** Stores a new session. */
   async create(session: ConsoleSession, afterChange?: AfterChange<void>): Promise<void> {
-    await withAfterChange(this.knex, (db) => this.insert(db, session), afterChange);
+    await withAfterChange(this.units, (sql) => this.insert(sql, session), afterChange);
   }
 
-  private async insert(db: Knex, session: ConsoleSession): Promise<void> {
-    await db('console_sessions').insert({
-      id_hash: session.idHash,
-      actor: session.actor,
-      method: session.method,
-      csrf_token: session.csrfToken,
-      client_ip: session.clientIp,
-      created_at: session.createdAt,
-      expires_at: session.expiresAt,
-    });
+  private async insert(sql: Sql, session: ConsoleSession): Promise<void> {
+    await sql.write(
+      this.knex('console_sessions').insert({
+        id_hash: session.idHash,
+        actor: session.actor,
+        method: session.method,
+        csrf_token: session.csrfToken,
+        client_ip: session.clientIp,
+        created_at: session.createdAt,
+        expires_at: session.expiresAt,
+      }),
+    );
   }
 
   /** The session with this id hash, unless it has expired. */
@@ -61,8 +67,8 @@ export class ConsoleSessionStore {
   /** Ends one session. */
   async delete(idHash: string, afterChange?: AfterChange<void>): Promise<void> {
     await withAfterChange(
-      this.knex,
-      async (db) => void (await db('console_sessions').where({ id_hash: idHash }).delete()),
+      this.units,
+      async (sql) => void (await sql.write(this.knex('console_sessions').where({ id_hash: idHash }).delete())),
       afterChange,
     );
   }

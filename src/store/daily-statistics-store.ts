@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Db, Tx } from './unit-of-work';
+import type { Sql } from './unit-of-work';
 import { moneyFromColumn } from '../core/money';
 import { HOUR_MS, hourStart } from '../core/hours';
 import type { StatisticsTotals } from '../core/statistics';
@@ -97,21 +97,21 @@ export class DailyStatisticsStore {
    * the very expressions the roll-up uses. So a day holds exactly its own local hours' share.
    */
   async replaceDay(
-    tx: Tx,
+    sql: Sql,
     date: string,
     span: { from: number; to: number },
     now: number,
     campaignId?: number,
   ): Promise<number> {
-    const existing = tx('daily_statistics').where({ report_date: date });
+    const existing = this.knex('daily_statistics').where({ report_date: date });
     if (campaignId !== undefined) existing.andWhere({ campaign_id: campaignId });
-    await existing.delete();
+    await sql.write(existing.delete());
     const ofCampaign = campaignId === undefined ? '' : ' and campaign_id = ?';
     const campaign = campaignId === undefined ? [] : [campaignId];
     const [wholeFrom, wholeTo] = [ceilingHour(span.from), Math.max(ceilingHour(span.from), hourStart(span.to))];
     const partHour = `select campaign_id, affiliate_id, ${TRANSACTION_TOTALS_SQL} from transactions
          where occurred_at >= ? and occurred_at < ?${ofCampaign} group by campaign_id, affiliate_id`;
-    await tx.raw(
+    await sql.run(
       `insert into daily_statistics (report_date, campaign_id, affiliate_id, ${TOTAL_COLUMNS.join(', ')}, computed_at)
        select ?, campaign_id, affiliate_id, ${TOTAL_COLUMNS.map((c) => `sum(${c})`).join(', ')}, ?
        from (
@@ -134,10 +134,11 @@ export class DailyStatisticsStore {
         span.to,
         ...campaign,
       ],
+      { once: true },
     );
-    const written = tx('daily_statistics').where({ report_date: date });
+    const written = this.knex('daily_statistics').where({ report_date: date });
     if (campaignId !== undefined) written.andWhere({ campaign_id: campaignId });
-    const [{ rows }] = await written.count({ rows: '*' });
+    const [{ rows }] = await sql.select<{ rows: number | string }>(written.count({ rows: '*' }));
     return Number(rows);
   }
 
@@ -145,27 +146,34 @@ export class DailyStatisticsStore {
    * The campaigns a day's statistics concern: those with hourly statistics in the hours it touches,
    * transactions in its last part-hour, or daily rows already. Nightly processing works through them one by one when the day as a whole fails.
    */
-  async campaignsOfDay(tx: Tx, date: string, span: { from: number; to: number }): Promise<number[]> {
-    const hourly: Array<{ campaign_id: number | string }> = await tx('hourly_statistics')
-      .distinct('campaign_id')
-      .where('hour_start', '>=', hourStart(span.from))
-      .andWhere('hour_start', '<', ceilingHour(span.to));
+  async campaignsOfDay(sql: Sql, date: string, span: { from: number; to: number }): Promise<number[]> {
+    type Row = { campaign_id: number | string };
+    const hourly = await sql.select<Row>(
+      this.knex('hourly_statistics')
+        .distinct('campaign_id')
+        .where('hour_start', '>=', hourStart(span.from))
+        .andWhere('hour_start', '<', ceilingHour(span.to)),
+    );
     // The part-hour at the day's end need not be rolled up yet: its transactions name their campaigns.
-    const lastPart: Array<{ campaign_id: number | string }> = await tx('transactions')
-      .distinct('campaign_id')
-      .where('occurred_at', '>=', Math.max(hourStart(span.to), span.from))
-      .andWhere('occurred_at', '<', span.to);
-    const daily: Array<{ campaign_id: number | string }> = await tx('daily_statistics')
-      .distinct('campaign_id')
-      .where({ report_date: date });
+    const lastPart = await sql.select<Row>(
+      this.knex('transactions')
+        .distinct('campaign_id')
+        .where('occurred_at', '>=', Math.max(hourStart(span.to), span.from))
+        .andWhere('occurred_at', '<', span.to),
+    );
+    const daily = await sql.select<Row>(
+      this.knex('daily_statistics').distinct('campaign_id').where({ report_date: date }),
+    );
     return [...new Set([...hourly, ...lastPart, ...daily].map((row) => Number(row.campaign_id)))].sort((a, b) => a - b);
   }
 
   /** A day's rows (or one campaign's), by campaign and affiliate. */
-  async listDay(date: string, db: Db = this.knex, campaignId?: number): Promise<DailyStatistics[]> {
-    const query = db('daily_statistics').where({ report_date: date });
+  async listDay(sql: Sql, date: string, campaignId?: number): Promise<DailyStatistics[]> {
+    const query = this.knex('daily_statistics').where({ report_date: date });
     if (campaignId !== undefined) query.andWhere({ campaign_id: campaignId });
-    const rows: DailyStatisticsRow[] = await query.orderBy(['campaign_id', 'affiliate_id']).options(EXACT_INTEGERS);
+    const rows = await sql.select<DailyStatisticsRow>(query.orderBy(['campaign_id', 'affiliate_id']), {
+      exactIntegers: true,
+    });
     return rows.map(dailyStatisticsFromRow);
   }
 
@@ -173,31 +181,37 @@ export class DailyStatisticsStore {
    * Notes that nightly processing started for a day (again, when it ran before). A mark of an earlier
    * run's interruption stays, so the record shows the day was interrupted and then done again.
    */
-  async recordRunStarted(tx: Tx, date: string, timeZone: string, startedAt: number): Promise<void> {
-    const restarted = await tx('nightly_runs')
-      .where({ report_date: date })
-      .update({ time_zone: timeZone, started_at: startedAt, completed_at: null, differences: null });
-    if (restarted === 0)
-      await tx('nightly_runs').insert({
-        report_date: date,
-        time_zone: timeZone,
-        started_at: startedAt,
-        completed_at: null,
-        differences: null,
-      });
+  async recordRunStarted(sql: Sql, date: string, timeZone: string, startedAt: number): Promise<void> {
+    const restarted = await sql.write(
+      this.knex('nightly_runs')
+        .where({ report_date: date })
+        .update({ time_zone: timeZone, started_at: startedAt, completed_at: null, differences: null }),
+    );
+    if (restarted.affectedRows === 0)
+      await sql.write(
+        this.knex('nightly_runs').insert({
+          report_date: date,
+          time_zone: timeZone,
+          started_at: startedAt,
+          completed_at: null,
+          differences: null,
+        }),
+      );
   }
 
   /** Marks the run of `date` that started at `startedAt` as interrupted, unless it has completed. */
-  async recordRunInterrupted(tx: Tx, date: string, startedAt: number, at: number): Promise<void> {
-    await tx('nightly_runs')
-      .where({ report_date: date, started_at: startedAt })
-      .whereNull('completed_at')
-      .update({ interrupted_at: at });
+  async recordRunInterrupted(sql: Sql, date: string, startedAt: number, at: number): Promise<void> {
+    await sql.write(
+      this.knex('nightly_runs')
+        .where({ report_date: date, started_at: startedAt })
+        .whereNull('completed_at')
+        .update({ interrupted_at: at }),
+    );
   }
 
   /** Days whose run was interrupted and has not completed since, oldest first: the ones to run again. */
-  async interruptedDays(db: Db = this.knex): Promise<string[]> {
-    const rows: Array<{ report_date: string }> = await db('nightly_runs')
+  async interruptedDays(): Promise<string[]> {
+    const rows: Array<{ report_date: string }> = await this.knex('nightly_runs')
       .whereNotNull('interrupted_at')
       .whereNull('completed_at')
       .orderBy('report_date')
@@ -208,10 +222,9 @@ export class DailyStatisticsStore {
   /** The latest interruptions, newest first: the day, when its run was found interrupted, when it was done since (null: not yet). */
   async recentInterruptions(
     limit: number,
-    db: Db = this.knex,
   ): Promise<Array<{ date: string; interruptedAt: number; completedAt: number | null }>> {
     const rows: Array<{ report_date: string; interrupted_at: number | string; completed_at: number | string | null }> =
-      await db('nightly_runs')
+      await this.knex('nightly_runs')
         .whereNotNull('interrupted_at')
         .orderBy('interrupted_at', 'desc')
         .limit(limit)
@@ -224,29 +237,34 @@ export class DailyStatisticsStore {
   }
 
   /** Notes that nightly processing completed a day, with how many rows the consistency check flagged. */
-  async recordRunCompleted(tx: Tx, date: string, completedAt: number, differences: number): Promise<void> {
-    await tx('nightly_runs').where({ report_date: date }).update({ completed_at: completedAt, differences });
+  async recordRunCompleted(sql: Sql, date: string, completedAt: number, differences: number): Promise<void> {
+    await sql.write(
+      this.knex('nightly_runs').where({ report_date: date }).update({ completed_at: completedAt, differences }),
+    );
   }
 
   /** True when nightly processing has completed the day at least once. */
-  async isCompleted(date: string, db: Db = this.knex): Promise<boolean> {
-    const row = await db('nightly_runs').where({ report_date: date }).whereNotNull('completed_at').first('report_date');
-    return Boolean(row);
+  async isCompleted(sql: Sql, date: string): Promise<boolean> {
+    const rows = await sql.select(
+      this.knex('nightly_runs').where({ report_date: date }).whereNotNull('completed_at').first('report_date'),
+    );
+    return rows.length > 0;
   }
 
   /** Of these days, the ones nightly processing has completed. */
-  async completedAmong(dates: string[], db: Db = this.knex): Promise<Set<string>> {
+  async completedAmong(sql: Sql, dates: string[]): Promise<Set<string>> {
     if (dates.length === 0) return new Set();
-    const rows: Array<{ report_date: string }> = await db('nightly_runs')
-      .whereIn('report_date', dates)
-      .whereNotNull('completed_at')
-      .select('report_date');
+    const rows = await sql.select<{ report_date: string }>(
+      this.knex('nightly_runs').whereIn('report_date', dates).whereNotNull('completed_at').select('report_date'),
+    );
     return new Set(rows.map((r) => r.report_date));
   }
 
   /** When the most recent completed nightly run started, or null when none has completed. */
-  async lastCompletedRunStartedAt(db: Db = this.knex): Promise<number | null> {
-    const [row] = await db('nightly_runs').whereNotNull('completed_at').max({ at: 'started_at' });
+  async lastCompletedRunStartedAt(sql: Sql): Promise<number | null> {
+    const [row] = await sql.select<{ at: number | string | null }>(
+      this.knex('nightly_runs').whereNotNull('completed_at').max({ at: 'started_at' }),
+    );
     return row && row.at !== null && row.at !== undefined ? Number(row.at) : null;
   }
 }

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { DispositionCode, DispositionEffect, EventType, PayoutRule } from '../core/event-type';
 import { moneyFromColumn, moneyToColumn } from '../core/money';
 import type { Engine } from './database';
-import type { Db, Tx } from './unit-of-work';
+import type { Sql } from './unit-of-work';
 
 /** What creating an event type writes (settings already validated); `id` kept when given. */
 export interface EventTypeInput {
@@ -69,42 +69,56 @@ export class EventTypeStore {
   ) {}
 
   /** Inserts an event type and its codes inside the caller's unit of work, keeping a supplied id. */
-  async create(tx: Tx, input: EventTypeInput, now: number): Promise<EventType> {
-    const [generated] = await tx('event_types').insert({
-      ...(input.id ? { id: input.id } : {}),
-      campaign_id: input.campaignId,
-      ...settingColumns(input),
-      created_at: now,
-      updated_at: now,
-    });
-    const id = input.id ?? Number(generated);
-    await this.insertCodes(tx, id, input.dispositionCodes);
-    const created = await this.get(id, tx);
+  async create(sql: Sql, input: EventTypeInput, now: number): Promise<EventType> {
+    const { insertId } = await sql.write(
+      this.knex('event_types').insert({
+        ...(input.id ? { id: input.id } : {}),
+        campaign_id: input.campaignId,
+        ...settingColumns(input),
+        created_at: now,
+        updated_at: now,
+      }),
+    );
+    const id = input.id ?? insertId;
+    await this.insertCodes(sql, id, input.dispositionCodes);
+    const created = await this.getIn(sql, id);
     if (!created) throw new Error('event type vanished after insert');
     return created;
   }
 
   /** One event type with its codes, or null. */
-  async get(id: number, db: Db = this.knex): Promise<EventType | null> {
-    const row: EventTypeRow | undefined = await db('event_types').where({ id }).first();
+  async get(id: number): Promise<EventType | null> {
+    const row: EventTypeRow | undefined = await this.knex('event_types').where({ id }).first();
     if (!row) return null;
-    const codes: CodeRow[] = await db('event_type_disposition_codes').where({ event_type_id: id }).orderBy('position');
+    const codes: CodeRow[] = await this.knex('event_type_disposition_codes')
+      .where({ event_type_id: id })
+      .orderBy('position');
+    return eventTypeFromRow(row, codes);
+  }
+
+  /** One event type with its codes, or null, read inside a unit of work. */
+  async getIn(sql: Sql, id: number): Promise<EventType | null> {
+    const [row] = await sql.select<EventTypeRow>(this.knex('event_types').where({ id }).first());
+    if (!row) return null;
+    const codes = await sql.select<CodeRow>(
+      this.knex('event_type_disposition_codes').where({ event_type_id: id }).orderBy('position'),
+    );
     return eventTypeFromRow(row, codes);
   }
 
   /** Locks the event type's row for the rest of the transaction (MySQL/MariaDB; SQLite serialises writers). */
-  async existsForUpdate(tx: Tx, id: number): Promise<boolean> {
-    const query = tx('event_types').select('id').where({ id });
-    return (await (this.engine === 'mysql' ? query.forUpdate() : query).first()) !== undefined;
+  async existsForUpdate(sql: Sql, id: number): Promise<boolean> {
+    const query = this.knex('event_types').select('id').where({ id }).first();
+    return (await sql.select(this.engine === 'mysql' ? query.forUpdate() : query)).length > 0;
   }
 
   /** Event types ordered by id, optionally of one campaign, each with its codes (two queries in all). */
-  async list(filter: { campaignId?: number; limit: number }, db: Db = this.knex): Promise<EventType[]> {
-    const query = db('event_types').orderBy('id').limit(filter.limit);
+  async list(filter: { campaignId?: number; limit: number }): Promise<EventType[]> {
+    const query = this.knex('event_types').orderBy('id').limit(filter.limit);
     if (filter.campaignId !== undefined) query.where({ campaign_id: filter.campaignId });
     const rows: EventTypeRow[] = await query;
     if (rows.length === 0) return [];
-    const codes: CodeRow[] = await db('event_type_disposition_codes')
+    const codes: CodeRow[] = await this.knex('event_type_disposition_codes')
       .whereIn(
         'event_type_id',
         rows.map((r) => r.id),
@@ -123,22 +137,26 @@ export class EventTypeStore {
    * Applies changes inside the caller's unit of work (which locked the row); given codes replace the old
    * list. Returns the updated type, or null when it does not exist.
    */
-  async update(tx: Tx, id: number, changes: EventTypeChanges, now: number): Promise<EventType | null> {
-    const count = await tx('event_types')
-      .where({ id })
-      .update({ ...settingColumns(changes), updated_at: now });
-    if (count === 0) return null;
+  async update(sql: Sql, id: number, changes: EventTypeChanges, now: number): Promise<EventType | null> {
+    const { affectedRows } = await sql.write(
+      this.knex('event_types')
+        .where({ id })
+        .update({ ...settingColumns(changes), updated_at: now }),
+    );
+    if (affectedRows === 0) return null;
     if (changes.dispositionCodes !== undefined) {
-      await tx('event_type_disposition_codes').where({ event_type_id: id }).delete();
-      await this.insertCodes(tx, id, changes.dispositionCodes);
+      await sql.write(this.knex('event_type_disposition_codes').where({ event_type_id: id }).delete());
+      await this.insertCodes(sql, id, changes.dispositionCodes);
     }
-    return this.get(id, tx);
+    return this.getIn(sql, id);
   }
 
-  private async insertCodes(tx: Tx, id: number, codes: DispositionCode[]): Promise<void> {
+  private async insertCodes(sql: Sql, id: number, codes: DispositionCode[]): Promise<void> {
     if (codes.length === 0) return;
-    await tx('event_type_disposition_codes').insert(
-      codes.map((c, position) => ({ event_type_id: id, code: c.code, effect: c.effect, position })),
+    await sql.write(
+      this.knex('event_type_disposition_codes').insert(
+        codes.map((c, position) => ({ event_type_id: id, code: c.code, effect: c.effect, position })),
+      ),
     );
   }
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Engine } from './database';
 import { classifyDatabaseError } from './database-errors';
+import type { SqlRunner } from './sql';
 
 /** How the network pulls a brand's files: where from and as whom (the password sealed). */
 export interface PullSettings {
@@ -151,6 +152,7 @@ export class IntakeStore {
   constructor(
     private readonly knex: Knex,
     private readonly engine: Engine,
+    private readonly units: Pick<SqlRunner, 'transaction'>,
   ) {}
 
   /** A campaign's settings, or null when none were ever set. */
@@ -249,12 +251,16 @@ export class IntakeStore {
 
   /** Retires a campaign's current address and gives it `address`, in one transaction. */
   async replaceAddress(campaignId: number, address: string, now: number): Promise<void> {
-    await this.knex.transaction(async (trx) => {
-      await trx('intake_email_addresses')
-        .where({ campaign_id: campaignId })
-        .whereNull('retired_at')
-        .update({ retired_at: now });
-      await trx('intake_email_addresses').insert({ address, campaign_id: campaignId, created_at: now });
+    await this.units.transaction(async (sql) => {
+      await sql.write(
+        this.knex('intake_email_addresses')
+          .where({ campaign_id: campaignId })
+          .whereNull('retired_at')
+          .update({ retired_at: now }),
+      );
+      await sql.write(
+        this.knex('intake_email_addresses').insert({ address, campaign_id: campaignId, created_at: now }),
+      );
     });
   }
 

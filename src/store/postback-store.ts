@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Engine } from './database';
-import { writeStatement, type Sql } from './sql';
+import { writeStatement, type Sql, type SqlRunner } from './sql';
 import { AfterChange, withAfterChange } from './after-change';
 
 /** Where a delivery stands. */
@@ -109,6 +109,7 @@ export class PostbackStore {
   constructor(
     private readonly knex: Knex,
     private readonly engine: Engine,
+    private readonly units: Pick<SqlRunner, 'transaction'>,
   ) {}
 
   /**
@@ -155,21 +156,26 @@ export class PostbackStore {
    * single writer, so the select-then-update inside one transaction is already exclusive.
    */
   async claimDue(worker: string, now: number, leaseMs: number, limit: number): Promise<PostbackDelivery[]> {
-    return this.knex.transaction(async (tx) => {
-      const query = tx('postback_deliveries')
+    return this.units.transaction(async (sql) => {
+      const query = this.knex('postback_deliveries')
         .select('id')
         .where('status', 'pending')
         .andWhere('next_attempt_at', '<=', now)
         .andWhere((q) => q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<', now))
         .orderBy('next_attempt_at')
         .limit(limit);
-      const rows: Row[] = await (this.engine === 'mysql' ? query.forUpdate().skipLocked() : query);
+      const rows = await sql.select<Row>(this.engine === 'mysql' ? query.forUpdate().skipLocked() : query);
       const ids = rows.map((r) => num(r.id));
       if (ids.length === 0) return [];
-      await tx('postback_deliveries')
-        .whereIn('id', ids)
-        .update({ lease_owner: worker, lease_expires_at: now + leaseMs, updated_at: now });
-      return (await tx('postback_deliveries').whereIn('id', ids).orderBy('next_attempt_at')).map(deliveryFromRow);
+      await sql.write(
+        this.knex('postback_deliveries')
+          .whereIn('id', ids)
+          .update({ lease_owner: worker, lease_expires_at: now + leaseMs, updated_at: now }),
+      );
+      const claimed = await sql.select<Row>(
+        this.knex('postback_deliveries').whereIn('id', ids).orderBy('next_attempt_at'),
+      );
+      return claimed.map(deliveryFromRow);
     });
   }
 
@@ -185,30 +191,34 @@ export class PostbackStore {
     outcome: AttemptOutcome,
     now: number,
   ): Promise<boolean> {
-    return this.knex.transaction(async (tx) => {
-      await tx('postback_attempts').insert({
-        delivery_id: delivery.id,
-        attempt: delivery.attempts + 1,
-        started_at: attempt.startedAt,
-        url: attempt.url,
-        http_status: attempt.httpStatus,
-        error: attempt.error?.slice(0, 1024) ?? null,
-        duration_ms: Math.round(attempt.durationMs),
-        worker,
-      });
-      const updated = await tx('postback_deliveries')
-        .where({ id: delivery.id, lease_owner: worker, attempts: delivery.attempts })
-        .update({
-          attempts: delivery.attempts + 1,
-          status: outcome.status,
-          next_attempt_at: outcome.nextAttemptAt,
-          last_error: outcome.error?.slice(0, 1024) ?? null,
-          lease_owner: null,
-          lease_expires_at: null,
-          updated_at: now,
-          finished_at: outcome.status === 'pending' ? null : now,
-        });
-      return updated > 0;
+    return this.units.transaction(async (sql) => {
+      await sql.write(
+        this.knex('postback_attempts').insert({
+          delivery_id: delivery.id,
+          attempt: delivery.attempts + 1,
+          started_at: attempt.startedAt,
+          url: attempt.url,
+          http_status: attempt.httpStatus,
+          error: attempt.error?.slice(0, 1024) ?? null,
+          duration_ms: Math.round(attempt.durationMs),
+          worker,
+        }),
+      );
+      const updated = await sql.write(
+        this.knex('postback_deliveries')
+          .where({ id: delivery.id, lease_owner: worker, attempts: delivery.attempts })
+          .update({
+            attempts: delivery.attempts + 1,
+            status: outcome.status,
+            next_attempt_at: outcome.nextAttemptAt,
+            last_error: outcome.error?.slice(0, 1024) ?? null,
+            lease_owner: null,
+            lease_expires_at: null,
+            updated_at: now,
+            finished_at: outcome.status === 'pending' ? null : now,
+          }),
+      );
+      return updated.affectedRows > 0;
     });
   }
 
@@ -253,20 +263,24 @@ export class PostbackStore {
 
   /** Puts a failed delivery back in the queue, due now; false when it is not failed. */
   async requeueFailed(id: number, now: number, afterChange?: AfterChange<void>): Promise<boolean> {
-    const requeue = async (db: Knex) =>
-      (await db('postback_deliveries').where({ id, status: 'failed' }).update({
-        status: 'pending',
-        next_attempt_at: now,
-        finished_at: null,
-        lease_owner: null,
-        lease_expires_at: null,
-        updated_at: now,
-      })) > 0;
+    const requeue = async (sql: Sql) =>
+      (
+        await sql.write(
+          this.knex('postback_deliveries').where({ id, status: 'failed' }).update({
+            status: 'pending',
+            next_attempt_at: now,
+            finished_at: null,
+            lease_owner: null,
+            lease_expires_at: null,
+            updated_at: now,
+          }),
+        )
+      ).affectedRows > 0;
     // `afterChange` (the console's audit row) commits with the requeue, and only when there was one.
     return withAfterChange(
-      this.knex,
+      this.units,
       requeue,
-      afterChange && (async (tx, requeued) => (requeued ? afterChange(tx) : undefined)),
+      afterChange && (async (sql, requeued) => (requeued ? afterChange(sql) : undefined)),
     );
   }
 }

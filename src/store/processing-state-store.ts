@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Db, Tx } from './unit-of-work';
+import type { Sql } from './unit-of-work';
 import type { Engine } from './database';
 import { readStatement, type Statement } from './sql';
 
@@ -144,8 +144,8 @@ export class ProcessingStateStore {
   }
 
   /** The state, read without locks. */
-  async read(db: Db = this.knex): Promise<ProcessingState> {
-    return firstState(rowsOf(this.engine, await db.raw(this.readPlain)));
+  async read(): Promise<ProcessingState> {
+    return firstState(rowsOf(this.engine, await this.knex.raw(this.readPlain)));
   }
 
   /**
@@ -159,12 +159,12 @@ export class ProcessingStateStore {
   }
 
   /** Locks the row exclusively (processing jobs) and returns it. */
-  async readForUpdate(tx: Tx): Promise<ProcessingState> {
-    return firstState(rowsOf(this.engine, await tx.raw(this.readExclusive)));
+  async readForUpdate(sql: Sql): Promise<ProcessingState> {
+    return firstState(await sql.rows(this.readExclusive, []));
   }
 
   /** Writes some fields of the state. */
-  async update(changes: ProcessingStateChanges, db: Db = this.knex): Promise<void> {
+  async update(sql: Sql, changes: ProcessingStateChanges): Promise<void> {
     const columns: Record<string, unknown> = {};
     const held = changes.nightlyHeld ?? changes.nightlyInProgress;
     if (held !== undefined) columns.nightly_in_progress = held;
@@ -173,47 +173,53 @@ export class ProcessingStateStore {
       columns.nightly_last_completed_at = changes.nightlyLastCompletedAt;
     if (changes.rolledUpThrough !== undefined) columns.rolled_up_through = changes.rolledUpThrough;
     if (changes.hourlyLastRunAt !== undefined) columns.hourly_last_run_at = changes.hourlyLastRunAt;
-    await db('processing_state').where({ id: 1 }).update(columns);
+    await sql.write(this.knex('processing_state').where({ id: 1 }).update(columns));
   }
 
   /** Gives a run the lease for `leaseMs` from now by the database's clock (the row is locked by the caller). */
-  async claimRun(tx: Tx, run: { date: string; holder: string; startedAt: number; leaseMs: number }): Promise<void> {
-    await tx('processing_state')
-      .where({ id: 1 })
-      .update({
-        nightly_run_date: run.date,
-        nightly_run_holder: run.holder,
-        nightly_run_started_at: run.startedAt,
-        nightly_lease_expires_at: tx.raw(`${databaseNowSql(this.engine)} + ?`, [run.leaseMs]),
-      });
+  async claimRun(sql: Sql, run: { date: string; holder: string; startedAt: number; leaseMs: number }): Promise<void> {
+    await sql.write(
+      this.knex('processing_state')
+        .where({ id: 1 })
+        .update({
+          nightly_run_date: run.date,
+          nightly_run_holder: run.holder,
+          nightly_run_started_at: run.startedAt,
+          nightly_lease_expires_at: this.knex.raw(`${databaseNowSql(this.engine)} + ?`, [run.leaseMs]),
+        }),
+    );
   }
 
   /**
    * Extends the lease of the run `holder` holds to `leaseMs` from now. False when the lease is no longer
    * its own (released by hand, or expired and taken over): the run then no longer keeps modifications out.
    */
-  async renewRun(holder: string, leaseMs: number, db: Db = this.knex): Promise<boolean> {
-    const changed = await db('processing_state')
-      .where({ id: 1, nightly_run_holder: holder })
-      .update({ nightly_lease_expires_at: db.raw(`${databaseNowSql(this.engine)} + ?`, [leaseMs]) });
-    return changed > 0;
+  async renewRun(sql: Sql, holder: string, leaseMs: number): Promise<boolean> {
+    const changed = await sql.write(
+      this.knex('processing_state')
+        .where({ id: 1, nightly_run_holder: holder })
+        .update({ nightly_lease_expires_at: this.knex.raw(`${databaseNowSql(this.engine)} + ?`, [leaseMs]) }),
+    );
+    return changed.affectedRows > 0;
   }
 
   /** Clears the run's lease (only `holder`'s, when given); true when there was one to clear. */
-  async releaseRun(tx: Tx, holder?: string): Promise<boolean> {
-    const query = tx('processing_state').where({ id: 1 }).whereNotNull('nightly_run_holder');
+  async releaseRun(sql: Sql, holder?: string): Promise<boolean> {
+    const query = this.knex('processing_state').where({ id: 1 }).whereNotNull('nightly_run_holder');
     if (holder !== undefined) query.andWhere({ nightly_run_holder: holder });
-    const changed = await query.update({
-      nightly_run_date: null,
-      nightly_run_holder: null,
-      nightly_run_started_at: null,
-      nightly_lease_expires_at: null,
-    });
-    return changed > 0;
+    const changed = await sql.write(
+      query.update({
+        nightly_run_date: null,
+        nightly_run_holder: null,
+        nightly_run_started_at: null,
+        nightly_lease_expires_at: null,
+      }),
+    );
+    return changed.affectedRows > 0;
   }
 
   /** Counts a run found dead. */
-  async countInterruption(tx: Tx): Promise<void> {
-    await tx('processing_state').where({ id: 1 }).increment('nightly_interruptions', 1);
+  async countInterruption(sql: Sql): Promise<void> {
+    await sql.write(this.knex('processing_state').where({ id: 1 }).increment('nightly_interruptions', 1));
   }
 }

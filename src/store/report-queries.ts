@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Tx } from './unit-of-work';
+import type { Sql } from './unit-of-work';
 import type { Engine } from './database';
 import {
   DailyStatistics,
@@ -56,11 +56,6 @@ type Id = number | string | bigint;
 type HourlyRow = TotalsRow & { hour_start: Id; campaign_id: Id; affiliate_id: Id };
 type PairRow = TotalsRow & { campaign_id: Id; affiliate_id: Id };
 
-/** knex.raw returns [rows, fields] on mysql2 and rows on better-sqlite3. */
-function rowsOf<T>(engine: Engine, result: unknown): T[] {
-  return (engine === 'mysql' ? (result as [T[]])[0] : result) as T[];
-}
-
 /**
  * The reporting read model: statistics for reports, recomputations from the transactions, and the
  * hourly roll-up that writes them.
@@ -108,16 +103,15 @@ export class ReportQueries {
    * Per campaign and affiliate (of one campaign, when given), the statistics of the transactions that
    * occurred in `from` ≤ t < `to`.
    */
-  async transactionTotals(tx: Tx, span: { from: number; to: number }, campaignId?: number): Promise<PairTotals[]> {
+  async transactionTotals(sql: Sql, span: { from: number; to: number }, campaignId?: number): Promise<PairTotals[]> {
     const ofCampaign = campaignId === undefined ? '' : ' and campaign_id = ?';
-    const result = await tx
-      .raw(
-        `select campaign_id, affiliate_id, ${totalsSelect} from transactions
-         where occurred_at >= ? and occurred_at < ?${ofCampaign} group by campaign_id, affiliate_id`,
-        [span.from, span.to, ...(campaignId === undefined ? [] : [campaignId])],
-      )
-      .options(EXACT_INTEGERS);
-    return rowsOf<PairRow>(this.engine, result).map((row) => ({
+    const rows = await sql.rows<PairRow>(
+      `select campaign_id, affiliate_id, ${totalsSelect} from transactions
+       where occurred_at >= ? and occurred_at < ?${ofCampaign} group by campaign_id, affiliate_id`,
+      [span.from, span.to, ...(campaignId === undefined ? [] : [campaignId])],
+      { once: true, exactIntegers: true },
+    );
+    return rows.map((row) => ({
       campaignId: Number(row.campaign_id),
       affiliateId: Number(row.affiliate_id),
       ...totalsFromRow(row),
@@ -128,16 +122,17 @@ export class ReportQueries {
    * The hours (before `before`) of transactions created or modified at or after `since`: the hours whose
    * statistics may have changed since then.
    */
-  async hoursTouchedSince(tx: Tx, since: number, before: number): Promise<number[]> {
+  async hoursTouchedSince(sql: Sql, since: number, before: number): Promise<number[]> {
     const hour = hourOf(this.engine, 't.occurred_at');
-    const result = await tx.raw(
+    const rows = await sql.rows<{ hour: number | string }>(
       `select distinct ${hour} as hour from transactions t where t.created_at >= ? and t.occurred_at < ?
        union
        select distinct ${hour} as hour from modifications m join transactions t on t.id = m.transaction_id
        where m.created_at >= ? and t.occurred_at < ?`,
       [since, before, since, before],
+      { once: true },
     );
-    return rowsOf<{ hour: number | string }>(this.engine, result).map((row) => Number(row.hour));
+    return rows.map((row) => Number(row.hour));
   }
 
   /**
@@ -146,18 +141,21 @@ export class ReportQueries {
    * hour before it is rolled up), unless someone moved the watermark back by hand: they are cleared so
    * the insert cannot collide.
    */
-  async rollUpHours(tx: Tx, span: { from: number; through: number }): Promise<void> {
-    await tx('hourly_statistics')
-      .where('hour_start', '>=', span.from)
-      .andWhere('hour_start', '<', span.through)
-      .delete();
+  async rollUpHours(sql: Sql, span: { from: number; through: number }): Promise<void> {
+    await sql.write(
+      this.knex('hourly_statistics')
+        .where('hour_start', '>=', span.from)
+        .andWhere('hour_start', '<', span.through)
+        .delete(),
+    );
     const hour = hourOf(this.engine, 'occurred_at');
-    await tx.raw(
+    await sql.run(
       `insert into hourly_statistics (hour_start, campaign_id, affiliate_id, ${TOTAL_COLUMNS.join(', ')})
        select ${hour}, campaign_id, affiliate_id, ${TRANSACTION_TOTALS_SQL}
        from transactions where occurred_at >= ? and occurred_at < ?
        group by ${hour}, campaign_id, affiliate_id`,
       [span.from, span.through],
+      { once: true },
     );
   }
 }

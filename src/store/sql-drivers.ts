@@ -19,6 +19,7 @@ interface MysqlConnection {
 /** The slice of a better-sqlite3 database used here. */
 interface SqliteStatement {
   reader: boolean;
+  safeIntegers(on: boolean): SqliteStatement;
   all(...values: SqlValue[]): unknown[];
   run(...values: SqlValue[]): { changes: number; lastInsertRowid: number | bigint };
 }
@@ -113,8 +114,9 @@ export const mysqlDriver: Driver = {
 /** Prepared statements per better-sqlite3 connection (a connection's statements die with it). */
 const sqliteStatements = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
 
-function sqliteStatement(connection: unknown, sql: string, once = false): SqliteStatement {
+function sqliteStatement(connection: unknown, sql: string, once = false, exactIntegers = false): SqliteStatement {
   const database = connection as SqliteConnection;
+  if (exactIntegers) return database.prepare(sql).safeIntegers(true);
   if (once) return database.prepare(sql);
   let cache = sqliteStatements.get(database);
   if (!cache) sqliteStatements.set(database, (cache = new Map()));
@@ -127,8 +129,8 @@ function sqliteStatement(connection: unknown, sql: string, once = false): Sqlite
 export const sqliteDriver: Driver = {
   all: async (connection, statements, begin, commit) => {
     if (begin) sqliteStatement(connection, begin).run();
-    const results = statements.map(({ sql, values, once }) => {
-      const statement = sqliteStatement(connection, sql, once);
+    const results = statements.map(({ sql, values, once, exactIntegers }) => {
+      const statement = sqliteStatement(connection, sql, once, exactIntegers);
       if (statement.reader) return { rows: statement.all(...values), insertId: 0, affectedRows: 0 };
       const result = statement.run(...values);
       return { rows: [], insertId: Number(result.lastInsertRowid), affectedRows: result.changes };
@@ -142,6 +144,7 @@ export const sqliteDriver: Driver = {
   // Takes the write lock at once, so another process's writer makes this one wait (busy_timeout)
   // instead of failing when a read lock would have to be upgraded.
   begin: 'BEGIN IMMEDIATE',
-  // In-process: nothing to save by waiting.
-  defersBegin: false,
+  // In-process, so nothing is saved by waiting: BEGIN goes with the first statements all the same, so a
+  // unit's first statement is announced (knex's 'query' event) even when the write lock cannot be had.
+  defersBegin: true,
 };

@@ -3,7 +3,7 @@ import type { Engine } from './database';
 import { mysqlDriver, sqliteDriver, type Driver } from './sql-drivers';
 
 /** A value bound to a statement: both drivers take these as they are (booleans as 0/1). */
-export type SqlValue = string | number | null;
+export type SqlValue = string | number | bigint | null;
 
 /**
  * `once`: a statement whose text varies with its number of values (an IN list, a multi-row insert of a
@@ -12,6 +12,8 @@ export type SqlValue = string | number | null;
  */
 export interface StatementOptions {
   once?: boolean;
+  /** SQLite: integers read as bigint, exact beyond 2^53 (sums of money in minor units). MySQL reads big numbers as strings anyway. */
+  exactIntegers?: boolean;
 }
 
 /** What a write reports. */
@@ -33,6 +35,7 @@ export interface Statement<T> {
   readonly sql: string;
   readonly values: SqlValue[];
   readonly once?: boolean;
+  readonly exactIntegers?: boolean;
   readonly read: (result: StatementResult) => T;
 }
 
@@ -43,7 +46,34 @@ export function readStatement<Row, T>(
   read: (rows: Row[]) => T,
   options?: StatementOptions,
 ): Statement<T> {
-  return { sql, values, once: options?.once, read: (result) => read(result.rows as Row[]) };
+  return {
+    sql,
+    values,
+    once: options?.once,
+    exactIntegers: options?.exactIntegers,
+    read: (result) => read(result.rows as Row[]),
+  };
+}
+
+/** A query written with knex's builder (or `knex.raw`), to run on a unit of work's connection. */
+export type Query = Knex.QueryBuilder | Knex.Raw;
+
+/** A value knex may hold as a binding, as the drivers take it (knex's SQLite client turns these the same way). */
+function bindable(value: unknown): SqlValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (value instanceof Date) return value.valueOf();
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') return value;
+  throw new TypeError(`a ${typeof value} cannot be bound to a statement`);
+}
+
+/**
+ * A knex query compiled to its engine's text and values: written with the builder, run by `Sql` like the
+ * stores' own statements (unprepared, as knex sends its queries: the texts vary with their values).
+ */
+export function compileQuery(query: Query): { sql: string; values: SqlValue[] } {
+  const { sql, bindings } = query.toSQL().toNative();
+  return { sql, values: (bindings as unknown[]).map(bindable) };
 }
 
 /** A write, read as its counts (and the id it inserted). */
@@ -67,10 +97,10 @@ export type StatementValues<S extends readonly Statement<unknown>[]> = {
 };
 
 /**
- * Statements on one connection, prepared once per connection and reused: the hot path's alternative to
- * knex's query builder, which cost about half of Node's CPU per edit (measured by `npm run bench`). Stores
- * still own the SQL;
- * the unit of work hands them this instead of a knex transaction.
+ * A unit of work, as the stores take it: statements on one connection, prepared once per connection and
+ * reused (the hot path's alternative to running knex's builder, which cost about half of Node's CPU per
+ * edit, measured by `npm run bench`), or built with knex's builder and compiled (`select`, `write`) where
+ * speed does not matter. Stores own the SQL either way.
  */
 export interface Sql {
   readonly engine: Engine;
@@ -83,8 +113,33 @@ export interface Sql {
    * each round trip costs more CPU than the statement it carries.
    */
   all<S extends readonly Statement<unknown>[] | []>(statements: S, options?: AllOptions): Promise<StatementValues<S>>;
+  /** A query written with knex's builder, on this unit's connection: the rows it reads. */
+  select<T>(query: Query, options?: Pick<StatementOptions, 'exactIntegers'>): Promise<T[]>;
+  /** A write written with knex's builder, on this unit's connection: its counts. */
+  write(query: Query): Promise<WriteResult>;
   /** Runs `callback` once the unit of work has committed (never when it rolls back). */
   afterCommit(callback: () => void): void;
+}
+
+let savepoints = 0;
+
+/**
+ * Runs `work` in a savepoint of the unit of work: a failure inside rolls back only what `work` did, and
+ * the unit carries on (nightly processing computes each campaign's day this way).
+ */
+export async function inSavepoint<T>(sql: Sql, work: (sql: Sql) => Promise<T>): Promise<T> {
+  const name = `txedit_savepoint_${(savepoints = (savepoints + 1) % 1_000_000)}`;
+  await sql.run(`SAVEPOINT ${name}`, [], { once: true });
+  let result: T;
+  try {
+    result = await work(sql);
+  } catch (error) {
+    await sql.run(`ROLLBACK TO SAVEPOINT ${name}`, [], { once: true });
+    await sql.run(`RELEASE SAVEPOINT ${name}`, [], { once: true });
+    throw error;
+  }
+  await sql.run(`RELEASE SAVEPOINT ${name}`, [], { once: true });
+  return result;
 }
 
 /**
@@ -116,6 +171,15 @@ class ConnectionSql implements Sql {
   async run(sql: string, values: SqlValue[], options?: StatementOptions): Promise<WriteResult> {
     const [written] = await this.all([writeStatement(sql, values, options)]);
     return written;
+  }
+  select<T>(query: Query, options?: Pick<StatementOptions, 'exactIntegers'>): Promise<T[]> {
+    const { sql, values } = compileQuery(query);
+    return this.rows<T>(sql, values, { once: true, exactIntegers: options?.exactIntegers });
+  }
+  write(query: Query): Promise<WriteResult> {
+    const { sql, values } = compileQuery(query);
+    if (sql === '') return Promise.resolve({ insertId: 0, affectedRows: 0 }); // knex's insert of no rows
+    return this.run(sql, values, { once: true });
   }
   async all<S extends readonly Statement<unknown>[] | []>(
     statements: S,
@@ -175,27 +239,10 @@ class ConnectionSql implements Sql {
   }
 }
 
-/** Per outermost knex transaction: resolves true once it has committed, false when it ended otherwise. */
-const commits = new WeakMap<Knex.Transaction, Promise<boolean>>();
-
-function committedFlag(root: Knex.Transaction): Promise<boolean> {
-  let flag = commits.get(root);
-  if (!flag) {
-    let committed = false;
-    root.on('query', (query: { sql?: string }) => (committed ||= /^commit\b/i.test(query.sql ?? '')));
-    flag = root.executionPromise.then(
-      () => committed,
-      () => false,
-    );
-    commits.set(root, flag);
-  }
-  return flag;
-}
-
 /**
  * Opens units of work of prepared statements on connections of knex's pool (so pool size, timeouts and
- * the check that drops a broken connection stay knex's), and binds statements to a knex transaction
- * where a caller already holds one.
+ * the check that drops a broken connection stay knex's): every unit of work of the service, the hot
+ * path's and the admin's, roll-up's and nightly processing's alike.
  */
 export class SqlRunner {
   private readonly driver: Driver;
@@ -205,7 +252,24 @@ export class SqlRunner {
     readonly engine: Engine,
   ) {
     this.driver = engine === 'mysql' ? mysqlDriver : sqliteDriver;
+    this.alone = {
+      engine,
+      rows: (sql, values, options) => this.rows(sql, values, options),
+      run: (sql, values, options) => this.run(sql, values, options),
+      all: (statements) => this.pooled(false, (connection) => connection.all(statements)),
+      select: (query, options) => this.pooled(false, (connection) => connection.select(query, options)),
+      write: (query) => this.pooled(false, (connection) => connection.write(query)),
+      afterCommit: () => {
+        throw new Error('afterCommit needs a unit of work: outside one, nothing commits later');
+      },
+    };
   }
+
+  /**
+   * Statements on the pool, outside any unit of work, each committing as it runs: where a store method
+   * that takes part in units of work runs alone (an admin's read, a write that needs no other).
+   */
+  readonly alone: Sql;
 
   /** One statement on a pooled connection, outside any transaction. */
   rows<T>(sql: string, values: SqlValue[], options?: StatementOptions): Promise<T[]> {
@@ -245,21 +309,5 @@ export class SqlRunner {
     } finally {
       this.knex.client.releaseConnection(connection);
     }
-  }
-
-  /**
-   * Statements inside a knex transaction the caller opened (and commits). afterCommit callbacks wait for
-   * the outermost transaction's COMMIT: knex resolves a transaction rolled back without an error too, and
-   * a nested transaction's savepoint is only committed with its outer transaction.
-   */
-  async within(trx: Knex.Transaction): Promise<Sql> {
-    // A transaction's client hands out the transaction's own connection.
-    const connection = await trx.client.acquireConnection();
-    const sql = new ConnectionSql(this.engine, this.knex, this.driver, connection, false);
-    let root = trx;
-    while ((root as { outerTx?: Knex.Transaction }).outerTx)
-      root = (root as unknown as { outerTx: Knex.Transaction }).outerTx;
-    committedFlag(root).then((committed) => (committed ? sql.runCommitted() : undefined));
-    return sql;
   }
 }

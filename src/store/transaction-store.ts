@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import type { Db } from './unit-of-work';
 import { moneyFromColumn, moneyToColumn } from '../core/money';
 import { Campaign, campaignFromRow } from './campaign-store';
 import type { Engine } from './database';
@@ -263,8 +262,8 @@ export class TransactionStore {
   }
 
   /** Inserts a transaction. */
-  async create(transaction: NewTransaction, now: number, db: Db = this.knex): Promise<Transaction> {
-    const [id] = await db('transactions').insert({
+  async create(sql: Sql, transaction: NewTransaction, now: number): Promise<Transaction> {
+    const insert = this.knex('transactions').insert({
       ...(transaction.id ? { id: transaction.id } : {}),
       click_id: transaction.clickId,
       campaign_id: transaction.campaignId,
@@ -294,14 +293,20 @@ export class TransactionStore {
         customerStatus: transaction.customerStatus ?? null,
       }),
     });
-    const created = await this.getById(transaction.id ?? Number(id), db);
+    const { insertId } = await sql.write(insert);
+    const created = await this.getByIdIn(sql, transaction.id ?? insertId);
     if (!created) throw new Error('transaction vanished after insert');
     return created;
   }
 
   /** One transaction by id, or null. */
-  async getById(id: number, db: Db = this.knex): Promise<Transaction | null> {
-    const row = await db('transactions').where({ id }).first();
+  async getById(id: number): Promise<Transaction | null> {
+    return this.getByIdIn(this.sql.alone, id);
+  }
+
+  /** One transaction by id, or null, read inside a unit of work. */
+  async getByIdIn(sql: Sql, id: number): Promise<Transaction | null> {
+    const [row] = await sql.select<TransactionRow>(this.knex('transactions').where({ id }).first());
     return row ? transactionFromRow(row) : null;
   }
 
@@ -312,16 +317,23 @@ export class TransactionStore {
   }
 
   /** Transactions of a campaign with a merchant reference id (at most `limit`). */
-  async listByMerchantReference(
+  async listByMerchantReference(campaignId: number, merchantReferenceId: string, limit = 100): Promise<Transaction[]> {
+    return this.listByMerchantReferenceIn(this.sql.alone, campaignId, merchantReferenceId, limit);
+  }
+
+  /** The same, read inside a unit of work. */
+  async listByMerchantReferenceIn(
+    sql: Sql,
     campaignId: number,
     merchantReferenceId: string,
     limit = 100,
-    db: Db = this.knex,
   ): Promise<Transaction[]> {
-    const rows = await db('transactions')
-      .where({ campaign_id: campaignId, merchant_reference_id: merchantReferenceId })
-      .orderBy('id')
-      .limit(limit);
+    const rows = await sql.select<TransactionRow>(
+      this.knex('transactions')
+        .where({ campaign_id: campaignId, merchant_reference_id: merchantReferenceId })
+        .orderBy('id')
+        .limit(limit),
+    );
     return rows.map(transactionFromRow);
   }
 
@@ -361,9 +373,16 @@ export class TransactionStore {
   }
 
   /** One transaction by its action id, or null. */
-  async getByActionId(actionId: string, db: Db = this.knex): Promise<Transaction | null> {
+  async getByActionId(actionId: string): Promise<Transaction | null> {
+    return this.getByActionIdIn(this.sql.alone, actionId);
+  }
+
+  /** One transaction by its action id, or null, read inside a unit of work. */
+  async getByActionIdIn(sql: Sql, actionId: string): Promise<Transaction | null> {
     const [match, values] = actionIdMatch([actionId], 'transactions');
-    const row = await db('transactions').whereRaw(match, values).first();
+    const [row] = await sql.rows<TransactionRow>(`select * from transactions where ${match} limit 1`, values, {
+      once: true,
+    });
     return row ? transactionFromRow(row) : null;
   }
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Db } from './unit-of-work';
+import type { Sql } from './unit-of-work';
 
 /** A white-listed IP address or CIDR range, global (campaignId null) or for one campaign. */
 export interface WhitelistEntry {
@@ -34,19 +34,21 @@ export class WhitelistStore {
 
   /** Adds an entry (address already validated and normalised). */
   async create(
+    sql: Sql,
     entry: { address: string; campaignId: number | null; note: string | null },
     now: number,
-    db: Db = this.knex,
   ): Promise<WhitelistEntry> {
-    const [id] = await db('whitelist_entries').insert({
-      address: entry.address,
-      campaign_id: entry.campaignId,
-      note: entry.note,
-      created_at: now,
-    });
-    const row = await db('whitelist_entries')
-      .where({ id: Number(id) })
-      .first();
+    const { insertId } = await sql.write(
+      this.knex('whitelist_entries').insert({
+        address: entry.address,
+        campaign_id: entry.campaignId,
+        note: entry.note,
+        created_at: now,
+      }),
+    );
+    const [row] = await sql.select<Parameters<typeof entryFromRow>[0]>(
+      this.knex('whitelist_entries').where({ id: insertId }).first(),
+    );
     return entryFromRow(row);
   }
 
@@ -68,7 +70,7 @@ export class WhitelistStore {
   }
 
   /** Removes an entry; false when there was none. */
-  async delete(id: number, db: Db = this.knex): Promise<boolean> {
-    return (await db('whitelist_entries').where({ id }).delete()) > 0;
+  async delete(sql: Sql, id: number): Promise<boolean> {
+    return (await sql.write(this.knex('whitelist_entries').where({ id }).delete())).affectedRows > 0;
   }
 }

@@ -243,7 +243,9 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
     const { ids, file } = await scene(3);
     const queued = await upload(file, 'night.txt');
     const worker = workerFor(context.server.services, {});
-    await context.server.services.stores.processingState.update({ nightlyInProgress: true });
+    await context.server.services.stores.processingState.update(context.server.services.stores.units.alone, {
+      nightlyInProgress: true,
+    });
     try {
       expect(await worker.runOnce()).toMatchObject({
         id: queued.id,
@@ -252,7 +254,9 @@ describe.each(testEngines())('bulk modification files: processing on %s', (engin
         leaseOwner: null,
       });
     } finally {
-      await context.server.services.stores.processingState.update({ nightlyInProgress: false });
+      await context.server.services.stores.processingState.update(context.server.services.stores.units.alone, {
+        nightlyInProgress: false,
+      });
     }
     expect(await worker.runOnce()).toMatchObject({ id: queued.id, state: 'completed', succeeded: 3 });
     expect([...(await historyCounts(context.server.services, ids)).values()]).toEqual([1, 1, 1]);

@@ -185,9 +185,7 @@ describe.each(testEngines())('impact.com files: upload and results on %s', (engi
       },
     ];
     const { services } = context.server;
-    const recorded = await services.db.knex.transaction(async (trx) =>
-      store().recordSuccesses(await services.stores.sql.within(trx), body.id, applied),
-    );
+    const recorded = await services.stores.units.run((sql) => store().recordSuccesses(sql, body.id, applied));
     expect(recorded).toBe(true);
     await store().recordFailures(body.id, refused);
 

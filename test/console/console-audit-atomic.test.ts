@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { ConsoleAuditLog } from '../../src/console/console-audit';
 import { ConsoleAuditStore, NewAuditEntry } from '../../src/store/console-audit-store';
+import type { Sql } from '../../src/store/sql';
 import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
 import { buildAffiliate, buildScene, buildTransaction, rollUpToNow } from '../support/factories';
 import { editByGet } from '../support/linktrust-xml';
@@ -10,9 +11,9 @@ import { consoleClient, ConsoleClient, postSignIn } from './console-client';
 /** The console's audit store with a switch: when on, the audit insert fails (the change's own statements have run). */
 class FailingAuditStore extends ConsoleAuditStore {
   failing = false;
-  override async append(entry: NewAuditEntry, trx?: Knex): Promise<number> {
+  override async append(sql: Sql, entry: NewAuditEntry): Promise<number> {
     if (this.failing) throw new Error('audit insert failed');
-    return super.append(entry, trx);
+    return super.append(sql, entry);
   }
 }
 
@@ -38,7 +39,7 @@ describe.each(testEngines())('console audit rows in the same unit of work as the
       {
         beforeApp: (services) => {
           auditStore.current = new FailingAuditStore(services.db.knex);
-          services.consoleAudit = new ConsoleAuditLog(auditStore.current);
+          services.consoleAudit = new ConsoleAuditLog(auditStore.current, services.stores.units);
         },
       },
     );

@@ -4,6 +4,7 @@ import { AdminAuthBrake } from '../../src/auth/admin-auth-brake';
 import { MemoryFailureLimiter } from '../../src/auth/failure-limiter';
 import { ConsoleAuth, ConsoleAuthSettings, SIGN_IN_FAILURES_PER_WINDOW } from '../../src/console/console-auth';
 import { ConsoleSessionStore } from '../../src/store/console-session-store';
+import { SqlRunner } from '../../src/store/sql';
 import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
 
 const HOUR = 3_600_000;
@@ -15,7 +16,7 @@ describe.each(testEngines())('console sign-in and sessions on %s', (engine) => {
   let aliceHash: string;
   beforeAll(async () => {
     database = await createTestDatabase(engine);
-    store = new ConsoleSessionStore(database.db.knex);
+    store = new ConsoleSessionStore(database.db.knex, new SqlRunner(database.db.knex, database.db.engine));
     aliceHash = await bcrypt.hash('alice-password', 4);
   });
   afterAll(async () => {

@@ -47,7 +47,9 @@ export function temporaryFailure(
  * back makes the roll-up recompute those hours from the transactions, so statistics start out right.
  */
 export async function rollUpIncluding(services: Services, occurredAt: number): Promise<void> {
-  await services.stores.processingState.update({ rolledUpThrough: Math.floor(occurredAt / HOUR_MS) * HOUR_MS });
+  await services.stores.processingState.update(services.stores.units.alone, {
+    rolledUpThrough: Math.floor(occurredAt / HOUR_MS) * HOUR_MS,
+  });
   await rollUpToNow(services);
 }
 

@@ -95,6 +95,7 @@ describe.each(testEngines())('SIGTERM on the production server (%s)', (engine) =
     const password = 'sigterm-password';
     const affiliate = await buildAffiliate(services, { postbackUrl: `${receiver.url}/pb?t=[=_TransID=]` });
     const campaign = await services.stores.campaigns.create(
+      services.stores.units.alone,
       {
         id: freshId(),
         name: 'SIGTERM',

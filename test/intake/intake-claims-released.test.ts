@@ -1,3 +1,4 @@
+import { SqlRunner } from '../../src/store/sql';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,7 +39,7 @@ describe.each(testEngines())('a file whose taking failed is taken on the next tr
   let dir: string;
   beforeAll(async () => {
     database = await createTestDatabase(engine);
-    store = new IntakeStore(database.db.knex, database.db.engine);
+    store = new IntakeStore(database.db.knex, database.db.engine, new SqlRunner(database.db.knex, database.db.engine));
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'txedit-claims-'));
   });
   afterAll(async () => {

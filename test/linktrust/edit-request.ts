@@ -90,10 +90,10 @@ export async function expectUntouched(services: Services, transaction: Transacti
 
 /** Sets the nightly-processing flag for the duration of `work`, then clears it again. */
 export async function duringNightly<T>(services: Services, work: () => Promise<T>): Promise<T> {
-  await services.stores.processingState.update({ nightlyInProgress: true });
+  await services.stores.processingState.update(services.stores.units.alone, { nightlyInProgress: true });
   try {
     return await work();
   } finally {
-    await services.stores.processingState.update({ nightlyInProgress: false });
+    await services.stores.processingState.update(services.stores.units.alone, { nightlyInProgress: false });
   }
 }

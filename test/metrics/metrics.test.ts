@@ -58,14 +58,14 @@ describe.each(testEngines())('GET /metrics on %s', (engine) => {
     expect((await gauges()).value('txedit_nightly_interruptions')).toBe(0);
     // What a runner killed mid-run leaves: its lease (2 s) and its day's run record, started, not completed.
     const startedAt = Date.now();
-    await services.db.knex.transaction(async (trx) => {
-      await services.stores.processingState.claimRun(trx, {
+    await services.stores.units.run(async (sql) => {
+      await services.stores.processingState.claimRun(sql, {
         date,
         holder: 'dead-host:1:metrics',
         startedAt,
         leaseMs: 2000,
       });
-      await new DailyStatisticsStore(services.db.knex).recordRunStarted(trx, date, 'UTC', startedAt);
+      await new DailyStatisticsStore(services.db.knex).recordRunStarted(sql, date, 'UTC', startedAt);
     });
     const running = await gauges();
     expect(running.value('txedit_nightly_run_lease_live')).toBe(1);

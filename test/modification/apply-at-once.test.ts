@@ -332,7 +332,12 @@ describe.each(testEngines())(
         [
           'the campaign no longer allows external modification',
           async ({ campaign, target, password }) => {
-            await services.stores.campaigns.update(campaign.id, { allowExternalModification: false }, Date.now());
+            await services.stores.campaigns.update(
+              services.stores.units.alone,
+              campaign.id,
+              { allowExternalModification: false },
+              Date.now(),
+            );
             return { command: command(byId(target), password, { affiliatePayout: money('1.00') }) };
           },
           { kind: 'campaign_closed' },
@@ -341,10 +346,11 @@ describe.each(testEngines())(
         [
           'nightly processing is in progress',
           async ({ target, password }) => {
-            await services.stores.processingState.update({ nightlyInProgress: true });
+            await services.stores.processingState.update(services.stores.units.alone, { nightlyInProgress: true });
             return {
               command: command(byId(target), password, { affiliatePayout: money('1.00') }),
-              undo: () => services.stores.processingState.update({ nightlyInProgress: false }),
+              undo: () =>
+                services.stores.processingState.update(services.stores.units.alone, { nightlyInProgress: false }),
             };
           },
           { kind: 'nightly_in_progress' },
@@ -409,7 +415,11 @@ describe.each(testEngines())(
       it('refuses a caller whose address is not listed, and applies, through the usual path, for a listed one', async () => {
         const listed = freshIp();
         const campaign = await buildCampaign(services, { whitelistOnly: true });
-        await services.stores.whitelist.create({ address: listed, campaignId: campaign.id, note: null }, Date.now());
+        await services.stores.whitelist.create(
+          services.stores.units.alone,
+          { address: listed, campaignId: campaign.id, note: null },
+          Date.now(),
+        );
         const affiliate = await buildAffiliate(services);
         const [warmUp, target] = [
           await buildTransaction(services, campaign, affiliate),
@@ -485,6 +495,7 @@ describe.each(testEngines())(
       const { campaign, target, password: old } = await verifiedScene();
       const replacement = `new-${old}`;
       await services.stores.campaigns.update(
+        services.stores.units.alone,
         campaign.id,
         { passwordHash: await bcrypt.hash(replacement, 4) },
         Date.now(),

@@ -517,11 +517,11 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
       const before = await writtenState(ids);
       const calls: number[][] = [];
       const afterApply = async (_sql: Sql, applied: number[]) => void calls.push(applied);
-      await services.stores.processingState.update({ nightlyInProgress: true });
+      await services.stores.processingState.update(services.stores.units.alone, { nightlyInProgress: true });
       try {
         expect(await core().modifyMany(commands, { concurrency: 2, afterApply })).toBeNull();
       } finally {
-        await services.stores.processingState.update({ nightlyInProgress: false });
+        await services.stores.processingState.update(services.stores.units.alone, { nightlyInProgress: false });
       }
       expect(calls).toEqual([]);
       expect(await writtenState(ids)).toEqual(before);

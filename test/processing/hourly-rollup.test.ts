@@ -1,3 +1,4 @@
+import type { Sql } from '../../src/store/sql';
 import type { Knex } from 'knex';
 import knex from 'knex';
 import { runHourlyRollup } from '../../src/processing/hourly-rollup';
@@ -22,14 +23,14 @@ class FailingWatermarkStore extends ProcessingStateStore {
   constructor(
     knexHandle: Knex,
     engine: 'sqlite' | 'mysql',
-    private readonly fault: (trx: Knex) => Promise<void>,
+    private readonly fault: (sql: Sql) => Promise<void>,
   ) {
     super(knexHandle, engine);
   }
 
-  override async update(changes: Partial<ProcessingState>, trx?: Knex): Promise<void> {
-    if (changes.rolledUpThrough !== undefined && trx) await this.fault(trx);
-    return super.update(changes, trx);
+  override async update(sql: Sql, changes: Partial<ProcessingState>): Promise<void> {
+    if (changes.rolledUpThrough !== undefined) await this.fault(sql);
+    return super.update(sql, changes);
   }
 }
 
@@ -175,12 +176,13 @@ describe.each(testEngines())('hourly roll-up on %s', (engine) => {
     const snapshot = await hourlyStatisticsSnapshot(context.server.services);
 
     let insertedBeforeFault = 0;
-    const failing = new FailingWatermarkStore(context.database.db.knex, engine, async (trx) => {
+    const failing = new FailingWatermarkStore(context.database.db.knex, engine, async (sql) => {
       // The INSERT … SELECT has run inside the transaction: its rows are there, uncommitted.
-      const [{ rows }] = await trx('hourly_statistics')
-        .where('hour_start', '>=', base + 2 * HOUR)
-        .count({ rows: '*' });
-      insertedBeforeFault = Number(rows);
+      const [{ n }] = await sql.rows<{ n: number }>(
+        'select count(*) as n from hourly_statistics where hour_start >= ?',
+        [base + 2 * HOUR],
+      );
+      insertedBeforeFault = Number(n);
       throw new Error('killed');
     });
     await expect(
@@ -205,8 +207,8 @@ describe.each(testEngines())('hourly roll-up on %s', (engine) => {
       const snapshot = await hourlyStatisticsSnapshot(context.server.services);
       const killer = knex({ client: 'mysql2', connection: { uri: process.env.TEST_MYSQL_URL } as never });
       try {
-        const dying = new FailingWatermarkStore(context.database.db.knex, engine, async (trx) => {
-          const [[{ id }]] = await trx.raw('select connection_id() as id');
+        const dying = new FailingWatermarkStore(context.database.db.knex, engine, async (sql) => {
+          const [{ id }] = await sql.rows<{ id: number }>('select connection_id() as id', []);
           await killer.raw(`kill connection ${Number(id)}`);
         });
         await expect(

@@ -97,14 +97,14 @@ describe.each(testEngines())('nightly processing as a lease on %s', (engine) => 
     // What a runner killed mid-run leaves: its lease (2 s) and its day's run record, started, not completed.
     const { knex } = context.server.services.db;
     const startedAt = Date.now();
-    await knex.transaction(async (trx) => {
-      await context.server.services.stores.processingState.claimRun(trx, {
+    await context.server.services.stores.units.run(async (sql) => {
+      await context.server.services.stores.processingState.claimRun(sql, {
         date,
         holder: 'dead-host:1:abc',
         startedAt,
         leaseMs: 2000,
       });
-      await new DailyStatisticsStore(knex).recordRunStarted(trx, date, 'UTC', startedAt);
+      await new DailyStatisticsStore(knex).recordRunStarted(sql, date, 'UTC', startedAt);
     });
     expect((await edit('4.00')).answer.error?.message).toBe(NIGHTLY);
 

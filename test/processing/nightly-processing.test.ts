@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Sql } from '../../src/store/sql';
 import { ProcessingService } from '../../src/processing/processing-service';
 import { ReportingCalendar } from '../../src/processing/reporting-calendar';
 import { DailyStatisticsStore } from '../../src/store/daily-statistics-store';
@@ -224,12 +224,12 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
     const date = daysAgo(9);
     class FailingDailyStatistics extends DailyStatisticsStore {
       override async replaceDay(
-        trx: Knex.Transaction,
+        sql: Sql,
         day: string,
         hours: { from: number; to: number },
         now: number,
       ): Promise<number> {
-        await super.replaceDay(trx, day, hours, now);
+        await super.replaceDay(sql, day, hours, now);
         throw new Error('disk full');
       }
     }
@@ -245,7 +245,9 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
     expect(after.nightly.inProgress).toBe(false);
     expect(after.nightly.lastCompletedAt).toBe(before.nightly.lastCompletedAt);
     expect(await server.services.processing.dailyReport({ from: date, to: date, limit: 10 })).toEqual([]);
-    expect(await new DailyStatisticsStore(server.services.db.knex).isCompleted(date)).toBe(false);
+    expect(
+      await new DailyStatisticsStore(server.services.db.knex).isCompleted(server.services.stores.units.alone, date),
+    ).toBe(false);
   });
 
   it('refuses a second run while one is in progress, so two never interleave', async () => {
@@ -347,20 +349,17 @@ describe.each(testEngines())('nightly processing on %s', (engine) => {
     /** Counts committed history rows at the moment the run's lease is taken and given back, under the state row's lock. */
     class WindowRecorder extends ProcessingStateStore {
       readonly counts: Array<{ inProgress: boolean; history: number }> = [];
-      private async record(trx: Knex, inProgress: boolean) {
-        const [{ rows }] = await trx('modifications').count({ rows: '*' });
+      private async record(sql: Sql, inProgress: boolean) {
+        const [{ n: rows }] = await sql.rows<{ n: number }>('select count(*) as n from modifications', []);
         this.counts.push({ inProgress, history: Number(rows) });
       }
-      override async claimRun(
-        trx: Knex.Transaction,
-        run: Parameters<ProcessingStateStore['claimRun']>[1],
-      ): Promise<void> {
-        await this.record(trx, true);
-        return super.claimRun(trx, run);
+      override async claimRun(sql: Sql, run: Parameters<ProcessingStateStore['claimRun']>[1]): Promise<void> {
+        await this.record(sql, true);
+        return super.claimRun(sql, run);
       }
-      override async releaseRun(trx: Knex.Transaction, holder?: string): Promise<boolean> {
-        await this.record(trx, false);
-        return super.releaseRun(trx, holder);
+      override async releaseRun(sql: Sql, holder?: string): Promise<boolean> {
+        await this.record(sql, false);
+        return super.releaseRun(sql, holder);
       }
     }
     const affiliate = await buildAffiliate(server.services);

@@ -15,7 +15,7 @@ describe.each(testEngines())('the event types migration on %s', (engine) => {
 
   const createType = async (id: number, codes: Array<{ code: string; effect: 'modify' | 'reverse' }>) => {
     const stores = createStores(database.db);
-    if (!(await stores.campaigns.get(9))) await stores.campaigns.create({ id: 9, name: 'C' }, 1);
+    if (!(await stores.campaigns.get(9))) await stores.campaigns.create(stores.units.alone, { id: 9, name: 'C' }, 1);
     return stores.units.run((tx) =>
       stores.eventTypes.create(
         tx,

@@ -42,7 +42,7 @@ describe.each(testEngines())('idempotency keys scoped to campaigns: migrations o
     await knex.migrate.latest({ migrationSource: before });
     const stores = createStores(database.db);
     const affiliate = await stores.affiliates.create({ id: 5, name: 'A' }, 1);
-    for (const id of [10, 11]) await stores.campaigns.create({ id, name: `C${id}` }, 1);
+    for (const id of [10, 11]) await stores.campaigns.create(stores.units.alone, { id, name: `C${id}` }, 1);
     // Written as the schema of that time had them (today's store writes columns added later).
     const transaction = (id: number, campaignId: number) =>
       knex('transactions').insert({

@@ -67,8 +67,9 @@ describe.each(testEngines())('migrations on %s', (engine) => {
     // Some data, so that down has foreign keys and triggers to get past.
     const stores = createStores(database.db);
     const affiliate = await stores.affiliates.create({ id: 5, name: 'A' }, 1);
-    const campaign = await stores.campaigns.create({ id: 6, name: 'C' }, 1);
+    const campaign = await stores.campaigns.create(stores.units.alone, { id: 6, name: 'C' }, 1);
     await stores.transactions.create(
+      stores.units.alone,
       {
         id: 7,
         clickId: 'c',

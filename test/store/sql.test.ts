@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { openDatabase } from '../../src/store/database';
 import { classifyDatabaseError } from '../../src/store/database-errors';
-import { readStatement, Sql, SqlRunner, writeStatement } from '../../src/store/sql';
+import { inSavepoint, readStatement, Sql, SqlRunner, writeStatement } from '../../src/store/sql';
 import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
 
 const INSERT = 'insert into sql_scratch (id, v) values (?, ?)';
@@ -342,82 +342,100 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
     });
   });
 
-  describe('within a knex transaction', () => {
-    it('commits with the knex transaction, shares its connection, then runs afterCommit callbacks', async () => {
-      const called: string[] = [];
-      await knex.transaction(async (trx) => {
-        await trx('sql_scratch').insert({ id: 1, v: 'by knex' });
-        const sql = await runner.within(trx);
-        expect(await sql.rows('select v from sql_scratch where id = ?', [1])).toEqual([{ v: 'by knex' }]);
-        expect(await sql.run(INSERT, [2, 'by runner'])).toEqual({ insertId: 2, affectedRows: 1 });
-        sql.afterCommit(() => called.push('committed'));
-        expect(called).toEqual([]);
+  describe("knex's builder on a unit of work (select, write)", () => {
+    it("runs built queries on the unit's connection: its own writes seen, nothing seen elsewhere before COMMIT", async () => {
+      await runner.transaction(async (sql) => {
+        expect(await sql.write(knex('sql_scratch').insert({ id: 1, v: 'built' }))).toEqual({
+          insertId: 1,
+          affectedRows: 1,
+        });
+        expect(await sql.select(knex('sql_scratch').where({ id: 1 }).first('v'))).toEqual([{ v: 'built' }]);
+        expect(await readElsewhere(1)).toBeUndefined();
+        expect(await sql.write(knex('sql_scratch').where({ id: 1 }).update({ v: 'changed' }))).toMatchObject({
+          affectedRows: 1,
+        });
+        expect(await sql.write(knex('sql_scratch').where({ id: 99 }).delete())).toMatchObject({ affectedRows: 0 });
       });
-      expect(called).toEqual(['committed']);
+      expect(await stored(knex)).toEqual([{ id: 1, v: 'changed' }]);
+    });
+
+    it('binds values as knex does: quotes and semicolons stay values, booleans become 1/0, an empty insert does nothing', async () => {
+      const hostile = "x'; drop table sql_scratch; --";
+      await runner.transaction(async (sql) => {
+        await sql.write(knex('sql_scratch').insert([{ v: hostile }, { v: 'second' }]));
+        expect(await sql.write(knex('sql_scratch').insert([]))).toEqual({ insertId: 0, affectedRows: 0 });
+        const [{ n }] = await sql.select<{ n: number | string }>(
+          knex('sql_scratch').whereRaw('? = 1', [true]).count({ n: '*' }),
+        );
+        expect(Number(n)).toBe(2);
+      });
+      expect((await stored(knex)).map((row) => row.v)).toEqual([hostile, 'second']);
+    });
+
+    it('rolls built writes back with the unit', async () => {
+      const refusal = new Error('refused');
+      await expect(
+        runner.transaction(async (sql) => {
+          await sql.write(knex('sql_scratch').insert({ id: 1, v: 'gone' }));
+          throw refusal;
+        }),
+      ).rejects.toBe(refusal);
+      expect(await stored(knex)).toEqual([]);
+    });
+
+    it('reads integers past 2^53 exactly when asked (SQLite as bigint, MariaDB as a string)', async () => {
+      const [row] = await runner.alone.select<{ big: unknown }>(knex.select(knex.raw('9007199254740993 as big')), {
+        exactIntegers: true,
+      });
+      expect(String(row.big)).toBe('9007199254740993');
+    });
+  });
+
+  describe('inSavepoint', () => {
+    it('rolls back only what the savepoint did; the unit carries on and commits the rest', async () => {
+      const refusal = new Error('campaign failed');
+      await runner.transaction(async (sql) => {
+        await sql.run(INSERT, [1, 'before']);
+        await expect(
+          inSavepoint(sql, async (inner) => {
+            await inner.run(INSERT, [2, 'inside']);
+            throw refusal;
+          }),
+        ).rejects.toBe(refusal);
+        expect(await inSavepoint(sql, async (inner) => (await inner.run(INSERT, [3, 'kept'])).affectedRows)).toBe(1);
+      });
       expect(await stored(knex)).toEqual([
-        { id: 1, v: 'by knex' },
-        { id: 2, v: 'by runner' },
+        { id: 1, v: 'before' },
+        { id: 3, v: 'kept' },
       ]);
     });
 
-    it('commits with an explicit trx.commit()', async () => {
-      const called: string[] = [];
-      const trx = await knex.transaction();
-      const sql = await runner.within(trx);
-      await sql.run(INSERT, [1, 'by runner']);
-      sql.afterCommit(() => called.push('committed'));
-      await trx.commit();
-      await trx.executionPromise;
-      expect(called).toEqual(['committed']);
-      expect(await stored(knex)).toEqual([{ id: 1, v: 'by runner' }]);
-    });
-
-    it('rolls back with the knex transaction when its work throws, without running afterCommit callbacks', async () => {
-      const refusal = new Error('work refused');
-      const called: string[] = [];
+    it('nests, and a savepoint kept is still undone when the unit rolls back', async () => {
+      const refusal = new Error('unit failed');
       await expect(
-        knex.transaction(async (trx) => {
-          const sql = await runner.within(trx);
-          await sql.run(INSERT, [1, 'by runner']);
-          sql.afterCommit(() => called.push('committed'));
-          throw refusal;
-        }),
-      ).rejects.toBe(refusal);
-      expect(called).toEqual([]);
-      expect(await stored(knex)).toEqual([]);
-    });
-
-    // knex resolves (not rejects) a transaction's executionPromise on a rollback without an error
-    // (doNotRejectOnRollback, on by default): within() must wait for a COMMIT, not for any resolution.
-    it('does not run afterCommit callbacks when the knex transaction is rolled back with trx.rollback()', async () => {
-      const called: string[] = [];
-      const trx = await knex.transaction();
-      const sql = await runner.within(trx);
-      await sql.run(INSERT, [1, 'by runner']);
-      sql.afterCommit(() => called.push('committed'));
-      await trx.rollback();
-      await trx.executionPromise.catch(() => undefined);
-      expect(await stored(knex)).toEqual([]);
-      expect(called).toEqual([]);
-    });
-
-    // A nested knex transaction is a savepoint: its executionPromise resolves on RELEASE SAVEPOINT,
-    // before the outer transaction decides.
-    it('does not run afterCommit callbacks of a nested knex transaction whose outer transaction rolls back', async () => {
-      const refusal = new Error('outer work refused');
-      const called: string[] = [];
-      await expect(
-        knex.transaction(async (outer) => {
-          await outer.transaction(async (inner) => {
-            const sql = await runner.within(inner);
-            await sql.run(INSERT, [1, 'in savepoint']);
-            sql.afterCommit(() => called.push('committed'));
-          });
+        runner.transaction(async (sql) => {
+          await inSavepoint(sql, (outer) => inSavepoint(outer, (inner) => inner.run(INSERT, [1, 'nested'])));
           throw refusal;
         }),
       ).rejects.toBe(refusal);
       expect(await stored(knex)).toEqual([]);
-      expect(called).toEqual([]);
+    });
+  });
+
+  describe('alone: statements on the pool, outside any unit', () => {
+    it('commits each statement as it runs, gives connections back, and refuses afterCommit', async () => {
+      await runner.alone.write(knex('sql_scratch').insert({ id: 1, v: 'alone' }));
+      expect(await readElsewhere(1)).toBe('alone');
+      expect(
+        await runner.alone.all([
+          writeStatement(INSERT, [2, 'two']),
+          readStatement('select count(*) as n from sql_scratch', [], (rows: Array<{ n: number | string }>) =>
+            Number(rows[0].n),
+          ),
+        ]),
+      ).toEqual([{ insertId: 2, affectedRows: 1 }, 2]);
+      expect(connectionsInUse(knex)).toBe(0);
+      expect(() => runner.alone.afterCommit(() => undefined)).toThrow('afterCommit needs a unit of work');
     });
   });
 
@@ -504,15 +522,6 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
         singleRunner.transaction((sql) => sql.all([writeStatement(INSERT, [1, 'written']), refusing])),
       ).rejects.toBe(refusal);
       expect(await stored(single)).toEqual([]);
-    });
-
-    it('works inside a knex transaction and commits with it', async () => {
-      await knex.transaction(async (trx) => {
-        const sql = await runner.within(trx);
-        const [inserted, value] = await sql.all([writeStatement(INSERT, [1, 'within']), readValue(1)]);
-        expect([inserted.affectedRows, value]).toEqual([1, 'within']);
-      });
-      expect(await stored(knex)).toEqual([{ id: 1, v: 'within' }]);
     });
 
     /**
@@ -678,23 +687,6 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
         expect(classifyDatabaseError(error)).toBe('other');
         expect(await stored(single)).toEqual([{ id: 1, v: 'written' }]);
       });
-
-      it('is ignored inside a knex transaction: the knex transaction still decides, and its rollback leaves nothing', async () => {
-        const refusal = new Error('rolled back by its owner');
-        const seen: Array<string | undefined> = [];
-        await expect(
-          knex.transaction(async (trx) => {
-            const sql = await runner.within(trx);
-            await sql.all([writeStatement(INSERT, [1, 'within'])], { commit: true });
-            seen.push(await readElsewhere(1));
-            // Not committed: the unit still takes statements.
-            seen.push(...(await sql.all([readValue(1)])));
-            throw refusal;
-          }),
-        ).rejects.toBe(refusal);
-        expect(seen).toEqual([undefined, 'within']);
-        expect(await stored(knex)).toEqual([]);
-      });
     });
 
     mysqlOnly('takes the statements one at a time on a connection opened without multipleStatements', async () => {
@@ -735,22 +727,18 @@ describe.each(testEngines())('SqlRunner on %s', (engine) => {
           readStatement('select v from sql_scratch where id = ?', [1], (rows) => rows),
         ]);
       });
-      await knex.transaction(async (trx) => {
-        const sql = await runner.within(trx);
-        await sql.rows('select count(*) as n from sql_scratch where id > ?', [0]);
-      });
+      await runner.alone.select(knex('sql_scratch').where('id', '>', 0).count({ n: '*' }));
     } finally {
       knex.off('query', listener);
     }
-    // knex announces its own BEGIN/COMMIT of the knex transaction; those are not the runner's.
-    expect(announced.filter((query) => !/^(begin|commit)\b/i.test(query.sql))).toEqual([
+    expect(announced).toEqual([
       { sql: INSERT, bindings: [1, 'outside'] },
       { sql: 'select v from sql_scratch where id = ?', bindings: [1] },
       { sql: UPDATE_BY_ID, bindings: ['inside', 1] },
       { sql: 'select id from sql_scratch where v = ?', bindings: ['inside'] },
       { sql: UPDATE_BY_ID, bindings: ['batched', 1] },
       { sql: 'select v from sql_scratch where id = ?', bindings: [1] },
-      { sql: 'select count(*) as n from sql_scratch where id > ?', bindings: [0] },
+      { sql: knex('sql_scratch').where('id', '>', 0).count({ n: '*' }).toSQL().toNative().sql, bindings: [0] },
     ]);
   });
 });

@@ -37,6 +37,7 @@ export async function buildCampaign(
   const id = freshId();
   const password = fields.password === undefined ? `secret-${id}` : fields.password;
   const campaign = await services.stores.campaigns.create(
+    services.stores.units.alone,
     {
       id,
       name: `Campaign ${id}`,
@@ -69,6 +70,7 @@ export async function buildTransaction(
 ): Promise<Transaction> {
   const id = freshId();
   return services.stores.transactions.create(
+    services.stores.units.alone,
     {
       id,
       clickId: fields.clickId ?? `click-${id}-${unique()}`,

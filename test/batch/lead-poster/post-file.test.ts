@@ -166,18 +166,18 @@ describe.each(testEngines())('Lead Poster against txedit on %s', (engine) => {
     // through its one retry and ends while row 3 waits for its retry.
     const file = writeInput('resume.txt', lines('1.0.0'));
     let waits = 0;
-    await processing.update({ nightlyInProgress: true });
+    await processing.update(server.services.stores.units.alone, { nightlyInProgress: true });
     try {
       const first = await post(file, {
         concurrency: 1,
         retries: 1,
         sleep: async () => {
-          if (++waits === 2) await processing.update({ nightlyInProgress: false });
+          if (++waits === 2) await processing.update(server.services.stores.units.alone, { nightlyInProgress: false });
         },
       });
       expect(first).toMatchObject({ posted: 3, succeeded: 1, failed: 2 });
     } finally {
-      await processing.update({ nightlyInProgress: false });
+      await processing.update(server.services.stores.units.alone, { nightlyInProgress: false });
     }
     expect(resultsOf(file)).toBe(
       RESULTS_HEADER +
