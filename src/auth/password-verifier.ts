@@ -41,6 +41,12 @@ export interface PasswordVerifierOptions {
   knownMs?: number;
   /** Clients, and campaigns, remembered as known at most (each; the least recently successful is forgotten first). */
   maxKnown?: number;
+  /**
+   * How long a credential that passed a compare still vouches for itself under a braked campaign after its
+   * cache entry expired (ms; default 24 h): the compare runs again, but it is not made to wait for a turn
+   * behind a flood's guesses. Never longer than the stored hash stays the same (the hash is in the key).
+   */
+  vouchedMs?: number;
   /** Told when the low-priority compare process is in trouble (compares then run in-process). */
   onTrouble?: (message: string, error?: unknown) => void;
 }
@@ -75,6 +81,8 @@ export class PasswordVerifier {
   private readonly comparingPasswords = new Map<string, Map<string, number>>();
   /** Clients with a failed check in the window, and until when their compares stay at low priority. */
   private readonly suspects: RecentKeys<string>;
+  /** Digests (campaign, stored hash, password) that passed a compare lately, whose cache entry may have expired. */
+  private readonly vouched: RecentKeys<string>;
   /** Campaigns with a successful check lately, and until when they count as known. */
   private readonly knownCampaigns: RecentKeys<number>;
   /** Clients with a successful check of a campaign lately (`campaign\0client`): what a campaign's brake trusts. */
@@ -94,6 +102,11 @@ export class PasswordVerifier {
     this.suspects = new RecentKeys(suspectMs, options.maxSuspects ?? 10_000, this.now);
     this.knownCampaigns = new RecentKeys(options.knownMs ?? suspectMs, options.maxKnown ?? 10_000, this.now);
     this.knownClientsOfCampaigns = new RecentKeys(options.knownMs ?? suspectMs, options.maxKnown ?? 10_000, this.now);
+    this.vouched = new RecentKeys(
+      options.vouchedMs ?? 86_400_000,
+      Math.max(1, Math.min(options.cacheSize, 100_000)),
+      this.now,
+    );
     // Three queues (`ComparePriority`): compares for strangers cannot fill the queue of known merchants.
     const levels = Object.keys(ComparePriority).length;
     this.gate = new BoundedConcurrency(options.maxConcurrentCompares ?? 2, options.maxQueuedCompares ?? 1000, {
@@ -165,6 +178,18 @@ export class PasswordVerifier {
     const known = this.cached(this.digestOf(campaignId, hash, password), password, hash);
     if (known) this.succeeded(client, campaignId);
     return known;
+  }
+
+  /**
+   * Whether this very credential (campaign, stored hash, password) passed a compare lately (`vouchedMs`),
+   * or is being compared now: under a braked campaign it does not wait for a turn behind strangers'
+   * guesses — it is either right (it passed against this hash before) or shares the compare under way.
+   * Its compare still runs when the cache entry has expired; nothing is answered from this alone.
+   */
+  isVouchedFor(campaignId: number, hash: string | null, password: string | null): boolean {
+    if (hash === null || password === null || Buffer.byteLength(password) > MAX_PASSWORD_BYTES) return false;
+    const digest = this.digestOf(campaignId, hash, password);
+    return this.vouched.has(digest) || this.inFlight.has(digest);
   }
 
   /**
@@ -357,6 +382,7 @@ export class PasswordVerifier {
 
   private remember(digest: string, password: string): void {
     if (this.options.cacheSize <= 0 || this.options.cacheTtlMs <= 0) return;
+    this.vouched.note(digest, true);
     const expires = this.now() + this.options.cacheTtlMs;
     for (const [cache, key] of [
       [this.verified, digest],

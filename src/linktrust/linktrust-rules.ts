@@ -18,7 +18,7 @@ export interface LinkTrustRulesDeps {
   whitelist: Pick<WhitelistStore, 'addressesFor'>;
   passwords: Pick<
     PasswordVerifier,
-    'mayBeKnown' | 'wouldBeBusy' | 'spendCompareTime' | 'isKnown' | 'isKnownClientOf' | 'verify'
+    'mayBeKnown' | 'wouldBeBusy' | 'spendCompareTime' | 'isKnown' | 'isVouchedFor' | 'isKnownClientOf' | 'verify'
   >;
   /** Brake on failed attempts from /transaction.edit (not batches, which an admin uploaded). */
   limiter?: FailureLimits | null;
@@ -157,8 +157,9 @@ export class LinkTrustRules implements ModificationRules {
 
   /**
    * A braked campaign (a flood of failures from many addresses) must slow guessing without locking out its
-   * merchant: a credential the cache knows, a client that passed a check of this campaign lately and a
-   * white-listed IP go on as usual; any other credential is still checked, a bounded number per minute
+   * merchant: a credential the cache knows or that passed a compare lately (its cache entry expired, or
+   * its compare is under way), a client that passed a check of this campaign lately and a white-listed IP
+   * go on as usual; any other credential is still checked, a bounded number per minute
    * for the campaign (`FailureBrake.campaignTurn`), and passes when it is right. Null: go on; else the
    * refusal.
    */
@@ -169,6 +170,9 @@ export class LinkTrustRules implements ModificationRules {
   ): Promise<Outcome | null> {
     const { passwords } = this.deps;
     if (passwords.isKnown(campaign.id, campaign.passwordHash, command.password)) return null;
+    // A credential whose cache entry expired while its merchant was idle (or whose compare is under way):
+    // its compare runs, but not as one of the strangers' turns.
+    if (passwords.isVouchedFor(campaign.id, campaign.passwordHash, command.password)) return null;
     if (passwords.isKnownClientOf(client, campaign.id)) return null;
     if (await this.whitelisted(campaign.id, command.clientIp)) return null;
     return this.brake.campaignTurn(campaign.id);

@@ -158,6 +158,44 @@ describe('PasswordVerifier: what the cache knows without a compare (isKnown, may
     expect([verifier.isKnown(1, 'hash:pw', 'pw'), verifier.mayBeKnown('pw')]).toEqual([false, false]);
   });
 
+  it('still vouches for a credential whose cache entry expired (isVouchedFor), for its campaign and hash only, until vouchedMs', async () => {
+    const fake = countingCompare();
+    const verifier = build(fake, { vouchedMs: 3_600_000 });
+    expect(verifier.isVouchedFor(1, 'hash:pw', 'pw')).toBe(false);
+    expect(await verifier.verify(1, 'hash:pw', 'wrong')).toBe(false);
+    expect(verifier.isVouchedFor(1, 'hash:pw', 'wrong')).toBe(false);
+    expect(await verifier.verify(1, 'hash:pw', 'pw')).toBe(true);
+    now += 60_000;
+    expect(verifier.isKnown(1, 'hash:pw', 'pw')).toBe(false);
+    expect(verifier.isVouchedFor(1, 'hash:pw', 'pw')).toBe(true);
+    expect(verifier.isVouchedFor(2, 'hash:pw', 'pw')).toBe(false);
+    expect(verifier.isVouchedFor(1, 'hash:rotated', 'pw')).toBe(false);
+    expect(verifier.isVouchedFor(1, null, 'pw')).toBe(false);
+    // Asking never compares; the verify after expiry does (vouching answers nothing by itself).
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(fake.calls).toBe(2);
+    expect(await verifier.verify(1, 'hash:pw', 'pw')).toBe(true);
+    expect(fake.calls).toBe(3);
+    // Vouched for an hour from the first success (a success within the first tenth renews nothing).
+    now += 3_600_000 - 60_001;
+    expect(verifier.isVouchedFor(1, 'hash:pw', 'pw')).toBe(true);
+    now += 1;
+    expect(verifier.isVouchedFor(1, 'hash:pw', 'pw')).toBe(false);
+  });
+
+  it('vouches for a credential while its compare is under way, and not once it failed', async () => {
+    let finish: (ok: boolean) => void = () => undefined;
+    const verifier = build(countingCompare(), {
+      compare: () => new Promise<boolean>((resolve) => (finish = resolve)),
+    });
+    const checking = verifier.verify(1, 'hash:pw', 'guess');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(verifier.isVouchedFor(1, 'hash:pw', 'guess')).toBe(true);
+    finish(false);
+    expect(await checking).toBe(false);
+    expect(verifier.isVouchedFor(1, 'hash:pw', 'guess')).toBe(false);
+  });
+
   it('keeps at most cacheSize passwords for mayBeKnown, dropping the least recently verified', async () => {
     const fake = countingCompare();
     const verifier = build(fake, { cacheSize: 2 });

@@ -520,3 +520,56 @@ describe('a failing client with its share of compares under way (SQLite)', () =>
     }
   });
 });
+
+describe('a merchant back after its cached credential expired, on a braked campaign (SQLite)', () => {
+  it('has its password checked at once, from a new address too, instead of waiting behind the strangers’ turn', async () => {
+    const database = await createTestDatabase('sqlite');
+    const server = await startTestServer(database.db, {
+      TRUST_PROXY: 'loopback',
+      RATE_LIMIT_IP_FAILURES: '10',
+      RATE_LIMIT_CAMPAIGN_FAILURES: '20',
+      RATE_LIMIT_BRAKED_CHECKS_PER_MINUTE: '1',
+      RATE_LIMIT_DELAY_MS: '0',
+      BCRYPT_LOW_PRIORITY: 'false',
+      BCRYPT_SUSPECT_SHARE: '100',
+      CREDENTIAL_CACHE_TTL_SECONDS: '1',
+    });
+    try {
+      const { campaign, transaction } = await buildScene(server.services);
+      const edit = (ap: string) => ({
+        Password: campaign.password as string,
+        TransactionID: String(transaction.id),
+        AP: ap,
+      });
+      expect((await editFrom(server.baseUrl, edit('1.00'), '192.0.2.30')).answer.succeeded).toBe('True');
+      // 4 addresses × 5 wrong passwords: the campaign is braked, and this minute's turn is spent.
+      for (let a = 0; a < 4; a++)
+        for (let i = 0; i < 5; i++)
+          await editFrom(
+            server.baseUrl,
+            { Password: `guess-${a}-${i}`, TransactionID: String(transaction.id) },
+            `198.18.9.${a + 1}`,
+          );
+      const stranger = (password: string, ip: string) =>
+        editFrom(server.baseUrl, { Password: password, TransactionID: String(transaction.id) }, ip);
+      await stranger('guess-x', '198.51.100.77');
+      expect((await stranger('guess-y', '198.51.100.78')).message).toBe(RATE_LIMITED);
+      // The merchant's cache entry expires (CREDENTIAL_CACHE_TTL_SECONDS=1) while it is idle.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const answers = await Promise.all(
+        ['2.00', '3.00', '4.00'].map((ap) => editFrom(server.baseUrl, edit(ap), '192.0.2.31')),
+      );
+      expect(answers.map((answer) => [answer.answer.succeeded, answer.message])).toEqual([
+        ['True', undefined],
+        ['True', undefined],
+        ['True', undefined],
+      ]);
+      // A stranger is still braked.
+      expect((await stranger('guess-z', '198.51.100.79')).message).toBe(RATE_LIMITED);
+      expect(await server.services.stores.modifications.listForTransaction(transaction.id)).toHaveLength(4);
+    } finally {
+      await server.close();
+      await database.drop();
+    }
+  });
+});

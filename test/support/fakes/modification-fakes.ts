@@ -128,6 +128,13 @@ export class FakePasswords implements RulesPasswords {
     return this.cached.has(`${campaignId}:${password}`);
   }
 
+  /** Credentials that passed a compare lately (their cache entry gone): set by a test. */
+  readonly vouched = new Set<string>();
+
+  isVouchedFor(campaignId: number, _hash: string | null, password: string | null): boolean {
+    return this.vouched.has(`${campaignId}:${password}`);
+  }
+
   isKnownClientOf(): boolean {
     return false;
   }
