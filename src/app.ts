@@ -147,6 +147,7 @@ export function createExpressApp(services: Services): express.Express {
     '/api/v1',
     adminRouter({
       admin: services.admin,
+      handEdits: services.handEdits,
       adminToken: config.adminToken,
       adminAuthBrake: services.adminAuthBrake,
       logger,

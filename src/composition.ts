@@ -3,6 +3,8 @@ import type { RowResult } from './core/row-result';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { AdminService } from './admin/admin-service';
+import { HandEditRules } from './admin/hand-edit-rules';
+import { HandEditService } from './admin/hand-edit-service';
 import { EventTypeService } from './event-types/event-type-service';
 import { ImpactRules } from './impact/impact-rules';
 import { EventTypeCache } from './event-types/event-type-cache';
@@ -152,6 +154,19 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     rules: new ImpactRules({ transactions: stores.transactions, eventTypes: eventTypeCache }),
     postbacks: outbox,
     now: options.now,
+  });
+  // Amendments by hand: the same core, LinkTrust's lookup and processing rules without its credentials,
+  // or impact's rules for an action.
+  const handEdits = new HandEditService({
+    values: new ModificationService({
+      ...stores,
+      rules: new HandEditRules(rules),
+      postbacks: outbox,
+      now: options.now,
+    }),
+    actions: impact,
+    transactions: stores.transactions,
+    modifications: stores.modifications,
   });
   const idempotency = new IdempotencyService(stores.idempotency, config.security.idempotencyTtlMs, options.now);
   const admin = new AdminService({
@@ -304,6 +319,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     config,
     logger,
     stores,
+    handEdits,
     adminAuthBrake,
     consoleAuth,
     consoleAudit,

@@ -22,6 +22,7 @@ import * as intake from './20261205200000_intake';
 import * as batchCampaignUnsigned from './20261205200100_batch_campaign_unsigned';
 import * as impactApi from './20261205300000_impact_api';
 import * as intakePullHostKey from './20261205400000_intake_pull_host_key';
+import * as modificationActor from './20261205500000_modification_actor';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
 interface MigrationModule {
@@ -55,6 +56,7 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261205200100_batch_campaign_unsigned', batchCampaignUnsigned],
   ['20261205300000_impact_api', impactApi],
   ['20261205400000_intake_pull_host_key', intakePullHostKey],
+  ['20261205500000_modification_actor', modificationActor],
 ];
 
 /** knex migration source over the list above. */

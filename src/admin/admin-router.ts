@@ -9,6 +9,7 @@ import { AdminError, databaseTrouble } from '../http/admin-errors';
 import { idParam, validate } from '../http/params';
 import { readinessGate } from '../http/readiness-gate';
 import type { AdminService } from './admin-service';
+import type { HandEditService } from './hand-edit-service';
 import { requireAdminToken } from './admin-auth';
 import type { AdminAuthBrake } from '../auth/admin-auth-brake';
 import { affiliateJson, campaignJson, modificationJson, transactionJson, whitelistEntryJson } from './json-views';
@@ -82,12 +83,24 @@ const transactionCreate = z.strictObject({
   customerStatus: z.enum(['NEW', 'EXISTING']).nullable().optional(),
 });
 
+const handEdit = z.strictObject({
+  affiliatePayout: money.optional(),
+  merchantRevenue: money.optional(),
+  approved: z.boolean().optional(),
+  amount: money.optional(),
+  dispositionCode: text(64).min(1).optional(),
+  reason: text(255).trim().min(1, 'say why (it goes to the history)'),
+  executeAffiliatePixel: z.boolean().optional(),
+});
+
 type Handler = (req: Request, res: Response) => Promise<void>;
 const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => handler(req, res).catch(next);
 
 /** The admin JSON API at /api/v1 (the contract the CLI, the console and outside tests use). */
 export function adminRouter(deps: {
   admin: AdminService;
+  /** Amendments by hand (POST /transactions/:id/modifications); absent: the route answers 404. */
+  handEdits?: HandEditService;
   adminToken: string | null;
   /** The brake on wrong bearer tokens per client (shared with the console's sign-in); null: none. */
   adminAuthBrake?: AdminAuthBrake | null;
@@ -201,6 +214,21 @@ export function adminRouter(deps: {
       res.json({ ...transactionJson(transaction), modifications: modifications.map(modificationJson) });
     }),
   );
+
+  const { handEdits } = deps;
+  if (handEdits)
+    router.post(
+      '/transactions/:id/modifications',
+      route(async (req, res) => {
+        const edit = validate(handEdit, req.body);
+        const { transaction, modification } = await handEdits.amend(idParam(req.params.id), edit, {
+          actor: 'admin API',
+          clientIp: req.clientIp,
+          requestId: String(req.id),
+        });
+        res.status(201).json({ ...transactionJson(transaction), modification: modificationJson(modification) });
+      }),
+    );
 
   for (const addRoutes of deps.extend ?? []) addRoutes(router);
 

@@ -92,6 +92,7 @@ export function modificationJson(m: Modification) {
     clientIp: m.clientIp,
     requestId: m.requestId,
     reason: m.reason,
+    actor: m.actor,
     postback: m.postback,
     before: valuesJson(m.before),
     after: valuesJson(m.after),

@@ -165,6 +165,7 @@ export class ChangeWriter {
         requestId: command.requestId,
         postback,
         createdAt: now,
+        actor: command.actor ?? null,
       });
       // Completed with its history row's id once the rows are in.
       outcomes.push({ updated, result });

@@ -37,6 +37,8 @@ export interface ModificationCommand extends ModificationRequest {
   clientIp: string;
   requestId: string;
   source: ModificationSource;
+  /** Who made the change by hand (an admin, a merchant user), written to the history; absent otherwise. */
+  actor?: string;
 }
 
 /**

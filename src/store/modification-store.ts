@@ -17,10 +17,12 @@ export interface Modification {
   requestId: string | null;
   postback: PostbackDisposition;
   createdAt: number;
+  /** Who made the change by hand (source `admin`); null otherwise. */
+  actor: string | null;
 }
 
-/** A history row to append. */
-export type NewModification = Omit<Modification, 'id'>;
+/** A history row to append (`actor` absent: none). */
+export type NewModification = Omit<Modification, 'id' | 'actor'> & { actor?: string | null };
 
 interface ModificationRow {
   id: number | string;
@@ -38,6 +40,7 @@ interface ModificationRow {
   request_id: string | null;
   postback: PostbackDisposition;
   created_at: number | string;
+  actor?: string | null;
 }
 
 const values = (payout: number | string, revenue: number | string, approved: number | boolean): TransactionValues => ({
@@ -59,6 +62,7 @@ function modificationFromRow(row: ModificationRow): Modification {
     requestId: row.request_id,
     postback: row.postback,
     createdAt: Number(row.created_at),
+    actor: row.actor ?? null,
   };
 }
 
@@ -77,6 +81,7 @@ const HISTORY_COLUMNS = [
   'request_id',
   'postback',
   'created_at',
+  'actor',
 ];
 const APPEND = `insert into modifications (${HISTORY_COLUMNS.join(', ')}) values (${HISTORY_COLUMNS.map(() => '?').join(', ')})`;
 
@@ -97,6 +102,7 @@ function historyValues(modification: NewModification): SqlValue[] {
     modification.requestId,
     modification.postback,
     modification.createdAt,
+    modification.actor ?? null,
   ];
 }
 
