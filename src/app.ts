@@ -183,6 +183,7 @@ export function createExpressApp(services: Services): express.Express {
       consoleAuth: services.consoleAuth,
       consoleAudit: services.consoleAudit,
       admin: services.admin,
+      handEdits: services.handEdits,
       apiAccounts: services.apiAccounts,
       eventTypes: services.eventTypes,
       processing: services.processing,

@@ -1,6 +1,8 @@
 import type { Money } from '../core/money';
 import type { Transaction } from '../core/transaction';
 import type { ModificationCommand } from '../modification/command';
+import type { ModifyOptions } from '../modification/modification-service';
+import type { AfterChange } from '../store/after-change';
 import { describeOutcome, type Outcome } from '../modification/outcome';
 import type { Modification, ModificationStore } from '../store/modification-store';
 import type { TransactionStore } from '../store/transaction-store';
@@ -34,9 +36,11 @@ export interface HandEditResult {
 }
 
 /** The cores a hand edit goes through: one with the hand-edit rules (`HandEditRules`), one with impact's. */
+type Core = { modify(command: ModificationCommand, options?: ModifyOptions): Promise<Outcome> };
+
 export interface HandEditServiceDeps {
-  values: { modify(command: ModificationCommand): Promise<Outcome> };
-  actions: { modify(command: ModificationCommand): Promise<Outcome> };
+  values: Core;
+  actions: Core;
   transactions: Pick<TransactionStore, 'getById'>;
   modifications: Pick<ModificationStore, 'listForTransaction'>;
 }
@@ -50,7 +54,11 @@ export interface HandEditServiceDeps {
 export class HandEditService {
   constructor(private readonly deps: HandEditServiceDeps) {}
 
-  async amend(id: number, edit: HandEdit, who: HandEditor): Promise<HandEditResult> {
+  /** `afterChange` (the console's audit row) commits with the change, or neither does. */
+  async amend(id: number, edit: HandEdit, who: HandEditor, afterChange?: AfterChange<number>): Promise<HandEditResult> {
+    const options: ModifyOptions = afterChange
+      ? { afterApply: (sql, applied) => afterChange(sql, applied.modificationId) }
+      : {};
     const transaction = await this.deps.transactions.getById(id);
     if (!transaction) throw notFound(`transaction ${id}`);
     const isAction = transaction.eventTypeId !== null;
@@ -71,22 +79,25 @@ export class HandEditService {
         );
       if (edit.amount === undefined && edit.dispositionCode === undefined)
         throw invalid('give amount, dispositionCode, or both');
-      outcome = await this.deps.actions.modify({
-        ...base,
-        identifier: { kind: 'action_id', actionId: transaction.actionId, campaignIds: null },
-        changes: {},
-        action: {
-          actionId: transaction.actionId,
-          oid: null,
-          actionTrackerId: null,
-          amount: edit.amount ?? null,
-          // impact takes no change without a code: an amount alone is an order update.
-          reason: edit.dispositionCode ?? 'ORDER_UPDATE',
-          currencyCode: null,
-          customerStatus: null,
-          items: [],
+      outcome = await this.deps.actions.modify(
+        {
+          ...base,
+          identifier: { kind: 'action_id', actionId: transaction.actionId, campaignIds: null },
+          changes: {},
+          action: {
+            actionId: transaction.actionId,
+            oid: null,
+            actionTrackerId: null,
+            amount: edit.amount ?? null,
+            // impact takes no change without a code: an amount alone is an order update.
+            reason: edit.dispositionCode ?? 'ORDER_UPDATE',
+            currencyCode: null,
+            customerStatus: null,
+            items: [],
+          },
         },
-      });
+        options,
+      );
     } else {
       if (edit.amount !== undefined || edit.dispositionCode !== undefined)
         throw invalid(
@@ -98,11 +109,10 @@ export class HandEditService {
         ...(edit.approved !== undefined ? { approved: edit.approved } : {}),
       };
       if (Object.keys(changes).length === 0) throw invalid('give affiliatePayout, merchantRevenue or approved');
-      outcome = await this.deps.values.modify({
-        ...base,
-        identifier: { kind: 'transaction_id', transactionId: id, campaignId: null },
-        changes,
-      });
+      outcome = await this.deps.values.modify(
+        { ...base, identifier: { kind: 'transaction_id', transactionId: id, campaignId: null }, changes },
+        options,
+      );
     }
     if (outcome.kind !== 'applied') throw refusalOf(outcome, id);
     const history = await this.deps.modifications.listForTransaction(id);

@@ -1,6 +1,7 @@
 import type { IntakeService } from '../intake/intake-service';
 import type { NextFunction, Request, Response } from 'express';
 import type { AdminService } from '../admin/admin-service';
+import type { HandEditService } from '../admin/hand-edit-service';
 import type { ApiAccountService } from '../impact-api/api-account-service';
 import type { BatchService } from '../batch/batch-service';
 import type { RefusalTally } from '../refusals/refusal-tally';
@@ -18,6 +19,8 @@ export interface ConsoleContext {
   auth: ConsoleAuth;
   audit: ConsoleAuditLog;
   admin: AdminService;
+  /** Amendments by hand (the transaction page's form). */
+  handEdits: HandEditService;
   /** impact.com API accounts (the API accounts page). */
   apiAccounts: ApiAccountService;
   eventTypes: EventTypeService;
@@ -98,6 +101,7 @@ export const NOTICES: Record<string, string> = {
   'whitelist-added': 'White-list entry added.',
   'whitelist-removed': 'White-list entry removed.',
   'api-account-revoked': 'API account revoked: its token no longer signs in.',
+  amended: 'The transaction is amended; the history below shows the change with your name.',
   retried: 'The postback is queued for a new attempt; the attempts already made stay listed below as they ended.',
   uploaded: 'File uploaded. Its rows are applied in the background; this table updates by itself.',
   'event-type-created': 'Event type created.',

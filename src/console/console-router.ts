@@ -182,6 +182,7 @@ export type ConsoleServices = Pick<
   | 'consoleAuth'
   | 'consoleAudit'
   | 'admin'
+  | 'handEdits'
   | 'apiAccounts'
   | 'eventTypes'
   | 'postbacks'
@@ -201,6 +202,7 @@ export function consoleRouterFor(services: ConsoleServices): Router {
     auth: services.consoleAuth,
     audit: services.consoleAudit,
     admin: services.admin,
+    handEdits: services.handEdits,
     apiAccounts: services.apiAccounts,
     eventTypes: services.eventTypes,
     postbacks: services.postbacks,

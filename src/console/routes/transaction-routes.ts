@@ -1,8 +1,20 @@
 import type { Request, Response, Router } from 'express';
 import { AdminError } from '../../http/admin-errors';
 import type { Transaction } from '../../core/transaction';
-import { actorOf, ConsoleContext, idFrom, noticeFor, route, seeOther, sendPage, sessionOf } from '../console-context';
-import { TransactionSearch, transactionSearchView, transactionView } from '../views/transactions-view';
+import { parseMoney, type Money } from '../../core/money';
+import type { HandEdit } from '../../admin/hand-edit-service';
+import {
+  actorOf,
+  ConsoleContext,
+  field,
+  idFrom,
+  noticeFor,
+  route,
+  seeOther,
+  sendPage,
+  sessionOf,
+} from '../console-context';
+import { AmendForm, TransactionSearch, transactionSearchView, transactionView } from '../views/transactions-view';
 
 const text = (value: unknown) => (typeof value === 'string' ? value.trim().slice(0, 255) : '');
 
@@ -37,7 +49,51 @@ async function find(
   };
 }
 
-async function showTransaction(req: Request, res: Response, context: ConsoleContext, id: number): Promise<void> {
+/** What the amend form sent, as typed (shown again when the change is refused). */
+function amendFormOf(body: unknown): AmendForm {
+  const names = [
+    'affiliatePayout',
+    'merchantRevenue',
+    'approved',
+    'amount',
+    'dispositionCode',
+    'reason',
+    'postback',
+  ] as const;
+  return Object.fromEntries(names.map((name) => [name, field(body, name).trim().slice(0, 255)]));
+}
+
+/** The hand edit a form asks for, or what is wrong with it (money as the API takes it: exact, ≤ 4 decimals). */
+function handEditOf(form: AmendForm): HandEdit | string {
+  const moneyOf = (value: string | undefined, label: string): Money | undefined | string => {
+    if (!value) return undefined;
+    const parsed = parseMoney(value);
+    return parsed === null ? `${label}: give an amount like 12.50 (at most 4 decimals, not negative).` : parsed;
+  };
+  const edit: HandEdit = { reason: form.reason ?? '' };
+  for (const [name, label] of [
+    ['affiliatePayout', 'Affiliate payout'],
+    ['merchantRevenue', 'Merchant revenue'],
+    ['amount', 'New sale amount'],
+  ] as const) {
+    const value = moneyOf(form[name], label);
+    if (typeof value === 'string') return value;
+    if (value !== undefined) edit[name] = value;
+  }
+  if (form.approved === 'yes' || form.approved === 'no') edit.approved = form.approved === 'yes';
+  if (form.dispositionCode) edit.dispositionCode = form.dispositionCode;
+  if (form.postback === 'on') edit.executeAffiliatePixel = true;
+  if (!edit.reason) return 'Say why: the reason goes to the history.';
+  return edit;
+}
+
+async function showTransaction(
+  req: Request,
+  res: Response,
+  context: ConsoleContext,
+  id: number,
+  refused?: { form: AmendForm; problem: string; status: number },
+): Promise<void> {
   const found = await context.admin
     .getTransaction(id)
     .catch((error) => (error instanceof AdminError && error.status === 404 ? null : Promise.reject(error)));
@@ -55,20 +111,28 @@ async function showTransaction(req: Request, res: Response, context: ConsoleCont
   const affiliate = await context.admin.getAffiliate(found.transaction.affiliateId).catch(() => null);
   const deliveries = await context.postbacks.list({ transactionId: id });
   const attempts = await context.postbacks.attemptsFor(deliveries.map((d) => d.id));
-  sendPage(req, res, context, {
-    title: `Transaction ${id}`,
-    section: 'transactions',
-    notice: noticeFor(req),
-    body: transactionView({
-      transaction: found.transaction,
-      affiliate,
-      history: found.modifications,
-      deliveries,
-      attempts,
-      session: sessionOf(res),
-      now: Date.now(),
-    }),
-  });
+  sendPage(
+    req,
+    res,
+    context,
+    {
+      title: `Transaction ${id}`,
+      section: 'transactions',
+      notice: refused ? null : noticeFor(req),
+      problems: refused ? [refused.problem] : [],
+      body: transactionView({
+        transaction: found.transaction,
+        amend: refused?.form,
+        affiliate,
+        history: found.modifications,
+        deliveries,
+        attempts,
+        session: sessionOf(res),
+        now: Date.now(),
+      }),
+    },
+    refused?.status ?? 200,
+  );
 }
 
 /** Transactions: find one, see its history and postbacks, retry a failed postback. */
@@ -119,6 +183,40 @@ export function transactionRoutes(router: Router, context: ConsoleContext): void
         return;
       }
       await showTransaction(req, res, context, id);
+    }),
+  );
+
+  router.post(
+    '/transactions/:id/amend',
+    route(async (req, res) => {
+      const id = idFrom(req.params.id);
+      if (id === null) {
+        seeOther(res, '/admin/transactions');
+        return;
+      }
+      const form = amendFormOf(req.body);
+      const edit = handEditOf(form);
+      if (typeof edit === 'string') {
+        await showTransaction(req, res, context, id, { form, problem: edit, status: 400 });
+        return;
+      }
+      const who = actorOf(req, res);
+      try {
+        await context.handEdits.amend(
+          id,
+          edit,
+          { actor: who.actor, clientIp: req.clientIp, requestId: String(req.id) },
+          context.audit.within(who, 'transaction.amend', `transaction ${id}`, {
+            reason: edit.reason,
+            ...(edit.dispositionCode ? { dispositionCode: edit.dispositionCode } : {}),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof AdminError) || error.status >= 500) throw error;
+        await showTransaction(req, res, context, id, { form, problem: error.message, status: error.status });
+        return;
+      }
+      seeOther(res, `/admin/transactions/${id}?done=amended`);
     }),
   );
 

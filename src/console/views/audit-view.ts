@@ -28,6 +28,7 @@ const ACTIONS: Record<string, string> = {
   'whitelist.add': 'Added a white-list entry',
   'whitelist.remove': 'Removed a white-list entry',
   'postback.retry': 'Retried a postback',
+  'transaction.amend': 'Amended a transaction by hand',
   'batch.upload': 'Uploaded a file',
   'event_type.create': 'Created an event type',
   'event_type.update': 'Changed an event type',

@@ -1,5 +1,6 @@
 import { formatMoney } from '../../core/money';
 import { visibleState, type ActionItem } from '../../core/action';
+import { STANDARD_DISPOSITION_CODES } from '../../core/event-type';
 import type { Modification } from '../../store/modification-store';
 import type { PostbackAttempt, PostbackDelivery } from '../../store/postback-store';
 import type { Affiliate } from '../../store/affiliate-store';
@@ -54,6 +55,7 @@ const POSTBACK: Record<string, string> = {
 };
 
 function who(m: Modification): SafeHtml {
+  if (m.actor) return html`By hand: <strong>${m.actor}</strong>`;
   const batch = m.requestId ? /^batch-(\d+)-row-(\d+)$/.exec(m.requestId) : null;
   if (m.source === 'batch' && batch)
     return html`Batch <a href="/admin/batches#batch-${batch[1]}">${batch[1]}</a>, row ${batch[2]}`;
@@ -139,8 +141,40 @@ function affiliateFact(id: number, affiliate: Pick<Affiliate, 'id' | 'name' | 'p
 }
 
 /** One transaction: its values, full modification history, and postback deliveries. */
+/** What was typed in the amend form (kept when the change is refused). */
+export type AmendForm = Partial<
+  Record<
+    'affiliatePayout' | 'merchantRevenue' | 'approved' | 'amount' | 'dispositionCode' | 'reason' | 'postback',
+    string
+  >
+>;
+
+/**
+ * The form that amends a transaction by hand: LinkTrust's values (AP, MP, approved) for a plain
+ * transaction, impact's amount and disposition code for an action. Fields left empty keep their value.
+ */
+function amendForm(t: Transaction, typed: AmendForm, session: PageSession): SafeHtml {
+  const isAction = t.eventTypeId !== null;
+  const fields = isAction
+    ? html`<div class="field"><label for="amend-amount">New sale amount</label><input id="amend-amount" name="amount" inputmode="decimal" autocomplete="off" value="${typed.amount ?? ''}" placeholder="${formatMoney(t.merchantRevenue)}"><p class="small muted">The payout follows the event type's rule.</p></div>
+<div class="field"><label for="amend-code">Disposition code</label><input id="amend-code" name="dispositionCode" list="amend-codes" autocomplete="off" value="${typed.dispositionCode ?? ''}" placeholder="ORDER_UPDATE"><datalist id="amend-codes">${STANDARD_DISPOSITION_CODES.map((code) => html`<option value="${code}"></option>`)}</datalist><p class="small muted">REJECTED reverses, RESET restores the values it was created with; the event type's own codes work too.</p></div>`
+    : html`<div class="field"><label for="amend-ap">Affiliate payout (AP)</label><input id="amend-ap" name="affiliatePayout" inputmode="decimal" autocomplete="off" value="${typed.affiliatePayout ?? ''}" placeholder="${formatMoney(t.affiliatePayout)}"></div>
+<div class="field"><label for="amend-mp">Merchant revenue (MP)</label><input id="amend-mp" name="merchantRevenue" inputmode="decimal" autocomplete="off" value="${typed.merchantRevenue ?? ''}" placeholder="${formatMoney(t.merchantRevenue)}"></div>
+<div class="field"><label for="amend-approved">Approved (A)</label><select id="amend-approved" name="approved">
+<option value=""${typed.approved ? '' : html` selected`}>keep (${yesNo(t.approved)})</option><option value="yes"${typed.approved === 'yes' ? html` selected` : ''}>yes</option><option value="no"${typed.approved === 'no' ? html` selected` : ''}>no</option></select></div>`;
+  return html`<section class="card" aria-labelledby="amend-h"><h2 id="amend-h">Amend by hand</h2>
+<p class="small muted">Applied as any change is: nightly and hourly processing still refuse it, the history names you, and the affiliate's postback fires only if you ask.</p>
+<form method="post" action="/admin/transactions/${t.id}/amend" class="stack">${csrfField(session)}
+${fields}
+<div class="field"><label for="amend-reason">Reason</label><input id="amend-reason" name="reason" required maxlength="255" autocomplete="off" value="${typed.reason ?? ''}"></div>
+<div class="field"><label><input type="checkbox" name="postback"${typed.postback === 'on' ? html` checked` : ''}> Fire the affiliate's postback</label></div>
+<button type="submit">Amend transaction ${t.id}</button></form></section>`;
+}
+
 export function transactionView(input: {
   transaction: Transaction;
+  /** What the amend form had when the change was refused. */
+  amend?: AmendForm;
   /** Its affiliate (null when it cannot be read): named, with whether it has a postback URL. */
   affiliate: Pick<Affiliate, 'id' | 'name' | 'postbackUrl'> | null;
   history: Modification[];
@@ -168,6 +202,7 @@ export function transactionView(input: {
 </dl>
 ${t.items ? itemsTable(t.items) : html`<p>No item lines (tracked at order level).</p>`}
 </section>
+${amendForm(t, input.amend ?? {}, input.session)}
 <section class="card" aria-labelledby="history-h"><h2 id="history-h">Modification history</h2>${historyTable(input.history, input.deliveries)}</section>
 <section class="card" aria-labelledby="postbacks-h"><h2 id="postbacks-h">Postback deliveries</h2>
 ${input.deliveries.length ? input.deliveries.map((d) => deliveryCard(d, input.attempts, input.session)) : html`<p>No postbacks for this transaction.</p>`}
