@@ -1,7 +1,6 @@
 import { testEngines } from '../support/databases';
 import { buildAffiliate, buildScene, buildTransaction, freshId, rollUpToNow, twoDaysAgo } from '../support/factories';
-import { useTestServer } from '../support/test-server';
-import { auth } from '../batch/batch-helpers';
+import { adminRequest, useTestServer } from '../support/test-server';
 import { duringNightly, expectUntouched } from '../linktrust/edit-request';
 
 // Event type ids of their own: these tests share a database with other files' event types.
@@ -11,12 +10,8 @@ describe.each(testEngines())('amending a transaction by hand through the admin A
   const context = useTestServer(engine);
   const services = () => context.server.services;
   const api = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${context.server.baseUrl}/api/v1${path}`, {
-      method,
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as any };
+    const { status, body: answer } = await adminRequest(context.server.baseUrl, method, path, body);
+    return { status, body: answer };
   };
   const amend = (id: number, body: Record<string, unknown>) => api('POST', `/transactions/${id}/modifications`, body);
 
