@@ -5,6 +5,8 @@ import type { Logger } from './logger';
 import { AdminService } from './admin/admin-service';
 import { HandEditRules } from './admin/hand-edit-rules';
 import { HandEditService } from './admin/hand-edit-service';
+import { MerchantService } from './merchants/merchant-service';
+import { MerchantStore } from './store/merchant-store';
 import { EventTypeService } from './event-types/event-type-service';
 import { ImpactRules } from './impact/impact-rules';
 import { EventTypeCache } from './event-types/event-type-cache';
@@ -74,6 +76,7 @@ export function createStores(db: Database) {
     sql,
     affiliates: new AffiliateStore(db.knex),
     campaigns: new CampaignStore(db.knex, db.engine),
+    merchants: new MerchantStore(db.knex, db.engine),
     eventTypes: new EventTypeStore(db.knex, db.engine),
     refusals: new RefusalStore(db.knex, db.engine),
     whitelist: new WhitelistStore(db.knex),
@@ -168,6 +171,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     transactions: stores.transactions,
     modifications: stores.modifications,
   });
+  const merchants = new MerchantService({ ...stores, now: options.now });
   const idempotency = new IdempotencyService(stores.idempotency, config.security.idempotencyTtlMs, options.now);
   const admin = new AdminService({
     ...stores,
@@ -320,6 +324,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     logger,
     stores,
     handEdits,
+    merchants,
     adminAuthBrake,
     consoleAuth,
     consoleAudit,

@@ -23,6 +23,7 @@ import * as batchCampaignUnsigned from './20261205200100_batch_campaign_unsigned
 import * as impactApi from './20261205300000_impact_api';
 import * as intakePullHostKey from './20261205400000_intake_pull_host_key';
 import * as modificationActor from './20261205500000_modification_actor';
+import * as merchants from './20261205510000_merchants';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
 interface MigrationModule {
@@ -57,6 +58,7 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261205300000_impact_api', impactApi],
   ['20261205400000_intake_pull_host_key', intakePullHostKey],
   ['20261205500000_modification_actor', modificationActor],
+  ['20261205510000_merchants', merchants],
 ];
 
 /** knex migration source over the list above. */

@@ -28,6 +28,7 @@ export function campaignJson(c: Campaign) {
     hasPassword: c.passwordHash !== null,
     whitelistOnly: c.whitelistOnly,
     uniqueMerchantReference: c.uniqueMerchantReference,
+    merchantId: c.merchantId,
     createdAt: iso(c.createdAt),
     updatedAt: iso(c.updatedAt),
   };

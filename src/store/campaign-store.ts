@@ -12,10 +12,12 @@ export interface Campaign {
   uniqueMerchantReference: boolean;
   createdAt: number;
   updatedAt: number;
+  /** The merchant (brand) that owns it; null: the network's own. Set through the merchant service only. */
+  merchantId: number | null;
 }
 
 /** Fields a caller may set; `passwordHash: null` clears the password. */
-export type CampaignChanges = Partial<Omit<Campaign, 'id' | 'createdAt' | 'updatedAt'>>;
+export type CampaignChanges = Partial<Omit<Campaign, 'id' | 'createdAt' | 'updatedAt' | 'merchantId'>>;
 
 /** A campaigns row as either engine returns it. */
 export interface CampaignRow {
@@ -27,6 +29,8 @@ export interface CampaignRow {
   unique_merchant_reference: number | boolean;
   created_at: number | string;
   updated_at: number | string;
+  /** Absent where a query does not read it (the hot path's join). */
+  merchant_id?: number | string | null;
 }
 
 /** Maps a row (either engine: booleans are 0/1) to a Campaign. */
@@ -40,6 +44,7 @@ export function campaignFromRow(row: CampaignRow): Campaign {
     uniqueMerchantReference: Boolean(row.unique_merchant_reference),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
+    merchantId: row.merchant_id === null || row.merchant_id === undefined ? null : Number(row.merchant_id),
   };
 }
 

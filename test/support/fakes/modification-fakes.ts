@@ -27,6 +27,7 @@ export class FakeCatalogue implements Pick<TransactionStore, 'findWithCampaign'>
       uniqueMerchantReference: false,
       createdAt: 0,
       updatedAt: 0,
+      merchantId: null,
       ...settings,
     };
     this.campaigns.set(id, campaign);

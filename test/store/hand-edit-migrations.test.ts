@@ -1,4 +1,5 @@
 import * as modificationActor from '../../db/migrations/20261205500000_modification_actor';
+import * as merchants from '../../db/migrations/20261205510000_merchants';
 import { createStores } from '../../src/composition';
 import { migrateToLatest } from '../../src/store/database';
 import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
@@ -65,5 +66,35 @@ describe.each(testEngines())('the modification actor migration on %s', (engine) 
     await modificationActor.up(knex); // again: nothing to add
     expect(await knex.schema.hasColumn('modifications', 'actor')).toBe(true);
     await appendOnly();
+  });
+});
+
+describe.each(testEngines())('the merchants migration on %s', (engine) => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase(engine, { migrate: false });
+    await migrateToLatest(database.db);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('goes down and up again (twice each), keeping the campaigns and their rows', async () => {
+    const { knex } = database.db;
+    const stores = createStores(database.db);
+    await stores.campaigns.create(stores.units.alone, { id: 7, name: 'Kept' }, 1);
+    await merchants.down(knex);
+    await merchants.down(knex);
+    expect([await knex.schema.hasTable('merchants'), await knex.schema.hasColumn('campaigns', 'merchant_id')]).toEqual([
+      false,
+      false,
+    ]);
+    await merchants.up(knex);
+    await merchants.up(knex);
+    expect([await knex.schema.hasTable('merchants'), await knex.schema.hasColumn('campaigns', 'merchant_id')]).toEqual([
+      true,
+      true,
+    ]);
+    expect((await stores.campaigns.get(7))?.name).toBe('Kept');
   });
 });
