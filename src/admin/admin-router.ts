@@ -35,11 +35,13 @@ const money = z
     (v) => parseMoney(v) !== null,
     'must be a decimal string like "12.50" (at most 4 fraction digits, not negative)',
   )
-  .transform((v) => parseMoney(v) as bigint);
+  .transform((v) => parseMoney(v) as bigint)
+  .meta({ description: 'exact decimal string, at most 4 fraction digits', example: '12.50' });
 const instant = z
   .string()
   .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date-time')
-  .transform((v) => Date.parse(v));
+  .transform((v) => Date.parse(v))
+  .meta({ description: 'ISO 8601 date-time, e.g. 2026-12-05T08:00:00Z' });
 
 const affiliateCreate = z.strictObject({
   id: id32.optional(),

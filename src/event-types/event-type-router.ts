@@ -49,7 +49,8 @@ const money = z
     (v) => parseMoney(v) !== null,
     'must be a decimal string like "12.50" (at most 4 fraction digits, not negative)',
   )
-  .transform((v) => parseMoney(v) as bigint);
+  .transform((v) => parseMoney(v) as bigint)
+  .meta({ description: 'exact decimal string, at most 4 fraction digits', example: '12.50' });
 const payout = z.strictObject({ type: z.enum(['percent', 'fixed']), value: money });
 const dispositionCode = z.strictObject({ code: z.string(), effect: z.enum(DISPOSITION_EFFECTS) });
 const settings = {
