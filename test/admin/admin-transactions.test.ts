@@ -288,6 +288,22 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
     });
   });
 
+  it('shows an action past its locking date as APPROVED in a lookup as on its own', async () => {
+    const { campaign, affiliate } = await owners();
+    const created = await admin('POST', '/transactions', {
+      campaignId: campaign.id,
+      affiliateId: affiliate.id,
+      affiliatePayout: '1.00',
+      merchantRevenue: '10.00',
+      occurredAt: '2020-01-01T00:00:00Z',
+    });
+    expect(created.status).toBe(201);
+    expect((await admin('GET', `/transactions/${created.body.id}`)).body.state).toBe('APPROVED');
+    // The list once read each row's index as "now", showing such an action as still PENDING.
+    const found = await admin('GET', `/transactions?clickId=${created.body.clickId}`);
+    expect(found.body.map((t: { state: string }) => t.state)).toEqual(['APPROVED']);
+  });
+
   it('looks transactions up by click id, and by merchant reference with campaign, always as a JSON array', async () => {
     const { campaign, affiliate } = await owners({ uniqueMerchantReference: false });
     const reference = `SHARED-${freshId()}`;
