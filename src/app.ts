@@ -2,6 +2,9 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import express, { NextFunction, Request, Response } from 'express';
 import type { HelmetOptions } from 'helmet';
 import { adminRouter } from './admin/admin-router';
+import { openApiDocumentOf } from './admin/openapi-document';
+import { appVersion } from './app-version';
+import type { ApiReferenceDocument } from './console/views/api-reference-view';
 import { batchRoutes } from './batch/batch-router';
 import type { Services } from './composition';
 import { consoleRouterFor } from './console/console-router';
@@ -143,26 +146,24 @@ export function createExpressApp(services: Services): express.Express {
 
   app.get('/metrics', metricsRoute(services.metrics, config.metricsToken, services.adminAuthBrake, logger));
 
-  app.use(
-    '/api/v1',
-    adminRouter({
-      admin: services.admin,
-      handEdits: services.handEdits,
-      adminToken: config.adminToken,
-      adminAuthBrake: services.adminAuthBrake,
-      logger,
-      readiness,
-      extend: [
-        postbackRoutes({ postbacks: services.postbacks }),
-        refusalRoutes({ refusals: services.refusals }),
-        processingRoutes({ processing: services.processing }),
-        batchRoutes({ batches: services.batches, maxFileBytes: config.batches.maxFileBytes }),
-        eventTypeRoutes({ eventTypes: services.eventTypes }),
-        intakeRoutes({ intake: services.intake }),
-        apiAccountRoutes({ apiAccounts: services.apiAccounts }),
-      ],
-    }),
-  );
+  const adminApi = adminRouter({
+    admin: services.admin,
+    handEdits: services.handEdits,
+    adminToken: config.adminToken,
+    adminAuthBrake: services.adminAuthBrake,
+    logger,
+    readiness,
+    extend: [
+      postbackRoutes({ postbacks: services.postbacks }),
+      refusalRoutes({ refusals: services.refusals }),
+      processingRoutes({ processing: services.processing }),
+      batchRoutes({ batches: services.batches, maxFileBytes: config.batches.maxFileBytes }),
+      eventTypeRoutes({ eventTypes: services.eventTypes }),
+      intakeRoutes({ intake: services.intake }),
+      apiAccountRoutes({ apiAccounts: services.apiAccounts }),
+    ],
+  });
+  app.use('/api/v1', adminApi);
 
   // impact.com's REST API (Actions, APISubmissions, FTPFileSubmissions), as its clients call it.
   app.use(
@@ -193,6 +194,8 @@ export function createExpressApp(services: Services): express.Express {
       logger,
       postbacks: services.postbacks,
       maxUploadBytes: config.batches.maxFileBytes,
+      // The page reads the document as plain JSON: the parts it shows, typed loosely.
+      apiDocument: () => openApiDocumentOf(adminApi, appVersion()) as unknown as ApiReferenceDocument,
     }),
   );
 

@@ -6,13 +6,28 @@ import { MAX_CAMPAIGN_ID, MAX_TRANSACTION_ID } from '../core/identifier-limits';
 import type { Logger } from '../logger';
 import type { Readiness } from '../store/schema-readiness';
 import { AdminError, databaseTrouble } from '../http/admin-errors';
-import { idParam, validate } from '../http/params';
+import { appVersion } from '../app-version';
+import { apiRoute } from '../http/api-routes';
+import { openApiDocumentOf } from './openapi-document';
+import { idParameter, isIdText, singleText } from '../http/api-schemas';
 import { readinessGate } from '../http/readiness-gate';
 import type { AdminService } from './admin-service';
 import type { HandEditService } from './hand-edit-service';
 import { requireAdminToken } from './admin-auth';
 import type { AdminAuthBrake } from '../auth/admin-auth-brake';
-import { affiliateJson, campaignJson, modificationJson, transactionJson, whitelistEntryJson } from './json-views';
+import {
+  affiliateJson,
+  affiliateSchema,
+  campaignJson,
+  modificationSchema,
+  campaignSchema,
+  modificationJson,
+  transactionJson,
+  transactionSchema,
+  transactionWithHistorySchema,
+  whitelistEntryJson,
+  whitelistEntrySchema,
+} from './json-views';
 
 const id32 = z.number().int().min(1).max(MAX_CAMPAIGN_ID);
 const text = (max: number) => z.string().max(max);
@@ -22,11 +37,13 @@ const money = z
     (v) => parseMoney(v) !== null,
     'must be a decimal string like "12.50" (at most 4 fraction digits, not negative)',
   )
-  .transform((v) => parseMoney(v) as bigint);
+  .transform((v) => parseMoney(v) as bigint)
+  .meta({ description: 'exact decimal string, at most 4 fraction digits', example: '12.50' });
 const instant = z
   .string()
   .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date-time')
-  .transform((v) => Date.parse(v));
+  .transform((v) => Date.parse(v))
+  .meta({ description: 'ISO 8601 date-time, e.g. 2026-12-05T08:00:00Z' });
 
 const affiliateCreate = z.strictObject({
   id: id32.optional(),
@@ -83,18 +100,45 @@ const transactionCreate = z.strictObject({
   customerStatus: z.enum(['NEW', 'EXISTING']).nullable().optional(),
 });
 
-const handEdit = z.strictObject({
-  affiliatePayout: money.optional(),
-  merchantRevenue: money.optional(),
-  approved: z.boolean().optional(),
-  amount: money.optional(),
-  dispositionCode: text(64).min(1).optional(),
-  reason: text(255).trim().min(1, 'say why (it goes to the history)'),
-  executeAffiliatePixel: z.boolean().optional(),
-});
+const handEdit = z
+  .strictObject({
+    affiliatePayout: money.optional(),
+    merchantRevenue: money.optional(),
+    approved: z.boolean().optional(),
+    amount: money.optional(),
+    dispositionCode: text(64).min(1).optional(),
+    reason: text(255).trim().min(1, 'say why (it goes to the history)'),
+    executeAffiliatePixel: z.boolean().optional(),
+  })
+  .meta({ id: 'HandEdit' });
 
-type Handler = (req: Request, res: Response) => Promise<void>;
-const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => handler(req, res).catch(next);
+/** The outline of an OpenAPI 3.1 document (the test validates the whole against the official schema). */
+const openApiDocumentSchema = z
+  .looseObject({
+    openapi: z.literal('3.1.0'),
+    info: z.looseObject({ title: z.string(), version: z.string() }),
+    paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+  })
+  .meta({ id: 'OpenApiDocument' });
+
+const idPath = z.object({ id: idParameter() });
+const campaignListQuery = z.object({
+  search: singleText('search', 'part of the name, or the id').optional(),
+});
+const whitelistListQuery = z.object({
+  campaignId: z
+    .string({ error: 'campaignId must be a positive integer' })
+    .refine((v) => v === 'global' || isIdText(v), 'campaignId must be a positive integer')
+    .transform((v) => (v === 'global' ? null : Number(v)))
+    .meta({ description: 'a campaign id, or `global` for the global entries' })
+    .optional(),
+});
+const transactionListQuery = z.object({
+  actionId: singleText('actionId', 'an impact.com action id').optional(),
+  clickId: singleText('clickId', 'the click id').optional(),
+  merchantReferenceId: singleText('merchantReferenceId', 'with campaignId: the merchant reference').optional(),
+  campaignId: idParameter('campaignId').optional(),
+});
 
 /** The admin JSON API at /api/v1 (the contract the CLI, the console and outside tests use). */
 export function adminRouter(deps: {
@@ -105,7 +149,10 @@ export function adminRouter(deps: {
   /** The brake on wrong bearer tokens per client (shared with the console's sign-in); null: none. */
   adminAuthBrake?: AdminAuthBrake | null;
   logger: Logger;
-  /** Each adds its routes (postbacks, processing, batches…) behind the same auth, JSON and errors. */
+  /**
+   * Each adds its routes (postbacks, processing, batches…) behind the same auth, JSON and errors — with
+   * `apiRoute`, so that they are in the OpenAPI document (a test fails for a route that is not).
+   */
   extend?: Array<(router: Router) => void>;
   /** Until the database schema is current every call is answered 503 `not_ready`. */
   readiness?: Readiness;
@@ -118,119 +165,275 @@ export function adminRouter(deps: {
   }
   router.use(express.json({ limit: '256kb' }));
 
-  router.post(
-    '/affiliates',
-    route(async (req, res) => {
-      res.status(201).json(affiliateJson(await admin.createAffiliate(validate(affiliateCreate, req.body))));
-    }),
+  const affiliates = 'Affiliates';
+  apiRoute(
+    router,
+    {
+      method: 'post',
+      path: '/affiliates',
+      tag: affiliates,
+      summary: 'Create an affiliate',
+      description: 'A supplied id is kept (networks migrate with their AFIDs).',
+      body: affiliateCreate,
+      responses: { 201: { description: 'the new affiliate', schema: affiliateSchema } },
+      errors: { 409: 'an affiliate with this id exists' },
+    },
+    async ({ body }, _req, res) => {
+      res.status(201).json(affiliateJson(await admin.createAffiliate(body)));
+    },
   );
-  router.get(
-    '/affiliates/:id',
-    route(async (req, res) => {
-      res.json(affiliateJson(await admin.getAffiliate(idParam(req.params.id))));
-    }),
+  apiRoute(
+    router,
+    {
+      method: 'get',
+      path: '/affiliates/:id',
+      tag: affiliates,
+      summary: 'Show an affiliate',
+      params: idPath,
+      responses: { 200: { description: 'the affiliate', schema: affiliateSchema } },
+      errors: { 404: 'no such affiliate' },
+    },
+    async ({ params }, _req, res) => {
+      res.json(affiliateJson(await admin.getAffiliate(params.id)));
+    },
   );
-  router.patch(
-    '/affiliates/:id',
-    route(async (req, res) => {
-      res.json(affiliateJson(await admin.updateAffiliate(idParam(req.params.id), validate(affiliatePatch, req.body))));
-    }),
+  apiRoute(
+    router,
+    {
+      method: 'patch',
+      path: '/affiliates/:id',
+      tag: affiliates,
+      summary: 'Change an affiliate',
+      description: '`postbackUrl: null` clears the postback URL.',
+      params: idPath,
+      body: affiliatePatch,
+      responses: { 200: { description: 'the affiliate as changed', schema: affiliateSchema } },
+      errors: { 404: 'no such affiliate' },
+    },
+    async ({ params, body }, _req, res) => {
+      res.json(affiliateJson(await admin.updateAffiliate(params.id, body)));
+    },
   );
 
-  router.post(
-    '/campaigns',
-    route(async (req, res) => {
-      res.status(201).json(campaignJson(await admin.createCampaign(validate(campaignCreate, req.body))));
-    }),
+  const campaigns = 'Campaigns';
+  apiRoute(
+    router,
+    {
+      method: 'post',
+      path: '/campaigns',
+      tag: campaigns,
+      summary: 'Create a campaign',
+      description: 'The password is stored as a bcrypt hash and never answered, only `hasPassword`.',
+      body: campaignCreate,
+      responses: { 201: { description: 'the new campaign', schema: campaignSchema } },
+      errors: { 409: 'a campaign with this id exists' },
+    },
+    async ({ body }, _req, res) => {
+      res.status(201).json(campaignJson(await admin.createCampaign(body)));
+    },
   );
-  router.get(
-    '/campaigns',
-    route(async (req, res) => {
-      const search = typeof req.query.search === 'string' && req.query.search !== '' ? req.query.search : null;
+  apiRoute(
+    router,
+    {
+      method: 'get',
+      path: '/campaigns',
+      tag: campaigns,
+      summary: 'List campaigns',
+      query: campaignListQuery,
+      responses: { 200: { description: 'the campaigns (at most 200)', schema: z.array(campaignSchema) } },
+    },
+    async ({ query }, _req, res) => {
+      const search = query.search === undefined || query.search === '' ? null : query.search;
       res.json((await admin.listCampaigns(search)).map(campaignJson));
-    }),
+    },
   );
-  router.get(
-    '/campaigns/:id',
-    route(async (req, res) => {
-      res.json(campaignJson(await admin.getCampaign(idParam(req.params.id))));
-    }),
+  apiRoute(
+    router,
+    {
+      method: 'get',
+      path: '/campaigns/:id',
+      tag: campaigns,
+      summary: 'Show a campaign',
+      params: idPath,
+      responses: { 200: { description: 'the campaign', schema: campaignSchema } },
+      errors: { 404: 'no such campaign' },
+    },
+    async ({ params }, _req, res) => {
+      res.json(campaignJson(await admin.getCampaign(params.id)));
+    },
   );
-  router.patch(
-    '/campaigns/:id',
-    route(async (req, res) => {
-      res.json(campaignJson(await admin.updateCampaign(idParam(req.params.id), validate(campaignPatch, req.body))));
-    }),
+  apiRoute(
+    router,
+    {
+      method: 'patch',
+      path: '/campaigns/:id',
+      tag: campaigns,
+      summary: 'Change a campaign',
+      description: '`password: null` clears the password.',
+      params: idPath,
+      body: campaignPatch,
+      responses: { 200: { description: 'the campaign as changed', schema: campaignSchema } },
+      errors: {
+        404: 'no such campaign',
+        409: 'turning `uniqueMerchantReference` on while transactions share a merchant reference',
+      },
+    },
+    async ({ params, body }, _req, res) => {
+      res.json(campaignJson(await admin.updateCampaign(params.id, body)));
+    },
   );
 
-  router.post(
-    '/whitelist',
-    route(async (req, res) => {
-      res.status(201).json(whitelistEntryJson(await admin.addWhitelistEntry(validate(whitelistCreate, req.body))));
-    }),
+  const whitelist = 'Whitelist';
+  apiRoute(
+    router,
+    {
+      method: 'post',
+      path: '/whitelist',
+      tag: whitelist,
+      summary: 'White-list an address',
+      description: 'Without `campaignId` the entry is global.',
+      body: whitelistCreate,
+      responses: { 201: { description: 'the new entry', schema: whitelistEntrySchema } },
+    },
+    async ({ body }, _req, res) => {
+      res.status(201).json(whitelistEntryJson(await admin.addWhitelistEntry(body)));
+    },
   );
-  router.get(
-    '/whitelist',
-    route(async (req, res) => {
-      const campaign = req.query.campaignId;
-      const filter =
-        campaign === undefined ? undefined : campaign === 'global' ? null : idParam(campaign, 'campaignId');
-      res.json((await admin.listWhitelist(filter)).map(whitelistEntryJson));
-    }),
+  apiRoute(
+    router,
+    {
+      method: 'get',
+      path: '/whitelist',
+      tag: whitelist,
+      summary: 'List white-listed addresses',
+      query: whitelistListQuery,
+      responses: { 200: { description: 'the entries', schema: z.array(whitelistEntrySchema) } },
+    },
+    async ({ query }, _req, res) => {
+      res.json((await admin.listWhitelist(query.campaignId)).map(whitelistEntryJson));
+    },
   );
-  router.delete(
-    '/whitelist/:id',
-    route(async (req, res) => {
-      await admin.removeWhitelistEntry(idParam(req.params.id));
+  apiRoute(
+    router,
+    {
+      method: 'delete',
+      path: '/whitelist/:id',
+      tag: whitelist,
+      summary: 'Remove a white-listed address',
+      params: idPath,
+      responses: { 204: { description: 'removed' } },
+      errors: { 404: 'no such entry' },
+    },
+    async ({ params }, _req, res) => {
+      await admin.removeWhitelistEntry(params.id);
       res.status(204).end();
-    }),
+    },
   );
 
-  router.post(
-    '/transactions',
-    route(async (req, res) => {
-      const input = validate(transactionCreate, req.body);
-      const items = input.items?.map((item) => ({ ...item, category: item.category ?? null, name: item.name ?? null }));
-      res.status(201).json(transactionJson(await admin.createTransaction({ ...input, items })));
-    }),
+  const transactions = 'Transactions';
+  apiRoute(
+    router,
+    {
+      method: 'post',
+      path: '/transactions',
+      tag: transactions,
+      summary: 'Create a transaction',
+      description:
+        'A click id is generated when absent. Amounts are decimal strings; with `items`, `merchantRevenue` is their sum.',
+      body: transactionCreate,
+      responses: { 201: { description: 'the new transaction', schema: transactionSchema } },
+      errors: { 409: 'a duplicate id, click id, action id, or merchant reference on an enforcing campaign' },
+    },
+    async ({ body }, _req, res) => {
+      const items = body.items?.map((item) => ({ ...item, category: item.category ?? null, name: item.name ?? null }));
+      res.status(201).json(transactionJson(await admin.createTransaction({ ...body, items })));
+    },
   );
-  router.get(
-    '/transactions',
-    route(async (req, res) => {
-      const { clickId, merchantReferenceId, campaignId, actionId } = req.query;
-      const found = await admin.findTransactions({
-        actionId: typeof actionId === 'string' ? actionId : undefined,
-        clickId: typeof clickId === 'string' ? clickId : undefined,
-        merchantReferenceId: typeof merchantReferenceId === 'string' ? merchantReferenceId : undefined,
-        campaignId: campaignId === undefined ? undefined : idParam(campaignId, 'campaignId'),
-      });
-      res.json(found.map(transactionJson));
-    }),
+  apiRoute(
+    router,
+    {
+      method: 'get',
+      path: '/transactions',
+      tag: transactions,
+      summary: 'Find transactions',
+      description: 'By `actionId`, by `clickId`, or by `merchantReferenceId` with `campaignId`.',
+      query: transactionListQuery,
+      responses: { 200: { description: 'the transactions found', schema: z.array(transactionSchema) } },
+    },
+    async ({ query }, _req, res) => {
+      res.json((await admin.findTransactions(query)).map((t) => transactionJson(t)));
+    },
   );
-  router.get(
-    '/transactions/:id',
-    route(async (req, res) => {
-      const { transaction, modifications } = await admin.getTransaction(idParam(req.params.id));
+  apiRoute(
+    router,
+    {
+      method: 'get',
+      path: '/transactions/:id',
+      tag: transactions,
+      summary: 'Show a transaction and its history',
+      params: idPath,
+      responses: {
+        200: { description: 'the transaction with its changes, oldest first', schema: transactionWithHistorySchema },
+      },
+      errors: { 404: 'no such transaction' },
+    },
+    async ({ params }, _req, res) => {
+      const { transaction, modifications } = await admin.getTransaction(params.id);
       res.json({ ...transactionJson(transaction), modifications: modifications.map(modificationJson) });
-    }),
+    },
   );
 
   const { handEdits } = deps;
   if (handEdits)
-    router.post(
-      '/transactions/:id/modifications',
-      route(async (req, res) => {
-        const edit = validate(handEdit, req.body);
-        const { transaction, modification } = await handEdits.amend(idParam(req.params.id), edit, {
+    apiRoute(
+      router,
+      {
+        method: 'post',
+        path: '/transactions/:id/modifications',
+        tag: transactions,
+        summary: 'Amend a transaction by hand',
+        description:
+          "Through the same core as `/transaction.edit`, source `admin`: opt-in, password and white-list do not apply; nightly processing and an hour not rolled up refuse (409, LinkTrust's words). An impact.com action (a transaction with an event type) takes `amount` and `dispositionCode` (default `ORDER_UPDATE`) under impact's rules and answers its codes; any other transaction takes `affiliatePayout`, `merchantRevenue` and `approved`.",
+        params: idPath,
+        body: handEdit,
+        responses: {
+          201: {
+            description: 'the transaction as amended, with its new history row',
+            schema: transactionSchema.extend({ modification: modificationSchema }).meta({ id: 'AmendedTransaction' }),
+          },
+        },
+        errors: {
+          404: 'no such transaction',
+          409: 'refused: `nightly_in_progress`, `hourly_pending`, or an impact.com code (`ALREADY_REVERSED`, `BAD_DISPOSITION`…)',
+          503: 'passing trouble (`temporary_failure`): try again',
+        },
+      },
+      async ({ params, body }, req, res) => {
+        const { transaction, modification } = await handEdits.amend(params.id, body, {
           actor: 'admin API',
           clientIp: req.clientIp,
           requestId: String(req.id),
         });
         res.status(201).json({ ...transactionJson(transaction), modification: modificationJson(modification) });
-      }),
+      },
     );
 
   for (const addRoutes of deps.extend ?? []) addRoutes(router);
+
+  apiRoute(
+    router,
+    {
+      method: 'get',
+      path: '/openapi.json',
+      tag: 'Reference',
+      summary: 'This document',
+      description: 'The OpenAPI 3.1 description of every route above, built from the schemas that validate them.',
+      responses: { 200: { description: 'the OpenAPI 3.1 document', schema: openApiDocumentSchema } },
+    },
+    async (_input, _req, res) => {
+      res.json(openApiDocumentOf(router, appVersion()));
+    },
+  );
 
   router.use((req: Request, res: Response) => {
     res.status(404).json({ error: { code: 'not_found', message: `no route ${req.method} ${req.baseUrl}${req.path}` } });

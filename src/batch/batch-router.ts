@@ -1,8 +1,10 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
 import { AdminError, invalid, notFound } from '../http/admin-errors';
-import { idParam } from '../http/params';
+import { apiRoute } from '../http/api-routes';
+import { idParameter, isoInstant, singleText } from '../http/api-schemas';
 import { normaliseClientIp } from '../auth/ip-address';
 import type { Batch } from '../store/batch-store';
 import type { BatchService } from './batch-service';
@@ -10,8 +12,35 @@ import { resultsCsvFor } from '../impact/impact-results-csv';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** A batch as the admin API answers it. */
+export const batchSchema = z
+  .object({
+    id: z.number().int(),
+    filename: z.string(),
+    kind: z.enum(['lead-poster', 'impact']),
+    channel: z.enum(['api', 'console', 'ftp', 'sftp', 'pull', 'email']),
+    campaignId: z.number().int().nullable(),
+    submittedBy: z.string().nullable(),
+    state: z.enum(['queued', 'processing', 'completed', 'failed']),
+    records: z.number().int(),
+    processed: z.number().int(),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+    duplicateOf: z.number().int().nullable().meta({ description: 'an earlier batch with the same content' }),
+    forced: z.boolean(),
+    clientIp: z.string().nullable(),
+    format: z.enum(['tab', 'csv', 'xml']),
+    encoding: z.string(),
+    contentSha256: z.string(),
+    error: z.string().nullable(),
+    createdAt: isoInstant.nullable(),
+    startedAt: isoInstant.nullable(),
+    finishedAt: isoInstant.nullable(),
+  })
+  .meta({ id: 'Batch' });
+
 /** A batch as JSON: its File Submissions line. */
-export function batchJson(b: Batch) {
+export function batchJson(b: Batch): z.output<typeof batchSchema> {
   return {
     id: b.id,
     filename: b.filename,
@@ -48,52 +77,132 @@ export function batchRoutes(deps: { batches: BatchService; maxFileBytes: number 
   // Any content type: what the bytes are is decided by reading them (decode-file), not by a header.
   const fileBody = express.raw({ type: () => true, limit: deps.maxFileBytes });
 
+  const idPath = z.object({ id: idParameter() });
+
   return (router: Router): void => {
-    router.post('/batches', fileBody, async (req: Request, res: Response) => {
-      const { bytes, fields, partName } = await readUpload(req);
-      const options = { ...fields, ...queryFields(req) };
-      const filename = uploadFilename(options.filename ?? partName);
-      const result = await deps.batches.upload({
-        filename,
-        bytes,
-        clientIp: options.clientIp === undefined ? req.clientIp : clientIpParam(options.clientIp),
-        force: booleanParam(options.force, 'force'),
-      });
-      if (!result.ok) throw new AdminError(400, 'unreadable_file', `the file cannot be read: ${result.reason}`);
-      res.status(202).json(batchJson(result.batch));
-    });
+    apiRoute(
+      router,
+      {
+        method: 'post',
+        path: '/batches',
+        tag: 'Batches',
+        summary: 'Upload a bulk modification file',
+        description:
+          'A Lead Poster file (tab or CSV) or an impact.com file (CSV or XML), as the raw body or the `file` ' +
+          'field of a multipart form (whose `filename`, `clientIp` and `force` fields count like the query). ' +
+          'A file already uploaded is answered with `duplicateOf` unless `force=true`.',
+        query: uploadQuery,
+        rawBody: {
+          description: 'the file',
+          content: {
+            'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                properties: {
+                  file: { type: 'string', format: 'binary' },
+                  filename: { type: 'string' },
+                  clientIp: { type: 'string' },
+                  force: { type: 'string', enum: ['true', 'false'] },
+                },
+                required: ['file'],
+              },
+            },
+          },
+        },
+        middlewares: [fileBody],
+        responses: { 202: { description: 'the batch, queued', schema: batchSchema } },
+        errors: { 400: '`unreadable_file`: the file cannot be read as any known kind' },
+      },
+      async ({ query }, req, res) => {
+        const { bytes, fields, partName } = await readUpload(req);
+        const options = { ...fields, ...query };
+        const filename = uploadFilename(options.filename ?? partName);
+        const result = await deps.batches.upload({
+          filename,
+          bytes,
+          clientIp: options.clientIp === undefined ? req.clientIp : clientIpParam(options.clientIp),
+          force: booleanParam(options.force, 'force'),
+        });
+        if (!result.ok) throw new AdminError(400, 'unreadable_file', `the file cannot be read: ${result.reason}`);
+        res.status(202).json(batchJson(result.batch));
+      },
+    );
 
-    router.get('/batches', async (req: Request, res: Response) => {
-      const limit = req.query.limit === undefined ? 100 : idParam(req.query.limit, 'limit', 1000);
-      const beforeId = req.query.before === undefined ? undefined : idParam(req.query.before, 'before');
-      res.json((await deps.batches.list({ limit, beforeId })).map(batchJson));
-    });
+    apiRoute(
+      router,
+      {
+        method: 'get',
+        path: '/batches',
+        tag: 'Batches',
+        summary: 'List batches, newest first',
+        query: z.object({
+          limit: idParameter('limit', 1000, 'batches, at most 1000 (default 100)').optional(),
+          before: idParameter('before', undefined, 'only batches with a smaller id (the next page)').optional(),
+        }),
+        responses: { 200: { description: 'the batches', schema: z.array(batchSchema) } },
+      },
+      async ({ query }, _req, res) => {
+        res.json((await deps.batches.list({ limit: query.limit ?? 100, beforeId: query.before })).map(batchJson));
+      },
+    );
 
-    router.get('/batches/:id', async (req: Request, res: Response) => {
-      res.json(batchJson(await found(deps.batches, idParam(req.params.id))));
-    });
+    apiRoute(
+      router,
+      {
+        method: 'get',
+        path: '/batches/:id',
+        tag: 'Batches',
+        summary: 'Show a batch',
+        params: idPath,
+        responses: { 200: { description: 'the batch', schema: batchSchema } },
+        errors: { 404: 'no such batch' },
+      },
+      async ({ params }, _req, res) => {
+        res.json(batchJson(await found(deps.batches, params.id)));
+      },
+    );
 
-    router.get('/batches/:id/results', async (req: Request, res: Response) => {
-      const batch = await found(deps.batches, idParam(req.params.id));
-      res
-        .status(200)
-        .type('text/csv; charset=utf-8')
-        .set('Content-Disposition', `attachment; filename="batch-${batch.id}-results.csv"`);
-      // An impact.com batch answers in impact.com's columns, a Lead Poster batch in LinkTrust's.
-      const { header, record } = resultsCsvFor(batch.kind);
-      // Streamed a page at a time: 200,000 rows need not sit in memory.
-      try {
-        res.write(header());
-        for await (const page of deps.batches.results(batch.id)) {
-          if (!res.write(page.map(record).join(''))) await drainedOrClosed(res);
-          if (res.destroyed) return;
+    apiRoute(
+      router,
+      {
+        method: 'get',
+        path: '/batches/:id/results',
+        tag: 'Batches',
+        summary: 'Download the results file',
+        description: "An impact.com batch answers in impact.com's columns, a Lead Poster batch in LinkTrust's.",
+        params: idPath,
+        responses: {
+          200: {
+            description: 'one line per row of the file, streamed',
+            content: { type: 'text/csv', schema: { type: 'string' } },
+            headers: { 'Content-Disposition': 'attachment; filename="batch-ID-results.csv"' },
+          },
+        },
+        errors: { 404: 'no such batch' },
+      },
+      async ({ params }, _req, res) => {
+        const batch = await found(deps.batches, params.id);
+        res
+          .status(200)
+          .type('text/csv; charset=utf-8')
+          .set('Content-Disposition', `attachment; filename="batch-${batch.id}-results.csv"`);
+        // An impact.com batch answers in impact.com's columns, a Lead Poster batch in LinkTrust's.
+        const { header, record } = resultsCsvFor(batch.kind);
+        // Streamed a page at a time: 200,000 rows need not sit in memory.
+        try {
+          res.write(header());
+          for await (const page of deps.batches.results(batch.id)) {
+            if (!res.write(page.map(record).join(''))) await drainedOrClosed(res);
+            if (res.destroyed) return;
+          }
+          res.end();
+        } catch (error) {
+          // Headers are gone: the only honest signal left is a cut connection.
+          res.destroy(error as Error);
         }
-        res.end();
-      } catch (error) {
-        // Headers are gone: the only honest signal left is a cut connection.
-        res.destroy(error as Error);
-      }
-    });
+      },
+    );
   };
 }
 
@@ -130,16 +239,15 @@ async function readUpload(req: Request): Promise<{ bytes: Buffer; fields: Upload
   return { bytes: Buffer.from(await file.arrayBuffer()), fields, partName: file.name || undefined };
 }
 
-function queryFields(req: Request): UploadFields {
-  const fields: UploadFields = {};
-  for (const name of ['filename', 'clientIp', 'force'] as const) {
-    const value = req.query[name];
-    if (value === undefined) continue;
-    if (typeof value !== 'string') throw invalid(`${name} must be given once`);
-    fields[name] = value;
-  }
-  return fields;
-}
+/** The upload's options in the query string (each at most once); a multipart form's fields count alike. */
+const uploadQuery = z.object({
+  filename: singleText(
+    'filename',
+    'the name shown in the batch list (required unless the form names its file)',
+  ).optional(),
+  clientIp: singleText('clientIp', 'the address the file came from (default: the caller)').optional(),
+  force: singleText('force', '`true`: process a file already uploaded again').optional(),
+});
 
 /** The name shown in the batch list: the last path segment (browsers may send C:\fakepath\…), printable, ≤ 255. */
 function uploadFilename(value: string | undefined): string {

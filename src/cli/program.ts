@@ -1,3 +1,4 @@
+import { appVersion } from '../app-version';
 import { Command } from 'commander';
 import type { CliIo } from './cli-io';
 import { registerApiAccounts } from './commands/api-accounts';
@@ -38,7 +39,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   const program = new Command('txedit');
   program
     .description('txedit: LinkTrust-compatible transaction modification service — admin CLI')
-    .version(readVersion(), '-V, --version', 'print the version')
+    .version(appVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .showSuggestionAfterError(true)
     .configureOutput({
@@ -77,17 +78,4 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       '(DATABASE_URL…) from the environment and .env. Errors: one line on stderr, exit status 1 (2: usage).',
   );
   return program;
-}
-
-function readVersion(): string {
-  // dist/src/cli/ (built) or src/cli/ (test runner): the package root is three or two levels up.
-  for (const candidate of ['../../../package.json', '../../package.json']) {
-    try {
-      const pkg = require(candidate) as { name?: string; version?: string };
-      if (pkg.name === 'txedit' && pkg.version) return pkg.version;
-    } catch {
-      // not this one
-    }
-  }
-  return 'unknown';
 }

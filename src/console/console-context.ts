@@ -13,6 +13,7 @@ import type { ConsoleActor, ConsoleAuditLog } from './console-audit';
 import type { ConsoleAuth } from './console-auth';
 import type { ConsoleSession } from '../store/console-session-store';
 import { AssetUrls, PageOptions, renderPage } from './views/layout';
+import type { ApiReferenceDocument } from './views/api-reference-view';
 
 /** Everything the console's routes use; built from the services by `consoleRouter`. */
 export interface ConsoleContext {
@@ -32,6 +33,8 @@ export interface ConsoleContext {
   maxUploadBytes: number;
   logger: Logger;
   assets: AssetUrls;
+  /** The admin API's OpenAPI document (the API reference page renders it). */
+  apiDocument: () => ApiReferenceDocument;
 }
 
 /** The signed-in session of a request that passed `requireSession`. */

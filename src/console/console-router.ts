@@ -17,6 +17,8 @@ import { signInRoutes } from './routes/sign-in-routes';
 import { transactionRoutes } from './routes/transaction-routes';
 import { whitelistRoutes } from './routes/whitelist-routes';
 import { intakeRoutes } from './routes/intake-routes';
+import { apiReferenceRoutes } from './routes/api-reference-routes';
+import type { ApiReferenceDocument } from './views/api-reference-view';
 import { CONSOLE_CSS } from './static/console-css';
 import { CONSOLE_JS } from './static/console-js';
 import type { Services } from '../composition';
@@ -121,6 +123,7 @@ export function consoleRouter(context: ConsoleContext): Router {
   processingRoutes(router, context);
   refusalRoutes(router, context);
   auditRoutes(router, context);
+  apiReferenceRoutes(router, context);
 
   router.use((_req: Request, res: Response) => {
     sendRefusal(res, context.assets, 404, 'Page not found', 'There is no console page at this address.');
@@ -194,6 +197,8 @@ export type ConsoleServices = Pick<
 > & {
   /** BATCH_MAX_FILE_MB, in bytes. */
   maxUploadBytes: number;
+  /** The admin API's OpenAPI document. */
+  apiDocument: () => ApiReferenceDocument;
 };
 
 /** The console mounted over its slice of the app's services (what `createApp` uses). */
@@ -213,5 +218,6 @@ export function consoleRouterFor(services: ConsoleServices): Router {
     maxUploadBytes: services.maxUploadBytes,
     logger: services.logger,
     assets: CONSOLE_ASSETS,
+    apiDocument: services.apiDocument,
   });
 }

@@ -1,4 +1,4 @@
-import type { Request, Response, Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import {
   DISPOSITION_EFFECTS,
@@ -9,13 +9,28 @@ import {
 } from '../core/event-type';
 import { MAX_CAMPAIGN_ID } from '../core/identifier-limits';
 import { formatMoney, parseMoney } from '../core/money';
-import { idParam, validate } from '../http/params';
+import { apiRoute } from '../http/api-routes';
+import { decimalAmount, idParameter, isoInstant } from '../http/api-schemas';
 import type { EventTypeService } from './event-type-service';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** An event type as the admin API answers it. */
+export const eventTypeSchema = z
+  .object({
+    id: z.number().int().meta({ description: 'the ActionTrackerId' }),
+    campaignId: z.number().int(),
+    name: z.string(),
+    lockingDays: z.number().int(),
+    payout: z.object({ type: z.enum(['percent', 'fixed']), value: decimalAmount }),
+    dispositionCodes: z.array(z.object({ code: z.string(), effect: z.enum(DISPOSITION_EFFECTS) })),
+    createdAt: isoInstant,
+    updatedAt: isoInstant,
+  })
+  .meta({ id: 'EventType' });
+
 /** An event type as JSON: amounts and percents as decimal strings. */
-export function eventTypeJson(e: EventType) {
+export function eventTypeJson(e: EventType): z.output<typeof eventTypeSchema> {
   return {
     id: e.id,
     campaignId: e.campaignId,
@@ -34,7 +49,8 @@ const money = z
     (v) => parseMoney(v) !== null,
     'must be a decimal string like "12.50" (at most 4 fraction digits, not negative)',
   )
-  .transform((v) => parseMoney(v) as bigint);
+  .transform((v) => parseMoney(v) as bigint)
+  .meta({ description: 'exact decimal string, at most 4 fraction digits', example: '12.50' });
 const payout = z.strictObject({ type: z.enum(['percent', 'fixed']), value: money });
 const dispositionCode = z.strictObject({ code: z.string(), effect: z.enum(DISPOSITION_EFFECTS) });
 const settings = {
@@ -79,25 +95,72 @@ const eventTypePatch = withSettingsChecks(
  */
 export function eventTypeRoutes(deps: { eventTypes: EventTypeService }) {
   const { eventTypes } = deps;
-  const eventTypeId = (req: Request) => idParam(req.params.id, 'id', MAX_EVENT_TYPE_ID);
+  const tag = 'Event types';
+  const idPath = z.object({ id: idParameter('id', MAX_EVENT_TYPE_ID) });
   return (router: Router): void => {
-    router.get('/event-types', async (req: Request, res: Response) => {
-      const { campaignId } = req.query;
-      const filter = campaignId === undefined ? {} : { campaignId: idParam(campaignId, 'campaignId', MAX_CAMPAIGN_ID) };
-      res.json((await eventTypes.list(filter)).map(eventTypeJson));
-    });
+    apiRoute(
+      router,
+      {
+        method: 'get',
+        path: '/event-types',
+        tag,
+        summary: 'List event types',
+        query: z.object({ campaignId: idParameter('campaignId', MAX_CAMPAIGN_ID).optional() }),
+        responses: { 200: { description: 'the event types', schema: z.array(eventTypeSchema) } },
+      },
+      async ({ query }, _req, res) => {
+        res.json((await eventTypes.list(query.campaignId === undefined ? {} : query)).map(eventTypeJson));
+      },
+    );
 
-    router.post('/event-types', async (req: Request, res: Response) => {
-      res.status(201).json(eventTypeJson(await eventTypes.create(validate(eventTypeCreate, req.body))));
-    });
+    apiRoute(
+      router,
+      {
+        method: 'post',
+        path: '/event-types',
+        tag,
+        summary: 'Create an event type (ActionTrackerId)',
+        description: 'Payout as a percent of the amount or a fixed amount; custom disposition codes and their effect.',
+        body: eventTypeCreate,
+        responses: { 201: { description: 'the new event type', schema: eventTypeSchema } },
+        errors: { 409: 'an event type with this id exists' },
+      },
+      async ({ body }, _req, res) => {
+        res.status(201).json(eventTypeJson(await eventTypes.create(body)));
+      },
+    );
 
-    router.get('/event-types/:id', async (req: Request, res: Response) => {
-      res.json(eventTypeJson(await eventTypes.getExisting(eventTypeId(req))));
-    });
+    apiRoute(
+      router,
+      {
+        method: 'get',
+        path: '/event-types/:id',
+        tag,
+        summary: 'Show an event type',
+        params: idPath,
+        responses: { 200: { description: 'the event type', schema: eventTypeSchema } },
+        errors: { 404: 'no such event type' },
+      },
+      async ({ params }, _req, res) => {
+        res.json(eventTypeJson(await eventTypes.getExisting(params.id)));
+      },
+    );
 
-    router.patch('/event-types/:id', async (req: Request, res: Response) => {
-      const id = eventTypeId(req);
-      res.json(eventTypeJson(await eventTypes.update(id, validate(eventTypePatch, req.body))));
-    });
+    apiRoute(
+      router,
+      {
+        method: 'patch',
+        path: '/event-types/:id',
+        tag,
+        summary: 'Change an event type',
+        params: idPath,
+        body: eventTypePatch,
+        responses: { 200: { description: 'the event type as changed', schema: eventTypeSchema } },
+        errors: { 404: 'no such event type' },
+      },
+      async ({ params, body }, _req, res) => {
+        res.json(eventTypeJson(await eventTypes.update(params.id, body)));
+      },
+    );
   };
 }

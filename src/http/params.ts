@@ -18,3 +18,14 @@ export function idParam(value: unknown, name = 'id', max = MAX_TRANSACTION_ID): 
   if (!(number >= 1 && number <= max)) throw invalid(`${name} must be a positive integer`);
   return number;
 }
+
+/**
+ * Validates path or query parameters against a schema, or throws a 400. Each parameter's schema
+ * names the parameter in its messages (`id must be a positive integer`), so the messages are joined
+ * as they are, each once.
+ */
+export function validateParameters<T extends z.ZodType>(schema: T, values: unknown): z.infer<T> {
+  const result = schema.safeParse(values ?? {});
+  if (result.success) return result.data;
+  throw invalid([...new Set(result.error.issues.map((i) => i.message))].join('; '));
+}

@@ -1,8 +1,9 @@
-import type { Request, Response, Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import { MAX_CAMPAIGN_ID } from '../core/identifier-limits';
 import { invalid, notFound } from '../http/admin-errors';
-import { validate } from '../http/params';
+import { apiRoute } from '../http/api-routes';
+import { isoInstant } from '../http/api-schemas';
 import { MAX_ACCOUNT_CAMPAIGNS, type ApiAccountService, type ApiAccountView } from './api-account-service';
 
 const accountCreate = z.strictObject({
@@ -10,8 +11,19 @@ const accountCreate = z.strictObject({
   campaignIds: z.array(z.number().int().min(1).max(MAX_CAMPAIGN_ID)).min(1).max(MAX_ACCOUNT_CAMPAIGNS),
 });
 
+/** An impact.com API account as the admin API answers it (never its token). */
+export const apiAccountSchema = z
+  .object({
+    accountSid: z.string(),
+    name: z.string(),
+    campaignIds: z.array(z.number().int()),
+    createdAt: isoInstant,
+    revokedAt: isoInstant.nullable(),
+  })
+  .meta({ id: 'ApiAccount' });
+
 /** An account as JSON (never its token). */
-export function apiAccountJson(account: ApiAccountView) {
+export function apiAccountJson(account: ApiAccountView): z.output<typeof apiAccountSchema> {
   return {
     accountSid: account.accountSid,
     name: account.name,
@@ -28,21 +40,63 @@ export function apiAccountJson(account: ApiAccountView) {
  */
 export function apiAccountRoutes(deps: { apiAccounts: ApiAccountService }) {
   const { apiAccounts } = deps;
+  const tag = 'API accounts';
   return (router: Router): void => {
-    router.post('/api-accounts', async (req: Request, res: Response) => {
-      const created = await apiAccounts.create(validate(accountCreate, req.body));
-      if (!created.ok) throw invalid(created.message);
-      res.status(201).json({ ...apiAccountJson(created.account), authToken: created.authToken });
-    });
+    apiRoute(
+      router,
+      {
+        method: 'post',
+        path: '/api-accounts',
+        tag,
+        summary: 'Create an impact.com API account',
+        description: 'The `authToken` is answered this once.',
+        body: accountCreate,
+        responses: {
+          201: {
+            description: 'the account and its token',
+            schema: apiAccountSchema.extend({ authToken: z.string() }).meta({ id: 'NewApiAccount' }),
+          },
+        },
+        errors: { 400: 'a campaign does not exist' },
+      },
+      async ({ body }, _req, res) => {
+        const created = await apiAccounts.create(body);
+        if (!created.ok) throw invalid(created.message);
+        res.status(201).json({ ...apiAccountJson(created.account), authToken: created.authToken });
+      },
+    );
 
-    router.get('/api-accounts', async (_req: Request, res: Response) => {
-      res.json((await apiAccounts.list()).map(apiAccountJson));
-    });
+    apiRoute(
+      router,
+      {
+        method: 'get',
+        path: '/api-accounts',
+        tag,
+        summary: 'List impact.com API accounts',
+        responses: { 200: { description: 'the accounts, revoked ones too', schema: z.array(apiAccountSchema) } },
+      },
+      async (_input, _req, res) => {
+        res.json((await apiAccounts.list()).map(apiAccountJson));
+      },
+    );
 
-    router.delete('/api-accounts/:sid', async (req: Request, res: Response) => {
-      const account = await apiAccounts.revoke(String(req.params.sid));
-      if (!account) throw notFound('API account');
-      res.json(apiAccountJson(account));
-    });
+    apiRoute(
+      router,
+      {
+        method: 'delete',
+        path: '/api-accounts/:sid',
+        tag,
+        summary: 'Revoke an impact.com API account',
+        description: 'Its token no longer signs in; the account stays listed.',
+        params: z.object({ sid: z.string().meta({ description: 'the AccountSID' }) }),
+        responses: { 200: { description: 'the revoked account', schema: apiAccountSchema } },
+        errors: { 404: 'no such account' },
+      },
+      async ({ params }, _req, res) => {
+        const account = await apiAccounts.revoke(params.sid);
+        if (!account) throw notFound('API account');
+        res.json(apiAccountJson(account));
+      },
+    );
   };
 }

@@ -1,14 +1,41 @@
-import type { Request, Response, Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import { MAX_CAMPAIGN_ID } from '../core/identifier-limits';
-import { idParam, validate } from '../http/params';
+import { apiRoute } from '../http/api-routes';
+import { idParameter, isoInstant } from '../http/api-schemas';
 import type { IntakeService, IntakeView } from './intake-service';
 import type { PullResult } from './pull-run';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** A campaign's intake as the admin API answers it (never the pull password). */
+export const intakeSchema = z
+  .object({
+    campaignId: z.number().int(),
+    upload: z.boolean().meta({ description: "FTP/SFTP upload by the campaign's intake users" }),
+    email: z.boolean().meta({ description: 'files mailed to `emailAddress`' }),
+    emailAddress: z.string().nullable(),
+    pull: z
+      .object({
+        protocol: z.enum(['ftp', 'ftps', 'sftp']),
+        host: z.string(),
+        port: z.number().int(),
+        directory: z.string(),
+        username: z.string(),
+        hostKeySha256: z.string().nullable().meta({ description: 'SFTP: the pinned host key (null: none yet)' }),
+        passwordSet: z.boolean(),
+      })
+      .nullable()
+      .meta({ description: "the scheduled pull from the brand's server (null: none)" }),
+    lastPull: z.object({ at: isoInstant.nullable(), taken: z.number().int(), error: z.string().nullable() }).nullable(),
+    users: z.array(
+      z.object({ username: z.string(), createdAt: isoInstant.nullable(), revokedAt: isoInstant.nullable() }),
+    ),
+  })
+  .meta({ id: 'Intake' });
+
 /** A campaign's intake as JSON (the pull password never appears). */
-export function intakeJson(view: IntakeView) {
+export function intakeJson(view: IntakeView): z.output<typeof intakeSchema> {
   return {
     campaignId: view.campaignId,
     upload: view.upload,
@@ -20,8 +47,17 @@ export function intakeJson(view: IntakeView) {
   };
 }
 
+/** What a pull did, as the admin API answers it. */
+export const pullResultSchema = z
+  .object({
+    at: isoInstant.nullable(),
+    taken: z.array(z.object({ name: z.string(), batchId: z.number().int().nullable(), error: z.string().nullable() })),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'PullResult' });
+
 /** What a pull did, as JSON. */
-export function pullJson(result: PullResult) {
+export function pullJson(result: PullResult): z.output<typeof pullResultSchema> {
   return { at: iso(result.at), taken: result.taken, error: result.error };
 }
 
@@ -41,6 +77,9 @@ const pull = z.strictObject({
 });
 const intakeSettings = z.strictObject({ upload: z.boolean(), pull: pull.nullable(), email: z.boolean() });
 const credentials = z.strictObject({ username: z.string().optional() });
+const credentialsSchema = z
+  .object({ campaignId: z.number().int(), username: z.string(), password: z.string() })
+  .meta({ id: 'IntakeCredentials' });
 
 /**
  * Admin routes of a campaign's intake: `GET/PUT /campaigns/:id/intake`, `POST /campaigns/:id/intake/credentials`
@@ -50,29 +89,105 @@ const credentials = z.strictObject({ username: z.string().optional() });
  */
 export function intakeRoutes(deps: { intake: IntakeService }) {
   const { intake } = deps;
-  const campaignId = (req: Request) => idParam(req.params.id, 'id', MAX_CAMPAIGN_ID);
+  const tag = 'Intake';
+  const campaignPath = z.object({ id: idParameter('id', MAX_CAMPAIGN_ID) });
+  const noCampaign = 'no such campaign';
   return (router: Router): void => {
-    router.get('/campaigns/:id/intake', async (req: Request, res: Response) => {
-      res.json(intakeJson(await intake.show(campaignId(req))));
-    });
-    router.put('/campaigns/:id/intake', async (req: Request, res: Response) => {
-      const id = campaignId(req);
-      res.json(intakeJson(await intake.set(id, validate(intakeSettings, req.body))));
-    });
-    router.post('/campaigns/:id/intake/credentials', async (req: Request, res: Response) => {
-      const id = campaignId(req);
-      const { username } = validate(credentials, req.body);
-      res.status(201).json({ campaignId: id, ...(await intake.createCredentials(id, username)) });
-    });
-    router.delete('/campaigns/:id/intake/credentials/:username', async (req: Request, res: Response) => {
-      await intake.revokeCredentials(campaignId(req), String(req.params.username));
-      res.status(204).end();
-    });
-    router.post('/campaigns/:id/intake/email-address', async (req: Request, res: Response) => {
-      res.json(intakeJson(await intake.regenerateAddress(campaignId(req))));
-    });
-    router.post('/campaigns/:id/intake/pull', async (req: Request, res: Response) => {
-      res.json(pullJson(await intake.pullNow(campaignId(req))));
-    });
+    apiRoute(
+      router,
+      {
+        method: 'get',
+        path: '/campaigns/:id/intake',
+        tag,
+        summary: "Show a campaign's intake",
+        params: campaignPath,
+        responses: { 200: { description: 'the intake settings', schema: intakeSchema } },
+        errors: { 404: noCampaign },
+      },
+      async ({ params }, _req, res) => {
+        res.json(intakeJson(await intake.show(params.id)));
+      },
+    );
+    apiRoute(
+      router,
+      {
+        method: 'put',
+        path: '/campaigns/:id/intake',
+        tag,
+        summary: "Set a campaign's intake",
+        description: 'A pull without `password` keeps the one set before.',
+        params: campaignPath,
+        body: intakeSettings,
+        responses: { 200: { description: 'the intake settings', schema: intakeSchema } },
+        errors: { 404: noCampaign },
+      },
+      async ({ params, body }, _req, res) => {
+        res.json(intakeJson(await intake.set(params.id, body)));
+      },
+    );
+    apiRoute(
+      router,
+      {
+        method: 'post',
+        path: '/campaigns/:id/intake/credentials',
+        tag,
+        summary: 'Create an upload user',
+        description: 'The password is answered this once.',
+        params: campaignPath,
+        body: credentials,
+        responses: { 201: { description: 'the user and its password', schema: credentialsSchema } },
+        errors: { 404: noCampaign, 409: 'the username is taken' },
+      },
+      async ({ params, body }, _req, res) => {
+        res.status(201).json({ campaignId: params.id, ...(await intake.createCredentials(params.id, body.username)) });
+      },
+    );
+    apiRoute(
+      router,
+      {
+        method: 'delete',
+        path: '/campaigns/:id/intake/credentials/:username',
+        tag,
+        summary: 'Revoke an upload user',
+        params: campaignPath.extend({ username: z.string().meta({ description: 'the upload user' }) }),
+        responses: { 204: { description: 'revoked' } },
+        errors: { 404: 'no such campaign or user' },
+      },
+      async ({ params }, _req, res) => {
+        await intake.revokeCredentials(params.id, params.username);
+        res.status(204).end();
+      },
+    );
+    apiRoute(
+      router,
+      {
+        method: 'post',
+        path: '/campaigns/:id/intake/email-address',
+        tag,
+        summary: 'Give the campaign a new e-mail address',
+        description: 'The old address is retired.',
+        params: campaignPath,
+        responses: { 200: { description: 'the intake settings', schema: intakeSchema } },
+        errors: { 404: noCampaign, 409: 'e-mail intake is off (SMTP_DOMAIN unset, or `email` false)' },
+      },
+      async ({ params }, _req, res) => {
+        res.json(intakeJson(await intake.regenerateAddress(params.id)));
+      },
+    );
+    apiRoute(
+      router,
+      {
+        method: 'post',
+        path: '/campaigns/:id/intake/pull',
+        tag,
+        summary: "Pull from the brand's server now",
+        params: campaignPath,
+        responses: { 200: { description: 'what the pull took', schema: pullResultSchema } },
+        errors: { 404: noCampaign, 409: 'the campaign has no pull settings, or pulling is off in this process' },
+      },
+      async ({ params }, _req, res) => {
+        res.json(pullJson(await intake.pullNow(params.id)));
+      },
+    );
   };
 }

@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { formatMoney } from '../core/money';
+import { decimalAmount, isoInstant } from '../http/api-schemas';
 import type { DailyStatistics } from '../store/daily-statistics-store';
 import type { StatisticsTotals } from '../core/statistics';
 import type { HourlyStatistics } from '../store/report-queries';
@@ -25,8 +27,18 @@ export function parseInstant(text: string): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
+/** Counts and exact totals as the admin API answers them. */
+export const totalsSchema = z.object({
+  transactions: z.number().int(),
+  approvedTransactions: z.number().int(),
+  affiliatePayout: decimalAmount,
+  merchantRevenue: decimalAmount,
+  approvedAffiliatePayout: decimalAmount,
+  approvedMerchantRevenue: decimalAmount,
+});
+
 /** Counts and exact totals (decimal strings) as JSON. */
-export function totalsJson(t: StatisticsTotals) {
+export function totalsJson(t: StatisticsTotals): z.output<typeof totalsSchema> {
   return {
     transactions: t.transactions,
     approvedTransactions: t.approvedTransactions,
@@ -37,8 +49,18 @@ export function totalsJson(t: StatisticsTotals) {
   };
 }
 
+/** A row of the hourly report as the admin API answers it. */
+export const hourlyRowSchema = z
+  .object({
+    hour: isoInstant.meta({ description: 'the UTC hour it starts' }),
+    campaignId: z.number().int(),
+    affiliateId: z.number().int(),
+    ...totalsSchema.shape,
+  })
+  .meta({ id: 'HourlyRow' });
+
 /** A row of the hourly report. */
-export function hourlyRowJson(row: HourlyStatistics) {
+export function hourlyRowJson(row: HourlyStatistics): z.output<typeof hourlyRowSchema> {
   return {
     hour: new Date(row.hour).toISOString(),
     campaignId: row.campaignId,
@@ -47,8 +69,19 @@ export function hourlyRowJson(row: HourlyStatistics) {
   };
 }
 
+/** A row of the daily report as the admin API answers it. */
+export const dailyRowSchema = z
+  .object({
+    date: z.string().meta({ description: 'the reporting day (REPORTING_TIMEZONE), YYYY-MM-DD' }),
+    campaignId: z.number().int(),
+    affiliateId: z.number().int(),
+    ...totalsSchema.shape,
+    computedAt: isoInstant,
+  })
+  .meta({ id: 'DailyRow' });
+
 /** A row of the daily report. */
-export function dailyRowJson(row: DailyStatistics) {
+export function dailyRowJson(row: DailyStatistics): z.output<typeof dailyRowSchema> {
   return {
     date: row.date,
     campaignId: row.campaignId,
@@ -58,8 +91,13 @@ export function dailyRowJson(row: DailyStatistics) {
   };
 }
 
+/** A roll-up result as the admin API answers it. */
+export const rollupSchema = z
+  .object({ from: isoInstant.nullable(), through: isoInstant.nullable() })
+  .meta({ id: 'Rollup', description: 'the roll-up watermark before and after (null: nothing rolled up)' });
+
 /** A roll-up result: the watermark before and after (null: nothing was rolled up before). */
-export function rollupJson(result: RollupResult) {
+export function rollupJson(result: RollupResult): z.output<typeof rollupSchema> {
   return {
     from: isoOrNull(result.from > 0 ? result.from : null),
     through: isoOrNull(result.through > 0 ? result.through : null),
@@ -76,8 +114,35 @@ function differenceJson(d: ConsistencyDifference) {
   };
 }
 
+/** A completed nightly run as the admin API answers it. */
+export const nightlyReportSchema = z
+  .object({
+    date: z.string(),
+    timeZone: z.string(),
+    hours: z.object({ from: isoInstant.nullable(), to: isoInstant.nullable() }),
+    startedAt: isoInstant.nullable(),
+    completedAt: isoInstant.nullable(),
+    rollup: rollupSchema,
+    dailyRows: z.number().int(),
+    failedGroups: z.array(z.object({ date: z.string(), campaignId: z.number().int(), reason: z.string() })),
+    refreshedDates: z.array(z.string()),
+    consistency: z.object({
+      ok: z.boolean(),
+      differences: z.array(
+        z.object({
+          campaignId: z.number().int(),
+          affiliateId: z.number().int(),
+          fields: z.array(z.string()),
+          statistics: totalsSchema.nullable(),
+          transactions: totalsSchema.nullable(),
+        }),
+      ),
+    }),
+  })
+  .meta({ id: 'NightlyReport' });
+
 /** A completed nightly run. */
-export function nightlyReportJson(report: NightlyReport) {
+export function nightlyReportJson(report: NightlyReport): z.output<typeof nightlyReportSchema> {
   return {
     date: report.date,
     timeZone: report.timeZone,
@@ -92,8 +157,33 @@ export function nightlyReportJson(report: NightlyReport) {
   };
 }
 
+/** The processing state as the admin API answers it. */
+export const statusSchema = z
+  .object({
+    nightly: z.object({
+      inProgress: z.boolean().meta({ description: 'modifications are refused while true' }),
+      startedAt: isoInstant.nullable(),
+      lastCompletedAt: isoInstant.nullable(),
+      held: z.boolean().meta({ description: 'held by hand (PUT /processing/nightly)' }),
+      run: z
+        .object({
+          date: z.string(),
+          startedAt: isoInstant.nullable(),
+          leaseExpiresAt: isoInstant.nullable(),
+          live: z.boolean(),
+        })
+        .nullable(),
+      interruptions: z.number().int(),
+      interruptedDays: z.array(
+        z.object({ date: z.string(), interruptedAt: isoInstant.nullable(), completedAt: isoInstant.nullable() }),
+      ),
+    }),
+    hourly: z.object({ rolledUpThrough: isoInstant.nullable(), lastRunAt: isoInstant.nullable() }),
+  })
+  .meta({ id: 'ProcessingStatus' });
+
 /** The processing state. */
-export function statusJson(status: ProcessingStatus) {
+export function statusJson(status: ProcessingStatus): z.output<typeof statusSchema> {
   return {
     nightly: {
       inProgress: status.nightly.inProgress,

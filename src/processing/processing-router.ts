@@ -1,24 +1,31 @@
-import type { NextFunction, Request, Response, Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
-import { AdminError, invalid } from '../http/admin-errors';
-import { idParam, validate } from '../http/params';
+import { AdminError } from '../http/admin-errors';
+import { apiRoute } from '../http/api-routes';
+import { isIdText } from '../http/api-schemas';
 import { MAX_CAMPAIGN_ID } from '../core/identifier-limits';
 import type { ProcessingService } from './processing-service';
 import {
   dailyRowJson,
+  dailyRowSchema,
   hourlyRowJson,
+  hourlyRowSchema,
   nightlyReportJson,
+  nightlyReportSchema,
   parseInstant,
   rollupJson,
+  rollupSchema,
   statusJson,
+  statusSchema,
 } from './processing-json';
 import { isReportingDate } from './reporting-calendar';
 
 const instant = z
   .string()
   .refine((v) => parseInstant(v) !== null, 'must be an ISO 8601 date-time with a zone, e.g. 2026-11-25T10:00:00Z')
-  .transform((v) => parseInstant(v) as number);
-const date = z.string().refine(isReportingDate, 'must be a date YYYY-MM-DD');
+  .transform((v) => parseInstant(v) as number)
+  .meta({ description: 'ISO 8601 date-time with a zone, e.g. 2026-11-25T10:00:00Z' });
+const date = z.string().refine(isReportingDate, 'must be a date YYYY-MM-DD').meta({ description: 'YYYY-MM-DD' });
 
 const hourlyRun = z.strictObject({ through: instant.optional() });
 const nightlyRun = z.strictObject({ date: date.optional() });
@@ -27,42 +34,42 @@ const nightlyHold = z.strictObject({ inProgress: z.boolean({ message: 'must be t
 const DEFAULT_REPORT_ROWS = 1000;
 const MAX_REPORT_ROWS = 10_000;
 
-type Handler = (req: Request, res: Response) => Promise<void>;
-const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => handler(req, res).catch(next);
-
-/** One query parameter's value; absent or empty → undefined; given twice → 400. */
-function queryValue(req: Request, name: string): string | undefined {
-  const value = req.query[name];
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string') throw invalid(`${name} must be given once`);
-  return value;
+/**
+ * A report's query parameter: absent or empty → undefined; given twice → `NAME must be given once`;
+ * else `parse` reads it or the answer is `NAME must be EXPECTED`.
+ */
+function reportParameter<T>(name: string, parse: (text: string) => T | null, expected: string, description: string) {
+  return z
+    .string({ error: `${name} must be given once` })
+    .refine((text) => text === '' || parse(text) !== null, `${name} must be ${expected}`)
+    .transform((text) => (text === '' ? undefined : (parse(text) as T)))
+    .meta({ description })
+    .optional();
 }
 
-function queryParsed<T>(
-  req: Request,
-  name: string,
-  parse: (text: string) => T | null,
-  expected: string,
-): T | undefined {
-  const text = queryValue(req, name);
-  if (text === undefined) return undefined;
-  const value = parse(text);
-  if (value === null) throw invalid(`${name} must be ${expected}`);
-  return value;
-}
-
-/** The filter every report takes: campaignId, affiliateId and a row limit. */
-function reportFilter(req: Request) {
-  const campaignId = queryValue(req, 'campaignId');
-  const affiliateId = queryValue(req, 'affiliateId');
-  const limit = queryValue(req, 'limit');
-  return {
-    campaignId: campaignId === undefined ? undefined : idParam(campaignId, 'campaignId', MAX_CAMPAIGN_ID),
-    affiliateId: affiliateId === undefined ? undefined : idParam(affiliateId, 'affiliateId', MAX_CAMPAIGN_ID),
-    limit:
-      limit === undefined ? DEFAULT_REPORT_ROWS : idParam(limit, `limit (at most ${MAX_REPORT_ROWS})`, MAX_REPORT_ROWS),
-  };
-}
+const idOf = (max: number) => (text: string) => (isIdText(text, max) ? Number(text) : null);
+const reportFilter = {
+  campaignId: reportParameter('campaignId', idOf(MAX_CAMPAIGN_ID), 'a positive integer', 'only this campaign'),
+  affiliateId: reportParameter('affiliateId', idOf(MAX_CAMPAIGN_ID), 'a positive integer', 'only this affiliate'),
+  limit: reportParameter(
+    `limit (at most ${MAX_REPORT_ROWS})`,
+    idOf(MAX_REPORT_ROWS),
+    'a positive integer',
+    `rows, at most ${MAX_REPORT_ROWS} (default ${DEFAULT_REPORT_ROWS})`,
+  ),
+};
+const instantText = 'an ISO 8601 date-time with a zone';
+const hourlyQuery = z.object({
+  ...reportFilter,
+  from: reportParameter('from', parseInstant, instantText, 'hours from this instant (ISO 8601 with a zone)'),
+  to: reportParameter('to', parseInstant, instantText, 'hours before this instant (ISO 8601 with a zone)'),
+});
+const asDate = (text: string) => (isReportingDate(text) ? text : null);
+const dailyQuery = z.object({
+  ...reportFilter,
+  from: reportParameter('from', asDate, 'a date YYYY-MM-DD', 'first reporting day, YYYY-MM-DD'),
+  to: reportParameter('to', asDate, 'a date YYYY-MM-DD', 'last reporting day, YYYY-MM-DD'),
+});
 
 /**
  * Processing and report routes of the admin API. Mounted inside the admin router (its bearer auth, JSON
@@ -71,25 +78,52 @@ function reportFilter(req: Request) {
 export function processingRoutes(deps: { processing: ProcessingService }) {
   const { processing } = deps;
   return (router: Router): void => {
-    router.get(
-      '/processing',
-      route(async (_req, res) => {
+    apiRoute(
+      router,
+      {
+        method: 'get',
+        path: '/processing',
+        tag: 'Processing',
+        summary: 'Show the processing state',
+        responses: { 200: { description: 'nightly and hourly processing', schema: statusSchema } },
+      },
+      async (_input, _req, res) => {
         res.json(statusJson(await processing.status()));
-      }),
+      },
     );
 
-    router.post(
-      '/processing/hourly/run',
-      route(async (req, res) => {
-        const { through } = validate(hourlyRun, req.body);
-        res.json(rollupJson(await processing.runHourly({ through })));
-      }),
+    apiRoute(
+      router,
+      {
+        method: 'post',
+        path: '/processing/hourly/run',
+        tag: 'Processing',
+        summary: 'Run the hourly roll-up now',
+        description: 'Rolls up the hours that are over (through `through` when given).',
+        body: hourlyRun,
+        responses: { 200: { description: 'the watermark before and after', schema: rollupSchema } },
+      },
+      async ({ body }, _req, res) => {
+        res.json(rollupJson(await processing.runHourly(body)));
+      },
     );
 
-    router.post(
-      '/processing/nightly/run',
-      route(async (req, res) => {
-        const outcome = await processing.runNightly(validate(nightlyRun, req.body));
+    apiRoute(
+      router,
+      {
+        method: 'post',
+        path: '/processing/nightly/run',
+        tag: 'Processing',
+        summary: 'Run nightly processing now',
+        description: 'For `date`, or the previous reporting day.',
+        body: nightlyRun,
+        responses: { 200: { description: 'the completed run', schema: nightlyReportSchema } },
+        errors: {
+          409: '`nightly_in_progress`: a run holds the lease or a hold is set; `day_not_over`; `already_completed`',
+        },
+      },
+      async ({ body }, _req, res) => {
+        const outcome = await processing.runNightly(body);
         switch (outcome.kind) {
           case 'completed':
             res.json(nightlyReportJson(outcome.report));
@@ -111,36 +145,58 @@ export function processingRoutes(deps: { processing: ProcessingService }) {
           case 'already_completed':
             throw new AdminError(409, 'already_completed', `nightly processing already completed ${outcome.date}`);
         }
-      }),
+      },
     );
 
-    router.put(
-      '/processing/nightly',
-      route(async (req, res) => {
-        const { inProgress } = validate(nightlyHold, req.body);
-        res.json(statusJson(await processing.holdNightly(inProgress)));
-      }),
+    apiRoute(
+      router,
+      {
+        method: 'put',
+        path: '/processing/nightly',
+        tag: 'Processing',
+        summary: 'Hold or release the nightly flag by hand',
+        description: 'While held, /transaction.edit answers "Nightly processing in progress".',
+        body: nightlyHold,
+        responses: { 200: { description: 'the processing state', schema: statusSchema } },
+      },
+      async ({ body }, _req, res) => {
+        res.json(statusJson(await processing.holdNightly(body.inProgress)));
+      },
     );
 
-    router.get(
-      '/reports/hourly',
-      route(async (req, res) => {
-        const filter = reportFilter(req);
-        const from = queryParsed(req, 'from', parseInstant, 'an ISO 8601 date-time with a zone');
-        const to = queryParsed(req, 'to', parseInstant, 'an ISO 8601 date-time with a zone');
-        res.json((await processing.hourlyReport({ ...filter, from, to })).map(hourlyRowJson));
-      }),
+    apiRoute(
+      router,
+      {
+        method: 'get',
+        path: '/reports/hourly',
+        tag: 'Reports',
+        summary: 'Hourly statistics',
+        query: hourlyQuery,
+        responses: { 200: { description: 'rows per hour, campaign and affiliate', schema: z.array(hourlyRowSchema) } },
+      },
+      async ({ query }, _req, res) => {
+        const { limit, ...filter } = query;
+        res.json(
+          (await processing.hourlyReport({ ...filter, limit: limit ?? DEFAULT_REPORT_ROWS })).map(hourlyRowJson),
+        );
+      },
     );
 
-    router.get(
-      '/reports/daily',
-      route(async (req, res) => {
-        const filter = reportFilter(req);
-        const asDate = (text: string) => (isReportingDate(text) ? text : null);
-        const from = queryParsed(req, 'from', asDate, 'a date YYYY-MM-DD');
-        const to = queryParsed(req, 'to', asDate, 'a date YYYY-MM-DD');
-        res.json((await processing.dailyReport({ ...filter, from, to })).map(dailyRowJson));
-      }),
+    apiRoute(
+      router,
+      {
+        method: 'get',
+        path: '/reports/daily',
+        tag: 'Reports',
+        summary: 'Daily statistics',
+        description: 'Days of REPORTING_TIMEZONE, as nightly processing computed them.',
+        query: dailyQuery,
+        responses: { 200: { description: 'rows per day, campaign and affiliate', schema: z.array(dailyRowSchema) } },
+      },
+      async ({ query }, _req, res) => {
+        const { limit, ...filter } = query;
+        res.json((await processing.dailyReport({ ...filter, limit: limit ?? DEFAULT_REPORT_ROWS })).map(dailyRowJson));
+      },
     );
   };
 }

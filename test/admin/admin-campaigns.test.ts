@@ -121,6 +121,7 @@ describe.each(testEngines())('admin API: affiliates and campaigns on %s', (engin
           hasPassword: false,
           whitelistOnly: false,
           uniqueMerchantReference: false,
+          merchantId: null,
           createdAt: expect.stringMatching(ISO),
           updatedAt: expect.stringMatching(ISO),
         },
@@ -146,6 +147,7 @@ describe.each(testEngines())('admin API: affiliates and campaigns on %s', (engin
         hasPassword: true,
         whitelistOnly: true,
         uniqueMerchantReference: true,
+        merchantId: null,
         createdAt: expect.stringMatching(ISO),
         updatedAt: expect.stringMatching(ISO),
       };

@@ -256,6 +256,7 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
           clientIp: '127.0.0.1',
           requestId: history[0].requestId,
           reason: 'first',
+          actor: null,
           postback: 'not_requested',
           before: { affiliatePayout: '10.00', merchantRevenue: '100.00', approved: true },
           after: { affiliatePayout: '7.50', merchantRevenue: '100.00', approved: true },
@@ -268,6 +269,7 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
           clientIp: '127.0.0.1',
           requestId: history[1].requestId,
           reason: null,
+          actor: null,
           postback: 'not_requested',
           before: { affiliatePayout: '7.50', merchantRevenue: '100.00', approved: true },
           after: { affiliatePayout: '7.50', merchantRevenue: '100.00', approved: false },
@@ -286,6 +288,22 @@ describe.each(testEngines())('admin API: transactions on %s', (engine) => {
       status: 400,
       body: { error: { code: 'validation_failed', message: 'id must be a positive integer' } },
     });
+  });
+
+  it('shows an action past its locking date as APPROVED in a lookup as on its own', async () => {
+    const { campaign, affiliate } = await owners();
+    const created = await admin('POST', '/transactions', {
+      campaignId: campaign.id,
+      affiliateId: affiliate.id,
+      affiliatePayout: '1.00',
+      merchantRevenue: '10.00',
+      occurredAt: '2020-01-01T00:00:00Z',
+    });
+    expect(created.status).toBe(201);
+    expect((await admin('GET', `/transactions/${created.body.id}`)).body.state).toBe('APPROVED');
+    // The list once read each row's index as "now", showing such an action as still PENDING.
+    const found = await admin('GET', `/transactions?clickId=${created.body.clickId}`);
+    expect(found.body.map((t: { state: string }) => t.state)).toEqual(['APPROVED']);
   });
 
   it('looks transactions up by click id, and by merchant reference with campaign, always as a JSON array', async () => {

@@ -96,6 +96,31 @@ ul.details { list-style: none; margin: 0; padding: 0; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .sign-in { max-width: 26rem; margin: 3rem auto; }
 .pager { margin-top: .75rem; }
+/* The API reference (/admin/api). */
+.api-toc ul { columns: 14rem; margin: 0; padding-left: 1.1rem; }
+.api-tag > h2 { margin-top: 1.75rem; }
+.api-op h3 { display: flex; flex-wrap: wrap; align-items: baseline; gap: .5rem; }
+.api-op h4 { margin: 1rem 0 .35rem; font-size: .95rem; }
+.api-op .path { font-size: 1rem; word-break: break-all; }
+.api-summary { margin: .25rem 0; font-weight: 600; }
+.method { display: inline-block; min-width: 4.2rem; text-align: center; border-radius: var(--radius); padding: .05rem .4rem; font-size: .8rem; font-weight: 700; color: #fff; background: #3d4752; }
+.method-get { background: #0b57d0; } .method-post { background: #176f2c; } .method-put, .method-patch { background: #8a4b00; } .method-delete { background: #b42318; }
+.status { display: inline-block; text-indent: 0; min-width: 2.6rem; font-weight: 700; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+.status-2xx { color: var(--ok); } .status-4xx, .status-5xx { color: var(--danger); }
+.req { font-size: .8rem; color: var(--warn); font-weight: 600; }
+dl.api-responses { margin: 0; }
+dl.api-responses dt { margin-top: .5rem; }
+dl.api-responses dt.api-refusal { padding-left: 2.9rem; text-indent: -2.9rem; }
+.api-intro > p:first-child { margin-top: 0; }
+dl.api-responses dd { margin: .15rem 0 0 2.9rem; }
+.api-media > .muted { font-size: .85rem; }
+ul.api-props { margin: .2rem 0; padding-left: 1.2rem; }
+ul.api-props li { margin: .1rem 0; overflow-wrap: anywhere; }
+.api-type { color: var(--muted); }
+.api-schema { border-top: 1px solid var(--line); padding-top: .5rem; margin-top: .5rem; }
+.api-schema h3 { margin: 0 0 .25rem; }
+.api-curl summary { cursor: pointer; color: var(--accent); margin-top: .75rem; }
+.api-curl pre { background: var(--wash); border: 1px solid var(--line); border-radius: var(--radius); padding: .6rem .75rem; overflow-x: auto; font-size: .85rem; margin: .4rem 0 0; }
 @media (max-width: 40rem) {
   main { padding: .75rem; }
   h1 { font-size: 1.35rem; }
@@ -111,6 +136,7 @@ ul.details { list-style: none; margin: 0; padding: 0; }
   td code, td .nowrap { white-space: normal; }
   table.stack td.num { text-align: left; }
   .posting-url .row { flex-direction: column; }
+  dl.api-responses dd { margin-left: 0; }
 }
 @media (prefers-reduced-motion: no-preference) { button { transition: background-color .1s; } }
 `;

@@ -10,7 +10,8 @@ export type Section =
   | 'batches'
   | 'refusals'
   | 'processing'
-  | 'audit';
+  | 'audit'
+  | 'api';
 
 const MENU: Array<[Section, string, string]> = [
   ['campaigns', 'Campaigns', '/admin/campaigns'],
@@ -22,6 +23,7 @@ const MENU: Array<[Section, string, string]> = [
   ['refusals', 'Refusals', '/admin/refusals'],
   ['processing', 'Processing', '/admin/processing'],
   ['audit', 'Audit log', '/admin/audit'],
+  ['api', 'API reference', '/admin/api'],
 ];
 
 /** The console's icon, inline (no request; the CSP allows data: images): a pencil on the header's navy. */
