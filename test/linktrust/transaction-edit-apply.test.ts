@@ -75,6 +75,7 @@ describe.each(testEngines())('/transaction.edit applying changes on %s', (engine
         requestId: answer.headers.get('x-request-id'),
         postback: 'not_requested',
         createdAt: updated?.updatedAt,
+        actor: null,
       },
     ]);
   });

@@ -240,6 +240,7 @@ describe.each(testEngines())(
           requestId: atOnceCommand.requestId,
           postback: 'not_requested',
           createdAt: NOW,
+          actor: null,
         });
         expect({
           ...usualRow,

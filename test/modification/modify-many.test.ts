@@ -191,6 +191,7 @@ describe.each(testEngines())('ModificationService.modifyMany on %s', (engine) =>
       requestId: commands[0].requestId,
       postback: 'not_requested',
       createdAt: NOW,
+      actor: null,
     });
     expect(last).toMatchObject({
       identifier: 'click_id',

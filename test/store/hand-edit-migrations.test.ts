@@ -52,7 +52,19 @@ describe.each(testEngines())('the modification actor migration on %s', (engine) 
       created_at: 1,
       actor: 'someone',
     });
+    const triggers = async () =>
+      engine === 'sqlite'
+        ? (await knex('sqlite_master').where({ type: 'trigger', tbl_name: 'modifications' }).pluck('name')).sort()
+        : (
+            await knex('information_schema.triggers')
+              .where({ event_object_table: 'modifications' })
+              .andWhereRaw('trigger_schema = database()')
+              .pluck('trigger_name')
+          ).sort();
     const appendOnly = async () => {
+      // The triggers are per row: the history holds one row to refuse, and both triggers are there.
+      expect(Number((await knex('modifications').count({ n: '*' }))[0].n)).toBe(1);
+      expect(await triggers()).toEqual(['modifications_append_only_delete', 'modifications_append_only_update']);
       await expect(knex('modifications').update({ reason: 'rewritten' })).rejects.toThrow(/append-only/);
       await expect(knex('modifications').delete()).rejects.toThrow(/append-only/);
     };
