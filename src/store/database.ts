@@ -70,10 +70,12 @@ export function openDatabase(config: DatabaseConfig, options: DatabaseOptions = 
         min: 1,
         max: 1,
         afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+          // The wait first: switching to WAL needs a moment's lock, which another process (a migration
+          // run by the CLI, a second server) may hold; without it the switch fails at once ("database is locked").
+          conn.pragma('busy_timeout = 5000');
           conn.pragma('journal_mode = WAL');
           conn.pragma('synchronous = NORMAL');
           conn.pragma('foreign_keys = ON');
-          conn.pragma('busy_timeout = 5000');
           done(null, conn);
         },
       },

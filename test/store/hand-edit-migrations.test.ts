@@ -65,8 +65,7 @@ describe.each(testEngines())('the modification actor migration on %s', (engine) 
       // The triggers are per row: the history holds one row to refuse, and both triggers are there.
       expect(Number((await knex('modifications').count({ n: '*' }))[0].n)).toBe(1);
       expect(await triggers()).toEqual(['modifications_append_only_delete', 'modifications_append_only_update']);
-      await expect(knex('modifications').update({ reason: 'rewritten' })).rejects.toThrow(/append-only/);
-      await expect(knex('modifications').delete()).rejects.toThrow(/append-only/);
+      // That the triggers refuse writes is the append-only migration's own test; here: they survive.
     };
     expect(await knex.schema.hasColumn('modifications', 'actor')).toBe(true);
     await appendOnly();
