@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Sql } from './unit-of-work';
+import { onPool, readerOf, type Reader } from './sql';
 
 /** An affiliate (AFID) and its server-side postback URL template. */
 export interface Affiliate {
@@ -47,14 +48,17 @@ export class AffiliateStore {
   }
 
   /** One affiliate, or null. */
-  async get(id: number): Promise<Affiliate | null> {
-    const row = await this.knex('affiliates').where({ id }).first();
-    return row ? affiliateFromRow(row) : null;
+  get(id: number): Promise<Affiliate | null> {
+    return this.read(onPool, id);
   }
 
   /** One affiliate, or null, read inside a unit of work. */
-  async getIn(sql: Sql, id: number): Promise<Affiliate | null> {
-    const [row] = await sql.select<AffiliateRow>(this.knex('affiliates').where({ id }).first());
+  getIn(sql: Sql, id: number): Promise<Affiliate | null> {
+    return this.read(readerOf(sql), id);
+  }
+
+  private async read(read: Reader, id: number): Promise<Affiliate | null> {
+    const [row] = await read<AffiliateRow>(this.knex('affiliates').where({ id }).limit(1));
     return row ? affiliateFromRow(row) : null;
   }
 

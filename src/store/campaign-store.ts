@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Sql } from './unit-of-work';
+import { onPool, readerOf, type Reader } from './sql';
 import type { Engine } from './database';
 
 /** A campaign (CID) and its LinkTrust "Allow External Transaction Modifications" settings. */
@@ -82,14 +83,17 @@ export class CampaignStore {
   }
 
   /** One campaign, or null. */
-  async get(id: number): Promise<Campaign | null> {
-    const row = await this.knex('campaigns').where({ id }).first();
-    return row ? campaignFromRow(row) : null;
+  get(id: number): Promise<Campaign | null> {
+    return this.read(onPool, id);
   }
 
   /** One campaign, or null, read inside a unit of work. */
-  async getIn(sql: Sql, id: number): Promise<Campaign | null> {
-    const [row] = await sql.select<CampaignRow>(this.knex('campaigns').where({ id }).first());
+  getIn(sql: Sql, id: number): Promise<Campaign | null> {
+    return this.read(readerOf(sql), id);
+  }
+
+  private async read(read: Reader, id: number): Promise<Campaign | null> {
+    const [row] = await read<CampaignRow>(this.knex('campaigns').where({ id }).limit(1));
     return row ? campaignFromRow(row) : null;
   }
 

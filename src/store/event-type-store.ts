@@ -3,6 +3,7 @@ import type { DispositionCode, DispositionEffect, EventType, PayoutRule } from '
 import { moneyFromColumn, moneyToColumn } from '../core/money';
 import type { Engine } from './database';
 import type { Sql } from './unit-of-work';
+import { onPool, readerOf, type Reader } from './sql';
 
 /** What creating an event type writes (settings already validated); `id` kept when given. */
 export interface EventTypeInput {
@@ -87,20 +88,19 @@ export class EventTypeStore {
   }
 
   /** One event type with its codes, or null. */
-  async get(id: number): Promise<EventType | null> {
-    const row: EventTypeRow | undefined = await this.knex('event_types').where({ id }).first();
-    if (!row) return null;
-    const codes: CodeRow[] = await this.knex('event_type_disposition_codes')
-      .where({ event_type_id: id })
-      .orderBy('position');
-    return eventTypeFromRow(row, codes);
+  get(id: number): Promise<EventType | null> {
+    return this.read(onPool, id);
   }
 
   /** One event type with its codes, or null, read inside a unit of work. */
-  async getIn(sql: Sql, id: number): Promise<EventType | null> {
-    const [row] = await sql.select<EventTypeRow>(this.knex('event_types').where({ id }).first());
+  getIn(sql: Sql, id: number): Promise<EventType | null> {
+    return this.read(readerOf(sql), id);
+  }
+
+  private async read(read: Reader, id: number): Promise<EventType | null> {
+    const [row] = await read<EventTypeRow>(this.knex('event_types').where({ id }).limit(1));
     if (!row) return null;
-    const codes = await sql.select<CodeRow>(
+    const codes = await read<CodeRow>(
       this.knex('event_type_disposition_codes').where({ event_type_id: id }).orderBy('position'),
     );
     return eventTypeFromRow(row, codes);

@@ -4,9 +4,9 @@ import { classifyDatabaseError } from './database-errors';
 export const LOCK_RETRY_ATTEMPTS = 4;
 
 /**
- * Runs a unit of work — one knex transaction, or one statement on its own — again after a deadlock or
- * a lock wait timeout, a bounded number of times: the database rolled it back (InnoDB picks a deadlock
- * victim; knex rolls a transaction back when its statement fails), so another attempt cannot apply it
+ * Runs a unit of work — one database transaction, or one statement on its own — again after a deadlock
+ * or a lock wait timeout, a bounded number of times: the database rolled it back (InnoDB picks a deadlock
+ * victim; `SqlRunner.transaction` rolls a unit back when its statement fails), so another attempt cannot apply it
  * twice. A short, growing, jittered pause lets the other party finish. A lost connection is not retried
  * here — a COMMIT may have reached the server — nor is anything else; the last error is thrown as it came.
  *

@@ -76,6 +76,18 @@ export function compileQuery(query: Query): { sql: string; values: SqlValue[] } 
   return { sql, values: (bindings as unknown[]).map(bindable) };
 }
 
+/** Where a store's read runs: knex's pool (a builder awaited as it is), or a unit of work (`readerOf`). */
+export type Reader = <T>(query: Knex.QueryBuilder) => Promise<T[]>;
+
+/** Reads on knex's pool, outside any unit: what a store method that also runs inside units reads with alone. */
+export const onPool: Reader = <T>(query: Knex.QueryBuilder) => query.then((rows: T[]) => rows);
+
+/** Reads inside the unit of work `sql`. */
+export const readerOf =
+  (sql: Sql): Reader =>
+  <T>(query: Knex.QueryBuilder) =>
+    sql.select<T>(query);
+
 /** A write, read as its counts (and the id it inserted). */
 export function writeStatement(sql: string, values: SqlValue[], options?: StatementOptions): Statement<WriteResult> {
   return { sql, values, once: options?.once, read: ({ insertId, affectedRows }) => ({ insertId, affectedRows }) };
@@ -85,8 +97,8 @@ export function writeStatement(sql: string, values: SqlValue[], options?: Statem
 export interface AllOptions {
   /**
    * The statements are the last of a unit of work the runner opened (`SqlRunner.transaction`): COMMIT
-   * travels with them, and the unit takes no further statement. Within a caller's transaction (`within`)
-   * it is ignored: the caller commits.
+   * travels with them, and the unit takes no further statement. Outside a unit (`SqlRunner.alone`) it is
+   * ignored: each statement commits as it runs.
    */
   commit?: boolean;
 }

@@ -156,17 +156,17 @@ export type AmendForm = Partial<
 function amendForm(t: Transaction, typed: AmendForm, session: PageSession): SafeHtml {
   const isAction = t.eventTypeId !== null;
   const fields = isAction
-    ? html`<div class="field"><label for="amend-amount">New sale amount</label><input id="amend-amount" name="amount" inputmode="decimal" autocomplete="off" value="${typed.amount ?? ''}" placeholder="${formatMoney(t.merchantRevenue)}"><p class="small muted">The payout follows the event type's rule.</p></div>
-<div class="field"><label for="amend-code">Disposition code</label><input id="amend-code" name="dispositionCode" list="amend-codes" autocomplete="off" value="${typed.dispositionCode ?? ''}" placeholder="ORDER_UPDATE"><datalist id="amend-codes">${STANDARD_DISPOSITION_CODES.map((code) => html`<option value="${code}"></option>`)}</datalist><p class="small muted">REJECTED reverses, RESET restores the values it was created with; the event type's own codes work too.</p></div>`
-    : html`<div class="field"><label for="amend-ap">Affiliate payout (AP)</label><input id="amend-ap" name="affiliatePayout" inputmode="decimal" autocomplete="off" value="${typed.affiliatePayout ?? ''}" placeholder="${formatMoney(t.affiliatePayout)}"></div>
-<div class="field"><label for="amend-mp">Merchant revenue (MP)</label><input id="amend-mp" name="merchantRevenue" inputmode="decimal" autocomplete="off" value="${typed.merchantRevenue ?? ''}" placeholder="${formatMoney(t.merchantRevenue)}"></div>
+    ? html`<div class="field"><label for="amend-amount">New sale amount</label><input type="text" id="amend-amount" name="amount" inputmode="decimal" autocomplete="off" value="${typed.amount ?? ''}" placeholder="${formatMoney(t.merchantRevenue)}"><p class="small muted">The payout follows the event type's rule.</p></div>
+<div class="field"><label for="amend-code">Disposition code</label><input type="text" id="amend-code" name="dispositionCode" list="amend-codes" autocomplete="off" value="${typed.dispositionCode ?? ''}" placeholder="ORDER_UPDATE"><datalist id="amend-codes">${STANDARD_DISPOSITION_CODES.map((code) => html`<option value="${code}"></option>`)}</datalist><p class="small muted">REJECTED reverses, RESET restores the values it was created with; the event type's own codes work too.</p></div>`
+    : html`<div class="field"><label for="amend-ap">Affiliate payout (AP)</label><input type="text" id="amend-ap" name="affiliatePayout" inputmode="decimal" autocomplete="off" value="${typed.affiliatePayout ?? ''}" placeholder="${formatMoney(t.affiliatePayout)}"></div>
+<div class="field"><label for="amend-mp">Merchant revenue (MP)</label><input type="text" id="amend-mp" name="merchantRevenue" inputmode="decimal" autocomplete="off" value="${typed.merchantRevenue ?? ''}" placeholder="${formatMoney(t.merchantRevenue)}"></div>
 <div class="field"><label for="amend-approved">Approved (A)</label><select id="amend-approved" name="approved">
 <option value=""${typed.approved ? '' : html` selected`}>keep (${yesNo(t.approved)})</option><option value="yes"${typed.approved === 'yes' ? html` selected` : ''}>yes</option><option value="no"${typed.approved === 'no' ? html` selected` : ''}>no</option></select></div>`;
   return html`<section class="card" aria-labelledby="amend-h"><h2 id="amend-h">Amend by hand</h2>
 <p class="small muted">Applied as any change is: nightly and hourly processing still refuse it, the history names you, and the affiliate's postback fires only if you ask.</p>
 <form method="post" action="/admin/transactions/${t.id}/amend" class="stack">${csrfField(session)}
 ${fields}
-<div class="field"><label for="amend-reason">Reason</label><input id="amend-reason" name="reason" required maxlength="255" autocomplete="off" value="${typed.reason ?? ''}"></div>
+<div class="field"><label for="amend-reason">Reason</label><input type="text" id="amend-reason" name="reason" required maxlength="255" autocomplete="off" value="${typed.reason ?? ''}"></div>
 <div class="field"><label><input type="checkbox" name="postback"${typed.postback === 'on' ? html` checked` : ''}> Fire the affiliate's postback</label></div>
 <button type="submit">Amend transaction ${t.id}</button></form></section>`;
 }

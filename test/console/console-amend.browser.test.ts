@@ -1,0 +1,52 @@
+import type { Browser } from 'playwright-core';
+import { createTestDatabase, TestDatabase } from '../support/databases';
+import { buildScene, buildTransaction, rollUpToNow, twoDaysAgo } from '../support/factories';
+import { startTestServer, TestServer } from '../support/test-server';
+import { launchBrowser, newContext, screenshot, screenshotOf, signIn } from './browser';
+
+jest.setTimeout(120_000);
+
+describe('amending a transaction by hand in chromium (sqlite)', () => {
+  let database: TestDatabase;
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('sqlite');
+    server = await startTestServer(database.db);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await database?.drop();
+  });
+
+  it.each(['laptop', 'phone'] as const)('fills the form, sees the change named in the history (%s)', async (device) => {
+    const { campaign, affiliate } = await buildScene(server.services);
+    const transaction = await buildTransaction(server.services, campaign, affiliate, { occurredAt: twoDaysAgo() });
+    await rollUpToNow(server.services);
+    const context = await newContext(browser, server.baseUrl, device);
+    try {
+      const page = await context.newPage();
+      await signIn(page, undefined, `/admin/transactions/${transaction.id}`);
+      const form = page.locator('section[aria-labelledby="amend-h"]');
+      await screenshotOf(form, `amend-form-${device}`);
+      await page.getByLabel('Affiliate payout (AP)').fill('8.25');
+      await page.getByLabel('Approved (A)').selectOption('no');
+      await page.getByLabel('Reason').fill('<b>returned</b> by the customer');
+      await page.getByRole('button', { name: `Amend transaction ${transaction.id}` }).click();
+      await page.waitForURL(/done=amended/);
+      await page.getByText('The transaction is amended').waitFor();
+      const history = page.locator('section[aria-labelledby="history-h"]');
+      // The reason is shown as typed, never as markup.
+      await history.getByText('<b>returned</b> by the customer').waitFor();
+      await history.getByText('By hand: admin-token').waitFor();
+      await screenshot(page, `amend-done-${device}`);
+      const stored = await server.services.stores.transactions.getById(transaction.id);
+      expect([stored?.affiliatePayout, stored?.approved]).toEqual([82500n, false]);
+    } finally {
+      await context.close();
+    }
+  });
+});
