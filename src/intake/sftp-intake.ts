@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
@@ -27,10 +28,16 @@ export function sftpHostKey(options: Pick<SftpIntakeOptions, 'hostKeyFile' | 'in
   if (!fs.existsSync(file)) {
     fs.mkdirSync(options.intakeDir, { recursive: true, mode: 0o700 });
     const pair = utils.generateKeyPairSync('ed25519');
+    // Written whole under a name of its own, then linked into place: another instance (or test) starting
+    // at the same moment sees no key or the whole key, never a half-written one. The first link wins.
+    const draft = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}`;
+    fs.writeFileSync(draft, pair.private, { flag: 'wx', mode: 0o600 });
     try {
-      fs.writeFileSync(file, pair.private, { flag: 'wx', mode: 0o600 });
+      fs.linkSync(draft, file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      fs.unlinkSync(draft);
     }
   }
   return fs.readFileSync(file);
