@@ -9,6 +9,7 @@ import { batchRoutes } from './batch/batch-router';
 import type { Services } from './composition';
 import { consoleRouterFor } from './console/console-router';
 import { eventTypeRoutes } from './event-types/event-type-router';
+import { merchantRoutes } from './merchants/merchant-router';
 import { intakeRoutes } from './intake/intake-router';
 import { expressApis, handOver, type PlainRequest } from './http/express-apis';
 import { readinessGate } from './http/readiness-gate';
@@ -161,6 +162,7 @@ export function createExpressApp(services: Services): express.Express {
       eventTypeRoutes({ eventTypes: services.eventTypes }),
       intakeRoutes({ intake: services.intake }),
       apiAccountRoutes({ apiAccounts: services.apiAccounts }),
+      merchantRoutes({ merchants: services.merchants, merchantUsers: services.merchantUsers }),
     ],
   });
   app.use('/api/v1', adminApi);
@@ -185,6 +187,8 @@ export function createExpressApp(services: Services): express.Express {
       consoleAudit: services.consoleAudit,
       admin: services.admin,
       handEdits: services.handEdits,
+      merchantUsers: services.merchantUsers,
+      merchants: services.merchants,
       apiAccounts: services.apiAccounts,
       eventTypes: services.eventTypes,
       processing: services.processing,

@@ -7,6 +7,8 @@ import { HandEditRules } from './admin/hand-edit-rules';
 import { HandEditService } from './admin/hand-edit-service';
 import { MerchantService } from './merchants/merchant-service';
 import { MerchantStore } from './store/merchant-store';
+import { MerchantUserStore } from './store/merchant-user-store';
+import { MerchantUserService } from './merchants/merchant-user-service';
 import { EventTypeService } from './event-types/event-type-service';
 import { ImpactRules } from './impact/impact-rules';
 import { EventTypeCache } from './event-types/event-type-cache';
@@ -77,6 +79,7 @@ export function createStores(db: Database) {
     affiliates: new AffiliateStore(db.knex),
     campaigns: new CampaignStore(db.knex, db.engine),
     merchants: new MerchantStore(db.knex, db.engine),
+    merchantUsers: new MerchantUserStore(db.knex),
     eventTypes: new EventTypeStore(db.knex, db.engine),
     refusals: new RefusalStore(db.knex, db.engine),
     whitelist: new WhitelistStore(db.knex),
@@ -169,9 +172,11 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     }),
     actions: impact,
     transactions: stores.transactions,
+    campaigns: stores.campaigns,
     modifications: stores.modifications,
   });
   const merchants = new MerchantService({ ...stores, now: options.now });
+  const merchantUsers = new MerchantUserService({ ...stores, bcryptCost: config.bcryptCost, now: options.now });
   const idempotency = new IdempotencyService(stores.idempotency, config.security.idempotencyTtlMs, options.now);
   const admin = new AdminService({
     ...stores,
@@ -273,6 +278,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
   });
   const consoleAuth = new ConsoleAuth({
     sessions: stores.consoleSessions,
+    merchantUsers,
     brake: adminAuthBrake,
     settings: { adminToken: config.adminToken, users: config.console.users, sessionTtlMs: config.console.sessionTtlMs },
     now: options.now,
@@ -325,6 +331,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     stores,
     handEdits,
     merchants,
+    merchantUsers,
     adminAuthBrake,
     consoleAuth,
     consoleAudit,

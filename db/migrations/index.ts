@@ -24,6 +24,7 @@ import * as impactApi from './20261205300000_impact_api';
 import * as intakePullHostKey from './20261205400000_intake_pull_host_key';
 import * as modificationActor from './20261205500000_modification_actor';
 import * as merchants from './20261205510000_merchants';
+import * as merchantUsers from './20261205520000_merchant_users';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
 interface MigrationModule {
@@ -59,6 +60,7 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261205400000_intake_pull_host_key', intakePullHostKey],
   ['20261205500000_modification_actor', modificationActor],
   ['20261205510000_merchants', merchants],
+  ['20261205520000_merchant_users', merchantUsers],
 ];
 
 /** knex migration source over the list above. */

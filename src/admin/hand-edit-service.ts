@@ -6,6 +6,7 @@ import type { AfterChange } from '../store/after-change';
 import { describeOutcome, type Outcome } from '../modification/outcome';
 import type { Modification, ModificationStore } from '../store/modification-store';
 import type { TransactionStore } from '../store/transaction-store';
+import type { CampaignStore } from '../store/campaign-store';
 import { AdminError, invalid, notFound } from '../http/admin-errors';
 
 /** A change typed by a person: LinkTrust's values for a transaction, impact.com's row for an action. */
@@ -25,6 +26,12 @@ export interface HandEdit {
 /** Who typed it, and from where. */
 export interface HandEditor {
   actor: string;
+  /**
+   * A merchant user's merchant: the transaction must be on one of its campaigns (else it is not found, as a
+   * missing one), that campaign must allow external modification, and the history's source is `merchant`.
+   * Absent or null: a network admin (source `admin`).
+   */
+  merchantId?: number | null;
   clientIp: string;
   requestId: string;
 }
@@ -42,6 +49,7 @@ export interface HandEditServiceDeps {
   values: Core;
   actions: Core;
   transactions: Pick<TransactionStore, 'getById'>;
+  campaigns: Pick<CampaignStore, 'get'>;
   modifications: Pick<ModificationStore, 'listForTransaction'>;
 }
 
@@ -61,6 +69,13 @@ export class HandEditService {
       : {};
     const transaction = await this.deps.transactions.getById(id);
     if (!transaction) throw notFound(`transaction ${id}`);
+    const merchantId = who.merchantId ?? null;
+    if (merchantId !== null) {
+      const campaign = await this.deps.campaigns.get(transaction.campaignId);
+      if (campaign?.merchantId !== merchantId) throw notFound(`transaction ${id}`);
+      if (!campaign.allowExternalModification)
+        throw new AdminError(409, 'campaign_closed', describeOutcome({ kind: 'campaign_closed' }).message);
+    }
     const isAction = transaction.eventTypeId !== null;
     const base = {
       password: null,
@@ -68,7 +83,7 @@ export class HandEditService {
       executeAffiliatePixel: edit.executeAffiliatePixel ?? false,
       clientIp: who.clientIp,
       requestId: who.requestId,
-      source: 'admin' as const,
+      source: merchantId === null ? ('admin' as const) : ('merchant' as const),
       actor: who.actor,
     };
     let outcome: Outcome;

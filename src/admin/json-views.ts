@@ -172,7 +172,7 @@ export const modificationSchema = z
     id: z.number().int(),
     at: isoInstant,
     identifier: z.enum(['transaction_id', 'click_id', 'merchant_reference', 'action_id', 'order']),
-    source: z.enum(['api', 'batch', 'admin', 'impact']),
+    source: z.enum(['api', 'batch', 'admin', 'merchant', 'impact']),
     clientIp: z.string().nullable(),
     requestId: z.string().nullable(),
     reason: z.string().nullable(),

@@ -6,6 +6,20 @@ import type { ConsoleUser } from './admin-users';
 import type { AfterChange } from '../store/after-change';
 import { retryingLockConflicts } from '../store/lock-retries';
 import type { ConsoleSession, ConsoleSessionStore } from '../store/console-session-store';
+import type { MerchantUser } from '../store/merchant-user-store';
+
+/** What the console asks of merchant users (`MerchantUserService`). */
+export interface MerchantUserAuth {
+  verify(email: string, password: string): Promise<MerchantUser | null>;
+  active(userId: number): Promise<MerchantUser | null>;
+  any(): Promise<boolean>;
+}
+
+/** A live session as a request sees it: a merchant user's carries its merchant. */
+export interface SignedInSession extends ConsoleSession {
+  /** The merchant whose user opened the session (method `merchant`), else null: a network admin. */
+  merchantId: number | null;
+}
 
 /** The console's slice of the config. */
 export interface ConsoleAuthSettings {
@@ -46,6 +60,8 @@ export class ConsoleAuth {
       /** The admin brake, shared with the admin API's bearer token. */
       brake: AdminAuthBrake;
       settings: ConsoleAuthSettings;
+      /** Merchant users (sign-in by e-mail); absent: only admins sign in. */
+      merchantUsers?: MerchantUserAuth;
       now?: () => number;
     },
   ) {
@@ -57,9 +73,9 @@ export class ConsoleAuth {
     return this.deps.settings.adminToken !== null || this.deps.settings.users.length > 0;
   }
 
-  /** True when named users are configured (the sign-in form then asks for a name). */
-  get hasUsers(): boolean {
-    return this.deps.settings.users.length > 0;
+  /** True when named users are configured or merchant users exist (the sign-in form then asks for a name). */
+  async hasUsers(): Promise<boolean> {
+    return this.deps.settings.users.length > 0 || ((await this.deps.merchantUsers?.any()) ?? false);
   }
 
   /**
@@ -86,6 +102,7 @@ export class ConsoleAuth {
       method: actor.method,
       csrfToken: crypto.randomBytes(32).toString('base64url'),
       clientIp: attempt.clientIp || null,
+      userId: actor.userId,
       createdAt: now,
       expiresAt: now + this.deps.settings.sessionTtlMs,
     };
@@ -95,15 +112,22 @@ export class ConsoleAuth {
     return { ok: true, sessionId, session };
   }
 
-  /** The live session behind a cookie value, or null. */
-  async resolve(sessionId: string | undefined): Promise<ConsoleSession | null> {
+  /**
+   * The live session behind a cookie value, or null: a merchant user's only while the user is enabled (its
+   * merchant read again on every request), an admin's only while its token or user is still configured.
+   */
+  async resolve(sessionId: string | undefined): Promise<SignedInSession | null> {
     if (!sessionId || !SESSION_ID.test(sessionId)) return null;
     const session = await this.deps.sessions.findActive(hashOf(sessionId), this.now());
     if (!session) return null;
-    const { settings } = this.deps;
+    const { settings, merchantUsers } = this.deps;
+    if (session.method === 'merchant') {
+      const user = session.userId === null || !merchantUsers ? null : await merchantUsers.active(session.userId);
+      return user ? { ...session, merchantId: user.merchantId } : null;
+    }
     const stillAllowed =
       session.method === 'token' ? settings.adminToken !== null : settings.users.some((u) => u.name === session.actor);
-    return stillAllowed ? session : null;
+    return stillAllowed ? { ...session, merchantId: null } : null;
   }
 
   /** Ends the session behind a cookie value (nothing happens for an unknown one); `afterChange` commits with it. */
@@ -112,19 +136,27 @@ export class ConsoleAuth {
       await retryingLockConflicts(() => this.deps.sessions.delete(hashOf(sessionId), afterChange));
   }
 
-  private async verify(name: string, secret: string): Promise<{ name: string; method: 'token' | 'user' } | null> {
-    const { settings } = this.deps;
+  private async verify(
+    name: string,
+    secret: string,
+  ): Promise<{ name: string; method: ConsoleSession['method']; userId: number | null } | null> {
+    const { settings, merchantUsers } = this.deps;
     if (secret === '') return null;
     if (name === '') {
       return settings.adminToken !== null && secretsEqual(secret, settings.adminToken)
-        ? { name: TOKEN_ACTOR, method: 'token' }
+        ? { name: TOKEN_ACTOR, method: 'token', userId: null }
         : null;
     }
     const user = settings.users.find((u) => u.name === name);
+    // A name that is no ADMIN_USERS user and looks like an address is a merchant user's (one compare either way).
+    if (!user && merchantUsers && name.includes('@')) {
+      const merchantUser = await merchantUsers.verify(name, secret);
+      return merchantUser ? { name: merchantUser.email, method: 'merchant', userId: merchantUser.id } : null;
+    }
     // An unknown name costs a compare too, so timing does not tell which names exist.
     this.dummyHash ??= bcrypt.hash(crypto.randomBytes(16).toString('hex'), 10);
     const hash = user?.passwordHash ?? (await this.dummyHash);
     const matches = await bcrypt.compare(secret, hash);
-    return user && matches ? { name: user.name, method: 'user' } : null;
+    return user && matches ? { name: user.name, method: 'user', userId: null } : null;
   }
 }

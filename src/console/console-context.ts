@@ -2,6 +2,9 @@ import type { IntakeService } from '../intake/intake-service';
 import type { NextFunction, Request, Response } from 'express';
 import type { AdminService } from '../admin/admin-service';
 import type { HandEditService } from '../admin/hand-edit-service';
+import type { MerchantUserService } from '../merchants/merchant-user-service';
+import type { MerchantService } from '../merchants/merchant-service';
+import type { SignedInSession } from './console-auth';
 import type { ApiAccountService } from '../impact-api/api-account-service';
 import type { BatchService } from '../batch/batch-service';
 import type { RefusalTally } from '../refusals/refusal-tally';
@@ -11,7 +14,6 @@ import type { ProcessingService } from '../processing/processing-service';
 import type { PostbackService } from '../postbacks/postback-service';
 import type { ConsoleActor, ConsoleAuditLog } from './console-audit';
 import type { ConsoleAuth } from './console-auth';
-import type { ConsoleSession } from '../store/console-session-store';
 import { AssetUrls, PageOptions, renderPage } from './views/layout';
 import type { ApiReferenceDocument } from './views/api-reference-view';
 
@@ -22,6 +24,10 @@ export interface ConsoleContext {
   admin: AdminService;
   /** Amendments by hand (the transaction page's form). */
   handEdits: HandEditService;
+  /** Merchant users (their one-time links). */
+  merchantUsers: MerchantUserService;
+  /** Merchants (which campaigns a merchant user's session covers). */
+  merchants: MerchantService;
   /** impact.com API accounts (the API accounts page). */
   apiAccounts: ApiAccountService;
   eventTypes: EventTypeService;
@@ -38,10 +44,21 @@ export interface ConsoleContext {
 }
 
 /** The signed-in session of a request that passed `requireSession`. */
-export function sessionOf(res: Response): ConsoleSession {
-  const session = res.locals.consoleSession as ConsoleSession | undefined;
+export function sessionOf(res: Response): SignedInSession {
+  const session = res.locals.consoleSession as SignedInSession | undefined;
   if (!session) throw new Error('console route reached without a session');
   return session;
+}
+
+/**
+ * The campaigns a request may see: null for a network admin (all), else the ids its merchant owns now (read
+ * on every request, so a campaign given or taken away counts at once).
+ */
+export async function campaignScopeOf(res: Response, context: ConsoleContext): Promise<ReadonlySet<number> | null> {
+  const { merchantId } = sessionOf(res);
+  if (merchantId === null) return null;
+  const merchant = await context.merchants.get(merchantId).catch(() => null);
+  return new Set(merchant?.campaignIds ?? []);
 }
 
 /** Who is acting, for the audit log. */
@@ -65,7 +82,7 @@ export function sendPage(
       renderPage({
         ...options,
         assets: context.assets,
-        session: { actor: session.actor, csrfToken: session.csrfToken },
+        session: { actor: session.actor, csrfToken: session.csrfToken, merchant: session.merchantId !== null },
       }),
     );
 }

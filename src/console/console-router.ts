@@ -3,7 +3,7 @@ import express, { NextFunction, Request, Response, Router } from 'express';
 import helmet from 'helmet';
 import { AdminError, databaseTrouble } from '../http/admin-errors';
 import { clearConsoleCookie, readCookie, SESSION_COOKIE } from './console-cookies';
-import { actorOf, ConsoleContext, route } from './console-context';
+import { actorOf, ConsoleContext, route, sessionOf } from './console-context';
 import { requireCsrf, requireSession, sendRefusal } from './console-guard';
 import { boundaryOf, parseMultipart } from './multipart';
 import { apiAccountsRoutes } from './routes/api-accounts-routes';
@@ -14,6 +14,7 @@ import { campaignRoutes } from './routes/campaign-routes';
 import { eventTypeRoutes } from './routes/event-type-routes';
 import { processingRoutes } from './routes/processing-routes';
 import { signInRoutes } from './routes/sign-in-routes';
+import { setPasswordRoutes } from './routes/set-password-routes';
 import { transactionRoutes } from './routes/transaction-routes';
 import { whitelistRoutes } from './routes/whitelist-routes';
 import { intakeRoutes } from './routes/intake-routes';
@@ -81,6 +82,18 @@ function multipartBody(maxBytes: number) {
   };
 }
 
+/** What a merchant user's session may request (method, path below /admin). */
+const MERCHANT_PATHS: ReadonlyArray<[string, RegExp]> = [
+  ['GET', /^\/$/],
+  ['HEAD', /^\/$/],
+  ['POST', /^\/sign-out$/],
+  ['GET', /^\/transactions$/],
+  ['HEAD', /^\/transactions$/],
+  ['GET', /^\/transactions\/[^/]+$/],
+  ['HEAD', /^\/transactions\/[^/]+$/],
+  ['POST', /^\/transactions\/[^/]+\/amend$/],
+];
+
 /** The web console at /admin: server-rendered pages over the services, behind a session. */
 export function consoleRouter(context: ConsoleContext): Router {
   const router = express.Router();
@@ -97,13 +110,27 @@ export function consoleRouter(context: ConsoleContext): Router {
   }
   router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 50 }));
   signInRoutes(router, context);
+  setPasswordRoutes(router, context);
 
   router.use(requireSession(context.auth, context.assets));
   // Slack for the multipart envelope around the file (boundaries, part headers, the CSRF field).
   router.use(multipartBody(context.maxUploadBytes + 64 * 1024));
   router.use(requireCsrf(context.assets));
 
-  router.get('/', (_req, res) => res.redirect(303, '/admin/campaigns'));
+  // A merchant user's session reaches only the addresses below; every other one answers 404, exactly as an
+  // address that does not exist (deny by default: a page added later is an admin's until opened here).
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    if (
+      sessionOf(res).merchantId === null ||
+      MERCHANT_PATHS.some(([method, path]) => method === req.method && path.test(req.path))
+    )
+      return next();
+    sendRefusal(res, context.assets, 404, 'Page not found', 'There is no console page at this address.');
+  });
+
+  router.get('/', (_req, res) =>
+    res.redirect(303, sessionOf(res).merchantId === null ? '/admin/campaigns' : '/admin/transactions'),
+  );
   router.post(
     '/sign-out',
     route(async (req, res) => {
@@ -186,6 +213,8 @@ export type ConsoleServices = Pick<
   | 'consoleAudit'
   | 'admin'
   | 'handEdits'
+  | 'merchantUsers'
+  | 'merchants'
   | 'apiAccounts'
   | 'eventTypes'
   | 'postbacks'
@@ -208,6 +237,8 @@ export function consoleRouterFor(services: ConsoleServices): Router {
     audit: services.consoleAudit,
     admin: services.admin,
     handEdits: services.handEdits,
+    merchantUsers: services.merchantUsers,
+    merchants: services.merchants,
     apiAccounts: services.apiAccounts,
     eventTypes: services.eventTypes,
     postbacks: services.postbacks,

@@ -3,7 +3,7 @@ import { AfterChange, withAfterChange } from './after-change';
 import type { Sql, SqlRunner } from './sql';
 
 /** How a console session was opened; rechecked against the config on every request. */
-export type SignInMethod = 'token' | 'user';
+export type SignInMethod = 'token' | 'user' | 'merchant';
 
 /** A signed-in console session, as stored (the cookie value itself is never stored). */
 export interface ConsoleSession {
@@ -14,6 +14,8 @@ export interface ConsoleSession {
   /** Per-session token every console form carries. */
   csrfToken: string;
   clientIp: string | null;
+  /** The merchant user who opened it (method `merchant`), else null. */
+  userId: number | null;
   createdAt: number;
   expiresAt: number;
 }
@@ -24,9 +26,10 @@ function sessionFromRow(r: Row): ConsoleSession {
   return {
     idHash: String(r.id_hash),
     actor: String(r.actor),
-    method: r.method === 'user' ? 'user' : 'token',
+    method: r.method === 'user' || r.method === 'merchant' ? r.method : 'token',
     csrfToken: String(r.csrf_token),
     clientIp: (r.client_ip as string | null) ?? null,
+    userId: r.user_id === null || r.user_id === undefined ? null : Number(r.user_id),
     createdAt: Number(r.created_at),
     expiresAt: Number(r.expires_at),
   };
@@ -52,6 +55,7 @@ export class ConsoleSessionStore {
         method: session.method,
         csrf_token: session.csrfToken,
         client_ip: session.clientIp,
+        user_id: session.userId,
         created_at: session.createdAt,
         expires_at: session.expiresAt,
       }),
@@ -71,6 +75,11 @@ export class ConsoleSessionStore {
       async (sql) => void (await sql.write(this.knex('console_sessions').where({ id_hash: idHash }).delete())),
       afterChange,
     );
+  }
+
+  /** Ends every session a merchant user opened (inside the unit that disables it); returns how many. */
+  async deleteForUser(sql: Sql, userId: number): Promise<number> {
+    return (await sql.write(this.knex('console_sessions').where({ user_id: userId }).delete())).affectedRows;
   }
 
   /** Forgets expired sessions; returns how many. */

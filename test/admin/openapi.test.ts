@@ -228,6 +228,35 @@ describe.each(testEngines())('the admin API document on %s', (engine) => {
     await expectStatus(200, call('GET', `/batches/${batch.body.id}/results`));
     await expectStatus(404, call('GET', '/batches/987654321/results'));
 
+    // Merchants and their users
+    const ownedCampaign = await buildCampaign(services);
+    const merchant = await call('POST', '/merchants', { name: 'Documented Brand', campaignIds: [ownedCampaign.id] });
+    expect(merchant.status).toBe(201);
+    await expectStatus(409, call('POST', '/merchants', { name: 'Rival', campaignIds: [ownedCampaign.id] }));
+    await expectStatus(200, call('GET', '/merchants'));
+    await expectStatus(200, call('GET', `/merchants/${merchant.body.id}`));
+    await expectStatus(404, call('GET', '/merchants/987654321'));
+    await expectStatus(200, call('PATCH', `/merchants/${merchant.body.id}`, { selfService: true }));
+    await expectStatus(400, call('PATCH', `/merchants/${merchant.body.id}`, { name: '' }));
+    const merchantUser = await call('POST', `/merchants/${merchant.body.id}/users`, {
+      email: 'ops@documented.example',
+      name: 'Ops',
+    });
+    expect(merchantUser.status).toBe(201);
+    await expectStatus(
+      409,
+      call('POST', `/merchants/${merchant.body.id}/users`, { email: 'OPS@documented.example', name: 'Twin' }),
+    );
+    await expectStatus(200, call('GET', `/merchants/${merchant.body.id}/users`));
+    await expectStatus(404, call('GET', '/merchants/987654321/users'));
+    await expectStatus(201, call('POST', `/merchants/${merchant.body.id}/users/${merchantUser.body.user.id}/link`));
+    await expectStatus(404, call('POST', `/merchants/987654321/users/${merchantUser.body.user.id}/link`));
+    await expectStatus(
+      200,
+      call('PATCH', `/merchants/${merchant.body.id}/users/${merchantUser.body.user.id}`, { disabled: true }),
+    );
+    await expectStatus(404, call('PATCH', `/merchants/${merchant.body.id}/users/987654321`, { disabled: true }));
+
     // Event types
     const eventType = await call('POST', '/event-types', {
       campaignId: campaign.id,
@@ -269,7 +298,7 @@ describe.each(testEngines())('the admin API document on %s', (engine) => {
     await expectStatus(404, call('DELETE', '/api-accounts/no-such-sid'));
 
     // Routes without input: their typical refusal is a missing token.
-    for (const path of ['/processing', '/api-accounts', '/openapi.json'])
+    for (const path of ['/processing', '/api-accounts', '/merchants', '/openapi.json'])
       await expectStatus(401, call('GET', path, undefined, { token: null }));
 
     // Every operation was seen succeeding and refusing.

@@ -76,7 +76,7 @@ export async function consoleClient(
       headers: answer.headers,
     };
   };
-  const page = await request('/admin/campaigns');
+  const page = await request('/admin/transactions');
   const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
   return {
     cookie,

@@ -21,12 +21,12 @@ function safeNext(value: unknown): string {
     : '/admin/campaigns';
 }
 
-function sendSignIn(
+async function sendSignIn(
   req: Request,
   res: Response,
   context: ConsoleContext,
   options: { status?: number; problems?: string[]; notice?: string | null; name?: string; next?: string } = {},
-): void {
+): Promise<void> {
   // The form's CSRF token is the value of a fresh SameSite=Strict cookie: a page on another site can
   // neither read it nor make the browser send it, so it cannot sign a victim in to its own session.
   const formToken = crypto.randomBytes(32).toString('base64url');
@@ -34,7 +34,7 @@ function sendSignIn(
   const body = signInView({
     formToken,
     next: options.next ?? safeNext(req.query.next),
-    hasUsers: context.auth.hasUsers,
+    hasUsers: await context.auth.hasUsers(),
     name: options.name ?? '',
   });
   res
@@ -66,8 +66,13 @@ export function signInRoutes(router: Router, context: ConsoleContext): void {
         );
         return;
       }
-      const notice = req.query.done === 'signed-out' ? 'You are signed out.' : null;
-      sendSignIn(req, res, context, { notice });
+      const notice =
+        req.query.done === 'signed-out'
+          ? 'You are signed out.'
+          : req.query.done === 'password-set'
+            ? 'Your password is set. Sign in with your e-mail address and it.'
+            : null;
+      await sendSignIn(req, res, context, { notice });
     }),
   );
 
@@ -77,7 +82,7 @@ export function signInRoutes(router: Router, context: ConsoleContext): void {
       const formToken = readCookie(req, SIGN_IN_COOKIE) ?? '';
       const sent = field(req.body, '_csrf');
       if (formToken === '' || sent === '' || !secretsEqual(formToken, sent)) {
-        sendSignIn(req, res, context, { status: 403, problems: ['The sign-in form expired. Please try again.'] });
+        await sendSignIn(req, res, context, { status: 403, problems: ['The sign-in form expired. Please try again.'] });
         return;
       }
       const name = field(req.body, 'name').slice(0, 64);
@@ -108,10 +113,10 @@ export function signInRoutes(router: Router, context: ConsoleContext): void {
             ? `Too many failed sign-ins from your address. Try again in ${result.retryAfterSeconds < 60 ? `${result.retryAfterSeconds} second(s)` : `${Math.ceil(result.retryAfterSeconds / 60)} minute(s)`}.`
             : result.reason === 'disabled'
               ? 'The console is disabled: set ADMIN_TOKEN (or ADMIN_USERS) and restart.'
-              : context.auth.hasUsers
+              : (await context.auth.hasUsers())
                 ? 'That name and password (or admin token) are not right.'
                 : 'That admin token is not right.';
-        sendSignIn(req, res, context, {
+        await sendSignIn(req, res, context, {
           status: result.reason === 'throttled' ? 429 : 401,
           problems: [problem],
           name,
@@ -129,7 +134,11 @@ export function signInRoutes(router: Router, context: ConsoleContext): void {
         result.sessionId,
         (result.session.expiresAt - result.session.createdAt) / 1000,
       );
-      res.redirect(303, next);
+      // A merchant user lands on its transactions unless it was on its way to one of them.
+      res.redirect(
+        303,
+        result.session.method === 'merchant' && !next.startsWith('/admin/transactions') ? '/admin/transactions' : next,
+      );
     }),
   );
 }

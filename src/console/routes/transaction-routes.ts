@@ -5,6 +5,7 @@ import { parseMoney, type Money } from '../../core/money';
 import type { HandEdit } from '../../admin/hand-edit-service';
 import {
   actorOf,
+  campaignScopeOf,
   ConsoleContext,
   field,
   idFrom,
@@ -97,7 +98,9 @@ async function showTransaction(
   const found = await context.admin
     .getTransaction(id)
     .catch((error) => (error instanceof AdminError && error.status === 404 ? null : Promise.reject(error)));
-  if (!found) {
+  const scope = await campaignScopeOf(res, context);
+  // Another merchant's transaction is answered exactly as a missing one.
+  if (!found || (scope !== null && !scope.has(found.transaction.campaignId))) {
     const search = { transactionId: String(id), clickId: '', merchantReferenceId: '', campaignId: '' };
     sendPage(
       req,
@@ -146,7 +149,9 @@ export function transactionRoutes(router: Router, context: ConsoleContext): void
         merchantReferenceId: text(req.query.merchantReferenceId),
         campaignId: text(req.query.campaignId),
       };
-      const { found, problems } = await find(context, search);
+      const scope = await campaignScopeOf(res, context);
+      const { found: all, problems } = await find(context, search);
+      const found = all && scope !== null ? all.filter((t) => scope.has(t.campaignId)) : all;
       if (found?.length === 1) {
         seeOther(res, `/admin/transactions/${found[0].id}`);
         return;
@@ -205,7 +210,12 @@ export function transactionRoutes(router: Router, context: ConsoleContext): void
         await context.handEdits.amend(
           id,
           edit,
-          { actor: who.actor, clientIp: req.clientIp, requestId: String(req.id) },
+          {
+            actor: who.actor,
+            clientIp: req.clientIp,
+            requestId: String(req.id),
+            merchantId: sessionOf(res).merchantId,
+          },
           context.audit.within(who, 'transaction.amend', `transaction ${id}`, {
             reason: edit.reason,
             ...(edit.dispositionCode ? { dispositionCode: edit.dispositionCode } : {}),

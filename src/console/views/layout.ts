@@ -44,7 +44,12 @@ export interface AssetUrls {
 export interface PageSession {
   actor: string;
   csrfToken: string;
+  /** A merchant user's session: the menu shows only what a merchant may open. */
+  merchant?: boolean;
 }
+
+/** The sections a merchant user's session may open (every other console address answers 404 to it). */
+export const MERCHANT_SECTIONS: ReadonlySet<Section> = new Set<Section>(['transactions']);
 
 /** One page of the console. */
 export interface PageOptions {
@@ -68,12 +73,12 @@ function header(options: PageOptions): SafeHtml {
   const { session, section } = options;
   if (!session)
     return html`<header class="top"><div class="bar"><span class="brand">txedit console</span></div></header>`;
-  const items = MENU.map(
+  const items = MENU.filter(([key]) => !session.merchant || MERCHANT_SECTIONS.has(key)).map(
     ([key, label, href]) =>
       html`<li><a href="${href}"${key === section ? html` aria-current="page"` : ''}>${label}</a></li>`,
   );
   return html`<header class="top"><div class="bar">
-  <a class="brand" href="/admin/campaigns">txedit console</a>
+  <a class="brand" href="${session.merchant ? '/admin/transactions' : '/admin/campaigns'}">txedit console</a>
   <div class="who"><span>Signed in as <strong>${session.actor}</strong></span>
     <form method="post" action="/admin/sign-out">${csrfField(session)}<button type="submit" class="small">Sign out</button></form>
   </div>

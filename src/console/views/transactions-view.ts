@@ -55,6 +55,7 @@ const POSTBACK: Record<string, string> = {
 };
 
 function who(m: Modification): SafeHtml {
+  if (m.actor && m.source === 'merchant') return html`By hand (merchant): <strong>${m.actor}</strong>`;
   if (m.actor) return html`By hand: <strong>${m.actor}</strong>`;
   const batch = m.requestId ? /^batch-(\d+)-row-(\d+)$/.exec(m.requestId) : null;
   if (m.source === 'batch' && batch)
