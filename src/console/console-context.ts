@@ -14,7 +14,7 @@ import type { ProcessingService } from '../processing/processing-service';
 import type { PostbackService } from '../postbacks/postback-service';
 import type { ConsoleActor, ConsoleAuditLog } from './console-audit';
 import type { ConsoleAuth } from './console-auth';
-import { AssetUrls, PageOptions, renderPage } from './views/layout';
+import { AssetUrls, PageOptions, PageSession, renderPage } from './views/layout';
 import type { ApiReferenceDocument } from './views/api-reference-view';
 
 /** Everything the console's routes use; built from the services by `consoleRouter`. */
@@ -66,6 +66,12 @@ export function actorOf(req: Request, res: Response): ConsoleActor {
   return { actor: sessionOf(res).actor, clientIp: req.clientIp || null, requestId: req.id ?? null };
 }
 
+/** What a page shows of the request's session (the header, form tokens, a merchant's narrower view). */
+export function pageSessionOf(res: Response): PageSession {
+  const session = sessionOf(res);
+  return { actor: session.actor, csrfToken: session.csrfToken, merchant: session.merchantId !== null };
+}
+
 /** Sends a signed-in page. */
 export function sendPage(
   req: Request,
@@ -74,7 +80,6 @@ export function sendPage(
   options: Omit<PageOptions, 'assets' | 'session'>,
   status = 200,
 ): void {
-  const session = sessionOf(res);
   res
     .status(status)
     .type('text/html; charset=utf-8')
@@ -82,7 +87,7 @@ export function sendPage(
       renderPage({
         ...options,
         assets: context.assets,
-        session: { actor: session.actor, csrfToken: session.csrfToken, merchant: session.merchantId !== null },
+        session: pageSessionOf(res),
       }),
     );
 }

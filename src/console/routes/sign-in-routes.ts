@@ -85,7 +85,7 @@ export function signInRoutes(router: Router, context: ConsoleContext): void {
         await sendSignIn(req, res, context, { status: 403, problems: ['The sign-in form expired. Please try again.'] });
         return;
       }
-      const name = field(req.body, 'name').slice(0, 64);
+      const name = field(req.body, 'name').slice(0, 254);
       const next = safeNext(field(req.body, 'next'));
       // The actor is known once the credentials are: the entry is made inside the session's own transaction.
       const audit: AfterChange<ConsoleSession> = (trx, session) =>

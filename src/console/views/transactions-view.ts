@@ -122,7 +122,7 @@ ${d.status === 'pending' ? html`<dt>Next attempt</dt><dd>${time(d.nextAttemptAt)
 ${d.finishedAt ? html`<dt>Finished</dt><dd>${time(d.finishedAt)}</dd>` : ''}
 ${d.lastError ? html`<dt>Last error</dt><dd>${d.lastError}</dd>` : ''}</dl>
 ${attemptsList(attempts.filter((a) => a.deliveryId === d.id))}
-${d.status === 'failed' ? html`<form class="actions" method="post" action="/admin/postbacks/${d.id}/retry">${csrfField(session)}<button type="submit">Retry postback ${d.id}</button></form>` : ''}
+${d.status === 'failed' && !session.merchant ? html`<form class="actions" method="post" action="/admin/postbacks/${d.id}/retry">${csrfField(session)}<button type="submit">Retry postback ${d.id}</button></form>` : ''}
 </article>`;
 }
 
