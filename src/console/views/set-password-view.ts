@@ -3,7 +3,7 @@ import { MIN_PASSWORD_LENGTH } from '../../merchants/merchant-user-service';
 
 /** The one-time link's form: the user chooses its password, typed twice. */
 export function setPasswordView(input: { formToken: string; token: string; email: string; name: string }): SafeHtml {
-  return html`<section class="card sign-in" aria-labelledby="set-password-h"><h2 id="set-password-h">Choose your password</h2>
+  return html`<section class="card sign-in" aria-labelledby="set-password-h"><h2 id="set-password-h">Your new password</h2>
 <p>Welcome, ${input.name}. You will sign in to the console with <strong>${input.email}</strong> and the password you choose here. This link works once.</p>
 <form class="stack" method="post" action="/admin/set-password/${input.token}">
 <input type="hidden" name="_csrf" value="${input.formToken}">

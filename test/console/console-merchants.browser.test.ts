@@ -1,0 +1,89 @@
+import type { Browser, Page } from 'playwright-core';
+import { testEngines, createTestDatabase, type TestDatabase } from '../support/databases';
+import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow, twoDaysAgo } from '../support/factories';
+import { adminRequest, startTestServer, type TestServer } from '../support/test-server';
+import { launchBrowser, newContext, screenshot } from './browser';
+
+jest.setTimeout(120_000);
+
+const PASSWORD = 'a long merchant password';
+
+/** Does a page scroll sideways? (Phones must never have to.) */
+const scrollsSideways = (page: Page) =>
+  page.evaluate<boolean>('document.documentElement.scrollWidth > document.documentElement.clientWidth');
+
+describe.each(testEngines())('merchant users in chromium (%s)', (engine) => {
+  let database: TestDatabase;
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    server = await startTestServer(database.db);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await database?.drop();
+  });
+
+  it.each(['laptop', 'phone'] as const)(
+    'two merchants: each chooses a password on its link, signs in, sees and amends only its own (%s)',
+    async (device) => {
+      const affiliate = await buildAffiliate(server.services);
+      const merchants = [];
+      for (const label of ['Acme', 'Globex']) {
+        const campaign = await buildCampaign(server.services, { allowExternalModification: true });
+        const transaction = await buildTransaction(server.services, campaign, affiliate, { occurredAt: twoDaysAgo() });
+        const merchant = await adminRequest(server.baseUrl, 'POST', '/merchants', {
+          name: label,
+          campaignIds: [campaign.id],
+        });
+        const email = `${label.toLowerCase()}-${device}-${campaign.id}@brand.example`;
+        const user = await adminRequest(server.baseUrl, 'POST', `/merchants/${merchant.body.id}/users`, {
+          email,
+          name: `${label} Ops`,
+        });
+        merchants.push({ transaction, email, link: user.body.setPasswordUrl as string });
+      }
+      await rollUpToNow(server.services);
+      const [acme, globex] = merchants;
+      const context = await newContext(browser, server.baseUrl, device);
+      try {
+        const page = await context.newPage();
+        await page.goto(acme.link);
+        await screenshot(page, `merchant-set-password-${engine}-${device}`);
+        await page.getByLabel('New password', { exact: true }).fill(PASSWORD);
+        await page.getByLabel('The same password again').fill(PASSWORD);
+        await page.getByRole('button', { name: 'Set password' }).click();
+        await page.getByText('Your password is set.').waitFor();
+        await page.getByLabel('User name').fill(acme.email);
+        await page.getByLabel('Password or admin token').fill(PASSWORD);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.waitForURL(/\/admin\/transactions$/);
+        expect(await page.getByRole('navigation').getByRole('link').allTextContents()).toEqual(['Transactions']);
+        await page.goto(`/admin/transactions/${acme.transaction.id}`);
+        await page.getByLabel('Affiliate payout (AP)').fill('0.75');
+        await page.getByLabel('Reason').fill('returned in store');
+        await page.getByRole('button', { name: `Amend transaction ${acme.transaction.id}` }).click();
+        await page.waitForURL(/done=amended/);
+        await page
+          .locator('section[aria-labelledby="history-h"]')
+          .getByText(`By hand (merchant): ${acme.email}`)
+          .waitFor();
+        expect(await scrollsSideways(page)).toBe(false);
+        await screenshot(page, `merchant-transaction-${engine}-${device}`);
+        const foreign = await page.goto(`/admin/transactions/${globex.transaction.id}`);
+        expect(foreign?.status()).toBe(404);
+        const campaigns = await page.goto('/admin/campaigns');
+        expect(campaigns?.status()).toBe(404);
+        const [row] = await server.services.stores.modifications.listForTransaction(acme.transaction.id);
+        expect(row).toMatchObject({ source: 'merchant', actor: acme.email });
+        expect(await server.services.stores.modifications.listForTransaction(globex.transaction.id)).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    },
+  );
+});
