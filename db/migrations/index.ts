@@ -25,6 +25,7 @@ import * as intakePullHostKey from './20261205400000_intake_pull_host_key';
 import * as modificationActor from './20261205500000_modification_actor';
 import * as merchants from './20261205510000_merchants';
 import * as merchantUsers from './20261205520000_merchant_users';
+import * as apiAccountMerchant from './20261205530000_api_account_merchant';
 
 /** A migration module: `up` and `down`, nothing imported from services or stores. */
 interface MigrationModule {
@@ -61,6 +62,7 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261205500000_modification_actor', modificationActor],
   ['20261205510000_merchants', merchants],
   ['20261205520000_merchant_users', merchantUsers],
+  ['20261205530000_api_account_merchant', apiAccountMerchant],
 ];
 
 /** knex migration source over the list above. */

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { ApiAccount, ApiAccountStore, ApiCaller } from '../store/api-account-store';
 import type { AfterChange } from '../store/after-change';
 import type { CampaignStore } from '../store/campaign-store';
+import type { MerchantStore } from '../store/merchant-store';
 
 /** An account as the admin API shows it: never its token (nor the token's hash). */
 export type ApiAccountView = Omit<ApiAccount, 'tokenSha256' | 'id'>;
@@ -30,6 +31,7 @@ export class ApiAccountService {
     private readonly deps: {
       apiAccounts: ApiAccountStore;
       campaigns: Pick<CampaignStore, 'get'>;
+      merchants: Pick<MerchantStore, 'exists'>;
       now?: () => number;
     },
   ) {
@@ -41,17 +43,23 @@ export class ApiAccountService {
    * the account's own transaction (the console's audit entry), with the account as shown — never the token.
    */
   async create(
-    input: { name: string; campaignIds: number[] },
+    input: { name: string; campaignIds?: number[]; merchantId?: number },
     afterChange?: AfterChange<ApiAccountView>,
   ): Promise<CreatedApiAccount> {
-    const campaignIds = [...new Set(input.campaignIds)].sort((a, b) => a - b);
+    // Either a list of campaigns or a merchant (then exactly its campaigns, those added later too).
+    const merchantId = input.merchantId ?? null;
+    if ((merchantId === null) === (input.campaignIds === undefined || input.campaignIds.length === 0))
+      return { ok: false, message: 'give campaignIds or merchantId, not both' };
+    if (merchantId !== null && !(await this.deps.merchants.exists(merchantId)))
+      return { ok: false, message: `merchantId: merchant ${merchantId} not found` };
+    const campaignIds = [...new Set(input.campaignIds ?? [])].sort((a, b) => a - b);
     for (const id of campaignIds)
       if (!(await this.deps.campaigns.get(id))) return { ok: false, message: `campaignIds: campaign ${id} not found` };
     // impact.com's SIDs are "IR" and 32 more characters.
     const accountSid = `IR${crypto.randomBytes(16).toString('hex').toUpperCase()}`;
     const authToken = crypto.randomBytes(32).toString('base64url');
     const account = await this.deps.apiAccounts.create(
-      { accountSid, name: input.name, tokenSha256: sha256(authToken), campaignIds, createdAt: this.now() },
+      { accountSid, name: input.name, tokenSha256: sha256(authToken), campaignIds, merchantId, createdAt: this.now() },
       afterChange && ((tx, created) => afterChange(tx, view(created))),
     );
     return { ok: true, account: view(account), authToken };

@@ -6,17 +6,29 @@ import { apiRoute } from '../http/api-routes';
 import { isoInstant } from '../http/api-schemas';
 import { MAX_ACCOUNT_CAMPAIGNS, type ApiAccountService, type ApiAccountView } from './api-account-service';
 
-const accountCreate = z.strictObject({
-  name: z.string().trim().min(1).max(255),
-  campaignIds: z.array(z.number().int().min(1).max(MAX_CAMPAIGN_ID)).min(1).max(MAX_ACCOUNT_CAMPAIGNS),
-});
+const accountCreate = z
+  .strictObject({
+    name: z.string().trim().min(1).max(255),
+    campaignIds: z.array(z.number().int().min(1).max(MAX_CAMPAIGN_ID)).min(1).max(MAX_ACCOUNT_CAMPAIGNS).optional(),
+    merchantId: z.number().int().min(1).max(2_147_483_647).optional().meta({
+      description:
+        "instead of campaignIds: the account covers exactly the merchant's campaigns, also those added later",
+    }),
+  })
+  .refine((body) => (body.campaignIds === undefined) !== (body.merchantId === undefined), {
+    message: 'give campaignIds or merchantId, not both',
+    path: ['campaignIds'],
+  });
 
 /** An impact.com API account as the admin API answers it (never its token). */
 export const apiAccountSchema = z
   .object({
     accountSid: z.string(),
     name: z.string(),
-    campaignIds: z.array(z.number().int()),
+    campaignIds: z
+      .array(z.number().int())
+      .meta({ description: "the campaigns it covers now (its merchant's, when tied to one)" }),
+    merchantId: z.number().int().nullable(),
     createdAt: isoInstant,
     revokedAt: isoInstant.nullable(),
   })
@@ -28,6 +40,7 @@ export function apiAccountJson(account: ApiAccountView): z.output<typeof apiAcco
     accountSid: account.accountSid,
     name: account.name,
     campaignIds: account.campaignIds,
+    merchantId: account.merchantId,
     createdAt: new Date(account.createdAt).toISOString(),
     revokedAt: account.revokedAt === null ? null : new Date(account.revokedAt).toISOString(),
   };
@@ -57,7 +70,9 @@ export function apiAccountRoutes(deps: { apiAccounts: ApiAccountService }) {
             schema: apiAccountSchema.extend({ authToken: z.string() }).meta({ id: 'NewApiAccount' }),
           },
         },
-        errors: { 400: 'a campaign does not exist' },
+        errors: {
+          400: 'a campaign or the merchant does not exist; both or neither of campaignIds and merchantId given',
+        },
       },
       async ({ body }, _req, res) => {
         const created = await apiAccounts.create(body);

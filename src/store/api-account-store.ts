@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { withAfterChange, type AfterChange } from './after-change';
-import type { SqlRunner } from './sql';
+import type { Sql, SqlRunner } from './sql';
 
 /** An impact.com API account: the SID a brand's client signs in with, and the campaigns it may touch. */
 export interface ApiAccount {
@@ -9,7 +9,10 @@ export interface ApiAccount {
   name: string;
   /** SHA-256 of the auth token, hex (the token itself is never stored). */
   tokenSha256: string;
+  /** The campaigns it may touch: its merchant's, as they are now, when it is tied to one. */
   campaignIds: number[];
+  /** The merchant it is tied to (it then covers exactly the merchant's campaigns), else null. */
+  merchantId: number | null;
   createdAt: number;
   revokedAt: number | null;
 }
@@ -21,7 +24,10 @@ export type ApiCaller = Pick<ApiAccount, 'id' | 'accountSid'>;
 export type ApiCredentials = Pick<ApiAccount, 'id' | 'accountSid' | 'tokenSha256' | 'revokedAt'>;
 
 /** An account to store. */
-export type NewApiAccount = Pick<ApiAccount, 'accountSid' | 'name' | 'tokenSha256' | 'campaignIds' | 'createdAt'>;
+export type NewApiAccount = Pick<
+  ApiAccount,
+  'accountSid' | 'name' | 'tokenSha256' | 'campaignIds' | 'merchantId' | 'createdAt'
+>;
 
 type Row = Record<string, unknown>;
 
@@ -58,16 +64,23 @@ export class ApiAccountStore {
           account_sid: account.accountSid,
           name: account.name,
           token_sha256: account.tokenSha256,
+          merchant_id: account.merchantId,
           created_at: account.createdAt,
         }),
       );
-      if (account.campaignIds.length > 0)
+      if (account.campaignIds.length > 0 && account.merchantId === null)
         await sql.write(
           this.knex('api_account_campaigns').insert(
             account.campaignIds.map((campaignId) => ({ account_id: id, campaign_id: campaignId })),
           ),
         );
-      const created: ApiAccount = { ...account, id, revokedAt: null };
+      const created: ApiAccount = {
+        ...account,
+        id,
+        campaignIds:
+          account.merchantId === null ? account.campaignIds : await this.merchantCampaigns(sql, account.merchantId),
+        revokedAt: null,
+      };
       await afterChange?.(sql, created);
       return created;
     });
@@ -81,12 +94,27 @@ export class ApiAccountStore {
     return account;
   }
 
-  /** The campaigns of an account (by its row id). */
+  /** The campaigns of an account (by its row id): its own list, or its merchant's campaigns as they are now. */
   async campaignIdsOf(accountId: number): Promise<number[]> {
     const rows: Row[] = await this.knex('api_account_campaigns')
       .where({ account_id: accountId })
+      .select('campaign_id')
+      .union((union) =>
+        union
+          .from('campaigns')
+          .join('api_accounts', 'api_accounts.merchant_id', 'campaigns.merchant_id')
+          .where('api_accounts.id', accountId)
+          .select('campaigns.id as campaign_id'),
+      )
       .orderBy('campaign_id');
     return rows.map((r) => Number(r.campaign_id));
+  }
+
+  private async merchantCampaigns(sql: Sql, merchantId: number): Promise<number[]> {
+    const rows = await sql.select<Row>(
+      this.knex('campaigns').where({ merchant_id: merchantId }).orderBy('id').select('id'),
+    );
+    return rows.map((r) => Number(r.id));
   }
 
   /** Every account, oldest first. */
@@ -120,12 +148,21 @@ export class ApiAccountStore {
       ids.length === 0
         ? []
         : await this.knex('api_account_campaigns').whereIn('account_id', ids).orderBy('campaign_id');
+    const merchantIds = [...new Set(rows.filter((r) => r.merchant_id != null).map((r) => Number(r.merchant_id)))];
+    const owned: Row[] =
+      merchantIds.length === 0
+        ? []
+        : await this.knex('campaigns').whereIn('merchant_id', merchantIds).orderBy('id').select('id', 'merchant_id');
     return rows.map((r) => ({
       id: Number(r.id),
       accountSid: String(r.account_sid),
       name: String(r.name),
       tokenSha256: String(r.token_sha256),
-      campaignIds: links.filter((l) => Number(l.account_id) === Number(r.id)).map((l) => Number(l.campaign_id)),
+      campaignIds:
+        r.merchant_id == null
+          ? links.filter((l) => Number(l.account_id) === Number(r.id)).map((l) => Number(l.campaign_id))
+          : owned.filter((c) => Number(c.merchant_id) === Number(r.merchant_id)).map((c) => Number(c.id)),
+      merchantId: r.merchant_id == null ? null : Number(r.merchant_id),
       createdAt: Number(r.created_at),
       revokedAt: r.revoked_at === null || r.revoked_at === undefined ? null : Number(r.revoked_at),
     }));

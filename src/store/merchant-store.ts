@@ -55,6 +55,11 @@ export class MerchantStore {
     return rows.map((row) => merchantFromRow(row, byMerchant.get(Number(row.id)) ?? []));
   }
 
+  /** Whether a merchant exists (read on the pool). */
+  async exists(id: number): Promise<boolean> {
+    return (await this.knex('merchants').where({ id }).first('id')) !== undefined;
+  }
+
   /** One merchant with its campaigns, or null, read inside a unit of work. */
   async getIn(sql: Sql, id: number): Promise<Merchant | null> {
     const [row] = await sql.select<Row>(this.knex('merchants').where({ id }).first());

@@ -30,6 +30,7 @@ describe.each(testEngines())("impact.com's REST API on %s", (engine) => {
         accountSid: created.body.accountSid,
         name: 'Returns bot',
         campaignIds: [campaign.id],
+        merchantId: null,
         createdAt: expect.any(String),
         revokedAt: null,
       });
