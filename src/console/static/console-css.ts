@@ -121,6 +121,11 @@ ul.api-props li { margin: .1rem 0; overflow-wrap: anywhere; }
 .api-schema h3 { margin: 0 0 .25rem; }
 .api-curl summary { cursor: pointer; color: var(--accent); margin-top: .75rem; }
 .api-curl pre { background: var(--wash); border: 1px solid var(--line); border-radius: var(--radius); padding: .6rem .75rem; overflow-x: auto; font-size: .85rem; margin: .4rem 0 0; }
+/* Long URLs and payloads: a box that wraps anywhere rather than pushing the page sideways. */
+.code-box { display: block; background: var(--wash); border: 1px solid var(--line); border-radius: var(--radius); padding: .4rem .6rem; white-space: pre-wrap; overflow-wrap: anywhere; word-break: normal; max-height: 12rem; overflow-y: auto; margin: 0; }
+.tokens summary { cursor: pointer; color: var(--accent); }
+dl.token-list { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: .5rem 0; }
+dl.token-list dd { margin: 0; }
 @media (max-width: 40rem) {
   main { padding: .75rem; }
   h1 { font-size: 1.35rem; }

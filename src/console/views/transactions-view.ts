@@ -137,7 +137,7 @@ function itemsTable(items: ActionItem[]): SafeHtml {
 /** "Acme Deals (id 7) · postback URL set", or the bare id when the affiliate cannot be read. */
 function affiliateFact(id: number, affiliate: Pick<Affiliate, 'id' | 'name' | 'postbackUrl'> | null): SafeHtml {
   if (!affiliate) return html`${id}`;
-  return html`${affiliate.name} <span class="muted">(id ${id}) · ${affiliate.postbackUrl ? 'postback URL set' : 'no postback URL'}</span>`;
+  return html`<a href="/admin/affiliates/${affiliate.id}">${affiliate.name}</a> <span class="muted">(id ${id}) · ${affiliate.postbackUrl ? 'postback URL set' : 'no postback URL'}</span>`;
 }
 
 /** One transaction: its values, full modification history, and postback deliveries. */
