@@ -61,7 +61,7 @@ export function affiliateListView(input: {
 </section>
 <section class="card">${table}${pages.length ? html`<p class="pager actions">${pages}</p>` : ''}</section>
 <section class="card" aria-labelledby="new-h"><h2 id="new-h">New affiliate</h2>
-<form class="stack" method="post" action="/admin/affiliates">${csrfField(input.session)}
+<form class="stack wide" method="post" action="/admin/affiliates">${csrfField(input.session)}
 <div class="field"><label for="name">Name</label><input type="text" id="name" name="name" value="${draft.name}" required maxlength="255"></div>
 <div class="field"><label for="id">AFID <span class="muted">(optional)</span></label><input type="text" id="id" name="id" value="${draft.id ?? ''}" inputmode="numeric" pattern="[0-9]*" maxlength="10" aria-describedby="id-hint">
 <span class="hint" id="id-hint">Keep the AFID an affiliate had in LinkTrust; leave empty for the next free one.</span></div>
@@ -103,7 +103,7 @@ export function affiliateView(input: {
 <dt>Postback URL</dt><dd>${a.postbackUrl ? html`<code class="code-box">${a.postbackUrl}</code>` : html`<span class="muted">None</span>`}</dd>
 <dt>Created</dt><dd>${time(a.createdAt)}</dd><dt>Updated</dt><dd>${time(a.updatedAt)}</dd></dl></section>
 <section class="card" aria-labelledby="edit-h"><h2 id="edit-h">Edit</h2>
-<form class="stack" method="post" action="/admin/affiliates/${a.id}">${csrfField(session)}
+<form class="stack wide" method="post" action="/admin/affiliates/${a.id}">${csrfField(session)}
 <div class="field"><label for="name">Name</label><input type="text" id="name" name="name" value="${draft.name}" required maxlength="255"></div>
 ${postbackUrlField(draft.postbackUrl, 'postback-hint')}
 ${tokenList(input.tokens)}

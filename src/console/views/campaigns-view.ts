@@ -70,6 +70,17 @@ function warnings(campaign: Campaign, whitelistCount: number): SafeHtml {
     : html``;
 }
 
+/**
+ * A URL that may wrap only where a reader expects it to: after the `?` and before each `&`, never inside
+ * a parameter's name or value (as a plain wrap of a long word would).
+ */
+function breakableUrl(url: string): SafeHtml {
+  const [path, query] = url.split(/\?(.*)/s, 2);
+  if (query === undefined) return html`${url}`;
+  const parameters = query.split('&').map((part, index) => (index === 0 ? html`${part}` : html`<wbr>&amp;${part}`));
+  return html`${path}?<wbr>${parameters}`;
+}
+
 /** One campaign: its settings, password, posting URLs and white-list. */
 export function campaignView(input: {
   campaign: Campaign;
@@ -81,8 +92,8 @@ export function campaignView(input: {
   const { campaign: c, session, urls } = input;
   const urlBlocks = urls.map(
     (u, i) => html`<div class="posting-url">
-  <label for="posting-url-${i}"><strong>${u.label}</strong>${u.usable ? '' : html` <span class="muted">(not usable yet)</span>`}</label>
-  <div class="row"><textarea id="posting-url-${i}" rows="3" readonly spellcheck="false"${u.reason ? html` aria-describedby="posting-url-${i}-why"` : ''}>${u.url}</textarea>
+  <span class="label" id="posting-url-${i}-label"><strong>${u.label}</strong>${u.usable ? '' : html` <span class="muted">(not usable yet)</span>`}</span>
+  <div class="row"><code class="code-box url" id="posting-url-${i}" aria-labelledby="posting-url-${i}-label"${u.reason ? html` aria-describedby="posting-url-${i}-why"` : ''}>${breakableUrl(u.url)}</code>
   <button type="button" class="secondary" data-copy="posting-url-${i}" hidden>Copy</button></div>
   ${u.reason ? html`<span class="hint" id="posting-url-${i}-why">${u.reason}</span>` : ''}
 </div>`,
