@@ -71,14 +71,20 @@ function warnings(campaign: Campaign, whitelistCount: number): SafeHtml {
 }
 
 /**
- * A URL that may wrap only where a reader expects it to: after the `?` and before each `&`, never inside
- * a parameter's name or value (as a plain wrap of a long word would).
+ * A URL that may wrap only where a reader expects it to: before a path's slash, after the `?` and before
+ * each `&`, never inside a name or a value (as a plain wrap of a long word would).
  */
-function breakableUrl(url: string): SafeHtml {
-  const [path, query] = url.split(/\?(.*)/s, 2);
-  if (query === undefined) return html`${url}`;
+export function breakableUrl(url: string): SafeHtml {
+  const [address, query] = url.split(/\?(.*)/s, 2);
+  // The origin stays whole; the path may wrap before each of its slashes.
+  const origin = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(address)?.[0] ?? '';
+  const segments = address
+    .slice(origin.length)
+    .split('/')
+    .map((segment, index) => (index === 0 ? html`${segment}` : html`<wbr>/${segment}`));
+  if (query === undefined) return html`${origin}${segments}`;
   const parameters = query.split('&').map((part, index) => (index === 0 ? html`${part}` : html`<wbr>&amp;${part}`));
-  return html`${path}?<wbr>${parameters}`;
+  return html`${origin}${segments}?<wbr>${parameters}`;
 }
 
 /** One campaign: its settings, password, posting URLs and white-list. */
