@@ -399,7 +399,7 @@ describe.each(testEngines())('web console in chromium (%s)', (engine) => {
     await page.getByRole('button', { name: 'Create campaign' }).click();
     expect(await notice()).toContain('Campaign created.');
     const id = Number(/\/admin\/campaigns\/([0-9]+)/.exec(page.url())?.[1]);
-    await page.getByLabel('Name', { exact: true }).fill('Browser Campaign, renamed');
+    await page.getByLabel('New name').fill('Browser Campaign, renamed');
     await page.getByRole('button', { name: 'Rename' }).click();
     expect(await notice()).toBe('Campaign renamed.');
     // The confirmation is shown once: it leaves the address, so a reload does not show it again.

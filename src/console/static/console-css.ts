@@ -44,6 +44,7 @@ h3 { font-size: 1.05rem; margin: 1rem 0 .5rem; }
 .problem ul { margin: .25rem 0 0; padding-left: 1.25rem; }
 form.stack { display: grid; gap: .75rem; max-width: 32rem; }
 form.stack.wide { max-width: 48rem; }
+form.inline.rename { margin-top: 1rem; padding-top: .75rem; border-top: 1px solid var(--line); }
 form.inline { display: flex; flex-wrap: wrap; align-items: flex-end; gap: .75rem; }
 .field { display: flex; flex-direction: column; gap: .25rem; }
 .field label, .field .label { font-weight: 600; }

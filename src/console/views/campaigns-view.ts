@@ -111,8 +111,8 @@ export function campaignView(input: {
 <section class="card" aria-labelledby="facts-h"><h2 id="facts-h">Campaign</h2>
 <dl class="facts"><dt>CID</dt><dd>${c.id}</dd><dt>Name</dt><dd>${c.name}</dd><dt>Password</dt><dd>${c.passwordHash ? 'Set (never shown)' : 'Not set'}</dd>
 <dt>Created</dt><dd>${time(c.createdAt)}</dd><dt>Updated</dt><dd>${time(c.updatedAt)}</dd></dl>
-<form class="inline" method="post" action="/admin/campaigns/${c.id}/name">${csrfField(session)}
-<div class="field"><label for="campaign-name">Name</label><input type="text" id="campaign-name" name="name" value="${c.name}" required maxlength="255"></div>
+<form class="inline rename" method="post" action="/admin/campaigns/${c.id}/name">${csrfField(session)}
+<div class="field"><label for="campaign-name">New name</label><input type="text" id="campaign-name" name="name" value="${c.name}" required maxlength="255"></div>
 <button type="submit" class="secondary">Rename</button>
 </form></section>
 <div class="grid-2">
