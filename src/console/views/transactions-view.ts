@@ -87,7 +87,7 @@ function historyTable(history: Modification[], deliveries: PostbackDelivery[] = 
       m.before.approved !== m.after.approved;
     return html`<tr${changed ? html` class="changed"` : ''}>
 <td data-label="When">${time(m.createdAt)}</td>
-<td data-label="Who / source">${who(m)}<br><span class="small muted">by ${IDENTIFIERS[m.identifier] ?? m.identifier}</span>${m.requestId ? html`<br><span class="small muted">request <code class="wrap">${m.requestId}</code></span>` : ''}</td>
+<td data-label="Who / source">${who(m)}<br><span class="small muted">by ${IDENTIFIERS[m.identifier] ?? m.identifier}</span>${m.requestId ? html`<br><span class="small muted">request <code class="id">${m.requestId}</code></span>` : ''}</td>
 <td data-label="Client IP"><code>${m.clientIp ?? '—'}</code></td>
 <td data-label="Affiliate payout" class="num">${change(formatMoney(m.before.affiliatePayout), formatMoney(m.after.affiliatePayout))}</td>
 <td data-label="Merchant revenue" class="num">${change(formatMoney(m.before.merchantRevenue), formatMoney(m.after.merchantRevenue))}</td>
