@@ -95,19 +95,6 @@ export class AffiliateStore {
     return row ? affiliateFromRow(row) : null;
   }
 
-  /** Applies changes; returns the updated affiliate or null when absent. */
-  async update(
-    id: number,
-    changes: { name?: string; postbackUrl?: string | null },
-    now: number,
-  ): Promise<Affiliate | null> {
-    const columns: Record<string, unknown> = { updated_at: now };
-    if (changes.name !== undefined) columns.name = changes.name;
-    if (changes.postbackUrl !== undefined) columns.postback_url = changes.postbackUrl;
-    const count = await this.knex('affiliates').where({ id }).update(columns);
-    return count === 0 ? null : this.get(id);
-  }
-
   /** Applies changes inside a unit of work; the updated affiliate, or null when absent. */
   async updateIn(
     sql: Sql,
