@@ -82,6 +82,9 @@ describe.each(testEngines())('managing affiliates and campaigns in the console o
       name: { before: 'Old Name', after: 'New Name' },
       postbackUrl: { before: null, after: 'https://pb.example.test/c?click=[=ClickID=]' },
     });
+    const audit = (await client.get('/admin/audit')).body;
+    expect(audit).toContain(`<a href="/admin/affiliates/${affiliate.id}">affiliate ${affiliate.id}</a>`);
+    expect(audit).toContain('Changed an affiliate<br><code class="small muted">affiliate.update</code>');
   });
 
   it('sends a test postback to the receiver and shows its answer, audited', async () => {
