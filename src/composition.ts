@@ -36,6 +36,7 @@ import { PostbackStore } from './store/postback-store';
 import { IdempotencyStore } from './store/idempotency-store';
 import { IdempotencyService } from './modification/idempotency-service';
 import { createGuardedDispatcher } from './postbacks/network-guard';
+import { sendTestPostback } from './postbacks/test-postback';
 import { TransactionalPostbackOutbox } from './postbacks/postback-outbox';
 import { PostbackWorker } from './postbacks/postback-worker';
 import { PostbackService } from './postbacks/postback-service';
@@ -182,6 +183,11 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     ...stores,
     bcryptCost: config.bcryptCost,
     validatePostbackUrl: validatePostbackUrlTemplate,
+    sendTestPostback: (template, affiliateId) =>
+      sendTestPostback(template, affiliateId, {
+        dispatcher: postbackDispatcher,
+        timeoutMs: config.postbacks.timeoutMs,
+      }),
     now: options.now,
   });
   const eventTypes = new EventTypeService({

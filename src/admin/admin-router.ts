@@ -18,6 +18,7 @@ import type { AdminAuthBrake } from '../auth/admin-auth-brake';
 import {
   affiliateJson,
   affiliateSchema,
+  testPostbackSchema,
   campaignJson,
   modificationSchema,
   campaignSchema,
@@ -122,6 +123,15 @@ const openApiDocumentSchema = z
   .meta({ id: 'OpenApiDocument' });
 
 const idPath = z.object({ id: idParameter() });
+const affiliateListQuery = z.object({
+  search: singleText('search', 'part of the name, or the id').optional(),
+  offset: z
+    .string()
+    .regex(/^[0-9]{1,9}$/, 'offset must be a whole number')
+    .transform(Number)
+    .optional()
+    .meta({ description: 'affiliates to skip (paging, 200 a page)' }),
+});
 const campaignListQuery = z.object({
   search: singleText('search', 'part of the name, or the id').optional(),
 });
@@ -195,6 +205,39 @@ export function adminRouter(deps: {
     },
     async ({ params }, _req, res) => {
       res.json(affiliateJson(await admin.getAffiliate(params.id)));
+    },
+  );
+  apiRoute(
+    router,
+    {
+      method: 'get',
+      path: '/affiliates',
+      tag: affiliates,
+      summary: 'List affiliates',
+      query: affiliateListQuery,
+      responses: { 200: { description: 'the affiliates by id (at most 200)', schema: z.array(affiliateSchema) } },
+    },
+    async ({ query }, _req, res) => {
+      const search = query.search === undefined || query.search === '' ? null : query.search;
+      res.json((await admin.listAffiliates(search, { limit: 200, offset: query.offset })).map(affiliateJson));
+    },
+  );
+  apiRoute(
+    router,
+    {
+      method: 'post',
+      path: '/affiliates/:id/test-postback',
+      tag: affiliates,
+      summary: "Send a test postback to the affiliate's URL",
+      description:
+        'One request with sample values, through the same delivery and private-network guard as the outbox; ' +
+        "answers the receiver's status and first bytes, or why there was no answer. Nothing is recorded.",
+      params: idPath,
+      responses: { 200: { description: 'what the receiver answered', schema: testPostbackSchema } },
+      errors: { 404: 'no such affiliate', 409: 'the affiliate has no postback URL' },
+    },
+    async ({ params }, _req, res) => {
+      res.json(await admin.testPostback(params.id));
     },
   );
   apiRoute(

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { hashPassword, MAX_PASSWORD_BYTES } from '../auth/password-verifier';
 import { normaliseWhitelistAddress } from '../auth/ip-address';
 import type { Money } from '../core/money';
+import type { TestPostbackResult } from '../postbacks/test-postback';
 import type { Affiliate, AffiliateStore } from '../store/affiliate-store';
 import type { AfterChange } from '../store/after-change';
 import type { Campaign, CampaignStore } from '../store/campaign-store';
@@ -73,6 +74,8 @@ export interface AdminServiceDeps {
   statistics: StatisticsStore;
   bcryptCost: number;
   validatePostbackUrl: PostbackUrlValidator;
+  /** Sends one test postback of a URL template (the postback module's guarded delivery). */
+  sendTestPostback?: (template: string, affiliateId: number) => Promise<TestPostbackResult>;
   /** impact.com's event types, which a transaction may name. */
   eventTypes: { getIn(sql: Sql, id: number): Promise<EventType | null> };
   now?: () => number;
@@ -100,11 +103,21 @@ export class AdminService {
     this.now = deps.now ?? Date.now;
   }
 
-  async createAffiliate(input: { id?: number; name: string; postbackUrl?: string | null }): Promise<Affiliate> {
+  /** Creates an affiliate; `afterChange` (the console's audit row) commits with it or not at all. */
+  async createAffiliate(
+    input: { id?: number; name: string; postbackUrl?: string | null },
+    afterChange?: AfterChange<Affiliate>,
+  ): Promise<Affiliate> {
     this.checkPostbackUrl(input.postbackUrl);
     if (input.id && (await this.deps.affiliates.get(input.id))) throw conflict(`affiliate ${input.id} already exists`);
     return orConflict(
-      retryingLockConflicts(() => this.deps.affiliates.create(input, this.now())),
+      retryingLockConflicts(() =>
+        this.deps.units.run(async (sql) => {
+          const created = await this.deps.affiliates.createIn(sql, input, this.now());
+          await afterChange?.(sql, created);
+          return created;
+        }),
+      ),
       `affiliate ${input.id} already exists`,
     );
   }
@@ -113,27 +126,58 @@ export class AdminService {
     return (await this.deps.affiliates.get(id)) ?? Promise.reject(notFound(`affiliate ${id}`));
   }
 
-  async updateAffiliate(id: number, changes: { name?: string; postbackUrl?: string | null }): Promise<Affiliate> {
+  /**
+   * Sends one test postback to the affiliate's URL (sample values) and answers what came back; an
+   * affiliate without a postback URL is a 409.
+   */
+  async testPostback(id: number): Promise<TestPostbackResult> {
+    const affiliate = await this.getAffiliate(id);
+    if (!affiliate.postbackUrl) throw conflict(`affiliate ${id} has no postback URL`);
+    if (!this.deps.sendTestPostback) throw new Error('test postbacks are not wired in');
+    return this.deps.sendTestPostback(affiliate.postbackUrl, affiliate.id);
+  }
+
+  /** Affiliates by id, a page at a time, optionally matching a name or an exact AFID. */
+  async listAffiliates(search: string | null, page: { limit: number; offset?: number }): Promise<Affiliate[]> {
+    return this.deps.affiliates.list(search, page);
+  }
+
+  /** Changes an affiliate's name or postback URL; `afterChange` commits with the change or not at all. */
+  async updateAffiliate(
+    id: number,
+    changes: { name?: string; postbackUrl?: string | null },
+    afterChange?: AfterChange<Affiliate>,
+  ): Promise<Affiliate> {
     this.checkPostbackUrl(changes.postbackUrl);
-    return (
-      (await retryingLockConflicts(() => this.deps.affiliates.update(id, changes, this.now()))) ??
-      Promise.reject(notFound(`affiliate ${id}`))
+    return retryingLockConflicts(() =>
+      this.deps.units.run(async (sql) => {
+        const updated = await this.deps.affiliates.updateIn(sql, id, changes, this.now());
+        if (!updated) throw notFound(`affiliate ${id}`);
+        await afterChange?.(sql, updated);
+        return updated;
+      }),
     );
   }
 
-  async createCampaign(input: CampaignInput & { id?: number; name: string }): Promise<Campaign> {
+  /** Creates a campaign; `afterChange` (the console's audit row) commits with it or not at all. */
+  async createCampaign(
+    input: CampaignInput & { id?: number; name: string },
+    afterChange?: AfterChange<Campaign>,
+  ): Promise<Campaign> {
     if (input.id && (await this.deps.campaigns.get(input.id))) throw conflict(`campaign ${input.id} already exists`);
     const passwordHash = await this.passwordHash(input.password);
     const { password: _ignored, ...settings } = input;
     return orConflict(
       retryingLockConflicts(() =>
-        this.deps.units.run((sql) =>
-          this.deps.campaigns.create(
+        this.deps.units.run(async (sql) => {
+          const created = await this.deps.campaigns.create(
             sql,
             { ...settings, ...(passwordHash !== undefined ? { passwordHash } : {}) },
             this.now(),
-          ),
-        ),
+          );
+          await afterChange?.(sql, created);
+          return created;
+        }),
       ),
       `campaign ${input.id} already exists`,
     );

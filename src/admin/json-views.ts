@@ -32,6 +32,21 @@ export function affiliateJson(a: Affiliate): z.output<typeof affiliateSchema> {
   };
 }
 
+/** What a test postback came to (the receiver's answer, or why there was none). */
+export const testPostbackSchema = z
+  .object({
+    ok: z.boolean().meta({ description: 'true only for a 2xx answer within the postback timeout' }),
+    url: z.string().meta({ description: 'the URL as sent, tokens filled in with sample values' }),
+    status: z.number().int().optional().meta({ description: "the receiver's HTTP status" }),
+    body: z.string().optional().meta({ description: "the first bytes of the receiver's body" }),
+    ms: z.number().int(),
+    error: z
+      .string()
+      .optional()
+      .meta({ description: 'why it failed: HTTP status, timeout, connection refused, private address refused' }),
+  })
+  .meta({ id: 'TestPostbackResult' });
+
 /** A campaign as the admin API answers it: never the password or its hash. */
 export const campaignSchema = z
   .object({

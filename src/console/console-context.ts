@@ -122,6 +122,11 @@ export function field(body: unknown, name: string): string {
 export const NOTICES: Record<string, string> = {
   'signed-out': 'You are signed out.',
   settings: 'Campaign settings saved.',
+  'campaign-created':
+    'Campaign created. Set its password and turn on external modifications when the merchant is ready.',
+  'campaign-renamed': 'Campaign renamed.',
+  'affiliate-created': 'Affiliate created.',
+  'affiliate-saved': 'Affiliate saved.',
   password: 'Password set. It is not shown again: give it to the merchant now, through a secure channel.',
   'whitelist-added': 'White-list entry added.',
   'whitelist-removed': 'White-list entry removed.',

@@ -10,6 +10,7 @@ import { apiAccountsRoutes } from './routes/api-accounts-routes';
 import { auditRoutes } from './routes/audit-routes';
 import { refusalRoutes } from './routes/refusal-routes';
 import { batchRoutes } from './routes/batch-routes';
+import { affiliateRoutes } from './routes/affiliate-routes';
 import { campaignRoutes } from './routes/campaign-routes';
 import { eventTypeRoutes } from './routes/event-type-routes';
 import { processingRoutes } from './routes/processing-routes';
@@ -141,6 +142,7 @@ export function consoleRouter(context: ConsoleContext): Router {
     }),
   );
   campaignRoutes(router, context);
+  affiliateRoutes(router, context);
   intakeRoutes(router, context);
   eventTypeRoutes(router, context);
   whitelistRoutes(router, context);

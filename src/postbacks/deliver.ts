@@ -18,6 +18,8 @@ export interface DeliveryAttemptResult {
   error: string | null;
   durationMs: number;
   url: string;
+  /** The body's first bytes (as text) when the caller asked for them with `keepBodyBytes`. */
+  bodyStart?: string;
 }
 
 /**
@@ -31,6 +33,8 @@ export async function deliverPostback(params: {
   timeoutMs: number;
   dispatcher: Dispatcher;
   userAgent?: string;
+  /** Keep this many of the body's first bytes in `bodyStart` (the console's test postback shows them). */
+  keepBodyBytes?: number;
 }): Promise<DeliveryAttemptResult> {
   const { url, postbackId, timeoutMs, dispatcher } = params;
   const startedAt = performance.now();
@@ -55,8 +59,9 @@ export async function deliverPostback(params: {
       headers: { 'x-postback-id': postbackId, 'user-agent': params.userAgent ?? 'txedit-postback' },
     });
     httpStatus = response.statusCode;
-    await discardBody(response.body);
-    return finish(httpStatus, statusError(httpStatus));
+    const bodyStart = await discardBody(response.body, params.keepBodyBytes ?? 0);
+    const result = finish(httpStatus, statusError(httpStatus));
+    return params.keepBodyBytes === undefined ? result : { ...result, bodyStart };
   } catch (err) {
     if (controller.signal.aborted) return finish(httpStatus, `timeout after ${timeoutMs} ms`);
     return finish(httpStatus, describeError(err));
@@ -78,14 +83,23 @@ function statusError(status: number): string | null {
  * Reads and drops the body, stopping at MAX_POSTBACK_BODY_BYTES so a receiver streaming forever
  * cannot hold the worker. Reading a small body to the end lets undici reuse the connection.
  */
-async function discardBody(body: Dispatcher.ResponseData['body']): Promise<void> {
+async function discardBody(body: Dispatcher.ResponseData['body'], keepBytes: number): Promise<string> {
   let received = 0;
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
   for await (const chunk of body) {
-    received += (chunk as Buffer).length;
+    const buffer = chunk as Buffer;
+    received += buffer.length;
+    if (keptBytes < keepBytes) {
+      const part = buffer.subarray(0, keepBytes - keptBytes);
+      kept.push(part);
+      keptBytes += part.length;
+    }
     if (received >= MAX_POSTBACK_BODY_BYTES) break;
   }
   // Breaking out of the loop destroys the stream already; this covers the early-exit paths too.
   if (!body.destroyed) body.destroy();
+  return Buffer.concat(kept).toString('utf8');
 }
 
 /**

@@ -38,20 +38,34 @@ export type PostbackUrlTemplateValidation = { ok: true } | { ok: false; reason: 
  * `[=constructor=]` or `[=__proto__=]` find nothing instead of Object.prototype members.
  */
 type TokenValue = (values: PostbackTokenValues) => string | null;
-const TOKEN_VALUES: ReadonlyMap<string, TokenValue> = new Map<string, TokenValue>([
-  ['cid', (v) => String(v.campaignId)],
-  ['afid', (v) => String(v.affiliateId)],
-  ['sid', (v) => v.subId],
-  ['clickid', (v) => v.clickId],
-  ['_transid', (v) => v.transactionId],
-  ['affiliatecommission', (v) => v.affiliatePayout],
-  ['totalsales', (v) => v.merchantRevenue],
-  ['merchantreferenceid', (v) => v.merchantReferenceId],
-  ['affiliatereferenceid', (v) => v.affiliateReferenceId],
-  ['approved', (v) => (v.approved ? 'yes' : 'no')],
-  ['reason', (v) => v.reason],
-  ['postbackid', (v) => v.postbackId],
-]);
+
+/** A token a postback URL template may hold, as LinkTrust spells it, with what it stands for. */
+export interface PostbackToken {
+  token: string;
+  meaning: string;
+}
+
+const TOKENS: ReadonlyArray<PostbackToken & { value: TokenValue }> = [
+  { token: 'CID', meaning: 'campaign id', value: (v) => String(v.campaignId) },
+  { token: 'AFID', meaning: 'affiliate id', value: (v) => String(v.affiliateId) },
+  { token: 'SID', meaning: 'the affiliate’s sub id', value: (v) => v.subId },
+  { token: 'ClickID', meaning: 'click id', value: (v) => v.clickId },
+  { token: '_TransID', meaning: 'transaction id', value: (v) => v.transactionId },
+  { token: 'AffiliateCommission', meaning: 'affiliate payout', value: (v) => v.affiliatePayout },
+  { token: 'TotalSales', meaning: 'merchant revenue', value: (v) => v.merchantRevenue },
+  { token: 'MerchantReferenceID', meaning: 'merchant reference id', value: (v) => v.merchantReferenceId },
+  { token: 'AffiliateReferenceID', meaning: 'affiliate reference id', value: (v) => v.affiliateReferenceId },
+  { token: 'Approved', meaning: '`yes` or `no`', value: (v) => (v.approved ? 'yes' : 'no') },
+  { token: 'Reason', meaning: 'the reason given with the change', value: (v) => v.reason },
+  { token: 'PostbackID', meaning: 'this delivery’s id (the same on every retry)', value: (v) => v.postbackId },
+];
+
+/** Every token a template may hold, for the console's help next to the postback URL field. */
+export const POSTBACK_TOKENS: readonly PostbackToken[] = TOKENS.map(({ token, meaning }) => ({ token, meaning }));
+
+const TOKEN_VALUES: ReadonlyMap<string, TokenValue> = new Map<string, TokenValue>(
+  TOKENS.map(({ token, value }) => [token.toLowerCase(), value]),
+);
 
 /**
  * Checks a template an affiliate wants to save: an absolute http(s) URL without credentials, with

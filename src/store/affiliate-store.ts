@@ -47,6 +47,39 @@ export class AffiliateStore {
     return created;
   }
 
+  /** Inserts an affiliate inside a unit of work (with the console's audit row, say). */
+  async createIn(
+    sql: Sql,
+    affiliate: { id?: number; name: string; postbackUrl?: string | null },
+    now: number,
+  ): Promise<Affiliate> {
+    const { insertId } = await sql.write(
+      this.knex('affiliates').insert({
+        ...(affiliate.id ? { id: affiliate.id } : {}),
+        name: affiliate.name,
+        postback_url: affiliate.postbackUrl ?? null,
+        created_at: now,
+        updated_at: now,
+      }),
+    );
+    const created = await this.getIn(sql, affiliate.id ?? insertId);
+    if (!created) throw new Error('affiliate vanished after insert');
+    return created;
+  }
+
+  /** Affiliates by id, a page at a time; `search` matches the name (substring) or the exact id. */
+  async list(search: string | null, options: { limit: number; offset?: number }): Promise<Affiliate[]> {
+    const query = this.knex('affiliates')
+      .orderBy('id')
+      .limit(options.limit)
+      .offset(options.offset ?? 0);
+    if (search) {
+      const id = /^\d+$/.test(search) ? Number(search) : -1;
+      query.where((q) => q.where('name', 'like', `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`).orWhere('id', id));
+    }
+    return (await onPool<AffiliateRow>(query)).map(affiliateFromRow);
+  }
+
   /** One affiliate, or null. */
   get(id: number): Promise<Affiliate | null> {
     return this.read(onPool, id);
@@ -62,8 +95,9 @@ export class AffiliateStore {
     return row ? affiliateFromRow(row) : null;
   }
 
-  /** Applies changes; returns the updated affiliate or null when absent. */
-  async update(
+  /** Applies changes inside a unit of work; the updated affiliate, or null when absent. */
+  async updateIn(
+    sql: Sql,
     id: number,
     changes: { name?: string; postbackUrl?: string | null },
     now: number,
@@ -71,7 +105,7 @@ export class AffiliateStore {
     const columns: Record<string, unknown> = { updated_at: now };
     if (changes.name !== undefined) columns.name = changes.name;
     if (changes.postbackUrl !== undefined) columns.postback_url = changes.postbackUrl;
-    const count = await this.knex('affiliates').where({ id }).update(columns);
-    return count === 0 ? null : this.get(id);
+    const { affectedRows } = await sql.write(this.knex('affiliates').where({ id }).update(columns));
+    return affectedRows === 0 ? null : this.getIn(sql, id);
   }
 }

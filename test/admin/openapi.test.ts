@@ -117,6 +117,17 @@ describe.each(testEngines())('the admin API document on %s', (engine) => {
     await expectStatus(404, call('GET', '/affiliates/987654321'));
     await expectStatus(200, call('PATCH', `/affiliates/${affiliate.id}`, { name: 'Renamed' }));
     await expectStatus(400, call('PATCH', '/affiliates/abc', { name: 'x' }));
+    await expectStatus(200, call('GET', '/affiliates?search=Renamed'));
+    await expectStatus(400, call('GET', '/affiliates?search=a&search=b'));
+    await expectStatus(409, call('POST', `/affiliates/${affiliate.id}/test-postback`));
+    await expectStatus(404, call('POST', '/affiliates/987654321/test-postback'));
+    // This server keeps the private-network guard on: loopback is refused before any connection.
+    await expectStatus(200, call('PATCH', `/affiliates/${affiliate.id}`, { postbackUrl: 'http://127.0.0.1:9/pb' }));
+    const refused = await call('POST', `/affiliates/${affiliate.id}/test-postback`);
+    expect(refused.body).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('private network address refused'),
+    });
 
     // Campaigns
     const campaign = (await call('POST', '/campaigns', { name: 'Doc Campaign', password: 'doc-password' })).body;

@@ -173,14 +173,14 @@ describe.each(testEngines())('web console over HTTP on %s', (engine) => {
     expect(row).not.toContain('state-completed');
   });
 
-  it("names a transaction's affiliate and says whether it has a postback URL", async () => {
+  it("names a transaction's affiliate, linked to its page, and says whether it has a postback URL", async () => {
     const client = await consoleClient(server.baseUrl);
     const affiliate = await buildAffiliate(server.services, { name: 'Acme <Deals>' });
     const campaign = await buildCampaign(server.services);
     const transaction = await buildTransaction(server.services, campaign, affiliate);
     const page = await client.get(`/admin/transactions/${transaction.id}`);
     expect(page.body).toContain(
-      `<dt>Affiliate</dt><dd>Acme &lt;Deals&gt; <span class="muted">(id ${affiliate.id}) · no postback URL</span></dd>`,
+      `<dt>Affiliate</dt><dd><a href="/admin/affiliates/${affiliate.id}">Acme &lt;Deals&gt;</a> <span class="muted">(id ${affiliate.id}) · no postback URL</span></dd>`,
     );
   });
 

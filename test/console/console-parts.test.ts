@@ -2,6 +2,7 @@ import { parseAdminUsers } from '../../src/console/admin-users';
 import { escapeHtml, html, pathWithQuery } from '../../src/console/html';
 import { boundaryOf, parseMultipart } from '../../src/console/multipart';
 import { PLACEHOLDER_BASE, postingBase, postingUrls } from '../../src/console/posting-urls';
+import { breakableUrl } from '../../src/console/views/campaigns-view';
 import { loadConfig } from '../../src/config';
 
 describe('html', () => {
@@ -62,6 +63,14 @@ describe('multipart', () => {
 });
 
 describe('posting URLs', () => {
+  it('may wrap only before a path’s slash, after the ? and before each &, never inside a name or value', () => {
+    const markup = breakableUrl('https://track.example.com/transaction.edit?Password=value&A=no&x=<b>').toString();
+    expect(markup).toBe(
+      'https://track.example.com<wbr>/transaction.edit?<wbr>Password=value<wbr>&amp;A=no<wbr>&amp;x=&lt;b&gt;',
+    );
+    expect(breakableUrl('http://x').toString()).toBe('http://x');
+  });
+
   it('reproduces LinkTrust’s three sample URLs with this server and the campaign’s CID', () => {
     const urls = postingUrls('https://track.example.com', { id: 4512, uniqueMerchantReference: true });
     expect(urls.map((u) => u.url)).toEqual([

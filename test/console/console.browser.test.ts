@@ -1,18 +1,25 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createTestDatabase, TestDatabase } from '../support/databases';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
 import { buildAffiliate, buildCampaign, buildScene, buildTransaction, rollUpToNow } from '../support/factories';
 import { editByGet } from '../support/linktrust-xml';
 import { startTestServer, TestServer } from '../support/test-server';
-import { launchBrowser, newContext, screenshot, screenshotOf, signIn } from './browser';
+import {
+  launchBrowser,
+  newContext,
+  screenshot as saveScreenshot,
+  screenshotOf as saveScreenshotOf,
+  signIn,
+} from './browser';
 
-// The console in a real browser against a real server. SQLite only: the console calls the same services
-// the admin API does, and those run on both engines in their own tests (and in the CLI tests here).
+// The console in a real browser against a real server, on each engine (MariaDB when TEST_MYSQL_URL is set).
 jest.setTimeout(120_000);
 
-describe('web console in chromium (sqlite)', () => {
+describe.each(testEngines())('web console in chromium (%s)', (engine) => {
   let database: TestDatabase;
   let server: TestServer;
   let browser: Browser;
@@ -20,7 +27,7 @@ describe('web console in chromium (sqlite)', () => {
   let page: Page;
 
   beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
+    database = await createTestDatabase(engine);
     server = await startTestServer(database.db);
     browser = await launchBrowser();
   });
@@ -37,6 +44,11 @@ describe('web console in chromium (sqlite)', () => {
   afterEach(async () => {
     await context?.close();
   });
+
+  // SQLite's screenshots keep their names; the other engine's are prefixed, so neither overwrites the other.
+  const shotName = (name: string) => (engine === 'sqlite' ? name : `${engine}-${name}`);
+  const screenshot = (target: Page, name: string) => saveScreenshot(target, shotName(name));
+  const screenshotOf = (target: Locator, name: string) => saveScreenshotOf(target, shotName(name));
 
   const heading = () => page.locator('h1').innerText();
   const problem = () => page.locator('#problems').innerText();
@@ -96,7 +108,7 @@ describe('web console in chromium (sqlite)', () => {
       });
     await signIn(page, undefined, `/admin/campaigns/${campaign.id}`);
     expect(await heading()).toBe(`Campaign ${campaign.id}: ${campaign.name}`);
-    expect(await page.locator('#posting-url-2').inputValue()).toBe(
+    expect(await page.locator('#posting-url-2').textContent()).toBe(
       `${server.baseUrl}/transaction.edit?Password=value&Merchantreferenceid=value&CID=${campaign.id}&A=no&AP=0.00&MP=0.00&executeaffiliatepixel=Yes`,
     );
     await screenshot(page, '03-campaign');
@@ -327,6 +339,125 @@ describe('web console in chromium (sqlite)', () => {
     await screenshotOf(phonePage.locator('header.top'), '03-campaign-phone-header');
     await screenshotOf(phonePage.locator('section[aria-labelledby="urls-h"]'), '03-campaign-phone-urls');
     await phone.close();
+  });
+
+  it('creates an affiliate, edits its postback URL, and sends a test postback that shows the receiver’s answer', async () => {
+    // Loopback is allowed on a second server over the same database, as the postback tests allow it.
+    const open = await startTestServer(database.db, { POSTBACK_ALLOW_PRIVATE_NETWORKS: 'true' });
+    const seen: string[] = [];
+    const receiver = http.createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.end('OK received');
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const receiverBase = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    const openContext = await newContext(browser, open.baseUrl);
+    try {
+      const tab = await openContext.newPage();
+      await signIn(tab, undefined, '/admin/affiliates');
+      await tab.getByLabel('Name', { exact: true }).fill('Browser Affiliate');
+      await tab.getByRole('button', { name: 'Create affiliate' }).click();
+      expect(await tab.locator('.notice').innerText()).toBe('Affiliate created.');
+      const id = Number(/\/admin\/affiliates\/([0-9]+)/.exec(tab.url())?.[1]);
+      expect(await tab.getByRole('button', { name: 'Send a test postback' }).isDisabled()).toBe(true);
+
+      await tab.getByLabel('Postback URL').fill(`${receiverBase}/pb?click=[=ClickID=]&afid=[=AFID=]`);
+      await tab.getByText('Tokens the postback URL accepts').click();
+      expect(await tab.locator('dl.token-list').innerText()).toContain('[=TotalSales=]');
+      await tab.getByRole('button', { name: 'Save affiliate' }).click();
+      expect(await tab.locator('.notice').innerText()).toBe('Affiliate saved.');
+      await tab.getByRole('button', { name: 'Send a test postback' }).click();
+      const result = tab.locator('#test-result');
+      expect(await result.innerText()).toContain('The receiver answered with success.');
+      expect(await result.innerText()).toContain('OK received');
+      expect(seen).toEqual([`/pb?click=test-click&afid=${id}`]);
+      await screenshot(tab, '09-affiliate');
+      expect((await open.services.admin.getAffiliate(id)).postbackUrl).toBe(
+        `${receiverBase}/pb?click=[=ClickID=]&afid=[=AFID=]`,
+      );
+      const actions = (await open.services.consoleAudit.recent({ limit: 3 })).map((entry) => entry.action);
+      expect(actions).toEqual(['affiliate.test_postback', 'affiliate.update', 'affiliate.create']);
+    } finally {
+      await openContext.close();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+      await open.close();
+    }
+  });
+
+  it('shows the private-network guard’s refusal of a test postback to a loopback address', async () => {
+    const affiliate = await buildAffiliate(server.services, { postbackUrl: 'http://127.0.0.1:9/pb' });
+    await signIn(page, undefined, `/admin/affiliates/${affiliate.id}`);
+    await page.getByRole('button', { name: 'Send a test postback' }).click();
+    const result = await page.locator('#test-result').innerText();
+    expect(result).toContain('The test postback failed.');
+    expect(result).toContain('private network address refused: 127.0.0.1 (loopback)');
+  });
+
+  it('creates a campaign and renames it', async () => {
+    await signIn(page, undefined, '/admin/campaigns');
+    await page.getByLabel('Name', { exact: true }).fill('Browser Campaign');
+    await page.getByRole('button', { name: 'Create campaign' }).click();
+    expect(await notice()).toContain('Campaign created.');
+    const id = Number(/\/admin\/campaigns\/([0-9]+)/.exec(page.url())?.[1]);
+    await page.getByLabel('New name').fill('Browser Campaign, renamed');
+    await page.getByRole('button', { name: 'Rename' }).click();
+    expect(await notice()).toBe('Campaign renamed.');
+    // The confirmation is shown once: it leaves the address, so a reload does not show it again.
+    expect(new URL(page.url()).search).toBe('');
+    await page.reload();
+    expect(await page.locator('.notice').count()).toBe(0);
+    expect(await heading()).toBe(`Campaign ${id}: Browser Campaign, renamed`);
+    expect((await server.services.admin.getCampaign(id)).name).toBe('Browser Campaign, renamed');
+  });
+
+  it('opens every console page at laptop and phone width without sideways scrolling', async () => {
+    const { campaign, transaction } = await buildScene(server.services);
+    const affiliate = await buildAffiliate(server.services, {
+      name: 'A long affiliate name for wrapping',
+      postbackUrl:
+        'https://postbacks.example.test/a/very/long/path/segment?click=[=ClickID=]&payout=[=AffiliateCommission=]&ref=[=MerchantReferenceID=]',
+    });
+    const batches = await server.services.stores.batches.list({ limit: 1 });
+    const pages: Array<[string, string]> = [
+      ['campaigns', '/admin/campaigns'],
+      ['campaign', `/admin/campaigns/${campaign.id}`],
+      ['campaign-intake', `/admin/campaigns/${campaign.id}/intake`],
+      ['affiliates', '/admin/affiliates'],
+      ['affiliate', `/admin/affiliates/${affiliate.id}`],
+      ['event-types', '/admin/event-types'],
+      ['whitelist', '/admin/whitelist'],
+      ['api-accounts', '/admin/api-accounts'],
+      ['transactions', `/admin/transactions?transactionId=${transaction.id}`],
+      ['transaction', `/admin/transactions/${transaction.id}`],
+      ['batches', '/admin/batches'],
+      ...(batches.length ? ([['batch', `/admin/batches/${batches[0].id}`]] as Array<[string, string]>) : []),
+      ['refusals', '/admin/refusals'],
+      ['processing', '/admin/processing'],
+      ['audit', '/admin/audit'],
+      ['api', '/admin/api'],
+    ];
+    for (const device of ['laptop', 'phone'] as const) {
+      const deviceContext = await newContext(browser, server.baseUrl, device);
+      try {
+        const tab = await deviceContext.newPage();
+        await tab.goto('/admin/sign-in');
+        await screenshot(tab, `page-sign-in-${device}`);
+        await signIn(tab);
+        const wide: string[] = [];
+        for (const [name, url] of pages) {
+          const response = await tab.goto(url);
+          expect([url, response?.status()]).toEqual([url, 200]);
+          const [scrollWidth, clientWidth] = await tab.evaluate<[number, number]>(
+            '[document.documentElement.scrollWidth, document.documentElement.clientWidth]',
+          );
+          if (scrollWidth > clientWidth) wide.push(`${url} (${scrollWidth} > ${clientWidth})`);
+          await screenshot(tab, `page-${name}-${device}`);
+        }
+        expect(wide).toEqual([]);
+      } finally {
+        await deviceContext.close();
+      }
+    }
   });
 
   it('signs out: the session ends on the server and its cookie no longer opens pages', async () => {

@@ -1,3 +1,4 @@
+import { MAX_CAMPAIGN_ID } from '../../core/identifier-limits';
 import type { Request, Response, Router } from 'express';
 import { AdminError } from '../../http/admin-errors';
 import type { Campaign } from '../../store/campaign-store';
@@ -14,7 +15,7 @@ import {
 } from '../console-context';
 import { html } from '../html';
 import { postingBase, postingUrls } from '../posting-urls';
-import { campaignListView, campaignView } from '../views/campaigns-view';
+import { campaignListView, campaignView, type CampaignDraft } from '../views/campaigns-view';
 
 const LIST_LIMIT = 200;
 const FLAGS = ['allowExternalModification', 'whitelistOnly', 'uniqueMerchantReference'] as const;
@@ -52,6 +53,29 @@ async function showCampaign(
   );
 }
 
+async function showList(
+  req: Request,
+  res: Response,
+  context: ConsoleContext,
+  extra: { draft?: CampaignDraft; problems?: string[]; status?: number } = {},
+) {
+  const search = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 255) : '';
+  const campaigns = await context.admin.listCampaigns(search || null, LIST_LIMIT);
+  sendPage(
+    req,
+    res,
+    context,
+    {
+      title: 'Campaigns',
+      section: 'campaigns',
+      notice: noticeFor(req),
+      problems: extra.problems,
+      body: campaignListView(campaigns, search, LIST_LIMIT, { session: sessionOf(res), draft: extra.draft }),
+    },
+    extra.status,
+  );
+}
+
 /** The campaign or null (404 page sent). */
 async function findCampaign(req: Request, res: Response, context: ConsoleContext): Promise<Campaign | null> {
   const id = idFrom(req.params.id);
@@ -73,14 +97,42 @@ export function campaignRoutes(router: Router, context: ConsoleContext): void {
   router.get(
     '/campaigns',
     route(async (req, res) => {
-      const search = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 255) : '';
-      const campaigns = await context.admin.listCampaigns(search || null, LIST_LIMIT);
-      sendPage(req, res, context, {
-        title: 'Campaigns',
-        section: 'campaigns',
-        notice: noticeFor(req),
-        body: campaignListView(campaigns, search, LIST_LIMIT),
-      });
+      await showList(req, res, context);
+    }),
+  );
+
+  router.post(
+    '/campaigns',
+    route(async (req, res) => {
+      const draft = { id: field(req.body, 'id').trim(), name: field(req.body, 'name').trim() };
+      const problems: string[] = [];
+      if (draft.name === '') problems.push('Type the campaign’s name.');
+      if (draft.name.length > 255) problems.push('The name is longer than 255 characters.');
+      const id = draft.id ? idFrom(draft.id) : undefined;
+      if (id === null || (id !== undefined && id > MAX_CAMPAIGN_ID))
+        problems.push('The CID must be a positive whole number.');
+      let created: Campaign | null = null;
+      if (problems.length === 0) {
+        try {
+          created = await context.admin.createCampaign(
+            { id: id ?? undefined, name: draft.name },
+            context.audit.within(
+              actorOf(req, res),
+              'campaign.create',
+              (c: Campaign) => `campaign ${c.id}`,
+              (c: Campaign) => ({ name: c.name }),
+            ),
+          );
+        } catch (error) {
+          if (!(error instanceof AdminError) || error.status >= 500) throw error;
+          problems.push(error.message);
+        }
+      }
+      if (!created) {
+        await showList(req, res, context, { draft, problems, status: 400 });
+        return;
+      }
+      seeOther(res, `/admin/campaigns/${created.id}?done=campaign-created`);
     }),
   );
 
@@ -120,6 +172,37 @@ export function campaignRoutes(router: Router, context: ConsoleContext): void {
         }
       }
       seeOther(res, `/admin/campaigns/${campaign.id}?done=settings`);
+    }),
+  );
+
+  router.post(
+    '/campaigns/:id/name',
+    route(async (req, res) => {
+      const campaign = await findCampaign(req, res, context);
+      if (!campaign) return;
+      const name = field(req.body, 'name').trim();
+      const problems: string[] = [];
+      if (name === '') problems.push('Type the campaign’s new name.');
+      if (name.length > 255) problems.push('The name is longer than 255 characters.');
+      if (problems.length === 0 && name !== campaign.name) {
+        try {
+          await context.admin.updateCampaign(
+            campaign.id,
+            { name },
+            context.audit.within(actorOf(req, res), 'campaign.rename', `campaign ${campaign.id}`, {
+              name: { before: campaign.name, after: name },
+            }),
+          );
+        } catch (error) {
+          if (!(error instanceof AdminError) || error.status >= 500) throw error;
+          problems.push(error.message);
+        }
+      }
+      if (problems.length > 0) {
+        await showCampaign(req, res, context, campaign, { problems, status: 400 });
+        return;
+      }
+      seeOther(res, `/admin/campaigns/${campaign.id}?done=campaign-renamed`);
     }),
   );
 

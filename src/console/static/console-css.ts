@@ -43,6 +43,8 @@ h3 { font-size: 1.05rem; margin: 1rem 0 .5rem; }
 .problem { background: #fdecea; border-color: #e39a92; color: #7a1a10; }
 .problem ul { margin: .25rem 0 0; padding-left: 1.25rem; }
 form.stack { display: grid; gap: .75rem; max-width: 32rem; }
+form.stack.wide { max-width: 48rem; }
+form.inline.rename { margin-top: 1rem; padding-top: .75rem; border-top: 1px solid var(--line); }
 form.inline { display: flex; flex-wrap: wrap; align-items: flex-end; gap: .75rem; }
 .field { display: flex; flex-direction: column; gap: .25rem; }
 .field label, .field .label { font-weight: 600; }
@@ -76,6 +78,8 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; overflow-wrap: anywhere; }
 td code, td .nowrap { overflow-wrap: normal; white-space: nowrap; }
 td code.wrap { white-space: normal; overflow-wrap: anywhere; }
+/* An id reads as one piece: never broken at its hyphens; one longer than the box scrolls inside itself. */
+code.id { white-space: nowrap; display: inline-block; max-width: 100%; overflow-x: auto; vertical-align: bottom; }
 ul.details { list-style: none; margin: 0; padding: 0; }
 .flag { font-weight: 600; padding: .05rem .45rem; border-radius: 999px; font-size: .85rem; border: 1px solid; white-space: nowrap; }
 .flag-yes { color: var(--ok); border-color: #6fbf86; background: #e8f5ec; }
@@ -91,7 +95,9 @@ ul.details { list-style: none; margin: 0; padding: 0; }
 .change .to { font-weight: 700; }
 .posting-url { display: grid; gap: .35rem; margin: 0 0 1rem; }
 .posting-url .row { display: flex; gap: .5rem; }
-.posting-url textarea { resize: vertical; field-sizing: content; word-break: break-all; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85rem; }
+.posting-url .row > .code-box { flex: 1 1 auto; min-width: 0; font-size: .85rem; }
+/* Wraps at the <wbr> after ? and before each &; only a single parameter longer than the box breaks inside. */
+.code-box.url { white-space: normal; overflow-wrap: anywhere; }
 .grid-2 { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .sign-in { max-width: 26rem; margin: 3rem auto; }
@@ -121,6 +127,11 @@ ul.api-props li { margin: .1rem 0; overflow-wrap: anywhere; }
 .api-schema h3 { margin: 0 0 .25rem; }
 .api-curl summary { cursor: pointer; color: var(--accent); margin-top: .75rem; }
 .api-curl pre { background: var(--wash); border: 1px solid var(--line); border-radius: var(--radius); padding: .6rem .75rem; overflow-x: auto; font-size: .85rem; margin: .4rem 0 0; }
+/* Long URLs and payloads: a box that wraps anywhere rather than pushing the page sideways. */
+.code-box { display: block; background: var(--wash); border: 1px solid var(--line); border-radius: var(--radius); padding: .4rem .6rem; white-space: pre-wrap; overflow-wrap: anywhere; word-break: normal; max-height: 12rem; overflow-y: auto; margin: 0; }
+.tokens summary { cursor: pointer; color: var(--accent); }
+dl.token-list { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: .5rem 0; }
+dl.token-list dd { margin: 0; }
 @media (max-width: 40rem) {
   main { padding: .75rem; }
   h1 { font-size: 1.35rem; }

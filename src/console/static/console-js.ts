@@ -9,16 +9,33 @@ export const CONSOLE_JS = `
   var status = document.getElementById('live-status');
   function say(text) { if (status) { status.textContent = ''; setTimeout(function () { status.textContent = text; }, 30); } }
 
+  // A confirmation (?done=) is for the moment after the action: drop it from the address, so a reload,
+  // a bookmark or Back does not show it again beside something that happened since.
+  if (window.history && window.history.replaceState && /[?&]done=/.test(window.location.search)) {
+    var params = new URLSearchParams(window.location.search);
+    params.delete('done');
+    var rest = params.toString();
+    window.history.replaceState(null, '', window.location.pathname + (rest ? '?' + rest : '') + window.location.hash);
+  }
+
   document.querySelectorAll('[data-copy]').forEach(function (button) {
     button.hidden = false;
     button.addEventListener('click', function () {
       var field = document.getElementById(button.getAttribute('data-copy'));
       if (!field) return;
       var done = function () { say('Copied to the clipboard.'); button.textContent = 'Copied'; setTimeout(function () { button.textContent = 'Copy'; }, 1500); };
+      // Posting URLs are shown as code (wrapping only before an & or after the ?): select its text.
+      var selectText = function () {
+        var range = document.createRange();
+        range.selectNodeContents(field);
+        var selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+      };
       if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(field.value).then(done, function () { field.select(); say('Press Ctrl+C to copy.'); });
+        navigator.clipboard.writeText(field.textContent).then(done, function () { selectText(); say('Press Ctrl+C to copy.'); });
       } else {
-        field.focus(); field.select();
+        selectText();
         try { document.execCommand('copy'); done(); } catch (e) { say('Press Ctrl+C to copy.'); }
       }
     });

@@ -22,9 +22,14 @@ const ACTIONS: Record<string, string> = {
   'session.sign_in': 'Signed in',
   'session.sign_in_failed': 'Sign-in refused',
   'session.sign_out': 'Signed out',
+  'campaign.create': 'Created a campaign',
+  'campaign.rename': 'Renamed a campaign',
   'campaign.settings': 'Changed campaign settings',
   'campaign.password_set': 'Set the campaign password',
   'campaign.password_rotated': 'Rotated the campaign password',
+  'affiliate.create': 'Created an affiliate',
+  'affiliate.update': 'Changed an affiliate',
+  'affiliate.test_postback': 'Sent a test postback',
   'whitelist.add': 'Added a white-list entry',
   'whitelist.remove': 'Removed a white-list entry',
   'postback.retry': 'Retried a postback',
@@ -42,8 +47,10 @@ const ACTIONS: Record<string, string> = {
 const TARGET_PAGES: Array<[RegExp, (id: string) => string]> = [
   [/^campaign (\d+)$/, (id) => `/admin/campaigns/${id}`],
   [/^event type (\d+)$/, (id) => `/admin/event-types/${id}`],
-  [/^batch (\d+)$/, (id) => `/admin/batches#batch-${id}`],
+  [/^affiliate (\d+)$/, (id) => `/admin/affiliates/${id}`],
+  [/^batch (\d+)$/, (id) => `/admin/batches/${id}`],
   [/^transaction (\d+)$/, (id) => `/admin/transactions/${id}`],
+  [/^(nightly state|hourly roll-up)$/, () => '/admin/processing'],
 ];
 
 function actionCell(action: string): SafeHtml {

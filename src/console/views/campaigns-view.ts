@@ -4,8 +4,20 @@ import { html, pathWithQuery, SafeHtml, time, yesNo } from '../html';
 import type { PostingUrl } from '../posting-urls';
 import { csrfField, PageSession } from './layout';
 
-/** The campaigns list with its search box. */
-export function campaignListView(campaigns: Campaign[], search: string, limit: number): SafeHtml {
+/** What the new-campaign form was given, to show again after a refusal. */
+export interface CampaignDraft {
+  id: string;
+  name: string;
+}
+
+/** The campaigns list with its search box and the form to create one. */
+export function campaignListView(
+  campaigns: Campaign[],
+  search: string,
+  limit: number,
+  create: { session: PageSession; draft?: CampaignDraft },
+): SafeHtml {
+  const draft = create.draft ?? { id: '', name: '' };
   const rows = campaigns.map(
     (c) => html`<tr>
   <td data-label="CID" class="num">${c.id}</td>
@@ -28,7 +40,15 @@ export function campaignListView(campaigns: Campaign[], search: string, limit: n
   <button type="submit">Search</button>${search ? html` <a class="button secondary" href="/admin/campaigns">Clear</a>` : ''}
 </form>
 </section>
-<section class="card">${table}</section>`;
+<section class="card">${table}</section>
+<section class="card" aria-labelledby="new-h"><h2 id="new-h">New campaign</h2>
+<p class="hint">A new campaign takes no external modifications until you set its password and turn them on.</p>
+<form class="stack" method="post" action="/admin/campaigns">${csrfField(create.session)}
+<div class="field"><label for="name">Name</label><input type="text" id="name" name="name" value="${draft.name}" required maxlength="255"></div>
+<div class="field"><label for="id">CID <span class="muted">(optional)</span></label><input type="text" id="id" name="id" value="${draft.id}" inputmode="numeric" pattern="[0-9]*" maxlength="10" aria-describedby="id-hint">
+<span class="hint" id="id-hint">Keep the CID the campaign had in LinkTrust; leave empty for the next free one.</span></div>
+<div class="actions"><button type="submit">Create campaign</button></div>
+</form></section>`;
 }
 
 function checkbox(name: string, label: string, hint: string, checked: boolean): SafeHtml {
@@ -50,6 +70,23 @@ function warnings(campaign: Campaign, whitelistCount: number): SafeHtml {
     : html``;
 }
 
+/**
+ * A URL that may wrap only where a reader expects it to: before a path's slash, after the `?` and before
+ * each `&`, never inside a name or a value (as a plain wrap of a long word would).
+ */
+export function breakableUrl(url: string): SafeHtml {
+  const [address, query] = url.split(/\?(.*)/s, 2);
+  // The origin stays whole; the path may wrap before each of its slashes.
+  const origin = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(address)?.[0] ?? '';
+  const segments = address
+    .slice(origin.length)
+    .split('/')
+    .map((segment, index) => (index === 0 ? html`${segment}` : html`<wbr>/${segment}`));
+  if (query === undefined) return html`${origin}${segments}`;
+  const parameters = query.split('&').map((part, index) => (index === 0 ? html`${part}` : html`<wbr>&amp;${part}`));
+  return html`${origin}${segments}?<wbr>${parameters}`;
+}
+
 /** One campaign: its settings, password, posting URLs and white-list. */
 export function campaignView(input: {
   campaign: Campaign;
@@ -61,8 +98,8 @@ export function campaignView(input: {
   const { campaign: c, session, urls } = input;
   const urlBlocks = urls.map(
     (u, i) => html`<div class="posting-url">
-  <label for="posting-url-${i}"><strong>${u.label}</strong>${u.usable ? '' : html` <span class="muted">(not usable yet)</span>`}</label>
-  <div class="row"><textarea id="posting-url-${i}" rows="3" readonly spellcheck="false"${u.reason ? html` aria-describedby="posting-url-${i}-why"` : ''}>${u.url}</textarea>
+  <span class="label" id="posting-url-${i}-label"><strong>${u.label}</strong>${u.usable ? '' : html` <span class="muted">(not usable yet)</span>`}</span>
+  <div class="row"><code class="code-box url" id="posting-url-${i}" aria-labelledby="posting-url-${i}-label"${u.reason ? html` aria-describedby="posting-url-${i}-why"` : ''}>${breakableUrl(u.url)}</code>
   <button type="button" class="secondary" data-copy="posting-url-${i}" hidden>Copy</button></div>
   ${u.reason ? html`<span class="hint" id="posting-url-${i}-why">${u.reason}</span>` : ''}
 </div>`,
@@ -73,7 +110,11 @@ export function campaignView(input: {
   return html`${warnings(c, input.campaignEntries.length + input.globalCount)}
 <section class="card" aria-labelledby="facts-h"><h2 id="facts-h">Campaign</h2>
 <dl class="facts"><dt>CID</dt><dd>${c.id}</dd><dt>Name</dt><dd>${c.name}</dd><dt>Password</dt><dd>${c.passwordHash ? 'Set (never shown)' : 'Not set'}</dd>
-<dt>Created</dt><dd>${time(c.createdAt)}</dd><dt>Updated</dt><dd>${time(c.updatedAt)}</dd></dl></section>
+<dt>Created</dt><dd>${time(c.createdAt)}</dd><dt>Updated</dt><dd>${time(c.updatedAt)}</dd></dl>
+<form class="inline rename" method="post" action="/admin/campaigns/${c.id}/name">${csrfField(session)}
+<div class="field"><label for="campaign-name">New name</label><input type="text" id="campaign-name" name="name" value="${c.name}" required maxlength="255"></div>
+<button type="submit" class="secondary">Rename</button>
+</form></section>
 <div class="grid-2">
 <section class="card" aria-labelledby="settings-h"><h2 id="settings-h">Conversion tracking options</h2>
 <form class="stack" method="post" action="/admin/campaigns/${c.id}/settings">${csrfField(session)}

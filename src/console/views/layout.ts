@@ -3,6 +3,7 @@ import { html, SafeHtml } from '../html';
 /** The console's sections, in menu order. */
 export type Section =
   | 'campaigns'
+  | 'affiliates'
   | 'event-types'
   | 'whitelist'
   | 'api-accounts'
@@ -15,6 +16,7 @@ export type Section =
 
 const MENU: Array<[Section, string, string]> = [
   ['campaigns', 'Campaigns', '/admin/campaigns'],
+  ['affiliates', 'Affiliates', '/admin/affiliates'],
   ['event-types', 'Event types', '/admin/event-types'],
   ['whitelist', 'White-listed IPs', '/admin/whitelist'],
   ['api-accounts', 'API accounts', '/admin/api-accounts'],

@@ -25,7 +25,7 @@ export function transactionSearchView(search: TransactionSearch, found: Transact
         ? html`<section class="card" role="status"><p>No transaction matches.</p></section>`
         : html`<section class="card"><div class="table-wrap"><table class="stack"><caption>${found.length} transactions match</caption>
 <thead><tr><th scope="col" class="num">Transaction ID</th><th scope="col">Click ID</th><th scope="col" class="num">CID</th><th scope="col">Merchant ref.</th><th scope="col">Occurred</th></tr></thead>
-<tbody>${found.map((t) => html`<tr><td data-label="Transaction ID" class="num"><a href="/admin/transactions/${t.id}">${t.id}</a></td><td data-label="Click ID"><code>${t.clickId}</code></td><td data-label="CID" class="num">${t.campaignId}</td><td data-label="Merchant ref.">${t.merchantReferenceId ?? ''}</td><td data-label="Occurred">${time(t.occurredAt)}</td></tr>`)}</tbody></table></div></section>`;
+<tbody>${found.map((t) => html`<tr><td data-label="Transaction ID" class="num"><a href="/admin/transactions/${t.id}">${t.id}</a></td><td data-label="Click ID"><code class="id">${t.clickId}</code></td><td data-label="CID" class="num">${t.campaignId}</td><td data-label="Merchant ref.">${t.merchantReferenceId ?? ''}</td><td data-label="Occurred">${time(t.occurredAt)}</td></tr>`)}</tbody></table></div></section>`;
   return html`<section class="card" aria-labelledby="find-h"><h2 id="find-h">Find a transaction</h2>
 <p class="hint">Fill in one way of identifying it, as /transaction.edit accepts them.</p>
 <div class="grid-2">
@@ -88,7 +88,7 @@ function historyTable(history: Modification[], deliveries: PostbackDelivery[] = 
       m.before.approved !== m.after.approved;
     return html`<tr${changed ? html` class="changed"` : ''}>
 <td data-label="When">${time(m.createdAt)}</td>
-<td data-label="Who / source">${who(m)}<br><span class="small muted">by ${IDENTIFIERS[m.identifier] ?? m.identifier}</span>${m.requestId ? html`<br><span class="small muted">request <code class="wrap">${m.requestId}</code></span>` : ''}</td>
+<td data-label="Who / source">${who(m)}<br><span class="small muted">by ${IDENTIFIERS[m.identifier] ?? m.identifier}</span>${m.requestId ? html`<br><span class="small muted">request <code class="id">${m.requestId}</code></span>` : ''}</td>
 <td data-label="Client IP"><code>${m.clientIp ?? '—'}</code></td>
 <td data-label="Affiliate payout" class="num">${change(formatMoney(m.before.affiliatePayout), formatMoney(m.after.affiliatePayout))}</td>
 <td data-label="Merchant revenue" class="num">${change(formatMoney(m.before.merchantRevenue), formatMoney(m.after.merchantRevenue))}</td>
@@ -116,7 +116,7 @@ function attemptsList(attempts: PostbackAttempt[]): SafeHtml {
 function deliveryCard(d: PostbackDelivery, attempts: PostbackAttempt[], session: PageSession): SafeHtml {
   return html`<article class="delivery" aria-labelledby="delivery-${d.id}">
 <h3 id="delivery-${d.id}">Postback ${d.id} <span class="state state-${d.status}">${d.status}</span></h3>
-<dl class="facts"><dt>URL</dt><dd><code>${d.url}</code></dd><dt>X-Postback-Id</dt><dd><code>${d.postbackId}</code></dd>
+<dl class="facts"><dt>URL</dt><dd><code class="code-box">${d.url}</code></dd><dt>X-Postback-Id</dt><dd><code class="id">${d.postbackId}</code></dd>
 <dt>Queued</dt><dd>${time(d.createdAt)}</dd><dt>Attempts</dt><dd>${d.attempts}</dd>
 ${d.status === 'pending' ? html`<dt>Next attempt</dt><dd>${time(d.nextAttemptAt)}</dd>` : ''}
 ${d.finishedAt ? html`<dt>Finished</dt><dd>${time(d.finishedAt)}</dd>` : ''}
@@ -136,9 +136,17 @@ function itemsTable(items: ActionItem[]): SafeHtml {
 }
 
 /** "Acme Deals (id 7) · postback URL set", or the bare id when the affiliate cannot be read. */
-function affiliateFact(id: number, affiliate: Pick<Affiliate, 'id' | 'name' | 'postbackUrl'> | null): SafeHtml {
+function affiliateFact(
+  id: number,
+  affiliate: Pick<Affiliate, 'id' | 'name' | 'postbackUrl'> | null,
+  linked = true,
+): SafeHtml {
   if (!affiliate) return html`${id}`;
-  return html`${affiliate.name} <span class="muted">(id ${id}) · ${affiliate.postbackUrl ? 'postback URL set' : 'no postback URL'}</span>`;
+  // A merchant user sees the name only: the affiliate's page is an admin's.
+  const name = linked
+    ? html`<a href="/admin/affiliates/${affiliate.id}">${affiliate.name}</a>`
+    : html`${affiliate.name}`;
+  return html`${name} <span class="muted">(id ${id}) · ${affiliate.postbackUrl ? 'postback URL set' : 'no postback URL'}</span>`;
 }
 
 /** One transaction: its values, full modification history, and postback deliveries. */
@@ -188,15 +196,15 @@ export function transactionView(input: {
   const t = input.transaction;
   return html`<section class="card" aria-labelledby="now-h"><h2 id="now-h">Now</h2>
 <dl class="facts">
-<dt>Transaction ID</dt><dd>${t.id}</dd><dt>Click ID</dt><dd><code>${t.clickId}</code></dd>
-<dt>Campaign</dt><dd>${input.session.merchant ? html`${t.campaignId}` : html`<a href="/admin/campaigns/${t.campaignId}">${t.campaignId}</a>`}</dd><dt>Affiliate</dt><dd>${affiliateFact(t.affiliateId, input.affiliate)}</dd>
+<dt>Transaction ID</dt><dd>${t.id}</dd><dt>Click ID</dt><dd><code class="id">${t.clickId}</code></dd>
+<dt>Campaign</dt><dd>${input.session.merchant ? html`${t.campaignId}` : html`<a href="/admin/campaigns/${t.campaignId}">${t.campaignId}</a>`}</dd><dt>Affiliate</dt><dd>${affiliateFact(t.affiliateId, input.affiliate, !input.session.merchant)}</dd>
 <dt>Merchant reference ID</dt><dd>${t.merchantReferenceId ?? '—'}</dd><dt>Sub ID</dt><dd>${t.subId ?? '—'}</dd><dt>Affiliate reference ID</dt><dd>${t.affiliateReferenceId ?? '—'}</dd>
 <dt>Affiliate payout (AP)</dt><dd>${formatMoney(t.affiliatePayout)}</dd><dt>Merchant revenue (MP)</dt><dd>${formatMoney(t.merchantRevenue)}</dd>
 <dt>Approved (A)</dt><dd>${yesNo(t.approved)}</dd><dt>Occurred</dt><dd>${time(t.occurredAt)}</dd><dt>Last changed</dt><dd>${time(t.updatedAt)}</dd>
 </dl></section>
 <section class="card" aria-labelledby="action-h"><h2 id="action-h">impact.com action</h2>
 <dl class="facts">
-<dt>Action ID</dt><dd><code>${t.actionId}</code></dd>
+<dt>Action ID</dt><dd><code class="id">${t.actionId}</code></dd>
 <dt>Event type</dt><dd>${t.eventTypeId === null ? '—' : html`<a href="/admin/event-types/${t.eventTypeId}">${t.eventTypeId}</a>`}</dd>
 <dt>State</dt><dd>${visibleState(t.state, t.lockingDate, input.now)}</dd><dt>Locking date</dt><dd>${time(t.lockingDate)}</dd>
 <dt>Customer status</dt><dd>${t.customerStatus ?? '—'}</dd><dt>Modifications</dt><dd>${t.modificationCount}</dd>
