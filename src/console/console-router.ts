@@ -12,6 +12,7 @@ import { apiAccountsRoutes } from './routes/api-accounts-routes';
 import { auditRoutes } from './routes/audit-routes';
 import { refusalRoutes } from './routes/refusal-routes';
 import { reportRoutes } from './routes/report-routes';
+import { dashboardRoutes } from './routes/dashboard-routes';
 import { batchRoutes } from './routes/batch-routes';
 import { campaignRoutes } from './routes/campaign-routes';
 import { eventTypeRoutes } from './routes/event-type-routes';
@@ -114,7 +115,6 @@ export function consoleRouter(context: ConsoleContext): Router {
   router.use(multipartBody(context.maxUploadBytes + 64 * 1024));
   router.use(requireCsrf(context.assets));
 
-  router.get('/', (_req, res) => res.redirect(303, '/admin/campaigns'));
   router.post(
     '/sign-out',
     route(async (req, res) => {
@@ -124,6 +124,7 @@ export function consoleRouter(context: ConsoleContext): Router {
       res.redirect(303, '/admin/sign-in?done=signed-out');
     }),
   );
+  dashboardRoutes(router, context);
   campaignRoutes(router, context);
   intakeRoutes(router, context);
   eventTypeRoutes(router, context);
@@ -205,6 +206,7 @@ export type ConsoleServices = Pick<
   | 'batches'
   | 'refusals'
   | 'intake'
+  | 'dashboard'
   | 'logger'
 > & {
   /** BATCH_MAX_FILE_MB, in bytes. */
@@ -227,6 +229,7 @@ export function consoleRouterFor(services: ConsoleServices): Router {
     batches: services.batches,
     refusals: services.refusals,
     intake: services.intake,
+    dashboard: services.dashboard,
     maxUploadBytes: services.maxUploadBytes,
     logger: services.logger,
     assets: CONSOLE_ASSETS,

@@ -30,7 +30,10 @@ export function reportRoutes(router: Router, context: ConsoleContext): void {
     route(async (req, res) => {
       const { query, problems } = queryOf(req, context);
       if (problems.length) {
-        res.status(400).type('text/plain; charset=utf-8').send(`${problems.join('\n')}\n`);
+        res
+          .status(400)
+          .type('text/plain; charset=utf-8')
+          .send(`${problems.join('\n')}\n`);
         return;
       }
       const report = await statisticsReport(context.processing, query);
