@@ -36,7 +36,9 @@ function chartData(dashboard: Dashboard): string {
   }
   for (const r of dashboard.refused) {
     const colour = REFUSED_COLOURS[messages.indexOf(r.message) % REFUSED_COLOURS.length];
-    add(`r:${r.message}`, `Refused: ${r.message}`, 'refused', colour, r.hour, r.count);
+    // Legends cannot wrap: a long message is cut there (the table below has it whole).
+    const label = r.message.length > 36 ? `${r.message.slice(0, 35)}…` : r.message;
+    add(`r:${r.message}`, `Refused: ${label}`, 'refused', colour, r.hour, r.count);
   }
   return JSON.stringify({ labels: dashboard.hours.map(hourLabel), series: [...series.values()] }).replace(
     /</g,
