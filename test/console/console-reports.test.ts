@@ -12,6 +12,7 @@ describe.each(testEngines())('the console Reports page and its CSV on %s', (engi
   let day: string;
   let campaignId: number;
   let affiliateId: number;
+  let otherId: number;
   beforeAll(async () => {
     database = await createTestDatabase(engine);
     server = await startTestServer(database.db);
@@ -21,6 +22,7 @@ describe.each(testEngines())('the console Reports page and its CSV on %s', (engi
     const campaign = await buildCampaign(server.services);
     campaignId = campaign.id;
     affiliateId = affiliate.id;
+    otherId = other.id;
     const at = twoDaysAgo();
     day = new Date(at).toISOString().slice(0, 10);
     await buildTransaction(server.services, campaign, affiliate, {
@@ -73,6 +75,20 @@ describe.each(testEngines())('the console Reports page and its CSV on %s', (engi
     expect([...page.body.matchAll(/<tr><td data-label="Period">/g)]).toHaveLength(2);
     const csv = await client.get(`/admin/reports.csv?granularity=hour&campaignId=${campaignId}&from=${day}&to=${day}`);
     expect(csv.body.trim().split('\r\n')).toHaveLength(3);
+  });
+
+  it('shows the days nightly processing computed, in rows per day, and the CSV matches', async () => {
+    const before = await client.get(`/admin/reports?campaignId=${campaignId}&from=${day}&to=${day}`);
+    expect(before.body).toContain('(days appear after nightly processing)');
+    expect((await server.services.processing.runNightly({ date: day })).kind).toBe('completed');
+    const page = await client.get(`/admin/reports?campaignId=${campaignId}&from=${day}&to=${day}`);
+    const periods = [...page.body.matchAll(/<tr><td data-label="Period">([^<]+)<\/td>/g)].map((m) => m[1]);
+    expect(periods).toEqual([day, day]);
+    const csv = await client.get(`/admin/reports.csv?campaignId=${campaignId}&from=${day}&to=${day}`);
+    expect(csv.body.trim().split('\r\n').slice(1)).toEqual([
+      `${day},${campaignId},${Math.min(affiliateId, otherId)},1,1,7.00,9.00`,
+      `${day},${campaignId},${Math.max(affiliateId, otherId)},2,1,0.30,6.00`,
+    ]);
   });
 
   it('refuses dates not written YYYY-MM-DD, on the page and for the CSV', async () => {
