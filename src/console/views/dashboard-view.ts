@@ -72,7 +72,8 @@ ${figure('Changes refused', refusedTotal, '/admin/refusals')}
 ${figure('Net payout change', formatMoney(net.affiliatePayout), '/admin/transactions')}
 ${figure('Net revenue change', formatMoney(net.merchantRevenue), '/admin/transactions')}
 ${figure('Postbacks delivered', deliveries.delivered, '/admin/postbacks?status=delivered')}
-${figure('Postbacks retrying', deliveries.retrying + deliveries.waiting, '/admin/postbacks?status=retrying')}
+${figure('Postbacks retrying', deliveries.retrying, '/admin/postbacks?status=retrying')}
+${figure('Postbacks not tried yet', deliveries.waiting, '/admin/postbacks?status=waiting')}
 ${figure('Postbacks failed', deliveries.failed, '/admin/postbacks?status=failed')}
 ${figure('Nightly processing', nightly, '/admin/processing')}
 </dl>`;
