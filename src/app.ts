@@ -195,6 +195,7 @@ export function createExpressApp(services: Services): express.Express {
       batches: services.batches,
       refusals: services.refusals,
       intake: services.intake,
+      dashboard: services.dashboard,
       logger,
       postbacks: services.postbacks,
       maxUploadBytes: config.batches.maxFileBytes,

@@ -64,6 +64,8 @@ import { createPullScheduler } from './intake/pull-scheduler';
 import { FailureBrake } from './modification/failure-brake';
 import { createIntakeServers } from './intake/intake-servers';
 import { ApiAccountStore } from './store/api-account-store';
+import { DashboardQueries } from './store/dashboard-queries';
+import { DashboardService } from './reports/dashboard-service';
 import { ApiSubmissionStore } from './store/api-submission-store';
 import { ApiAccountService } from './impact-api/api-account-service';
 import { ImpactApiService } from './impact-api/impact-api-service';
@@ -95,6 +97,7 @@ export function createStores(db: Database) {
     idempotency: new IdempotencyStore(db.knex),
     dailyStatistics: new DailyStatisticsStore(db.knex),
     reports: new ReportQueries(db.knex, db.engine),
+    dashboard: new DashboardQueries(db.knex, db.engine),
     intake: new IntakeStore(db.knex, db.engine, sql),
     apiAccounts: new ApiAccountStore(db.knex, sql),
     apiSubmissions: new ApiSubmissionStore(db.knex, sql),
@@ -297,6 +300,13 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
   });
   // What /transaction.edit refused, per client, campaign and message, for support (written every few seconds).
   const refusals = new RefusalTally({ store: stores.refusals, logger, now: options.now });
+  const dashboard = new DashboardService({
+    queries: stores.dashboard,
+    refusals,
+    batches: stores.batches,
+    processing,
+    now: options.now,
+  });
   // Fed only when metrics are on: otherwise not a clock reading per request.
   const instruments =
     config.metricsToken === null
@@ -341,6 +351,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     adminAuthBrake,
     consoleAuth,
     consoleAudit,
+    dashboard,
     passwords,
     limiter,
     modifications,

@@ -8,6 +8,7 @@ import type { SignedInSession } from './console-auth';
 import type { ApiAccountService } from '../impact-api/api-account-service';
 import type { BatchService } from '../batch/batch-service';
 import type { RefusalTally } from '../refusals/refusal-tally';
+import type { DashboardService } from '../reports/dashboard-service';
 import type { EventTypeService } from '../event-types/event-type-service';
 import type { Logger } from '../logger';
 import type { ProcessingService } from '../processing/processing-service';
@@ -35,6 +36,8 @@ export interface ConsoleContext {
   processing: ProcessingService;
   batches: BatchService;
   refusals: RefusalTally;
+  /** The landing page's figures. */
+  dashboard: DashboardService;
   intake: IntakeService;
   maxUploadBytes: number;
   logger: Logger;

@@ -33,7 +33,7 @@ export function requireSession(auth: ConsoleAuth, assets: AssetUrls) {
         return;
       }
       if (req.method === 'GET' || req.method === 'HEAD') {
-        const nextPath = req.originalUrl.startsWith('/admin/') ? req.originalUrl : '/admin/campaigns';
+        const nextPath = req.originalUrl.startsWith('/admin/') ? req.originalUrl : '/admin/';
         res.redirect(303, `/admin/sign-in?next=${encodeURIComponent(nextPath)}`);
         return;
       }

@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import express, { NextFunction, Request, Response, Router } from 'express';
 import helmet from 'helmet';
 import { AdminError, databaseTrouble } from '../http/admin-errors';
@@ -9,6 +11,8 @@ import { boundaryOf, parseMultipart } from './multipart';
 import { apiAccountsRoutes } from './routes/api-accounts-routes';
 import { auditRoutes } from './routes/audit-routes';
 import { refusalRoutes } from './routes/refusal-routes';
+import { reportRoutes } from './routes/report-routes';
+import { dashboardRoutes } from './routes/dashboard-routes';
 import { batchRoutes } from './routes/batch-routes';
 import { affiliateRoutes } from './routes/affiliate-routes';
 import { campaignRoutes } from './routes/campaign-routes';
@@ -27,13 +31,21 @@ import type { Services } from '../composition';
 import type { AssetUrls } from './views/layout';
 
 const digest = (text: string) => crypto.createHash('sha256').update(text).digest('hex').slice(0, 12);
+// Chart.js's self-contained UMD build, served from here (no CDN). The package exports no path to it,
+// so it is found beside its CommonJS entry.
+const CHART_JS = fs.readFileSync(path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
 const ASSETS = {
   css: { path: `/static/console-${digest(CONSOLE_CSS)}.css`, type: 'text/css; charset=utf-8', body: CONSOLE_CSS },
   js: { path: `/static/console-${digest(CONSOLE_JS)}.js`, type: 'text/javascript; charset=utf-8', body: CONSOLE_JS },
+  chart: { path: `/static/chart-${digest(CHART_JS)}.js`, type: 'text/javascript; charset=utf-8', body: CHART_JS },
 };
 
 /** The URLs of the console's stylesheet and script (content-hashed, so they can be cached for good). */
-export const CONSOLE_ASSETS: AssetUrls = { css: `/admin${ASSETS.css.path}`, js: `/admin${ASSETS.js.path}` };
+export const CONSOLE_ASSETS: AssetUrls = {
+  css: `/admin${ASSETS.css.path}`,
+  js: `/admin${ASSETS.js.path}`,
+  chart: `/admin${ASSETS.chart.path}`,
+};
 
 /**
  * The console's own Content-Security-Policy, replacing the API's `default-src 'none'`: styles and the
@@ -129,8 +141,9 @@ export function consoleRouter(context: ConsoleContext): Router {
     sendRefusal(res, context.assets, 404, 'Page not found', 'There is no console page at this address.');
   });
 
-  router.get('/', (_req, res) =>
-    res.redirect(303, sessionOf(res).merchantId === null ? '/admin/campaigns' : '/admin/transactions'),
+  // A merchant's landing page is its transactions; an admin's the dashboard (below).
+  router.get('/', (_req: Request, res: Response, next: NextFunction) =>
+    sessionOf(res).merchantId === null ? next() : res.redirect(303, '/admin/transactions'),
   );
   router.post(
     '/sign-out',
@@ -141,6 +154,7 @@ export function consoleRouter(context: ConsoleContext): Router {
       res.redirect(303, '/admin/sign-in?done=signed-out');
     }),
   );
+  dashboardRoutes(router, context);
   campaignRoutes(router, context);
   affiliateRoutes(router, context);
   intakeRoutes(router, context);
@@ -150,6 +164,7 @@ export function consoleRouter(context: ConsoleContext): Router {
   transactionRoutes(router, context);
   batchRoutes(router, context);
   processingRoutes(router, context);
+  reportRoutes(router, context);
   refusalRoutes(router, context);
   auditRoutes(router, context);
   apiReferenceRoutes(router, context);
@@ -224,6 +239,7 @@ export type ConsoleServices = Pick<
   | 'batches'
   | 'refusals'
   | 'intake'
+  | 'dashboard'
   | 'logger'
 > & {
   /** BATCH_MAX_FILE_MB, in bytes. */
@@ -248,6 +264,7 @@ export function consoleRouterFor(services: ConsoleServices): Router {
     batches: services.batches,
     refusals: services.refusals,
     intake: services.intake,
+    dashboard: services.dashboard,
     maxUploadBytes: services.maxUploadBytes,
     logger: services.logger,
     assets: CONSOLE_ASSETS,

@@ -22,7 +22,7 @@ export class PostbackService {
   constructor(private readonly deps: PostbackServiceDeps) {}
 
   /** Newest first (at most 200), optionally of one transaction or in one status. */
-  list(filter: { transactionId?: number; status?: PostbackStatus }): Promise<PostbackDelivery[]> {
+  list(filter: { transactionId?: number; status?: PostbackStatus; attempted?: boolean }): Promise<PostbackDelivery[]> {
     return this.deps.postbacks.list(filter);
   }
 

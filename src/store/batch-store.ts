@@ -301,6 +301,12 @@ export class BatchStore {
     return row ? batchFromRow(row) : null;
   }
 
+  /** Batches queued or being processed, oldest first (the dashboard's progress bars). */
+  async active(limit: number): Promise<Batch[]> {
+    const rows = await this.knex('batches').whereIn('state', ['queued', 'processing']).orderBy('id').limit(limit);
+    return rows.map(batchFromRow);
+  }
+
   /**
    * Batches, newest first; `beforeId` pages back. `kind` and `campaignIds` narrow them (an empty list of
    * campaigns: none), `createdFrom`/`createdTo` (epoch ms, inclusive) bound their creation time.

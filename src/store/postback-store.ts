@@ -223,10 +223,17 @@ export class PostbackStore {
   }
 
   /** Deliveries, newest first, optionally of one transaction and/or status. */
-  async list(filter: { transactionId?: number; status?: PostbackStatus; limit?: number }): Promise<PostbackDelivery[]> {
+  async list(filter: {
+    transactionId?: number;
+    status?: PostbackStatus;
+    /** Only deliveries tried at least once (true) or never (false). */
+    attempted?: boolean;
+    limit?: number;
+  }): Promise<PostbackDelivery[]> {
     const query = this.knex('postback_deliveries')
       .orderBy('id', 'desc')
       .limit(filter.limit ?? 200);
+    if (filter.attempted !== undefined) query.where('attempts', filter.attempted ? '>' : '=', 0);
     if (filter.transactionId !== undefined) query.where({ transaction_id: filter.transactionId });
     if (filter.status !== undefined) query.where({ status: filter.status });
     return (await query).map(deliveryFromRow);

@@ -14,6 +14,14 @@ export interface RefusalCount {
   lastAt: number;
 }
 
+/** Refusals of one message in one UTC hour. */
+export interface RefusalHour {
+  /** The UTC hour start, epoch ms. */
+  hour: number;
+  message: string;
+  count: number;
+}
+
 /** Which refusals to list: newest last refusal first. */
 export interface RefusalQuery {
   campaignIds?: number[];
@@ -59,6 +67,31 @@ export class RefusalStore {
           ),
         });
     }
+  }
+
+  /** Adds hourly counts: an hour and message seen before grows its count. */
+  async addHours(hours: RefusalHour[]): Promise<void> {
+    const added = this.engine === 'mysql' ? 'values(count)' : 'excluded.count';
+    for (let start = 0; start < hours.length; start += UPSERT_CHUNK) {
+      const rows = hours.slice(start, start + UPSERT_CHUNK).map((h) => ({
+        hour_start: h.hour,
+        message: h.message.slice(0, 255),
+        count: h.count,
+      }));
+      await this.knex('refusal_hours')
+        .insert(rows)
+        .onConflict(['hour_start', 'message'])
+        .merge({ count: this.knex.raw(`count + ${added}`) });
+    }
+  }
+
+  /** Hourly counts of `from` ≤ hour < `to`, oldest hour first. */
+  async hours(span: { from: number; to: number }): Promise<RefusalHour[]> {
+    const rows: Row[] = await this.knex('refusal_hours')
+      .where('hour_start', '>=', span.from)
+      .andWhere('hour_start', '<', span.to)
+      .orderBy(['hour_start', 'message']);
+    return rows.map((r) => ({ hour: Number(r.hour_start), message: String(r.message), count: Number(r.count) }));
   }
 
   /** The counts, most recently refused first. */

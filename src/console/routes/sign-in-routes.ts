@@ -18,7 +18,7 @@ function safeNext(value: unknown): string {
     !/\.\.|\/\//.test(value) &&
     !value.startsWith('/admin/sign-')
     ? value
-    : '/admin/campaigns';
+    : '/admin/';
 }
 
 async function sendSignIn(

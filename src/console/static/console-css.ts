@@ -33,7 +33,7 @@ main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.6rem; margin: .5rem 0 1rem; }
 h2 { font-size: 1.2rem; margin: 0 0 .75rem; }
 h3 { font-size: 1.05rem; margin: 1rem 0 .5rem; }
-.card > h2:first-child, .card > h3:first-child { margin-top: 0; }
+.card > h2:first-child, .card > h3:first-child, .card > p:first-child { margin-top: 0; }
 .card > form.actions { margin-top: .75rem; }
 .card { background: var(--paper); border: 1px solid var(--line); border-radius: var(--radius); padding: 1rem; margin: 0 0 1rem; }
 .muted { color: var(--muted); }
@@ -65,6 +65,14 @@ button.danger { background: #fff; color: var(--danger); border-color: var(--dang
 button.small { padding: .2rem .6rem; min-height: 2rem; font-size: .875rem; }
 .actions { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
 .table-wrap { overflow-x: auto; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); gap: 1rem; }
+.charts figure { margin: 0; min-width: 0; }
+.charts figcaption { font-weight: 600; margin-bottom: .5rem; }
+.chart-box { position: relative; height: 16rem; width: 100%; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: 1rem; margin: 0; }
+.figures > div { border: 1px solid var(--line); border-radius: var(--radius); padding: .75rem; min-width: 0; }
+.figures dt { font-size: .9rem; color: var(--muted, #555); }
+.figures dd { margin: .25rem 0 0; font-size: 1.4rem; font-weight: 600; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; background: var(--paper); }
 caption { text-align: left; font-weight: 700; padding: .25rem 0 .5rem; }
 th, td { text-align: left; padding: .5rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }

@@ -1,6 +1,7 @@
 /**
  * The console's only script (progressive: every page works without it). It adds copy buttons to
- * posting URLs, asks before removing things, and refreshes the batches table while batches run.
+ * posting URLs, asks before removing things, refreshes the batches table while batches run, and draws
+ * the charts of the Reports and Dashboard pages with Chart.js (served beside it).
  * Served from /admin/static under a content hash; the console's CSP allows scripts from 'self' only.
  */
 export const CONSOLE_JS = `
@@ -54,6 +55,37 @@ export const CONSOLE_JS = `
     var check = function () { b.setCustomValidity(a.value === b.value ? '' : 'The two passwords are not the same.'); };
     a.addEventListener('input', check); b.addEventListener('input', check);
   });
+
+  // Charts (Reports, Dashboard): data from a JSON block beside the canvases, drawn by Chart.js when the
+  // page loaded it. Without either, the table below each chart has the same figures.
+  var chartBlock = document.getElementById('report-chart-data');
+  if (chartBlock && window.Chart) {
+    var data = JSON.parse(chartBlock.textContent || '{}');
+    var money = function (list) { return (list || []).map(Number); };
+    var colours = ['#14213d', '#fca311', '#2a9d8f', '#e63946', '#6c757d', '#8338ec', '#3a86ff', '#ff006e'];
+    var common = {
+      responsive: true, maintainAspectRatio: false, animation: false,
+      interaction: { mode: 'index', intersect: false },
+      plugins: { legend: { position: 'bottom' } },
+      scales: { x: { ticks: { maxRotation: 60, autoSkip: true } }, y: { beginAtZero: true } }
+    };
+    document.querySelectorAll('canvas[data-chart]').forEach(function (canvas) {
+      var kind = canvas.getAttribute('data-chart');
+      var config = null;
+      if (kind === 'counts') config = { type: 'bar', data: { labels: data.labels, datasets: [
+        { label: 'Transactions', data: data.transactions, backgroundColor: colours[0] },
+        { label: 'Approved', data: data.approved, backgroundColor: colours[1] }] }, options: common };
+      if (kind === 'money') config = { type: 'line', data: { labels: data.labels, datasets: [
+        { label: 'Payout', data: money(data.payout), borderColor: colours[2], backgroundColor: colours[2] },
+        { label: 'Revenue', data: money(data.revenue), borderColor: colours[3], backgroundColor: colours[3] }] }, options: common };
+      if (kind === 'stacked' && data.series) config = { type: 'bar', data: { labels: data.labels,
+        datasets: data.series.map(function (s, i) {
+          return { label: s.label, data: s.data, stack: s.stack, backgroundColor: s.colour || colours[i % colours.length] };
+        }) },
+        options: Object.assign({}, common, { scales: { x: { stacked: true, ticks: { maxRotation: 60, autoSkip: true } }, y: { stacked: true, beginAtZero: true } } }) };
+      if (config) { new window.Chart(canvas, config); canvas.setAttribute('data-drawn', 'true'); }
+    });
+  }
 
   var live = document.querySelector('[data-live-url]');
   if (live && window.fetch) {

@@ -2,6 +2,8 @@ import { html, SafeHtml } from '../html';
 
 /** The console's sections, in menu order. */
 export type Section =
+  | 'dashboard'
+  | 'reports'
   | 'campaigns'
   | 'affiliates'
   | 'event-types'
@@ -15,6 +17,7 @@ export type Section =
   | 'api';
 
 const MENU: Array<[Section, string, string]> = [
+  ['dashboard', 'Dashboard', '/admin/'],
   ['campaigns', 'Campaigns', '/admin/campaigns'],
   ['affiliates', 'Affiliates', '/admin/affiliates'],
   ['event-types', 'Event types', '/admin/event-types'],
@@ -22,6 +25,7 @@ const MENU: Array<[Section, string, string]> = [
   ['api-accounts', 'API accounts', '/admin/api-accounts'],
   ['transactions', 'Transactions', '/admin/transactions'],
   ['batches', 'Batches', '/admin/batches'],
+  ['reports', 'Reports', '/admin/reports'],
   ['refusals', 'Refusals', '/admin/refusals'],
   ['processing', 'Processing', '/admin/processing'],
   ['audit', 'Audit log', '/admin/audit'],
@@ -40,6 +44,8 @@ const FAVICON =
 export interface AssetUrls {
   css: string;
   js: string;
+  /** Chart.js (its UMD build from node_modules), loaded only by pages with charts. */
+  chart: string;
 }
 
 /** What every signed-in page shows in its header. */
@@ -64,6 +70,8 @@ export interface PageOptions {
   /** Problems with what was submitted, shown above the content. */
   problems?: string[];
   body: SafeHtml;
+  /** Loads Chart.js before the console's script, which draws the page's charts. */
+  charts?: boolean;
 }
 
 /** A hidden CSRF field for a form. */
@@ -80,7 +88,7 @@ function header(options: PageOptions): SafeHtml {
       html`<li><a href="${href}"${key === section ? html` aria-current="page"` : ''}>${label}</a></li>`,
   );
   return html`<header class="top"><div class="bar">
-  <a class="brand" href="${session.merchant ? '/admin/transactions' : '/admin/campaigns'}">txedit console</a>
+  <a class="brand" href="/admin/">txedit console</a>
   <div class="who"><span>Signed in as <strong>${session.actor}</strong></span>
     <form method="post" action="/admin/sign-out">${csrfField(session)}<button type="submit" class="small">Sign out</button></form>
   </div>
@@ -103,7 +111,7 @@ export function renderPage(options: PageOptions): string {
 <title>${options.title} · txedit console</title>
 <link rel="stylesheet" href="${options.assets.css}">
 <link rel="icon" href="${FAVICON}">
-<script src="${options.assets.js}" defer></script>
+${options.charts ? html`<script src="${options.assets.chart}" defer></script>\n` : ''}<script src="${options.assets.js}" defer></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
