@@ -1,5 +1,7 @@
 import type { IntakeService } from '../intake/intake-service';
 import type { NextFunction, Request, Response } from 'express';
+import { AdminError } from '../http/admin-errors';
+import { html } from './html';
 import type { AdminService } from '../admin/admin-service';
 import type { HandEditService } from '../admin/hand-edit-service';
 import type { MerchantUserService } from '../merchants/merchant-user-service';
@@ -147,4 +149,39 @@ export const NOTICES: Record<string, string> = {
 export function noticeFor(req: Request): string | null {
   const code = req.query.done;
   return typeof code === 'string' && Object.hasOwn(NOTICES, code) ? NOTICES[code] : null;
+}
+
+/** What a page about one thing shows when its id names nothing. */
+export interface NotFoundPage {
+  title: string;
+  section: NonNullable<PageOptions['section']>;
+  /** One sentence, e.g. `There is no campaign with this CID.` */
+  message: string;
+  /** The list to go back to: address and link text. */
+  back: [string, string];
+}
+
+/**
+ * The thing a page's `:id` names, loaded by `load` (whose 404 `AdminError` means missing), or null once its
+ * 404 page is sent: a malformed id answers exactly as an unknown one.
+ */
+export async function foundOr404<T>(
+  req: Request,
+  res: Response,
+  context: ConsoleContext,
+  load: (id: number) => Promise<T>,
+  page: NotFoundPage,
+): Promise<T | null> {
+  const id = idFrom(req.params.id);
+  const found =
+    id === null
+      ? null
+      : await load(id).catch((error) =>
+          error instanceof AdminError && error.status === 404 ? null : Promise.reject(error),
+        );
+  if (found === null) {
+    const body = html`<section class="card"><p>${page.message}</p><p><a href="${page.back[0]}">${page.back[1]}</a></p></section>`;
+    sendPage(req, res, context, { title: page.title, section: page.section, body }, 404);
+  }
+  return found;
 }

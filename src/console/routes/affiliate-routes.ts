@@ -4,6 +4,7 @@ import { AdminError } from '../../http/admin-errors';
 import { POSTBACK_TOKENS } from '../../postbacks/url-template';
 import type { Affiliate } from '../../store/affiliate-store';
 import {
+  foundOr404,
   actorOf,
   ConsoleContext,
   field,
@@ -14,7 +15,6 @@ import {
   sendPage,
   sessionOf,
 } from '../console-context';
-import { html } from '../html';
 import { affiliateListView, affiliateView, type AffiliateDraft } from '../views/affiliates-view';
 import type { TestPostbackResult } from '../../postbacks/test-postback';
 
@@ -89,19 +89,13 @@ function showAffiliate(
 }
 
 /** The affiliate or null (404 page sent). */
-async function findAffiliate(req: Request, res: Response, context: ConsoleContext): Promise<Affiliate | null> {
-  const id = idFrom(req.params.id);
-  const affiliate =
-    id === null
-      ? null
-      : await context.admin
-          .getAffiliate(id)
-          .catch((error) => (error instanceof AdminError && error.status === 404 ? null : Promise.reject(error)));
-  if (!affiliate) {
-    const body = html`<section class="card"><p>There is no affiliate with this AFID.</p><p><a href="/admin/affiliates">All affiliates</a></p></section>`;
-    sendPage(req, res, context, { title: 'Affiliate not found', section: 'affiliates', body }, 404);
-  }
-  return affiliate;
+function findAffiliate(req: Request, res: Response, context: ConsoleContext): Promise<Affiliate | null> {
+  return foundOr404(req, res, context, (id) => context.admin.getAffiliate(id), {
+    title: 'Affiliate not found',
+    section: 'affiliates',
+    message: 'There is no affiliate with this AFID.',
+    back: ['/admin/affiliates', 'All affiliates'],
+  });
 }
 
 function draftOf(body: unknown): AffiliateDraft {

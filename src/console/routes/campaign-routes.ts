@@ -3,6 +3,7 @@ import type { Request, Response, Router } from 'express';
 import { AdminError } from '../../http/admin-errors';
 import type { Campaign } from '../../store/campaign-store';
 import {
+  foundOr404,
   actorOf,
   ConsoleContext,
   field,
@@ -13,7 +14,6 @@ import {
   sendPage,
   sessionOf,
 } from '../console-context';
-import { html } from '../html';
 import { postingBase, postingUrls } from '../posting-urls';
 import { campaignListView, campaignView, type CampaignDraft } from '../views/campaigns-view';
 
@@ -77,19 +77,13 @@ async function showList(
 }
 
 /** The campaign or null (404 page sent). */
-async function findCampaign(req: Request, res: Response, context: ConsoleContext): Promise<Campaign | null> {
-  const id = idFrom(req.params.id);
-  const campaign =
-    id === null
-      ? null
-      : await context.admin
-          .getCampaign(id)
-          .catch((error) => (error instanceof AdminError && error.status === 404 ? null : Promise.reject(error)));
-  if (!campaign) {
-    const body = html`<section class="card"><p>There is no campaign with this CID.</p><p><a href="/admin/campaigns">All campaigns</a></p></section>`;
-    sendPage(req, res, context, { title: 'Campaign not found', section: 'campaigns', body }, 404);
-  }
-  return campaign;
+function findCampaign(req: Request, res: Response, context: ConsoleContext): Promise<Campaign | null> {
+  return foundOr404(req, res, context, (id) => context.admin.getCampaign(id), {
+    title: 'Campaign not found',
+    section: 'campaigns',
+    message: 'There is no campaign with this CID.',
+    back: ['/admin/campaigns', 'All campaigns'],
+  });
 }
 
 /** Campaigns: list and search; per campaign the LinkTrust settings, the password, and posting URLs. */
