@@ -205,6 +205,8 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
       modifications,
       impactRows: impactRows({ modifications: impact, accountCurrency: config.batches.accountCurrency }),
       processingState: stores.processingState,
+      // A merchant gone since its batch came in owns nothing: its rows then find no transaction.
+      merchantCampaigns: (merchantId) => merchants.get(merchantId).then((m) => m.campaignIds, () => []),
       logger,
     },
     {
