@@ -127,7 +127,8 @@ export class BatchProcessor {
 
   /** A merchant's batch with the merchant's campaigns as they are now: read per pass, so later ones count. */
   private async scoped(batch: Batch): Promise<ScopedBatch> {
-    if (batch.merchantId === null) return { ...batch, merchantCampaignIds: null };
+    // A batch built by hand (a test's fake store) may lack the field: no merchant then.
+    if (batch.merchantId === null || batch.merchantId === undefined) return { ...batch, merchantCampaignIds: null };
     const owned = this.deps.merchantCampaigns ? await this.deps.merchantCampaigns(batch.merchantId) : [];
     return { ...batch, merchantCampaignIds: owned };
   }
