@@ -11,5 +11,6 @@ export async function up(knex: Knex): Promise<void> {
 
 /** Drops the column with a plain ALTER TABLE (knex's SQLite dropColumn would rebuild the table). */
 export async function down(knex: Knex): Promise<void> {
-  if (await knex.schema.hasColumn('batches', 'merchant_id')) await knex.raw('alter table batches drop column merchant_id');
+  if (await knex.schema.hasColumn('batches', 'merchant_id'))
+    await knex.raw('alter table batches drop column merchant_id');
 }

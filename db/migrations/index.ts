@@ -20,6 +20,7 @@ import * as batchSources from './20261205150000_batch_sources';
 import * as refusals from './20261205160000_refusals';
 import * as refusalHours from './20261206100000_refusal_hours';
 import * as batchMerchant from './20261206200000_batch_merchant';
+import * as intakeUserMerchant from './20261206200100_intake_user_merchant';
 import * as intake from './20261205200000_intake';
 import * as batchCampaignUnsigned from './20261205200100_batch_campaign_unsigned';
 import * as impactApi from './20261205300000_impact_api';
@@ -67,6 +68,7 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261205530000_api_account_merchant', apiAccountMerchant],
   ['20261206100000_refusal_hours', refusalHours],
   ['20261206200000_batch_merchant', batchMerchant],
+  ['20261206200100_intake_user_merchant', intakeUserMerchant],
 ];
 
 /** knex migration source over the list above. */
