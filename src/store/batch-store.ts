@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AfterChange } from './after-change';
 import type { RowResult } from '../core/row-result';
@@ -108,6 +109,16 @@ export interface BatchCounts {
 }
 
 type Row = Record<string, unknown>;
+
+/**
+ * What makes a re-upload a duplicate: the content, among a merchant's own batches for a merchant's (another
+ * merchant's file of the same bytes is neither refused as a duplicate nor named to it), else among the rest.
+ */
+function contentKeyOf(batch: Pick<NewBatch, 'contentSha256' | 'merchantId'>): string {
+  const merchantId = batch.merchantId ?? null;
+  if (merchantId === null) return batch.contentSha256;
+  return crypto.createHash('sha256').update(`merchant ${merchantId}\n${batch.contentSha256}`).digest('hex');
+}
 const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 function batchFromRow(r: Row): Batch {
@@ -270,7 +281,7 @@ export class BatchStore {
           this.knex('batches').insert({
             filename: batch.filename,
             content_sha256: batch.contentSha256,
-            content_key: batch.duplicateOf === null && !batch.error ? batch.contentSha256 : null,
+            content_key: batch.duplicateOf === null && !batch.error ? contentKeyOf(batch) : null,
             kind: batch.kind ?? 'lead-poster',
             channel: batch.channel ?? 'api',
             campaign_id: batch.campaignId ?? null,
@@ -299,7 +310,9 @@ export class BatchStore {
         classifyDatabaseError(error) === 'duplicate_key' &&
         /content_key/.test(String((error as Error).message))
       ) {
-        const original = await this.knex('batches').where({ content_key: batch.contentSha256 }).first('id');
+        const original = await this.knex('batches')
+          .where({ content_key: contentKeyOf(batch) })
+          .first('id');
         if (original) return { originalId: Number(original.id) };
       }
       throw error;

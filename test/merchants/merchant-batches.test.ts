@@ -194,6 +194,13 @@ describe.each(testEngines())("a merchant's batches on %s", (engine) => {
       expect(foreign.body).toBe(missing.body);
     }
 
+    // The same bytes from another merchant: its own batch, applied (not "a duplicate of" Acme's); from Acme
+    // again: a duplicate of its own.
+    const twin = await uploadThroughConsole(context.server.baseUrl, globex.client, 'acme.csv', file);
+    expect(await services().batches.get(twin.batchId)).toMatchObject({ duplicateOf: null, state: 'queued' });
+    const again = await uploadThroughConsole(context.server.baseUrl, acme.client, 'acme.csv', file);
+    expect(await services().batches.get(again.batchId)).toMatchObject({ duplicateOf: batchId, state: 'completed' });
+
     const admin = await consoleClient(context.server.baseUrl);
     expect((await admin.get(`/admin/batches/${batchId}`)).status).toBe(200);
     expect((await admin.get(`/admin/batches/${batchId}/results`)).status).toBe(200);
