@@ -159,6 +159,14 @@ export class ModificationService {
    * landing cannot be told is answered with the trouble.
    */
   private async applyCoalesced(commands: ModificationCommand[]): Promise<Settled[]> {
+    // A unit's history rows are told apart by request id (read back after the insert, looked up after a
+    // lost connection): commands repeating one run in the next unit, in arrival order.
+    const settled: Settled[] = [];
+    for (const run of runsOfDistinctRequestIds(commands)) settled.push(...(await this.applyUnit(run)));
+    return settled;
+  }
+
+  private async applyUnit(commands: ModificationCommand[]): Promise<Settled[]> {
     const { unit } = this;
     try {
       const outcomes = await unit.withRetries(() => this.applyAtOnce(commands));
@@ -337,4 +345,19 @@ function lockRank(identifier: TransactionIdentifier): number {
 function clickIdOf(identifier: TransactionIdentifier): string {
   if (identifier.kind !== 'click_id') throw new Error(`the one-unit path cannot lock by ${identifier.kind}`);
   return identifier.clickId;
+}
+
+/** Consecutive runs of commands whose request ids differ within each run (arrival order kept). */
+function runsOfDistinctRequestIds(commands: ModificationCommand[]): ModificationCommand[][] {
+  const runs: ModificationCommand[][] = [];
+  let seen = new Set<string>();
+  for (const command of commands) {
+    if (runs.length === 0 || seen.has(command.requestId)) {
+      runs.push([]);
+      seen = new Set();
+    }
+    seen.add(command.requestId);
+    runs[runs.length - 1].push(command);
+  }
+  return runs;
 }

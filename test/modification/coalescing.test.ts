@@ -155,6 +155,26 @@ describe.each(testEngines())('coalescing concurrent edits on %s', (engine) => {
     expect(await statisticsMismatches(knex())).toEqual([]);
   });
 
+  it('applies a burst whose requests repeat one request id (a client’s X-Request-Id), each once, in arrival order', async () => {
+    const scene = await twins(3);
+    const burst = Array.from({ length: 12 }, (_, i) => ({
+      ...command(
+        { kind: 'transaction_id', transactionId: scene.open[i % 3].a.id, campaignId: null },
+        scene.campaign.password,
+        { affiliatePayout: BigInt(20_000 + i) },
+        `same id ${i}`,
+      ),
+      requestId: `shared-${runId}`,
+    }));
+    const outcomes = await Promise.all(burst.map((c) => core().modify(c)));
+    expect(outcomes.map((o) => o.kind)).toEqual(burst.map(() => 'applied'));
+    for (let t = 0; t < 3; t++)
+      expect((await history(scene.open[t].a.id)).map((row) => row.reason)).toEqual(
+        [0, 1, 2, 3].map((k) => `same id ${t + 3 * k}`),
+      );
+    expect(await statisticsMismatches(knex())).toEqual([]);
+  });
+
   it.each([1, 2, 3, 4, 5, 6])(
     'random concurrent edits (seed %i) answer and leave exactly what running them one by one in commit order does',
     async (seed) => {
