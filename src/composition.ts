@@ -298,6 +298,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
   const metrics = createMetricsRegistry({
     processingStatus: () => processing.status(),
     outboxBacklog: () => stores.postbacks.backlog(),
+    coalescing: () => modifications.coalescing(),
     now: options.now,
   });
   // What /transaction.edit refused, per client, campaign and message, for support (written every few seconds).
