@@ -88,6 +88,8 @@ export class ModificationService {
     this.atOnce = new SmartBatcher((commands) => this.applyCoalesced(commands), {
       maxBatch: deps.coalesce?.maxChanges ?? DEFAULT_COALESCED_CHANGES,
       maxInFlight: deps.coalesce?.maxUnits ?? (deps.sql.engine === 'sqlite' ? 1 : 2),
+      // SQLite's units run without giving the event loop a turn: nothing could queue behind them.
+      startOnNextTurn: deps.sql.engine === 'sqlite',
     });
   }
 

@@ -8,12 +8,23 @@
 export class SmartBatcher<T, R> {
   private readonly queue: Array<{ item: T; resolve: (result: R) => void; reject: (error: unknown) => void }> = [];
   private inFlight = 0;
+  private startScheduled = false;
   /** Items and batches run so far (the bench reports changes per unit of work). */
   private counted = { items: 0, batches: 0 };
 
   constructor(
     private readonly run: (items: T[]) => Promise<R[]>,
-    private readonly options: { maxBatch: number; maxInFlight: number },
+    private readonly options: {
+      maxBatch: number;
+      maxInFlight: number;
+      /**
+       * Start a batch on the event loop's next turn (`setImmediate`), not at once: for a runner that
+       * finishes without giving the loop a turn (SQLite's synchronous driver), where nothing else could
+       * arrive while a batch runs. Requests read in the same turn then share the batch; a lone one waits
+       * one turn of the loop, no timer.
+       */
+      startOnNextTurn?: boolean;
+    },
   ) {
     if (options.maxBatch < 1 || options.maxInFlight < 1) throw new Error('SmartBatcher needs bounds of at least 1');
   }
@@ -22,7 +33,14 @@ export class SmartBatcher<T, R> {
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      this.startWhileFree();
+      if (!this.options.startOnNextTurn) this.startWhileFree();
+      else if (!this.startScheduled) {
+        this.startScheduled = true;
+        setImmediate(() => {
+          this.startScheduled = false;
+          this.startWhileFree();
+        });
+      }
     });
   }
 

@@ -39,6 +39,22 @@ describe('SmartBatcher', () => {
     expect(batcher.stats()).toEqual({ items: 7, batches: 4 });
   });
 
+  it('with startOnNextTurn, gathers what arrives in the same turn of the event loop into one batch', async () => {
+    const { batches, run } = gatedRunner();
+    const batcher = new SmartBatcher(run, { maxBatch: 10, maxInFlight: 1, startOnNextTurn: true });
+    const answers = [1, 2, 3].map((i) => batcher.submit(i));
+    expect(batches).toEqual([]);
+    await turn();
+    expect(batches.map((b) => b.items)).toEqual([[1, 2, 3]]);
+    batches[0].finish();
+    await expect(Promise.all(answers)).resolves.toEqual(['done 1', 'done 2', 'done 3']);
+    const lone = batcher.submit(4);
+    await turn();
+    expect(batches.map((b) => b.items)).toEqual([[1, 2, 3], [4]]);
+    batches[1].finish();
+    await expect(lone).resolves.toBe('done 4');
+  });
+
   it('rejects only the items of a failed batch, and goes on', async () => {
     const { batches, run } = gatedRunner();
     const batcher = new SmartBatcher(run, { maxBatch: 5, maxInFlight: 1 });
