@@ -1,35 +1,18 @@
-import type { Browser, Page } from 'playwright-core';
-import { testEngines, createTestDatabase, type TestDatabase } from '../support/databases';
+import { testEngines } from '../support/databases';
 import { buildCampaign } from '../support/factories';
-import { adminRequest, startTestServer, type TestServer } from '../support/test-server';
+import { adminRequest } from '../support/test-server';
 import { choosePassword, MERCHANT_PASSWORD } from '../merchants/merchant-scene';
-import { launchBrowser, newContext, screenshot } from './browser';
+import { newContext, screenshot, scrollsSideways, useBrowserServer } from './browser';
 
 jest.setTimeout(120_000);
 
-/** Does a page scroll sideways? (Phones must never have to.) */
-const scrollsSideways = (page: Page) =>
-  page.evaluate<boolean>('document.documentElement.scrollWidth > document.documentElement.clientWidth');
-
 describe.each(testEngines())('a merchant’s campaigns in chromium (%s)', (engine) => {
-  let database: TestDatabase;
-  let server: TestServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    server = await startTestServer(database.db);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await database?.drop();
-  });
+  const running = useBrowserServer(engine);
 
   it.each(['laptop', 'phone'] as const)(
     'with self-service: copies its posting URLs, rotates the password, keeps the white-list (%s)',
     async (device) => {
+      const { server, browser } = running;
       const campaign = await buildCampaign(server.services, { allowExternalModification: true });
       const merchant = await adminRequest(server.baseUrl, 'POST', '/merchants', {
         name: 'Acme',
