@@ -105,6 +105,10 @@ const MERCHANT_PATHS: ReadonlyArray<[string, RegExp]> = [
   ['GET', /^\/transactions\/[^/]+$/],
   ['HEAD', /^\/transactions\/[^/]+$/],
   ['POST', /^\/transactions\/[^/]+\/amend$/],
+  ['GET', /^\/reports$/],
+  ['HEAD', /^\/reports$/],
+  ['GET', /^\/reports\.csv$/],
+  ['HEAD', /^\/reports\.csv$/],
 ];
 
 /** The web console at /admin: server-rendered pages over the services, behind a session. */
