@@ -137,7 +137,8 @@ export class ReportQueries {
     if (filter.campaignIds !== undefined) query.whereIn('campaign_id', [...filter.campaignIds]);
     if (filter.affiliateId !== undefined) query.where('affiliate_id', filter.affiliateId);
     const rows: ReversalRow[] = await query
-      .groupBy(this.knex.raw(hour), 'campaign_id', 'affiliate_id', 'disposition_code')
+      // One raw group-by: knex keeps only the raw when given it with column names.
+      .groupByRaw(`${hour}, campaign_id, affiliate_id, disposition_code`)
       .orderBy('hour');
     return rows.map((row): HourlyReversals => ({
       hour: Number(row.hour),
