@@ -62,7 +62,10 @@ describe.each(testEngines())('merchant users in chromium (%s)', (engine) => {
         await page.getByLabel('Password or admin token').fill(PASSWORD);
         await page.getByRole('button', { name: 'Sign in' }).click();
         await page.waitForURL(/\/admin\/transactions$/);
-        expect(await page.getByRole('navigation').getByRole('link').allTextContents()).toEqual(['Transactions']);
+        expect(await page.getByRole('navigation').getByRole('link').allTextContents()).toEqual([
+          'Transactions',
+          'Reports',
+        ]);
         await page.goto(`/admin/transactions/${acme.transaction.id}`);
         await page.getByLabel('Affiliate payout (AP)').fill('0.75');
         await page.getByLabel('Reason').fill('returned in store');
