@@ -32,8 +32,11 @@ export interface StatisticsReportRow {
   revenue: Money;
   /** impact actions of the period (their own time) that are now REVERSED. */
   reversals: number;
-  /** Those reversals per the disposition code that reversed them (only codes with some). */
-  reversalsByCode: Record<string, number>;
+  /**
+   * Those reversals per the disposition code that reversed them (only codes with some). A Map: a custom
+   * code may be any `[A-Za-z0-9_.-]` word, `__proto__` included.
+   */
+  reversalsByCode: Map<string, number>;
 }
 
 /** The code shown for a reversal with no code kept (reversed before codes were, with no history row). */
@@ -123,7 +126,7 @@ export async function statisticsReport(
           payout: r.affiliatePayout,
           revenue: r.merchantRevenue,
           reversals: 0,
-          reversalsByCode: {},
+          reversalsByCode: new Map(),
         }))
       : (
           await processing.hourlyReport({
@@ -139,7 +142,7 @@ export async function statisticsReport(
           payout: r.affiliatePayout,
           revenue: r.merchantRevenue,
           reversals: 0,
-          reversalsByCode: {},
+          reversalsByCode: new Map(),
         }));
   const truncated = rows.length > REPORT_ROW_LIMIT;
   const shown = rows.slice(0, REPORT_ROW_LIMIT);
@@ -153,7 +156,7 @@ export async function statisticsReport(
     if (!row) continue;
     const code = r.dispositionCode ?? NO_CODE;
     row.reversals += r.reversals;
-    row.reversalsByCode[code] = (row.reversalsByCode[code] ?? 0) + r.reversals;
+    row.reversalsByCode.set(code, (row.reversalsByCode.get(code) ?? 0) + r.reversals);
     codes.add(code);
   }
   return { query, timeZone: calendar.timeZone, rows: shown, truncated, dispositionCodes: [...codes].sort() };
@@ -165,12 +168,17 @@ export function totalsByPeriod(rows: StatisticsReportRow[]): StatisticsReportRow
   for (const row of rows) {
     const sum = byPeriod.get(row.period);
     if (!sum) {
-      byPeriod.set(row.period, { ...row, campaignId: 0, affiliateId: 0, reversalsByCode: { ...row.reversalsByCode } });
+      byPeriod.set(row.period, {
+        ...row,
+        campaignId: 0,
+        affiliateId: 0,
+        reversalsByCode: new Map(row.reversalsByCode),
+      });
       continue;
     }
     sum.reversals += row.reversals;
-    for (const [code, count] of Object.entries(row.reversalsByCode))
-      sum.reversalsByCode[code] = (sum.reversalsByCode[code] ?? 0) + count;
+    for (const [code, count] of row.reversalsByCode)
+      sum.reversalsByCode.set(code, (sum.reversalsByCode.get(code) ?? 0) + count);
     sum.transactions += row.transactions;
     sum.approved += row.approved;
     sum.payout += row.payout;

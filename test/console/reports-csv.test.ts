@@ -18,7 +18,7 @@ describe('the Reports CSV', () => {
           payout: 3000n + 1000n + 2000n,
           revenue: -40000n,
           reversals: 0,
-          reversalsByCode: {},
+          reversalsByCode: new Map(),
         },
       ],
     };

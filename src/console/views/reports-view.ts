@@ -40,7 +40,7 @@ function cells(row: StatisticsReportRow, codes: string[]): string[] {
     formatMoney(row.payout),
     formatMoney(row.revenue),
     String(row.reversals),
-    ...codes.map((code) => String(row.reversalsByCode[code] ?? 0)),
+    ...codes.map((code) => String(row.reversalsByCode.get(code) ?? 0)),
   ];
 }
 
@@ -68,7 +68,7 @@ function chartData(report: StatisticsReport): string {
     series: report.dispositionCodes.map((code) => ({
       label: code,
       stack: 'reversals',
-      data: totals.map((t) => t.reversalsByCode[code] ?? 0),
+      data: totals.map((t) => t.reversalsByCode.get(code) ?? 0),
     })),
     // JSON inside <script>: no "</script>" can close it early (every "<" escaped).
   }).replace(/</g, '\\u003c');
@@ -104,7 +104,7 @@ export function reportsView(report: StatisticsReport, options: { linkCampaigns: 
 <td data-label="Payout" class="num">${formatMoney(r.payout)}</td>
 <td data-label="Revenue" class="num">${formatMoney(r.revenue)}</td>
 <td data-label="Reversals" class="num">${r.reversals}</td>
-${report.dispositionCodes.map((code) => html`<td data-label="${codeColumn(code)}" class="num">${r.reversalsByCode[code] ?? 0}</td>`)}</tr>`,
+${report.dispositionCodes.map((code) => html`<td data-label="${codeColumn(code)}" class="num">${r.reversalsByCode.get(code) ?? 0}</td>`)}</tr>`,
   );
   const span = `${query.from} to ${query.to}, ${report.timeZone}`;
   const table = report.rows.length
