@@ -63,8 +63,10 @@ describe.each(testEngines())('merchant users in chromium (%s)', (engine) => {
         await page.getByRole('button', { name: 'Sign in' }).click();
         await page.waitForURL(/\/admin\/transactions$/);
         expect(await page.getByRole('navigation').getByRole('link').allTextContents()).toEqual([
+          'Campaigns',
           'Transactions',
           'Reports',
+          'Refusals',
         ]);
         await page.goto(`/admin/transactions/${acme.transaction.id}`);
         await page.getByLabel('Affiliate payout (AP)').fill('0.75');
@@ -79,8 +81,8 @@ describe.each(testEngines())('merchant users in chromium (%s)', (engine) => {
         await screenshot(page, `merchant-transaction-${engine}-${device}`);
         const foreign = await page.goto(`/admin/transactions/${globex.transaction.id}`);
         expect(foreign?.status()).toBe(404);
-        const campaigns = await page.goto('/admin/campaigns');
-        expect(campaigns?.status()).toBe(404);
+        const affiliates = await page.goto('/admin/affiliates');
+        expect(affiliates?.status()).toBe(404);
         const [row] = await server.services.stores.modifications.listForTransaction(acme.transaction.id);
         expect(row).toMatchObject({ source: 'merchant', actor: acme.email });
         expect(await server.services.stores.modifications.listForTransaction(globex.transaction.id)).toEqual([]);

@@ -29,7 +29,7 @@ export function reportRoutes(router: Router, context: ConsoleContext): void {
           section: 'reports',
           problems,
           charts: true,
-          body: reportsView(report, { linkCampaigns: scope === null }),
+          body: reportsView(report),
         },
         problems.length ? 400 : 200,
       );

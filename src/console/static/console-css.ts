@@ -46,6 +46,8 @@ form.stack { display: grid; gap: .75rem; max-width: 32rem; }
 form.stack.wide { max-width: 48rem; }
 form.inline.rename { margin-top: 1rem; padding-top: .75rem; border-top: 1px solid var(--line); }
 form.inline { display: flex; flex-wrap: wrap; align-items: flex-end; gap: .75rem; }
+form.inline-action { display: inline; margin-left: .5rem; }
+ul.entries li { margin-bottom: .35rem; }
 .field { display: flex; flex-direction: column; gap: .25rem; }
 .field label, .field .label { font-weight: 600; }
 .hint { color: var(--muted); font-size: .875rem; }

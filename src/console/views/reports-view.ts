@@ -90,14 +90,14 @@ function filterForm(query: StatisticsReportQuery): SafeHtml {
 
 /**
  * The Reports page: the filter, the charts (drawn by the script; reversals by code when there are some)
- * and the table they are drawn from. `linkCampaigns`: an admin's page links each campaign to its page.
+ * and the table they are drawn from; each campaign links to its page (a merchant's to its own).
  */
-export function reportsView(report: StatisticsReport, options: { linkCampaigns: boolean }): SafeHtml {
+export function reportsView(report: StatisticsReport): SafeHtml {
   const { query } = report;
   const csvHref = pathWithQuery('/admin/reports.csv', reportQueryString(query));
   const rows = report.rows.map(
     (r) => html`<tr><td data-label="Period">${r.period}</td>
-<td data-label="Campaign">${options.linkCampaigns ? html`<a href="/admin/campaigns/${r.campaignId}">${r.campaignId}</a>` : r.campaignId}</td>
+<td data-label="Campaign"><a href="/admin/campaigns/${r.campaignId}">${r.campaignId}</a></td>
 <td data-label="Affiliate">${r.affiliateId}</td>
 <td data-label="Transactions" class="num">${r.transactions}</td>
 <td data-label="Approved" class="num">${r.approved}</td>
