@@ -117,6 +117,11 @@ const MERCHANT_PATHS: ReadonlyArray<[string, RegExp]> = [
   // What its CRM's requests were refused with.
   ['GET', /^\/refusals$/],
   ['HEAD', /^\/refusals$/],
+  // Its campaigns' reports (scoped by campaignScopeOf in the routes).
+  ['GET', /^\/reports$/],
+  ['HEAD', /^\/reports$/],
+  ['GET', /^\/reports\.csv$/],
+  ['HEAD', /^\/reports\.csv$/],
 ];
 
 /** The web console at /admin: server-rendered pages over the services, behind a session. */

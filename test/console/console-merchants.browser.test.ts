@@ -65,6 +65,7 @@ describe.each(testEngines())('merchant users in chromium (%s)', (engine) => {
         expect(await page.getByRole('navigation').getByRole('link').allTextContents()).toEqual([
           'Campaigns',
           'Transactions',
+          'Reports',
           'Refusals',
         ]);
         await page.goto(`/admin/transactions/${acme.transaction.id}`);
@@ -82,6 +83,18 @@ describe.each(testEngines())('merchant users in chromium (%s)', (engine) => {
         expect(foreign?.status()).toBe(404);
         const affiliates = await page.goto('/admin/affiliates');
         expect(affiliates?.status()).toBe(404);
+        // Its reports: its campaign's rows only, charts drawn, links to its own campaign page.
+        await page.goto(`/admin/transactions/${acme.transaction.id}`);
+        await page.getByRole('navigation').getByRole('link', { name: 'Reports' }).click();
+        await page.waitForURL('**/admin/reports');
+        await page.getByLabel('Rows per').selectOption('hour');
+        await page.getByRole('button', { name: 'Show' }).click();
+        await page.waitForURL('**/admin/reports?granularity=hour**');
+        const campaigns = await page.locator('#report-table td[data-label="Campaign"]').allInnerTexts();
+        expect(new Set(campaigns)).toEqual(new Set([String(acme.transaction.campaignId)]));
+        await page.waitForFunction(`document.getElementById('chart-counts')?.getAttribute('data-drawn') === 'true'`);
+        expect(await scrollsSideways(page)).toBe(false);
+        await screenshot(page, `merchant-reports-${engine}-${device}`);
         const [row] = await server.services.stores.modifications.listForTransaction(acme.transaction.id);
         expect(row).toMatchObject({ source: 'merchant', actor: acme.email });
         expect(await server.services.stores.modifications.listForTransaction(globex.transaction.id)).toEqual([]);

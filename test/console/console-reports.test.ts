@@ -65,8 +65,8 @@ describe.each(testEngines())('the console Reports page and its CSV on %s', (engi
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(csv.body).toBe(
-      'Period,Campaign,Affiliate,Transactions,Approved,Payout,Revenue\r\n' +
-        `${rows[0]},${campaignId},${affiliateId},2,1,0.30,6.00\r\n`,
+      'Period,Campaign,Affiliate,Transactions,Approved,Payout,Revenue,Reversals\r\n' +
+        `${rows[0]},${campaignId},${affiliateId},2,1,0.30,6.00,0\r\n`,
     );
   });
 
@@ -86,8 +86,8 @@ describe.each(testEngines())('the console Reports page and its CSV on %s', (engi
     expect(periods).toEqual([day, day]);
     const csv = await client.get(`/admin/reports.csv?campaignId=${campaignId}&from=${day}&to=${day}`);
     expect(csv.body.trim().split('\r\n').slice(1)).toEqual([
-      `${day},${campaignId},${Math.min(affiliateId, otherId)},1,1,7.00,9.00`,
-      `${day},${campaignId},${Math.max(affiliateId, otherId)},2,1,0.30,6.00`,
+      `${day},${campaignId},${Math.min(affiliateId, otherId)},1,1,7.00,9.00,0`,
+      `${day},${campaignId},${Math.max(affiliateId, otherId)},2,1,0.30,6.00,0`,
     ]);
   });
 
