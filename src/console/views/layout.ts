@@ -60,6 +60,7 @@ export interface PageSession {
 export const MERCHANT_SECTIONS: ReadonlySet<Section> = new Set<Section>([
   'transactions',
   'campaigns',
+  'batches',
   'reports',
   'refusals',
 ]);
