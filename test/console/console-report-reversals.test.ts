@@ -37,7 +37,7 @@ async function choosePassword(link: string): Promise<void> {
 /** The table's body rows as their cells' text, in order. */
 function tableRows(body: string): string[][] {
   return [...body.matchAll(/<tr><td data-label="Period">[\s\S]*?<\/tr>/g)].map((m) =>
-    [...m[0].matchAll(/<td[^>]*>(?:<a[^>]*>)?([^<]*)/g)].map((cell) => cell[1]),
+    [...m[0].matchAll(/<td[^>]*>(?:<a[^>]*>|<span[^>]*>)?([^<]*)/g)].map((cell) => cell[1]),
   );
 }
 

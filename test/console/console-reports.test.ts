@@ -52,7 +52,9 @@ describe.each(testEngines())('the console Reports page and its CSV on %s', (engi
     const query = `granularity=hour&campaignId=${campaignId}&affiliateId=${affiliateId}&from=${day}&to=${day}`;
     const page = await client.get(`/admin/reports?${query}`);
     expect(page.status).toBe(200);
-    const rows = [...page.body.matchAll(/<tr><td data-label="Period">([^<]+)<\/td>/g)].map((m) => m[1]);
+    const rows = [...page.body.matchAll(/<tr><td data-label="Period"><span class="nowrap">([^<]+)<\/span><\/td>/g)].map(
+      (m) => m[1],
+    );
     expect(rows).toHaveLength(1);
     expect(page.body).toContain('<td data-label="Payout" class="num">0.30</td>');
     expect(page.body).toContain('<td data-label="Revenue" class="num">6.00</td>');
@@ -82,7 +84,9 @@ describe.each(testEngines())('the console Reports page and its CSV on %s', (engi
     expect(before.body).toContain('(days appear after nightly processing)');
     expect((await server.services.processing.runNightly({ date: day })).kind).toBe('completed');
     const page = await client.get(`/admin/reports?campaignId=${campaignId}&from=${day}&to=${day}`);
-    const periods = [...page.body.matchAll(/<tr><td data-label="Period">([^<]+)<\/td>/g)].map((m) => m[1]);
+    const periods = [
+      ...page.body.matchAll(/<tr><td data-label="Period"><span class="nowrap">([^<]+)<\/span><\/td>/g),
+    ].map((m) => m[1]);
     expect(periods).toEqual([day, day]);
     const csv = await client.get(`/admin/reports.csv?campaignId=${campaignId}&from=${day}&to=${day}`);
     expect(csv.body.trim().split('\r\n').slice(1)).toEqual([

@@ -96,7 +96,7 @@ export function reportsView(report: StatisticsReport): SafeHtml {
   const { query } = report;
   const csvHref = pathWithQuery('/admin/reports.csv', reportQueryString(query));
   const rows = report.rows.map(
-    (r) => html`<tr><td data-label="Period">${r.period}</td>
+    (r) => html`<tr><td data-label="Period"><span class="nowrap">${r.period}</span></td>
 <td data-label="Campaign"><a href="/admin/campaigns/${r.campaignId}">${r.campaignId}</a></td>
 <td data-label="Affiliate">${r.affiliateId}</td>
 <td data-label="Transactions" class="num">${r.transactions}</td>
