@@ -207,8 +207,6 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
       modifications,
       impactRows: impactRows({ modifications: impact, accountCurrency: config.batches.accountCurrency }),
       processingState: stores.processingState,
-      merchantCampaigns: async (merchantId) =>
-        (await stores.merchants.getIn(stores.units.alone, merchantId))?.campaignIds ?? [],
       logger,
     },
     {

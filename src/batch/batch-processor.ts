@@ -45,9 +45,6 @@ export type BatchProcessorStore = Pick<
 >;
 
 /** What the processor needs. */
-/** A batch with the campaigns its rows may touch for this chunk (null: any). */
-type ScopedBatch = Batch & { campaignIds: readonly number[] | null };
-
 export interface BatchProcessorDeps {
   store: BatchProcessorStore;
   /** The core with LinkTrust's rules: Lead Poster files. */
@@ -55,8 +52,6 @@ export interface BatchProcessorDeps {
   /** impact.com files' rows (the core with impact's rules); without it an impact batch's rows are not run. */
   impactRows?: RowProtocol;
   processingState: Pick<ProcessingStateStore, 'read'>;
-  /** The campaigns a merchant owns now (none when it is gone): what its batches' rows may touch. */
-  merchantCampaigns?: (merchantId: number) => Promise<readonly number[]>;
   logger: Logger;
   now: () => number;
 }
@@ -124,22 +119,11 @@ export class BatchProcessor {
     }
   }
 
-  private async runChunk(unscoped: Batch, rows: BatchRow[], going: () => boolean) {
-    const protocol = this.protocolOf(unscoped);
-    // The campaigns its rows may touch, read for each chunk: a campaign given to or taken from a merchant counts at once.
-    const batch = { ...unscoped, campaignIds: await this.campaignsOf(unscoped) };
+  private async runChunk(batch: Batch, rows: BatchRow[], going: () => boolean) {
+    const protocol = this.protocolOf(batch);
     return (
       (await this.runChunkAtOnce(batch, rows, protocol)) ?? (await this.runChunkRowByRow(batch, rows, going, protocol))
     );
-  }
-
-  /** The campaigns a batch may touch: its merchant's now, or its intake's campaign; null: any. */
-  private async campaignsOf(batch: Batch): Promise<readonly number[] | null> {
-    if (batch.merchantId !== null) {
-      if (!this.deps.merchantCampaigns) throw new Error("a merchant's batch needs the merchants' campaigns");
-      return this.deps.merchantCampaigns(batch.merchantId);
-    }
-    return batch.campaignId === null ? null : [batch.campaignId];
   }
 
   private protocolOf(batch: Batch): RowProtocol {
@@ -155,7 +139,7 @@ export class BatchProcessor {
    * row instead — a passing refusal (deferrals are counted per row), or a row another worker finished —
    * and then nothing of it was written.
    */
-  private async runChunkAtOnce(batch: ScopedBatch, rows: BatchRow[], protocol: RowProtocol) {
+  private async runChunkAtOnce(batch: Batch, rows: BatchRow[], protocol: RowProtocol) {
     const { store } = this.deps;
     const { modifications } = protocol;
     if (!modifications.modifyMany || rows.length < 2) return null;
@@ -207,14 +191,14 @@ export class BatchProcessor {
     };
   }
 
-  private async runChunkRowByRow(batch: ScopedBatch, rows: BatchRow[], going: () => boolean, protocol: RowProtocol) {
+  private async runChunkRowByRow(batch: Batch, rows: BatchRow[], going: () => boolean, protocol: RowProtocol) {
     const { store, logger } = this.deps;
     const failures: RowResult[] = [];
     let succeeded = 0;
     const context = {
       batchId: batch.id,
       clientIp: batch.clientIp ?? '',
-      campaignIds: batch.campaignIds,
+      campaignId: batch.campaignId,
       modifications: this.deps.modifications,
       recordSuccess: (trx: Parameters<BatchStore['recordSuccess']>[0], result: RowResult) =>
         store.recordSuccess(trx, batch.id, result),

@@ -20,11 +20,6 @@ export const batchSchema = z
     kind: z.enum(['lead-poster', 'impact']),
     channel: z.enum(['api', 'console', 'ftp', 'sftp', 'pull', 'email']),
     campaignId: z.number().int().nullable(),
-    merchantId: z
-      .number()
-      .int()
-      .nullable()
-      .describe('the merchant whose user uploaded it (its rows touch only its campaigns); null: the network'),
     submittedBy: z.string().nullable(),
     state: z.enum(['queued', 'processing', 'completed', 'failed']),
     records: z.number().int(),
@@ -52,7 +47,6 @@ export function batchJson(b: Batch): z.output<typeof batchSchema> {
     kind: b.kind,
     channel: b.channel,
     campaignId: b.campaignId,
-    merchantId: b.merchantId,
     submittedBy: b.submittedBy,
     state: b.state,
     records: b.records,

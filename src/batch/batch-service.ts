@@ -20,8 +20,6 @@ export interface BatchUpload {
   channel?: BatchChannel;
   /** An intake's campaign: the rows may touch only its transactions. */
   campaignId?: number | null;
-  /** A merchant user's upload: the rows may touch only the merchant's campaigns. */
-  merchantId?: number | null;
   /** Who sent it through an intake channel. */
   submittedBy?: string | null;
 }
@@ -101,7 +99,6 @@ export class BatchService {
       clientIp: upload.clientIp,
       channel: upload.channel ?? 'api',
       campaignId: upload.campaignId ?? null,
-      merchantId: upload.merchantId ?? null,
       submittedBy: upload.submittedBy ?? null,
       createdAt: now,
     };

@@ -23,8 +23,6 @@ export interface BatchWorkerDeps {
   /** impact.com files' rows (the core with impact's rules). */
   impactRows?: RowProtocol;
   processingState: Pick<ProcessingStateStore, 'read'>;
-  /** The campaigns a merchant owns now: what its batches' rows may touch. */
-  merchantCampaigns?: (merchantId: number) => Promise<readonly number[]>;
   logger: Logger;
 }
 

@@ -16,22 +16,19 @@ export interface RowModifier {
   modifyMany?(commands: ModificationCommand[], options: ModifyManyOptions): Promise<Outcome[] | null>;
 }
 
-/** What a row's protocol reads of its batch: its id, the client IP it runs as, the campaigns it may touch. */
+/** What a row's protocol reads of its batch: its id, the client IP it runs as, the campaign it belongs to (if any). */
 export interface BatchScope {
   id: number;
   clientIp: string | null;
-  /**
-   * The campaigns the batch may touch: an intake's campaign, or its merchant's campaigns as they are when
-   * the rows run. Null: any.
-   */
-  campaignIds?: readonly number[] | null;
+  /** An intake's campaign: the batch may only touch this campaign's transactions. Null: any. */
+  campaignId?: number | null;
 }
 
 /** Where a row comes from and how its success is recorded. */
 export interface RowContext {
   batchId: number;
   clientIp: string;
-  campaignIds?: readonly number[] | null;
+  campaignId?: number | null;
   modifications: RowModifier;
   /** Writes the success inside the change's transaction; false when the row already has a result. */
   recordSuccess(sql: Sql, result: RowResult): Promise<boolean>;
@@ -101,7 +98,7 @@ export function leadPosterRows(modifications: RowModifier): RowProtocol {
   return {
     modifications,
     prepare: (row, batch) =>
-      scopedToCampaigns(prepareRow(row, batch.id, batch.clientIp ?? ''), batch.campaignIds ?? null),
+      scopedToCampaign(prepareRow(row, batch.id, batch.clientIp ?? ''), batch.campaignId ?? null),
     outcomeOf: rowOutcomeOf,
     laneKey: leadPosterLaneKey,
     waitsOutPassingTrouble: false,
@@ -109,22 +106,17 @@ export function leadPosterRows(modifications: RowModifier): RowProtocol {
 }
 
 /**
- * A row of a scoped batch (an intake's campaign, a merchant's campaigns) may touch only those campaigns: a
- * row naming another campaign is answered as /transaction.edit answers a transaction it cannot find, and a
- * row naming none is looked up within them — the core finds another campaign's transaction no more, under
- * the row lock.
+ * A row of an intake's batch may touch only the intake's campaign: a row naming another campaign is
+ * answered as /transaction.edit answers a transaction it cannot find, and a row naming none is looked up
+ * within the intake's campaign (the core then finds another campaign's transaction no more).
  */
-function scopedToCampaigns(prepared: PreparedRow, campaignIds: readonly number[] | null): PreparedRow {
-  if (campaignIds === null || prepared.kind === 'decided') return prepared;
+function scopedToCampaign(prepared: PreparedRow, campaignId: number | null): PreparedRow {
+  if (campaignId === null || prepared.kind === 'decided') return prepared;
   const { identifier } = prepared.command;
   if (identifier.kind === 'action_id' || identifier.kind === 'order') return prepared;
-  if (identifier.campaignId !== null)
-    return campaignIds.includes(identifier.campaignId)
-      ? prepared
-      : { kind: 'decided', result: prepared.result(false, messageOf({ kind: 'invalid_transaction' })) };
-  const scoped =
-    campaignIds.length === 1 ? { ...identifier, campaignId: campaignIds[0] } : { ...identifier, campaignIds };
-  return { ...prepared, command: { ...prepared.command, identifier: scoped } };
+  if (identifier.campaignId !== null && identifier.campaignId !== campaignId)
+    return { kind: 'decided', result: prepared.result(false, messageOf({ kind: 'invalid_transaction' })) };
+  return { ...prepared, command: { ...prepared.command, identifier: { ...identifier, campaignId } } };
 }
 
 /** Parses a file row like /transaction.edit parses a request, for the client IP the batch runs as. */
@@ -173,7 +165,7 @@ export async function runRow(
   const prepared = protocol.prepare(row, {
     id: context.batchId,
     clientIp: context.clientIp,
-    campaignIds: context.campaignIds ?? null,
+    campaignId: context.campaignId ?? null,
   });
   if (prepared.kind === 'decided') return prepared;
   let outcome: Outcome;

@@ -114,15 +114,6 @@ const MERCHANT_PATHS: ReadonlyArray<[string, RegExp]> = [
   ['POST', /^\/campaigns\/[^/]+\/password$/],
   ['POST', /^\/campaigns\/[^/]+\/whitelist$/],
   ['POST', /^\/campaigns\/[^/]+\/whitelist\/[^/]+\/remove$/],
-  // Its files: upload, the list (and its live table), a batch's page and results.
-  ['GET', /^\/batches$/],
-  ['HEAD', /^\/batches$/],
-  ['POST', /^\/batches$/],
-  ['GET', /^\/batches\/table$/],
-  ['GET', /^\/batches\/[^/]+$/],
-  ['HEAD', /^\/batches\/[^/]+$/],
-  ['GET', /^\/batches\/[^/]+\/results$/],
-  ['HEAD', /^\/batches\/[^/]+\/results$/],
   // What its CRM's requests were refused with.
   ['GET', /^\/refusals$/],
   ['HEAD', /^\/refusals$/],

@@ -45,7 +45,7 @@ function suppliedIdentifiers(parameters: RawParameter[]) {
 }
 
 function prepareImpactRow(row: BatchRow, batch: BatchScope, accountCurrency: string): PreparedRow {
-  const campaignIds = batch.campaignIds ? [...batch.campaignIds] : null;
+  const campaignIds = batch.campaignId === null || batch.campaignId === undefined ? null : [batch.campaignId];
   return prepareImpactChange(
     row,
     { campaignIds, clientIp: batch.clientIp ?? '', requestId: rowRequestId(batch.id, row.rowNumber) },

@@ -142,9 +142,6 @@ export class LinkTrustRules implements ModificationRules {
     if (found.length === 0) return { kind: 'invalid_transaction' };
     if (identifier.campaignId !== null && found[0].campaign.id !== identifier.campaignId)
       return { kind: 'invalid_transaction' };
-    // Outside the caller's campaigns (a merchant's): not found, exactly like a missing transaction.
-    if (identifier.campaignIds && !identifier.campaignIds.includes(found[0].campaign.id))
-      return { kind: 'invalid_transaction' };
     return found[0];
   }
 

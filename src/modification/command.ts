@@ -4,9 +4,8 @@ import type { ActionRowChange } from '../core/action';
 
 /** How the request names its transaction. `campaignId` with an id or click id must match the campaign. */
 export type TransactionIdentifier =
-  /** `campaignIds`: the only campaigns the transaction may belong to (a merchant's batch or hand edit); absent: any. */
-  | { kind: 'transaction_id'; transactionId: number; campaignId: number | null; campaignIds?: readonly number[] }
-  | { kind: 'click_id'; clickId: string; campaignId: number | null; campaignIds?: readonly number[] }
+  | { kind: 'transaction_id'; transactionId: number; campaignId: number | null }
+  | { kind: 'click_id'; clickId: string; campaignId: number | null }
   | { kind: 'merchant_reference'; merchantReferenceId: string; campaignId: number }
   /**
    * impact.com: an action id, or the newest action with an order id on an event type. `campaignIds`: the

@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AfterChange } from './after-change';
 import type { RowResult } from '../core/row-result';
@@ -25,11 +24,6 @@ export interface Batch {
   channel: BatchChannel;
   /** The campaign an intake channel took the file in for: its rows touch only this campaign's transactions. Null: any. */
   campaignId: number | null;
-  /**
-   * The merchant whose user uploaded the file: its rows touch only the merchant's campaigns (as they are when
-   * the rows run), and only the merchant's users and the network see it. Null: the network's.
-   */
-  merchantId: number | null;
   /** Who sent the file through an intake channel (upload user, pull, e-mail sender); null for the admin doors. */
   submittedBy: string | null;
   contentSha256: string;
@@ -65,9 +59,7 @@ export interface Batch {
  * A batch to store. `kind` defaults to a Lead Poster file. A batch stored with an `error` (completed without
  * processing anything) does not claim its content, so the corrected file is not taken for a duplicate of it.
  */
-export type NewBatch = Partial<
-  Pick<Batch, 'kind' | 'error' | 'channel' | 'campaignId' | 'merchantId' | 'submittedBy'>
-> &
+export type NewBatch = Partial<Pick<Batch, 'kind' | 'error' | 'channel' | 'campaignId' | 'submittedBy'>> &
   Pick<
     Batch,
     | 'filename'
@@ -95,8 +87,6 @@ export interface BatchListOptions {
   beforeId?: number;
   kind?: BatchKind;
   campaignIds?: number[];
-  /** A merchant's view: the batches it uploaded, and those taken in for its campaigns (`campaignIds`). */
-  merchant?: { merchantId: number; campaignIds: number[] };
   createdFrom?: number;
   createdTo?: number;
 }
@@ -111,22 +101,12 @@ export interface BatchCounts {
 type Row = Record<string, unknown>;
 const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
-/**
- * What makes two uploads the same file: the content — within one merchant's uploads for a merchant's batch,
- * so a merchant is never told (or refused) that another already sent the same bytes.
- */
-function contentKeyOf(batch: Pick<NewBatch, 'contentSha256' | 'merchantId'>): string {
-  if (batch.merchantId === null || batch.merchantId === undefined) return batch.contentSha256;
-  return crypto.createHash('sha256').update(`${batch.contentSha256}:merchant:${batch.merchantId}`).digest('hex');
-}
-
 function batchFromRow(r: Row): Batch {
   return {
     id: Number(r.id),
     filename: String(r.filename),
     channel: (r.channel as BatchChannel | undefined) ?? 'api',
     campaignId: numOrNull(r.campaign_id),
-    merchantId: numOrNull(r.merchant_id),
     submittedBy: (r.submitted_by as string | null | undefined) ?? null,
     contentSha256: String(r.content_sha256),
     kind: (r.kind as BatchKind | undefined) ?? 'lead-poster',
@@ -280,11 +260,10 @@ export class BatchStore {
           this.knex('batches').insert({
             filename: batch.filename,
             content_sha256: batch.contentSha256,
-            content_key: batch.duplicateOf === null && !batch.error ? contentKeyOf(batch) : null,
+            content_key: batch.duplicateOf === null && !batch.error ? batch.contentSha256 : null,
             kind: batch.kind ?? 'lead-poster',
             channel: batch.channel ?? 'api',
             campaign_id: batch.campaignId ?? null,
-            merchant_id: batch.merchantId ?? null,
             submitted_by: batch.submittedBy ?? null,
             format: batch.format,
             encoding: batch.encoding,
@@ -309,9 +288,7 @@ export class BatchStore {
         classifyDatabaseError(error) === 'duplicate_key' &&
         /content_key/.test(String((error as Error).message))
       ) {
-        const original = await this.knex('batches')
-          .where({ content_key: contentKeyOf(batch) })
-          .first('id');
+        const original = await this.knex('batches').where({ content_key: batch.contentSha256 }).first('id');
         if (original) return { originalId: Number(original.id) };
       }
       throw error;
@@ -340,9 +317,6 @@ export class BatchStore {
     if (options.beforeId !== undefined) query.where('id', '<', options.beforeId);
     if (options.kind !== undefined) query.where('kind', options.kind);
     if (options.campaignIds !== undefined) query.whereIn('campaign_id', options.campaignIds);
-    const { merchant } = options;
-    if (merchant)
-      query.where((q) => q.where('merchant_id', merchant.merchantId).orWhereIn('campaign_id', merchant.campaignIds));
     if (options.createdFrom !== undefined) query.where('created_at', '>=', options.createdFrom);
     if (options.createdTo !== undefined) query.where('created_at', '<=', options.createdTo);
     return (await query).map(batchFromRow);

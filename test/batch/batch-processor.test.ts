@@ -12,7 +12,7 @@ import { createFakeModificationService, FakeModificationService } from '../suppo
  * real databases in batch-processing.test.ts and chunked-processing.test.ts.
  */
 describe('BatchProcessor (in memory)', () => {
-  const batch = { id: 3, clientIp: '192.0.2.9', campaignId: null, merchantId: null } as Batch;
+  const batch = { id: 3, clientIp: '192.0.2.9' } as Batch;
   const processingState = (nightlyInProgress = false) => ({
     read: async () => ({ nightlyInProgress }) as ProcessingState,
   });

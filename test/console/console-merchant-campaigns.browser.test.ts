@@ -1,5 +1,5 @@
 import { testEngines } from '../support/databases';
-import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow, twoDaysAgo } from '../support/factories';
+import { buildCampaign } from '../support/factories';
 import { adminRequest } from '../support/test-server';
 import { choosePassword, MERCHANT_PASSWORD } from '../merchants/merchant-scene';
 import { newContext, screenshot, scrollsSideways, useBrowserServer } from './browser';
@@ -59,32 +59,11 @@ describe.each(testEngines())('a merchant’s campaigns in chromium (%s)', (engin
         await page.getByText('White-list entry removed.').waitFor();
         expect(await server.services.admin.listWhitelist(campaign.id)).toEqual([]);
 
-        // Its own file, uploaded through the Batches page: applied to its campaign only.
-        const transaction = await buildTransaction(server.services, campaign, await buildAffiliate(server.services), {
-          occurredAt: twoDaysAgo(),
-        });
-        await rollUpToNow(server.services);
-        await page.getByRole('navigation').getByRole('link', { name: 'Batches' }).click();
-        await page.getByLabel('File', { exact: true }).setInputFiles({
-          name: `refunds-${device}.csv`,
-          mimeType: 'text/csv',
-          buffer: Buffer.from(`Password,TransactionID,AP\r\nrotated by the brand,${transaction.id},1.25\r\n`),
-        });
-        server.services.batchWorker.start();
-        await page.getByRole('button', { name: 'Upload and apply' }).click();
-        await page.getByText('File uploaded.').waitFor();
-        const row = page.locator('tbody tr', { hasText: `refunds-${device}.csv` }).first();
-        await row.locator('.state-completed').waitFor({ timeout: 20_000 });
-        expect(await row.locator('td[data-label="Succeeded"]').innerText()).toBe('1');
-        expect(await scrollsSideways(page)).toBe(false);
-        await screenshot(page, `merchant-batches-${engine}-${device}`);
-
         await page.getByRole('navigation').getByRole('link', { name: 'Refusals' }).click();
         await page.getByText('your campaigns’ requests').waitFor();
         expect(await scrollsSideways(page)).toBe(false);
         await screenshot(page, `merchant-refusals-${engine}-${device}`);
       } finally {
-        await server.services.batchWorker.stop();
         await context.close();
       }
     },

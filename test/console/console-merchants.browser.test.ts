@@ -65,7 +65,6 @@ describe.each(testEngines())('merchant users in chromium (%s)', (engine) => {
         expect(await page.getByRole('navigation').getByRole('link').allTextContents()).toEqual([
           'Campaigns',
           'Transactions',
-          'Batches',
           'Reports',
           'Refusals',
         ]);

@@ -4,18 +4,7 @@ import type { Request, Response, Router } from 'express';
 import type { StoredBatch } from '../../batch/batch-service';
 import type { Batch } from '../../store/batch-store';
 import { resultsCsvFor } from '../../impact/impact-results-csv';
-import {
-  actorOf,
-  campaignScopeOf,
-  ConsoleContext,
-  idFrom,
-  noticeFor,
-  pageSessionOf,
-  route,
-  seeOther,
-  sendPage,
-  sessionOf,
-} from '../console-context';
+import { actorOf, ConsoleContext, idFrom, noticeFor, route, seeOther, sendPage, sessionOf } from '../console-context';
 import type { MultipartPart } from '../multipart';
 import { batchesView, batchTableView, batchView } from '../views/batches-view';
 
@@ -23,26 +12,9 @@ const LIST_LIMIT = 50;
 /** Refused rows per page of a batch's page. */
 const FAILED_PAGE = 100;
 
-/** Which batches a session sees: the network all; a merchant user its merchant's uploads and its campaigns' intake. */
-type BatchScope = { merchantId: number; campaignIds: number[] } | null;
-
-async function batchScopeOf(res: Response, context: ConsoleContext): Promise<BatchScope> {
-  const { merchantId } = sessionOf(res);
-  const campaigns = await campaignScopeOf(res, context);
-  return merchantId === null || campaigns === null ? null : { merchantId, campaignIds: [...campaigns] };
-}
-
-function inScope(batch: Batch, scope: BatchScope): boolean {
-  return (
-    scope === null ||
-    batch.merchantId === scope.merchantId ||
-    (batch.campaignId !== null && scope.campaignIds.includes(batch.campaignId))
-  );
-}
-
-/** The newest batches the session sees, with the impact.com codes of each impact batch's rows. */
-async function listed(context: ConsoleContext, scope: BatchScope) {
-  const batches = await context.batches.list({ limit: LIST_LIMIT, ...(scope ? { merchant: scope } : {}) });
+/** The newest batches, with the impact.com codes of each impact batch's rows. */
+async function listed(context: ConsoleContext) {
+  const batches = await context.batches.list({ limit: LIST_LIMIT });
   const codes = await context.batches.codeCounts(batches.filter((b) => b.kind === 'impact').map((b) => b.id));
   return { batches, codes };
 }
@@ -54,8 +26,8 @@ async function showBatches(
   extra: { problems?: string[]; status?: number } = {},
 ): Promise<void> {
   const body = batchesView({
-    ...(await listed(context, await batchScopeOf(res, context))),
-    session: pageSessionOf(res),
+    ...(await listed(context)),
+    session: sessionOf(res),
     maxUploadBytes: context.maxUploadBytes,
   });
   sendPage(
@@ -67,14 +39,10 @@ async function showBatches(
   );
 }
 
-/**
- * The batch the path names, or null once the Batches page has answered 404 — also for another merchant's
- * batch, answered exactly as a missing one.
- */
+/** The batch the path names, or null once the Batches page has answered 404. */
 async function batchOr404(req: Request, res: Response, context: ConsoleContext): Promise<Batch | null> {
   const id = idFrom(req.params.id);
-  const found = id === null ? null : await context.batches.get(id);
-  const batch = found && inScope(found, await batchScopeOf(res, context)) ? found : null;
+  const batch = id === null ? null : await context.batches.get(id);
   if (!batch) await showBatches(req, res, context, { problems: ['That batch does not exist.'], status: 404 });
   return batch;
 }
@@ -100,7 +68,7 @@ export function batchRoutes(router: Router, context: ConsoleContext): void {
   router.get(
     '/batches/table',
     route(async (req, res) => {
-      const { batches, codes } = await listed(context, await batchScopeOf(res, context));
+      const { batches, codes } = await listed(context);
       const table = batchTableView(batches, codes);
       res.type('text/html; charset=utf-8').send(table.value);
     }),
@@ -134,14 +102,7 @@ export function batchRoutes(router: Router, context: ConsoleContext): void {
         }),
       );
       const result = await batches.upload(
-        {
-          filename,
-          bytes: file.data,
-          clientIp: req.clientIp,
-          force,
-          channel: 'console',
-          merchantId: sessionOf(res).merchantId,
-        },
+        { filename, bytes: file.data, clientIp: req.clientIp, force, channel: 'console' },
         audit,
       );
       if (!result.ok) {

@@ -60,7 +60,6 @@ export interface PageSession {
 export const MERCHANT_SECTIONS: ReadonlySet<Section> = new Set<Section>([
   'transactions',
   'campaigns',
-  'batches',
   'reports',
   'refusals',
 ]);
