@@ -60,6 +60,11 @@ export interface EngineRun {
   manyAddressFlood: ManyAddressFloodResult | null;
   /** Why the impact.com API scenario (`impact-api`) did not run, when it did not. */
   impactApiSkipped: string | null;
+  /**
+   * Edits per unit of work of the coalesced one-unit path over the success runs (read from the server's
+   * /metrics, so only with BENCH_METRICS=1; null otherwise).
+   */
+  changesPerUnit: number | null;
 }
 
 /** The label of the impact.com API's rows: a modification taken in, up to its `QUEUED` answer. */
@@ -583,6 +588,14 @@ export async function runEngine(
       if (floor && wanted('floor-full'))
         await bench.drive(floor, FLOOR_FULL_SCENARIO, connections, () => serverStatementsRequest(transactions));
     }
+    // The latency ladder: one client alone (the coalescing must cost it nothing) and 200 at once.
+    if (wanted('success'))
+      for (const connections of [1, 200]) await bench.drive(server, SUCCESS_SCENARIO, connections, success);
+    const changesPerUnit = options.metrics
+      ? await coalescedPerUnit(server.baseUrl, `bench-metrics-${adminToken}`)
+      : null;
+    if (changesPerUnit !== null)
+      log(`${engine}: success path: ${changesPerUnit.toFixed(1)} edits per unit of work (COMMIT)`);
     const floodPairs = wanted('flood') ? await bench.floodPairs(options.pairs) : [];
     let manyAddressFlood: ManyAddressFloodResult | null = null;
     if (wanted('flood-many')) {
@@ -671,6 +684,7 @@ export async function runEngine(
       floodPairs,
       manyAddressFlood,
       impactApiSkipped,
+      changesPerUnit,
     };
   } finally {
     for (const child of children) await child.stop().catch(() => undefined);
@@ -679,4 +693,13 @@ export async function runEngine(
         .drop()
         .catch((error) => log(`${engine}: could not drop the database: ${(error as Error).message}`));
   }
+}
+
+/** Edits per unit of work of the one-unit path so far, from the server's Prometheus counters. */
+async function coalescedPerUnit(baseUrl: string, metricsToken: string): Promise<number | null> {
+  const response = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
+  const text = await response.text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const perUnit = value('txedit_edit_unit_changes_total') / value('txedit_edit_units_total');
+  return Number.isFinite(perUnit) ? perUnit : null;
 }

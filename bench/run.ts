@@ -110,6 +110,7 @@ async function main(): Promise<void> {
       floodPairs: run.floodPairs,
       manyAddressFlood: run.manyAddressFlood,
       impactApiSkipped: run.impactApiSkipped,
+      changesPerUnit: run.changesPerUnit,
     })),
     rows,
   });

@@ -189,6 +189,7 @@ export function createExpressApp(services: Services): express.Express {
       handEdits: services.handEdits,
       merchantUsers: services.merchantUsers,
       merchants: services.merchants,
+      merchantCampaigns: services.merchantCampaigns,
       apiAccounts: services.apiAccounts,
       eventTypes: services.eventTypes,
       processing: services.processing,

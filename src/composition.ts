@@ -9,6 +9,7 @@ import { MerchantService } from './merchants/merchant-service';
 import { MerchantStore } from './store/merchant-store';
 import { MerchantUserStore } from './store/merchant-user-store';
 import { MerchantUserService } from './merchants/merchant-user-service';
+import { MerchantCampaigns } from './merchants/merchant-campaigns';
 import { EventTypeService } from './event-types/event-type-service';
 import { ImpactRules } from './impact/impact-rules';
 import { EventTypeCache } from './event-types/event-type-cache';
@@ -193,6 +194,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
       }),
     now: options.now,
   });
+  const merchantCampaigns = new MerchantCampaigns({ merchants, admin });
   const eventTypes = new EventTypeService({
     ...stores,
     onChanged: (id) => eventTypeCache.forget(id),
@@ -303,6 +305,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
   const metrics = createMetricsRegistry({
     processingStatus: () => processing.status(),
     outboxBacklog: () => stores.postbacks.backlog(),
+    coalescing: () => modifications.coalescing(),
     now: options.now,
   });
   // What /transaction.edit refused, per client, campaign and message, for support (written every few seconds).
@@ -355,6 +358,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     handEdits,
     merchants,
     merchantUsers,
+    merchantCampaigns,
     adminAuthBrake,
     consoleAuth,
     consoleAudit,

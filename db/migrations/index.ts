@@ -19,8 +19,10 @@ import * as impactBatches from './20261205100000_impact_batches';
 import * as batchSources from './20261205150000_batch_sources';
 import * as refusals from './20261205160000_refusals';
 import * as refusalHours from './20261206100000_refusal_hours';
-import * as batchMerchant from './20261206200000_batch_merchant';
-import * as intakeUserMerchant from './20261206200100_intake_user_merchant';
+import * as dispositionCode from './20261206200000_disposition_code';
+import * as dispositionCodeBackfill from './20261206200100_disposition_code_backfill';
+import * as batchMerchant from './20261206300000_batch_merchant';
+import * as intakeUserMerchant from './20261206300100_intake_user_merchant';
 import * as intake from './20261205200000_intake';
 import * as batchCampaignUnsigned from './20261205200100_batch_campaign_unsigned';
 import * as impactApi from './20261205300000_impact_api';
@@ -67,8 +69,10 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261205520000_merchant_users', merchantUsers],
   ['20261205530000_api_account_merchant', apiAccountMerchant],
   ['20261206100000_refusal_hours', refusalHours],
-  ['20261206200000_batch_merchant', batchMerchant],
-  ['20261206200100_intake_user_merchant', intakeUserMerchant],
+  ['20261206200000_disposition_code', dispositionCode],
+  ['20261206200100_disposition_code_backfill', dispositionCodeBackfill],
+  ['20261206300000_batch_merchant', batchMerchant],
+  ['20261206300100_intake_user_merchant', intakeUserMerchant],
 ];
 
 /** knex migration source over the list above. */

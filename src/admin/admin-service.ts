@@ -187,8 +187,9 @@ export class AdminService {
     return (await this.deps.campaigns.get(id)) ?? Promise.reject(notFound(`campaign ${id}`));
   }
 
-  async listCampaigns(search: string | null, limit = 200): Promise<Campaign[]> {
-    return this.deps.campaigns.list(search, limit);
+  /** Campaigns by CID, matching `search` (a name fragment or a CID), among `campaignIds` when given. */
+  async listCampaigns(search: string | null, limit = 200, campaignIds?: readonly number[]): Promise<Campaign[]> {
+    return this.deps.campaigns.list(search, limit, campaignIds);
   }
 
   /**
@@ -242,6 +243,22 @@ export class AdminService {
 
   async listWhitelist(campaignId?: number | null): Promise<WhitelistEntry[]> {
     return this.deps.whitelist.list(campaignId === undefined ? {} : { campaignId });
+  }
+
+  /**
+   * Removes an entry of one campaign's own list (an entry of another campaign, or a global one, is a 404
+   * like a missing entry); `afterChange(entry)` commits with the removal or not at all.
+   */
+  async removeCampaignWhitelistEntry(
+    campaignId: number,
+    entryId: number,
+    afterChange?: (entry: WhitelistEntry) => AfterChange<void>,
+  ): Promise<WhitelistEntry> {
+    // An entry never moves between lists, so the one listed here is the one removed.
+    const entry = (await this.listWhitelist(campaignId)).find((e) => e.id === entryId);
+    if (!entry) throw notFound(`whitelist entry ${entryId}`);
+    await this.removeWhitelistEntry(entry.id, afterChange?.(entry));
+    return entry;
   }
 
   /** Removes a white-list entry; `afterChange` commits with the removal or not at all. */

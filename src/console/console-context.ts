@@ -6,6 +6,7 @@ import type { AdminService } from '../admin/admin-service';
 import type { HandEditService } from '../admin/hand-edit-service';
 import type { MerchantUserService } from '../merchants/merchant-user-service';
 import type { MerchantService } from '../merchants/merchant-service';
+import type { MerchantCampaigns } from '../merchants/merchant-campaigns';
 import type { SignedInSession } from './console-auth';
 import type { ApiAccountService } from '../impact-api/api-account-service';
 import type { BatchService } from '../batch/batch-service';
@@ -31,6 +32,8 @@ export interface ConsoleContext {
   merchantUsers: MerchantUserService;
   /** Merchants (which campaigns a merchant user's session covers). */
   merchants: MerchantService;
+  /** A merchant user's own campaigns (read, and self-service changes). */
+  merchantCampaigns: MerchantCampaigns;
   /** impact.com API accounts (the API accounts page). */
   apiAccounts: ApiAccountService;
   eventTypes: EventTypeService;
@@ -132,7 +135,8 @@ export const NOTICES: Record<string, string> = {
   'campaign-renamed': 'Campaign renamed.',
   'affiliate-created': 'Affiliate created.',
   'affiliate-saved': 'Affiliate saved.',
-  password: 'Password set. It is not shown again: give it to the merchant now, through a secure channel.',
+  password:
+    'Password set. It is not shown again: give it now, through a secure channel, to whoever sets up the CRM’s posting URLs.',
   'whitelist-added': 'White-list entry added.',
   'whitelist-removed': 'White-list entry removed.',
   'api-account-revoked': 'API account revoked: its token no longer signs in.',

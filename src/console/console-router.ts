@@ -15,6 +15,7 @@ import { reportRoutes } from './routes/report-routes';
 import { dashboardRoutes } from './routes/dashboard-routes';
 import { batchRoutes } from './routes/batch-routes';
 import { affiliateRoutes } from './routes/affiliate-routes';
+import { campaignCredentialRoutes } from './routes/campaign-credential-routes';
 import { campaignRoutes } from './routes/campaign-routes';
 import { eventTypeRoutes } from './routes/event-type-routes';
 import { processingRoutes } from './routes/processing-routes';
@@ -105,6 +106,22 @@ const MERCHANT_PATHS: ReadonlyArray<[string, RegExp]> = [
   ['GET', /^\/transactions\/[^/]+$/],
   ['HEAD', /^\/transactions\/[^/]+$/],
   ['POST', /^\/transactions\/[^/]+\/amend$/],
+  // Its own campaigns (posting URLs), and with self-service their password and white-list.
+  ['GET', /^\/campaigns$/],
+  ['HEAD', /^\/campaigns$/],
+  ['GET', /^\/campaigns\/[^/]+$/],
+  ['HEAD', /^\/campaigns\/[^/]+$/],
+  ['POST', /^\/campaigns\/[^/]+\/password$/],
+  ['POST', /^\/campaigns\/[^/]+\/whitelist$/],
+  ['POST', /^\/campaigns\/[^/]+\/whitelist\/[^/]+\/remove$/],
+  // What its CRM's requests were refused with.
+  ['GET', /^\/refusals$/],
+  ['HEAD', /^\/refusals$/],
+  // Its campaigns' reports (scoped by campaignScopeOf in the routes).
+  ['GET', /^\/reports$/],
+  ['HEAD', /^\/reports$/],
+  ['GET', /^\/reports\.csv$/],
+  ['HEAD', /^\/reports\.csv$/],
   // Batches: the routes show a merchant only its own (batch-routes.ts).
   ['GET', /^\/batches$/],
   ['HEAD', /^\/batches$/],
@@ -165,6 +182,7 @@ export function consoleRouter(context: ConsoleContext): Router {
   );
   dashboardRoutes(router, context);
   campaignRoutes(router, context);
+  campaignCredentialRoutes(router, context);
   affiliateRoutes(router, context);
   intakeRoutes(router, context);
   eventTypeRoutes(router, context);
@@ -241,6 +259,7 @@ export type ConsoleServices = Pick<
   | 'handEdits'
   | 'merchantUsers'
   | 'merchants'
+  | 'merchantCampaigns'
   | 'apiAccounts'
   | 'eventTypes'
   | 'postbacks'
@@ -266,6 +285,7 @@ export function consoleRouterFor(services: ConsoleServices): Router {
     handEdits: services.handEdits,
     merchantUsers: services.merchantUsers,
     merchants: services.merchants,
+    merchantCampaigns: services.merchantCampaigns,
     apiAccounts: services.apiAccounts,
     eventTypes: services.eventTypes,
     postbacks: services.postbacks,

@@ -27,6 +27,11 @@ export interface Transaction {
   /** Item lines (item-level tracking), or null; when present the merchant revenue is their sum. */
   items: ActionItem[] | null;
   customerStatus: CustomerStatus | null;
+  /**
+   * The disposition code of the impact change that put the action in its current state (REVERSED: the
+   * code that reversed it; RESET's is 'RESET'); null when none has. Absent: not read (a literal in a test).
+   */
+  dispositionCode?: string | null;
   /** Changes applied so far, from every front door. */
   modificationCount: number;
   /** The values it was created with (what impact's RESET restores); null for transactions created before they were kept. */
@@ -38,6 +43,8 @@ export interface ActionValues {
   state: ActionState;
   items: ActionItem[] | null;
   customerStatus: CustomerStatus | null;
+  /** Written with `state`, by the changes that move it. */
+  dispositionCode: string | null;
 }
 
 /** The three values a modification can change. */

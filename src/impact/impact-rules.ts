@@ -126,6 +126,9 @@ export class ImpactRules implements ModificationRules {
     if (before.modificationCount >= MAX_MODIFICATIONS_PER_ACTION) return impactRefusal('MAX_MODIFICATIONS_REACHED');
     const change = effect === 'reset' ? reset(before) : applied(before, row, decided, items);
     if (change === null) return impactRefusal('NO_CHANGE');
+    // The code that put the action in its new state (the reports' reversals by code).
+    if (change.transaction.state !== before.state)
+      return { ...change, transaction: { ...change.transaction, dispositionCode: decided.code } };
     return change;
   }
 }

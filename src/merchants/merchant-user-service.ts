@@ -153,10 +153,9 @@ export class MerchantUserService {
   /** The user a live one-time link names (not disabled, not expired, not spent), or null. */
   async linkHolder(token: string): Promise<MerchantUser | null> {
     if (!LINK_TOKEN.test(token)) return null;
-    return this.deps.units.run(async (sql) => {
-      const user = await this.deps.merchantUsers.byLinkForUpdate(sql, linkHashOf(token), this.now());
-      return user && publicUser(user);
-    });
+    // Showing the form reads; only spending the link (setPassword) locks the row.
+    const user = await this.deps.merchantUsers.byLink(this.deps.units.alone, linkHashOf(token), this.now());
+    return user && publicUser(user);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ProcessingStatus } from '../processing/processing-service';
 import type { OutboxBacklog } from '../store/postback-store';
 
@@ -6,6 +6,8 @@ import type { OutboxBacklog } from '../store/postback-store';
 export interface MetricsSources {
   processingStatus(): Promise<ProcessingStatus>;
   outboxBacklog(): Promise<OutboxBacklog>;
+  /** /transaction.edit's coalesced one-unit path: changes and units of work so far (this process). */
+  coalescing?(): { changes: number; units: number };
   now?: () => number;
 }
 
@@ -106,5 +108,27 @@ export function createMetricsRegistry(sources: MetricsSources): Registry {
       this.set(oldestPendingCreatedAt === null ? 0 : Math.max(0, seconds(now() - oldestPendingCreatedAt)));
     },
   });
+  const { coalescing } = sources;
+  if (coalescing) {
+    // Counters kept by the core: read at scrape time (a counter's reset and inc set it to the core's count).
+    new Counter({
+      name: 'txedit_edit_units_total',
+      help: 'Units of work of the one-unit edit path (each one COMMIT for all the edits coalesced into it)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(coalescing().units);
+      },
+    });
+    new Counter({
+      name: 'txedit_edit_unit_changes_total',
+      help: 'Edits applied through the one-unit path; divided by txedit_edit_units_total: edits per COMMIT',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(coalescing().changes);
+      },
+    });
+  }
   return registry;
 }

@@ -249,7 +249,11 @@ export class ChangeWriter {
 /** The impact values that differ after a change (none: an empty object). */
 function movedActionValues(before: Transaction, after: Transaction): Partial<ActionValues> {
   const moved: Partial<ActionValues> = {};
-  if (after.state !== before.state) moved.state = after.state;
+  // The code goes with the state: only a change of state writes it (one more CASE, for those rows only).
+  if (after.state !== before.state) {
+    moved.state = after.state;
+    moved.dispositionCode = after.dispositionCode ?? null;
+  }
   if (after.customerStatus !== before.customerStatus) moved.customerStatus = after.customerStatus;
   if (!sameItems(before.items, after.items)) moved.items = after.items;
   return moved;

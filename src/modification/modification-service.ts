@@ -9,6 +9,10 @@ import type { ModificationCommand, TransactionIdentifier } from './command';
 import { isPassing, type Outcome } from './outcome';
 import type { ModificationRules } from './rules';
 import { outcomeOfTrouble, UnitOfWork } from './unit-of-work';
+import { SmartBatcher } from './smart-batcher';
+import { classifyDatabaseError } from '../store/database-errors';
+import type { Transaction } from '../core/transaction';
+import type { Located } from './rules';
 
 export type { PostbackOutbox, QueuedChange } from './change-writer';
 
@@ -26,7 +30,17 @@ export interface ModificationServiceDeps {
   now?: () => number;
   /** Attempts of the unit of work when the database reports a deadlock or lock timeout. */
   maxAttempts?: number;
+  /**
+   * Coalescing of one-unit changes (see `SmartBatcher`): at most `maxChanges` per unit of work and
+   * `maxUnits` units in flight. Default: 64 changes, 2 units on MySQL/MariaDB and 1 on SQLite (one writer).
+   */
+  coalesce?: { maxChanges: number; maxUnits: number };
 }
+
+/** A coalesced command's answer: its outcome (null: take the usual path), or the trouble its unit met. */
+type Settled = { ok: true; outcome: Outcome | null } | { ok: false; error: unknown };
+
+const DEFAULT_COALESCED_CHANGES = 64;
 
 /** What a front door adds to one call of `modify`; `Early` is what `beforeApply` may answer instead. */
 export interface ModifyOptions<Early = never> {
@@ -65,11 +79,24 @@ export class ModificationService {
   private readonly writer: ChangeWriter;
   private readonly unit: UnitOfWork;
   private readonly rules: ModificationRules;
+  private readonly atOnce: SmartBatcher<ModificationCommand, Settled>;
 
   constructor(private readonly deps: ModificationServiceDeps) {
     this.rules = deps.rules;
     this.writer = new ChangeWriter({ ...deps, now: deps.now ?? Date.now });
     this.unit = new UnitOfWork(deps);
+    this.atOnce = new SmartBatcher((commands) => this.applyCoalesced(commands), {
+      maxBatch: deps.coalesce?.maxChanges ?? DEFAULT_COALESCED_CHANGES,
+      maxInFlight: deps.coalesce?.maxUnits ?? (deps.sql.engine === 'sqlite' ? 1 : 2),
+      // SQLite's units run without giving the event loop a turn: nothing could queue behind them.
+      startOnNextTurn: deps.sql.engine === 'sqlite',
+    });
+  }
+
+  /** Changes and units of work of the one-unit path so far (how much coalescing saved). */
+  coalescing(): { changes: number; units: number } {
+    const { items, batches } = this.atOnce.stats();
+    return { changes: items, units: batches };
   }
 
   /** The campaign a command handled by `modify` concerned, when its checks got that far (refusal counts). */
@@ -91,10 +118,13 @@ export class ModificationService {
   ): Promise<Outcome | Early> {
     const { unit } = this;
     if (this.mayApplyAtOnce(command, options)) {
-      const applied = await unit.lookingAfterLoss(command, null, () =>
-        unit.withRetries(() => this.applyAtOnce(command)),
-      );
-      if (applied) return applied;
+      // A refusal due before any lock (LinkTrust: a client over its limit) is answered by the usual path.
+      const beforeLocks = this.rules.refusalBeforeLocks(command);
+      if (beforeLocks === null || !(await beforeLocks)) {
+        const settled = await this.atOnce.submit(command);
+        if (!settled.ok) throw settled.error;
+        if (settled.outcome) return settled.outcome;
+      }
     }
     const checked = await this.rules.precheck(command, undefined, 'before-lock');
     if ('kind' in checked) return checked;
@@ -124,41 +154,91 @@ export class ModificationService {
   }
 
   /**
-   * The common success in one unit of work: take the shared lock on the processing state and the
-   * transaction's row lock (which reads its campaign's settings) first, run the same pre-checks on what
-   * was read (`under-lock`), then write, the COMMIT going with the writes. Two round trips instead of
-   * four. Null, having written nothing, unless the command passes every pre-check without a compare: the
-   * caller then takes the usual path, which answers every refusal (and counts every failure) exactly once.
+   * The one-unit path for the commands that arrived together (`SmartBatcher`): one unit of work for all,
+   * retried whole after a deadlock. When it still fails, a lone command fails as it always did (a lost
+   * connection: applied if its history row says so); several fall back to smaller units — each command
+   * whose COMMIT did not land takes the usual path on its own, so nothing applies twice, and one whose
+   * landing cannot be told is answered with the trouble.
    */
-  private async applyAtOnce(command: ModificationCommand): Promise<Outcome | null> {
+  private async applyCoalesced(commands: ModificationCommand[]): Promise<Settled[]> {
+    // A unit's history rows are told apart by request id (read back after the insert, looked up after a
+    // lost connection): commands repeating one run in the next unit, in arrival order.
+    const settled: Settled[] = [];
+    for (const run of runsOfDistinctRequestIds(commands)) settled.push(...(await this.applyUnit(run)));
+    return settled;
+  }
+
+  private async applyUnit(commands: ModificationCommand[]): Promise<Settled[]> {
+    const { unit } = this;
+    try {
+      const outcomes = await unit.withRetries(() => this.applyAtOnce(commands));
+      return outcomes.map((outcome) => ({ ok: true, outcome }));
+    } catch (error) {
+      const trouble = classifyDatabaseError(error);
+      if (commands.length === 1) {
+        const landed =
+          trouble === 'connection' ? await unit.landedDespiteLoss(commands[0], null).catch(() => null) : null;
+        return [landed ? { ok: true, outcome: landed } : { ok: false, error }];
+      }
+      if (trouble === 'deadlock' || trouble === 'lock_timeout')
+        return commands.map(() => ({ ok: true, outcome: null }));
+      if (trouble !== 'connection') return commands.map(() => ({ ok: false, error }));
+      return Promise.all(
+        commands.map((command) =>
+          unit.landedDespiteLoss(command, null).then(
+            (landed): Settled => ({ ok: true, outcome: landed }),
+            (): Settled => ({ ok: false, error }),
+          ),
+        ),
+      );
+    }
+  }
+
+  /**
+   * The common success in one unit of work, for every command that came together: take the shared lock on
+   * the processing state and each named transaction's row lock (which reads its campaign's settings) in
+   * one round trip, run the same pre-checks on what was read (`under-lock`), then write all the passing
+   * changes in arrival order, the COMMIT going with the writes — two round trips for the lot, where each
+   * change alone took two. A command whose pre-checks would not pass without a compare gets null, having
+   * written nothing: the caller takes the usual path, which answers every refusal (and counts every
+   * failure) exactly once. Rows are locked in primary-key order where the ids are known, so two units in
+   * flight do not deadlock each other.
+   */
+  private async applyAtOnce(commands: ModificationCommand[]): Promise<Array<Outcome | null>> {
     const { deps, rules } = this;
-    const { identifier } = command;
-    if (identifier.kind !== 'transaction_id' && identifier.kind !== 'click_id') return null;
-    // A refusal due before any lock (LinkTrust: a client over its limit) is answered by the usual path.
-    const beforeLocks = rules.refusalBeforeLocks(command);
-    if (beforeLocks !== null && (await beforeLocks)) return null;
+    const lockOrder = commands
+      .map((command, index) => ({ index, identifier: command.identifier }))
+      .sort((a, b) => lockRank(a.identifier) - lockRank(b.identifier));
     return deps.sql.transaction(async (sql) => {
-      const [state, found] = await sql.all([
+      const [state, ...lockedInOrder] = await sql.all([
         deps.processingState.readForModificationStatement(),
-        deps.transactions.lockWithCampaignStatement(
-          identifier.kind === 'transaction_id' ? { id: identifier.transactionId } : { clickId: identifier.clickId },
+        ...lockOrder.map(({ identifier }) =>
+          deps.transactions.lockWithCampaignStatement(
+            identifier.kind === 'transaction_id'
+              ? { id: identifier.transactionId }
+              : { clickId: clickIdOf(identifier) },
+          ),
         ),
       ]);
-      const checked = await rules.precheck(
-        command,
-        { nightlyInProgress: state.nightlyInProgress, found },
-        'under-lock',
-      );
-      if ('kind' in checked) return null;
-      const locked = found.map((match) => match.transaction);
-      const [outcome] = await this.writer.writeLocked(
-        sql,
-        state,
-        locked,
-        [{ transactionId: checked.transaction.id, command }],
-        { commit: true },
-      );
-      return outcome;
+      const found: Located[][] = new Array(commands.length);
+      lockOrder.forEach(({ index }, position) => (found[index] = lockedInOrder[position] as Located[]));
+      const results: Array<Outcome | null> = commands.map(() => null);
+      const ready: Array<ReadyChange & { index: number }> = [];
+      const locked = new Map<number, Transaction>();
+      for (const [index, command] of commands.entries()) {
+        const checked = await rules.precheck(
+          command,
+          { nightlyInProgress: state.nightlyInProgress, found: found[index] },
+          'under-lock',
+        );
+        if ('kind' in checked) continue;
+        for (const match of found[index]) locked.set(match.transaction.id, match.transaction);
+        ready.push({ index, transactionId: checked.transaction.id, command });
+      }
+      if (ready.length === 0) return results;
+      const outcomes = await this.writer.writeLocked(sql, state, [...locked.values()], ready, { commit: true });
+      ready.forEach((change, position) => (results[change.index] = outcomes[position]));
+      return results;
     });
   }
 
@@ -257,4 +337,29 @@ export class ModificationService {
       return outcome;
     });
   }
+}
+
+/** Lock order of the one-unit path: transaction ids ascending (as InnoDB takes them), click ids after. */
+function lockRank(identifier: TransactionIdentifier): number {
+  return identifier.kind === 'transaction_id' ? identifier.transactionId : Number.MAX_SAFE_INTEGER;
+}
+
+function clickIdOf(identifier: TransactionIdentifier): string {
+  if (identifier.kind !== 'click_id') throw new Error(`the one-unit path cannot lock by ${identifier.kind}`);
+  return identifier.clickId;
+}
+
+/** Consecutive runs of commands whose request ids differ within each run (arrival order kept). */
+function runsOfDistinctRequestIds(commands: ModificationCommand[]): ModificationCommand[][] {
+  const runs: ModificationCommand[][] = [];
+  let seen = new Set<string>();
+  for (const command of commands) {
+    if (runs.length === 0 || seen.has(command.requestId)) {
+      runs.push([]);
+      seen = new Set();
+    }
+    seen.add(command.requestId);
+    runs[runs.length - 1].push(command);
+  }
+  return runs;
 }

@@ -60,7 +60,7 @@ export class UnitOfWork {
       return await work();
     } catch (error) {
       if (classifyDatabaseError(error) === 'connection') {
-        const landed = await this.appliedDespite(transaction, command).catch(() => null);
+        const landed = await this.landedDespiteLoss(command, transaction).catch(() => null);
         if (landed) return landed;
       }
       throw error;
@@ -70,9 +70,10 @@ export class UnitOfWork {
   /**
    * After a lost connection: the applied outcome when this request's history row exists, else null.
    * Taking the row lock first waits for a unit of work the database is still finishing (committing, or
-   * rolling back once it notices its client is gone), so the history read after it is final.
+   * rolling back once it notices its client is gone), so the history read after it is final. Throws when
+   * it cannot tell (the database still out of reach).
    */
-  private async appliedDespite(known: Transaction | null, command: ModificationCommand): Promise<Outcome | null> {
+  async landedDespiteLoss(command: ModificationCommand, known: Transaction | null): Promise<Outcome | null> {
     const { deps } = this;
     if (!command.requestId) return null;
     const transaction =

@@ -3,7 +3,7 @@ import type { Logger } from '../logger';
 import type { DailyStatistics, DailyStatisticsStore } from '../store/daily-statistics-store';
 import type { ProcessingStateStore } from '../store/processing-state-store';
 import { retryingLockConflicts } from '../store/lock-retries';
-import type { HourlyStatistics, ReportFilter, ReportQueries } from '../store/report-queries';
+import type { HourlyReversals, HourlyStatistics, ReportFilter, ReportQueries } from '../store/report-queries';
 import type { UnitOfWork } from '../store/unit-of-work';
 import { runHourlyRollup, RollupResult } from './hourly-rollup';
 import type { AfterChange } from '../store/after-change';
@@ -160,6 +160,13 @@ export class ProcessingService {
   /** Hourly statistics for a report. */
   async hourlyReport(filter: ReportFilter<number>): Promise<HourlyStatistics[]> {
     return this.deps.reports.hourly(filter);
+  }
+
+  /** REVERSED impact actions per UTC hour and disposition code, for a report's reversals columns. */
+  async reversalsReport(
+    filter: Omit<ReportFilter<number>, 'limit' | 'from' | 'to'> & { from: number; to: number },
+  ): Promise<HourlyReversals[]> {
+    return this.deps.reports.reversals(filter);
   }
 
   /** Daily statistics for a report. */

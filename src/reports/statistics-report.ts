@@ -30,7 +30,17 @@ export interface StatisticsReportRow {
   payout: Money;
   /** Merchant revenue of all transactions, exact. */
   revenue: Money;
+  /** impact actions of the period (their own time) that are now REVERSED. */
+  reversals: number;
+  /**
+   * Those reversals per the disposition code that reversed them (only codes with some). A Map: a custom
+   * code may be any `[A-Za-z0-9_.-]` word, `__proto__` included.
+   */
+  reversalsByCode: Map<string, number>;
 }
+
+/** The code shown for a reversal with no code kept (reversed before codes were, with no history row). */
+export const NO_CODE = '(none)';
 
 /** A report: its rows, oldest first, and whether the row limit cut it short. */
 export interface StatisticsReport {
@@ -38,6 +48,8 @@ export interface StatisticsReport {
   timeZone: string;
   rows: StatisticsReportRow[];
   truncated: boolean;
+  /** The disposition codes of the rows' reversals, sorted: one column each. */
+  dispositionCodes: string[];
 }
 
 /** A report query from what a form sent; problems name each field that could not be read. */
@@ -89,11 +101,20 @@ function localHour(calendar: ReportingCalendar, at: number): string {
  * hours are the roll-up's UTC hours, labelled in that time zone.
  */
 export async function statisticsReport(
-  processing: Pick<ProcessingService, 'hourlyReport' | 'dailyReport' | 'calendar'>,
+  processing: Pick<ProcessingService, 'hourlyReport' | 'dailyReport' | 'reversalsReport' | 'calendar'>,
   query: StatisticsReportQuery,
+  scope: ReadonlySet<number> | null = null,
 ): Promise<StatisticsReport> {
   const calendar = processing.calendar;
-  const filter = { campaignId: query.campaignId, affiliateId: query.affiliateId, limit: REPORT_ROW_LIMIT + 1 };
+  // A merchant's scope narrows every query to its campaigns: another merchant's campaign named in the
+  // filter then finds nothing, exactly as a campaign that does not exist.
+  const filter = {
+    campaignId: query.campaignId,
+    affiliateId: query.affiliateId,
+    limit: REPORT_ROW_LIMIT + 1,
+    ...(scope === null ? {} : { campaignIds: [...scope] }),
+  };
+  const span = { from: calendar.spanOf(query.from).from, to: calendar.spanOf(query.to).to };
   const rows: StatisticsReportRow[] =
     query.granularity === 'day'
       ? (await processing.dailyReport({ ...filter, from: query.from, to: query.to })).map((r) => ({
@@ -104,12 +125,13 @@ export async function statisticsReport(
           approved: r.approvedTransactions,
           payout: r.affiliatePayout,
           revenue: r.merchantRevenue,
+          reversals: 0,
+          reversalsByCode: new Map(),
         }))
       : (
           await processing.hourlyReport({
             ...filter,
-            from: calendar.spanOf(query.from).from,
-            to: calendar.spanOf(query.to).to,
+            ...span,
           })
         ).map((r) => ({
           period: localHour(calendar, r.hour),
@@ -119,9 +141,25 @@ export async function statisticsReport(
           approved: r.approvedTransactions,
           payout: r.affiliatePayout,
           revenue: r.merchantRevenue,
+          reversals: 0,
+          reversalsByCode: new Map(),
         }));
   const truncated = rows.length > REPORT_ROW_LIMIT;
-  return { query, timeZone: calendar.timeZone, rows: rows.slice(0, REPORT_ROW_LIMIT), truncated };
+  const shown = rows.slice(0, REPORT_ROW_LIMIT);
+  // Reversals join the statistics rows of their period, campaign and affiliate (a reversed action is one
+  // of that row's transactions). Hours fold into days by the same calendar as the rows' labels.
+  const byKey = new Map(shown.map((row) => [`${row.period}|${row.campaignId}|${row.affiliateId}`, row]));
+  const codes = new Set<string>();
+  for (const r of await processing.reversalsReport({ ...filter, ...span })) {
+    const period = query.granularity === 'day' ? calendar.dateOf(r.hour) : localHour(calendar, r.hour);
+    const row = byKey.get(`${period}|${r.campaignId}|${r.affiliateId}`);
+    if (!row) continue;
+    const code = r.dispositionCode ?? NO_CODE;
+    row.reversals += r.reversals;
+    row.reversalsByCode.set(code, (row.reversalsByCode.get(code) ?? 0) + r.reversals);
+    codes.add(code);
+  }
+  return { query, timeZone: calendar.timeZone, rows: shown, truncated, dispositionCodes: [...codes].sort() };
 }
 
 /** Totals per period across campaigns and affiliates, oldest first: what the charts draw. */
@@ -130,9 +168,17 @@ export function totalsByPeriod(rows: StatisticsReportRow[]): StatisticsReportRow
   for (const row of rows) {
     const sum = byPeriod.get(row.period);
     if (!sum) {
-      byPeriod.set(row.period, { ...row, campaignId: 0, affiliateId: 0 });
+      byPeriod.set(row.period, {
+        ...row,
+        campaignId: 0,
+        affiliateId: 0,
+        reversalsByCode: new Map(row.reversalsByCode),
+      });
       continue;
     }
+    sum.reversals += row.reversals;
+    for (const [code, count] of row.reversalsByCode)
+      sum.reversalsByCode.set(code, (sum.reversalsByCode.get(code) ?? 0) + count);
     sum.transactions += row.transactions;
     sum.approved += row.approved;
     sum.payout += row.payout;

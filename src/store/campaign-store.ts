@@ -105,8 +105,9 @@ export class CampaignStore {
   }
 
   /** Campaigns by name or id, ordered by id. */
-  async list(search: string | null, limit: number): Promise<Campaign[]> {
+  async list(search: string | null, limit: number, campaignIds?: readonly number[]): Promise<Campaign[]> {
     const query = this.knex('campaigns').orderBy('id').limit(limit);
+    if (campaignIds !== undefined) query.whereIn('id', campaignIds);
     if (search) {
       const id = /^\d+$/.test(search) ? Number(search) : -1;
       query.where((q) => q.where('name', 'like', `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`).orWhere('id', id));

@@ -105,16 +105,26 @@ export class MerchantUserStore {
     return row ? credentialsFromRow(row) : null;
   }
 
+  /** The user whose live link (not expired, user not disabled) hashes to `linkHash`: a plain read. */
+  async byLink(sql: Sql, linkHash: string, now: number): Promise<MerchantUserCredentials | null> {
+    const [row] = await sql.select<Row>(this.liveLink(linkHash, now));
+    return row ? credentialsFromRow(row) : null;
+  }
+
   /** The user a live one-time link (by its hash) belongs to, locked for the unit on MySQL/MariaDB. */
   async byLinkForUpdate(sql: Sql, linkHash: string, now: number): Promise<MerchantUserCredentials | null> {
-    const query = this.knex('merchant_users')
+    const query = this.liveLink(linkHash, now);
+    const [row] = await sql.select<Row>(sql.engine === 'mysql' ? query.forUpdate() : query);
+    return row ? credentialsFromRow(row) : null;
+  }
+
+  private liveLink(linkHash: string, now: number) {
+    return this.knex('merchant_users')
       .where({ link_hash: linkHash })
       .andWhere('link_expires_at', '>', now)
       .whereNull('disabled_at')
       .limit(1)
       .select(...COLUMNS);
-    const [row] = await sql.select<Row>(sql.engine === 'mysql' ? query.forUpdate() : query);
-    return row ? credentialsFromRow(row) : null;
   }
 
   /** Inserts a user without a password; returns its id. */

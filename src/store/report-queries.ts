@@ -29,9 +29,22 @@ export interface PairTotals extends StatisticsTotals {
   affiliateId: number;
 }
 
+/** Impact actions of one UTC hour, campaign and affiliate now REVERSED by one disposition code. */
+export interface HourlyReversals {
+  /** The UTC hour start of the actions' own time (occurred_at), epoch ms. */
+  hour: number;
+  campaignId: number;
+  affiliateId: number;
+  /** The code that reversed them; null for a reversal from before codes were kept with no history row. */
+  dispositionCode: string | null;
+  reversals: number;
+}
+
 /** Which rows a report wants. `from` inclusive, `to` exclusive (hourly) or inclusive (daily dates). */
 export interface ReportFilter<T> {
   campaignId?: number;
+  /** Only these campaigns (a merchant's); empty: none. */
+  campaignIds?: readonly number[];
   affiliateId?: number;
   from?: T;
   to?: T;
@@ -55,6 +68,7 @@ const totalsSelect = TRANSACTION_TOTALS.map((expression, index) => `${expression
 type Id = number | string | bigint;
 type HourlyRow = TotalsRow & { hour_start: Id; campaign_id: Id; affiliate_id: Id };
 type PairRow = TotalsRow & { campaign_id: Id; affiliate_id: Id };
+type ReversalRow = { hour: Id; campaign_id: Id; affiliate_id: Id; disposition_code: string | null; reversals: Id };
 
 /**
  * The reporting read model: statistics for reports, recomputations from the transactions, and the
@@ -70,6 +84,7 @@ export class ReportQueries {
   async hourly(filter: ReportFilter<number>): Promise<HourlyStatistics[]> {
     const query = this.knex('hourly_statistics');
     if (filter.campaignId !== undefined) query.where('campaign_id', filter.campaignId);
+    if (filter.campaignIds !== undefined) query.whereIn('campaign_id', [...filter.campaignIds]);
     if (filter.affiliateId !== undefined) query.where('affiliate_id', filter.affiliateId);
     if (filter.from !== undefined) query.where('hour_start', '>=', filter.from);
     if (filter.to !== undefined) query.where('hour_start', '<', filter.to);
@@ -89,6 +104,7 @@ export class ReportQueries {
   async daily(filter: ReportFilter<string>): Promise<DailyStatistics[]> {
     const query = this.knex('daily_statistics');
     if (filter.campaignId !== undefined) query.where('campaign_id', filter.campaignId);
+    if (filter.campaignIds !== undefined) query.whereIn('campaign_id', [...filter.campaignIds]);
     if (filter.affiliateId !== undefined) query.where('affiliate_id', filter.affiliateId);
     if (filter.from !== undefined) query.where('report_date', '>=', filter.from);
     if (filter.to !== undefined) query.where('report_date', '<=', filter.to);
@@ -97,6 +113,40 @@ export class ReportQueries {
       .limit(filter.limit)
       .options(EXACT_INTEGERS);
     return rows.map(dailyStatisticsFromRow);
+  }
+
+  /**
+   * REVERSED impact actions that occurred in `from` ≤ t < `to`, counted per UTC hour, campaign, affiliate
+   * and the code that reversed them; oldest hour first. transactions_occurred_at_idx serves the span.
+   */
+  async reversals(filter: Omit<ReportFilter<number>, 'limit' | 'from' | 'to'> & { from: number; to: number }) {
+    const hour = hourOf(this.engine, 'occurred_at');
+    const query = this.knex('transactions')
+      .select(
+        this.knex.raw(`${hour} as hour`),
+        'campaign_id',
+        'affiliate_id',
+        'disposition_code',
+        this.knex.raw('count(*) as reversals'),
+      )
+      .where('occurred_at', '>=', filter.from)
+      .andWhere('occurred_at', '<', filter.to)
+      .andWhere('state', 'REVERSED')
+      .whereNotNull('event_type_id');
+    if (filter.campaignId !== undefined) query.where('campaign_id', filter.campaignId);
+    if (filter.campaignIds !== undefined) query.whereIn('campaign_id', [...filter.campaignIds]);
+    if (filter.affiliateId !== undefined) query.where('affiliate_id', filter.affiliateId);
+    const rows: ReversalRow[] = await query
+      // One raw group-by: knex keeps only the raw when given it with column names.
+      .groupByRaw(`${hour}, campaign_id, affiliate_id, disposition_code`)
+      .orderBy('hour');
+    return rows.map((row): HourlyReversals => ({
+      hour: Number(row.hour),
+      campaignId: Number(row.campaign_id),
+      affiliateId: Number(row.affiliate_id),
+      dispositionCode: row.disposition_code,
+      reversals: Number(row.reversals),
+    }));
   }
 
   /**

@@ -67,6 +67,8 @@ export interface TransactionRow {
   locking_at: number | string | null;
   items: string | null;
   customer_status: string | null;
+  /** Absent before its migration ran (a row read by a test of an older schema). */
+  disposition_code?: string | null;
   modification_count: number | string;
   original: string | null;
 }
@@ -94,6 +96,7 @@ export function transactionFromRow(row: TransactionRow): Transaction {
       row.locking_at === null ? lockingDateOf(Number(row.occurred_at), DEFAULT_LOCKING_DAYS) : Number(row.locking_at),
     items: row.items === null ? null : itemsFromJson(JSON.parse(row.items)),
     customerStatus: row.customer_status as CustomerStatus | null,
+    dispositionCode: row.disposition_code ?? null,
     modificationCount: Number(row.modification_count),
     original: row.original === null ? null : originalFromJson(JSON.parse(row.original)),
   };
@@ -502,6 +505,7 @@ export class TransactionStore {
       actionColumn('state', 'state', (state) => state);
       actionColumn('items', 'items', (items) => itemsToJson(items));
       actionColumn('customerStatus', 'customer_status', (status) => status);
+      actionColumn('dispositionCode', 'disposition_code', (code) => code);
     }
     bindings.push(now, ...changes.map(({ id }) => id));
     return writeStatement(

@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { TEST_ADMIN_TOKEN } from '../support/test-server';
+import { createTestDatabase, type TestDatabase } from '../support/databases';
+import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../support/test-server';
+
+/** An engine the tests run on. */
+type TestEngine = 'sqlite' | 'mysql';
 
 /** Debian's chromium (apt), driven by playwright-core: no browser download. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -61,4 +65,41 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export async function screenshotOf(locator: Locator, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await locator.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+}
+
+/** Does a page scroll sideways? (Phones must never have to.) */
+export function scrollsSideways(page: Page): Promise<boolean> {
+  return page.evaluate<boolean>('document.documentElement.scrollWidth > document.documentElement.clientWidth');
+}
+
+/**
+ * A test database on `engine`, a real server over it and headless chromium, for the whole `describe`:
+ * started before its tests, closed after them. Read `server` and `browser` inside the tests.
+ */
+export function useBrowserServer(engine: TestEngine): { readonly server: TestServer; readonly browser: Browser } {
+  let database: TestDatabase | undefined;
+  let server: TestServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    server = await startTestServer(database.db);
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await database?.drop();
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`${what} is not started yet (read it inside a test)`);
+    return value;
+  };
+  return {
+    get server() {
+      return started(server, 'the server');
+    },
+    get browser() {
+      return started(browser, 'the browser');
+    },
+  };
 }

@@ -1,28 +1,13 @@
-import type { Browser } from 'playwright-core';
-import { createTestDatabase, TestDatabase } from '../support/databases';
 import { buildScene, buildTransaction, rollUpToNow, twoDaysAgo } from '../support/factories';
-import { startTestServer, TestServer } from '../support/test-server';
-import { launchBrowser, newContext, screenshot, screenshotOf, signIn } from './browser';
+import { newContext, screenshot, screenshotOf, signIn, useBrowserServer } from './browser';
 
 jest.setTimeout(120_000);
 
 describe('amending a transaction by hand in chromium (sqlite)', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
-    server = await startTestServer(database.db);
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await database?.drop();
-  });
+  const running = useBrowserServer('sqlite');
 
   it.each(['laptop', 'phone'] as const)('fills the form, sees the change named in the history (%s)', async (device) => {
+    const { server, browser } = running;
     const { campaign, affiliate } = await buildScene(server.services);
     const transaction = await buildTransaction(server.services, campaign, affiliate, { occurredAt: twoDaysAgo() });
     await rollUpToNow(server.services);

@@ -63,8 +63,11 @@ describe.each(testEngines())('merchant users in chromium (%s)', (engine) => {
         await page.getByRole('button', { name: 'Sign in' }).click();
         await page.waitForURL(/\/admin\/transactions$/);
         expect(await page.getByRole('navigation').getByRole('link').allTextContents()).toEqual([
+          'Campaigns',
           'Transactions',
           'Batches',
+          'Reports',
+          'Refusals',
         ]);
         await page.goto(`/admin/transactions/${acme.transaction.id}`);
         await page.getByLabel('Affiliate payout (AP)').fill('0.75');
@@ -79,8 +82,20 @@ describe.each(testEngines())('merchant users in chromium (%s)', (engine) => {
         await screenshot(page, `merchant-transaction-${engine}-${device}`);
         const foreign = await page.goto(`/admin/transactions/${globex.transaction.id}`);
         expect(foreign?.status()).toBe(404);
-        const campaigns = await page.goto('/admin/campaigns');
-        expect(campaigns?.status()).toBe(404);
+        const affiliates = await page.goto('/admin/affiliates');
+        expect(affiliates?.status()).toBe(404);
+        // Its reports: its campaign's rows only, charts drawn, links to its own campaign page.
+        await page.goto(`/admin/transactions/${acme.transaction.id}`);
+        await page.getByRole('navigation').getByRole('link', { name: 'Reports' }).click();
+        await page.waitForURL('**/admin/reports');
+        await page.getByLabel('Rows per').selectOption('hour');
+        await page.getByRole('button', { name: 'Show' }).click();
+        await page.waitForURL('**/admin/reports?granularity=hour**');
+        const campaigns = await page.locator('#report-table td[data-label="Campaign"]').allInnerTexts();
+        expect(new Set(campaigns)).toEqual(new Set([String(acme.transaction.campaignId)]));
+        await page.waitForFunction(`document.getElementById('chart-counts')?.getAttribute('data-drawn') === 'true'`);
+        expect(await scrollsSideways(page)).toBe(false);
+        await screenshot(page, `merchant-reports-${engine}-${device}`);
         const [row] = await server.services.stores.modifications.listForTransaction(acme.transaction.id);
         expect(row).toMatchObject({ source: 'merchant', actor: acme.email });
         expect(await server.services.stores.modifications.listForTransaction(globex.transaction.id)).toEqual([]);

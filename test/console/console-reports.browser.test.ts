@@ -1,9 +1,16 @@
 import type { Browser, Page } from 'playwright-core';
 import { testEngines } from '../support/databases';
-import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow, twoDaysAgo } from '../support/factories';
+import {
+  buildAffiliate,
+  buildCampaign,
+  buildTransaction,
+  freshId,
+  rollUpToNow,
+  twoDaysAgo,
+} from '../support/factories';
 import { editByGet } from '../support/linktrust-xml';
-import { useTestServer } from '../support/test-server';
-import { launchBrowser, newContext, screenshot, signIn } from './browser';
+import { adminRequest, useTestServer } from '../support/test-server';
+import { launchBrowser, newContext, screenshot, screenshotOf, signIn } from './browser';
 
 jest.setTimeout(120_000);
 
@@ -133,7 +140,7 @@ describe.each(testEngines())('the dashboard and reports in chromium (%s)', (engi
     ]);
     const csv = await (await download.createReadStream()).toArray();
     const lines = Buffer.concat(csv).toString('utf8').trim().split('\r\n');
-    expect(lines[0]).toBe('Period,Campaign,Affiliate,Transactions,Approved,Payout,Revenue');
+    expect(lines[0]).toBe('Period,Campaign,Affiliate,Transactions,Approved,Payout,Revenue,Reversals');
     expect(lines).toHaveLength(1 + (await page.locator('#report-table tbody tr').count()));
     expect(lines[1]).toContain(',3,3,6.00,');
     expect(errors).toEqual([]);
@@ -154,5 +161,62 @@ describe.each(testEngines())('the dashboard and reports in chromium (%s)', (engi
     await screenshot(page, `reports-phone-${engine}`);
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  // Last: its changes would move the dashboard's figures above.
+  it('draws impact.com reversals stacked by disposition code, at both widths', async () => {
+    const services = server.server.services;
+    const api = (method: string, path: string, body?: unknown) =>
+      adminRequest(server.server.baseUrl, method, path, body);
+    const campaign = await buildCampaign(services, { uniqueMerchantReference: false });
+    const affiliate = await buildAffiliate(services);
+    const eventType = await api('POST', '/event-types', {
+      id: 1_980_000_000 + (process.pid % 1000) * 1000,
+      campaignId: campaign.id,
+      name: 'Online sale',
+      payout: { type: 'percent', value: '10' },
+      dispositionCodes: [{ code: 'CHARGEBACK', effect: 'reverse' }],
+    });
+    expect(eventType.status).toBe(201);
+    const hours = [3, 2, 1].map((back) => twoDaysAgo() - back * 3_600_000);
+    const codes = ['CHARGEBACK', 'REJECTED', 'CHARGEBACK', 'REJECTED', 'CHARGEBACK'];
+    const actions = [];
+    for (const [index, code] of codes.entries()) {
+      const created = await api('POST', '/transactions', {
+        campaignId: campaign.id,
+        affiliateId: affiliate.id,
+        actionId: `1000.${freshId()}`,
+        eventTypeId: eventType.body.id,
+        merchantRevenue: '50.00',
+        affiliatePayout: '5.00',
+        approved: false,
+        occurredAt: new Date(hours[index % hours.length]).toISOString(),
+      });
+      expect(created.status).toBe(201);
+      actions.push({ id: created.body.id as number, code });
+    }
+    await rollUpToNow(services);
+    for (const { id, code } of actions)
+      expect(
+        (await api('POST', `/transactions/${id}/modifications`, { dispositionCode: code, reason: 'returned' })).status,
+      ).toBe(201);
+    const from = new Date(hours[0]).toISOString().slice(0, 10);
+    const to = new Date(hours[2]).toISOString().slice(0, 10);
+    const address = `/admin/reports?granularity=hour&campaignId=${campaign.id}&from=${from}&to=${to}`;
+    for (const device of ['laptop', 'phone'] as const) {
+      const context = await newContext(browser, server.server.baseUrl, device);
+      const page = await context.newPage();
+      const errors = errorsOf(page);
+      await signIn(page, undefined, '/admin/');
+      await page.goto(address);
+      await page.waitForFunction(`document.getElementById('chart-reversals')?.getAttribute('data-drawn') === 'true'`);
+      expect(await drawn(page, 'chart-reversals')).toBe(true);
+      expect(await page.locator('#report-table thead').innerText()).toContain('Reversed REJECTED');
+      expect(await overflow(page)).toBeLessThanOrEqual(0);
+      await screenshot(page, `reports-reversals-${device}-${engine}`);
+      await screenshotOf(page.locator('.charts'), `reports-reversals-charts-${device}-${engine}`);
+      expect(errors).toEqual([]);
+      await context.close();
+    }
   });
 });

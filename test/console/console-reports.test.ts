@@ -52,7 +52,9 @@ describe.each(testEngines())('the console Reports page and its CSV on %s', (engi
     const query = `granularity=hour&campaignId=${campaignId}&affiliateId=${affiliateId}&from=${day}&to=${day}`;
     const page = await client.get(`/admin/reports?${query}`);
     expect(page.status).toBe(200);
-    const rows = [...page.body.matchAll(/<tr><td data-label="Period">([^<]+)<\/td>/g)].map((m) => m[1]);
+    const rows = [...page.body.matchAll(/<tr><td data-label="Period"><span class="nowrap">([^<]+)<\/span><\/td>/g)].map(
+      (m) => m[1],
+    );
     expect(rows).toHaveLength(1);
     expect(page.body).toContain('<td data-label="Payout" class="num">0.30</td>');
     expect(page.body).toContain('<td data-label="Revenue" class="num">6.00</td>');
@@ -65,8 +67,8 @@ describe.each(testEngines())('the console Reports page and its CSV on %s', (engi
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(csv.body).toBe(
-      'Period,Campaign,Affiliate,Transactions,Approved,Payout,Revenue\r\n' +
-        `${rows[0]},${campaignId},${affiliateId},2,1,0.30,6.00\r\n`,
+      'Period,Campaign,Affiliate,Transactions,Approved,Payout,Revenue,Reversals\r\n' +
+        `${rows[0]},${campaignId},${affiliateId},2,1,0.30,6.00,0\r\n`,
     );
   });
 
@@ -82,12 +84,14 @@ describe.each(testEngines())('the console Reports page and its CSV on %s', (engi
     expect(before.body).toContain('(days appear after nightly processing)');
     expect((await server.services.processing.runNightly({ date: day })).kind).toBe('completed');
     const page = await client.get(`/admin/reports?campaignId=${campaignId}&from=${day}&to=${day}`);
-    const periods = [...page.body.matchAll(/<tr><td data-label="Period">([^<]+)<\/td>/g)].map((m) => m[1]);
+    const periods = [
+      ...page.body.matchAll(/<tr><td data-label="Period"><span class="nowrap">([^<]+)<\/span><\/td>/g),
+    ].map((m) => m[1]);
     expect(periods).toEqual([day, day]);
     const csv = await client.get(`/admin/reports.csv?campaignId=${campaignId}&from=${day}&to=${day}`);
     expect(csv.body.trim().split('\r\n').slice(1)).toEqual([
-      `${day},${campaignId},${Math.min(affiliateId, otherId)},1,1,7.00,9.00`,
-      `${day},${campaignId},${Math.max(affiliateId, otherId)},2,1,0.30,6.00`,
+      `${day},${campaignId},${Math.min(affiliateId, otherId)},1,1,7.00,9.00,0`,
+      `${day},${campaignId},${Math.max(affiliateId, otherId)},2,1,0.30,6.00,0`,
     ]);
   });
 

@@ -7,6 +7,7 @@ describe('the Reports CSV', () => {
       query: { granularity: 'day', from: '2026-12-01', to: '2026-12-01' },
       timeZone: 'UTC',
       truncated: false,
+      dispositionCodes: [],
       rows: [
         {
           period: '2026-12-01',
@@ -16,11 +17,13 @@ describe('the Reports CSV', () => {
           approved: 2,
           payout: 3000n + 1000n + 2000n,
           revenue: -40000n,
+          reversals: 0,
+          reversalsByCode: new Map(),
         },
       ],
     };
     expect(reportCsv(report)).toBe(
-      'Period,Campaign,Affiliate,Transactions,Approved,Payout,Revenue\r\n2026-12-01,7,9,3,2,0.60,"\'-4.00"\r\n',
+      'Period,Campaign,Affiliate,Transactions,Approved,Payout,Revenue,Reversals\r\n2026-12-01,7,9,3,2,0.60,"\'-4.00",0\r\n',
     );
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as intakeMigration from '../../db/migrations/20261205200000_intake';
 import * as batchCampaignUnsigned from '../../db/migrations/20261205200100_batch_campaign_unsigned';
 import * as intakePullHostKey from '../../db/migrations/20261205400000_intake_pull_host_key';
-import * as intakeUserMerchant from '../../db/migrations/20261206200100_intake_user_merchant';
+import * as intakeUserMerchant from '../../db/migrations/20261206300100_intake_user_merchant';
 import { messageOf } from '../../src/batch/run-row';
 import type { RowResult } from '../../src/core/row-result';
 import { testEngines } from '../support/databases';

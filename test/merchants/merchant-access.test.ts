@@ -120,7 +120,8 @@ describe.each(testEngines())('merchants and their users on %s', (engine) => {
     expect(own.body).toContain('Amend by hand');
     expect(own.body).toContain(`Signed in as <strong>${acme.email}</strong>`);
     // The menu offers only what a merchant may open.
-    expect(own.body).not.toContain('href="/admin/campaigns"');
+    expect(own.body).not.toContain('href="/admin/affiliates"');
+    expect(own.body).toContain('href="/admin/campaigns"');
     const foreign = await acme.client.get(`/admin/transactions/${globex.transaction.id}`);
     const missing = await acme.client.get('/admin/transactions/987654321');
     expect([foreign.status, missing.status]).toEqual([404, 404]);
@@ -131,13 +132,12 @@ describe.each(testEngines())('merchants and their users on %s', (engine) => {
     expect(byClick.status).toBe(200);
     expect(byClick.body).not.toContain(`/admin/transactions/${globex.transaction.id}`);
     for (const path of [
-      '/admin/campaigns',
       `/admin/campaigns/${globex.campaign.id}`,
       '/admin/audit',
       '/admin/processing',
       '/admin/api-accounts',
       '/admin/whitelist',
-      '/admin/refusals',
+      '/admin/affiliates',
       '/admin/api',
     ])
       expect([path, (await acme.client.get(path)).status]).toEqual([path, 404]);

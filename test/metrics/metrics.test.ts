@@ -84,6 +84,31 @@ describe.each(testEngines())('GET /metrics on %s', (engine) => {
     expect(redone.value('txedit_nightly_interrupted_days_pending')).toBe(0);
   });
 
+  it('counts the edits of the one-unit path and its units of work (edits per COMMIT)', async () => {
+    const { services, baseUrl } = context.server;
+    const campaign = await buildCampaign(services);
+    const affiliate = await buildAffiliate(services);
+    const transactions = [];
+    for (let i = 0; i < 21; i++) transactions.push(await buildTransaction(services, campaign, affiliate));
+    await rollUpToNow(services);
+    const edit = (id: number) =>
+      fetch(`${baseUrl}/transaction.edit?Password=${campaign.password}&TransactionID=${id}&AP=1.00`).then((r) =>
+        r.text(),
+      );
+    // The first verifies the password (the usual path); the other twenty may take the one-unit path, at once.
+    expect(await edit(transactions[0].id)).toContain('True');
+    const before = parsePrometheusText((await scrape(baseUrl)).text);
+    expect(before.types.get('txedit_edit_units_total')).toBe('counter');
+    const answers = await Promise.all(transactions.slice(1).map((t) => edit(t.id)));
+    expect(answers.every((answer) => answer.includes('True'))).toBe(true);
+    const after = parsePrometheusText((await scrape(baseUrl)).text);
+    const changes = after.value('txedit_edit_unit_changes_total') - before.value('txedit_edit_unit_changes_total');
+    const units = after.value('txedit_edit_units_total') - before.value('txedit_edit_units_total');
+    expect(changes).toBe(20);
+    expect(units).toBeGreaterThanOrEqual(1);
+    expect(units).toBeLessThanOrEqual(20);
+  });
+
   it('counts pending postbacks and the age of the oldest', async () => {
     const { services, baseUrl } = context.server;
     const before = parsePrometheusText((await scrape(baseUrl)).text);

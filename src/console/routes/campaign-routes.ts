@@ -15,18 +15,32 @@ import {
   sessionOf,
 } from '../console-context';
 import { postingBase, postingUrls } from '../posting-urls';
-import { campaignListView, campaignView, type CampaignDraft } from '../views/campaigns-view';
+import {
+  campaignListView,
+  campaignView,
+  type CampaignDraft,
+  type CampaignViewer,
+  type WhitelistDraft,
+} from '../views/campaigns-view';
 
 const LIST_LIMIT = 200;
 const FLAGS = ['allowExternalModification', 'whitelistOnly', 'uniqueMerchantReference'] as const;
 
-async function showCampaign(
+/** A campaign as the session may see it: the network sees all and may change all; a merchant, its own. */
+export interface CampaignAccess {
+  campaign: Campaign;
+  viewer: CampaignViewer;
+}
+
+/** Sends a campaign's page (again, with `problems`, after a refused form). */
+export async function showCampaign(
   req: Request,
   res: Response,
   context: ConsoleContext,
-  campaign: Campaign,
-  extra: { problems?: string[]; status?: number } = {},
+  access: CampaignAccess,
+  extra: { problems?: string[]; status?: number; whitelistDraft?: WhitelistDraft } = {},
 ) {
+  const { campaign, viewer } = access;
   const [campaignEntries, globalEntries] = await Promise.all([
     context.admin.listWhitelist(campaign.id),
     context.admin.listWhitelist(null),
@@ -44,9 +58,11 @@ async function showCampaign(
       body: campaignView({
         campaign,
         session: sessionOf(res),
+        viewer,
         urls,
         campaignEntries,
         globalCount: globalEntries.length,
+        whitelistDraft: extra.whitelistDraft,
       }),
     },
     extra.status,
@@ -60,7 +76,11 @@ async function showList(
   extra: { draft?: CampaignDraft; problems?: string[]; status?: number } = {},
 ) {
   const search = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 255) : '';
-  const campaigns = await context.admin.listCampaigns(search || null, LIST_LIMIT);
+  const { merchantId } = sessionOf(res);
+  const campaigns =
+    merchantId === null
+      ? await context.admin.listCampaigns(search || null, LIST_LIMIT)
+      : await context.merchantCampaigns.list(merchantId, search || null, LIST_LIMIT);
   sendPage(
     req,
     res,
@@ -70,15 +90,30 @@ async function showList(
       section: 'campaigns',
       notice: noticeFor(req),
       problems: extra.problems,
-      body: campaignListView(campaigns, search, LIST_LIMIT, { session: sessionOf(res), draft: extra.draft }),
+      body: campaignListView(
+        campaigns,
+        search,
+        LIST_LIMIT,
+        merchantId === null ? { session: sessionOf(res), draft: extra.draft } : null,
+      ),
     },
     extra.status,
   );
 }
 
-/** The campaign or null (404 page sent). */
-function findCampaign(req: Request, res: Response, context: ConsoleContext): Promise<Campaign | null> {
-  return foundOr404(req, res, context, (id) => context.admin.getCampaign(id), {
+/**
+ * The campaign the path names as the session may see it, or null once the 404 page is sent: another
+ * merchant's campaign answers exactly as a missing one.
+ */
+export function findCampaign(req: Request, res: Response, context: ConsoleContext): Promise<CampaignAccess | null> {
+  const { merchantId } = sessionOf(res);
+  const load = async (id: number): Promise<CampaignAccess> => {
+    if (merchantId === null)
+      return { campaign: await context.admin.getCampaign(id), viewer: { merchant: false, canChange: true } };
+    const { campaign, selfService } = await context.merchantCampaigns.get(merchantId, id);
+    return { campaign, viewer: { merchant: true, canChange: selfService } };
+  };
+  return foundOr404(req, res, context, load, {
     title: 'Campaign not found',
     section: 'campaigns',
     message: 'There is no campaign with this CID.',
@@ -86,7 +121,10 @@ function findCampaign(req: Request, res: Response, context: ConsoleContext): Pro
   });
 }
 
-/** Campaigns: list and search; per campaign the LinkTrust settings, the password, and posting URLs. */
+/**
+ * Campaigns: list and search; per campaign the LinkTrust settings and posting URLs (the password and the
+ * campaign's white-list: campaign-credential-routes). A merchant user sees its own campaigns only.
+ */
 export function campaignRoutes(router: Router, context: ConsoleContext): void {
   router.get(
     '/campaigns',
@@ -133,16 +171,17 @@ export function campaignRoutes(router: Router, context: ConsoleContext): void {
   router.get(
     '/campaigns/:id',
     route(async (req, res) => {
-      const campaign = await findCampaign(req, res, context);
-      if (campaign) await showCampaign(req, res, context, campaign);
+      const access = await findCampaign(req, res, context);
+      if (access) await showCampaign(req, res, context, access);
     }),
   );
 
   router.post(
     '/campaigns/:id/settings',
     route(async (req, res) => {
-      const campaign = await findCampaign(req, res, context);
-      if (!campaign) return;
+      const access = await findCampaign(req, res, context);
+      if (!access) return;
+      const { campaign } = access;
       // Unticked checkboxes are simply absent from a form post: absent means off.
       const wanted = Object.fromEntries(FLAGS.map((flag) => [flag, field(req.body, flag) === 'on'])) as Record<
         (typeof FLAGS)[number],
@@ -161,7 +200,7 @@ export function campaignRoutes(router: Router, context: ConsoleContext): void {
           );
         } catch (error) {
           if (!(error instanceof AdminError) || error.status >= 500) throw error;
-          await showCampaign(req, res, context, campaign, { problems: [error.message], status: error.status });
+          await showCampaign(req, res, context, access, { problems: [error.message], status: error.status });
           return;
         }
       }
@@ -172,8 +211,9 @@ export function campaignRoutes(router: Router, context: ConsoleContext): void {
   router.post(
     '/campaigns/:id/name',
     route(async (req, res) => {
-      const campaign = await findCampaign(req, res, context);
-      if (!campaign) return;
+      const access = await findCampaign(req, res, context);
+      if (!access) return;
+      const { campaign } = access;
       const name = field(req.body, 'name').trim();
       const problems: string[] = [];
       if (name === '') problems.push('Type the campaign’s new name.');
@@ -193,41 +233,10 @@ export function campaignRoutes(router: Router, context: ConsoleContext): void {
         }
       }
       if (problems.length > 0) {
-        await showCampaign(req, res, context, campaign, { problems, status: 400 });
+        await showCampaign(req, res, context, access, { problems, status: 400 });
         return;
       }
       seeOther(res, `/admin/campaigns/${campaign.id}?done=campaign-renamed`);
-    }),
-  );
-
-  router.post(
-    '/campaigns/:id/password',
-    route(async (req, res) => {
-      const campaign = await findCampaign(req, res, context);
-      if (!campaign) return;
-      const password = field(req.body, 'password');
-      const confirm = field(req.body, 'confirm');
-      const problems: string[] = [];
-      if (password === '') problems.push('Type the new password.');
-      else if (password !== confirm) problems.push('The two passwords are not the same. Type them again.');
-      if (problems.length === 0) {
-        const action = campaign.passwordHash ? 'campaign.password_rotated' : 'campaign.password_set';
-        try {
-          await context.admin.updateCampaign(
-            campaign.id,
-            { password },
-            context.audit.within(actorOf(req, res), action, `campaign ${campaign.id}`),
-          );
-        } catch (error) {
-          if (!(error instanceof AdminError) || error.status >= 500) throw error;
-          problems.push(error.message);
-        }
-      }
-      if (problems.length > 0) {
-        await showCampaign(req, res, context, campaign, { problems, status: 400 });
-        return;
-      }
-      seeOther(res, `/admin/campaigns/${campaign.id}?done=password`);
     }),
   );
 }

@@ -224,7 +224,11 @@ export function transactionRoutes(router: Router, context: ConsoleContext): void
         );
       } catch (error) {
         if (!(error instanceof AdminError) || error.status >= 500) throw error;
-        await showTransaction(req, res, context, id, { form, problem: error.message, status: error.status });
+        // impact.com's refusals carry its result code (upper case), which its people look up: shown with the words.
+        const problem = /^[A-Z][A-Z_]+$/.test(error.code)
+          ? `${error.message} (impact.com code ${error.code})`
+          : error.message;
+        await showTransaction(req, res, context, id, { form, problem, status: error.status });
         return;
       }
       seeOther(res, `/admin/transactions/${id}?done=amended`);

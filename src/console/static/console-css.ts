@@ -46,6 +46,8 @@ form.stack { display: grid; gap: .75rem; max-width: 32rem; }
 form.stack.wide { max-width: 48rem; }
 form.inline.rename { margin-top: 1rem; padding-top: .75rem; border-top: 1px solid var(--line); }
 form.inline { display: flex; flex-wrap: wrap; align-items: flex-end; gap: .75rem; }
+form.inline-action { display: inline; margin-left: .5rem; }
+ul.entries li { margin-bottom: .35rem; }
 .field { display: flex; flex-direction: column; gap: .25rem; }
 .field label, .field .label { font-weight: 600; }
 .hint { color: var(--muted); font-size: .875rem; }
@@ -53,6 +55,8 @@ input[type=text], input[type=password], input[type=search], input[type=number], 
   font: inherit; padding: .45rem .6rem; border: 1px solid #8c959f; border-radius: var(--radius); background: #fff; color: var(--ink); min-width: 0; width: 100%;
 }
 form.inline .field { flex: 1 1 12rem; }
+/* A select is drawn shorter than a text input: the same height keeps the labels of a row of fields level. */
+select { height: calc(1.5em + .9rem + 2px); }
 fieldset { border: 1px solid var(--line); border-radius: var(--radius); padding: .75rem 1rem; margin: 0; }
 legend { font-weight: 700; padding: 0 .25rem; }
 .check { display: flex; gap: .6rem; align-items: flex-start; padding: .35rem 0; }

@@ -82,7 +82,7 @@ export const CONSOLE_JS = `
         datasets: data.series.map(function (s, i) {
           return { label: s.label, data: s.data, stack: s.stack, backgroundColor: s.colour || colours[i % colours.length] };
         }) },
-        options: Object.assign({}, common, { scales: { x: { stacked: true, ticks: { maxRotation: 60, autoSkip: true } }, y: { stacked: true, beginAtZero: true } } }) };
+        options: Object.assign({}, common, { scales: { x: { stacked: true, ticks: { maxRotation: 60, autoSkip: true } }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } } }) };
       if (config) { new window.Chart(canvas, config); canvas.setAttribute('data-drawn', 'true'); }
     });
   }

@@ -57,7 +57,13 @@ export interface PageSession {
 }
 
 /** The sections a merchant user's session may open (every other console address answers 404 to it). */
-export const MERCHANT_SECTIONS: ReadonlySet<Section> = new Set<Section>(['transactions', 'batches']);
+export const MERCHANT_SECTIONS: ReadonlySet<Section> = new Set<Section>([
+  'transactions',
+  'campaigns',
+  'reports',
+  'refusals',
+  'batches',
+]);
 
 /** One page of the console. */
 export interface PageOptions {

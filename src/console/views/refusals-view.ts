@@ -8,7 +8,7 @@ export interface RefusalFilter {
 }
 
 /** What /transaction.edit refused, per client address, campaign and message: support's page. */
-export function refusalsView(counts: RefusalCount[], filter: RefusalFilter): SafeHtml {
+export function refusalsView(counts: RefusalCount[], filter: RefusalFilter, forMerchant = false): SafeHtml {
   const form = html`<form class="inline" method="get" action="/admin/refusals" role="search">
 <div class="field"><label for="campaignId">Campaign ID</label><input type="text" id="campaignId" name="campaignId" inputmode="numeric" autocomplete="off" value="${filter.campaignId}"></div>
 <div class="field"><label for="clientIp">Client IP</label><input type="text" id="clientIp" name="clientIp" autocomplete="off" spellcheck="false" value="${filter.clientIp}"></div>
@@ -27,6 +27,9 @@ export function refusalsView(counts: RefusalCount[], filter: RefusalFilter): Saf
 <thead><tr><th scope="col">Last</th><th scope="col">Client IP</th><th scope="col">Campaign</th><th scope="col">Message</th><th scope="col" class="num">Count</th><th scope="col">First</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`
     : html`<p>No refusals${filter.campaignId || filter.clientIp ? ' match this filter' : ' yet'}.</p>`;
-  return html`<section class="card"><p class="hint">What <code>/transaction.edit</code> answered with a failure, per client address, campaign and message — to tell a merchant what its CRM sends. The campaign is the one the request's transaction belongs to, or its <code>CID</code>; a dash when neither was known. Counts are written every few seconds.</p>${form}</section>
+  const purpose = forMerchant
+    ? html`What <code>/transaction.edit</code> refused of your campaigns’ requests, per client address, campaign and message — to see what your CRM sends and fix it.`
+    : html`What <code>/transaction.edit</code> answered with a failure, per client address, campaign and message — to tell a merchant what its CRM sends.`;
+  return html`<section class="card"><p class="hint">${purpose} The campaign is the one the request's transaction belongs to, or its <code>CID</code>${forMerchant ? '' : '; a dash when neither was known'}. Counts are written every few seconds.</p>${form}</section>
 <section class="card">${table}</section>`;
 }

@@ -19,9 +19,18 @@ export function reportQueryString(query: StatisticsReportQuery): Record<string, 
   };
 }
 
-const COLUMNS = ['Period', 'Campaign', 'Affiliate', 'Transactions', 'Approved', 'Payout', 'Revenue'];
+const COLUMNS = ['Period', 'Campaign', 'Affiliate', 'Transactions', 'Approved', 'Payout', 'Revenue', 'Reversals'];
 
-function cells(row: StatisticsReportRow): string[] {
+/** The table's headings: the fixed columns, then one per disposition code of the report's reversals. */
+function columnsOf(report: StatisticsReport): string[] {
+  return [...COLUMNS, ...report.dispositionCodes.map(codeColumn)];
+}
+
+function codeColumn(code: string): string {
+  return `Reversed ${code}`;
+}
+
+function cells(row: StatisticsReportRow, codes: string[]): string[] {
   return [
     row.period,
     String(row.campaignId),
@@ -30,12 +39,16 @@ function cells(row: StatisticsReportRow): string[] {
     String(row.approved),
     formatMoney(row.payout),
     formatMoney(row.revenue),
+    String(row.reversals),
+    ...codes.map((code) => String(row.reversalsByCode.get(code) ?? 0)),
   ];
 }
 
 /** The report as CSV: the table's columns and rows exactly, every cell escaped against formula injection. */
 export function reportCsv(report: StatisticsReport): string {
-  const lines = [COLUMNS, ...report.rows.map(cells)].map((fields) => fields.map(csvField).join(','));
+  const lines = [columnsOf(report), ...report.rows.map((row) => cells(row, report.dispositionCodes))].map((fields) =>
+    fields.map(csvField).join(','),
+  );
   return `${lines.join('\r\n')}\r\n`;
 }
 
@@ -51,6 +64,12 @@ function chartData(report: StatisticsReport): string {
     approved: totals.map((t) => t.approved),
     payout: totals.map((t) => formatMoney(t.payout)),
     revenue: totals.map((t) => formatMoney(t.revenue)),
+    // The reversals chart: one stacked series per disposition code.
+    series: report.dispositionCodes.map((code) => ({
+      label: code,
+      stack: 'reversals',
+      data: totals.map((t) => t.reversalsByCode.get(code) ?? 0),
+    })),
     // JSON inside <script>: no "</script>" can close it early (every "<" escaped).
   }).replace(/</g, '\\u003c');
 }
@@ -69,23 +88,28 @@ function filterForm(query: StatisticsReportQuery): SafeHtml {
 </form>`;
 }
 
-/** The Reports page: the filter, two charts (drawn by the script) and the table they are drawn from. */
+/**
+ * The Reports page: the filter, the charts (drawn by the script; reversals by code when there are some)
+ * and the table they are drawn from; each campaign links to its page (a merchant's to its own).
+ */
 export function reportsView(report: StatisticsReport): SafeHtml {
   const { query } = report;
   const csvHref = pathWithQuery('/admin/reports.csv', reportQueryString(query));
   const rows = report.rows.map(
-    (r) => html`<tr><td data-label="Period">${r.period}</td>
+    (r) => html`<tr><td data-label="Period"><span class="nowrap">${r.period}</span></td>
 <td data-label="Campaign"><a href="/admin/campaigns/${r.campaignId}">${r.campaignId}</a></td>
 <td data-label="Affiliate">${r.affiliateId}</td>
 <td data-label="Transactions" class="num">${r.transactions}</td>
 <td data-label="Approved" class="num">${r.approved}</td>
 <td data-label="Payout" class="num">${formatMoney(r.payout)}</td>
-<td data-label="Revenue" class="num">${formatMoney(r.revenue)}</td></tr>`,
+<td data-label="Revenue" class="num">${formatMoney(r.revenue)}</td>
+<td data-label="Reversals" class="num">${r.reversals}</td>
+${report.dispositionCodes.map((code) => html`<td data-label="${codeColumn(code)}" class="num">${r.reversalsByCode.get(code) ?? 0}</td>`)}</tr>`,
   );
   const span = `${query.from} to ${query.to}, ${report.timeZone}`;
   const table = report.rows.length
     ? html`<div class="table-wrap"><table class="stack" id="report-table"><caption>${query.granularity === 'day' ? 'Days' : 'Hours'} of ${span}, oldest first</caption>
-<thead><tr>${COLUMNS.map((c, i) => html`<th scope="col"${i > 2 ? html` class="num"` : ''}>${c}</th>`)}</tr></thead>
+<thead><tr>${columnsOf(report).map((c, i) => html`<th scope="col"${i > 2 ? html` class="num"` : ''}>${c}</th>`)}</tr></thead>
 <tbody>${rows}</tbody></table></div>
 ${report.truncated ? html`<p class="hint">Only the first ${report.rows.length} rows are shown; narrow the filter to see the rest.</p>` : ''}`
     : html`<p>No statistics for ${span}${query.granularity === 'day' ? ' (days appear after nightly processing)' : ''}.</p>`;
@@ -94,9 +118,10 @@ ${report.truncated ? html`<p class="hint">Only the first ${report.rows.length} r
 <script type="application/json" id="report-chart-data">${trusted(chartData(report))}</script>
 <figure><figcaption>Transactions and approved</figcaption><div class="chart-box"><canvas id="chart-counts" data-chart="counts" role="img" aria-label="Transactions and approved per period; the table below has the figures"></canvas></div></figure>
 <figure><figcaption>Payout and revenue</figcaption><div class="chart-box"><canvas id="chart-money" data-chart="money" role="img" aria-label="Payout and revenue per period; the table below has the figures"></canvas></div></figure>
+${report.dispositionCodes.length ? html`<figure><figcaption>Reversals by disposition code</figcaption><div class="chart-box"><canvas id="chart-reversals" data-chart="stacked" role="img" aria-label="impact.com reversals per period, stacked by the disposition code that reversed them; the table below has the figures"></canvas></div></figure>` : ''}
 </section>`
     : '';
-  return html`<section class="card"><p class="hint">Statistics per ${query.granularity} in ${report.timeZone} (REPORTING_TIMEZONE): hours from the hourly roll-up, days from nightly processing.</p>${filterForm(query)}
+  return html`<section class="card"><p class="hint">Statistics per ${query.granularity} in ${report.timeZone} (REPORTING_TIMEZONE): hours from the hourly roll-up, days from nightly processing. Reversals: impact.com actions of the period (their own time) now reversed, by the disposition code that reversed them.</p>${filterForm(query)}
 <p><a href="${csvHref}" download>Download CSV</a> of the rows below.</p></section>
 ${charts}
 <section class="card">${table}</section>`;

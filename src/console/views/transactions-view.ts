@@ -197,7 +197,7 @@ export function transactionView(input: {
   return html`<section class="card" aria-labelledby="now-h"><h2 id="now-h">Now</h2>
 <dl class="facts">
 <dt>Transaction ID</dt><dd>${t.id}</dd><dt>Click ID</dt><dd><code class="id">${t.clickId}</code></dd>
-<dt>Campaign</dt><dd>${input.session.merchant ? html`${t.campaignId}` : html`<a href="/admin/campaigns/${t.campaignId}">${t.campaignId}</a>`}</dd><dt>Affiliate</dt><dd>${affiliateFact(t.affiliateId, input.affiliate, !input.session.merchant)}</dd>
+<dt>Campaign</dt><dd><a href="/admin/campaigns/${t.campaignId}">${t.campaignId}</a></dd><dt>Affiliate</dt><dd>${affiliateFact(t.affiliateId, input.affiliate, !input.session.merchant)}</dd>
 <dt>Merchant reference ID</dt><dd>${t.merchantReferenceId ?? '—'}</dd><dt>Sub ID</dt><dd>${t.subId ?? '—'}</dd><dt>Affiliate reference ID</dt><dd>${t.affiliateReferenceId ?? '—'}</dd>
 <dt>Affiliate payout (AP)</dt><dd>${formatMoney(t.affiliatePayout)}</dd><dt>Merchant revenue (MP)</dt><dd>${formatMoney(t.merchantRevenue)}</dd>
 <dt>Approved (A)</dt><dd>${yesNo(t.approved)}</dd><dt>Occurred</dt><dd>${time(t.occurredAt)}</dd><dt>Last changed</dt><dd>${time(t.updatedAt)}</dd>

@@ -1,0 +1,56 @@
+import type { Services } from '../../src/composition';
+import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow, twoDaysAgo } from '../support/factories';
+import { adminRequest } from '../support/test-server';
+import { consoleClient } from '../console/console-client';
+
+/** The password every scene's merchant user chooses. */
+export const MERCHANT_PASSWORD = 'correct horse battery';
+
+/** Chooses a password on a one-time link, as the person would: GET the form, POST it with its cookie. */
+export async function choosePassword(link: string, password: string, again = password) {
+  const form = await fetch(link, { redirect: 'manual' });
+  const body = await form.text();
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(body)?.[1] ?? '';
+  const cookie = (form.headers.getSetCookie()[0] ?? '').split(';')[0];
+  const answer = await fetch(link, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    body: new URLSearchParams({ _csrf: csrf, password, again }).toString(),
+    redirect: 'manual',
+  });
+  return {
+    formStatus: form.status,
+    formBody: body,
+    status: answer.status,
+    location: answer.headers.get('location'),
+    body: await answer.text(),
+  };
+}
+
+/**
+ * Two merchants (Acme, Globex), each owning a campaign (external modification allowed) with a transaction
+ * two days old (rolled up), and a user signed in to the console over plain HTTP. `selfService` is Acme's switch.
+ */
+export async function twoMerchants(baseUrl: string, services: Services, options: { selfService?: boolean } = {}) {
+  const api = (method: string, path: string, body?: unknown) => adminRequest(baseUrl, method, path, body);
+  const affiliate = await buildAffiliate(services, { name: 'Shared Affiliate' });
+  const scene = [];
+  for (const label of ['Acme', 'Globex']) {
+    const campaign = await buildCampaign(services, { allowExternalModification: true });
+    const transaction = await buildTransaction(services, campaign, affiliate, { occurredAt: twoDaysAgo() });
+    const merchant = await api('POST', '/merchants', {
+      name: `${label} ${campaign.id}`,
+      campaignIds: [campaign.id],
+      selfService: label === 'Acme' && (options.selfService ?? false),
+    });
+    if (merchant.status !== 201) throw new Error(`merchant not created: ${merchant.status}`);
+    const email = `ops-${campaign.id}@${label.toLowerCase()}.example`;
+    const user = await api('POST', `/merchants/${merchant.body.id}/users`, { email, name: `${label} Ops` });
+    if ((await choosePassword(user.body.setPasswordUrl, MERCHANT_PASSWORD)).status !== 303)
+      throw new Error('password not chosen');
+    const client = await consoleClient(baseUrl, { name: email, secret: MERCHANT_PASSWORD });
+    scene.push({ campaign, transaction, merchant: merchant.body, user: user.body.user, email, client });
+  }
+  await rollUpToNow(services);
+  return scene;
+}
