@@ -20,6 +20,13 @@ export const batchSchema = z
     kind: z.enum(['lead-poster', 'impact']),
     channel: z.enum(['api', 'console', 'ftp', 'sftp', 'pull', 'email']),
     campaignId: z.number().int().nullable(),
+    merchantId: z
+      .number()
+      .int()
+      .nullable()
+      .meta({
+        description: "a merchant's batch (its console users', its intake users'): rows touch only its campaigns",
+      }),
     submittedBy: z.string().nullable(),
     state: z.enum(['queued', 'processing', 'completed', 'failed']),
     records: z.number().int(),
@@ -47,6 +54,7 @@ export function batchJson(b: Batch): z.output<typeof batchSchema> {
     kind: b.kind,
     channel: b.channel,
     campaignId: b.campaignId,
+    merchantId: b.merchantId,
     submittedBy: b.submittedBy,
     state: b.state,
     records: b.records,

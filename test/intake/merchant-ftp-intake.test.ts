@@ -62,6 +62,11 @@ describe.each(testEngines())("a merchant's FTP upload user, with a client in ano
       kind: 'impact',
       records: 2,
     });
+    expect((await api('GET', `/batches/${batch.id}`)).body).toMatchObject({
+      channel: 'ftp',
+      campaignId: null,
+      merchantId: merchant.body.id,
+    });
     expect(await appliedCodes(services(), context.server.baseUrl, batch.id)).toEqual([
       [1, 'OK', 'MODIFIED'],
       [2, 'Validation', 'ACTION_NOT_FOUND'],
