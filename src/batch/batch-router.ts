@@ -20,13 +20,7 @@ export const batchSchema = z
     kind: z.enum(['lead-poster', 'impact']),
     channel: z.enum(['api', 'console', 'ftp', 'sftp', 'pull', 'email']),
     campaignId: z.number().int().nullable(),
-    merchantId: z
-      .number()
-      .int()
-      .nullable()
-      .meta({
-        description: "a merchant's batch (its console users', its intake users'): rows touch only its campaigns",
-      }),
+    merchantId: z.number().int().nullable().meta({ description: "a merchant's batch: rows touch only its campaigns" }),
     submittedBy: z.string().nullable(),
     state: z.enum(['queued', 'processing', 'completed', 'failed']),
     records: z.number().int(),
