@@ -207,6 +207,12 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
       modifications,
       impactRows: impactRows({ modifications: impact, accountCurrency: config.batches.accountCurrency }),
       processingState: stores.processingState,
+      // A merchant gone since its batch came in owns nothing: its rows then find no transaction.
+      merchantCampaigns: (merchantId) =>
+        merchants.get(merchantId).then(
+          (m) => m.campaignIds,
+          () => [],
+        ),
       logger,
     },
     {
@@ -235,6 +241,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
   const intake = new IntakeService({
     store: stores.intake,
     campaigns: stores.campaigns,
+    merchants: stores.merchants,
     batches,
     secrets,
     brake: new FailureBrake({

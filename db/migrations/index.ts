@@ -21,6 +21,8 @@ import * as refusals from './20261205160000_refusals';
 import * as refusalHours from './20261206100000_refusal_hours';
 import * as dispositionCode from './20261206200000_disposition_code';
 import * as dispositionCodeBackfill from './20261206200100_disposition_code_backfill';
+import * as batchMerchant from './20261206300000_batch_merchant';
+import * as intakeUserMerchant from './20261206300100_intake_user_merchant';
 import * as intake from './20261205200000_intake';
 import * as batchCampaignUnsigned from './20261205200100_batch_campaign_unsigned';
 import * as impactApi from './20261205300000_impact_api';
@@ -69,6 +71,8 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261206100000_refusal_hours', refusalHours],
   ['20261206200000_disposition_code', dispositionCode],
   ['20261206200100_disposition_code_backfill', dispositionCodeBackfill],
+  ['20261206300000_batch_merchant', batchMerchant],
+  ['20261206300100_intake_user_merchant', intakeUserMerchant],
 ];
 
 /** knex migration source over the list above. */

@@ -52,9 +52,14 @@ export interface BatchProcessorDeps {
   /** impact.com files' rows (the core with impact's rules); without it an impact batch's rows are not run. */
   impactRows?: RowProtocol;
   processingState: Pick<ProcessingStateStore, 'read'>;
+  /** The campaigns a merchant owns now (a merchant's batch is scoped to them at each pass); without it: none. */
+  merchantCampaigns?: (merchantId: number) => Promise<number[]>;
   logger: Logger;
   now: () => number;
 }
+
+/** A batch as a pass runs it: with its merchant's campaigns as read at the pass's start. */
+type ScopedBatch = Batch & { merchantCampaignIds: readonly number[] | null };
 
 /**
  * How a pass over a batch ended: done; told to stop; waiting for nightly processing; rows left for a
@@ -78,8 +83,9 @@ export class BatchProcessor {
   ) {}
 
   /** One pass; `keepGoing` turning false stops it between rows. Throws on database trouble. */
-  async run(batch: Batch, owner: string, keepGoing: () => boolean): Promise<BatchPassEnd> {
+  async run(leased: Batch, owner: string, keepGoing: () => boolean): Promise<BatchPassEnd> {
     const { store, now, logger } = this.deps;
+    const batch = await this.scoped(leased);
     let leaseLost = false;
     const heartbeat = setInterval(
       () => {
@@ -119,7 +125,15 @@ export class BatchProcessor {
     }
   }
 
-  private async runChunk(batch: Batch, rows: BatchRow[], going: () => boolean) {
+  /** A merchant's batch with the merchant's campaigns as they are now: read per pass, so later ones count. */
+  private async scoped(batch: Batch): Promise<ScopedBatch> {
+    // A batch built by hand (a test's fake store) may lack the field: no merchant then.
+    if (batch.merchantId === null || batch.merchantId === undefined) return { ...batch, merchantCampaignIds: null };
+    const owned = this.deps.merchantCampaigns ? await this.deps.merchantCampaigns(batch.merchantId) : [];
+    return { ...batch, merchantCampaignIds: owned };
+  }
+
+  private async runChunk(batch: ScopedBatch, rows: BatchRow[], going: () => boolean) {
     const protocol = this.protocolOf(batch);
     return (
       (await this.runChunkAtOnce(batch, rows, protocol)) ?? (await this.runChunkRowByRow(batch, rows, going, protocol))
@@ -139,7 +153,7 @@ export class BatchProcessor {
    * row instead — a passing refusal (deferrals are counted per row), or a row another worker finished —
    * and then nothing of it was written.
    */
-  private async runChunkAtOnce(batch: Batch, rows: BatchRow[], protocol: RowProtocol) {
+  private async runChunkAtOnce(batch: ScopedBatch, rows: BatchRow[], protocol: RowProtocol) {
     const { store } = this.deps;
     const { modifications } = protocol;
     if (!modifications.modifyMany || rows.length < 2) return null;
@@ -191,7 +205,7 @@ export class BatchProcessor {
     };
   }
 
-  private async runChunkRowByRow(batch: Batch, rows: BatchRow[], going: () => boolean, protocol: RowProtocol) {
+  private async runChunkRowByRow(batch: ScopedBatch, rows: BatchRow[], going: () => boolean, protocol: RowProtocol) {
     const { store, logger } = this.deps;
     const failures: RowResult[] = [];
     let succeeded = 0;
@@ -199,6 +213,7 @@ export class BatchProcessor {
       batchId: batch.id,
       clientIp: batch.clientIp ?? '',
       campaignId: batch.campaignId,
+      merchantCampaignIds: batch.merchantCampaignIds,
       modifications: this.deps.modifications,
       recordSuccess: (trx: Parameters<BatchStore['recordSuccess']>[0], result: RowResult) =>
         store.recordSuccess(trx, batch.id, result),

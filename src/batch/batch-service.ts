@@ -20,6 +20,8 @@ export interface BatchUpload {
   channel?: BatchChannel;
   /** An intake's campaign: the rows may touch only its transactions. */
   campaignId?: number | null;
+  /** A merchant's upload (console, its intake credentials): the rows may touch only its campaigns' transactions. */
+  merchantId?: number | null;
   /** Who sent it through an intake channel. */
   submittedBy?: string | null;
 }
@@ -99,6 +101,7 @@ export class BatchService {
       clientIp: upload.clientIp,
       channel: upload.channel ?? 'api',
       campaignId: upload.campaignId ?? null,
+      merchantId: upload.merchantId ?? null,
       submittedBy: upload.submittedBy ?? null,
       createdAt: now,
     };

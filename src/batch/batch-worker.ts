@@ -23,6 +23,8 @@ export interface BatchWorkerDeps {
   /** impact.com files' rows (the core with impact's rules). */
   impactRows?: RowProtocol;
   processingState: Pick<ProcessingStateStore, 'read'>;
+  /** The campaigns a merchant owns now (a merchant's batch is scoped to them at each pass). */
+  merchantCampaigns?: (merchantId: number) => Promise<number[]>;
   logger: Logger;
 }
 

@@ -22,6 +22,8 @@ export interface BatchScope {
   clientIp: string | null;
   /** An intake's campaign: the batch may only touch this campaign's transactions. Null: any. */
   campaignId?: number | null;
+  /** A merchant's batch: the merchant's campaigns as read for this pass; its rows touch only these. Null: any. */
+  merchantCampaignIds?: readonly number[] | null;
 }
 
 /** Where a row comes from and how its success is recorded. */
@@ -29,6 +31,7 @@ export interface RowContext {
   batchId: number;
   clientIp: string;
   campaignId?: number | null;
+  merchantCampaignIds?: readonly number[] | null;
   modifications: RowModifier;
   /** Writes the success inside the change's transaction; false when the row already has a result. */
   recordSuccess(sql: Sql, result: RowResult): Promise<boolean>;
@@ -98,7 +101,10 @@ export function leadPosterRows(modifications: RowModifier): RowProtocol {
   return {
     modifications,
     prepare: (row, batch) =>
-      scopedToCampaign(prepareRow(row, batch.id, batch.clientIp ?? ''), batch.campaignId ?? null),
+      scopedToMerchant(
+        scopedToCampaign(prepareRow(row, batch.id, batch.clientIp ?? ''), batch.campaignId ?? null),
+        batch.merchantCampaignIds ?? null,
+      ),
     outcomeOf: rowOutcomeOf,
     laneKey: leadPosterLaneKey,
     waitsOutPassingTrouble: false,
@@ -117,6 +123,17 @@ function scopedToCampaign(prepared: PreparedRow, campaignId: number | null): Pre
   if (identifier.campaignId !== null && identifier.campaignId !== campaignId)
     return { kind: 'decided', result: prepared.result(false, messageOf({ kind: 'invalid_transaction' })) };
   return { ...prepared, command: { ...prepared.command, identifier: { ...identifier, campaignId } } };
+}
+
+/**
+ * A row of a merchant's batch may touch only the merchant's campaigns: the core's lookup itself then finds
+ * no other transaction, so another merchant's is answered exactly as a missing one.
+ */
+function scopedToMerchant(prepared: PreparedRow, campaignIds: readonly number[] | null): PreparedRow {
+  if (campaignIds === null || prepared.kind === 'decided') return prepared;
+  const { identifier } = prepared.command;
+  if (identifier.kind === 'action_id' || identifier.kind === 'order') return prepared;
+  return { ...prepared, command: { ...prepared.command, identifier: { ...identifier, campaignIds } } };
 }
 
 /** Parses a file row like /transaction.edit parses a request, for the client IP the batch runs as. */
@@ -166,6 +183,7 @@ export async function runRow(
     id: context.batchId,
     clientIp: context.clientIp,
     campaignId: context.campaignId ?? null,
+    merchantCampaignIds: context.merchantCampaignIds ?? null,
   });
   if (prepared.kind === 'decided') return prepared;
   let outcome: Outcome;

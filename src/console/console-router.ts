@@ -122,6 +122,15 @@ const MERCHANT_PATHS: ReadonlyArray<[string, RegExp]> = [
   ['HEAD', /^\/reports$/],
   ['GET', /^\/reports\.csv$/],
   ['HEAD', /^\/reports\.csv$/],
+  // Batches: the routes show a merchant only its own (batch-routes.ts).
+  ['GET', /^\/batches$/],
+  ['HEAD', /^\/batches$/],
+  ['POST', /^\/batches$/],
+  ['GET', /^\/batches\/table$/],
+  ['GET', /^\/batches\/[^/]+$/],
+  ['HEAD', /^\/batches\/[^/]+$/],
+  ['GET', /^\/batches\/[^/]+\/results$/],
+  ['HEAD', /^\/batches\/[^/]+\/results$/],
 ];
 
 /** The web console at /admin: server-rendered pages over the services, behind a session. */

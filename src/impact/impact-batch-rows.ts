@@ -45,7 +45,12 @@ function suppliedIdentifiers(parameters: RawParameter[]) {
 }
 
 function prepareImpactRow(row: BatchRow, batch: BatchScope, accountCurrency: string): PreparedRow {
-  const campaignIds = batch.campaignId === null || batch.campaignId === undefined ? null : [batch.campaignId];
+  const campaignIds =
+    batch.campaignId !== null && batch.campaignId !== undefined
+      ? [batch.campaignId]
+      : batch.merchantCampaignIds
+        ? [...batch.merchantCampaignIds]
+        : null;
   return prepareImpactChange(
     row,
     { campaignIds, clientIp: batch.clientIp ?? '', requestId: rowRequestId(batch.id, row.rowNumber) },

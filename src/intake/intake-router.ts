@@ -80,19 +80,61 @@ const credentials = z.strictObject({ username: z.string().optional() });
 const credentialsSchema = z
   .object({ campaignId: z.number().int(), username: z.string(), password: z.string() })
   .meta({ id: 'IntakeCredentials' });
+const merchantCredentialsSchema = z
+  .object({ merchantId: z.number().int(), username: z.string(), password: z.string() })
+  .meta({ id: 'MerchantIntakeCredentials' });
 
 /**
  * Admin routes of a campaign's intake: `GET/PUT /campaigns/:id/intake`, `POST /campaigns/:id/intake/credentials`
  * (answers the password once), `DELETE /campaigns/:id/intake/credentials/:username`,
  * `POST /campaigns/:id/intake/email-address` (a new address; the old one is retired), and
- * `POST /campaigns/:id/intake/pull` (pull now).
+ * `POST /campaigns/:id/intake/pull` (pull now); and a merchant's upload users, which cover exactly its
+ * campaigns (also those given it later): `POST /merchants/:id/intake/credentials`,
+ * `DELETE /merchants/:id/intake/credentials/:username`.
  */
 export function intakeRoutes(deps: { intake: IntakeService }) {
   const { intake } = deps;
   const tag = 'Intake';
   const campaignPath = z.object({ id: idParameter('id', MAX_CAMPAIGN_ID) });
   const noCampaign = 'no such campaign';
+  const merchantPath = z.object({ id: idParameter('id', 2_147_483_647) });
   return (router: Router): void => {
+    apiRoute(
+      router,
+      {
+        method: 'post',
+        path: '/merchants/:id/intake/credentials',
+        tag,
+        summary: "Create a merchant's upload user",
+        description:
+          "The password is answered this once. The user's files may touch exactly the merchant's campaigns, as they are when the rows run.",
+        params: merchantPath,
+        body: credentials,
+        responses: { 201: { description: 'the user and its password', schema: merchantCredentialsSchema } },
+        errors: { 404: 'no such merchant', 409: 'the username is taken' },
+      },
+      async ({ params, body }, _req, res) => {
+        res
+          .status(201)
+          .json({ merchantId: params.id, ...(await intake.createMerchantCredentials(params.id, body.username)) });
+      },
+    );
+    apiRoute(
+      router,
+      {
+        method: 'delete',
+        path: '/merchants/:id/intake/credentials/:username',
+        tag,
+        summary: "Revoke a merchant's upload user",
+        params: merchantPath.extend({ username: z.string().meta({ description: 'the upload user' }) }),
+        responses: { 204: { description: 'revoked' } },
+        errors: { 404: 'no such merchant or user' },
+      },
+      async ({ params }, _req, res) => {
+        await intake.revokeMerchantCredentials(params.id, params.username);
+        res.status(204).end();
+      },
+    );
     apiRoute(
       router,
       {

@@ -6,7 +6,8 @@ import { conflict, invalid, notFound } from '../http/admin-errors';
 import type { FailureBrake } from '../modification/failure-brake';
 import type { CampaignStore } from '../store/campaign-store';
 import type { BatchChannel } from '../store/batch-store';
-import type { IntakeSettings, IntakeStore, IntakeUser, PullSettings } from '../store/intake-store';
+import type { IntakeSettings, IntakeStore, IntakeUser, IntakeUserOwner, PullSettings } from '../store/intake-store';
+import type { MerchantStore } from '../store/merchant-store';
 import { clientKeyOf } from '../auth/ip-address';
 import type { SecretBox } from './secret-box';
 import type { PullRun } from './pull-run';
@@ -45,9 +46,10 @@ export type IntakeLogin =
   | { ok: false; reason: 'invalid' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
-/** A file arriving through an intake channel. */
+/** A file arriving through an intake channel: for a campaign, or for a merchant (its campaigns). */
 export interface IntakeFile {
-  campaignId: number;
+  campaignId: number | null;
+  merchantId?: number | null;
   channel: BatchChannel;
   submittedBy: string;
   filename: string;
@@ -59,7 +61,7 @@ const DEFAULT_PORTS: Record<PullSettings['protocol'], number> = { ftp: 21, ftps:
 const USERNAME = /^[a-z0-9][a-z0-9._-]{2,63}$/;
 
 /**
- * Intake of impact.com files for a campaign: its settings, upload users and e-mail address, the log-in
+ * Intake of impact.com files for a campaign (or a merchant's upload users): its settings, upload users and e-mail address, the log-in
  * check of the FTP and SFTP servers (under the /transaction.edit brake), and the one way a file becomes a
  * batch — BatchService.upload, with the channel, the campaign and the sender — for every channel.
  */
@@ -71,6 +73,8 @@ export class IntakeService {
     private readonly deps: {
       store: IntakeStore;
       campaigns: Pick<CampaignStore, 'get'>;
+      /** Merchants' upload users: whether the merchant exists (without it, merchants have none). */
+      merchants?: Pick<MerchantStore, 'exists'>;
       batches: Pick<BatchService, 'upload'>;
       secrets: SecretBox;
       brake: FailureBrake;
@@ -149,14 +153,36 @@ export class IntakeService {
   /** Creates an upload user and answers its password (this once; only its bcrypt hash is kept). */
   async createCredentials(campaignId: number, wanted?: string): Promise<{ username: string; password: string }> {
     await this.existingCampaign(campaignId);
-    const username = wanted ?? `c${campaignId}-${crypto.randomBytes(4).toString('hex')}`;
+    return this.newUser({ campaignId }, wanted ?? `c${campaignId}-${crypto.randomBytes(4).toString('hex')}`);
+  }
+
+  /**
+   * Creates an upload user of a merchant (it covers exactly the merchant's campaigns, also those given it
+   * later) and answers its password this once; 404 for an unknown merchant.
+   */
+  async createMerchantCredentials(
+    merchantId: number,
+    wanted?: string,
+  ): Promise<{ username: string; password: string }> {
+    await this.existingMerchant(merchantId);
+    return this.newUser({ merchantId }, wanted ?? `m${merchantId}-${crypto.randomBytes(4).toString('hex')}`);
+  }
+
+  /** Revokes a merchant's upload user; 404 when the merchant has no such active user. */
+  async revokeMerchantCredentials(merchantId: number, username: string): Promise<void> {
+    await this.existingMerchant(merchantId);
+    if (!(await this.deps.store.revokeUser({ merchantId }, username, this.now())))
+      throw notFound(`intake user ${username}`);
+  }
+
+  private async newUser(owner: IntakeUserOwner, username: string): Promise<{ username: string; password: string }> {
     if (!USERNAME.test(username))
       throw invalid(
         'username: must be 3-64 characters of a-z, 0-9, dot, dash and underscore, starting with a letter or digit',
       );
     const password = crypto.randomBytes(18).toString('base64url');
     const passwordHash = await hashPassword(password, this.deps.bcryptCost);
-    if (!(await this.deps.store.createUser({ username, passwordHash, campaignId }, this.now())))
+    if (!(await this.deps.store.createUser({ username, passwordHash, ...owner }, this.now())))
       throw conflict(`username ${username} is taken`);
     return { username, password };
   }
@@ -195,7 +221,7 @@ export class IntakeService {
   /**
    * Checks an FTP/SFTP log-in under the brake of /transaction.edit: a client over its limit is refused
    * before any password is looked at, and each wrong user name or password counts against it. A revoked
-   * user, or one whose campaign has upload turned off, is a wrong credential.
+   * user, or one whose campaign has upload turned off (whose merchant is gone), is a wrong credential.
    */
   async login(username: string, password: string, clientIp: string): Promise<IntakeLogin> {
     const { brake, store } = this.deps;
@@ -204,7 +230,7 @@ export class IntakeService {
     if (refusal && refusal.kind === 'temporary_failure')
       return { ok: false, reason: 'throttled', retryAfterSeconds: refusal.retryAfterSeconds ?? 1 };
     const user = await store.user(username);
-    const usable = user !== null && user.revokedAt === null && (await store.settings(user.campaignId))?.upload === true;
+    const usable = user !== null && (await this.usable(user));
     const matches =
       Buffer.byteLength(password) <= MAX_PASSWORD_BYTES &&
       (await bcrypt.compare(password, user?.passwordHash ?? (await this.dummyHash())));
@@ -216,7 +242,14 @@ export class IntakeService {
   /** True while the user may still upload (not revoked, upload still on). */
   async stillAllowed(user: IntakeUser): Promise<boolean> {
     const now = await this.deps.store.user(user.username);
-    return now !== null && now.revokedAt === null && (await this.deps.store.settings(now.campaignId))?.upload === true;
+    return now !== null && (await this.usable(now));
+  }
+
+  /** Not revoked, and its campaign takes uploads (a merchant's user: its merchant still exists). */
+  private async usable(user: IntakeUser): Promise<boolean> {
+    if (user.revokedAt !== null) return false;
+    if (user.campaignId !== null) return (await this.deps.store.settings(user.campaignId))?.upload === true;
+    return user.merchantId !== null && (await this.deps.merchants?.exists(user.merchantId)) === true;
   }
 
   /** The campaign a recipient address belongs to, when it is current and the campaign takes e-mail. */
@@ -248,6 +281,7 @@ export class IntakeService {
       force: false,
       channel: file.channel,
       campaignId: file.campaignId,
+      merchantId: file.merchantId ?? null,
       submittedBy: file.submittedBy,
     });
   }
@@ -265,6 +299,10 @@ export class IntakeService {
   private dummyHash(): Promise<string> {
     this.dummy ??= hashPassword(crypto.randomBytes(18).toString('base64url'), this.deps.bcryptCost);
     return this.dummy;
+  }
+
+  private async existingMerchant(merchantId: number): Promise<void> {
+    if (!(await this.deps.merchants?.exists(merchantId))) throw notFound(`merchant ${merchantId}`);
   }
 
   private async existingCampaign(campaignId: number): Promise<void> {

@@ -23,6 +23,7 @@ export function completeUpload(
     if (!sessionAlive()) throw new UploadRefused('the session ended during the upload');
     const result = await intake.take({
       campaignId: user.campaignId,
+      merchantId: user.merchantId,
       channel,
       submittedBy: user.username,
       filename: name,
@@ -36,5 +37,6 @@ export function completeUpload(
 
 /** The user's upload directory under INTAKE_DIR. */
 export function directoryOf(intakeDir: string, user: IntakeUser): UploadDirectory {
-  return UploadDirectory.of(intakeDir, user.campaignId, user.username);
+  // A merchant's user has a directory of its own, beside the campaigns' ("m" and the merchant's id).
+  return UploadDirectory.of(intakeDir, user.campaignId ?? `m${user.merchantId}`, user.username);
 }

@@ -29,9 +29,12 @@ const NAME = /^[^/\\\0-\x1f.][^/\\\0-\x1f]{0,254}$/;
 export class UploadDirectory {
   constructor(readonly root: string) {}
 
-  /** The user's directory (campaign and user sanitised by their own rules: digits and [a-z0-9._-]). */
-  static of(intakeDir: string, campaignId: number, username: string): UploadDirectory {
-    return new UploadDirectory(path.join(path.resolve(intakeDir), 'uploads', String(campaignId), username));
+  /**
+   * The user's directory (owner and user sanitised by their own rules: a campaign's digits, or "m" and a
+   * merchant's; [a-z0-9._-]).
+   */
+  static of(intakeDir: string, owner: number | string, username: string): UploadDirectory {
+    return new UploadDirectory(path.join(path.resolve(intakeDir), 'uploads', String(owner), username));
   }
 
   /** The one segment a client path names, or an UploadRefused. */

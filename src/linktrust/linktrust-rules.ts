@@ -112,6 +112,7 @@ export class LinkTrustRules implements ModificationRules {
     const { transactions } = this.deps;
     // impact's identifiers never reach LinkTrust's rules (its parser makes none).
     if (identifier.kind === 'action_id' || identifier.kind === 'order') return { kind: 'invalid_transaction' };
+    const scope = identifier.campaignIds ?? null;
     const lookup =
       prefetched ??
       (identifier.kind === 'merchant_reference'
@@ -124,6 +125,9 @@ export class LinkTrustRules implements ModificationRules {
           : await transactions.findWithCampaign({ clickId: identifier.clickId }));
     // LinkTrust checks nightly processing before it looks at the transaction.
     if (lookup.nightlyInProgress) return { kind: 'nightly_in_progress' };
+    // A campaign outside the channel's scope: answered as an unknown transaction, its settings unread.
+    if (identifier.kind === 'merchant_reference' && scope !== null && !scope.includes(identifier.campaignId))
+      return { kind: 'invalid_transaction' };
     const { found } = lookup;
     if (identifier.kind === 'merchant_reference') {
       if (found.length === 0) {
@@ -142,6 +146,7 @@ export class LinkTrustRules implements ModificationRules {
     if (found.length === 0) return { kind: 'invalid_transaction' };
     if (identifier.campaignId !== null && found[0].campaign.id !== identifier.campaignId)
       return { kind: 'invalid_transaction' };
+    if (scope !== null && !scope.includes(found[0].campaign.id)) return { kind: 'invalid_transaction' };
     return found[0];
   }
 

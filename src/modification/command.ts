@@ -2,11 +2,20 @@ import type { Money } from '../core/money';
 import type { ModificationSource } from '../core/modification-kinds';
 import type { ActionRowChange } from '../core/action';
 
-/** How the request names its transaction. `campaignId` with an id or click id must match the campaign. */
+/**
+ * How the request names its transaction. `campaignId` with an id or click id must match the campaign.
+ * `campaignIds` on LinkTrust's identifiers: the campaigns the channel may touch (a merchant's batch, a
+ * merchant's hand edit) — another campaign's transaction is not found; absent or null: any.
+ */
 export type TransactionIdentifier =
-  | { kind: 'transaction_id'; transactionId: number; campaignId: number | null }
-  | { kind: 'click_id'; clickId: string; campaignId: number | null }
-  | { kind: 'merchant_reference'; merchantReferenceId: string; campaignId: number }
+  | { kind: 'transaction_id'; transactionId: number; campaignId: number | null; campaignIds?: readonly number[] | null }
+  | { kind: 'click_id'; clickId: string; campaignId: number | null; campaignIds?: readonly number[] | null }
+  | {
+      kind: 'merchant_reference';
+      merchantReferenceId: string;
+      campaignId: number;
+      campaignIds?: readonly number[] | null;
+    }
   /**
    * impact.com: an action id, or the newest action with an order id on an event type. `campaignIds`: the
    * campaigns the channel may touch (an intake's campaign, an API account's); null: any (the admin API).

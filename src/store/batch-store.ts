@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AfterChange } from './after-change';
 import type { RowResult } from '../core/row-result';
@@ -24,6 +25,11 @@ export interface Batch {
   channel: BatchChannel;
   /** The campaign an intake channel took the file in for: its rows touch only this campaign's transactions. Null: any. */
   campaignId: number | null;
+  /**
+   * The merchant the batch belongs to (uploaded by its console users, taken in by its intake credentials):
+   * its rows touch only the merchant's campaigns as they are when the rows run. Null: none.
+   */
+  merchantId: number | null;
   /** Who sent the file through an intake channel (upload user, pull, e-mail sender); null for the admin doors. */
   submittedBy: string | null;
   contentSha256: string;
@@ -59,7 +65,9 @@ export interface Batch {
  * A batch to store. `kind` defaults to a Lead Poster file. A batch stored with an `error` (completed without
  * processing anything) does not claim its content, so the corrected file is not taken for a duplicate of it.
  */
-export type NewBatch = Partial<Pick<Batch, 'kind' | 'error' | 'channel' | 'campaignId' | 'submittedBy'>> &
+export type NewBatch = Partial<
+  Pick<Batch, 'kind' | 'error' | 'channel' | 'campaignId' | 'merchantId' | 'submittedBy'>
+> &
   Pick<
     Batch,
     | 'filename'
@@ -87,6 +95,8 @@ export interface BatchListOptions {
   beforeId?: number;
   kind?: BatchKind;
   campaignIds?: number[];
+  /** A merchant's batches: its own, and those of intakes of `campaignIds` when both are given. */
+  merchantId?: number;
   createdFrom?: number;
   createdTo?: number;
 }
@@ -99,6 +109,16 @@ export interface BatchCounts {
 }
 
 type Row = Record<string, unknown>;
+
+/**
+ * What makes a re-upload a duplicate: the content, among a merchant's own batches for a merchant's (another
+ * merchant's file of the same bytes is neither refused as a duplicate nor named to it), else among the rest.
+ */
+function contentKeyOf(batch: Pick<NewBatch, 'contentSha256' | 'merchantId'>): string {
+  const merchantId = batch.merchantId ?? null;
+  if (merchantId === null) return batch.contentSha256;
+  return crypto.createHash('sha256').update(`merchant ${merchantId}\n${batch.contentSha256}`).digest('hex');
+}
 const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 function batchFromRow(r: Row): Batch {
@@ -107,6 +127,7 @@ function batchFromRow(r: Row): Batch {
     filename: String(r.filename),
     channel: (r.channel as BatchChannel | undefined) ?? 'api',
     campaignId: numOrNull(r.campaign_id),
+    merchantId: numOrNull(r.merchant_id),
     submittedBy: (r.submitted_by as string | null | undefined) ?? null,
     contentSha256: String(r.content_sha256),
     kind: (r.kind as BatchKind | undefined) ?? 'lead-poster',
@@ -260,10 +281,11 @@ export class BatchStore {
           this.knex('batches').insert({
             filename: batch.filename,
             content_sha256: batch.contentSha256,
-            content_key: batch.duplicateOf === null && !batch.error ? batch.contentSha256 : null,
+            content_key: batch.duplicateOf === null && !batch.error ? contentKeyOf(batch) : null,
             kind: batch.kind ?? 'lead-poster',
             channel: batch.channel ?? 'api',
             campaign_id: batch.campaignId ?? null,
+            merchant_id: batch.merchantId ?? null,
             submitted_by: batch.submittedBy ?? null,
             format: batch.format,
             encoding: batch.encoding,
@@ -288,7 +310,9 @@ export class BatchStore {
         classifyDatabaseError(error) === 'duplicate_key' &&
         /content_key/.test(String((error as Error).message))
       ) {
-        const original = await this.knex('batches').where({ content_key: batch.contentSha256 }).first('id');
+        const original = await this.knex('batches')
+          .where({ content_key: contentKeyOf(batch) })
+          .first('id');
         if (original) return { originalId: Number(original.id) };
       }
       throw error;
@@ -309,14 +333,20 @@ export class BatchStore {
 
   /**
    * Batches, newest first; `beforeId` pages back. `kind` and `campaignIds` narrow them (an empty list of
-   * campaigns: none), `createdFrom`/`createdTo` (epoch ms, inclusive) bound their creation time.
+   * campaigns: none), `merchantId` to a merchant's (its own, or of intakes of `campaignIds`), `createdFrom`/`createdTo` (epoch ms, inclusive) bound their creation time.
    */
   async list(options: BatchListOptions): Promise<Batch[]> {
-    if (options.campaignIds?.length === 0) return [];
+    const { merchantId, campaignIds } = options;
+    if (merchantId === undefined && campaignIds?.length === 0) return [];
     const query = this.knex('batches').orderBy('id', 'desc').limit(options.limit);
     if (options.beforeId !== undefined) query.where('id', '<', options.beforeId);
     if (options.kind !== undefined) query.where('kind', options.kind);
-    if (options.campaignIds !== undefined) query.whereIn('campaign_id', options.campaignIds);
+    if (merchantId !== undefined)
+      query.where((mine) => {
+        mine.where('merchant_id', merchantId);
+        if (campaignIds !== undefined && campaignIds.length > 0) mine.orWhereIn('campaign_id', campaignIds);
+      });
+    else if (campaignIds !== undefined) query.whereIn('campaign_id', campaignIds);
     if (options.createdFrom !== undefined) query.where('created_at', '>=', options.createdFrom);
     if (options.createdTo !== undefined) query.where('created_at', '<=', options.createdTo);
     return (await query).map(batchFromRow);

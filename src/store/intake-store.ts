@@ -28,12 +28,15 @@ export interface IntakeSettings {
   updatedAt: number;
 }
 
-/** An upload user (FTP and SFTP log-in) of a campaign. */
+/** An upload user (FTP and SFTP log-in) of a campaign, or of a merchant (then it covers the merchant's campaigns). */
 export interface IntakeUser {
   id: number;
   username: string;
   passwordHash: string;
-  campaignId: number;
+  /** The campaign's user: null for a merchant's. */
+  campaignId: number | null;
+  /** The merchant's user: null for a campaign's. */
+  merchantId: number | null;
   createdAt: number;
   revokedAt: number | null;
 }
@@ -115,7 +118,8 @@ interface UserRow {
   id: number;
   username: string;
   password_hash: string;
-  campaign_id: number;
+  campaign_id: number | null;
+  merchant_id: number | null;
   created_at: unknown;
   revoked_at: unknown;
 }
@@ -125,10 +129,20 @@ function userFromRow(row: UserRow): IntakeUser {
     id: Number(row.id),
     username: row.username,
     passwordHash: row.password_hash,
-    campaignId: Number(row.campaign_id),
+    campaignId: numberOrNull(row.campaign_id),
+    merchantId: numberOrNull(row.merchant_id),
     createdAt: Number(row.created_at),
     revokedAt: numberOrNull(row.revoked_at),
   };
+}
+
+/** Whose upload user it is: a campaign's or a merchant's. */
+export type IntakeUserOwner = { campaignId: number } | { merchantId: number };
+
+/** The columns naming an owner (a bare number: a campaign). */
+function ownerColumns(owner: number | IntakeUserOwner): Record<string, number> {
+  if (typeof owner === 'number') return { campaign_id: owner };
+  return 'campaignId' in owner ? { campaign_id: owner.campaignId } : { merchant_id: owner.merchantId };
 }
 
 interface AddressRow {
@@ -197,13 +211,14 @@ export class IntakeStore {
       .update({ last_pull_at: at, last_pull_taken: taken, last_pull_error: error });
   }
 
-  /** Adds an upload user; false when the name is taken (by any campaign, revoked or not). */
-  async createUser(user: { username: string; passwordHash: string; campaignId: number }, now: number) {
+  /** Adds an upload user of a campaign or a merchant; false when the name is taken (by anyone, revoked or not). */
+  async createUser(user: { username: string; passwordHash: string } & IntakeUserOwner, now: number) {
     try {
       await this.knex('intake_users').insert({
         username: user.username,
         password_hash: user.passwordHash,
-        campaign_id: user.campaignId,
+        campaign_id: 'campaignId' in user ? user.campaignId : null,
+        merchant_id: 'merchantId' in user ? user.merchantId : null,
         created_at: now,
       });
       return true;
@@ -213,10 +228,10 @@ export class IntakeStore {
     }
   }
 
-  /** Revokes a campaign's user; false when it has no such user still active. */
-  async revokeUser(campaignId: number, username: string, now: number): Promise<boolean> {
+  /** Revokes a campaign's (or merchant's) user; false when it has no such user still active. */
+  async revokeUser(owner: number | IntakeUserOwner, username: string, now: number): Promise<boolean> {
     const changed = await this.knex('intake_users')
-      .where({ campaign_id: campaignId, username })
+      .where({ ...ownerColumns(owner), username })
       .whereNull('revoked_at')
       .update({ revoked_at: now });
     return Number(changed) > 0;
@@ -228,9 +243,9 @@ export class IntakeStore {
     return row ? userFromRow(row) : null;
   }
 
-  /** A campaign's users, oldest first. */
-  async users(campaignId: number): Promise<IntakeUser[]> {
-    return (await this.knex('intake_users').where({ campaign_id: campaignId }).orderBy('id')).map(userFromRow);
+  /** A campaign's (or merchant's) users, oldest first. */
+  async users(owner: number | IntakeUserOwner): Promise<IntakeUser[]> {
+    return (await this.knex('intake_users').where(ownerColumns(owner)).orderBy('id')).map(userFromRow);
   }
 
   /** A campaign's current (not retired) address, or null. */

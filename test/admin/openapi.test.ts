@@ -299,6 +299,12 @@ describe.each(testEngines())('the admin API document on %s', (engine) => {
     await expectStatus(404, call('POST', '/campaigns/987654321/intake/credentials', {}));
     await expectStatus(204, call('DELETE', `${intake}/credentials/${user.body.username}`));
     await expectStatus(404, call('DELETE', `${intake}/credentials/nobody-here`));
+    const merchantIntake = `/merchants/${merchant.body.id}/intake/credentials`;
+    const merchantUpload = await call('POST', merchantIntake, {});
+    expect(merchantUpload.status).toBe(201);
+    await expectStatus(404, call('POST', '/merchants/987654321/intake/credentials', {}));
+    await expectStatus(204, call('DELETE', `${merchantIntake}/${merchantUpload.body.username}`));
+    await expectStatus(404, call('DELETE', `${merchantIntake}/nobody-here`));
 
     // impact.com API accounts
     const account = await call('POST', '/api-accounts', { name: 'Doc account', campaignIds: [campaign.id] });

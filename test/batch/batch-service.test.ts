@@ -28,6 +28,7 @@ class FakeBatchStore {
       kind: batch.kind ?? 'lead-poster',
       channel: batch.channel ?? 'api',
       campaignId: batch.campaignId ?? null,
+      merchantId: batch.merchantId ?? null,
       submittedBy: batch.submittedBy ?? null,
       id: this.batches.length + 1,
       processed: 0,

@@ -45,7 +45,7 @@ describe.each(testEngines())('merchant users in chromium (%s)', (engine) => {
           email,
           name: `${label} Ops`,
         });
-        merchants.push({ transaction, email, link: user.body.setPasswordUrl as string });
+        merchants.push({ campaign, transaction, email, link: user.body.setPasswordUrl as string });
       }
       await rollUpToNow(server.services);
       const [acme, globex] = merchants;
@@ -65,6 +65,7 @@ describe.each(testEngines())('merchant users in chromium (%s)', (engine) => {
         expect(await page.getByRole('navigation').getByRole('link').allTextContents()).toEqual([
           'Campaigns',
           'Transactions',
+          'Batches',
           'Reports',
           'Refusals',
         ]);
@@ -98,6 +99,33 @@ describe.each(testEngines())('merchant users in chromium (%s)', (engine) => {
         const [row] = await server.services.stores.modifications.listForTransaction(acme.transaction.id);
         expect(row).toMatchObject({ source: 'merchant', actor: acme.email });
         expect(await server.services.stores.modifications.listForTransaction(globex.transaction.id)).toEqual([]);
+
+        // A file of its own rows and another merchant's: only its own applies, the other is "not found".
+        await page.goto('/admin/batches');
+        const file = [
+          'Password\tTransactionID\tAP\tMP\tA',
+          `${acme.campaign.password}\t${acme.transaction.id}\t0.50\t5.00\tyes`,
+          `${globex.campaign.password}\t${globex.transaction.id}\t0.50\t5.00\tyes`,
+        ].join('\r\n');
+        await page
+          .getByLabel('File', { exact: true })
+          .setInputFiles({ name: `acme-${device}.txt`, mimeType: 'text/plain', buffer: Buffer.from(file) });
+        await page.getByRole('button', { name: 'Upload and apply' }).click();
+        await page.getByText('File uploaded.').waitFor();
+        while ((await server.services.batchWorker.runOnce()) !== null) {
+          // to the end
+        }
+        await page.reload();
+        const submission = page.locator('tbody tr', { hasText: `acme-${device}.txt` }).first();
+        await submission.locator('.state-completed').waitFor();
+        expect(await submission.locator('td[data-label="Succeeded"]').innerText()).toBe('1');
+        expect(await submission.locator('td[data-label="Failed"]').innerText()).toBe('1');
+        expect(await scrollsSideways(page)).toBe(false);
+        await screenshot(page, `merchant-batches-${engine}-${device}`);
+        await submission.getByRole('link').first().click();
+        await page.getByText('Permanent failure: Invalid transaction specified').waitFor();
+        expect(await scrollsSideways(page)).toBe(false);
+        await screenshot(page, `merchant-batch-${engine}-${device}`);
       } finally {
         await context.close();
       }

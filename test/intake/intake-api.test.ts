@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as intakeMigration from '../../db/migrations/20261205200000_intake';
 import * as batchCampaignUnsigned from '../../db/migrations/20261205200100_batch_campaign_unsigned';
 import * as intakePullHostKey from '../../db/migrations/20261205400000_intake_pull_host_key';
+import * as intakeUserMerchant from '../../db/migrations/20261206300100_intake_user_merchant';
 import { messageOf } from '../../src/batch/run-row';
 import type { RowResult } from '../../src/core/row-result';
 import { testEngines } from '../support/databases';
@@ -24,6 +25,8 @@ describe.each(testEngines())('campaign intake settings and credentials on %s', (
     await batchCampaignUnsigned.down(knex);
     await batchCampaignUnsigned.up(knex);
     await batchCampaignUnsigned.up(knex);
+    await intakeUserMerchant.down(knex);
+    expect(await knex.schema.hasColumn('intake_users', 'merchant_id')).toBe(false);
     await intakePullHostKey.down(knex);
     expect(await knex.schema.hasColumn('intake_settings', 'pull_host_key_sha256')).toBe(false);
     await intakeMigration.down(knex);
@@ -33,6 +36,9 @@ describe.each(testEngines())('campaign intake settings and credentials on %s', (
     await intakePullHostKey.up(knex);
     await intakePullHostKey.up(knex);
     expect(await knex.schema.hasColumn('intake_settings', 'pull_host_key_sha256')).toBe(true);
+    await intakeUserMerchant.up(knex);
+    await intakeUserMerchant.up(knex);
+    expect(await knex.schema.hasColumn('intake_users', 'merchant_id')).toBe(true);
     for (const table of [
       'intake_settings',
       'intake_users',

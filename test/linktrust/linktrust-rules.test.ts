@@ -111,6 +111,26 @@ describe('LinkTrustRules', () => {
     });
   });
 
+  it("finds nothing outside a channel's campaigns (a merchant's batch): answered as a missing transaction", async () => {
+    const { catalogue, rules, campaign, transaction } = scene();
+    catalogue.transaction(102, campaign.id, { merchantReferenceId: 'm-1', clickId: 'click-102' });
+    campaign.uniqueMerchantReference = true;
+    const missing = { kind: 'invalid_transaction' };
+    const scoped = (campaignIds: number[]): TransactionIdentifier[] => [
+      { kind: 'transaction_id', transactionId: transaction.id, campaignId: null, campaignIds },
+      { kind: 'click_id', clickId: 'click-102', campaignId: null, campaignIds },
+      { kind: 'merchant_reference', merchantReferenceId: 'm-1', campaignId: campaign.id, campaignIds },
+    ];
+    for (const identifier of scoped([8, 9]))
+      expect(await rules.precheck(command(identifier, 'secret'), undefined, 'before-lock')).toEqual(missing);
+    // Even a campaign not enforcing unique references answers as missing, not with its setting.
+    campaign.uniqueMerchantReference = false;
+    expect(await rules.locate(scoped([])[2])).toEqual(missing);
+    campaign.uniqueMerchantReference = true;
+    for (const identifier of scoped([8, campaign.id]))
+      expect(await rules.precheck(command(identifier, 'secret'), undefined, 'before-lock')).toMatchObject({ campaign });
+  });
+
   it('spends compare time on an unknown transaction, as a wrong password would, and counts the failure', async () => {
     const { passwords, rules } = scene({ ipFailures: 2, campaignFailures: 100 });
     expect(await rules.precheck(command(byId(999), 'guess'), undefined, 'before-lock')).toEqual({

@@ -133,7 +133,6 @@ describe.each(testEngines())('merchants and their users on %s', (engine) => {
     expect(byClick.body).not.toContain(`/admin/transactions/${globex.transaction.id}`);
     for (const path of [
       `/admin/campaigns/${globex.campaign.id}`,
-      '/admin/batches',
       '/admin/audit',
       '/admin/processing',
       '/admin/api-accounts',

@@ -4,7 +4,17 @@ import type { Request, Response, Router } from 'express';
 import type { StoredBatch } from '../../batch/batch-service';
 import type { Batch } from '../../store/batch-store';
 import { resultsCsvFor } from '../../impact/impact-results-csv';
-import { actorOf, ConsoleContext, idFrom, noticeFor, route, seeOther, sendPage, sessionOf } from '../console-context';
+import {
+  actorOf,
+  campaignScopeOf,
+  ConsoleContext,
+  idFrom,
+  noticeFor,
+  route,
+  seeOther,
+  sendPage,
+  sessionOf,
+} from '../console-context';
 import type { MultipartPart } from '../multipart';
 import { batchesView, batchTableView, batchView } from '../views/batches-view';
 
@@ -12,9 +22,31 @@ const LIST_LIMIT = 50;
 /** Refused rows per page of a batch's page. */
 const FAILED_PAGE = 100;
 
-/** The newest batches, with the impact.com codes of each impact batch's rows. */
-async function listed(context: ConsoleContext) {
-  const batches = await context.batches.list({ limit: LIST_LIMIT });
+/** Which batches a session sees: all (an admin), or a merchant's — its own and its campaigns' intakes'. */
+type BatchScope = { merchantId: number; campaignIds: ReadonlySet<number> } | null;
+
+async function batchScopeOf(res: Response, context: ConsoleContext): Promise<BatchScope> {
+  const { merchantId } = sessionOf(res);
+  const campaignIds = await campaignScopeOf(res, context);
+  return merchantId === null || campaignIds === null ? null : { merchantId, campaignIds };
+}
+
+function inScope(batch: Batch, scope: BatchScope): boolean {
+  return (
+    scope === null ||
+    batch.merchantId === scope.merchantId ||
+    (batch.campaignId !== null && scope.campaignIds.has(batch.campaignId))
+  );
+}
+
+/** The newest batches the session sees, with the impact.com codes of each impact batch's rows. */
+async function listed(res: Response, context: ConsoleContext) {
+  const scope = await batchScopeOf(res, context);
+  const batches = await context.batches.list(
+    scope === null
+      ? { limit: LIST_LIMIT }
+      : { limit: LIST_LIMIT, merchantId: scope.merchantId, campaignIds: [...scope.campaignIds] },
+  );
   const codes = await context.batches.codeCounts(batches.filter((b) => b.kind === 'impact').map((b) => b.id));
   return { batches, codes };
 }
@@ -26,7 +58,7 @@ async function showBatches(
   extra: { problems?: string[]; status?: number } = {},
 ): Promise<void> {
   const body = batchesView({
-    ...(await listed(context)),
+    ...(await listed(res, context)),
     session: sessionOf(res),
     maxUploadBytes: context.maxUploadBytes,
   });
@@ -39,10 +71,14 @@ async function showBatches(
   );
 }
 
-/** The batch the path names, or null once the Batches page has answered 404. */
+/**
+ * The batch the path names, or null once the Batches page has answered 404 — also for a batch outside a
+ * merchant session's scope, with the very page a missing id gets.
+ */
 async function batchOr404(req: Request, res: Response, context: ConsoleContext): Promise<Batch | null> {
   const id = idFrom(req.params.id);
-  const batch = id === null ? null : await context.batches.get(id);
+  const found = id === null ? null : await context.batches.get(id);
+  const batch = found && inScope(found, await batchScopeOf(res, context)) ? found : null;
   if (!batch) await showBatches(req, res, context, { problems: ['That batch does not exist.'], status: 404 });
   return batch;
 }
@@ -68,7 +104,7 @@ export function batchRoutes(router: Router, context: ConsoleContext): void {
   router.get(
     '/batches/table',
     route(async (req, res) => {
-      const { batches, codes } = await listed(context);
+      const { batches, codes } = await listed(res, context);
       const table = batchTableView(batches, codes);
       res.type('text/html; charset=utf-8').send(table.value);
     }),
@@ -102,7 +138,15 @@ export function batchRoutes(router: Router, context: ConsoleContext): void {
         }),
       );
       const result = await batches.upload(
-        { filename, bytes: file.data, clientIp: req.clientIp, force, channel: 'console' },
+        {
+          filename,
+          bytes: file.data,
+          clientIp: req.clientIp,
+          force,
+          channel: 'console',
+          // A merchant's upload is its batch: the rows touch only its campaigns' transactions.
+          merchantId: sessionOf(res).merchantId,
+        },
         audit,
       );
       if (!result.ok) {

@@ -62,6 +62,7 @@ export const MERCHANT_SECTIONS: ReadonlySet<Section> = new Set<Section>([
   'campaigns',
   'reports',
   'refusals',
+  'batches',
 ]);
 
 /** One page of the console. */
