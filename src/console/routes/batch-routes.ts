@@ -10,6 +10,7 @@ import {
   ConsoleContext,
   idFrom,
   noticeFor,
+  pageSessionOf,
   route,
   seeOther,
   sendPage,
@@ -59,7 +60,7 @@ async function showBatches(
 ): Promise<void> {
   const body = batchesView({
     ...(await listed(res, context)),
-    session: sessionOf(res),
+    session: pageSessionOf(res),
     maxUploadBytes: context.maxUploadBytes,
   });
   sendPage(
