@@ -25,13 +25,15 @@ export interface SftpIntakeOptions {
 export function sftpHostKey(options: Pick<SftpIntakeOptions, 'hostKeyFile' | 'intakeDir'>): Buffer {
   if (options.hostKeyFile) return fs.readFileSync(options.hostKeyFile);
   const file = path.join(options.intakeDir, 'sftp-host-key');
+  // A generated key that ssh2 cannot read never served a client, so no client can have pinned it: replace it.
+  if (fs.existsSync(file) && !parses(fs.readFileSync(file))) fs.unlinkSync(file);
   if (!fs.existsSync(file)) {
     fs.mkdirSync(options.intakeDir, { recursive: true, mode: 0o700 });
-    const pair = utils.generateKeyPairSync('ed25519');
+    const key = readableKeyPair();
     // Written whole under a name of its own, then linked into place: another instance (or test) starting
     // at the same moment sees no key or the whole key, never a half-written one. The first link wins.
     const draft = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}`;
-    fs.writeFileSync(draft, pair.private, { flag: 'wx', mode: 0o600 });
+    fs.writeFileSync(draft, key, { flag: 'wx', mode: 0o600 });
     try {
       fs.linkSync(draft, file);
     } catch (error) {
@@ -41,6 +43,23 @@ export function sftpHostKey(options: Pick<SftpIntakeOptions, 'hostKeyFile' | 'in
     }
   }
   return fs.readFileSync(file);
+}
+
+/**
+ * A new ed25519 private key that ssh2 can read back. About 1 in 256 of ssh2's generated ed25519 keys cannot
+ * be (it strips a public key's leading zero byte: mscdex/ssh2#1390, #1513), and a server given one fails to
+ * start with "Malformed OpenSSH private key" — so generate again.
+ */
+function readableKeyPair(): string {
+  for (let attempt = 0; attempt < 64; attempt++) {
+    const pair = utils.generateKeyPairSync('ed25519');
+    if (parses(pair.private) && parses(pair.public)) return pair.private;
+  }
+  throw new Error('could not generate a readable SFTP host key');
+}
+
+function parses(key: string | Buffer): boolean {
+  return !(utils.parseKey(key) instanceof Error);
 }
 
 const attrsOf = (file: UploadedFile | null) => {
