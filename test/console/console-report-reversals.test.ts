@@ -12,6 +12,7 @@ import { csvFile, drainBatches, uploadRaw } from '../batch/batch-helpers';
 import { consoleClient, type ConsoleClient } from './console-client';
 import { hourStart } from '../../src/core/hours';
 import * as backfill from '../../db/migrations/20261206200100_disposition_code_backfill';
+import { choosePassword } from '../merchants/merchant-scene';
 
 jest.setTimeout(120_000);
 
@@ -19,20 +20,6 @@ const HOUR = 3_600_000;
 const PASSWORD = 'a long merchant password';
 // Event type ids of their own: these tests share a database with other files' event types.
 let nextEventTypeId = 1_970_000_000 + (process.pid % 1000) * 1000;
-
-/** Chooses a password on a one-time link: GET the form, POST it with its cookie. */
-async function choosePassword(link: string): Promise<void> {
-  const form = await fetch(link, { redirect: 'manual' });
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
-  const cookie = (form.headers.getSetCookie()[0] ?? '').split(';')[0];
-  const answer = await fetch(link, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-    body: new URLSearchParams({ _csrf: csrf, password: PASSWORD, again: PASSWORD }).toString(),
-    redirect: 'manual',
-  });
-  expect(answer.status).toBe(303);
-}
 
 /** The table's body rows as their cells' text, in order. */
 function tableRows(body: string): string[][] {
@@ -146,7 +133,7 @@ describe.each(testEngines())('reversals by disposition code and merchant reports
     await api('POST', '/merchants', { name: `Globex ${b.id}`, campaignIds: [b.id] });
     const email = `ops-${a.id}@acme.example`;
     const user = await api('POST', `/merchants/${merchant.body.id}/users`, { email, name: 'Acme Ops' });
-    await choosePassword(user.body.setPasswordUrl);
+    expect((await choosePassword(user.body.setPasswordUrl, PASSWORD)).status).toBe(303);
     acme = await consoleClient(context.server.baseUrl, { name: email, secret: PASSWORD });
   });
 

@@ -3,29 +3,9 @@ import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow, twoDaysAg
 import { adminRequest, useTestServer } from '../support/test-server';
 import { consoleClient, postSignIn, type ConsoleClient } from '../console/console-client';
 import { duringNightly } from '../linktrust/edit-request';
+import { choosePassword } from './merchant-scene';
 
 const PASSWORD = 'correct horse battery';
-
-/** Chooses a password on a one-time link, as the person would: GET the form, POST it with its cookie. */
-async function choosePassword(baseUrl: string, link: string, password: string, again = password) {
-  const form = await fetch(link, { redirect: 'manual' });
-  const body = await form.text();
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(body)?.[1] ?? '';
-  const cookie = (form.headers.getSetCookie()[0] ?? '').split(';')[0];
-  const answer = await fetch(link, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-    body: new URLSearchParams({ _csrf: csrf, password, again }).toString(),
-    redirect: 'manual',
-  });
-  return {
-    formStatus: form.status,
-    formBody: body,
-    status: answer.status,
-    location: answer.headers.get('location'),
-    body: await answer.text(),
-  };
-}
 
 describe.each(testEngines())('merchants and their users on %s', (engine) => {
   const context = useTestServer(engine);
@@ -47,7 +27,7 @@ describe.each(testEngines())('merchants and their users on %s', (engine) => {
       const email = `ops-${campaign.id}@${domain}`;
       const user = await api('POST', `/merchants/${merchant.body.id}/users`, { email, name: `${label} Ops` });
       expect(user.status).toBe(201);
-      expect((await choosePassword(context.server.baseUrl, user.body.setPasswordUrl, PASSWORD)).status).toBe(303);
+      expect((await choosePassword(user.body.setPasswordUrl, PASSWORD)).status).toBe(303);
       const client = await consoleClient(context.server.baseUrl, { name: email.toUpperCase(), secret: PASSWORD });
       scene.push({ campaign, transaction, merchant: merchant.body, user: user.body.user, email, client });
     }
@@ -85,15 +65,15 @@ describe.each(testEngines())('merchants and their users on %s', (engine) => {
     expect(JSON.stringify(created.body)).not.toMatch(/password_hash|\$2[aby]\$/);
     const link: string = created.body.setPasswordUrl;
     expect(link).toMatch(new RegExp(`^${context.server.baseUrl}/admin/set-password/[A-Za-z0-9_-]{43}$`));
-    const mismatch = await choosePassword(context.server.baseUrl, link, PASSWORD, `${PASSWORD}!`);
+    const mismatch = await choosePassword(link, PASSWORD, `${PASSWORD}!`);
     expect([mismatch.formStatus, mismatch.status]).toEqual([200, 400]);
     expect(mismatch.formBody).toContain('new.user@brand.example');
     expect(mismatch.body).toContain('The two passwords are not the same.');
-    const short = await choosePassword(context.server.baseUrl, link, 'short');
+    const short = await choosePassword(link, 'short');
     expect(short.body).toContain('at least 12 characters');
-    const set = await choosePassword(context.server.baseUrl, link, PASSWORD);
+    const set = await choosePassword(link, PASSWORD);
     expect([set.status, set.location]).toEqual([303, '/admin/sign-in?done=password-set']);
-    const again = await choosePassword(context.server.baseUrl, link, 'another long password');
+    const again = await choosePassword(link, 'another long password');
     expect([again.formStatus, again.status]).toEqual([404, 404]);
     const users = await api('GET', `/merchants/${merchant.id}/users`);
     expect(users.body).toEqual([expect.objectContaining({ email: 'new.user@brand.example', hasPassword: true })]);
@@ -222,7 +202,7 @@ describe.each(testEngines())('merchant sign-in brute force on %s', (engine) => {
       email: 'target@braked.example',
       name: 'Target',
     });
-    await choosePassword(context.server.baseUrl, user.body.setPasswordUrl, PASSWORD);
+    await choosePassword(user.body.setPasswordUrl, PASSWORD);
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++)
       statuses.push(

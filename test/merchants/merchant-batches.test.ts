@@ -12,24 +12,11 @@ import {
 import { adminRequest, useTestServer } from '../support/test-server';
 import { consoleClient, type ConsoleClient } from '../console/console-client';
 import { csvFile, drainBatches } from '../batch/batch-helpers';
+import { choosePassword } from './merchant-scene';
 
 const PASSWORD = 'correct horse battery';
 // Event type ids of their own: these tests share a database with the event-type tests of other files.
 let nextEventTypeId = 1_910_000_000 + (process.pid % 1000) * 1000;
-
-/** Chooses a password on a one-time link, as the person would: GET the form, POST it with its cookie. */
-async function choosePassword(link: string): Promise<void> {
-  const form = await fetch(link, { redirect: 'manual' });
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
-  const cookie = (form.headers.getSetCookie()[0] ?? '').split(';')[0];
-  const answer = await fetch(link, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-    body: new URLSearchParams({ _csrf: csrf, password: PASSWORD, again: PASSWORD }).toString(),
-    redirect: 'manual',
-  });
-  expect(answer.status).toBe(303);
-}
 
 /** Uploads a file through the console's form, as the browser would; the answer's status and location. */
 async function uploadThroughConsole(baseUrl: string, client: ConsoleClient, filename: string, text: string) {
@@ -82,7 +69,7 @@ describe.each(testEngines())("a merchant's batches on %s", (engine) => {
       const email = `batches-${campaign.id}@${label.toLowerCase()}.example`;
       const user = await api('POST', `/merchants/${merchant.body.id}/users`, { email, name: `${label} Ops` });
       expect(user.status).toBe(201);
-      await choosePassword(user.body.setPasswordUrl);
+      expect((await choosePassword(user.body.setPasswordUrl, PASSWORD)).status).toBe(303);
       const client = await consoleClient(context.server.baseUrl, { name: email, secret: PASSWORD });
       scene.push({
         campaign,
