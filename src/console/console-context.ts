@@ -126,6 +126,21 @@ export function field(body: unknown, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
+/**
+ * The words of an admin refusal a person can act on (a 4xx) for a form's problems; anything else (a bug,
+ * passing database trouble) is rethrown for the error page.
+ */
+export function problemOf(error: unknown): string {
+  if (error instanceof AdminError && error.status < 500) return error.message;
+  throw error;
+}
+
+/** What is wrong with a typed name (`missing`: the sentence for an empty one); names are at most 255 characters. */
+export function nameProblems(name: string, missing: string): string[] {
+  if (name === '') return [missing];
+  return name.length > 255 ? ['The name is longer than 255 characters.'] : [];
+}
+
 /** Fixed confirmations shown after a redirect (`?done=`); never text from the request. */
 export const NOTICES: Record<string, string> = {
   'signed-out': 'You are signed out.',

@@ -1,6 +1,5 @@
 import { MAX_CAMPAIGN_ID } from '../../core/identifier-limits';
 import type { Request, Response, Router } from 'express';
-import { AdminError } from '../../http/admin-errors';
 import { POSTBACK_TOKENS } from '../../postbacks/url-template';
 import type { Affiliate } from '../../store/affiliate-store';
 import {
@@ -14,6 +13,8 @@ import {
   seeOther,
   sendPage,
   sessionOf,
+  nameProblems,
+  problemOf,
 } from '../console-context';
 import { affiliateListView, affiliateView, type AffiliateDraft } from '../views/affiliates-view';
 import type { TestPostbackResult } from '../../postbacks/test-postback';
@@ -21,11 +22,6 @@ import type { TestPostbackResult } from '../../postbacks/test-postback';
 const PAGE_SIZE = 50;
 
 /** An admin's refusal (bad URL, duplicate AFID) as problems to show; anything else is thrown on. */
-function problemsOf(error: unknown): string[] {
-  if (error instanceof AdminError && error.status < 500) return [error.message];
-  throw error;
-}
-
 async function showList(
   req: Request,
   res: Response,
@@ -117,9 +113,7 @@ export function affiliateRoutes(router: Router, context: ConsoleContext): void {
     '/affiliates',
     route(async (req, res) => {
       const draft = draftOf(req.body);
-      const problems: string[] = [];
-      if (draft.name === '') problems.push('Type the affiliate’s name.');
-      if (draft.name.length > 255) problems.push('The name is longer than 255 characters.');
+      const problems = nameProblems(draft.name, 'Type the affiliate’s name.');
       const id = draft.id ? idFrom(draft.id) : undefined;
       if (id === null || (id !== undefined && id > MAX_CAMPAIGN_ID))
         problems.push('The AFID must be a positive whole number.');
@@ -137,7 +131,7 @@ export function affiliateRoutes(router: Router, context: ConsoleContext): void {
             ),
           );
         } catch (error) {
-          problems.push(...problemsOf(error));
+          problems.push(problemOf(error));
         }
       }
       if (!created) {
@@ -162,9 +156,7 @@ export function affiliateRoutes(router: Router, context: ConsoleContext): void {
       const affiliate = await findAffiliate(req, res, context);
       if (!affiliate) return;
       const draft = draftOf(req.body);
-      const problems: string[] = [];
-      if (draft.name === '') problems.push('Type the affiliate’s name.');
-      if (draft.name.length > 255) problems.push('The name is longer than 255 characters.');
+      const problems = nameProblems(draft.name, 'Type the affiliate’s name.');
       const wanted = { name: draft.name, postbackUrl: draft.postbackUrl || null };
       const changed = (['name', 'postbackUrl'] as const).filter((key) => wanted[key] !== affiliate[key]);
       if (problems.length === 0 && changed.length > 0) {
@@ -176,7 +168,7 @@ export function affiliateRoutes(router: Router, context: ConsoleContext): void {
             context.audit.within(actorOf(req, res), 'affiliate.update', `affiliate ${affiliate.id}`, details),
           );
         } catch (error) {
-          problems.push(...problemsOf(error));
+          problems.push(problemOf(error));
         }
       }
       if (problems.length > 0) {
@@ -196,7 +188,7 @@ export function affiliateRoutes(router: Router, context: ConsoleContext): void {
       try {
         testResult = await context.admin.testPostback(affiliate.id);
       } catch (error) {
-        showAffiliate(req, res, context, affiliate, { problems: problemsOf(error), status: 409 });
+        showAffiliate(req, res, context, affiliate, { problems: [problemOf(error)], status: 409 });
         return;
       }
       // Nothing changed, so the entry is written on its own; it says where a request was sent and what came back.

@@ -13,6 +13,8 @@ import {
   seeOther,
   sendPage,
   sessionOf,
+  nameProblems,
+  problemOf,
 } from '../console-context';
 import { postingBase, postingUrls } from '../posting-urls';
 import {
@@ -137,9 +139,7 @@ export function campaignRoutes(router: Router, context: ConsoleContext): void {
     '/campaigns',
     route(async (req, res) => {
       const draft = { id: field(req.body, 'id').trim(), name: field(req.body, 'name').trim() };
-      const problems: string[] = [];
-      if (draft.name === '') problems.push('Type the campaign’s name.');
-      if (draft.name.length > 255) problems.push('The name is longer than 255 characters.');
+      const problems = nameProblems(draft.name, 'Type the campaign’s name.');
       const id = draft.id ? idFrom(draft.id) : undefined;
       if (id === null || (id !== undefined && id > MAX_CAMPAIGN_ID))
         problems.push('The CID must be a positive whole number.');
@@ -156,8 +156,7 @@ export function campaignRoutes(router: Router, context: ConsoleContext): void {
             ),
           );
         } catch (error) {
-          if (!(error instanceof AdminError) || error.status >= 500) throw error;
-          problems.push(error.message);
+          problems.push(problemOf(error));
         }
       }
       if (!created) {
@@ -215,9 +214,7 @@ export function campaignRoutes(router: Router, context: ConsoleContext): void {
       if (!access) return;
       const { campaign } = access;
       const name = field(req.body, 'name').trim();
-      const problems: string[] = [];
-      if (name === '') problems.push('Type the campaign’s new name.');
-      if (name.length > 255) problems.push('The name is longer than 255 characters.');
+      const problems = nameProblems(name, 'Type the campaign’s new name.');
       if (problems.length === 0 && name !== campaign.name) {
         try {
           await context.admin.updateCampaign(
@@ -228,8 +225,7 @@ export function campaignRoutes(router: Router, context: ConsoleContext): void {
             }),
           );
         } catch (error) {
-          if (!(error instanceof AdminError) || error.status >= 500) throw error;
-          problems.push(error.message);
+          problems.push(problemOf(error));
         }
       }
       if (problems.length > 0) {

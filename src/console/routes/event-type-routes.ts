@@ -10,7 +10,6 @@ import {
 } from '../../core/event-type';
 import { MAX_CAMPAIGN_ID } from '../../core/identifier-limits';
 import { formatMoney, parseMoney } from '../../core/money';
-import { AdminError } from '../../http/admin-errors';
 import {
   actorOf,
   ConsoleContext,
@@ -21,6 +20,7 @@ import {
   seeOther,
   sendPage,
   sessionOf,
+  problemOf,
 } from '../console-context';
 import { html } from '../html';
 import { eventTypeListView, eventTypeView, EventTypeForm, formOf } from '../views/event-types-view';
@@ -199,8 +199,7 @@ export function eventTypeRoutes(router: Router, context: ConsoleContext): void {
           seeOther(res, `/admin/event-types/${created.id}?done=event-type-created`);
           return;
         } catch (error) {
-          if (!(error instanceof AdminError) || error.status >= 500) throw error;
-          problems.push(error.message);
+          problems.push(problemOf(error));
         }
       }
       await showList(req, res, context, { form, problems, status: 400 });
@@ -240,8 +239,7 @@ export function eventTypeRoutes(router: Router, context: ConsoleContext): void {
           seeOther(res, `/admin/event-types/${eventType.id}?done=event-type-saved`);
           return;
         } catch (error) {
-          if (!(error instanceof AdminError) || error.status >= 500) throw error;
-          problems.push(error.message);
+          problems.push(problemOf(error));
         }
       }
       showEventType(req, res, context, eventType, { form, problems, status: 400 });

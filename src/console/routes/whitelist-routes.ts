@@ -1,5 +1,4 @@
 import type { Request, Response, Router } from 'express';
-import { AdminError } from '../../http/admin-errors';
 import type { WhitelistEntry } from '../../store/whitelist-store';
 import {
   actorOf,
@@ -11,6 +10,7 @@ import {
   seeOther,
   sendPage,
   sessionOf,
+  problemOf,
 } from '../console-context';
 import { pathWithQuery } from '../html';
 import { WhitelistFilter, WhitelistForm, whitelistView } from '../views/whitelist-view';
@@ -109,8 +109,7 @@ export function whitelistRoutes(router: Router, context: ConsoleContext): void {
           seeOther(res, withDone(returnTo, 'whitelist-added'));
           return;
         } catch (error) {
-          if (!(error instanceof AdminError) || error.status >= 500) throw error;
-          problems.push(error.message);
+          problems.push(problemOf(error));
         }
       }
       await showWhitelist(req, res, context, filter, { form, problems, status: 400 });
