@@ -175,18 +175,15 @@ export class ModificationService {
       return outcomes.map((outcome) => ({ ok: true, outcome }));
     } catch (error) {
       const trouble = classifyDatabaseError(error);
-      if (commands.length === 1) {
-        const landed =
-          trouble === 'connection' ? await unit.landedDespiteLoss(commands[0], null).catch(() => null) : null;
-        return [landed ? { ok: true, outcome: landed } : { ok: false, error }];
-      }
-      if (trouble === 'deadlock' || trouble === 'lock_timeout')
-        return commands.map(() => ({ ok: true, outcome: null }));
+      // Several commands fall back to smaller units (each on its own, by the usual path); a lone one answers the trouble.
+      const alone: Settled = commands.length > 1 ? { ok: true, outcome: null } : { ok: false, error };
+      if (trouble === 'deadlock' || trouble === 'lock_timeout') return commands.map(() => alone);
       if (trouble !== 'connection') return commands.map(() => ({ ok: false, error }));
+      // The COMMIT may have landed: each command's history row says so; when that cannot be told, the trouble.
       return Promise.all(
         commands.map((command) =>
           unit.landedDespiteLoss(command, null).then(
-            (landed): Settled => ({ ok: true, outcome: landed }),
+            (landed): Settled => (landed ? { ok: true, outcome: landed } : alone),
             (): Settled => ({ ok: false, error }),
           ),
         ),
