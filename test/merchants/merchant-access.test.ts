@@ -1,9 +1,9 @@
 import { testEngines } from '../support/databases';
-import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow, twoDaysAgo } from '../support/factories';
+import { buildCampaign } from '../support/factories';
 import { adminRequest, useTestServer } from '../support/test-server';
 import { consoleClient, postSignIn, type ConsoleClient } from '../console/console-client';
 import { duringNightly } from '../linktrust/edit-request';
-import { choosePassword } from './merchant-scene';
+import { choosePassword, twoMerchants as twoMerchantsScene } from './merchant-scene';
 
 const PASSWORD = 'correct horse battery';
 
@@ -13,27 +13,13 @@ describe.each(testEngines())('merchants and their users on %s', (engine) => {
   const api = (method: string, path: string, body?: unknown) =>
     adminRequest(context.server.baseUrl, method, path, body);
 
-  /** Two merchants, each with a campaign (external modification allowed), a transaction and a signed-in user. */
-  async function twoMerchants() {
-    const affiliate = await buildAffiliate(services(), { name: 'Shared Affiliate' });
-    const scene = [];
-    for (const label of ['Acme', 'Globex']) {
-      const campaign = await buildCampaign(services(), { allowExternalModification: true });
-      const transaction = await buildTransaction(services(), campaign, affiliate, { occurredAt: twoDaysAgo() });
-      const merchant = await api('POST', '/merchants', { name: `${label} ${campaign.id}`, campaignIds: [campaign.id] });
-      expect(merchant.status).toBe(201);
-      // Acme's address is longer than 64 characters: it is the session's, the audit's and the history's actor.
-      const domain = label === 'Acme' ? `${'a'.repeat(60)}.${'b'.repeat(20)}.acme.example` : 'globex.example';
-      const email = `ops-${campaign.id}@${domain}`;
-      const user = await api('POST', `/merchants/${merchant.body.id}/users`, { email, name: `${label} Ops` });
-      expect(user.status).toBe(201);
-      expect((await choosePassword(user.body.setPasswordUrl, PASSWORD)).status).toBe(303);
-      const client = await consoleClient(context.server.baseUrl, { name: email.toUpperCase(), secret: PASSWORD });
-      scene.push({ campaign, transaction, merchant: merchant.body, user: user.body.user, email, client });
-    }
-    await rollUpToNow(services());
-    return scene;
-  }
+  /** Two merchants with a signed-in user each; Acme's address is longer than 64 characters (the actor columns' width), typed in upper case at sign-in. */
+  const twoMerchants = () =>
+    twoMerchantsScene(context.server.baseUrl, services(), {
+      emailOf: (label, campaignId) =>
+        `ops-${campaignId}@${label === 'Acme' ? `${'a'.repeat(60)}.${'b'.repeat(20)}.acme.example` : 'globex.example'}`,
+      signInName: (email) => email.toUpperCase(),
+    });
 
   it('creates, lists, shows and changes merchants; a campaign belongs to at most one', async () => {
     const [first, second] = [await buildCampaign(services()), await buildCampaign(services())];

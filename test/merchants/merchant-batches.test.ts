@@ -12,9 +12,9 @@ import {
 import { adminRequest, useTestServer } from '../support/test-server';
 import { consoleClient, type ConsoleClient } from '../console/console-client';
 import { csvFile, drainBatches } from '../batch/batch-helpers';
-import { choosePassword } from './merchant-scene';
+import { twoMerchants as twoMerchantsScene } from './merchant-scene';
+import { rollUpIncluding } from '../faults/fault-helpers';
 
-const PASSWORD = 'correct horse battery';
 // Event type ids of their own: these tests share a database with the event-type tests of other files.
 let nextEventTypeId = 1_910_000_000 + (process.pid % 1000) * 1000;
 
@@ -41,11 +41,10 @@ describe.each(testEngines())("a merchant's batches on %s", (engine) => {
 
   /** Two merchants, each with a campaign holding a LinkTrust transaction and an impact.com action, and a signed-in user. */
   async function twoMerchants() {
-    const affiliate = await buildAffiliate(services(), { name: 'Shared Affiliate' });
-    const scene = [];
-    for (const label of ['Acme', 'Globex']) {
-      const campaign = await buildCampaign(services(), { allowExternalModification: true });
-      const transaction = await buildTransaction(services(), campaign, affiliate, { occurredAt: twoDaysAgo() });
+    const scene = await twoMerchantsScene(context.server.baseUrl, services());
+    const withActions = [];
+    for (const merchant of scene) {
+      const { campaign, transaction } = merchant;
       const eventType = await api('POST', '/event-types', {
         id: nextEventTypeId++,
         campaignId: campaign.id,
@@ -55,32 +54,20 @@ describe.each(testEngines())("a merchant's batches on %s", (engine) => {
       expect(eventType.status).toBe(201);
       const action = await api('POST', '/transactions', {
         campaignId: campaign.id,
-        affiliateId: affiliate.id,
+        affiliateId: transaction.affiliateId,
         actionId: `1000.${freshId()}`,
         eventTypeId: eventType.body.id,
         merchantRevenue: '100.00',
         affiliatePayout: '10.00',
         approved: false,
-        occurredAt: new Date(twoDaysAgo()).toISOString(),
+        occurredAt: new Date(transaction.occurredAt).toISOString(),
       });
       expect(action.status).toBe(201);
-      const merchant = await api('POST', '/merchants', { name: `${label} ${campaign.id}`, campaignIds: [campaign.id] });
-      expect(merchant.status).toBe(201);
-      const email = `batches-${campaign.id}@${label.toLowerCase()}.example`;
-      const user = await api('POST', `/merchants/${merchant.body.id}/users`, { email, name: `${label} Ops` });
-      expect(user.status).toBe(201);
-      expect((await choosePassword(user.body.setPasswordUrl, PASSWORD)).status).toBe(303);
-      const client = await consoleClient(context.server.baseUrl, { name: email, secret: PASSWORD });
-      scene.push({
-        campaign,
-        transaction,
-        action: action.body as { id: number; actionId: string },
-        merchant: merchant.body as { id: number },
-        client,
-      });
+      withActions.push({ ...merchant, action: action.body as { id: number; actionId: string } });
     }
-    await rollUpToNow(services());
-    return scene;
+    // The actions joined hours the scene had rolled up: roll them up again, counting them.
+    await rollUpIncluding(services(), scene[0].transaction.occurredAt);
+    return withActions;
   }
 
   it("applies a merchant's Lead Poster rows to its own transactions only; others answer as missing ones", async () => {

@@ -27,11 +27,18 @@ export async function choosePassword(link: string, password: string, again = pas
   };
 }
 
+/** How a scene's merchants are made: Acme's self-service switch, its users' addresses, the name they sign in with. */
+export interface SceneOptions {
+  selfService?: boolean;
+  emailOf?: (label: string, campaignId: number) => string;
+  signInName?: (email: string) => string;
+}
+
 /**
  * Two merchants (Acme, Globex), each owning a campaign (external modification allowed) with a transaction
  * two days old (rolled up), and a user signed in to the console over plain HTTP. `selfService` is Acme's switch.
  */
-export async function twoMerchants(baseUrl: string, services: Services, options: { selfService?: boolean } = {}) {
+export async function twoMerchants(baseUrl: string, services: Services, options: SceneOptions = {}) {
   const api = (method: string, path: string, body?: unknown) => adminRequest(baseUrl, method, path, body);
   const affiliate = await buildAffiliate(services, { name: 'Shared Affiliate' });
   const scene = [];
@@ -44,11 +51,12 @@ export async function twoMerchants(baseUrl: string, services: Services, options:
       selfService: label === 'Acme' && (options.selfService ?? false),
     });
     if (merchant.status !== 201) throw new Error(`merchant not created: ${merchant.status}`);
-    const email = `ops-${campaign.id}@${label.toLowerCase()}.example`;
+    const email = options.emailOf?.(label, campaign.id) ?? `ops-${campaign.id}@${label.toLowerCase()}.example`;
     const user = await api('POST', `/merchants/${merchant.body.id}/users`, { email, name: `${label} Ops` });
     if ((await choosePassword(user.body.setPasswordUrl, MERCHANT_PASSWORD)).status !== 303)
       throw new Error('password not chosen');
-    const client = await consoleClient(baseUrl, { name: email, secret: MERCHANT_PASSWORD });
+    const name = options.signInName?.(email) ?? email;
+    const client = await consoleClient(baseUrl, { name, secret: MERCHANT_PASSWORD });
     scene.push({ campaign, transaction, merchant: merchant.body, user: user.body.user, email, client });
   }
   await rollUpToNow(services);
