@@ -70,9 +70,6 @@ export class HandEditService {
     const transaction = await this.deps.transactions.getById(id);
     if (!transaction) throw notFound(`transaction ${id}`);
     const merchantId = who.merchantId ?? null;
-    // A merchant's edit: the core's lookup itself finds only the campaign checked here as the merchant's,
-    // so the transaction is not found (404, as a missing one) should anything differ by the unit of work.
-    const scope = merchantId === null ? null : [transaction.campaignId];
     if (merchantId !== null) {
       const campaign = await this.deps.campaigns.get(transaction.campaignId);
       if (campaign?.merchantId !== merchantId) throw notFound(`transaction ${id}`);
@@ -100,7 +97,7 @@ export class HandEditService {
       outcome = await this.deps.actions.modify(
         {
           ...base,
-          identifier: { kind: 'action_id', actionId: transaction.actionId, campaignIds: scope },
+          identifier: { kind: 'action_id', actionId: transaction.actionId, campaignIds: null },
           changes: {},
           action: {
             actionId: transaction.actionId,
@@ -130,18 +127,13 @@ export class HandEditService {
       outcome = await this.deps.values.modify(
         {
           ...base,
-          identifier: { kind: 'transaction_id', transactionId: id, campaignId: null, campaignIds: scope },
+          identifier: { kind: 'transaction_id', transactionId: id, campaignId: null },
           changes,
         },
         options,
       );
     }
-    if (outcome.kind !== 'applied') {
-      // impact's "not found" for an action outside the scope: the same 404 as a missing transaction.
-      if (scope !== null && outcome.kind === 'refused' && outcome.code === 'ACTION_NOT_FOUND')
-        throw notFound(`transaction ${id}`);
-      throw refusalOf(outcome, id);
-    }
+    if (outcome.kind !== 'applied') throw refusalOf(outcome, id);
     const history = await this.deps.modifications.listForTransaction(id);
     const modification = history.find((row) => row.id === outcome.modificationId);
     if (!modification) throw new Error(`history row ${outcome.modificationId} not found after it was written`);
