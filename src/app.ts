@@ -188,7 +188,6 @@ export function createExpressApp(services: Services): express.Express {
       admin: services.admin,
       handEdits: services.handEdits,
       merchantUsers: services.merchantUsers,
-      merchants: services.merchants,
       merchantCampaigns: services.merchantCampaigns,
       apiAccounts: services.apiAccounts,
       eventTypes: services.eventTypes,

@@ -5,7 +5,6 @@ import { html } from './html';
 import type { AdminService } from '../admin/admin-service';
 import type { HandEditService } from '../admin/hand-edit-service';
 import type { MerchantUserService } from '../merchants/merchant-user-service';
-import type { MerchantService } from '../merchants/merchant-service';
 import type { MerchantCampaigns } from '../merchants/merchant-campaigns';
 import type { SignedInSession } from './console-auth';
 import type { ApiAccountService } from '../impact-api/api-account-service';
@@ -30,8 +29,6 @@ export interface ConsoleContext {
   handEdits: HandEditService;
   /** Merchant users (their one-time links). */
   merchantUsers: MerchantUserService;
-  /** Merchants (which campaigns a merchant user's session covers). */
-  merchants: MerchantService;
   /** A merchant user's own campaigns (read, and self-service changes). */
   merchantCampaigns: MerchantCampaigns;
   /** impact.com API accounts (the API accounts page). */
@@ -65,8 +62,7 @@ export function sessionOf(res: Response): SignedInSession {
 export async function campaignScopeOf(res: Response, context: ConsoleContext): Promise<ReadonlySet<number> | null> {
   const { merchantId } = sessionOf(res);
   if (merchantId === null) return null;
-  const merchant = await context.merchants.get(merchantId).catch(() => null);
-  return new Set(merchant?.campaignIds ?? []);
+  return new Set(await context.merchantCampaigns.campaignIdsOf(merchantId));
 }
 
 /** Who is acting, for the audit log. */

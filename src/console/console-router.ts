@@ -258,7 +258,6 @@ export type ConsoleServices = Pick<
   | 'admin'
   | 'handEdits'
   | 'merchantUsers'
-  | 'merchants'
   | 'merchantCampaigns'
   | 'apiAccounts'
   | 'eventTypes'
@@ -284,7 +283,6 @@ export function consoleRouterFor(services: ConsoleServices): Router {
     admin: services.admin,
     handEdits: services.handEdits,
     merchantUsers: services.merchantUsers,
-    merchants: services.merchants,
     merchantCampaigns: services.merchantCampaigns,
     apiAccounts: services.apiAccounts,
     eventTypes: services.eventTypes,

@@ -20,6 +20,11 @@ export const SELF_SERVICE_OFF =
 export class MerchantCampaigns {
   constructor(private readonly deps: { merchants: Pick<MerchantService, 'get'>; admin: AdminService }) {}
 
+  /** The ids of the campaigns the merchant owns now (none for a merchant gone since its user signed in). */
+  async campaignIdsOf(merchantId: number): Promise<number[]> {
+    return (await this.merchant(merchantId)).campaignIds;
+  }
+
   /** The merchant's campaigns (matching `search`, a name fragment or a CID), by CID. */
   async list(merchantId: number, search: string | null, limit: number): Promise<Campaign[]> {
     const merchant = await this.merchant(merchantId);
@@ -75,13 +80,13 @@ export class MerchantCampaigns {
     if (!selfService) throw new AdminError(403, 'self_service_off', SELF_SERVICE_OFF);
   }
 
-  private async merchant(merchantId: number): Promise<Merchant> {
-    // A merchant deleted under a signed-in user covers nothing.
+  /** What a merchant's users may reach: its campaigns and its switch (none and off for a merchant gone since sign-in). */
+  private async merchant(merchantId: number): Promise<Pick<Merchant, 'campaignIds' | 'selfService'>> {
     return this.deps.merchants
       .get(merchantId)
       .catch((error) =>
         error instanceof AdminError && error.status === 404
-          ? { id: merchantId, name: '', selfService: false, campaignIds: [], createdAt: 0, updatedAt: 0 }
+          ? { campaignIds: [], selfService: false }
           : Promise.reject(error),
       );
   }
