@@ -85,6 +85,8 @@ export class HandEditService {
       requestId: who.requestId,
       source: merchantId === null ? ('admin' as const) : ('merchant' as const),
       actor: who.actor,
+      // Checked again under the row lock: a campaign the network takes away meanwhile is not found.
+      ...(merchantId === null ? {} : { merchantId }),
     };
     let outcome: Outcome;
     if (isAction) {

@@ -214,6 +214,7 @@ export class BatchProcessor {
       clientIp: batch.clientIp ?? '',
       campaignId: batch.campaignId,
       merchantCampaignIds: batch.merchantCampaignIds,
+      merchantId: batch.merchantId ?? null,
       modifications: this.deps.modifications,
       recordSuccess: (trx: Parameters<BatchStore['recordSuccess']>[0], result: RowResult) =>
         store.recordSuccess(trx, batch.id, result),

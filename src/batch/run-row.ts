@@ -24,6 +24,8 @@ export interface BatchScope {
   campaignId?: number | null;
   /** A merchant's batch: the merchant's campaigns as read for this pass; its rows touch only these. Null: any. */
   merchantCampaignIds?: readonly number[] | null;
+  /** A merchant's batch: its rows' campaigns are checked again, under the row locks, to be the merchant's. */
+  merchantId?: number | null;
 }
 
 /** Where a row comes from and how its success is recorded. */
@@ -32,6 +34,7 @@ export interface RowContext {
   clientIp: string;
   campaignId?: number | null;
   merchantCampaignIds?: readonly number[] | null;
+  merchantId?: number | null;
   modifications: RowModifier;
   /** Writes the success inside the change's transaction; false when the row already has a result. */
   recordSuccess(sql: Sql, result: RowResult): Promise<boolean>;
@@ -104,6 +107,7 @@ export function leadPosterRows(modifications: RowModifier): RowProtocol {
       scopedToMerchant(
         scopedToCampaign(prepareRow(row, batch.id, batch.clientIp ?? ''), batch.campaignId ?? null),
         batch.merchantCampaignIds ?? null,
+        batch.merchantId ?? null,
       ),
     outcomeOf: rowOutcomeOf,
     laneKey: leadPosterLaneKey,
@@ -129,11 +133,16 @@ function scopedToCampaign(prepared: PreparedRow, campaignId: number | null): Pre
  * A row of a merchant's batch may touch only the merchant's campaigns: the core's lookup itself then finds
  * no other transaction, so another merchant's is answered exactly as a missing one.
  */
-function scopedToMerchant(prepared: PreparedRow, campaignIds: readonly number[] | null): PreparedRow {
+function scopedToMerchant(
+  prepared: PreparedRow,
+  campaignIds: readonly number[] | null,
+  merchantId: number | null,
+): PreparedRow {
   if (campaignIds === null || prepared.kind === 'decided') return prepared;
   const { identifier } = prepared.command;
   if (identifier.kind === 'action_id' || identifier.kind === 'order') return prepared;
-  return { ...prepared, command: { ...prepared.command, identifier: { ...identifier, campaignIds } } };
+  const command = { ...prepared.command, identifier: { ...identifier, campaignIds } };
+  return { ...prepared, command: merchantId === null ? command : { ...command, merchantId } };
 }
 
 /** Parses a file row like /transaction.edit parses a request, for the client IP the batch runs as. */
@@ -184,6 +193,7 @@ export async function runRow(
     clientIp: context.clientIp,
     campaignId: context.campaignId ?? null,
     merchantCampaignIds: context.merchantCampaignIds ?? null,
+    merchantId: context.merchantId ?? null,
   });
   if (prepared.kind === 'decided') return prepared;
   let outcome: Outcome;

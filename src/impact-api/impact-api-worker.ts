@@ -20,6 +20,9 @@ export interface ImpactApiWorkerOptions {
 }
 
 const LEASE = 'impact-api';
+
+/** What an account's submissions may touch: its campaigns as read this round, and its merchant (or null). */
+type AccountScope = { campaignIds: number[]; merchantId: number | null };
 const DEFAULTS = { chunkSize: 200, concurrency: 4, leaseMs: 60_000, pollMs: 1000 };
 
 class AlreadyComplete extends Error {}
@@ -42,7 +45,7 @@ export class ImpactApiWorker {
   constructor(
     private readonly deps: {
       submissions: ApiSubmissionStore;
-      accounts: Pick<ApiAccountStore, 'campaignIdsOf'>;
+      accounts: Pick<ApiAccountStore, 'campaignIdsOf' | 'merchantOf'>;
       modifications: RowModifier;
       accountCurrency: string;
       logger: Logger;
@@ -112,17 +115,25 @@ export class ImpactApiWorker {
       const key = laneKey(submission);
       lanes.set(key, [...(lanes.get(key) ?? []), submission]);
     }
-    const campaigns = new Map<number, Promise<number[]>>();
-    const campaignIdsOf = (accountId: number) => {
-      if (!campaigns.has(accountId)) campaigns.set(accountId, this.deps.accounts.campaignIdsOf(accountId));
-      return campaigns.get(accountId) as Promise<number[]>;
+    // Each account's scope, read once per round: its campaigns, and its merchant (checked again under the lock).
+    const scopes = new Map<number, Promise<AccountScope>>();
+    const scopeOf = (accountId: number) => {
+      if (!scopes.has(accountId)) {
+        const { accounts } = this.deps;
+        const read = Promise.all([accounts.campaignIdsOf(accountId), accounts.merchantOf(accountId)]);
+        scopes.set(
+          accountId,
+          read.then(([campaignIds, merchantId]) => ({ campaignIds, merchantId })),
+        );
+      }
+      return scopes.get(accountId) as Promise<AccountScope>;
     };
     let completed = 0;
     await forEachConcurrently([...lanes.values()], this.options.concurrency, async (lane) => {
       for (const submission of lane) {
         if (!keepGoing()) return;
         // A submission that must wait holds back the later ones on its action.
-        if (!(await this.apply(submission, await campaignIdsOf(submission.accountId)))) return;
+        if (!(await this.apply(submission, await scopeOf(submission.accountId)))) return;
         completed += 1;
       }
     });
@@ -130,11 +141,11 @@ export class ImpactApiWorker {
   }
 
   /** Applies one submission: true when it is complete, false when it waits for a later round. */
-  private async apply(submission: ApiSubmission, campaignIds: number[]): Promise<boolean> {
+  private async apply(submission: ApiSubmission, { campaignIds, merchantId }: AccountScope): Promise<boolean> {
     const { submissions, modifications, logger } = this.deps;
     const prepared = prepareImpactChange(
       { rowNumber: 1, parameters: submission.parameters },
-      { campaignIds, clientIp: '', requestId: `api-${submission.publicId}` },
+      { campaignIds, merchantId, clientIp: '', requestId: `api-${submission.publicId}` },
       this.deps.accountCurrency,
     );
     const finish = async (code: string | null | undefined, message: string, actionId: string | null) => {

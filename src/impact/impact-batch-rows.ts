@@ -53,7 +53,12 @@ function prepareImpactRow(row: BatchRow, batch: BatchScope, accountCurrency: str
         : null;
   return prepareImpactChange(
     row,
-    { campaignIds, clientIp: batch.clientIp ?? '', requestId: rowRequestId(batch.id, row.rowNumber) },
+    {
+      campaignIds,
+      merchantId: batch.campaignId == null ? (batch.merchantId ?? null) : null,
+      clientIp: batch.clientIp ?? '',
+      requestId: rowRequestId(batch.id, row.rowNumber),
+    },
     accountCurrency,
   );
 }
@@ -61,6 +66,8 @@ function prepareImpactRow(row: BatchRow, batch: BatchScope, accountCurrency: str
 /** Where an impact change comes from: the campaigns it may touch (null: any), its client and its request id. */
 export interface ImpactChangeScope {
   campaignIds: number[] | null;
+  /** A merchant's change: its action's campaign is checked again, under the row lock, to be the merchant's. */
+  merchantId?: number | null;
   clientIp: string;
   requestId: string;
 }
@@ -100,6 +107,7 @@ export function prepareImpactChange(row: BatchRow, scope: ImpactChangeScope, acc
     clientIp: scope.clientIp,
     requestId: scope.requestId,
     source: 'impact',
+    ...(scope.merchantId != null ? { merchantId: scope.merchantId } : {}),
   };
   const prepared: ImpactCommandRow = {
     kind: 'command',

@@ -6,6 +6,7 @@ import { type HourDelta, type StatisticsStore } from '../store/statistics-store'
 import { difference, type StatisticsTotals } from '../core/statistics';
 import { hourStart } from '../core/hours';
 import type { TransactionStore } from '../store/transaction-store';
+import type { MerchantStore } from '../store/merchant-store';
 import type { ActionValues, Transaction, TransactionValues } from '../core/transaction';
 import type { ActionItem } from '../core/action';
 import type { ModificationCommand } from './command';
@@ -44,6 +45,8 @@ export interface ChangeWriterDeps {
   statistics: Pick<StatisticsStore, 'addToHoursStatement'>;
   modifications: Pick<ModificationStore, 'appendStatement' | 'appendMany'>;
   postbacks: PostbackOutbox | null;
+  /** The campaigns' owners, read under the locks for a merchant's changes; absent, such a change is not found. */
+  merchants?: Pick<MerchantStore, 'campaignOwnersStatement'>;
   /** The front door's checks that are repeated under the locks. */
   rules: Pick<ModificationRules, 'refuseLockedUnit' | 'refuseLockedChange' | 'changeUnderLock'>;
   now: () => number;
@@ -94,6 +97,7 @@ export class ChangeWriter {
     const unitRefusal = deps.rules.refuseLockedUnit(state);
     if (unitRefusal) return changes.map(() => unitRefusal);
     const current = new Map(locked.map((found) => [found.id, found]));
+    const owners = await this.ownersOf(sql, current, changes);
     const now = deps.now();
     const outcomes: Array<Outcome | { updated: Transaction; result?: string }> = [];
     const history: NewModification[] = [];
@@ -115,6 +119,11 @@ export class ChangeWriter {
     for (const { transactionId, command } of changes) {
       const before = current.get(transactionId);
       if (!before) {
+        outcomes.push({ kind: 'invalid_transaction' });
+        continue;
+      }
+      // A merchant's change to a campaign that is no longer its own: not found, as before the locks.
+      if (command.merchantId !== undefined && owners.get(before.campaignId) !== command.merchantId) {
         outcomes.push({ kind: 'invalid_transaction' });
         continue;
       }
@@ -201,6 +210,22 @@ export class ChangeWriter {
           ? { kind: 'applied', transaction: outcome.updated, modificationId: ids[next++] }
           : { kind: 'applied', transaction: outcome.updated, modificationId: ids[next++], result: outcome.result },
     );
+  }
+
+  /** The owners of the campaigns merchants' changes touch (read only when the unit holds such a change). */
+  private async ownersOf(
+    sql: Sql,
+    current: Map<number, Transaction>,
+    changes: ReadyChange[],
+  ): Promise<Map<number, number | null>> {
+    const campaignIds = new Set<number>();
+    for (const { transactionId, command } of changes) {
+      const found = current.get(transactionId);
+      if (command.merchantId !== undefined && found) campaignIds.add(found.campaignId);
+    }
+    if (campaignIds.size === 0 || !this.deps.merchants) return new Map();
+    const [owners] = await sql.all([this.deps.merchants.campaignOwnersStatement([...campaignIds])]);
+    return owners;
   }
 
   /**

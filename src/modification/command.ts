@@ -48,6 +48,12 @@ export interface ModificationCommand extends ModificationRequest {
   source: ModificationSource;
   /** Who made the change by hand (an admin, a merchant user), written to the history; absent otherwise. */
   actor?: string;
+  /**
+   * The merchant a change is made for (its user's hand edit, its batch): besides the scope checked before
+   * the locks (`campaignIds`), the transaction's campaign must still be the merchant's under them — one
+   * the network took away meanwhile is not found. Absent: any owner.
+   */
+  merchantId?: number;
 }
 
 /**

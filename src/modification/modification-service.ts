@@ -7,6 +7,7 @@ import { forEachConcurrently } from '../workers/for-each-concurrently';
 import { ChangeWriter, type PostbackOutbox, type ReadyChange } from './change-writer';
 import type { ModificationCommand, TransactionIdentifier } from './command';
 import { isPassing, type Outcome } from './outcome';
+import type { MerchantStore } from '../store/merchant-store';
 import type { ModificationRules } from './rules';
 import { outcomeOfTrouble, UnitOfWork } from './unit-of-work';
 import { SmartBatcher } from './smart-batcher';
@@ -27,6 +28,8 @@ export interface ModificationServiceDeps {
   postbacks: PostbackOutbox | null;
   /** The front door's checks, in its order (LinkTrust's: `LinkTrustRules`). */
   rules: ModificationRules;
+  /** The campaigns' owners, for merchants' changes (`ModificationCommand.merchantId`); absent, those are not found. */
+  merchants?: Pick<MerchantStore, 'campaignOwnersStatement'>;
   now?: () => number;
   /** Attempts of the unit of work when the database reports a deadlock or lock timeout. */
   maxAttempts?: number;

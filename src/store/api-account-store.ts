@@ -94,6 +94,12 @@ export class ApiAccountStore {
     return account;
   }
 
+  /** The merchant an account (by its row id) is tied to, or null (an account with its own campaign list). */
+  async merchantOf(accountId: number): Promise<number | null> {
+    const row = await this.knex('api_accounts').where({ id: accountId }).first('merchant_id');
+    return row?.merchant_id == null ? null : Number(row.merchant_id);
+  }
+
   /** The campaigns of an account (by its row id): its own list, or its merchant's campaigns as they are now. */
   async campaignIdsOf(accountId: number): Promise<number[]> {
     const rows: Row[] = await this.knex('api_account_campaigns')

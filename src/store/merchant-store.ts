@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Engine } from './database';
 import type { Sql } from './unit-of-work';
+import { readStatement, type Statement } from './sql';
 
 /** A merchant (brand, advertiser) and the campaigns it owns. */
 export interface Merchant {
@@ -106,6 +107,23 @@ export class MerchantStore {
       this.engine === 'mysql' ? query.forUpdate() : query,
     );
     return new Map(rows.map((row) => [Number(row.id), row.merchant_id === null ? null : Number(row.merchant_id)]));
+  }
+
+  /**
+   * The owners of these campaigns (null: the network's), as a statement for a unit of work that has taken
+   * its row locks: a merchant's change checks under them that its campaign is still the merchant's. On
+   * MySQL/MariaDB a shared lock, so a hand-over (`assignCampaigns`, which writes the row) waits for the
+   * unit to end, and a hand-over committed first is what the unit reads; SQLite's one writer does that alone.
+   */
+  campaignOwnersStatement(campaignIds: number[]): Statement<Map<number, number | null>> {
+    const placeholders = campaignIds.map(() => '?').join(', ');
+    return readStatement(
+      `select id, merchant_id from campaigns where id in (${placeholders})${this.engine === 'mysql' ? ' lock in share mode' : ''}`,
+      campaignIds,
+      (rows: Array<{ id: number | string; merchant_id: number | string | null }>) =>
+        new Map(rows.map((row) => [Number(row.id), row.merchant_id === null ? null : Number(row.merchant_id)])),
+      { once: campaignIds.length > 1 },
+    );
   }
 
   /** Makes exactly these campaigns the merchant's: the others it owned go back to the network. */

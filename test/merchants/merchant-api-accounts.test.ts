@@ -1,3 +1,4 @@
+import { ImpactApiWorker } from '../../src/impact-api/impact-api-worker';
 import { testEngines } from '../support/databases';
 import { rollUpToNow } from '../support/factories';
 import { useTestServer } from '../support/test-server';
@@ -49,6 +50,43 @@ describe.each(testEngines())('impact.com API accounts tied to a merchant on %s',
       (a: { accountSid: string }) => a.accountSid === account.accountSid,
     );
     expect(listed).toMatchObject({ merchantId: merchant.body.id, campaignIds: [later.campaign.id] });
+  });
+
+  it('checks the merchant again under the row lock: a campaign handed over after the round read its scope is not found', async () => {
+    const [own, other] = [await impactScene(services(), base()), await impactScene(services(), base())];
+    const merchant = await admin(base(), 'POST', '/merchants', {
+      name: 'Racing brand',
+      campaignIds: [own.campaign.id],
+    });
+    const rival = await admin(base(), 'POST', '/merchants', { name: 'Rival brand', campaignIds: [other.campaign.id] });
+    const created = await admin(base(), 'POST', '/api-accounts', { name: 'Brand bot', merchantId: merchant.body.id });
+    const account = created.body as { accountSid: string; authToken: string };
+    const action = await own.action();
+    const queued = await impactCall(base(), 'PUT', `/Advertisers/${account.accountSid}/Actions`, {
+      account,
+      form: { ActionId: action.actionId, Amount: '80.00', Reason: 'ITEM_RETURNED' },
+    });
+    expect(queued.status).toBe(200);
+    await rollUpToNow(services());
+    // A worker whose round reads the account's scope, and then the network hands the campaign to the rival.
+    const deps = (services().impactApiWorker as unknown as { deps: ConstructorParameters<typeof ImpactApiWorker>[0] })
+      .deps;
+    const racing = new ImpactApiWorker({
+      ...deps,
+      accounts: {
+        campaignIdsOf: (id) => deps.accounts.campaignIdsOf(id),
+        merchantOf: async (id) => {
+          const merchantId = await deps.accounts.merchantOf(id);
+          await services().merchants.update(merchant.body.id, { campaignIds: [] });
+          await services().merchants.update(rival.body.id, { campaignIds: [other.campaign.id, own.campaign.id] });
+          return merchantId;
+        },
+      },
+    });
+    await racing.drain();
+    const answer = await impactCall(base(), 'GET', queued.body.QueuedUri, { account });
+    expect(answer.body.Code).toBe('ACTION_NOT_FOUND');
+    expect(await services().stores.modifications.listForTransaction(action.id)).toEqual([]);
   });
 
   it('takes campaignIds or merchantId, not both, and refuses a missing merchant', async () => {
