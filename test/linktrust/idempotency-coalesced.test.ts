@@ -1,0 +1,149 @@
+import crypto from 'node:crypto';
+import { testEngines } from '../support/databases';
+import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow, twoDaysAgo } from '../support/factories';
+import { editByGet, parseLinkTrustXml } from '../support/linktrust-xml';
+import { useTestServer } from '../support/test-server';
+import { statisticsMismatches } from '../faults/fault-helpers';
+
+// Keyed requests (Idempotency-Key) take the usual path, each in its own unit of work; unkeyed ones whose
+// password passed lately are coalesced. Fired together at the same transactions, in seeded random order,
+// every answer must be what the request would get alone and the histories must chain as if the changes ran
+// one by one in the order they committed.
+
+const runId = crypto.randomBytes(3).toString('hex');
+
+/** A small seeded generator (mulberry32): a failing round can be run again from its seed. */
+function random(seed: number) {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { below: (n: number) => Math.floor(next() * n) };
+}
+
+/** A GET of /transaction.edit with its answer and the id the server gave it (X-Request-Id). */
+async function send(baseUrl: string, params: Record<string, string>) {
+  const response = await fetch(`${baseUrl}/transaction.edit?${new URLSearchParams(params)}`);
+  const body = await response.text();
+  return { body, answer: parseLinkTrustXml(body), requestId: response.headers.get('x-request-id') as string };
+}
+
+type Sent = {
+  transactionId: number;
+  key: string | null;
+  /** Which variant of a key's parameters (two variants: a conflict). */
+  variant: number;
+  params: Record<string, string>;
+};
+
+// A database per seed: the statistics check needs each round's transactions rolled up after they exist.
+const rounds = testEngines().flatMap((engine) => [11, 23, 37].map((seed) => [engine, seed] as const));
+
+describe.each(rounds)('keyed and coalesced edits together on %s (seed %d)', (engine, seed) => {
+  const context = useTestServer(engine);
+  const services = () => context.server.services;
+
+  it('answers each as alone and chains every history', async () => {
+    const rng = random(seed);
+    const affiliate = await buildAffiliate(services());
+    const campaign = await buildCampaign(services());
+    const transactions: Array<Awaited<ReturnType<typeof buildTransaction>>> = [];
+    for (let i = 0; i < 5; i += 1)
+      transactions.push(await buildTransaction(services(), campaign, affiliate, { occurredAt: twoDaysAgo() }));
+    await rollUpToNow(services());
+    const password = campaign.password as string;
+    // One edit first: the password passes a compare, so the unkeyed edits may take the coalescing path.
+    expect(
+      (
+        await editByGet(context.server.baseUrl, {
+          Password: password,
+          TransactionID: String(transactions[0].id),
+          A: 'Yes',
+        })
+      ).answer.succeeded,
+    ).toBe('True');
+
+    const sent: Sent[] = [];
+    const request = (transactionId: number, key: string | null, variant: number, ap: string) => {
+      const params: Record<string, string> = { Password: password, TransactionID: String(transactionId), AP: ap };
+      if (key) params.IdempotencyKey = key;
+      sent.push({ transactionId, key, variant, params });
+    };
+    const pick = () => transactions[rng.below(transactions.length)].id;
+    const amount = () => `${1 + rng.below(90)}.${String(rng.below(100)).padStart(2, '0')}`;
+    for (let i = 0; i < 30; i += 1) request(pick(), null, 0, amount());
+    for (let k = 0; k < 4; k += 1) {
+      const [key, id, ap] = [`k-${runId}-${seed}-${k}`, pick(), amount()];
+      for (let twin = 0; twin < 3; twin += 1) request(id, key, 0, ap);
+    }
+    const clash = `clash-${runId}-${seed}`;
+    const clashId = pick();
+    request(clashId, clash, 0, '11.11');
+    request(clashId, clash, 1, '22.22');
+    // Shuffled, then all at once.
+    for (let i = sent.length - 1; i > 0; i -= 1) {
+      const j = rng.below(i + 1);
+      [sent[i], sent[j]] = [sent[j], sent[i]];
+    }
+    const before = services().modifications.coalescing();
+    const answers = await Promise.all(sent.map((s) => send(context.server.baseUrl, s.params)));
+    const after = services().modifications.coalescing();
+
+    const rows = new Map<number, Awaited<ReturnType<typeof history>>>();
+    const history = (id: number) => services().stores.modifications.listForTransaction(id);
+    for (const t of transactions) rows.set(t.id, await history(t.id));
+    const written = new Map<string, number>();
+    for (const list of rows.values())
+      for (const row of list) written.set(row.requestId ?? '', (written.get(row.requestId ?? '') ?? 0) + 1);
+
+    sent.forEach((s, i) => {
+      const { answer } = answers[i];
+      if (s.key === null) {
+        expect([answers[i].requestId, answer.succeeded, written.get(answers[i].requestId)]).toEqual([
+          answers[i].requestId,
+          'True',
+          1,
+        ]);
+      }
+    });
+    // Each key: one change in the history, and every twin answered with the same bytes.
+    for (const key of new Set(sent.filter((s) => s.key && s.key !== clash).map((s) => s.key))) {
+      const twins = sent.map((s, i) => ({ s, i })).filter(({ s }) => s.key === key);
+      expect(new Set(twins.map(({ i }) => answers[i].body)).size).toBe(1);
+      expect(answers[twins[0].i].answer.succeeded).toBe('True');
+      expect(twins.reduce((sum, { i }) => sum + (written.get(answers[i].requestId) ?? 0), 0)).toBe(1);
+    }
+    // The clash: one of the two applied; the other is told its key is taken by other parameters.
+    const clashes = sent.map((s, i) => ({ s, i })).filter(({ s }) => s.key === clash);
+    const applied = clashes.filter(({ i }) => written.get(answers[i].requestId) === 1);
+    expect(applied).toHaveLength(1);
+    const other = clashes.find(({ i }) => i !== applied[0].i)!;
+    expect(answers[other.i].answer.error?.message).toBe(
+      'Permanent failure: Invalid parameter value for IdempotencyKey',
+    );
+
+    // Every history chains from the transaction's first values to its current ones, in commit order.
+    for (const t of transactions) {
+      const list = rows.get(t.id)!;
+      let values = { affiliatePayout: t.affiliatePayout, merchantRevenue: t.merchantRevenue, approved: t.approved };
+      for (const row of list) {
+        expect(row.before).toEqual(values);
+        values = row.after;
+      }
+      const now = await services().stores.transactions.getById(t.id);
+      expect({
+        affiliatePayout: now!.affiliatePayout,
+        merchantRevenue: now!.merchantRevenue,
+        approved: now!.approved,
+      }).toEqual(values);
+      expect(now!.modificationCount).toBe(list.length);
+    }
+    expect(await statisticsMismatches(services().db.knex)).toEqual([]);
+    // Every unkeyed edit went through the coalescing path (how many shared a unit depends on timing).
+    expect(after.changes - before.changes).toBe(30);
+  });
+});
