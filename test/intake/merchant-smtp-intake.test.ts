@@ -3,7 +3,7 @@ import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { Services } from '../../src/composition';
 import { testEngines } from '../support/databases';
 import { adminRequest, useTestServer } from '../support/test-server';
-import { appliedCodes, batchesOf, intakeScene, temporaryIntakeDir } from './intake-helpers';
+import { appliedCodes, batchesOf, merchantIntakeScene, temporaryIntakeDir } from './intake-helpers';
 
 const files = temporaryIntakeDir();
 afterAll(() => files.remove());
@@ -36,16 +36,8 @@ describe.each(testEngines())("a merchant's e-mail intake address (nodemailer to 
   });
 
   /** The intake scene's two campaigns, each owned by a merchant (e-mail off for both campaigns). */
-  async function twoMerchantsScene() {
-    const scene = await intakeScene(services(), context.server.baseUrl, { upload: false, email: false });
-    const own = await api('POST', '/merchants', { name: `Mail ${scene.campaignId}`, campaignIds: [scene.campaignId] });
-    const rival = await api('POST', '/merchants', {
-      name: `Rival ${scene.otherCampaignId}`,
-      campaignIds: [scene.otherCampaignId],
-    });
-    expect([own.status, rival.status]).toEqual([201, 201]);
-    return { ...scene, merchantId: own.body.id as number, rivalId: rival.body.id as number };
-  }
+  const twoMerchantsScene = () =>
+    merchantIntakeScene(services(), context.server.baseUrl, { upload: false, email: false });
 
   /** Gives the merchant a (new) address and answers it. */
   async function newAddress(merchantId: number): Promise<string> {
