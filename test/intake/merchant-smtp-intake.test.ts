@@ -1,6 +1,8 @@
 import path from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type { Services } from '../../src/composition';
+import { consoleClient } from '../console/console-client';
+import { twoMerchants } from '../merchants/merchant-scene';
 import { testEngines } from '../support/databases';
 import { adminRequest, useTestServer } from '../support/test-server';
 import { appliedCodes, batchesOf, merchantIntakeScene, temporaryIntakeDir } from './intake-helpers';
@@ -142,6 +144,22 @@ describe.each(testEngines())("a merchant's e-mail intake address (nodemailer to 
     expect((await merchantBatches(services(), merchant.body.id)).map((b) => [b.campaignId, b.merchantId])).toEqual([
       [null, merchant.body.id],
     ]);
+  });
+
+  it("shows a merchant user its own merchant's address on the Batches page, never another's", async () => {
+    const [acme, globex] = await twoMerchants(context.server.baseUrl, services());
+    const address = await newAddress(acme.merchant.id);
+    const line = (body: string) => /E-mail files to: <code>([^<]*)<\/code>/.exec(body)?.[1] ?? null;
+    const acmePage = await acme.client.get('/admin/batches');
+    expect([acmePage.status, line(acmePage.body)]).toEqual([200, address]);
+    const globexPage = await globex.client.get('/admin/batches');
+    expect([globexPage.status, line(globexPage.body)]).toEqual([200, null]);
+    expect(globexPage.body).not.toContain(address);
+    const admin = await consoleClient(context.server.baseUrl);
+    expect((await admin.get('/admin/batches')).body).not.toContain('E-mail files to');
+
+    expect((await api('DELETE', `/merchants/${acme.merchant.id}/intake/email-address`)).status).toBe(204);
+    expect(line((await acme.client.get('/admin/batches')).body)).toBeNull();
   });
 
   it('answers an unknown merchant with 404 on each route, as GET /merchants/:id does', async () => {
