@@ -23,6 +23,7 @@ import * as dispositionCode from './20261206200000_disposition_code';
 import * as dispositionCodeBackfill from './20261206200100_disposition_code_backfill';
 import * as batchMerchant from './20261206300000_batch_merchant';
 import * as intakeUserMerchant from './20261206300100_intake_user_merchant';
+import * as intakeEmailMerchant from './20261207100000_intake_email_merchant';
 import * as intake from './20261205200000_intake';
 import * as batchCampaignUnsigned from './20261205200100_batch_campaign_unsigned';
 import * as impactApi from './20261205300000_impact_api';
@@ -73,6 +74,7 @@ const migrations: Array<[string, MigrationModule]> = [
   ['20261206200100_disposition_code_backfill', dispositionCodeBackfill],
   ['20261206300000_batch_merchant', batchMerchant],
   ['20261206300100_intake_user_merchant', intakeUserMerchant],
+  ['20261207100000_intake_email_merchant', intakeEmailMerchant],
 ];
 
 /** knex migration source over the list above. */

@@ -80,6 +80,14 @@ const credentials = z.strictObject({ username: z.string().optional() });
 const credentialsSchema = z
   .object({ campaignId: z.number().int(), username: z.string(), password: z.string() })
   .meta({ id: 'IntakeCredentials' });
+const merchantAddressSchema = z
+  .object({
+    merchantId: z.number().int(),
+    emailAddress: z.string().nullable().meta({
+      description: "files mailed here cover exactly the merchant's campaigns (null: the merchant has no address)",
+    }),
+  })
+  .meta({ id: 'MerchantIntakeEmailAddress' });
 const merchantCredentialsSchema = z
   .object({ merchantId: z.number().int(), username: z.string(), password: z.string() })
   .meta({ id: 'MerchantIntakeCredentials' });
@@ -90,7 +98,8 @@ const merchantCredentialsSchema = z
  * `POST /campaigns/:id/intake/email-address` (a new address; the old one is retired), and
  * `POST /campaigns/:id/intake/pull` (pull now); and a merchant's upload users, which cover exactly its
  * campaigns (also those given it later): `POST /merchants/:id/intake/credentials`,
- * `DELETE /merchants/:id/intake/credentials/:username`.
+ * `DELETE /merchants/:id/intake/credentials/:username`; and a merchant's own e-mail address:
+ * `GET|POST|DELETE /merchants/:id/intake/email-address`.
  */
 export function intakeRoutes(deps: { intake: IntakeService }) {
   const { intake } = deps;
@@ -132,6 +141,55 @@ export function intakeRoutes(deps: { intake: IntakeService }) {
       },
       async ({ params }, _req, res) => {
         await intake.revokeMerchantCredentials(params.id, params.username);
+        res.status(204).end();
+      },
+    );
+    apiRoute(
+      router,
+      {
+        method: 'get',
+        path: '/merchants/:id/intake/email-address',
+        tag,
+        summary: "Show a merchant's e-mail intake address",
+        params: merchantPath,
+        responses: { 200: { description: 'the current address, or null', schema: merchantAddressSchema } },
+        errors: { 404: 'no such merchant' },
+      },
+      async ({ params }, _req, res) => {
+        res.json(await intake.merchantAddress(params.id));
+      },
+    );
+    apiRoute(
+      router,
+      {
+        method: 'post',
+        path: '/merchants/:id/intake/email-address',
+        tag,
+        summary: 'Give the merchant a new e-mail intake address',
+        description:
+          "Each .csv/.xml attachment of a message to it becomes a batch of the merchant, whose rows may touch exactly the merchant's campaigns, as they are when the rows run. A current address is retired: mail to it is refused from now on.",
+        params: merchantPath,
+        responses: { 200: { description: 'the new address', schema: merchantAddressSchema } },
+        errors: { 404: 'no such merchant', 409: 'e-mail intake is off (SMTP_DOMAIN unset)' },
+      },
+      async ({ params }, _req, res) => {
+        res.json(await intake.replaceMerchantAddress(params.id));
+      },
+    );
+    apiRoute(
+      router,
+      {
+        method: 'delete',
+        path: '/merchants/:id/intake/email-address',
+        tag,
+        summary: "Retire a merchant's e-mail intake address",
+        description: 'Mail to it is refused from now on.',
+        params: merchantPath,
+        responses: { 204: { description: 'retired' } },
+        errors: { 404: 'no such merchant, or it has no address' },
+      },
+      async ({ params }, _req, res) => {
+        await intake.retireMerchantAddress(params.id);
         res.status(204).end();
       },
     );

@@ -6,7 +6,7 @@ import { conflict, invalid, notFound } from '../http/admin-errors';
 import type { FailureBrake } from '../modification/failure-brake';
 import type { CampaignStore } from '../store/campaign-store';
 import type { BatchChannel } from '../store/batch-store';
-import type { IntakeSettings, IntakeStore, IntakeUser, IntakeUserOwner, PullSettings } from '../store/intake-store';
+import type { IntakeOwner, IntakeSettings, IntakeStore, IntakeUser, PullSettings } from '../store/intake-store';
 import type { MerchantStore } from '../store/merchant-store';
 import { clientKeyOf } from '../auth/ip-address';
 import type { SecretBox } from './secret-box';
@@ -38,6 +38,12 @@ export interface IntakeView {
   pull: (Omit<PullSettings, 'passwordSealed'> & { passwordSet: boolean }) | null;
   lastPull: { at: number; taken: number; error: string | null } | null;
   users: Array<Pick<IntakeUser, 'username' | 'createdAt' | 'revokedAt'>>;
+}
+
+/** A merchant's own e-mail intake address as the API shows it. */
+export interface MerchantAddressView {
+  merchantId: number;
+  emailAddress: string | null;
 }
 
 /** A log-in attempt's answer. */
@@ -146,7 +152,7 @@ export class IntakeService {
       };
     }
     await store.saveSettings(campaignId, { upload: input.upload, email: input.email, pull }, this.now());
-    if (input.email && !(await store.currentAddress(campaignId))) await this.newAddress(campaignId);
+    if (input.email && !(await store.currentAddress(campaignId))) await this.newAddress({ campaignId });
     return this.show(campaignId);
   }
 
@@ -175,7 +181,7 @@ export class IntakeService {
       throw notFound(`intake user ${username}`);
   }
 
-  private async newUser(owner: IntakeUserOwner, username: string): Promise<{ username: string; password: string }> {
+  private async newUser(owner: IntakeOwner, username: string): Promise<{ username: string; password: string }> {
     if (!USERNAME.test(username))
       throw invalid(
         'username: must be 3-64 characters of a-z, 0-9, dot, dash and underscore, starting with a letter or digit',
@@ -200,8 +206,33 @@ export class IntakeService {
     if (!this.deps.smtpDomain) throw conflict('e-mail intake is off: set SMTP_DOMAIN');
     const settings = await this.deps.store.settings(campaignId);
     if (!settings?.email) throw conflict('e-mail intake is off for this campaign: set email to true first');
-    await this.newAddress(campaignId);
+    await this.newAddress({ campaignId });
     return this.show(campaignId);
+  }
+
+  /** A merchant's current e-mail address (null: none); 404 for an unknown merchant. */
+  async merchantAddress(merchantId: number): Promise<MerchantAddressView> {
+    await this.existingMerchant(merchantId);
+    const current = await this.deps.store.currentAddress({ merchantId });
+    return { merchantId, emailAddress: current?.address ?? null };
+  }
+
+  /**
+   * Gives a merchant a new e-mail address, retiring its current one (mail to that is refused from now on).
+   * Files mailed to it cover exactly the merchant's campaigns, as they are when the rows run.
+   */
+  async replaceMerchantAddress(merchantId: number): Promise<MerchantAddressView> {
+    await this.existingMerchant(merchantId);
+    if (!this.deps.smtpDomain) throw conflict('e-mail intake is off: set SMTP_DOMAIN');
+    await this.newAddress({ merchantId });
+    return this.merchantAddress(merchantId);
+  }
+
+  /** Retires a merchant's e-mail address; 404 when it has none. */
+  async retireMerchantAddress(merchantId: number): Promise<void> {
+    await this.existingMerchant(merchantId);
+    if (!(await this.deps.store.retireAddress({ merchantId }, this.now())))
+      throw notFound(`e-mail address of merchant ${merchantId}`);
   }
 
   /** Runs the campaign's pull now: what it took, or its error. */
@@ -252,24 +283,28 @@ export class IntakeService {
     return user.merchantId !== null && (await this.deps.merchants?.exists(user.merchantId)) === true;
   }
 
-  /** The campaign a recipient address belongs to, when it is current and the campaign takes e-mail. */
-  async recipient(address: string): Promise<number | null> {
+  /**
+   * Whose a recipient address is, while it is current: a campaign's when the campaign takes e-mail, a
+   * merchant's while the merchant exists.
+   */
+  async recipient(address: string): Promise<IntakeOwner | null> {
     const found = await this.deps.store.address(address.trim().toLowerCase());
     if (!found || found.retiredAt !== null) return null;
-    return (await this.deps.store.settings(found.campaignId))?.email ? found.campaignId : null;
+    if (found.campaignId !== null)
+      return (await this.deps.store.settings(found.campaignId))?.email ? { campaignId: found.campaignId } : null;
+    if (found.merchantId !== null && (await this.deps.merchants?.exists(found.merchantId)) === true)
+      return { merchantId: found.merchantId };
+    return null;
   }
 
-  /** Claims a message for a campaign by its Message-ID: false when it was taken in before. */
-  claimMessage(campaignId: number, messageId: string, sender: string | null): Promise<boolean> {
-    return this.deps.store.claimMessage(
-      { idSha256: messageKey(campaignId, messageId), campaignId, sender },
-      this.now(),
-    );
+  /** Claims a message for its campaign (or merchant) by its Message-ID: false when it was taken in before. */
+  claimMessage(owner: IntakeOwner, messageId: string, sender: string | null): Promise<boolean> {
+    return this.deps.store.claimMessage({ idSha256: messageKey(owner, messageId), ...owner, sender }, this.now());
   }
 
   /** Gives a message's claim up after taking it in failed, so that the sender's retry is taken. */
-  releaseMessage(campaignId: number, messageId: string): Promise<void> {
-    return this.deps.store.releaseMessage(messageKey(campaignId, messageId));
+  releaseMessage(owner: IntakeOwner, messageId: string): Promise<void> {
+    return this.deps.store.releaseMessage(messageKey(owner, messageId));
   }
 
   /** Takes a file in as a batch, exactly as the admin upload does, for the campaign and its sender. */
@@ -286,10 +321,10 @@ export class IntakeService {
     });
   }
 
-  private async newAddress(campaignId: number): Promise<void> {
+  private async newAddress(owner: IntakeOwner): Promise<void> {
     const domain = this.deps.smtpDomain ?? 'localhost';
     const address = `${crypto.randomBytes(10).toString('hex')}@${domain}`.toLowerCase();
-    await this.deps.store.replaceAddress(campaignId, address, this.now());
+    await this.deps.store.replaceAddress(owner, address, this.now());
   }
 
   /**
@@ -310,6 +345,10 @@ export class IntakeService {
   }
 }
 
-// Per campaign: one message to two campaigns' addresses is a file for each of them.
-const messageKey = (campaignId: number, messageId: string) =>
-  crypto.createHash('sha256').update(`${campaignId}\n${messageId.trim()}`).digest('hex');
+// Per owner: one message to two campaigns' (or a campaign's and a merchant's) addresses is a file for each.
+// A campaign's key is as it always was (claims taken before merchants had addresses still hold); a
+// merchant's starts `m:`, which no campaign id does, so the two never collide.
+function messageKey(owner: IntakeOwner, messageId: string): string {
+  const prefix = 'campaignId' in owner ? `${owner.campaignId}` : `m:${owner.merchantId}`;
+  return crypto.createHash('sha256').update(`${prefix}\n${messageId.trim()}`).digest('hex');
+}

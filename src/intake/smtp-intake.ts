@@ -42,10 +42,10 @@ function addresses(field: AddressObject | AddressObject[] | undefined): string[]
 }
 
 /**
- * The e-mail intake (smtp-server + mailparser): RCPT TO a campaign's current address is accepted, any
- * other recipient refused (550); a message whose To: holds an accepted address has each .csv/.xml
- * attachment taken in as a batch of that campaign (channel email, the sender recorded), once per
- * Message-ID. Cc: recipients are ignored. STARTTLS with the TLS files; the SIZE limit is BATCH_MAX_FILE_MB.
+ * The e-mail intake (smtp-server + mailparser): RCPT TO a campaign's or a merchant's current address is
+ * accepted, any other recipient refused (550); a message whose To: holds an accepted address has each
+ * .csv/.xml attachment taken in as a batch of that campaign (or merchant: its rows touch exactly the
+ * merchant's campaigns) with channel email and the sender recorded, once per Message-ID and owner. Cc: recipients are ignored. STARTTLS with the TLS files; the SIZE limit is BATCH_MAX_FILE_MB.
  */
 export class SmtpIntake {
   private server: SMTPServer | null = null;
@@ -90,8 +90,8 @@ export class SmtpIntake {
   }
 
   private async recipient(address: SMTPServerAddress, _session: SMTPServerSession): Promise<void> {
-    const campaignId = await this.intake.recipient(address.address);
-    if (campaignId === null) throw smtpError(550, `${address.address}: no such intake address`);
+    const owner = await this.intake.recipient(address.address);
+    if (owner === null) throw smtpError(550, `${address.address}: no such intake address`);
   }
 
   private async message(stream: Readable & { sizeExceeded?: boolean }, session: SMTPServerSession) {
@@ -109,9 +109,12 @@ export class SmtpIntake {
     for (const recipient of session.envelope.rcptTo) {
       const address = recipient.address.toLowerCase();
       if (!to.has(address)) continue; // a Cc: or Bcc: copy
-      const campaignId = await this.intake.recipient(address);
-      if (campaignId === null) continue;
-      if (!(await this.intake.claimMessage(campaignId, messageId, sender || null))) continue;
+      const owner = await this.intake.recipient(address);
+      if (owner === null) continue;
+      if (!(await this.intake.claimMessage(owner, messageId, sender || null))) continue;
+      // A merchant's address: the batch is the merchant's, its rows touch exactly the merchant's campaigns.
+      const { campaignId, merchantId } =
+        'campaignId' in owner ? { ...owner, merchantId: null } : { ...owner, campaignId: null };
       // A failure (the database gone) gives the claim up, so the sender's retry after our 4xx is taken.
       try {
         for (const attachment of parsed.attachments) {
@@ -119,6 +122,7 @@ export class SmtpIntake {
           if (!TAKEN_NAME.test(filename)) continue;
           const result = await this.intake.take({
             campaignId,
+            merchantId,
             channel: 'email',
             submittedBy: sender || 'unknown sender',
             filename,
@@ -126,12 +130,12 @@ export class SmtpIntake {
             clientIp,
           });
           if (!result.ok)
-            this.logger.warn({ campaignId, filename, reason: result.reason }, 'e-mailed file cannot be read');
+            this.logger.warn({ ...owner, filename, reason: result.reason }, 'e-mailed file cannot be read');
         }
       } catch (error) {
-        await this.intake.releaseMessage(campaignId, messageId).catch(() => undefined);
+        await this.intake.releaseMessage(owner, messageId).catch(() => undefined);
         // The sender hears a temporary refusal, not our database's message.
-        this.logger.error({ err: error, campaignId }, 'e-mailed file could not be taken in');
+        this.logger.error({ err: error, ...owner }, 'e-mailed file could not be taken in');
         throw smtpError(451, 'the file could not be taken in now; try again later');
       }
     }

@@ -41,10 +41,13 @@ export interface IntakeUser {
   revokedAt: number | null;
 }
 
-/** An e-mail address of a campaign; retired ones are refused. */
+/** An e-mail address of a campaign, or of a merchant (then it covers the merchant's campaigns); retired ones are refused. */
 export interface IntakeAddress {
   address: string;
-  campaignId: number;
+  /** The campaign's address: null for a merchant's. */
+  campaignId: number | null;
+  /** The merchant's address: null for a campaign's. */
+  merchantId: number | null;
   createdAt: number;
   retiredAt: number | null;
 }
@@ -136,18 +139,29 @@ function userFromRow(row: UserRow): IntakeUser {
   };
 }
 
-/** Whose upload user it is: a campaign's or a merchant's. */
-export type IntakeUserOwner = { campaignId: number } | { merchantId: number };
+/** Whose upload user, e-mail address or taken message it is: a campaign's or a merchant's. */
+export type IntakeOwner = { campaignId: number } | { merchantId: number };
+
+/** Whose upload user it is (the name the upload users had first). */
+export type IntakeUserOwner = IntakeOwner;
 
 /** The columns naming an owner (a bare number: a campaign). */
-function ownerColumns(owner: number | IntakeUserOwner): Record<string, number> {
+function ownerColumns(owner: number | IntakeOwner): Record<string, number> {
   if (typeof owner === 'number') return { campaign_id: owner };
   return 'campaignId' in owner ? { campaign_id: owner.campaignId } : { merchant_id: owner.merchantId };
 }
 
+/** Both owner columns of a new row: the owner's set, the other null. */
+function ownerRow(owner: IntakeOwner): { campaign_id: number | null; merchant_id: number | null } {
+  return 'campaignId' in owner
+    ? { campaign_id: owner.campaignId, merchant_id: null }
+    : { campaign_id: null, merchant_id: owner.merchantId };
+}
+
 interface AddressRow {
   address: string;
-  campaign_id: number;
+  campaign_id: number | null;
+  merchant_id: number | null;
   created_at: unknown;
   retired_at: unknown;
 }
@@ -155,7 +169,8 @@ interface AddressRow {
 function addressFromRow(row: AddressRow): IntakeAddress {
   return {
     address: row.address,
-    campaignId: Number(row.campaign_id),
+    campaignId: numberOrNull(row.campaign_id),
+    merchantId: numberOrNull(row.merchant_id),
     createdAt: Number(row.created_at),
     retiredAt: numberOrNull(row.retired_at),
   };
@@ -217,8 +232,7 @@ export class IntakeStore {
       await this.knex('intake_users').insert({
         username: user.username,
         password_hash: user.passwordHash,
-        campaign_id: 'campaignId' in user ? user.campaignId : null,
-        merchant_id: 'merchantId' in user ? user.merchantId : null,
+        ...ownerRow(user),
         created_at: now,
       });
       return true;
@@ -248,10 +262,10 @@ export class IntakeStore {
     return (await this.knex('intake_users').where(ownerColumns(owner)).orderBy('id')).map(userFromRow);
   }
 
-  /** A campaign's current (not retired) address, or null. */
-  async currentAddress(campaignId: number): Promise<IntakeAddress | null> {
+  /** A campaign's (or merchant's) current (not retired) address, or null. */
+  async currentAddress(owner: number | IntakeOwner): Promise<IntakeAddress | null> {
     const row = await this.knex('intake_email_addresses')
-      .where({ campaign_id: campaignId })
+      .where(ownerColumns(owner))
       .whereNull('retired_at')
       .orderBy('id', 'desc')
       .first();
@@ -264,19 +278,24 @@ export class IntakeStore {
     return row ? addressFromRow(row) : null;
   }
 
-  /** Retires a campaign's current address and gives it `address`, in one transaction. */
-  async replaceAddress(campaignId: number, address: string, now: number): Promise<void> {
+  /** Retires a campaign's (or merchant's) current address and gives it `address`, in one transaction. */
+  async replaceAddress(owner: number | IntakeOwner, address: string, now: number): Promise<void> {
+    const by: IntakeOwner = typeof owner === 'number' ? { campaignId: owner } : owner;
     await this.units.transaction(async (sql) => {
       await sql.write(
-        this.knex('intake_email_addresses')
-          .where({ campaign_id: campaignId })
-          .whereNull('retired_at')
-          .update({ retired_at: now }),
+        this.knex('intake_email_addresses').where(ownerColumns(by)).whereNull('retired_at').update({ retired_at: now }),
       );
-      await sql.write(
-        this.knex('intake_email_addresses').insert({ address, campaign_id: campaignId, created_at: now }),
-      );
+      await sql.write(this.knex('intake_email_addresses').insert({ address, ...ownerRow(by), created_at: now }));
     });
+  }
+
+  /** Retires a campaign's (or merchant's) current address; false when it has none. */
+  async retireAddress(owner: number | IntakeOwner, now: number): Promise<boolean> {
+    const changed = await this.knex('intake_email_addresses')
+      .where(ownerColumns(owner))
+      .whereNull('retired_at')
+      .update({ retired_at: now });
+    return Number(changed) > 0;
   }
 
   /** True when this file (same name, size and mtime, or same content) was taken for the campaign already. */
@@ -332,12 +351,12 @@ export class IntakeStore {
       .update({ batch_id: batchId });
   }
 
-  /** Claims a message by its Message-ID's hash: false when it was taken in already. */
-  async claimMessage(message: { idSha256: string; campaignId: number; sender: string | null }, now: number) {
+  /** Claims a message for its campaign (or merchant) by its Message-ID's hash: false when it was taken in already. */
+  async claimMessage(message: { idSha256: string; sender: string | null } & IntakeOwner, now: number) {
     try {
       await this.knex('intake_messages').insert({
         message_id_sha256: message.idSha256,
-        campaign_id: message.campaignId,
+        ...ownerRow(message),
         sender: message.sender,
         received_at: now,
       });

@@ -305,6 +305,13 @@ describe.each(testEngines())('the admin API document on %s', (engine) => {
     await expectStatus(404, call('POST', '/merchants/987654321/intake/credentials', {}));
     await expectStatus(204, call('DELETE', `${merchantIntake}/${merchantUpload.body.username}`));
     await expectStatus(404, call('DELETE', `${merchantIntake}/nobody-here`));
+    const merchantAddress = `/merchants/${merchant.body.id}/intake/email-address`;
+    await expectStatus(200, call('GET', merchantAddress));
+    await expectStatus(404, call('GET', '/merchants/987654321/intake/email-address'));
+    await expectStatus(200, call('POST', merchantAddress));
+    await expectStatus(404, call('POST', '/merchants/987654321/intake/email-address'));
+    await expectStatus(204, call('DELETE', merchantAddress));
+    await expectStatus(404, call('DELETE', merchantAddress));
 
     // impact.com API accounts
     const account = await call('POST', '/api-accounts', { name: 'Doc account', campaignIds: [campaign.id] });

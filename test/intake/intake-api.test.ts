@@ -5,6 +5,7 @@ import * as intakeMigration from '../../db/migrations/20261205200000_intake';
 import * as batchCampaignUnsigned from '../../db/migrations/20261205200100_batch_campaign_unsigned';
 import * as intakePullHostKey from '../../db/migrations/20261205400000_intake_pull_host_key';
 import * as intakeUserMerchant from '../../db/migrations/20261206300100_intake_user_merchant';
+import * as intakeEmailMerchant from '../../db/migrations/20261207100000_intake_email_merchant';
 import { messageOf } from '../../src/batch/run-row';
 import type { RowResult } from '../../src/core/row-result';
 import { testEngines } from '../support/databases';
@@ -25,6 +26,16 @@ describe.each(testEngines())('campaign intake settings and credentials on %s', (
     await batchCampaignUnsigned.down(knex);
     await batchCampaignUnsigned.up(knex);
     await batchCampaignUnsigned.up(knex);
+    const { intake } = services().stores;
+    await intake.replaceAddress({ merchantId: 7 }, 'm7-before@intake.example.test', Date.now());
+    await intake.claimMessage({ idSha256: 'f'.repeat(64), merchantId: 7, sender: null }, Date.now());
+    await intakeEmailMerchant.down(knex);
+    // A merchant's rows have no campaign: they go with the column.
+    expect(await knex('intake_email_addresses').where({ address: 'm7-before@intake.example.test' })).toEqual([]);
+    expect(await knex('intake_messages').where({ message_id_sha256: 'f'.repeat(64) })).toEqual([]);
+    expect(await knex.schema.hasColumn('intake_email_addresses', 'merchant_id')).toBe(false);
+    expect(await knex.schema.hasColumn('intake_messages', 'merchant_id')).toBe(false);
+    await intakeEmailMerchant.down(knex);
     await intakeUserMerchant.down(knex);
     expect(await knex.schema.hasColumn('intake_users', 'merchant_id')).toBe(false);
     await intakePullHostKey.down(knex);
@@ -39,6 +50,12 @@ describe.each(testEngines())('campaign intake settings and credentials on %s', (
     await intakeUserMerchant.up(knex);
     await intakeUserMerchant.up(knex);
     expect(await knex.schema.hasColumn('intake_users', 'merchant_id')).toBe(true);
+    await intakeEmailMerchant.up(knex);
+    await intakeEmailMerchant.up(knex);
+    expect(await knex.schema.hasColumn('intake_email_addresses', 'merchant_id')).toBe(true);
+    expect(await knex.schema.hasColumn('intake_messages', 'merchant_id')).toBe(true);
+    await intake.replaceAddress({ merchantId: 7 }, 'm7-after@intake.example.test', Date.now());
+    expect(await intake.currentAddress({ merchantId: 7 })).toMatchObject({ campaignId: null, merchantId: 7 });
     for (const table of [
       'intake_settings',
       'intake_users',
@@ -127,12 +144,12 @@ describe.each(testEngines())('campaign intake settings and credentials on %s', (
     const set = await api('PUT', url, { upload: false, email: true, pull: null });
     const first = set.body.emailAddress as string;
     expect(first).toMatch(/^[0-9a-f]{20}@intake\.example\.test$/);
-    expect(await services().intake.recipient(first.toUpperCase())).toBe(campaign.id);
+    expect(await services().intake.recipient(first.toUpperCase())).toEqual({ campaignId: campaign.id });
     const renewed = await api('POST', `${url}/email-address`);
     expect(renewed.status).toBe(200);
     expect(renewed.body.emailAddress).not.toBe(first);
     expect(await services().intake.recipient(first)).toBeNull();
-    expect(await services().intake.recipient(renewed.body.emailAddress)).toBe(campaign.id);
+    expect(await services().intake.recipient(renewed.body.emailAddress)).toEqual({ campaignId: campaign.id });
   });
 
   it('refuses to pull from a private address before connecting, and shows the attempt', async () => {

@@ -97,6 +97,22 @@ export async function intakeScene(services: Services, baseUrl: string, settings:
   return { campaignId, otherCampaignId, actions, credentials, file };
 }
 
+/**
+ * The intake scene with each of its two campaigns owned by a merchant: the first campaign's (`merchantId`)
+ * and the other's (`rivalId`). `settings` are the first campaign's intake settings.
+ */
+export async function merchantIntakeScene(services: Services, baseUrl: string, settings: object = {}) {
+  const api = (method: string, url: string, body?: unknown) => adminRequest(baseUrl, method, url, body);
+  const scene = await intakeScene(services, baseUrl, settings);
+  const own = await api('POST', '/merchants', { name: `Intake ${scene.campaignId}`, campaignIds: [scene.campaignId] });
+  const rival = await api('POST', '/merchants', {
+    name: `Rival ${scene.otherCampaignId}`,
+    campaignIds: [scene.otherCampaignId],
+  });
+  expect([own.status, rival.status]).toEqual([201, 201]);
+  return { ...scene, merchantId: own.body.id as number, rivalId: rival.body.id as number };
+}
+
 /** The batches of a campaign, newest first. */
 export function batchesOf(services: Services, campaignId: number): Promise<Batch[]> {
   return services.batches.list({ limit: 100, campaignIds: [campaignId] });
@@ -126,7 +142,22 @@ export function ftpClient(job: {
   secure: boolean;
   actions: Array<Record<string, unknown>>;
 }): Promise<ClientStep[]> {
-  const script = path.join(__dirname, 'ftp-client.cjs');
+  return clientProcess('ftp-client.cjs', job);
+}
+
+/** Runs test/intake/sftp-client.cjs (ssh2) in a separate node process. */
+export function sftpClient(job: {
+  port: number;
+  user: string;
+  password: string;
+  actions: Array<Record<string, unknown>>;
+}): Promise<ClientStep[]> {
+  return clientProcess('sftp-client.cjs', job);
+}
+
+/** Runs one of the client scripts beside this file with a job, and answers the steps it printed. */
+function clientProcess(name: string, job: object): Promise<ClientStep[]> {
+  const script = path.join(__dirname, name);
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { testEngines } from '../support/databases';
 import { adminRequest, useTestServer } from '../support/test-server';
-import { appliedCodes, ftpClient, intakeScene, temporaryIntakeDir } from './intake-helpers';
+import { appliedCodes, ftpClient, merchantIntakeScene, temporaryIntakeDir } from './intake-helpers';
 
 const files = temporaryIntakeDir();
 afterAll(() => files.remove());
@@ -23,17 +23,14 @@ describe.each(testEngines())("a merchant's FTP upload user, with a client in ano
 
   it("takes a file as the merchant's batch: its own action applied, another merchant's not found", async () => {
     // Upload off for the campaign: a merchant's user does not depend on a campaign's settings.
-    const { campaignId, otherCampaignId, file } = await intakeScene(services(), context.server.baseUrl, {
+    const { merchantId, rivalId, file } = await merchantIntakeScene(services(), context.server.baseUrl, {
       upload: false,
     });
-    const merchant = await api('POST', '/merchants', { name: `Intake ${campaignId}`, campaignIds: [campaignId] });
-    const rival = await api('POST', '/merchants', { name: `Rival ${otherCampaignId}`, campaignIds: [otherCampaignId] });
-    expect([merchant.status, rival.status]).toEqual([201, 201]);
-    const created = await api('POST', `/merchants/${merchant.body.id}/intake/credentials`, {});
+    const created = await api('POST', `/merchants/${merchantId}/intake/credentials`, {});
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
-      merchantId: merchant.body.id,
-      username: expect.stringMatching(new RegExp(`^m${merchant.body.id}-[0-9a-f]{8}$`)),
+      merchantId,
+      username: expect.stringMatching(new RegExp(`^m${merchantId}-[0-9a-f]{8}$`)),
       password: expect.any(String),
     });
     const { username, password } = created.body;
@@ -52,12 +49,12 @@ describe.each(testEngines())("a merchant's FTP upload user, with a client in ano
       { op: 'put', ok: true, result: null },
       { op: 'list', ok: true, result: [] },
     ]);
-    const [batch] = await services().batches.list({ limit: 1, merchantId: merchant.body.id });
+    const [batch] = await services().batches.list({ limit: 1, merchantId });
     expect(batch).toMatchObject({
       filename: 'Batch_Mods_Reversals.csv',
       channel: 'ftp',
       campaignId: null,
-      merchantId: merchant.body.id,
+      merchantId,
       submittedBy: username,
       kind: 'impact',
       records: 2,
@@ -65,7 +62,7 @@ describe.each(testEngines())("a merchant's FTP upload user, with a client in ano
     expect((await api('GET', `/batches/${batch.id}`)).body).toMatchObject({
       channel: 'ftp',
       campaignId: null,
-      merchantId: merchant.body.id,
+      merchantId,
     });
     expect(await appliedCodes(services(), context.server.baseUrl, batch.id)).toEqual([
       [1, 'OK', 'MODIFIED'],
@@ -73,8 +70,8 @@ describe.each(testEngines())("a merchant's FTP upload user, with a client in ano
     ]);
 
     // Revoked: the user logs in no more; revoking twice (or another merchant's user) is a 404.
-    const revoke = `/merchants/${merchant.body.id}/intake/credentials/${username}`;
-    expect((await api('DELETE', `/merchants/${rival.body.id}/intake/credentials/${username}`)).status).toBe(404);
+    const revoke = `/merchants/${merchantId}/intake/credentials/${username}`;
+    expect((await api('DELETE', `/merchants/${rivalId}/intake/credentials/${username}`)).status).toBe(404);
     expect((await api('DELETE', revoke)).status).toBe(204);
     expect((await api('DELETE', revoke)).status).toBe(404);
     const refused = await ftpClient({ port, user: username, password, secure: true, actions: [] });

@@ -58,10 +58,14 @@ async function showBatches(
   context: ConsoleContext,
   extra: { problems?: string[]; status?: number } = {},
 ): Promise<void> {
+  // A merchant user sees its own merchant's e-mail intake address (its session's merchant, never another).
+  const { merchantId } = sessionOf(res);
+  const emailAddress = merchantId === null ? null : (await context.intake.merchantAddress(merchantId)).emailAddress;
   const body = batchesView({
     ...(await listed(res, context)),
     session: pageSessionOf(res),
     maxUploadBytes: context.maxUploadBytes,
+    emailAddress,
   });
   sendPage(
     req,

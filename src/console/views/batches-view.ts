@@ -64,12 +64,14 @@ export function batchTableView(batches: Batch[], codes: BatchCodeCounts = new Ma
   return html`<div id="batch-table" data-live-url="/admin/batches/table" data-live-every="2000" data-live-active="${active ? 'true' : 'false'}">${table}</div>`;
 }
 
-/** The Batches page: the upload form and the submissions table. */
+/** The Batches page: the upload form, the merchant's e-mail intake address if it has one, the submissions table. */
 export function batchesView(input: {
   batches: Batch[];
   codes: BatchCodeCounts;
   session: PageSession;
   maxUploadBytes: number;
+  /** A merchant user's: its merchant's current e-mail intake address (null: none, or not a merchant). */
+  emailAddress?: string | null;
 }): SafeHtml {
   const megabytes = Math.floor(input.maxUploadBytes / (1024 * 1024));
   return html`<section class="card" aria-labelledby="upload-h"><h2 id="upload-h">Upload a modification file</h2>
@@ -78,7 +80,7 @@ export function batchesView(input: {
 <div class="field"><label for="file">File</label><input type="file" id="file" name="file" accept=".txt,.csv,.tsv,.xml,text/plain,text/csv,text/tab-separated-values,application/xml,text/xml" required></div>
 <div class="check"><input type="checkbox" id="force" name="force" value="on" aria-describedby="force-hint"><div><label for="force">Apply even if uploaded before</label><span class="hint" id="force-hint">The same file uploaded twice is otherwise recorded as a duplicate and not applied again.</span></div></div>
 <div class="actions"><button type="submit">Upload and apply</button></div>
-</form></section>
+</form>${input.emailAddress ? html`<p id="email-intake">E-mail files to: <code>${input.emailAddress}</code> <span class="hint">(each .csv or .xml attachment of a message to this address becomes a batch whose rows may change only your campaigns’ transactions)</span></p>` : ''}</section>
 <section class="card" aria-labelledby="subs-h"><h2 id="subs-h">Submissions</h2>${batchTableView(input.batches, input.codes)}</section>`;
 }
 
