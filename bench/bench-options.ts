@@ -45,6 +45,8 @@ export interface BenchOptions {
   metrics: boolean;
   /** Scenarios to run (BENCH_SCENARIOS, comma list of SCENARIOS; default all). */
   scenarios: Scenario[];
+  /** More settings for the server (BENCH_SERVER_ENV, e.g. `EDIT_COALESCING=false`, comma list of NAME=value). */
+  serverEnv: Record<string, string>;
   /** The repository root (where dist/ lives). */
   root: string;
 }
@@ -129,6 +131,21 @@ export function loadBenchOptions(env: NodeJS.ProcessEnv, root: string): BenchOpt
     keepDatabases: flag(env, 'BENCH_KEEP_DB'),
     metrics: flag(env, 'BENCH_METRICS'),
     scenarios: [...new Set(scenarios)] as Scenario[],
+    serverEnv: serverEnvOf(env.BENCH_SERVER_ENV),
     root,
   };
+}
+
+/** BENCH_SERVER_ENV: `NAME=value` pairs, comma-separated, for the server under test (what is measured on it). */
+function serverEnvOf(text: string | undefined): Record<string, string> {
+  const pairs: Record<string, string> = {};
+  for (const part of (text ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(part);
+    if (!match) throw new BenchOptionsError(`BENCH_SERVER_ENV: "${part}" is not NAME=value`);
+    pairs[match[1]] = match[2];
+  }
+  return pairs;
 }

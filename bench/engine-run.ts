@@ -142,6 +142,7 @@ function serverEnv(
     NIGHTLY_SCHEDULE: 'off',
     // Metrics on: each request observes its latency and counts its answer (nobody scrapes during the run).
     ...(options.metrics ? { METRICS_TOKEN: `bench-metrics-${adminToken}` } : {}),
+    ...options.serverEnv,
   };
 }
 

@@ -157,7 +157,13 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
       brakedChecksPerMinute: config.security.rateLimitBrakedChecksPerMinute,
     },
   });
-  const modifications = new ModificationService({ ...stores, rules, postbacks: outbox, now: options.now });
+  const modifications = new ModificationService({
+    ...stores,
+    rules,
+    postbacks: outbox,
+    now: options.now,
+    ...(config.editCoalescing ? {} : { coalesce: false as const }),
+  });
   const eventTypeCache = new EventTypeCache(stores.eventTypes);
   // The same core with impact.com's rules: its files (and its API) share the lock, history, statistics and outbox.
   const impact = new ModificationService({

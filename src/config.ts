@@ -131,6 +131,11 @@ const settings = {
   credentialCacheTtlMs: setting('CREDENTIAL_CACHE_TTL_SECONDS', int(0, 86_400).default(300).transform(secondsToMs)),
   /** Size of the MySQL/MariaDB connection pool. */
   databasePoolMax: setting('DATABASE_POOL_MAX', int(1, 500).default(20)),
+  /**
+   * Coalesce concurrent /transaction.edit changes into shared units of work (issue 22); false: each change
+   * in a unit of its own, as before (for comparison, or to rule coalescing out when diagnosing).
+   */
+  editCoalescing: setting('EDIT_COALESCING', bool().default(true)),
   postbacks: {
     /** Seconds between attempts; when exhausted the delivery is marked failed. */
     retrySchedule: setting(

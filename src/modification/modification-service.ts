@@ -36,8 +36,9 @@ export interface ModificationServiceDeps {
   /**
    * Coalescing of one-unit changes (see `SmartBatcher`): at most `maxChanges` per unit of work and
    * `maxUnits` units in flight. Default: 64 changes, 2 units on MySQL/MariaDB and 1 on SQLite (one writer).
+   * `false` (`EDIT_COALESCING=false`): each change runs at once in a unit of its own, as before coalescing.
    */
-  coalesce?: { maxChanges: number; maxUnits: number };
+  coalesce?: { maxChanges: number; maxUnits: number } | false;
 }
 
 /** A coalesced command's answer: its outcome (null: take the usual path), or the trouble its unit met. */
@@ -82,22 +83,29 @@ export class ModificationService {
   private readonly writer: ChangeWriter;
   private readonly unit: UnitOfWork;
   private readonly rules: ModificationRules;
-  private readonly atOnce: SmartBatcher<ModificationCommand, Settled>;
+  /** Null when coalescing is off: each one-unit change then has a unit of its own. */
+  private readonly atOnce: SmartBatcher<ModificationCommand, Settled> | null;
+  private readonly alone = { changes: 0, units: 0 };
 
   constructor(private readonly deps: ModificationServiceDeps) {
     this.rules = deps.rules;
     this.writer = new ChangeWriter({ ...deps, now: deps.now ?? Date.now });
     this.unit = new UnitOfWork(deps);
-    this.atOnce = new SmartBatcher((commands) => this.applyCoalesced(commands), {
-      maxBatch: deps.coalesce?.maxChanges ?? DEFAULT_COALESCED_CHANGES,
-      maxInFlight: deps.coalesce?.maxUnits ?? (deps.sql.engine === 'sqlite' ? 1 : 2),
-      // SQLite's units run without giving the event loop a turn: nothing could queue behind them.
-      startOnNextTurn: deps.sql.engine === 'sqlite',
-    });
+    const { coalesce } = deps;
+    this.atOnce =
+      coalesce === false
+        ? null
+        : new SmartBatcher((commands) => this.applyCoalesced(commands), {
+            maxBatch: coalesce?.maxChanges ?? DEFAULT_COALESCED_CHANGES,
+            maxInFlight: coalesce?.maxUnits ?? (deps.sql.engine === 'sqlite' ? 1 : 2),
+            // SQLite's units run without giving the event loop a turn: nothing could queue behind them.
+            startOnNextTurn: deps.sql.engine === 'sqlite',
+          });
   }
 
   /** Changes and units of work of the one-unit path so far (how much coalescing saved). */
   coalescing(): { changes: number; units: number } {
+    if (!this.atOnce) return { ...this.alone };
     const { items, batches } = this.atOnce.stats();
     return { changes: items, units: batches };
   }
@@ -124,7 +132,7 @@ export class ModificationService {
       // A refusal due before any lock (LinkTrust: a client over its limit) is answered by the usual path.
       const beforeLocks = this.rules.refusalBeforeLocks(command);
       if (beforeLocks === null || !(await beforeLocks)) {
-        const settled = await this.atOnce.submit(command);
+        const settled = this.atOnce ? await this.atOnce.submit(command) : await this.applyAlone(command);
         if (!settled.ok) throw settled.error;
         if (settled.outcome) return settled.outcome;
       }
@@ -168,6 +176,14 @@ export class ModificationService {
     // lost connection): commands repeating one run in the next unit, in arrival order.
     const settled: Settled[] = [];
     for (const run of runsOfDistinctRequestIds(commands)) settled.push(...(await this.applyUnit(run)));
+    return settled;
+  }
+
+  /** The one-unit path without coalescing: the change in a unit of its own, at once. */
+  private async applyAlone(command: ModificationCommand): Promise<Settled> {
+    this.alone.changes += 1;
+    this.alone.units += 1;
+    const [settled] = await this.applyUnit([command]);
     return settled;
   }
 

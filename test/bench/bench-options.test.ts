@@ -16,6 +16,16 @@ describe('npm run bench: alternating floor/success pairs', () => {
     expect(() => loadBenchOptions({ BENCH_PAIRS: 'two' }, '/repo')).toThrow('BENCH_PAIRS must be a whole number ≥ 1');
   });
 
+  it('passes BENCH_SERVER_ENV to the server under test, and refuses what is not NAME=value', () => {
+    expect(loadBenchOptions({}, '/repo').serverEnv).toEqual({});
+    expect(
+      loadBenchOptions({ BENCH_SERVER_ENV: 'EDIT_COALESCING=false, SQLITE_CHECKPOINT_WORKER=off' }, '/repo').serverEnv,
+    ).toEqual({ EDIT_COALESCING: 'false', SQLITE_CHECKPOINT_WORKER: 'off' });
+    expect(() => loadBenchOptions({ BENCH_SERVER_ENV: 'coalescing' }, '/repo')).toThrow(
+      'BENCH_SERVER_ENV: "coalescing" is not NAME=value',
+    );
+  });
+
   it('keeps the pair with the median ratio, whatever the order they ran in', () => {
     const pairs = [0.88, 0.7, 0.74].map((ratio, i) => ({ ratio, i }));
     expect(medianByRatio(pairs)).toEqual({ ratio: 0.74, i: 2 });
