@@ -175,9 +175,6 @@ describe.each(testEngines().filter((engine) => engine === 'mysql'))(
       try {
         // The network's hand-over, written and not yet committed: the row is locked by it.
         await handOver('campaigns').where({ id: acme.campaign.id }).update({ merchant_id: globex.merchant.id });
-        const [[holder]] = await handOver.raw(
-          'select trx_id from information_schema.innodb_trx where trx_mysql_thread_id = connection_id()',
-        );
         const edit = notFoundOf(
           services().handEdits.amend(
             acme.transaction.id,
@@ -188,9 +185,10 @@ describe.each(testEngines().filter((engine) => engine === 'mysql'))(
         // The edit's pre-checks read the committed owner (Acme) and pass; under its lock it waits for ours.
         const settled = edit.then(() => 'settled' as const);
         for (let waited = 0; ; waited += 1) {
+          // The edit's read of the owners, running: it can only be waiting, since our update holds the row.
           const [waiting] = await knex.raw(
-            'select count(*) as n from information_schema.innodb_lock_waits where blocking_trx_id = ?',
-            [holder.trx_id],
+            `select count(*) as n from information_schema.processlist
+              where db = database() and info like 'select id, merchant_id from campaigns where id in%lock in share mode'`,
           );
           if (Number(waiting[0].n) > 0) break;
           const first = await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 50, 'polling'))]);
