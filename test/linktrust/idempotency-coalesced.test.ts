@@ -4,6 +4,7 @@ import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow, twoDaysAg
 import { editByGet, parseLinkTrustXml } from '../support/linktrust-xml';
 import { useTestServer } from '../support/test-server';
 import { statisticsMismatches } from '../faults/fault-helpers';
+import { seededRandom } from '../support/seeded-random';
 
 // Keyed requests (Idempotency-Key) take the usual path, each in its own unit of work; unkeyed ones whose
 // password passed lately are coalesced. Fired together at the same transactions, in seeded random order,
@@ -11,19 +12,6 @@ import { statisticsMismatches } from '../faults/fault-helpers';
 // one by one in the order they committed.
 
 const runId = crypto.randomBytes(3).toString('hex');
-
-/** A small seeded generator (mulberry32): a failing round can be run again from its seed. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { below: (n: number) => Math.floor(next() * n) };
-}
 
 /** A GET of /transaction.edit with its answer and the id the server gave it (X-Request-Id). */
 async function send(baseUrl: string, params: Record<string, string>) {
@@ -48,7 +36,7 @@ describe.each(rounds)('keyed and coalesced edits together on %s (seed %d)', (eng
   const services = () => context.server.services;
 
   it('answers each as alone and chains every history', async () => {
-    const rng = random(seed);
+    const rng = seededRandom(seed);
     const affiliate = await buildAffiliate(services());
     const campaign = await buildCampaign(services());
     const transactions: Array<Awaited<ReturnType<typeof buildTransaction>>> = [];

@@ -1,40 +1,16 @@
 import { testEngines } from '../support/databases';
-import { buildAffiliate, freshId, twoDaysAgo, rollUpToNow } from '../support/factories';
-import { adminRequest, useTestServer } from '../support/test-server';
-import { twoMerchants } from './merchant-scene';
+import { useTestServer } from '../support/test-server';
+import { impactActionOf, twoMerchants } from './merchant-scene';
 
 let nextEventTypeId = 1_960_000_000 + (process.pid % 1000) * 1000;
 
 describe.each(testEngines())('a merchant amending its impact.com actions by hand on %s', (engine) => {
   const context = useTestServer(engine);
   const services = () => context.server.services;
-  const api = (method: string, path: string, body?: unknown) =>
-    adminRequest(context.server.baseUrl, method, path, body);
 
   /** An action of `campaignId` (sale 100.00, payout 10 %) with a reversing code CHARGEBACK. */
-  async function actionOf(campaignId: number) {
-    const eventType = await api('POST', '/event-types', {
-      id: nextEventTypeId++,
-      campaignId,
-      name: 'Online sale',
-      payout: { type: 'percent', value: '10' },
-      dispositionCodes: [{ code: 'CHARGEBACK', effect: 'reverse' }],
-    });
-    expect(eventType.status).toBe(201);
-    const created = await api('POST', '/transactions', {
-      campaignId,
-      affiliateId: (await buildAffiliate(services())).id,
-      actionId: `2000.${freshId()}`,
-      eventTypeId: eventType.body.id,
-      merchantRevenue: '100.00',
-      affiliatePayout: '10.00',
-      approved: false,
-      occurredAt: new Date(twoDaysAgo()).toISOString(),
-    });
-    expect(created.status).toBe(201);
-    await rollUpToNow(services());
-    return created.body as { id: number; actionId: string };
-  }
+  const actionOf = (campaignId: number) =>
+    impactActionOf(context.server.baseUrl, services(), campaignId, nextEventTypeId++);
 
   it('follows impact’s rules and codes, writes exact history as source merchant, and never touches another’s', async () => {
     const [acme, globex] = await twoMerchants(context.server.baseUrl, services());

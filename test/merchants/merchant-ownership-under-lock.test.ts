@@ -4,9 +4,9 @@ import { leadPosterRows } from '../../src/batch/run-row';
 import { impactRows } from '../../src/impact/impact-batch-rows';
 import type { Services } from '../../src/composition';
 import { testEngines } from '../support/databases';
-import { buildAffiliate, freshId, rollUpToNow, twoDaysAgo } from '../support/factories';
-import { adminRequest, useTestServer } from '../support/test-server';
-import { twoMerchants } from './merchant-scene';
+import { freshId } from '../support/factories';
+import { useTestServer } from '../support/test-server';
+import { impactActionOf, twoMerchants } from './merchant-scene';
 
 let nextEventTypeId = 1_970_000_000 + (process.pid % 1000) * 1000;
 
@@ -50,32 +50,9 @@ async function notFoundOf(edit: Promise<unknown>): Promise<{ status: number; mes
 describe.each(testEngines())('a merchant’s campaign taken away during its change, on %s', (engine) => {
   const context = useTestServer(engine);
   const services = () => context.server.services;
-  const api = (method: string, path: string, body?: unknown) =>
-    adminRequest(context.server.baseUrl, method, path, body);
 
-  async function actionOf(campaignId: number) {
-    const eventType = await api('POST', '/event-types', {
-      id: nextEventTypeId++,
-      campaignId,
-      name: 'Online sale',
-      payout: { type: 'percent', value: '10' },
-      dispositionCodes: [{ code: 'CHARGEBACK', effect: 'reverse' }],
-    });
-    expect(eventType.status).toBe(201);
-    const created = await api('POST', '/transactions', {
-      campaignId,
-      affiliateId: (await buildAffiliate(services())).id,
-      actionId: `2000.${freshId()}`,
-      eventTypeId: eventType.body.id,
-      merchantRevenue: '100.00',
-      affiliatePayout: '10.00',
-      approved: false,
-      occurredAt: new Date(twoDaysAgo()).toISOString(),
-    });
-    expect(created.status).toBe(201);
-    await rollUpToNow(services());
-    return created.body as { id: number; actionId: string };
-  }
+  const actionOf = (campaignId: number) =>
+    impactActionOf(context.server.baseUrl, services(), campaignId, nextEventTypeId++);
 
   const who = (scene: Scene[number]) => ({
     actor: scene.email,

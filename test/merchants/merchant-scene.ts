@@ -1,5 +1,12 @@
 import type { Services } from '../../src/composition';
-import { buildAffiliate, buildCampaign, buildTransaction, rollUpToNow, twoDaysAgo } from '../support/factories';
+import {
+  buildAffiliate,
+  buildCampaign,
+  buildTransaction,
+  freshId,
+  rollUpToNow,
+  twoDaysAgo,
+} from '../support/factories';
 import { adminRequest } from '../support/test-server';
 import { consoleClient } from '../console/console-client';
 
@@ -61,4 +68,33 @@ export async function twoMerchants(baseUrl: string, services: Services, options:
   }
   await rollUpToNow(services);
   return scene;
+}
+
+/**
+ * An impact.com action of `campaignId` on a new event type `eventTypeId` (sale 100.00, payout 10 %, the
+ * reversing code CHARGEBACK), two days old and rolled up.
+ */
+export async function impactActionOf(baseUrl: string, services: Services, campaignId: number, eventTypeId: number) {
+  const api = (method: string, path: string, body?: unknown) => adminRequest(baseUrl, method, path, body);
+  const eventType = await api('POST', '/event-types', {
+    id: eventTypeId,
+    campaignId,
+    name: 'Online sale',
+    payout: { type: 'percent', value: '10' },
+    dispositionCodes: [{ code: 'CHARGEBACK', effect: 'reverse' }],
+  });
+  if (eventType.status !== 201) throw new Error(`event type not created: ${eventType.status}`);
+  const created = await api('POST', '/transactions', {
+    campaignId,
+    affiliateId: (await buildAffiliate(services)).id,
+    actionId: `2000.${freshId()}`,
+    eventTypeId: eventType.body.id,
+    merchantRevenue: '100.00',
+    affiliatePayout: '10.00',
+    approved: false,
+    occurredAt: new Date(twoDaysAgo()).toISOString(),
+  });
+  if (created.status !== 201) throw new Error(`action not created: ${created.status}`);
+  await rollUpToNow(services);
+  return created.body as { id: number; actionId: string };
 }

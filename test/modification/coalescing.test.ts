@@ -10,6 +10,7 @@ import { createTestDatabase, testEngines, type TestDatabase } from '../support/d
 import { buildAffiliate, buildCampaign, buildTransaction, twoDaysAgo } from '../support/factories';
 import { rollUpIncluding, statisticsMismatches } from '../faults/fault-helpers';
 import { LOCK_RETRY_ATTEMPTS } from '../../src/store/lock-retries';
+import { seededRandom } from '../support/seeded-random';
 
 // Concurrent edits whose password passed a compare lately are coalesced: while a unit of work is in flight,
 // arriving ones queue, and the next unit takes them all. These tests hold the coalescing path to what each
@@ -39,19 +40,6 @@ function command(
     requestId: `coalesce-${runId}-${++requests}`,
     source: 'api',
   };
-}
-
-/** A small seeded generator (mulberry32): a failing round can be run again from its seed. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, below: (n: number) => Math.floor(next() * n), chance: (p: number) => next() < p };
 }
 
 /** What a caller is told, without the ids that differ between twins. */
@@ -179,7 +167,7 @@ describe.each(testEngines())('coalescing concurrent edits on %s', (engine) => {
     'random concurrent edits (seed %i) answer and leave exactly what running them one by one in commit order does',
     async (seed) => {
       const scene = await twins(4);
-      const rng = random(seed * 7919);
+      const rng = seededRandom(seed * 7919);
       type Twin = { a: Transaction; b: Transaction };
       const targets: Array<{ twin: Twin | null; password: string | null }> = [];
       const commands: Array<{ a: ModificationCommand; b: ModificationCommand }> = [];
