@@ -15,7 +15,7 @@ import {
 import type { BenchEngine, BenchOptions, Scenario } from './bench-options';
 import { BulkResult, batchesRouteExists, runBulkScenario } from './bulk';
 import { ChildServer, freePort, startChildServer } from './child-server';
-import { type ImpactApiDrain, measureImpactApiDrain } from './impact-api-drain';
+import { type ImpactApiDrain, impactApiBacklog, measureImpactApiDrain } from './impact-api-drain';
 import { IMPACT_API_BENCH_RATE_LIMIT, runImpactApiLoad } from './impact-api-load';
 import { classifyAnswer, LoadResult, startLoad } from './load';
 import { ManyAddressFloodResult, runManyAddressFlood } from './many-address-flood';
@@ -457,6 +457,7 @@ class EngineBench {
     own: ChildServer,
     adminToken: string,
     database: BenchDatabase,
+    startDrainer: (() => Promise<ChildServer>) | null,
   ): Promise<{ skipped: string | null; drain: ImpactApiDrain | null }> {
     const sampler = await this.settle(own);
     const measured = await runImpactApiLoad({
@@ -472,14 +473,25 @@ class EngineBench {
     this.report(IMPACT_API_SCENARIO, measured.load, usage);
     this.rows.push(this.row(IMPACT_API_SCENARIO, measured.load, usage));
     // The worker applies them meanwhile and after: how long until none is left, and how many per second.
-    const drain = await measureImpactApiDrain(database.config, loadEndedAt, DRAIN_WAIT_MS);
+    // Without a worker in `own` (BENCH_IMPACT_API_WORKER=false), a server of its own drains the backlog.
+    let drain: ImpactApiDrain;
+    if (startDrainer) {
+      const backlog = await impactApiBacklog(database.config);
+      const startedAt = Date.now();
+      const drainer = await startDrainer();
+      try {
+        drain = await measureImpactApiDrain(database.config, startedAt, DRAIN_WAIT_MS, backlog);
+      } finally {
+        await drainer.stop();
+      }
+    } else drain = await measureImpactApiDrain(database.config, loadEndedAt, DRAIN_WAIT_MS);
     const codes = Object.entries(drain.codes)
       .map(([code, n]) => `${code} ${n}`)
       .join(', ');
     this.log(
       `${this.engine}: impact.com API worker: ${drain.submissions} submissions, ${drain.backlogAtLoadEnd} waiting at the load's end, ` +
-        `drained ${drain.drainSeconds === null ? 'NOT within the wait' : `${drain.drainSeconds.toFixed(1)} s after it`}, ` +
-        `${drain.completedPerSecond.toFixed(0)} complete/s (${codes}); ` +
+        `drained ${drain.drainSeconds === null ? 'NOT within the wait' : `${drain.drainSeconds.toFixed(1)} s after ${startDrainer ? 'its worker started' : 'it'}`}, ` +
+        `${drain.completedPerSecond.toFixed(0)} complete/s from the first stored, ${drain.workerPerSecond.toFixed(0)} from the first complete (${codes}); ` +
         `≥${drain.units} units of work, ${drain.appliedPerUnit?.toFixed(1) ?? '-'} applied per unit`,
     );
     return { skipped: null, drain };
@@ -668,6 +680,20 @@ export async function runEngine(
     let impactApiDrain: ImpactApiDrain | null = null;
     if (wanted('impact-api')) {
       const port = await freePort();
+      const workerInOwn = process.env.BENCH_IMPACT_API_WORKER ?? 'true';
+      const startDrainer =
+        workerInOwn === 'false'
+          ? async () => {
+              const drainerPort = await freePort();
+              return startChildServer({
+                name: `txedit (${engine}, impact.com API worker)`,
+                script: path.join(options.root, 'dist/src/server.js'),
+                port: drainerPort,
+                env: { ...serverEnv(options, database, drainerPort, adminToken), IMPACT_API_WORKER: 'true' },
+                nodeArgs: startNodeFlags(options.root),
+              });
+            }
+          : null;
       const own = await startChildServer({
         name: `txedit (${engine}, impact.com API)`,
         script: path.join(options.root, 'dist/src/server.js'),
@@ -675,12 +701,17 @@ export async function runEngine(
         env: {
           ...serverEnv(options, database, port, adminToken),
           IMPACT_API_RATE_LIMIT_PER_HOUR: IMPACT_API_BENCH_RATE_LIMIT,
-          IMPACT_API_WORKER: process.env.BENCH_IMPACT_API_WORKER ?? 'true',
+          IMPACT_API_WORKER: workerInOwn,
         },
         nodeArgs: [...startNodeFlags(options.root), ...profileArgs(options, `server-${engine}-impact-api`)],
       });
       try {
-        ({ skipped: impactApiSkipped, drain: impactApiDrain } = await bench.impactApi(own, adminToken, database));
+        ({ skipped: impactApiSkipped, drain: impactApiDrain } = await bench.impactApi(
+          own,
+          adminToken,
+          database,
+          startDrainer,
+        ));
       } catch (error) {
         impactApiSkipped = `failed: ${(error as Error).message.slice(0, 300)}`;
       } finally {
