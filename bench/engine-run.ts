@@ -146,6 +146,8 @@ function serverEnv(
     // No scheduled processing may flip the flags the success path checks in the middle of a run.
     ROLLUP_SCHEDULE: 'off',
     NIGHTLY_SCHEDULE: 'off',
+    // The impact.com API's submissions are applied by the `impact-api` scenario's own servers only.
+    IMPACT_API_WORKER: 'false',
     // Metrics on: each request observes its latency and counts its answer (nobody scrapes during the run).
     ...(options.metrics ? { METRICS_TOKEN: `bench-metrics-${adminToken}` } : {}),
     ...options.serverEnv,
