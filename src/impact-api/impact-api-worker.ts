@@ -32,14 +32,15 @@ const DEFAULTS = { chunkSize: 200, unitSize: 100, concurrency: 4, leaseMs: 60_00
 class AlreadyComplete extends Error {}
 
 /**
- * Applies queued API submissions through the core with impact's rules, as a file's rows are: a chunk of
- * them in one unit of work of the core, in submission order (a transaction named twice changes in that
- * order); when a chunk cannot go at once, submission by submission in submission order per action (by
- * ActionId, or by OrderId on an ActionTrackerId), different actions side by side. One worker at a time holds the lease (api_submission_leases), so that several instances may
- * run one and an action's submissions still apply in order; a worker that dies leaves the lease to expire
- * and its submissions, QUEUED or IN_PROGRESS, to the next holder. A submission is marked COMPLETE in the
- * change's own transaction, so a restart neither loses nor repeats one. Passing trouble (database,
- * nightly processing, an hour not rolled up) is never a result: the action's submissions wait for a later round.
+ * Applies queued API submissions through the core with impact's rules, as a file's rows are: up to
+ * `unitSize` in one unit of work of the core, in submission order (an action named twice changes in that
+ * order); a unit that cannot go at once goes submission by submission, in submission order per action (by
+ * ActionId, or by OrderId on an ActionTrackerId), different actions side by side. One worker at a time
+ * holds the lease (api_submission_leases), so that several instances may run one and an action's
+ * submissions still apply in order; a worker that dies leaves the lease to expire and its submissions,
+ * QUEUED or IN_PROGRESS, to the next holder. A submission is marked COMPLETE in the change's own unit of
+ * work, so a restart neither loses nor repeats one. Passing trouble (database, nightly processing, an hour
+ * not rolled up) is never a result: the action's submissions wait for a later round.
  */
 export class ImpactApiWorker {
   readonly id = `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
