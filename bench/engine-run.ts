@@ -15,6 +15,7 @@ import {
 import type { BenchEngine, BenchOptions, Scenario } from './bench-options';
 import { BulkResult, batchesRouteExists, runBulkScenario } from './bulk';
 import { ChildServer, freePort, startChildServer } from './child-server';
+import { type ImpactApiDrain, impactApiBacklog, measureImpactApiDrain } from './impact-api-drain';
 import { IMPACT_API_BENCH_RATE_LIMIT, runImpactApiLoad } from './impact-api-load';
 import { classifyAnswer, LoadResult, startLoad } from './load';
 import { ManyAddressFloodResult, runManyAddressFlood } from './many-address-flood';
@@ -60,12 +61,17 @@ export interface EngineRun {
   manyAddressFlood: ManyAddressFloodResult | null;
   /** Why the impact.com API scenario (`impact-api`) did not run, when it did not. */
   impactApiSkipped: string | null;
+  /** How the impact.com API scenario's worker got through what it queued (time to drain, per second). */
+  impactApiDrain: ImpactApiDrain | null;
   /**
    * Edits per unit of work of the coalesced one-unit path over the success runs (read from the server's
    * /metrics, so only with BENCH_METRICS=1; null otherwise).
    */
   changesPerUnit: number | null;
 }
+
+/** Longest wait after the impact.com API scenario's load for its submissions to be applied. */
+const DRAIN_WAIT_MS = 180_000;
 
 /** The label of the impact.com API's rows: a modification taken in, up to its `QUEUED` answer. */
 export const IMPACT_API_SCENARIO = 'impact.com API: PUT /Advertisers/:sid/Actions → QUEUED';
@@ -140,6 +146,8 @@ function serverEnv(
     // No scheduled processing may flip the flags the success path checks in the middle of a run.
     ROLLUP_SCHEDULE: 'off',
     NIGHTLY_SCHEDULE: 'off',
+    // The impact.com API's submissions are applied by the `impact-api` scenario's own servers only.
+    IMPACT_API_WORKER: 'false',
     // Metrics on: each request observes its latency and counts its answer (nobody scrapes during the run).
     ...(options.metrics ? { METRICS_TOKEN: `bench-metrics-${adminToken}` } : {}),
     ...options.serverEnv,
@@ -447,7 +455,12 @@ class EngineBench {
    * The impact.com API's intake against `own` (a server of its own, whose hourly call limit is out of the
    * way): PUT → QUEUED at 10 connections, beside the success path's row at 10. Returns why it did not run.
    */
-  async impactApi(own: ChildServer, adminToken: string): Promise<string | null> {
+  async impactApi(
+    own: ChildServer,
+    adminToken: string,
+    database: BenchDatabase,
+    startDrainer: (() => Promise<ChildServer>) | null,
+  ): Promise<{ skipped: string | null; drain: ImpactApiDrain | null }> {
     const sampler = await this.settle(own);
     const measured = await runImpactApiLoad({
       baseUrl: own.baseUrl,
@@ -456,11 +469,34 @@ class EngineBench {
       connections: 10,
       durationSeconds: this.options.durationSeconds,
     });
+    const loadEndedAt = Date.now();
     const usage = sampler.stop();
-    if (measured.load === null) return measured.skipped;
+    if (measured.load === null) return { skipped: measured.skipped, drain: null };
     this.report(IMPACT_API_SCENARIO, measured.load, usage);
     this.rows.push(this.row(IMPACT_API_SCENARIO, measured.load, usage));
-    return null;
+    // The worker applies them meanwhile and after: how long until none is left, and how many per second.
+    // Without a worker in `own` (BENCH_IMPACT_API_WORKER=false), a server of its own drains the backlog.
+    let drain: ImpactApiDrain;
+    if (startDrainer) {
+      const backlog = await impactApiBacklog(database.config);
+      const startedAt = Date.now();
+      const drainer = await startDrainer();
+      try {
+        drain = await measureImpactApiDrain(database.config, startedAt, DRAIN_WAIT_MS, backlog);
+      } finally {
+        await drainer.stop();
+      }
+    } else drain = await measureImpactApiDrain(database.config, loadEndedAt, DRAIN_WAIT_MS);
+    const codes = Object.entries(drain.codes)
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ');
+    this.log(
+      `${this.engine}: impact.com API worker: ${drain.submissions} submissions, ${drain.backlogAtLoadEnd} waiting at the load's end, ` +
+        `drained ${drain.drainSeconds === null ? 'NOT within the wait' : `${drain.drainSeconds.toFixed(1)} s after ${startDrainer ? 'its worker started' : 'it'}`}, ` +
+        `${drain.completedPerSecond.toFixed(0)} complete/s from the first stored, ${drain.workerPerSecond.toFixed(0)} from the first complete (${codes}); ` +
+        `≥${drain.units} units of work, ${drain.appliedPerUnit?.toFixed(1) ?? '-'} applied per unit`,
+    );
+    return { skipped: null, drain };
   }
 
   /** The bulk upload with edits at 10 connections meanwhile; returns why it did not run or finish, or null. */
@@ -643,8 +679,23 @@ export async function runEngine(
         : { result: null, skipped: 'not selected' };
     if (bulkImpact.skipped) log(`${engine}: impact.com bulk scenario: ${bulkImpact.skipped}`);
     let impactApiSkipped: string | null = 'not selected';
+    let impactApiDrain: ImpactApiDrain | null = null;
     if (wanted('impact-api')) {
       const port = await freePort();
+      const workerInOwn = process.env.BENCH_IMPACT_API_WORKER ?? 'true';
+      const startDrainer =
+        workerInOwn === 'false'
+          ? async () => {
+              const drainerPort = await freePort();
+              return startChildServer({
+                name: `txedit (${engine}, impact.com API worker)`,
+                script: path.join(options.root, 'dist/src/server.js'),
+                port: drainerPort,
+                env: { ...serverEnv(options, database, drainerPort, adminToken), IMPACT_API_WORKER: 'true' },
+                nodeArgs: startNodeFlags(options.root),
+              });
+            }
+          : null;
       const own = await startChildServer({
         name: `txedit (${engine}, impact.com API)`,
         script: path.join(options.root, 'dist/src/server.js'),
@@ -652,12 +703,17 @@ export async function runEngine(
         env: {
           ...serverEnv(options, database, port, adminToken),
           IMPACT_API_RATE_LIMIT_PER_HOUR: IMPACT_API_BENCH_RATE_LIMIT,
-          IMPACT_API_WORKER: process.env.BENCH_IMPACT_API_WORKER ?? 'true',
+          IMPACT_API_WORKER: workerInOwn,
         },
         nodeArgs: [...startNodeFlags(options.root), ...profileArgs(options, `server-${engine}-impact-api`)],
       });
       try {
-        impactApiSkipped = await bench.impactApi(own, adminToken);
+        ({ skipped: impactApiSkipped, drain: impactApiDrain } = await bench.impactApi(
+          own,
+          adminToken,
+          database,
+          startDrainer,
+        ));
       } catch (error) {
         impactApiSkipped = `failed: ${(error as Error).message.slice(0, 300)}`;
       } finally {
@@ -685,6 +741,7 @@ export async function runEngine(
       floodPairs,
       manyAddressFlood,
       impactApiSkipped,
+      impactApiDrain,
       changesPerUnit,
     };
   } finally {

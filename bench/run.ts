@@ -110,6 +110,7 @@ async function main(): Promise<void> {
       floodPairs: run.floodPairs,
       manyAddressFlood: run.manyAddressFlood,
       impactApiSkipped: run.impactApiSkipped,
+      impactApiDrain: run.impactApiDrain,
       changesPerUnit: run.changesPerUnit,
     })),
     rows,

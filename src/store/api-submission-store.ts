@@ -144,6 +144,37 @@ export class ApiSubmissionStore {
     return affectedRows === 1;
   }
 
+  /**
+   * `complete` for many submissions in one statement (a chunk applied in one unit of work, or its
+   * refusals after it): how many took their result — fewer when some were complete already.
+   */
+  async completeMany(
+    completions: Array<{ id: number; result: SubmissionResult }>,
+    sql: Pick<Sql, 'run'> = this.sql,
+  ): Promise<number> {
+    if (completions.length === 0) return 0;
+    // One UPDATE with a CASE per column: the same SQL on both engines, one round trip.
+    const columns: Array<[string, (result: SubmissionResult) => string | number | null]> = [
+      ['code', (result) => result.code],
+      ['message', (result) => result.message.slice(0, MESSAGE_CHARS)],
+      ['action_id', (result) => result.actionId],
+      ['completed_at', (result) => result.completedAt],
+    ];
+    const bindings: Array<string | number | null> = [];
+    const sets = columns.map(([column, value]) => {
+      for (const { id, result } of completions) bindings.push(id, value(result));
+      return `${column} = case id ${completions.map(() => 'when ? then ?').join(' ')} end`;
+    });
+    bindings.push(...completions.map(({ id }) => id));
+    const { affectedRows } = await sql.run(
+      `update api_submissions set status = 'COMPLETE', ${sets.join(', ')}
+       where status <> 'COMPLETE' and id in (${completions.map(() => '?').join(', ')})`,
+      bindings,
+      { once: completions.length > 1 },
+    );
+    return affectedRows;
+  }
+
   /** Counts submissions not complete yet. */
   async backlog(): Promise<number> {
     const [{ n }] = await this.knex('api_submissions').whereIn('status', ['QUEUED', 'IN_PROGRESS']).count({ n: '*' });
