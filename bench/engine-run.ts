@@ -140,6 +140,8 @@ function serverEnv(
     // No scheduled processing may flip the flags the success path checks in the middle of a run.
     ROLLUP_SCHEDULE: 'off',
     NIGHTLY_SCHEDULE: 'off',
+    // SQLite's checkpoints in a worker thread (the default) or inside the COMMITs (false), to compare the two.
+    SQLITE_CHECKPOINT_WORKER: process.env.BENCH_SQLITE_CHECKPOINT_WORKER ?? 'true',
     // Metrics on: each request observes its latency and counts its answer (nobody scrapes during the run).
     ...(options.metrics ? { METRICS_TOKEN: `bench-metrics-${adminToken}` } : {}),
   };

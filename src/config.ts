@@ -131,6 +131,11 @@ const settings = {
   credentialCacheTtlMs: setting('CREDENTIAL_CACHE_TTL_SECONDS', int(0, 86_400).default(300).transform(secondsToMs)),
   /** Size of the MySQL/MariaDB connection pool. */
   databasePoolMax: setting('DATABASE_POOL_MAX', int(1, 500).default(20)),
+  /**
+   * Checkpoint a SQLite file's WAL in a worker thread (its own connection) rather than inside the COMMITs
+   * of the one writer connection, on the event loop; false: SQLite's own checkpoints (every 1000 pages).
+   */
+  sqliteCheckpointWorker: setting('SQLITE_CHECKPOINT_WORKER', bool().default(true)),
   postbacks: {
     /** Seconds between attempts; when exhausted the delivery is marked failed. */
     retrySchedule: setting(
