@@ -10,11 +10,18 @@ import { Worker } from 'node:worker_threads';
  * The worker looks every `intervalMs` rather than being told after each commit: the main thread then
  * pays nothing per commit (no message, no stat), a PASSIVE checkpoint with nothing new to copy costs the
  * worker microseconds, and 100 ms of writes at the benchmark's rate is about SQLite's own 1000 pages.
- * PASSIVE never waits for the writer; once it has copied every frame, the main connection's next write
- * starts the WAL over from its beginning, so the file stops growing. Should it still pass `hardCapBytes`
- * (writes never pausing long enough, a reader in another process pinning old frames), a TRUNCATE
- * checkpoint waits for the writer (busy_timeout), copies what is left and empties the file: the WAL is
- * bounded even then (better-sqlite3's "checkpoint starvation" advice, with RESTART's stronger sibling).
+ * PASSIVE never waits for the writer and never blocks it. When it has copied every frame before the
+ * writer's next transaction, that transaction starts the WAL over from its beginning; under steady writes
+ * it rarely has (a commit lands while it copies), so the WAL keeps growing, however much is copied.
+ * Past `hardCapBytes` a RESTART checkpoint takes the write lock, copies the few frames PASSIVE has not,
+ * and makes the writer start over at the beginning of the file: the WAL stays within the cap, and the
+ * writer waits for that tail only, once per cap's worth of writes. RESTART rather than TRUNCATE, because
+ * overwriting the file costs the writer less than growing it again. Once everything is copied and the
+ * writes pause, a WAL larger than `trimBytes` is truncated to nothing (TRUNCATE; nothing left to copy).
+ * The writer's transactions last milliseconds, so the worker waits `busyTimeoutMs` (200) for the write
+ * lock; a checkpoint that still finds it busy (a long reader in another process pins old frames, which
+ * SQLite cannot restart under: better-sqlite3's "checkpoint starvation") is not tried again for a second,
+ * so that the writer is not held up tick after tick.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -24,18 +31,24 @@ const db = new Database(workerData.filename);
 db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
 const wal = workerData.filename + '-wal';
 let last = '';
+let blockingAfter = 0;
 const checkpoint = (mode) => {
   const [result] = db.pragma('wal_checkpoint(' + mode + ')');
   const said = JSON.stringify(result);
   if (mode !== 'PASSIVE' || said !== last) parentPort.postMessage({ mode, ...result });
   last = said;
+  return result;
 };
 const walBytes = () => {
   try { return fs.statSync(wal).size; } catch (error) { if (error.code === 'ENOENT') return 0; throw error; }
 };
 const timer = setInterval(() => {
-  checkpoint('PASSIVE');
-  if (walBytes() > workerData.hardCapBytes) checkpoint('TRUNCATE');
+  const copied = checkpoint('PASSIVE');
+  if (Date.now() < blockingAfter) return;
+  const bytes = walBytes();
+  const mode = bytes > workerData.hardCapBytes ? 'RESTART'
+    : copied.log === copied.checkpointed && bytes > workerData.trimBytes ? 'TRUNCATE' : null;
+  if (mode !== null && checkpoint(mode).busy) blockingAfter = Date.now() + 1000;
 }, workerData.intervalMs);
 parentPort.on('message', (message) => {
   if (message !== 'stop') return;
@@ -52,9 +65,11 @@ export const CONNECTION_AUTOCHECKPOINT_PAGES = 1000;
 export interface CheckpointWorkerOptions {
   /** How often the worker checkpoints what the WAL holds (ms). */
   intervalMs?: number;
-  /** The WAL file size past which the worker empties it with a TRUNCATE checkpoint (bytes). */
+  /** The WAL file size past which the worker starts it over with a RESTART checkpoint (bytes, 64 MiB). */
   hardCapBytes?: number;
-  /** Wait of the worker's connection for the writer, before a TRUNCATE gives up until the next look (ms). */
+  /** The WAL file size past which a WAL wholly copied is truncated (bytes, 4 MiB). */
+  trimBytes?: number;
+  /** Wait of the worker's connection for the write lock, before a RESTART or TRUNCATE gives up (ms, 200). */
   busyTimeoutMs?: number;
   /** A worker script file instead of the built-in one (tests: a missing file, to see the fallback). */
   script?: string;
@@ -62,7 +77,7 @@ export interface CheckpointWorkerOptions {
 
 /** One checkpoint's result, as `PRAGMA wal_checkpoint` gives it (frames in the WAL, frames copied). */
 export interface CheckpointResult {
-  mode: 'PASSIVE' | 'TRUNCATE';
+  mode: 'PASSIVE' | 'RESTART' | 'TRUNCATE';
   busy: number;
   log: number;
   checkpointed: number;
@@ -89,6 +104,7 @@ export class SqliteCheckpoints {
   private failed = false;
   private readonly connections = new Set<Connection>();
   private passive = 0;
+  private restarted = 0;
   private truncated = 0;
   private latest: CheckpointResult | null = null;
 
@@ -120,6 +136,7 @@ export class SqliteCheckpoints {
       running: this.alive,
       fellBack: this.failed,
       passiveCheckpoints: this.passive,
+      restarts: this.restarted,
       truncations: this.truncated,
       latest: this.latest,
     };
@@ -145,7 +162,8 @@ export class SqliteCheckpoints {
         filename: this.filename,
         intervalMs: this.options.intervalMs ?? 100,
         hardCapBytes: this.options.hardCapBytes ?? 64 * 1024 * 1024,
-        busyTimeoutMs: this.options.busyTimeoutMs ?? 5000,
+        trimBytes: this.options.trimBytes ?? 4 * 1024 * 1024,
+        busyTimeoutMs: this.options.busyTimeoutMs ?? 200,
       },
     });
     // Never what keeps the process alive: the server's own handles do that, and stop() ends it.
@@ -165,7 +183,10 @@ export class SqliteCheckpoints {
 
   private record(result: CheckpointResult): void {
     this.latest = result;
+    // A RESTART or TRUNCATE that found the write lock busy did nothing: counted are those that did.
     if (result.mode === 'PASSIVE') this.passive += 1;
+    else if (result.busy) return;
+    else if (result.mode === 'RESTART') this.restarted += 1;
     else this.truncated += 1;
   }
 

@@ -71,18 +71,31 @@ describe('SQLite checkpoints in a worker thread', () => {
     await write(db, 40);
     // The same writes again: had nobody checkpointed (wal_autocheckpoint is 0), the WAL would have doubled.
     expect(bytes(wal)).toBeLessThanOrEqual(first);
-    expect(db.checkpoints?.status()).toMatchObject({ running: true, fellBack: false, truncations: 0 });
+    expect(db.checkpoints?.status()).toMatchObject({ running: true, fellBack: false, restarts: 0, truncations: 0 });
     expect(errors).toEqual([]);
   });
 
-  it('empties a WAL past the hard cap with a TRUNCATE checkpoint, the rows kept', async () => {
-    const db = open({ ...fast, hardCapBytes: 16 * 1024 });
+  it('starts a WAL past the hard cap over with a RESTART checkpoint', async () => {
+    const db = open({ ...fast, hardCapBytes: 16 * 1024, trimBytes: Number.MAX_SAFE_INTEGER });
+    await db.knex.schema.createTable('notes', (table) => {
+      table.increments('id');
+      table.text('body');
+    });
+    // Writes never pausing for the worker: 400 transactions of a few frames each in one go.
+    const writing = write(db, 400);
+    await until(() => (db.checkpoints?.status().restarts ?? 0) > 0);
+    await writing;
+    expect(await db.knex('notes').count({ n: '*' })).toEqual([{ n: 400 }]);
+  });
+
+  it('truncates a WAL wholly copied once the writes pause, the rows kept', async () => {
+    const db = open({ ...fast, trimBytes: 16 * 1024 });
     await db.knex.schema.createTable('notes', (table) => {
       table.increments('id');
       table.text('body');
     });
     await write(db, 40);
-    // A WAL the writer restarts keeps its size; only a TRUNCATE brings the file back to nothing.
+    // A WAL the writer starts over keeps its size; only a TRUNCATE brings the file back to nothing.
     await until(() => (db.checkpoints?.status().truncations ?? 0) > 0 && bytes(wal) === 0);
     expect(await db.knex('notes').count({ n: '*' })).toEqual([{ n: 40 }]);
   });
