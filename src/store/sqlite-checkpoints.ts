@@ -16,8 +16,9 @@ import { Worker } from 'node:worker_threads';
  * Past `hardCapBytes` a RESTART checkpoint takes the write lock, copies the few frames PASSIVE has not,
  * and makes the writer start over at the beginning of the file: the WAL stays within the cap, and the
  * writer waits for that tail only, once per cap's worth of writes. RESTART rather than TRUNCATE, because
- * overwriting the file costs the writer less than growing it again. Once everything is copied and the
- * writes pause, a WAL larger than `trimBytes` is truncated to nothing (TRUNCATE; nothing left to copy).
+ * overwriting the file costs the writer less than growing it again. Once the writes pause (no new frame
+ * for a whole interval) with everything copied, a WAL larger than `trimBytes` is truncated to nothing
+ * (TRUNCATE, nothing left to copy); not while writes go on, when the writer starts it over by itself.
  * The writer's transactions last milliseconds, so the worker waits `busyTimeoutMs` (200) for the write
  * lock; a checkpoint that still finds it busy (a long reader in another process pins old frames, which
  * SQLite cannot restart under: better-sqlite3's "checkpoint starvation") is not tried again for a second,
@@ -32,9 +33,11 @@ db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
 const wal = workerData.filename + '-wal';
 let last = '';
 let blockingAfter = 0;
+let paused = false;
 const checkpoint = (mode) => {
   const [result] = db.pragma('wal_checkpoint(' + mode + ')');
   const said = JSON.stringify(result);
+  paused = mode === 'PASSIVE' && said === last;
   if (mode !== 'PASSIVE' || said !== last) parentPort.postMessage({ mode, ...result });
   last = said;
   return result;
@@ -47,7 +50,7 @@ const timer = setInterval(() => {
   if (Date.now() < blockingAfter) return;
   const bytes = walBytes();
   const mode = bytes > workerData.hardCapBytes ? 'RESTART'
-    : copied.log === copied.checkpointed && bytes > workerData.trimBytes ? 'TRUNCATE' : null;
+    : paused && copied.log === copied.checkpointed && bytes > workerData.trimBytes ? 'TRUNCATE' : null;
   if (mode !== null && checkpoint(mode).busy) blockingAfter = Date.now() + 1000;
 }, workerData.intervalMs);
 parentPort.on('message', (message) => {
