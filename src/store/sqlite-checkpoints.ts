@@ -13,9 +13,10 @@ import { Worker } from 'node:worker_threads';
  * PASSIVE never waits for the writer and never blocks it. When it has copied every frame before the
  * writer's next transaction, that transaction starts the WAL over from its beginning; under steady writes
  * it rarely has (a commit lands while it copies), so the WAL keeps growing, however much is copied.
- * Past `hardCapBytes` a RESTART checkpoint takes the write lock, copies the few frames PASSIVE has not,
- * and makes the writer start over at the beginning of the file: the WAL stays within the cap, and the
- * writer waits for that tail only, once per cap's worth of writes. RESTART rather than TRUNCATE, because
+ * Once the frames written since the WAL last started over pass `hardCapBytes`, a RESTART checkpoint takes
+ * the write lock, copies the few frames PASSIVE has not, and waits until no reader uses the WAL, so that
+ * the writer's next transaction starts over at the beginning of the file: the file stays within the cap
+ * and one interval's writes, and the writer waits for that tail only, once per cap's worth of writes. RESTART rather than TRUNCATE, because
  * overwriting the file costs the writer less than growing it again. Once the writes pause (no new frame
  * for a whole interval) with everything copied, a WAL larger than `trimBytes` is truncated to nothing
  * (TRUNCATE, nothing left to copy); not while writes go on, when the writer starts it over by itself.
@@ -31,6 +32,8 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.filename);
 db.pragma('busy_timeout = ' + workerData.busyTimeoutMs);
 const wal = workerData.filename + '-wal';
+// A WAL frame: a page and its 24-byte header.
+const frameBytes = db.pragma('page_size', { simple: true }) + 24;
 let last = '';
 let blockingAfter = 0;
 let paused = false;
@@ -48,9 +51,10 @@ const walBytes = () => {
 const timer = setInterval(() => {
   const copied = checkpoint('PASSIVE');
   if (Date.now() < blockingAfter) return;
-  const bytes = walBytes();
-  const mode = bytes > workerData.hardCapBytes ? 'RESTART'
-    : paused && copied.log === copied.checkpointed && bytes > workerData.trimBytes ? 'TRUNCATE' : null;
+  // The frames written since the WAL last started over, not the file (which a restart does not shrink).
+  // A RESTART only lets the next write start over: while none comes, there is nothing to restart again.
+  const mode = !paused && copied.log * frameBytes > workerData.hardCapBytes ? 'RESTART'
+    : paused && copied.log === copied.checkpointed && walBytes() > workerData.trimBytes ? 'TRUNCATE' : null;
   if (mode !== null && checkpoint(mode).busy) blockingAfter = Date.now() + 1000;
 }, workerData.intervalMs);
 parentPort.on('message', (message) => {
