@@ -16,10 +16,11 @@ import { Worker } from 'node:worker_threads';
  * Once the frames written since the WAL last started over pass `hardCapBytes`, a RESTART checkpoint takes
  * the write lock, copies the few frames PASSIVE has not, and waits until no reader uses the WAL, so that
  * the writer's next transaction starts over at the beginning of the file: the file stays within the cap
- * and one interval's writes, and the writer waits for that tail only, once per cap's worth of writes. RESTART rather than TRUNCATE, because
- * overwriting the file costs the writer less than growing it again. Once the writes pause (no new frame
- * for a whole interval) with everything copied, a WAL larger than `trimBytes` is truncated to nothing
- * (TRUNCATE, nothing left to copy); not while writes go on, when the writer starts it over by itself.
+ * and one interval's writes, and the writer waits for that tail only, once per cap's worth of writes.
+ * RESTART rather than TRUNCATE, because overwriting the file costs the writer less than growing it again.
+ * Once the writes pause (no new frame for a whole interval) with everything copied, a WAL larger than
+ * `trimBytes` is truncated to nothing (TRUNCATE, nothing left to copy); not while writes go on, when the
+ * writer starts it over by itself.
  * The writer's transactions last milliseconds, so the worker waits `busyTimeoutMs` (200) for the write
  * lock; a checkpoint that still finds it busy (a long reader in another process pins old frames, which
  * SQLite cannot restart under: better-sqlite3's "checkpoint starvation") is not tried again for a second,
@@ -72,7 +73,10 @@ export const CONNECTION_AUTOCHECKPOINT_PAGES = 1000;
 export interface CheckpointWorkerOptions {
   /** How often the worker checkpoints what the WAL holds (ms). */
   intervalMs?: number;
-  /** The WAL file size past which the worker starts it over with a RESTART checkpoint (bytes, 64 MiB). */
+  /**
+   * The frames written since the WAL last started over, in bytes, past which a RESTART checkpoint makes the
+   * writer start it over (64 MiB).
+   */
   hardCapBytes?: number;
   /** The WAL file size past which a WAL wholly copied is truncated (bytes, 4 MiB). */
   trimBytes?: number;
