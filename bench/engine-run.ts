@@ -148,6 +148,8 @@ function serverEnv(
     NIGHTLY_SCHEDULE: 'off',
     // The impact.com API's submissions are applied by the `impact-api` scenario's own servers only.
     IMPACT_API_WORKER: 'false',
+    // SQLite's checkpoints in a worker thread (the default) or inside the COMMITs (false), to compare the two.
+    SQLITE_CHECKPOINT_WORKER: process.env.BENCH_SQLITE_CHECKPOINT_WORKER ?? 'true',
     // Metrics on: each request observes its latency and counts its answer (nobody scrapes during the run).
     ...(options.metrics ? { METRICS_TOKEN: `bench-metrics-${adminToken}` } : {}),
     ...options.serverEnv,
@@ -186,6 +188,8 @@ class EngineBench {
     private readonly transactions: number,
     private readonly server: ChildServer,
     private readonly log: (line: string) => void,
+    /** The SQLite database's WAL file, whose size each run samples (null on MariaDB). */
+    private readonly walFile: string | null = null,
   ) {
     this.databasePid = engine === 'mysql' ? findDatabaseServerPid() : null;
   }
@@ -194,7 +198,11 @@ class EngineBench {
     await waitUntilIdle(target.pid);
     const busy = await waitForQuietMachine(os.availableParallelism(), this.options.quietWaitSeconds * 1000);
     if (busy > 0.25) this.log(`  (machine busy with other work: ${(busy * 100).toFixed(0)} % of the cores)`);
-    return new ResourceSampler(target.pid, { server: target.pid, database: this.databasePid });
+    return new ResourceSampler(
+      target.pid,
+      { server: target.pid, database: this.databasePid },
+      target === this.server ? this.walFile : null,
+    );
   }
 
   private row(scenario: string, load: LoadResult, usage: ResourceUsage, ownsUsage = true): ResultRow {
@@ -223,7 +231,8 @@ class EngineBench {
       .join(', ');
     this.log(
       `${this.engine}: ${scenario} @${load.connections}: ${load.reqPerSec.toFixed(0)} req/s, p50 ${load.p50Ms} ms, p99 ${load.p99Ms} ms, ` +
-        `errors ${load.errors} (${answers}); other work on the machine: ${(usage.otherCpuSeconds / usage.wallSeconds).toFixed(2)} cores`,
+        `errors ${load.errors} (${answers}); other work on the machine: ${(usage.otherCpuSeconds / usage.wallSeconds).toFixed(2)} cores` +
+        (usage.walMaxMb === null ? '' : `; WAL at most ${usage.walMaxMb.toFixed(1)} MB`),
     );
     for (const sample of load.wrongAnswerSamples) this.log(`  unexpected answer: ${sample.replace(/\n/g, ' ')}`);
   }
@@ -603,7 +612,8 @@ export async function runEngine(
       children.push(floor);
     }
 
-    const bench = new EngineBench(engine, options, transactions, server, log);
+    const walFile = database.config.client === 'sqlite' ? `${database.config.filename}-wal` : null;
+    const bench = new EngineBench(engine, options, transactions, server, log, walFile);
     const success = () => successRequest(transactions);
     await bench.warmUp(server);
     if (floor) await bench.warmUp(floor);

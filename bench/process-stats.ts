@@ -67,6 +67,8 @@ export function findDatabaseServerPid(): number | null {
 export interface ResourceUsage {
   /** Largest VmRSS sampled, MB (1 MB = 2^20 bytes). */
   rssMaxMb: number | null;
+  /** Largest size of the SQLite database's WAL file sampled, MB (null: not SQLite). */
+  walMaxMb: number | null;
   /** CPU seconds each watched process used during the run. */
   cpuSeconds: Record<string, number | null>;
   /** This (load-generating) process's CPU seconds during the run. */
@@ -77,11 +79,12 @@ export interface ResourceUsage {
 }
 
 /**
- * Samples a server's VmRSS every 100 ms while a run lasts, and the CPU time of the server, the
- * database server and this process between start and stop.
+ * Samples a server's VmRSS (and a SQLite database's WAL file size) every 100 ms while a run lasts, and the
+ * CPU time of the server, the database server and this process between start and stop.
  */
 export class ResourceSampler {
   private maxRss = 0;
+  private maxWal = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly cpuAtStart: Record<string, number | null>;
   private readonly clientAtStart = process.cpuUsage();
@@ -91,6 +94,7 @@ export class ResourceSampler {
   constructor(
     private readonly serverPid: number,
     private readonly watched: Record<string, number | null>,
+    private readonly walFile: string | null = null,
   ) {
     this.cpuAtStart = Object.fromEntries(
       Object.entries(watched).map(([name, pid]) => [name, pid === null ? null : readCpuSeconds(pid)]),
@@ -102,6 +106,7 @@ export class ResourceSampler {
   private sample(): void {
     const rss = readRssBytes(this.serverPid);
     if (rss !== null && rss > this.maxRss) this.maxRss = rss;
+    if (this.walFile !== null) this.maxWal = Math.max(this.maxWal, fileBytes(this.walFile));
   }
 
   /** Ends sampling and returns what was seen. */
@@ -119,11 +124,21 @@ export class ResourceSampler {
     const ours = Object.values(cpuSeconds).reduce<number>((sum, value) => sum + (value ?? 0), clientCpuSeconds);
     return {
       rssMaxMb: this.maxRss > 0 ? this.maxRss / 2 ** 20 : null,
+      walMaxMb: this.walFile === null ? null : this.maxWal / 2 ** 20,
       cpuSeconds,
       clientCpuSeconds,
       otherCpuSeconds: Math.max(0, readMachineBusySeconds() - this.machineAtStart - ours),
       wallSeconds: Number(process.hrtime.bigint() - this.startedAt) / 1e9,
     };
+  }
+}
+
+/** A file's size in bytes, 0 when it is not there (a WAL comes and goes). */
+function fileBytes(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
   }
 }
 

@@ -23,7 +23,7 @@ import { AffiliateStore } from './store/affiliate-store';
 import { BatchStore } from './store/batch-store';
 import { CampaignStore } from './store/campaign-store';
 import { EventTypeStore } from './store/event-type-store';
-import type { Database } from './store/database';
+import { closeDatabase, type Database } from './store/database';
 import { ModificationStore } from './store/modification-store';
 import { ProcessingStateStore } from './store/processing-state-store';
 import { SqlRunner } from './store/sql';
@@ -347,7 +347,8 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     postbackDispatcher,
     limiter,
     passwords,
-    pool: db.knex,
+    // The pool, then the SQLite checkpoint worker (when it has one).
+    pool: { destroy: () => closeDatabase(db) },
     defaults: {
       postbackWorker: config.postbacks.workerEnabled,
       batchWorker: config.batches.workerEnabled,

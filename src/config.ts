@@ -136,6 +136,11 @@ const settings = {
    * in a unit of its own, as before (for comparison, or to rule coalescing out when diagnosing).
    */
   editCoalescing: setting('EDIT_COALESCING', bool().default(true)),
+  /**
+   * Checkpoint a SQLite file's WAL in a worker thread (its own connection) rather than inside the COMMITs
+   * of the one writer connection, on the event loop; false: SQLite's own checkpoints (every 1000 pages).
+   */
+  sqliteCheckpointWorker: setting('SQLITE_CHECKPOINT_WORKER', bool().default(true)),
   postbacks: {
     /** Seconds between attempts; when exhausted the delivery is marked failed. */
     retrySchedule: setting(

@@ -55,7 +55,7 @@ export interface LifecycleParts {
   limiter: Closes;
   /** The password verifier: its compare process. */
   passwords: Closes;
-  /** The database pool (knex). */
+  /** The database pool (knex), and with it the SQLite checkpoint worker. */
   pool: { destroy(): Promise<void> };
   /** The parts started when start() names none. */
   defaults: BackgroundParts;

@@ -62,6 +62,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const db = openDatabase(config.database, {
     poolMax: config.databasePoolMax,
+    checkpointWorker: config.sqliteCheckpointWorker,
     log: {
       warn: (message) => logger.warn({ source: 'knex' }, message),
       error: (message) => logger.error({ source: 'knex' }, message),

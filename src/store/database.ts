@@ -4,6 +4,7 @@ import path from 'node:path';
 import knex, { Knex } from 'knex';
 import type { DatabaseConfig } from '../config';
 import { migrationSource } from '../../db/migrations';
+import { CheckpointWorkerOptions, SqliteCheckpoints } from './sqlite-checkpoints';
 
 /** The engine behind a knex handle; stores branch on it where SQL differs. */
 export type Engine = 'sqlite' | 'mysql';
@@ -12,6 +13,8 @@ export type Engine = 'sqlite' | 'mysql';
 export interface Database {
   knex: Knex;
   engine: Engine;
+  /** The worker thread checkpointing a SQLite file's WAL, when the handle has one (see closeDatabase). */
+  checkpoints?: SqliteCheckpoints;
 }
 
 /** Options that tests and the benchmark tune; production uses the defaults. */
@@ -19,6 +22,12 @@ export interface DatabaseOptions {
   poolMax?: number;
   /** Where knex's own warnings go (pool errors, deprecations); default: knex prints plain text. */
   log?: { warn(message: string): void; error(message: string): void };
+  /**
+   * A SQLite file's checkpoints in a worker thread instead of inside COMMITs on the event loop
+   * (SQLITE_CHECKPOINT_WORKER; see sqlite-checkpoints.ts): true, or the worker's tuning. Ignored for
+   * `:memory:` and MySQL. Off by default: one-shot commands and tests' handles do without.
+   */
+  checkpointWorker?: boolean | CheckpointWorkerOptions;
 }
 
 /**
@@ -58,7 +67,16 @@ function knexLog(options: DatabaseOptions) {
 /** Opens (lazily) a database from config. SQLite files get WAL and foreign keys on every connection. */
 export function openDatabase(config: DatabaseConfig, options: DatabaseOptions = {}): Database {
   if (config.client === 'sqlite') {
-    if (config.filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(config.filename)), { recursive: true });
+    const file = config.filename !== ':memory:';
+    if (file) fs.mkdirSync(path.dirname(path.resolve(config.filename)), { recursive: true });
+    const checkpoints =
+      file && options.checkpointWorker
+        ? new SqliteCheckpoints(
+            config.filename,
+            { error: (message) => knexLog(options).error(message) },
+            options.checkpointWorker === true ? {} : options.checkpointWorker,
+          )
+        : undefined;
     const handle = knex({
       client: 'better-sqlite3',
       connection: { filename: config.filename },
@@ -69,18 +87,23 @@ export function openDatabase(config: DatabaseConfig, options: DatabaseOptions = 
       pool: {
         min: 1,
         max: 1,
-        afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+        afterCreate(
+          conn: { open: boolean; pragma(sql: string): unknown },
+          done: (err: Error | null, conn: unknown) => void,
+        ) {
           // The wait first: switching to WAL needs a moment's lock, which another process (a migration
           // run by the CLI, a second server) may hold; without it the switch fails at once ("database is locked").
           conn.pragma('busy_timeout = 5000');
           conn.pragma('journal_mode = WAL');
           conn.pragma('synchronous = NORMAL');
           conn.pragma('foreign_keys = ON');
+          // With the worker: no checkpoint inside this connection's COMMITs (the worker starts with the first).
+          checkpoints?.adopt(conn);
           done(null, conn);
         },
       },
     });
-    return { knex: handle, engine: 'sqlite' };
+    return { knex: handle, engine: 'sqlite', checkpoints };
   }
   const handle = knex({
     client: 'mysql2',
@@ -105,6 +128,18 @@ export function openDatabase(config: DatabaseConfig, options: DatabaseOptions = 
     log: knexLog(options),
   });
   return { knex: handle, engine: 'mysql' };
+}
+
+/**
+ * Closes the pool, then the checkpoint worker: its connection, the last one open, checkpoints the WAL into
+ * the file as it closes (SQLite does so for the last connection), leaving nothing locked behind.
+ */
+export async function closeDatabase(db: Database): Promise<void> {
+  try {
+    await db.knex.destroy();
+  } finally {
+    await db.checkpoints?.stop();
+  }
 }
 
 /** Applies every pending migration. */

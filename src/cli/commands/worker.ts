@@ -25,7 +25,11 @@ export function registerWorker(program: Command, io: CliIo): void {
         throw new CliError('nothing to do: --no-postbacks and --no-batches together', 2);
       const config = configFrom(io.env);
       const logger = createLogger(config.logLevel);
-      const db = openDatabase(config.database, { poolMax: config.databasePoolMax });
+      // A long-running process that writes, like the server: its SQLite checkpoints leave its event loop too.
+      const db = openDatabase(config.database, {
+        poolMax: config.databasePoolMax,
+        checkpointWorker: config.sqliteCheckpointWorker,
+      });
       const services = createServices(config, db, logger);
       try {
         if (!(await databaseIsReachable(db)))
