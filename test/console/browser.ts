@@ -58,7 +58,8 @@ export async function signIn(page: Page, token = TEST_ADMIN_TOKEN, next = '/admi
 /** Saves a full-page screenshot under test/screenshots/NAME.png. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  // A tall page on a busy machine (the whole suite running) can take longer than Playwright's 30 s default.
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true, timeout: 90_000 });
 }
 
 /** Saves a screenshot of one part of a page (phone pages are too tall to read whole). */

@@ -458,7 +458,8 @@ describe.each(testEngines())('web console in chromium (%s)', (engine) => {
         await deviceContext.close();
       }
     }
-  });
+    // Some forty full-page screenshots: under a loaded machine (the whole suite at once) it needs minutes.
+  }, 300_000);
 
   it('signs out: the session ends on the server and its cookie no longer opens pages', async () => {
     await signIn(page);
