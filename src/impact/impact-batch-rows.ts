@@ -55,7 +55,7 @@ function prepareImpactRow(row: BatchRow, batch: BatchScope, accountCurrency: str
     row,
     {
       campaignIds,
-      merchantId: batch.campaignId == null ? (batch.merchantId ?? null) : null,
+      merchantId: batch.merchantId ?? null,
       clientIp: batch.clientIp ?? '',
       requestId: rowRequestId(batch.id, row.rowNumber),
     },

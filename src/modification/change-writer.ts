@@ -97,7 +97,9 @@ export class ChangeWriter {
     const unitRefusal = deps.rules.refuseLockedUnit(state);
     if (unitRefusal) return changes.map(() => unitRefusal);
     const current = new Map(locked.map((found) => [found.id, found]));
-    const owners = await this.ownersOf(sql, current, changes);
+    // Only a unit holding a merchant's change reads owners: the API's edits pay nothing for it.
+    const merchantCampaigns = campaignsOfMerchantChanges(current, changes);
+    const owners = merchantCampaigns ? await this.ownersOf(sql, merchantCampaigns) : null;
     const now = deps.now();
     const outcomes: Array<Outcome | { updated: Transaction; result?: string }> = [];
     const history: NewModification[] = [];
@@ -123,7 +125,7 @@ export class ChangeWriter {
         continue;
       }
       // A merchant's change to a campaign that is no longer its own: not found, as before the locks.
-      if (command.merchantId !== undefined && owners.get(before.campaignId) !== command.merchantId) {
+      if (command.merchantId !== undefined && owners?.get(before.campaignId) !== command.merchantId) {
         outcomes.push({ kind: 'invalid_transaction' });
         continue;
       }
@@ -212,18 +214,9 @@ export class ChangeWriter {
     );
   }
 
-  /** The owners of the campaigns merchants' changes touch (read only when the unit holds such a change). */
-  private async ownersOf(
-    sql: Sql,
-    current: Map<number, Transaction>,
-    changes: ReadyChange[],
-  ): Promise<Map<number, number | null>> {
-    const campaignIds = new Set<number>();
-    for (const { transactionId, command } of changes) {
-      const found = current.get(transactionId);
-      if (command.merchantId !== undefined && found) campaignIds.add(found.campaignId);
-    }
-    if (campaignIds.size === 0 || !this.deps.merchants) return new Map();
+  /** The owners of these campaigns, read under the unit's locks; without the store, none (such changes are not found). */
+  private async ownersOf(sql: Sql, campaignIds: Set<number>): Promise<Map<number, number | null>> {
+    if (!this.deps.merchants) return new Map();
     const [owners] = await sql.all([this.deps.merchants.campaignOwnersStatement([...campaignIds])]);
     return owners;
   }
@@ -269,6 +262,16 @@ export class ChangeWriter {
     const results = await sql.all([...writes, deps.modifications.appendStatement(history[0])], { commit });
     return [results[results.length - 1] as number];
   }
+}
+
+/** The campaigns of the locked transactions that merchants' changes name, or null when the unit holds none. */
+function campaignsOfMerchantChanges(current: Map<number, Transaction>, changes: ReadyChange[]): Set<number> | null {
+  let campaignIds: Set<number> | null = null;
+  for (const { transactionId, command } of changes) {
+    const found = command.merchantId === undefined ? undefined : current.get(transactionId);
+    if (found) (campaignIds ??= new Set()).add(found.campaignId);
+  }
+  return campaignIds;
 }
 
 /** The impact values that differ after a change (none: an empty object). */

@@ -85,7 +85,8 @@ export class ModificationService {
   private readonly rules: ModificationRules;
   /** Null when coalescing is off: each one-unit change then has a unit of its own. */
   private readonly atOnce: SmartBatcher<ModificationCommand, Settled> | null;
-  private readonly alone = { changes: 0, units: 0 };
+  /** Changes run without coalescing, each its own unit (`coalesce: false`). */
+  private aloneUnits = 0;
 
   constructor(private readonly deps: ModificationServiceDeps) {
     this.rules = deps.rules;
@@ -105,7 +106,7 @@ export class ModificationService {
 
   /** Changes and units of work of the one-unit path so far (how much coalescing saved). */
   coalescing(): { changes: number; units: number } {
-    if (!this.atOnce) return { ...this.alone };
+    if (!this.atOnce) return { changes: this.aloneUnits, units: this.aloneUnits };
     const { items, batches } = this.atOnce.stats();
     return { changes: items, units: batches };
   }
@@ -181,8 +182,7 @@ export class ModificationService {
 
   /** The one-unit path without coalescing: the change in a unit of its own, at once. */
   private async applyAlone(command: ModificationCommand): Promise<Settled> {
-    this.alone.changes += 1;
-    this.alone.units += 1;
+    this.aloneUnits += 1;
     const [settled] = await this.applyUnit([command]);
     return settled;
   }

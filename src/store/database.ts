@@ -4,7 +4,7 @@ import path from 'node:path';
 import knex, { Knex } from 'knex';
 import type { DatabaseConfig } from '../config';
 import { migrationSource } from '../../db/migrations';
-import { CheckpointWorkerOptions, SqliteCheckpoints } from './sqlite-checkpoints';
+import { SqliteCheckpoints, type CheckpointWorkerOptions } from './sqlite-checkpoints';
 
 /** The engine behind a knex handle; stores branch on it where SQL differs. */
 export type Engine = 'sqlite' | 'mysql';
