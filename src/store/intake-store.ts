@@ -142,9 +142,6 @@ function userFromRow(row: UserRow): IntakeUser {
 /** Whose upload user, e-mail address or taken message it is: a campaign's or a merchant's. */
 export type IntakeOwner = { campaignId: number } | { merchantId: number };
 
-/** Whose upload user it is (the name the upload users had first). */
-export type IntakeUserOwner = IntakeOwner;
-
 /** The columns naming an owner (a bare number: a campaign). */
 function ownerColumns(owner: number | IntakeOwner): Record<string, number> {
   if (typeof owner === 'number') return { campaign_id: owner };
@@ -227,7 +224,7 @@ export class IntakeStore {
   }
 
   /** Adds an upload user of a campaign or a merchant; false when the name is taken (by anyone, revoked or not). */
-  async createUser(user: { username: string; passwordHash: string } & IntakeUserOwner, now: number) {
+  async createUser(user: { username: string; passwordHash: string } & IntakeOwner, now: number) {
     try {
       await this.knex('intake_users').insert({
         username: user.username,
@@ -243,7 +240,7 @@ export class IntakeStore {
   }
 
   /** Revokes a campaign's (or merchant's) user; false when it has no such user still active. */
-  async revokeUser(owner: number | IntakeUserOwner, username: string, now: number): Promise<boolean> {
+  async revokeUser(owner: number | IntakeOwner, username: string, now: number): Promise<boolean> {
     const changed = await this.knex('intake_users')
       .where({ ...ownerColumns(owner), username })
       .whereNull('revoked_at')
@@ -258,7 +255,7 @@ export class IntakeStore {
   }
 
   /** A campaign's (or merchant's) users, oldest first. */
-  async users(owner: number | IntakeUserOwner): Promise<IntakeUser[]> {
+  async users(owner: number | IntakeOwner): Promise<IntakeUser[]> {
     return (await this.knex('intake_users').where(ownerColumns(owner)).orderBy('id')).map(userFromRow);
   }
 
