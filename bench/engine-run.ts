@@ -148,8 +148,6 @@ function serverEnv(
     NIGHTLY_SCHEDULE: 'off',
     // The impact.com API's submissions are applied by the `impact-api` scenario's own servers only.
     IMPACT_API_WORKER: 'false',
-    // SQLite's checkpoints in a worker thread (the default) or inside the COMMITs (false), to compare the two.
-    SQLITE_CHECKPOINT_WORKER: process.env.BENCH_SQLITE_CHECKPOINT_WORKER ?? 'true',
     // Metrics on: each request observes its latency and counts its answer (nobody scrapes during the run).
     ...(options.metrics ? { METRICS_TOKEN: `bench-metrics-${adminToken}` } : {}),
     ...options.serverEnv,
