@@ -117,11 +117,16 @@ describe.each(testEngines())(
     const setting = (column: string, alias: string) =>
       `(select ${column} from campaigns c where c.id = t.campaign_id) as ${alias}`;
     /** The first round trip of the one-unit path: the shared lock on the processing state, the row lock with the campaign's settings. */
+    // MariaDB reads the settings by subqueries (FOR UPDATE over a join would lock the campaign's row too); SQLite joins.
     const oneUnitLocks = (column: 'id' | 'click_id') => [
       stateRead(),
-      `select t.*, ${setting('allow_external_modification', 'c_allow')}, ${setting('password_hash', 'c_password_hash')}, ` +
-        `${setting('whitelist_only', 'c_whitelist_only')}, ${setting('unique_merchant_reference', 'c_unique_ref')} ` +
-        `from transactions t where t.${column} = ?${engine === 'mysql' ? ' for update' : ''}`,
+      engine === 'mysql'
+        ? `select t.*, ${setting('allow_external_modification', 'c_allow')}, ${setting('password_hash', 'c_password_hash')}, ` +
+          `${setting('whitelist_only', 'c_whitelist_only')}, ${setting('unique_merchant_reference', 'c_unique_ref')} ` +
+          `from transactions t where t.${column} = ? for update`
+        : 'select t.*, c.allow_external_modification as c_allow, c.password_hash as c_password_hash, ' +
+          'c.whitelist_only as c_whitelist_only, c.unique_merchant_reference as c_unique_ref ' +
+          `from transactions t join campaigns c on c.id = t.campaign_id where t.${column} = ?`,
     ];
     const columnOf = (kind: 'transaction_id' | 'click_id') => (kind === 'transaction_id' ? 'id' : 'click_id');
 
