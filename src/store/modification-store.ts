@@ -110,6 +110,20 @@ function historyValues(modification: NewModification): SqlValue[] {
 export class ModificationStore {
   constructor(private readonly knex: Knex) {}
 
+  /** The rows a multi-row insert just wrote on MySQL, whose insert id is the first one's: every new id is ≥ it. */
+  private readBack(
+    sql: Sql,
+    modifications: NewModification[],
+    smallest: number,
+  ): Promise<Array<{ id: number | string; request_id: string }>> {
+    const transactionIds = [...new Set(modifications.map((modification) => modification.transactionId))];
+    return sql.rows(
+      `select id, request_id from modifications where transaction_id in (${transactionIds.map(() => '?').join(', ')}) and id >= ?`,
+      [...transactionIds, smallest],
+      { once: true },
+    );
+  }
+
   /** Appends one history row, as a statement to go with the unit's other writes, read as the new row's id. */
   appendStatement(modification: NewModification): Statement<number> {
     return { sql: APPEND, values: historyValues(modification), read: ({ insertId }) => insertId };
@@ -129,19 +143,15 @@ export class ModificationStore {
     if (new Set(requestIds).size !== requestIds.length)
       throw new Error('appendMany needs request ids unique among its history rows');
     const rows = `(${HISTORY_COLUMNS.map(() => '?').join(', ')})`;
-    const { insertId } = await sql.run(
-      `insert into modifications (${HISTORY_COLUMNS.join(', ')}) values ${modifications.map(() => rows).join(', ')}`,
-      modifications.flatMap(historyValues),
-      { once: true },
-    );
-    // SQLite reports the last row's id; MySQL the first. Either way every new id is ≥ the smallest.
-    const smallest = sql.engine === 'mysql' ? insertId : insertId - modifications.length + 1;
-    const transactionIds = [...new Set(modifications.map((modification) => modification.transactionId))];
-    const found = await sql.rows<{ id: number | string; request_id: string }>(
-      `select id, request_id from modifications where transaction_id in (${transactionIds.map(() => '?').join(', ')}) and id >= ?`,
-      [...transactionIds, smallest],
-      { once: true },
-    );
+    const insert = `insert into modifications (${HISTORY_COLUMNS.join(', ')}) values ${modifications.map(() => rows).join(', ')}`;
+    const values = modifications.flatMap(historyValues);
+    // SQLite (3.35+) answers the new rows itself; MySQL 8 has no RETURNING, so they are read back.
+    const found =
+      sql.engine === 'sqlite'
+        ? await sql.rows<{ id: number; request_id: string }>(`${insert} returning id, request_id`, values, {
+            once: true,
+          })
+        : await this.readBack(sql, modifications, (await sql.run(insert, values, { once: true })).insertId);
     const idOf = new Map(found.map((row) => [row.request_id, Number(row.id)]));
     return requestIds.map((requestId) => {
       const id = idOf.get(requestId);
