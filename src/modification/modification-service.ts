@@ -102,7 +102,7 @@ export class ModificationService {
   private readonly atOnce: SmartBatcher<AtOnce, Settled> | null;
   /** Changes run without coalescing, each its own unit (`coalesce: false`). */
   private aloneUnits = 0;
-  /** Keyed changes that took the one-unit path (coalesced, or alone with `coalesce: false`). */
+  /** Keyed changes sent to the one-unit path (coalesced, or alone with `coalesce: false`). */
   private keyedAtOnce = 0;
 
   constructor(private readonly deps: ModificationServiceDeps) {
@@ -200,9 +200,9 @@ export class ModificationService {
 
   /**
    * Whether `command` may try the one-unit path: a unique identifier, no work of the caller's inside the
-   * unit (a keyed request's answer is the core's own), and rules that may pass it under the lock (LinkTrust's: a password verified lately,
-   * so the pre-checks will not need a bcrypt compare, which must never run under the row lock that path
-   * takes first).
+   * unit (a keyed request's answer is the core's own), and rules that may pass it under the lock
+   * (LinkTrust's: a password verified lately, so the pre-checks will not need a bcrypt compare, which must
+   * never run under the row lock that path takes first).
    */
   private mayApplyAtOnce(command: ModificationCommand, options: ModifyOptions): boolean {
     return (

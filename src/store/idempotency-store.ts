@@ -37,6 +37,7 @@ interface RememberedRow {
 
 const COLUMNS = 'campaign_id, key_hash, fingerprint, response, expires_at';
 const INSERTED_COLUMNS = '(campaign_id, key_hash, fingerprint, response, transaction_id, created_at, expires_at)';
+const INSERTED_ROW = '(?, ?, ?, ?, ?, ?, ?)';
 
 /** `(campaign_id = ? and key_hash = ?) or …` for these keys, with their values. */
 function keysCondition(keys: AnswerKey[]): { condition: string; values: SqlValue[] } {
@@ -98,7 +99,7 @@ export class IdempotencyStore {
         once,
       }),
       writeStatement(
-        `insert into idempotency_keys ${INSERTED_COLUMNS} values ${answers.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        `insert into idempotency_keys ${INSERTED_COLUMNS} values ${answers.map(() => INSERTED_ROW).join(', ')}`,
         answers.flatMap((answer) => [
           answer.campaignId,
           answer.keyHash,

@@ -53,8 +53,8 @@ const CONFLICT: Outcome = { kind: 'invalid_parameter', parameter: 'IdempotencyKe
 const isAnswerRead = (sql: string) => sql.startsWith('select campaign_id, key_hash');
 const isAnswerInsert = (sql: string) => sql.startsWith('insert into idempotency_keys');
 const TWIN_INSERT =
-  'insert into idempotency_keys (campaign_id, key_hash, fingerprint, response, transaction_id, created_at, expires_at) ' +
-  'values (?, ?, ?, ?, ?, ?, ?)';
+  'insert into idempotency_keys (campaign_id, key_hash, fingerprint, response, transaction_id, created_at, ' +
+  'expires_at) values (?, ?, ?, ?, ?, ?, ?)';
 
 describe.each(testEngines())('keyed changes on the one-unit path on %s', (engine) => {
   let database: TestDatabase;
@@ -229,7 +229,7 @@ describe.each(testEngines())('keyed changes on the one-unit path on %s', (engine
     expect(Number(row.expires_at)).toBeGreaterThan(Date.now());
   });
 
-  it('falls back to the usual path when a concurrent unit stores the same key between its read and its insert', async () => {
+  it('falls back to the usual path when a concurrent unit stores the key between its read and insert', async () => {
     const { transactions, password } = await scene(3);
     const [target, other, third] = transactions;
     const [key, otherKey] = [uniqueKey(), uniqueKey()];
