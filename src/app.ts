@@ -119,7 +119,6 @@ export function createExpressApp(services: Services): express.Express {
   const readiness = new SchemaReadiness(services.db);
   const edit = transactionEditHandler({
     modifications: services.modifications,
-    idempotency: services.idempotency,
     logger,
     requireHttps: config.security.requireHttps,
     rateLimitDelayMs: config.security.rateLimitDelayMs,

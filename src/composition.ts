@@ -157,11 +157,13 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
       brakedChecksPerMinute: config.security.rateLimitBrakedChecksPerMinute,
     },
   });
+  const idempotency = new IdempotencyService(stores.idempotency, config.security.idempotencyTtlMs, options.now);
   const modifications = new ModificationService({
     ...stores,
     rules,
     postbacks: outbox,
     now: options.now,
+    keyedAnswers: idempotency,
     ...(config.editCoalescing ? {} : { coalesce: false as const }),
   });
   const eventTypeCache = new EventTypeCache(stores.eventTypes);
@@ -188,7 +190,6 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
   });
   const merchants = new MerchantService({ ...stores, now: options.now });
   const merchantUsers = new MerchantUserService({ ...stores, bcryptCost: config.bcryptCost, now: options.now });
-  const idempotency = new IdempotencyService(stores.idempotency, config.security.idempotencyTtlMs, options.now);
   const admin = new AdminService({
     ...stores,
     bcryptCost: config.bcryptCost,

@@ -11,7 +11,7 @@ import type { RowResult } from '../core/row-result';
 
 /** The core as a batch row needs it (ModificationService satisfies it). */
 export interface RowModifier {
-  modify(command: ModificationCommand, options?: ModifyOptions): Promise<Outcome>;
+  modify(command: ModificationCommand, options?: ModifyOptions & { idempotency?: undefined }): Promise<Outcome>;
   /** Several rows in one unit of work (ModificationService); without it every row runs on its own. */
   modifyMany?(commands: ModificationCommand[], options: ModifyManyOptions): Promise<Outcome[] | null>;
 }

@@ -9,7 +9,6 @@ import { commandFor, type ModificationCommand } from '../modification/command';
 import { decodeFormPairs, type DecodedPairs } from './raw-parameters';
 import { isTransientDatabaseError, temporaryFailureType } from '../store/database-errors';
 import type { Readiness } from '../store/schema-readiness';
-import type { IdempotencyService } from '../modification/idempotency-service';
 import { requestFingerprint } from './request-fingerprint';
 import { isValidIdempotencyKey, parseModificationParameters, SuppliedValues } from './request-parser';
 import { renderLinkTrustResponse } from './xml-response';
@@ -106,7 +105,6 @@ export function sendLinkTrustXml(
  */
 export function transactionEditHandler(deps: {
   modifications: ModificationService;
-  idempotency: IdempotencyService;
   logger: Logger;
   requireHttps: boolean;
   /** How long a rate-limited answer is held back (RATE_LIMIT_DELAY_MS): a flooding client waits for each. */
@@ -133,41 +131,24 @@ export function transactionEditHandler(deps: {
    * A keyed request: checked like any other first (the password too, through the same verifier and its
    * cache), then, under the key of its transaction's campaign, a remembered answer goes back verbatim (a
    * string), the same key with other parameters is refused, otherwise the change runs and its answer is
-   * stored with it. A replay with a wrong or no password is answered as a fresh request with it would be.
+   * stored with it — all of it in the core, coalesced like any other change (`ModifyOptions.idempotency`).
+   * A replay with a wrong or no password is answered as a fresh request with it would be.
    */
-  const modifyIdempotently = async (
+  const modifyIdempotently = (
     key: string,
     pairs: DecodedPairs,
     supplied: SuppliedValues,
     command: ModificationCommand,
-  ): Promise<Outcome | string> => {
-    const fingerprint = requestFingerprint(pairs);
-    let authorisedFor: number | null = null;
-    const remembered = async (campaignId: number): Promise<Outcome | string | null> => {
-      const decision = await deps.idempotency.decide(campaignId, key, fingerprint);
-      if (decision.kind === 'run') return null;
-      return decision.kind === 'replay'
-        ? decision.response
-        : { kind: 'invalid_parameter', parameter: 'IdempotencyKey' };
-    };
-    try {
-      const render = (outcome: Outcome) => renderLinkTrustResponse(outcome, supplied);
-      return await deps.modifications.modify(command, {
-        beforeApply: ({ campaignId }) => {
-          authorisedFor = campaignId;
-          return remembered(campaignId);
+  ): Promise<Outcome | string> =>
+    deps.modifications
+      .modify(command, {
+        idempotency: {
+          key,
+          fingerprint: requestFingerprint(pairs),
+          render: (outcome) => renderLinkTrustResponse(outcome, supplied),
         },
-        afterApply: deps.idempotency.rememberer(key, fingerprint, render),
-      });
-    } catch (error) {
-      // A concurrent twin with the same key committed first: this one (authorised) rolled back; answer as the twin did.
-      if (authorisedFor !== null && deps.idempotency.isTwinCollision(error)) {
-        const twin = await remembered(authorisedFor).catch(() => null);
-        if (twin !== null) return twin;
-      }
-      return explain(error, command.requestId);
-    }
-  };
+      })
+      .catch((error: unknown) => explain(error, command.requestId));
 
   /** A plain-text refusal (405, 413, 414), through express like the app's other plain-text answers. */
   const refuse = (

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { classifyDatabaseError } from '../store/database-errors';
-import type { IdempotencyStore } from '../store/idempotency-store';
-import type { Sql } from '../store/sql';
+import type { IdempotencyStore, RememberedAnswer } from '../store/idempotency-store';
+import type { Sql, Statement } from '../store/sql';
 import type { Outcome } from './outcome';
 
 const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
@@ -10,13 +10,41 @@ const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest
 export type IdempotencyDecision = { kind: 'run' } | { kind: 'replay'; response: string } | { kind: 'conflict' };
 
 /**
+ * A keyed request as the core carries it (`ModifyOptions.idempotency`): the key, what makes two requests
+ * the same (the front door's fingerprint of its parameters) and how the front door renders an applied
+ * answer, which is stored with the change and replayed verbatim.
+ */
+export interface IdempotentRequest {
+  key: string;
+  fingerprint: string;
+  render: (outcome: Extract<Outcome, { kind: 'applied' }>) => string;
+}
+
+/** The answer to a key already used with other parameters. */
+export const KEY_CONFLICT: Outcome = { kind: 'invalid_parameter', parameter: 'IdempotencyKey' };
+
+/** A campaign's key as one string (the campaign id holds no ':'), for maps of a unit's keys. */
+export function campaignKey(campaignId: number, key: string): string {
+  return `${campaignId}:${key}`;
+}
+
+/** An answer to remember with its change. */
+export interface AnswerToRemember {
+  campaignId: number;
+  key: string;
+  fingerprint: string;
+  response: string;
+  transactionId: number;
+}
+
+/**
  * Makes merchants' retries safe (`Idempotency-Key`). Only applied changes are remembered — a
  * failure changed nothing, so a retry simply runs again (a temporary failure must be retried for real).
  * The answer is stored in the change's own database transaction; the key's primary key makes a
  * concurrent twin roll back, after which it replays the winner's answer.
  *
  * Keys belong to a campaign (as Stripe's belong to an account): the campaign of the transaction the
- * request resolves to. One campaign's key never answers, nor blocks, another's request, and the caller
+ * request resolves to. One campaign's key never answers, nor blocks, another's request, and the core
  * asks only once the request has passed every check a fresh one would — its password included.
  *
  * Protocol-free: the front door reads the key and says what makes two requests the same (LinkTrust's
@@ -31,26 +59,53 @@ export class IdempotencyService {
 
   /** Replay, conflict (same key, other parameters), or run, for a request to the campaign's transaction. */
   async decide(campaignId: number, key: string, fingerprint: string): Promise<IdempotencyDecision> {
-    const remembered = await this.store.find(campaignId, sha256(key), this.now());
-    if (!remembered) return { kind: 'run' };
-    return remembered.fingerprint === fingerprint
-      ? { kind: 'replay', response: remembered.response }
-      : { kind: 'conflict' };
+    return decisionOf(await this.store.find(campaignId, sha256(key), this.now()), fingerprint);
   }
 
-  /** The afterApply hook that stores the answer with the change. */
-  rememberer(key: string, fingerprint: string, render: (outcome: Outcome) => string) {
-    return async (sql: Sql, applied: Extract<Outcome, { kind: 'applied' }>) => {
-      await this.store.insert(sql, {
-        campaignId: applied.transaction.campaignId,
-        keyHash: sha256(key),
-        fingerprint,
-        response: render(applied),
-        transactionId: applied.transaction.id,
-        now: this.now(),
-        ttlMs: this.ttlMs,
-      });
+  /** What a keyed request is answered instead of running: the remembered answer, the conflict, or null (run). */
+  async answerFor(campaignId: number, request: IdempotentRequest): Promise<string | Outcome | null> {
+    return answerOf(await this.decide(campaignId, request.key, request.fingerprint));
+  }
+
+  /** `answerFor` on what `rememberedStatement` read. */
+  answerAmong(remembered: Map<string, RememberedAnswer>, campaignId: number, request: IdempotentRequest) {
+    return answerOf(decisionOf(remembered.get(campaignKey(campaignId, request.key)) ?? null, request.fingerprint));
+  }
+
+  /**
+   * The unexpired answers under these campaigns' keys, as one statement of a unit of work, mapped by
+   * `campaignKey`.
+   */
+  rememberedStatement(keys: Array<{ campaignId: number; key: string }>): Statement<Map<string, RememberedAnswer>> {
+    const byHash = new Map(keys.map(({ campaignId, key }) => [campaignKey(campaignId, sha256(key)), key]));
+    const statement = this.store.findManyStatement(
+      keys.map(({ campaignId, key }) => ({ campaignId, keyHash: sha256(key) })),
+      this.now(),
+    );
+    return {
+      ...statement,
+      read: (result) => {
+        const found = new Map<string, RememberedAnswer>();
+        for (const { campaignId, keyHash, ...answer } of statement.read(result)) {
+          const key = byHash.get(campaignKey(campaignId, keyHash));
+          if (key !== undefined) found.set(campaignKey(campaignId, key), answer);
+        }
+        return found;
+      },
     };
+  }
+
+  /** Statements that store applied changes' answers in their unit of work (one key each, distinct). */
+  rememberStatements(answers: AnswerToRemember[]): Array<Statement<unknown>> {
+    return this.store.insertManyStatements(
+      answers.map(({ key, ...answer }) => ({ ...answer, keyHash: sha256(key) })),
+      { now: this.now(), ttlMs: this.ttlMs },
+    );
+  }
+
+  /** Stores one applied change's answer in its unit of work. */
+  async remember(sql: Sql, answer: AnswerToRemember): Promise<void> {
+    await sql.all(this.rememberStatements([answer]));
   }
 
   /** True when an error is the key's primary-key collision with a concurrent twin. */
@@ -62,4 +117,15 @@ export class IdempotencyService {
   async sweep(): Promise<number> {
     return this.store.deleteExpired(this.now());
   }
+}
+
+function decisionOf(remembered: RememberedAnswer | null, fingerprint: string): IdempotencyDecision {
+  if (!remembered) return { kind: 'run' };
+  return remembered.fingerprint === fingerprint
+    ? { kind: 'replay', response: remembered.response }
+    : { kind: 'conflict' };
+}
+
+function answerOf(decision: IdempotencyDecision): string | Outcome | null {
+  return decision.kind === 'run' ? null : decision.kind === 'replay' ? decision.response : KEY_CONFLICT;
 }

@@ -14,6 +14,8 @@ import { SmartBatcher } from './smart-batcher';
 import { classifyDatabaseError } from '../store/database-errors';
 import type { Transaction } from '../core/transaction';
 import type { Located } from './rules';
+import type { IdempotencyService, IdempotentRequest } from './idempotency-service';
+import { KeyedUnit, type UnitChange } from './keyed-unit';
 
 export type { PostbackOutbox, QueuedChange } from './change-writer';
 
@@ -39,21 +41,34 @@ export interface ModificationServiceDeps {
    * `false` (`EDIT_COALESCING=false`): each change runs at once in a unit of its own, as before coalescing.
    */
   coalesce?: { maxChanges: number; maxUnits: number } | false;
+  /** Remembered answers of keyed requests (`ModifyOptions.idempotency`); absent, `modify` refuses such options. */
+  keyedAnswers?: IdempotencyService;
 }
 
-/** A coalesced command's answer: its outcome (null: take the usual path), or the trouble its unit met. */
-type Settled = { ok: true; outcome: Outcome | null } | { ok: false; error: unknown };
+/** A command of the one-unit path, with its key when it has one. */
+interface AtOnce {
+  command: ModificationCommand;
+  idempotency?: IdempotentRequest;
+}
+
+/**
+ * A coalesced command's answer: its outcome or a keyed request's remembered answer (a string, replayed
+ * verbatim), null to take the usual path; or the trouble its unit met.
+ */
+type Settled = { ok: true; outcome: Outcome | string | null } | { ok: false; error: unknown };
 
 const DEFAULT_COALESCED_CHANGES = 64;
 
-/** What a front door adds to one call of `modify`; `Early` is what `beforeApply` may answer instead. */
-export interface ModifyOptions<Early = never> {
+/** What a front door adds to one call of `modify`. */
+export interface ModifyOptions {
   /**
-   * Runs once every pre-check has passed — the campaign's opt-in and the credentials included, exactly as
-   * for any request — just before the unit of work: a non-null answer ends the call with it and nothing is
-   * written (an idempotent replay, which must be authenticated like a fresh request first).
+   * A keyed request (`Idempotency-Key`): once every pre-check has passed — the campaign's opt-in and the
+   * credentials included, exactly as for any request — the answer remembered under the key of the
+   * transaction's campaign is returned verbatim (a string) and nothing is written; the same key with other
+   * parameters is refused; otherwise the change runs and its rendered answer is stored with it. Keyed
+   * requests are coalesced like any other (`KeyedUnit`).
    */
-  beforeApply?: (located: { campaignId: number; transactionId: number }) => Promise<Early | null>;
+  idempotency?: IdempotentRequest;
   /**
    * Runs inside the change's database transaction, after the history row is written and only when the
    * change applies: work that must commit with the change or not at all (a batch row's result). Throwing
@@ -84,9 +99,11 @@ export class ModificationService {
   private readonly unit: UnitOfWork;
   private readonly rules: ModificationRules;
   /** Null when coalescing is off: each one-unit change then has a unit of its own. */
-  private readonly atOnce: SmartBatcher<ModificationCommand, Settled> | null;
+  private readonly atOnce: SmartBatcher<AtOnce, Settled> | null;
   /** Changes run without coalescing, each its own unit (`coalesce: false`). */
   private aloneUnits = 0;
+  /** Keyed changes sent to the one-unit path (coalesced, or alone with `coalesce: false`). */
+  private keyedAtOnce = 0;
 
   constructor(private readonly deps: ModificationServiceDeps) {
     this.rules = deps.rules;
@@ -96,7 +113,7 @@ export class ModificationService {
     this.atOnce =
       coalesce === false
         ? null
-        : new SmartBatcher((commands) => this.applyCoalesced(commands), {
+        : new SmartBatcher((items) => this.applyCoalesced(items), {
             maxBatch: coalesce?.maxChanges ?? DEFAULT_COALESCED_CHANGES,
             maxInFlight: coalesce?.maxUnits ?? (deps.sql.engine === 'sqlite' ? 1 : 2),
             // SQLite's units run without giving the event loop a turn: nothing could queue behind them.
@@ -104,11 +121,15 @@ export class ModificationService {
           });
   }
 
-  /** Changes and units of work of the one-unit path so far (how much coalescing saved). */
-  coalescing(): { changes: number; units: number } {
-    if (!this.atOnce) return { changes: this.aloneUnits, units: this.aloneUnits };
+  /**
+   * Changes and units of work of the one-unit path so far (how much coalescing saved), and how many of
+   * those changes were keyed (`Idempotency-Key`).
+   */
+  coalescing(): { changes: number; units: number; keyed: number } {
+    const keyed = this.keyedAtOnce;
+    if (!this.atOnce) return { changes: this.aloneUnits, units: this.aloneUnits, keyed };
     const { items, batches } = this.atOnce.stats();
-    return { changes: items, units: batches };
+    return { changes: items, units: batches, keyed };
   }
 
   /** The campaign a command handled by `modify` concerned, when its checks got that far (refusal counts). */
@@ -116,50 +137,76 @@ export class ModificationService {
     return this.rules.campaignOf?.(command);
   }
 
-  /** Applies a command, or says why not. Throws only for unexpected (non-database) bugs. */
-  async modify<Early = never>(
+  /**
+   * Applies a command, or says why not; a keyed one (`options.idempotency`) may be answered with its
+   * remembered answer, a string to send as it is. Throws only for unexpected (non-database) bugs.
+   */
+  modify(
     command: ModificationCommand,
-    options: ModifyOptions<Early> = {},
-  ): Promise<Outcome | Early> {
+    options: ModifyOptions & { idempotency: IdempotentRequest },
+  ): Promise<Outcome | string>;
+  modify(command: ModificationCommand, options?: ModifyOptions & { idempotency?: undefined }): Promise<Outcome>;
+  async modify(command: ModificationCommand, options: ModifyOptions = {}): Promise<Outcome | string> {
+    if (options.idempotency && !this.deps.keyedAnswers)
+      throw new Error('a keyed modification needs the idempotency service');
     return outcomeOfTrouble(() => this.checkAndApply(command, options));
   }
 
-  private async checkAndApply<Early>(
-    command: ModificationCommand,
-    options: ModifyOptions<Early>,
-  ): Promise<Outcome | Early> {
+  private async checkAndApply(command: ModificationCommand, options: ModifyOptions): Promise<Outcome | string> {
     const { unit } = this;
+    const keyed = options.idempotency;
     if (this.mayApplyAtOnce(command, options)) {
       // A refusal due before any lock (LinkTrust: a client over its limit) is answered by the usual path.
       const beforeLocks = this.rules.refusalBeforeLocks(command);
       if (beforeLocks === null || !(await beforeLocks)) {
-        const settled = this.atOnce ? await this.atOnce.submit(command) : await this.applyAlone(command);
+        const item: AtOnce = keyed ? { command, idempotency: keyed } : { command };
+        if (keyed) this.keyedAtOnce += 1;
+        const settled = this.atOnce ? await this.atOnce.submit(item) : await this.applyAlone(item);
         if (!settled.ok) throw settled.error;
-        if (settled.outcome) return settled.outcome;
+        if (settled.outcome !== null) return settled.outcome;
       }
     }
     const checked = await this.rules.precheck(command, undefined, 'before-lock');
     if ('kind' in checked) return checked;
-    const { transaction } = checked;
-    const early = options.beforeApply
-      ? await options.beforeApply({ campaignId: checked.campaign.id, transactionId: transaction.id })
-      : null;
-    if (early !== null) return early;
-    return unit.lookingAfterLoss(command, transaction, () =>
-      unit.withRetries(() => this.apply(transaction.id, command, options)),
-    );
+    const { transaction, campaign } = checked;
+    const remembered = keyed ? await this.deps.keyedAnswers!.answerFor(campaign.id, keyed) : null;
+    if (remembered !== null) return remembered;
+    try {
+      return await unit.lookingAfterLoss(
+        command,
+        transaction,
+        () => unit.withRetries(() => this.apply(transaction.id, command, options)),
+        (landed) => this.answerOfLanded(landed, keyed),
+      );
+    } catch (error) {
+      // A concurrent twin with the same key committed first: this one rolled back; answer as the twin did.
+      if (keyed && this.deps.keyedAnswers!.isTwinCollision(error)) {
+        const twin = await this.deps.keyedAnswers!.answerFor(campaign.id, keyed).catch(() => null);
+        if (twin !== null) return twin;
+      }
+      throw error;
+    }
   }
 
   /**
-   * Whether `command` may try the one-unit path: a unique identifier, no work of the caller's before or
-   * inside the unit, and rules that may pass it under the lock (LinkTrust's: a password verified lately,
-   * so the pre-checks will not need a bcrypt compare, which must never run under the row lock that path
-   * takes first).
+   * What a command whose COMMIT landed despite a lost connection answers: a keyed one the answer stored
+   * with its change (so a retry gets the same bytes); the applied outcome when that cannot be read.
    */
-  private mayApplyAtOnce(command: ModificationCommand, options: ModifyOptions<unknown>): boolean {
+  private async answerOfLanded(landed: Outcome, keyed: IdempotentRequest | undefined): Promise<Outcome | string> {
+    if (!keyed || landed.kind !== 'applied') return landed;
+    const remembered = await this.deps.keyedAnswers!.answerFor(landed.transaction.campaignId, keyed).catch(() => null);
+    return typeof remembered === 'string' ? remembered : landed;
+  }
+
+  /**
+   * Whether `command` may try the one-unit path: a unique identifier, no work of the caller's inside the
+   * unit (a keyed request's answer is the core's own), and rules that may pass it under the lock
+   * (LinkTrust's: a password verified lately, so the pre-checks will not need a bcrypt compare, which must
+   * never run under the row lock that path takes first).
+   */
+  private mayApplyAtOnce(command: ModificationCommand, options: ModifyOptions): boolean {
     return (
       !options.afterApply &&
-      !options.beforeApply &&
       (command.identifier.kind === 'transaction_id' || command.identifier.kind === 'click_id') &&
       this.rules.mayCheckUnderLock(command)
     );
@@ -172,39 +219,46 @@ export class ModificationService {
    * whose COMMIT did not land takes the usual path on its own, so nothing applies twice, and one whose
    * landing cannot be told is answered with the trouble.
    */
-  private async applyCoalesced(commands: ModificationCommand[]): Promise<Settled[]> {
+  private async applyCoalesced(items: AtOnce[]): Promise<Settled[]> {
     // A unit's history rows are told apart by request id (read back after the insert, looked up after a
     // lost connection): commands repeating one run in the next unit, in arrival order.
     const settled: Settled[] = [];
-    for (const run of runsOfDistinctRequestIds(commands)) settled.push(...(await this.applyUnit(run)));
+    for (const run of runsOfDistinctRequestIds(items)) settled.push(...(await this.applyUnit(run)));
     return settled;
   }
 
   /** The one-unit path without coalescing: the change in a unit of its own, at once. */
-  private async applyAlone(command: ModificationCommand): Promise<Settled> {
+  private async applyAlone(item: AtOnce): Promise<Settled> {
     this.aloneUnits += 1;
-    const [settled] = await this.applyUnit([command]);
+    const [settled] = await this.applyUnit([item]);
     return settled;
   }
 
-  private async applyUnit(commands: ModificationCommand[]): Promise<Settled[]> {
+  private async applyUnit(items: AtOnce[]): Promise<Settled[]> {
     const { unit } = this;
     try {
-      const outcomes = await unit.withRetries(() => this.applyAtOnce(commands));
+      const outcomes = await unit.withRetries(() => this.applyAtOnce(items));
       return outcomes.map((outcome) => ({ ok: true, outcome }));
     } catch (error) {
       const trouble = classifyDatabaseError(error);
+      // A keyed change's answer collided with a concurrent unit's (the same key, stored between our read and
+      // our insert): the unit rolled back, and each command takes the usual path, which answers twins.
+      if (trouble === 'duplicate_key' && items.some((item) => item.idempotency))
+        return items.map(() => ({ ok: true, outcome: null }));
       // Several commands fall back to smaller units (each on its own, by the usual path); a lone one answers the trouble.
-      const alone: Settled = commands.length > 1 ? { ok: true, outcome: null } : { ok: false, error };
-      if (trouble === 'deadlock' || trouble === 'lock_timeout') return commands.map(() => alone);
-      if (trouble !== 'connection') return commands.map(() => ({ ok: false, error }));
+      const alone: Settled = items.length > 1 ? { ok: true, outcome: null } : { ok: false, error };
+      if (trouble === 'deadlock' || trouble === 'lock_timeout') return items.map(() => alone);
+      if (trouble !== 'connection') return items.map(() => ({ ok: false, error }));
       // The COMMIT may have landed: each command's history row says so; when that cannot be told, the trouble.
       return Promise.all(
-        commands.map((command) =>
-          unit.landedDespiteLoss(command, null).then(
-            (landed): Settled => (landed ? { ok: true, outcome: landed } : alone),
-            (): Settled => ({ ok: false, error }),
-          ),
+        items.map(({ command, idempotency }) =>
+          unit
+            .landedDespiteLoss(command, null)
+            .then((landed) => (landed ? this.answerOfLanded(landed, idempotency) : null))
+            .then(
+              (landed): Settled => (landed ? { ok: true, outcome: landed } : alone),
+              (): Settled => ({ ok: false, error }),
+            ),
         ),
       );
     }
@@ -218,12 +272,13 @@ export class ModificationService {
    * change alone took two. A command whose pre-checks would not pass without a compare gets null, having
    * written nothing: the caller takes the usual path, which answers every refusal (and counts every
    * failure) exactly once. Rows are locked in primary-key order where the ids are known, so two units in
-   * flight do not deadlock each other.
+   * flight do not deadlock each other. Keyed commands are answered as `KeyedUnit` says: their remembered
+   * answers read in one more statement, theirs stored with the writes (before a COMMIT of its own).
    */
-  private async applyAtOnce(commands: ModificationCommand[]): Promise<Array<Outcome | null>> {
+  private async applyAtOnce(items: AtOnce[]): Promise<Array<Outcome | string | null>> {
     const { deps, rules } = this;
-    const lockOrder = commands
-      .map((command, index) => ({ index, identifier: command.identifier }))
+    const lockOrder = items
+      .map(({ command }, index) => ({ index, identifier: command.identifier }))
       .sort((a, b) => lockRank(a.identifier) - lockRank(b.identifier));
     return deps.sql.transaction(async (sql) => {
       const [state, ...lockedInOrder] = await sql.all([
@@ -236,12 +291,12 @@ export class ModificationService {
           ),
         ),
       ]);
-      const found: Located[][] = new Array(commands.length);
+      const found: Located[][] = new Array(items.length);
       lockOrder.forEach(({ index }, position) => (found[index] = lockedInOrder[position] as Located[]));
-      const results: Array<Outcome | null> = commands.map(() => null);
-      const ready: Array<ReadyChange & { index: number }> = [];
+      const results: Array<Outcome | string | null> = items.map(() => null);
+      const ready: UnitChange[] = [];
       const locked = new Map<number, Transaction>();
-      for (const [index, command] of commands.entries()) {
+      for (const [index, { command, idempotency }] of items.entries()) {
         const checked = await rules.precheck(
           command,
           { nightlyInProgress: state.nightlyInProgress, found: found[index] },
@@ -249,11 +304,24 @@ export class ModificationService {
         );
         if ('kind' in checked) continue;
         for (const match of found[index]) locked.set(match.transaction.id, match.transaction);
-        ready.push({ index, transactionId: checked.transaction.id, command });
+        const change = { index, transactionId: checked.transaction.id, campaignId: checked.campaign.id, command };
+        ready.push(idempotency ? { ...change, idempotency } : change);
       }
       if (ready.length === 0) return results;
-      const outcomes = await this.writer.writeLocked(sql, state, [...locked.values()], ready, { commit: true });
-      ready.forEach((change, position) => (results[change.index] = outcomes[position]));
+      // Only a unit holding a keyed change reads remembered answers: unkeyed edits pay nothing for it.
+      const keyed = ready.some((change) => change.idempotency)
+        ? await KeyedUnit.read(sql, deps.keyedAnswers!, ready)
+        : null;
+      const toWrite = keyed ? keyed.toWrite : ready;
+      if (toWrite.length > 0) {
+        const outcomes = await this.writer.writeLocked(sql, state, [...locked.values()], toWrite, {
+          commit: !keyed?.remembers,
+        });
+        toWrite.forEach((change, position) => (results[change.index] = outcomes[position]));
+        const remember = keyed?.rememberStatements(outcomes) ?? [];
+        if (remember.length > 0) await sql.all(remember, { commit: true });
+      }
+      keyed?.answers.forEach((answer, index) => (results[index] = answer));
       return results;
     });
   }
@@ -342,14 +410,21 @@ export class ModificationService {
     return prefetched;
   }
 
-  private async apply(
-    transactionId: number,
-    command: ModificationCommand,
-    options: ModifyOptions<unknown>,
-  ): Promise<Outcome> {
+  private async apply(transactionId: number, command: ModificationCommand, options: ModifyOptions): Promise<Outcome> {
+    const { keyedAnswers } = this.deps;
+    const keyed = options.idempotency;
     return this.deps.sql.transaction(async (sql) => {
       const [outcome] = await this.writer.write(sql, [{ transactionId, command }]);
-      if (outcome.kind === 'applied') await options.afterApply?.(sql, outcome);
+      if (outcome.kind !== 'applied') return outcome;
+      await options.afterApply?.(sql, outcome);
+      if (keyed)
+        await keyedAnswers!.remember(sql, {
+          campaignId: outcome.transaction.campaignId,
+          key: keyed.key,
+          fingerprint: keyed.fingerprint,
+          response: keyed.render(outcome),
+          transactionId: outcome.transaction.id,
+        });
       return outcome;
     });
   }
@@ -366,16 +441,16 @@ function clickIdOf(identifier: TransactionIdentifier): string {
 }
 
 /** Consecutive runs of commands whose request ids differ within each run (arrival order kept). */
-function runsOfDistinctRequestIds(commands: ModificationCommand[]): ModificationCommand[][] {
-  const runs: ModificationCommand[][] = [];
+function runsOfDistinctRequestIds(items: AtOnce[]): AtOnce[][] {
+  const runs: AtOnce[][] = [];
   let seen = new Set<string>();
-  for (const command of commands) {
-    if (runs.length === 0 || seen.has(command.requestId)) {
+  for (const item of items) {
+    if (runs.length === 0 || seen.has(item.command.requestId)) {
       runs.push([]);
       seen = new Set();
     }
-    seen.add(command.requestId);
-    runs[runs.length - 1].push(command);
+    seen.add(item.command.requestId);
+    runs[runs.length - 1].push(item);
   }
   return runs;
 }

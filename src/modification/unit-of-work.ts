@@ -50,18 +50,20 @@ export class UnitOfWork {
    * Runs a unit of work that may apply `command`. The connection may die after the COMMIT reached the
    * database, with only its acknowledgement lost: a failure would tell the client that nothing changed,
    * so look before answering. `transaction`: the one the command names, or null when not located yet.
+   * `answerLanded`: what the caller answers for a command that landed (default: the applied outcome).
    */
-  async lookingAfterLoss<T>(
+  async lookingAfterLoss<T, A = Outcome>(
     command: ModificationCommand,
     transaction: Transaction | null,
     work: () => Promise<T>,
-  ): Promise<T | Outcome> {
+    answerLanded?: (landed: Outcome) => Promise<A>,
+  ): Promise<T | Outcome | A> {
     try {
       return await work();
     } catch (error) {
       if (classifyDatabaseError(error) === 'connection') {
         const landed = await this.landedDespiteLoss(command, transaction).catch(() => null);
-        if (landed) return landed;
+        if (landed) return answerLanded ? answerLanded(landed) : landed;
       }
       throw error;
     }

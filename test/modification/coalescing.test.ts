@@ -117,7 +117,7 @@ describe.each(testEngines())('coalescing concurrent edits on %s', (engine) => {
       ),
     );
     expect(lone.kind).toBe('applied');
-    expect(core().coalescing()).toEqual({ changes: before.changes + 1, units: before.units + 1 });
+    expect(core().coalescing()).toEqual({ ...before, changes: before.changes + 1, units: before.units + 1 });
 
     // 40 edits at once, five to each transaction: each transaction's history chains in arrival order.
     const burst = Array.from({ length: 40 }, (_, i) =>

@@ -41,19 +41,15 @@ export class FakeModificationService implements Required<RowModifier> {
     private readonly now: () => number = () => 1_000,
   ) {}
 
-  async modify<Early = never>(
+  async modify(
     command: ModificationCommand,
-    options: ModifyOptions<Early> = {},
-  ): Promise<Outcome | Early> {
+    options: ModifyOptions & { idempotency?: undefined } = {},
+  ): Promise<Outcome> {
     this.calls.modify++;
     const trouble = this.trouble(command);
     if (trouble) return trouble;
     const checked = await this.rules.precheck(command, undefined, 'before-lock');
     if ('kind' in checked) return checked;
-    const early = options.beforeApply
-      ? await options.beforeApply({ campaignId: checked.campaign.id, transactionId: checked.transaction.id })
-      : null;
-    if (early !== null) return early;
     const { outcomes, rows } = this.write([{ id: checked.transaction.id, command }]);
     const [outcome] = outcomes;
     if (outcome.kind === 'applied') await options.afterApply?.(FAKE_SQL, outcome);
