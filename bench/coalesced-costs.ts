@@ -7,13 +7,10 @@
  *   npm run build && node dist/bench/coalesced-costs.js
  *   (BENCH_ENGINES sqlite and/or mysql; BENCH_GROUP, 32; BENCH_ITERATIONS groups per round, 200; BENCH_ROUNDS, 5)
  */
-import { loadConfig } from '../src/config';
-import { createServices } from '../src/composition';
-import { createLogger } from '../src/logger';
 import type { ModificationCommand } from '../src/modification/command';
-import { openDatabase } from '../src/store/database';
 import { campaignOf, passwordOf, randomTransactionOf, SUCCESS_CAMPAIGNS } from './bench-data';
-import { createMysqlDatabase, createSqliteDatabase, seedBenchDatabase, type BenchDatabase } from './seed';
+import { seededServices } from './bench-services';
+import { createMysqlDatabase, createSqliteDatabase, type BenchDatabase } from './seed';
 
 const TRANSACTIONS = 100_000;
 let serial = 0;
@@ -43,15 +40,7 @@ async function measure(engine: 'sqlite' | 'mysql', group: number, groups: number
           `${process.env.BENCH_MYSQL_URL?.trim() || 'mysql://root@127.0.0.1:3306/txedit_bench'}_coalesced`,
         );
   try {
-    await seedBenchDatabase(database.config, TRANSACTIONS, 4);
-    const config = loadConfig({
-      DATABASE_URL: database.url,
-      LOG_LEVEL: 'silent',
-      DEMO_DATA: 'false',
-      BCRYPT_COST: '4',
-    });
-    const db = openDatabase(config.database, { poolMax: config.databasePoolMax });
-    const services = createServices(config, db, createLogger('silent'));
+    const { services, close } = await seededServices(database, TRANSACTIONS);
     try {
       // One edit per campaign first: each password passes a compare, so the rest may coalesce.
       for (const campaign of SUCCESS_CAMPAIGNS) {
@@ -76,9 +65,7 @@ async function measure(engine: 'sqlite' | 'mysql', group: number, groups: number
       const { changes, units } = services.modifications.coalescing();
       return `| ${engine} | ${group} | ${median(perChange).toFixed(1)} | ${Math.min(...perChange).toFixed(1)} | ${(changes / units).toFixed(1)} |`;
     } finally {
-      await services.limiter.close();
-      await services.postbackDispatcher.close();
-      await db.knex.destroy();
+      await close();
     }
   } finally {
     await database.drop();

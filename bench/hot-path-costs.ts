@@ -10,14 +10,11 @@
  * The database `<name>_hotpath` is created and dropped.
  */
 import mysql from 'mysql2/promise';
-import { loadConfig } from '../src/config';
-import { createServices } from '../src/composition';
-import { createLogger } from '../src/logger';
 import type { ModificationCommand } from '../src/modification/command';
-import { openDatabase } from '../src/store/database';
 import { campaignOf, passwordOf, randomTransactionOf, SUCCESS_CAMPAIGNS } from './bench-data';
 import { EditValues, knexSession, mysqlSession, runEdit } from './edit-statements';
-import { createMysqlDatabase, seedBenchDatabase } from './seed';
+import { seededServices } from './bench-services';
+import { createMysqlDatabase } from './seed';
 
 const TRANSACTIONS = 10_000;
 
@@ -93,17 +90,9 @@ async function main(): Promise<void> {
   url.pathname = `${url.pathname}_hotpath`;
   const database = await createMysqlDatabase(url.toString());
   try {
-    await seedBenchDatabase(database.config, TRANSACTIONS, 4);
-    const config = loadConfig({
-      DATABASE_URL: database.url,
-      LOG_LEVEL: 'silent',
-      DEMO_DATA: 'false',
-      BCRYPT_COST: '4',
-    });
-    const db = openDatabase(config.database, { poolMax: config.databasePoolMax });
+    const { db, services, close } = await seededServices(database, TRANSACTIONS);
     let statements = 0;
     db.knex.on('query', () => statements++);
-    const services = createServices(config, db, createLogger('silent'));
     const pool = mysql.createPool({
       uri: database.url,
       connectionLimit: 4,
@@ -179,9 +168,7 @@ async function main(): Promise<void> {
       costs = await timeAll(operations, iterations, rounds);
     } finally {
       await pool.end();
-      await services.limiter.close();
-      await services.postbackDispatcher.close();
-      await db.knex.destroy();
+      await close();
     }
     process.stdout.write(
       `median of ${rounds} interleaved rounds of ${iterations} sequential operations, ${TRANSACTIONS} transactions, Node ${process.version}\n\n`,

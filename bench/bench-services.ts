@@ -1,0 +1,28 @@
+import { loadConfig } from '../src/config';
+import { createServices, type Services } from '../src/composition';
+import { createLogger } from '../src/logger';
+import { closeDatabase, openDatabase, type Database } from '../src/store/database';
+import { seedBenchDatabase, type BenchDatabase } from './seed';
+
+/**
+ * The app's services in this process on a freshly seeded bench database (bcrypt cost 4, logs silent), for
+ * the benches that call the core directly instead of over HTTP; `close` ends what they started.
+ */
+export async function seededServices(
+  database: BenchDatabase,
+  transactions: number,
+): Promise<{ db: Database; services: Services; close: () => Promise<void> }> {
+  await seedBenchDatabase(database.config, transactions, 4);
+  const config = loadConfig({ DATABASE_URL: database.url, LOG_LEVEL: 'silent', DEMO_DATA: 'false', BCRYPT_COST: '4' });
+  const db = openDatabase(config.database, { poolMax: config.databasePoolMax });
+  const services = createServices(config, db, createLogger('silent'));
+  return {
+    db,
+    services,
+    close: async () => {
+      await services.limiter.close();
+      await services.postbackDispatcher.close();
+      await closeDatabase(db);
+    },
+  };
+}
