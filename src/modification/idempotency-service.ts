@@ -6,9 +6,6 @@ import type { Outcome } from './outcome';
 
 const sha256 = (text: string) => crypto.createHash('sha256').update(text).digest('hex');
 
-/** What to do with a keyed request before running it. */
-export type IdempotencyDecision = { kind: 'run' } | { kind: 'replay'; response: string } | { kind: 'conflict' };
-
 /**
  * A keyed request as the core carries it (`ModifyOptions.idempotency`): the key, what makes two requests
  * the same (the front door's fingerprint of its parameters) and how the front door renders an applied
@@ -57,19 +54,14 @@ export class IdempotencyService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Replay, conflict (same key, other parameters), or run, for a request to the campaign's transaction. */
-  async decide(campaignId: number, key: string, fingerprint: string): Promise<IdempotencyDecision> {
-    return decisionOf(await this.store.find(campaignId, sha256(key), this.now()), fingerprint);
-  }
-
   /** What a keyed request is answered instead of running: the remembered answer, the conflict, or null (run). */
   async answerFor(campaignId: number, request: IdempotentRequest): Promise<string | Outcome | null> {
-    return answerOf(await this.decide(campaignId, request.key, request.fingerprint));
+    return answerOf(await this.store.find(campaignId, sha256(request.key), this.now()), request.fingerprint);
   }
 
   /** `answerFor` on what `rememberedStatement` read. */
   answerAmong(remembered: Map<string, RememberedAnswer>, campaignId: number, request: IdempotentRequest) {
-    return answerOf(decisionOf(remembered.get(campaignKey(campaignId, request.key)) ?? null, request.fingerprint));
+    return answerOf(remembered.get(campaignKey(campaignId, request.key)) ?? null, request.fingerprint);
   }
 
   /**
@@ -119,13 +111,8 @@ export class IdempotencyService {
   }
 }
 
-function decisionOf(remembered: RememberedAnswer | null, fingerprint: string): IdempotencyDecision {
-  if (!remembered) return { kind: 'run' };
-  return remembered.fingerprint === fingerprint
-    ? { kind: 'replay', response: remembered.response }
-    : { kind: 'conflict' };
-}
-
-function answerOf(decision: IdempotencyDecision): string | Outcome | null {
-  return decision.kind === 'run' ? null : decision.kind === 'replay' ? decision.response : KEY_CONFLICT;
+/** A remembered answer replayed as stored (same parameters), the conflict (other parameters), or null: run. */
+function answerOf(remembered: RememberedAnswer | null, fingerprint: string): string | Outcome | null {
+  if (!remembered) return null;
+  return remembered.fingerprint === fingerprint ? remembered.response : KEY_CONFLICT;
 }
