@@ -1,7 +1,9 @@
 import { loadConfig } from '../src/config';
 import { createServices, type Services } from '../src/composition';
 import { createLogger } from '../src/logger';
+import type { ModificationCommand } from '../src/modification/command';
 import { closeDatabase, openDatabase, type Database } from '../src/store/database';
+import { campaignOf, passwordOf, randomTransactionOf, SUCCESS_CAMPAIGNS } from './bench-data';
 import { seedBenchDatabase, type BenchDatabase } from './seed';
 
 /**
@@ -24,5 +26,23 @@ export async function seededServices(
       await services.postbackDispatcher.close();
       await closeDatabase(db);
     },
+  };
+}
+
+/**
+ * The `i`-th edit of a random success-path transaction of `transactions`, as the core receives it from
+ * /transaction.edit (its campaign's right password), under the request id `requestId`.
+ */
+export function successCommand(transactions: number, i: number, requestId: string): ModificationCommand {
+  const transactionId = randomTransactionOf(transactions, SUCCESS_CAMPAIGNS);
+  return {
+    identifier: { kind: 'transaction_id', transactionId, campaignId: null },
+    changes: { affiliatePayout: BigInt(10_000 + (i % 500)), merchantRevenue: 250_000n, approved: i % 10 !== 0 },
+    password: passwordOf(campaignOf(transactionId)),
+    reason: 'bench',
+    executeAffiliatePixel: false,
+    clientIp: '127.0.0.1',
+    requestId,
+    source: 'api',
   };
 }

@@ -8,26 +8,16 @@
  *   (BENCH_ENGINES sqlite and/or mysql; BENCH_GROUP, 32; BENCH_ITERATIONS groups per round, 200; BENCH_ROUNDS, 5)
  */
 import type { ModificationCommand } from '../src/modification/command';
-import { campaignOf, passwordOf, randomTransactionOf, SUCCESS_CAMPAIGNS } from './bench-data';
-import { seededServices } from './bench-services';
+import { passwordOf, SUCCESS_CAMPAIGNS } from './bench-data';
+import { seededServices, successCommand } from './bench-services';
 import { createMysqlDatabase, createSqliteDatabase, type BenchDatabase } from './seed';
 
 const TRANSACTIONS = 100_000;
 let serial = 0;
 
 function command(): ModificationCommand {
-  const transactionId = randomTransactionOf(TRANSACTIONS, SUCCESS_CAMPAIGNS);
   const i = serial++;
-  return {
-    identifier: { kind: 'transaction_id', transactionId, campaignId: null },
-    changes: { affiliatePayout: BigInt(10_000 + (i % 500)), merchantRevenue: 250_000n, approved: i % 10 !== 0 },
-    password: passwordOf(campaignOf(transactionId)),
-    reason: 'bench',
-    executeAffiliatePixel: false,
-    clientIp: '127.0.0.1',
-    requestId: `coalesced-${i}`,
-    source: 'api',
-  };
+  return successCommand(TRANSACTIONS, i, `coalesced-${i}`);
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];

@@ -10,10 +10,9 @@
  * The database `<name>_hotpath` is created and dropped.
  */
 import mysql from 'mysql2/promise';
-import type { ModificationCommand } from '../src/modification/command';
-import { campaignOf, passwordOf, randomTransactionOf, SUCCESS_CAMPAIGNS } from './bench-data';
+import { randomTransactionOf, SUCCESS_CAMPAIGNS } from './bench-data';
 import { EditValues, knexSession, mysqlSession, runEdit } from './edit-statements';
-import { seededServices } from './bench-services';
+import { seededServices, successCommand } from './bench-services';
 import { createMysqlDatabase } from './seed';
 
 const TRANSACTIONS = 10_000;
@@ -68,19 +67,7 @@ async function timeAll(
   }));
 }
 
-function command(i: number): ModificationCommand {
-  const transactionId = randomTransactionOf(TRANSACTIONS, SUCCESS_CAMPAIGNS);
-  return {
-    identifier: { kind: 'transaction_id', transactionId, campaignId: null },
-    changes: { affiliatePayout: BigInt(10_000 + (i % 500)), merchantRevenue: 250_000n, approved: i % 10 !== 0 },
-    password: passwordOf(campaignOf(transactionId)),
-    reason: 'bench',
-    executeAffiliatePixel: false,
-    clientIp: '127.0.0.1',
-    requestId: `hot-path-${i}`,
-    source: 'api',
-  };
-}
+const command = (i: number) => successCommand(TRANSACTIONS, i, `hot-path-${i}`);
 
 async function main(): Promise<void> {
   const iterations = Number(process.env.BENCH_ITERATIONS ?? 500);
