@@ -181,7 +181,9 @@ export function transactionEditHandler(deps: {
         onRefusal(req.clientIp, found ?? campaignOfCid(supplied.cid), message);
       }
     } else onAnswer?.('Succeeded', false);
-    sendLinkTrustXml(res, outcome, supplied);
+    // A keyed change whose COMMIT landed despite a lost connection: the answer stored with it, as a retry gets it.
+    if (outcome.kind === 'applied' && outcome.stored !== undefined) sendXmlDocument(res, outcome.stored);
+    else sendLinkTrustXml(res, outcome, supplied);
   };
 
   const answer = async (req: PlainRequest, res: ServerResponse): Promise<void> => {

@@ -100,6 +100,16 @@ export class IdempotencyService {
     await sql.all(this.rememberStatements([answer]));
   }
 
+  /**
+   * A keyed change whose COMMIT landed despite a lost connection: its applied outcome, carrying the answer
+   * stored with it (`stored`, which a retry gets too) when that can be read; anything else as it is.
+   */
+  async withStoredAnswer(landed: Outcome, request: IdempotentRequest): Promise<Outcome> {
+    if (landed.kind !== 'applied') return landed;
+    const remembered = await this.answerFor(landed.transaction.campaignId, request).catch(() => null);
+    return typeof remembered === 'string' ? { ...landed, stored: remembered } : landed;
+  }
+
   /** True when an error is the key's primary-key collision with a concurrent twin. */
   isTwinCollision(error: unknown): boolean {
     return classifyDatabaseError(error) === 'duplicate_key';

@@ -2,7 +2,17 @@ import type { Transaction } from '../core/transaction';
 
 /** Every answer the core gives. Refusals are values; only infrastructure trouble throws. */
 export type Outcome =
-  | { kind: 'applied'; transaction: Transaction; modificationId: number; result?: string }
+  | {
+      kind: 'applied';
+      transaction: Transaction;
+      modificationId: number;
+      result?: string;
+      /**
+       * The answer stored with this change under its key (`ModifyOptions.idempotency`), when its COMMIT
+       * landed despite a lost connection: the front door sends it as it is, so that a retry gets the same bytes.
+       */
+      stored?: string;
+    }
   /** A front door's own refusal (impact's result codes), with its message: permanent. */
   | { kind: 'refused'; code: string; message: string }
   | { kind: 'invalid_parameter'; parameter: string }

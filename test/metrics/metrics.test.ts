@@ -4,6 +4,7 @@ import { parsePrometheusText } from '../support/prometheus-text';
 import { adminRequest, useTestServer } from '../support/test-server';
 import { eventually } from '../faults/fault-helpers';
 import { DailyStatisticsStore } from '../../src/store/daily-statistics-store';
+import { mysqlDriver, sqliteDriver } from '../../src/store/sql-drivers';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef0123456789';
 
@@ -187,6 +188,55 @@ describe.each(testEngines())('request and answer metrics on %s', (engine) => {
     expect(after.value('txedit_db_pool_connections', { state: 'used' })).toBeGreaterThanOrEqual(0);
     expect(after.value('txedit_password_compares', { queue: 'normal', state: 'waiting' })).toBe(0);
     expect(after.value('txedit_batch_rows_pending')).toBe(3);
+  });
+  it('counts a keyed edit whose COMMIT landed despite a lost connection as a success, sending its stored answer', async () => {
+    const { services, baseUrl } = context.server;
+    const campaign = await buildCampaign(services);
+    const transaction = await buildTransaction(services, campaign, await buildAffiliate(services));
+    await rollUpToNow(services);
+    const edit = (ap: string, key?: string) =>
+      fetch(`${baseUrl}/transaction.edit?Password=${campaign.password}&TransactionID=${transaction.id}&AP=${ap}`, {
+        headers: key ? { 'idempotency-key': key } : {},
+      }).then((r) => r.text());
+    // The password vouched for first, so that the keyed edit takes the one-unit path (coalesced).
+    expect(await edit('1.00')).toContain('True');
+    const driver = engine === 'mysql' ? mysqlDriver : sqliteDriver;
+    const all = driver.all.bind(driver);
+    let armed = true;
+    const spy = jest.spyOn(driver, 'all').mockImplementation(async (connection, statements, begin, commit) => {
+      const results = await all(connection, statements, begin, commit);
+      // The unit storing the key commits, and its acknowledgement is lost on the way back.
+      if (armed && commit && statements.some(({ sql }) => sql.startsWith('insert into idempotency_keys'))) {
+        armed = false;
+        throw Object.assign(new Error('Connection lost: The server closed the connection.'), {
+          code: 'PROTOCOL_CONNECTION_LOST',
+        });
+      }
+      return results;
+    });
+    try {
+      const before = parsePrometheusText((await scrape(baseUrl)).text);
+      const key = `landed-${engine}-${transaction.id}`;
+      const landed = await edit('2.00', key);
+      expect(armed).toBe(false);
+      const row = await services.db.knex('idempotency_keys').where({ transaction_id: transaction.id }).first();
+      expect(landed).toBe(row.response);
+      expect(landed).toContain('True');
+      const afterLanded = parsePrometheusText((await scrape(baseUrl)).text);
+      const delta = (after: typeof before, message: string) =>
+        count(after, 'txedit_answers_total', { door: 'linktrust', message }) -
+        count(before, 'txedit_answers_total', { door: 'linktrust', message });
+      expect(delta(afterLanded, 'Succeeded')).toBe(1);
+      expect(delta(afterLanded, 'Idempotent replay')).toBe(0);
+      // A retry replays the same bytes, counted as a replay.
+      expect(await edit('2.00', key)).toBe(landed);
+      const afterRetry = parsePrometheusText((await scrape(baseUrl)).text);
+      expect(delta(afterRetry, 'Succeeded')).toBe(1);
+      expect(delta(afterRetry, 'Idempotent replay')).toBe(1);
+      expect(await services.stores.modifications.listForTransaction(transaction.id)).toHaveLength(2);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 
