@@ -13,7 +13,11 @@ export interface PasswordVerifierOptions {
   /** bcrypt compares allowed at once; more wait in a bounded queue. */
   maxConcurrentCompares?: number;
   maxQueuedCompares?: number;
-  /** Uncached compares one client may have waiting or running at once (default: unlimited). */
+  /**
+   * Uncached compares one client may have under way at once (default: unlimited). Past it, a client that
+   * failed lately is refused (`ClientBusyError`); any other waits for one of its own to end, at most
+   * `maxQueuedCompares` of its checks waiting.
+   */
   maxComparesPerClient?: number;
   now?: () => number;
   /** The compare itself (tests count calls); native bcrypt's async compare by default. */
@@ -77,6 +81,8 @@ export class PasswordVerifier {
   private readonly verifiedPasswords = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private readonly perClient = new Map<string, number>();
+  /** Per client at its share: the checks waiting for one of its compares to end, first come first served. */
+  private readonly waitingForTurn = new Map<string, Array<() => void>>();
   /** Per client with uncached compares under way: how many are for each password (by `passwordDigestOf`). */
   private readonly comparingPasswords = new Map<string, Map<string, number>>();
   /** Clients with a failed check in the window, and until when their compares stay at low priority. */
@@ -151,16 +157,24 @@ export class PasswordVerifier {
       return true;
     }
     const priority = this.priorityOf(client, campaignId);
-    const ok = this.inFlight.has(digest)
-      ? await this.compareOnce(digest, password, hash)
-      : await this.asClient(
-          client,
-          (lowPriority) => this.compareOnce(digest, password, hash, lowPriority, priority),
-          password,
-        );
-    if (ok) this.succeeded(client, campaignId);
-    else this.suspect(client);
-    return ok;
+    const judged = (ok: boolean) => {
+      if (ok) this.succeeded(client, campaignId);
+      else this.suspect(client);
+      return ok;
+    };
+    if (this.inFlight.has(digest)) return judged(await this.compareOnce(digest, password, hash));
+    // Judged before the client's turn is given back: a check waiting for that turn sees a failure.
+    return this.asClient(
+      client,
+      // A check that waited for its turn may find its credential verified meanwhile (or being compared).
+      (lowPriority) =>
+        (this.cached(digest, password, hash)
+          ? Promise.resolve(true)
+          : this.compareOnce(digest, password, hash, lowPriority, priority)
+        ).then(judged),
+      password,
+      priority === ComparePriority.knownClient,
+    );
   }
 
   /** bcrypt compares under way and waiting: in the normal queue, and in the suspects' queue. */
@@ -268,28 +282,69 @@ export class PasswordVerifier {
   /**
    * Runs an uncached compare within the client's share: a flood from one address must not fill the bcrypt
    * queue ahead of everyone else's first checks. No client (batches, the admin API): no share, and normal
-   * priority; otherwise `compare` is told whether to run at low priority (see `isSuspect`).
+   * priority; otherwise `compare` is told whether to run at low priority (see `isSuspect`). `knownClient`:
+   * the client passed a check of this campaign lately, so its concurrent compares are not taken for guesses.
    */
   private async asClient<T>(
     client: string | undefined,
     compare: (lowPriority: boolean) => Promise<T>,
     password?: string,
+    knownClient = false,
   ): Promise<T> {
     if (client === undefined) return compare(false);
-    const mine = this.perClient.get(client) ?? 0;
-    if (this.atShare(mine)) throw new ClientBusyError('too many password checks from this client');
-    this.perClient.set(client, mine + 1);
+    // Synchronous when a turn is free: the compare starts in this very call, as it always did.
+    const waiting = this.takeTurn(client);
+    if (waiting) await waiting;
+    const others = (this.perClient.get(client) ?? 1) - 1;
     const passwordDigest = password === undefined ? undefined : this.passwordDigestOf(password);
     if (passwordDigest !== undefined) this.countComparing(client, passwordDigest, 1);
     try {
-      // A second compare while one is under way is as likely a guess as one after a failure.
-      return await compare(mine > 0 || this.isSuspect(client));
+      // A second compare while one is under way is as likely a guess as one after a failure — unless the
+      // client passed a check of this campaign lately (a merchant re-checking after a restart or a new hash).
+      return await compare((others > 0 && !knownClient) || this.isSuspect(client));
     } finally {
-      const left = (this.perClient.get(client) ?? 1) - 1;
-      if (left <= 0) this.perClient.delete(client);
-      else this.perClient.set(client, left);
       if (passwordDigest !== undefined) this.countComparing(client, passwordDigest, -1);
+      this.endTurn(client);
     }
+  }
+
+  /**
+   * Takes one of `client`'s turns of compares (`maxComparesPerClient` under way at once). At its share, a
+   * client that failed lately is refused (`ClientBusyError`: a flood's extra guesses cost nothing), and any
+   * other waits for one of its compares to end — a merchant checking the passwords of several campaigns at
+   * once (after a restart, behind a NAT) is never refused for it — up to `maxQueuedCompares` waiting. A
+   * waiter whose client has failed meanwhile is refused when its turn comes, and passes the turn on.
+   */
+  private takeTurn(client: string): Promise<void> | null {
+    const underWay = this.perClient.get(client) ?? 0;
+    if (!this.atShare(underWay)) {
+      this.perClient.set(client, underWay + 1);
+      return null;
+    }
+    const waiting = this.waitingForTurn.get(client) ?? [];
+    if (this.isSuspect(client) || waiting.length >= (this.options.maxQueuedCompares ?? 1000))
+      throw new ClientBusyError('too many password checks from this client');
+    this.waitingForTurn.set(client, waiting);
+    // Woken by `endTurn` holding the turn of the compare that ended.
+    return new Promise<void>((resolve) => waiting.push(resolve)).then(() => {
+      if (!this.isSuspect(client)) return;
+      this.endTurn(client);
+      throw new ClientBusyError('too many password checks from this client');
+    });
+  }
+
+  /** Gives a turn back: to the client's first waiting check, or to the share. */
+  private endTurn(client: string): void {
+    const waiting = this.waitingForTurn.get(client);
+    const next = waiting?.shift();
+    if (waiting?.length === 0) this.waitingForTurn.delete(client);
+    if (next) {
+      next();
+      return;
+    }
+    const left = (this.perClient.get(client) ?? 1) - 1;
+    if (left <= 0) this.perClient.delete(client);
+    else this.perClient.set(client, left);
   }
 
   /** Whether a client with `underWay` uncached compares may start no more (`maxComparesPerClient`). */
@@ -338,8 +393,9 @@ export class PasswordVerifier {
     this.dummyHash ??= bcrypt.hash(crypto.randomBytes(16).toString('hex'), this.options.bcryptCost);
     const dummy = await this.dummyHash;
     const priority = this.priorityOf(client, null);
-    await this.asClient(client, (lowPriority) => this.runCompare(lowPriority, 'not-the-password', dummy, priority));
-    this.suspect(client);
+    await this.asClient(client, (lowPriority) =>
+      this.runCompare(lowPriority, 'not-the-password', dummy, priority).then(() => this.suspect(client)),
+    );
   }
 
   /**

@@ -240,7 +240,7 @@ describe('PasswordVerifier under concurrency', () => {
 });
 
 /** A verifier whose compares (all refusing) wait for `release()`, counting how many started; two per client. */
-function gatedVerifier(options: { maxConcurrentCompares?: number } = {}) {
+function gatedVerifier(options: { maxConcurrentCompares?: number; maxQueuedCompares?: number } = {}) {
   let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const counted = { calls: 0 };
@@ -260,18 +260,103 @@ function gatedVerifier(options: { maxConcurrentCompares?: number } = {}) {
 }
 
 describe('PasswordVerifier per-client cap', () => {
-  it('refuses a client its third concurrent uncached compare, but not identical ones, nor other clients', async () => {
+  it('holds a client’s third concurrent uncached compare until one ends, refusing it once the client failed; identical ones join, other clients go on', async () => {
     const { verifier, release, started } = gatedVerifier();
     const first = verifier.verify(1, 'hash:pw', 'guess-1', 'attacker');
     const second = verifier.verify(1, 'hash:pw', 'guess-2', 'attacker');
     const joiner = verifier.verify(1, 'hash:pw', 'guess-1', 'attacker'); // same compare as the first: joins it
-    await expect(verifier.verify(1, 'hash:pw', 'guess-3', 'attacker')).rejects.toBeInstanceOf(ClientBusyError);
+    let thirdSettled = false;
+    const third = verifier.verify(1, 'hash:pw', 'guess-3', 'attacker').finally(() => (thirdSettled = true));
     const other = verifier.verify(1, 'hash:pw', 'guess-4', 'merchant');
+    await until(() => started() === 3);
+    // The third waits for one of its client's compares to end: not refused, not compared.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(thirdSettled).toBe(false);
+    expect(started()).toBe(3);
     release();
+    // Its client failed meanwhile: refused when its turn comes, without a compare.
+    await expect(third).rejects.toBeInstanceOf(ClientBusyError);
     expect(await Promise.all([first, second, joiner, other])).toEqual([false, false, false, false]);
     expect(started()).toBe(3);
     // The share is given back when the compares end.
     expect(await verifier.verify(1, 'hash:pw', 'guess-5', 'attacker')).toBe(false);
+  });
+
+  it('refuses a client that failed lately its third concurrent compare at once', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    const verifier = new PasswordVerifier({
+      bcryptCost: 4,
+      cacheSize: 10,
+      cacheTtlMs: 10_000,
+      maxComparesPerClient: 2,
+      lowPriority: false,
+      compare: async (password) => {
+        calls++;
+        if (password !== 'quick') await gate;
+        return false;
+      },
+    });
+    expect(await verifier.verify(1, 'hash:pw', 'quick', 'attacker')).toBe(false); // a suspect from now on
+    const pending = [
+      verifier.verify(1, 'hash:pw', 'guess-1', 'attacker'),
+      verifier.verify(1, 'hash:pw', 'guess-2', 'attacker'),
+    ];
+    await until(() => calls === 2); // the suspects' compares run one at a time: the second waits in that queue
+    await expect(verifier.verify(1, 'hash:pw', 'guess-3', 'attacker')).rejects.toBeInstanceOf(ClientBusyError);
+    release();
+    expect(await Promise.all(pending)).toEqual([false, false]);
+    expect(calls).toBe(3);
+  });
+
+  it('keeps at most maxQueuedCompares of one client’s checks waiting for a turn, refusing the next at once', async () => {
+    const { verifier, release, started } = gatedVerifier({ maxQueuedCompares: 2 });
+    const underWay = [verifier.verify(1, 'hash:pw', 'a', 'crm'), verifier.verify(1, 'hash:pw', 'b', 'crm')];
+    const waiting = [verifier.verify(1, 'hash:pw', 'c', 'crm'), verifier.verify(1, 'hash:pw', 'd', 'crm')];
+    await until(() => started() >= 1);
+    await expect(verifier.verify(1, 'hash:pw', 'e', 'crm')).rejects.toBeInstanceOf(ClientBusyError);
+    release();
+    expect(await Promise.all(underWay)).toEqual([false, false]);
+    // Its compares failed: the waiting checks are refused when their turn comes.
+    for (const check of waiting) await expect(check).rejects.toBeInstanceOf(ClientBusyError);
+  });
+
+  it('lets a merchant check many campaigns at once from one address: its checks wait their turn, never refused', async () => {
+    let underWay = 0;
+    let most = 0;
+    const releases: Array<() => void> = [];
+    const verifier = new PasswordVerifier({
+      bcryptCost: 4,
+      cacheSize: 100,
+      cacheTtlMs: 10_000,
+      maxComparesPerClient: 2,
+      maxConcurrentCompares: 10,
+      lowPriority: false,
+      compare: async (password, hash) => {
+        most = Math.max(most, ++underWay);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        underWay--;
+        return hash === `hash:${password}`;
+      },
+    });
+    // Ten campaigns, five requests each, all at once from one address (a CRM after the server restarted).
+    const checks = [];
+    for (let campaign = 1; campaign <= 10; campaign++)
+      for (let request = 0; request < 5; request++)
+        checks.push(verifier.verify(campaign, `hash:pw-${campaign}`, `pw-${campaign}`, 'merchant'));
+    let settled = 0;
+    checks.forEach((check) => void check.finally(() => settled++));
+    // Release compares one by one as they start, until every check has its answer.
+    for (let turn = 0; settled < checks.length && turn < 1000; turn++) {
+      await until(() => releases.length > 0 || settled === checks.length);
+      releases.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await Promise.all(checks)).toEqual(checks.map(() => true));
+    // Within the share: never more than two compares of this client at once, one per campaign.
+    expect(most).toBeLessThanOrEqual(2);
+    expect(verifier.isKnown(10, 'hash:pw-10', 'pw-10')).toBe(true);
   });
 });
 
@@ -283,12 +368,15 @@ describe('PasswordVerifier per-client cap for unknown transactions', () => {
     await until(() => started() === 1);
     const unknownIds = [verifier.spendCompareTime('attacker'), verifier.spendCompareTime('attacker')];
     await until(() => started() === 3);
-    // Two compares under way for this client: a third (unknown id or wrong password) is refused at once.
-    await expect(verifier.spendCompareTime('attacker')).rejects.toBeInstanceOf(ClientBusyError);
-    await expect(verifier.verify(1, 'hash:pw', 'guess', 'attacker')).rejects.toBeInstanceOf(ClientBusyError);
+    // Two compares under way for this client: a third (unknown id or wrong password) waits for a turn, and
+    // is refused when it comes, an unknown id counting as a failure.
+    const third = verifier.spendCompareTime('attacker');
+    const guess = verifier.verify(1, 'hash:pw', 'guess', 'attacker');
     const other = verifier.spendCompareTime('merchant');
     release();
     await Promise.all([unshared, ...unknownIds, other]);
+    await expect(third).rejects.toBeInstanceOf(ClientBusyError);
+    await expect(guess).rejects.toBeInstanceOf(ClientBusyError);
     expect(started()).toBe(4); // the first (unshared) call, the attacker's two, the merchant's
     await expect(verifier.spendCompareTime('attacker')).resolves.toBeUndefined();
   });

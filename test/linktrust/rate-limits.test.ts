@@ -1,3 +1,4 @@
+import bcrypt from 'bcrypt';
 import { createTestDatabase, testEngines, TestDatabase } from '../support/databases';
 import { buildScene } from '../support/factories';
 import { editByGet, parseLinkTrustXml } from '../support/linktrust-xml';
@@ -379,6 +380,45 @@ describe('uncached password checks per client (SQLite)', () => {
         { 'x-forwarded-for': '192.0.2.50' },
       );
       expect(merchant.answer.succeeded).toBe('True');
+    } finally {
+      await server.close();
+      await database.drop();
+    }
+  });
+});
+
+describe('a merchant checking many campaigns at once from one address (SQLite)', () => {
+  it('has every first check answered, past its share of concurrent compares too: they wait their turn, none rate limited', async () => {
+    const { createTestDatabase } = await import('../support/databases');
+    const database = await createTestDatabase('sqlite');
+    const server = await startTestServer(database.db, {
+      TRUST_PROXY: 'loopback',
+      BCRYPT_PER_CLIENT: '2',
+      BCRYPT_COST: '10',
+    });
+    try {
+      // A CRM's first edits after a restart: six campaigns, three edits each, all at once from one address.
+      const scenes = [];
+      for (let i = 0; i < 6; i++) scenes.push(await buildScene(server.services));
+      // Hashes at cost 10, so that the compares overlap (the factory's cost 4 takes about a millisecond).
+      for (const { campaign } of scenes)
+        await server.services.db
+          .knex('campaigns')
+          .where({ id: campaign.id })
+          .update({ password_hash: await bcrypt.hash(campaign.password as string, 10) });
+      const edits = scenes.flatMap(({ campaign, transaction }) =>
+        [1, 2, 3].map((n) =>
+          editByGet(
+            server.baseUrl,
+            { Password: campaign.password as string, TransactionID: String(transaction.id), AP: `${n}.00` },
+            { 'x-forwarded-for': '192.0.2.70' },
+          ),
+        ),
+      );
+      const answers = await Promise.all(edits);
+      expect(answers.map(({ answer }) => answer.error?.message ?? answer.succeeded)).toEqual(edits.map(() => 'True'));
+      for (const { transaction } of scenes)
+        expect(await server.services.stores.modifications.listForTransaction(transaction.id)).toHaveLength(3);
     } finally {
       await server.close();
       await database.drop();
