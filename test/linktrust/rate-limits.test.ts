@@ -341,88 +341,73 @@ describe('first-time checks during a flood from many addresses (SQLite)', () => 
 });
 
 describe('uncached password checks per client (SQLite)', () => {
-  it('answers a client past its share of concurrent compares with rate limited, while others pass', async () => {
-    const { createTestDatabase } = await import('../support/databases');
-    const database = await createTestDatabase('sqlite');
-    const server = await startTestServer(database.db, {
-      TRUST_PROXY: 'loopback',
-      BCRYPT_PER_CLIENT: '2',
-      BCRYPT_COST: '10',
-    });
-    try {
-      const { campaign, transaction } = await buildScene(server.services);
-      const guess = (i: number, ip: string) =>
-        editByGet(
-          server.baseUrl,
-          { Password: `guess-${i}`, TransactionID: String(transaction.id) },
-          { 'x-forwarded-for': ip },
-        );
-      // The merchant's edit goes out in the middle of the flood, and must not wait behind it.
-      const [flood, merchantDuring] = await Promise.all([
-        Promise.all(Array.from({ length: 8 }, (_, i) => guess(i, '198.51.100.77'))),
-        editByGet(
-          server.baseUrl,
-          { Password: campaign.password as string, TransactionID: String(transaction.id), MP: '3.00' },
-          { 'x-forwarded-for': '192.0.2.51' },
-        ),
-      ]);
-      expect(merchantDuring.answer.succeeded).toBe('True');
-      const messages = flood.map((f) => f.answer.error?.message);
-      const refused = messages.filter((m) => m === 'Permanent failure: Invalid authentication credentials').length;
-      const limited = messages.filter((m) => m === RATE_LIMITED).length;
-      // Every guess is refused one way or the other; how many overlapped depends on timing, so the cap
-      // itself is proven deterministically in test/auth/password-verifier.test.ts.
-      expect(refused + limited).toBe(8);
-      expect(refused).toBeGreaterThanOrEqual(2);
-      const merchant = await editByGet(
-        server.baseUrl,
-        { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '1.00' },
-        { 'x-forwarded-for': '192.0.2.50' },
-      );
-      expect(merchant.answer.succeeded).toBe('True');
-    } finally {
-      await server.close();
-      await database.drop();
-    }
+  let database: TestDatabase;
+  let server: TestServer;
+  beforeAll(async () => {
+    database = await createTestDatabase('sqlite');
+    server = await startTestServer(database.db, { TRUST_PROXY: 'loopback', BCRYPT_PER_CLIENT: '2', BCRYPT_COST: '10' });
   });
-});
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+  });
 
-describe('a merchant checking many campaigns at once from one address (SQLite)', () => {
-  it('has every first check answered, past its share of concurrent compares too: they wait their turn, none rate limited', async () => {
-    const { createTestDatabase } = await import('../support/databases');
-    const database = await createTestDatabase('sqlite');
-    const server = await startTestServer(database.db, {
-      TRUST_PROXY: 'loopback',
-      BCRYPT_PER_CLIENT: '2',
-      BCRYPT_COST: '10',
-    });
-    try {
-      // A CRM's first edits after a restart: six campaigns, three edits each, all at once from one address.
-      const scenes = [];
-      for (let i = 0; i < 6; i++) scenes.push(await buildScene(server.services));
-      // Hashes at cost 10, so that the compares overlap (the factory's cost 4 takes about a millisecond).
-      for (const { campaign } of scenes)
-        await server.services.db
-          .knex('campaigns')
-          .where({ id: campaign.id })
-          .update({ password_hash: await bcrypt.hash(campaign.password as string, 10) });
-      const edits = scenes.flatMap(({ campaign, transaction }) =>
-        [1, 2, 3].map((n) =>
-          editByGet(
-            server.baseUrl,
-            { Password: campaign.password as string, TransactionID: String(transaction.id), AP: `${n}.00` },
-            { 'x-forwarded-for': '192.0.2.70' },
-          ),
-        ),
+  it('answers a guessing client past its share of concurrent compares with rate limited, while others pass', async () => {
+    const { campaign, transaction } = await buildScene(server.services);
+    const guess = (i: number, ip: string) =>
+      editByGet(
+        server.baseUrl,
+        { Password: `guess-${i}`, TransactionID: String(transaction.id) },
+        { 'x-forwarded-for': ip },
       );
-      const answers = await Promise.all(edits);
-      expect(answers.map(({ answer }) => answer.error?.message ?? answer.succeeded)).toEqual(edits.map(() => 'True'));
-      for (const { transaction } of scenes)
-        expect(await server.services.stores.modifications.listForTransaction(transaction.id)).toHaveLength(3);
-    } finally {
-      await server.close();
-      await database.drop();
-    }
+    // The merchant's edit goes out in the middle of the flood, and must not wait behind it.
+    const [flood, merchantDuring] = await Promise.all([
+      Promise.all(Array.from({ length: 8 }, (_, i) => guess(i, '198.51.100.77'))),
+      editByGet(
+        server.baseUrl,
+        { Password: campaign.password as string, TransactionID: String(transaction.id), MP: '3.00' },
+        { 'x-forwarded-for': '192.0.2.51' },
+      ),
+    ]);
+    expect(merchantDuring.answer.succeeded).toBe('True');
+    const messages = flood.map((f) => f.answer.error?.message);
+    const refused = messages.filter((m) => m === 'Permanent failure: Invalid authentication credentials').length;
+    const limited = messages.filter((m) => m === RATE_LIMITED).length;
+    // Every guess is refused one way or the other; how many overlapped depends on timing, so the cap
+    // itself is proven deterministically in test/auth/password-verifier.test.ts.
+    expect(refused + limited).toBe(8);
+    expect(refused).toBeGreaterThanOrEqual(2);
+    const merchant = await editByGet(
+      server.baseUrl,
+      { Password: campaign.password as string, TransactionID: String(transaction.id), AP: '1.00' },
+      { 'x-forwarded-for': '192.0.2.50' },
+    );
+    expect(merchant.answer.succeeded).toBe('True');
+  });
+
+  it('has every first check answered, past its share of concurrent compares too: they wait their turn, none rate limited', async () => {
+    // A CRM's first edits after a restart: six campaigns, three edits each, all at once from one address.
+    const scenes = [];
+    for (let i = 0; i < 6; i++) scenes.push(await buildScene(server.services));
+    // Hashes at cost 10, so that the compares overlap (the factory's cost 4 takes about a millisecond).
+    for (const { campaign } of scenes)
+      await server.services.db
+        .knex('campaigns')
+        .where({ id: campaign.id })
+        .update({ password_hash: await bcrypt.hash(campaign.password as string, 10) });
+    const edits = scenes.flatMap(({ campaign, transaction }) =>
+      [1, 2, 3].map((n) =>
+        editByGet(
+          server.baseUrl,
+          { Password: campaign.password as string, TransactionID: String(transaction.id), AP: `${n}.00` },
+          { 'x-forwarded-for': '192.0.2.70' },
+        ),
+      ),
+    );
+    const answers = await Promise.all(edits);
+    expect(answers.map(({ answer }) => answer.error?.message ?? answer.succeeded)).toEqual(edits.map(() => 'True'));
+    for (const { transaction } of scenes)
+      expect(await server.services.stores.modifications.listForTransaction(transaction.id)).toHaveLength(3);
   });
 });
 
