@@ -47,6 +47,12 @@ export interface BenchOptions {
   scenarios: Scenario[];
   /** More settings for the server (BENCH_SERVER_ENV, e.g. `EDIT_COALESCING=false`, comma list of NAME=value). */
   serverEnv: Record<string, string>;
+  /**
+   * Where the bulk scenarios' files are applied (BENCH_BULK_WORKER): `server` (the batch worker inside the
+   * server, as `npm start` runs it) or `process` (`txedit worker` in a process of its own beside a server
+   * started with `BATCH_WORKER=false`).
+   */
+  bulkWorker: 'server' | 'process';
   /** The repository root (where dist/ lives). */
   root: string;
 }
@@ -132,8 +138,17 @@ export function loadBenchOptions(env: NodeJS.ProcessEnv, root: string): BenchOpt
     metrics: flag(env, 'BENCH_METRICS'),
     scenarios: [...new Set(scenarios)] as Scenario[],
     serverEnv: serverEnvOf(env.BENCH_SERVER_ENV),
+    bulkWorker: bulkWorkerOf(env.BENCH_BULK_WORKER),
     root,
   };
+}
+
+/** BENCH_BULK_WORKER: `server` (default) or `process`. */
+function bulkWorkerOf(text: string | undefined): BenchOptions['bulkWorker'] {
+  const value = text?.trim() || 'server';
+  if (value !== 'server' && value !== 'process')
+    throw new BenchOptionsError(`BENCH_BULK_WORKER must be server or process, not "${value}"`);
+  return value;
 }
 
 /** BENCH_SERVER_ENV: `NAME=value` pairs, comma-separated, for the server under test (what is measured on it). */

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,6 +22,7 @@ import { classifyAnswer, LoadResult, startLoad } from './load';
 import { ManyAddressFloodResult, runManyAddressFlood } from './many-address-flood';
 import {
   findDatabaseServerPid,
+  readRssBytes,
   ResourceSampler,
   ResourceUsage,
   waitForQuietMachine,
@@ -150,6 +152,8 @@ function serverEnv(
     IMPACT_API_WORKER: 'false',
     // Metrics on: each request observes its latency and counts its answer (nobody scrapes during the run).
     ...(options.metrics ? { METRICS_TOKEN: `bench-metrics-${adminToken}` } : {}),
+    // BENCH_BULK_WORKER=process: files are applied by `txedit worker` beside the server (`startBatchWorker`).
+    ...(options.bulkWorker === 'process' ? { BATCH_WORKER: 'false' } : {}),
     ...options.serverEnv,
   };
 }
@@ -165,6 +169,34 @@ export function startNodeFlags(root: string): string[] {
   const flags = /\bnode((?:\s+--\S+)*)\s+dist\/src\/server\.js/.exec(start);
   if (!flags) throw new Error(`package.json's start script does not run "node [flags] dist/src/server.js": ${start}`);
   return flags[1].split(/\s+/).filter(Boolean);
+}
+
+/**
+ * `txedit worker --no-postbacks` in a process of its own against the bench's database, started with the
+ * server's settings and node flags (BENCH_BULK_WORKER=process); `stop` ends it and answers its largest RSS
+ * (MB, sampled every 100 ms).
+ */
+function startBatchWorker(options: BenchOptions, env: Record<string, string>): { stop: () => Promise<number> } {
+  const child = spawn(
+    process.execPath,
+    [...startNodeFlags(options.root), path.join(options.root, 'bin/txedit.js'), 'worker', '--no-postbacks'],
+    { cwd: os.tmpdir(), env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env }, stdio: 'ignore' },
+  );
+  let rssMax = 0;
+  const timer = setInterval(() => {
+    if (child.pid !== undefined) rssMax = Math.max(rssMax, readRssBytes(child.pid) ?? 0);
+  }, 100);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      return Math.round(rssMax / 2 ** 20);
+    },
+  };
 }
 
 function profileArgs(options: BenchOptions, name: string): string[] {
@@ -677,15 +709,27 @@ export async function runEngine(
       );
     if (wanted('mixed'))
       await bench.drive(server, 'mixed 90/5/5', 50, () => mixedRequest(transactions), FAILURE_TIMEOUT_SECONDS);
-    const bulk =
-      wanted('bulk') && options.bulkRows > 0 ? await bench.bulk(adminToken) : { result: null, skipped: 'not selected' };
-    if (bulk.skipped) log(`${engine}: bulk scenario: ${bulk.skipped}`);
-    // The same rows as an impact.com file, after the Lead Poster file (they change the same transactions).
-    const bulkImpact =
-      wanted('bulk-impact') && options.bulkRows > 0
-        ? await bench.bulk(adminToken, 'impact')
-        : { result: null, skipped: 'not selected' };
-    if (bulkImpact.skipped) log(`${engine}: impact.com bulk scenario: ${bulkImpact.skipped}`);
+    const batchWorker =
+      options.bulkWorker === 'process' && engine === 'mysql' && (wanted('bulk') || wanted('bulk-impact'))
+        ? startBatchWorker(options, serverEnv(options, database, serverPort, adminToken))
+        : null;
+    let bulk: Awaited<ReturnType<EngineBench['bulk']>>;
+    let bulkImpact: typeof bulk;
+    try {
+      bulk =
+        wanted('bulk') && options.bulkRows > 0
+          ? await bench.bulk(adminToken)
+          : { result: null, skipped: 'not selected' };
+      if (bulk.skipped) log(`${engine}: bulk scenario: ${bulk.skipped}`);
+      // The same rows as an impact.com file, after the Lead Poster file (they change the same transactions).
+      bulkImpact =
+        wanted('bulk-impact') && options.bulkRows > 0
+          ? await bench.bulk(adminToken, 'impact')
+          : { result: null, skipped: 'not selected' };
+      if (bulkImpact.skipped) log(`${engine}: impact.com bulk scenario: ${bulkImpact.skipped}`);
+    } finally {
+      if (batchWorker) log(`${engine}: the batch worker's own process: RSS at most ${await batchWorker.stop()} MB`);
+    }
     let impactApiSkipped: string | null = 'not selected';
     let impactApiDrain: ImpactApiDrain | null = null;
     if (wanted('impact-api')) {

@@ -26,6 +26,14 @@ describe('npm run bench: alternating floor/success pairs', () => {
     );
   });
 
+  it('applies the bulk files in the server by default, or in a batch worker process of its own', () => {
+    expect(loadBenchOptions({}, '/repo').bulkWorker).toBe('server');
+    expect(loadBenchOptions({ BENCH_BULK_WORKER: ' process ' }, '/repo').bulkWorker).toBe('process');
+    expect(() => loadBenchOptions({ BENCH_BULK_WORKER: 'thread' }, '/repo')).toThrow(
+      'BENCH_BULK_WORKER must be server or process, not "thread"',
+    );
+  });
+
   it('keeps the pair with the median ratio, whatever the order they ran in', () => {
     const pairs = [0.88, 0.7, 0.74].map((ratio, i) => ({ ratio, i }));
     expect(medianByRatio(pairs)).toEqual({ ratio: 0.74, i: 2 });
