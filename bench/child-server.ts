@@ -45,9 +45,24 @@ async function waitForHealth(baseUrl: string, child: ChildProcess, timeoutMs: nu
 }
 
 /**
- * Starts `node [nodeArgs] script` with exactly `env` (plus PATH), in a temporary working directory so a
- * developer's .env cannot leak into the measurement, and resolves once GET /healthz answers 200.
+ * `node [nodeArgs] script [args]` with exactly `env` (plus PATH), in a temporary working directory so a
+ * developer's .env cannot leak into the measurement.
  */
+export function spawnBenchChild(options: {
+  script: string;
+  args?: string[];
+  env: Record<string, string>;
+  nodeArgs?: string[];
+  stdio: 'ignore' | 'pipe';
+}): ChildProcess {
+  return spawn(process.execPath, [...(options.nodeArgs ?? []), options.script, ...(options.args ?? [])], {
+    cwd: os.tmpdir(),
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...options.env },
+    stdio: options.stdio === 'ignore' ? 'ignore' : ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Starts a server with `spawnBenchChild` and resolves once GET /healthz answers 200. */
 export async function startChildServer(options: {
   name: string;
   script: string;
@@ -55,11 +70,7 @@ export async function startChildServer(options: {
   env: Record<string, string>;
   nodeArgs?: string[];
 }): Promise<ChildServer> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script], {
-    cwd: os.tmpdir(),
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnBenchChild({ ...options, stdio: 'pipe' });
   let tail = '';
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString('utf8')).slice(-8000);

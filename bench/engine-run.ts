@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,14 +14,13 @@ import {
 } from './bench-data';
 import type { BenchEngine, BenchOptions, Scenario } from './bench-options';
 import { BulkResult, batchesRouteExists, runBulkScenario } from './bulk';
-import { ChildServer, freePort, startChildServer } from './child-server';
+import { ChildServer, freePort, spawnBenchChild, startChildServer } from './child-server';
 import { type ImpactApiDrain, impactApiBacklog, measureImpactApiDrain } from './impact-api-drain';
 import { IMPACT_API_BENCH_RATE_LIMIT, runImpactApiLoad } from './impact-api-load';
 import { classifyAnswer, LoadResult, startLoad } from './load';
 import { ManyAddressFloodResult, runManyAddressFlood } from './many-address-flood';
 import {
   findDatabaseServerPid,
-  readRssBytes,
   ResourceSampler,
   ResourceUsage,
   waitForQuietMachine,
@@ -177,24 +175,23 @@ export function startNodeFlags(root: string): string[] {
  * (MB, sampled every 100 ms).
  */
 function startBatchWorker(options: BenchOptions, env: Record<string, string>): { stop: () => Promise<number> } {
-  const child = spawn(
-    process.execPath,
-    [...startNodeFlags(options.root), path.join(options.root, 'bin/txedit.js'), 'worker', '--no-postbacks'],
-    { cwd: os.tmpdir(), env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env }, stdio: 'ignore' },
-  );
-  let rssMax = 0;
-  const timer = setInterval(() => {
-    if (child.pid !== undefined) rssMax = Math.max(rssMax, readRssBytes(child.pid) ?? 0);
-  }, 100);
+  const child = spawnBenchChild({
+    script: path.join(options.root, 'bin/txedit.js'),
+    args: ['worker', '--no-postbacks'],
+    env,
+    nodeArgs: startNodeFlags(options.root),
+    stdio: 'ignore',
+  });
+  const sampler = child.pid === undefined ? null : new ResourceSampler(child.pid, {});
   return {
     stop: async () => {
-      clearInterval(timer);
+      const rssMaxMb = sampler?.stop().rssMaxMb ?? 0;
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         await exited;
       }
-      return Math.round(rssMax / 2 ** 20);
+      return Math.round(rssMaxMb);
     },
   };
 }
