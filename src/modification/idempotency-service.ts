@@ -102,10 +102,11 @@ export class IdempotencyService {
 
   /**
    * A keyed change whose COMMIT landed despite a lost connection: its applied outcome, carrying the answer
-   * stored with it (`stored`, which a retry gets too) when that can be read; anything else as it is.
+   * stored with it (`stored`, which a retry gets too) when that can be read; anything else (an unkeyed
+   * change: no `request`) as it is.
    */
-  async withStoredAnswer(landed: Outcome, request: IdempotentRequest): Promise<Outcome> {
-    if (landed.kind !== 'applied') return landed;
+  async withStoredAnswer(landed: Outcome, request: IdempotentRequest | undefined): Promise<Outcome> {
+    if (!request || landed.kind !== 'applied') return landed;
     const remembered = await this.answerFor(landed.transaction.campaignId, request).catch(() => null);
     return typeof remembered === 'string' ? { ...landed, stored: remembered } : landed;
   }

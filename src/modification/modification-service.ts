@@ -140,7 +140,7 @@ export class ModificationService {
         command,
         transaction,
         () => unit.withRetries(() => this.apply(transaction.id, command, options)),
-        (landed) => (keyed ? this.deps.keyedAnswers!.withStoredAnswer(landed, keyed) : Promise.resolve(landed)),
+        (landed) => this.deps.keyedAnswers?.withStoredAnswer(landed, keyed) ?? Promise.resolve(landed),
       );
     } catch (error) {
       // A concurrent twin with the same key committed first: this one rolled back; answer as the twin did.

@@ -111,9 +111,7 @@ export class OneUnitPath {
         items.map(({ command, idempotency }) =>
           unit
             .landedDespiteLoss(command, null)
-            .then((landed) =>
-              landed ? (idempotency ? deps.keyedAnswers!.withStoredAnswer(landed, idempotency) : landed) : null,
-            )
+            .then((landed) => (landed ? (deps.keyedAnswers?.withStoredAnswer(landed, idempotency) ?? landed) : null))
             .then(
               (landed): Settled => (landed ? { ok: true, outcome: landed } : alone),
               (): Settled => ({ ok: false, error }),
