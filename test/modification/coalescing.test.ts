@@ -1,12 +1,11 @@
 import crypto from 'node:crypto';
-import { createServices, type Services } from '../../src/composition';
-import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
+import type { Services } from '../../src/composition';
 import type { ModificationCommand, RequestedChanges, TransactionIdentifier } from '../../src/modification/command';
 import { describeOutcome, type Outcome } from '../../src/modification/outcome';
 import { mysqlDriver, sqliteDriver } from '../../src/store/sql-drivers';
 import type { Transaction } from '../../src/core/transaction';
-import { createTestDatabase, testEngines, type TestDatabase } from '../support/databases';
+import { testEngines, type TestDatabase } from '../support/databases';
+import { closeServices, servicesOnTestDatabase } from '../support/core-services';
 import { buildAffiliate, buildCampaign, buildTransaction, twoDaysAgo } from '../support/factories';
 import { rollUpIncluding, statisticsMismatches } from '../faults/fault-helpers';
 import { LOCK_RETRY_ATTEMPTS } from '../../src/store/lock-retries';
@@ -54,21 +53,9 @@ describe.each(testEngines())('coalescing concurrent edits on %s', (engine) => {
   let services: Services;
 
   beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    const config = loadConfig({
-      LOG_LEVEL: 'silent',
-      BCRYPT_COST: '4',
-      RATE_LIMIT_IP_FAILURES: '3',
-      RATE_LIMIT_CAMPAIGN_FAILURES: '0',
-      BCRYPT_LOW_PRIORITY: 'false',
-    });
-    services = createServices(config, database.db, createLogger('silent'));
+    ({ database, services } = await servicesOnTestDatabase(engine));
   });
-  afterAll(async () => {
-    await services?.postbackDispatcher.close();
-    await services?.limiter.close();
-    await database?.drop();
-  });
+  afterAll(() => closeServices(services, database));
 
   const core = () => services.modifications;
   const knex = () => services.db.knex;

@@ -1,7 +1,5 @@
 import crypto from 'node:crypto';
-import { createServices, type Services } from '../../src/composition';
-import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
+import type { Services } from '../../src/composition';
 import { LinkTrustRules } from '../../src/linktrust/linktrust-rules';
 import type { ModificationCommand, TransactionIdentifier } from '../../src/modification/command';
 import type { IdempotentRequest } from '../../src/modification/idempotency-service';
@@ -9,7 +7,8 @@ import { ModificationService } from '../../src/modification/modification-service
 import type { Outcome } from '../../src/modification/outcome';
 import { writeStatement } from '../../src/store/sql';
 import { mysqlDriver, sqliteDriver } from '../../src/store/sql-drivers';
-import { createTestDatabase, testEngines, type TestDatabase } from '../support/databases';
+import { testEngines, type TestDatabase } from '../support/databases';
+import { closeServices, servicesOnTestDatabase } from '../support/core-services';
 import { buildAffiliate, buildCampaign, buildTransaction, twoDaysAgo } from '../support/factories';
 import { rollUpIncluding, statisticsMismatches } from '../faults/fault-helpers';
 
@@ -63,15 +62,7 @@ describe.each(testEngines())('keyed changes on the one-unit path on %s', (engine
   let core: ModificationService;
 
   beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    const config = loadConfig({
-      LOG_LEVEL: 'silent',
-      BCRYPT_COST: '4',
-      RATE_LIMIT_IP_FAILURES: '3',
-      RATE_LIMIT_CAMPAIGN_FAILURES: '0',
-      BCRYPT_LOW_PRIORITY: 'false',
-    });
-    services = createServices(config, database.db, createLogger('silent'));
+    ({ database, services } = await servicesOnTestDatabase(engine));
     core = new ModificationService({
       ...services.stores,
       rules: new LinkTrustRules({ ...services.stores, passwords: services.passwords }),
@@ -80,11 +71,7 @@ describe.each(testEngines())('keyed changes on the one-unit path on %s', (engine
       coalesce: { maxChanges: 64, maxUnits: 1 },
     });
   });
-  afterAll(async () => {
-    await services?.postbackDispatcher.close();
-    await services?.limiter.close();
-    await database?.drop();
-  });
+  afterAll(() => closeServices(services, database));
   afterEach(() => jest.restoreAllMocks());
 
   const knex = () => services.db.knex;
