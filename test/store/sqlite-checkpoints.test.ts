@@ -63,10 +63,13 @@ describe('SQLite checkpoints in a worker thread', () => {
     expect(await autocheckpoint(db)).toBe(0);
     await write(db, 40);
     const first = bytes(wal);
-    // Every frame the WAL holds has been copied into the file.
+    // Every frame the WAL holds now has been copied into the file (by a checkpoint that saw all of them, not
+    // one from the middle of the writes): a WAL is a 32-byte header and frames of a page plus 24 bytes.
+    const pageSize = ((await db.knex.raw('PRAGMA page_size')) as Array<{ page_size: number }>)[0].page_size;
+    const frames = (first - 32) / (pageSize + 24);
     await until(() => {
       const latest = db.checkpoints?.status().latest;
-      return latest !== null && latest !== undefined && latest.log > 0 && latest.checkpointed === latest.log;
+      return latest !== null && latest !== undefined && latest.log === frames && latest.checkpointed === latest.log;
     });
     await write(db, 40);
     // The same writes again: had nobody checkpointed (wal_autocheckpoint is 0), the WAL would have doubled.
