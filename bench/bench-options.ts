@@ -41,7 +41,10 @@ export interface BenchOptions {
   output: string;
   /** Keep the MariaDB database and SQLite file after the run (BENCH_KEEP_DB=1), for inspection. */
   keepDatabases: boolean;
-  /** Run the server with metrics on (BENCH_METRICS=1: METRICS_TOKEN set, so every request feeds them). */
+  /**
+   * Run the server with metrics on (BENCH_METRICS, default on: METRICS_TOKEN set, so every request feeds
+   * them, and each row of the server reads its edits per unit of work from them; `0` turns it off).
+   */
   metrics: boolean;
   /** Scenarios to run (BENCH_SCENARIOS, comma list of SCENARIOS; default all). */
   scenarios: Scenario[];
@@ -135,7 +138,7 @@ export function loadBenchOptions(env: NodeJS.ProcessEnv, root: string): BenchOpt
         (quick ? path.join(os.tmpdir(), 'txedit-bench-quick.json') : 'bench/results/latest.json'),
     ),
     keepDatabases: flag(env, 'BENCH_KEEP_DB'),
-    metrics: flag(env, 'BENCH_METRICS'),
+    metrics: (env.BENCH_METRICS ?? '').trim() === '' || flag(env, 'BENCH_METRICS'),
     scenarios: [...new Set(scenarios)] as Scenario[],
     serverEnv: serverEnvOf(env.BENCH_SERVER_ENV),
     bulkWorker: bulkWorkerOf(env.BENCH_BULK_WORKER),

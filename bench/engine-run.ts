@@ -64,8 +64,8 @@ export interface EngineRun {
   /** How the impact.com API scenario's worker got through what it queued (time to drain, per second). */
   impactApiDrain: ImpactApiDrain | null;
   /**
-   * Edits per unit of work of the coalesced one-unit path over the success runs (read from the server's
-   * /metrics, so only with BENCH_METRICS=1; null otherwise).
+   * Edits per unit of work of the coalesced one-unit path from the server's start to the end of the success
+   * runs (read from its /metrics, so only with BENCH_METRICS on; null otherwise). Each row has its own.
    */
   changesPerUnit: number | null;
 }
@@ -217,6 +217,8 @@ class EngineBench {
     private readonly log: (line: string) => void,
     /** The SQLite database's WAL file, whose size each run samples (null on MariaDB). */
     private readonly walFile: string | null = null,
+    /** The server's METRICS_TOKEN (BENCH_METRICS), to read its units of work around each run; null: off. */
+    private readonly metricsToken: string | null = null,
   ) {
     this.databasePid = engine === 'mysql' ? findDatabaseServerPid() : null;
   }
@@ -252,14 +254,15 @@ class EngineBench {
     };
   }
 
-  private report(scenario: string, load: LoadResult, usage: ResourceUsage): void {
+  private report(scenario: string, load: LoadResult, usage: ResourceUsage, perUnit: number | null = null): void {
     const answers = Object.entries(load.answers)
       .map(([answer, count]) => `${answer} ${count}`)
       .join(', ');
     this.log(
       `${this.engine}: ${scenario} @${load.connections}: ${load.reqPerSec.toFixed(0)} req/s, p50 ${load.p50Ms} ms, p99 ${load.p99Ms} ms, ` +
         `errors ${load.errors} (${answers}); other work on the machine: ${(usage.otherCpuSeconds / usage.wallSeconds).toFixed(2)} cores` +
-        (usage.walMaxMb === null ? '' : `; WAL at most ${usage.walMaxMb.toFixed(1)} MB`),
+        (usage.walMaxMb === null ? '' : `; WAL at most ${usage.walMaxMb.toFixed(1)} MB`) +
+        (perUnit === null ? '' : `; ${perUnit.toFixed(1)} edits per unit of work`),
     );
     for (const sample of load.wrongAnswerSamples) this.log(`  unexpected answer: ${sample.replace(/\n/g, ' ')}`);
   }
@@ -294,6 +297,8 @@ class EngineBench {
     timeoutSeconds = 10,
   ): Promise<ResultRow> {
     const sampler = await this.settle(target);
+    const token = target === this.server ? this.metricsToken : null;
+    const unitsBefore = token ? await unitCounters(target.baseUrl, token) : null;
     const load = await startLoad({
       baseUrl: target.baseUrl,
       connections,
@@ -302,9 +307,12 @@ class EngineBench {
       timeoutSeconds,
     }).result;
     const usage = sampler.stop();
+    const unitsAfter = token ? await unitCounters(target.baseUrl, token) : null;
     if (target === this.server) this.answeredSuccesses += load.answers.succeeded ?? 0;
-    this.report(scenario, load, usage);
-    return this.row(scenario, load, usage);
+    const row = this.row(scenario, load, usage);
+    row.editsPerUnit = unitsBefore && unitsAfter ? editsPerUnit(unitsBefore, unitsAfter) : null;
+    this.report(scenario, load, usage, row.editsPerUnit);
+    return row;
   }
 
   /** One measured autocannon run, into the table. */
@@ -640,7 +648,8 @@ export async function runEngine(
     }
 
     const walFile = database.config.client === 'sqlite' ? `${database.config.filename}-wal` : null;
-    const bench = new EngineBench(engine, options, transactions, server, log, walFile);
+    const metricsToken = options.metrics ? `bench-metrics-${adminToken}` : null;
+    const bench = new EngineBench(engine, options, transactions, server, log, walFile, metricsToken);
     const success = () => successRequest(transactions);
     await bench.warmUp(server);
     if (floor) await bench.warmUp(floor);
@@ -665,9 +674,8 @@ export async function runEngine(
     // The latency ladder: one client alone (the coalescing must cost it nothing) and 200 at once.
     if (wanted('success'))
       for (const connections of [1, 200]) await bench.drive(server, SUCCESS_SCENARIO, connections, success);
-    const changesPerUnit = options.metrics
-      ? await coalescedPerUnit(server.baseUrl, `bench-metrics-${adminToken}`)
-      : null;
+    const counters = metricsToken ? await unitCounters(server.baseUrl, metricsToken) : null;
+    const changesPerUnit = counters ? editsPerUnit({ units: 0, changes: 0 }, counters) : null;
     if (changesPerUnit !== null)
       log(`${engine}: success path: ${changesPerUnit.toFixed(1)} edits per unit of work (COMMIT)`);
     const floodPairs = wanted('flood') ? await bench.floodPairs(options.pairs) : [];
@@ -802,11 +810,21 @@ export async function runEngine(
   }
 }
 
-/** Edits per unit of work of the one-unit path so far, from the server's Prometheus counters. */
-async function coalescedPerUnit(baseUrl: string, metricsToken: string): Promise<number | null> {
+/** The one-unit path's units of work and the edits they applied so far, from the server's Prometheus counters. */
+async function unitCounters(baseUrl: string, metricsToken: string): Promise<{ units: number; changes: number } | null> {
   const response = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });
+  if (!response.ok) return null;
   const text = await response.text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  const perUnit = value('txedit_edit_unit_changes_total') / value('txedit_edit_units_total');
-  return Number.isFinite(perUnit) ? perUnit : null;
+  const counters = { units: value('txedit_edit_units_total'), changes: value('txedit_edit_unit_changes_total') };
+  return Number.isFinite(counters.units) && Number.isFinite(counters.changes) ? counters : null;
+}
+
+/** Edits per unit of work between two readings of the counters (null when no unit committed between them). */
+function editsPerUnit(
+  before: { units: number; changes: number },
+  after: { units: number; changes: number },
+): number | null {
+  const units = after.units - before.units;
+  return units > 0 ? (after.changes - before.changes) / units : null;
 }

@@ -20,6 +20,8 @@ export interface ResultRow {
   /** Server and database CPU per response, µs (how much of the 2 cores one edit costs). */
   serverCpuUsPerRequest: number | null;
   databaseCpuUsPerRequest: number | null;
+  /** Edits per unit of work (COMMIT) of the one-unit path during the row's run (BENCH_METRICS; null: not read). */
+  editsPerUnit?: number | null;
   note?: string;
   load?: LoadResult;
   usage?: ResourceUsage;
@@ -72,6 +74,7 @@ export function formatTable(rows: ResultRow[]): string {
     'errors',
     'RSS max MB',
     '× floor',
+    'edits/unit',
     'server CPU µs/req',
     'DB CPU µs/req',
     'other load (cores)',
@@ -86,6 +89,7 @@ export function formatTable(rows: ResultRow[]): string {
     String(row.errors),
     fixed(row.rssMaxMb, 0),
     fixed(row.ratioToFloor, 2),
+    fixed(row.editsPerUnit ?? null, 1),
     fixed(row.serverCpuUsPerRequest, 0),
     fixed(row.databaseCpuUsPerRequest, 0),
     fixed(row.usage ? row.usage.otherCpuSeconds / row.usage.wallSeconds : null, 2),

@@ -34,6 +34,14 @@ describe('npm run bench: alternating floor/success pairs', () => {
     );
   });
 
+  it('runs the server with metrics on (edits per unit of work) unless BENCH_METRICS turns them off', () => {
+    expect(loadBenchOptions({}, '/repo').metrics).toBe(true);
+    expect(loadBenchOptions({ BENCH_METRICS: ' ' }, '/repo').metrics).toBe(true);
+    expect(loadBenchOptions({ BENCH_METRICS: '1' }, '/repo').metrics).toBe(true);
+    expect(loadBenchOptions({ BENCH_METRICS: '0' }, '/repo').metrics).toBe(false);
+    expect(loadBenchOptions({ BENCH_METRICS: 'false' }, '/repo').metrics).toBe(false);
+  });
+
   it('keeps the pair with the median ratio, whatever the order they ran in', () => {
     const pairs = [0.88, 0.7, 0.74].map((ratio, i) => ({ ratio, i }));
     expect(medianByRatio(pairs)).toEqual({ ratio: 0.74, i: 2 });
