@@ -59,6 +59,7 @@ import { RefusalTally } from './refusals/refusal-tally';
 import path from 'node:path';
 import { IntakeStore } from './store/intake-store';
 import { IntakeService } from './intake/intake-service';
+import { IntakeDoors } from './intake/intake-doors';
 import { SecretBox } from './intake/secret-box';
 import { createPullRun } from './intake/pull-run';
 import { createPullScheduler } from './intake/pull-scheduler';
@@ -249,19 +250,25 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     store: stores.intake,
     campaigns: stores.campaigns,
     merchants: stores.merchants,
-    batches,
     secrets,
+    bcryptCost: config.bcryptCost,
+    smtpDomain: config.intake.smtpDomain,
+    pull: pullRun,
+    now: options.now,
+  });
+  const intakeDoors = new IntakeDoors({
+    store: stores.intake,
+    merchants: stores.merchants,
+    batches,
     brake: new FailureBrake({
       limiter,
       ipFailures: config.security.rateLimitIpFailures,
       campaignFailures: config.security.rateLimitCampaignFailures,
     }),
     bcryptCost: config.bcryptCost,
-    smtpDomain: config.intake.smtpDomain,
-    pull: pullRun,
     now: options.now,
   });
-  const intakeServers = createIntakeServers({ intake, config, logger });
+  const intakeServers = createIntakeServers({ intake: intakeDoors, config, logger });
   const intakePulls = createPullScheduler({
     campaigns: () => intake.pulling(),
     pull: pullRun,
@@ -385,6 +392,7 @@ export function createServices(config: Config, db: Database, logger: Logger, opt
     batches,
     batchWorker,
     intake,
+    intakeDoors,
     intakeServers,
     apiAccounts,
     impactApiGate,

@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import { FtpSrv, FileSystem, type FtpConnection } from 'ftp-srv';
 import type { Logger } from '../logger';
 import type { IntakeUser } from '../store/intake-store';
-import type { IntakeService } from './intake-service';
+import type { IntakeDoors } from './intake-doors';
 import { completeUpload, directoryOf } from './intake-upload';
 import { UploadRefused, type UploadDirectory, type UploadedFile } from './upload-directory';
 import { normaliseClientIp } from '../auth/ip-address';
@@ -111,7 +111,7 @@ export class FtpIntake {
   private server: FtpSrv | null = null;
 
   constructor(
-    private readonly intake: IntakeService,
+    private readonly intake: IntakeDoors,
     private readonly options: FtpIntakeOptions,
     private readonly logger: Logger,
   ) {}

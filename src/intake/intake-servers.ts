@@ -1,7 +1,7 @@
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { FtpIntake } from './ftp-intake';
-import type { IntakeService } from './intake-service';
+import type { IntakeDoors } from './intake-doors';
 import { SftpIntake } from './sftp-intake';
 import { SmtpIntake } from './smtp-intake';
 
@@ -13,7 +13,7 @@ export interface IntakePorts {
 }
 
 /** The FTP, SFTP and SMTP intake servers the config turns on (FTP_PORT, SFTP_PORT, SMTP_PORT). */
-export function createIntakeServers(deps: { intake: IntakeService; config: Config; logger: Logger }) {
+export function createIntakeServers(deps: { intake: IntakeDoors; config: Config; logger: Logger }) {
   const { intake, config, logger } = deps;
   const host = config.intake.host ?? config.host;
   const tls =

@@ -1,4 +1,4 @@
-import type { IntakeService } from './intake-service';
+import type { IntakeDoors } from './intake-doors';
 import type { IntakeUser } from '../store/intake-store';
 import { UploadDirectory, UploadRefused } from './upload-directory';
 
@@ -11,7 +11,7 @@ const TAKEN_NAME = /\.(csv|xml)$/i;
  * client is told why.
  */
 export function completeUpload(
-  intake: IntakeService,
+  intake: IntakeDoors,
   user: IntakeUser,
   channel: 'ftp' | 'sftp',
   clientIp: string,

@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import { Server, utils, type Connection, type SFTPWrapper } from 'ssh2';
 import type { Logger } from '../logger';
 import type { IntakeUser } from '../store/intake-store';
-import type { IntakeService } from './intake-service';
+import type { IntakeDoors } from './intake-doors';
 import { completeUpload, directoryOf } from './intake-upload';
 import type { UploadDirectory, UploadedFile } from './upload-directory';
 import { normaliseClientIp } from '../auth/ip-address';
@@ -81,7 +81,7 @@ export class SftpIntake {
   private readonly clients = new Set<Connection>();
 
   constructor(
-    private readonly intake: IntakeService,
+    private readonly intake: IntakeDoors,
     private readonly options: SftpIntakeOptions,
     private readonly logger: Logger,
   ) {}

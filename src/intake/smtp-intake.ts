@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
 import type { Logger } from '../logger';
-import type { IntakeService } from './intake-service';
+import type { IntakeDoors } from './intake-doors';
 import { normaliseClientIp } from '../auth/ip-address';
 import { capped } from './capped-stream';
 
@@ -51,7 +51,7 @@ export class SmtpIntake {
   private server: SMTPServer | null = null;
 
   constructor(
-    private readonly intake: IntakeService,
+    private readonly intake: IntakeDoors,
     private readonly options: SmtpIntakeOptions,
     private readonly logger: Logger,
   ) {}

@@ -144,12 +144,12 @@ describe.each(testEngines())('campaign intake settings and credentials on %s', (
     const set = await api('PUT', url, { upload: false, email: true, pull: null });
     const first = set.body.emailAddress as string;
     expect(first).toMatch(/^[0-9a-f]{20}@intake\.example\.test$/);
-    expect(await services().intake.recipient(first.toUpperCase())).toEqual({ campaignId: campaign.id });
+    expect(await services().intakeDoors.recipient(first.toUpperCase())).toEqual({ campaignId: campaign.id });
     const renewed = await api('POST', `${url}/email-address`);
     expect(renewed.status).toBe(200);
     expect(renewed.body.emailAddress).not.toBe(first);
-    expect(await services().intake.recipient(first)).toBeNull();
-    expect(await services().intake.recipient(renewed.body.emailAddress)).toEqual({ campaignId: campaign.id });
+    expect(await services().intakeDoors.recipient(first)).toBeNull();
+    expect(await services().intakeDoors.recipient(renewed.body.emailAddress)).toEqual({ campaignId: campaign.id });
   });
 
   it('refuses to pull from a private address before connecting, and shows the attempt', async () => {
@@ -177,7 +177,7 @@ describe.each(testEngines())('campaign intake settings and credentials on %s', (
       [own.password!, String(mine.id), '1.25'],
       [other.password!, String(theirs.id), '1.25'],
     ]);
-    const taken = await services().intake.take({
+    const taken = await services().intakeDoors.take({
       campaignId: own.id,
       channel: 'ftp',
       submittedBy: 'brand',

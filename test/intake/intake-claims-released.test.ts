@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { BatchUpload, UploadResult } from '../../src/batch/batch-service';
-import { IntakeService } from '../../src/intake/intake-service';
+import { IntakeDoors } from '../../src/intake/intake-doors';
 import type { PullConnection } from '../../src/intake/pull-clients';
 import { createPullRun } from '../../src/intake/pull-run';
 import { SecretBox } from '../../src/intake/secret-box';
@@ -138,15 +138,7 @@ describe.each(testEngines())('a file whose taking failed is taken on the next tr
 
   it('e-mail: the sender hears 451 and its retry of the same Message-ID is taken', async () => {
     const batches = failingOnce();
-    const intake = new IntakeService({
-      store,
-      campaigns: { get: async () => ({}) as never },
-      batches,
-      secrets: new SecretBox(path.join(dir, 'key')),
-      brake: new FailureBrake(null),
-      bcryptCost: 4,
-      smtpDomain: 'files.example.test',
-    });
+    const intake = new IntakeDoors({ store, batches, brake: new FailureBrake(null), bcryptCost: 4 });
     await store.saveSettings(42, { upload: false, email: true, pull: null }, Date.now());
     await store.replaceAddress(42, 'retry@files.example.test', Date.now());
     const smtp = new SmtpIntake(
