@@ -102,6 +102,34 @@ interface ConnectionInternals {
   commands: { handle(command: unknown): unknown; parse(message: string): { directive: string; arg: string | null } };
 }
 
+/** A log-in refused for a wrong credential or by the brake: the client's doing, not a fault of ours. */
+class LoginRefused extends Error {}
+
+/** The bunyan-style logger ftp-srv is given: `child`, `trace` … `fatal`. */
+type FtpSrvLogger = Pick<Logger, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> & {
+  child(bindings: Record<string, unknown>): FtpSrvLogger;
+};
+
+/**
+ * Ours, for ftp-srv, but for one call: ftp-srv logs a refused log-in as an error, stack and all, so every
+ * guessed password would read as a fault of the service and page whoever watches errors. A refusal is logged
+ * at info with its reason; any other error as it comes.
+ */
+export function ftpSrvLogger(logger: Logger): FtpSrvLogger {
+  return {
+    child: (bindings) => ftpSrvLogger(logger.child(bindings)),
+    trace: logger.trace.bind(logger),
+    debug: logger.debug.bind(logger),
+    info: logger.info.bind(logger),
+    warn: logger.warn.bind(logger),
+    fatal: logger.fatal.bind(logger),
+    error: ((first: unknown, ...rest: unknown[]) => {
+      if (first instanceof LoginRefused) logger.info({ reason: first.message }, 'FTP log-in refused');
+      else (logger.error as (...args: unknown[]) => void)(first, ...rest);
+    }) as Logger['error'],
+  };
+}
+
 /**
  * The FTP intake server (ftp-srv): upload users log in with their intake credentials (failures braked
  * like /transaction.edit), each in its own directory; a complete STOR becomes a batch with channel ftp.
@@ -134,7 +162,7 @@ export class FtpIntake {
       tls: tlsOptions || undefined,
       blacklist: REFUSED_COMMANDS,
       greeting: ['txedit impact.com file intake'],
-      log: this.logger.child({ component: 'ftp-intake' }) as never,
+      log: ftpSrvLogger(this.logger.child({ component: 'ftp-intake' })) as never,
     } as never);
     for (const signal of signals)
       for (const listener of process.listeners(signal))
@@ -153,7 +181,7 @@ export class FtpIntake {
             answer.reason === 'throttled'
               ? `too many failed log-ins; try again in ${answer.retryAfterSeconds} s`
               : 'wrong user name or password';
-          return reject(new Error(message));
+          return reject(new LoginRefused(message));
         }
         resolve({ fs: this.fileSystem(connection, answer.user, ip) as never });
       }, reject);
