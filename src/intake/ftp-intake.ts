@@ -105,15 +105,27 @@ interface ConnectionInternals {
 /** A log-in refused for a wrong credential or by the brake: the client's doing, not a fault of ours. */
 class LoginRefused extends Error {}
 
+/**
+ * ftp-srv's error messages for a client's socket, not for anything of ours (ftp-srv 4.6): `log.error(err,
+ * 'Client error')` on the control socket's error, and the two a reply to a socket the client reset meets.
+ */
+const FTP_CLIENT_SOCKET_ERRORS = new Set([
+  'Client error',
+  '[Process Letter] Socket Write Error',
+  'Satisfy Parameters Error',
+]);
+
 /** The bunyan-style logger ftp-srv is given: `child`, `trace` … `fatal`. */
 type FtpSrvLogger = Pick<Logger, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> & {
   child(bindings: Record<string, unknown>): FtpSrvLogger;
 };
 
 /**
- * Ours, for ftp-srv, but for one call: ftp-srv logs a refused log-in as an error, stack and all, so every
- * guessed password would read as a fault of the service and page whoever watches errors. A refusal is logged
- * at info with its reason; any other error as it comes.
+ * Ours, for ftp-srv, but for two calls: ftp-srv logs a refused log-in as an error, stack and all, so every
+ * guessed password would read as a fault of the service and page whoever watches errors — a refusal is logged
+ * at info with its reason; and what a client's socket does to ftp-srv (`FTP_CLIENT_SOCKET_ERRORS`: a client
+ * that resets its connection rather than sending QUIT) goes at trace, as our own `client-error` listener logs
+ * it at debug already. Any other error as it comes.
  */
 export function ftpSrvLogger(logger: Logger): FtpSrvLogger {
   return {
@@ -125,6 +137,8 @@ export function ftpSrvLogger(logger: Logger): FtpSrvLogger {
     fatal: logger.fatal.bind(logger),
     error: ((first: unknown, ...rest: unknown[]) => {
       if (first instanceof LoginRefused) logger.info({ reason: first.message }, 'FTP log-in refused');
+      else if (FTP_CLIENT_SOCKET_ERRORS.has(String(typeof first === 'string' ? first : rest[0])))
+        logger.trace({ err: first, detail: rest }, 'FTP intake client error');
       else (logger.error as (...args: unknown[]) => void)(first, ...rest);
     }) as Logger['error'],
   };

@@ -119,11 +119,19 @@ export class SftpIntake {
       if (context.method !== 'password') return context.reject(['password']);
       this.intake.login(context.username, context.password, ip).then(
         (answer) => {
-          if (!answer.ok) return context.reject(['password']);
+          if (!answer.ok) {
+            // As the FTP server does: a refusal is the client's doing (info); a check that failed is ours (error).
+            const reason = answer.reason === 'throttled' ? 'too many failed log-ins' : 'wrong user name or password';
+            this.logger.info({ ip, reason }, 'SFTP log-in refused');
+            return context.reject(['password']);
+          }
           user = answer.user;
           context.accept();
         },
-        () => context.reject(['password']),
+        (error: unknown) => {
+          this.logger.error({ err: error, ip }, 'SFTP log-in could not be checked');
+          context.reject(['password']);
+        },
       );
     });
     client.on('ready', () => {
