@@ -127,7 +127,7 @@ type FtpSrvLogger = Pick<Logger, 'trace' | 'debug' | 'info' | 'warn' | 'error' |
  * that resets its connection rather than sending QUIT) goes at trace, as our own `client-error` listener logs
  * it at debug already. Any other error as it comes.
  */
-export function ftpSrvLogger(logger: Logger): FtpSrvLogger {
+function ftpSrvLogger(logger: Logger): FtpSrvLogger {
   return {
     child: (bindings) => ftpSrvLogger(logger.child(bindings)),
     trace: logger.trace.bind(logger),
