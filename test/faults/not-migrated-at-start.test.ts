@@ -26,6 +26,10 @@ describe.each(testEngines())('a server started on an unmigrated %s database with
 
   it('answers not ready everywhere until the schema is current, then serves without a restart', async () => {
     const url = database.config.client === 'sqlite' ? `sqlite:${database.config.filename}` : database.config.url;
+    // Read before the server starts: this process's first connection switches a new SQLite file to WAL, which
+    // takes the file's exclusive lock — racing the server's own first connection doing the same, one of the
+    // two can be refused at once ("database is locked": SQLite answers a lock deadlock without waiting).
+    const reason = `database schema is not current: ${(await pendingMigrations(database.db)).length} migrations pending`;
     server = await spawnServer({
       DATABASE_URL: url,
       MIGRATE_ON_START: 'false',
@@ -34,7 +38,6 @@ describe.each(testEngines())('a server started on an unmigrated %s database with
       POSTBACK_WORKER: 'false',
     });
     const running = server;
-    const reason = `database schema is not current: ${(await pendingMigrations(database.db)).length} migrations pending`;
     const admin = (path: string, init: RequestInit = {}) =>
       fetch(`${running.baseUrl}/api/v1${path}`, {
         ...init,
