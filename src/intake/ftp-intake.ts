@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import { FtpSrv, FileSystem, type FtpConnection } from 'ftp-srv';
 import type { Logger } from '../logger';
 import type { IntakeUser } from '../store/intake-store';
-import type { IntakeDoors } from './intake-doors';
+import { loginRefusal, type IntakeDoors } from './intake-doors';
 import { completeUpload, directoryOf } from './intake-upload';
 import { UploadRefused, type UploadDirectory, type UploadedFile } from './upload-directory';
 import { normaliseClientIp } from '../auth/ip-address';
@@ -190,13 +190,7 @@ export class FtpIntake {
     server.on('login', ({ connection, username, password }, resolve, reject) => {
       const ip = normaliseClientIp((connection as unknown as ConnectionInternals).ip ?? '');
       this.intake.login(String(username), String(password), ip).then((answer) => {
-        if (!answer.ok) {
-          const message =
-            answer.reason === 'throttled'
-              ? `too many failed log-ins; try again in ${answer.retryAfterSeconds} s`
-              : 'wrong user name or password';
-          return reject(new LoginRefused(message));
-        }
+        if (!answer.ok) return reject(new LoginRefused(loginRefusal(answer)));
         resolve({ fs: this.fileSystem(connection, answer.user, ip) as never });
       }, reject);
     });

@@ -14,6 +14,13 @@ export type IntakeLogin =
   | { ok: false; reason: 'invalid' }
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
+/** What a refused log-in tells the client (FTP's `530` text) and the log, the same for FTP and SFTP. */
+export function loginRefusal(answer: Extract<IntakeLogin, { ok: false }>): string {
+  return answer.reason === 'throttled'
+    ? `too many failed log-ins; try again in ${answer.retryAfterSeconds} s`
+    : 'wrong user name or password';
+}
+
 /** A file arriving through an intake channel: for a campaign, or for a merchant (its campaigns). */
 export interface IntakeFile {
   campaignId: number | null;

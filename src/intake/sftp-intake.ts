@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import { Server, utils, type Connection, type SFTPWrapper } from 'ssh2';
 import type { Logger } from '../logger';
 import type { IntakeUser } from '../store/intake-store';
-import type { IntakeDoors } from './intake-doors';
+import { loginRefusal, type IntakeDoors } from './intake-doors';
 import { completeUpload, directoryOf } from './intake-upload';
 import type { UploadDirectory, UploadedFile } from './upload-directory';
 import { normaliseClientIp } from '../auth/ip-address';
@@ -121,8 +121,7 @@ export class SftpIntake {
         (answer) => {
           if (!answer.ok) {
             // As the FTP server does: a refusal is the client's doing (info); a check that failed is ours (error).
-            const reason = answer.reason === 'throttled' ? 'too many failed log-ins' : 'wrong user name or password';
-            this.logger.info({ ip, reason }, 'SFTP log-in refused');
+            this.logger.info({ ip, reason: loginRefusal(answer) }, 'SFTP log-in refused');
             return context.reject(['password']);
           }
           user = answer.user;
