@@ -120,6 +120,8 @@ export const FLOOR_SCENARIO = 'floor: node:http + mysql2 prepared';
 export const FLOOR_FULL_SCENARIO = 'floor, server statement list';
 /** The label of the real server's success-path rows. */
 export const SUCCESS_SCENARIO = 'success';
+/** The start of the label of each bulk upload's row (its file, rows and time follow). */
+export const BULK_UPLOAD_SCENARIO = 'bulk upload';
 /** The label of the success path measured during the wrong-password flood. */
 export const SUCCESS_DURING_FLOOD_SCENARIO = 'success, during a wrong-password flood';
 
@@ -577,8 +579,8 @@ class EngineBench {
     this.rows.push({
       scenario:
         result.state === 'completed'
-          ? `bulk upload (${what}) of ${result.rows.toLocaleString('en-US')} rows: completed in ${result.seconds.toFixed(1)} s (rows/s)`
-          : `bulk upload (${what}) of ${result.rows.toLocaleString('en-US')} rows: ${result.processed.toLocaleString('en-US')} done after ${result.seconds.toFixed(0)} s, ${result.state} (rows/s)`,
+          ? `${BULK_UPLOAD_SCENARIO} (${what}) of ${result.rows.toLocaleString('en-US')} rows: completed in ${result.seconds.toFixed(1)} s (rows/s)`
+          : `${BULK_UPLOAD_SCENARIO} (${what}) of ${result.rows.toLocaleString('en-US')} rows: ${result.processed.toLocaleString('en-US')} done after ${result.seconds.toFixed(0)} s, ${result.state} (rows/s)`,
       engine,
       connections: 0,
       reqPerSec: result.rowsPerSec,

@@ -1,4 +1,5 @@
 import {
+  BULK_UPLOAD_SCENARIO,
   EngineRun,
   medianByRatio,
   FLOOR_FULL_SCENARIO,
@@ -187,7 +188,7 @@ function judgeCoalescingTargets(runs: EngineRun[]): TargetVerdict[] {
     met: success10 ? success10.p99Ms <= 12 : null,
   });
   const mysql = runs.find((run) => run.engine === 'mysql');
-  const bulkRows = (mysql?.rows ?? []).filter((row) => row.scenario.includes('bulk upload'));
+  const bulkRows = (mysql?.rows ?? []).filter((row) => row.scenario.startsWith(BULK_UPLOAD_SCENARIO));
   for (const [what, bulk] of [
     ['Lead Poster file', mysql?.bulk],
     ['impact.com file', mysql?.bulkImpact],
